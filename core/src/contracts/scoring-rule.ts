@@ -1,0 +1,73 @@
+import type { HardwareClass } from './hardware-class.js';
+import type { Manifest } from './executor-manager.js';
+import type { JobStartedReceiptPayload, Receipt } from './receipt.js';
+
+/** Points per miner hotkey per executor class: `table[hotkey][executorClass]`. */
+export type ScoreTable = Readonly<Record<string, Readonly<Record<string, number>>>>;
+
+export type JobOutcomeStatus = 'completed' | 'failed' | 'rejected' | 'horde_failed';
+
+/** What happened to one job a validator sent in a cycle. */
+export interface JobOutcome {
+  readonly jobUuid: string;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  readonly kind: 'synthetic' | 'organic';
+  readonly status: JobOutcomeStatus;
+  /** For completed jobs: the verifier's judgement. Organic jobs are taken as correct unless cheated. */
+  readonly correct?: boolean;
+  readonly inTime?: boolean;
+  readonly timeTookMs?: number;
+  /** Organic jobs: executor-seconds the job was paid (allowance scoring). */
+  readonly executorSeconds?: number;
+  /** Rejected jobs: the reason the miner gave and the excuse receipts it attached. */
+  readonly rejection?: {
+    readonly reason: string;
+    readonly receipts: readonly Receipt[];
+    /** When the validator checked the excuse (ms since epoch). */
+    readonly checkedAt: number;
+  };
+}
+
+export interface NeuronFact {
+  readonly uid: number;
+  readonly hotkey: string;
+  readonly coldkey: string;
+  /** Total stake (alpha + tao × TaoWeight) in whole units, not rao. */
+  readonly stake: number;
+  readonly validatorPermit: boolean;
+}
+
+/** Everything a rule may look at for one cycle. Built by the validator runtime; rules only read it. */
+export interface CycleFacts {
+  readonly cycle: { readonly index: number; readonly startBlock: number; readonly endBlock: number };
+  readonly netuid: number;
+  readonly validatorHotkey: string;
+  readonly jobs: readonly JobOutcome[];
+  /** Manifests the miners declared for this cycle's batch, by hotkey. */
+  readonly manifests: Readonly<Record<string, Manifest>>;
+  readonly neurons: readonly NeuronFact[];
+  readonly hardwareClasses: readonly HardwareClass[];
+  /** Main hotkey each coldkey named for this cycle and for the previous one (dancing), by coldkey. */
+  readonly mainHotkeys: Readonly<Record<string, { readonly current: string | null; readonly previous: string | null }>>;
+  /** Started receipts of organic jobs known to this validator (own and transferred from miners). */
+  readonly organicStartedReceipts: readonly Receipt<JobStartedReceiptPayload>[];
+  /** Checks a receipt's validator signature (sr25519 over the Python-compatible JSON blob). */
+  readonly verifyValidatorSignature: (receipt: Receipt) => boolean;
+}
+
+/**
+ * One step of the validator's scoring pipeline. Rules run in the order the config lists them; each
+ * gets the facts and the table the previous rule returned (the first gets an empty table) and
+ * returns a new table. The runtime records what each rule changed, per hotkey, for
+ * `horde validator scores`, and turns the final table into weights: each hotkey's points summed
+ * over classes, normalised to sum to 1.
+ *
+ * Rules must be pure and deterministic: same facts and table in, same table out; no I/O, no clock,
+ * no randomness that is not seeded from the facts. Never mutate the input table.
+ */
+export interface ScoringRule {
+  /** Unique within a pipeline; the key under which its contribution is reported. */
+  readonly name: string;
+  apply(facts: CycleFacts, table: ScoreTable): ScoreTable;
+}

@@ -1,0 +1,32 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  // tsyringe needs legacy (experimental) decorators; parameter decorators only with explicit @inject.
+  oxc: { decorator: { legacy: true } },
+  resolve: {
+    // Tests import @horde/core from source, so a change in core needs no rebuild to be tested.
+    alias: [
+      { find: /^@horde\/core$/, replacement: here('./core/src/index.ts') },
+      { find: /^@horde\/core\/runtime$/, replacement: here('./core/src/runtime.ts') },
+      { find: /^@horde\/core\/(testkit|sdk)$/, replacement: here('./core/src/$1/index.ts') },
+    ],
+  },
+  test: {
+    include: [
+      'core/src/**/*.test.ts',
+      'plugins/*/src/**/*.test.ts',
+      'executor-managers/*/src/**/*.test.ts',
+      'templates/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
+    exclude: ['**/node_modules/**', '**/dist/**', 'templates/template-*/**'],
+    globalSetup: ['test/setup/global-setup.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
