@@ -29,6 +29,21 @@ export interface GeneratedJob {
 }
 
 /**
+ * Runs one job on the validator's trusted miner (a horde miner in local mode that serves only this
+ * validator) and returns its result: how generators get ground truth they cannot compute.
+ */
+export interface TrustedMinerRunner {
+  run(spec: JobSpec, options?: { readonly timeoutMs?: number }): Promise<JobResult>;
+}
+
+export interface PrepareContext {
+  readonly cycle: number;
+  readonly executorClasses: readonly HardwareClass[];
+  /** Absent when the validator has no trusted miner configured. */
+  readonly trustedMiner?: TrustedMinerRunner;
+}
+
+/**
  * Produces synthetic jobs for a validator's batches (and checks their results). One generator per
  * kind of job; `HardwareClass.proof.jobGenerators` says which generators may verify a class.
  *
@@ -40,6 +55,6 @@ export interface JobGenerator {
   readonly name: string;
   /** Whether this generator can produce a job that proves `executorClass`. */
   supports(executorClass: HardwareClass): boolean;
-  prepare?(ctx: { readonly cycle: number; readonly executorClasses: readonly HardwareClass[] }): Promise<void>;
+  prepare?(ctx: PrepareContext): Promise<void>;
   generate(request: GenerateRequest): Promise<GeneratedJob>;
 }

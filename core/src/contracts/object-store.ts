@@ -3,6 +3,11 @@ import type { Readable } from 'node:stream';
 /**
  * S3-compatible object storage for job volumes, outputs and prompt series. Presigned URLs let an
  * executor download and upload without credentials.
+ *
+ * Used by the validator runtime and by job generators (from their factories: resolve
+ * `OBJECT_STORE`), never by miners or executors, which only see presigned URLs. Every method but
+ * the presigners talks to the server; a failure rejects with an error naming the bucket and key,
+ * and the caller decides whether a job or a batch can go on without the object.
  */
 export interface ObjectStore {
   readonly bucket: string;

@@ -18,8 +18,16 @@ export interface JobOutcome {
   readonly correct?: boolean;
   readonly inTime?: boolean;
   readonly timeTookMs?: number;
+  /**
+   * Whether the miner accepted the job (`V0AcceptJobRequest`) before whatever happened next. A busy
+   * rejection is excused only if accepted jobs plus valid excuses cover the declared executors.
+   * When absent, `completed` and `failed` jobs count as accepted.
+   */
+  readonly accepted?: boolean;
   /** Organic jobs: executor-seconds the job was paid (allowance scoring). */
   readonly executorSeconds?: number;
+  /** Organic jobs: allowance blocks the job was paid with (`block_numbers` of its finished receipt). */
+  readonly paidWithBlocks?: readonly number[];
   /** Rejected jobs: the reason the miner gave and the excuse receipts it attached. */
   readonly rejection?: {
     readonly reason: string;
@@ -40,6 +48,7 @@ export interface NeuronFact {
 
 /** Everything a rule may look at for one cycle. Built by the validator runtime; rules only read it. */
 export interface CycleFacts {
+  /** The cycle being scored: blocks `startBlock` (inclusive) to `endBlock` (exclusive). */
   readonly cycle: { readonly index: number; readonly startBlock: number; readonly endBlock: number };
   readonly netuid: number;
   readonly validatorHotkey: string;

@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import { chainInitialMigration } from './chain-0001-initial.js';
+import { minerInitialMigration } from './miner-0001-initial.js';
+import { validatorInitialMigration } from './validator-0001-initial.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -8,7 +11,11 @@ export interface NamedMigration extends Knex.Migration {
  * Every schema change, in the order it is applied. Names are permanent (knex records them in
  * `knex_migrations`): add new migrations at the end, never rename or edit a released one.
  */
-const migrations: readonly NamedMigration[] = [];
+const migrations: readonly NamedMigration[] = [
+  minerInitialMigration,
+  chainInitialMigration,
+  validatorInitialMigration,
+];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
 export const migrationSource: Knex.MigrationSource<NamedMigration> = {

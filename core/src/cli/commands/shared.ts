@@ -1,0 +1,34 @@
+import type { HordeConfig } from '../../config/index.js';
+import type { LoadedPlugins } from '../../plugin/index.js';
+
+/** Loads the config named by `--config` (or found by search) and its plugins, with logs on stderr. */
+export async function loadConfigAndPlugins(configPath: string | undefined): Promise<{ config: HordeConfig; plugins: LoadedPlugins }> {
+  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { createRuntimeContainer }, { SystemClock }, { loadPlugins }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../logging/index.js'),
+    import('../../metrics/index.js'),
+    import('../../runtime/container.js'),
+    import('../../runtime/clock.js'),
+    import('../../plugin/index.js'),
+  ]);
+  const config = await loadConfig(configPath ? { configPath } : {});
+  // stdout is the command's answer; logs go to stderr, and only warnings unless asked for more.
+  const level = config.log.level === 'info' ? 'warn' : config.log.level;
+  const logger = createLogger({ level, destination: 'stderr', ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
+  const root = createRuntimeContainer({ config, logger, metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  const plugins = await loadPlugins(config, root);
+  return { config, plugins };
+}
+
+/** A table with left-aligned columns, two spaces apart. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+/** `HardwareClass ×7, ScoringRule` */
+export function describeProvides(provides: LoadedPlugins['plugins'][number]['provides']): string {
+  if (!provides.length) return '-';
+  return provides.map(({ contract, count }) => (count > 1 ? `${contract} ×${count}` : contract)).join(', ');
+}

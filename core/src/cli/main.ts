@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { register as registerConfig } from './commands/config.js';
+import { register as registerPlugins } from './commands/plugins.js';
+import { reportError } from './errors.js';
+import { coreVersion } from './version.js';
+
+/**
+ * Builds the `horde` program. Each command group lives in `commands/<group>.ts` and exports
+ * `register(program)`; command modules import heavy dependencies (polkadot, knex, fastify) inside
+ * their actions, so `horde --help` stays fast.
+ */
+export function createProgram(): Command {
+  const program = new Command('horde')
+    .description('Run a ComputeHorde-style compute subnet on Bittensor: miners, executors, validators, plugins.')
+    .version(coreVersion(), '-V, --version', 'print the version of @horde/core')
+    .showHelpAfterError('(run "horde --help" for the commands)');
+  registerConfig(program);
+  registerPlugins(program);
+  return program;
+}
+
+/** Runs the CLI. Expected errors end the process with exit code 1 and one clear message. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await createProgram().parseAsync([...argv]);
+  } catch (error) {
+    reportError(error);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { hotkeySection } from './hotkey.js';
+
+/** Trusted-miner mode: serve exactly one validator that is not on chain (ComputeHorde's `IS_LOCAL_MINER`). */
+const localModeSection = z.strictObject({
+  /** ss58 of the only validator this miner accepts (`LOCAL_MINER_VALIDATOR_PUBLIC_KEY`). */
+  validatorHotkey: z.string().min(1),
+});
+
+/** The miner's HTTP/websocket server (validators and executors connect to it). */
+export const minerSection = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  /** ComputeHorde's `BITTENSOR_MINER_PORT` default. */
+  port: z.number().int().min(0).max(65_535).default(8000),
+
+  /**
+   * Hotkeys this miner process serves, all under one coldkey (dancing). Empty: the top-level
+   * `hotkey` only. The validator's auth message names which one it talks to.
+   */
+  hotkeys: z.array(hotkeySection).default([]),
+  /**
+   * Address executors connect back to (`ADDRESS_FOR_EXECUTORS` / `PORT_FOR_EXECUTORS`), as a
+   * ws:// URL. Default `ws://127.0.0.1:{port}`, right for executors on the miner's machine.
+   */
+  executorAddress: z.string().regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL').optional(),
+
+  /** Least stake (alpha + tao × TaoWeight, whole units) a validator needs, besides a validator permit. */
+  minValidatorStake: z.number().min(0).default(1000),
+  /** Validator hotkeys accepted without any chain check (local testing). */
+  debugAllowedValidators: z.array(z.string().min(1)).default([]),
+  /** Trusted-miner mode: accept only this validator, no chain checks, no receipts, no manifest commitment. */
+  localMode: localModeSection.nullable().default(null),
+  /** Seconds between metagraph refreshes for validator checks (ComputeHorde syncs every 60 s). */
+  metagraphRefreshSeconds: z.number().positive().default(60),
+
+  /** Blocks per validator cycle (2 epochs of 361 blocks on mainnet); gives the cycle number for dancing. */
+  cycleLengthBlocks: z.number().int().positive().default(722),
+  /** Seconds between manifest commitments (written only when the manifest changed); 0 turns them off. */
+  manifestCommitIntervalSeconds: z.number().min(0).default(300),
+
+  /** Hard TTL of an executor: older ones are killed (ComputeHorde's `MAX_EXECUTOR_TIMEOUT`, 20 min). */
+  executorTtlSeconds: z.number().positive().default(1200),
+  /** Seconds an executor has for its startup stage, passed as `--startup-time-limit` (`DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT`). */
+  executorStartupTimeLimitSeconds: z.number().positive().default(5),
+  /**
+   * Spin-up seconds per executor class for classes no hardware-class plugin describes; with the
+   * startup limit it bounds how long a starting executor may take to connect before its token expires.
+   */
+  defaultSpinUpSeconds: z.number().positive().default(240),
+  /**
+   * Command that starts an executor agent, before `executor --miner-url ... --token ...`.
+   * Default: this Node binary running this installation's `horde`.
+   */
+  executorCommand: z.array(z.string().min(1)).min(1).optional(),
+
+  /** How long jobs and receipts (DB rows and receipt pages) are kept (ComputeHorde: 2 days). */
+  retentionSeconds: z.number().positive().default(2 * 24 * 3600),
+  /** Seconds between eviction runs. */
+  evictionIntervalSeconds: z.number().positive().default(600),
+});
+
+export type MinerSection = z.output<typeof minerSection>;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** The trusted miner: a horde miner in local mode that serves only this validator (ground truth, cross-checks). */
+const trustedMinerSection = z.strictObject({
+  /** Host or IP the trusted miner listens on (ComputeHorde's `TRUSTED_MINER_ADDRESS`). */
+  address: z.string().min(1),
+  port: z.number().int().min(1).max(65_535),
+  /** The trusted miner's own hotkey (ss58): the auth message names it. */
+  hotkey: z.string().min(1),
+});
+
+const weightsSection = z.strictObject({
+  /** Attempts per cycle to put weights on chain before giving up until the next cycle. */
+  attempts: z.number().int().positive().default(5),
+  /** Seconds between attempts (ComputeHorde retries every 5 s). */
+  retryDelaySeconds: z.number().nonnegative().default(5),
+  /** `version_key` sent with the weights; default: the subnet's `weightsVersion` hyperparameter. */
+  versionKey: z.number().int().nonnegative().optional(),
+  /** Blocks between calls that send due reveals of committed weights (commit-reveal subnets). */
+  revealEveryBlocks: z.number().int().positive().default(5),
+});
+
+/**
+ * The validator: synthetic batches against miners, scoring and weights. Timing defaults are
+ * ComputeHorde's production values; the devnet shortens the cycle.
+ */
+export const validatorSection = z
+  .strictObject({
+    /** Seconds a miner has to accept or decline an initial job request. */
+    reservationTimeLimitSeconds: z.number().positive().default(7),
+    /** Seconds an executor has, after its class's spin-up time, to report ready. */
+    startupTimeLimitSeconds: z.number().positive().default(10),
+
+    /** Blocks per cycle: 722 = two epochs of tempo 360. Each validator runs one batch per cycle. */
+    cycleLengthBlocks: z.number().int().positive().default(722),
+    /** Blocks at the start of a cycle before the first validator's batch slot (`SYNTHETIC_JOBS_RUN_OFFSET`). */
+    batchOffsetBlocks: z.number().int().nonnegative().default(24),
+    /** Seconds to connect to a miner and receive its manifest (`_GET_MANIFEST_TIMEOUT`). */
+    manifestTimeoutSeconds: z.number().positive().default(35),
+    /** Where manifests come from: the miner's websocket greeting, or its on-chain commitment. */
+    manifestSource: z.enum(['websocket', 'commitment']).default('websocket'),
+    /** Extra seconds past a job's own time limits before the validator gives up on it (`_JOB_RESPONSE_EXTRA_TIMEOUT`). */
+    jobResponseSlackSeconds: z.number().nonnegative().default(120),
+    /** Seconds to wait for a miner's answer to `V0MainHotkeyMessage` (dancing). */
+    mainHotkeyTimeoutSeconds: z.number().positive().default(10),
+    /** Miners connected to at once while a batch starts (bounded so thousands of sockets do not open in one tick). */
+    connectConcurrency: z.number().int().positive().default(128),
+    /** Jobs generated at once. */
+    generateConcurrency: z.number().int().positive().default(64),
+    /** Results verified at once (verifiers may download from the object store). */
+    verifyConcurrency: z.number().int().positive().default(32),
+    /** Most jobs sent to one miner per executor class in a batch; 0 means as many as it declares. */
+    maxExecutorsPerClass: z.number().int().nonnegative().default(0),
+
+    trustedMiner: trustedMinerSection.nullable().default(null),
+    /** Share of organic jobs also run on the trusted miner to catch cheaters (the SDK advises 1–2 %). */
+    organicCrossCheckFraction: z.number().min(0).max(1).default(0),
+
+    weights: weightsSection.prefault({}),
+  })
+  .refine((section) => section.batchOffsetBlocks < section.cycleLengthBlocks, {
+    message: 'batchOffsetBlocks must be smaller than cycleLengthBlocks',
+    path: ['batchOffsetBlocks'],
+  });
+
+export type ValidatorSection = z.output<typeof validatorSection>;
+export type TrustedMinerSection = z.output<typeof trustedMinerSection>;

@@ -1,0 +1,299 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock, JobRunner, JobRunOutcome, Logger } from '../../contracts/index.js';
+import type { JobStage } from '../../protocol/enums.js';
+import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import { collectArtifacts } from '../artifacts.js';
+import { truncateOutput } from '../output-text.js';
+import { OutputUploadError, uploadOutputs } from '../uploads.js';
+import { downloadVolume, VolumeDownloadError } from '../volumes.js';
+import { Deadline } from './deadline.js';
+import { HordeFailure, JobFailure, StageTimeout, type FailureContext } from './failures.js';
+
+/** The two requests the miner sends and the channel back; `MinerConnection` in production. */
+export interface JobChannel {
+  initialRequest(): Promise<V0InitialJobRequest>;
+  jobRequest(): Promise<V0JobRequest>;
+  send(message: ExecutorToMinerMessage): Promise<void>;
+}
+
+export interface JobDriverOptions {
+  readonly channel: JobChannel;
+  readonly runner: JobRunner;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Seconds to get the initial request, check the image and report ready (`--startup-time-limit`). */
+  readonly startupTimeLimitSeconds: number;
+  readonly volumeMaxBytes: number;
+  readonly outputMaxBytes: number;
+  readonly huggingfaceEndpoint?: string;
+  readonly huggingfaceToken?: string;
+  /** Machine facts sent in `V0MachineSpecsRequest`; null sends none. */
+  readonly machineSpecs: () => Promise<Record<string, unknown> | null>;
+  /** Parent of the job's temp dir (default: the OS temp dir). */
+  readonly workRoot?: string;
+  /** SIGTERM: stop the job (the runner removes its container) and report. */
+  readonly signal?: AbortSignal;
+}
+
+export type JobDriverOutcome =
+  | { readonly status: 'finished' }
+  | { readonly status: 'failed'; readonly reason: string; readonly stage: JobStage; readonly message: string }
+  | { readonly status: 'horde_failed'; readonly reason: string; readonly stage: JobStage; readonly message: string };
+
+/** A job runner's extra grace over the deadline to kill its container and hand back the output. */
+const RUNNER_GRACE_MS = 10_000;
+
+/**
+ * Runs one job from the executor's side (ComputeHorde's `JobDriver`), stage by stage:
+ *
+ *   executor_startup  get `V0InitialJobRequest`, make the image available → `V0ExecutorReadyRequest`
+ *   volume_download   get `V0JobRequest`, download the volume            → `V0VolumesReadyRequest`
+ *   execution         run the job (no network)                           → `V0ExecutionDoneRequest`
+ *   result_upload     upload /output, collect artifacts → `V0MachineSpecsRequest`, `V0JobFinishedRequest`
+ *
+ * The startup stage has its own limit; then the deadline is `allowed_leeway` and grows by each
+ * stage's limit as the stage starts, so unused time carries over. Failures are reported as the
+ * original does: the job's fault (timeout, nonzero_return_code, download_failed, upload_failed)
+ * as `V0JobFailedRequest`, anything else as `V0HordeFailedRequest` (reported by the executor).
+ */
+export class JobDriver {
+  private stage: JobStage = 'executor_startup';
+  private jobUuid: string | null = null;
+  private execution: JobRunOutcome | null = null;
+  private readonly log: Logger;
+
+  constructor(private readonly options: JobDriverOptions) {
+    this.log = options.logger;
+  }
+
+  async run(): Promise<JobDriverOutcome> {
+    const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), 'horde-job-'));
+    try {
+      await this.execute(workDir);
+      return { status: 'finished' };
+    } catch (error) {
+      return await this.report(error);
+    } finally {
+      await rm(workDir, { recursive: true, force: true }).catch((error: unknown) =>
+        this.log.error({ err: error, workDir }, 'could not remove the job directory'),
+      );
+    }
+  }
+
+  private async execute(workDir: string): Promise<void> {
+    const { channel, runner, clock, signal } = this.options;
+    const dirs = { volume: join(workDir, 'volume'), output: join(workDir, 'output'), artifacts: join(workDir, 'artifacts') };
+    await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
+    // Read the machine's specs while the rest starts up (nvidia-smi can take a second).
+    const specs = this.options.machineSpecs().catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not read the machine specs');
+      return null;
+    });
+
+    // ---- executor_startup: its own limit, enough to get the job details and the image.
+    const deadline = new Deadline(clock, this.options.startupTimeLimitSeconds);
+    const initial = await deadline.run(
+      async () => {
+        const request = await channel.initialRequest();
+        this.jobUuid = request.job_uuid;
+        this.log.info({ jobUuid: request.job_uuid, executorClass: request.executor_class }, 'initial job request received');
+        if (request.streaming_details) {
+          throw new HordeFailure('streaming_failed', 'this executor does not run streaming jobs');
+        }
+        if (request.docker_image) await this.prepareImage(request.docker_image);
+        await channel.send({ message_type: 'V0ExecutorReadyRequest', job_uuid: request.job_uuid });
+        return request;
+      },
+      () => new HordeFailure('generic_error', 'Timed out waiting for initial job details from miner'),
+      signal,
+    );
+
+    const timing = initial.executor_timing;
+    if (timing) deadline.set(timing.allowed_leeway);
+    else if (initial.timeout_seconds !== null && initial.timeout_seconds !== undefined) deadline.set(initial.timeout_seconds);
+    else throw new HordeFailure('generic_error', 'No timing received: either timeout_seconds or executor_timing must be set');
+
+    // ---- volume_download: wait for the job request, fetch the volume.
+    this.stage = 'volume_download';
+    if (timing) deadline.extend(timing.download_time_limit);
+    const job = await deadline.run(
+      async (stageSignal) => {
+        const request = await channel.jobRequest();
+        const volume = initial.volume ?? request.volume;
+        if (volume) {
+          try {
+            await downloadVolume(volume, dirs.volume, {
+              maxBytes: this.options.volumeMaxBytes,
+              signal: stageSignal,
+              logger: this.log,
+              ...(this.options.huggingfaceEndpoint ? { huggingfaceEndpoint: this.options.huggingfaceEndpoint } : {}),
+              ...(this.options.huggingfaceToken ? { huggingfaceToken: this.options.huggingfaceToken } : {}),
+            });
+          } catch (error) {
+            if (stageSignal.aborted) throw stageSignal.reason;
+            if (error instanceof VolumeDownloadError) throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
+            throw error;
+          }
+        }
+        await channel.send({ message_type: 'V0VolumesReadyRequest', job_uuid: initial.job_uuid });
+        return request;
+      },
+      () => new StageTimeout('volume_download', timing?.download_time_limit ?? 0),
+      signal,
+    );
+
+    // ---- execution: the job itself, with no network.
+    this.stage = 'execution';
+    if (timing) deadline.extend(timing.execution_time_limit);
+    this.log.info({ jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs() }, 'starting the job');
+    const outcome = await deadline.run(
+      (stageSignal) =>
+        runner.run({
+          jobUuid: initial.job_uuid,
+          image: job.docker_image,
+          command: job.docker_run_cmd,
+          env: job.env,
+          ...(job.raw_script ? { rawScript: job.raw_script } : {}),
+          preset: job.docker_run_options_preset,
+          volumeDir: dirs.volume,
+          outputDir: dirs.output,
+          artifactsDir: dirs.artifacts,
+          artifactsMountPath: job.artifacts_dir ?? '/artifacts',
+          network: 'none',
+          timeoutMs: deadline.leftMs(),
+          signal: stageSignal,
+        }),
+      () => new StageTimeout('execution', timing?.execution_time_limit ?? 0),
+      signal,
+      RUNNER_GRACE_MS,
+    );
+    this.execution = outcome;
+    if (signal?.aborted) throw new HordeFailure('generic_error', 'the executor was stopped while the job ran');
+    this.log.info(
+      { jobUuid: initial.job_uuid, exitCode: outcome.exitCode, timedOut: outcome.timedOut, durationMs: outcome.durationMs },
+      'job process ended',
+    );
+    if (outcome.timedOut) throw new JobFailure('timeout', 'Job container timed out during execution');
+    if (outcome.exitCode !== 0) {
+      const detail = outcome.oomKilled ? ' (out of memory)' : '';
+      throw new JobFailure('nonzero_return_code', `Job container exited with non-zero exit code: ${outcome.exitCode}${detail}`);
+    }
+    await channel.send({ message_type: 'V0ExecutionDoneRequest', job_uuid: initial.job_uuid });
+
+    // ---- result_upload: full output to /output, truncated in the message; artifacts; uploads.
+    this.stage = 'result_upload';
+    if (timing) deadline.extend(timing.upload_time_limit);
+    const result = await deadline.run(
+      async (stageSignal) => {
+        await writeFile(join(dirs.output, 'stdout.txt'), outcome.stdout);
+        await writeFile(join(dirs.output, 'stderr.txt'), outcome.stderr);
+        const artifacts = job.artifacts_dir ? await collectArtifacts(dirs.artifacts, job.artifacts_dir) : {};
+        let uploadResults: Record<string, string> = {};
+        if (job.output_upload) {
+          try {
+            uploadResults = await uploadOutputs(job.output_upload, dirs.output, {
+              maxBytes: this.options.outputMaxBytes,
+              signal: stageSignal,
+              logger: this.log,
+            });
+          } catch (error) {
+            if (stageSignal.aborted) throw stageSignal.reason;
+            if (error instanceof OutputUploadError) throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
+            throw error;
+          }
+        }
+        return { artifacts, uploadResults };
+      },
+      () => new StageTimeout('result_upload', timing?.upload_time_limit ?? 0),
+      signal,
+    );
+
+    const machineSpecs = await specs;
+    if (machineSpecs) await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: initial.job_uuid, specs: { specs: machineSpecs } });
+    await channel.send({
+      message_type: 'V0JobFinishedRequest',
+      job_uuid: initial.job_uuid,
+      docker_process_stdout: truncateOutput(outcome.stdout),
+      docker_process_stderr: truncateOutput(outcome.stderr),
+      artifacts: result.artifacts,
+      upload_results: result.uploadResults,
+    });
+    this.log.info({ jobUuid: initial.job_uuid, timeLeftMs: deadline.leftMs() }, 'job finished');
+  }
+
+  /** Makes the image available; one that cannot be had is the original's "Failed to pull docker image". */
+  private async prepareImage(image: string): Promise<void> {
+    try {
+      await this.options.runner.prepare(image);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new HordeFailure('generic_error', `Failed to pull docker image ${image}: ${message}`, { image }, { cause: error });
+    }
+  }
+
+  /** Sends the failure message for `error` and says what happened. */
+  private async report(error: unknown): Promise<JobDriverOutcome> {
+    const stage = this.stage;
+    let failure: JobFailure | HordeFailure;
+    if (error instanceof JobFailure || error instanceof HordeFailure) failure = error;
+    else if (error instanceof StageTimeout) failure = new JobFailure('timeout', stageTimeoutMessage(error.stage));
+    else if (this.options.signal?.aborted) failure = new HordeFailure('generic_error', 'the executor was stopped before the job ended');
+    else {
+      failure = new HordeFailure('unhandled_exception', 'Unhandled exception', {
+        exception_type: error instanceof Error ? error.name : typeof error,
+        exception: error instanceof Error ? error.message : String(error),
+      });
+    }
+    const fields = { jobUuid: this.jobUuid, stage, reason: failure.reason, err: error };
+    if (this.jobUuid === null) {
+      // Nothing to report against: the miner never told us which job this is.
+      this.log.error(fields, `executor failed before it got a job: ${failure.message}`);
+      return { status: 'horde_failed', reason: failure.reason, stage, message: failure.message };
+    }
+    const message: ExecutorToMinerMessage =
+      failure instanceof JobFailure
+        ? {
+            message_type: 'V0JobFailedRequest',
+            job_uuid: this.jobUuid,
+            stage,
+            reason: failure.reason,
+            message: failure.message,
+            docker_process_exit_status: this.execution?.exitCode ?? null,
+            docker_process_stdout: this.execution ? truncateOutput(this.execution.stdout) : null,
+            docker_process_stderr: this.execution ? truncateOutput(this.execution.stderr) : null,
+            context: failure.context ?? null,
+          }
+        : {
+            message_type: 'V0HordeFailedRequest',
+            job_uuid: this.jobUuid,
+            reported_by: 'executor',
+            reason: failure.reason,
+            message: failure.message,
+            context: { stage, ...(failure.context ?? {}) } satisfies FailureContext,
+          };
+    this.log.error(fields, failure instanceof JobFailure ? `job failed: ${failure.message}` : `horde failure: ${failure.message}`);
+    try {
+      await this.options.channel.send(message);
+    } catch (sendError) {
+      this.log.error({ err: sendError, jobUuid: this.jobUuid }, 'could not report the failure to the miner');
+    }
+    return failure instanceof JobFailure
+      ? { status: 'failed', reason: failure.reason, stage, message: failure.message }
+      : { status: 'horde_failed', reason: failure.reason, stage, message: failure.message };
+  }
+}
+
+function stageTimeoutMessage(stage: JobStage): string {
+  switch (stage) {
+    case 'volume_download':
+      return 'Download time exceeded';
+    case 'execution':
+      return 'Execution time exceeded';
+    case 'result_upload':
+      return 'Upload time exceeded';
+    default:
+      return `Time exceeded in stage ${stage}`;
+  }
+}

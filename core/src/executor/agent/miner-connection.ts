@@ -1,0 +1,202 @@
+import WebSocket from 'ws';
+import type { Logger } from '../../contracts/index.js';
+import { HordeError } from '../../errors.js';
+import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
+import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+
+/** The miner could not be reached, closed the connection, or refused the token. */
+export class MinerConnectionError extends HordeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MINER_CONNECTION_FAILED', message, options);
+  }
+}
+
+/** `{minerAddress}/v0.1/executor_interface/{token}`. A trailing slash on the address is ignored. */
+export function executorInterfaceUrl(minerAddress: string, token: string): string {
+  return `${minerAddress.replace(/\/+$/, '')}/v0.1/executor_interface/${encodeURIComponent(token)}`;
+}
+
+/** A promise with its resolve/reject in reach. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // rejected before anyone waits: not an unhandled rejection
+  return { promise, resolve, reject, settled: false };
+}
+
+export interface MinerConnectionOptions {
+  readonly minerAddress: string;
+  readonly token: string;
+  readonly logger: Logger;
+  /** Connection attempts before giving up (ComputeHorde's WSTransport: 5). */
+  readonly attempts?: number;
+  /** Abort connecting (the startup deadline passed, SIGTERM). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The executor's side of `/v0.1/executor_interface/{token}`: receives the job's two requests
+ * (`V0InitialJobRequest` when it connects, `V0JobRequest` later) and sends the job's progress.
+ * Frames are parsed with the protocol codec; a bad frame is answered with `GenericError` and
+ * otherwise ignored, as the original does.
+ */
+export class MinerConnection {
+  private socket: WebSocket | null = null;
+  private readonly initial = deferred<V0InitialJobRequest>();
+  private readonly job = deferred<V0JobRequest>();
+  private closedError: MinerConnectionError | null = null;
+
+  constructor(private readonly options: MinerConnectionOptions) {}
+
+  /** Opens the connection, retrying with backoff (1 s × 2^attempt + jitter, as the original). */
+  async open(): Promise<void> {
+    const attempts = this.options.attempts ?? 5;
+    const url = executorInterfaceUrl(this.options.minerAddress, this.options.token);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      if (this.options.signal?.aborted) break;
+      try {
+        // Messages are handled from the first frame: the miner sends the initial request at once.
+        this.socket = await connect(url, (data, isBinary) => this.onMessage(data, isBinary), this.options.signal);
+        this.listen(this.socket);
+        return;
+      } catch (error) {
+        lastError = error;
+        this.options.logger.warn({ err: error, attempt: attempt + 1 }, 'could not connect to the miner');
+        if (attempt + 1 < attempts) await sleep(1000 * 2 ** attempt + Math.random() * 1000, this.options.signal);
+      }
+    }
+    throw new MinerConnectionError(`could not connect to the miner at ${this.options.minerAddress}: ${String((lastError as Error)?.message ?? lastError)}`, {
+      cause: lastError,
+    });
+  }
+
+  /** The first request: resolves when the miner sent it; rejects if the connection closes first. */
+  initialRequest(): Promise<V0InitialJobRequest> {
+    return this.initial.promise;
+  }
+
+  /** The full job request (`V0JobRequest`). */
+  jobRequest(): Promise<V0JobRequest> {
+    return this.job.promise;
+  }
+
+  async send(message: ExecutorToMinerMessage): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      throw this.closedError ?? new MinerConnectionError('the connection to the miner is closed');
+    }
+    await new Promise<void>((resolve, reject) => socket.send(encodeMessage(message), (error) => (error ? reject(error) : resolve())));
+  }
+
+  /** Closes the connection politely and waits (briefly) for the close handshake. */
+  async close(): Promise<void> {
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.close(1000);
+    const timer = setTimeout(() => socket.terminate(), 2_000);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    const log = this.options.logger;
+    const frame = isBinary ? (data as Buffer) : data.toString();
+    const parsed = parseMinerToExecutor(frame as string | Buffer);
+    if (!parsed.ok) {
+      if (parsed.error.code === 'PING') return;
+      log.warn({ err: parsed.error }, 'bad message from the miner');
+      void this.send({ message_type: 'GenericError', details: `bad message: ${parsed.error.message}` }).catch(() => {});
+      return;
+    }
+    const msg = parsed.message;
+    switch (msg.message_type) {
+      case 'V0InitialJobRequest':
+        if (this.initial.settled) {
+          this.refuse(`duplicate initial job request for ${msg.job_uuid}`);
+          return;
+        }
+        this.initial.settled = true;
+        this.initial.resolve(msg);
+        return;
+      case 'V0JobRequest':
+        if (!this.initial.settled) {
+          this.refuse(`job request for ${msg.job_uuid} before the initial job request`);
+          return;
+        }
+        if (this.job.settled) {
+          this.refuse(`duplicate job request for ${msg.job_uuid}`);
+          return;
+        }
+        this.job.settled = true;
+        this.job.resolve(msg);
+        return;
+      case 'GenericError':
+        // The miner refuses a token it does not know ("No job waiting for token ...").
+        log.error({ details: msg.details }, 'the miner reported an error');
+        if (!this.initial.settled) this.fail(new MinerConnectionError(`the miner refused the executor: ${msg.details ?? 'no details'}`));
+        return;
+    }
+  }
+
+  private listen(socket: WebSocket): void {
+    const log = this.options.logger;
+    socket.on('close', (code, reason) => {
+      this.fail(new MinerConnectionError(`the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+    });
+    socket.on('error', (error) => log.warn({ err: error }, 'miner connection error'));
+  }
+
+  private refuse(details: string): void {
+    this.options.logger.error({ details }, 'unexpected message from the miner');
+    void this.send({ message_type: 'GenericError', details }).catch(() => {});
+  }
+
+  private fail(error: MinerConnectionError): void {
+    this.closedError ??= error;
+    for (const pending of [this.initial, this.job]) {
+      if (!pending.settled) {
+        pending.settled = true;
+        pending.reject(error);
+      }
+    }
+  }
+}
+
+function connect(url: string, onMessage: (data: WebSocket.RawData, isBinary: boolean) => void, signal?: AbortSignal): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    // ComputeHorde's transport allows 50 MiB messages (volumes and results travel inline).
+    const socket = new WebSocket(url, { maxPayload: 50 * 1024 * 1024, handshakeTimeout: 10_000 });
+    socket.on('message', onMessage);
+    const onAbort = () => socket.terminate();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('open', () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(error);
+    });
+    socket.once('close', () => reject(new Error('connection closed during the handshake')));
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

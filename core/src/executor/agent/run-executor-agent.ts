@@ -1,0 +1,77 @@
+import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
+import { SystemClock } from '../../runtime/clock.js';
+import { readMachineSpecs } from '../machine-specs.js';
+import { JobDriver, type JobDriverOutcome } from './job-driver.js';
+import { MinerConnection } from './miner-connection.js';
+
+/** ComputeHorde's `DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT` code default (production uses 10). */
+export const DEFAULT_STARTUP_TIME_LIMIT_SECONDS = 5;
+/** `VOLUME_MAX_SIZE_BYTES` and `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`: 2 GiB each. */
+export const DEFAULT_TRANSFER_MAX_BYTES = 2_147_483_648;
+
+export interface ExecutorAgentOptions {
+  /** The miner's executor address, `ws://host:port` (the agent appends `/v0.1/executor_interface/{token}`). */
+  readonly minerUrl: string;
+  /** The single-use token the miner made for this executor. */
+  readonly token: string;
+  /** Runs the job: `DockerJobRunner` or `ProcessJobRunner` (see `createJobRunner`). */
+  readonly runner: JobRunner;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly startupTimeLimitSeconds?: number;
+  readonly volumeMaxBytes?: number;
+  readonly outputMaxBytes?: number;
+  /** Hugging Face Hub base URL for `huggingface_volume` (default https://huggingface.co). */
+  readonly huggingfaceEndpoint?: string;
+  /** Token for Hub downloads when the volume brings none (ComputeHorde's `HF_ACCESS_TOKEN`). */
+  readonly huggingfaceToken?: string;
+  /** Machine facts for `V0MachineSpecsRequest`; default reads this machine (nvidia-smi, CPU, RAM, disk). */
+  readonly machineSpecs?: () => Promise<Record<string, unknown> | null>;
+  /** Where the job's temp dir goes (default the OS temp dir). */
+  readonly workRoot?: string;
+  /** Abort = stop the job and exit (SIGTERM from the executor manager). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One executor's life (`horde executor --miner-url U --token T`): connect to the miner, run the one
+ * job it hands over, report, clean up, return. Never throws for a job or miner problem: the
+ * outcome says what happened (and the miner has been told, when it could be).
+ */
+export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<JobDriverOutcome> {
+  const clock = options.clock ?? new SystemClock();
+  const startupSeconds = options.startupTimeLimitSeconds ?? DEFAULT_STARTUP_TIME_LIMIT_SECONDS;
+  const logger = options.logger;
+
+  // Connecting counts against the startup limit: an executor that cannot reach its miner in time
+  // is of no use to the validator waiting for it.
+  const connectTimeout = AbortSignal.timeout(startupSeconds * 1000);
+  const connectSignal = options.signal ? AbortSignal.any([options.signal, connectTimeout]) : connectTimeout;
+  const connection = new MinerConnection({ minerAddress: options.minerUrl, token: options.token, logger, signal: connectSignal });
+  try {
+    await connection.open();
+  } catch (error) {
+    logger.error({ err: error }, 'executor could not reach its miner');
+    return { status: 'horde_failed', reason: 'miner_connection_failed', stage: 'executor_startup', message: (error as Error).message };
+  }
+
+  try {
+    const driver = new JobDriver({
+      channel: connection,
+      runner: options.runner,
+      clock,
+      logger,
+      startupTimeLimitSeconds: startupSeconds,
+      volumeMaxBytes: options.volumeMaxBytes ?? DEFAULT_TRANSFER_MAX_BYTES,
+      outputMaxBytes: options.outputMaxBytes ?? DEFAULT_TRANSFER_MAX_BYTES,
+      machineSpecs: options.machineSpecs ?? readMachineSpecs,
+      ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
+      ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
+      ...(options.workRoot ? { workRoot: options.workRoot } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    return await driver.run();
+  } finally {
+    await connection.close();
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Bounded retries with exponential backoff for the executor's HTTP transfers (ComputeHorde: 3
+ * attempts, delay ×2). Small on purpose: p-retry 7+ needs Node 22.
+ */
+
+export interface RetryOptions {
+  /** Total attempts, including the first. */
+  readonly attempts: number;
+  /** Delay before the second attempt; each later delay is `factor` times the previous. */
+  readonly initialDelayMs: number;
+  readonly factor?: number;
+  readonly signal?: AbortSignal;
+  /** False: give up at once (a 404 will not heal). Default: every error is retried. */
+  readonly isRetryable?: (error: unknown) => boolean;
+  /** Called before each wait, e.g. to log the failed attempt. */
+  readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Runs `fn` until it succeeds, fails with a non-retryable error, or runs out of attempts. */
+export async function withRetries<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  let delay = options.initialDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (error) {
+      const retryable = options.isRetryable?.(error) ?? true;
+      if (!retryable || attempt >= options.attempts || options.signal?.aborted) throw error;
+      options.onRetry?.(error, attempt, delay);
+      await sleep(delay, options.signal);
+      delay *= options.factor ?? 2;
+    }
+  }
+}

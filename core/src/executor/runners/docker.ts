@@ -1,0 +1,286 @@
+/**
+ * `JobRunner` on a Docker Engine (dockerode): the default runner and a security boundary.
+ *
+ * One job is one container `horde-{jobUuid}-job`:
+ *  - no network at all (`NetworkMode: none`) unless the job is a streaming job (`bridge`);
+ *  - the job's directories bound at `/volume`, `/output` and its artifacts path, `raw_script` at
+ *    `/script.py` (then the default command is `python /script.py`, as in ComputeHorde);
+ *  - memory (without extra swap), pids and CPU limits from the spec, else the runner's defaults;
+ *  - preset `nvidia_all` asks for every GPU through the NVIDIA device driver;
+ *  - killed when the execution time limit passes (`timedOut`) or the signal aborts;
+ *  - removed afterwards, whatever happened.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Dockerode from 'dockerode';
+import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
+import { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
+import { DEFAULT_MAX_CAPTURE_BYTES, OutputCapture } from './output-capture.js';
+
+export { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
+
+export interface ContainerLimits {
+  readonly memoryBytes?: number;
+  readonly pids?: number;
+  readonly nanoCpus?: number;
+}
+
+export interface DockerJobRunnerOptions {
+  /** Default: `new Dockerode()`, which honours `DOCKER_HOST`. */
+  readonly docker?: Dockerode;
+  readonly logger: Logger;
+  /** Limits for specs that set none. Default: 4096 pids (stops fork bombs), no memory or CPU cap. */
+  readonly defaultLimits?: ContainerLimits;
+  /** Bytes of stdout and of stderr kept in memory (head and tail); default 64 MiB each. */
+  readonly maxCaptureBytes?: number;
+  /** How long a pull may take before the image counts as unavailable; default 20 min. */
+  readonly pullTimeoutMs?: number;
+}
+
+const DEFAULT_LIMITS: ContainerLimits = { pids: 4096 };
+
+/** Docker's own name for "no such image" answers, across engine versions. */
+const IMAGE_MISSING = /no such image|not found|manifest unknown|pull access denied|repository does not exist/i;
+
+interface DockerError {
+  statusCode?: number;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+function dockerMessage(error: unknown): string {
+  const e = error as DockerError;
+  return e?.json?.message ?? e?.message ?? String(error);
+}
+
+/** `busybox` → `busybox:latest` (an untagged pull would fetch every tag); digests stay as they are. */
+export function withDefaultTag(image: string): string {
+  if (image.includes('@')) return image;
+  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
+  return lastSegment.includes(':') ? image : `${image}:latest`;
+}
+
+export class DockerJobRunner implements JobRunner {
+  readonly name = 'docker';
+  private readonly docker: Dockerode;
+  private readonly logger: Logger;
+  private readonly defaultLimits: ContainerLimits;
+  private readonly maxCaptureBytes: number;
+  private readonly pullTimeoutMs: number;
+
+  constructor(options: DockerJobRunnerOptions) {
+    this.docker = options.docker ?? new Dockerode();
+    this.logger = options.logger;
+    this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS;
+    this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
+    this.pullTimeoutMs = options.pullTimeoutMs ?? 20 * 60_000;
+  }
+
+  /** Uses the local image if there is one, else pulls it. */
+  async prepare(image: string): Promise<void> {
+    const ref = withDefaultTag(image);
+    try {
+      await this.docker.getImage(ref).inspect();
+      return;
+    } catch (error) {
+      if ((error as DockerError).statusCode !== 404) {
+        throw new JobRunnerError(`Docker engine error while looking for image ${ref}: ${dockerMessage(error)}`, { cause: error });
+      }
+    }
+    const started = Date.now();
+    this.logger.info({ image: ref }, 'pulling image');
+    try {
+      await this.pull(ref);
+    } catch (error) {
+      throw new ImageNotFoundError(image, `Image ${ref} is not on this executor and could not be pulled: ${dockerMessage(error)}`, {
+        cause: error,
+      });
+    }
+    this.logger.info({ image: ref, ms: Date.now() - started }, 'image pulled');
+  }
+
+  private pull(ref: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`pull did not finish within ${this.pullTimeoutMs} ms`)), this.pullTimeoutMs);
+      const done = (error: unknown) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.docker.pull(ref).then(
+        (stream: NodeJS.ReadableStream) =>
+          // Errors in the middle of a pull arrive as progress events, which followProgress reports.
+          this.docker.modem.followProgress(stream, (error: Error | null) => done(error)),
+        done,
+      );
+    });
+  }
+
+  async run(spec: JobRunSpec): Promise<JobRunOutcome> {
+    const name = `horde-${spec.jobUuid}-job`;
+    const log = this.logger.child({ jobUuid: spec.jobUuid, container: name });
+    const scratch = spec.rawScript !== undefined ? await mkdtemp(join(tmpdir(), 'horde-script-')) : null;
+    const stdout = new OutputCapture(this.maxCaptureBytes);
+    const stderr = new OutputCapture(this.maxCaptureBytes);
+    let container: Dockerode.Container | null = null;
+    try {
+      // A container of the same name can only be a leftover of a crashed earlier run of this job.
+      await this.removeContainer(this.docker.getContainer(name), log);
+      container = await this.create(name, spec, scratch);
+
+      // Attach before start, so not a byte of output is missed.
+      const attached = await container.attach({ stream: true, stdout: true, stderr: true });
+      const outStream = new PassThrough();
+      const errStream = new PassThrough();
+      outStream.on('data', (chunk: Buffer) => stdout.write(chunk));
+      errStream.on('data', (chunk: Buffer) => stderr.write(chunk));
+      const streamEnded = new Promise<void>((resolve) => {
+        attached.on('end', resolve);
+        attached.on('close', resolve);
+        attached.on('error', resolve);
+      });
+      this.docker.modem.demuxStream(attached, outStream, errStream);
+
+      // 'next-exit': the default condition answers at once for a container not started yet.
+      const exit = container.wait({ condition: 'next-exit' }) as Promise<{ StatusCode: number }>;
+      exit.catch(() => {}); // observed in waitForExit; never an unhandled rejection if start fails
+      const started = Date.now();
+      const startFailure = await this.start(container, spec);
+      if (startFailure) {
+        log.info({ exitCode: startFailure.exitCode, reason: startFailure.stderr }, 'job command could not be started');
+        return { ...startFailure, timedOut: false, oomKilled: false, stdout: '', durationMs: Date.now() - started };
+      }
+      log.info({ image: spec.image, network: spec.network, preset: spec.preset }, 'job container started');
+
+      const ending = await this.waitForExit(container, exit, spec);
+      const durationMs = Date.now() - started;
+      // The attach stream ends with the container; give it a moment to deliver the last bytes.
+      await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2000))]);
+
+      const state = (await container.inspect().catch(() => null))?.State;
+      const outcome: JobRunOutcome = {
+        exitCode: ending.kind === 'exited' ? ending.statusCode : null,
+        timedOut: ending.kind === 'timeout',
+        oomKilled: state?.OOMKilled === true,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        durationMs,
+      };
+      log.info(
+        { exitCode: outcome.exitCode, timedOut: outcome.timedOut, aborted: ending.kind === 'aborted', oomKilled: outcome.oomKilled, durationMs },
+        'job container finished',
+      );
+      return outcome;
+    } finally {
+      if (container) await this.removeContainer(container, log);
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private async create(name: string, spec: JobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
+    const binds = [`${spec.volumeDir}:/volume/`, `${spec.outputDir}:/output/`];
+    if (spec.artifactsMountPath) binds.push(`${spec.artifactsDir}:${spec.artifactsMountPath}`);
+    let cmd: string[] | undefined = spec.command.length > 0 ? [...spec.command] : undefined;
+    if (scratch !== null && spec.rawScript !== undefined) {
+      const script = join(scratch, 'script.py');
+      await writeFile(script, spec.rawScript);
+      binds.push(`${script}:/script.py:ro`);
+      cmd ??= ['python', '/script.py'];
+    }
+    const limits = { ...this.defaultLimits, ...spec.limits };
+    const hostConfig: Dockerode.HostConfig = {
+      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
+      Binds: binds,
+      AutoRemove: false, // removed by us after reading the exit state
+      ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
+      ...(limits.pids !== undefined ? { PidsLimit: limits.pids } : {}),
+      ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
+      ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
+    };
+    try {
+      return await this.docker.createContainer({
+        name,
+        Image: withDefaultTag(spec.image),
+        ...(cmd ? { Cmd: cmd } : {}),
+        Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+        Labels: { 'horde.job-uuid': spec.jobUuid },
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        NetworkDisabled: spec.network !== 'bridge',
+        HostConfig: hostConfig,
+      });
+    } catch (error) {
+      if ((error as DockerError).statusCode === 404 && IMAGE_MISSING.test(dockerMessage(error))) {
+        throw new ImageNotFoundError(spec.image, `Image ${withDefaultTag(spec.image)} is not on this executor (prepare() pulls it): ${dockerMessage(error)}`, {
+          cause: error,
+        });
+      }
+      throw new JobRunnerError(`Could not create the job container: ${dockerMessage(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Starts the container. A command that does not exist or may not be executed is the job's
+   * fault, not the executor's: like `docker run`, it becomes exit code 127 / 126 with the reason
+   * on stderr (returned), so the job fails with `nonzero_return_code`.
+   */
+  private async start(container: Dockerode.Container, spec: JobRunSpec): Promise<{ exitCode: number; stderr: string } | null> {
+    try {
+      await container.start();
+      return null;
+    } catch (error) {
+      const message = dockerMessage(error);
+      if (/executable file not found|no such file or directory/i.test(message)) return { exitCode: 127, stderr: `${message}\n` };
+      if (/permission denied/i.test(message)) return { exitCode: 126, stderr: `${message}\n` };
+      if (/could not select device driver|nvidia/i.test(message) && spec.preset === 'nvidia_all') {
+        throw new GpuUnavailableError(
+          `The job asked for GPUs (preset nvidia_all) but this Docker engine cannot provide them (${message}). ` +
+            'Install the NVIDIA driver and nvidia-container-toolkit on the executor host, or run only CPU executor classes here.',
+          { cause: error },
+        );
+      }
+      throw new JobRunnerError(`Could not start the job container: ${message}`, { cause: error });
+    }
+  }
+
+  private async waitForExit(
+    container: Dockerode.Container,
+    exit: Promise<{ StatusCode: number }>,
+    spec: JobRunSpec,
+  ): Promise<{ kind: 'exited'; statusCode: number } | { kind: 'timeout' } | { kind: 'aborted' }> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<'timeout' | 'aborted'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), spec.timeoutMs);
+      if (spec.signal) {
+        onAbort = () => resolve('aborted');
+        if (spec.signal.aborted) onAbort();
+        else spec.signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    try {
+      const first = await Promise.race([exit.then((r) => ({ kind: 'exited' as const, statusCode: r.StatusCode })), stop]);
+      if (typeof first !== 'string') return first;
+      // Kill and let wait() observe the exit, so the container is stopped before it is removed.
+      await container.kill().catch(() => {});
+      await exit.catch(() => {});
+      return { kind: first };
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) spec.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async removeContainer(container: Dockerode.Container, log: Logger): Promise<void> {
+    try {
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      const status = (error as DockerError).statusCode;
+      // 404: already gone; 409: removal already in progress.
+      if (status !== 404 && status !== 409) log.error({ err: dockerMessage(error) }, 'could not remove job container');
+    }
+  }
+}

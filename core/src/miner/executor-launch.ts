@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import type { ExecutorLaunch } from '../contracts/index.js';
+import type { ExecutorSection } from '../config/sections/executor.js';
+
+/** `node <this installation's bin/horde.js>`: how the miner starts `horde executor` by default. */
+export function defaultExecutorCommand(): string[] {
+  // The same relative path from src/miner (tests) and dist/miner (installed).
+  return [process.execPath, fileURLToPath(new URL('../../bin/horde.js', import.meta.url))];
+}
+
+export interface ExecutorLaunchSettings {
+  /** Program and leading arguments that run the `horde` CLI. */
+  readonly command: readonly string[];
+  /** ws:// base URL the executor connects back to. */
+  readonly executorAddress: string;
+  readonly startupTimeLimitSeconds: number;
+  /** The miner's `executor` config section: the agent runs with exactly these settings. */
+  readonly executor: ExecutorSection;
+}
+
+/**
+ * The command line and environment of one executor agent, handed to the executor manager:
+ * `horde executor --miner-url U --token T --startup-time-limit S --runner R`, with the miner's
+ * `executor` settings in `HORDE_EXECUTOR` (JSON; the config loader reads it like any `HORDE_*`
+ * override), and ComputeHorde's `MINER_ADDRESS` / `EXECUTOR_TOKEN` for managers that start
+ * agents their own way.
+ */
+export function executorLaunch(token: string, settings: ExecutorLaunchSettings): ExecutorLaunch {
+  return {
+    argv: [
+      ...settings.command,
+      'executor',
+      '--miner-url',
+      settings.executorAddress,
+      '--token',
+      token,
+      '--startup-time-limit',
+      String(settings.startupTimeLimitSeconds),
+      '--runner',
+      settings.executor.runner,
+    ],
+    env: {
+      MINER_ADDRESS: settings.executorAddress,
+      EXECUTOR_TOKEN: token,
+      HORDE_EXECUTOR: JSON.stringify(settings.executor),
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Logger, Metrics } from '../../contracts/index.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/codec.js';
+import type { ReceiptPages } from '../receipts/pages.js';
+import { registerReceiptsRoute } from './receipts-route.js';
+
+export interface MinerServerHandlers {
+  /** A validator opened `/v0.1/validator_interface/{validatorHotkey}`. */
+  onValidator(socket: WebSocket, validatorHotkey: string): void;
+  /** An executor opened `/v0.1/executor_interface/{token}`; `remoteAddress` is X-Real-IP or the peer address. */
+  onExecutor(socket: WebSocket, token: string, remoteAddress: string): void;
+  /** Body of `GET /healthz`. */
+  health(): Record<string, unknown>;
+}
+
+export interface MinerServerOptions {
+  readonly pages: ReceiptPages;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly handlers: MinerServerHandlers;
+}
+
+/**
+ * The miner's one port: both websockets, the receipt pages, `/metrics` and `/healthz` (ComputeHorde
+ * puts nginx and Django Channels behind one port; here fastify with @fastify/websocket does it).
+ */
+export async function createMinerServer(options: MinerServerOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = options.logger.child({ component: 'http' });
+  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // ComputeHorde's transport allows 50 MiB messages (inline volumes, large outputs).
+  await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
+
+  app.get<{ Params: { hotkey: string } }>('/v0.1/validator_interface/:hotkey', { websocket: true }, (socket, request) => {
+    options.handlers.onValidator(socket, request.params.hotkey);
+  });
+  app.get<{ Params: { token: string } }>('/v0.1/executor_interface/:token', { websocket: true }, (socket, request) => {
+    const realIp = request.headers['x-real-ip'];
+    const remote = (typeof realIp === 'string' && realIp) || request.ip;
+    options.handlers.onExecutor(socket, request.params.token, remote);
+  });
+
+  registerReceiptsRoute(app, options.pages);
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await options.metrics.metrics();
+    return reply.type(options.metrics.contentType).send(body);
+  });
+  app.get('/healthz', async () => ({ status: 'ok', ...options.handlers.health() }));
+
+  return app;
+}

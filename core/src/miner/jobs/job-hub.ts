@@ -1,0 +1,442 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
+import type { Hotkey } from '../../keys/index.js';
+import type { HordeFailureReason } from '../../protocol/enums.js';
+import type {
+  ExecutorToMinerMessage,
+  MinerToValidatorMessage,
+  V0HordeFailedRequest,
+  V0InitialJobRequest,
+  V0JobRequest,
+} from '../../protocol/messages.js';
+import { signStreamingReady } from '../../protocol/streaming.js';
+import { AllExecutorsBusyError } from '../errors.js';
+import type { MinerMetrics } from '../metrics.js';
+import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
+import type { ReceiptService } from '../receipts/receipt-service.js';
+import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
+import type { ActiveJob, ExecutorPeer, ValidatorPeer } from './active-job.js';
+
+export interface JobHubOptions {
+  readonly store: MinerStore;
+  readonly pool: ExecutorPool;
+  readonly manager: ExecutorManager;
+  /** Null in local mode: the trusted miner keeps no receipts (as ComputeHorde's `IS_LOCAL_MINER`). */
+  readonly receipts: ReceiptService | null;
+  /** The miner's hotkeys by ss58 (streaming-ready signatures). */
+  readonly hotkeys: ReadonlyMap<string, Hotkey>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: MinerMetrics;
+  /** ws:// base URL executors connect back to. */
+  readonly executorAddress: string;
+  /** The command line and environment that start an executor agent for `token`. */
+  readonly launch: (token: string) => ExecutorLaunch;
+  /** Spin-up seconds of a class (its hardware class, or the configured default). */
+  readonly spinUpSeconds: (executorClass: string) => number;
+  /** The executor's startup limit; with the spin-up it bounds the wait for the executor to connect. */
+  readonly startupTimeLimitSeconds: number;
+}
+
+/** Results no validator came back for are dropped from memory after a day (the original gives up then too). */
+const UNDELIVERED_RESULT_TTL_MS = 24 * 3600_000;
+
+/**
+ * The miner's switchboard between validator and executor connections (what ComputeHorde does with
+ * Django Channels groups keyed by the executor token):
+ *
+ *  - an initial job request reserves an executor slot and is accepted at once (or declined `busy`
+ *    with excuse receipts), the executor starts in the background with a single-use token;
+ *  - the executor connecting with the token gets the stored initial request, then the job request;
+ *  - executor messages go to the validator (token stripped), finals end the job;
+ *  - an executor that never connects, dies, or drops its connection mid-job is reported as a horde
+ *    failure right away;
+ *  - a validator that reconnects gets its jobs back: undelivered messages are sent, and a job
+ *    waiting for its payload is announced ready again.
+ */
+export class JobHub {
+  private readonly jobs = new Map<string, ActiveJob>();
+  private readonly byToken = new Map<string, ActiveJob>();
+  private readonly peers = new Set<ValidatorPeer>();
+  private readonly log: Logger;
+
+  constructor(private readonly options: JobHubOptions) {
+    this.log = options.logger;
+  }
+
+  /** Open validator connections (metrics). */
+  get connectionCount(): number {
+    return this.peers.size;
+  }
+
+  /** Jobs in memory (in progress, or ended with a result still to deliver). */
+  activeJobs(): readonly ActiveJob[] {
+    return [...this.jobs.values()];
+  }
+
+  peerOpened(peer: ValidatorPeer): void {
+    this.peers.add(peer);
+  }
+
+  peerClosed(peer: ValidatorPeer): void {
+    this.peers.delete(peer);
+    for (const job of this.jobs.values()) if (job.owner === peer) job.owner = null;
+  }
+
+  /**
+   * A validator connection authenticated: it takes over every job of that validator whose own
+   * connection is gone, receives what was not delivered and, for jobs whose executor is ready and
+   * waiting for the job request, `V0ExecutorReadyRequest` again.
+   */
+  attach(peer: ValidatorPeer): void {
+    for (const job of this.jobs.values()) {
+      if (job.validatorHotkey !== peer.validatorHotkey || job.owner?.isReady()) continue;
+      job.owner = peer;
+      this.log.info({ jobUuid: job.jobUuid, validatorHotkey: peer.validatorHotkey, undelivered: job.outbox.length }, 'validator re-attached to job');
+      // The connection that heard "ready" is gone; the new one must hear it to send the job request.
+      if (job.status === 'waiting_for_payload' && !job.outbox.some((m) => m.message_type === 'V0ExecutorReadyRequest')) {
+        job.outbox.push({ message_type: 'V0ExecutorReadyRequest', job_uuid: job.jobUuid, executor_token: null });
+      }
+      this.flush(job);
+    }
+  }
+
+  // ------------------------------------------------------------------ validator → miner
+
+  /** `V0InitialJobRequest`: reserve an executor, accept (or decline), start it. */
+  async initialJobRequest(peer: ValidatorPeer, minerHotkey: string, msg: V0InitialJobRequest): Promise<void> {
+    const { store, pool, receipts, metrics } = this.options;
+    const validatorHotkey = peer.validatorHotkey;
+    const executorClass = msg.executor_class;
+    const log = this.log.child({ jobUuid: msg.job_uuid, validatorHotkey, minerHotkey, executorClass });
+
+    if (this.jobs.has(msg.job_uuid) || (await store.jobs.exists(msg.job_uuid))) {
+      log.warn('initial job request for a job uuid already seen; refused');
+      await peer.send({ message_type: 'GenericError', details: `job ${msg.job_uuid} was already requested` });
+      return;
+    }
+    if (await store.validators.isBlacklisted(validatorHotkey)) {
+      log.info('declining job from a blacklisted validator');
+      metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'validator_blacklisted' });
+      await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'validator_blacklisted', message: 'validator is blacklisted', receipts: [] });
+      return;
+    }
+    // The started receipt is kept even if the job is declined: it is what excuses this miner later.
+    if (receipts) await receipts.accept(msg.job_started_receipt_payload, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey });
+
+    const token = `${msg.job_uuid}-${randomUUID()}`;
+    await store.jobs.create({
+      jobUuid: msg.job_uuid,
+      validatorHotkey,
+      minerHotkey,
+      executorClass,
+      executorToken: token,
+      status: 'waiting_for_executor',
+      initialJobDetails: msg as unknown as Record<string, unknown>,
+    });
+    const job: ActiveJob = {
+      jobUuid: msg.job_uuid,
+      validatorHotkey,
+      minerHotkey,
+      executorClass,
+      token,
+      initialRequest: msg,
+      acceptedAt: this.options.clock.now(),
+      status: 'waiting_for_executor',
+      owner: peer,
+      outbox: [],
+      pendingJobRequest: null,
+      executor: null,
+      tokenUsed: false,
+      executorAddress: null,
+      connectTimer: new AbortController(),
+      ended: false,
+      endedAt: null,
+      delivery: Promise.resolve(),
+    };
+
+    const spinUp = this.options.spinUpSeconds(executorClass);
+    let started: Promise<unknown>;
+    try {
+      ({ started } = await pool.reserve(token, executorClass, {
+        minerAddress: this.options.executorAddress,
+        launch: this.options.launch(token),
+        timeoutSeconds: spinUp,
+        logger: log,
+      }));
+    } catch (error) {
+      if (!(error instanceof AllExecutorsBusyError)) {
+        // The manager could not even say what it has (manifest() failed): the network's fault.
+        log.error({ err: error }, 'could not reserve an executor');
+        const message = `Executor failed to start: ${(error as Error).message}`;
+        metrics.jobsFailed.inc({ executor_class: executorClass, kind: 'horde', reason: 'executor_spinup_failed' });
+        await store.jobs.setStatus(msg.job_uuid, 'failed', { errorType: 'executor_spinup_failed', errorDetail: message }, message);
+        await peer.send({ message_type: 'V0HordeFailedRequest', job_uuid: msg.job_uuid, reported_by: 'miner', reason: 'executor_spinup_failed', message });
+        return;
+      }
+      const at = receiptTimestampMs(msg.job_started_receipt_payload);
+      const excuses = receipts ? await store.receipts.excuses({ executorClass, at, excludeJobUuid: msg.job_uuid }) : [];
+      await store.jobs.setStatus(msg.job_uuid, 'rejected', { errorType: 'busy', errorDetail: error.message }, error.message);
+      metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'busy' });
+      log.info({ excuses: excuses.length }, 'declining job: all executors busy');
+      await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'busy', message: error.message, receipts: excuses });
+      return;
+    }
+
+    this.jobs.set(job.jobUuid, job);
+    this.byToken.set(token, job);
+    metrics.jobsAccepted.inc({ executor_class: executorClass });
+    log.info('job accepted; executor starting');
+    this.deliver(job, { message_type: 'V0AcceptJobRequest', job_uuid: job.jobUuid });
+    this.expireTokenAfter(job, spinUp + this.options.startupTimeLimitSeconds);
+
+    started.then(
+      async (handle) => {
+        const address = (await this.options.manager.publicAddress?.(handle as { id: string }).catch(() => null)) ?? null;
+        if (address) {
+          job.executorAddress = address;
+          await store.jobs.update(job.jobUuid, { executorAddress: address });
+        }
+      },
+      (error: unknown) => {
+        void this.fail(job, 'executor_spinup_failed', `Executor failed to start: ${(error as Error).message}`);
+      },
+    );
+  }
+
+  /** `V0JobRequest`: pass it to the executor (now, or as soon as it connects). Returns an error text for the validator, or null. */
+  async jobRequest(peer: ValidatorPeer, msg: V0JobRequest): Promise<string | null> {
+    const job = this.jobs.get(msg.job_uuid);
+    if (!job || job.validatorHotkey !== peer.validatorHotkey || job.ended) return `Received JobRequest for unknown job_uuid: ${msg.job_uuid}`;
+    if (job.initialRequest.volume && msg.volume) return `Received job volume twice job_uuid: ${msg.job_uuid}`;
+    if (job.pendingJobRequest || job.status === 'running') return `Received JobRequest twice job_uuid: ${msg.job_uuid}`;
+
+    job.owner = peer;
+    await this.setStatus(job, 'running', { fullJobDetails: msg as unknown as Record<string, unknown> });
+    if (job.executor) await job.executor.send(msg);
+    else job.pendingJobRequest = msg;
+    this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request passed to the executor');
+    return null;
+  }
+
+  // ------------------------------------------------------------------ executor → miner
+
+  /** The job an executor token stands for, if it may connect now; else why not. Tokens are single-use. */
+  claimToken(token: string): ActiveJob | string {
+    const job = this.byToken.get(token);
+    if (!job) return `No job waiting for token ${token}`;
+    if (job.tokenUsed || job.ended || job.status !== 'waiting_for_executor') return `Job with token ${token} is not waiting for an executor`;
+    job.tokenUsed = true;
+    job.connectTimer.abort();
+    return job;
+  }
+
+  /** The executor of `job` connected: give it the initial request (and the job request if it came already). */
+  async executorConnected(job: ActiveJob, executor: ExecutorPeer, remoteAddress: string): Promise<void> {
+    job.executor = executor;
+    this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'executor connected');
+    let initial = job.initialRequest;
+    if (initial.streaming_details) {
+      initial = { ...initial, streaming_details: { ...initial.streaming_details, executor_ip: job.executorAddress ?? remoteAddress } };
+    }
+    await executor.send(initial);
+    if (job.pendingJobRequest) {
+      const request = job.pendingJobRequest;
+      job.pendingJobRequest = null;
+      await executor.send(request);
+    }
+  }
+
+  async executorMessage(job: ActiveJob, msg: ExecutorToMinerMessage, remoteAddress: string): Promise<void> {
+    const log = this.log.child({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, messageType: msg.message_type });
+    if (job.ended) {
+      log.warn('executor message after the job ended; ignored');
+      return;
+    }
+    if (msg.message_type !== 'GenericError' && msg.job_uuid !== job.jobUuid) {
+      log.warn({ messageJobUuid: msg.job_uuid }, 'executor message names another job; ignored');
+      return;
+    }
+    const { metrics } = this.options;
+    const labels = { executor_class: job.executorClass };
+    switch (msg.message_type) {
+      case 'V0ExecutorReadyRequest':
+        await this.setStatus(job, 'waiting_for_payload');
+        log.info('executor ready');
+        this.deliver(job, { ...msg, executor_token: null });
+        return;
+      case 'V0StreamingJobReadyRequest': {
+        const hotkey = this.options.hotkeys.get(job.minerHotkey) ?? [...this.options.hotkeys.values()][0]!;
+        this.deliver(job, signStreamingReady(msg, job.executorAddress ?? remoteAddress, hotkey));
+        return;
+      }
+      case 'V0VolumesReadyRequest':
+      case 'V0ExecutionDoneRequest':
+      case 'V0MachineSpecsRequest':
+        this.deliver(job, msg);
+        return;
+      case 'V0JobFinishedRequest':
+        metrics.jobsFinished.inc(labels);
+        log.info('job finished');
+        await this.end(job, 'finished', {
+          stdout: msg.docker_process_stdout,
+          stderr: msg.docker_process_stderr,
+          artifacts: msg.artifacts ?? {},
+          uploadResults: msg.upload_results ?? {},
+          exitStatus: 0,
+        });
+        this.deliver(job, msg);
+        return;
+      case 'V0JobFailedRequest':
+        metrics.jobsFailed.inc({ ...labels, kind: 'job', reason: msg.reason });
+        log.info({ reason: msg.reason, stage: msg.stage }, 'job failed');
+        await this.end(job, 'failed', {
+          errorType: msg.reason,
+          errorDetail: msg.message,
+          stdout: msg.docker_process_stdout ?? null,
+          stderr: msg.docker_process_stderr ?? null,
+          exitStatus: msg.docker_process_exit_status ?? null,
+        });
+        this.deliver(job, msg);
+        return;
+      case 'V0HordeFailedRequest':
+        await this.reportHordeFailure(job, msg);
+        return;
+      case 'GenericError':
+        await this.reportHordeFailure(job, {
+          message_type: 'V0HordeFailedRequest',
+          job_uuid: job.jobUuid,
+          reported_by: 'executor',
+          reason: 'generic_error',
+          message: msg.details || 'Received GenericError from the executor with no details',
+        });
+        return;
+    }
+  }
+
+  /** The executor's websocket closed. Mid-job, that is a horde failure the validator hears about now. */
+  async executorDisconnected(job: ActiveJob, code: number): Promise<void> {
+    job.executor = null;
+    if (job.ended) return;
+    await this.fail(job, 'executor_disconnected', `Executor disconnected while job was running (code: ${code})`);
+  }
+
+  /** The pool saw an executor leave (exited, expired, killed). Catches executors that die before connecting. */
+  onExecutorGone(event: ExecutorGoneEvent): void {
+    const job = this.byToken.get(event.token);
+    if (!job) return;
+    if (!job.ended) {
+      const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'})` : '';
+      if (event.reason === 'expired') void this.fail(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
+      else if (job.executor === null && !job.tokenUsed) void this.fail(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
+      else void this.fail(job, 'executor_disconnected', `Executor stopped while job was running${exit}`);
+    }
+    this.byToken.delete(event.token);
+    this.forgetIfDone(job);
+  }
+
+  /** Drops ended jobs whose result no validator came back for in a day. */
+  sweep(): void {
+    const cutoff = this.options.clock.now() - UNDELIVERED_RESULT_TTL_MS;
+    for (const job of this.jobs.values()) {
+      if (job.ended && job.endedAt !== null && job.endedAt < cutoff) {
+        this.log.warn({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, undelivered: job.outbox.length }, 'dropping an undelivered job result');
+        this.jobs.delete(job.jobUuid);
+        this.byToken.delete(job.token);
+      }
+    }
+  }
+
+  close(): void {
+    for (const job of this.jobs.values()) job.connectTimer.abort();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async reportHordeFailure(job: ActiveJob, msg: V0HordeFailedRequest): Promise<void> {
+    this.options.metrics.jobsFailed.inc({ executor_class: job.executorClass, kind: 'horde', reason: msg.reason });
+    this.log.warn({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, reason: msg.reason, reportedBy: msg.reported_by, detail: msg.message }, 'horde failure');
+    await this.end(job, 'failed', { errorType: msg.reason, errorDetail: msg.message });
+    this.deliver(job, msg);
+  }
+
+  /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
+  private async fail(job: ActiveJob, reason: HordeFailureReason, message: string): Promise<void> {
+    if (job.ended) return;
+    await this.reportHordeFailure(job, { message_type: 'V0HordeFailedRequest', job_uuid: job.jobUuid, reported_by: 'miner', reason, message });
+    await this.options.pool.kill(job.token);
+  }
+
+  private expireTokenAfter(job: ActiveJob, seconds: number): void {
+    this.options.clock.sleep(seconds * 1000, job.connectTimer.signal).then(
+      () => {
+        if (job.tokenUsed || job.ended) return;
+        void this.fail(job, 'executor_spinup_failed', `Executor did not connect within ${seconds} s`);
+      },
+      () => {}, // cancelled: the executor connected or the job ended
+    );
+  }
+
+  private async setStatus(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
+    job.status = status;
+    await this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
+  }
+
+  private async end(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate): Promise<void> {
+    job.ended = true;
+    job.endedAt = this.options.clock.now();
+    job.connectTimer.abort();
+    await this.setStatus(job, status, update, update.errorDetail ?? null);
+  }
+
+  /** Queues `message` for the job's validator and sends what the queue holds, in order. */
+  private deliver(job: ActiveJob, message: MinerToValidatorMessage): void {
+    job.outbox.push(message);
+    this.flush(job);
+  }
+
+  private flush(job: ActiveJob): void {
+    job.delivery = job.delivery.then(async () => {
+      while (job.outbox.length > 0) {
+        const peer = this.peerFor(job);
+        if (!peer) return;
+        const message = job.outbox[0]!;
+        if (!(await peer.send(message))) {
+          if (job.owner === peer) job.owner = null;
+          continue; // try another connection of the same validator, if there is one
+        }
+        job.outbox.shift();
+        if (isFinal(message)) {
+          await this.options.store.jobs.update(job.jobUuid, { resultReportedAt: this.options.clock.now() }).catch((error: unknown) => {
+            this.log.error({ err: error, jobUuid: job.jobUuid }, 'could not record the result as reported');
+          });
+        }
+      }
+      this.forgetIfDone(job);
+    });
+  }
+
+  /** The job's own connection if open, else the newest open connection of the same validator. */
+  private peerFor(job: ActiveJob): ValidatorPeer | null {
+    if (job.owner?.isReady()) return job.owner;
+    let newest: ValidatorPeer | null = null;
+    for (const peer of this.peers) if (peer.validatorHotkey === job.validatorHotkey && peer.isReady()) newest = peer;
+    if (newest) job.owner = newest;
+    return newest;
+  }
+
+  private forgetIfDone(job: ActiveJob): void {
+    if (job.ended && job.outbox.length === 0 && !this.options.pool.has(job.token)) {
+      this.jobs.delete(job.jobUuid);
+      this.byToken.delete(job.token);
+    }
+  }
+}
+
+function isFinal(message: MinerToValidatorMessage): boolean {
+  return (
+    message.message_type === 'V0JobFinishedRequest' ||
+    message.message_type === 'V0JobFailedRequest' ||
+    message.message_type === 'V0HordeFailedRequest'
+  );
+}

@@ -1,0 +1,243 @@
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type {
+  Chain,
+  Clock,
+  DancingStrategy,
+  ExecutorManager,
+  HardwareClass,
+  Logger,
+  Metrics,
+  Store,
+} from '../contracts/index.js';
+import { COMPUTE_HORDE_SHORT_CODES } from '../chain/manifest-commitment.js';
+import type { ExecutorSection } from '../config/sections/executor.js';
+import type { MinerSection } from '../config/sections/miner.js';
+import type { Hotkey } from '../keys/index.js';
+import { AuthVerifier } from '../protocol/auth.js';
+import { MinerConfigError } from './errors.js';
+import { defaultExecutorCommand, executorLaunch } from './executor-launch.js';
+import { HotkeyManifests } from './hotkey-manifests.js';
+import { createMinerServer } from './http/server.js';
+import { JobHub } from './jobs/job-hub.js';
+import { ManifestPublisher, type PublishResult } from './manifest-publisher.js';
+import { MinerMetrics } from './metrics.js';
+import { runPeriodically } from './periodic.js';
+import { ExecutorPool } from './pool/executor-pool.js';
+import { ReceiptPages } from './receipts/pages.js';
+import { ReceiptService } from './receipts/receipt-service.js';
+import { ExecutorSession } from './sessions/executor-session.js';
+import { ValidatorSession } from './sessions/validator-session.js';
+import { createMinerStore } from './store/index.js';
+import { ValidatorDirectory } from './validator-directory.js';
+
+/** Everything a miner runs on, already resolved (config, keys, plugins, infrastructure). */
+export interface MinerDeps {
+  readonly settings: MinerSection;
+  /** Settings the miner hands to every executor agent it starts. */
+  readonly executorSettings: ExecutorSection;
+  /** The hotkeys this process serves, config order; the first is the default main hotkey. */
+  readonly hotkeys: readonly Hotkey[];
+  readonly store: Store;
+  /** The chain client of the first hotkey; null only in local mode without a chain. */
+  readonly chain: Chain | null;
+  /** Chain clients of the other hotkeys, for their manifest commitments (default: `chain` for all). */
+  readonly chainFor?: (hotkey: string) => Chain;
+  readonly netuid: number;
+  readonly executorManager: ExecutorManager;
+  readonly dancingStrategy: DancingStrategy | null;
+  /** Hardware-class plugins: spin-up times and commitment short codes. */
+  readonly hardwareClasses: readonly HardwareClass[];
+  /** Receipt pages go to `{dataDir}/receipts`. */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+}
+
+export interface RunningMiner {
+  readonly port: number;
+  /** `http://host:port` of the one port (websockets are the same with ws://). */
+  readonly url: string;
+  /** ss58 of the served hotkeys, config order. */
+  readonly hotkeys: readonly string[];
+  /** Commits the manifests now (the periodic task does the same). */
+  publishManifests(): Promise<PublishResult[]>;
+  /** Runs eviction now: jobs, receipts and pages older than the retention. */
+  evict(): Promise<void>;
+  /** Stops accepting, kills every executor, stops the tasks. Leaves the store open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds and starts a miner from resolved dependencies: store repositories, the executor pool over
+ * the executor manager, receipts, validator checks, the job hub, the HTTP/websocket server and the
+ * periodic tasks (pool cleanup, manifest commitment, eviction). `startMiner` does the resolving
+ * from a config; tests and embedders may call this directly.
+ */
+export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
+  const { settings, logger, clock } = deps;
+  if (deps.hotkeys.length === 0) throw new MinerConfigError('a miner needs at least one hotkey');
+  const localMode = settings.localMode !== null;
+  if (!deps.chain && !localMode) throw new MinerConfigError('a miner needs a chain unless it runs in local mode (miner.localMode)');
+
+  const log = logger.child({ role: 'miner' });
+  const now = () => clock.now();
+  const store = createMinerStore(deps.store.db, now);
+  const abandoned = await store.jobs.failActive('miner_restarted', 'the miner restarted while the job ran');
+  if (abandoned > 0) log.warn({ jobs: abandoned }, 'jobs left unfinished by the previous miner process marked failed');
+
+  const hotkeys = new Map(deps.hotkeys.map((hotkey) => [hotkey.ss58, hotkey]));
+  const hotkeyIds = deps.hotkeys.map((hotkey) => hotkey.ss58);
+  const pages = new ReceiptPages(join(deps.dataDir, 'receipts'), now);
+  const classes = new Map(deps.hardwareClasses.map((hc) => [hc.id, hc]));
+
+  let hub: JobHub | null = null;
+  const pool = new ExecutorPool({
+    manager: deps.executorManager,
+    clock,
+    logger: log,
+    ttlMs: settings.executorTtlSeconds * 1000,
+    onExecutorGone: (event) => hub?.onExecutorGone(event),
+  });
+  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub?.connectionCount ?? 0);
+  const receipts = localMode
+    ? null
+    : new ReceiptService({
+        repository: store.receipts,
+        pages,
+        hotkeys,
+        logger: log,
+        onStored: (receipt) => metrics.receiptsStored.inc({ receipt_type: receipt.payload.receipt_type }),
+      });
+  const directory = new ValidatorDirectory({
+    chain: localMode ? null : deps.chain,
+    netuid: deps.netuid,
+    minStake: settings.minValidatorStake,
+    debugAllowed: settings.debugAllowedValidators,
+    localModeValidator: settings.localMode?.validatorHotkey ?? null,
+    refreshMs: settings.metagraphRefreshSeconds * 1000,
+    clock,
+    logger: log,
+  });
+  const verifier = new AuthVerifier({ minerHotkey: null, now, validatorStatus: (hotkey) => directory.status(hotkey) });
+  const manifests = new HotkeyManifests({
+    manager: deps.executorManager,
+    strategy: deps.dancingStrategy,
+    hotkeys: hotkeyIds,
+    chain: deps.chain,
+    cycleLengthBlocks: settings.cycleLengthBlocks,
+    logger: log,
+  });
+
+  // The server listens first: the executor address needs the real port when port is 0.
+  let executorAddress = settings.executorAddress ?? '';
+  const server = await createMinerServer({
+    pages,
+    metrics: deps.metrics,
+    logger: log,
+    handlers: {
+      onValidator: (socket, validatorHotkey) => {
+        new ValidatorSession(socket, validatorHotkey, { hub: hub!, verifier, directory, manifests, receipts, store, localMode, logger: log }).start();
+      },
+      onExecutor: (socket, token, remoteAddress) => {
+        const claim = hub!.claimToken(token);
+        if (typeof claim === 'string') ExecutorSession.refuse(socket, claim, log);
+        else new ExecutorSession(socket, claim, hub!, remoteAddress, log).start();
+      },
+      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub?.activeJobs().length ?? 0 }),
+    },
+  });
+  await server.listen({ host: settings.host, port: settings.port });
+  const port = (server.server.address() as AddressInfo).port;
+  executorAddress ||= `ws://127.0.0.1:${port}`;
+
+  const command = settings.executorCommand ?? defaultExecutorCommand();
+  hub = new JobHub({
+    store,
+    pool,
+    manager: deps.executorManager,
+    receipts,
+    hotkeys,
+    clock,
+    logger: log,
+    metrics,
+    executorAddress,
+    launch: (token) =>
+      executorLaunch(token, {
+        command,
+        executorAddress,
+        startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
+        executor: deps.executorSettings,
+      }),
+    spinUpSeconds: (executorClass) => classes.get(executorClass)?.spinUpSeconds ?? settings.defaultSpinUpSeconds,
+    startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
+  });
+  pool.start();
+
+  const shortCodes: Record<string, string> = { ...COMPUTE_HORDE_SHORT_CODES };
+  for (const hc of deps.hardwareClasses) shortCodes[hc.id] = hc.shortCode;
+  const publisher =
+    localMode || !deps.chain
+      ? null
+      : new ManifestPublisher({
+          manifests,
+          chainFor: deps.chainFor ?? (() => deps.chain!),
+          netuid: deps.netuid,
+          shortCodes,
+          logger: log,
+        });
+
+  const evict = async () => {
+    const cutoff = clock.now() - settings.retentionSeconds * 1000;
+    const [jobs, receiptRows, pageFiles] = [
+      await store.jobs.evictOlderThan(cutoff),
+      await store.receipts.evictOlderThan(cutoff),
+      await pages.evictOlderThan(cutoff),
+    ];
+    hub!.sweep();
+    if (jobs + receiptRows + pageFiles > 0) log.info({ jobs, receipts: receiptRows, pages: pageFiles }, 'evicted old jobs and receipts');
+  };
+
+  const stop = new AbortController();
+  const tasks = [runPeriodically('eviction', settings.evictionIntervalSeconds * 1000, evict, { clock, logger: log, signal: stop.signal })];
+  if (publisher && settings.manifestCommitIntervalSeconds > 0) {
+    tasks.push(
+      runPeriodically('manifest commitment', settings.manifestCommitIntervalSeconds * 1000, async () => void (await publisher.publish()), {
+        clock,
+        logger: log,
+        signal: stop.signal,
+      }),
+    );
+  }
+  if (deps.executorManager.prepare) {
+    const prepare = deps.executorManager.prepare.bind(deps.executorManager);
+    // ComputeHorde pulls the executor image every 10 minutes.
+    tasks.push(runPeriodically('executor manager prepare', 10 * 60_000, prepare, { clock, logger: log, signal: stop.signal }));
+  }
+
+  const url = `http://${settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host}:${port}`;
+  log.info({ port, hotkeys: hotkeyIds, executorAddress, localMode }, 'miner listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url,
+    hotkeys: hotkeyIds,
+    publishManifests: async () => {
+      if (!publisher) throw new MinerConfigError('this miner does not commit manifests (local mode or no chain)');
+      return publisher.publish();
+    },
+    evict,
+    close: () =>
+      (closing ??= (async () => {
+        stop.abort();
+        hub!.close();
+        await server.close();
+        await pool.close();
+        await deps.executorManager.close?.();
+        await Promise.all(tasks);
+        log.info('miner stopped');
+      })()),
+  };
+}

@@ -1,0 +1,277 @@
+import type {
+  Clock,
+  ExecutorHandle,
+  ExecutorManager,
+  ExecutorStartContext,
+  ExecutorStatus,
+  Logger,
+  Manifest,
+} from '../../contracts/index.js';
+import { AllExecutorsBusyError, ExecutorUnavailableError } from '../errors.js';
+
+/** ComputeHorde's `MAX_EXECUTOR_TIMEOUT`: an executor older than this is killed by the cleanup loop. */
+export const DEFAULT_EXECUTOR_TTL_MS = 20 * 60_000;
+/** ComputeHorde's `POOL_CLEANUP_PERIOD`. */
+export const DEFAULT_POOL_CLEANUP_INTERVAL_MS = 1_000;
+/** A `poll` that takes longer than this counts as "still running" for this round. */
+const POLL_TIMEOUT_MS = 5_000;
+
+export type ExecutorGoneReason =
+  /** `poll` reported it exited on its own (normally: job done). */
+  | 'exited'
+  /** It outlived the TTL and was killed. */
+  | 'expired'
+  /** The runtime asked for it to be killed (`pool.kill`). */
+  | 'killed';
+
+export interface ExecutorGoneEvent {
+  readonly token: string;
+  readonly executorClass: string;
+  readonly reason: ExecutorGoneReason;
+  /** The exit status `poll` reported (reason `exited`). */
+  readonly status?: ExecutorStatus;
+}
+
+export interface ExecutorPoolOptions {
+  readonly manager: ExecutorManager;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly ttlMs?: number;
+  readonly cleanupIntervalMs?: number;
+  /** Told about every executor that leaves the pool, whatever the reason. */
+  readonly onExecutorGone?: (event: ExecutorGoneEvent) => void;
+}
+
+/** What `reserve` hands back once a slot is held: the start of the executor, still under way. */
+export interface Reservation {
+  /** Resolves with the handle once the manager launched the executor; rejects with `ExecutorUnavailableError`. */
+  readonly started: Promise<ExecutorHandle>;
+}
+
+interface Slot {
+  readonly token: string;
+  readonly executorClass: string;
+  readonly reservedAt: number;
+  handle: ExecutorHandle | null;
+  /** Set when a kill was asked for before the manager finished starting it. */
+  killRequested: boolean;
+  /** Being killed: still holds its slot until the manager confirms. */
+  dying: boolean;
+}
+
+export interface PoolClassUsage {
+  /** Executors the manager's manifest declares. */
+  readonly capacity: number;
+  /** Slots reserved or running now. */
+  readonly used: number;
+}
+
+/**
+ * The miner's executor pool (ComputeHorde's `ExecutorClassPool`, one per class, in one object):
+ * sizes each class from `manager.manifest()` on every reservation, holds a slot per live executor,
+ * and frees slots as executors exit or expire.
+ *
+ *  - `reserve` holds a slot at once (so the miner can accept before the executor is up) and starts
+ *    the executor in the background; no free slot even after a forced cleanup → `AllExecutorsBusyError`.
+ *    Unlike the original, the slot is counted while the manager starts the executor, so a second
+ *    reservation never waits for the first start to finish.
+ *  - A cleanup loop polls every live executor each second; exited → slot freed; older than the TTL
+ *    → killed, slot freed.
+ *
+ * Busy accounting is per class and local (count of live executors), never per validator.
+ */
+export class ExecutorPool {
+  private readonly manager: ExecutorManager;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly ttlMs: number;
+  private readonly cleanupIntervalMs: number;
+  private readonly onExecutorGone: (event: ExecutorGoneEvent) => void;
+
+  private capacity: Manifest = {};
+  private readonly slots = new Map<string, Slot>();
+  private cleanupRun: Promise<void> | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly stop = new AbortController();
+
+  constructor(options: ExecutorPoolOptions) {
+    this.manager = options.manager;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.ttlMs = options.ttlMs ?? DEFAULT_EXECUTOR_TTL_MS;
+    this.cleanupIntervalMs = options.cleanupIntervalMs ?? DEFAULT_POOL_CLEANUP_INTERVAL_MS;
+    this.onExecutorGone = options.onExecutorGone ?? (() => {});
+  }
+
+  /** Starts the cleanup loop. */
+  start(): void {
+    if (this.loop) return;
+    this.loop = (async () => {
+      while (!this.stop.signal.aborted) {
+        try {
+          if (this.slots.size > 0) await this.cleanup();
+        } catch (error) {
+          this.logger.error({ err: error }, 'executor pool cleanup failed');
+        }
+        try {
+          await this.clock.sleep(this.cleanupIntervalMs, this.stop.signal);
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+
+  /**
+   * Holds a slot of `executorClass` for `token` and starts the executor. Throws
+   * `AllExecutorsBusyError` when the class has no free slot (or is not in the manifest).
+   */
+  async reserve(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<Reservation> {
+    await this.syncCapacity();
+    if (this.free(executorClass) === 0 && this.slots.size > 0) {
+      // As the original: before declining, look again at which executors are really still alive.
+      await this.cleanup();
+    }
+    if (!(executorClass in this.capacity) || this.capacity[executorClass] === 0) {
+      throw new AllExecutorsBusyError(executorClass, `this miner has no executors of class ${executorClass}`);
+    }
+    // No await between this check and the insert: two reservations cannot take one slot.
+    if (this.free(executorClass) === 0) throw new AllExecutorsBusyError(executorClass);
+    const slot: Slot = { token, executorClass, reservedAt: this.clock.now(), handle: null, killRequested: false, dying: false };
+    this.slots.set(token, slot);
+    this.logger.debug({ token, executorClass }, 'executor slot reserved');
+    const started = this.launch(slot, ctx);
+    started.catch(() => {}); // the caller handles it; never an unhandled rejection meanwhile
+    return { started };
+  }
+
+  private async launch(slot: Slot, ctx: ExecutorStartContext): Promise<ExecutorHandle> {
+    let handle: ExecutorHandle;
+    try {
+      handle = await this.manager.start(slot.token, slot.executorClass, ctx);
+    } catch (error) {
+      this.slots.delete(slot.token);
+      this.logger.error({ err: error, token: slot.token, executorClass: slot.executorClass }, 'executor failed to start');
+      throw new ExecutorUnavailableError(slot.executorClass, error);
+    }
+    slot.handle = handle;
+    this.logger.info({ token: slot.token, executorClass: slot.executorClass, executor: handle.id }, 'executor started');
+    if (slot.killRequested || this.stop.signal.aborted) await this.killSlot(slot, 'killed');
+    return handle;
+  }
+
+  /** Kills the executor holding `token` (if any) and frees its slot. */
+  async kill(token: string): Promise<void> {
+    const slot = this.slots.get(token);
+    if (!slot) return;
+    if (!slot.handle) {
+      // Still being started: kill it as soon as the manager hands back its handle.
+      slot.killRequested = true;
+      return;
+    }
+    await this.killSlot(slot, 'killed');
+  }
+
+  /** Whether `token` still holds a slot (starting or running). */
+  has(token: string): boolean {
+    return this.slots.has(token);
+  }
+
+  handle(token: string): ExecutorHandle | null {
+    return this.slots.get(token)?.handle ?? null;
+  }
+
+  /** Capacity and use per class, for metrics and the status page. */
+  usage(): Record<string, PoolClassUsage> {
+    const usage: Record<string, PoolClassUsage> = {};
+    for (const [executorClass, capacity] of Object.entries(this.capacity)) usage[executorClass] = { capacity, used: 0 };
+    for (const slot of this.slots.values()) {
+      const current = usage[slot.executorClass] ?? { capacity: 0, used: 0 };
+      usage[slot.executorClass] = { capacity: current.capacity, used: current.used + 1 };
+    }
+    return usage;
+  }
+
+  /** Polls every live executor once: frees exited ones, kills expired ones. */
+  cleanup(): Promise<void> {
+    // One cleanup at a time; a caller arriving during one waits for it.
+    this.cleanupRun ??= this.runCleanup().finally(() => {
+      this.cleanupRun = null;
+    });
+    return this.cleanupRun;
+  }
+
+  /** Stops the loop and kills every executor. */
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+    await this.cleanupRun;
+    await Promise.all([...this.slots.values()].map((slot) => (slot.handle ? this.killSlot(slot, 'killed') : undefined)));
+  }
+
+  private free(executorClass: string): number {
+    let used = 0;
+    for (const slot of this.slots.values()) if (slot.executorClass === executorClass) used += 1;
+    return Math.max(0, (this.capacity[executorClass] ?? 0) - used);
+  }
+
+  private async syncCapacity(): Promise<void> {
+    // A class that left the manifest gets no new reservations; its live executors run on.
+    this.capacity = { ...(await this.manager.manifest()) };
+  }
+
+  private async runCleanup(): Promise<void> {
+    const now = this.clock.now();
+    const live = [...this.slots.values()].filter((slot) => slot.handle !== null && !slot.dying);
+    await Promise.all(
+      live.map(async (slot) => {
+        const status = await this.pollWithTimeout(slot);
+        if (!this.slots.has(slot.token) || slot.dying) return; // killed meanwhile
+        if (status?.state === 'exited') {
+          this.slots.delete(slot.token);
+          this.logger.info(
+            { token: slot.token, executorClass: slot.executorClass, exitCode: status.exitCode, reason: status.reason },
+            'executor exited',
+          );
+          this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
+        } else if (now - slot.reservedAt > this.ttlMs) {
+          this.logger.warn({ token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs }, 'executor outlived its TTL; killing it');
+          await this.killSlot(slot, 'expired');
+        }
+      }),
+    );
+  }
+
+  private async pollWithTimeout(slot: Slot): Promise<ExecutorStatus | null> {
+    const handle = slot.handle!;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.manager.poll(handle),
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), POLL_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.error({ err: error, token: slot.token, executor: handle.id }, 'executor poll failed');
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async killSlot(slot: Slot, reason: ExecutorGoneReason): Promise<void> {
+    if (slot.dying || !this.slots.has(slot.token)) return;
+    slot.dying = true;
+    try {
+      if (slot.handle) await this.manager.kill(slot.handle);
+    } catch (error) {
+      this.logger.error({ err: error, token: slot.token, executor: slot.handle?.id }, 'executor kill failed');
+    }
+    // The slot is freed only once the manager says the executor is gone, so it is never handed
+    // out twice while the old executor still runs.
+    this.slots.delete(slot.token);
+    this.logger.info({ token: slot.token, executorClass: slot.executorClass, reason }, 'executor removed from the pool');
+    this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason });
+  }
+}

@@ -1,0 +1,92 @@
+import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Receipt } from '../../contracts/index.js';
+
+/** Seconds of receipts per page file (ComputeHorde's `PAGE_TIME`). */
+export const RECEIPT_PAGE_SECONDS = 300;
+
+const PAGE_FILE = /^(\d+)\.jsonl$/;
+
+/** Page number holding receipts stored at `ms`: `floor(unix seconds / 300)`. */
+export function receiptPageAt(ms: number): number {
+  return Math.floor(ms / 1000 / RECEIPT_PAGE_SECONDS);
+}
+
+/** One JSONL line: the full receipt, compact, `payload` first (pydantic's `model_dump_json` shape). */
+export function receiptLine(receipt: Receipt): string {
+  return JSON.stringify({
+    payload: receipt.payload,
+    validator_signature: receipt.validator_signature,
+    miner_signature: receipt.miner_signature,
+  });
+}
+
+/**
+ * The paged receipt files other validators download: `{dir}/{page}.jsonl`, one receipt per line,
+ * appended in the order the miner countersigned them. Appends are copy-on-write (copy, append,
+ * rename), as ComputeHorde's store does, so an HTTP reader holding the file open always sees whole
+ * lines; appends are queued so two never race on one page.
+ */
+export class ReceiptPages {
+  private queue: Promise<unknown> = Promise.resolve();
+  private ready: Promise<unknown> | null = null;
+
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number,
+  ) {}
+
+  pagePath(page: number): string {
+    return join(this.dir, `${page}.jsonl`);
+  }
+
+  /** Appends receipts to the current page. Resolves once they are readable. */
+  append(receipts: readonly Receipt[]): Promise<void> {
+    if (receipts.length === 0) return Promise.resolve();
+    const page = receiptPageAt(this.now());
+    const text = receipts.map((r) => `${receiptLine(r)}\n`).join('');
+    const run = this.queue.then(() => this.appendToPage(page, text));
+    // Keep the chain alive after a failed append; the caller still sees the error.
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendToPage(page: number, text: string): Promise<void> {
+    this.ready ??= mkdir(this.dir, { recursive: true });
+    await this.ready;
+    const path = this.pagePath(page);
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      await copyFile(path, tmp);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await writeFile(tmp, '');
+    }
+    await writeFile(tmp, text, { flag: 'a' });
+    await rename(tmp, path);
+  }
+
+  /** Page numbers that have a file, ascending. */
+  async pages(): Promise<number[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .map((name) => PAGE_FILE.exec(name)?.[1])
+      .filter((page): page is string => page !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Deletes the pages that hold only receipts older than `cutoff` ms. Returns how many. */
+  async evictOlderThan(cutoff: number): Promise<number> {
+    const oldest = receiptPageAt(cutoff);
+    const old = (await this.pages()).filter((page) => page < oldest);
+    await Promise.all(old.map((page) => rm(this.pagePath(page), { force: true })));
+    return old.length;
+  }
+}

@@ -1,0 +1,73 @@
+import type { Logger, ReceiptPayload } from '../../contracts/index.js';
+import type { Hotkey } from '../../keys/index.js';
+import { receiptBlob, verifyReceiptSignature } from '../../protocol/receipts.js';
+import type { CountersignedReceipt, MinerReceiptsRepository } from '../store/receipts.js';
+import type { ReceiptPages } from './pages.js';
+
+export interface ReceiptServiceOptions {
+  readonly repository: MinerReceiptsRepository;
+  readonly pages: ReceiptPages;
+  /** The miner's hotkeys by ss58: a receipt is countersigned by the hotkey it names. */
+  readonly hotkeys: ReadonlyMap<string, Hotkey>;
+  readonly logger: Logger;
+  /** Called for each receipt stored (metrics). */
+  readonly onStored?: (receipt: CountersignedReceipt) => void;
+}
+
+/** Who sent a receipt: the validator of the connection and the miner hotkey it authenticated to. */
+export interface ReceiptSender {
+  readonly validatorHotkey: string;
+  readonly minerHotkey: string;
+}
+
+export type ReceiptRejection = 'wrong_miner_hotkey' | 'wrong_validator_hotkey' | 'bad_signature' | 'unknown_miner_hotkey';
+
+export type ReceiptOutcome =
+  | { readonly ok: true; readonly receipt: CountersignedReceipt; readonly duplicate: boolean }
+  | { readonly ok: false; readonly rejection: ReceiptRejection };
+
+/**
+ * Takes the receipts a validator sends (job started, accepted, finished): checks they name this
+ * connection's miner and validator hotkeys and carry the validator's valid signature, countersigns
+ * with the miner hotkey, stores the row and appends the full receipt to the current page. A receipt
+ * that fails a check is logged and dropped, as ComputeHorde's miner does; the job goes on.
+ */
+export class ReceiptService {
+  constructor(private readonly options: ReceiptServiceOptions) {}
+
+  async accept(payload: ReceiptPayload, validatorSignature: string, sender: ReceiptSender): Promise<ReceiptOutcome> {
+    const log = this.options.logger.child({
+      jobUuid: payload.job_uuid,
+      receiptType: payload.receipt_type,
+      validatorHotkey: sender.validatorHotkey,
+      minerHotkey: sender.minerHotkey,
+    });
+    const reject = (rejection: ReceiptRejection, message: string): ReceiptOutcome => {
+      log.warn({ rejection, payloadMiner: payload.miner_hotkey, payloadValidator: payload.validator_hotkey }, message);
+      return { ok: false, rejection };
+    };
+    if (payload.miner_hotkey !== sender.minerHotkey) return reject('wrong_miner_hotkey', 'receipt names another miner hotkey; dropped');
+    if (payload.validator_hotkey !== sender.validatorHotkey) return reject('wrong_validator_hotkey', 'receipt names another validator; dropped');
+    const hotkey = this.options.hotkeys.get(payload.miner_hotkey);
+    if (!hotkey) return reject('unknown_miner_hotkey', 'receipt names a hotkey this miner does not hold; dropped');
+    if (!(await verifyReceiptSignature(payload, validatorSignature, 'validator'))) {
+      return reject('bad_signature', 'receipt validator signature does not verify; dropped');
+    }
+
+    const receipt: CountersignedReceipt = {
+      payload,
+      validator_signature: validatorSignature,
+      miner_signature: hotkey.sign(receiptBlob(payload)),
+    };
+    const inserted = await this.options.repository.insert(receipt);
+    if (!inserted) {
+      log.info('receipt already stored; kept the first');
+      const stored = await this.options.repository.get(payload.job_uuid, payload.receipt_type);
+      return { ok: true, receipt: stored ?? receipt, duplicate: true };
+    }
+    await this.options.pages.append([receipt]);
+    this.options.onStored?.(receipt);
+    log.info('receipt countersigned and stored');
+    return { ok: true, receipt, duplicate: false };
+  }
+}

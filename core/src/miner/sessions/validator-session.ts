@@ -1,0 +1,177 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '../../contracts/index.js';
+import { authErrorReply, type AuthVerifier } from '../../protocol/auth.js';
+import { encodeMessage, parseValidatorToMiner } from '../../protocol/codec.js';
+import type { MinerToValidatorMessage, ValidatorAuthForMiner, ValidatorToMinerMessage } from '../../protocol/messages.js';
+import type { HotkeyManifests } from '../hotkey-manifests.js';
+import type { ValidatorPeer } from '../jobs/active-job.js';
+import type { JobHub } from '../jobs/job-hub.js';
+import type { ReceiptService } from '../receipts/receipt-service.js';
+import type { MinerStore } from '../store/index.js';
+import type { ValidatorDirectory } from '../validator-directory.js';
+
+/** Messages kept while the validator has not authenticated yet; more than this closes the connection. */
+const MAX_MESSAGES_BEFORE_AUTH = 100;
+
+export interface ValidatorSessionDeps {
+  readonly hub: JobHub;
+  readonly verifier: AuthVerifier;
+  readonly directory: ValidatorDirectory;
+  readonly manifests: HotkeyManifests;
+  /** Null in local mode. */
+  readonly receipts: ReceiptService | null;
+  readonly store: MinerStore;
+  /** Local mode: any `miner_hotkey` is accepted (a trusted miner is addressed by a placeholder key). */
+  readonly localMode: boolean;
+  readonly logger: Logger;
+}
+
+let nextSessionId = 1;
+
+/**
+ * One validator's websocket, `/v0.1/validator_interface/{validator_hotkey}` (ComputeHorde's
+ * `MinerValidatorConsumer`). The first message must be `ValidatorAuthForMiner`; anything that
+ * arrives before it is queued and handled after a successful auth, as the original does. Frames
+ * are handled one at a time, in order. A bad frame gets a `GenericError` reply and changes nothing.
+ */
+export class ValidatorSession implements ValidatorPeer {
+  readonly id = nextSessionId++;
+  private authenticated = false;
+  private closed = false;
+  private minerHotkey: string | null = null;
+  private readonly queue: ValidatorToMinerMessage[] = [];
+  private work: Promise<void> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly socket: WebSocket,
+    readonly validatorHotkey: string,
+    private readonly deps: ValidatorSessionDeps,
+  ) {
+    this.log = deps.logger.child({ validatorHotkey, connection: this.id });
+  }
+
+  start(): void {
+    this.deps.hub.peerOpened(this);
+    this.log.info('validator connected');
+    this.socket.on('message', (data, isBinary) => {
+      const frame = isBinary ? (data as Buffer) : data.toString();
+      this.work = this.work.then(() => this.onFrame(frame as string | Buffer));
+    });
+    this.socket.on('close', (code) => {
+      this.closed = true;
+      this.deps.hub.peerClosed(this);
+      this.log.info({ code }, 'validator disconnected');
+    });
+    this.socket.on('error', (error) => this.log.warn({ err: error }, 'validator connection error'));
+  }
+
+  isReady(): boolean {
+    return this.authenticated && !this.closed && this.socket.readyState === this.socket.OPEN;
+  }
+
+  send(message: MinerToValidatorMessage): Promise<boolean> {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return Promise.resolve(false);
+    return new Promise((resolve) => this.socket.send(encodeMessage(message), (error) => resolve(!error)));
+  }
+
+  private async onFrame(frame: string | Buffer): Promise<void> {
+    const parsed = parseValidatorToMiner(frame);
+    if (!parsed.ok) {
+      if (parsed.error.code === 'PING') return;
+      this.log.warn({ err: parsed.error, messageType: parsed.error.messageType }, 'bad message from validator');
+      await this.send({ message_type: 'GenericError', details: `Malformed message: ${parsed.error.message}` });
+      return;
+    }
+    try {
+      await this.handle(parsed.message);
+    } catch (error) {
+      // A handler bug must not take the connection (or the miner) down; the validator hears of it.
+      this.log.error({ err: error, messageType: parsed.message.message_type }, 'failed to handle validator message');
+      await this.send({ message_type: 'GenericError', details: `miner error handling ${parsed.message.message_type}` });
+    }
+  }
+
+  private async handle(msg: ValidatorToMinerMessage): Promise<void> {
+    if (msg.message_type === 'ValidatorAuthForMiner') {
+      await this.authenticate(msg);
+      return;
+    }
+    if (!this.authenticated) {
+      if (this.queue.length >= MAX_MESSAGES_BEFORE_AUTH) {
+        this.log.warn('too many messages before authentication; closing');
+        await this.closeWith('too many messages before authentication');
+        return;
+      }
+      this.queue.push(msg);
+      return;
+    }
+    const minerHotkey = this.minerHotkey!;
+    const { hub, receipts, store } = this.deps;
+    const sender = { validatorHotkey: this.validatorHotkey, minerHotkey };
+    switch (msg.message_type) {
+      case 'V0InitialJobRequest':
+        await hub.initialJobRequest(this, minerHotkey, msg);
+        return;
+      case 'V0JobRequest': {
+        const error = await hub.jobRequest(this, msg);
+        if (error) {
+          this.log.warn({ jobUuid: msg.job_uuid }, error);
+          await this.send({ message_type: 'GenericError', details: error });
+        }
+        return;
+      }
+      case 'V0JobAcceptedReceiptRequest':
+        if (receipts) await receipts.accept(msg.payload, msg.signature, sender);
+        return;
+      case 'V0JobFinishedReceiptRequest':
+        if (receipts) await receipts.accept(msg.payload, msg.signature, sender);
+        if (await store.jobs.exists(msg.payload.job_uuid)) {
+          await store.jobs.update(msg.payload.job_uuid, { timeTookUs: msg.payload.time_took_us, scoreStr: msg.payload.score_str });
+        }
+        return;
+      case 'V0MainHotkeyMessage': {
+        const main = await this.deps.manifests.mainHotkey();
+        this.log.info({ mainHotkey: main }, 'main hotkey requested');
+        await this.send({ message_type: 'V0MainHotkeyMessage', main_hotkey: main });
+        return;
+      }
+      case 'GenericError':
+        // Says nothing about whether a job is dead; just note it.
+        this.log.error({ details: msg.details }, 'validator reported an error');
+        return;
+    }
+  }
+
+  private async authenticate(msg: ValidatorAuthForMiner): Promise<void> {
+    const { verifier, directory, manifests, hub, store, localMode } = this.deps;
+    const served = manifests.hotkeys;
+    if (!localMode && !served.includes(msg.miner_hotkey)) {
+      this.log.warn({ minerHotkey: msg.miner_hotkey }, 'validator authenticated for a hotkey this miner does not serve');
+      await this.send({ message_type: 'GenericError', details: `Validator not authenticated due to: wrong miner hotkey (${msg.miner_hotkey} is not served here)` });
+      await this.closeWith('not authenticated');
+      return;
+    }
+    const result = await verifier.verify(msg, this.validatorHotkey);
+    if (!result.ok) {
+      this.log.warn({ code: result.error.code, reason: result.error.message }, 'validator authentication refused');
+      await this.send(authErrorReply(result.error));
+      await this.closeWith('not authenticated');
+      return;
+    }
+    // A trusted miner is addressed with a placeholder key; its receipts (none) and streaming
+    // signatures use the main hotkey.
+    this.minerHotkey = served.includes(msg.miner_hotkey) ? msg.miner_hotkey : served[0]!;
+    this.authenticated = true;
+    this.log.info({ minerHotkey: this.minerHotkey }, 'validator authenticated');
+    await store.validators.seen(this.validatorHotkey, directory.isDebug(this.validatorHotkey));
+    await this.send({ message_type: 'V0ExecutorManifestRequest', manifest: await manifests.forHotkey(this.minerHotkey) });
+    hub.attach(this);
+    for (const queued of this.queue.splice(0)) await this.handle(queued);
+  }
+
+  private async closeWith(reason: string): Promise<void> {
+    this.closed = true;
+    this.socket.close(1000, reason);
+  }
+}

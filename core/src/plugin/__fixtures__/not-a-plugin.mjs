@@ -1,0 +1,2 @@
+// A module whose default export was not made with definePlugin.
+export default { name: 'fixture-not-a-plugin', register() {} };

@@ -1,0 +1,4 @@
+type Attempt = { value?: unknown; error?: string };
+export declare const seen: { inRegister?: Attempt; viaContainer?: boolean; inFactory?: Attempt };
+declare const plugin: unknown;
+export default plugin;

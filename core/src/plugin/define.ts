@@ -1,0 +1,102 @@
+import type { DependencyContainer } from 'tsyringe';
+import type { z } from 'zod';
+import type { Logger, Token } from '../contracts/index.js';
+
+/** Resolves one implementation of a token (the last registered one). */
+export type Resolve = <T>(token: Token<T>) => T;
+/** Resolves every implementation of a multi token, in config order. */
+export type ResolveAll = <T>(token: Token<T>) => T[];
+
+/**
+ * How a plugin provides an implementation: a ready value, or a factory called once, the first
+ * time someone resolves the token. Factories are how a plugin reaches infrastructure (store,
+ * chain, object store) and other plugins' contracts: those are there when the runtime starts, not
+ * necessarily while `register` runs (`horde plugins list` registers plugins with no store at all).
+ */
+export type Provider<T> =
+  | { readonly useValue: T }
+  | { readonly useFactory: (resolve: Resolve, resolveAll: ResolveAll) => T };
+
+/** What a plugin's `register` gets. */
+export interface PluginContext<Config> {
+  /** The plugin's own name (from `definePlugin`). */
+  readonly name: string;
+  /** The plugin's config section (`plugins[i].config`), validated by `configSchema`; `{}` without one. */
+  readonly config: Config;
+  /** The process logger bound to `{ plugin: name }`. */
+  readonly logger: Logger;
+  /**
+   * A directory reserved for this plugin's files (`<dataDir>/plugins/<name>`). Not created
+   * beforehand: create it when you first write to it.
+   */
+  readonly dataDir: string;
+  /**
+   * This plugin's own tsyringe child container, for its private services (classes with
+   * `@inject`, helpers its factories share). Nothing registered here is visible to other plugins
+   * or to the runtime; contracts are offered to them with `provide` only.
+   */
+  readonly container: DependencyContainer;
+  /**
+   * Offers an implementation of a contract token listed in `provides` (one of `PLUGIN_TOKENS`).
+   * Multi tokens (JobGenerator, HardwareClass, ScoringRule) may be provided several times; the
+   * runtime sees them in config order, then in the order of the `provide` calls. Throws
+   * `PluginError` for a token the plugin may not provide or did not declare.
+   */
+  provide<T>(token: Token<T>, provider: Provider<T>): void;
+  /**
+   * Resolves from this plugin's container: its private registrations first, then the runtime's
+   * infrastructure (LOGGER, METRICS, CLOCK, and STORE, CHAIN, OBJECT_STORE where the process has
+   * them). Throws `PluginError` (`PLUGIN_RESOLVE_FAILED`) when nothing is registered for the token.
+   */
+  resolve<T>(token: Token<T>): T;
+  /** Every registration of a token (private first, then the runtime's). */
+  resolveAll<T>(token: Token<T>): T[];
+}
+
+/** What a plugin declares. `definePlugin` checks nothing; the loader checks everything. */
+export interface PluginDefinition<Config> {
+  /** Unique name, normally the package name (`@horde/plugin-hardware-classes`). */
+  readonly name: string;
+  /** The plugin's own version (semver), shown by `horde plugins list`. */
+  readonly version: string;
+  /** Semver range of `PLUGIN_API_VERSION` values the plugin works with, e.g. `^1.0.0`. */
+  readonly apiRange: string;
+  /** One line for `horde plugins list`. */
+  readonly description?: string;
+  /** Contract tokens the plugin may provide (a subset of `PLUGIN_TOKENS`); checked before `register` runs. */
+  readonly provides: readonly symbol[];
+  /**
+   * Schema of the plugin's config section (a zod schema; `z` is exported by `@horde/core`). Use
+   * `z.strictObject` so a mistyped key is an error. Without a schema the plugin takes no config.
+   */
+  readonly configSchema?: z.ZodType<Config>;
+  /** Called once at start, in config order. May be async; the process waits for it. */
+  register(ctx: PluginContext<Config>): void | Promise<void>;
+}
+
+/** Marks objects made by `definePlugin`; `Symbol.for` so two copies of @horde/core agree. */
+export const PLUGIN_BRAND: unique symbol = Symbol.for('horde.plugin');
+
+export interface HordePlugin<Config = unknown> extends PluginDefinition<Config> {
+  readonly [PLUGIN_BRAND]: true;
+}
+
+/**
+ * Makes a plugin; the plugin module default-exports the result:
+ *
+ * ```ts
+ * export default definePlugin({
+ *   name: 'horde-plugin-example', version: '1.0.0', apiRange: '^1.0.0',
+ *   provides: [SCORING_RULE],
+ *   configSchema: z.strictObject({ weight: z.number().default(1) }),
+ *   register(ctx) { ctx.provide(SCORING_RULE, { useValue: makeRule(ctx.config.weight) }); },
+ * });
+ * ```
+ */
+export function definePlugin<Config = Record<string, never>>(definition: PluginDefinition<Config>): HordePlugin<Config> {
+  return Object.freeze({ ...definition, [PLUGIN_BRAND]: true as const });
+}
+
+export function isHordePlugin(value: unknown): value is HordePlugin {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PLUGIN_BRAND] === true;
+}

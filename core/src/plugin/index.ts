@@ -1,0 +1,22 @@
+export { PLUGIN_API_VERSION } from './api-version.js';
+export {
+  definePlugin,
+  isHordePlugin,
+  PLUGIN_BRAND,
+  type HordePlugin,
+  type PluginContext,
+  type PluginDefinition,
+  type Provider,
+  type Resolve,
+  type ResolveAll,
+} from './define.js';
+export { PluginError, type PluginErrorCode } from './errors.js';
+export {
+  loadPlugins,
+  registerPlugins,
+  type LoadedPlugins,
+  type PluginHostConfig,
+  type PluginInfo,
+  type PluginToRegister,
+} from './loader.js';
+export { isPathName, resolvePluginModule } from './resolve-module.js';

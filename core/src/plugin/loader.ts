@@ -1,0 +1,362 @@
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import semver from 'semver';
+import type { DependencyContainer } from 'tsyringe';
+import { LOGGER, MULTI_TOKENS, PLUGIN_TOKENS, tokenName, type Logger, type Token } from '../contracts/index.js';
+import { formatIssues } from '../config/format-issues.js';
+import type { HordeConfig } from '../config/schema.js';
+import type { PluginEntry } from '../config/sections/plugins.js';
+import { HordeError } from '../errors.js';
+import { silentLogger } from '../logging/index.js';
+import { PLUGIN_API_VERSION } from './api-version.js';
+import { isHordePlugin, type HordePlugin, type PluginContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { PluginError } from './errors.js';
+import { isPathName, resolvePluginModule } from './resolve-module.js';
+
+/** What `horde plugins list` shows about one loaded plugin. */
+export interface PluginInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly apiRange: string;
+  readonly description?: string;
+  /** The name as written in `plugins` (a package name or a path). */
+  readonly source: string;
+  /** The file that was imported (absent for plugins handed over as objects). */
+  readonly path?: string;
+  /** Contracts the plugin provided, in the order it provided them, with how many of each. */
+  readonly provides: readonly { readonly contract: string; readonly count: number }[];
+}
+
+/** The plugins of one process, after every `register` has run. */
+export interface LoadedPlugins {
+  /** Loaded plugins in config order. */
+  readonly plugins: readonly PluginInfo[];
+  /** Names listed with `enabled: false` (not imported). */
+  readonly disabled: readonly string[];
+  /** The implementation of a single token (ExecutorManager, DancingStrategy, JobRunner, Chain, ObjectStore), if a plugin provided one. */
+  single<T>(token: Token<T>): T | undefined;
+  /** Every implementation of a token, in config order (for a single token: zero or one). */
+  all<T>(token: Token<T>): T[];
+}
+
+/** A plugin ready to register: what `loadPlugins` imports, or an object handed over directly. */
+export interface PluginToRegister {
+  readonly plugin: HordePlugin<unknown> | unknown;
+  /** Name as written in config (defaults to the plugin's name). */
+  readonly source?: string;
+  /** Imported file, for `horde plugins list`. */
+  readonly path?: string;
+  /** The plugin's raw config section (validated here with its `configSchema`). */
+  readonly config?: Record<string, unknown>;
+}
+
+export type PluginHostConfig = Pick<HordeConfig, 'plugins' | 'dataDir' | 'baseDir' | 'configFile'>;
+
+interface Registration {
+  readonly plugin: string;
+  readonly token: symbol;
+  readonly provider: Provider<unknown>;
+  readonly container: DependencyContainer;
+  instance?: { value: unknown };
+}
+
+const isMulti = (token: symbol) => MULTI_TOKENS.includes(token);
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `plugins[2] in horde.config.yaml`, for pointing at the entry to fix. */
+function entryLabel(index: number, config: Pick<PluginHostConfig, 'configFile'>): string {
+  return `plugins[${index}] in ${config.configFile ? basename(config.configFile) : 'the config'}`;
+}
+
+/** Imports every enabled plugin named in `config.plugins`, then registers them (see `registerPlugins`). */
+export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer): Promise<LoadedPlugins> {
+  const toRegister: PluginToRegister[] = [];
+  const disabled: string[] = [];
+  for (const [index, entry] of config.plugins.entries()) {
+    if (!entry.enabled) {
+      disabled.push(entry.name);
+      continue;
+    }
+    toRegister.push(await importPlugin(entry, index, config));
+  }
+  const loaded = await registerPlugins(toRegister, root, config);
+  return { ...loaded, disabled };
+}
+
+async function importPlugin(entry: PluginEntry, index: number, config: PluginHostConfig): Promise<PluginToRegister> {
+  const where = entryLabel(index, config);
+  const location = resolvePluginModule(entry.name, config.baseDir);
+  if (!location.found) {
+    const fix = location.broken
+      ? ''
+      : isPathName(entry.name)
+        ? " Fix the path (relative paths are relative to the config file's directory)."
+        : ` Install it (npm install ${entry.name}) or fix the name.`;
+    throw new PluginError('PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
+  }
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(location.path).href)) as { default?: unknown };
+  } catch (error) {
+    throw new PluginError('PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
+  }
+  return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
+}
+
+/** Checks a default export is a complete plugin whose API range fits this core. */
+function checkDefinition(candidate: unknown, source: string, where: string): HordePlugin<unknown> {
+  if (!isHordePlugin(candidate)) {
+    throw new PluginError(
+      'PLUGIN_INVALID',
+      source,
+      `Plugin "${source}" (${where}) does not default-export a plugin. The module must end with \`export default definePlugin({ ... })\` (definePlugin from @horde/core).`,
+    );
+  }
+  const plugin = candidate;
+  const invalid = (field: string, problem: string) =>
+    new PluginError('PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
+  if (typeof plugin.name !== 'string' || !plugin.name) throw invalid('name', 'it must be a non-empty string');
+  if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) throw invalid('version', `${JSON.stringify(plugin.version)} is not a semver version such as 1.0.0`);
+  if (typeof plugin.apiRange !== 'string' || !semver.validRange(plugin.apiRange)) throw invalid('apiRange', `${JSON.stringify(plugin.apiRange)} is not a semver range such as ^1.0.0`);
+  if (typeof plugin.register !== 'function') throw invalid('register', 'it must be a function (ctx) => void');
+  if (!Array.isArray(plugin.provides)) throw invalid('provides', 'it must list the contract tokens the plugin provides, e.g. [HARDWARE_CLASS]');
+  for (const token of plugin.provides) {
+    if (typeof token !== 'symbol' || !PLUGIN_TOKENS.includes(token)) {
+      const label = typeof token === 'symbol' ? tokenName(token) : String(token);
+      throw new PluginError(
+        'PLUGIN_TOKEN_NOT_ALLOWED',
+        plugin.name,
+        `Plugin "${plugin.name}" (${where}) declares that it provides ${label}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}.`,
+      );
+    }
+  }
+  if (!semver.satisfies(PLUGIN_API_VERSION, plugin.apiRange, { includePrerelease: true })) {
+    throw new PluginError(
+      'PLUGIN_API_MISMATCH',
+      plugin.name,
+      `Plugin "${plugin.name}" ${plugin.version} (${where}) requires plugin API ${plugin.apiRange}, but this @horde/core provides plugin API ${PLUGIN_API_VERSION}. ` +
+        `Install a version of "${plugin.name}" made for plugin API ${semver.major(PLUGIN_API_VERSION)}.x, or a @horde/core whose plugin API is in ${plugin.apiRange}.`,
+    );
+  }
+  return plugin;
+}
+
+function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknown> | undefined, index: number, config: Pick<PluginHostConfig, 'configFile'>): unknown {
+  const where = entryLabel(index, config);
+  if (!plugin.configSchema) {
+    if (raw && Object.keys(raw).length) {
+      throw new PluginError(
+        'PLUGIN_CONFIG_INVALID',
+        plugin.name,
+        `Plugin "${plugin.name}" (${where}) takes no config, but plugins[${index}].config sets ${Object.keys(raw).join(', ')}. Remove plugins[${index}].config.`,
+      );
+    }
+    return {};
+  }
+  const result = plugin.configSchema.safeParse(raw ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const lines = formatIssues(result.error.issues, {
+    schema: plugin.configSchema,
+    fileLabel: config.configFile ? basename(config.configFile) : 'the config',
+    pathPrefix: ['plugins', index, 'config'],
+    envHints: false,
+  });
+  throw new PluginError(
+    'PLUGIN_CONFIG_INVALID',
+    plugin.name,
+    `Plugin "${plugin.name}" (${where}) has an invalid config:\n${lines.map((line) => `  - ${line}`).join('\n')}`,
+  );
+}
+
+/** `@horde/plugin-x` → `horde__plugin-x`: a directory name that cannot escape `<dataDir>/plugins`. */
+function dataDirName(name: string): string {
+  return name.replace(/^@/, '').replace(/[^a-zA-Z0-9._-]+/g, '__').replace(/^\.+/, '_');
+}
+
+/**
+ * Validates and registers plugins, in order, each in its own child container of `root`:
+ * every definition, API range, config section and single-token conflict is checked before any
+ * `register` runs, so a bad config fails before a plugin has done anything. After registration the
+ * provided contracts are registered in `root` too (single tokens once, multi tokens in order), so
+ * the runtime and other plugins' factories resolve them with `resolve`/`resolveAll`.
+ */
+export async function registerPlugins(
+  plugins: readonly PluginToRegister[],
+  root: DependencyContainer,
+  config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
+): Promise<Omit<LoadedPlugins, 'disabled'>> {
+  const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
+
+  // Check everything first.
+  const checked: { plugin: HordePlugin<unknown>; config: unknown; item: PluginToRegister; index: number }[] = [];
+  const names = new Map<string, number>();
+  const singleOwners = new Map<symbol, string>();
+  for (const [index, item] of plugins.entries()) {
+    const source = item.source ?? (isHordePlugin(item.plugin) ? item.plugin.name : `plugins[${index}]`);
+    const where = entryLabel(index, config);
+    const plugin = checkDefinition(item.plugin, source, where);
+    const earlier = names.get(plugin.name);
+    if (earlier !== undefined) {
+      throw new PluginError(
+        'PLUGIN_DUPLICATE',
+        plugin.name,
+        `Plugin "${plugin.name}" is listed twice (plugins[${earlier}] and plugins[${index}]). Keep one entry.`,
+      );
+    }
+    names.set(plugin.name, index);
+    for (const token of plugin.provides) {
+      if (isMulti(token)) continue;
+      const owner = singleOwners.get(token);
+      if (owner !== undefined) {
+        throw new PluginError(
+          'PLUGIN_CONFLICT',
+          plugin.name,
+          `Plugins "${owner}" and "${plugin.name}" both provide ${tokenName(token)}, and a horde process uses exactly one ${tokenName(token)}. ` +
+            `Remove one of them from plugins (or set enabled: false on it).`,
+        );
+      }
+      singleOwners.set(token, plugin.name);
+    }
+    checked.push({ plugin, config: validateConfig(plugin, item.config, index, config), item, index });
+  }
+
+  // Then register, in config order.
+  const registrations: Registration[] = [];
+  const infos: PluginInfo[] = [];
+  for (const { plugin, config: pluginConfig, item } of checked) {
+    const child = root.createChildContainer();
+    const own: Registration[] = [];
+    let open = true;
+    const ctx: PluginContext<unknown> = {
+      name: plugin.name,
+      config: pluginConfig,
+      logger: logger.child({ plugin: plugin.name }),
+      dataDir: join(config.dataDir, 'plugins', dataDirName(plugin.name)),
+      container: child,
+      provide(token, provider) {
+        if (!open) {
+          throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
+        }
+        if (!PLUGIN_TOKENS.includes(token)) {
+          throw new PluginError(
+            'PLUGIN_TOKEN_NOT_ALLOWED',
+            plugin.name,
+            `Plugin "${plugin.name}" tried to provide ${tokenName(token)}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}. ` +
+              `Register private services with ctx.container instead.`,
+          );
+        }
+        if (!plugin.provides.includes(token)) {
+          throw new PluginError(
+            'PLUGIN_TOKEN_NOT_ALLOWED',
+            plugin.name,
+            `Plugin "${plugin.name}" provides ${tokenName(token)} without declaring it; add the token to provides in its definePlugin({ provides: [...] }).`,
+          );
+        }
+        if (!isMulti(token) && own.some((registration) => registration.token === token)) {
+          throw new PluginError('PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
+        }
+        const hasValue = typeof provider === 'object' && provider !== null && 'useValue' in provider;
+        const hasFactory = typeof provider === 'object' && provider !== null && 'useFactory' in provider && typeof provider.useFactory === 'function';
+        if (hasValue === hasFactory) {
+          throw new PluginError('PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" provided ${tokenName(token)} with neither or both of useValue and useFactory; give exactly one.`);
+        }
+        own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
+      },
+      resolve: resolverFor(child, plugin.name),
+      resolveAll: allResolverFor(child),
+    };
+    try {
+      await plugin.register(ctx);
+    } catch (error) {
+      if (error instanceof PluginError) throw error;
+      const code = error instanceof HordeError ? ` [${error.code}]` : '';
+      throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" failed in register${code}: ${messageOf(error)}`, { cause: error });
+    } finally {
+      open = false;
+    }
+    registrations.push(...own);
+    infos.push({
+      name: plugin.name,
+      version: plugin.version,
+      apiRange: plugin.apiRange,
+      ...(plugin.description ? { description: plugin.description } : {}),
+      source: item.source ?? plugin.name,
+      ...(item.path ? { path: item.path } : {}),
+      provides: countByToken(own),
+    });
+    logger.debug({ plugin: plugin.name, version: plugin.version, provides: countByToken(own) }, 'plugin registered');
+  }
+
+  const instantiate = (registration: Registration): unknown => {
+    if (registration.instance) return registration.instance.value;
+    const { provider } = registration;
+    let value: unknown;
+    if ('useValue' in provider) value = provider.useValue;
+    else {
+      try {
+        value = provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
+      } catch (error) {
+        if (error instanceof PluginError) throw error;
+        throw new PluginError(
+          'PLUGIN_FACTORY_FAILED',
+          registration.plugin,
+          `Plugin "${registration.plugin}" failed to create its ${tokenName(registration.token)}: ${messageOf(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    registration.instance = { value };
+    return value;
+  };
+
+  // Offer the contracts to the runtime and to every plugin's factories.
+  for (const registration of registrations) {
+    root.register(registration.token, { useFactory: () => instantiate(registration) });
+  }
+
+  const forToken = (token: symbol) => registrations.filter((registration) => registration.token === token);
+  return {
+    plugins: infos,
+    single<T>(token: Token<T>): T | undefined {
+      if (isMulti(token)) {
+        throw new PluginError('PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
+      }
+      const [registration] = forToken(token);
+      return registration ? (instantiate(registration) as T) : undefined;
+    },
+    all<T>(token: Token<T>): T[] {
+      return forToken(token).map((registration) => instantiate(registration) as T);
+    },
+  };
+}
+
+/** `resolve` for a plugin: its container, then the root's; a clear error when nobody registered the token. */
+function resolverFor(container: DependencyContainer, plugin: string): Resolve {
+  return <T>(token: Token<T>): T => {
+    if (!container.isRegistered(token, true)) {
+      throw new PluginError(
+        'PLUGIN_RESOLVE_FAILED',
+        plugin,
+        `Plugin "${plugin}" asked for ${tokenName(token)}, which this process does not have. ` +
+          `Infrastructure (Store, Chain, ObjectStore) exists only in processes that run a role, and other plugins' contracts only after every plugin registered: resolve them inside a useFactory, not in register.`,
+      );
+    }
+    return container.resolve(token);
+  };
+}
+
+function allResolverFor(container: DependencyContainer): ResolveAll {
+  return <T>(token: Token<T>): T[] => (container.isRegistered(token, true) ? container.resolveAll(token) : []);
+}
+
+function countByToken(registrations: readonly Registration[]): { contract: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const registration of registrations) {
+    const contract = tokenName(registration.token);
+    counts.set(contract, (counts.get(contract) ?? 0) + 1);
+  }
+  return [...counts.entries()].map(([contract, count]) => ({ contract, count }));
+}

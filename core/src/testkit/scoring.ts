@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import type { CycleFacts, JobOutcome, JobStartedReceiptPayload, NeuronFact, Receipt, ScoreTable, ScoringRule } from '../contracts/index.js';
+import { cryptoReady, loadHotkey, type Hotkey } from '../keys/index.js';
+import { datetimeFromEpochMicros } from '../protocol/datetime.js';
+import { receiptBlob } from '../protocol/receipts.js';
+import { verifyValidatorSignatureSync } from '../validator/scoring/receipt-signature.js';
+
+/**
+ * Helpers for testing `ScoringRule`s: fact builders, real sr25519 receipts, and the contract
+ * every rule must keep (pure, deterministic, never mutating its inputs).
+ */
+
+/** Facts of an empty cycle; override what the test is about. Signatures are checked for real. */
+export function scoringFacts(overrides: Partial<CycleFacts> = {}): CycleFacts {
+  return {
+    cycle: { index: 1, startBlock: 722, endBlock: 1443 },
+    netuid: 1,
+    validatorHotkey: 'validator',
+    jobs: [],
+    manifests: {},
+    neurons: [],
+    hardwareClasses: [],
+    mainHotkeys: {},
+    organicStartedReceipts: [],
+    verifyValidatorSignature: verifyValidatorSignatureSync,
+    ...overrides,
+  };
+}
+
+let jobCounter = 0;
+
+/** A synthetic job that completed correctly and in time, unless overridden. */
+export function job(overrides: Partial<JobOutcome> & Pick<JobOutcome, 'minerHotkey' | 'executorClass'>): JobOutcome {
+  jobCounter += 1;
+  return { jobUuid: `job-${jobCounter}`, kind: 'synthetic', status: 'completed', correct: true, inTime: true, ...overrides };
+}
+
+export function neuron(fields: Partial<NeuronFact> & Pick<NeuronFact, 'hotkey' | 'coldkey'>): NeuronFact {
+  return { uid: 0, stake: 0, validatorPermit: fields.stake !== undefined && fields.stake > 0, ...fields };
+}
+
+/** A real sr25519 hotkey from a dev URI (`//Alice`); also readies the verifier. */
+export async function testHotkey(uri: string): Promise<Hotkey> {
+  const [hotkey] = await Promise.all([loadHotkey({ uri }), cryptoReady()]);
+  return hotkey;
+}
+
+export interface StartedReceiptFields {
+  jobUuid?: string;
+  minerHotkey?: string;
+  /** Validator named in the payload; defaults to the signer. Name another to forge a receipt. */
+  validatorHotkey?: string;
+  executorClass?: string;
+  isOrganic?: boolean;
+  ttl?: number;
+  /** Receipt time, ms since epoch. */
+  timestampMs?: number;
+}
+
+/** A JobStartedReceipt signed by `signer` over the exact Python-compatible blob. */
+export function signedStartedReceipt(signer: Hotkey, fields: StartedReceiptFields = {}): Receipt<JobStartedReceiptPayload> {
+  const payload: JobStartedReceiptPayload = {
+    receipt_type: 'JobStartedReceipt',
+    job_uuid: fields.jobUuid ?? crypto.randomUUID(),
+    miner_hotkey: fields.minerHotkey ?? 'miner',
+    validator_hotkey: fields.validatorHotkey ?? signer.ss58,
+    timestamp: datetimeFromEpochMicros((fields.timestampMs ?? Date.now()) * 1000),
+    executor_class: fields.executorClass ?? 'always_on.test',
+    is_organic: fields.isOrganic ?? true,
+    ttl: fields.ttl ?? 7,
+  };
+  return { payload, validator_signature: signer.sign(receiptBlob(payload)), miner_signature: null };
+}
+
+export interface ScoringScenario {
+  readonly facts: CycleFacts;
+  readonly table: ScoreTable;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function copyScenario(scenario: ScoringScenario): ScoringScenario {
+  const { verifyValidatorSignature, ...data } = scenario.facts;
+  return { facts: { ...structuredClone(data), verifyValidatorSignature }, table: structuredClone(scenario.table) };
+}
+
+/**
+ * Asserts the `ScoringRule` contract on each scenario, inline (use inside an `it`): a non-empty
+ * name; frozen inputs are left alone; a new table comes back; same input → same output; every
+ * cell a finite number ≥ 0.
+ */
+export function checkScoringRuleContract(rule: ScoringRule, scenarios: readonly ScoringScenario[]): void {
+  expect(rule.name).toMatch(/\S/);
+  for (const scenario of scenarios) {
+    const frozen = deepFreeze(copyScenario(scenario));
+    const before = JSON.stringify(frozen);
+    const first = rule.apply(frozen.facts, frozen.table);
+    const second = rule.apply(frozen.facts, frozen.table);
+    expect(JSON.stringify(frozen), 'the rule changed its input').toBe(before);
+    expect(first, 'the rule must return a new table').not.toBe(frozen.table);
+    expect(second, 'the rule must be deterministic').toEqual(first);
+    for (const [hotkey, byClass] of Object.entries(first)) {
+      for (const [executorClass, points] of Object.entries(byClass)) {
+        expect(Number.isFinite(points) && points >= 0, `${hotkey}/${executorClass} = ${points}`).toBe(true);
+      }
+    }
+  }
+}
+
+/** Declares a test block that checks the `ScoringRule` contract (see `checkScoringRuleContract`). */
+export function runScoringRuleContract(rule: ScoringRule, scenarios: readonly ScoringScenario[]): void {
+  describe(`ScoringRule contract: ${rule.name}`, () => {
+    it('is pure, deterministic and returns finite non-negative points', () => checkScoringRuleContract(rule, scenarios));
+  });
+}

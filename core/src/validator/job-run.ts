@@ -1,0 +1,333 @@
+import type { Clock, GeneratedJob, HardwareClass, JobOutcomeStatus, JobSpec, Logger, Receipt } from '../contracts/index.js';
+import type { Hotkey } from '../keys/index.js';
+import {
+  createJobAcceptedReceipt,
+  createJobFinishedReceipt,
+  createJobStartedReceipt,
+  datetimeFromEpochMicros,
+  type ExecutorTiming,
+} from '../protocol/index.js';
+import { MinerTimeoutError } from './errors.js';
+import type { JobInbox, JobMessage, MinerConnection } from './miner-client.js';
+
+/** Everything the validator keeps about one job once it is over. */
+export interface JobRecord {
+  readonly jobUuid: string;
+  readonly cycle: number;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  readonly kind: 'synthetic' | 'organic';
+  readonly generator: string | null;
+  readonly description: string;
+  readonly status: JobOutcomeStatus;
+  /** The miner accepted (reserved an executor for) the job. */
+  readonly accepted: boolean;
+  readonly correct: boolean | null;
+  readonly inTime: boolean | null;
+  readonly timeTookMs: number | null;
+  /** What happened, in words: the verdict, the failure or the rejection. */
+  readonly details: string;
+  readonly rejectionReason: string | null;
+  /** Busy excuses the miner attached to a rejection. */
+  readonly rejectionReceipts: readonly Receipt[];
+  /** When the excuse was checked: the job's started-receipt time (ms since epoch). */
+  readonly checkedAt: number | null;
+}
+
+export interface JobRunLimits {
+  /** Time to accept or decline (`reservation_time_limit`). */
+  readonly reservationMs: number;
+  /** Time after the spin-up for the executor to report ready. */
+  readonly startupMs: number;
+  /** Time past the job's own limits before the validator gives up. */
+  readonly slackMs: number;
+}
+
+export interface JobRunContext {
+  readonly connection: MinerConnection;
+  readonly validator: Hotkey;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly hardwareClass: HardwareClass;
+  readonly cycle: number;
+  readonly generator: string | null;
+  readonly kind: 'synthetic' | 'organic';
+  readonly limits: JobRunLimits;
+}
+
+function executorTiming(spec: JobSpec): ExecutorTiming {
+  const t = spec.timing;
+  return {
+    allowed_leeway: Math.ceil(t.allowedLeewaySeconds),
+    download_time_limit: Math.ceil(t.downloadTimeLimitSeconds),
+    execution_time_limit: Math.ceil(t.executionTimeLimitSeconds),
+    upload_time_limit: Math.ceil(t.uploadTimeLimitSeconds),
+    streaming_start_time_limit: Math.ceil(t.streamingStartTimeLimitSeconds),
+  };
+}
+
+/** Seconds from the job request to the last stage's deadline. */
+export function jobSeconds(spec: JobSpec): number {
+  const t = spec.timing;
+  return t.allowedLeewaySeconds + t.downloadTimeLimitSeconds + t.executionTimeLimitSeconds + t.uploadTimeLimitSeconds + t.streamingStartTimeLimitSeconds;
+}
+
+const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
+
+/**
+ * Drives one job through the v0.1 protocol, split so a batch can hold every job at the barrier:
+ * `reserve` (initial request with a signed started receipt → accept/decline → accepted receipt →
+ * executor ready), then `sendJob` (the job request) for all jobs at once, then `collect` (result
+ * → verify → finished receipt). Every wait is bounded; any failure ends the job with a status
+ * instead of throwing.
+ */
+export class JobRun {
+  private readonly inbox: JobInbox;
+  private readonly log: Logger;
+  private status: JobOutcomeStatus | null = null;
+  private accepted = false;
+  private ready = false;
+  private correct: boolean | null = null;
+  private inTime: boolean | null = null;
+  private timeTookMs: number | null = null;
+  private details = '';
+  private rejectionReason: string | null = null;
+  private rejectionReceipts: readonly Receipt[] = [];
+  private startedAtMs = 0;
+  private jobSentAtMs = 0;
+
+  constructor(
+    readonly jobUuid: string,
+    readonly job: GeneratedJob,
+    private readonly ctx: JobRunContext,
+  ) {
+    this.inbox = ctx.connection.openInbox(jobUuid);
+    this.log = ctx.logger.child({ jobUuid, minerHotkey: ctx.connection.target.hotkey, executorClass: ctx.hardwareClass.id });
+  }
+
+  get minerHotkey(): string {
+    return this.ctx.connection.target.hotkey;
+  }
+
+  get isReady(): boolean {
+    return this.ready && this.status === null;
+  }
+
+  get isOver(): boolean {
+    return this.status !== null;
+  }
+
+  private end(status: JobOutcomeStatus, details: string): void {
+    if (this.status !== null) return;
+    this.status = status;
+    this.details = details;
+  }
+
+  /** Maps a failure message to an end state; returns false for messages that do not end the job. */
+  private endOnFailure(message: JobMessage): boolean {
+    switch (message.message_type) {
+      case 'V0JobFailedRequest':
+        this.end('failed', `job failed (${message.reason}, ${message.stage}): ${message.message}`.trim());
+        return true;
+      case 'V0HordeFailedRequest':
+        this.end('horde_failed', `horde failure (${message.reason}, by ${message.reported_by}): ${message.message}`.trim());
+        return true;
+      case 'V0DeclineJobRequest':
+        this.rejectionReason = message.reason;
+        this.rejectionReceipts = message.reason === 'busy' ? message.receipts : [];
+        this.end('rejected', `declined (${message.reason}) with ${message.receipts.length} receipts${message.message ? `: ${message.message}` : ''}`);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private async waitUntil(deadlineMs: number, what: string, done: (message: JobMessage) => boolean): Promise<void> {
+    for (;;) {
+      const message = await this.inbox.next(deadlineMs - this.ctx.clock.now(), what);
+      if (this.endOnFailure(message) || done(message)) return;
+    }
+  }
+
+  private failOnError(error: unknown, stage: string): void {
+    if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${error.message}`);
+    else this.end('horde_failed', `${stage}: ${(error as Error).message}`);
+  }
+
+  /** Initial request up to executor ready. Resolves true when the job can be sent. */
+  async reserve(): Promise<boolean> {
+    const { spec } = this.job;
+    const { connection, validator, clock, hardwareClass, limits } = this.ctx;
+    this.startedAtMs = clock.now();
+    const started = createJobStartedReceipt(
+      {
+        jobUuid: this.jobUuid,
+        minerHotkey: this.minerHotkey,
+        timestamp: datetimeFromEpochMicros(this.startedAtMs * 1000),
+        executorClass: spec.executorClass,
+        isOrganic: this.ctx.kind === 'organic',
+        // ComputeHorde's synthetic rule: the executor is busy from spin-up to the job's end.
+        ttl: Math.round(clamp(hardwareClass.spinUpSeconds + jobSeconds(spec) + 5, 5, 300)),
+      },
+      validator,
+    );
+    try {
+      connection.send({
+        message_type: 'V0InitialJobRequest',
+        job_uuid: this.jobUuid,
+        executor_class: spec.executorClass,
+        docker_image: spec.image,
+        volume: spec.volumeInInitialRequest ? (spec.volume ?? null) : null,
+        job_started_receipt_payload: started.payload,
+        job_started_receipt_signature: started.validator_signature,
+        executor_timing: executorTiming(spec),
+      });
+      await this.waitUntil(this.startedAtMs + limits.reservationMs, 'accept or decline', (message) => {
+        if (message.message_type === 'V0AcceptJobRequest') this.accepted = true;
+        // A miner may skip the accept and report ready straight away.
+        if (message.message_type === 'V0ExecutorReadyRequest') this.accepted = this.ready = true;
+        return this.accepted;
+      });
+      if (this.status !== null) return false;
+
+      const acceptedAt = clock.now();
+      const accepted = createJobAcceptedReceipt(
+        {
+          jobUuid: this.jobUuid,
+          minerHotkey: this.minerHotkey,
+          timestamp: datetimeFromEpochMicros(acceptedAt * 1000),
+          timeAccepted: datetimeFromEpochMicros(acceptedAt * 1000),
+          ttl: Math.round(hardwareClass.spinUpSeconds + limits.startupMs / 1000 + jobSeconds(spec)),
+        },
+        validator,
+      );
+      connection.send({ message_type: 'V0JobAcceptedReceiptRequest', payload: accepted.payload, signature: accepted.validator_signature });
+      if (!this.ready) {
+        await this.waitUntil(acceptedAt + hardwareClass.spinUpSeconds * 1000 + limits.startupMs, 'executor ready', (message) => {
+          if (message.message_type === 'V0ExecutorReadyRequest') this.ready = true;
+          return this.ready;
+        });
+      }
+      return this.isReady;
+    } catch (error) {
+      this.failOnError(error, this.accepted ? 'waiting for the executor' : 'waiting for accept');
+      return false;
+    }
+  }
+
+  /** Sends the job request; `collect` then waits for the result. */
+  sendJob(): void {
+    if (!this.isReady) return;
+    const { spec } = this.job;
+    this.jobSentAtMs = this.ctx.clock.now();
+    try {
+      this.ctx.connection.send({
+        message_type: 'V0JobRequest',
+        job_uuid: this.jobUuid,
+        executor_class: spec.executorClass,
+        docker_image: spec.image,
+        raw_script: spec.rawScript ?? null,
+        docker_run_options_preset: spec.dockerRunOptionsPreset,
+        docker_run_cmd: spec.command,
+        env: spec.env,
+        volume: spec.volumeInInitialRequest ? null : (spec.volume ?? null),
+        output_upload: spec.outputUpload ?? null,
+        artifacts_dir: spec.artifactsDir ?? null,
+      });
+    } catch (error) {
+      this.failOnError(error, 'sending the job');
+    }
+  }
+
+  /** Waits for the result and verifies it. */
+  async collect(): Promise<void> {
+    if (this.status === null && this.jobSentAtMs > 0) {
+      const deadline = this.jobSentAtMs + jobSeconds(this.job.spec) * 1000 + this.ctx.limits.slackMs;
+      try {
+        let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
+        await this.waitUntil(deadline, 'job result', (message) => {
+          if (message.message_type !== 'V0JobFinishedRequest') return false;
+          finished = message;
+          return true;
+        });
+        if (finished !== null) await this.verify(finished);
+      } catch (error) {
+        this.failOnError(error, 'waiting for the result');
+      }
+    }
+    this.sendFinishedReceipt();
+    this.ctx.connection.closeInbox(this.jobUuid);
+  }
+
+  private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {
+    this.timeTookMs = this.ctx.clock.now() - this.jobSentAtMs;
+    try {
+      const verdict = await this.job.verify({
+        stdout: finished.docker_process_stdout,
+        stderr: finished.docker_process_stderr,
+        artifacts: finished.artifacts ?? {},
+        uploadResults: finished.upload_results ?? {},
+        timeTookMs: this.timeTookMs,
+      });
+      this.correct = verdict.correct;
+      this.inTime = verdict.inTime;
+      this.end('completed', verdict.details);
+    } catch (error) {
+      // Verifiers must not throw for bad output; one that does is a validator-side problem.
+      this.log.error({ err: error }, 'verifier threw');
+      this.correct = false;
+      this.inTime = false;
+      this.end('completed', `verifier error: ${(error as Error).message}`);
+    }
+  }
+
+  private sendFinishedReceipt(): void {
+    if (!this.accepted) return;
+    const now = this.ctx.clock.now();
+    const sentAt = this.jobSentAtMs || now;
+    const passed = this.status === 'completed' && this.correct === true && this.inTime === true;
+    try {
+      const receipt = createJobFinishedReceipt(
+        {
+          jobUuid: this.jobUuid,
+          minerHotkey: this.minerHotkey,
+          timestamp: datetimeFromEpochMicros(now * 1000),
+          timeStarted: datetimeFromEpochMicros(sentAt * 1000),
+          timeTookUs: (this.timeTookMs ?? now - sentAt) * 1000,
+          score: passed ? 1 : 0,
+        },
+        this.ctx.validator,
+      );
+      this.ctx.connection.send({ message_type: 'V0JobFinishedReceiptRequest', payload: receipt.payload, signature: receipt.validator_signature });
+    } catch (error) {
+      this.log.debug({ err: error }, 'could not send the finished receipt');
+    }
+  }
+
+  /** Marks a job that never got going (its miner could not be reached, its generator failed). */
+  abandon(reason: string): void {
+    this.end('horde_failed', reason);
+    this.ctx.connection.closeInbox(this.jobUuid);
+  }
+
+  record(): JobRecord {
+    return {
+      jobUuid: this.jobUuid,
+      cycle: this.ctx.cycle,
+      minerHotkey: this.minerHotkey,
+      executorClass: this.job.spec.executorClass,
+      kind: this.ctx.kind,
+      generator: this.ctx.generator,
+      description: this.job.description,
+      status: this.status ?? 'horde_failed',
+      accepted: this.accepted,
+      correct: this.correct,
+      inTime: this.inTime,
+      timeTookMs: this.timeTookMs,
+      details: this.details || 'did not finish',
+      rejectionReason: this.rejectionReason,
+      rejectionReceipts: this.rejectionReceipts,
+      checkedAt: this.status === 'rejected' ? this.startedAtMs : null,
+    };
+  }
+}

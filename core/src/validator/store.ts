@@ -1,0 +1,301 @@
+import type { Knex } from 'knex';
+import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../contracts/index.js';
+import { fromJsonColumn, toJsonColumn } from '../store/json.js';
+import type { JobRecord } from './job-run.js';
+
+/** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
+const CHUNK = 200;
+
+const toNumber = (value: unknown): number => (typeof value === 'string' ? Number(value) : (value as number));
+const toNullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : toNumber(value));
+const toNullableBool = (value: unknown): boolean | null => (value === null || value === undefined ? null : Boolean(value));
+
+export type BatchStatus = 'running' | 'finished' | 'failed';
+
+export interface BatchRow {
+  readonly cycle: number;
+  readonly block: number;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly miners: number;
+  readonly jobs: number;
+  readonly overheadMs: number | null;
+  readonly status: BatchStatus;
+}
+
+export interface ScoreStepRow {
+  readonly step: number;
+  readonly rule: string;
+  readonly hotkey: string;
+  readonly executorClass: string;
+  readonly points: number;
+}
+
+export interface ScoreRow {
+  readonly hotkey: string;
+  readonly uid: number | null;
+  readonly weight: number;
+}
+
+export interface WeightsRow {
+  readonly cycle: number;
+  readonly status: string;
+  readonly block: number | null;
+  readonly revealBlock: number | null;
+  readonly uids: number[];
+  readonly weights: number[];
+  readonly attempts: number;
+  readonly error: string | null;
+  readonly createdAt: number;
+}
+
+/** An organic job's outcome, recorded by whatever routed it (the facilitator path). */
+export interface OrganicJobRecord {
+  readonly jobUuid: string;
+  readonly cycle: number;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  readonly status: JobOutcomeStatus;
+  /** False when a trusted-miner cross-check caught the miner cheating. */
+  readonly correct?: boolean;
+  readonly executorSeconds?: number;
+  readonly paidWithBlocks?: readonly number[];
+  readonly details?: string;
+}
+
+/** The validator's repositories (tables `validator_*`, see the migration). */
+export class ValidatorStore {
+  private readonly db: Knex;
+
+  constructor(
+    store: Store,
+    readonly validatorHotkey: string,
+  ) {
+    this.db = store.db;
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  async startBatch(cycle: number, block: number, startedAt: number): Promise<void> {
+    await this.db('validator_batches')
+      .insert({ validator_hotkey: this.validatorHotkey, cycle, block, started_at: startedAt, status: 'running' })
+      .onConflict(['validator_hotkey', 'cycle'])
+      .merge({ block, started_at: startedAt, status: 'running', finished_at: null });
+  }
+
+  async finishBatch(cycle: number, fields: { finishedAt: number; miners: number; jobs: number; overheadMs: number | null; status: BatchStatus }): Promise<void> {
+    await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, cycle }).update({
+      finished_at: fields.finishedAt,
+      miners: fields.miners,
+      jobs: fields.jobs,
+      overhead_ms: fields.overheadMs === null ? null : Math.round(fields.overheadMs),
+      status: fields.status,
+    });
+  }
+
+  async batch(cycle: number): Promise<BatchRow | null> {
+    const row = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, cycle }).first();
+    if (!row) return null;
+    return {
+      cycle: row.cycle,
+      block: toNumber(row.block),
+      startedAt: toNumber(row.started_at),
+      finishedAt: toNullableNumber(row.finished_at),
+      miners: row.miners,
+      jobs: row.jobs,
+      overheadMs: toNullableNumber(row.overhead_ms),
+      status: row.status,
+    };
+  }
+
+  // ---------------------------------------------------------------- manifests and main hotkeys
+
+  async saveManifests(cycle: number, manifests: ReadonlyMap<string, Manifest>): Promise<void> {
+    const rows = [...manifests].flatMap(([minerHotkey, manifest]) =>
+      Object.entries(manifest).map(([executorClass, count]) => ({
+        validator_hotkey: this.validatorHotkey,
+        cycle,
+        miner_hotkey: minerHotkey,
+        executor_class: executorClass,
+        count,
+      })),
+    );
+    await this.db.transaction(async (trx) => {
+      await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).delete();
+      for (let i = 0; i < rows.length; i += CHUNK) await trx('validator_manifests').insert(rows.slice(i, i + CHUNK));
+    });
+  }
+
+  async manifests(cycle: number): Promise<Record<string, Manifest>> {
+    const rows = await this.db('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle });
+    const manifests: Record<string, Manifest> = {};
+    for (const row of rows) (manifests[row.miner_hotkey] ??= {})[row.executor_class] = row.count;
+    return manifests;
+  }
+
+  async saveMainHotkeys(cycle: number, mainHotkeys: ReadonlyArray<{ coldkey: string; mainHotkey: string; reportedBy: string }>): Promise<void> {
+    const rows = mainHotkeys.map((entry) => ({
+      validator_hotkey: this.validatorHotkey,
+      cycle,
+      coldkey: entry.coldkey,
+      main_hotkey: entry.mainHotkey,
+      reported_by: entry.reportedBy,
+    }));
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await this.db('validator_main_hotkeys').insert(rows.slice(i, i + CHUNK)).onConflict(['validator_hotkey', 'cycle', 'coldkey']).merge();
+    }
+  }
+
+  /** coldkey → main hotkey named for `cycle`. */
+  async mainHotkeys(cycle: number): Promise<Map<string, string>> {
+    const rows = await this.db('validator_main_hotkeys').where({ validator_hotkey: this.validatorHotkey, cycle });
+    return new Map(rows.map((row) => [row.coldkey as string, row.main_hotkey as string]));
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  async saveJobs(records: readonly JobRecord[], createdAt: number): Promise<void> {
+    const rows = records.map((record) => ({
+      job_uuid: record.jobUuid,
+      validator_hotkey: this.validatorHotkey,
+      cycle: record.cycle,
+      miner_hotkey: record.minerHotkey,
+      executor_class: record.executorClass,
+      kind: record.kind,
+      generator: record.generator,
+      description: record.description,
+      status: record.status,
+      accepted: record.accepted,
+      correct: record.correct,
+      in_time: record.inTime,
+      time_took_ms: record.timeTookMs === null ? null : Math.round(record.timeTookMs),
+      details: record.details.slice(0, 2000),
+      rejection_reason: record.rejectionReason,
+      rejection_receipts: record.rejectionReceipts.length > 0 ? toJsonColumn(record.rejectionReceipts) : null,
+      checked_at: record.checkedAt,
+      created_at: createdAt,
+    }));
+    for (let i = 0; i < rows.length; i += CHUNK) await this.db('validator_jobs').insert(rows.slice(i, i + CHUNK));
+  }
+
+  async recordOrganicJob(record: OrganicJobRecord, createdAt: number): Promise<void> {
+    await this.db('validator_jobs').insert({
+      job_uuid: record.jobUuid,
+      validator_hotkey: this.validatorHotkey,
+      cycle: record.cycle,
+      miner_hotkey: record.minerHotkey,
+      executor_class: record.executorClass,
+      kind: 'organic',
+      status: record.status,
+      accepted: record.status !== 'rejected',
+      correct: record.correct ?? null,
+      details: record.details ?? '',
+      executor_seconds: record.executorSeconds ?? null,
+      paid_with_blocks: record.paidWithBlocks ? toJsonColumn(record.paidWithBlocks) : null,
+      created_at: createdAt,
+    });
+  }
+
+  /** Every job of a cycle in the shape scoring rules read, oldest first. */
+  async jobOutcomes(cycle: number): Promise<JobOutcome[]> {
+    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy([{ column: 'created_at' }, { column: 'job_uuid' }]);
+    return rows.map((row): JobOutcome => {
+      const rejection =
+        row.status === 'rejected'
+          ? {
+              reason: (row.rejection_reason as string | null) ?? 'unknown',
+              receipts: row.rejection_receipts ? fromJsonColumn<Receipt[]>(row.rejection_receipts) : [],
+              checkedAt: toNumber(row.checked_at ?? 0),
+            }
+          : undefined;
+      const correct = toNullableBool(row.correct);
+      const inTime = toNullableBool(row.in_time);
+      const timeTookMs = toNullableNumber(row.time_took_ms);
+      const executorSeconds = toNullableNumber(row.executor_seconds);
+      return {
+        jobUuid: row.job_uuid,
+        minerHotkey: row.miner_hotkey,
+        executorClass: row.executor_class,
+        kind: row.kind,
+        status: row.status,
+        accepted: Boolean(row.accepted),
+        ...(correct !== null ? { correct } : {}),
+        ...(inTime !== null ? { inTime } : {}),
+        ...(timeTookMs !== null ? { timeTookMs } : {}),
+        ...(executorSeconds !== null ? { executorSeconds } : {}),
+        ...(row.paid_with_blocks ? { paidWithBlocks: fromJsonColumn<number[]>(row.paid_with_blocks) } : {}),
+        ...(rejection ? { rejection } : {}),
+      };
+    });
+  }
+
+  async jobDetails(cycle: number): Promise<Array<{ jobUuid: string; minerHotkey: string; executorClass: string; status: string; details: string }>> {
+    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).select('job_uuid', 'miner_hotkey', 'executor_class', 'status', 'details');
+    return rows.map((row) => ({ jobUuid: row.job_uuid, minerHotkey: row.miner_hotkey, executorClass: row.executor_class, status: row.status, details: row.details }));
+  }
+
+  // ---------------------------------------------------------------- scores and weights
+
+  async saveScores(cycle: number, steps: readonly ScoreStepRow[], scores: readonly ScoreRow[], scoredAt: number): Promise<void> {
+    const key = { validator_hotkey: this.validatorHotkey, cycle };
+    await this.db.transaction(async (trx) => {
+      await trx('validator_score_steps').where(key).delete();
+      await trx('validator_scores').where(key).delete();
+      const stepRows = steps.map((s) => ({ ...key, step: s.step, rule: s.rule, hotkey: s.hotkey, executor_class: s.executorClass, points: s.points }));
+      for (let i = 0; i < stepRows.length; i += CHUNK) await trx('validator_score_steps').insert(stepRows.slice(i, i + CHUNK));
+      const scoreRows = scores.map((s) => ({ ...key, hotkey: s.hotkey, uid: s.uid, weight: s.weight, scored_at: scoredAt }));
+      for (let i = 0; i < scoreRows.length; i += CHUNK) await trx('validator_scores').insert(scoreRows.slice(i, i + CHUNK));
+    });
+  }
+
+  async scoreSteps(cycle: number): Promise<ScoreStepRow[]> {
+    const rows = await this.db('validator_score_steps').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy(['step', 'hotkey', 'executor_class']);
+    return rows.map((row) => ({ step: row.step, rule: row.rule, hotkey: row.hotkey, executorClass: row.executor_class, points: Number(row.points) }));
+  }
+
+  async scores(cycle: number): Promise<ScoreRow[]> {
+    const rows = await this.db('validator_scores').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('weight', 'desc');
+    return rows.map((row) => ({ hotkey: row.hotkey, uid: row.uid ?? null, weight: Number(row.weight) }));
+  }
+
+  async latestScoredCycle(): Promise<number | null> {
+    const row = await this.db('validator_scores').where({ validator_hotkey: this.validatorHotkey }).max({ cycle: 'cycle' }).first();
+    return row?.cycle === null || row?.cycle === undefined ? null : Number(row.cycle);
+  }
+
+  async recordWeights(row: Omit<WeightsRow, 'createdAt'>, createdAt: number): Promise<void> {
+    await this.db('validator_weights').insert({
+      validator_hotkey: this.validatorHotkey,
+      cycle: row.cycle,
+      status: row.status,
+      block: row.block,
+      reveal_block: row.revealBlock,
+      uids: toJsonColumn(row.uids),
+      weights: toJsonColumn(row.weights),
+      attempts: row.attempts,
+      error: row.error,
+      created_at: createdAt,
+    });
+  }
+
+  async weights(cycle: number): Promise<WeightsRow[]> {
+    const rows = await this.db('validator_weights').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('id');
+    return rows.map((row) => ({
+      cycle: row.cycle,
+      status: row.status,
+      block: toNullableNumber(row.block),
+      revealBlock: toNullableNumber(row.reveal_block),
+      uids: fromJsonColumn<number[]>(row.uids),
+      weights: fromJsonColumn<number[]>(row.weights),
+      attempts: row.attempts,
+      error: row.error ?? null,
+      createdAt: toNumber(row.created_at),
+    }));
+  }
+
+  /** Whether weights for `cycle` already landed (set or committed). */
+  async weightsLanded(cycle: number): Promise<boolean> {
+    const row = await this.db('validator_weights').where({ validator_hotkey: this.validatorHotkey, cycle }).whereIn('status', ['set', 'committed']).first();
+    return row !== undefined;
+  }
+}

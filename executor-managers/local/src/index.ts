@@ -1,0 +1,31 @@
+import { definePlugin, EXECUTOR_MANAGER, z } from '@horde/core';
+import { LocalExecutorManager } from './local-executor-manager.js';
+
+export { LocalExecutorManager, type LocalExecutorManagerOptions } from './local-executor-manager.js';
+
+/**
+ * `@horde/executor-manager-local`: executors run as subprocesses of the miner. The miner loads it
+ * when no other plugin provides an executor manager.
+ *
+ *   plugins: [{ name: '@horde/executor-manager-local', config: { executorClass: 'always_on.cpu.8c.16gb' } }]
+ */
+export default definePlugin({
+  name: '@horde/executor-manager-local',
+  version: '0.1.0',
+  apiRange: '^1.0.0',
+  description: 'runs executor agents as subprocesses of the miner (one at a time by default)',
+  provides: [EXECUTOR_MANAGER],
+  configSchema: z.strictObject({
+    /** The class this machine's executors declare. ComputeHorde's default class. */
+    executorClass: z.string().min(1).default('spin_up-4min.gpu-24gb'),
+    /** Executors running at once. The stock miner runs one. */
+    executors: z.number().int().min(0).default(1),
+    /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
+    killGraceMs: z.number().int().min(0).default(5_000),
+  }),
+  register(ctx) {
+    ctx.provide(EXECUTOR_MANAGER, {
+      useValue: new LocalExecutorManager({ ...ctx.config, logger: ctx.logger }),
+    });
+  },
+});

@@ -1,0 +1,49 @@
+import { fileURLToPath } from 'node:url';
+import { definePlugin, JOB_GENERATOR, z } from '@horde/core';
+import { ALGORITHMS } from './challenge.js';
+import { HashCrackGenerator } from './generator.js';
+import { DEFAULT_IMAGE } from './params.js';
+
+export * from './challenge.js';
+export { HASH_CRACK, HashCrackGenerator, judgeAnswer, type HashCrackOptions } from './generator.js';
+export { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, type ClassParams } from './params.js';
+
+/**
+ * Paths of the job programs shipped with the package, for a process-runner mapping:
+ * `{ 'horde/job-hash-crack:1': ['node', CRACK_SCRIPT] }`. `CHEAT_SCRIPT` is a testing aid that
+ * prints a made-up answer (a cheating miner in the devnet and the end-to-end tests).
+ */
+export const CRACK_SCRIPT = fileURLToPath(new URL('../job/crack.mjs', import.meta.url));
+export const CHEAT_SCRIPT = fileURLToPath(new URL('../job/cheat.mjs', import.meta.url));
+
+const classParamsSchema = z.strictObject({
+  algorithms: z.array(z.enum(ALGORITHMS)).min(1),
+  alphabet: z.string().regex(/^[a-zA-Z0-9]+$/),
+  length: z.number().int().positive(),
+  hashesPerBatch: z.number().int().positive(),
+  timeLimitSeconds: z.number().positive().optional(),
+  image: z.string().min(1).optional(),
+});
+
+export const hashCrackConfig = z.strictObject({
+  /** Image for classes that name none. */
+  image: z.string().min(1).default(DEFAULT_IMAGE),
+  /** Per-class challenge size and time bound, merged over the defaults (see README). */
+  classes: z.record(z.string(), classParamsSchema).default({}),
+  downloadTimeLimitSeconds: z.number().positive().default(10),
+  uploadTimeLimitSeconds: z.number().positive().default(10),
+  allowedLeewaySeconds: z.number().nonnegative().default(5),
+});
+
+/** The hash-cracking synthetic job generator (`hash-crack`). */
+export default definePlugin({
+  name: '@horde/plugin-job-hash-crack',
+  version: '0.1.0',
+  apiRange: '^1.0.0',
+  description: 'Synthetic job: crack salted SHA-2 hashes in chained batches',
+  provides: [JOB_GENERATOR],
+  configSchema: hashCrackConfig,
+  register(ctx) {
+    ctx.provide(JOB_GENERATOR, { useValue: new HashCrackGenerator(ctx.config) });
+  },
+});

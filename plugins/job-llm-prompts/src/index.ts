@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { definePlugin, JOB_GENERATOR, OBJECT_STORE, z } from '@horde/core';
+import { DEFAULT_IMAGE, LlmPromptsGenerator } from './generator.js';
+
+export { DEFAULT_IMAGE, LLM_PROMPTS, LlmPromptsError, LlmPromptsGenerator, type LlmPromptsOptions } from './generator.js';
+export { makePrompts } from './prompts.js';
+
+/** The stand-in solver, for a process-runner mapping `{ 'horde/job-llm-prompts:1': ['node', SOLVE_SCRIPT] }`. */
+export const SOLVE_SCRIPT = fileURLToPath(new URL('../job/solve.mjs', import.meta.url));
+
+export const llmPromptsConfig = z.strictObject({
+  /** Solver image. The default is the stand-in (no model); production sets a real seeded LLM solver. */
+  image: z.string().min(1).default(DEFAULT_IMAGE),
+  executorClasses: z.array(z.string().min(1)).min(1).default(['always_on.llm.a6000']),
+  timeLimitSeconds: z.number().positive().default(150),
+  seriesPerCycle: z.number().int().positive().default(4),
+  promptsPerSeries: z.number().int().positive().default(240),
+  samplesPerSeries: z.number().int().positive().default(1),
+  keyPrefix: z.string().min(1).default('llm-prompts'),
+  solverArgs: z.array(z.string()).default(['--temperature=0.5', '--top-p=0.8', '--max-tokens=256']),
+  answerDownloadTimeoutSeconds: z.number().positive().default(30),
+});
+
+/** The LLM prompts synthetic job generator (`llm-prompts`); needs an object store and a trusted miner. */
+export default definePlugin({
+  name: '@horde/plugin-job-llm-prompts',
+  version: '0.1.0',
+  apiRange: '^1.0.0',
+  description: 'Synthetic job: answer prompt series, checked against the trusted miner',
+  provides: [JOB_GENERATOR],
+  configSchema: llmPromptsConfig,
+  register(ctx) {
+    const { answerDownloadTimeoutSeconds, ...config } = ctx.config;
+    ctx.provide(JOB_GENERATOR, {
+      useFactory: (resolve) =>
+        new LlmPromptsGenerator({ ...config, answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000, objectStore: resolve(OBJECT_STORE), logger: ctx.logger }),
+    });
+  },
+});
