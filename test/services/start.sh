@@ -62,7 +62,8 @@ need() {
 }
 
 as_postgres() {
-  if [ "$IS_ROOT" = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the caller's directory.
+  if [ "$IS_ROOT" = 1 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 start_pg() {

@@ -35,7 +35,7 @@ for service in $SERVICES; do
     pg)
       if [ -f "$PG_DIR/data/postmaster.pid" ]; then
         bin=$(pg_bin) && {
-          if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+          if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null)
           else "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null; fi
         } && log "pg stopped"
       else

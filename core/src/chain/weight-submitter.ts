@@ -13,6 +13,7 @@ import { prepareWeightsForChain, U16_MAX } from './weight-conversion.js';
 
 /** What the submitter needs to know about the subnet and this hotkey, read in one go. */
 export interface WeightsChainState {
+  /** The block a call sent now executes in (see `WeightsBackend.nextBlock`). */
   readonly block: number;
   readonly hyperparameters: SubnetHyperparameters;
   /** This hotkey's uid, or null when it is not registered on the subnet. */
@@ -35,7 +36,11 @@ export interface OnChainWeightCommit {
 export interface WeightsBackend {
   readonly network: string;
   readonly hotkey: string;
-  currentBlock(): Promise<number>;
+  /**
+   * The block a call sent now executes in: on subtensor the one after the best block (the pool
+   * also validates against best + 1), on LocalChain the current block (writes apply at once).
+   */
+  nextBlock(): Promise<number>;
   weightsState(netuid: number): Promise<WeightsChainState>;
   setWeights(netuid: number, uids: number[], values: number[], versionKey: number): Promise<number>;
   commitWeights(netuid: number, commitHash: `0x${string}`): Promise<number>;
@@ -136,7 +141,7 @@ export class WeightSubmitter {
     const { backend } = this;
     const pending = await this.commits.pending(backend.network, backend.hotkey, netuid);
     if (pending.length === 0) return [];
-    let block = await backend.currentBlock();
+    let block = await backend.nextBlock();
     let onChain: OnChainWeightCommit[] | null = null;
     const results: RevealResult[] = [];
 

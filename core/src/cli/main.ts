@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { register as registerChain } from './commands/chain.js';
 import { register as registerConfig } from './commands/config.js';
+import { register as registerExecutor } from './commands/executor.js';
 import { register as registerPlugins } from './commands/plugins.js';
 import { reportError } from './errors.js';
 import { coreVersion } from './version.js';
@@ -16,6 +18,8 @@ export function createProgram(): Command {
     .showHelpAfterError('(run "horde --help" for the commands)');
   registerConfig(program);
   registerPlugins(program);
+  registerChain(program);
+  registerExecutor(program);
   return program;
 }
 

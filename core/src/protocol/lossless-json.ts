@@ -4,7 +4,9 @@
  * bytes, so losing the last digits would break verification.
  */
 
-const DIGIT_OR_MINUS = /[-0-9]/;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+// Characters a JSON number token may contain: digits, '-', '+', '.', 'e', 'E'.
+const isNumberChar = (c: number) => isDigit(c) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 
 /**
  * Returns `text` with every integer literal that a JS number cannot hold exactly turned into a
@@ -26,13 +28,21 @@ export function quoteUnsafeIntegers(text: string): string {
       inString = true;
       continue;
     }
-    if (!DIGIT_OR_MINUS.test(text[i] as string)) continue;
+    if (!isDigit(c) && c !== 0x2d) continue;
     let end = i + 1;
-    while (end < text.length && /[-+0-9.eE]/.test(text[end] as string)) end++;
-    const token = text.slice(i, end);
-    if (/^-?\d+$/.test(token) && !Number.isSafeInteger(Number(token))) {
-      out += `${text.slice(copiedUpTo, i)}"${token}"`;
-      copiedUpTo = end;
+    let integer = true;
+    while (end < text.length && isNumberChar(text.charCodeAt(end))) {
+      if (!isDigit(text.charCodeAt(end))) integer = false;
+      end++;
+    }
+    // 2^53 has 16 digits, so anything shorter is exact.
+    const digits = end - i - (c === 0x2d ? 1 : 0);
+    if (integer && digits >= 16) {
+      const token = text.slice(i, end);
+      if (!Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(copiedUpTo, i)}"${token}"`;
+        copiedUpTo = end;
+      }
     }
     i = end - 1;
   }

@@ -13,3 +13,4 @@ export {
   type ScoringScenario,
   type StartedReceiptFields,
 } from './scoring.js';
+export { SimulatedMiner, type SimulatedJobOutput, type SimulatedMinerOptions } from './simulated-miner.js';

@@ -53,6 +53,8 @@ export interface JobRunContext {
   readonly generator: string | null;
   readonly kind: 'synthetic' | 'organic';
   readonly limits: JobRunLimits;
+  /** Bounds how many verifications run at once across a batch (they may download from S3). */
+  readonly verifyLimit?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 function executorTiming(spec: JobSpec): ExecutorTiming {
@@ -103,6 +105,10 @@ export class JobRun {
   ) {
     this.inbox = ctx.connection.openInbox(jobUuid);
     this.log = ctx.logger.child({ jobUuid, minerHotkey: ctx.connection.target.hotkey, executorClass: ctx.hardwareClass.id });
+  }
+
+  get hardwareClassSpinUp(): number {
+    return this.ctx.hardwareClass.spinUpSeconds;
   }
 
   get minerHotkey(): string {
@@ -261,14 +267,15 @@ export class JobRun {
 
   private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {
     this.timeTookMs = this.ctx.clock.now() - this.jobSentAtMs;
+    const limit = this.ctx.verifyLimit ?? (<T>(task: () => Promise<T>) => task());
     try {
-      const verdict = await this.job.verify({
+      const verdict = await limit(() => this.job.verify({
         stdout: finished.docker_process_stdout,
         stderr: finished.docker_process_stderr,
         artifacts: finished.artifacts ?? {},
         uploadResults: finished.upload_results ?? {},
-        timeTookMs: this.timeTookMs,
-      });
+        timeTookMs: this.timeTookMs ?? 0,
+      }));
       this.correct = verdict.correct;
       this.inTime = verdict.inTime;
       this.end('completed', verdict.details);

@@ -114,7 +114,7 @@ export class LocalChain implements Chain {
       get hotkey() {
         return self.requireHotkey();
       },
-      currentBlock: () => ledger.currentBlock(),
+      nextBlock: () => ledger.currentBlock(),
       weightsState: (netuid) => ledger.weightsState(netuid, self.requireHotkey()),
       setWeights: (netuid, uids, values, versionKey) => ledger.setWeights(self.requireHotkey(), netuid, uids, values, versionKey),
       commitWeights: (netuid, hash) => ledger.commitWeights(self.requireHotkey(), netuid, hash),

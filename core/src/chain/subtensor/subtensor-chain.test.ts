@@ -161,7 +161,10 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
       weightsVersion: 7,
     });
     node.setStorage('subtensorModule', 'networksAdded', [NETUID], false);
-    await expect(chain.hyperparameters(NETUID)).rejects.toMatchObject({ code: 'SubnetNotExists' });
+    // The node pushes the change to @polkadot/api's (shared) storage subscription; reads follow it.
+    await expect
+      .poll(() => chain.hyperparameters(NETUID).then(() => 'exists', (e: ChainError) => e.code), { timeout: 5000 })
+      .toBe('SubnetNotExists');
   });
 
   it('streams new block numbers', async () => {
@@ -199,7 +202,7 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     it('does not send before WeightsSetRateLimit has passed and says when to try', async () => {
       node.setStorage('subtensorModule', 'lastUpdate', [NETUID], [95, 0, 0]);
       const chain = await connect();
-      expect(await chain.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 15, nextBlock: 115 });
+      expect(await chain.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 14, nextBlock: 115 });
       expect(node.extrinsics).toHaveLength(0);
     });
 

@@ -221,7 +221,8 @@ export class SubtensorChain implements Chain {
       parsed.data;
     if (!exists) throw new ChainError('SubnetNotExists', `subnet ${netuid} does not exist on ${this.network}`);
     return {
-      block: header.number.toNumber(),
+      // A transaction sent now is validated and executed at best + 1.
+      block: header.number.toNumber() + 1,
       hyperparameters: { tempo, weightsRateLimit, minAllowedWeights, maxWeightsLimit, commitRevealEnabled, revealPeriodEpochs, weightsVersion },
       uid,
       lastUpdate: uid === null ? 0 : (lastUpdates[uid] ?? 0),
@@ -323,7 +324,7 @@ export class SubtensorChain implements Chain {
     return {
       network: this.network,
       hotkey: this.hotkey,
-      currentBlock: () => this.currentBlock(),
+      nextBlock: async () => (await this.currentBlock()) + 1,
       weightsState: (netuid) => this.weightsState(netuid),
       setWeights: (netuid, uids, values, versionKey) => this.send(this.tx('subtensorModule', 'setWeights', netuid, uids, values, versionKey), 'set weights'),
       commitWeights: (netuid, hash) => this.send(this.tx('subtensorModule', 'commitWeights', netuid, hash), 'commit weights'),

@@ -1,5 +1,5 @@
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Logger, Metrics } from '../../contracts/index.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/codec.js';
@@ -28,7 +28,8 @@ export interface MinerServerOptions {
  */
 export async function createMinerServer(options: MinerServerOptions): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = options.logger.child({ component: 'http' });
-  const app = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // One line per request would drown the job events (validators poll receipt pages every few seconds).
+  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
   // ComputeHorde's transport allows 50 MiB messages (inline volumes, large outputs).
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
 

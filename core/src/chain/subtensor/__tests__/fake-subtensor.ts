@@ -83,6 +83,7 @@ export class FakeSubtensor {
   private readonly subscriptions = new Map<string, { socket: WebSocket; kind: string }>();
   private nextSubscription = 1;
   private readonly eventsKey: string;
+  private readonly storageWatches = new Map<string, Map<string, string | null>>();
 
   private constructor(
     private readonly server: WebSocketServer,
@@ -106,7 +107,11 @@ export class FakeSubtensor {
     server.on('connection', (socket) => {
       socket.on('message', (data) => this.onMessage(socket, String(data)));
       socket.on('close', () => {
-        for (const [id, sub] of this.subscriptions) if (sub.socket === socket) this.subscriptions.delete(id);
+        for (const [id, sub] of this.subscriptions) {
+          if (sub.socket !== socket) continue;
+          this.subscriptions.delete(id);
+          this.storageWatches.delete(id);
+        }
       });
     });
   }
@@ -154,6 +159,23 @@ export class FakeSubtensor {
     const type = entry.meta.type.isMap ? entry.meta.type.asMap.value : entry.meta.type.asPlain;
     const encoded = this.registry.createType(this.registry.createLookupType(type), value);
     this.storage.set(this.storageKey(section, method, args), u8aToHex(encoded.toU8a()));
+    this.notifyStorage();
+  }
+
+  /** Sends `state_storage` to subscriptions whose keys changed. */
+  private notifyStorage(): void {
+    const best = this.blocks[this.bestNumber]!;
+    for (const [id, watched] of this.storageWatches) {
+      const changes: Array<[string, string | null]> = [];
+      for (const [key, last] of watched) {
+        const now = this.readStorage(key, null);
+        if (now !== last) {
+          watched.set(key, now);
+          changes.push([key, now]);
+        }
+      }
+      if (changes.length > 0) this.notify(id, 'state_storage', { block: best.hash, changes });
+    }
   }
 
   /** Decodes what is stored at `section.method(...args)` (undefined when nothing is). */
@@ -308,6 +330,11 @@ export class FakeSubtensor {
       return id;
     },
     chain_unsubscribeNewHeads: ([id]) => this.subscriptions.delete(String(id)),
+    // A substrate node also answers the old singular names (what @polkadot/api still sends).
+    chain_subscribeNewHead: (params, socket) => this.methods['chain_subscribeNewHeads']!(params, socket),
+    chain_unsubscribeNewHead: ([id]) => this.subscriptions.delete(String(id)),
+    chain_subscribeRuntimeVersion: (params, socket) => this.methods['state_subscribeRuntimeVersion']!(params, socket),
+    chain_unsubscribeRuntimeVersion: ([id]) => this.subscriptions.delete(String(id)),
     chain_unsubscribeFinalizedHeads: ([id]) => this.subscriptions.delete(String(id)),
     state_getRuntimeVersion: () => this.runtimeVersion(),
     state_subscribeRuntimeVersion: (_params, socket) => {
@@ -333,13 +360,14 @@ export class FakeSubtensor {
         .slice(0, Number(count)),
     state_subscribeStorage: ([keys], socket) => {
       const id = this.subscribe(socket, 'storage');
+      const watched = new Map((keys as string[]).map((k) => [k, this.readStorage(k, null)]));
+      this.storageWatches.set(id, watched);
       const best = this.blocks[this.bestNumber]!;
-      setImmediate(() =>
-        this.notify(id, 'state_storage', { block: best.hash, changes: (keys as string[]).map((k) => [k, this.readStorage(k, best.hash)]) }),
-      );
+      // A node first sends the current value of every key, then only the keys that change.
+      setImmediate(() => this.notify(id, 'state_storage', { block: best.hash, changes: [...watched] }));
       return id;
     },
-    state_unsubscribeStorage: ([id]) => this.subscriptions.delete(String(id)),
+    state_unsubscribeStorage: ([id]) => this.storageWatches.delete(String(id)) && this.subscriptions.delete(String(id)),
     author_submitAndWatchExtrinsic: ([hex], socket) => this.submit(String(hex), socket),
     author_unwatchExtrinsic: ([id]) => this.subscriptions.delete(String(id)),
   };

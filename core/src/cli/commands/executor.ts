@@ -1,0 +1,81 @@
+import { InvalidArgumentError, type Command } from 'commander';
+
+interface ExecutorOptions {
+  minerUrl: string;
+  token: string;
+  runner?: 'docker' | 'process';
+  startupTimeLimit?: number;
+  config?: string;
+}
+
+function positiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return seconds;
+}
+
+function runnerKind(value: string): 'docker' | 'process' {
+  if (value !== 'docker' && value !== 'process') throw new InvalidArgumentError('expected docker or process');
+  return value;
+}
+
+/**
+ * `horde executor --miner-url U --token T`: one executor agent, one job, then exit. Normally
+ * started by the miner's executor manager, which passes the miner's `executor` settings in
+ * `HORDE_EXECUTOR`; by hand it reads them from the config file like any command.
+ */
+export function register(program: Command): void {
+  program
+    .command('executor')
+    .description('run one job for a miner: connect with the token, run the job, report, exit')
+    .requiredOption('--miner-url <url>', 'the miner executor address, ws://host:port (MINER_ADDRESS)')
+    .requiredOption('--token <token>', 'the single-use executor token the miner made (EXECUTOR_TOKEN)')
+    .option('--runner <kind>', 'docker (isolated, default) or process (no isolation)', runnerKind)
+    .option('--startup-time-limit <seconds>', 'seconds to receive the job and get the image ready', positiveSeconds)
+    .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
+    .action(async (options: ExecutorOptions) => {
+      const [{ loadConfig }, { createLogger }, { createJobRunner }, { runExecutorAgent }] = await Promise.all([
+        import('../../config/index.js'),
+        import('../../logging/index.js'),
+        import('../../executor/agent/create-runner.js'),
+        import('../../executor/agent/run-executor-agent.js'),
+      ]);
+      const config = await loadConfig(options.config ? { configPath: options.config } : {});
+      const settings = config.executor;
+      const logger = createLogger({
+        level: config.log.level,
+        base: { role: 'executor' },
+        ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+      });
+      const runner = await createJobRunner({ kind: options.runner ?? settings.runner, processImages: settings.processImages, logger });
+
+      // SIGTERM from the executor manager: stop the job (the runner removes its container), report, exit.
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) process.exit(1);
+        logger.warn({ signal }, 'stopping');
+        stop.abort(new Error(`received ${signal}`));
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+
+      const outcome = await runExecutorAgent({
+        minerUrl: options.minerUrl,
+        token: options.token,
+        runner,
+        logger,
+        signal: stop.signal,
+        volumeMaxBytes: settings.volumeMaxBytes,
+        outputMaxBytes: settings.outputMaxBytes,
+        huggingfaceEndpoint: settings.huggingfaceEndpoint,
+        ...(settings.huggingfaceToken ? { huggingfaceToken: settings.huggingfaceToken } : {}),
+        ...(settings.workDir ? { workRoot: settings.workDir } : {}),
+        ...(options.startupTimeLimit ? { startupTimeLimitSeconds: options.startupTimeLimit } : {}),
+        ...(settings.machineSpecs ? {} : { machineSpecs: async () => null }),
+      });
+      logger.info({ outcome }, 'executor done');
+      // Failures of the job itself were reported to the miner: that is a normal end. A horde
+      // failure (no miner, no job, executor trouble) exits 1.
+      process.exitCode = outcome.status === 'horde_failed' ? 1 : 0;
+    });
+}

@@ -1,0 +1,24 @@
+import type { JobRunner, Logger } from '../../contracts/index.js';
+
+export interface RunnerChoice {
+  readonly kind: 'docker' | 'process';
+  /** `process` only: image → local command line (see `executor.processImages`). */
+  readonly processImages?: Readonly<Record<string, readonly string[]>>;
+  readonly logger: Logger;
+}
+
+/**
+ * The job runner the agent uses: `docker` (a container with no network, the security boundary)
+ * or `process` (a local process per job, for machines without Docker; not a security boundary).
+ * Imported lazily so a process-runner executor never loads dockerode.
+ */
+export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> {
+  if (choice.kind === 'docker') {
+    const { DockerJobRunner } = await import('../runners/docker.js');
+    return new DockerJobRunner({ logger: choice.logger });
+  }
+  const { ProcessJobRunner } = await import('../runners/process.js');
+  const images: Record<string, string[]> = {};
+  for (const [image, argv] of Object.entries(choice.processImages ?? {})) images[image] = [...argv];
+  return new ProcessJobRunner({ images, logger: choice.logger });
+}

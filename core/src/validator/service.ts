@@ -1,0 +1,356 @@
+import { EventEmitter } from 'node:events';
+import type {
+  Chain,
+  Clock,
+  HardwareClass,
+  JobGenerator,
+  Logger,
+  Manifest,
+  Metagraph,
+  RevealResult,
+  ScoringRule,
+  Store,
+  WeightSubmissionResult,
+} from '../contracts/index.js';
+import type { ValidatorSection } from '../config/sections/validator.js';
+import { decodeManifestCommitment } from '../chain/manifest-commitment.js';
+import type { Hotkey } from '../keys/index.js';
+import { runBatch, type BatchResult, type BatchSettings } from './batch.js';
+import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
+import type { JobRecord } from './job-run.js';
+import type { MinerTarget } from './miner-client.js';
+import { buildCycleFacts } from './scoring/facts.js';
+import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
+import { ValidatorStore } from './store.js';
+import { TrustedMinerClient } from './trusted-miner.js';
+import { WeightSetter } from './weights.js';
+
+/** Events a validator handle emits (the devnet's progress view subscribes to them). */
+export interface ValidatorEvents {
+  'batch-started': [{ cycle: number; miners: number; jobs: number }];
+  'job-finished': [JobRecord];
+  'batch-finished': [Omit<BatchResult, 'records'>];
+  'cycle-scored': [{ cycle: number; result: ScoringResult }];
+  'weights-set': [{ cycle: number; result: WeightSubmissionResult | null }];
+  'weights-revealed': [RevealResult];
+  /** Something went wrong in the background loop; the validator keeps running. */
+  failure: [{ stage: string; error: Error }];
+}
+
+export type ValidatorPhase = 'idle' | 'batch' | 'scoring';
+
+export interface ValidatorProgress {
+  readonly block: number | null;
+  readonly cycle: number | null;
+  readonly phase: ValidatorPhase;
+  readonly lastBatch: Omit<BatchResult, 'records'> | null;
+  readonly lastScoredCycle: number | null;
+  readonly lastWeights: { cycle: number; result: WeightSubmissionResult | null } | null;
+}
+
+export interface StartValidatorOptions {
+  readonly hotkey: Hotkey;
+  readonly chain: Chain;
+  readonly store: Store;
+  readonly netuid: number;
+  /** The `validator` config section (defaults filled in). */
+  readonly settings: ValidatorSection;
+  readonly generators: readonly JobGenerator[];
+  readonly hardwareClasses: readonly HardwareClass[];
+  readonly scoringRules: readonly ScoringRule[];
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /**
+   * Follow the chain: run this validator's batch in its slot of every cycle, score each cycle when
+   * the next begins, set weights and send due reveals. Default true; tests may drive the steps
+   * by hand instead.
+   */
+  readonly autoRun?: boolean;
+}
+
+export interface ValidatorHandle extends EventEmitter<ValidatorEvents> {
+  readonly hotkey: string;
+  readonly store: ValidatorStore;
+  /** Runs the batch of `cycle` (default: the current one) now, outside its slot. */
+  runBatch(cycle?: number): Promise<BatchResult>;
+  /** Scores a cycle from what the store holds and records the result. */
+  scoreCycle(cycle: number): Promise<ScoringResult>;
+  /** Scores a cycle and puts its weights on chain. */
+  scoreAndSetWeights(cycle: number): Promise<WeightSubmissionResult | null>;
+  /** Sends the reveals that are due (commit-reveal). */
+  revealWeights(): Promise<RevealResult[]>;
+  progress(): ValidatorProgress;
+  close(): Promise<void>;
+}
+
+/** Miners to test: every neuron serving an axon, except this validator. */
+export function minerTargets(metagraph: Metagraph, ownHotkey: string): MinerTarget[] {
+  return metagraph.neurons
+    .filter((neuron) => neuron.axon !== null && neuron.hotkey !== ownHotkey)
+    .map((neuron) => ({ hotkey: neuron.hotkey, coldkey: neuron.coldkey, uid: neuron.uid, host: neuron.axon!.ip, port: neuron.axon!.port }));
+}
+
+export function batchSettings(settings: ValidatorSection): BatchSettings {
+  return {
+    limits: {
+      reservationMs: settings.reservationTimeLimitSeconds * 1000,
+      startupMs: settings.startupTimeLimitSeconds * 1000,
+      slackMs: settings.jobResponseSlackSeconds * 1000,
+    },
+    manifestTimeoutMs: settings.manifestTimeoutSeconds * 1000,
+    mainHotkeyTimeoutMs: settings.mainHotkeyTimeoutSeconds * 1000,
+    connectConcurrency: settings.connectConcurrency,
+    generateConcurrency: settings.generateConcurrency,
+    verifyConcurrency: settings.verifyConcurrency,
+    maxExecutorsPerClass: settings.maxExecutorsPerClass,
+  };
+}
+
+class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle {
+  readonly hotkey: string;
+  readonly store: ValidatorStore;
+  private readonly weightSetter: WeightSetter;
+  private readonly trustedMiner: TrustedMinerClient | undefined;
+  private readonly log: Logger;
+  private stopBlocks: (() => void) | null = null;
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly batchesStarted = new Set<number>();
+  private readonly cyclesScored = new Set<number>();
+  private readonly batchRuns = new Map<number, Promise<BatchResult>>();
+  private scoring: Promise<unknown> = Promise.resolve();
+  private tickBusy = false;
+  private pendingBlock: number | null = null;
+  private lastRevealBlock = -Infinity;
+  private closed = false;
+  private state: { block: number | null; cycle: number | null; phase: ValidatorPhase; lastBatch: ValidatorProgress['lastBatch']; lastScoredCycle: number | null; lastWeights: ValidatorProgress['lastWeights'] } = {
+    block: null,
+    cycle: null,
+    phase: 'idle',
+    lastBatch: null,
+    lastScoredCycle: null,
+    lastWeights: null,
+  };
+
+  constructor(private readonly options: StartValidatorOptions) {
+    super();
+    this.hotkey = options.hotkey.ss58;
+    this.log = options.logger.child({ role: 'validator', validatorHotkey: this.hotkey });
+    this.store = new ValidatorStore(options.store, this.hotkey);
+    const weights = options.settings.weights;
+    this.weightSetter = new WeightSetter({
+      chain: options.chain,
+      store: this.store,
+      netuid: options.netuid,
+      clock: options.clock,
+      logger: this.log,
+      attempts: weights.attempts,
+      retryDelayMs: weights.retryDelaySeconds * 1000,
+      ...(weights.versionKey !== undefined ? { versionKey: weights.versionKey } : {}),
+    });
+    const trusted = options.settings.trustedMiner;
+    this.trustedMiner = trusted
+      ? new TrustedMinerClient({
+          target: { hotkey: trusted.hotkey, coldkey: null, uid: null, host: trusted.address, port: trusted.port },
+          validator: options.hotkey,
+          clock: options.clock,
+          logger: this.log,
+          hardwareClasses: options.hardwareClasses,
+          limits: batchSettings(options.settings).limits,
+        })
+      : undefined;
+  }
+
+  start(): void {
+    this.stopBlocks = this.options.chain.onBlock((block) => this.onBlock(block));
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.running.add(promise);
+    void promise.finally(() => this.running.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  private fail(stage: string, error: unknown): void {
+    const err = error instanceof Error ? error : new Error(String(error));
+    this.log.error({ stage, err }, 'validator step failed');
+    this.emit('failure', { stage, error: err });
+  }
+
+  /** Block ticks are handled one at a time; a tick that arrives meanwhile is folded into the next. */
+  private onBlock(block: number): void {
+    if (this.closed) return;
+    if (this.tickBusy) {
+      this.pendingBlock = block;
+      return;
+    }
+    this.tickBusy = true;
+    void this.tick(block)
+      .catch((error: unknown) => this.fail('tick', error))
+      .finally(() => {
+        this.tickBusy = false;
+        const next = this.pendingBlock;
+        this.pendingBlock = null;
+        if (next !== null && next !== block) this.onBlock(next);
+      });
+  }
+
+  private async tick(block: number): Promise<void> {
+    const { settings } = this.options;
+    const cycle = cycleOf(block, settings.cycleLengthBlocks);
+    this.state.block = block;
+    this.state.cycle = cycle.index;
+
+    if (block - this.lastRevealBlock >= settings.weights.revealEveryBlocks) {
+      this.lastRevealBlock = block;
+      this.track(this.revealWeights());
+    }
+
+    // This cycle's batch, once its slot has come (or at once when the validator started late).
+    if (!this.batchesStarted.has(cycle.index)) {
+      this.batchesStarted.add(cycle.index);
+      const existing = await this.store.batch(cycle.index);
+      if (existing?.status === 'finished') {
+        this.log.info({ cycle: cycle.index }, 'batch of this cycle already ran');
+      } else {
+        const metagraph = await this.options.chain.metagraph(this.options.netuid);
+        const slot = batchSlotBlock(cycle, metagraph, this.hotkey, settings.batchOffsetBlocks);
+        if (block >= slot) this.track(this.startBatch(cycle, metagraph)).catch(() => undefined);
+        else this.batchesStarted.delete(cycle.index);
+      }
+    }
+
+    // The previous cycle is scored once its batch is over.
+    const previous = cycle.index - 1;
+    if (previous >= 0 && !this.cyclesScored.has(previous) && !this.batchRuns.has(previous)) {
+      this.cyclesScored.add(previous);
+      const batch = await this.store.batch(previous);
+      if (batch?.status === 'finished' && !(await this.store.weightsLanded(previous))) {
+        this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(previous)).catch((error: unknown) => this.fail('scoring', error)));
+      }
+    }
+  }
+
+  private startBatch(cycle: CycleRange, metagraph?: Metagraph): Promise<BatchResult> {
+    const run = (async () => {
+      const graph = metagraph ?? (await this.options.chain.metagraph(this.options.netuid));
+      const block = await this.options.chain.currentBlock();
+      await this.store.startBatch(cycle.index, block, this.options.clock.now());
+      this.state.phase = 'batch';
+      try {
+        const result = await runBatch(cycle, minerTargets(graph, this.hotkey), {
+          validator: this.options.hotkey,
+          clock: this.options.clock,
+          logger: this.log,
+          store: this.store,
+          generators: this.options.generators,
+          hardwareClasses: this.options.hardwareClasses,
+          settings: batchSettings(this.options.settings),
+          ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
+          ...(this.options.settings.manifestSource === 'commitment' ? { manifestOf: (target: MinerTarget) => this.committedManifest(target) } : {}),
+          hooks: {
+            onBatchStarted: (event) => this.emit('batch-started', event),
+            onJobFinished: (record) => this.emit('job-finished', record),
+          },
+        });
+        await this.store.finishBatch(cycle.index, {
+          finishedAt: this.options.clock.now(),
+          miners: result.miners,
+          jobs: result.jobs,
+          overheadMs: result.overheadMs,
+          status: 'finished',
+        });
+        const { records: _records, ...summary } = result;
+        this.state.lastBatch = summary;
+        this.emit('batch-finished', summary);
+        return result;
+      } catch (error) {
+        await this.store.finishBatch(cycle.index, { finishedAt: this.options.clock.now(), miners: 0, jobs: 0, overheadMs: null, status: 'failed' }).catch(() => undefined);
+        this.fail('batch', error);
+        throw error;
+      } finally {
+        this.state.phase = 'idle';
+        this.batchRuns.delete(cycle.index);
+      }
+    })();
+    this.batchRuns.set(cycle.index, run);
+    return run;
+  }
+
+  private async committedManifest(target: MinerTarget): Promise<Manifest | null> {
+    const raw = await this.options.chain.commitment(this.options.netuid, target.hotkey);
+    return raw === null ? null : decodeManifestCommitment(raw).manifest;
+  }
+
+  async runBatch(cycleIndex?: number): Promise<BatchResult> {
+    const index = cycleIndex ?? cycleOf(await this.options.chain.currentBlock(), this.options.settings.cycleLengthBlocks).index;
+    this.batchesStarted.add(index);
+    return this.track(this.startBatch(cycleByIndex(index, this.options.settings.cycleLengthBlocks)));
+  }
+
+  async scoreCycle(cycleIndex: number): Promise<ScoringResult> {
+    this.state.phase = 'scoring';
+    try {
+      const metagraph = await this.options.chain.metagraph(this.options.netuid);
+      const facts = await buildCycleFacts({
+        store: this.store,
+        cycle: cycleByIndex(cycleIndex, this.options.settings.cycleLengthBlocks),
+        metagraph,
+        hardwareClasses: this.options.hardwareClasses,
+      });
+      const result = runScoringPipeline(this.options.scoringRules, facts);
+      const steps = result.steps.flatMap((step, index) =>
+        Object.entries(step.table).flatMap(([hotkey, byClass]) =>
+          Object.entries(byClass).map(([executorClass, points]) => ({ step: index, rule: step.rule, hotkey, executorClass, points })),
+        ),
+      );
+      await this.store.saveScores(cycleIndex, steps, result.weights, this.options.clock.now());
+      this.cyclesScored.add(cycleIndex);
+      this.state.lastScoredCycle = cycleIndex;
+      this.log.info({ cycle: cycleIndex, hotkeys: result.weights.length, weighted: result.vector.length }, 'cycle scored');
+      this.emit('cycle-scored', { cycle: cycleIndex, result });
+      return result;
+    } finally {
+      this.state.phase = 'idle';
+    }
+  }
+
+  async scoreAndSetWeights(cycleIndex: number): Promise<WeightSubmissionResult | null> {
+    const scored = await this.scoreCycle(cycleIndex);
+    if (scored.vector.length === 0) {
+      this.log.warn({ cycle: cycleIndex }, 'no miner earned weight this cycle; nothing put on chain');
+      this.emit('weights-set', { cycle: cycleIndex, result: null });
+      return null;
+    }
+    const result = await this.weightSetter.submit(cycleIndex, scored.vector);
+    this.state.lastWeights = { cycle: cycleIndex, result };
+    this.emit('weights-set', { cycle: cycleIndex, result });
+    return result;
+  }
+
+  async revealWeights(): Promise<RevealResult[]> {
+    const results = await this.weightSetter.revealDue();
+    for (const result of results) if (result.status === 'revealed') this.emit('weights-revealed', result);
+    return results;
+  }
+
+  progress(): ValidatorProgress {
+    return { ...this.state };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopBlocks?.();
+    await Promise.allSettled([...this.running]);
+  }
+}
+
+/**
+ * Starts a validator. With `autoRun` (the default) it follows the chain's blocks: one batch per
+ * cycle in its slot, scoring of the previous cycle when a new one begins, weights once per cycle,
+ * reveals every few blocks. The handle emits progress events and allows driving steps by hand.
+ */
+export function startValidator(options: StartValidatorOptions): ValidatorHandle {
+  const validator = new Validator(options);
+  if (options.autoRun !== false) validator.start();
+  return validator;
+}

@@ -1,0 +1,89 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Clock, HardwareClass, JobResult, JobSpec, Logger, TrustedMinerRunner } from '../contracts/index.js';
+import type { Hotkey } from '../keys/index.js';
+import { HordeError } from '../errors.js';
+import { jobSeconds, JobRun, type JobRunLimits } from './job-run.js';
+import { MinerConnection, type MinerTarget } from './miner-client.js';
+
+/** A job on the trusted miner did not produce a result. */
+export class TrustedMinerError extends HordeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TRUSTED_MINER_FAILED', message, options);
+  }
+}
+
+export interface TrustedMinerClientOptions {
+  readonly target: MinerTarget;
+  readonly validator: Hotkey;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly hardwareClasses: readonly HardwareClass[];
+  readonly limits: JobRunLimits;
+}
+
+/**
+ * Runs single jobs on the trusted miner: a normal horde miner in local mode, not on chain, that
+ * accepts only this validator. It speaks the same protocol as every miner, so the same job driver
+ * is used; the result is returned instead of judged.
+ */
+export class TrustedMinerClient implements TrustedMinerRunner {
+  constructor(private readonly options: TrustedMinerClientOptions) {}
+
+  async run(spec: JobSpec, runOptions: { readonly timeoutMs?: number } = {}): Promise<JobResult> {
+    const { target, validator, clock, logger, limits } = this.options;
+    const hardwareClass: HardwareClass = this.options.hardwareClasses.find((c) => c.id === spec.executorClass) ?? {
+      id: spec.executorClass,
+      description: spec.executorClass,
+      spinUpSeconds: 0,
+      shortCode: '?',
+      resources: {},
+      dockerPreset: spec.dockerRunOptionsPreset,
+      proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
+    };
+    const connection = await MinerConnection.connect(target, { validator, clock, logger, timeoutMs: limits.reservationMs + 30_000 }).catch((error: unknown) => {
+      throw new TrustedMinerError(`cannot reach the trusted miner at ${target.host}:${target.port}: ${(error as Error).message}`, { cause: error });
+    });
+    let result: JobResult | null = null;
+    const slackMs = runOptions.timeoutMs !== undefined ? Math.max(0, runOptions.timeoutMs - jobSeconds(spec) * 1000) : limits.slackMs;
+    const run = new JobRun(
+      randomUUID(),
+      {
+        spec,
+        description: 'trusted-miner run',
+        verify: async (jobResult) => {
+          result = jobResult;
+          return { correct: true, inTime: true, details: 'ground truth' };
+        },
+      },
+      { connection, validator, clock, logger, hardwareClass, cycle: -1, generator: null, kind: 'synthetic', limits: { ...limits, slackMs } },
+    );
+    try {
+      if (await run.reserve()) run.sendJob();
+      await run.collect();
+    } finally {
+      connection.close();
+    }
+    if (result === null) throw new TrustedMinerError(`the trusted miner did not finish the job: ${run.record().details}`);
+    return result;
+  }
+}
+
+/**
+ * Whether an organic job is cross-checked on the trusted miner: a fixed function of its uuid, so
+ * the choice is reproducible and a miner cannot tell which of its jobs are checked.
+ */
+export function shouldCrossCheck(jobUuid: string, fraction: number): boolean {
+  if (fraction <= 0) return false;
+  if (fraction >= 1) return true;
+  return createHash('sha256').update(`cross-check:${jobUuid}`).digest().readUInt32BE(0) / 2 ** 32 < fraction;
+}
+
+/**
+ * Runs the organic job again on the trusted miner and compares what both printed and returned.
+ * True when they agree; false marks the miner's job as cheated (`correct: false`).
+ */
+export async function crossCheckOrganicJob(spec: JobSpec, minerResult: JobResult, trustedMiner: TrustedMinerRunner): Promise<boolean> {
+  const truth = await trustedMiner.run(spec);
+  const sameArtifacts = JSON.stringify(Object.entries(truth.artifacts).sort()) === JSON.stringify(Object.entries(minerResult.artifacts).sort());
+  return truth.stdout.trim() === minerResult.stdout.trim() && sameArtifacts;
+}

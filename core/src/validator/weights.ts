@@ -1,0 +1,75 @@
+import type { Chain, Clock, Logger, RevealResult, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
+import type { ValidatorStore } from './store.js';
+
+export interface WeightSetterOptions {
+  readonly chain: Chain;
+  readonly store: ValidatorStore;
+  readonly netuid: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly attempts: number;
+  readonly retryDelayMs: number;
+  /** Default: the subnet's `weightsVersion` hyperparameter. */
+  readonly versionKey?: number;
+}
+
+/**
+ * Puts a cycle's weights on chain through the `Chain` contract, which commits (commit-reveal
+ * subnets) or sets them. Errors and rate limits are retried a bounded number of times; every
+ * attempt is recorded in `validator_weights`, so an operator can see what was sent, when, and why
+ * it did or did not land.
+ */
+export class WeightSetter {
+  constructor(private readonly options: WeightSetterOptions) {}
+
+  private async versionKey(): Promise<number> {
+    if (this.options.versionKey !== undefined) return this.options.versionKey;
+    return (await this.options.chain.hyperparameters(this.options.netuid)).weightsVersion;
+  }
+
+  /** Submits `vector` for `cycle`; null when every attempt failed (recorded, logged). */
+  async submit(cycle: number, vector: WeightVector): Promise<WeightSubmissionResult | null> {
+    const { chain, store, netuid, clock, logger } = this.options;
+    const uids = vector.map((entry) => entry.uid);
+    const weights = vector.map((entry) => entry.weight);
+    for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
+      try {
+        const result = await chain.submitWeights(netuid, vector, await this.versionKey());
+        await store.recordWeights(
+          {
+            cycle,
+            status: result.status,
+            block: result.status === 'rate_limited' ? null : result.block,
+            revealBlock: result.status === 'committed' ? result.revealBlock : null,
+            uids,
+            weights,
+            attempts: attempt,
+            error: result.status === 'rate_limited' ? `rate limited for ${result.blocksRemaining} more blocks` : null,
+          },
+          clock.now(),
+        );
+        if (result.status !== 'rate_limited') {
+          logger.info({ cycle, status: result.status, block: result.block, uids: uids.length }, 'weights submitted');
+          return result;
+        }
+        logger.info({ cycle, blocksRemaining: result.blocksRemaining }, 'weights rate limited; will retry');
+      } catch (error) {
+        logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
+        await store.recordWeights({ cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message }, clock.now());
+      }
+      if (attempt < this.options.attempts) await clock.sleep(this.options.retryDelayMs);
+    }
+    logger.error({ cycle, attempts: this.options.attempts }, 'weights were not set this cycle');
+    return null;
+  }
+
+  /** Sends reveals whose time has come (a no-op without commit-reveal). Never throws. */
+  async revealDue(): Promise<RevealResult[]> {
+    try {
+      return await this.options.chain.revealPendingWeights(this.options.netuid);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'revealing committed weights failed; will retry');
+      return [];
+    }
+  }
+}

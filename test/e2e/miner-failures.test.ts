@@ -1,0 +1,224 @@
+/**
+ * What goes wrong, end to end: jobs that run too long, executors that die, a busy miner, images
+ * that do not exist, jobs that try the network, executors that never start. Real miner, real
+ * `horde executor` processes, the test dockerd; on SQLite and on PostgreSQL.
+ */
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecutorHandle, ExecutorStartContext } from '../../core/src/contracts/index.js';
+import { verifyReceipt } from '../../core/src/protocol/receipts.js';
+import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+import { docker, testImage } from '../support/services.js';
+import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
+import { TestValidator } from '../support/test-validator.js';
+
+const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+
+/** A local manager that remembers the executors it started, so a test can kill one from outside. */
+class RecordingManager extends LocalExecutorManager {
+  readonly started: ExecutorHandle[] = [];
+  override async start(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<ExecutorHandle> {
+    const handle = await super.start(token, executorClass, ctx);
+    this.started.push(handle);
+    return handle;
+  }
+}
+
+/** Waits until the miner holds no executor (the previous test's agent has exited). */
+async function waitIdle(env: TestMiner, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = (await (await fetch(`${env.url}/healthz`)).json()) as { executors: Record<string, { used: number }> };
+    if (Object.values(health.executors).every((u) => u.used === 0)) return;
+    if (Date.now() > deadline) throw new Error(`executors still busy: ${JSON.stringify(health.executors)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function jobContainers(jobUuid: string): Promise<number> {
+  const list = await docker().listContainers({ all: true, filters: { label: [`horde.job-uuid=${jobUuid}`] } });
+  return list.length;
+}
+
+describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dialect) => {
+  let env: TestMiner;
+  let manager: RecordingManager;
+
+  beforeAll(async () => {
+    env = await startTestMiner({
+      dialect,
+      runner: 'docker',
+      manager: (logger) => (manager = new RecordingManager({ executorClass: TEST_CLASS, executors: 1, killGraceMs: 3_000, logger })),
+    });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+  beforeEach(async () => {
+    if (env) await waitIdle(env);
+  });
+
+  async function connect(validator = env.validatorA): Promise<TestValidator> {
+    const client = await TestValidator.connect({ url: env.url, validator, minerHotkey: env.minerHotkey.ss58 });
+    await client.expect('V0ExecutorManifestRequest');
+    return client;
+  }
+
+  /** Initial request → accept → accepted receipt → executor ready. */
+  async function startJob(client: TestValidator, timing = TIMING, image = testImage()): Promise<string> {
+    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: image, executor_timing: timing });
+    await client.expect('V0AcceptJobRequest', jobUuid, 7_000);
+    await client.acceptedReceipt(jobUuid, 60);
+    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
+    return jobUuid;
+  }
+
+  async function sendJob(client: TestValidator, jobUuid: string, script: string): Promise<void> {
+    await client.jobRequest({
+      job_uuid: jobUuid,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', script],
+      env: {},
+    });
+  }
+
+  it('kills a job that exceeds its execution limit, reports timeout, and leaves no container', async () => {
+    const client = await connect();
+    const jobUuid = await startJob(client, { ...TIMING, execution_time_limit: 2 });
+    await sendJob(client, jobUuid, 'echo started; sleep 60');
+    await client.expect('V0VolumesReadyRequest', jobUuid);
+    const startedAt = Date.now();
+    const failed = await client.expect('V0JobFailedRequest', jobUuid, 30_000);
+    expect(failed).toMatchObject({ reason: 'timeout', stage: 'execution' });
+    expect(failed.docker_process_stdout).toContain('started');
+    // Limit 2 s + the 5 s leeway + what the download left: well before the 60 s sleep ends.
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    expect(await jobContainers(jobUuid)).toBe(0);
+    await client.close();
+  }, 60_000);
+
+  it('reports a horde failure within seconds when the executor process is killed mid-job', async () => {
+    const client = await connect();
+    const jobUuid = await startJob(client);
+    await sendJob(client, jobUuid, 'sleep 30');
+    await client.expect('V0VolumesReadyRequest', jobUuid);
+    const handle = manager.started.at(-1)!;
+    const pid = Number(handle.id.replace('local-', ''));
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    const failure = await client.expect('V0HordeFailedRequest', jobUuid, 10_000);
+    expect(failure).toMatchObject({ reason: 'executor_disconnected', reported_by: 'miner' });
+    expect(Date.now() - killedAt).toBeLessThan(3_000);
+    await client.close();
+    // The agent could not remove its container; make sure this test leaves none either.
+    for (const c of await docker().listContainers({ all: true, filters: { label: [`horde.job-uuid=${jobUuid}`] } })) {
+      await docker().getContainer(c.Id).remove({ force: true });
+    }
+  }, 60_000);
+
+  it('declines a second validator with busy and a valid excuse receipt while the only executor is taken', async () => {
+    const first = await connect(env.validatorA);
+    const { jobUuid, receipt } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    await first.expect('V0AcceptJobRequest', jobUuid, 7_000);
+
+    const second = await connect(env.validatorB);
+    const { jobUuid: declinedUuid, receipt: declinedReceipt } = await second.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      executor_timing: TIMING,
+    });
+    const decline = await second.expect('V0DeclineJobRequest', declinedUuid, 7_000);
+    expect(decline.reason).toBe('busy');
+    expect(decline.receipts).toHaveLength(1);
+    const [excuse] = decline.receipts;
+    // The excuse is the first validator's started receipt for the running job, countersigned.
+    expect(excuse!.payload).toMatchObject({ receipt_type: 'JobStartedReceipt', job_uuid: jobUuid, validator_hotkey: env.validatorA.ss58, executor_class: TEST_CLASS, is_organic: true });
+    expect(excuse!.validator_signature).toBe(receipt.validator_signature);
+    expect(await verifyReceipt(excuse!)).toEqual({ ok: true });
+    // Valid at the declined request's time, as a validator checks it.
+    const at = Date.parse(declinedReceipt.payload.timestamp);
+    expect(Date.parse(excuse!.payload.timestamp)).toBeLessThanOrEqual(at);
+    expect(Date.parse(excuse!.payload.timestamp) + (excuse!.payload as { ttl: number }).ttl * 1000).toBeGreaterThan(at);
+
+    // Let the first job end normally.
+    await first.acceptedReceipt(jobUuid, 60);
+    await first.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
+    await sendJob(first, jobUuid, 'true');
+    await first.expect('V0VolumesReadyRequest', jobUuid);
+    await first.expect('V0ExecutionDoneRequest', jobUuid, 20_000);
+    await first.expect('V0JobFinishedRequest', jobUuid, 20_000);
+    await Promise.all([first.close(), second.close()]);
+  }, 60_000);
+
+  it('fails clearly when the job image does not exist', async () => {
+    const client = await connect();
+    const image = `localhost/horde-no-such-image-${randomUUID().slice(0, 8)}:1`;
+    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: image, executor_timing: TIMING });
+    await client.expect('V0AcceptJobRequest', jobUuid, 7_000);
+    const failure = await client.expect('V0HordeFailedRequest', jobUuid, 30_000);
+    expect(failure.reported_by).toBe('executor');
+    expect(failure.message).toContain(image);
+    expect(failure.message).toMatch(/Failed to pull docker image/);
+    await client.close();
+  }, 60_000);
+
+  it('runs jobs with no network: the container has only a loopback interface and cannot reach the host', async () => {
+    const client = await connect();
+    const jobUuid = await startJob(client);
+    const { port } = new URL(env.url);
+    // Interfaces from /proc/net/dev, then a connection attempt to the miner through the host's addresses.
+    const script = [
+      "echo ifaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ')",
+      `for h in 172.17.0.1 10.0.2.2 192.168.1.1; do wget -q -T 2 -O /dev/null http://$h:${port}/healthz && echo REACHED $h; done`,
+      'echo done',
+    ].join('; ');
+    await sendJob(client, jobUuid, script);
+    await client.expect('V0VolumesReadyRequest', jobUuid);
+    await client.expect('V0ExecutionDoneRequest', jobUuid, 30_000);
+    const finished = await client.expect('V0JobFinishedRequest', jobUuid, 20_000);
+    expect(finished.docker_process_stdout).toContain('ifaces: lo\n');
+    expect(finished.docker_process_stdout).not.toContain('REACHED');
+    expect(finished.docker_process_stdout).toContain('done');
+    await client.close();
+  }, 60_000);
+
+  it('re-attaches a reconnecting validator to its job: executor ready again, then the result', async () => {
+    const first = await connect();
+    const { jobUuid } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    await first.expect('V0AcceptJobRequest', jobUuid, 7_000);
+    await first.close(); // gone before the executor is ready
+
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = await connect();
+    await again.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
+    await sendJob(again, jobUuid, 'echo back again');
+    await again.expect('V0VolumesReadyRequest', jobUuid);
+    await again.expect('V0ExecutionDoneRequest', jobUuid, 20_000);
+    const finished = await again.expect('V0JobFinishedRequest', jobUuid, 20_000);
+    expect(finished.docker_process_stdout).toContain('back again');
+    await again.close();
+  }, 60_000);
+
+  it('refuses a token that is used or unknown', async () => {
+    const client = await connect();
+    const jobUuid = await startJob(client);
+    const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('executor_token')) as { executor_token: string };
+    for (const token of [row.executor_token, `${jobUuid}-${randomUUID()}`]) {
+      const socket = new WebSocket(`${env.url.replace('http', 'ws')}/v0.1/executor_interface/${token}`);
+      const reply = await new Promise<string>((resolve, reject) => {
+        socket.once('message', (data) => resolve(data.toString()));
+        socket.once('error', reject);
+      });
+      expect(JSON.parse(reply)).toMatchObject({ message_type: 'GenericError' });
+      await new Promise((resolve) => socket.once('close', resolve));
+    }
+    await sendJob(client, jobUuid, 'true');
+    await client.expect('V0VolumesReadyRequest', jobUuid);
+    await client.expect('V0ExecutionDoneRequest', jobUuid, 20_000);
+    await client.expect('V0JobFinishedRequest', jobUuid, 20_000);
+    await client.close();
+  }, 60_000);
+});
