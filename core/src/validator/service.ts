@@ -16,6 +16,7 @@ import type { ValidatorSection } from '../config/sections/validator.js';
 import { decodeManifestCommitment } from '../chain/manifest-commitment.js';
 import type { Hotkey } from '../keys/index.js';
 import { runBatch, type BatchResult, type BatchSettings } from './batch.js';
+import { withWasmSigning } from './fast-signer.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
@@ -349,8 +350,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  * cycle in its slot, scoring of the previous cycle when a new one begins, weights once per cycle,
  * reveals every few blocks. The handle emits progress events and allows driving steps by hand.
  */
-export function startValidator(options: StartValidatorOptions): ValidatorHandle {
-  const validator = new Validator(options);
+export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
+  const validator = new Validator({ ...options, hotkey: await withWasmSigning(options.hotkey) });
   if (options.autoRun !== false) validator.start();
   return validator;
 }

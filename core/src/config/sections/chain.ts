@@ -5,9 +5,11 @@ import { z } from 'zod';
  * and `test` are the public Bittensor networks; any `ws://`/`wss://` URL is a subtensor node.
  * netuid 12 is ComputeHorde's mainnet subnet (174 on testnet).
  */
-export const chainNetworkSchema = z.union([z.enum(['local', 'finney', 'test']), z.string().regex(/^wss?:\/\/\S+$/)], {
-  error: 'expected "local", "finney", "test" or a ws:// or wss:// URL',
-});
+export const chainNetworkSchema = z
+  .string()
+  // One pattern rather than a union: zod 4 reports a failed union by the branch it liked best
+  // ("expected regex"), while this keeps the message below.
+  .regex(/^(?:local|finney|test|wss?:\/\/\S+)$/, { error: 'expected "local", "finney", "test" or a ws:// or wss:// URL' });
 
 const blocks = z.number().int().nonnegative();
 

@@ -204,21 +204,17 @@ export class FakeSubtensor {
   private appendBlock(extrinsics: string[], eventRecords: Uint8Array[]): Block {
     const number = this.blocks.length;
     const parentHash = number === 0 ? ZERO_HASH : this.blocks[number - 1]!.hash;
-    const header = this.registry.createType('Header', {
-      parentHash,
-      number,
-      stateRoot: blake2AsHex(`state-${number}`),
-      extrinsicsRoot: blake2AsHex(extrinsics.join('') || `empty-${number}`),
-      digest: { logs: [] },
-    });
+    const stateRoot = blake2AsHex(`state-${number}`);
+    const extrinsicsRoot = blake2AsHex(extrinsics.join('') || `empty-${number}`);
+    const header = this.registry.createType('Header', { parentHash, number, stateRoot, extrinsicsRoot, digest: { logs: [] } });
     const block: Block = {
       number,
       hash: header.hash.toHex(),
       header: {
         parentHash,
         number: `0x${number.toString(16)}`,
-        stateRoot: header.stateRoot.toHex(),
-        extrinsicsRoot: header.extrinsicsRoot.toHex(),
+        stateRoot,
+        extrinsicsRoot,
         digest: { logs: [] },
       },
       extrinsics,
