@@ -101,12 +101,16 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     options.manager?.(logger) ??
     new LocalExecutorManager({ executorClass: TEST_CLASS, executors: options.executors ?? 1, killGraceMs: 3_000, logger });
   const hotkeys = [minerHotkey!, ...extra.map((h) => h!)];
+  // Each hotkey commits its own manifest: one chain client per hotkey, as startMiner opens them.
+  const chains = new Map<string, LocalChain>([[minerHotkey!.ss58, chain]]);
+  for (const hotkey of hotkeys.slice(1)) chains.set(hotkey.ss58, await LocalChain.open({ store, hotkey: hotkey.ss58, netuid: NETUID }));
   const miner = await createMiner({
     settings,
     executorSettings,
     hotkeys,
     store,
     chain,
+    chainFor: (hotkey) => chains.get(hotkey)!,
     netuid: NETUID,
     executorManager: manager,
     dancingStrategy: options.dancing ?? null,
@@ -130,7 +134,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     dataDir,
     async close() {
       await miner.close();
-      await chain.close();
+      for (const c of chains.values()) await c.close();
       await store.close();
       await dropDb?.();
       rmSync(dataDir, { recursive: true, force: true });

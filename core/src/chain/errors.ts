@@ -24,6 +24,17 @@ export class ChainError extends HordeError {
   }
 }
 
+/**
+ * ChainError codes that are not the chain's verdict on the call: it may still land (a timeout) or
+ * may have landed (its block's events could not be read). Callers keep such work for a retry.
+ */
+export const UNCERTAIN_OUTCOME_CODES: ReadonlySet<string> = new Set(['SubmitTimeout', 'InvalidChainReply', 'ConnectionFailed']);
+
+/** True when `error` is the chain refusing the call (final), not a lost or unreadable answer. */
+export function isChainVerdict(error: unknown): error is ChainError {
+  return error instanceof ChainError && !UNCERTAIN_OUTCOME_CODES.has(error.code);
+}
+
 /** The weights handed to the adapter cannot be put on chain (negative, NaN, uid out of range…). */
 export class InvalidWeightsError extends HordeError {
   constructor(message: string) {

@@ -9,6 +9,8 @@ export {
   CUSTOM_TRANSACTION_ERRORS,
   InvalidAddressError,
   InvalidWeightsError,
+  isChainVerdict,
+  UNCERTAIN_OUTCOME_CODES,
 } from './errors.js';
 export { intToIp, InvalidIpError, ipToInt } from './ip.js';
 export { computeConsensus, type ConsensusInput, type ConsensusResult } from './local/consensus.js';

@@ -7,7 +7,7 @@
 import type { Logger, RevealResult, SubnetHyperparameters, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
 import { randomSalt, weightCommitHash } from './commit-hash.js';
 import { revealWindow } from './epochs.js';
-import { ChainError } from './errors.js';
+import { ChainError, isChainVerdict } from './errors.js';
 import type { WeightCommitStore } from './weight-commit-store.js';
 import { prepareWeightsForChain, U16_MAX } from './weight-conversion.js';
 
@@ -128,7 +128,7 @@ export class WeightSubmitter {
     } catch (error) {
       // A chain refusal is final; anything else (lost connection) may still have landed, so the
       // row stays pending and revealPending looks for it on chain.
-      if (error instanceof ChainError) await this.commits.markFailed(id, error.code);
+      if (isChainVerdict(error)) await this.commits.markFailed(id, error.code);
       throw error;
     }
     const window = revealWindow(netuid, hyper.tempo, hyper.revealPeriodEpochs, block);
@@ -182,7 +182,7 @@ export class WeightSubmitter {
   }
 
   private async revealFailed(netuid: number, id: number, commitBlock: number, error: unknown): Promise<RevealResult> {
-    if (!(error instanceof ChainError)) {
+    if (!isChainVerdict(error)) {
       // Not the chain's verdict (connection, timeout): keep the commit and try again later.
       const message = error instanceof Error ? error.message : String(error);
       this.log?.warn({ netuid, hotkey: this.backend.hotkey, commitBlock, err: message }, 'weight reveal not sent; will retry');

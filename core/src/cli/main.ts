@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { register as registerChain } from './commands/chain.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerExecutor } from './commands/executor.js';
+import { register as registerMiner } from './commands/miner.js';
 import { register as registerPlugins } from './commands/plugins.js';
+import { register as registerValidator } from './commands/validator.js';
 import { reportError } from './errors.js';
 import { coreVersion } from './version.js';
 
@@ -20,6 +22,8 @@ export function createProgram(): Command {
   registerPlugins(program);
   registerChain(program);
   registerExecutor(program);
+  registerMiner(program);
+  registerValidator(program);
   return program;
 }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u8aToHex } from '@polkadot/util';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../contracts/index.js';
 import { loadHotkey, type Hotkey } from '../../keys/index.js';
 import { openStore } from '../../store/index.js';
@@ -52,7 +52,6 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     rmSync(dir, { recursive: true, force: true });
   });
 
-  afterAll(() => undefined);
 
   async function connect(hotkey: Hotkey = alice): Promise<SubtensorChain> {
     const chain = await SubtensorChain.connect({ network: node.url, hotkey, store, submitTimeoutMs: 10_000 });

@@ -106,6 +106,8 @@ export class ExecutorPool {
   /** Starts the cleanup loop. */
   start(): void {
     if (this.loop) return;
+    // Know the capacity before the first reservation (health page, metrics).
+    this.syncCapacity().catch((error: unknown) => this.logger.error({ err: error }, 'could not read the executor manifest'));
     this.loop = (async () => {
       while (!this.stop.signal.aborted) {
         try {

@@ -1,0 +1,108 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../contracts/index.js';
+import { openStore } from '../store/index.js';
+import { ChainError } from './errors.js';
+import { WeightCommitStore } from './weight-commit-store.js';
+import { WeightSubmitter, type OnChainWeightCommit, type WeightsBackend } from './weight-submitter.js';
+
+const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+
+/** A scripted chain: the test says what each call does. */
+class ScriptedBackend implements WeightsBackend {
+  readonly network = 'test-net';
+  readonly hotkey = ALICE;
+  block = 100;
+  onChain: OnChainWeightCommit[] = [];
+  commitBehaviour: () => number = () => this.block;
+  revealBehaviour: () => number = () => this.block;
+  reveals: Array<{ uids: number[]; values: number[]; salt: number[]; versionKey: number }> = [];
+
+  async nextBlock() {
+    return this.block;
+  }
+  async weightsState() {
+    return {
+      block: this.block,
+      hyperparameters: { tempo: 10, weightsRateLimit: 5, minAllowedWeights: 1, maxWeightsLimit: 65535, commitRevealEnabled: true, revealPeriodEpochs: 1, weightsVersion: 3 },
+      uid: 0,
+      lastUpdate: 0,
+      subnetSize: 4,
+    };
+  }
+  async setWeights(): Promise<number> {
+    throw new Error('not used');
+  }
+  async commitWeights(): Promise<number> {
+    return this.commitBehaviour();
+  }
+  async revealWeights(_netuid: number, uids: number[], values: number[], salt: number[], versionKey: number): Promise<number> {
+    const block = this.revealBehaviour();
+    this.reveals.push({ uids, values, salt, versionKey });
+    return block;
+  }
+  async onChainCommits() {
+    return this.onChain;
+  }
+}
+
+describe('WeightSubmitter: commits survive uncertain outcomes', () => {
+  let store: Store;
+  let backend: ScriptedBackend;
+  let commits: WeightCommitStore;
+  let submitter: WeightSubmitter;
+
+  beforeEach(async () => {
+    store = await openStore({ client: 'sqlite', filename: ':memory:' });
+    backend = new ScriptedBackend();
+    commits = new WeightCommitStore(store.db);
+    submitter = new WeightSubmitter({ backend, commits });
+  });
+  afterEach(() => store.close());
+
+  it('keeps a commit whose submission timed out and reveals it once found on chain', async () => {
+    backend.commitBehaviour = () => {
+      throw new ChainError('SubmitTimeout', 'not included in time');
+    };
+    await expect(submitter.submit(1, [{ uid: 2, weight: 1 }])).rejects.toMatchObject({ code: 'SubmitTimeout' });
+    const [pending] = await commits.pending('test-net', ALICE, 1);
+    expect(pending).toMatchObject({ status: 'pending', commitBlock: null, uids: [2], values: [65535], versionKey: 3 });
+
+    // It did land, at block 100; its window (netuid 1, tempo 10) is epoch 10: blocks 108..118.
+    backend.onChain = [{ hash: pending!.commitHash, commitBlock: 100, firstRevealBlock: 108, lastRevealBlock: 118 }];
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'not_yet' }]);
+    backend.block = 108;
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'revealed', block: 108 }]);
+    expect(backend.reveals).toEqual([{ uids: [2], values: [65535], salt: pending!.salt, versionKey: 3 }]);
+  });
+
+  it('marks a commit the chain refused as failed', async () => {
+    backend.commitBehaviour = () => {
+      throw new ChainError('CommittingWeightsTooFast', 'too fast');
+    };
+    await expect(submitter.submit(1, [{ uid: 2, weight: 1 }])).rejects.toMatchObject({ code: 'CommittingWeightsTooFast' });
+    expect(await commits.pending('test-net', ALICE, 1)).toEqual([]);
+    expect((await commits.all('test-net', ALICE, 1))[0]).toMatchObject({ status: 'failed', error: 'CommittingWeightsTooFast' });
+  });
+
+  it('retries a reveal after a lost connection, and waits when the chain says it is too early', async () => {
+    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }])).toEqual({ status: 'committed', block: 100, revealBlock: 108 });
+    backend.block = 108;
+    backend.revealBehaviour = () => {
+      throw new Error('socket closed');
+    };
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'failed', error: 'socket closed' }]);
+    backend.revealBehaviour = () => {
+      throw new ChainError('RevealTooEarly', 'epoch not reached');
+    };
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'not_yet', error: 'RevealTooEarly' }]);
+    backend.revealBehaviour = () => backend.block;
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'revealed', block: 108 }]);
+  });
+
+  it('gives up on a commit whose reveal window has passed', async () => {
+    await submitter.submit(1, [{ uid: 2, weight: 1 }]);
+    backend.block = 119;
+    expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'expired' }]);
+    expect(backend.reveals).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { formatTable } from './shared.js';
+
+interface RunOptions {
+  config?: string;
+}
+
+interface ScoresOptions {
+  config?: string;
+  cycle?: string;
+  json?: boolean;
+}
+
+/** `5GrwvaEF…NoHGKutQY`: enough of an ss58 to recognise it in a table. */
+function shortKey(key: string): string {
+  return key.length > 20 ? `${key.slice(0, 8)}…${key.slice(-8)}` : key;
+}
+
+function formatPoints(value: number): string {
+  if (value === 0) return '0';
+  return Math.abs(value) >= 100 ? value.toFixed(1) : Number(value.toPrecision(4)).toString();
+}
+
+async function runValidator(options: RunOptions): Promise<void> {
+  const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../validator/from-config.js')]);
+  const config = await loadConfig(options.config ? { configPath: options.config } : {});
+  const validator = await startValidatorFromConfig({ ...config, role: 'validator' });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      validator.logger.info({ signal }, 'validator stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await validator.close();
+}
+
+async function printScores(options: ScoresOptions): Promise<void> {
+  const [{ loadConfig }, { storeOptions }, { openStore }, { loadHotkey }, { ValidatorStore }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../config/store-options.js'),
+    import('../../store/index.js'),
+    import('../../keys/index.js'),
+    import('../../validator/store.js'),
+  ]);
+  const config = await loadConfig(options.config ? { configPath: options.config } : {});
+  const hotkey = await loadHotkey(config.hotkey);
+  const store = await openStore(storeOptions(config));
+  try {
+    const validatorStore = new ValidatorStore(store, hotkey.ss58);
+    const cycle = options.cycle !== undefined ? Number(options.cycle) : await validatorStore.latestScoredCycle();
+    if (cycle === null || !Number.isInteger(cycle)) {
+      process.stdout.write(options.cycle !== undefined ? `--cycle must be a whole number, got ${options.cycle}\n` : 'No cycle has been scored yet.\n');
+      if (options.cycle !== undefined) process.exitCode = 1;
+      return;
+    }
+    const [steps, scores, weights, batch] = await Promise.all([validatorStore.scoreSteps(cycle), validatorStore.scores(cycle), validatorStore.weights(cycle), validatorStore.batch(cycle)]);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ validator: hotkey.ss58, cycle, batch, steps, scores, weights }, null, 2)}\n`);
+      return;
+    }
+    if (scores.length === 0) {
+      process.stdout.write(`Cycle ${cycle} has not been scored by ${hotkey.ss58}.\n`);
+      return;
+    }
+    // Totals per hotkey after each rule (summed over executor classes).
+    const rules: string[] = [];
+    const totals = new Map<string, number[]>();
+    for (const step of steps) {
+      rules[step.step] = step.rule;
+      const row = totals.get(step.hotkey) ?? [];
+      row[step.step] = (row[step.step] ?? 0) + step.points;
+      totals.set(step.hotkey, row);
+    }
+    const header = ['UID', 'HOTKEY', ...rules.map((rule) => rule.toUpperCase()), 'WEIGHT'];
+    const rows = scores.map((score) => {
+      const row = totals.get(score.hotkey) ?? [];
+      const cells = rules.map((_rule, i) => {
+        const after = row[i] ?? 0;
+        const change = after - (i === 0 ? 0 : (row[i - 1] ?? 0));
+        return i === 0 || Math.abs(change) < 1e-12 ? formatPoints(after) : `${formatPoints(after)} (${change > 0 ? '+' : ''}${formatPoints(change)})`;
+      });
+      return [score.uid === null ? '-' : String(score.uid), shortKey(score.hotkey), ...cells, score.weight.toFixed(4)];
+    });
+    const lines = [
+      `Cycle ${cycle}, validator ${hotkey.ss58}${batch ? `: batch at block ${batch.block}, ${batch.jobs} jobs on ${batch.miners} miners` : ''}`,
+      'Each rule column is the hotkey\'s points after that rule (summed over classes), with what the rule changed.',
+      formatTable([header, ...rows]),
+    ];
+    const landed = weights.filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
+    const last = weights.at(-1);
+    if (landed) {
+      lines.push(`Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`);
+    } else if (last) {
+      lines.push(`Weights: not on chain (${last.status}${last.error ? `: ${last.error}` : ''}) after ${last.attempts} attempts.`);
+    } else {
+      lines.push('Weights: none submitted for this cycle.');
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `horde validator` (run) and `horde validator scores` (what each rule gave each miner). */
+export function register(program: Command): void {
+  const validator = program
+    .command('validator')
+    .description('run a validator: synthetic batches against miners, scoring and weights')
+    .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
+    .action((options: RunOptions) => runValidator(options));
+  validator
+    .command('scores')
+    .description('print the per-miner score breakdown of a cycle: which rule contributed what, and the weight set')
+    .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
+    .option('--cycle <n>', 'cycle number (default: the last scored one)')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: ScoresOptions, command: Command) => printScores({ ...command.parent?.opts(), ...options }));
+}

@@ -1,0 +1,122 @@
+import { HARDWARE_CLASS, JOB_GENERATOR, SCORING_RULE, type Chain, type Clock, type Logger, type ObjectStore, type Store } from '../contracts/index.js';
+import type { HordeConfig } from '../config/index.js';
+import { storeOptions } from '../config/store-options.js';
+import { openChain } from '../chain/open-chain.js';
+import { loadHotkey, type Hotkey } from '../keys/index.js';
+import { createLogger } from '../logging/index.js';
+import { createMetricsRegistry } from '../metrics/index.js';
+import { loadPlugins } from '../plugin/index.js';
+import { SystemClock } from '../runtime/clock.js';
+import { createRuntimeContainer } from '../runtime/container.js';
+import { openStore } from '../store/index.js';
+import { ValidatorConfigError } from './errors.js';
+import { startValidator, type ValidatorHandle } from './service.js';
+
+export interface ValidatorProcess {
+  readonly handle: ValidatorHandle;
+  readonly logger: Logger;
+  /** Stops the validator and closes the chain and the store. */
+  close(): Promise<void>;
+}
+
+/** Replacements for embedding and tests (the devnet shares one store and chain); what is given is not closed. */
+export interface ValidatorFromConfigOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  readonly hotkey?: Hotkey;
+  readonly store?: Store;
+  readonly chain?: Chain;
+  readonly objectStore?: ObjectStore;
+  /** Default true: follow the chain. */
+  readonly autoRun?: boolean;
+}
+
+async function objectStoreFor(config: HordeConfig): Promise<ObjectStore | undefined> {
+  const section = config.objectStore;
+  if (!section.endpoint) return undefined;
+  const { S3ObjectStore } = await import('../objectstore/s3.js');
+  const store = new S3ObjectStore({
+    endpoint: section.endpoint,
+    region: section.region,
+    bucket: section.bucket,
+    forcePathStyle: section.forcePathStyle,
+    ...(section.accessKeyId ? { accessKeyId: section.accessKeyId } : {}),
+    ...(section.secretAccessKey ? { secretAccessKey: section.secretAccessKey } : {}),
+  });
+  await store.ensureBucket();
+  return store;
+}
+
+/**
+ * `horde validator --config F`: opens the store, the chain and the object store the config names,
+ * loads the plugins (hardware classes, job generators, scoring rules), and starts the validator.
+ * Fails before starting anything long-lived when a needed plugin is missing.
+ */
+export async function startValidatorFromConfig(config: HordeConfig, options: ValidatorFromConfigOptions = {}): Promise<ValidatorProcess> {
+  const logger =
+    options.logger ??
+    createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}), ...(config.log.file ? { destination: config.log.file } : {}), base: { role: 'validator' } });
+  const clock = options.clock ?? new SystemClock();
+  const hotkey = options.hotkey ?? (await loadHotkey(config.hotkey));
+  const opened: Array<Store | Chain> = [];
+  const closeOpened = async () => {
+    for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
+  };
+  try {
+    const store = options.store ?? (await openStore(storeOptions(config)));
+    if (!options.store) opened.push(store);
+    const chain = options.chain ?? (await openChain(config.chain, hotkey, store, { logger, clock }));
+    if (!options.chain) opened.push(chain);
+    const objectStore = options.objectStore ?? (await objectStoreFor(config));
+    const root = createRuntimeContainer({
+      config,
+      logger,
+      metrics: createMetricsRegistry({ labels: { role: 'validator' } }),
+      clock,
+      store,
+      chain,
+      ...(objectStore ? { objectStore } : {}),
+    });
+    const plugins = await loadPlugins(config, root);
+    const hardwareClasses = plugins.all(HARDWARE_CLASS);
+    const generators = plugins.all(JOB_GENERATOR);
+    const scoringRules = plugins.all(SCORING_RULE);
+    if (scoringRules.length === 0) {
+      throw new ValidatorConfigError('No scoring rules: add "@horde/plugin-scoring-classic" (or another ScoringRule plugin) to plugins.');
+    }
+    if (generators.length === 0) {
+      throw new ValidatorConfigError('No job generators: add "@horde/plugin-job-hash-crack" (or another JobGenerator plugin) to plugins.');
+    }
+    if (hardwareClasses.length === 0) {
+      throw new ValidatorConfigError('No hardware classes: add "@horde/plugin-hardware-classes" to plugins.');
+    }
+    const handle = await startValidator({
+      hotkey,
+      chain,
+      store,
+      netuid: config.chain.netuid,
+      settings: config.validator,
+      generators,
+      hardwareClasses,
+      scoringRules,
+      logger,
+      clock,
+      ...(options.autoRun !== undefined ? { autoRun: options.autoRun } : {}),
+    });
+    logger.info(
+      { validatorHotkey: hotkey.ss58, netuid: config.chain.netuid, generators: generators.map((g) => g.name), rules: scoringRules.map((r) => r.name) },
+      'validator started',
+    );
+    return {
+      handle,
+      logger,
+      close: async () => {
+        await handle.close();
+        await closeOpened();
+      },
+    };
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}

@@ -1,0 +1,25 @@
+// The validator role: synthetic batches, scoring, weights. Embedders use `startValidator`
+// (explicit components) or `startValidatorFromConfig` (what `horde validator` runs).
+export { runBatch, generatorFor, type BatchDeps, type BatchHooks, type BatchResult, type BatchSettings } from './batch.js';
+export { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
+export { MinerConnectionError, MinerTimeoutError, ValidatorConfigError, WeightSettingError } from './errors.js';
+export { withWasmSigning } from './fast-signer.js';
+export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
+export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
+export { MinerConnection, type MinerTarget } from './miner-client.js';
+export { ruleContributions, runScoringPipeline, type HotkeyWeight, type ScoringResult, type ScoringStep } from './scoring/engine.js';
+export { buildCycleFacts } from './scoring/facts.js';
+export { verifyValidatorSignatureSync } from './scoring/receipt-signature.js';
+export {
+  batchSettings,
+  minerTargets,
+  startValidator,
+  type StartValidatorOptions,
+  type ValidatorEvents,
+  type ValidatorHandle,
+  type ValidatorPhase,
+  type ValidatorProgress,
+} from './service.js';
+export { ValidatorStore, type OrganicJobRecord } from './store.js';
+export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
+export { WeightSetter } from './weights.js';
