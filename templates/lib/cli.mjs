@@ -186,6 +186,14 @@ async function askUntilValid(prompter, question, suggestion, problemsOf) {
 }
 
 /**
+ * Who lists the plugin: the processes that use its contract.
+ * @param {import('./kinds.mjs').PluginKind} kind
+ */
+function audience(kind) {
+  return kind.role === 'miner' ? 'each miner that should use it' : kind.role === 'validator' ? 'each validator that should use it' : 'each miner and validator (both need it)';
+}
+
+/**
  * @param {Plan} plan
  * @param {string} shownDir
  * @param {import('./package-manager.mjs').PackageManager} pm
@@ -205,7 +213,7 @@ function nextSteps(plan, shownDir, pm, installSkipped) {
     'Next steps:',
     ...steps.map((step) => `  ${step}`),
     '',
-    'Then list it in the horde.config.yaml of the miner or validator that should use it:',
+    `Then list it in the horde.config.yaml of ${audience(plan.kind)}:`,
     '  plugins:',
     `    - name: ${packageName.startsWith('@') ? `'${packageName}'` : packageName}`,
     '',
@@ -213,7 +221,8 @@ function nextSteps(plan, shownDir, pm, installSkipped) {
   ];
   if (!followsNamingConvention(packageName)) {
     lines.push(
-      `Note: horde plugins are found on npm by the name horde-plugin-<name> (or @scope/horde-plugin-<name>) and the keyword horde-plugin; consider renaming "${packageName}" in package.json before publishing.`,
+      `Note: horde plugins are found on npm by the name horde-plugin-<name> (or @scope/horde-plugin-<name>) and the keyword horde-plugin. ` +
+        `Consider scaffolding again with --name horde-plugin-${deriveNames(packageName).name}, or renaming "${packageName}" in package.json and src/index.ts before publishing.`,
     );
   }
   return `${lines.join('\n')}\n`;

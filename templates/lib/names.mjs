@@ -20,7 +20,7 @@ const PREFIX = /^(horde-plugin-|horde-)/;
  */
 export function deriveNames(packageName) {
   const unscoped = packageName.replace(/^@[^/]+\//, '');
-  // `horde-plugin` alone (or a bare prefix) leaves nothing; keep the whole name then.
+  // A name that is only the prefix (`horde-plugin-`, `horde-`) would leave nothing: keep it whole.
   const name = unscoped.replace(PREFIX, '') || unscoped;
   const words = name.split(/[^a-zA-Z0-9]+/).filter(Boolean);
   const pascal = words.map((word) => word[0].toUpperCase() + word.slice(1)).join('') || 'Plugin';

@@ -122,6 +122,29 @@ describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dia
     }
   }, 60_000);
 
+  it('an executor stopped with SIGTERM mid-job (as a manager kills it) removes its job container', async () => {
+    const client = await connect();
+    const jobUuid = await startJob(client);
+    await sendJob(client, jobUuid, 'sleep 30');
+    await client.expect('V0VolumesReadyRequest', jobUuid);
+    // The container is up before the agent is stopped.
+    const deadline = Date.now() + 10_000;
+    while ((await jobContainers(jobUuid)) === 0) {
+      if (Date.now() > deadline) throw new Error('the job container never appeared');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const pid = Number(manager.started.at(-1)!.id.replace('local-', ''));
+    process.kill(pid, 'SIGTERM');
+    const failure = await client.expect('V0HordeFailedRequest', jobUuid, 10_000);
+    expect(['executor', 'miner']).toContain(failure.reported_by);
+    await client.close();
+    const gone = Date.now() + 10_000;
+    while ((await jobContainers(jobUuid)) > 0) {
+      if (Date.now() > gone) throw new Error('the job container outlived its executor');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 60_000);
+
   it('declines a second validator with busy and a valid excuse receipt while the only executor is taken', async () => {
     const first = await connect(env.validatorA);
     const { jobUuid, receipt } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });

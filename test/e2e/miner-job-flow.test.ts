@@ -80,6 +80,7 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
       runner,
       // The process runner stands in for the image with `env`, so the job's `sh -c ...` runs as is.
       processImages: { [testImage()]: ['env'] },
+      executor: { machineSpecs: true },
     });
   });
   afterAll(async () => {
@@ -92,6 +93,7 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
     const volumeUrl = await objects.presignGet(`in/${key}.zip`, 600);
     const uploadUrl = await objects.presignPut(`out/${key}.zip`, 600);
 
+    const jobStartedAt = Date.now();
     const validator = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     const manifest = await validator.expect('V0ExecutorManifestRequest');
     expect(manifest.manifest).toEqual({ [TEST_CLASS]: 1 });
@@ -122,6 +124,8 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
     });
     await validator.expect('V0VolumesReadyRequest', jobUuid, 30_000);
     await validator.expect('V0ExecutionDoneRequest', jobUuid, 40_000);
+    const specs = await validator.expect('V0MachineSpecsRequest', jobUuid, 30_000);
+    expect(specs.specs.specs).toMatchObject({ cpu: expect.anything(), ram: expect.anything() });
     const finished = await validator.expect('V0JobFinishedRequest', jobUuid, 30_000);
 
     expect(finished.docker_process_stdout).toContain('input: hello from s3');
@@ -138,12 +142,16 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
     expect((await validator.expect('V0MainHotkeyMessage')).main_hotkey).toBe(env.minerHotkey.ss58);
     await validator.close();
 
-    // The receipt pages: the full page, then only new bytes with Range.
-    const page = receiptPageAt(Date.now());
-    const full = await fetch(`${env.url}/receipts/${page}.jsonl`);
-    expect(full.status).toBe(200);
-    const text = await full.text();
-    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line) as Receipt);
+    // The receipt pages: each whole page, then only new bytes with Range. The job may straddle a
+    // 5-minute page boundary, so read every page from its start to now.
+    const pageTexts = new Map<number, string>();
+    for (let page = receiptPageAt(jobStartedAt); page <= receiptPageAt(Date.now()); page += 1) {
+      const response = await fetch(`${env.url}/receipts/${page}.jsonl`);
+      if (response.status === 404) continue;
+      expect(response.status).toBe(200);
+      pageTexts.set(page, await response.text());
+    }
+    const lines = [...pageTexts.values()].flatMap((text) => text.trimEnd().split('\n')).map((line) => JSON.parse(line) as Receipt);
     const ours = lines.filter((r) => r.payload.job_uuid === jobUuid);
     expect(ours.map((r) => r.payload.receipt_type)).toEqual(['JobStartedReceipt', 'JobAcceptedReceipt', 'JobFinishedReceipt']);
     for (const [sent, served] of [
@@ -156,16 +164,83 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
       expect(served.payload.miner_hotkey).toBe(env.minerHotkey.ss58);
     }
 
-    const firstLineBytes = Buffer.byteLength(text.split('\n')[0]!) + 1;
-    const rest = await fetch(`${env.url}/receipts/${page}.jsonl`, { headers: { Range: `bytes=${firstLineBytes}-` } });
+    // A validator that already read up to the finished receipt's line asks for the rest with Range.
+    const [page, text] = [...pageTexts.entries()].find(([, t]) => t.includes(finishedReceipt.validator_signature))!;
+    const lineStart = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', text.indexOf(finishedReceipt.validator_signature)) + 1));
+    const size = Buffer.byteLength(text);
+    const rest = await fetch(`${env.url}/receipts/${page}.jsonl`, { headers: { Range: `bytes=${lineStart}-` } });
     expect(rest.status).toBe(206);
-    expect(rest.headers.get('content-range')).toBe(`bytes ${firstLineBytes}-${Buffer.byteLength(text) - 1}/${Buffer.byteLength(text)}`);
-    expect(await rest.text()).toBe(text.slice(firstLineBytes));
-    const nothingNew = await fetch(`${env.url}/receipts/${page}.jsonl`, { headers: { Range: `bytes=${Buffer.byteLength(text)}-` } });
+    expect(rest.headers.get('content-range')).toBe(`bytes ${lineStart}-${size - 1}/${size}`);
+    const tail = await rest.text();
+    expect((JSON.parse(tail.split('\n')[0]!) as Receipt).payload).toMatchObject({ job_uuid: jobUuid, receipt_type: 'JobFinishedReceipt' });
+    expect(tail).toBe(Buffer.from(text).subarray(lineStart).toString());
+    const nothingNew = await fetch(`${env.url}/receipts/${page}.jsonl`, { headers: { Range: `bytes=${size}-` } });
     expect(nothingNew.status).toBe(416);
 
     const metrics = await (await fetch(`${env.url}/metrics`)).text();
     expect(metrics).toMatch(/horde_miner_jobs_accepted_total\{executor_class="always_on.test"\} 1/);
     expect(metrics).toMatch(/horde_miner_jobs_finished_total\{executor_class="always_on.test"\} 1/);
   }, 120_000);
+});
+
+describe('a validator that drops its connection mid-job', () => {
+  let env: TestMiner;
+  beforeAll(async () => {
+    env = await startTestMiner({ dialect: 'sqlite', runner: 'process', processImages: { [testImage()]: ['env'] } });
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('gets the result that arrived while it was away when it reconnects', async () => {
+    const timing = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+    const first = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+    await first.expect('V0ExecutorManifestRequest');
+    const { jobUuid } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: timing });
+    await first.expect('V0AcceptJobRequest', jobUuid);
+    await first.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
+    await first.jobRequest({
+      job_uuid: jobUuid,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', 'sleep 1; echo done while you were away'],
+      env: {},
+    });
+    await first.close();
+
+    // The job finishes with nobody listening; the miner keeps the result for the validator.
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('status', 'result_reported_at')) as {
+        status: string;
+        result_reported_at: unknown;
+      };
+      if (row.status === 'finished') {
+        expect(row.result_reported_at).toBeNull(); // not delivered yet
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`job still ${row.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+
+    const again = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+    await again.expect('V0ExecutorManifestRequest');
+    // Everything it missed, in order (volumes-ready may have reached the first connection still).
+    const missed: string[] = [];
+    let stdout = '';
+    for (;;) {
+      const message = await again.next();
+      missed.push(message.message_type);
+      if (message.message_type === 'V0JobFinishedRequest') {
+        stdout = message.docker_process_stdout;
+        break;
+      }
+    }
+    expect(missed.filter((t) => t !== 'V0VolumesReadyRequest')).toEqual(['V0ExecutionDoneRequest', 'V0JobFinishedRequest']);
+    expect(stdout).toBe('done while you were away\n');
+    await again.close();
+    const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('result_reported_at')) as { result_reported_at: unknown };
+    expect(row.result_reported_at).not.toBeNull();
+  }, 60_000);
 });

@@ -92,15 +92,16 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
   const pages = new ReceiptPages(join(deps.dataDir, 'receipts'), now);
   const classes = new Map(deps.hardwareClasses.map((hc) => [hc.id, hc]));
 
-  let hub: JobHub | null = null;
+  // The pool's callbacks and the metrics use the hub created below; neither runs before it exists.
   const pool = new ExecutorPool({
     manager: deps.executorManager,
     clock,
     logger: log,
     ttlMs: settings.executorTtlSeconds * 1000,
-    onExecutorGone: (event) => hub?.onExecutorGone(event),
+    onExecutorGone: (event) => hub.onExecutorGone(event),
+    onExecutorExpiring: (event) => hub.onExecutorExpiring(event.token),
   });
-  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub?.connectionCount ?? 0);
+  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub.connectionCount);
   const receipts = localMode
     ? null
     : new ReceiptService({
@@ -130,30 +131,10 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     logger: log,
   });
 
-  // The server listens first: the executor address needs the real port when port is 0.
+  // Known once the server listens (the real port when port is 0).
   let executorAddress = settings.executorAddress ?? '';
-  const server = await createMinerServer({
-    pages,
-    metrics: deps.metrics,
-    logger: log,
-    handlers: {
-      onValidator: (socket, validatorHotkey) => {
-        new ValidatorSession(socket, validatorHotkey, { hub: hub!, verifier, directory, manifests, receipts, store, localMode, logger: log }).start();
-      },
-      onExecutor: (socket, token, remoteAddress) => {
-        const claim = hub!.claimToken(token);
-        if (typeof claim === 'string') ExecutorSession.refuse(socket, claim, log);
-        else new ExecutorSession(socket, claim, hub!, remoteAddress, log).start();
-      },
-      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub?.activeJobs().length ?? 0 }),
-    },
-  });
-  await server.listen({ host: settings.host, port: settings.port });
-  const port = (server.server.address() as AddressInfo).port;
-  executorAddress ||= `ws://127.0.0.1:${port}`;
-
   const command = settings.executorCommand ?? defaultExecutorCommand();
-  hub = new JobHub({
+  const hub = new JobHub({
     store,
     pool,
     manager: deps.executorManager,
@@ -162,7 +143,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     clock,
     logger: log,
     metrics,
-    executorAddress,
+    executorAddress: () => executorAddress,
     launch: (token) =>
       executorLaunch(token, {
         command,
@@ -173,6 +154,26 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     spinUpSeconds: (executorClass) => classes.get(executorClass)?.spinUpSeconds ?? settings.defaultSpinUpSeconds,
     startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
   });
+  const server = await createMinerServer({
+    pages,
+    metrics: deps.metrics,
+    logger: log,
+    handlers: {
+      onValidator: (socket, validatorHotkey) => {
+        new ValidatorSession(socket, validatorHotkey, { hub, verifier, directory, manifests, receipts, store, localMode, logger: log }).start();
+      },
+      onExecutor: (socket, token, remoteAddress) => {
+        const claim = hub.claimToken(token);
+        if (typeof claim === 'string') ExecutorSession.refuse(socket, claim, log);
+        else new ExecutorSession(socket, claim, hub, remoteAddress, log).start();
+      },
+      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length }),
+    },
+  });
+  await server.listen({ host: settings.host, port: settings.port });
+  const port = (server.server.address() as AddressInfo).port;
+  executorAddress ||= `ws://127.0.0.1:${port}`;
+
   pool.start();
 
   const shortCodes: Record<string, string> = { ...COMPUTE_HORDE_SHORT_CODES };
@@ -195,7 +196,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
       await store.receipts.evictOlderThan(cutoff),
       await pages.evictOlderThan(cutoff),
     ];
-    hub!.sweep();
+    hub.sweep();
     if (jobs + receiptRows + pageFiles > 0) log.info({ jobs, receipts: receiptRows, pages: pageFiles }, 'evicted old jobs and receipts');
   };
 
@@ -232,7 +233,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     close: () =>
       (closing ??= (async () => {
         stop.abort();
-        hub!.close();
+        hub.close();
         await server.close();
         await pool.close();
         await deps.executorManager.close?.();

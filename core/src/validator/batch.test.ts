@@ -156,6 +156,28 @@ describe('runBatch over real websockets', () => {
     expect(result.overheadMs).toBeLessThan(result.durationMs);
   });
 
+  it('takes the manifest from elsewhere (the on-chain commitment) when one is given', async () => {
+    const miner = await SimulatedMiner.start({ hotkey: keys.honest, manifest: { [FAST.id]: 2 } });
+    miners.push(miner);
+    const asked: string[] = [];
+    const result = await runBatch(cycleByIndex(6, 100), [target(miner, 'c')], {
+      validator,
+      clock,
+      logger,
+      store: new ValidatorStore(store, validator.ss58),
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      settings,
+      manifestOf: async (t) => {
+        asked.push(t.hotkey);
+        return { [FAST.id]: 1 };
+      },
+    });
+    expect(asked).toEqual([keys.honest.ss58]);
+    expect(result.jobs).toBe(1);
+    expect(await new ValidatorStore(store, validator.ss58).manifests(6)).toEqual({ [keys.honest.ss58]: { [FAST.id]: 1 } });
+  });
+
   it('gives up on a miner that never reports its executor ready, and on one that never answers the job', async () => {
     const neverReady = await SimulatedMiner.start({ hotkey: keys.honest, manifest: { [FAST.id]: 1 }, readyDelayMs: 60_000 });
     const neverDone = await SimulatedMiner.start({ hotkey: keys.cheater, manifest: { [FAST.id]: 1 }, executionDelayMs: 60_000 });

@@ -4,6 +4,8 @@ import type {
   Clock,
   HardwareClass,
   JobGenerator,
+  JobResult,
+  JobSpec,
   Logger,
   Manifest,
   Metagraph,
@@ -22,8 +24,8 @@ import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
 import { buildCycleFacts } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
-import { ValidatorStore } from './store.js';
-import { TrustedMinerClient } from './trusted-miner.js';
+import { ValidatorStore, type OrganicJobRecord } from './store.js';
+import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 import { WeightSetter } from './weights.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
@@ -80,6 +82,14 @@ export interface ValidatorHandle extends EventEmitter<ValidatorEvents> {
   scoreAndSetWeights(cycle: number): Promise<WeightSubmissionResult | null>;
   /** Sends the reveals that are due (commit-reveal). */
   revealWeights(): Promise<RevealResult[]>;
+  /** Stores an organic job's outcome for scoring (called by whatever routed the job). */
+  recordOrganicJob(record: OrganicJobRecord): Promise<void>;
+  /**
+   * For an organic job's result: when the job falls in `organicCrossCheckFraction`, runs it again
+   * on the trusted miner and says whether the results agree (false = cheated). Null when the job
+   * is not sampled or no trusted miner is configured.
+   */
+  crossCheckOrganic(jobUuid: string, spec: JobSpec, minerResult: JobResult): Promise<boolean | null>;
   progress(): ValidatorProgress;
   close(): Promise<void>;
 }
@@ -206,17 +216,24 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       this.track(this.revealWeights());
     }
 
-    // This cycle's batch, once its slot has come (or at once when the validator started late).
-    if (!this.batchesStarted.has(cycle.index)) {
+    // This cycle's batch, once its slot has come (or at once when the validator started late), and
+    // never two at a time: a batch that ran into the next cycle delays that cycle's batch.
+    if (!this.batchesStarted.has(cycle.index) && this.batchRuns.size === 0) {
       this.batchesStarted.add(cycle.index);
-      const existing = await this.store.batch(cycle.index);
-      if (existing?.status === 'finished') {
-        this.log.info({ cycle: cycle.index }, 'batch of this cycle already ran');
-      } else {
-        const metagraph = await this.options.chain.metagraph(this.options.netuid);
-        const slot = batchSlotBlock(cycle, metagraph, this.hotkey, settings.batchOffsetBlocks);
-        if (block >= slot) this.track(this.startBatch(cycle, metagraph)).catch(() => undefined);
-        else this.batchesStarted.delete(cycle.index);
+      try {
+        const existing = await this.store.batch(cycle.index);
+        if (existing?.status === 'finished') {
+          this.log.info({ cycle: cycle.index }, 'batch of this cycle already ran');
+        } else {
+          const metagraph = await this.options.chain.metagraph(this.options.netuid);
+          const slot = batchSlotBlock(cycle, metagraph, this.hotkey, settings.batchOffsetBlocks);
+          if (block >= slot) this.track(this.startBatch(cycle, metagraph)).catch(() => undefined);
+          else this.batchesStarted.delete(cycle.index);
+        }
+      } catch (error) {
+        // Try again on a later block (a chain read can fail transiently).
+        this.batchesStarted.delete(cycle.index);
+        throw error;
       }
     }
 
@@ -224,9 +241,14 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const previous = cycle.index - 1;
     if (previous >= 0 && !this.cyclesScored.has(previous) && !this.batchRuns.has(previous)) {
       this.cyclesScored.add(previous);
-      const batch = await this.store.batch(previous);
-      if (batch?.status === 'finished' && !(await this.store.weightsLanded(previous))) {
-        this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(previous)).catch((error: unknown) => this.fail('scoring', error)));
+      try {
+        const batch = await this.store.batch(previous);
+        if (batch?.status === 'finished' && !(await this.store.weightsLanded(previous))) {
+          this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(previous)).catch((error: unknown) => this.fail('scoring', error)));
+        }
+      } catch (error) {
+        this.cyclesScored.delete(previous);
+        throw error;
       }
     }
   }
@@ -326,6 +348,17 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     this.state.lastWeights = { cycle: cycleIndex, result };
     this.emit('weights-set', { cycle: cycleIndex, result });
     return result;
+  }
+
+  async recordOrganicJob(record: OrganicJobRecord): Promise<void> {
+    await this.store.recordOrganicJob(record, this.options.clock.now());
+  }
+
+  async crossCheckOrganic(jobUuid: string, spec: JobSpec, minerResult: JobResult): Promise<boolean | null> {
+    if (!this.trustedMiner || !shouldCrossCheck(jobUuid, this.options.settings.organicCrossCheckFraction)) return null;
+    const agrees = await crossCheckOrganicJob(spec, minerResult, this.trustedMiner);
+    this.log.info({ jobUuid, agrees }, 'organic job cross-checked on the trusted miner');
+    return agrees;
   }
 
   async revealWeights(): Promise<RevealResult[]> {

@@ -28,8 +28,8 @@ export interface JobHubOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: MinerMetrics;
-  /** ws:// base URL executors connect back to. */
-  readonly executorAddress: string;
+  /** ws:// base URL executors connect back to (known once the server listens). */
+  readonly executorAddress: () => string;
   /** The command line and environment that start an executor agent for `token`. */
   readonly launch: (token: string) => ExecutorLaunch;
   /** Spin-up seconds of a class (its hardware class, or the configured default). */
@@ -159,7 +159,7 @@ export class JobHub {
     let started: Promise<unknown>;
     try {
       ({ started } = await pool.reserve(token, executorClass, {
-        minerAddress: this.options.executorAddress,
+        minerAddress: this.options.executorAddress(),
         launch: this.options.launch(token),
         timeoutSeconds: spinUp,
         logger: log,
@@ -192,14 +192,18 @@ export class JobHub {
 
     started.then(
       async (handle) => {
-        const address = (await this.options.manager.publicAddress?.(handle as { id: string }).catch(() => null)) ?? null;
-        if (address) {
-          job.executorAddress = address;
-          await store.jobs.update(job.jobUuid, { executorAddress: address });
+        try {
+          const address = (await this.options.manager.publicAddress?.(handle as { id: string })) ?? null;
+          if (address) {
+            job.executorAddress = address;
+            await store.jobs.update(job.jobUuid, { executorAddress: address });
+          }
+        } catch (error) {
+          log.warn({ err: error }, 'could not record the executor address');
         }
       },
       (error: unknown) => {
-        void this.fail(job, 'executor_spinup_failed', `Executor failed to start: ${(error as Error).message}`);
+        this.failSoon(job, 'executor_spinup_failed', `Executor failed to start: ${(error as Error).message}`);
       },
     );
   }
@@ -321,15 +325,21 @@ export class JobHub {
     await this.fail(job, 'executor_disconnected', `Executor disconnected while job was running (code: ${code})`);
   }
 
+  /** The pool is about to kill an executor that outlived the TTL: the validator hears that reason. */
+  onExecutorExpiring(token: string): void {
+    const job = this.byToken.get(token);
+    if (job && !job.ended) this.failSoon(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
+  }
+
   /** The pool saw an executor leave (exited, expired, killed). Catches executors that die before connecting. */
   onExecutorGone(event: ExecutorGoneEvent): void {
     const job = this.byToken.get(event.token);
     if (!job) return;
     if (!job.ended) {
       const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'})` : '';
-      if (event.reason === 'expired') void this.fail(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
-      else if (job.executor === null && !job.tokenUsed) void this.fail(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
-      else void this.fail(job, 'executor_disconnected', `Executor stopped while job was running${exit}`);
+      if (event.reason === 'expired') this.failSoon(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
+      else if (job.executor === null && !job.tokenUsed) this.failSoon(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
+      else this.failSoon(job, 'executor_disconnected', `Executor stopped while job was running${exit}`);
     }
     this.byToken.delete(event.token);
     this.forgetIfDone(job);
@@ -360,6 +370,13 @@ export class JobHub {
     this.deliver(job, msg);
   }
 
+  /** `fail` from a callback nobody awaits: errors are logged, never left unhandled. */
+  private failSoon(job: ActiveJob, reason: HordeFailureReason, message: string): void {
+    this.fail(job, reason, message).catch((error: unknown) => {
+      this.log.error({ err: error, jobUuid: job.jobUuid, reason }, 'could not report a horde failure');
+    });
+  }
+
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
   private async fail(job: ActiveJob, reason: HordeFailureReason, message: string): Promise<void> {
     if (job.ended) return;
@@ -371,7 +388,7 @@ export class JobHub {
     this.options.clock.sleep(seconds * 1000, job.connectTimer.signal).then(
       () => {
         if (job.tokenUsed || job.ended) return;
-        void this.fail(job, 'executor_spinup_failed', `Executor did not connect within ${seconds} s`);
+        this.failSoon(job, 'executor_spinup_failed', `Executor did not connect within ${seconds} s`);
       },
       () => {}, // cancelled: the executor connected or the job ended
     );
@@ -413,6 +430,8 @@ export class JobHub {
         }
       }
       this.forgetIfDone(job);
+    }).catch((error: unknown) => {
+      this.log.error({ err: error, jobUuid: job.jobUuid }, 'delivery to the validator failed');
     });
   }
 

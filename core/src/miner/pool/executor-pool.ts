@@ -40,6 +40,8 @@ export interface ExecutorPoolOptions {
   readonly cleanupIntervalMs?: number;
   /** Told about every executor that leaves the pool, whatever the reason. */
   readonly onExecutorGone?: (event: ExecutorGoneEvent) => void;
+  /** Told, before the kill, that an executor outlived the TTL (so its job is reported as such first). */
+  readonly onExecutorExpiring?: (event: { readonly token: string; readonly executorClass: string }) => void;
 }
 
 /** What `reserve` hands back once a slot is held: the start of the executor, still under way. */
@@ -87,6 +89,7 @@ export class ExecutorPool {
   private readonly ttlMs: number;
   private readonly cleanupIntervalMs: number;
   private readonly onExecutorGone: (event: ExecutorGoneEvent) => void;
+  private readonly onExecutorExpiring: (event: { readonly token: string; readonly executorClass: string }) => void;
 
   private capacity: Manifest = {};
   private readonly slots = new Map<string, Slot>();
@@ -101,6 +104,7 @@ export class ExecutorPool {
     this.ttlMs = options.ttlMs ?? DEFAULT_EXECUTOR_TTL_MS;
     this.cleanupIntervalMs = options.cleanupIntervalMs ?? DEFAULT_POOL_CLEANUP_INTERVAL_MS;
     this.onExecutorGone = options.onExecutorGone ?? (() => {});
+    this.onExecutorExpiring = options.onExecutorExpiring ?? (() => {});
   }
 
   /** Starts the cleanup loop. */
@@ -238,6 +242,7 @@ export class ExecutorPool {
           this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
         } else if (now - slot.reservedAt > this.ttlMs) {
           this.logger.warn({ token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs }, 'executor outlived its TTL; killing it');
+          this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
           await this.killSlot(slot, 'expired');
         }
       }),

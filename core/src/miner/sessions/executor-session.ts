@@ -45,7 +45,7 @@ export class ExecutorSession implements ExecutorPeer {
         } catch (error) {
           log.error({ err: error, messageType: parsed.message.message_type }, 'failed to handle executor message');
         }
-      });
+      }).catch((error: unknown) => log.error({ err: error }, 'failed to handle an executor frame'));
     });
     this.socket.on('close', (code) => {
       log.info({ code }, 'executor disconnected');

@@ -56,7 +56,9 @@ export class ValidatorSession implements ValidatorPeer {
     this.log.info('validator connected');
     this.socket.on('message', (data, isBinary) => {
       const frame = isBinary ? (data as Buffer) : data.toString();
-      this.work = this.work.then(() => this.onFrame(frame as string | Buffer));
+      this.work = this.work
+        .then(() => this.onFrame(frame as string | Buffer))
+        .catch((error: unknown) => this.log.error({ err: error }, 'failed to handle a validator frame'));
     });
     this.socket.on('close', (code) => {
       this.closed = true;

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../contracts/index.js';
+import { openStore } from '../store/index.js';
+import { signedStartedReceipt, testHotkey } from '../testkit/scoring.js';
+import { pgDatabase, type TestDatabase } from '../../../test/support/services.js';
+import type { JobRecord } from './job-run.js';
+import { ValidatorStore } from './store.js';
+
+const base: Omit<JobRecord, 'jobUuid' | 'status'> = {
+  cycle: 4,
+  minerHotkey: 'miner-a',
+  executorClass: 'always_on.test',
+  kind: 'synthetic',
+  generator: 'hash-crack',
+  description: 'hash-crack',
+  accepted: true,
+  correct: true,
+  inTime: true,
+  timeTookMs: 812,
+  details: 'answer correct',
+  rejectionReason: null,
+  rejectionReceipts: [],
+  checkedAt: null,
+};
+
+describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect) => {
+  let store: Store;
+  let database: TestDatabase | undefined;
+
+  beforeAll(async () => {
+    if (dialect === 'postgres') {
+      database = await pgDatabase('horde_validator_store');
+      store = await openStore({ client: 'postgres', url: database.url });
+    } else {
+      store = await openStore({ client: 'sqlite', filename: ':memory:' });
+    }
+  });
+  afterAll(async () => {
+    await store.close();
+    await database?.drop();
+  });
+
+  it('keeps job outcomes, with excuse receipts, in the shape scoring rules read', async () => {
+    const repo = new ValidatorStore(store, 'validator-1');
+    const excuse = signedStartedReceipt(await testHotkey('//StoreRich'), { minerHotkey: 'miner-a', timestampMs: 1_700_000_000_000 });
+    await repo.saveJobs(
+      [
+        { ...base, jobUuid: 'j1', status: 'completed' },
+        { ...base, jobUuid: 'j2', status: 'rejected', accepted: false, correct: null, inTime: null, timeTookMs: null, rejectionReason: 'busy', rejectionReceipts: [excuse], checkedAt: 1_700_000_001_000 },
+      ],
+      1_700_000_002_000,
+    );
+    await repo.recordOrganicJob({ jobUuid: 'o1', cycle: 4, minerHotkey: 'miner-b', executorClass: 'always_on.test', status: 'completed', executorSeconds: 12.5, paidWithBlocks: [10, 11] }, 1_700_000_003_000);
+    // Another validator's rows in the same database stay separate.
+    await new ValidatorStore(store, 'validator-2').saveJobs([{ ...base, jobUuid: 'other', status: 'completed' }], 1);
+
+    const outcomes = await repo.jobOutcomes(4);
+    expect(outcomes).toEqual([
+      { jobUuid: 'j1', minerHotkey: 'miner-a', executorClass: 'always_on.test', kind: 'synthetic', status: 'completed', accepted: true, correct: true, inTime: true, timeTookMs: 812 },
+      {
+        jobUuid: 'j2',
+        minerHotkey: 'miner-a',
+        executorClass: 'always_on.test',
+        kind: 'synthetic',
+        status: 'rejected',
+        accepted: false,
+        rejection: { reason: 'busy', receipts: [excuse], checkedAt: 1_700_000_001_000 },
+      },
+      { jobUuid: 'o1', minerHotkey: 'miner-b', executorClass: 'always_on.test', kind: 'organic', status: 'completed', accepted: true, executorSeconds: 12.5, paidWithBlocks: [10, 11] },
+    ]);
+  });
+
+  it('keeps manifests, main hotkeys, batches, score steps, scores and weight records per cycle', async () => {
+    const repo = new ValidatorStore(store, 'validator-1');
+    await repo.saveManifests(5, new Map([['miner-a', { 'always_on.test': 2, 'always_on.gpu-24gb': 1 }]]));
+    await repo.saveManifests(5, new Map([['miner-a', { 'always_on.test': 3 }]])); // rerun replaces
+    expect(await repo.manifests(5)).toEqual({ 'miner-a': { 'always_on.test': 3 } });
+
+    await repo.saveMainHotkeys(5, [{ coldkey: 'cold', mainHotkey: 'hot-2', reportedBy: 'hot-1' }]);
+    expect([...(await repo.mainHotkeys(5))]).toEqual([['cold', 'hot-2']]);
+
+    await repo.startBatch(5, 4000, 1_700_000_000_000);
+    await repo.finishBatch(5, { finishedAt: 1_700_000_009_000, miners: 3, jobs: 7, overheadMs: 1234.4, status: 'finished' });
+    expect(await repo.batch(5)).toEqual({ cycle: 5, block: 4000, startedAt: 1_700_000_000_000, finishedAt: 1_700_000_009_000, miners: 3, jobs: 7, overheadMs: 1234, status: 'finished' });
+
+    await repo.saveScores(
+      5,
+      [
+        { step: 0, rule: 'synthetic-jobs', hotkey: 'hot-2', executorClass: 'always_on.test', points: 2 },
+        { step: 1, rule: 'class-weights', hotkey: 'hot-2', executorClass: 'always_on.test', points: 1 },
+      ],
+      [{ hotkey: 'hot-2', uid: 7, weight: 1 }],
+      1_700_000_010_000,
+    );
+    expect((await repo.scoreSteps(5)).map((s) => [s.step, s.rule, s.points])).toEqual([
+      [0, 'synthetic-jobs', 2],
+      [1, 'class-weights', 1],
+    ]);
+    expect(await repo.scores(5)).toEqual([{ hotkey: 'hot-2', uid: 7, weight: 1 }]);
+    expect(await repo.latestScoredCycle()).toBe(5);
+
+    await repo.recordWeights({ cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null }, 1_700_000_011_000);
+    expect(await repo.weights(5)).toEqual([{ cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null, createdAt: 1_700_000_011_000 }]);
+    expect(await repo.weightsLanded(5)).toBe(true);
+  });
+});

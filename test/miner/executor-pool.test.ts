@@ -1,0 +1,134 @@
+/**
+ * The miner's executor pool over the real local executor manager (real processes): reservations,
+ * busy, exits, TTL expiry, start failures and kills.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExecutorStartContext } from '../../core/src/contracts/index.js';
+import { silentLogger } from '../../core/src/logging/index.js';
+import { AllExecutorsBusyError, ExecutorUnavailableError } from '../../core/src/miner/errors.js';
+import { ExecutorPool, type ExecutorGoneEvent } from '../../core/src/miner/pool/executor-pool.js';
+import { SystemClock } from '../../core/src/runtime/clock.js';
+import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+
+const CLASS = 'always_on.test';
+const logger = silentLogger();
+
+function ctx(script: string): ExecutorStartContext {
+  return { minerAddress: 'ws://127.0.0.1:1', launch: { argv: [process.execPath, '-e', script], env: {} }, timeoutSeconds: 5, logger };
+}
+const forever = ctx('setInterval(() => {}, 1000)');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('ExecutorPool', () => {
+  let pool: ExecutorPool;
+  const gone: ExecutorGoneEvent[] = [];
+  const expiring: string[] = [];
+
+  function makePool(options: { executors?: number; ttlMs?: number } = {}): ExecutorPool {
+    const manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
+    gone.length = 0;
+    expiring.length = 0;
+    pool = new ExecutorPool({
+      manager,
+      clock: new SystemClock(),
+      logger,
+      cleanupIntervalMs: 50,
+      ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
+      onExecutorGone: (event) => gone.push(event),
+      onExecutorExpiring: (event) => expiring.push(event.token),
+    });
+    pool.start();
+    return pool;
+  }
+  afterEach(async () => {
+    await pool?.close();
+  });
+
+  it('holds the slot from the reservation on: a second reservation is busy even before the first executor started', async () => {
+    makePool();
+    const first = await pool.reserve('t1', CLASS, forever);
+    await expect(pool.reserve('t2', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
+    await first.started;
+    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1 } });
+  });
+
+  it('sizes classes from the manifest and refuses a class the manager does not have', async () => {
+    makePool({ executors: 2 });
+    await pool.reserve('a', CLASS, forever);
+    await pool.reserve('b', CLASS, forever);
+    await expect(pool.reserve('c', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
+    await expect(pool.reserve('d', 'always_on.gpu-24gb', forever)).rejects.toThrow(/no executors of class always_on.gpu-24gb/);
+  });
+
+  it('frees the slot when the executor exits on its own', async () => {
+    makePool();
+    const { started } = await pool.reserve('short', CLASS, ctx('setTimeout(() => process.exit(4), 100)'));
+    await started;
+    const event = await until('the exit', () => gone.find((e) => e.token === 'short'));
+    expect(event).toMatchObject({ reason: 'exited', status: { state: 'exited', exitCode: 4 } });
+    expect(pool.has('short')).toBe(false);
+    await (await pool.reserve('next', CLASS, forever)).started;
+  });
+
+  it('kills an executor that outlives the TTL, saying so before the kill', async () => {
+    makePool({ ttlMs: 300 });
+    const { started } = await pool.reserve('old', CLASS, forever);
+    const handle = await started;
+    const pid = Number(handle.id.replace('local-', ''));
+    expect(alive(pid)).toBe(true);
+    const event = await until('the expiry', () => gone.find((e) => e.token === 'old'));
+    expect(event.reason).toBe('expired');
+    expect(expiring).toEqual(['old']);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('turns a start failure into ExecutorUnavailableError and frees the slot', async () => {
+    makePool();
+    const bad: ExecutorStartContext = { ...forever, launch: { argv: [`/nonexistent/${randomUUID()}`], env: {} } };
+    const reservation = await pool.reserve('bad', CLASS, bad);
+    await expect(reservation.started).rejects.toBeInstanceOf(ExecutorUnavailableError);
+    expect(pool.has('bad')).toBe(false);
+    await (await pool.reserve('after', CLASS, forever)).started;
+  });
+
+  it('kill stops the executor and frees its slot; kill of an unknown token is harmless', async () => {
+    makePool();
+    const handle = await (await pool.reserve('k', CLASS, forever)).started;
+    const pid = Number(handle.id.replace('local-', ''));
+    await pool.kill('k');
+    expect(alive(pid)).toBe(false);
+    expect(pool.has('k')).toBe(false);
+    expect(gone.find((e) => e.token === 'k')?.reason).toBe('killed');
+    await pool.kill('k');
+    await pool.kill('never-existed');
+  });
+
+  it('close kills every executor', async () => {
+    makePool({ executors: 2 });
+    const handles = await Promise.all([
+      pool.reserve('x', CLASS, forever).then((r) => r.started),
+      pool.reserve('y', CLASS, forever).then((r) => r.started),
+    ]);
+    await pool.close();
+    for (const handle of handles) expect(alive(Number(handle.id.replace('local-', '')))).toBe(false);
+  });
+});
