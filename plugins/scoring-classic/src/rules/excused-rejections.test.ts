@@ -15,7 +15,7 @@ let miner: Hotkey;
 let otherMiner: Hotkey;
 
 beforeAll(async () => {
-  [self, rich, poor, miner, otherMiner] = await Promise.all(['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner'].map(testHotkey));
+  [self, rich, poor, miner, otherMiner] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner'].map(testHotkey))) as [Hotkey, Hotkey, Hotkey, Hotkey, Hotkey];
 });
 
 const neurons = () => [
