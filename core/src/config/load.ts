@@ -136,25 +136,26 @@ function absolute(baseDir: string, path: string): string {
   return isAbsolute(expanded) ? expanded : resolve(baseDir, expanded);
 }
 
+/** A store section with its SQLite file made absolute (`defaultFile` when it names none). */
+function resolveStore<S extends HordeConfig['store']>(store: S, baseDir: string, defaultFile: string): S {
+  if (store.client !== 'sqlite') return store;
+  const filename = store.filename === ':memory:' ? ':memory:' : store.filename ? absolute(baseDir, store.filename) : defaultFile;
+  return { ...store, filename };
+}
+
 function resolvePaths(config: Omit<HordeConfig, keyof ConfigOrigin>, origin: ConfigOrigin): HordeConfig {
   const dataDir = absolute(origin.baseDir, config.dataDir);
   const { hotkey } = config;
-  const store =
-    config.store.client === 'sqlite'
-      ? {
-          ...config.store,
-          filename:
-            config.store.filename === ':memory:'
-              ? ':memory:'
-              : config.store.filename
-                ? absolute(origin.baseDir, config.store.filename)
-                : join(dataDir, 'horde.sqlite'),
-        }
-      : config.store;
+  const store = resolveStore(config.store, origin.baseDir, join(dataDir, 'horde.sqlite'));
+  const chainStore = config.chain.local.store;
+  const chain = chainStore
+    ? { ...config.chain, local: { ...config.chain.local, store: resolveStore(chainStore, origin.baseDir, join(dataDir, 'chain.sqlite')) } }
+    : config.chain;
   return {
     ...config,
     dataDir,
     store,
+    chain,
     hotkey:
       'file' in hotkey
         ? { file: absolute(origin.baseDir, hotkey.file) }

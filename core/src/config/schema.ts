@@ -41,6 +41,14 @@ export const hordeConfigSchema = z
         message: 'required when store.client is "postgres" (e.g. postgres://horde@127.0.0.1:5432/horde)',
       });
     }
+    const chainStore = config.chain.local.store;
+    if (chainStore?.client === 'postgres' && !chainStore.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chain', 'local', 'store', 'url'],
+        message: 'required when chain.local.store.client is "postgres" (e.g. postgres://horde@127.0.0.1:5432/chain)',
+      });
+    }
   });
 
 /** What a config file may contain (every key optional). `defineConfig` takes this. */

@@ -40,6 +40,27 @@ function sqliteConfig(filename: string): Knex.Config {
   };
 }
 
+/** How long a process waits for another one that is migrating the same database. */
+const MIGRATION_LOCK_WAIT_MS = 60_000;
+
+/**
+ * Brings the schema up to date. Processes started together on one database (the devnet's chain
+ * store) race for knex's migration lock; the loser gets `MigrationLocked` at once, so it waits for
+ * the winner to finish and tries again (by then there is usually nothing left to run).
+ */
+async function migrate(db: Knex): Promise<void> {
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (error) {
+      if ((error as Error).name !== 'MigrationLocked' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 /** Opens the store and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const config: Knex.Config =
@@ -48,7 +69,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       : { client: 'pg', connection: options.url, pool: { min: 0, max: options.poolMax ?? 10 } };
   const db = knex(config);
   try {
-    await db.migrate.latest({ migrationSource });
+    await migrate(db);
   } catch (error) {
     await db.destroy();
     throw error;

@@ -51,6 +51,8 @@ export interface LocalChainOptions {
   readonly logger?: Logger;
   /** Subnet the admin helpers use when no netuid is given. */
   readonly netuid?: number;
+  /** Close `store` with the chain (it was opened for the chain alone). Default false. */
+  readonly ownsStore?: boolean;
 }
 
 /**
@@ -68,7 +70,10 @@ export class LocalChain implements Chain {
   private readonly defaultNetuid: number | undefined;
   private readonly streams = new Set<AbortController>();
 
+  private ownedStore: Store | null;
+
   private constructor(options: LocalChainOptions) {
+    this.ownedStore = options.ownsStore ? options.store : null;
     this.hotkey = options.hotkey ?? '';
     this.clock = options.clock ?? wallClock;
     this.log = options.logger;
@@ -198,10 +203,15 @@ export class LocalChain implements Chain {
     this.log?.info({ netuid, hotkey, block, bytes: new TextEncoder().encode(data).length }, 'commitment set');
   }
 
-  /** Stops block streams. The store belongs to the caller and stays open. */
+  /** Stops block streams. The store stays open unless the chain owns it (`ownsStore`). */
   async close(): Promise<void> {
     for (const stream of this.streams) stream.abort();
     this.streams.clear();
+    if (this.ownedStore) {
+      const store = this.ownedStore;
+      this.ownedStore = null;
+      await store.close();
+    }
   }
 
   // ---------------------------------------------------------------- admin (devnet owner, CLI)

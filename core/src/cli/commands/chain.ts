@@ -38,9 +38,14 @@ async function loadLocalConfig(configPath: string | undefined): Promise<HordeCon
   return config;
 }
 
+/** Opens the store the chain lives in: `chain.local.store` when set, else the process's store. */
 async function withStore<T>(config: HordeConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const [{ openStore }, { storeOptions }] = await Promise.all([import('../../store/index.js'), import('../../config/index.js')]);
-  const store = await openStore(storeOptions(config));
+  const [{ openStore }, { storeOptions }, { localChainStoreOptions }] = await Promise.all([
+    import('../../store/index.js'),
+    import('../../config/index.js'),
+    import('../../chain/open-chain.js'),
+  ]);
+  const store = await openStore(localChainStoreOptions(config.chain) ?? storeOptions(config));
   try {
     return await fn(store);
   } finally {

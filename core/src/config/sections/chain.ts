@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storeSection } from './store.js';
 
 /**
  * Which chain the process talks to. `local` is the embedded devnet chain (no node to run); `finney`
@@ -41,6 +42,12 @@ export const localChainSection = z.strictObject({
   servingRateLimit: blocks.default(50),
   /** Weight of root TAO in total stake (`TaoWeight`). */
   taoWeight: z.number().nonnegative().default(0.18),
+  /**
+   * Where the chain lives when it is not in the process's own store: several processes that each
+   * keep their own tables (the devnet's miners and validator) share one chain this way. Same form
+   * as the top-level `store` section. Default: the process's store.
+   */
+  store: storeSection.optional(),
 });
 
 /** A subtensor node (finney, test or a URL). */
