@@ -6,7 +6,7 @@ import { register as registerMiner } from './commands/miner.js';
 import { register as registerPlugins } from './commands/plugins.js';
 import { register as registerValidator } from './commands/validator.js';
 import { reportError } from './errors.js';
-import { coreVersion } from './version.js';
+import { coreVersion } from '../version.js';
 
 /**
  * Builds the `horde` program. Each command group lives in `commands/<group>.ts` and exports

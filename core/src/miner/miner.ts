@@ -21,6 +21,8 @@ import { HotkeyManifests } from './hotkey-manifests.js';
 import { createMinerServer } from './http/server.js';
 import { JobHub } from './jobs/job-hub.js';
 import { ManifestPublisher, type PublishResult } from './manifest-publisher.js';
+import { announceAxon, versionAsInt } from './axon-announcer.js';
+import { coreVersion } from '../version.js';
 import { MinerMetrics } from './metrics.js';
 import { runPeriodically } from './periodic.js';
 import { ExecutorPool } from './pool/executor-pool.js';
@@ -202,6 +204,15 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
 
   const stop = new AbortController();
   const tasks = [runPeriodically('eviction', settings.evictionIntervalSeconds * 1000, evict, { clock, logger: log, signal: stop.signal })];
+  const { announce } = settings;
+  if (announce && !localMode && deps.chain) {
+    const chainFor = deps.chainFor ?? (() => deps.chain!);
+    const axon = { ip: announce.ip, port: announce.port ?? port, version: versionAsInt(coreVersion()) };
+    const announceNow = () => announceAxon({ hotkeys: hotkeyIds, chainFor, netuid: deps.netuid, axon, logger: log });
+    // The first announcement before the miner says it is up: validators can find it from then on.
+    await announceNow();
+    tasks.push(runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, { clock, logger: log, signal: stop.signal }));
+  }
   if (publisher && settings.manifestCommitIntervalSeconds > 0) {
     tasks.push(
       runPeriodically('manifest commitment', settings.manifestCommitIntervalSeconds * 1000, async () => void (await publisher.publish()), {

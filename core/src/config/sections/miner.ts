@@ -7,6 +7,19 @@ const localModeSection = z.strictObject({
   validatorHotkey: z.string().min(1),
 });
 
+/**
+ * Announcing the miner's address on chain (`serve_axon`), so validators find it in the metagraph
+ * (ComputeHorde's `BITTENSOR_MINER_ADDRESS` / `BITTENSOR_MINER_PORT`).
+ */
+const announceSection = z.strictObject({
+  /** Public IPv4 or IPv6 address validators connect to. */
+  ip: z.string().min(1),
+  /** Public port; default the miner's own `port` (set it when a proxy or NAT maps another one). */
+  port: z.number().int().min(1).max(65_535).optional(),
+  /** Seconds between announcements (ComputeHorde: 30 minutes); unchanged axons are not re-sent. */
+  intervalSeconds: z.number().positive().default(1800),
+});
+
 /** The miner's HTTP/websocket server (validators and executors connect to it). */
 export const minerSection = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
@@ -28,6 +41,8 @@ export const minerSection = z.strictObject({
   minValidatorStake: z.number().min(0).default(1000),
   /** Validator hotkeys accepted without any chain check (local testing). */
   debugAllowedValidators: z.array(z.string().min(1)).default([]),
+  /** Where validators reach this miner, put on chain for each hotkey; null: never announce (set it on a real chain). */
+  announce: announceSection.nullable().default(null),
   /** Trusted-miner mode: accept only this validator, no chain checks, no receipts, no manifest commitment. */
   localMode: localModeSection.nullable().default(null),
   /** Seconds between metagraph refreshes for validator checks (ComputeHorde syncs every 60 s). */
