@@ -423,19 +423,8 @@ export class LocalLedger {
   /** Weights by setter uid, each row normalised to sum 1. */
   async weights(netuid: number): Promise<Map<number, WeightVector>> {
     await this.subnetRow(this.db, netuid);
-    const rows = (await this.db('chain_local_weights').where({ netuid }).orderBy(['uid', 'dest_uid'])) as Array<{
-      uid: number;
-      dest_uid: number;
-      value: number;
-    }>;
-    const raw = new Map<number, Array<{ uid: number; value: number }>>();
-    for (const r of rows) {
-      const list = raw.get(Number(r.uid)) ?? [];
-      list.push({ uid: Number(r.dest_uid), value: Number(r.value) });
-      raw.set(Number(r.uid), list);
-    }
     const out = new Map<number, WeightVector>();
-    for (const [uid, list] of raw) {
+    for (const [uid, list] of await this.rawWeights(netuid)) {
       const total = list.reduce((acc, e) => acc + e.value, 0);
       out.set(
         uid,
