@@ -3,7 +3,6 @@
 export { runBatch, generatorFor, type BatchDeps, type BatchHooks, type BatchResult, type BatchSettings } from './batch.js';
 export { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 export { MinerConnectionError, MinerTimeoutError, ValidatorConfigError, WeightSettingError } from './errors.js';
-export { withWasmSigning } from './fast-signer.js';
 export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
 export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';

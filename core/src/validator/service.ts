@@ -18,7 +18,6 @@ import type { ValidatorSection } from '../config/sections/validator.js';
 import { decodeManifestCommitment } from '../chain/manifest-commitment.js';
 import type { Hotkey } from '../keys/index.js';
 import { runBatch, type BatchResult, type BatchSettings } from './batch.js';
-import { withWasmSigning } from './fast-signer.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
@@ -384,7 +383,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  * reveals every few blocks. The handle emits progress events and allows driving steps by hand.
  */
 export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
-  const validator = new Validator({ ...options, hotkey: await withWasmSigning(options.hotkey) });
+  const validator = new Validator(options);
   if (options.autoRun !== false) validator.start();
   return validator;
 }
