@@ -11,7 +11,10 @@ export default defineConfig({
     alias: [
       { find: /^@horde\/core$/, replacement: here('./core/src/index.ts') },
       { find: /^@horde\/core\/runtime$/, replacement: here('./core/src/runtime.ts') },
-      { find: /^@horde\/core\/(testkit|sdk)$/, replacement: here('./core/src/$1/index.ts') },
+      { find: /^@horde\/core\/testkit$/, replacement: here('./core/src/testkit/index.ts') },
+      { find: /^@horde\/core\/sdk$/, replacement: here('./core/src/sdk/index.ts') },
+      // The vast manager launches its agents through the ssh manager's launcher.
+      { find: /^@horde\/executor-manager-ssh$/, replacement: here('./executor-managers/ssh/src/index.ts') },
     ],
   },
   test: {

@@ -1,13 +1,14 @@
 export * from "./contracts/index.js";
 export { HordeError } from "./errors.js";
 export { makeInlineVolume } from './validator/inline-volume.js';
+export { COMPUTE_HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type ColdkeySplitOptions, type MainHotkeys } from './validator/scoring/coldkey-split.js';
 // Plugins: definePlugin and the loader; `z` so plugin config schemas use core's own zod.
 export * from './plugin/index.js';
 export { z } from 'zod';
 export { inject, injectable } from './runtime/di.js';
 // Config, logging, metrics and the root container.
 export * from './config/index.js';
-export { createLogger, silentLogger, type LoggerOptions, type LogLevel } from './logging/index.js';
+export { createLogger, forwardAgentLine, forwardAgentOutput, silentLogger, type LoggerOptions, type LogLevel } from './logging/index.js';
 export { createMetricsRegistry, METRICS_PREFIX, type MetricsOptions } from './metrics/index.js';
 export { CONFIG, createRuntimeContainer, type RuntimeServices } from './runtime/container.js';
 export { SystemClock } from './runtime/clock.js';

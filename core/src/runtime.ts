@@ -33,3 +33,6 @@ export {
   type JobRecord,
   type ScoringResult,
 } from './validator/index.js';
+
+// Facilitator (organic jobs from clients to validators)
+export { startFacilitator, startFacilitatorFromConfig, type FacilitatorHandle, type FacilitatorProcess } from './facilitator/index.js';

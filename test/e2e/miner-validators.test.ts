@@ -104,6 +104,25 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     await client.close();
   });
 
+  it('closes a connection that does not authenticate within miner.validatorAuthTimeoutSeconds', async () => {
+    const quick = await startTestMiner({ dialect, runner: 'process', miner: { validatorAuthTimeoutSeconds: 0.5 } });
+    try {
+      const silent = await TestValidator.connect({ url: quick.url, validator: quick.validatorA, minerHotkey: quick.minerHotkey.ss58, authenticate: false });
+      await silent.send({ message_type: 'V0MainHotkeyMessage' }); // queued until an auth that never comes
+      expect((await silent.expect('GenericError', undefined, 5_000)).details).toMatch(/authenticate/);
+      await silent.closedByPeer(5_000);
+      // A validator that authenticates at once stays connected past the limit.
+      const prompt = await TestValidator.connect({ url: quick.url, validator: quick.validatorA, minerHotkey: quick.minerHotkey.ss58 });
+      await prompt.expect('V0ExecutorManifestRequest');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await prompt.send({ message_type: 'V0MainHotkeyMessage' });
+      await prompt.expect('V0MainHotkeyMessage');
+      await prompt.close();
+    } finally {
+      await quick.close();
+    }
+  });
+
   it('answers a malformed frame with GenericError and keeps the connection', async () => {
     const client = await connect(env.validatorA);
     await client.expect('V0ExecutorManifestRequest');
@@ -198,6 +217,47 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     } finally {
       await local.close();
     }
+  });
+
+  it("takes a job's finished receipt only from its own validator, with a valid signature", async () => {
+    const owner = await connect(env.validatorA);
+    await owner.expect('V0ExecutorManifestRequest');
+    const { jobUuid } = await owner.initialJobRequest({ executor_class: 'always_on.gpu-24gb', docker_image: 'x', executor_timing: TIMING });
+    await owner.expect('V0DeclineJobRequest', jobUuid);
+    const row = () => env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('time_took_us', 'score_str') as Promise<{ time_took_us: unknown; score_str: unknown }>;
+    const finishedReceipts = async () =>
+      Number(((await env.store.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: 'JobFinishedReceipt' }).count({ n: '*' }).first()) as { n: unknown }).n);
+    // Messages of one connection are handled in order: an answered V0MainHotkeyMessage means the receipt before it was handled.
+    const handled = async (client: TestValidator) => {
+      await client.send({ message_type: 'V0MainHotkeyMessage' });
+      await client.expect('V0MainHotkeyMessage');
+    };
+
+    // Another validator (with a permit) claims the job: neither its receipt nor its score is kept.
+    const other = await connect(env.validatorB);
+    await other.expect('V0ExecutorManifestRequest');
+    await other.finishedReceipt(jobUuid, '2025-01-02T03:04:05Z', 5_000_000, 0);
+    await handled(other);
+    await other.close();
+    expect(await finishedReceipts()).toBe(0);
+    expect(await row()).toMatchObject({ time_took_us: null, score_str: null });
+
+    // The owner's receipt with a signature that does not verify changes nothing either.
+    const forged = (await import('../../core/src/protocol/receipts.js')).createJobFinishedReceipt(
+      { jobUuid, minerHotkey: env.minerHotkey.ss58, timeStarted: '2025-01-02T03:04:05Z', timeTookUs: 7_000_000, score: 9 },
+      env.validatorA,
+    );
+    await owner.send({ message_type: 'V0JobFinishedReceiptRequest', payload: forged.payload, signature: env.validatorB.sign('something else') });
+    await handled(owner);
+    expect(await row()).toMatchObject({ time_took_us: null, score_str: null });
+
+    // The owner's real receipt is stored and sets the job's time and score.
+    await owner.finishedReceipt(jobUuid, '2025-01-02T03:04:05Z', 3_000_000, 1.5);
+    await handled(owner);
+    expect(await finishedReceipts()).toBe(1);
+    const stored = await row();
+    expect([Number(stored.time_took_us), stored.score_str]).toEqual([3_000_000, '1.500000']);
+    await owner.close();
   });
 
   it('refuses a second initial request for the same job uuid', async () => {

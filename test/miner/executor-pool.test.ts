@@ -43,8 +43,10 @@ describe('ExecutorPool', () => {
   const gone: ExecutorGoneEvent[] = [];
   const expiring: string[] = [];
 
+  let manager: LocalExecutorManager;
+
   function makePool(options: { executors?: number; ttlMs?: number } = {}): ExecutorPool {
-    const manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
+    manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
     gone.length = 0;
     expiring.length = 0;
     pool = new ExecutorPool({
@@ -87,6 +89,20 @@ describe('ExecutorPool', () => {
     expect(event).toMatchObject({ reason: 'exited', status: { state: 'exited', exitCode: 4 } });
     expect(pool.has('short')).toBe(false);
     await (await pool.reserve('next', CLASS, forever)).started;
+  });
+
+  it('lets the manager release an executor that exited on its own (no record kept per finished job)', async () => {
+    makePool();
+    const handle = await (await pool.reserve('done', CLASS, ctx('process.exit(0)'))).started;
+    expect(await until('the exit', () => gone.find((e) => e.token === 'done'))).toMatchObject({ reason: 'exited', status: { exitCode: 0 } });
+    // The local manager forgets an executor once it was killed (released); an exited one must not stay behind either.
+    const deadline = Date.now() + 2_000;
+    const released = async () => {
+      const status = await manager.poll(handle);
+      return status.state === 'exited' && status.reason === 'unknown executor';
+    };
+    while (!(await released()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await manager.poll(handle)).toMatchObject({ state: 'exited', reason: 'unknown executor' });
   });
 
   it('kills an executor that outlives the TTL, saying so before the kill', async () => {

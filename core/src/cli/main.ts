@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { register as registerChain } from './commands/chain.js';
 import { register as registerConfig } from './commands/config.js';
+import { register as registerDevnet } from './commands/devnet.js';
 import { register as registerExecutor } from './commands/executor.js';
+import { register as registerFacilitator } from './commands/facilitator.js';
 import { register as registerMiner } from './commands/miner.js';
 import { register as registerPlugins } from './commands/plugins.js';
 import { register as registerValidator } from './commands/validator.js';
@@ -24,6 +26,8 @@ export function createProgram(): Command {
   registerExecutor(program);
   registerMiner(program);
   registerValidator(program);
+  registerFacilitator(program);
+  registerDevnet(program);
   return program;
 }
 

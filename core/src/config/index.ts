@@ -4,6 +4,7 @@ export { CONFIG_SEARCH_PLACES, expandHome, loadConfig, parseConfig, type LoadCon
 export { hordeConfigSchema, ROLES, type ConfigOrigin, type HordeConfig, type HordeConfigInput } from './schema.js';
 export { chainNetworkSchema, chainSection, localChainSection, type ChainSection } from './sections/chain.js';
 export { executorSection, type ExecutorSection } from './sections/executor.js';
+export { facilitatorSection, type FacilitatorSection } from './sections/facilitator.js';
 export { hotkeySection, type HotkeySectionInput, type HotkeySourceConfig } from './sections/hotkey.js';
 export { logLevelSchema, logSection, type LogSection } from './sections/log.js';
 export { metricsSection, type MetricsSection } from './sections/metrics.js';

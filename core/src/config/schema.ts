@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { chainSection } from './sections/chain.js';
 import { executorSection } from './sections/executor.js';
+import { facilitatorSection } from './sections/facilitator.js';
 import { hotkeySection, type HotkeySectionInput } from './sections/hotkey.js';
 import { logSection } from './sections/log.js';
 import { metricsSection } from './sections/metrics.js';
@@ -29,6 +30,7 @@ export const hordeConfigSchema = z
     miner: minerSection.prefault({}),
     executor: executorSection.prefault({}),
     validator: validatorSection.prefault({}),
+    facilitator: facilitatorSection.prefault({}),
     log: logSection.prefault({}),
     metrics: metricsSection.prefault({}),
     plugins: pluginsSection.prefault([...DEFAULT_PLUGINS]),

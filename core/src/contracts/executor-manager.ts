@@ -63,7 +63,11 @@ export interface ExecutorManager {
   start(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<ExecutorHandle>;
   /** Whether the executor is still running. Called every second by the pool's cleanup loop. */
   poll(handle: ExecutorHandle): Promise<ExecutorStatus>;
-  /** Stops the executor and everything it started. Harmless for an executor that already exited. */
+  /**
+   * Stops the executor and everything it started. Harmless for an executor that already exited:
+   * the pool also calls it once after `poll` reported an exit, so the manager can drop what it
+   * keeps for that executor.
+   */
   kill(handle: ExecutorHandle): Promise<void>;
   /** Address validators can reach the executor at (streaming jobs); null when unknown. */
   publicAddress?(handle: ExecutorHandle): Promise<string | null>;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface SupervisedProcess {
@@ -80,4 +80,36 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // The group is gone already: nothing left to stop.
   }
+}
+
+/**
+ * Linux only (reads /proc; elsewhere it finds nothing): SIGKILLs every process, and its process
+ * group, whose environment carries `name=value`. The devnet marks its children this way and the
+ * miners' executor agents inherit the mark; this catches what a process killed outright (SIGKILL)
+ * left behind in process groups of its own. Returns the pids it killed.
+ */
+export function killMarkedProcesses(name: string, value: string): number[] {
+  if (!existsSync('/proc/self/environ')) return [];
+  const mark = `\0${name}=${value}\0`;
+  const killed: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    let environ: string;
+    try {
+      environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // gone, or not ours
+    }
+    if (!`\0${environ}\0`.includes(mark)) continue;
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // not a group leader, or gone already
+      }
+    }
+    killed.push(pid);
+  }
+  return killed;
 }

@@ -4,3 +4,12 @@ export { createJobRunner, type RunnerChoice } from './agent/create-runner.js';
 export { JobDriver, type JobDriverOptions, type JobDriverOutcome, type JobChannel } from './agent/job-driver.js';
 export { MinerConnection, MinerConnectionError, executorInterfaceUrl } from './agent/miner-connection.js';
 export { HordeFailure, JobFailure } from './agent/failures.js';
+export {
+  createStartupChecks,
+  DEFAULT_STARTUP_CHECKS,
+  STARTUP_CHECK_NAMES,
+  StartupCheckFailed,
+  type StartupCheckName,
+  type StartupCheckSettings,
+  type StartupChecks,
+} from './startup-checks/index.js';

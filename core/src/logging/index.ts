@@ -61,3 +61,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+export { forwardAgentLine, forwardAgentOutput } from './agent-output.js';

@@ -162,7 +162,17 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     logger: log,
     handlers: {
       onValidator: (socket, validatorHotkey) => {
-        new ValidatorSession(socket, validatorHotkey, { hub, verifier, directory, manifests, receipts, store, localMode, logger: log }).start();
+        new ValidatorSession(socket, validatorHotkey, {
+          hub,
+          verifier,
+          directory,
+          manifests,
+          receipts,
+          store,
+          localMode,
+          authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
+          logger: log,
+        }).start();
       },
       onExecutor: (socket, token, remoteAddress) => {
         const claim = hub.claimToken(token);

@@ -109,6 +109,11 @@ describe('receipt builders', () => {
     expect(formatScore(59.4691354)).toBe('59.469135');
     expect(formatScore(1 / 3)).toBe('0.333333');
     expect(formatScore(2.0000005)).toBe('2.000001');
+    // Exact halves (multiples of 1/128) round half to even, as Python does: printed by Python 3.11.
+    expect(formatScore(0.0078125)).toBe('0.007812');
+    expect(formatScore(-0.0078125)).toBe('-0.007812');
+    expect(formatScore(1.0234375)).toBe('1.023438');
+    expect(formatScore(12.3046875)).toBe('12.304688');
     expect(() => formatScore(Number.NaN)).toThrow();
   });
 });

@@ -130,10 +130,18 @@ export async function verifyReceipt(receipt: Receipt, opts: { requireMiner?: boo
   return { ok: true };
 }
 
-/** `f"{value:.6f}"`, the format of `score_str`. */
+/**
+ * `f"{value:.6f}"`, the format of `score_str`. `toFixed` rounds an exact half away from zero, Python
+ * to even. A double is an exact half at the 7th decimal only when it is an odd multiple of 1/128
+ * (`x = m / (2 × 10^6)` needs 5^6 to divide m), so only those need the other neighbour.
+ */
 export function formatScore(value: number): string {
   if (!Number.isFinite(value)) throw new RangeError(`score must be finite, got ${value}`);
-  return value.toFixed(6);
+  const away = value.toFixed(6);
+  const scaled = value * 128; // exact: a power of two
+  if (!Number.isSafeInteger(scaled) || scaled % 2 === 0) return away;
+  const truncated = value.toFixed(7).slice(0, -1); // exactly seven decimals, the last one a 5
+  return Number(truncated.at(-1)) % 2 === 0 ? truncated : away;
 }
 
 interface CommonFields {

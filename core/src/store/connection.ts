@@ -43,12 +43,52 @@ function sqliteConfig(filename: string): Knex.Config {
 /** How long a process waits for another one that is migrating the same database. */
 const MIGRATION_LOCK_WAIT_MS = 60_000;
 
+/** Key of the PostgreSQL advisory lock that serialises the bootstrap below ("horde" in ASCII). */
+const BOOTSTRAP_LOCK_KEY = 0x686f726465;
+
+/**
+ * Creates knex's own bookkeeping tables and the single lock row, if missing, in one serialised
+ * step. knex does this itself with check-then-create outside its lock, so processes opening a new
+ * database together fail with "table knex_migrations already exists", or both insert a lock row —
+ * after which knex's lock (an update that must touch exactly one row) can never be taken again.
+ * PostgreSQL: a transaction-scoped advisory lock. SQLite: the transaction's first statement is a
+ * write (knex's own `create table` for `knex_migrations`, made idempotent), which takes the database
+ * write lock before anything is read. The tables are knex's (`table-creator.js`).
+ */
+async function bootstrapMigrationTables(db: Knex): Promise<void> {
+  await db.transaction(async (trx) => {
+    if (db.client.config.client === 'pg') await trx.raw('select pg_advisory_xact_lock(?)', [BOOTSTRAP_LOCK_KEY]);
+    else {
+      await trx.raw(
+        'create table if not exists `knex_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime)',
+      );
+    }
+    if (!(await trx.schema.hasTable('knex_migrations'))) {
+      await trx.schema.createTable('knex_migrations', (t) => {
+        t.increments();
+        t.string('name');
+        t.integer('batch');
+        t.timestamp('migration_time');
+      });
+    }
+    if (!(await trx.schema.hasTable('knex_migrations_lock'))) {
+      await trx.schema.createTable('knex_migrations_lock', (t) => {
+        t.increments('index').primary();
+        t.integer('is_locked');
+      });
+    }
+    const lockRows = await trx('knex_migrations_lock').count({ n: '*' }).first();
+    if (Number(lockRows?.n ?? 0) === 0) await trx('knex_migrations_lock').insert({ is_locked: 0 });
+  });
+}
+
 /**
  * Brings the schema up to date. Processes started together on one database (the devnet's chain
  * store) race for knex's migration lock; the loser gets `MigrationLocked` at once, so it waits for
  * the winner to finish and tries again (by then there is usually nothing left to run).
  */
 async function migrate(db: Knex): Promise<void> {
+  await bootstrapMigrationTables(db);
   const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
   for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
     try {

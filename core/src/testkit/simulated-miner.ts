@@ -41,6 +41,8 @@ export interface SimulatedMinerOptions {
   readonly host?: string;
   /** Check the validator's signature on every receipt (default true). The batch benchmark turns it off. */
   readonly verifyReceipts?: boolean;
+  /** Messages a misbehaving miner sends right after reporting the executor ready (e.g. a flood). */
+  readonly afterReady?: (jobUuid: string) => readonly MinerToValidatorMessage[];
 }
 
 /**
@@ -77,6 +79,11 @@ export class SimulatedMiner {
 
   get hotkey(): string {
     return this.options.hotkey.ss58;
+  }
+
+  /** Validator connections open now. */
+  get openConnections(): number {
+    return this.wss.clients.size;
   }
 
   private serve(socket: WebSocket, urlValidatorHotkey: string): void {
@@ -116,7 +123,10 @@ export class SimulatedMiner {
           this.busy.set(message.executor_class, inUse + 1);
           initials.set(message.job_uuid, message);
           send({ message_type: 'V0AcceptJobRequest', job_uuid: message.job_uuid });
-          const ready = () => send({ message_type: 'V0ExecutorReadyRequest', job_uuid: message.job_uuid });
+          const ready = () => {
+            send({ message_type: 'V0ExecutorReadyRequest', job_uuid: message.job_uuid });
+            for (const extra of this.options.afterReady?.(message.job_uuid) ?? []) send(extra);
+          };
           if (this.options.readyDelayMs) setTimeout(ready, this.options.readyDelayMs);
           else ready();
           return;

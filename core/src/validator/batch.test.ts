@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GeneratedJob, HardwareClass, JobGenerator, Store } from '../contracts/index.js';
@@ -7,6 +9,7 @@ import { SystemClock } from '../runtime/clock.js';
 import { openStore } from '../store/index.js';
 import { signedStartedReceipt, SimulatedMiner, testHotkey } from '../testkit/index.js';
 import { runBatch, type BatchSettings } from './batch.js';
+import { BatchAbortedError } from './errors.js';
 import { cycleByIndex } from './cycles.js';
 import type { MinerTarget } from './miner-client.js';
 import { ValidatorStore } from './store.js';
@@ -200,4 +203,162 @@ describe('runBatch over real websockets', () => {
     // Bounded by the startup limit, then the job's limits plus slack: about 2 s + 6 s.
     expect(Date.now() - started).toBeLessThan(12_000);
   }, 20_000);
+});
+
+describe('runBatch when stopped (the validator shuts down)', () => {
+  it('ends every open job at once, drops the connections, stores no outcome and rejects with BatchAbortedError', async () => {
+    // The executor never answers; the job's limits plus slack are 5 s + 120 s.
+    const miner = await SimulatedMiner.start({ hotkey: keys.honest, manifest: { [FAST.id]: 2 }, executionDelayMs: 600_000 });
+    miners.push(miner);
+    const validatorStore = new ValidatorStore(store, validator.ss58);
+    const stop = new AbortController();
+    const finished: string[] = [];
+    const batch = runBatch(cycleByIndex(7, 100), [target(miner, 'c')], {
+      validator,
+      clock,
+      logger,
+      store: validatorStore,
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      settings: { ...settings, limits: { ...settings.limits, slackMs: 120_000 } },
+      hooks: { onJobFinished: (record) => finished.push(record.jobUuid) },
+      signal: stop.signal,
+    });
+    batch.catch(() => undefined);
+    await vi.waitFor(() => expect(miner.jobs).toHaveLength(2), { timeout: 5000 });
+
+    const stoppedAt = Date.now();
+    stop.abort();
+    await expect(batch).rejects.toBeInstanceOf(BatchAbortedError);
+    expect(Date.now() - stoppedAt).toBeLessThan(2000);
+    await vi.waitFor(() => expect(miner.openConnections).toBe(0), { timeout: 2000 });
+    // Not the miners' fault: nothing is stored for scoring, nobody is told a job finished, no finished receipt.
+    expect(await validatorStore.jobOutcomes(7)).toEqual([]);
+    expect(finished).toEqual([]);
+    expect(miner.receipts.finished).toBe(0);
+  });
+
+  it('gives up connecting to a miner that never answers the handshake', async () => {
+    // A TCP listener that accepts and then says nothing: the websocket upgrade never completes.
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const stop = new AbortController();
+      const batch = runBatch(cycleByIndex(8, 100), [{ hotkey: keys.slow.ss58, coldkey: 'c', uid: 1, host: '127.0.0.1', port }], {
+        validator,
+        clock,
+        logger,
+        store: new ValidatorStore(store, validator.ss58),
+        generators: [echoGenerator],
+        hardwareClasses: [FAST],
+        settings: { ...settings, manifestTimeoutMs: 60_000 },
+        signal: stop.signal,
+      });
+      batch.catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const stoppedAt = Date.now();
+      stop.abort();
+      await expect(batch).rejects.toBeInstanceOf(BatchAbortedError);
+      expect(Date.now() - stoppedAt).toBeLessThan(1000);
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+describe('runBatch against a miner that floods a job', () => {
+  const specs = (jobUuid: string, text: string) => ({ message_type: 'V0MachineSpecsRequest' as const, job_uuid: jobUuid, specs: { specs: { text } } });
+
+  it('ends the flooded job as a horde failure (protocol violation) and keeps the other jobs', async () => {
+    let flooded: string | null = null;
+    const miner = await SimulatedMiner.start({
+      hotkey: keys.cheater,
+      manifest: { [FAST.id]: 2 },
+      // The first job's executor sends a thousand messages while the validator waits at the barrier.
+      afterReady: (jobUuid) => {
+        if (flooded !== null) return [];
+        flooded = jobUuid;
+        return Array.from({ length: 1000 }, () => specs(jobUuid, 'x'));
+      },
+    });
+    miners.push(miner);
+    const result = await runBatch(cycleByIndex(9, 100), [target(miner, 'c')], {
+      validator,
+      clock,
+      logger,
+      store: new ValidatorStore(store, validator.ss58),
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      settings,
+    });
+    expect(result.outcomes).toEqual({ completed: 1, horde_failed: 1 });
+    const failed = result.records.find((record) => record.jobUuid === flooded)!;
+    expect(failed.status).toBe('horde_failed');
+    expect(failed.details).toMatch(/flooded the job.*protocol violation/);
+  });
+
+  it('bounds the bytes queued for a job too', async () => {
+    let flooded: string | null = null;
+    const miner = await SimulatedMiner.start({
+      hotkey: keys.busy,
+      manifest: { [FAST.id]: 1 },
+      afterReady: (jobUuid) => {
+        flooded = jobUuid;
+        return Array.from({ length: 8 }, () => specs(jobUuid, 'y'.repeat(16 * 1024)));
+      },
+    });
+    // A second miner whose executor is slow to get ready holds the barrier: meanwhile nobody reads the flooded job's messages.
+    const slow = await SimulatedMiner.start({ hotkey: keys.slow, manifest: { [FAST.id]: 1 }, readyDelayMs: 500 });
+    miners.push(miner, slow);
+    const result = await runBatch(cycleByIndex(10, 100), [target(miner, 'c'), target(slow, 'd')], {
+      validator,
+      clock,
+      logger,
+      store: new ValidatorStore(store, validator.ss58),
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      // Few enough messages to pass the count bound; 128 KiB in all is past the byte bound.
+      settings: { ...settings, jobInbox: { maxMessages: 100, maxBytes: 64 * 1024 } },
+    });
+    expect(result.records.find((record) => record.jobUuid === flooded)).toMatchObject({ status: 'horde_failed', details: expect.stringMatching(/flooded the job/) });
+    expect(result.outcomes).toEqual({ completed: 1, horde_failed: 1 });
+  });
+});
+
+describe('runBatch memory', () => {
+  it('lets go of a job\'s payload (its inline volume) once the job request is sent', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const volumes: WeakRef<object>[] = [];
+    const withVolume: JobGenerator = {
+      ...echoGenerator,
+      async generate(request) {
+        const job = await echoGenerator.generate(request);
+        const volume = { volume_type: 'inline' as const, contents: randomBytes(256 * 1024).toString('base64') };
+        volumes.push(new WeakRef(volume));
+        return { ...job, spec: { ...job.spec, volume } };
+      },
+    };
+    // The executor takes 3 s: time to look at the validator's memory while the job runs.
+    const miner = await SimulatedMiner.start({ hotkey: keys.rich, manifest: { [FAST.id]: 2 }, executionDelayMs: 3000 });
+    miners.push(miner);
+    const batch = runBatch(cycleByIndex(11, 100), [target(miner, 'c')], {
+      validator,
+      clock,
+      logger,
+      store: new ValidatorStore(store, validator.ss58),
+      generators: [withVolume],
+      hardwareClasses: [FAST],
+      settings,
+    });
+    await vi.waitFor(() => expect(miner.jobs).toHaveLength(2), { timeout: 5000 });
+    expect(miner.jobs.every((job) => job.volume !== null)).toBe(true); // the miner did get the volumes
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gc();
+    expect(volumes).toHaveLength(2);
+    expect(volumes.map((ref) => ref.deref() === undefined)).toEqual([true, true]);
+    expect((await batch).outcomes).toEqual({ completed: 2 });
+  });
 });

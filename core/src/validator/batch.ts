@@ -3,8 +3,10 @@ import pLimit from 'p-limit';
 import type { Clock, HardwareClass, JobGenerator, Logger, Manifest, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import type { CycleRange } from './cycles.js';
+import { untilAborted } from './abortable.js';
+import { BatchAbortedError } from './errors.js';
 import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
-import { MinerConnection, type MinerTarget } from './miner-client.js';
+import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
 import type { ValidatorStore } from './store.js';
 
 export interface BatchSettings {
@@ -16,6 +18,8 @@ export interface BatchSettings {
   readonly verifyConcurrency: number;
   /** Most jobs per miner and class; 0 = as many as declared. */
   readonly maxExecutorsPerClass: number;
+  /** Bounds on each job's queued miner messages (default `DEFAULT_JOB_INBOX_LIMITS`). */
+  readonly jobInbox?: JobInboxLimits;
 }
 
 export interface BatchHooks {
@@ -35,6 +39,11 @@ export interface BatchDeps {
   /** Manifest from elsewhere (the on-chain commitment); null falls back to the websocket one. */
   readonly manifestOf?: (target: MinerTarget) => Promise<Manifest | null>;
   readonly hooks?: BatchHooks;
+  /**
+   * Stops the batch (the validator is shutting down): connections are dropped, every open job
+   * ends at once, and `runBatch` rejects with `BatchAbortedError` without storing job outcomes.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface BatchResult {
@@ -74,43 +83,77 @@ interface PlannedJob {
  * requests staggered by class spin-up time so every executor becomes ready at about the same time,
  * wait at the barrier, send every job request at once, collect and verify the results, send
  * finished receipts and store every outcome. Concurrency is bounded at each step (connections,
- * generation, verification); job payloads are dropped once sent.
+ * generation, verification); job payloads (command, env, inline volume) are dropped once sent,
+ * keeping only what verification and the record need.
+ *
+ * With `deps.signal` aborted, the batch ends within moments whatever step it is in: connection
+ * attempts give up, open connections are dropped (every waiting job ends), the stagger sleep and
+ * waits on generators and verifiers are cut short (their work runs on detached), and the call
+ * rejects with `BatchAbortedError`. Manifests and main hotkeys already stored stay; job outcomes
+ * are *not* stored, since the miners did nothing wrong: the batch counts as failed and is not scored.
  */
 export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[], deps: BatchDeps): Promise<BatchResult> {
-  const { clock, logger, store, settings } = deps;
+  const { clock, logger, store, settings, signal } = deps;
   const log = logger.child({ cycle: cycle.index });
   const classes = new Map(deps.hardwareClasses.map((hardwareClass) => [hardwareClass.id, hardwareClass]));
+  if (signal?.aborted) throw new BatchAbortedError();
 
-  // 1. Connections and manifests.
-  const connectLimit = pLimit(settings.connectConcurrency);
-  const connected = await Promise.all(
-    targets.map((target) =>
-      connectLimit(async () => {
-        try {
-          return await MinerConnection.connect(target, { validator: deps.validator, clock, logger: log, timeoutMs: settings.manifestTimeoutMs });
-        } catch (error) {
-          log.info({ minerHotkey: target.hotkey, err: (error as Error).message }, 'miner skipped this batch');
-          return null;
-        }
-      }),
-    ),
-  );
-  const connections = connected.filter((connection): connection is MinerConnection => connection !== null);
-  const manifests = new Map<string, Manifest>();
-  await Promise.all(
-    connections.map(async (connection) => {
-      const override = deps.manifestOf ? await deps.manifestOf(connection.target).catch(() => null) : null;
-      manifests.set(connection.target.hotkey, override ?? connection.manifest);
-    }),
-  );
+  // Every connection made, so an abort can drop them all (and the `finally` close them).
+  const connections: MinerConnection[] = [];
+  const dropConnections = () => {
+    for (const connection of connections) connection.close({ immediately: true });
+  };
+  signal?.addEventListener('abort', dropConnections, { once: true });
+  const throwIfAborted = () => {
+    if (signal?.aborted) throw new BatchAbortedError();
+  };
 
   try {
+    // 1. Connections and manifests.
+    const connectLimit = pLimit(settings.connectConcurrency);
+    await Promise.all(
+      targets.map((target) =>
+        connectLimit(async () => {
+          if (signal?.aborted) return;
+          try {
+            const connection = await MinerConnection.connect(target, {
+              validator: deps.validator,
+              clock,
+              logger: log,
+              timeoutMs: settings.manifestTimeoutMs,
+              ...(signal ? { signal } : {}),
+              ...(settings.jobInbox ? { inboxLimits: settings.jobInbox } : {}),
+            });
+            connections.push(connection);
+            if (signal?.aborted) connection.close({ immediately: true });
+          } catch (error) {
+            if (!signal?.aborted) log.info({ minerHotkey: target.hotkey, err: (error as Error).message }, 'miner skipped this batch');
+          }
+        }),
+      ),
+    );
+    throwIfAborted();
+    // In target order, whatever order the connections came in.
+    const order = new Map(targets.map((target, index) => [target, index]));
+    connections.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0));
+    const manifests = new Map<string, Manifest>();
+    await untilAborted(
+      Promise.all(
+        connections.map(async (connection) => {
+          const override = deps.manifestOf ? await deps.manifestOf(connection.target).catch(() => null) : null;
+          manifests.set(connection.target.hotkey, override ?? connection.manifest);
+        }),
+      ),
+      signal,
+    );
+
     // 2. Main hotkeys (dancing): the first answer per coldkey wins.
     const answers = await Promise.all(
       connections
         .filter((connection) => connection.target.coldkey !== null)
         .map(async (connection) => ({ connection, mainHotkey: await connection.mainHotkey(settings.mainHotkeyTimeoutMs) })),
     );
+    throwIfAborted();
     const mainHotkeys = new Map<string, { mainHotkey: string; reportedBy: string }>();
     for (const { connection, mainHotkey } of answers) {
       const coldkey = connection.target.coldkey as string;
@@ -139,8 +182,12 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     for (const generator of new Set(planned.map((job) => job.generator))) {
       const executorClasses = [...new Set(planned.filter((job) => job.generator === generator).map((job) => job.hardwareClass))];
       try {
-        await generator.prepare?.({ cycle: cycle.index, executorClasses, ...(deps.trustedMiner ? { trustedMiner: deps.trustedMiner } : {}) });
+        await untilAborted(
+          Promise.resolve().then(() => generator.prepare?.({ cycle: cycle.index, executorClasses, ...(deps.trustedMiner ? { trustedMiner: deps.trustedMiner } : {}) })),
+          signal,
+        );
       } catch (error) {
+        throwIfAborted();
         failedGenerators.add(generator);
         log.error({ generator: generator.name, err: error }, 'generator could not prepare; its classes are not tested this cycle');
       }
@@ -152,6 +199,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
         .filter((job) => !failedGenerators.has(job.generator))
         .map((job) =>
           generateLimit(async () => {
+            if (signal?.aborted) return null;
             const jobUuid = randomUUID();
             try {
               const generatedJob = await job.generator.generate({ jobUuid, minerHotkey: job.connection.target.hotkey, executorClass: job.hardwareClass, cycle: cycle.index });
@@ -166,6 +214,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
                 kind: 'synthetic',
                 limits: settings.limits,
                 verifyLimit,
+                ...(signal ? { signal } : {}),
               });
             } catch (error) {
               log.error({ generator: job.generator.name, jobUuid, err: error }, 'job generation failed');
@@ -175,6 +224,10 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
         ),
     );
     const runs = generated.filter((run): run is JobRun => run !== null);
+    if (signal?.aborted) {
+      for (const run of runs) run.abandon('aborted before the batch started: the validator is shutting down');
+      throwIfAborted();
+    }
     deps.hooks?.onBatchStarted?.({ cycle: cycle.index, miners: connections.length, jobs: runs.length });
     log.info({ miners: connections.length, jobs: runs.length }, 'batch started');
 
@@ -188,7 +241,11 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     }
     await Promise.all(
       [...byDelay].map(async ([delay, group]) => {
-        if (delay > 0) await clock.sleep(delay);
+        if (delay > 0) await clock.sleep(delay, signal).catch(() => undefined);
+        if (signal?.aborted) {
+          for (const run of group) run.abandon('aborted before the initial request: the validator is shutting down');
+          return;
+        }
         await Promise.all(group.map((run) => run.reserve()));
       }),
     );
@@ -201,10 +258,14 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       runs.map(async (run) => {
         await run.collect();
         const record = run.record();
-        deps.hooks?.onJobFinished?.(record);
+        if (!signal?.aborted) deps.hooks?.onJobFinished?.(record);
         return record;
       }),
     );
+    if (signal?.aborted) {
+      log.info({ jobs: runs.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
+      throw new BatchAbortedError();
+    }
     const lastReceiptAt = clock.now();
     await store.saveJobs(records, lastReceiptAt);
 
@@ -226,6 +287,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     log.info({ miners: result.miners, jobs: result.jobs, outcomes, durationMs, overheadMs: result.overheadMs }, 'batch finished');
     return result;
   } finally {
-    for (const connection of connections) connection.close();
+    signal?.removeEventListener('abort', dropConnections);
+    for (const connection of connections) connection.close({ immediately: signal?.aborted ?? false });
   }
 }

@@ -31,3 +31,21 @@ export class WeightSettingError extends HordeError {
     super('WEIGHT_SETTING_FAILED', message, options);
   }
 }
+
+/**
+ * A batch (or a job of it) was stopped because the validator is shutting down. Its job outcomes
+ * are not stored: the miners did nothing wrong, and the batch of that cycle runs again if the
+ * validator comes back within the cycle.
+ */
+export class BatchAbortedError extends HordeError {
+  constructor(message = 'batch aborted: the validator is shutting down', options?: { cause?: unknown }) {
+    super('BATCH_ABORTED', message, options);
+  }
+}
+
+/** A miner broke the protocol for one job (e.g. flooded its message queue); the job ends as a horde failure. */
+export class MinerProtocolError extends HordeError {
+  constructor(message: string) {
+    super('MINER_PROTOCOL_VIOLATION', message);
+  }
+}

@@ -2,7 +2,7 @@
 // (explicit components) or `startValidatorFromConfig` (what `horde validator` runs).
 export { runBatch, generatorFor, type BatchDeps, type BatchHooks, type BatchResult, type BatchSettings } from './batch.js';
 export { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
-export { MinerConnectionError, MinerTimeoutError, ValidatorConfigError, WeightSettingError } from './errors.js';
+export { BatchAbortedError, MinerConnectionError, MinerProtocolError, MinerTimeoutError, ValidatorConfigError, WeightSettingError } from './errors.js';
 export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
 export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';
@@ -22,3 +22,4 @@ export {
 export { ValidatorStore, type OrganicJobRecord } from './store.js';
 export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
 export { WeightSetter } from './weights.js';
+export { MinerRouter, OrganicService, OrganicStore, FacilitatorClient, type OrganicEvents, type OrganicJobOutcome } from './organic/index.js';

@@ -7,7 +7,8 @@ import {
   datetimeFromEpochMicros,
   type ExecutorTiming,
 } from '../protocol/index.js';
-import { MinerTimeoutError } from './errors.js';
+import { untilAborted } from './abortable.js';
+import { BatchAbortedError, MinerTimeoutError } from './errors.js';
 import type { JobInbox, JobMessage, MinerConnection } from './miner-client.js';
 
 /** Everything the validator keeps about one job once it is over. */
@@ -55,6 +56,38 @@ export interface JobRunContext {
   readonly limits: JobRunLimits;
   /** Bounds how many verifications run at once across a batch (they may download from S3). */
   readonly verifyLimit?: <T>(task: () => Promise<T>) => Promise<T>;
+  /**
+   * ttl of the job-started receipt. Default: the synthetic rule (spin-up + the job's limits + 5 s,
+   * within 5..300 s). Organic jobs use the reservation window, as ComputeHorde does.
+   */
+  readonly startedReceiptTtlSeconds?: number;
+  /** Sees every message of the job as it arrives (organic routing relays them to the facilitator). */
+  readonly onMessage?: (message: JobMessage) => void;
+  /**
+   * Ends the job at once when it aborts (the validator is shutting down): every wait fails, a
+   * verification under way is no longer waited for, no finished receipt is sent, and the job ends
+   * `horde_failed` with details starting `aborted`.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The job without what only the miner needed (command, env, inline volume, script, upload
+ * targets): kept after the job request is sent, so a batch of thousands of jobs does not hold
+ * every payload until its end. The executor class and timing (deadlines, receipts) and the
+ * generator's own object (its `verify` and whatever it keeps for it) stay.
+ */
+function withoutPayload(job: GeneratedJob): GeneratedJob {
+  const { executorClass, image, dockerRunOptionsPreset, timing } = job.spec;
+  const spec: JobSpec = { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} };
+  // Same prototype and own properties, so a generator's `verify` sees the `this` it was written for.
+  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
+}
+
+/** The job without its inline volume, once the initial request carried it. */
+function withoutVolume(job: GeneratedJob): GeneratedJob {
+  const { volume: _sent, ...spec } = job.spec;
+  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
 }
 
 function executorTiming(spec: JobSpec): ExecutorTiming {
@@ -97,14 +130,34 @@ export class JobRun {
   private rejectionReceipts: readonly Receipt[] = [];
   private startedAtMs = 0;
   private jobSentAtMs = 0;
+  /** The generated job; its payload is dropped once sent (`withoutPayload`). */
+  private job: GeneratedJob;
+  private readonly onAbort: (() => void) | null = null;
 
   constructor(
     readonly jobUuid: string,
-    readonly job: GeneratedJob,
+    job: GeneratedJob,
     private readonly ctx: JobRunContext,
   ) {
+    this.job = job;
     this.inbox = ctx.connection.openInbox(jobUuid);
     this.log = ctx.logger.child({ jobUuid, minerHotkey: ctx.connection.target.hotkey, executorClass: ctx.hardwareClass.id });
+    if (ctx.signal) {
+      this.onAbort = () => this.inbox.close(new BatchAbortedError('aborted: the validator is shutting down'));
+      if (ctx.signal.aborted) this.onAbort();
+      else ctx.signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  private get aborted(): boolean {
+    return this.ctx.signal?.aborted ?? false;
+  }
+
+  /** The job is over for this driver: no more waits, nothing more to send from its payload. */
+  private release(): void {
+    if (this.onAbort) this.ctx.signal?.removeEventListener('abort', this.onAbort);
+    this.ctx.connection.closeInbox(this.jobUuid);
+    this.job = withoutPayload(this.job);
   }
 
   get hardwareClassSpinUp(): number {
@@ -151,12 +204,14 @@ export class JobRun {
   private async waitUntil(deadlineMs: number, what: string, done: (message: JobMessage) => boolean): Promise<void> {
     for (;;) {
       const message = await this.inbox.next(deadlineMs - this.ctx.clock.now(), what);
+      this.ctx.onMessage?.(message);
       if (this.endOnFailure(message) || done(message)) return;
     }
   }
 
   private failOnError(error: unknown, stage: string): void {
-    if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${error.message}`);
+    if (this.aborted) this.end('horde_failed', `aborted while ${stage}: the validator is shutting down`);
+    else if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${error.message}`);
     else this.end('horde_failed', `${stage}: ${(error as Error).message}`);
   }
 
@@ -173,7 +228,7 @@ export class JobRun {
         executorClass: spec.executorClass,
         isOrganic: this.ctx.kind === 'organic',
         // ComputeHorde's synthetic rule: the executor is busy from spin-up to the job's end.
-        ttl: Math.round(clamp(hardwareClass.spinUpSeconds + jobSeconds(spec) + 5, 5, 300)),
+        ttl: this.ctx.startedReceiptTtlSeconds ?? Math.round(clamp(hardwareClass.spinUpSeconds + jobSeconds(spec) + 5, 5, 300)),
       },
       validator,
     );
@@ -188,6 +243,7 @@ export class JobRun {
         job_started_receipt_signature: started.validator_signature,
         executor_timing: executorTiming(spec),
       });
+      if (spec.volumeInInitialRequest && spec.volume) this.job = withoutVolume(this.job);
       await this.waitUntil(this.startedAtMs + limits.reservationMs, 'accept or decline', (message) => {
         if (message.message_type === 'V0AcceptJobRequest') this.accepted = true;
         // A miner may skip the accept and report ready straight away.
@@ -243,6 +299,7 @@ export class JobRun {
     } catch (error) {
       this.failOnError(error, 'sending the job');
     }
+    this.job = withoutPayload(this.job);
   }
 
   /** Waits for the result and verifies it. */
@@ -261,25 +318,39 @@ export class JobRun {
         this.failOnError(error, 'waiting for the result');
       }
     }
-    this.sendFinishedReceipt();
-    this.ctx.connection.closeInbox(this.jobUuid);
+    // A job cut short by the validator's shutdown gets no verdict from it, so no finished receipt.
+    if (!this.aborted) this.sendFinishedReceipt();
+    this.release();
   }
 
   private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {
     this.timeTookMs = this.ctx.clock.now() - this.jobSentAtMs;
     const limit = this.ctx.verifyLimit ?? (<T>(task: () => Promise<T>) => task());
+    const job = this.job;
+    const result = {
+      stdout: finished.docker_process_stdout,
+      stderr: finished.docker_process_stderr,
+      artifacts: finished.artifacts ?? {},
+      uploadResults: finished.upload_results ?? {},
+      timeTookMs: this.timeTookMs ?? 0,
+    };
     try {
-      const verdict = await limit(() => this.job.verify({
-        stdout: finished.docker_process_stdout,
-        stderr: finished.docker_process_stderr,
-        artifacts: finished.artifacts ?? {},
-        uploadResults: finished.upload_results ?? {},
-        timeTookMs: this.timeTookMs ?? 0,
-      }));
+      const verdict = await untilAborted(
+        limit(() => {
+          // Queued behind other verifications when the validator began shutting down: skip it.
+          if (this.aborted) throw new BatchAbortedError();
+          return job.verify(result);
+        }),
+        this.ctx.signal,
+      );
       this.correct = verdict.correct;
       this.inTime = verdict.inTime;
       this.end('completed', verdict.details);
     } catch (error) {
+      if (error instanceof BatchAbortedError) {
+        this.end('horde_failed', 'aborted while verifying: the validator is shutting down');
+        return;
+      }
       // Verifiers must not throw for bad output; one that does is a validator-side problem.
       this.log.error({ err: error }, 'verifier threw');
       this.correct = false;
@@ -314,7 +385,7 @@ export class JobRun {
   /** Marks a job that never got going (its miner could not be reached, its generator failed). */
   abandon(reason: string): void {
     this.end('horde_failed', reason);
-    this.ctx.connection.closeInbox(this.jobUuid);
+    this.release();
   }
 
   record(): JobRecord {

@@ -18,6 +18,7 @@ import type { ValidatorSection } from '../config/sections/validator.js';
 import { decodeManifestCommitment } from '../chain/manifest-commitment.js';
 import type { Hotkey } from '../keys/index.js';
 import { runBatch, type BatchResult, type BatchSettings } from './batch.js';
+import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
@@ -25,6 +26,7 @@ import { buildCycleFacts } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
 import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
+import { OrganicService } from './organic/organic-service.js';
 import { WeightSetter } from './weights.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
@@ -89,6 +91,8 @@ export interface ValidatorHandle extends EventEmitter<ValidatorEvents> {
    * is not sampled or no trusted miner is configured.
    */
   crossCheckOrganic(jobUuid: string, spec: JobSpec, minerResult: JobResult): Promise<boolean | null>;
+  /** The organic path (jobs from the facilitator); null unless `organic.facilitatorUrl` is set. */
+  readonly organic: OrganicService | null;
   progress(): ValidatorProgress;
   close(): Promise<void>;
 }
@@ -121,6 +125,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   readonly store: ValidatorStore;
   private readonly weightSetter: WeightSetter;
   private readonly trustedMiner: TrustedMinerClient | undefined;
+  organic: OrganicService | null = null;
   private readonly log: Logger;
   private stopBlocks: (() => void) | null = null;
   private readonly running = new Set<Promise<unknown>>();
@@ -132,6 +137,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   private pendingBlock: number | null = null;
   private lastRevealBlock = -Infinity;
   private closed = false;
+  /** Aborted by `close`: the running batch and trusted-miner runs end at once instead of running out their limits. */
+  private readonly shutdown = new AbortController();
   private state: { block: number | null; cycle: number | null; phase: ValidatorPhase; lastBatch: ValidatorProgress['lastBatch']; lastScoredCycle: number | null; lastWeights: ValidatorProgress['lastWeights'] } = {
     block: null,
     cycle: null,
@@ -155,6 +162,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       logger: this.log,
       attempts: weights.attempts,
       retryDelayMs: weights.retryDelaySeconds * 1000,
+      signal: this.shutdown.signal,
       ...(weights.versionKey !== undefined ? { versionKey: weights.versionKey } : {}),
     });
     const trusted = options.settings.trustedMiner;
@@ -166,12 +174,32 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           logger: this.log,
           hardwareClasses: options.hardwareClasses,
           limits: batchSettings(options.settings).limits,
+          signal: this.shutdown.signal,
         })
       : undefined;
   }
 
   start(): void {
     this.stopBlocks = this.options.chain.onBlock((block) => this.onBlock(block));
+  }
+
+  /** Connects to the facilitator and serves organic jobs (independent of `autoRun`). */
+  startOrganic(): void {
+    const { options } = this;
+    this.organic = new OrganicService({
+      hotkey: options.hotkey,
+      chain: options.chain,
+      netuid: options.netuid,
+      settings: options.settings,
+      hardwareClasses: options.hardwareClasses,
+      store: options.store,
+      validatorStore: this.store,
+      logger: this.log,
+      clock: options.clock,
+      recordOrganicJob: (record) => this.recordOrganicJob(record),
+      crossCheckOrganic: (jobUuid, spec, result) => this.crossCheckOrganic(jobUuid, spec, result),
+    });
+    this.organic.start();
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -273,6 +301,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
             onBatchStarted: (event) => this.emit('batch-started', event),
             onJobFinished: (record) => this.emit('job-finished', record),
           },
+          signal: this.shutdown.signal,
         });
         await this.store.finishBatch(cycle.index, {
           finishedAt: this.options.clock.now(),
@@ -286,8 +315,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         this.emit('batch-finished', summary);
         return result;
       } catch (error) {
+        // An aborted batch (shutdown) is recorded as failed too: it is not scored, and runs again
+        // if the validator is back within the cycle.
         await this.store.finishBatch(cycle.index, { finishedAt: this.options.clock.now(), miners: 0, jobs: 0, overheadMs: null, status: 'failed' }).catch(() => undefined);
-        this.fail('batch', error);
+        if (error instanceof BatchAbortedError) this.log.info({ cycle: cycle.index }, 'batch aborted: the validator is shutting down');
+        else this.fail('batch', error);
         throw error;
       } finally {
         this.state.phase = 'idle';
@@ -370,9 +402,16 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     return { ...this.state };
   }
 
+  /**
+   * Stops following the chain, aborts the running batch (its jobs end at once and are not stored;
+   * the batch is recorded `failed`), stops weight retries and closes the organic path. Returns
+   * within moments, not after the batch's job limits.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.stopBlocks?.();
+    this.shutdown.abort();
+    await this.organic?.close();
     await Promise.allSettled([...this.running]);
   }
 }
@@ -385,5 +424,6 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
 export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
   const validator = new Validator(options);
   if (options.autoRun !== false) validator.start();
+  if (options.settings.organic.facilitatorUrl) validator.startOrganic();
   return validator;
 }

@@ -196,6 +196,17 @@ export class ValidatorStore {
     });
   }
 
+  /**
+   * An organic job found cheated (a cheat report, or a trusted-miner cross-check that disagreed):
+   * `correct` becomes false, so scoring no longer pays it. False when no such organic job is stored.
+   */
+  async markOrganicJobIncorrect(jobUuid: string, details: string): Promise<boolean> {
+    const updated = await this.db('validator_jobs')
+      .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey, kind: 'organic' })
+      .update({ correct: false, details: details.slice(0, 2000) });
+    return updated > 0;
+  }
+
   /** Every job of a cycle in the shape scoring rules read, oldest first. */
   async jobOutcomes(cycle: number): Promise<JobOutcome[]> {
     const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy([{ column: 'created_at' }, { column: 'job_uuid' }]);

@@ -19,6 +19,8 @@ export interface TrustedMinerClientOptions {
   readonly logger: Logger;
   readonly hardwareClasses: readonly HardwareClass[];
   readonly limits: JobRunLimits;
+  /** Ends every run at once when it aborts (the validator is shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -30,7 +32,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
   constructor(private readonly options: TrustedMinerClientOptions) {}
 
   async run(spec: JobSpec, runOptions: { readonly timeoutMs?: number } = {}): Promise<JobResult> {
-    const { target, validator, clock, logger, limits } = this.options;
+    const { target, validator, clock, logger, limits, signal } = this.options;
     const hardwareClass: HardwareClass = this.options.hardwareClasses.find((c) => c.id === spec.executorClass) ?? {
       id: spec.executorClass,
       description: spec.executorClass,
@@ -40,7 +42,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
       dockerPreset: spec.dockerRunOptionsPreset,
       proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
     };
-    const connection = await MinerConnection.connect(target, { validator, clock, logger, timeoutMs: limits.reservationMs + 30_000 }).catch((error: unknown) => {
+    const connection = await MinerConnection.connect(target, { validator, clock, logger, timeoutMs: limits.reservationMs + 30_000, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
       throw new TrustedMinerError(`cannot reach the trusted miner at ${target.host}:${target.port}: ${(error as Error).message}`, { cause: error });
     });
     let result: JobResult | null = null;
@@ -55,13 +57,13 @@ export class TrustedMinerClient implements TrustedMinerRunner {
           return { correct: true, inTime: true, details: 'ground truth' };
         },
       },
-      { connection, validator, clock, logger, hardwareClass, cycle: -1, generator: null, kind: 'synthetic', limits: { ...limits, slackMs } },
+      { connection, validator, clock, logger, hardwareClass, cycle: -1, generator: null, kind: 'synthetic', limits: { ...limits, slackMs }, ...(signal ? { signal } : {}) },
     );
     try {
       if (await run.reserve()) run.sendJob();
       await run.collect();
     } finally {
-      connection.close();
+      connection.close({ immediately: signal?.aborted ?? false });
     }
     if (result === null) throw new TrustedMinerError(`the trusted miner did not finish the job: ${run.record().details}`);
     return result;

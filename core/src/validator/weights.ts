@@ -11,6 +11,8 @@ export interface WeightSetterOptions {
   readonly retryDelayMs: number;
   /** Default: the subnet's `weightsVersion` hyperparameter. */
   readonly versionKey?: number;
+  /** Stops retrying when it aborts (the validator is shutting down). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -57,7 +59,14 @@ export class WeightSetter {
         logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
         await store.recordWeights({ cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message }, clock.now());
       }
-      if (attempt < this.options.attempts) await clock.sleep(this.options.retryDelayMs);
+      if (attempt < this.options.attempts) {
+        try {
+          await clock.sleep(this.options.retryDelayMs, this.options.signal);
+        } catch {
+          logger.info({ cycle, attempts: attempt }, 'weight retries stopped: the validator is shutting down');
+          return null;
+        }
+      }
     }
     logger.error({ cycle, attempts: this.options.attempts }, 'weights were not set this cycle');
     return null;

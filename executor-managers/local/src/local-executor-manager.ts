@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { forwardAgentOutput } from '@horde/core';
 import type {
   ExecutorHandle,
   ExecutorManager,
@@ -8,7 +9,6 @@ import type {
   Logger,
   Manifest,
 } from '@horde/core';
-import { forwardOutput } from './forward-output.js';
 
 export interface LocalExecutorManagerOptions {
   /** The executor class this machine offers, e.g. `always_on.cpu.8c.16gb`. */
@@ -72,8 +72,8 @@ export class LocalExecutorManager implements ExecutorManager {
     const id = `local-${child.pid}`;
     const logger = ctx.logger.child({ executor: id });
     child.on('error', (error) => logger.error({ err: error }, 'executor agent process error'));
-    forwardOutput(child.stdout!, logger);
-    forwardOutput(child.stderr!, logger);
+    forwardAgentOutput(child.stdout!, logger);
+    forwardAgentOutput(child.stderr!, logger);
 
     const executor: LocalExecutor = {
       child,

@@ -1,4 +1,4 @@
-import type { CycleFacts, ScoreTable, ScoringRule } from '@horde/core';
+import { COMPUTE_HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
 
 export const ALLOWANCE_SPLIT = 'allowance-split';
 
@@ -12,37 +12,12 @@ export interface SplitOptions {
 }
 
 /** ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`). */
-export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = {
-  'spin_up-4min.gpu-24gb': 98,
-  'always_on.llm.a6000': 1,
-  'always_on.test': 0,
-  'always_on.cpu.8c.16gb': 1,
-};
-
-/**
- * One coldkey's points shared among its hotkeys: ×(1 + bonus) when the main hotkey changed since
- * the previous cycle (both known); the main hotkey gets `mainHotkeyShare` (all of it when alone),
- * the others split the rest; an unknown or unregistered main hotkey means an equal split.
- */
-function shareOut(total: number, hotkeys: readonly string[], main: { current: string | null; previous: string | null } | undefined, options: Required<SplitOptions>): Map<string, number> {
-  const current = main?.current ?? null;
-  const moved = current !== null && main?.previous != null && current !== main.previous;
-  const points = moved ? total * (1 + options.dancingBonus) : total;
-  const shares = new Map<string, number>();
-  if (current !== null && hotkeys.includes(current)) {
-    const others = hotkeys.filter((hotkey) => hotkey !== current);
-    shares.set(current, others.length === 0 ? points : points * options.mainHotkeyShare);
-    for (const hotkey of others) shares.set(hotkey, (points * (1 - options.mainHotkeyShare)) / others.length);
-  } else {
-    for (const hotkey of hotkeys) shares.set(hotkey, points / hotkeys.length);
-  }
-  return shares;
-}
+export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = COMPUTE_HORDE_CLASS_WEIGHTS;
 
 /**
  * The last step of ComputeHorde's current engine, per executor class: pool each coldkey's points
- * and share them out by main hotkey (with the dancing bonus), then turn them into
- * `points / sum(class) × weight(class)`. Hotkeys outside the metagraph keep their points.
+ * and share them out by main hotkey with the dancing bonus (`splitColdkeyPoints` from @horde/core),
+ * then turn them into `points / sum(class) × weight(class)`. Hotkeys outside the metagraph keep their points.
  */
 export function splitAndWeigh(facts: CycleFacts, table: ScoreTable, options: Required<SplitOptions>): ScoreTable {
   const coldkeyOf = new Map(facts.neurons.map((neuron) => [neuron.hotkey, neuron.coldkey]));
@@ -63,7 +38,11 @@ export function splitAndWeigh(facts: CycleFacts, table: ScoreTable, options: Req
       else coldkeyTotals.set(coldkey, (coldkeyTotals.get(coldkey) ?? 0) + points);
     }
     for (const [coldkey, total] of coldkeyTotals) {
-      for (const [hotkey, points] of shareOut(total, hotkeysOf.get(coldkey) ?? [], facts.mainHotkeys[coldkey], options)) danced.set(hotkey, points);
+      const shares = splitColdkeyPoints(total, hotkeysOf.get(coldkey) ?? [], facts.mainHotkeys[coldkey], {
+        bonus: options.dancingBonus,
+        mainHotkeyShare: options.mainHotkeyShare,
+      });
+      for (const [hotkey, points] of shares) danced.set(hotkey, points);
     }
     const sum = [...danced.values()].reduce((acc, points) => acc + points, 0);
     const weight = options.classWeights[executorClass] ?? 0;

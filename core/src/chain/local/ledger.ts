@@ -436,19 +436,9 @@ export class LocalLedger {
 
   /** Raw (u16) weights by setter uid, as stored. */
   async rawWeights(netuid: number): Promise<Map<number, Array<{ uid: number; value: number }>>> {
-    const rows = (await this.db('chain_local_weights').where({ netuid }).orderBy(['uid', 'dest_uid'])) as Array<{
-      uid: number;
-      dest_uid: number;
-      value: number;
-    }>;
-    const out = new Map<number, Array<{ uid: number; value: number }>>();
-    for (const r of rows) {
-      const list = out.get(Number(r.uid)) ?? [];
-      list.push({ uid: Number(r.dest_uid), value: Number(r.value) });
-      out.set(Number(r.uid), list);
-    }
-    return out;
+    return this.rawWeightsIn(this.db, netuid);
   }
+
 
   async weightsState(netuid: number, hotkey: string): Promise<WeightsChainState> {
     const block = await this.currentBlock();
@@ -521,8 +511,9 @@ export class LocalLedger {
       .update({ last_epoch: epoch, last_epoch_block: firstBlockOfEpoch(netuid, params.tempo, epoch) });
   }
 
+  /** Raw weights read through `db` (the ledger's connection, or a transaction), ordered by setter and target uid. */
   private async rawWeightsIn(db: Knex, netuid: number): Promise<Map<number, Array<{ uid: number; value: number }>>> {
-    const rows = (await db('chain_local_weights').where({ netuid })) as Array<{ uid: number; dest_uid: number; value: number }>;
+    const rows = (await db('chain_local_weights').where({ netuid }).orderBy(['uid', 'dest_uid'])) as Array<{ uid: number; dest_uid: number; value: number }>;
     const out = new Map<number, Array<{ uid: number; value: number }>>();
     for (const r of rows) {
       const list = out.get(Number(r.uid)) ?? [];

@@ -47,7 +47,12 @@ export function register(program: Command): void {
         base: { role: 'executor' },
         ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
       });
-      const runner = await createJobRunner({ kind: options.runner ?? settings.runner, processImages: settings.processImages, logger });
+      const runner = await createJobRunner({
+        kind: options.runner ?? settings.runner,
+        processImages: settings.processImages,
+        limits: settings.jobLimits,
+        logger,
+      });
 
       // SIGTERM from the executor manager: stop the job (the runner removes its container), report, exit.
       const stop = new AbortController();
@@ -72,6 +77,7 @@ export function register(program: Command): void {
         ...(settings.workDir ? { workRoot: settings.workDir } : {}),
         ...(options.startupTimeLimit ? { startupTimeLimitSeconds: options.startupTimeLimit } : {}),
         ...(settings.machineSpecs ? {} : { machineSpecs: async () => null }),
+        startupChecks: { enabled: settings.startupChecks, ...(settings.startupCheckImage ? { image: settings.startupCheckImage } : {}) },
       });
       logger.info({ outcome }, 'executor done');
       // Failures of the job itself were reported to the miner: that is a normal end. A horde

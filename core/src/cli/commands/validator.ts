@@ -25,15 +25,24 @@ async function runValidator(options: RunOptions): Promise<void> {
   const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../validator/from-config.js')]);
   const config = await loadConfig(options.config ? { configPath: options.config } : {});
   const validator = await startValidatorFromConfig({ ...config, role: 'validator' });
+  // Started by a parent with an IPC channel (the devnet): tell it what happens, and stop when it
+  // goes away, so a validator never outlives its devnet.
+  const send = process.send?.bind(process);
+  const { forwardValidatorEvents } = await import('../../devnet/validator-events.js');
+  const stopForwarding = send ? forwardValidatorEvents(validator.handle, (message) => send(message, undefined, undefined, () => undefined)) : () => undefined;
   await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals | 'disconnect') => {
       validator.logger.info({ signal }, 'validator stopping');
       resolve();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (send) process.once('disconnect', () => stop('disconnect'));
   });
+  stopForwarding();
   await validator.close();
+  // Let the IPC channel go so the process can exit.
+  if (process.connected) process.disconnect();
 }
 
 async function printScores(options: ScoresOptions): Promise<void> {

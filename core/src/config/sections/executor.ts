@@ -1,4 +1,26 @@
 import { z } from 'zod';
+import { STARTUP_CHECK_NAMES } from '../../executor/startup-checks/types.js';
+
+/**
+ * `false`, or a list of check names. Environment variables arrive as text: `false`, a
+ * comma-separated list (`docker_engine,container_escape`) or JSON are all read.
+ */
+const startupChecksSetting = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const text = value.trim();
+    if (text === 'false') return false;
+    if (text.startsWith('[')) {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return value;
+      }
+    }
+    return text === '' ? [] : text.split(',').map((name) => name.trim());
+  },
+  z.union([z.literal(false), z.array(z.enum(STARTUP_CHECK_NAMES))]),
+);
 
 /** The executor agent: how it runs job containers and how much it accepts. */
 export const executorSection = z.strictObject({
@@ -20,8 +42,35 @@ export const executorSection = z.strictObject({
   huggingfaceToken: z.string().min(1).optional(),
   /** Directory for the job's temp files (default: the OS temp dir). Must be visible to dockerd for bind mounts. */
   workDir: z.string().min(1).optional(),
+  /**
+   * Limits every job container gets from the `docker` runner (the `process` runner cannot enforce
+   * them): `memoryBytes` (no swap beyond it), `pids` (stops fork bombs), `cpus`. Default: 4096
+   * processes, no memory or CPU cap; set `memoryBytes` below the machine's RAM so a job cannot
+   * take the executor down with it.
+   */
+  jobLimits: z
+    .strictObject({
+      memoryBytes: z.number().int().positive().optional(),
+      pids: z.number().int().positive().default(4096),
+      cpus: z.number().positive().optional(),
+    })
+    .prefault({}),
   /** Send machine specs (nvidia-smi, CPU, RAM, disk) with each result. */
   machineSpecs: z.boolean().default(true),
+
+  /**
+   * Security checks run before the executor reports ready (core/src/executor/README.md):
+   * `docker_engine`, `container_escape` (CVE-2022-0492), `nvidia_toolkit` (>= 1.17.4 for GPU jobs).
+   * A failing check fails the job with `security_check_failed`. `false` turns them all off: for
+   * local testing only, never on a miner that takes jobs. The process runner runs none.
+   */
+  startupChecks: startupChecksSetting.default([...STARTUP_CHECK_NAMES]),
+  /**
+   * Image the `container_escape` probe runs in (needs /bin/sh, mount and util-linux unshare).
+   * Default: the job's own image, which is already there; set one you trust so that the check
+   * does not depend on what a job image contains.
+   */
+  startupCheckImage: z.string().min(1).optional(),
 });
 
 export type ExecutorSection = z.output<typeof executorSection>;

@@ -39,6 +39,11 @@ export const minerSection = z.strictObject({
 
   /** Least stake (alpha + tao × TaoWeight, whole units) a validator needs, besides a validator permit. */
   minValidatorStake: z.number().min(0).default(1000),
+  /**
+   * Seconds a validator connection has to authenticate before it is closed (a ComputeHorde
+   * validator sends its auth message as soon as the socket opens).
+   */
+  validatorAuthTimeoutSeconds: z.number().positive().default(30),
   /** Validator hotkeys accepted without any chain check (local testing). */
   debugAllowedValidators: z.array(z.string().min(1)).default([]),
   /** Where validators reach this miner, put on chain for each hotkey; null: never announce (set it on a real chain). */

@@ -9,6 +9,38 @@ const trustedMinerSection = z.strictObject({
   hotkey: z.string().min(1),
 });
 
+/**
+ * Organic jobs: jobs end users submit through a facilitator (SDK → facilitator → this validator →
+ * a miner). Off until `facilitatorUrl` is set.
+ */
+const organicSection = z.strictObject({
+  /** The facilitator's validator websocket, e.g. `wss://facilitator.example/ws/v0/` (ComputeHorde's `FACILITATOR_URI`). */
+  facilitatorUrl: z
+    .string()
+    .regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL')
+    .nullable()
+    .default(null),
+  /**
+   * SDK signers (ss58) whose jobs this validator runs besides its own hotkey (ComputeHorde's
+   * `ValidatorWhitelist`); their cheat reports are honoured too.
+   */
+  whitelist: z.array(z.string().min(1)).default([]),
+  /** Seconds between `V0Heartbeat`s (`HEARTBEAT_PERIOD`); the facilitator drops validators silent for 3 min. */
+  heartbeatSeconds: z.number().positive().default(60),
+  /** Longest wait between reconnection attempts to the facilitator (ComputeHorde waits 2, 4, … ≤ 10 s). */
+  reconnectMaxDelaySeconds: z.number().positive().default(10),
+  /** Leeway the executor gets before the job's stage limits (`DYNAMIC_ORGANIC_JOB_ALLOWED_LEEWAY_TIME`). */
+  allowedLeewaySeconds: z.number().nonnegative().default(5),
+  /** Seconds to connect to a chosen miner and receive its manifest. */
+  minerConnectTimeoutSeconds: z.number().positive().default(10),
+  /** Miners tried for one job when the chosen one cannot be reached or no longer declares the class. */
+  routingAttempts: z.number().int().positive().default(3),
+  /** How long a miner caught cheating (cheat report or failed cross-check) gets no organic jobs (code default: 4 h). */
+  cheatedBlacklistSeconds: z.number().nonnegative().default(4 * 3600),
+  /** Organic jobs run at once; more wait in line. */
+  maxConcurrentJobs: z.number().int().positive().default(64),
+});
+
 const weightsSection = z.strictObject({
   /** Attempts per cycle to put weights on chain before giving up until the next cycle. */
   attempts: z.number().int().positive().default(5),
@@ -57,6 +89,7 @@ export const validatorSection = z
     organicCrossCheckFraction: z.number().min(0).max(1).default(0),
 
     weights: weightsSection.prefault({}),
+    organic: organicSection.prefault({}),
   })
   .refine((section) => section.batchOffsetBlocks < section.cycleLengthBlocks, {
     message: 'batchOffsetBlocks must be smaller than cycleLengthBlocks',
@@ -65,3 +98,4 @@ export const validatorSection = z
 
 export type ValidatorSection = z.output<typeof validatorSection>;
 export type TrustedMinerSection = z.output<typeof trustedMinerSection>;
+export type OrganicSection = z.output<typeof organicSection>;

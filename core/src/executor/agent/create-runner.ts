@@ -4,6 +4,8 @@ export interface RunnerChoice {
   readonly kind: 'docker' | 'process';
   /** `process` only: image → local command line (see `executor.processImages`). */
   readonly processImages?: Readonly<Record<string, readonly string[]>>;
+  /** `docker` only: limits for every job container (see `executor.jobLimits`). */
+  readonly limits?: { readonly memoryBytes?: number | undefined; readonly pids?: number | undefined; readonly cpus?: number | undefined };
   readonly logger: Logger;
 }
 
@@ -15,7 +17,16 @@ export interface RunnerChoice {
 export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> {
   if (choice.kind === 'docker') {
     const { DockerJobRunner } = await import('../runners/docker.js');
-    return new DockerJobRunner({ logger: choice.logger });
+    const limits = choice.limits;
+    if (!limits) return new DockerJobRunner({ logger: choice.logger });
+    return new DockerJobRunner({
+      logger: choice.logger,
+      defaultLimits: {
+        ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
+        ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
+        ...(limits.cpus !== undefined ? { nanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+      },
+    });
   }
   const { ProcessJobRunner } = await import('../runners/process.js');
   const images: Record<string, string[]> = {};

@@ -8,6 +8,8 @@ import { collectArtifacts } from '../artifacts.js';
 import { truncateOutput } from '../output-text.js';
 import { OutputUploadError, uploadOutputs } from '../uploads.js';
 import { downloadVolume, VolumeDownloadError } from '../volumes.js';
+import type { StartupChecks } from '../startup-checks/suite.js';
+import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
 import { Deadline } from './deadline.js';
 import { HordeFailure, JobFailure, StageTimeout, type FailureContext } from './failures.js';
 
@@ -35,6 +37,8 @@ export interface JobDriverOptions {
   readonly workRoot?: string;
   /** SIGTERM: stop the job (the runner removes its container) and report. */
   readonly signal?: AbortSignal;
+  /** Security checks of the startup stage (`createStartupChecks`); none when absent. */
+  readonly startupChecks?: StartupChecks;
 }
 
 export type JobDriverOutcome =
@@ -48,7 +52,8 @@ const RUNNER_GRACE_MS = 10_000;
 /**
  * Runs one job from the executor's side (ComputeHorde's `JobDriver`), stage by stage:
  *
- *   executor_startup  get `V0InitialJobRequest`, make the image available → `V0ExecutorReadyRequest`
+ *   executor_startup  get `V0InitialJobRequest`, run the startup checks, make the image
+ *                     available                                         → `V0ExecutorReadyRequest`
  *   volume_download   get `V0JobRequest`, download the volume            → `V0VolumesReadyRequest`
  *   execution         run the job (no network)                           → `V0ExecutionDoneRequest`
  *   result_upload     upload /output, collect artifacts → `V0MachineSpecsRequest`, `V0JobFinishedRequest`
@@ -92,21 +97,44 @@ export class JobDriver {
       return null;
     });
 
-    // ---- executor_startup: its own limit, enough to get the job details and the image.
+    // ---- executor_startup: its own limit, enough to get the job details, check, and get the image.
     const deadline = new Deadline(clock, this.options.startupTimeLimitSeconds);
+    const checks = this.options.startupChecks;
+    const checkContext = (request: V0InitialJobRequest, stageSignal: AbortSignal): CheckContext => ({
+      jobUuid: request.job_uuid,
+      executorClass: request.executor_class,
+      image: request.docker_image ?? null,
+      timeLeftMs: () => deadline.leftMs(),
+      signal: stageSignal,
+      workDir: join(workDir, 'startup-check'),
+      logger: this.log,
+    });
     const initial = await deadline.run(
-      async () => {
+      async (stageSignal) => {
         const request = await channel.initialRequest();
         this.jobUuid = request.job_uuid;
         this.log.info({ jobUuid: request.job_uuid, executorClass: request.executor_class }, 'initial job request received');
         if (request.streaming_details) {
           throw new HordeFailure('streaming_failed', 'this executor does not run streaming jobs');
         }
+        // As the original: checks, clean-up of old job containers, then the image; ready only after all.
+        await checks?.beforeImage(checkContext(request, stageSignal));
         if (request.docker_image) await this.prepareImage(request.docker_image);
+        await checks?.afterImage(checkContext(request, stageSignal));
         await channel.send({ message_type: 'V0ExecutorReadyRequest', job_uuid: request.job_uuid });
         return request;
       },
-      () => new HordeFailure('generic_error', 'Timed out waiting for initial job details from miner'),
+      () => {
+        const check = checks?.running;
+        if (check) {
+          return new HordeFailure(
+            'security_check_failed',
+            `startup check ${check} did not finish within the startup time limit (${this.options.startupTimeLimitSeconds} s)`,
+            { check },
+          );
+        }
+        return new HordeFailure('generic_error', 'Timed out waiting for initial job details from miner');
+      },
       signal,
     );
 
@@ -121,6 +149,8 @@ export class JobDriver {
     const job = await deadline.run(
       async (stageSignal) => {
         const request = await channel.jobRequest();
+        // A GPU job on a class not known as a GPU class at startup: the GPU check before anything runs.
+        if (request.docker_run_options_preset === 'nvidia_all') await checks?.beforeGpuJob(checkContext(initial, stageSignal));
         const volume = initial.volume ?? request.volume;
         if (volume) {
           try {
@@ -187,8 +217,8 @@ export class JobDriver {
     if (timing) deadline.extend(timing.upload_time_limit);
     const result = await deadline.run(
       async (stageSignal) => {
-        await writeFile(join(dirs.output, 'stdout.txt'), outcome.stdout);
-        await writeFile(join(dirs.output, 'stderr.txt'), outcome.stderr);
+        await writeOwnFile(join(dirs.output, 'stdout.txt'), outcome.stdout);
+        await writeOwnFile(join(dirs.output, 'stderr.txt'), outcome.stderr);
         const artifacts = job.artifacts_dir ? await collectArtifacts(dirs.artifacts, job.artifacts_dir) : {};
         let uploadResults: Record<string, string> = {};
         if (job.output_upload) {
@@ -238,6 +268,9 @@ export class JobDriver {
     const stage = this.stage;
     let failure: JobFailure | HordeFailure;
     if (error instanceof JobFailure || error instanceof HordeFailure) failure = error;
+    else if (error instanceof StartupCheckFailed) {
+      failure = new HordeFailure('security_check_failed', error.message, { check: error.check, ...error.facts }, { cause: error });
+    }
     else if (error instanceof StageTimeout) failure = new JobFailure('timeout', stageTimeoutMessage(error.stage));
     else if (this.options.signal?.aborted) failure = new HordeFailure('generic_error', 'the executor was stopped before the job ended');
     else {
@@ -283,6 +316,17 @@ export class JobDriver {
       ? { status: 'failed', reason: failure.reason, stage, message: failure.message }
       : { status: 'horde_failed', reason: failure.reason, stage, message: failure.message };
   }
+}
+
+/**
+ * Writes a file into a directory the job could write to. Whatever the job left at that path goes
+ * first, and the file is created afresh (`wx`): a link the job planted there (say `/output/stdout.txt`
+ * → `/etc/cron.d/x`, resolved on the host) must never make the executor write outside the job's
+ * directories.
+ */
+async function writeOwnFile(path: string, data: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+  await writeFile(path, data, { flag: 'wx' });
 }
 
 function stageTimeoutMessage(stage: JobStage): string {

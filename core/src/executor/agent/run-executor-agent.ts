@@ -1,6 +1,7 @@
 import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
 import { SystemClock } from '../../runtime/clock.js';
 import { readMachineSpecs } from '../machine-specs.js';
+import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
 import { JobDriver, type JobDriverOutcome } from './job-driver.js';
 import { MinerConnection } from './miner-connection.js';
 
@@ -31,6 +32,11 @@ export interface ExecutorAgentOptions {
   readonly workRoot?: string;
   /** Abort = stop the job and exit (SIGTERM from the executor manager). */
   readonly signal?: AbortSignal;
+  /**
+   * The startup stage's security checks (`executor.startupChecks`, `executor.startupCheckImage`);
+   * default all of them, the probe in the job's image. The process runner gets none.
+   */
+  readonly startupChecks?: StartupCheckSettings;
 }
 
 /**
@@ -56,7 +62,9 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
   }
 
   try {
+    const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
     const driver = new JobDriver({
+      startupChecks,
       channel: connection,
       runner: options.runner,
       clock,

@@ -8,10 +8,13 @@
  *  - memory (without extra swap), pids and CPU limits from the spec, else the runner's defaults;
  *  - preset `nvidia_all` asks for every GPU through the NVIDIA device driver;
  *  - killed when the execution time limit passes (`timedOut`) or the signal aborts;
- *  - removed afterwards, whatever happened.
+ *  - removed afterwards, whatever happened;
+ *  - labelled with the job uuid and the executor process that made it (`OWNER_LABELS`), so a
+ *    later executor can tell a crashed run's leftover from a neighbour's running job.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -27,6 +30,55 @@ export interface ContainerLimits {
   readonly nanoCpus?: number;
 }
 
+/** `horde-{jobUuid}-job`: the name of every container this runner makes. */
+export function jobContainerName(jobUuid: string): string {
+  return `horde-${jobUuid}-job`;
+}
+
+/** Matches `jobContainerName` (Docker reports names with a leading slash). */
+export const JOB_CONTAINER_NAME = /^\/?horde-.+-job$/;
+
+/**
+ * Which executor process created a job container, as container labels. The startup stage's
+ * cleanup removes `horde-*-job` containers whose owner is gone, and only those: several executors
+ * may share one Docker engine, and a live one's container is not a leftover.
+ */
+export const OWNER_LABELS = {
+  host: 'horde.executor.host',
+  bootId: 'horde.executor.boot-id',
+  pid: 'horde.executor.pid',
+} as const;
+
+export interface ContainerOwner {
+  readonly host: string;
+  /** The kernel's boot id: a pid from before a reboot names nobody now. Empty when unknown. */
+  readonly bootId: string;
+  readonly pid: number;
+}
+
+/** This process as a container owner. */
+export function currentOwner(): ContainerOwner {
+  let bootId = '';
+  try {
+    bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // Not Linux, or /proc hidden: the host and pid still say enough.
+  }
+  return { host: hostname(), bootId, pid: process.pid };
+}
+
+/**
+ * A job run with the two container settings a startup check needs besides the job's own: its
+ * entrypoint and user. Neither touches the HostConfig, so a check run has exactly the isolation a
+ * job gets.
+ */
+export interface DockerJobRunSpec extends JobRunSpec {
+  /** Replaces the image's ENTRYPOINT (a check must not run through an image's wrapper). */
+  readonly entrypoint?: readonly string[];
+  /** `user[:group]` to run as instead of the image's USER. */
+  readonly user?: string;
+}
+
 export interface DockerJobRunnerOptions {
   /** Default: `new Dockerode()`, which honours `DOCKER_HOST`. */
   readonly docker?: Dockerode;
@@ -37,6 +89,8 @@ export interface DockerJobRunnerOptions {
   readonly maxCaptureBytes?: number;
   /** How long a pull may take before the image counts as unavailable; default 20 min. */
   readonly pullTimeoutMs?: number;
+  /** Labels its containers with this owner; default this process (`currentOwner()`). */
+  readonly owner?: ContainerOwner;
 }
 
 const DEFAULT_LIMITS: ContainerLimits = { pids: 4096 };
@@ -64,7 +118,9 @@ export function withDefaultTag(image: string): string {
 
 export class DockerJobRunner implements JobRunner {
   readonly name = 'docker';
-  private readonly docker: Dockerode;
+  /** The engine it runs containers on (startup checks ask it about itself). */
+  readonly docker: Dockerode;
+  readonly owner: ContainerOwner;
   private readonly logger: Logger;
   private readonly defaultLimits: ContainerLimits;
   private readonly maxCaptureBytes: number;
@@ -76,6 +132,7 @@ export class DockerJobRunner implements JobRunner {
     this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS;
     this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
     this.pullTimeoutMs = options.pullTimeoutMs ?? 20 * 60_000;
+    this.owner = options.owner ?? currentOwner();
   }
 
   /** Uses the local image if there is one, else pulls it. */
@@ -118,8 +175,8 @@ export class DockerJobRunner implements JobRunner {
     });
   }
 
-  async run(spec: JobRunSpec): Promise<JobRunOutcome> {
-    const name = `horde-${spec.jobUuid}-job`;
+  async run(spec: DockerJobRunSpec): Promise<JobRunOutcome> {
+    const name = jobContainerName(spec.jobUuid);
     const log = this.logger.child({ jobUuid: spec.jobUuid, container: name });
     const scratch = spec.rawScript !== undefined ? await mkdtemp(join(tmpdir(), 'horde-script-')) : null;
     const stdout = new OutputCapture(this.maxCaptureBytes);
@@ -179,7 +236,7 @@ export class DockerJobRunner implements JobRunner {
     }
   }
 
-  private async create(name: string, spec: JobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
+  private async create(name: string, spec: DockerJobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
     const binds = [`${spec.volumeDir}:/volume/`, `${spec.outputDir}:/output/`];
     if (spec.artifactsMountPath) binds.push(`${spec.artifactsDir}:${spec.artifactsMountPath}`);
     let cmd: string[] | undefined = spec.command.length > 0 ? [...spec.command] : undefined;
@@ -189,28 +246,25 @@ export class DockerJobRunner implements JobRunner {
       binds.push(`${script}:/script.py:ro`);
       cmd ??= ['python', '/script.py'];
     }
-    const limits = { ...this.defaultLimits, ...spec.limits };
-    const hostConfig: Dockerode.HostConfig = {
-      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
-      Binds: binds,
-      AutoRemove: false, // removed by us after reading the exit state
-      ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
-      ...(limits.pids !== undefined ? { PidsLimit: limits.pids } : {}),
-      ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
-      ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
-    };
     try {
       return await this.docker.createContainer({
         name,
         Image: withDefaultTag(spec.image),
         ...(cmd ? { Cmd: cmd } : {}),
+        ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
+        ...(spec.user !== undefined ? { User: spec.user } : {}),
         Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-        Labels: { 'horde.job-uuid': spec.jobUuid },
+        Labels: {
+          'horde.job-uuid': spec.jobUuid,
+          [OWNER_LABELS.host]: this.owner.host,
+          [OWNER_LABELS.bootId]: this.owner.bootId,
+          [OWNER_LABELS.pid]: String(this.owner.pid),
+        },
         AttachStdout: true,
         AttachStderr: true,
         Tty: false,
         NetworkDisabled: spec.network !== 'bridge',
-        HostConfig: hostConfig,
+        HostConfig: this.hostConfig(spec, binds),
       });
     } catch (error) {
       if ((error as DockerError).statusCode === 404 && IMAGE_MISSING.test(dockerMessage(error))) {
@@ -220,6 +274,23 @@ export class DockerJobRunner implements JobRunner {
       }
       throw new JobRunnerError(`Could not create the job container: ${dockerMessage(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * The isolation every container of this runner gets: jobs and the startup checks' probe alike.
+   * Protected so a test can hand the escape check a deliberately unsafe variant and watch it fail.
+   */
+  protected hostConfig(spec: JobRunSpec, binds: string[]): Dockerode.HostConfig {
+    const limits = { ...this.defaultLimits, ...spec.limits };
+    return {
+      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
+      Binds: binds,
+      AutoRemove: false, // removed by us after reading the exit state
+      ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
+      ...(limits.pids !== undefined ? { PidsLimit: limits.pids } : {}),
+      ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
+      ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
+    };
   }
 
   /**

@@ -240,6 +240,7 @@ export class ExecutorPool {
             'executor exited',
           );
           this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
+          this.release(slot.handle!);
         } else if (now - slot.reservedAt > this.ttlMs) {
           this.logger.warn({ token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs }, 'executor outlived its TTL; killing it');
           this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
@@ -247,6 +248,17 @@ export class ExecutorPool {
         }
       }),
     );
+  }
+
+  /**
+   * An executor that exited on its own still gets `kill` (harmless for an exited executor, by the
+   * contract): the manager's cue to drop what it keeps for it (process records, a rented machine),
+   * which would otherwise pile up one per job. Not awaited: the cleanup loop does not wait on it.
+   */
+  private release(handle: ExecutorHandle): void {
+    this.manager.kill(handle).catch((error: unknown) => {
+      this.logger.warn({ err: error, executor: handle.id }, 'could not release an exited executor');
+    });
   }
 
   private async pollWithTimeout(slot: Slot): Promise<ExecutorStatus | null> {

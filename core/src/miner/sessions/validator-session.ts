@@ -23,6 +23,8 @@ export interface ValidatorSessionDeps {
   readonly store: MinerStore;
   /** Local mode: any `miner_hotkey` is accepted (a trusted miner is addressed by a placeholder key). */
   readonly localMode: boolean;
+  /** A connection still unauthenticated after this long is closed (it would hold a socket and its queue). */
+  readonly authTimeoutMs: number;
   readonly logger: Logger;
 }
 
@@ -41,6 +43,7 @@ export class ValidatorSession implements ValidatorPeer {
   private minerHotkey: string | null = null;
   private readonly queue: ValidatorToMinerMessage[] = [];
   private work: Promise<void> = Promise.resolve();
+  private authTimer: NodeJS.Timeout | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -60,7 +63,19 @@ export class ValidatorSession implements ValidatorPeer {
         .then(() => this.onFrame(frame as string | Buffer))
         .catch((error: unknown) => this.log.error({ err: error }, 'failed to handle a validator frame'));
     });
+    this.authTimer = setTimeout(() => {
+      this.work = this.work
+        .then(async () => {
+          if (this.authenticated || this.closed) return;
+          this.log.warn({ timeoutMs: this.deps.authTimeoutMs }, 'validator did not authenticate in time; closing');
+          await this.send({ message_type: 'GenericError', details: `Validator did not authenticate within ${this.deps.authTimeoutMs / 1000} s` });
+          await this.closeWith('authentication timeout');
+        })
+        .catch((error: unknown) => this.log.error({ err: error }, 'failed to close an unauthenticated connection'));
+    }, this.deps.authTimeoutMs);
+    this.authTimer.unref();
     this.socket.on('close', (code) => {
+      this.clearAuthTimer();
       this.closed = true;
       this.deps.hub.peerClosed(this);
       this.log.info({ code }, 'validator disconnected');
@@ -124,14 +139,22 @@ export class ValidatorSession implements ValidatorPeer {
         return;
       }
       case 'V0JobAcceptedReceiptRequest':
-        if (receipts) await receipts.accept(msg.payload, msg.signature, sender);
-        return;
-      case 'V0JobFinishedReceiptRequest':
-        if (receipts) await receipts.accept(msg.payload, msg.signature, sender);
-        if (await store.jobs.exists(msg.payload.job_uuid)) {
-          await store.jobs.update(msg.payload.job_uuid, { timeTookUs: msg.payload.time_took_us, scoreStr: msg.payload.score_str });
+      case 'V0JobFinishedReceiptRequest': {
+        const jobUuid = msg.payload.job_uuid;
+        const job = await store.jobs.get(jobUuid);
+        // Receipts are unique per job and type: one from another validator would take the place
+        // of the real one (and its score would land on the job), so only the job's own validator's count.
+        if (job && job.validatorHotkey !== this.validatorHotkey) {
+          this.log.warn({ jobUuid, jobValidatorHotkey: job.validatorHotkey, receiptType: msg.payload.receipt_type }, 'receipt for a job another validator sent; dropped');
+          return;
+        }
+        // In local mode (no receipts kept) the job's own validator is the only one that can connect.
+        const taken = receipts ? (await receipts.accept(msg.payload, msg.signature, sender)).ok : true;
+        if (taken && job && msg.message_type === 'V0JobFinishedReceiptRequest') {
+          await store.jobs.update(jobUuid, { timeTookUs: msg.payload.time_took_us, scoreStr: msg.payload.score_str });
         }
         return;
+      }
       case 'V0MainHotkeyMessage': {
         const main = await this.deps.manifests.mainHotkey();
         this.log.info({ mainHotkey: main }, 'main hotkey requested');
@@ -165,11 +188,17 @@ export class ValidatorSession implements ValidatorPeer {
     // signatures use the main hotkey.
     this.minerHotkey = served.includes(msg.miner_hotkey) ? msg.miner_hotkey : served[0]!;
     this.authenticated = true;
+    this.clearAuthTimer();
     this.log.info({ minerHotkey: this.minerHotkey }, 'validator authenticated');
     await store.validators.seen(this.validatorHotkey, directory.isDebug(this.validatorHotkey));
     await this.send({ message_type: 'V0ExecutorManifestRequest', manifest: await manifests.forHotkey(this.minerHotkey) });
     hub.attach(this);
     for (const queued of this.queue.splice(0)) await this.handle(queued);
+  }
+
+  private clearAuthTimer(): void {
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
   }
 
   private async closeWith(reason: string): Promise<void> {

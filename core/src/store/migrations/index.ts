@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { chainInitialMigration } from './chain-0001-initial.js';
+import { facilitatorInitialMigration } from './facilitator-0001-initial.js';
 import { minerInitialMigration } from './miner-0001-initial.js';
 import { validatorInitialMigration } from './validator-0001-initial.js';
+import { validatorOrganicMigration } from './validator-organic-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -15,6 +17,8 @@ const migrations: readonly NamedMigration[] = [
   minerInitialMigration,
   chainInitialMigration,
   validatorInitialMigration,
+  facilitatorInitialMigration,
+  validatorOrganicMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

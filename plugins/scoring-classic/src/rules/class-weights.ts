@@ -1,4 +1,4 @@
-import type { ScoreTable, ScoringRule } from '@horde/core';
+import { COMPUTE_HORDE_CLASS_WEIGHTS, type ScoreTable, type ScoringRule } from '@horde/core';
 import { columnOf, executorClassesOf, type MutableScoreTable } from '../table.js';
 
 export const CLASS_WEIGHTS = 'class-weights';
@@ -7,12 +7,7 @@ export const CLASS_WEIGHTS = 'class-weights';
  * ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`). Production has moved between
  * classes over time; set `classWeights` in the config to what your subnet pays for.
  */
-export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = {
-  'spin_up-4min.gpu-24gb': 98,
-  'always_on.llm.a6000': 1,
-  'always_on.test': 0,
-  'always_on.cpu.8c.16gb': 1,
-};
+export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = COMPUTE_HORDE_CLASS_WEIGHTS;
 
 /**
  * Turns points into each class's share of the weight: within a class every hotkey gets

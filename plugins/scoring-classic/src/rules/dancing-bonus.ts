@@ -1,5 +1,8 @@
-import type { CycleFacts, ScoreTable, ScoringRule } from '@horde/core';
+import { splitColdkeyPoints, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
 import { columnOf, copyTable, executorClassesOf, type MutableScoreTable } from '../table.js';
+
+/** The share-out itself lives in @horde/core, shared with the other scoring plugins. */
+export { splitColdkeyPoints, type MainHotkeys } from '@horde/core';
 
 export const DANCING_BONUS = 'dancing-bonus';
 
@@ -11,46 +14,6 @@ export interface DancingOptions {
   readonly bonus?: number;
   /** Share of a coldkey's points its main hotkey gets when the coldkey has several hotkeys. */
   readonly mainHotkeyShare?: number;
-}
-
-export interface MainHotkeys {
-  readonly current: string | null;
-  readonly previous: string | null;
-}
-
-/**
- * Shares one coldkey's points for one class among its registered hotkeys (ComputeHorde's
- * `_process_coldkey_main_hotkey`):
- * - the total grows by `bonus` when the main hotkey is known for this cycle and the previous one
- *   and they differ (the coldkey "danced");
- * - a main hotkey registered under the coldkey gets everything if it is the only hotkey, else
- *   `mainHotkeyShare`, and the other hotkeys split the rest equally;
- * - an unknown or unregistered main hotkey means an equal split.
- */
-export function splitColdkeyPoints(
-  total: number,
-  hotkeys: readonly string[],
-  main: MainHotkeys | undefined,
-  options: Required<DancingOptions>,
-): Map<string, number> {
-  const current = main?.current ?? null;
-  const previous = main?.previous ?? null;
-  const danced = current !== null && previous !== null && current !== previous;
-  const points = danced ? total * (1 + options.bonus) : total;
-
-  const shares = new Map<string, number>();
-  if (current !== null && hotkeys.includes(current)) {
-    if (hotkeys.length === 1) {
-      shares.set(current, points);
-      return shares;
-    }
-    const others = hotkeys.filter((hotkey) => hotkey !== current);
-    shares.set(current, points * options.mainHotkeyShare);
-    for (const hotkey of others) shares.set(hotkey, (points * (1 - options.mainHotkeyShare)) / others.length);
-    return shares;
-  }
-  for (const hotkey of hotkeys) shares.set(hotkey, points / hotkeys.length);
-  return shares;
 }
 
 /**

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { DevnetOptionsError } from './errors.js';
+import { parseDevnetOptions } from './options.js';
+
+const refused = (raw: Parameters<typeof parseDevnetOptions>[0]) => {
+  try {
+    parseDevnetOptions(raw, '/work');
+  } catch (error) {
+    expect(error).toBeInstanceOf(DevnetOptionsError);
+    return (error as DevnetOptionsError).message;
+  }
+  throw new Error('accepted');
+};
+
+describe('parseDevnetOptions', () => {
+  it('fills in the documented defaults', () => {
+    expect(parseDevnetOptions({}, '/work')).toEqual({
+      miners: 3,
+      executors: 2,
+      cycles: 2,
+      cheaters: 0,
+      dancers: 0,
+      blockTimeMs: 100,
+      cycleBlocks: 150,
+      dataDir: null,
+      postgres: null,
+      docker: false,
+      json: null,
+      progress: null,
+      plugins: [],
+    });
+  });
+
+  it('reads the flags as commander hands them (strings) and makes paths absolute', () => {
+    const options = parseDevnetOptions(
+      { miners: '5', executors: '1', cycles: '3', cheaters: '1', dancers: '2', dataDir: 'run', json: 'out/summary.json', progress: false, plugins: ['./mine.js', '@acme/horde-plugin-x'] },
+      '/work',
+    );
+    expect(options).toMatchObject({ miners: 5, executors: 1, cycles: 3, cheaters: 1, dancers: 2, dataDir: '/work/run', json: '/work/out/summary.json', progress: false });
+    expect(options.plugins).toEqual(['/work/mine.js', '@acme/horde-plugin-x']);
+  });
+
+  it('refuses bad numbers, naming the flag and the value', () => {
+    expect(refused({ miners: '-2' })).toBe('--miners must be a whole number from 1 to 64, got "-2"');
+    expect(refused({ executors: '1.5' })).toBe('--executors must be a whole number from 1 to 32, got "1.5"');
+    expect(refused({ cycles: 'two' })).toBe('--cycles must be a whole number from 1 to 1000, got "two"');
+    expect(refused({ cheaters: '' })).toBe('--cheaters must be a whole number from 0 to 64, got ""');
+  });
+
+  it('lists every bad flag at once', () => {
+    const message = refused({ miners: '0', executors: '0' });
+    expect(message).toContain('--miners must be');
+    expect(message).toContain('--executors must be');
+  });
+
+  it('refuses more cheaters or dancers than miners', () => {
+    expect(refused({ miners: '3', cheaters: '4' })).toBe('--cheaters (4) is more than --miners (3): a cheater is one of the miners');
+    expect(refused({ miners: '1', dancers: '2' })).toBe('--dancers (2) is more than --miners (1): a dancer is one of the miners');
+    expect(refused({ miners: '3', cheaters: '2', dancers: '2' })).toMatch(/--cheaters \(2\) plus --dancers \(2\) is more than --miners \(3\)/);
+    expect(parseDevnetOptions({ miners: '3', cheaters: '1', dancers: '2' }).cheaters).toBe(1);
+  });
+
+  it('refuses a cycle too short for a batch', () => {
+    expect(refused({ cycleBlocks: '40', blockTimeMs: '100' })).toMatch(/lasts 4000 ms; it must last at least 8000 ms/);
+    expect(parseDevnetOptions({ cycleBlocks: '20', blockTimeMs: '400' }).cycleBlocks).toBe(20);
+  });
+
+  it('refuses a --postgres value that is not a postgres URL', () => {
+    expect(refused({ postgres: 'mysql://db/horde' })).toMatch(/--postgres must be a postgres:\/\/ URL/);
+    expect(parseDevnetOptions({ postgres: 'postgres://u@127.0.0.1:5432/horde' }).postgres).toBe('postgres://u@127.0.0.1:5432/horde');
+  });
+});

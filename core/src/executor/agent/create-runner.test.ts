@@ -1,0 +1,46 @@
+// The job runner an executor builds from its config, against the real test dockerd.
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { testImage } from '../../../../test/support/services.js';
+import { executorSection } from '../../config/sections/executor.js';
+import { silentLogger } from '../../logging/index.js';
+import { createJobRunner } from './create-runner.js';
+
+describe('createJobRunner', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'horde-runner-'));
+    for (const d of ['volume', 'output', 'artifacts']) await mkdir(join(dir, d));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives every docker job the memory cap of executor.jobLimits', async () => {
+    const settings = executorSection.parse({ jobLimits: { memoryBytes: 32 * 1024 * 1024 } });
+    const runner = await createJobRunner({ kind: 'docker', limits: settings.jobLimits, logger: silentLogger() });
+    // The shell keeps the command substitution in memory: 256 MiB against the 32 MiB cap.
+    const outcome = await runner.run({
+      jobUuid: randomUUID(),
+      image: testImage(),
+      command: ['sh', '-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived'],
+      env: {},
+      preset: 'none',
+      volumeDir: join(dir, 'volume'),
+      outputDir: join(dir, 'output'),
+      artifactsDir: join(dir, 'artifacts'),
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 20_000,
+    });
+    expect(outcome.oomKilled).toBe(true);
+    expect(outcome.stdout).not.toContain('survived');
+  });
+
+  it('defaults to a process limit and no memory cap', () => {
+    expect(executorSection.parse({}).jobLimits).toEqual({ pids: 4096 });
+  });
+});

@@ -1,0 +1,145 @@
+// The startup checks inside the job driver: a failing or slow check ends the job with
+// security_check_failed before V0ExecutorReadyRequest, a GPU job gets the toolkit check before it
+// runs. The job runs through the process runner (the checks under test need no container).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../logging/index.js';
+import type { DockerRunOptionsPreset } from '../../contracts/index.js';
+import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import { SystemClock } from '../../runtime/clock.js';
+import { JobDriver, type JobChannel } from '../agent/job-driver.js';
+import { ProcessJobRunner } from '../runners/process.js';
+import { NvidiaToolkitCheck } from './nvidia-toolkit.js';
+import { StartupCheckSuite } from './suite.js';
+import { StartupCheckFailed, type StartupCheck } from './types.js';
+
+const JOB_UUID = '5d0c7a51-9f0e-4a5c-8f55-2f5a4f6f7a10';
+const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+
+function channelFor(executorClass: string, preset: DockerRunOptionsPreset = 'none'): JobChannel & { sent: ExecutorToMinerMessage[] } {
+  const initial: V0InitialJobRequest = {
+    message_type: 'V0InitialJobRequest',
+    job_uuid: JOB_UUID,
+    executor_class: executorClass,
+    docker_image: 'local/shell',
+    job_started_receipt_payload: {
+      receipt_type: 'JobStartedReceipt',
+      job_uuid: JOB_UUID,
+      miner_hotkey: 'miner',
+      validator_hotkey: 'validator',
+      timestamp: '2025-01-02T03:04:05Z',
+      executor_class: executorClass,
+      is_organic: false,
+      ttl: 30,
+    },
+    job_started_receipt_signature: '0x00',
+    executor_timing: TIMING,
+  };
+  const job: V0JobRequest = {
+    message_type: 'V0JobRequest',
+    job_uuid: JOB_UUID,
+    executor_class: executorClass,
+    docker_image: 'local/shell',
+    docker_run_options_preset: preset,
+    docker_run_cmd: ['echo ran'],
+    env: {},
+  };
+  const sent: ExecutorToMinerMessage[] = [];
+  return { sent, initialRequest: async () => initial, jobRequest: async () => job, send: async (message) => void sent.push(message) };
+}
+
+describe('JobDriver with startup checks', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'horde-driver-checks-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function driver(channel: JobChannel, checks: StartupCheckSuite, startupTimeLimitSeconds = 10): JobDriver {
+    return new JobDriver({
+      channel,
+      runner: new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger: silentLogger() }),
+      clock: new SystemClock(),
+      logger: silentLogger(),
+      startupTimeLimitSeconds,
+      volumeMaxBytes: 1_000_000,
+      outputMaxBytes: 1_000_000,
+      machineSpecs: async () => null,
+      workRoot: dir,
+      startupChecks: checks,
+    });
+  }
+
+  const types = (sent: ExecutorToMinerMessage[]) => sent.map((m) => m.message_type);
+
+  it('reports a failing check as security_check_failed, names it, and never reports ready', async () => {
+    const refusing: StartupCheck = {
+      name: 'container_escape',
+      proves: 'contained',
+      run: async () => {
+        throw new StartupCheckFailed('container_escape', 'a job could run commands as root on the host', { via: 'direct', hierarchy: 'memory' });
+      },
+    };
+    const channel = channelFor('always_on.test');
+    const outcome = await driver(channel, new StartupCheckSuite({ late: [refusing], logger: silentLogger() })).run();
+    expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'security_check_failed', stage: 'executor_startup' });
+    expect(types(channel.sent)).toEqual(['V0HordeFailedRequest']);
+    expect(channel.sent[0]).toEqual({
+      message_type: 'V0HordeFailedRequest',
+      job_uuid: JOB_UUID,
+      reported_by: 'executor',
+      reason: 'security_check_failed',
+      message: 'startup check container_escape failed: a job could run commands as root on the host',
+      context: { stage: 'executor_startup', check: 'container_escape', via: 'direct', hierarchy: 'memory' },
+    });
+  });
+
+  it('a check still running when the startup limit passes fails the job, naming the check', async () => {
+    const hanging: StartupCheck = {
+      name: 'docker_engine',
+      proves: 'answers',
+      run: (context) => new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    };
+    const channel = channelFor('always_on.test');
+    const started = Date.now();
+    const outcome = await driver(channel, new StartupCheckSuite({ early: [hanging], logger: silentLogger() }), 0.5).run();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'security_check_failed' });
+    expect(channel.sent).toEqual([
+      expect.objectContaining({
+        message_type: 'V0HordeFailedRequest',
+        message: 'startup check docker_engine did not finish within the startup time limit (0.5 s)',
+        context: { stage: 'executor_startup', check: 'docker_engine' },
+      }),
+    ]);
+  });
+
+  it('checks the GPU toolkit before a GPU job of a class not known as GPU, and fails it before the download', async () => {
+    // The real check, with a PATH where no toolkit is installed (as on this machine).
+    const gpu = new NvidiaToolkitCheck({ env: { PATH: dir } });
+    const channel = channelFor('always_on.cpu.8c.16gb', 'nvidia_all');
+    const outcome = await driver(channel, new StartupCheckSuite({ gpu, logger: silentLogger() })).run();
+    expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'security_check_failed', stage: 'volume_download' });
+    expect(types(channel.sent)).toEqual(['V0ExecutorReadyRequest', 'V0HordeFailedRequest']);
+    expect(channel.sent[1]).toMatchObject({ message: expect.stringMatching(/^startup check nvidia_toolkit failed: the NVIDIA Container Toolkit is not installed/) });
+  });
+
+  it('checks the GPU toolkit in the startup stage for a GPU class', async () => {
+    const gpu = new NvidiaToolkitCheck({ env: { PATH: dir } });
+    const channel = channelFor('always_on.llm.a6000', 'nvidia_all');
+    const outcome = await driver(channel, new StartupCheckSuite({ gpu, logger: silentLogger() })).run();
+    expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'security_check_failed', stage: 'executor_startup' });
+    expect(types(channel.sent)).toEqual(['V0HordeFailedRequest']);
+  });
+
+  it('runs the job as before when every check passes', async () => {
+    const passing: StartupCheck = { name: 'docker_engine', proves: 'answers', run: async () => ({ serverVersion: 'x' }) };
+    const channel = channelFor('always_on.test');
+    expect(await driver(channel, new StartupCheckSuite({ early: [passing], logger: silentLogger() })).run()).toEqual({ status: 'finished' });
+    expect(types(channel.sent)).toEqual(['V0ExecutorReadyRequest', 'V0VolumesReadyRequest', 'V0ExecutionDoneRequest', 'V0JobFinishedRequest']);
+  });
+});

@@ -1,0 +1,52 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { LocalChain } from '../chain/local/local-chain.js';
+import { parseConfig } from '../config/load.js';
+import { loadHotkey } from '../keys/index.js';
+import { silentLogger } from '../logging/index.js';
+import { openStore } from '../store/index.js';
+import { startFacilitatorFromConfig } from './from-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'horde-facilitator-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('`horde facilitator` starts from a config: its store, the local chain, its port; "*" lets any hotkey log in; tokens survive a restart', async () => {
+  const filename = join(dir, 'horde.sqlite');
+  const setup = await openStore({ client: 'sqlite', filename });
+  await LocalChain.init(setup, { blockTimeMs: 1000, subnets: [{ netuid: 7 }] });
+  await setup.close();
+
+  const config = parseConfig(
+    { role: 'facilitator', store: { client: 'sqlite', filename }, chain: { network: 'local', netuid: 7 }, facilitator: { host: '127.0.0.1', port: 0, hotkeyWhitelist: ['*'] }, plugins: [] },
+    { baseDir: dir },
+  );
+  const facilitator = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  let token: string;
+  try {
+    const base = facilitator.handle.url!;
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok', validators: [] });
+    const stranger = await loadHotkey({ uri: '//AnyClient' });
+    const { nonce } = (await (await fetch(`${base}/api/v1/auth/nonce`)).json()) as { nonce: string };
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ hotkey: stranger.ss58, signature: stranger.sign(nonce), nonce }),
+    });
+    expect(login.status).toBe(200);
+    token = ((await login.json()) as { token: string }).token;
+  } finally {
+    await facilitator.close();
+  }
+
+  // The token secret was generated once and kept in the store: a restarted facilitator accepts the token.
+  const restarted = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  try {
+    const jobs = await fetch(`${restarted.handle.url!}/api/v1/jobs/`, { headers: { authorization: `Bearer ${token}` } });
+    expect(jobs.status).toBe(200);
+    expect(await jobs.json()).toEqual({ count: 0, next: null, previous: null, results: [] });
+  } finally {
+    await restarted.close();
+  }
+});

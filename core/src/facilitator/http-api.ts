@@ -1,0 +1,197 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock, Logger } from '../contracts/index.js';
+import type { FacilitatorSection } from '../config/sections/facilitator.js';
+import { verifySignature } from '../keys/verify.js';
+import type { ValidatorDirectory } from '../miner/validator-directory.js';
+import { signatureFromHeaders, verifyCheatReport, verifyJobCreation, type SdkSignature } from '../protocol/sdk-signature.js';
+import { ApiError } from './errors.js';
+import { assertValidatorWillVerify, cheatReportBodySchema, createJobBodySchema, jobRequestFor, jobResponse } from './job-model.js';
+import type { FacilitatorStore } from './store.js';
+import { issueToken, verifyToken } from './tokens.js';
+import type { ValidatorHub } from './validator-hub.js';
+
+export interface HttpApiDeps {
+  readonly settings: FacilitatorSection;
+  readonly store: FacilitatorStore;
+  readonly hub: ValidatorHub;
+  readonly directory: ValidatorDirectory;
+  readonly tokenSecret: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+const loginBodySchema = z.object({ hotkey: z.string().min(1), signature: z.string().min(1), nonce: z.string().min(1) });
+const jobsQuerySchema = z.object({
+  page: z.coerce.number().int().positive().default(1),
+  page_size: z.coerce.number().int().positive().default(10),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+  throw new ApiError('BAD_REQUEST', `Invalid ${what}: ${issues}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The clients' HTTP API, the shapes ComputeHorde's SDK speaks:
+ * - `GET /api/v1/auth/nonce` → `{nonce}`; `POST /api/v1/auth/login {hotkey, signature, nonce}` →
+ *   `{token}` (the hotkey signs the nonce's UTF-8 bytes; whitelisted hotkeys only);
+ * - `POST /api/v1/job-docker/` (bearer token + X-CH signature over the SignedFields) → the job, 201;
+ * - `GET /api/v1/jobs/{uuid}/`, `GET /api/v1/jobs/?page&page_size` → `{count, next, previous, results}`;
+ * - `POST /api/v1/jobs/{uuid}/cheated/ {job_uuid, trusted_job_uuid, details}` (X-CH FullRequest) → 201.
+ * Errors are `{detail, code}` with the HTTP status of the code; an expired token says
+ * `Token expired` (the SDK re-authenticates on that text).
+ */
+export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
+  const { settings, store, hub, directory, clock } = deps;
+  const log = deps.logger.child({ component: 'http-api' });
+  const whitelisted = (hotkey: string) => settings.hotkeyWhitelist.includes('*') || settings.hotkeyWhitelist.includes(hotkey);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    if (err instanceof ApiError) return reply.code(err.statusCode).send({ detail: err.message, code: err.code });
+    const status = err.statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+      return reply.code(status).send({ detail: err.message, code });
+    }
+    log.error({ err, url: request.url }, 'request failed');
+    return reply.code(500).send({ detail: 'Internal server error', code: 'INTERNAL' });
+  });
+
+  /** The hotkey of the bearer token, or throws 401/403. */
+  function authenticate(request: FastifyRequest): string {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new ApiError('UNAUTHORIZED', 'Authentication credentials were not provided (Authorization: Bearer <token>).');
+    const check = verifyToken(deps.tokenSecret, match[1]!, clock.now());
+    if (!check.ok) throw check.reason === 'expired' ? new ApiError('TOKEN_EXPIRED', 'Token expired') : new ApiError('UNAUTHORIZED', 'Invalid token');
+    if (!whitelisted(check.claims.sub)) throw new ApiError('FORBIDDEN', `Hotkey ${check.claims.sub} is not allowed to use this facilitator`);
+    return check.claims.sub;
+  }
+
+  /** The X-CH signature of a request, checked for age and signer (not yet for content). */
+  function requestSignature(request: FastifyRequest, hotkey: string, scope: SdkSignature['signature_scope']): SdkSignature {
+    const found = signatureFromHeaders(request.headers);
+    if (!found.ok) throw new ApiError('INVALID_SIGNATURE', found.error.message);
+    const signature = found.signature;
+    if (signature.signature_scope !== scope) throw new ApiError('INVALID_SIGNATURE', `X-CH-Signature-Scope must be ${scope}`);
+    const nowNs = BigInt(clock.now()) * 1_000_000n;
+    const maxAgeNs = BigInt(settings.signatureMaxAgeSeconds) * 1_000_000_000n;
+    if (signature.timestamp_ns < nowNs - maxAgeNs || signature.timestamp_ns > nowNs + maxAgeNs) {
+      throw new ApiError('INVALID_SIGNATURE', `Signature timestamp is more than ${settings.signatureMaxAgeSeconds} s away from the facilitator's clock`);
+    }
+    if (signature.signatory !== hotkey) throw new ApiError('FORBIDDEN', `The request is signed by ${signature.signatory}, not by the logged-in hotkey ${hotkey}`);
+    return signature;
+  }
+
+  app.get('/api/v1/auth/nonce', async () => {
+    const nonce = randomBytes(24).toString('hex');
+    await store.addNonce(nonce, clock.now() + settings.nonceLifetimeSeconds * 1000);
+    return { nonce };
+  });
+
+  app.post('/api/v1/auth/login', async (request) => {
+    const body = parse(loginBodySchema, request.body, 'login');
+    if (!whitelisted(body.hotkey)) {
+      log.warn({ hotkey: body.hotkey }, 'login refused: hotkey not whitelisted');
+      throw new ApiError('FORBIDDEN', `Hotkey ${body.hotkey} is not allowed to use this facilitator`);
+    }
+    if (!(await verifySignature(body.nonce, body.signature, body.hotkey))) {
+      log.warn({ hotkey: body.hotkey }, 'login refused: bad signature');
+      throw new ApiError('INVALID_SIGNATURE', 'Invalid signature of the nonce');
+    }
+    if (!(await store.consumeNonce(body.nonce, clock.now()))) throw new ApiError('UNAUTHORIZED', 'Invalid or expired nonce');
+    const { token } = issueToken(deps.tokenSecret, body.hotkey, clock.now(), settings.tokenLifetimeSeconds);
+    log.info({ hotkey: body.hotkey }, 'client logged in');
+    return { token };
+  });
+
+  app.post('/api/v1/job-docker/', async (request, reply) => {
+    const hotkey = authenticate(request);
+    const signature = requestSignature(request, hotkey, 'SignedFields');
+    if (!isObject(request.body)) throw new ApiError('BAD_REQUEST', 'The body must be a JSON object');
+    const rawBody = request.body;
+    const body = parse(createJobBodySchema, rawBody, 'job');
+    const verified = await verifyJobCreation(rawBody, signature);
+    if (!verified.ok) throw new ApiError('INVALID_SIGNATURE', verified.error.message);
+    if ((await directory.status(body.target_validator_hotkey)) !== 'active') {
+      throw new ApiError('BAD_REQUEST', `target_validator_hotkey ${body.target_validator_hotkey} is not an active validator of the subnet`);
+    }
+    const uuid = randomUUID();
+    assertValidatorWillVerify(rawBody, jobRequestFor(uuid, body, signature));
+    const now = clock.now();
+    await store.createJob({ uuid, userHotkey: hotkey, body, signature, createdAt: now });
+    log.info({ jobUuid: uuid, hotkey, validatorHotkey: body.target_validator_hotkey, executorClass: body.executor_class }, 'job created');
+    await hub.jobCreated(uuid, body.target_validator_hotkey);
+    const job = (await store.job(uuid))!;
+    return reply.code(201).send(jobResponse(job, await store.history(uuid)));
+  });
+
+  app.get<{ Params: { uuid: string } }>('/api/v1/jobs/:uuid/', async (request) => {
+    const hotkey = authenticate(request);
+    const job = await store.job(request.params.uuid);
+    if (!job || job.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', 'Not found.');
+    return jobResponse(job, await store.history(job.uuid));
+  });
+
+  app.get('/api/v1/jobs/', async (request) => {
+    const hotkey = authenticate(request);
+    const query = parse(jobsQuerySchema, request.query, 'query');
+    const pageSize = Math.min(query.page_size, settings.maxPageSize);
+    const { count, jobs } = await store.jobsOf(hotkey, query.page, pageSize);
+    // As Django REST framework's pagination: a page past the end does not exist (page 1 always does).
+    if (jobs.length === 0 && query.page > 1) throw new ApiError('NOT_FOUND', 'Invalid page.');
+    const histories = await store.history(jobs.map((job) => job.uuid));
+    const base = `${request.protocol}://${request.host}/api/v1/jobs/`;
+    const link = (page: number) => `${base}?page=${page}&page_size=${pageSize}`;
+    return {
+      count,
+      next: query.page * pageSize < count ? link(query.page + 1) : null,
+      previous: query.page > 1 ? link(query.page - 1) : null,
+      results: jobs.map((job) => jobResponse(job, histories.get(job.uuid) ?? [])),
+    };
+  });
+
+  app.post<{ Params: { uuid: string } }>('/api/v1/jobs/:uuid/cheated/', async (request, reply) => {
+    const hotkey = authenticate(request);
+    const signature = requestSignature(request, hotkey, 'FullRequest');
+    const body = parse(cheatReportBodySchema, request.body, 'cheat report');
+    if (body.job_uuid !== request.params.uuid) throw new ApiError('BAD_REQUEST', 'job_uuid in the body is not the job of the URL');
+    const verified = await verifyCheatReport(body, signature);
+    if (!verified.ok) throw new ApiError('INVALID_SIGNATURE', verified.error.message);
+
+    const [job, trusted] = await Promise.all([store.job(body.job_uuid), store.job(body.trusted_job_uuid)]);
+    if (!job || job.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', `No job ${body.job_uuid}`);
+    if (!trusted || trusted.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', `No job ${body.trusted_job_uuid}`);
+    if (job.body.on_trusted_miner) throw new ApiError('BAD_REQUEST', 'A job run on the trusted miner cannot be reported as cheated');
+    if (!trusted.body.on_trusted_miner) throw new ApiError('BAD_REQUEST', 'trusted_job_uuid must be a job run with on_trusted_miner');
+    if (job.status !== 'completed' || trusted.status !== 'completed') throw new ApiError('CONFLICT', 'Both jobs must have completed');
+    if (job.targetValidatorHotkey !== trusted.targetValidatorHotkey) throw new ApiError('BAD_REQUEST', 'Both jobs must have gone to the same validator');
+
+    const report = {
+      jobUuid: body.job_uuid,
+      trustedJobUuid: body.trusted_job_uuid,
+      reporterHotkey: hotkey,
+      validatorHotkey: job.targetValidatorHotkey,
+      details: body.details,
+      signature,
+      createdAt: clock.now(),
+    };
+    if (!(await store.addCheatReport(report))) throw new ApiError('CONFLICT', `Job ${body.job_uuid} was already reported as cheated`);
+    log.info({ jobUuid: body.job_uuid, trustedJobUuid: body.trusted_job_uuid, hotkey, validatorHotkey: job.targetValidatorHotkey }, 'cheat reported');
+    await hub.cheatReported({ ...report, dispatchedAt: null });
+    return reply.code(201).send({ job_uuid: body.job_uuid, trusted_job_uuid: body.trusted_job_uuid, status: 'reported' });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', validators: hub.validators() }));
+}

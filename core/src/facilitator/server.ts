@@ -1,0 +1,101 @@
+import websocket from '@fastify/websocket';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Chain, Clock, Logger, Store } from '../contracts/index.js';
+import type { FacilitatorSection } from '../config/sections/facilitator.js';
+import { ValidatorDirectory } from '../miner/validator-directory.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/codec.js';
+import { SystemClock } from '../runtime/clock.js';
+import { registerHttpApi } from './http-api.js';
+import { FacilitatorStore } from './store.js';
+import { ValidatorHub } from './validator-hub.js';
+
+export interface StartFacilitatorOptions {
+  /** The `facilitator` config section (defaults filled in). */
+  readonly settings: FacilitatorSection;
+  readonly store: Store;
+  /** Where the validator set comes from (metagraph: validator permits and stake). */
+  readonly chain: Chain;
+  readonly netuid: number;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** Listen (default true); false builds the app for `inject()` only. */
+  readonly listen?: boolean;
+}
+
+export interface FacilitatorHandle {
+  readonly app: FastifyInstance;
+  readonly hub: ValidatorHub;
+  readonly store: FacilitatorStore;
+  /** `http://host:port` once listening; null with `listen: false`. */
+  readonly url: string | null;
+  readonly port: number | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the facilitator: the clients' HTTP API under `/api/v1/` and the validators' websocket at
+ * `/ws/v0/` on one port. The store and chain are the caller's (not closed here).
+ */
+export async function startFacilitator(options: StartFacilitatorOptions): Promise<FacilitatorHandle> {
+  const { settings } = options;
+  const clock = options.clock ?? new SystemClock();
+  const logger = options.logger.child({ role: 'facilitator' });
+  const store = new FacilitatorStore(options.store);
+  const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
+  if (settings.hotkeyWhitelist.length === 0) logger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+
+  const directory = new ValidatorDirectory({
+    chain: options.chain,
+    netuid: options.netuid,
+    minStake: settings.minValidatorStake,
+    debugAllowed: [],
+    localModeValidator: null,
+    refreshMs: settings.metagraphRefreshSeconds * 1000,
+    clock,
+    logger,
+  });
+  const hub = new ValidatorHub({
+    store,
+    directory,
+    clock,
+    logger,
+    livenessMs: settings.validatorLivenessSeconds * 1000,
+    authTimeoutMs: settings.authTimeoutSeconds * 1000,
+  });
+
+  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: httpLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: settings.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
+  app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
+  registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger });
+
+  let url: string | null = null;
+  let port: number | null = null;
+  if (options.listen !== false) {
+    await app.listen({ host: settings.host, port: settings.port });
+    const address = app.server.address();
+    port = typeof address === 'object' && address !== null ? address.port : settings.port;
+    const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info({ url, port }, 'facilitator listening');
+  } else {
+    await app.ready();
+  }
+
+  return {
+    app,
+    hub,
+    store,
+    url,
+    port,
+    async close() {
+      hub.close();
+      await app.close();
+    },
+  };
+}

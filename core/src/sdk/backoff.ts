@@ -1,0 +1,23 @@
+/**
+ * The SDK's retry delay: 0.2 s · 2^(attempt−1), at most 5 s, plus up to 10 % jitter
+ * (`attempt` counts from 1: the delay before the second try is the first one).
+ */
+export function backoffDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(200 * 2 ** Math.max(0, attempt - 1), 5_000);
+  return base + base * 0.1 * random();
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,111 @@
+import type { Knex } from 'knex';
+import type { Store } from '../../contracts/index.js';
+import type { JobStatus } from '../../protocol/enums.js';
+import type { JobStatusMetadata } from '../../protocol/facilitator-messages.js';
+import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+
+const toNumber = (value: unknown): number => (typeof value === 'string' ? Number(value) : (value as number));
+
+export interface OrganicJobRow {
+  readonly jobUuid: string;
+  readonly minerHotkey: string | null;
+  readonly executorClass: string;
+  readonly namespace: string | null;
+  readonly onTrustedMiner: boolean;
+  readonly signatory: string;
+  readonly status: JobStatus;
+  readonly statusMetadata: JobStatusMetadata | null;
+  readonly cycle: number | null;
+  readonly cheated: boolean;
+  readonly createdAt: number;
+}
+
+export type BlacklistReason = 'job_cheated' | 'cross_check_failed' | 'manual';
+
+/** The organic path's tables (`validator_organic_jobs`, `validator_miner_blacklist`). */
+export class OrganicStore {
+  private readonly db: Knex;
+
+  constructor(
+    store: Store,
+    readonly validatorHotkey: string,
+  ) {
+    this.db = store.db;
+  }
+
+  /** Records a job on arrival; false when this validator already has it (the facilitator re-sent it). */
+  async addJob(job: { jobUuid: string; executorClass: string; namespace: string | null; onTrustedMiner: boolean; signatory: string; now: number }): Promise<boolean> {
+    if (await this.db('validator_organic_jobs').where({ job_uuid: job.jobUuid }).first()) return false;
+    try {
+      await this.db('validator_organic_jobs').insert({
+        job_uuid: job.jobUuid,
+        validator_hotkey: this.validatorHotkey,
+        executor_class: job.executorClass,
+        namespace: job.namespace,
+        on_trusted_miner: job.onTrustedMiner,
+        signatory: job.signatory,
+        status: 'received',
+        created_at: job.now,
+        updated_at: job.now,
+      });
+      return true;
+    } catch (error) {
+      if (await this.db('validator_organic_jobs').where({ job_uuid: job.jobUuid }).first()) return false;
+      throw error;
+    }
+  }
+
+  async job(jobUuid: string): Promise<OrganicJobRow | null> {
+    const row = await this.db('validator_organic_jobs').where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey }).first();
+    if (!row) return null;
+    return {
+      jobUuid: row.job_uuid,
+      minerHotkey: row.miner_hotkey ?? null,
+      executorClass: row.executor_class,
+      namespace: row.namespace ?? null,
+      onTrustedMiner: Boolean(row.on_trusted_miner),
+      signatory: row.signatory,
+      status: row.status as JobStatus,
+      statusMetadata: row.status_metadata ? fromJsonColumn<JobStatusMetadata>(row.status_metadata) : null,
+      cycle: row.cycle ?? null,
+      cheated: Boolean(row.cheated),
+      createdAt: toNumber(row.created_at),
+    };
+  }
+
+  async setMiner(jobUuid: string, minerHotkey: string, cycle: number | null, now: number): Promise<void> {
+    await this.db('validator_organic_jobs').where({ job_uuid: jobUuid }).update({ miner_hotkey: minerHotkey, cycle, updated_at: now });
+  }
+
+  /** The last status relayed (a terminal one keeps its metadata, to answer a re-sent job). */
+  async setStatus(jobUuid: string, status: JobStatus, metadata: JobStatusMetadata | null, now: number): Promise<void> {
+    await this.db('validator_organic_jobs')
+      .where({ job_uuid: jobUuid })
+      .update({ status, status_metadata: metadata ? toJsonColumn(metadata) : null, updated_at: now });
+  }
+
+  /** Marks a job cheated; false when it was already. */
+  async markCheated(jobUuid: string, details: unknown, now: number): Promise<boolean> {
+    const updated = await this.db('validator_organic_jobs')
+      .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey, cheated: false })
+      .update({ cheated: true, cheat_reported_at: now, cheat_details: toJsonColumn(details ?? null), updated_at: now });
+    return updated > 0;
+  }
+
+  async blacklist(minerHotkey: string, reason: BlacklistReason, details: string, now: number, seconds: number): Promise<void> {
+    await this.db('validator_miner_blacklist').insert({
+      validator_hotkey: this.validatorHotkey,
+      miner_hotkey: minerHotkey,
+      reason,
+      details: details.slice(0, 2000),
+      blacklisted_at: now,
+      expires_at: now + Math.round(seconds * 1000),
+    });
+  }
+
+  /** Miners blacklisted at `now`. */
+  async blacklisted(now: number): Promise<Set<string>> {
+    const rows = await this.db('validator_miner_blacklist').where({ validator_hotkey: this.validatorHotkey }).where('expires_at', '>', now).distinct('miner_hotkey');
+    return new Set(rows.map((row) => row.miner_hotkey as string));
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from '@horde/core';
+import { isEnvName } from './shell-quote.js';
+
+/** `SHA256:` + 43 base64 characters (a SHA-256), as `ssh-keygen -lf` prints it; the prefix and padding are optional. */
+const FINGERPRINT = /^(SHA256:)?[A-Za-z0-9+/]{43}=?$/i;
+
+/** Private key: a file, or the key text itself. Exactly one. */
+export const privateKeyFields = {
+  /** Path of the private key file (OpenSSH or PEM). Read at each connection, so rotating it needs no restart. */
+  privateKeyPath: z.string().min(1).optional(),
+  /** The private key text itself (e.g. from a secret store through a JS config file). */
+  privateKey: z.string().min(1).optional(),
+  /** Passphrase of an encrypted key. */
+  passphrase: z.string().optional(),
+};
+
+function exactlyOneKey(value: { privateKeyPath?: string | undefined; privateKey?: string | undefined }, ctx: z.RefinementCtx): void {
+  if ((value.privateKeyPath === undefined) === (value.privateKey === undefined)) {
+    ctx.addIssue({ code: 'custom', message: 'set exactly one of privateKeyPath and privateKey', path: ['privateKeyPath'] });
+  }
+}
+
+/** One machine of the fleet: it runs one executor at a time. */
+export const sshHostSchema = z
+  .strictObject({
+    /** DNS name or IP address. */
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65_535).default(22),
+    username: z.string().min(1),
+    ...privateKeyFields,
+    /** Executor class this machine provides (e.g. `always_on.llm.a6000`). */
+    executorClass: z.string().min(1),
+    /**
+     * Argv prefix that runs the horde CLI on the host; it replaces the miner's own command in front of
+     * `executor …` (e.g. `["/opt/node/bin/node", "/opt/horde/core/bin/horde.js"]`). Default `["horde"]`
+     * (found through the login PATH).
+     */
+    remoteCommand: z.array(z.string().min(1)).min(1).default(['horde']),
+    /** Extra environment for agents on this host (e.g. `DOCKER_HOST`); the runtime's own variables win. */
+    env: z
+      .record(z.string().refine(isEnvName, 'environment variable names are letters, digits and _ (not starting with a digit)'), z.string())
+      .default({}),
+    /**
+     * The host key fingerprint(s) to trust, as `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`
+     * prints them (`SHA256:…`). A connection presenting any other key is refused.
+     */
+    hostKeySha256: z.union([z.string().regex(FINGERPRINT), z.array(z.string().regex(FINGERPRINT)).min(1)]).optional(),
+    /** Trust whatever host key the server presents. Only for disposable test hosts: it allows a man in the middle. */
+    insecureAcceptAnyHostKey: z.boolean().default(false),
+  })
+  .superRefine((host, ctx) => {
+    exactlyOneKey(host, ctx);
+    if (host.hostKeySha256 === undefined && !host.insecureAcceptAnyHostKey) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hostKeySha256'],
+        message: `no host key for ${host.host}: set hostKeySha256 to the output of \`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` on the host (or insecureAcceptAnyHostKey: true for a throwaway test host)`,
+      });
+    }
+  });
+
+export type SshHostConfig = z.output<typeof sshHostSchema>;
+
+/** The `@horde/executor-manager-ssh` config section. */
+export const sshManagerConfigSchema = z.strictObject({
+  /** The fleet. Manifest = number of hosts per executor class; one executor per host at a time. */
+  hosts: z.array(sshHostSchema).min(1),
+  /** Seconds for TCP connect + handshake + authentication (ComputeHorde: 15). */
+  connectTimeoutSeconds: z.number().positive().default(15),
+  /** Seconds between SSH keepalives; three unanswered ones count as a lost connection (ComputeHorde: 30). */
+  keepaliveSeconds: z.number().positive().default(30),
+  /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
+  killGraceMs: z.number().int().min(0).default(5_000),
+});
+
+export type SshManagerConfig = z.output<typeof sshManagerConfigSchema>;

@@ -1,0 +1,69 @@
+import { HordeError } from '@horde/core';
+
+/** The marketplace API answered with an error (HTTP 4xx/5xx or `success: false`), or not at all. */
+export class VastApiError extends HordeError {
+  constructor(
+    message: string,
+    /** HTTP status, or null when no answer came (network error, timeout). */
+    readonly status: number | null,
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(options?.code ?? 'VAST_API_ERROR', message, options);
+  }
+}
+
+/** The API key was refused (HTTP 401/403). Retrying cannot help. */
+export class VastAuthError extends VastApiError {
+  constructor(message: string, status: number) {
+    super(message, status, { code: 'VAST_AUTH_FAILED' });
+  }
+}
+
+/** Still HTTP 429 after every retry. */
+export class VastRateLimitedError extends VastApiError {
+  constructor(message: string) {
+    super(message, 429, { code: 'VAST_RATE_LIMITED' });
+  }
+}
+
+/** No offer on the marketplace matches the class's filters. */
+export class VastNoOfferError extends HordeError {
+  constructor(message: string) {
+    super('VAST_NO_OFFER', message);
+  }
+}
+
+/** Matching offers existed, but renting every one tried failed (taken meanwhile, refused). */
+export class VastRentError extends HordeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VAST_RENT_FAILED', message, options);
+  }
+}
+
+/** A rented instance did not become reachable over SSH in time; it has been destroyed. */
+export class VastReadyTimeoutError extends HordeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('VAST_READY_TIMEOUT', message, options);
+  }
+}
+
+/** A rented instance disappeared from the account (destroyed elsewhere, host failure). */
+export class VastInstanceGoneError extends HordeError {
+  constructor(message: string) {
+    super('VAST_INSTANCE_GONE', message);
+  }
+}
+
+/** The class is not configured, or all of its `maxInstances` are in use. */
+export class VastCapacityError extends HordeError {
+  constructor(message: string) {
+    super('VAST_CAPACITY', message);
+  }
+}
+
+/** The manager is shutting down and starts nothing new. */
+export class VastClosedError extends HordeError {
+  constructor(message: string) {
+    super('VAST_CLOSED', message);
+  }
+}

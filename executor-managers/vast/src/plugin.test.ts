@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMetricsRegistry,
+  createRuntimeContainer,
+  EXECUTOR_MANAGER,
+  parseConfig,
+  registerPlugins,
+  silentLogger,
+} from '@horde/core';
+import plugin from './index.js';
+
+/** Registers the plugin the way the miner does, with `config` as its section. */
+async function register(config: Record<string, unknown>) {
+  const hordeConfig = parseConfig({}, { baseDir: '/tmp' });
+  const root = createRuntimeContainer({
+    config: hordeConfig,
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: { now: () => 0, sleep: async () => {} },
+  });
+  return registerPlugins([{ plugin, config }], root, hordeConfig);
+}
+
+const base = {
+  apiKey: 'key',
+  image: 'ghcr.io/acme/horde-executor:0.1.0',
+  ssh: { privateKeyPath: '/etc/horde/vast_ed25519' },
+  classes: { 'spin_up-4min.gpu-24gb': { maxInstances: 3, gpuName: 'RTX_4090' }, 'always_on.llm.a6000': { maxInstances: 1, gpuName: 'RTX_A6000' } },
+};
+
+describe('@horde/executor-manager-vast plugin', () => {
+  it('provides an executor manager whose manifest is maxInstances per class, renting nothing up front', async () => {
+    const loaded = await register(base);
+    expect(await loaded.single(EXECUTOR_MANAGER)?.manifest()).toEqual({ 'spin_up-4min.gpu-24gb': 3, 'always_on.llm.a6000': 1 });
+  });
+
+  it('fails at load, naming the plugin and the key, without an API key', async () => {
+    const { apiKey: _, ...noKey } = base;
+    const error = await register(noKey).catch((caught: unknown) => caught as Error & { code: string });
+    expect(error).toMatchObject({ code: 'PLUGIN_CONFIG_INVALID' });
+    expect(error.message).toContain('@horde/executor-manager-vast');
+    expect(error.message).toContain('apiKey');
+  });
+});
