@@ -27,6 +27,8 @@ export default defineConfig({
     ],
     exclude: ['**/node_modules/**', '**/dist/**', 'templates/template-*/**'],
     globalSetup: ['test/setup/global-setup.ts'],
+    // In CI also a JSON report, from which .ci/run prints its closing "N passed, N failed" line.
+    reporters: process.env['CI'] ? ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]] : ['default'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
