@@ -14,4 +14,6 @@ export { CONFIG, createRuntimeContainer, type RuntimeServices } from './runtime/
 export { SystemClock } from './runtime/clock.js';
 // Wire protocol message and enum types, and the hotkey types (values stay runtime-internal).
 export type * from './protocol/index.js';
+// Receipt datetimes as pydantic reads them (plugins checking receipt timestamps).
+export { datetimeToEpochMicros } from './protocol/datetime.js';
 export type { Hotkey, HotkeySource } from './keys/index.js';

@@ -123,6 +123,31 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     }
   });
 
+  it('closes a connection that sends more than miner.validatorMaxBytesBeforeAuth before authenticating', async () => {
+    const capped = await startTestMiner({ dialect, runner: 'process', miner: { validatorMaxBytesBeforeAuth: 64 * 1024 } });
+    try {
+      const flooder = await TestValidator.connect({ url: capped.url, validator: capped.validatorA, minerHotkey: capped.minerHotkey.ss58, authenticate: false });
+      // Four valid messages of 20 kB: few enough for the message bound, 80 kB in all (the last one is refused).
+      for (let i = 0; i < 4; i++) await flooder.send({ message_type: 'GenericError', details: 'x'.repeat(20_000) });
+      expect((await flooder.expect('GenericError', undefined, 5_000)).details).toMatch(/more than 65536 bytes before authenticating/);
+      await flooder.closedByPeer(5_000);
+      // Below the bound, queued messages still wait for the auth and are answered after it.
+      const patient = await TestValidator.connect({ url: capped.url, validator: capped.validatorA, minerHotkey: capped.minerHotkey.ss58, authenticate: false });
+      await patient.send({ message_type: 'GenericError', details: 'y'.repeat(20_000) });
+      await patient.send({ message_type: 'V0MainHotkeyMessage' });
+      await patient.send(createValidatorAuth(capped.validatorA, capped.minerHotkey.ss58));
+      await patient.expect('V0ExecutorManifestRequest');
+      await patient.expect('V0MainHotkeyMessage');
+      // Once authenticated, the bound no longer applies.
+      for (let i = 0; i < 5; i++) await patient.send({ message_type: 'GenericError', details: 'z'.repeat(20_000) });
+      await patient.send({ message_type: 'V0MainHotkeyMessage' });
+      await patient.expect('V0MainHotkeyMessage');
+      await patient.close();
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('answers a malformed frame with GenericError and keeps the connection', async () => {
     const client = await connect(env.validatorA);
     await client.expect('V0ExecutorManifestRequest');

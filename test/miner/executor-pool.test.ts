@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExecutorStartContext } from '../../core/src/contracts/index.js';
+import type { ExecutorHandle, ExecutorManager, ExecutorStartContext } from '../../core/src/contracts/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import { AllExecutorsBusyError, ExecutorUnavailableError } from '../../core/src/miner/errors.js';
 import { ExecutorPool, type ExecutorGoneEvent } from '../../core/src/miner/pool/executor-pool.js';
@@ -45,16 +45,17 @@ describe('ExecutorPool', () => {
 
   let manager: LocalExecutorManager;
 
-  function makePool(options: { executors?: number; ttlMs?: number } = {}): ExecutorPool {
+  function makePool(options: { executors?: number; ttlMs?: number; startupLimitMs?: number; wrap?: (real: LocalExecutorManager) => ExecutorManager } = {}): ExecutorPool {
     manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
     gone.length = 0;
     expiring.length = 0;
     pool = new ExecutorPool({
-      manager,
+      manager: options.wrap ? options.wrap(manager) : manager,
       clock: new SystemClock(),
       logger,
       cleanupIntervalMs: 50,
       ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
+      ...(options.startupLimitMs ? { startupLimitMs: options.startupLimitMs } : {}),
       onExecutorGone: (event) => gone.push(event),
       onExecutorExpiring: (event) => expiring.push(event.token),
     });
@@ -124,6 +125,45 @@ describe('ExecutorPool', () => {
     await expect(reservation.started).rejects.toBeInstanceOf(ExecutorUnavailableError);
     expect(pool.has('bad')).toBe(false);
     await (await pool.reserve('after', CLASS, forever)).started;
+  });
+
+  it('bounds a start that hangs by spin-up + startup limit: the reservation fails, the slot is freed, a late executor is killed', async () => {
+    // The real local manager, except that `start` hands its executor back only when the test lets it.
+    let letGo!: () => void;
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    const launched: ExecutorHandle[] = [];
+    makePool({
+      startupLimitMs: 300,
+      wrap: (real) => ({
+        manifest: () => real.manifest(),
+        start: async (token, executorClass, context) => {
+          const handle = await real.start(token, executorClass, context);
+          launched.push(handle);
+          await held;
+          return handle;
+        },
+        poll: (handle) => real.poll(handle),
+        kill: (handle) => real.kill(handle),
+      }),
+    });
+    const spinUp1s: ExecutorStartContext = { ...forever, timeoutSeconds: 1 };
+    const startedAt = Date.now();
+    const reservation = await pool.reserve('hung', CLASS, spinUp1s);
+    await expect(reservation.started).rejects.toThrow(/did not start it within 1300 ms/);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1200);
+    expect(Date.now() - startedAt).toBeLessThan(3000);
+    expect(pool.has('hung')).toBe(false);
+    // The slot is free again.
+    const next = await pool.reserve('next', CLASS, spinUp1s);
+    next.started.catch(() => undefined);
+
+    // The manager finally hands back the first executor: nobody wants it any more, so it is killed.
+    const late = await until('the first executor', () => launched[0]);
+    const pid = Number(late.id.replace('local-', ''));
+    expect(alive(pid)).toBe(true);
+    letGo();
+    await until('the late executor to be killed', () => (alive(pid) ? undefined : true));
+    expect(gone.find((event) => event.token === 'hung')).toBeUndefined(); // it never held a slot again
   });
 
   it('kill stops the executor and frees its slot; kill of an unknown token is harmless', async () => {

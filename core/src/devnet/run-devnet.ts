@@ -31,6 +31,7 @@ import { liveView, plainView, type MinerTally, type ProgressView } from './progr
 import { buildSummary, formatSummary, type DevnetSummary } from './summary.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
+import { sleep } from '../runtime/clock.js';
 
 /** Environment variable every devnet process carries (executor agents inherit it): the data dir. */
 export const DEVNET_MARKER_ENV = 'HORDE_DEVNET_DATA_DIR';
@@ -92,17 +93,9 @@ function processNames(miners: number): string[] {
   return ['validator', 'trusted-miner', ...Array.from({ length: miners }, (_, i) => `miner-${i + 1}`)];
 }
 
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, or less when `signal` aborts (then it resolves: the caller checks the signal). */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => undefined);
 }
 
 /** Resolves or rejects once, from wherever the outcome is decided. */
@@ -363,7 +356,7 @@ class DevnetRun {
       if (Date.now() > deadline) {
         throw new DevnetRunError(`${waiting.join(', ')} did not come up within ${STARTUP_TIMEOUT_MS / 1000} s; see ${waiting.map((n) => this.deps.layouts.get(n)!.logFile).join(', ')}`);
       }
-      await sleep(200, signal);
+      await pause(200, signal);
     }
 
     this.phase = 'starting the validator';

@@ -1,3 +1,5 @@
+import { sleep } from '../runtime/clock.js';
+
 /**
  * Bounded retries with exponential backoff for the executor's HTTP transfers (ComputeHorde: 3
  * attempts, delay ×2). Small on purpose: p-retry 7+ needs Node 22.
@@ -14,22 +16,6 @@ export interface RetryOptions {
   readonly isRetryable?: (error: unknown) => boolean;
   /** Called before each wait, e.g. to log the failed attempt. */
   readonly onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Runs `fn` until it succeeds, fails with a non-retryable error, or runs out of attempts. */

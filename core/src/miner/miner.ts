@@ -100,6 +100,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     clock,
     logger: log,
     ttlMs: settings.executorTtlSeconds * 1000,
+    startupLimitMs: settings.executorStartupTimeLimitSeconds * 1000,
     onExecutorGone: (event) => hub.onExecutorGone(event),
     onExecutorExpiring: (event) => hub.onExecutorExpiring(event.token),
   });
@@ -171,6 +172,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           store,
           localMode,
           authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
+          maxBytesBeforeAuth: settings.validatorMaxBytesBeforeAuth,
           logger: log,
         }).start();
       },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Clock, HardwareClass, JobGenerator, Logger, Manifest, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
@@ -93,10 +94,19 @@ interface PlannedJob {
  * are *not* stored, since the miners did nothing wrong: the batch counts as failed and is not scored.
  */
 export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[], deps: BatchDeps): Promise<BatchResult> {
-  const { clock, logger, store, settings, signal } = deps;
+  const { clock, logger, store, settings } = deps;
   const log = logger.child({ cycle: cycle.index });
   const classes = new Map(deps.hardwareClasses.map((hardwareClass) => [hardwareClass.id, hardwareClass]));
-  if (signal?.aborted) throw new BatchAbortedError();
+  if (deps.signal?.aborted) throw new BatchAbortedError();
+  // The batch's own signal, followed by every job and wait of the batch (thousands of listeners,
+  // which the caller's signal would warn about); it aborts when the caller's does.
+  const batchAbort = deps.signal ? new AbortController() : null;
+  const signal = batchAbort?.signal;
+  const abortBatch = () => batchAbort?.abort();
+  if (signal) {
+    setMaxListeners(0, signal);
+    deps.signal?.addEventListener('abort', abortBatch, { once: true });
+  }
 
   // Every connection made, so an abort can drop them all (and the `finally` close them).
   const connections: MinerConnection[] = [];
@@ -287,6 +297,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     log.info({ miners: result.miners, jobs: result.jobs, outcomes, durationMs, overheadMs: result.overheadMs }, 'batch finished');
     return result;
   } finally {
+    deps.signal?.removeEventListener('abort', abortBatch);
     signal?.removeEventListener('abort', dropConnections);
     for (const connection of connections) connection.close({ immediately: signal?.aborted ?? false });
   }

@@ -10,6 +10,7 @@ import type {
   WeightSubmissionResult,
   WeightVector,
 } from '../../contracts/index.js';
+import { SystemClock } from '../../runtime/clock.js';
 import { ChainConfigError } from '../errors.js';
 import { WeightCommitStore } from '../weight-commit-store.js';
 import { WeightSubmitter, type WeightsBackend } from '../weight-submitter.js';
@@ -23,22 +24,7 @@ import {
 } from './ledger.js';
 
 /** Wall time, for processes that do not inject a clock. */
-const wallClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.max(0, ms));
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+const wallClock: Clock = new SystemClock();
 
 /** Shortest wait between two block checks of `onBlock`, so millisecond blocks do not spin the CPU. */
 const MIN_BLOCK_POLL_MS = 20;

@@ -44,6 +44,11 @@ export const minerSection = z.strictObject({
    * validator sends its auth message as soon as the socket opens).
    */
   validatorAuthTimeoutSeconds: z.number().positive().default(30),
+  /**
+   * Bytes a validator connection may send before it authenticates (frames queued for after the
+   * auth count); more closes it with a GenericError. Default one maximum frame (50 MiB).
+   */
+  validatorMaxBytesBeforeAuth: z.number().int().positive().default(50 * 1024 * 1024),
   /** Validator hotkeys accepted without any chain check (local testing). */
   debugAllowedValidators: z.array(z.string().min(1)).default([]),
   /** Where validators reach this miner, put on chain for each hotkey; null: never announce (set it on a real chain). */

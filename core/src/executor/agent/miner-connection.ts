@@ -3,6 +3,7 @@ import type { Logger } from '../../contracts/index.js';
 import { HordeError } from '../../errors.js';
 import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import { sleep } from '../../runtime/clock.js';
 
 /** The miner could not be reached, closed the connection, or refused the token. */
 export class MinerConnectionError extends HordeError {
@@ -67,7 +68,7 @@ export class MinerConnection {
       } catch (error) {
         lastError = error;
         this.options.logger.warn({ err: error, attempt: attempt + 1 }, 'could not connect to the miner');
-        if (attempt + 1 < attempts) await sleep(1000 * 2 ** attempt + Math.random() * 1000, this.options.signal);
+        if (attempt + 1 < attempts) await pause(1000 * 2 ** attempt + Math.random() * 1000, this.options.signal);
       }
     }
     throw new MinerConnectionError(`could not connect to the miner at ${this.options.minerAddress}: ${String((lastError as Error)?.message ?? lastError)}`, {
@@ -187,16 +188,7 @@ function connect(url: string, onMessage: (data: WebSocket.RawData, isBinary: boo
   });
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+/** Waits `ms`, or less when `signal` aborts (then it resolves: the caller checks the signal). */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => undefined);
 }

@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRunSpec } from '../../contracts/index.js';
@@ -172,6 +173,50 @@ describe('DockerJobRunner', () => {
     expect(error).toBeInstanceOf(ImageNotFoundError);
     expect(error).toMatchObject({ code: 'IMAGE_NOT_FOUND' });
     expect((error as Error).message).toMatch(/localhost\/horde-no-such-image:1 is not on this executor and could not be pulled/);
+  });
+
+  it('prepare() gives up a pull that passes pullTimeoutMs and closes its request to the engine', async () => {
+    // A "registry" that accepts connections and never answers: the engine's pull hangs on it.
+    const registry = createNetServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((resolve) => registry.listen(0, '127.0.0.1', resolve));
+    // The engine, seen through a proxy that notes when each of the runner's requests to it ends.
+    const engine = (docker().modem as unknown as { socketPath: string }).socketPath;
+    const proxyPath = join(dir, 'engine.sock');
+    const pulls: Array<{ closedAt: number | null }> = [];
+    const proxy = createNetServer((client) => {
+      const upstream = connect(engine);
+      const seen = { closedAt: null as number | null };
+      // Connections are kept alive: the pull may follow the image inspect on the same one.
+      client.on('data', (chunk: Buffer) => {
+        if (/POST \S*\/images\/create/.test(chunk.toString('latin1')) && !pulls.includes(seen)) pulls.push(seen);
+      });
+      client.on('close', () => {
+        seen.closedAt = Date.now();
+        upstream.destroy();
+      });
+      upstream.on('close', () => client.destroy());
+      client.on('error', () => undefined);
+      upstream.on('error', () => undefined);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(proxyPath, resolve));
+    try {
+      const quick = new DockerJobRunner({ docker: new Dockerode({ socketPath: proxyPath }), logger, pullTimeoutMs: 300 });
+      const image = `127.0.0.1:${(registry.address() as AddressInfo).port}/horde/never:1`;
+      const started = Date.now();
+      const error = await quick.prepare(image).catch((e: unknown) => e);
+      const failedAt = Date.now();
+      expect(error).toBeInstanceOf(ImageNotFoundError);
+      expect((error as Error).message).toMatch(/pull did not finish within 300 ms/);
+      expect(failedAt - started).toBeLessThan(3_000);
+      // The pull request itself is gone at once, not left running until the engine gives up (10 s and more here).
+      expect(pulls).toHaveLength(1);
+      await expect.poll(() => pulls[0]!.closedAt, { timeout: 2_000, interval: 20 }).not.toBeNull();
+      expect(pulls[0]!.closedAt! - failedAt).toBeLessThan(1_000);
+    } finally {
+      proxy.close();
+      registry.close();
+    }
   });
 
   it('run() of a missing image fails with IMAGE_NOT_FOUND', async () => {

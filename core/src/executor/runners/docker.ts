@@ -158,18 +158,45 @@ export class DockerJobRunner implements JobRunner {
     this.logger.info({ image: ref, ms: Date.now() - started }, 'image pulled');
   }
 
+  /**
+   * Pulls `ref`, giving up after `pullTimeoutMs`. On the timeout the pull request to the engine is
+   * aborted (before or after its response started) and its progress stream destroyed, so nothing
+   * of the pull stays open in this process; whatever settles afterwards (the aborted request, the
+   * stream's error) lands in a settled promise and is ignored, never an unhandled rejection.
+   * Whether the engine then also stops its own fetch from the registry is the engine's business:
+   * dockerd, for one, still finishes a registry handshake under way after its client left.
+   */
   private pull(ref: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pull did not finish within ${this.pullTimeoutMs} ms`)), this.pullTimeoutMs);
+      const abort = new AbortController();
+      let stream: NodeJS.ReadableStream | null = null;
+      let settled = false;
       const done = (error: unknown) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         if (error) reject(error);
         else resolve();
       };
-      this.docker.pull(ref).then(
-        (stream: NodeJS.ReadableStream) =>
+      const stop = (progress: NodeJS.ReadableStream) => {
+        progress.on('error', () => undefined); // a destroyed response may still report the abort
+        (progress as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      };
+      const timer = setTimeout(() => {
+        done(new Error(`pull did not finish within ${this.pullTimeoutMs} ms`));
+        abort.abort();
+        if (stream) stop(stream);
+      }, this.pullTimeoutMs);
+      this.docker.pull(ref, { abortSignal: abort.signal }).then(
+        (progress: NodeJS.ReadableStream) => {
+          stream = progress;
+          if (settled) {
+            stop(progress);
+            return;
+          }
           // Errors in the middle of a pull arrive as progress events, which followProgress reports.
-          this.docker.modem.followProgress(stream, (error: Error | null) => done(error)),
+          this.docker.modem.followProgress(progress, (error: Error | null) => done(error));
+        },
         done,
       );
     });

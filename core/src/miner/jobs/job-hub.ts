@@ -412,13 +412,28 @@ export class JobHub {
     this.flush(job);
   }
 
+  /**
+   * Sends the job's outbox in order. A connection that fails a send is not tried again in this
+   * round, even if its socket still says OPEN (a write can fail before the close is seen): the
+   * message stays queued for another connection of the same validator, or for a reconnect.
+   */
   private flush(job: ActiveJob): void {
     job.delivery = job.delivery.then(async () => {
+      const failed = new Set<ValidatorPeer>();
       while (job.outbox.length > 0) {
-        const peer = this.peerFor(job);
-        if (!peer) return;
+        const peer = this.peerFor(job, failed);
+        if (!peer) {
+          if (failed.size > 0) {
+            this.log.warn(
+              { jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, undelivered: job.outbox.length, failedConnections: [...failed].map((p) => p.id) },
+              'could not send to the validator; messages kept for its reconnect',
+            );
+          }
+          return;
+        }
         const message = job.outbox[0]!;
         if (!(await peer.send(message))) {
+          failed.add(peer);
           if (job.owner === peer) job.owner = null;
           continue; // try another connection of the same validator, if there is one
         }
@@ -435,11 +450,11 @@ export class JobHub {
     });
   }
 
-  /** The job's own connection if open, else the newest open connection of the same validator. */
-  private peerFor(job: ActiveJob): ValidatorPeer | null {
-    if (job.owner?.isReady()) return job.owner;
+  /** The job's own connection if open, else the newest open connection of the same validator; never one in `skip`. */
+  private peerFor(job: ActiveJob, skip: ReadonlySet<ValidatorPeer> = new Set()): ValidatorPeer | null {
+    if (job.owner?.isReady() && !skip.has(job.owner)) return job.owner;
     let newest: ValidatorPeer | null = null;
-    for (const peer of this.peers) if (peer.validatorHotkey === job.validatorHotkey && peer.isReady()) newest = peer;
+    for (const peer of this.peers) if (peer.validatorHotkey === job.validatorHotkey && peer.isReady() && !skip.has(peer)) newest = peer;
     if (newest) job.owner = newest;
     return newest;
   }

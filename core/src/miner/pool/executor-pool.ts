@@ -15,6 +15,8 @@ export const DEFAULT_EXECUTOR_TTL_MS = 20 * 60_000;
 export const DEFAULT_POOL_CLEANUP_INTERVAL_MS = 1_000;
 /** A `poll` that takes longer than this counts as "still running" for this round. */
 const POLL_TIMEOUT_MS = 5_000;
+/** The miner's default `executorStartupTimeLimitSeconds`. */
+export const DEFAULT_EXECUTOR_STARTUP_LIMIT_MS = 5_000;
 
 export type ExecutorGoneReason =
   /** `poll` reported it exited on its own (normally: job done). */
@@ -38,6 +40,12 @@ export interface ExecutorPoolOptions {
   readonly logger: Logger;
   readonly ttlMs?: number;
   readonly cleanupIntervalMs?: number;
+  /**
+   * The executor's startup limit. `manager.start` may take the class's spin-up (the start
+   * context's `timeoutSeconds`) plus this; past it the reservation fails (`executor_spinup_failed`),
+   * the slot is freed, and an executor the manager hands back later is killed. Default 5 s.
+   */
+  readonly startupLimitMs?: number;
   /** Told about every executor that leaves the pool, whatever the reason. */
   readonly onExecutorGone?: (event: ExecutorGoneEvent) => void;
   /** Told, before the kill, that an executor outlived the TTL (so its job is reported as such first). */
@@ -88,6 +96,7 @@ export class ExecutorPool {
   private readonly logger: Logger;
   private readonly ttlMs: number;
   private readonly cleanupIntervalMs: number;
+  private readonly startupLimitMs: number;
   private readonly onExecutorGone: (event: ExecutorGoneEvent) => void;
   private readonly onExecutorExpiring: (event: { readonly token: string; readonly executorClass: string }) => void;
 
@@ -103,6 +112,7 @@ export class ExecutorPool {
     this.logger = options.logger;
     this.ttlMs = options.ttlMs ?? DEFAULT_EXECUTOR_TTL_MS;
     this.cleanupIntervalMs = options.cleanupIntervalMs ?? DEFAULT_POOL_CLEANUP_INTERVAL_MS;
+    this.startupLimitMs = options.startupLimitMs ?? DEFAULT_EXECUTOR_STARTUP_LIMIT_MS;
     this.onExecutorGone = options.onExecutorGone ?? (() => {});
     this.onExecutorExpiring = options.onExecutorExpiring ?? (() => {});
   }
@@ -154,7 +164,7 @@ export class ExecutorPool {
   private async launch(slot: Slot, ctx: ExecutorStartContext): Promise<ExecutorHandle> {
     let handle: ExecutorHandle;
     try {
-      handle = await this.manager.start(slot.token, slot.executorClass, ctx);
+      handle = await this.startWithinLimit(slot, ctx);
     } catch (error) {
       this.slots.delete(slot.token);
       this.logger.error({ err: error, token: slot.token, executorClass: slot.executorClass }, 'executor failed to start');
@@ -164,6 +174,36 @@ export class ExecutorPool {
     this.logger.info({ token: slot.token, executorClass: slot.executorClass, executor: handle.id }, 'executor started');
     if (slot.killRequested || this.stop.signal.aborted) await this.killSlot(slot, 'killed');
     return handle;
+  }
+
+  /**
+   * `manager.start`, bounded by the class's spin-up plus the startup limit: a start that hangs
+   * would otherwise hold its slot for ever (the TTL only sees executors with a handle). An
+   * executor handed back after the limit is killed at once: nobody is waiting for it.
+   */
+  private startWithinLimit(slot: Slot, ctx: ExecutorStartContext): Promise<ExecutorHandle> {
+    const limitMs = Math.max(0, ctx.timeoutSeconds) * 1000 + this.startupLimitMs;
+    const starting = Promise.resolve().then(() => this.manager.start(slot.token, slot.executorClass, ctx));
+    const timer = new AbortController();
+    let timedOut = false;
+    const deadline = this.clock.sleep(limitMs, timer.signal).then(
+      () => {
+        timedOut = true;
+        throw new Error(`the executor manager did not start it within ${limitMs} ms (spin-up + startup limit)`);
+      },
+      () => new Promise<never>(() => undefined), // cancelled: the start settled first
+    );
+    starting.then(
+      (late) => {
+        if (!timedOut) return;
+        this.logger.warn({ token: slot.token, executorClass: slot.executorClass, executor: late.id }, 'executor started after its start timed out; killing it');
+        this.manager.kill(late).catch((error: unknown) => {
+          this.logger.error({ err: error, token: slot.token, executor: late.id }, 'could not kill an executor that started too late');
+        });
+      },
+      () => undefined, // reported by the race below, or nobody waits any more
+    );
+    return Promise.race([starting, deadline]).finally(() => timer.abort());
   }
 
   /** Kills the executor holding `token` (if any) and frees its slot. */

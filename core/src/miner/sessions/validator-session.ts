@@ -1,7 +1,7 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../../contracts/index.js';
 import { authErrorReply, type AuthVerifier } from '../../protocol/auth.js';
-import { encodeMessage, parseValidatorToMiner } from '../../protocol/codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, encodeMessage, parseValidatorToMiner } from '../../protocol/codec.js';
 import type { MinerToValidatorMessage, ValidatorAuthForMiner, ValidatorToMinerMessage } from '../../protocol/messages.js';
 import type { HotkeyManifests } from '../hotkey-manifests.js';
 import type { ValidatorPeer } from '../jobs/active-job.js';
@@ -12,6 +12,8 @@ import type { ValidatorDirectory } from '../validator-directory.js';
 
 /** Messages kept while the validator has not authenticated yet; more than this closes the connection. */
 const MAX_MESSAGES_BEFORE_AUTH = 100;
+/** Default bound on the bytes a connection may send before it authenticates: one maximum frame. */
+export const DEFAULT_MAX_BYTES_BEFORE_AUTH = DEFAULT_MAX_FRAME_BYTES;
 
 export interface ValidatorSessionDeps {
   readonly hub: JobHub;
@@ -25,6 +27,11 @@ export interface ValidatorSessionDeps {
   readonly localMode: boolean;
   /** A connection still unauthenticated after this long is closed (it would hold a socket and its queue). */
   readonly authTimeoutMs: number;
+  /**
+   * Bytes of frames an unauthenticated connection may send in all (queued or waiting to be
+   * handled); more closes it. Default `DEFAULT_MAX_BYTES_BEFORE_AUTH` (one maximum frame).
+   */
+  readonly maxBytesBeforeAuth?: number;
   readonly logger: Logger;
 }
 
@@ -44,6 +51,8 @@ export class ValidatorSession implements ValidatorPeer {
   private readonly queue: ValidatorToMinerMessage[] = [];
   private work: Promise<void> = Promise.resolve();
   private authTimer: NodeJS.Timeout | null = null;
+  /** Bytes received while not authenticated: what an unknown peer makes this process hold. */
+  private bytesBeforeAuth = 0;
   private readonly log: Logger;
 
   constructor(
@@ -58,6 +67,16 @@ export class ValidatorSession implements ValidatorPeer {
     this.deps.hub.peerOpened(this);
     this.log.info('validator connected');
     this.socket.on('message', (data, isBinary) => {
+      // Once the miner decided to close, nothing more from this peer is kept or handled.
+      if (this.closed) return;
+      if (!this.authenticated) {
+        this.bytesBeforeAuth += rawDataBytes(data);
+        const limit = this.deps.maxBytesBeforeAuth ?? DEFAULT_MAX_BYTES_BEFORE_AUTH;
+        if (this.bytesBeforeAuth > limit) {
+          this.refuse(`Validator sent more than ${limit} bytes before authenticating`, { bytes: this.bytesBeforeAuth, limit }, 'too much data before authentication; closing');
+          return;
+        }
+      }
       const frame = isBinary ? (data as Buffer) : data.toString();
       this.work = this.work
         .then(() => this.onFrame(frame as string | Buffer))
@@ -93,6 +112,7 @@ export class ValidatorSession implements ValidatorPeer {
   }
 
   private async onFrame(frame: string | Buffer): Promise<void> {
+    if (this.closed) return;
     const parsed = parseValidatorToMiner(frame);
     if (!parsed.ok) {
       if (parsed.error.code === 'PING') return;
@@ -178,6 +198,7 @@ export class ValidatorSession implements ValidatorPeer {
       return;
     }
     const result = await verifier.verify(msg, this.validatorHotkey);
+    if (this.closed) return; // refused (e.g. flooded) while the auth was being checked
     if (!result.ok) {
       this.log.warn({ code: result.error.code, reason: result.error.message }, 'validator authentication refused');
       await this.send(authErrorReply(result.error));
@@ -205,4 +226,25 @@ export class ValidatorSession implements ValidatorPeer {
     this.closed = true;
     this.socket.close(1000, reason);
   }
+
+  /**
+   * Ends the connection from the frame handler at once (no waiting behind queued frames): a
+   * `GenericError` saying why, then the close. Later frames are dropped unread.
+   */
+  private refuse(details: string, fields: Record<string, unknown>, logMessage: string): void {
+    if (this.closed) return;
+    this.log.warn(fields, logMessage);
+    this.clearAuthTimer();
+    this.closed = true;
+    this.queue.length = 0;
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(encodeMessage({ message_type: 'GenericError', details }), () => socket.close(1000, 'protocol violation'));
+  }
+}
+
+/** Size of a frame as `ws` hands it over. */
+function rawDataBytes(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
+  return data.byteLength;
 }

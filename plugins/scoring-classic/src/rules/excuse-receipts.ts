@@ -1,4 +1,4 @@
-import type { JobStartedReceiptPayload, NeuronFact, Receipt } from '@horde/core';
+import { datetimeToEpochMicros, type JobStartedReceiptPayload, type NeuronFact, type Receipt } from '@horde/core';
 
 /**
  * Checking the receipts a miner attaches when it declines a synthetic job as `busy`. Each receipt
@@ -56,13 +56,14 @@ export function trustedExcuseValidators(
 }
 
 /**
- * Receipt timestamps are ISO-8601 with up to microseconds (`2025-01-02T03:04:05.123456Z`);
- * `Date.parse` keeps only milliseconds, so the fraction is read separately. NaN when unparsable.
+ * Microseconds since the epoch of a receipt timestamp, read with core's pydantic-compatible parser
+ * (the forms pydantic accepts, microseconds kept): `2025-01-02T03:04:05.123456Z`, `+02:00`
+ * offsets, and naive timestamps, which are taken as UTC, never in this machine's time zone (a
+ * validator's local zone must not change which excuses count). NaN when pydantic would refuse it.
  */
 export function isoToMicros(iso: string): number {
-  const wholeSecondsMs = Date.parse(iso.replace(/\.\d+/, ''));
-  const fraction = (/\.(\d+)/.exec(iso)?.[1] ?? '').slice(0, 6).padEnd(6, '0');
-  return wholeSecondsMs * 1000 + Number(fraction);
+  const micros = datetimeToEpochMicros(iso);
+  return micros === null ? Number.NaN : Number(micros);
 }
 
 function isStartedReceipt(receipt: Receipt): receipt is Receipt<JobStartedReceiptPayload> {
