@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stopRequested } from './shared.js';
 
 /**
  * `horde facilitator --config F`: the organic-job gateway (clients' HTTP API and validators'
@@ -11,18 +12,12 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .option('-p, --port <port>', 'port to listen on (overrides facilitator.port)', (value) => Number.parseInt(value, 10))
     .action(async (options: { config?: string; port?: number }) => {
+      const stopped = stopRequested();
       const [{ loadConfig }, { startFacilitatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../facilitator/from-config.js')]);
       const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
       const config = { ...loaded, role: 'facilitator' as const, ...(options.port === undefined ? {} : { facilitator: { ...loaded.facilitator, port: options.port } }) };
       const facilitator = await startFacilitatorFromConfig(config);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          facilitator.logger.info({ signal }, 'facilitator stopping');
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      facilitator.logger.info({ signal: await stopped }, 'facilitator stopping');
       await facilitator.close();
     });
 }

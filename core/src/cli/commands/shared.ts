@@ -32,3 +32,24 @@ export function describeProvides(provides: LoadedPlugins['plugins'][number]['pro
   if (!provides.length) return '-';
   return provides.map(({ contract, count }) => (count > 1 ? `${contract} ×${count}` : contract)).join(', ');
 }
+
+/**
+ * Resolves with the signal (or `disconnect`, when started with an IPC channel that closes) that
+ * asks a long-running role to stop. Call it before starting the role: a SIGTERM that arrives while
+ * the role is still starting then stops it as soon as it is up, instead of killing the process
+ * with the default handler before it could clean up.
+ */
+export function stopRequested(options: { readonly onDisconnect?: boolean } = {}): Promise<NodeJS.Signals | 'disconnect'> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals | 'disconnect') => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      process.off('disconnect', onDisconnect);
+      resolve(signal);
+    };
+    const onDisconnect = () => stop('disconnect');
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (options.onDisconnect) process.on('disconnect', onDisconnect);
+  });
+}

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { formatTable } from './shared.js';
+import { formatTable, stopRequested } from './shared.js';
 
 interface RunOptions {
   config?: string;
@@ -22,23 +22,17 @@ function formatPoints(value: number): string {
 }
 
 async function runValidator(options: RunOptions): Promise<void> {
+  // Started by a parent with an IPC channel (the devnet): stop when it goes away, so a validator
+  // never outlives its devnet.
+  const send = process.send?.bind(process);
+  const stopped = stopRequested({ onDisconnect: send !== undefined });
   const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../validator/from-config.js')]);
   const config = await loadConfig(options.config ? { configPath: options.config } : {});
   const validator = await startValidatorFromConfig({ ...config, role: 'validator' });
-  // Started by a parent with an IPC channel (the devnet): tell it what happens, and stop when it
-  // goes away, so a validator never outlives its devnet.
-  const send = process.send?.bind(process);
+  // Tell the devnet what happens.
   const { forwardValidatorEvents } = await import('../../devnet/validator-events.js');
   const stopForwarding = send ? forwardValidatorEvents(validator.handle, (message) => send(message, undefined, undefined, () => undefined)) : () => undefined;
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals | 'disconnect') => {
-      validator.logger.info({ signal }, 'validator stopping');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    if (send) process.once('disconnect', () => stop('disconnect'));
-  });
+  validator.logger.info({ signal: await stopped }, 'validator stopping');
   stopForwarding();
   await validator.close();
   // Let the IPC channel go so the process can exit.
