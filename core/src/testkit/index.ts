@@ -1,6 +1,7 @@
 // `@horde/core/testkit`: test suites and helpers plugin authors run against their plugin.
 // Import it from test files only: it imports vitest.
 export { runExecutorManagerContract, type ExecutorManagerContractOptions } from './executor-manager-contract.js';
+export { registerPluginForTest, type RegisterPluginOptions } from './register-plugin.js';
 export { CONTRACT_PROGRAM, ProgramListener, type ProgramConnection, type ProgramHello } from './contract-programs.js';
 export {
   checkScoringRuleContract,

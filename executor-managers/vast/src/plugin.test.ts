@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  EXECUTOR_MANAGER,
-  parseConfig,
-  registerPlugins,
-  silentLogger,
-} from '@horde/core';
+import { EXECUTOR_MANAGER } from '@horde/core';
+import { registerPluginForTest } from '@horde/core/testkit';
 import plugin from './index.js';
 
 /** Registers the plugin the way the miner does, with `config` as its section. */
-async function register(config: Record<string, unknown>) {
-  const hordeConfig = parseConfig({}, { baseDir: '/tmp' });
-  const root = createRuntimeContainer({
-    config: hordeConfig,
-    logger: silentLogger(),
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
-    clock: { now: () => 0, sleep: async () => {} },
-  });
-  return registerPlugins([{ plugin, config }], root, hordeConfig);
-}
+const register = (config: Record<string, unknown>) => registerPluginForTest(plugin, { config });
 
 const base = {
   apiKey: 'key',

@@ -1,29 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  DANCING_STRATEGY,
-  parseConfig,
-  PluginError,
-  registerPlugins,
-  silentLogger,
-  SystemClock,
-  type DancingContext,
-} from '@horde/core';
+import { DANCING_STRATEGY, PluginError, type DancingContext } from '@horde/core';
+import { registerPluginForTest } from '@horde/core/testkit';
 import plugin, { STRATEGY_NAME } from './index.js';
 
 /** Registers the plugin the way a horde process does: apiRange and config are checked first. */
-async function load(config: Record<string, unknown> = {}) {
-  const root = createRuntimeContainer({
-    config: parseConfig({ plugins: [] }),
-    logger: silentLogger(),
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
-    clock: new SystemClock(),
-  });
-  return registerPlugins([{ plugin, config }], root, { dataDir: tmpdir(), configFile: null });
-}
+const load = (config: Record<string, unknown> = {}) => registerPluginForTest(plugin, { config });
 
 async function loadStrategy(config: Record<string, unknown> = {}) {
   const strategy = (await load(config)).single(DANCING_STRATEGY);

@@ -1,28 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  HARDWARE_CLASS,
-  parseConfig,
-  PluginError,
-  registerPlugins,
-  silentLogger,
-  SystemClock,
-} from '@horde/core';
+import { HARDWARE_CLASS, PluginError } from '@horde/core';
+import { registerPluginForTest } from '@horde/core/testkit';
 import plugin from './index.js';
 
 /** Registers the plugin the way a horde process does: apiRange and config are checked first. */
-async function load(config: Record<string, unknown> = {}) {
-  const root = createRuntimeContainer({
-    config: parseConfig({ plugins: [] }),
-    logger: silentLogger(),
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
-    clock: new SystemClock(),
-  });
-  return registerPlugins([{ plugin, config }], root, { dataDir: tmpdir(), configFile: null });
-}
+const load = (config: Record<string, unknown> = {}) => registerPluginForTest(plugin, { config });
 
 describe('{{packageName}}', () => {
   it('declares the version in package.json', () => {

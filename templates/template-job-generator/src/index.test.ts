@@ -1,30 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
-  createMetricsRegistry,
-  createRuntimeContainer,
   JOB_GENERATOR,
-  parseConfig,
   PluginError,
-  registerPlugins,
-  silentLogger,
-  SystemClock,
   type HardwareClass,
   type JobResult,
 } from '@horde/core';
+import { registerPluginForTest } from '@horde/core/testkit';
 import plugin, { expectedAnswer, GENERATOR_NAME } from './index.js';
 
 /** Registers the plugin the way a horde process does: apiRange and config are checked first. */
-async function load(config: Record<string, unknown> = {}) {
-  const root = createRuntimeContainer({
-    config: parseConfig({ plugins: [] }),
-    logger: silentLogger(),
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
-    clock: new SystemClock(),
-  });
-  return registerPlugins([{ plugin, config }], root, { dataDir: tmpdir(), configFile: null });
-}
+const load = (config: Record<string, unknown> = {}) => registerPluginForTest(plugin, { config });
 
 async function loadGenerator(config: Record<string, unknown> = {}) {
   const [generator] = (await load(config)).all(JOB_GENERATOR);

@@ -1,29 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  parseConfig,
-  PluginError,
-  registerPlugins,
-  SCORING_RULE,
-  silentLogger,
-  SystemClock,
-} from '@horde/core';
-import { job, runScoringRuleContract, scoringFacts } from '@horde/core/testkit';
+import { PluginError, SCORING_RULE } from '@horde/core';
+import { job, registerPluginForTest, runScoringRuleContract, scoringFacts } from '@horde/core/testkit';
 import plugin, { RULE_NAME, {{pluginVar}}Config, {{pluginVar}}Rule } from './index.js';
 
 /** Registers the plugin the way a horde process does: apiRange and config are checked first. */
-async function load(config: Record<string, unknown> = {}) {
-  const root = createRuntimeContainer({
-    config: parseConfig({ plugins: [] }),
-    logger: silentLogger(),
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
-    clock: new SystemClock(),
-  });
-  return registerPlugins([{ plugin, config }], root, { dataDir: tmpdir(), configFile: null });
-}
+const load = (config: Record<string, unknown> = {}) => registerPluginForTest(plugin, { config });
 
 /** The rule as horde builds it from `config`. */
 async function loadRule(config: Record<string, unknown> = {}) {
