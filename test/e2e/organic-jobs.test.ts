@@ -30,6 +30,7 @@ import { LocalExecutorManager } from '../../executor-managers/local/src/local-ex
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
 import { CLASSIC_RULES, classicRule, scoringClassicConfig } from '../../plugins/scoring-classic/src/index.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
+import { waitFor } from '../support/wait.js';
 
 const NETUID = 12;
 const TEST = 'always_on.test';
@@ -89,19 +90,6 @@ async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, op
   miners.push(miner);
   if (!options.localModeValidator) await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
   return miner;
-}
-
-function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise<T>((resolve, reject) => {
-    const poll = () => {
-      const value = check();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 50);
-    };
-    poll();
-  });
 }
 
 beforeAll(async () => {

@@ -38,6 +38,7 @@ import { LlmPromptsGenerator } from '../../plugins/job-llm-prompts/src/generator
 import { CLASSIC_RULES, classicRule, scoringClassicConfig } from '../../plugins/scoring-classic/src/index.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 import { s3Config, uniqueBucketName } from '../support/services.js';
+import { waitFor } from '../support/wait.js';
 
 const NETUID = 12;
 const BLOCK_MS = 250;
@@ -146,19 +147,6 @@ async function startMinerFor(
 }
 
 const local = (executorClass: string, executors: number) => new LocalExecutorManager({ executorClass, executors, killGraceMs: 2_000, logger });
-
-function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise<T>((resolve, reject) => {
-    const poll = async () => {
-      const value = await check();
-      if (value !== undefined) return resolve(value);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(poll, 200);
-    };
-    void poll();
-  });
-}
 
 beforeAll(async () => {
   requireBuiltCli();

@@ -3,51 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.js';
-import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { SystemClock } from '../../runtime/clock.js';
 import { ProcessJobRunner } from '../runners/process.js';
+import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from './__tests__/memory-channel.js';
 import { JobDriver, type JobChannel } from './job-driver.js';
 
-const JOB_UUID = '0b7b5c3e-4a8e-4f4e-9a53-0c4b1b0b2f61';
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
-
-/** The miner's side of the executor connection, in memory: hands over the two requests, keeps what comes back. */
-function channelFor(command: string[]): JobChannel & { sent: ExecutorToMinerMessage[] } {
-  const initial: V0InitialJobRequest = {
-    message_type: 'V0InitialJobRequest',
-    job_uuid: JOB_UUID,
-    executor_class: 'always_on.test',
-    docker_image: 'local/shell',
-    job_started_receipt_payload: {
-      receipt_type: 'JobStartedReceipt',
-      job_uuid: JOB_UUID,
-      miner_hotkey: 'miner',
-      validator_hotkey: 'validator',
-      timestamp: '2025-01-02T03:04:05Z',
-      executor_class: 'always_on.test',
-      is_organic: false,
-      ttl: 30,
-    },
-    job_started_receipt_signature: '0x00',
-    executor_timing: TIMING,
-  };
-  const job: V0JobRequest = {
-    message_type: 'V0JobRequest',
-    job_uuid: JOB_UUID,
-    executor_class: 'always_on.test',
-    docker_image: 'local/shell',
-    docker_run_options_preset: 'none',
-    docker_run_cmd: command,
-    env: {},
-  };
-  const sent: ExecutorToMinerMessage[] = [];
-  return {
-    sent,
-    initialRequest: async () => initial,
-    jobRequest: async () => job,
-    send: async (message) => void sent.push(message),
-  };
-}
+const channelFor = (command: string[]) => memoryJobChannel({ command });
 
 describe('JobDriver', () => {
   let dir: string;

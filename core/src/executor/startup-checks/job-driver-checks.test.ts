@@ -7,48 +7,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.js';
 import type { DockerRunOptionsPreset } from '../../contracts/index.js';
-import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { SystemClock } from '../../runtime/clock.js';
+import type { ExecutorToMinerMessage } from '../../protocol/messages.js';
+import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from '../agent/__tests__/memory-channel.js';
 import { JobDriver, type JobChannel } from '../agent/job-driver.js';
 import { ProcessJobRunner } from '../runners/process.js';
 import { NvidiaToolkitCheck } from './nvidia-toolkit.js';
 import { StartupCheckSuite } from './suite.js';
 import { StartupCheckFailed, type StartupCheck } from './types.js';
 
-const JOB_UUID = '5d0c7a51-9f0e-4a5c-8f55-2f5a4f6f7a10';
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
-
-function channelFor(executorClass: string, preset: DockerRunOptionsPreset = 'none'): JobChannel & { sent: ExecutorToMinerMessage[] } {
-  const initial: V0InitialJobRequest = {
-    message_type: 'V0InitialJobRequest',
-    job_uuid: JOB_UUID,
-    executor_class: executorClass,
-    docker_image: 'local/shell',
-    job_started_receipt_payload: {
-      receipt_type: 'JobStartedReceipt',
-      job_uuid: JOB_UUID,
-      miner_hotkey: 'miner',
-      validator_hotkey: 'validator',
-      timestamp: '2025-01-02T03:04:05Z',
-      executor_class: executorClass,
-      is_organic: false,
-      ttl: 30,
-    },
-    job_started_receipt_signature: '0x00',
-    executor_timing: TIMING,
-  };
-  const job: V0JobRequest = {
-    message_type: 'V0JobRequest',
-    job_uuid: JOB_UUID,
-    executor_class: executorClass,
-    docker_image: 'local/shell',
-    docker_run_options_preset: preset,
-    docker_run_cmd: ['echo ran'],
-    env: {},
-  };
-  const sent: ExecutorToMinerMessage[] = [];
-  return { sent, initialRequest: async () => initial, jobRequest: async () => job, send: async (message) => void sent.push(message) };
-}
+const channelFor = (executorClass: string, preset: DockerRunOptionsPreset = 'none') => memoryJobChannel({ executorClass, preset });
 
 describe('JobDriver with startup checks', () => {
   let dir: string;
