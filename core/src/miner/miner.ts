@@ -223,7 +223,9 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     const announceNow = () => announceAxon({ hotkeys: hotkeyIds, chainFor, netuid: deps.netuid, axon, logger: log });
     // The first announcement before the miner says it is up: validators can find it from then on.
     await announceNow();
-    tasks.push(runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, { clock, logger: log, signal: stop.signal }));
+    tasks.push(
+      runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, { clock, logger: log, signal: stop.signal, firstRunAfterInterval: true }),
+    );
   }
   if (publisher && settings.manifestCommitIntervalSeconds > 0) {
     tasks.push(
