@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricsRegistry, createRuntimeContainer, loadPlugins, parseConfig, silentLogger, SystemClock } from '@horde/core';
+import { writeLockfileFromRoot } from './root-lockfile.js';
 import { KIND_IDS, REPO, scaffoldAll, tempDir, type KindId } from './scaffold.js';
 
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
@@ -23,8 +24,9 @@ interface Run {
 }
 
 function run(args: readonly string[], cwd: string, command: string = process.execPath): Promise<Run> {
-  // The nested tools must not think they run inside this vitest worker, nor inside `npm test`.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(VITEST|TEST$|NODE_ENV$|npm_)/i.test(key)));
+  // The nested tools must not think they run inside this vitest worker, nor inside `npm test`;
+  // npm's cache stays the one this run uses (where `npm ci` put the tarballs the install needs).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => /^npm_config_cache$/i.test(key) || !/^(VITEST|TEST$|NODE_ENV$|npm_)/i.test(key)));
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -125,8 +127,10 @@ describe('a generated package, as its author uses it', () => {
       const scaffold = await run([join(REPO, 'templates/index.mjs'), 'horde-plugin-e2e', '--kind', 'executor-manager', '--core-version', `file:${join(REPO, 'core')}`, '--no-interactive', '--skip-install'], dir);
       expect(scaffold.code, scaffold.output).toBe(0);
       const pkg = join(dir, 'horde-plugin-e2e');
-      // Offline: the registry is out of reach in tests; the devDependencies come from npm's cache,
-      // which `npm ci` of this repository filled (ENOTCACHED here means it did not run on this machine).
+      // Offline: the registry is out of reach in tests. A lockfile cut out of this repository's pins
+      // the versions `npm ci` installed here, so npm needs only their tarballs, which `npm ci` cached
+      // (without it npm would need packuments, which no earlier step caches on a fresh machine).
+      writeLockfileFromRoot(pkg, REPO);
       const install = await run(['install', '--offline', '--no-audit', '--no-fund'], pkg, 'npm');
       expect(install.code, install.output).toBe(0);
       // The package's own vitest.config.ts, and @horde/core as installed (its dist/), with no alias.
