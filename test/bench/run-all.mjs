@@ -1,20 +1,32 @@
-// `npm run bench`: every benchmark under test/bench/, one after the other (they share 2 cores, so
-// running them together would measure each other). Each prints its table and writes
-// test/bench/results/<name>.json. Needs `npm run build` first (they run against core/dist).
+// `npm run bench`: every benchmark under test/bench/ (each folder with a run.mjs), one after the
+// other (they share 2 cores, so running them together would measure each other). Each prints its
+// table and writes test/bench/results/<name>.json. `npm run bench -- --quick` runs them all at
+// small sizes (CI does, so that none can rot); its figures are printed, never asserted.
+// Needs `npm run build` first (they run against core/dist).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const benchDir = fileURLToPath(new URL('.', import.meta.url));
-const benches = readdirSync(benchDir).filter((name) => name !== 'results' && statSync(join(benchDir, name)).isDirectory());
-let failed = 0;
-for (const name of benches.sort()) {
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
+const benches = readdirSync(benchDir)
+  .filter((name) => existsSync(join(benchDir, name, 'run.mjs')))
+  .filter((name) => only.length === 0 || only.includes(name))
+  .sort();
+const failed = [];
+const timings = [];
+const started = performance.now();
+for (const name of benches) {
   process.stdout.write(`\n== ${name}\n`);
-  const result = spawnSync(process.execPath, [join(benchDir, name, 'run.mjs'), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const benchStarted = performance.now();
+  const result = spawnSync(process.execPath, [join(benchDir, name, 'run.mjs'), ...args.filter((a) => a.startsWith('--'))], { stdio: 'inherit' });
+  timings.push(`${name} ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
   if (result.status !== 0) {
-    failed += 1;
+    failed.push(name);
     process.stderr.write(`${name} failed (exit ${result.status ?? result.signal})\n`);
   }
 }
-process.exitCode = failed === 0 ? 0 : 1;
+console.log(`\nbenchmarks: ${benches.length - failed.length} of ${benches.length} ran in ${((performance.now() - started) / 1000).toFixed(1)} s (${timings.join(', ')})${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+process.exitCode = failed.length === 0 ? 0 : 1;

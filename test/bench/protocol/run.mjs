@@ -3,7 +3,8 @@
 // through horde's wasm verifier (schnorrkel compiled to WebAssembly, @polkadot-labs/schnorrkel-wasm)
 // versus the default @polkadot/util-crypto path, with @polkadot/wasm-crypto's wasm build beside them.
 // Runs against the built core: `npm run build && npm run bench:protocol`.
-// Single-threaded (one core). Options: --seconds=<per measurement, default 0.5 for parsing, x4 for verify>.
+// Single-threaded (one core). Options: --seconds=<per measurement, default 0.5 for parsing, x4 for
+// verify>, --quick (0.05 s per measurement, results in protocol.quick.json).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,8 @@ const { SAMPLE_MESSAGES } = await import(join(dist, 'protocol/__fixtures__/sampl
 const keys = await import(join(dist, 'keys/index.js'));
 
 const secondsArg = process.argv.find((a) => a.startsWith('--seconds='));
-const PARSE_SECONDS = secondsArg ? Number(secondsArg.split('=')[1]) : 0.5;
+const QUICK = process.argv.includes('--quick');
+const PARSE_SECONDS = secondsArg ? Number(secondsArg.split('=')[1]) : QUICK ? 0.05 : 0.5;
 const VERIFY_SECONDS = PARSE_SECONDS * 4;
 
 const PARSERS = {
@@ -196,7 +198,7 @@ const results = {
   loadAverage: loadavg(),
   targets: { ...targets, metWallClock: metWall, metPerCpuSecond: metCpu },
 };
-const out = join(root, 'test/bench/results/protocol.json');
+const out = join(root, `test/bench/results/protocol${QUICK ? '.quick' : ''}.json`);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`results written to ${out}`);

@@ -3,8 +3,10 @@
 // (4,096 jobs) that answer instantly over real websockets, on localhost. Reports the batch
 // overhead (first initial request → last finished receipt, minus the job time, which is 0 here)
 // and the peak memory of the process. Target: under 5 s and under 1 GiB on a 2-core machine.
+// Its floor is the validator's own crypto: every sr25519 signature it made during the batch
+// (counted) at the wasm signing rate measured in the same run.
 //
-//   npm run build && node test/bench/validator-batch/run.mjs [--miners=256] [--executors=16]
+//   npm run build && node test/bench/validator-batch/run.mjs [--miners=256] [--executors=16] [--quick]
 //
 // The miners run in a worker thread (they stand for other machines); the validator runs on the
 // main thread exactly as `horde validator` runs a batch: real sr25519 auth and receipts, SQLite
@@ -20,8 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 const dist = join(root, 'core/dist');
 const arg = (name, fallback) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
-const MINERS = arg('miners', 256);
-const EXECUTORS = arg('executors', 16);
+const QUICK = process.argv.includes('--quick');
+const MINERS = arg('miners', QUICK ? 16 : 256);
+const EXECUTORS = arg('executors', QUICK ? 4 : 16);
 const CLASS = 'always_on.test';
 
 const { loadHotkey } = await import(`${dist}/keys/index.js`);
@@ -29,7 +32,6 @@ const { openStore } = await import(`${dist}/store/index.js`);
 const { runBatch } = await import(`${dist}/validator/batch.js`);
 const { cycleByIndex } = await import(`${dist}/validator/cycles.js`);
 const { ValidatorStore } = await import(`${dist}/validator/store.js`);
-const { withWasmSigning } = await import(`${dist}/validator/fast-signer.js`);
 const { SystemClock } = await import(`${dist}/runtime/clock.js`);
 const { default: pino } = await import('pino');
 
@@ -66,7 +68,23 @@ const echoGenerator = {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'horde-bench-'));
 const store = await openStore({ client: 'sqlite', filename: join(dataDir, 'validator.sqlite') });
-const validator = await withWasmSigning(await loadHotkey({ uri: '//BenchValidator' }));
+const signingKey = await loadHotkey({ uri: '//BenchValidator' });
+// Keys sign through wasm sr25519 (core/src/keys); the count of signatures gives the crypto floor.
+let signatures = 0;
+const validator = { ...signingKey, sign: (message) => { signatures += 1; return signingKey.sign(message); } };
+/** Signatures per second of the same key, same path, on a receipt-sized message. */
+function signRate() {
+  const message = JSON.stringify({ job_uuid: '3f2b2c1a-0000-4000-8000-000000000000', miner_hotkey: targetsHotkey, validator_hotkey: signingKey.ss58, timestamp: new Date().toISOString(), executor_class: CLASS, time_accepted: new Date().toISOString(), ttl: 30 });
+  for (let i = 0; i < 50; i++) signingKey.sign(message);
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < (QUICK ? 200 : 1000)) {
+    for (let i = 0; i < 20; i++) signingKey.sign(message);
+    n += 20;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+const targetsHotkey = miners[0].hotkey;
 const targets = miners.map((miner, i) => ({ hotkey: miner.hotkey, coldkey: `cold-${i}`, uid: i, host: '127.0.0.1', port: miner.port }));
 peakRss = 0;
 peakHeap = 0;
@@ -91,6 +109,8 @@ const result = await runBatch(cycleByIndex(1, 722), targets, {
 });
 const wallMs = performance.now() - started;
 clearInterval(sampler);
+const signaturesPerSecond = signRate();
+const cryptoFloorMs = (signatures / signaturesPerSecond) * 1000;
 const stats = await ask('stats');
 await store.close();
 rmSync(dataDir, { recursive: true, force: true });
@@ -113,19 +133,29 @@ const results = {
     wallIncludingConnectMs: Math.round(wallMs),
     receiptsSeenByMiners: stats.receipts,
   },
+  floor: { signatures, signaturesPerSecond: Math.round(signaturesPerSecond), cryptoFloorMs: Math.round(cryptoFloorMs), ratio: +(result.durationMs / cryptoFloorMs).toFixed(2) },
   memory: { peakRssMiB: Math.round(peakRss / MiB), peakHeapUsedMiB: Math.round(peakHeap / MiB), rssBeforeMiB: Math.round(memoryBefore.rss / MiB) },
   target: { overheadSeconds: 5, peakRssMiB: 1024 },
 };
-results.pass = results.batch.overheadSeconds < 5 && results.memory.peakRssMiB < 1024 && results.batch.correct === results.setup.jobs;
+// Timings are reported against their goal, never asserted (a shared machine varies); a batch that
+// did not verify every job is a broken benchmark and fails the run.
+results.goalMet = results.batch.overheadSeconds < 5 && results.memory.peakRssMiB < 1024;
+results.complete = results.batch.correct === results.setup.jobs;
 
 console.log(`validator-batch: ${MINERS} miners × ${EXECUTORS} executors = ${MINERS * EXECUTORS} jobs (${cpus().length} CPUs)`);
 console.table({
   'batch overhead (s)': { value: results.batch.overheadSeconds, target: '< 5' },
   'wall incl. connect + manifests (s)': { value: +(wallMs / 1000).toFixed(3), target: '' },
+  'crypto floor (s)': { value: +(cryptoFloorMs / 1000).toFixed(3), target: `${signatures} signs at ${Math.round(signaturesPerSecond)}/s` },
+  'overhead / floor': { value: results.floor.ratio, target: '' },
   'jobs verified correct': { value: results.batch.correct, target: MINERS * EXECUTORS },
   'peak RSS, whole process (MiB)': { value: results.memory.peakRssMiB, target: '< 1024' },
   'peak heap used, validator thread (MiB)': { value: results.memory.peakHeapUsedMiB, target: '' },
 });
-console.log(results.pass ? 'PASS' : 'FAIL');
+console.log(`goal (< 5 s, < 1 GiB): ${results.goalMet ? 'met' : 'NOT met'}`);
+if (!results.complete) {
+  console.error(`only ${results.batch.correct} of ${results.setup.jobs} jobs verified correct`);
+  process.exitCode = 1;
+}
 mkdirSync(join(here, '../results'), { recursive: true });
-writeFileSync(join(here, '../results/validator-batch.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(here, `../results/validator-batch${QUICK ? '.quick' : ''}.json`), `${JSON.stringify(results, null, 2)}\n`);
