@@ -1,4 +1,5 @@
 // Shared by the benchmarks: options, the machine description, the table and the results file.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -61,4 +62,14 @@ export function requireThat(condition, message) {
     console.error(`benchmark broken: ${message}`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * Memory figures need a garbage collection before each reading: a script calls this first, and
+ * runs itself again with --expose-gc when it was started without (exits with that run's status).
+ */
+export function reexecWithGc(scriptUrl) {
+  if (typeof globalThis.gc === 'function') return;
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(scriptUrl), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
 }

@@ -27,9 +27,17 @@ export function receiptLine(receipt: Receipt): string {
  * rename), as ComputeHorde's store does, so an HTTP reader holding the file open always sees whole
  * lines; appends are queued so two never race on one page.
  */
+/** Receipts waiting for the next copy-on-write of their page; every caller shares its outcome. */
+interface PendingAppend {
+  readonly page: number;
+  readonly parts: string[];
+  done: Promise<void>;
+}
+
 export class ReceiptPages {
   private queue: Promise<unknown> = Promise.resolve();
   private ready: Promise<unknown> | null = null;
+  private pending: PendingAppend | null = null;
 
   constructor(
     readonly dir: string,
@@ -40,15 +48,29 @@ export class ReceiptPages {
     return join(this.dir, `${page}.jsonl`);
   }
 
-  /** Appends receipts to the current page. Resolves once they are readable. */
+  /**
+   * Appends receipts to the current page. Resolves once they are readable. Receipts that arrive
+   * while a copy-on-write is running join one batch for the next: each copy costs the page's size,
+   * so one copy per receipt made a busy miner's accepts slower the fuller the page got.
+   */
   append(receipts: readonly Receipt[]): Promise<void> {
     if (receipts.length === 0) return Promise.resolve();
     const page = receiptPageAt(this.now());
     const text = receipts.map((r) => `${receiptLine(r)}\n`).join('');
-    const run = this.queue.then(() => this.appendToPage(page, text));
-    // Keep the chain alive after a failed append; the caller still sees the error.
-    this.queue = run.catch(() => undefined);
-    return run;
+    if (this.pending !== null && this.pending.page === page) {
+      this.pending.parts.push(text);
+      return this.pending.done;
+    }
+    const batch: PendingAppend = { page, parts: [text], done: Promise.resolve() };
+    this.pending = batch;
+    batch.done = this.queue.then(() => {
+      // From here on the batch is being written: later receipts start the next one.
+      if (this.pending === batch) this.pending = null;
+      return this.appendToPage(page, batch.parts.join(''));
+    });
+    // Keep the chain alive after a failed append; the callers still see the error.
+    this.queue = batch.done.catch(() => undefined);
+    return batch.done;
   }
 
   private async appendToPage(page: number, text: string): Promise<void> {

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Scoring one cycle: 1,000,000 job outcomes across 256 miners (synthetic and organic, completed,
+// failed, rejected), through each shipped scoring plugin as the validator runs it (the plugin
+// registered as a process registers it, every rule it provides, then weights). Baseline, measured in
+// the same run: one pass over the outcomes summing a point per completed job per miner and class
+// (the least any rule must do). Goal: < 2 s per plugin. Memory: heap growth during the run and the
+// process's peak RSS. `--outcomes=N --miners=M` (quick: 20,000 outcomes).
+import { join } from 'node:path';
+import { DIST, numberArg, printTable, reexecWithGc, requireThat, ROOT, round, writeResults } from '../lib/report.mjs';
+
+reexecWithGc(import.meta.url);
+
+const OUTCOMES = numberArg('outcomes', 1_000_000, 20_000);
+const MINERS = numberArg('miners', 256, 256);
+
+const { registerPluginForTest } = await import(join(DIST, 'testkit/register-plugin.js'));
+const { SCORING_RULE } = await import(join(DIST, 'contracts/index.js'));
+const { runScoringPipeline } = await import(join(DIST, 'validator/scoring/engine.js'));
+const { verifyValidatorSignatureSync } = await import(join(DIST, 'validator/scoring/receipt-signature.js'));
+const { cryptoReady } = await import(join(DIST, 'keys/index.js'));
+await cryptoReady();
+
+const PLUGINS = [
+  { name: 'scoring-classic', module: join(ROOT, 'plugins/scoring-classic/dist/index.js') },
+  { name: 'scoring-allowance', module: join(ROOT, 'plugins/scoring-allowance/dist/index.js') },
+];
+const CLASSES = ['spin_up-4min.gpu-24gb', 'always_on.llm.a6000'];
+const CYCLE = { index: 10, startBlock: 7220, endBlock: 7942 };
+
+/** A deterministic cycle: miners on 64 coldkeys, a mix of outcomes as a real cycle has them. */
+function cycleFacts() {
+  const neurons = [];
+  const manifests = {};
+  const mainHotkeys = {};
+  for (let i = 0; i < MINERS; i++) {
+    const hotkey = `miner-${i}`;
+    const coldkey = `cold-${i % 64}`;
+    neurons.push({ uid: i, hotkey, coldkey, stake: 0, validatorPermit: false });
+    manifests[hotkey] = { [CLASSES[0]]: 16, [CLASSES[1]]: 4 };
+    mainHotkeys[coldkey] ??= { current: `miner-${i % 64}`, previous: i % 128 === 0 ? null : `miner-${i % 64}` };
+  }
+  neurons.push({ uid: MINERS, hotkey: 'validator', coldkey: 'validator-cold', stake: 100_000, validatorPermit: true });
+  neurons.push({ uid: MINERS + 1, hotkey: 'other-validator', coldkey: 'other-cold', stake: 50_000, validatorPermit: true });
+  const jobs = new Array(OUTCOMES);
+  for (let n = 0; n < OUTCOMES; n++) {
+    const minerHotkey = `miner-${n % MINERS}`;
+    const executorClass = CLASSES[n % 7 === 0 ? 1 : 0];
+    const roll = (n * 2654435761) % 100;
+    const base = { jobUuid: `job-${n}`, minerHotkey, executorClass };
+    if (roll < 60) jobs[n] = { ...base, kind: 'synthetic', status: 'completed', correct: roll !== 7, inTime: roll !== 8, timeTookMs: 1000 + (n % 5000) };
+    else if (roll < 80) jobs[n] = { ...base, kind: 'organic', status: 'completed', correct: true, inTime: true, timeTookMs: 2000, executorSeconds: 30 + (n % 60), paidWithBlocks: [CYCLE.startBlock + (n % 700)] };
+    else if (roll < 90) jobs[n] = { ...base, kind: 'synthetic', status: 'failed', accepted: true };
+    else jobs[n] = { ...base, kind: 'synthetic', status: 'rejected', accepted: false, rejection: { reason: 'busy', receipts: [], checkedAt: 0 } };
+  }
+  return {
+    cycle: CYCLE,
+    netuid: 12,
+    validatorHotkey: 'validator',
+    jobs,
+    manifests,
+    neurons,
+    hardwareClasses: [],
+    mainHotkeys,
+    organicStartedReceipts: [],
+    verifyValidatorSignature: verifyValidatorSignatureSync,
+  };
+}
+
+/** The baseline: one pass, a point per completed job per miner and class. */
+function baseline(facts) {
+  const table = {};
+  for (const job of facts.jobs) {
+    if (job.status !== 'completed') continue;
+    const row = (table[job.minerHotkey] ??= {});
+    row[job.executorClass] = (row[job.executorClass] ?? 0) + 1;
+  }
+  return table;
+}
+
+/** Best of `runs`, wall-clock and CPU milliseconds (the CPU figure is what a loaded machine cannot inflate). */
+function timed(fn, runs) {
+  let best = Infinity;
+  let bestCpu = Infinity;
+  let result;
+  for (let i = 0; i < runs; i++) {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    result = fn();
+    best = Math.min(best, performance.now() - start);
+    const used = process.cpuUsage(cpu);
+    bestCpu = Math.min(bestCpu, (used.user + used.system) / 1000);
+  }
+  return { ms: best, cpuMs: bestCpu, result };
+}
+
+const facts = cycleFacts();
+globalThis.gc();
+const baselineRun = timed(() => baseline(facts), 3);
+const rows = [{ plugin: 'baseline: one pass summing points', rules: 1, bestMs: round(baselineRun.ms, 1), cpuMs: round(baselineRun.cpuMs, 1), ratio: 1, peakRssGrowthMiB: '', weights: Object.keys(baselineRun.result).length, goal: '' }];
+const results = { outcomes: OUTCOMES, miners: MINERS, baselineMs: round(baselineRun.ms, 1), baselineCpuMs: round(baselineRun.cpuMs, 1), plugins: [] };
+for (const plugin of PLUGINS) {
+  const { default: definition } = await import(plugin.module);
+  const rules = (await registerPluginForTest(definition, {})).all(SCORING_RULE);
+  globalThis.gc();
+  // The process's peak RSS (maxRSS, KiB) only grows: its growth is what this plugin needed beyond
+  // everything before it.
+  const peakBefore = process.resourceUsage().maxRSS;
+  const run = timed(() => runScoringPipeline(rules, facts), 3);
+  const peakGrowthMiB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+  const weighted = run.result.vector.length;
+  requireThat(weighted > 0, `${plugin.name} gave no miner a weight`);
+  const sum = run.result.vector.reduce((s, w) => s + w.weight, 0);
+  requireThat(Math.abs(sum - 1) < 1e-6, `${plugin.name} weights sum to ${sum}`);
+  const row = { plugin: plugin.name, rules: rules.length, bestMs: round(run.ms, 1), cpuMs: round(run.cpuMs, 1), ratio: round(run.cpuMs / baselineRun.cpuMs, 2), peakRssGrowthMiB: round(peakGrowthMiB, 1), weights: weighted, goal: '< 2000 ms' };
+  rows.push(row);
+  results.plugins.push({ ...row, goalMet: run.ms < 2000 });
+}
+printTable(`scoring one cycle: ${OUTCOMES.toLocaleString('en-US')} outcomes, ${MINERS} miners (best of 3)`, rows);
+results.peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0);
+console.log(`ratio: CPU time against the baseline's; peak RSS of the process: ${results.peakRssMiB} MiB (the outcomes themselves included)`);
+writeResults('scoring', results);
