@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// A cold job with the docker runner, end to end: validator (this process) → real miner → a real
+// `horde executor` process spawned for the job → startup checks → a container of the test image
+// running `true` → back. Timed from V0InitialJobRequest to V0JobFinishedRequest, with every
+// startup check on (the default, what a miner taking jobs runs) and with them off (what the checks
+// cost). Floor, measured in the same run: `docker run --rm` of the same image and command plus one
+// node spawn. Goal ≤ 2×. `--jobs=N` (default 8, 1 with --quick).
+import { dockerRunMs, DOCKER_HOST, TEST_IMAGE, testDocker } from '../lib/docker.mjs';
+import { nodeSpawnMs } from '../lib/floor.mjs';
+import { BENCH_CLASS, startBenchMiner } from '../lib/miner.mjs';
+import { median, numberArg, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
+import { BenchValidator } from '../lib/validator.mjs';
+
+const JOBS = numberArg('jobs', 8, 1);
+await testDocker();
+process.env.DOCKER_HOST = DOCKER_HOST; // the executor agents inherit it
+
+async function jobs(executor) {
+  const began = performance.now();
+  const env = await startBenchMiner({ runner: 'docker', executor });
+  const validator = await BenchValidator.connect(env.url, env.validators[0], env.minerHotkey.ss58);
+  const runs = [];
+  try {
+    for (let i = 0; i < JOBS + 1; i++) {
+      const job = await validator.runJobWhenFree({ executorClass: BENCH_CLASS, image: TEST_IMAGE, command: ['true'] });
+      if (i > 0) runs.push(job);
+    }
+  } finally {
+    validator.close();
+    await env.close();
+  }
+  console.log(`${JOBS + 1} jobs (one to warm up) with ${JSON.stringify(executor)}: ${round((performance.now() - began) / 1000, 1)} s in all`);
+  return runs;
+}
+
+const checked = await jobs({});
+const unchecked = await jobs({ startupChecks: false });
+const dockerRuns = [];
+for (let i = 0; i < (QUICK ? 2 : 5); i++) dockerRuns.push(await dockerRunMs(['--network', 'none', TEST_IMAGE, 'true']));
+const nodeMs = await nodeSpawnMs(QUICK ? 3 : 10);
+const floorMs = median(dockerRuns) + nodeMs;
+
+const row = (label, runs) => ({
+  run: label,
+  coldP50Ms: round(median(runs.map((r) => r.coldMs)), 0),
+  toReadyMs: round(median(runs.map((r) => r.readyMs)), 0),
+  readyToFinishedMs: round(median(runs.map((r) => r.warmMs)), 0),
+  floorMs: round(floorMs, 0),
+  ratio: round(median(runs.map((r) => r.coldMs)) / floorMs, 2),
+  goal: '≤ 2×',
+});
+const rows = [row('startup checks on (default)', checked), row('startup checks off', unchecked)];
+printTable(`cold docker job end to end (${JOBS} jobs each, command true)`, rows);
+const checksMs = median(checked.map((r) => r.readyMs)) - median(unchecked.map((r) => r.readyMs));
+console.log(`floor = docker run --rm ${round(median(dockerRuns), 0)} ms + node spawn ${round(nodeMs, 0)} ms; the startup checks cost ${round(checksMs, 0)} ms per job`);
+requireThat(checked.length === JOBS && unchecked.length === JOBS, 'not every job finished');
+writeResults('docker-job', {
+  jobs: JOBS,
+  checked: { coldP50Ms: rows[0].coldP50Ms, toReadyP50Ms: rows[0].toReadyMs, ratio: rows[0].ratio },
+  unchecked: { coldP50Ms: rows[1].coldP50Ms, toReadyP50Ms: rows[1].toReadyMs, ratio: rows[1].ratio },
+  startupChecksMs: round(checksMs, 0),
+  floor: { dockerRunMs: round(median(dockerRuns), 0), nodeSpawnMs: round(nodeMs, 1), totalMs: round(floorMs, 0) },
+  goal: { ratio: 2, met: rows[0].ratio <= 2 },
+});
