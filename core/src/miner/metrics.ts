@@ -10,6 +10,9 @@ export class MinerMetrics {
   readonly jobsFailed: Counter<'executor_class' | 'kind' | 'reason'>;
   readonly receiptsStored: Counter<'receipt_type'>;
   readonly validatorConnections: Gauge;
+  readonly validatorAuthRefused: Counter<'reason'>;
+  readonly badFrames: Counter<'peer'>;
+  readonly executorConnectionsRefused: Counter;
 
   constructor(registry: Metrics, usage: () => Record<string, PoolClassUsage>, connections: () => number) {
     const registers = [registry];
@@ -41,6 +44,23 @@ export class MinerMetrics {
       name: 'horde_miner_receipts_stored_total',
       help: 'Receipts countersigned and stored, by type.',
       labelNames: ['receipt_type'],
+      registers,
+    });
+    this.validatorAuthRefused = new Counter({
+      name: 'horde_miner_validator_auth_refused_total',
+      help: 'Validator connections refused before or at authentication, by reason (the auth error code in lower case, auth_timeout, too_much_data_before_auth, too_many_messages_before_auth).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.badFrames = new Counter({
+      name: 'horde_miner_bad_frames_total',
+      help: 'Frames that were not a valid protocol message, by peer (validator, executor); each was answered with GenericError.',
+      labelNames: ['peer'],
+      registers,
+    });
+    this.executorConnectionsRefused = new Counter({
+      name: 'horde_miner_executor_connections_refused_total',
+      help: 'Executor connections refused: the token was unknown, used or expired.',
       registers,
     });
     this.validatorConnections = new Gauge({

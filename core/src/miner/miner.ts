@@ -174,12 +174,15 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
           maxBytesBeforeAuth: settings.validatorMaxBytesBeforeAuth,
           logger: log,
+          metrics,
         }).start();
       },
       onExecutor: (socket, token, remoteAddress) => {
         const claim = hub.claimToken(token);
-        if (typeof claim === 'string') ExecutorSession.refuse(socket, claim, log);
-        else new ExecutorSession(socket, claim, hub, remoteAddress, log).start();
+        if (typeof claim === 'string') {
+          metrics.executorConnectionsRefused.inc();
+          ExecutorSession.refuse(socket, claim, log);
+        } else new ExecutorSession(socket, claim, hub, remoteAddress, log, metrics).start();
       },
       health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length }),
     },

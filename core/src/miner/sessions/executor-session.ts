@@ -1,9 +1,10 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../contracts/index.js';
 import { encodeMessage, parseExecutorToMiner } from '../../protocol/codec.js';
-import type { V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import type { MinerToExecutorMessage } from '../../protocol/messages.js';
 import type { ActiveJob, ExecutorPeer } from '../jobs/active-job.js';
 import type { JobHub } from '../jobs/job-hub.js';
+import type { MinerMetrics } from '../metrics.js';
 
 /**
  * One executor's websocket, `/v0.1/executor_interface/{token}` (ComputeHorde's
@@ -20,6 +21,7 @@ export class ExecutorSession implements ExecutorPeer {
     private readonly hub: JobHub,
     private readonly remoteAddress: string,
     private readonly logger: Logger,
+    private readonly metrics?: MinerMetrics,
   ) {}
 
   /** Refuses a connection whose token is unknown, used or expired. */
@@ -37,6 +39,9 @@ export class ExecutorSession implements ExecutorPeer {
         if (!parsed.ok) {
           if (parsed.error.code === 'PING') return;
           log.warn({ err: parsed.error }, 'bad message from executor');
+          this.metrics?.badFrames.inc({ peer: 'executor' });
+          // Answered as the validator interface answers one; the job goes on.
+          await this.send({ message_type: 'GenericError', details: `Malformed message: ${parsed.error.message}` });
           return;
         }
         if (parsed.deprecatedAlias) log.warn({ alias: parsed.deprecatedAlias }, 'executor sent a deprecated message');
@@ -60,7 +65,7 @@ export class ExecutorSession implements ExecutorPeer {
     });
   }
 
-  send(message: V0InitialJobRequest | V0JobRequest): Promise<boolean> {
+  send(message: MinerToExecutorMessage): Promise<boolean> {
     if (this.socket.readyState !== this.socket.OPEN) return Promise.resolve(false);
     return new Promise((resolve) => this.socket.send(encodeMessage(message), (error) => resolve(!error)));
   }

@@ -6,6 +6,7 @@ import type { MinerToValidatorMessage, ValidatorAuthForMiner, ValidatorToMinerMe
 import type { HotkeyManifests } from '../hotkey-manifests.js';
 import type { ValidatorPeer } from '../jobs/active-job.js';
 import type { JobHub } from '../jobs/job-hub.js';
+import type { MinerMetrics } from '../metrics.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import type { MinerStore } from '../store/index.js';
 import type { ValidatorDirectory } from '../validator-directory.js';
@@ -33,6 +34,8 @@ export interface ValidatorSessionDeps {
    */
   readonly maxBytesBeforeAuth?: number;
   readonly logger: Logger;
+  /** Counts refused connections and bad frames (absent in unit tests that do not look). */
+  readonly metrics?: MinerMetrics;
 }
 
 let nextSessionId = 1;
@@ -73,6 +76,7 @@ export class ValidatorSession implements ValidatorPeer {
         this.bytesBeforeAuth += rawDataBytes(data);
         const limit = this.deps.maxBytesBeforeAuth ?? DEFAULT_MAX_BYTES_BEFORE_AUTH;
         if (this.bytesBeforeAuth > limit) {
+          this.deps.metrics?.validatorAuthRefused.inc({ reason: 'too_much_data_before_auth' });
           this.refuse(`Validator sent more than ${limit} bytes before authenticating`, { bytes: this.bytesBeforeAuth, limit }, 'too much data before authentication; closing');
           return;
         }
@@ -87,6 +91,7 @@ export class ValidatorSession implements ValidatorPeer {
         .then(async () => {
           if (this.authenticated || this.closed) return;
           this.log.warn({ timeoutMs: this.deps.authTimeoutMs }, 'validator did not authenticate in time; closing');
+          this.deps.metrics?.validatorAuthRefused.inc({ reason: 'auth_timeout' });
           await this.send({ message_type: 'GenericError', details: `Validator did not authenticate within ${this.deps.authTimeoutMs / 1000} s` });
           await this.closeWith('authentication timeout');
         })
@@ -117,6 +122,7 @@ export class ValidatorSession implements ValidatorPeer {
     if (!parsed.ok) {
       if (parsed.error.code === 'PING') return;
       this.log.warn({ err: parsed.error, messageType: parsed.error.messageType }, 'bad message from validator');
+      this.deps.metrics?.badFrames.inc({ peer: 'validator' });
       await this.send({ message_type: 'GenericError', details: `Malformed message: ${parsed.error.message}` });
       return;
     }
@@ -137,6 +143,7 @@ export class ValidatorSession implements ValidatorPeer {
     if (!this.authenticated) {
       if (this.queue.length >= MAX_MESSAGES_BEFORE_AUTH) {
         this.log.warn('too many messages before authentication; closing');
+        this.deps.metrics?.validatorAuthRefused.inc({ reason: 'too_many_messages_before_auth' });
         await this.closeWith('too many messages before authentication');
         return;
       }
@@ -193,6 +200,7 @@ export class ValidatorSession implements ValidatorPeer {
     const served = manifests.hotkeys;
     if (!localMode && !served.includes(msg.miner_hotkey)) {
       this.log.warn({ minerHotkey: msg.miner_hotkey }, 'validator authenticated for a hotkey this miner does not serve');
+      this.deps.metrics?.validatorAuthRefused.inc({ reason: 'wrong_miner_hotkey' });
       await this.send({ message_type: 'GenericError', details: `Validator not authenticated due to: wrong miner hotkey (${msg.miner_hotkey} is not served here)` });
       await this.closeWith('not authenticated');
       return;
@@ -201,6 +209,7 @@ export class ValidatorSession implements ValidatorPeer {
     if (this.closed) return; // refused (e.g. flooded) while the auth was being checked
     if (!result.ok) {
       this.log.warn({ code: result.error.code, reason: result.error.message }, 'validator authentication refused');
+      this.deps.metrics?.validatorAuthRefused.inc({ reason: result.error.code.toLowerCase() });
       await this.send(authErrorReply(result.error));
       await this.closeWith('not authenticated');
       return;
