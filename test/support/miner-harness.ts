@@ -46,6 +46,8 @@ export interface TestMinerOptions {
   readonly dancing?: DancingStrategy;
   /** Extra miner hotkeys (dev URIs) served besides //Alice. */
   readonly extraHotkeys?: string[];
+  /** The miner's logger (a test that checks what is logged); default silent, or HORDE_TEST_LOG. */
+  readonly logger?: ReturnType<typeof silentLogger>;
 }
 
 export interface TestMiner {
@@ -89,7 +91,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
   }
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: noPermit!.ss58, coldkey: noPermit!.ss58, stake: 5000, validatorPermit: false });
 
-  const logger = process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger();
+  const logger = options.logger ?? (process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger());
   const settings = minerSection.parse({ host: '127.0.0.1', port: 0, manifestCommitIntervalSeconds: 0, ...options.miner });
   const executorSettings = executorSection.parse({
     runner: options.runner,

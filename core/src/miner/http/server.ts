@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -22,6 +23,11 @@ export interface MinerServerOptions {
   readonly handlers: MinerServerHandlers;
 }
 
+/** Longest a peer may take to send its request headers (the websocket upgrade request included). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** Longest a peer may take to send a whole request (the miner takes no request bodies). */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * The miner's one port: both websockets, the receipt pages, `/metrics` and `/healthz` (ComputeHorde
  * puts nginx and Django Channels behind one port; here fastify with @fastify/websocket does it).
@@ -29,7 +35,14 @@ export interface MinerServerOptions {
 export async function createMinerServer(options: MinerServerOptions): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = options.logger.child({ component: 'http' });
   // One line per request would drown the job events (validators poll receipt pages every few seconds).
-  const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Slowloris: a peer that dribbles its request headers holds a socket until Node's headers
+    // timeout (60 s, checked every 30 s); thousands of them would exhaust the miner's descriptors.
+    // Honest validators and executors send their upgrade request at once.
+    serverFactory: (handler) => createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, handler),
+  });
   // ComputeHorde's transport allows 50 MiB messages (inline volumes, large outputs).
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
 
