@@ -4,14 +4,14 @@
 // running `true` → back. Timed from V0InitialJobRequest to V0JobFinishedRequest, with every
 // startup check on (the default, what a miner taking jobs runs) and with them off (what the checks
 // cost). Floor, measured in the same run: `docker run --rm` of the same image and command plus one
-// node spawn. Goal ≤ 2×. `--jobs=N` (default 8, 1 with --quick).
+// node spawn. Goal ≤ 2×. `--jobs=N` (default 5, 1 with --quick).
 import { dockerRunMs, DOCKER_HOST, TEST_IMAGE, testDocker } from '../lib/docker.mjs';
 import { nodeSpawnMs } from '../lib/floor.mjs';
 import { BENCH_CLASS, startBenchMiner } from '../lib/miner.mjs';
 import { median, numberArg, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
 import { BenchValidator } from '../lib/validator.mjs';
 
-const JOBS = numberArg('jobs', 8, 1);
+const JOBS = numberArg('jobs', 5, 1);
 await testDocker();
 process.env.DOCKER_HOST = DOCKER_HOST; // the executor agents inherit it
 
