@@ -22,7 +22,7 @@ export const BENCH_CLASS = 'always_on.test';
 
 /**
  * @param {{ validators?: number, executors?: number, runner?: 'process' | 'docker', processImages?: Record<string, string[]>,
- *           executor?: object, miner?: object, manager?: object }} options
+ *           executor?: object, miner?: object, manager?: object, onLog?: (entry: object) => void }} options
  */
 export async function startBenchMiner(options = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'horde-bench-miner-'));
@@ -36,7 +36,10 @@ export async function startBenchMiner(options = {}) {
   for (const validator of validators) {
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 5000, validatorPermit: true });
   }
-  const logger = silentLogger();
+  // `onLog`: every log entry of the miner and of its executor agents (their lines are forwarded).
+  const logger = options.onLog
+    ? (await import('pino')).default({ level: 'info' }, { write: (line) => { for (const text of line.split('\n')) if (text) options.onLog(JSON.parse(text)); } })
+    : silentLogger();
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   const manager = options.manager ?? new LocalExecutorManager({ executorClass: BENCH_CLASS, executors: options.executors ?? 1, killGraceMs: 3_000, logger });
   const miner = await createMiner({
