@@ -264,6 +264,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
         hub.close();
         await server.close();
         await pool.close();
+        await hub.drain();
         await deps.executorManager.close?.();
         await Promise.all(tasks);
         log.info('miner stopped');

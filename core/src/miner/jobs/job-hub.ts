@@ -58,6 +58,8 @@ export class JobHub {
   private readonly jobs = new Map<string, ActiveJob>();
   private readonly byToken = new Map<string, ActiveJob>();
   private readonly peers = new Set<ValidatorPeer>();
+  /** Failures being recorded by `failSoon` (awaited by `drain`). */
+  private readonly failing = new Set<Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly options: JobHubOptions) {
@@ -372,9 +374,21 @@ export class JobHub {
 
   /** `fail` from a callback nobody awaits: errors are logged, never left unhandled. */
   private failSoon(job: ActiveJob, reason: HordeFailureReason, message: string): void {
-    this.fail(job, reason, message).catch((error: unknown) => {
-      this.log.error({ err: error, jobUuid: job.jobUuid, reason }, 'could not report a horde failure');
-    });
+    const failing = this.fail(job, reason, message)
+      .catch((error: unknown) => {
+        this.log.error({ err: error, jobUuid: job.jobUuid, reason }, 'could not report a horde failure');
+      })
+      .finally(() => this.failing.delete(failing));
+    this.failing.add(failing);
+  }
+
+  /**
+   * Waits for the failures still being recorded (the pool's close kills every executor, and each
+   * kill fails its job): the miner closes its store only after them, so none is lost or written
+   * to a closed store.
+   */
+  async drain(): Promise<void> {
+    while (this.failing.size > 0) await Promise.all([...this.failing]);
   }
 
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
