@@ -160,12 +160,14 @@ describe('a miner under attack on its validator authentication', () => {
     // The idle sockets go at the auth timeout, the slowloris ones at the headers timeout.
     await Promise.all(idleClosed);
     const slowTimes = await Promise.all(slowClosed);
-    expect(Math.max(...slowTimes)).toBeLessThan(HEADERS_TIMEOUT_MS + 5_000);
+    // Well before Node's own headers timeout (60 s, checked every 30 s), with room for a loaded machine.
+    expect(Math.min(...slowTimes)).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 1_000);
+    expect(Math.max(...slowTimes)).toBeLessThan(45_000);
     const metrics = await (await fetch(`${env.url}/metrics`)).text();
     expect(metricValue(metrics, 'horde_miner_validator_auth_refused_total', { reason: 'auth_timeout' }) - timeoutsBefore).toBe(idle.length);
     expect(metricValue(metrics, 'horde_miner_validator_connections', {})).toBe(0);
     expect(logLines.filter((l) => l.msg === 'validator did not authenticate in time; closing').length).toBeGreaterThanOrEqual(idle.length);
     console.log(`[faults] ${idle.length} unauthenticated sockets closed after the ${AUTH_TIMEOUT_S} s auth timeout; ${slow.length} slowloris peers closed after ${Math.min(...slowTimes)}-${Math.max(...slowTimes)} ms; an honest job ran meanwhile`);
     for (const socket of slow) socket.destroy();
-  }, 90_000);
+  }, 240_000);
 });

@@ -218,5 +218,5 @@ describe('a miner under 10,000 bad frames', () => {
     // and the process gave most of its peak back.
     expect(after.heap - before.heap).toBeLessThan(32 * MiB);
     expect(after.rss - before.rss).toBeLessThan(160 * MiB);
-  }, 120_000);
+  }, 300_000); // ~12 s on an idle 2-core machine; minutes when eight test suites share it
 });
