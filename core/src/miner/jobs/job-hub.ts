@@ -290,6 +290,7 @@ export class JobHub {
           exitStatus: 0,
         });
         this.deliver(job, msg);
+        this.releaseSlot(job);
         return;
       case 'V0JobFailedRequest':
         metrics.jobsFailed.inc({ ...labels, kind: 'job', reason: msg.reason });
@@ -302,9 +303,12 @@ export class JobHub {
           exitStatus: msg.docker_process_exit_status ?? null,
         });
         this.deliver(job, msg);
+        this.releaseSlot(job);
         return;
       case 'V0HordeFailedRequest':
         await this.reportHordeFailure(job, msg);
+        // The executor said its last word and exits: its slot is free, as after a finished job.
+        this.releaseSlot(job);
         return;
       case 'GenericError':
         await this.reportHordeFailure(job, {
@@ -382,6 +386,16 @@ export class JobHub {
     if (job.ended) return;
     await this.reportHordeFailure(job, { message_type: 'V0HordeFailedRequest', job_uuid: job.jobUuid, reported_by: 'miner', reason, message });
     await this.options.pool.kill(job.token);
+  }
+
+  /**
+   * The executor sent the job's final message: the slot goes to the next request now, not when the
+   * process exits (docker cleanup takes seconds, during which every request would be declined
+   * `busy` with no excuse). The pool lets the executor finish exiting in the background.
+   */
+  private releaseSlot(job: ActiveJob): void {
+    this.options.pool.release(job.token);
+    this.forgetIfDone(job);
   }
 
   private expireTokenAfter(job: ActiveJob, seconds: number): void {
