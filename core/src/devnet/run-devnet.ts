@@ -28,7 +28,7 @@ import type { DevnetOptions } from './options.js';
 import { freePorts } from './ports.js';
 import { createDatabases, planDatabases } from './postgres.js';
 import { liveView, plainView, type MinerTally, type ProgressView } from './progress.js';
-import { buildSummary, formatSummary, type DevnetSummary } from './summary.js';
+import { buildSummary, formatSummary, unpaidHonestMiners, type DevnetSummary } from './summary.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
 import { sleep } from '../runtime/clock.js';
@@ -211,6 +211,11 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
       if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(summary, null, 2)}\n`);
       io.write(formatSummary(summary));
       if (options.json !== null) say(`JSON summary: ${options.json}`);
+      const unpaid = unpaidHonestMiners(summary);
+      if (unpaid.length > 0) {
+        const which = unpaid.map((u) => `${u.name} in cycle ${u.cycle} (${u.jobs.correct} correct, ${u.jobs.rejected} declined, ${u.jobs.failed} failed over the run)`).join('; ');
+        throw new DevnetRunError(`an honest miner got no weight in a counted cycle: ${which}. Its jobs were declined, failed or never scored; see the validator and miner logs in ${join(dataDir, 'logs')}`);
+      }
       return summary;
     } finally {
       await validatorStore.close();
