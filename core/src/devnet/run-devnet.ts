@@ -131,7 +131,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const { scripts, databases } = await preflight(options);
   const dataDir = prepareDataDir(options.dataDir);
   const say = (text: string) => io.write(`${text}\n`);
-  say(`horde devnet: ${options.miners} miners × ${options.executors} executors (${options.cheaters} cheating, ${options.dancers} dancing), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
+  say(`horde devnet: ${options.miners} miners × ${options.executors} executors (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
 
   const keys = await devnetKeys(options);
   const names = processNames(options.miners);
@@ -197,6 +197,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
           executors: options.executors,
           cheaters: options.cheaters,
           dancers: options.dancers,
+          farmers: options.farmers,
           blockTimeMs: chain.blockTimeMs,
           cycleBlocks: chain.cycleBlocks,
           tempo: chain.tempo,
