@@ -266,8 +266,11 @@ class DevnetRun {
   private stopping = false;
   private phase = 'starting the processes';
   private readonly scored: number[] = [];
-  /** Cycle of the first batch: the devnet counts this one and the next `--cycles` − 1. */
-  private firstCycle: number | null = null;
+  /**
+   * The cycles the devnet counts: the first `--cycles` whose batch started. A cycle with no batch
+   * (the one before ran over it, on a loaded machine) is skipped rather than waited for.
+   */
+  private readonly countedCycles: number[] = [];
   /** The last counted cycle's weights: block of the commit, once known. */
   private lastCommit: { cycle: number; block: number } | null = null;
 
@@ -376,7 +379,7 @@ class DevnetRun {
 
   /** Whether a cycle is one of those the devnet runs (the validator goes on until it is stopped). */
   private counts(cycle: number): boolean {
-    return this.firstCycle !== null && cycle >= this.firstCycle && cycle < this.firstCycle + this.deps.options.cycles;
+    return this.countedCycles.includes(cycle);
   }
 
   private onValidatorEvent(event: ValidatorEvent): void {
@@ -387,7 +390,7 @@ class DevnetRun {
         this.message(`validator ${event.hotkey} is up; batches run once per cycle of ${this.deps.cycleBlocks} blocks`);
         return;
       case 'batch-started':
-        this.firstCycle ??= event.cycle;
+        if (!this.counts(event.cycle) && this.countedCycles.length < options.cycles) this.countedCycles.push(event.cycle);
         if (!this.counts(event.cycle)) {
           this.message(`batch of cycle ${event.cycle} started; it is past the ${options.cycles} counted cycle${options.cycles === 1 ? '' : 's'} and stops with the devnet`);
           return;
