@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CapacityClaimant } from '../../contracts/index.js';
+import { CAPACITY_POLICY, type CapacityClaimant } from '../../contracts/index.js';
+import { definePlugin } from '../../plugin/index.js';
+import { registerPluginForTest } from '../../testkit/index.js';
 import { stakeProportionalPolicy, stakeShares } from './stake-share.js';
 
 const policy = stakeProportionalPolicy();
@@ -31,5 +33,20 @@ describe('stake-proportional capacity policy', () => {
     expect(ask('b', 1, [claimant('a', 1, 0), claimant('b', 1, 0)])).toBe(true);
     // a already holds one of two while b and c wait with nothing: a must wait.
     expect(ask('a', 2, [claimant('a', 1, 1), claimant('b', 1, 0), claimant('c', 1, 0)])).toBe(false);
+  });
+
+  it('is replaceable: a plugin may provide CAPACITY_POLICY (startMiner hands it to the miner instead of the default)', async () => {
+    const firstComeFirstServed = { name: 'first-come', decide: () => ({ admit: true as const }) };
+    const plugin = definePlugin({
+      name: 'horde-plugin-first-come',
+      version: '1.0.0',
+      apiRange: '^1.0.0',
+      provides: [CAPACITY_POLICY],
+      register(ctx) {
+        ctx.provide(CAPACITY_POLICY, { useValue: firstComeFirstServed });
+      },
+    });
+    const loaded = await registerPluginForTest(plugin);
+    expect(loaded.single(CAPACITY_POLICY)?.name).toBe('first-come');
   });
 });
