@@ -69,6 +69,32 @@ describe('horde devnet', () => {
     expect(devnetProcesses(dataDir)).toEqual([]);
   }, 100_000);
 
+  it('pays a rotate-main dancer about +30 %, a farmer (claims to dance, moves nothing) no bonus, a cheater nothing', async () => {
+    requireBuiltCli();
+    const dataDir = join(tempDir('horde-devnet-farmer-'), 'run');
+    const jsonFile = join(dataDir, '..', 'summary.json');
+    const run = await horde(
+      ['devnet', '--cycles', '2', '--miners', '4', '--executors', '2', '--cheaters', '1', '--dancers', '1', '--farmers', '1', '--json', jsonFile, '--data-dir', dataDir, '--block-time-ms', '100', '--no-progress'],
+      150_000,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const summary = readSummary(jsonFile);
+    const byBehaviour = (behaviour: string) => summary.miners.filter((m) => m.behaviour === behaviour);
+    const [honest] = byBehaviour('honest');
+    const [cheater] = byBehaviour('cheater');
+    const [farmer] = byBehaviour('farmer');
+    const dancer = byBehaviour('dancer');
+    expect(dancer).toHaveLength(2);
+    // The default 15 s cycles: room for a batch of five miners on a loaded machine. The last cycle
+    // follows one in which the validator saw where every executor was.
+    const last = (m: { cycleWeights: number[] }) => m.cycleWeights.at(-1)!;
+    expect(last(cheater!)).toBe(0);
+    expect(last(honest!)).toBeGreaterThan(0);
+    expect(last(farmer!) / last(honest!)).toBeCloseTo(1, 6);
+    expect(farmer!.points['dancing-bonus'] ?? 0).toBe(0);
+    expect((last(dancer[0]!) + last(dancer[1]!)) / last(honest!)).toBeCloseTo(1.3, 6);
+  }, 160_000);
+
   it('refuses bad flags with a clear message before anything starts', async () => {
     const dataDir = join(tempDir('horde-devnet-flags-'), 'never');
     const cases: Array<[string[], RegExp]> = [

@@ -45,7 +45,9 @@ describe('ExecutorPool', () => {
 
   let manager: LocalExecutorManager;
 
-  function makePool(options: { executors?: number; ttlMs?: number; startupLimitMs?: number; wrap?: (real: LocalExecutorManager) => ExecutorManager } = {}): ExecutorPool {
+  function makePool(
+    options: { executors?: number; ttlMs?: number; startupLimitMs?: number; drainLimitMs?: number; wrap?: (real: LocalExecutorManager) => ExecutorManager } = {},
+  ): ExecutorPool {
     manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
     gone.length = 0;
     expiring.length = 0;
@@ -56,6 +58,7 @@ describe('ExecutorPool', () => {
       cleanupIntervalMs: 50,
       ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
       ...(options.startupLimitMs ? { startupLimitMs: options.startupLimitMs } : {}),
+      ...(options.drainLimitMs ? { drainLimitMs: options.drainLimitMs } : {}),
       onExecutorGone: (event) => gone.push(event),
       onExecutorExpiring: (event) => expiring.push(event.token),
     });
@@ -186,5 +189,44 @@ describe('ExecutorPool', () => {
     ]);
     await pool.close();
     for (const handle of handles) expect(alive(Number(handle.id.replace('local-', '')))).toBe(false);
+  });
+
+  it('release hands the slot on at once while the old executor exits in the background', async () => {
+    makePool();
+    // An executor that takes a while to exit after its job, as one removing its container does.
+    const old = await (await pool.reserve('finished', CLASS, ctx('setTimeout(() => process.exit(0), 600)'))).started;
+    pool.release('finished');
+    expect(gone.find((e) => e.token === 'finished')?.reason).toBe('released');
+    expect(pool.has('finished')).toBe(false);
+    await (await pool.reserve('next', CLASS, forever)).started;
+    expect(alive(Number(old.id.replace('local-', '')))).toBe(true);
+    expect(pool.drainingCount(CLASS)).toBe(1);
+    await until('the old executor to finish its cleanup', () => (pool.drainingCount(CLASS) === 0 ? true : undefined));
+    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1 } });
+  });
+
+  it('kills a released executor that is still running past the drain limit', async () => {
+    makePool({ drainLimitMs: 300 });
+    const stuck = await (await pool.reserve('stuck', CLASS, forever)).started;
+    pool.release('stuck');
+    await until('the drain limit kill', () => (pool.drainingCount(CLASS) === 0 ? true : undefined));
+    expect(alive(Number(stuck.id.replace('local-', '')))).toBe(false);
+  });
+
+  it('keeps the slot until the exit for a manager that cannot start while an executor cleans up (one host each)', async () => {
+    makePool({
+      wrap: (real) => ({
+        manifest: () => real.manifest(),
+        start: (token, executorClass, context) => real.start(token, executorClass, context),
+        poll: (handle) => real.poll(handle),
+        kill: (handle) => real.kill(handle),
+      }),
+    });
+    await (await pool.reserve('one-host', CLASS, ctx('setTimeout(() => process.exit(0), 300)'))).started;
+    pool.release('one-host');
+    expect(pool.has('one-host')).toBe(true);
+    await expect(pool.reserve('too-soon', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
+    await until('the exit', () => gone.find((e) => e.token === 'one-host' && e.reason === 'exited'));
+    await (await pool.reserve('after-exit', CLASS, forever)).started;
   });
 });

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/src/contracts/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import type { ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
+import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
 import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
 import { MinerMetrics } from '../../core/src/miner/metrics.js';
 import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
@@ -80,6 +81,8 @@ describe('JobHub delivery', () => {
     const hub = new JobHub({
       store,
       pool,
+      capacityPolicy: stakeProportionalPolicy(),
+      stakeOf: async () => 0,
       manager,
       receipts: null,
       hotkeys: new Map([[miner.ss58, miner]]),

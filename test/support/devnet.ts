@@ -94,11 +94,13 @@ export interface DevnetSummaryJson {
     name: string;
     hotkey: string;
     uid: number | null;
-    behaviour: 'honest' | 'cheater' | 'dancer';
+    behaviour: 'honest' | 'cheater' | 'dancer' | 'farmer';
     jobs: { sent: number; completed: number; correct: number; wrong: number; failed: number; excused: number };
     points: Record<string, number>;
     weight: number;
     chainWeight: number;
+    /** Weight in each counted cycle, in order. */
+    cycleWeights: number[];
     log: string;
   }>;
   chainWeights: Record<string, number>;

@@ -75,4 +75,12 @@ export interface ExecutorManager {
   prepare?(): Promise<void>;
   /** Called at miner shutdown after every executor has been killed. */
   close?(): Promise<void>;
+  /**
+   * True when `start` works while executors whose job ended are still exiting (their cleanup:
+   * container removal, temp files), as on one machine that runs several. The pool then hands a
+   * finished job's slot on at once and lets the old executor finish in the background. Leave it
+   * unset when each executor needs a resource of its own that is only free once it exited (one SSH
+   * host per executor): the slot then waits for the exit, as before.
+   */
+  readonly startsWhileCleaningUp?: boolean;
 }

@@ -2,6 +2,7 @@
 // rest of core, so a plugin that depends on these sees none of the runtime's internals.
 export * from './token.js';
 export * from './tokens.js';
+export type * from './capacity-policy.js';
 export type * from './chain.js';
 export type * from './clock.js';
 export type * from './dancing-strategy.js';

@@ -57,8 +57,14 @@ export interface CycleFacts {
   readonly manifests: Readonly<Record<string, Manifest>>;
   readonly neurons: readonly NeuronFact[];
   readonly hardwareClasses: readonly HardwareClass[];
-  /** Main hotkey each coldkey named for this cycle and for the previous one (dancing), by coldkey. */
-  readonly mainHotkeys: Readonly<Record<string, { readonly current: string | null; readonly previous: string | null }>>;
+  /**
+   * Main hotkey each coldkey named for this cycle and for the previous one (dancing), by coldkey.
+   * `verifiedDance` is what a dancing bonus may be paid on: the main hotkey changed, both hotkeys
+   * are registered under this coldkey, and executors really moved from the previous main to the
+   * new one (the manifests this validator recorded for both hotkeys, this cycle and the last). A
+   * self-reported change with no movement is not a dance.
+   */
+  readonly mainHotkeys: Readonly<Record<string, { readonly current: string | null; readonly previous: string | null; readonly verifiedDance: boolean }>>;
   /** Started receipts of organic jobs known to this validator (own and transferred from miners). */
   readonly organicStartedReceipts: readonly Receipt<JobStartedReceiptPayload>[];
   /** Checks a receipt's validator signature (sr25519 over the Python-compatible JSON blob). */

@@ -1,3 +1,4 @@
+import type { CapacityPolicy } from './capacity-policy.js';
 import type { Chain } from './chain.js';
 import type { Clock } from './clock.js';
 import type { DancingStrategy } from './dancing-strategy.js';
@@ -16,6 +17,7 @@ import { createToken } from './token.js';
 // the order the config lists the plugins.
 export const EXECUTOR_MANAGER = createToken<ExecutorManager>('ExecutorManager');
 export const DANCING_STRATEGY = createToken<DancingStrategy>('DancingStrategy');
+export const CAPACITY_POLICY = createToken<CapacityPolicy>('CapacityPolicy');
 export const JOB_GENERATOR = createToken<JobGenerator>('JobGenerator');
 export const HARDWARE_CLASS = createToken<HardwareClass>('HardwareClass');
 export const SCORING_RULE = createToken<ScoringRule>('ScoringRule');
@@ -32,4 +34,4 @@ export const METRICS = createToken<Metrics>('Metrics');
 /** Tokens that several plugins may provide; resolved as an array in config order. */
 export const MULTI_TOKENS: readonly symbol[] = [JOB_GENERATOR, HARDWARE_CLASS, SCORING_RULE];
 /** Tokens a plugin may provide. Anything else is the runtime's business. */
-export const PLUGIN_TOKENS: readonly symbol[] = [EXECUTOR_MANAGER, DANCING_STRATEGY, JOB_RUNNER, CHAIN, OBJECT_STORE, ...MULTI_TOKENS];
+export const PLUGIN_TOKENS: readonly symbol[] = [EXECUTOR_MANAGER, DANCING_STRATEGY, CAPACITY_POLICY, JOB_RUNNER, CHAIN, OBJECT_STORE, ...MULTI_TOKENS];

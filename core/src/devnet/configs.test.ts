@@ -17,6 +17,7 @@ describe('devnet accounts', () => {
   it('puts honest miners first, then cheaters, then dancers', () => {
     expect(behaviours(5, 1, 2)).toEqual(['honest', 'honest', 'cheater', 'dancer', 'dancer']);
     expect(behaviours(1, 0, 1)).toEqual(['dancer']);
+    expect(behaviours(4, 1, 1, 1)).toEqual(['honest', 'cheater', 'dancer', 'farmer']);
   });
 
   it('derives the same dev keys every run; a dancer has two hotkeys under one coldkey', async () => {
@@ -65,6 +66,20 @@ describe('devnet configs', () => {
     expect(dancer.miner.hotkeys).toEqual([{ uri: '//horde-devnet/miner-3' }, { uri: '//horde-devnet/miner-3-2' }]);
     expect(dancer.plugins.map((p) => p.name)).toContain('@horde/plugin-dancing');
     expect(honest.plugins.map((p) => p.name)).not.toContain('@horde/plugin-dancing');
+  });
+
+  it('gives a farmer one hotkey and the devnet farming plugin, which claims a ghost main hotkey every other cycle and moves nothing', async () => {
+    const ctx = context({ miners: '2', farmers: '1' });
+    const keys = await devnetKeys(ctx.options);
+    const farmer = keys.miners[1]!;
+    expect(farmer).toMatchObject({ behaviour: 'farmer', hotkeys: [{ uri: '//horde-devnet/miner-2' }] });
+    const config = minerConfig({ layout: processLayout('/data', farmer.name, sqliteStores()), port: 4000, keys: farmer }, ctx);
+    const pluginPath = config.plugins!.find((p) => typeof p === 'string' && p.endsWith('farming-plugin.js')) as string;
+    expect(pluginPath).toBeDefined();
+    const { farmingStrategy, FARMER_GHOST_HOTKEY } = await import('./farming-plugin.js');
+    const ctxOf = (cycle: number) => ({ cycle, hotkeys: [farmer.hotkeys[0]!.ss58], manifest: { 'always_on.test': 2 } });
+    expect([2, 3, 4].map((cycle) => farmingStrategy.mainHotkey(ctxOf(cycle)))).toEqual([FARMER_GHOST_HOTKEY, farmer.hotkeys[0]!.ss58, FARMER_GHOST_HOTKEY]);
+    expect(farmingStrategy.assign(ctxOf(2))).toEqual({ [farmer.hotkeys[0]!.ss58]: { 'always_on.test': 2 } });
   });
 
   it('runs honest miners in containers with --docker, but a cheater keeps its process mapping', async () => {

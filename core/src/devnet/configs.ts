@@ -1,8 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig, type HordeConfigInput } from '../config/index.js';
 import type { DevKey, DevnetKeys, MinerKeys } from './keys.js';
 import type { DevnetOptions } from './options.js';
+
+/** The farmers' dancing plugin (farming-plugin.ts), loaded by path from the built devnet. */
+const FARMING_PLUGIN = fileURLToPath(new URL('./farming-plugin.js', import.meta.url));
 
 /** The subnet the devnet creates (ComputeHorde's mainnet netuid, so configs look familiar). */
 export const DEVNET_NETUID = 12;
@@ -144,6 +148,7 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
     },
   ];
   if (behaviour === 'dancer') plugins.push({ name: '@horde/plugin-dancing', config: { strategy: 'rotate-main' } });
+  if (behaviour === 'farmer') plugins.push(FARMING_PLUGIN);
   return {
     ...common(layout, ctx, 'miner'),
     hotkey: { uri: hotkeys[0]!.uri },

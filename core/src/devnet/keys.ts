@@ -7,7 +7,8 @@ import { loadHotkey } from '../keys/index.js';
  */
 export const DEVNET_URI_ROOT = '//horde-devnet';
 
-export type Behaviour = 'honest' | 'cheater' | 'dancer';
+/** `farmer`: one hotkey claiming to dance (`--farmers`), see farming-plugin.ts. */
+export type Behaviour = 'honest' | 'cheater' | 'dancer' | 'farmer';
 
 export interface DevKey {
   readonly uri: string;
@@ -36,17 +37,19 @@ async function devKey(path: string): Promise<DevKey> {
 }
 
 /**
- * Which miner does what: the first ones are honest, then the cheaters, then the dancers
- * (`miner-1` … `miner-N`). Miner `i` signs with `//horde-devnet/miner-i` under coldkey
+ * Which miner does what: the first ones are honest, then the cheaters, then the dancers, then the
+ * farmers (`miner-1` … `miner-N`). Miner `i` signs with `//horde-devnet/miner-i` under coldkey
  * `//horde-devnet/coldkey-i`; a dancer's second hotkey is `//horde-devnet/miner-i-2`.
  */
-export function behaviours(miners: number, cheaters: number, dancers: number): Behaviour[] {
-  const honest = miners - cheaters - dancers;
-  return Array.from({ length: miners }, (_, i) => (i < honest ? 'honest' : i < honest + cheaters ? 'cheater' : 'dancer'));
+export function behaviours(miners: number, cheaters: number, dancers: number, farmers = 0): Behaviour[] {
+  const honest = miners - cheaters - dancers - farmers;
+  return Array.from({ length: miners }, (_, i) =>
+    i < honest ? 'honest' : i < honest + cheaters ? 'cheater' : i < honest + cheaters + dancers ? 'dancer' : 'farmer',
+  );
 }
 
-export async function devnetKeys(options: { miners: number; cheaters: number; dancers: number }): Promise<DevnetKeys> {
-  const plan = behaviours(options.miners, options.cheaters, options.dancers);
+export async function devnetKeys(options: { miners: number; cheaters: number; dancers: number; farmers?: number }): Promise<DevnetKeys> {
+  const plan = behaviours(options.miners, options.cheaters, options.dancers, options.farmers ?? 0);
   const miners = await Promise.all(
     plan.map(async (behaviour, i): Promise<MinerKeys> => {
       const n = i + 1;

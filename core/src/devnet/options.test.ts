@@ -20,6 +20,7 @@ describe('parseDevnetOptions', () => {
       cycles: 2,
       cheaters: 0,
       dancers: 0,
+      farmers: 0,
       blockTimeMs: 100,
       cycleBlocks: 150,
       dataDir: null,
@@ -58,6 +59,8 @@ describe('parseDevnetOptions', () => {
     expect(refused({ miners: '1', dancers: '2' })).toBe('--dancers (2) is more than --miners (1): a dancer is one of the miners');
     expect(refused({ miners: '3', cheaters: '2', dancers: '2' })).toMatch(/--cheaters \(2\) plus --dancers \(2\) is more than --miners \(3\)/);
     expect(parseDevnetOptions({ miners: '3', cheaters: '1', dancers: '2' }).cheaters).toBe(1);
+    expect(refused({ miners: '3', cheaters: '1', dancers: '1', farmers: '2' })).toMatch(/--cheaters, --dancers and --farmers \(4 in all\) are more than --miners \(3\)/);
+    expect(parseDevnetOptions({ miners: '4', cheaters: '1', dancers: '1', farmers: '1' }).farmers).toBe(1);
   });
 
   it('refuses a cycle too short for a batch', () => {

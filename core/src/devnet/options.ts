@@ -10,6 +10,7 @@ export const DEVNET_DEFAULTS = {
   cycles: 2,
   cheaters: 0,
   dancers: 0,
+  farmers: 0,
   blockTimeMs: 100,
   cycleBlocks: 150,
 } as const;
@@ -27,6 +28,8 @@ export interface DevnetOptions {
   readonly cycles: number;
   readonly cheaters: number;
   readonly dancers: number;
+  /** Miners with one hotkey that claim to dance and move nothing (`--farmers`). */
+  readonly farmers: number;
   readonly blockTimeMs: number;
   readonly cycleBlocks: number;
   /** Absolute; null: a new temp dir. */
@@ -64,6 +67,7 @@ const schema = z
     cycles: wholeNumber('--cycles', 1, 1_000).default(DEVNET_DEFAULTS.cycles),
     cheaters: wholeNumber('--cheaters', 0, 64).default(DEVNET_DEFAULTS.cheaters),
     dancers: wholeNumber('--dancers', 0, 64).default(DEVNET_DEFAULTS.dancers),
+    farmers: wholeNumber('--farmers', 0, 64).default(DEVNET_DEFAULTS.farmers),
     blockTimeMs: wholeNumber('--block-time-ms', 10, 12_000).default(DEVNET_DEFAULTS.blockTimeMs),
     cycleBlocks: wholeNumber('--cycle-blocks', 20, 100_000).default(DEVNET_DEFAULTS.cycleBlocks),
     dataDir: text('--data-dir').optional(),
@@ -85,6 +89,9 @@ const schema = z
         code: 'custom',
         message: `--cheaters (${o.cheaters}) plus --dancers (${o.dancers}) is more than --miners (${o.miners}): each cheater and each dancer is a different miner`,
       });
+    }
+    if (o.farmers > 0 && o.cheaters + o.dancers + o.farmers > o.miners) {
+      ctx.addIssue({ code: 'custom', message: `--cheaters, --dancers and --farmers (${o.cheaters + o.dancers + o.farmers} in all) are more than --miners (${o.miners}): each is a different miner` });
     }
     const cycleMs = o.cycleBlocks * o.blockTimeMs;
     if (cycleMs < MIN_CYCLE_MS) {
@@ -114,6 +121,7 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     cycles: o.cycles,
     cheaters: o.cheaters,
     dancers: o.dancers,
+    farmers: o.farmers,
     blockTimeMs: o.blockTimeMs,
     cycleBlocks: o.cycleBlocks,
     dataDir: o.dataDir === undefined ? null : absolute(o.dataDir),

@@ -28,7 +28,7 @@ import type { DevnetOptions } from './options.js';
 import { freePorts } from './ports.js';
 import { createDatabases, planDatabases } from './postgres.js';
 import { liveView, plainView, type MinerTally, type ProgressView } from './progress.js';
-import { buildSummary, formatSummary, type DevnetSummary } from './summary.js';
+import { buildSummary, formatSummary, unpaidHonestMiners, type DevnetSummary } from './summary.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
 import { sleep } from '../runtime/clock.js';
@@ -131,7 +131,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const { scripts, databases } = await preflight(options);
   const dataDir = prepareDataDir(options.dataDir);
   const say = (text: string) => io.write(`${text}\n`);
-  say(`horde devnet: ${options.miners} miners × ${options.executors} executors (${options.cheaters} cheating, ${options.dancers} dancing), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
+  say(`horde devnet: ${options.miners} miners × ${options.executors} executors (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
 
   const keys = await devnetKeys(options);
   const names = processNames(options.miners);
@@ -197,6 +197,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
           executors: options.executors,
           cheaters: options.cheaters,
           dancers: options.dancers,
+          farmers: options.farmers,
           blockTimeMs: chain.blockTimeMs,
           cycleBlocks: chain.cycleBlocks,
           tempo: chain.tempo,
@@ -211,6 +212,11 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
       if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(summary, null, 2)}\n`);
       io.write(formatSummary(summary));
       if (options.json !== null) say(`JSON summary: ${options.json}`);
+      const unpaid = unpaidHonestMiners(summary);
+      if (unpaid.length > 0) {
+        const which = unpaid.map((u) => `${u.name} in cycle ${u.cycle} (${u.jobs.correct} correct, ${u.jobs.rejected} declined, ${u.jobs.failed} failed over the run)`).join('; ');
+        throw new DevnetRunError(`an honest miner got no weight in a counted cycle: ${which}. Its jobs were declined, failed or never scored; see the validator and miner logs in ${join(dataDir, 'logs')}`);
+      }
       return summary;
     } finally {
       await validatorStore.close();
@@ -260,8 +266,11 @@ class DevnetRun {
   private stopping = false;
   private phase = 'starting the processes';
   private readonly scored: number[] = [];
-  /** Cycle of the first batch: the devnet counts this one and the next `--cycles` − 1. */
-  private firstCycle: number | null = null;
+  /**
+   * The cycles the devnet counts: the first `--cycles` whose batch started. A cycle with no batch
+   * (the one before ran over it, on a loaded machine) is skipped rather than waited for.
+   */
+  private readonly countedCycles: number[] = [];
   /** The last counted cycle's weights: block of the commit, once known. */
   private lastCommit: { cycle: number; block: number } | null = null;
 
@@ -370,7 +379,7 @@ class DevnetRun {
 
   /** Whether a cycle is one of those the devnet runs (the validator goes on until it is stopped). */
   private counts(cycle: number): boolean {
-    return this.firstCycle !== null && cycle >= this.firstCycle && cycle < this.firstCycle + this.deps.options.cycles;
+    return this.countedCycles.includes(cycle);
   }
 
   private onValidatorEvent(event: ValidatorEvent): void {
@@ -381,7 +390,7 @@ class DevnetRun {
         this.message(`validator ${event.hotkey} is up; batches run once per cycle of ${this.deps.cycleBlocks} blocks`);
         return;
       case 'batch-started':
-        this.firstCycle ??= event.cycle;
+        if (!this.counts(event.cycle) && this.countedCycles.length < options.cycles) this.countedCycles.push(event.cycle);
         if (!this.counts(event.cycle)) {
           this.message(`batch of cycle ${event.cycle} started; it is past the ${options.cycles} counted cycle${options.cycles === 1 ? '' : 's'} and stops with the devnet`);
           return;

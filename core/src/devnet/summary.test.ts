@@ -5,7 +5,7 @@ import { openStore } from '../store/index.js';
 import type { JobRecord } from '../validator/job-run.js';
 import { ValidatorStore } from '../validator/store.js';
 import { devnetKeys } from './keys.js';
-import { buildSummary, formatSummary, stepsFromRows } from './summary.js';
+import { buildSummary, formatSummary, stepsFromRows, unpaidHonestMiners } from './summary.js';
 
 const NETUID = 12;
 let store: Store | null = null;
@@ -132,6 +132,12 @@ describe('buildSummary', () => {
     expect(md2!.chainWeight).toBeCloseTo(0.6, 4);
     expect(summary.chainWeights).toEqual({ [h]: mh!.chainWeight, [c]: 0, [d1]: 0, [d2]: md2!.chainWeight });
     expect(summary.validator).toMatchObject({ uid: 0, log: '/d/logs/validator.log' });
+    // Cycle 3 was scored but set no weights: the honest miner went unpaid there, and the devnet says so.
+    expect(mh!.cycleWeights).toEqual([0, 0.4]);
+    expect(md2!.cycleWeights).toEqual([0, 0.6]);
+    expect(unpaidHonestMiners(summary)).toEqual([{ name: 'miner-1', hotkey: h, cycle: 3, jobs: mh!.jobs }]);
+    // Cheaters and dancers with no weight in a cycle are results, not failures.
+    expect(unpaidHonestMiners({ ...summary, miners: summary.miners.filter((m) => m.behaviour !== 'honest') })).toEqual([]);
 
     const table = formatSummary(summary);
     expect(table).toMatch(/MINER\s+BEHAVIOUR\s+UID\s+HOTKEY\s+JOBS OK\/WRONG\/FAILED\/EXCUSED\s+SYNTHETIC-JOBS\s+CLASS-WEIGHTS\s+WEIGHT\s+CHAIN WEIGHT/);

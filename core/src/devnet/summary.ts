@@ -41,7 +41,17 @@ export interface MinerSummary {
   readonly weight: number;
   /** The weight read back from the LocalChain after the reveal. */
   readonly chainWeight: number;
+  /** This validator's weight for the hotkey in each counted cycle, in the order of `cycleIndexes` (0 when none). */
+  readonly cycleWeights: readonly number[];
   readonly log: string;
+}
+
+/** An honest miner that a counted cycle left without weight: a devnet failure, not a result. */
+export interface UnpaidHonestMiner {
+  readonly name: string;
+  readonly hotkey: string;
+  readonly cycle: number;
+  readonly jobs: JobCounts;
 }
 
 export interface DevnetSummary {
@@ -130,6 +140,9 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
     }
   }
 
+  const weightsByCycle = new Map<number, Map<string, number>>();
+  for (const cycle of cycleIndexes) weightsByCycle.set(cycle, new Map((await store.scores(cycle)).map((s) => [s.hotkey, s.weight])));
+
   const lastCycle = cycleIndexes.at(-1);
   const lastScores = lastCycle === undefined ? [] : await store.scores(lastCycle);
   const weightOf = new Map(lastScores.map((s) => [s.hotkey, s.weight]));
@@ -159,6 +172,7 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
         points: Object.fromEntries(rules.map((rule) => [rule, byRule[rule] ?? 0])),
         weight: weightOf.get(hotkey.ss58) ?? 0,
         chainWeight: chainWeights[hotkey.ss58] ?? 0,
+        cycleWeights: cycleIndexes.map((cycle) => weightsByCycle.get(cycle)?.get(hotkey.ss58) ?? 0),
         log: inputs.logs[miner.name] ?? '',
       };
     }),
@@ -183,6 +197,22 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
     settings: inputs.settings,
     wallSeconds: inputs.wallSeconds,
   };
+}
+
+/**
+ * Honest miners with no weight in a counted cycle. An honest miner that does its jobs always earns
+ * some weight; none means the devnet broke (every request declined busy, a batch never scored) and
+ * must not pass as a result.
+ */
+export function unpaidHonestMiners(summary: DevnetSummary): UnpaidHonestMiner[] {
+  const unpaid: UnpaidHonestMiner[] = [];
+  for (const miner of summary.miners) {
+    if (miner.behaviour !== 'honest') continue;
+    miner.cycleWeights.forEach((weight, i) => {
+      if (weight <= 0) unpaid.push({ name: miner.name, hotkey: miner.hotkey, cycle: summary.cycleIndexes[i]!, jobs: miner.jobs });
+    });
+  }
+  return unpaid;
 }
 
 /** `5GrwvaEF…NoHGKutQY`. */

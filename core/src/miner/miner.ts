@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type {
   Chain,
   Clock,
+  CapacityPolicy,
   DancingStrategy,
   ExecutorManager,
   HardwareClass,
@@ -17,6 +18,7 @@ import type { Hotkey } from '../keys/index.js';
 import { AuthVerifier } from '../protocol/auth.js';
 import { MinerConfigError } from './errors.js';
 import { defaultExecutorCommand, executorLaunch } from './executor-launch.js';
+import { stakeProportionalPolicy } from './capacity/stake-share.js';
 import { HotkeyManifests } from './hotkey-manifests.js';
 import { createMinerServer } from './http/server.js';
 import { JobHub } from './jobs/job-hub.js';
@@ -48,6 +50,8 @@ export interface MinerDeps {
   readonly netuid: number;
   readonly executorManager: ExecutorManager;
   readonly dancingStrategy: DancingStrategy | null;
+  /** The CAPACITY_POLICY plugin; default (null or absent) stake-proportional sharing. */
+  readonly capacityPolicy?: CapacityPolicy | null;
   /** Hardware-class plugins: spin-up times and commitment short codes. */
   readonly hardwareClasses: readonly HardwareClass[];
   /** Receipt pages go to `{dataDir}/receipts`. */
@@ -140,6 +144,8 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
   const hub = new JobHub({
     store,
     pool,
+    capacityPolicy: deps.capacityPolicy ?? stakeProportionalPolicy(),
+    stakeOf: (hotkey) => directory.stakeOf(hotkey),
     manager: deps.executorManager,
     receipts,
     hotkeys,

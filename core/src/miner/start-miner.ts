@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import {
+  CAPACITY_POLICY,
   DANCING_STRATEGY,
   EXECUTOR_MANAGER,
   HARDWARE_CLASS,
@@ -113,6 +114,7 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
       if (!executorManager) throw new MinerConfigError(`${DEFAULT_EXECUTOR_MANAGER_PLUGIN} did not provide an executor manager`);
     }
     const dancingStrategy: DancingStrategy | null = plugins.single(DANCING_STRATEGY) ?? null;
+    const capacityPolicy = plugins.single(CAPACITY_POLICY) ?? null;
 
     const miner = await createMiner({
       settings: config.miner,
@@ -128,6 +130,7 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
       netuid: config.chain.netuid,
       executorManager,
       dancingStrategy,
+      capacityPolicy,
       hardwareClasses: plugins.all(HARDWARE_CLASS),
       dataDir: config.dataDir,
       logger,

@@ -47,6 +47,16 @@ export class ValidatorDirectory {
     return neuron.validatorPermit && neuron.stake.total >= minStake ? 'active' : 'inactive';
   }
 
+  /**
+   * A validator's total stake from the metagraph (whole units): what the capacity policy shares
+   * executors by. 0 for a hotkey not on the subnet (debug allow-list, local mode).
+   */
+  async stakeOf(hotkey: string): Promise<number> {
+    if (!this.options.chain || this.options.localModeValidator !== null) return 0;
+    const metagraph = await this.current();
+    return metagraph?.neurons.find((n) => n.hotkey === hotkey)?.stake.total ?? 0;
+  }
+
   private async current(): Promise<Metagraph | null> {
     const age = this.options.clock.now() - this.loadedAt;
     if (this.metagraph === null || age >= this.options.refreshMs) {

@@ -264,20 +264,45 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       }
     }
 
-    // The previous cycle is scored once its batch is over.
-    const previous = cycle.index - 1;
-    if (previous >= 0 && !this.cyclesScored.has(previous) && !this.batchRuns.has(previous)) {
-      this.cyclesScored.add(previous);
+    // A past cycle is scored once its batch is over: the previous one, and any older one whose
+    // batch ran on past the next cycle's end (it would otherwise never be scored, silently).
+    for (const past of this.cyclesToScore(cycle.index)) {
+      this.cyclesScored.add(past);
       try {
-        const batch = await this.store.batch(previous);
-        if (batch?.status === 'finished' && !(await this.store.weightsLanded(previous))) {
-          this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(previous)).catch((error: unknown) => this.fail('scoring', error)));
+        const batch = await this.store.batch(past);
+        if (batch?.status === 'finished' && !(await this.store.weightsLanded(past))) {
+          if (past < cycle.index - 1) this.warnOverrun(past, cycle.index);
+          this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(past)).catch((error: unknown) => this.fail('scoring', error)));
         }
       } catch (error) {
-        this.cyclesScored.delete(previous);
+        this.cyclesScored.delete(past);
         throw error;
       }
     }
+  }
+
+  /**
+   * Past cycles to look at for scoring, oldest first: the previous cycle and every older one whose
+   * batch this process started and has not scored, once the batch is no longer running. None
+   * older than a cycle already scored: weights of an old cycle must not replace newer ones.
+   */
+  private cyclesToScore(current: number): number[] {
+    const newestScored = this.state.lastScoredCycle ?? -1;
+    const candidates = new Set<number>([...this.batchesStarted].filter((c) => c < current));
+    if (current - 1 >= 0) candidates.add(current - 1);
+    return [...candidates]
+      .filter((c) => c > newestScored && !this.cyclesScored.has(c) && !this.batchRuns.has(c))
+      .sort((a, b) => a - b);
+  }
+
+  /** Says loudly that a batch outlasted the next cycle, and how to make batches fit. */
+  private warnOverrun(cycle: number, current: number): void {
+    this.log.warn(
+      { cycle, currentCycle: current, cycleLengthBlocks: this.options.settings.cycleLengthBlocks },
+      `batch of cycle ${cycle} ran past the end of its cycle and the next one; scoring it now (late). ` +
+        'Its weights land late and the next cycle had no batch. To make batches fit, raise validator.cycleLengthBlocks, ' +
+        'lower validator.batchOffsetBlocks, or shorten the jobs (the job generators\' time limits, validator.jobResponseSlackSeconds).',
+    );
   }
 
   private startBatch(cycle: CycleRange, metagraph?: Metagraph): Promise<BatchResult> {

@@ -38,6 +38,8 @@ interface LocalExecutor {
  */
 export class LocalExecutorManager implements ExecutorManager {
   private readonly executors = new Map<string, LocalExecutor>();
+  /** Agents are processes on one machine: a new one can start while a finished one is still exiting. */
+  readonly startsWhileCleaningUp = true;
 
   constructor(private readonly options: LocalExecutorManagerOptions) {}
 

@@ -56,7 +56,7 @@ describe('allowance-paid-jobs', () => {
 
 describe('allowance-split', () => {
   it('shares by main hotkey with a 10 % bonus for a moved main hotkey, then applies class weights', () => {
-    const danced = scoringFacts({ ...facts, mainHotkeys: { c1: { current: 'M1b', previous: 'M1' } } });
+    const danced = scoringFacts({ ...facts, mainHotkeys: { c1: { current: 'M1b', previous: 'M1', verifiedDance: true } } });
     const result = allowanceSplitRule({ classWeights: { [X]: 1 } }).apply(danced, { M1: { [X]: 60 }, M2: { [X]: 3 }, stranger: { other: 4 } });
     // c1: 60 × 1.1 = 66 → M1b 52.8, M1 13.2; M2 3; sum 69.
     expect(result.M1b![X]).toBeCloseTo(52.8 / 69, 12);

@@ -8,6 +8,7 @@ interface DevnetFlags {
   cycles?: string;
   cheaters?: string;
   dancers?: string;
+  farmers?: string;
   blockTimeMs?: string;
   cycleBlocks?: string;
   dataDir?: string;
@@ -57,6 +58,7 @@ export function register(program: Command): void {
     .option('--cycles <n>', `cycles to run: one batch, scoring and weights each (default: ${DEVNET_DEFAULTS.cycles})`)
     .option('--cheaters <n>', `how many of the miners return wrong answers (default: ${DEVNET_DEFAULTS.cheaters})`)
     .option('--dancers <n>', `how many of the miners dance across two hotkeys of one coldkey (default: ${DEVNET_DEFAULTS.dancers})`)
+    .option('--farmers <n>', `how many of the miners claim to dance with one hotkey, moving nothing; they must earn no bonus (default: ${DEVNET_DEFAULTS.farmers})`)
     .option('--block-time-ms <ms>', `milliseconds per LocalChain block (default: ${DEVNET_DEFAULTS.blockTimeMs})`)
     .option('--cycle-blocks <n>', `blocks per validator cycle; an epoch is half of it, and a cycle must last at least ${MIN_CYCLE_MS / 1000} s (default: ${DEVNET_DEFAULTS.cycleBlocks})`)
     .option('--data-dir <dir>', 'where configs, logs and stores go; must be new or empty (default: a new temp dir, kept)')
@@ -80,6 +82,7 @@ export function register(program: Command): void {
         cycles: flags.cycles,
         cheaters: flags.cheaters,
         dancers: flags.dancers,
+        farmers: flags.farmers,
         blockTimeMs: flags.blockTimeMs,
         cycleBlocks: flags.cycleBlocks,
         dataDir: flags.dataDir,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
+import type { CapacityClaimant, CapacityPolicy, Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
 import type { Hotkey } from '../../keys/index.js';
 import type { HordeFailureReason } from '../../protocol/enums.js';
 import type {
@@ -20,6 +20,10 @@ import type { ActiveJob, ExecutorPeer, ValidatorPeer } from './active-job.js';
 export interface JobHubOptions {
   readonly store: MinerStore;
   readonly pool: ExecutorPool;
+  /** Who gets a free executor when validators compete (default policy: stake-proportional). */
+  readonly capacityPolicy: CapacityPolicy;
+  /** A validator's stake from the metagraph (0 when unknown). */
+  readonly stakeOf: (validatorHotkey: string) => Promise<number>;
   readonly manager: ExecutorManager;
   /** Null in local mode: the trusted miner keeps no receipts (as ComputeHorde's `IS_LOCAL_MINER`). */
   readonly receipts: ReceiptService | null;
@@ -37,6 +41,13 @@ export interface JobHubOptions {
   /** The executor's startup limit; with the spin-up it bounds the wait for the executor to connect. */
   readonly startupTimeLimitSeconds: number;
 }
+
+/**
+ * A connected validator that was declined an executor of a class this recently still competes
+ * for it: the capacity policy keeps its share free for it. One that was not declined, or left,
+ * does not hold capacity back from the others.
+ */
+const UNMET_DEMAND_WINDOW_MS = 10_000;
 
 /** Results no validator came back for are dropped from memory after a day (the original gives up then too). */
 const UNDELIVERED_RESULT_TTL_MS = 24 * 3600_000;
@@ -60,6 +71,10 @@ export class JobHub {
   private readonly peers = new Set<ValidatorPeer>();
   /** Failures being recorded by `failSoon` (awaited by `drain`). */
   private readonly failing = new Set<Promise<void>>();
+  /** Tail of the admission queue (capacity decision + reservation, one request at a time). */
+  private admission: Promise<unknown> = Promise.resolve();
+  /** When each validator was last declined an executor, by class: its unmet demand. */
+  private readonly declinedAt = new Map<string, Map<string, number>>();
   private readonly log: Logger;
 
   constructor(private readonly options: JobHubOptions) {
@@ -157,36 +172,47 @@ export class JobHub {
       delivery: Promise.resolve(),
     };
 
+    // The policy's view (who holds what) and the reservation must not interleave with another
+    // request's, or several requests could each see the same free share and all take it.
+    type Admission = { kind: 'refused'; reason: string } | { kind: 'busy'; reason: string } | { kind: 'failed'; error: unknown } | { kind: 'reserved'; started: Promise<unknown> };
     const spinUp = this.options.spinUpSeconds(executorClass);
-    let started: Promise<unknown>;
-    try {
-      ({ started } = await pool.reserve(token, executorClass, {
-        minerAddress: this.options.executorAddress(),
-        launch: this.options.launch(token),
-        timeoutSeconds: spinUp,
-        logger: log,
-      }));
-    } catch (error) {
-      if (!(error instanceof AllExecutorsBusyError)) {
-        // The manager could not even say what it has (manifest() failed): the network's fault.
-        log.error({ err: error }, 'could not reserve an executor');
-        const message = `Executor failed to start: ${(error as Error).message}`;
-        metrics.jobsFailed.inc({ executor_class: executorClass, kind: 'horde', reason: 'executor_spinup_failed' });
-        await store.jobs.setStatus(msg.job_uuid, 'failed', { errorType: 'executor_spinup_failed', errorDetail: message }, message);
-        await peer.send({ message_type: 'V0HordeFailedRequest', job_uuid: msg.job_uuid, reported_by: 'miner', reason: 'executor_spinup_failed', message });
-        return;
+    const admission = await this.admitted(async (): Promise<Admission> => {
+      const refusal = await this.capacityRefusal(validatorHotkey, executorClass);
+      if (refusal !== null) return { kind: 'refused', reason: refusal };
+      try {
+        const { started } = await pool.reserve(token, executorClass, {
+          minerAddress: this.options.executorAddress(),
+          launch: this.options.launch(token),
+          timeoutSeconds: spinUp,
+          logger: log,
+        });
+        this.jobs.set(job.jobUuid, job);
+        this.byToken.set(token, job);
+        return { kind: 'reserved', started };
+      } catch (error) {
+        return error instanceof AllExecutorsBusyError ? { kind: 'busy', reason: error.message } : { kind: 'failed', error };
       }
-      const at = receiptTimestampMs(msg.job_started_receipt_payload);
-      const excuses = receipts ? await store.receipts.excuses({ executorClass, at, excludeJobUuid: msg.job_uuid }) : [];
-      await store.jobs.setStatus(msg.job_uuid, 'rejected', { errorType: 'busy', errorDetail: error.message }, error.message);
-      metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'busy' });
-      log.info({ excuses: excuses.length }, 'declining job: all executors busy');
-      await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'busy', message: error.message, receipts: excuses });
+    });
+    if (admission.kind === 'refused') {
+      log.info({ policy: this.options.capacityPolicy.name, reason: admission.reason }, 'capacity policy keeps the free executors for other validators');
+      await this.declineBusy(peer, msg, admission.reason);
       return;
     }
+    if (admission.kind === 'busy') {
+      await this.declineBusy(peer, msg, admission.reason);
+      return;
+    }
+    if (admission.kind === 'failed') {
+      // The manager could not even say what it has (manifest() failed): the network's fault.
+      log.error({ err: admission.error }, 'could not reserve an executor');
+      const message = `Executor failed to start: ${(admission.error as Error).message}`;
+      metrics.jobsFailed.inc({ executor_class: executorClass, kind: 'horde', reason: 'executor_spinup_failed' });
+      await store.jobs.setStatus(msg.job_uuid, 'failed', { errorType: 'executor_spinup_failed', errorDetail: message }, message);
+      await peer.send({ message_type: 'V0HordeFailedRequest', job_uuid: msg.job_uuid, reported_by: 'miner', reason: 'executor_spinup_failed', message });
+      return;
+    }
+    const { started } = admission;
 
-    this.jobs.set(job.jobUuid, job);
-    this.byToken.set(token, job);
     metrics.jobsAccepted.inc({ executor_class: executorClass });
     log.info('job accepted; executor starting');
     this.deliver(job, { message_type: 'V0AcceptJobRequest', job_uuid: job.jobUuid });
@@ -208,6 +234,66 @@ export class JobHub {
         this.failSoon(job, 'executor_spinup_failed', `Executor failed to start: ${(error as Error).message}`);
       },
     );
+  }
+
+  /**
+   * Asks the capacity policy whether `validatorHotkey` may take a free executor of the class now.
+   * Null: go ahead (also when no executor is free: the pool declines that). Else the reason to decline.
+   */
+  /** Runs `step` after every admission step before it: one policy decision and reservation at a time. */
+  private admitted<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.admission.then(step);
+    this.admission = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async capacityRefusal(validatorHotkey: string, executorClass: string): Promise<string | null> {
+    const usage = this.options.pool.usage()[executorClass];
+    if (!usage || usage.capacity === 0 || usage.used >= usage.capacity) return null;
+    const held = new Map<string, number>();
+    // Competing now: the asker, validators holding an executor of the class, and connected
+    // validators that were declined one lately (they want one and would take it).
+    const cutoff = this.options.clock.now() - UNMET_DEMAND_WINDOW_MS;
+    const declined = this.declinedAt.get(executorClass);
+    for (const peer of this.peers) {
+      const at = declined?.get(peer.validatorHotkey);
+      if (peer.isReady() && at !== undefined && at >= cutoff) held.set(peer.validatorHotkey, 0);
+    }
+    held.set(validatorHotkey, 0);
+    for (const job of this.jobs.values()) {
+      if (job.ended || job.executorClass !== executorClass || !this.options.pool.has(job.token)) continue;
+      held.set(job.validatorHotkey, (held.get(job.validatorHotkey) ?? 0) + 1);
+    }
+    if (held.size === 1) return null; // nobody to share with
+    const claimants: CapacityClaimant[] = await Promise.all(
+      [...held].map(async ([hotkey, count]) => ({ validatorHotkey: hotkey, stake: await this.options.stakeOf(hotkey), held: count })),
+    );
+    const decision = this.options.capacityPolicy.decide({
+      executorClass,
+      validatorHotkey,
+      capacity: usage.capacity,
+      free: usage.capacity - usage.used,
+      claimants,
+    });
+    return decision.admit ? null : decision.reason;
+  }
+
+  /** A `busy` decline, with the receipts that excuse it (jobs that hold this class's executors), as the protocol wants. */
+  private async declineBusy(peer: ValidatorPeer, msg: V0InitialJobRequest, message: string): Promise<void> {
+    const { store, receipts, metrics } = this.options;
+    const executorClass = msg.executor_class;
+    const demand = this.declinedAt.get(executorClass) ?? new Map<string, number>();
+    demand.set(peer.validatorHotkey, this.options.clock.now());
+    this.declinedAt.set(executorClass, demand);
+    const at = receiptTimestampMs(msg.job_started_receipt_payload);
+    const excuses = receipts ? await store.receipts.excuses({ executorClass, at, excludeJobUuid: msg.job_uuid }) : [];
+    await store.jobs.setStatus(msg.job_uuid, 'rejected', { errorType: 'busy', errorDetail: message }, message);
+    metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'busy' });
+    this.log.info({ jobUuid: msg.job_uuid, validatorHotkey: peer.validatorHotkey, executorClass, excuses: excuses.length }, 'declining job: busy');
+    await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'busy', message, receipts: excuses });
   }
 
   /** `V0JobRequest`: pass it to the executor (now, or as soon as it connects). Returns an error text for the validator, or null. */
@@ -292,6 +378,7 @@ export class JobHub {
           exitStatus: 0,
         });
         this.deliver(job, msg);
+        this.releaseSlot(job);
         return;
       case 'V0JobFailedRequest':
         metrics.jobsFailed.inc({ ...labels, kind: 'job', reason: msg.reason });
@@ -304,9 +391,12 @@ export class JobHub {
           exitStatus: msg.docker_process_exit_status ?? null,
         });
         this.deliver(job, msg);
+        this.releaseSlot(job);
         return;
       case 'V0HordeFailedRequest':
         await this.reportHordeFailure(job, msg);
+        // The executor said its last word and exits: its slot is free, as after a finished job.
+        this.releaseSlot(job);
         return;
       case 'GenericError':
         await this.reportHordeFailure(job, {
@@ -396,6 +486,16 @@ export class JobHub {
     if (job.ended) return;
     await this.reportHordeFailure(job, { message_type: 'V0HordeFailedRequest', job_uuid: job.jobUuid, reported_by: 'miner', reason, message });
     await this.options.pool.kill(job.token);
+  }
+
+  /**
+   * The executor sent the job's final message: the slot goes to the next request now, not when the
+   * process exits (docker cleanup takes seconds, during which every request would be declined
+   * `busy` with no excuse). The pool lets the executor finish exiting in the background.
+   */
+  private releaseSlot(job: ActiveJob): void {
+    this.options.pool.release(job.token);
+    this.forgetIfDone(job);
   }
 
   private expireTokenAfter(job: ActiveJob, seconds: number): void {

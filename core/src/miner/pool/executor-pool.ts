@@ -17,6 +17,17 @@ export const DEFAULT_POOL_CLEANUP_INTERVAL_MS = 1_000;
 const POLL_TIMEOUT_MS = 5_000;
 /** The miner's default `executorStartupTimeLimitSeconds`. */
 export const DEFAULT_EXECUTOR_STARTUP_LIMIT_MS = 5_000;
+/**
+ * How long an executor whose job ended may go on cleaning up (containers, volumes) after its slot
+ * was handed on, before it is killed. Docker cleanup takes 1–3 s; this leaves a wide margin.
+ */
+export const DEFAULT_EXECUTOR_DRAIN_LIMIT_MS = 30_000;
+/**
+ * Released executors still exiting that each slot may have before they count as used. Jobs of a
+ * second or two with a docker cleanup of 1–3 s overlap two or three deep; a cleanup that hangs
+ * must not let the machine pile up executors without end.
+ */
+const MAX_DRAINING_PER_SLOT = 4;
 
 export type ExecutorGoneReason =
   /** `poll` reported it exited on its own (normally: job done). */
@@ -24,7 +35,9 @@ export type ExecutorGoneReason =
   /** It outlived the TTL and was killed. */
   | 'expired'
   /** The runtime asked for it to be killed (`pool.kill`). */
-  | 'killed';
+  | 'killed'
+  /** Its job ended and `pool.release` handed its slot on; it cleans up in the background. */
+  | 'released';
 
 export interface ExecutorGoneEvent {
   readonly token: string;
@@ -50,6 +63,8 @@ export interface ExecutorPoolOptions {
   readonly onExecutorGone?: (event: ExecutorGoneEvent) => void;
   /** Told, before the kill, that an executor outlived the TTL (so its job is reported as such first). */
   readonly onExecutorExpiring?: (event: { readonly token: string; readonly executorClass: string }) => void;
+  /** How long a released executor may take to exit on its own before it is killed. Default 30 s. */
+  readonly drainLimitMs?: number;
 }
 
 /** What `reserve` hands back once a slot is held: the start of the executor, still under way. */
@@ -67,6 +82,14 @@ interface Slot {
   killRequested: boolean;
   /** Being killed: still holds its slot until the manager confirms. */
   dying: boolean;
+}
+
+/** An executor whose job ended: its slot is free again, it finishes its own cleanup in the background. */
+interface Draining {
+  readonly token: string;
+  readonly executorClass: string;
+  readonly handle: ExecutorHandle;
+  readonly releasedAt: number;
 }
 
 export interface PoolClassUsage {
@@ -87,6 +110,10 @@ export interface PoolClassUsage {
  *    reservation never waits for the first start to finish.
  *  - A cleanup loop polls every live executor each second; exited → slot freed; older than the TTL
  *    → killed, slot freed.
+ *  - `release` frees the slot of an executor whose job ended (final message sent) at once: its own
+ *    cleanup (container removal, 1–3 s with docker) goes on in the background, polled by the same
+ *    loop and killed past `drainLimitMs`. Past `MAX_DRAINING_PER_SLOT` draining executors per slot,
+ *    the extra ones count as used, so a cleanup that hangs cannot pile executors up without end.
  *
  * Busy accounting is per class and local (count of live executors), never per validator.
  */
@@ -102,6 +129,8 @@ export class ExecutorPool {
 
   private capacity: Manifest = {};
   private readonly slots = new Map<string, Slot>();
+  private readonly draining = new Map<string, Draining>();
+  private readonly drainLimitMs: number;
   private cleanupRun: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
   private readonly stop = new AbortController();
@@ -115,6 +144,7 @@ export class ExecutorPool {
     this.startupLimitMs = options.startupLimitMs ?? DEFAULT_EXECUTOR_STARTUP_LIMIT_MS;
     this.onExecutorGone = options.onExecutorGone ?? (() => {});
     this.onExecutorExpiring = options.onExecutorExpiring ?? (() => {});
+    this.drainLimitMs = options.drainLimitMs ?? DEFAULT_EXECUTOR_DRAIN_LIMIT_MS;
   }
 
   /** Starts the cleanup loop. */
@@ -125,7 +155,7 @@ export class ExecutorPool {
     this.loop = (async () => {
       while (!this.stop.signal.aborted) {
         try {
-          if (this.slots.size > 0) await this.cleanup();
+          if (this.slots.size > 0 || this.draining.size > 0) await this.cleanup();
         } catch (error) {
           this.logger.error({ err: error }, 'executor pool cleanup failed');
         }
@@ -218,6 +248,24 @@ export class ExecutorPool {
     await this.killSlot(slot, 'killed');
   }
 
+  /**
+   * The job of `token` ended (its executor sent its final message): the slot is free for the next
+   * reservation now, while the executor exits on its own in the background (bounded by
+   * `drainLimitMs`, then killed). The pool reports nothing more about it: `onExecutorGone` fires
+   * here, with reason `released`. A token still starting, being killed, or unknown is left as is,
+   * and so is every token of a manager without `startsWhileCleaningUp`.
+   */
+  release(token: string): void {
+    // A manager that needs the old executor gone before it can start another keeps the slot held until the exit.
+    if (this.manager.startsWhileCleaningUp !== true) return;
+    const slot = this.slots.get(token);
+    if (!slot || !slot.handle || slot.dying || slot.killRequested) return;
+    this.slots.delete(token);
+    this.draining.set(token, { token, executorClass: slot.executorClass, handle: slot.handle, releasedAt: this.clock.now() });
+    this.logger.debug({ token, executorClass: slot.executorClass, executor: slot.handle.id }, 'executor slot released; executor cleaning up in the background');
+    this.onExecutorGone({ token, executorClass: slot.executorClass, reason: 'released' });
+  }
+
   /** Whether `token` still holds a slot (starting or running). */
   has(token: string): boolean {
     return this.slots.has(token);
@@ -253,12 +301,24 @@ export class ExecutorPool {
     await this.loop;
     await this.cleanupRun;
     await Promise.all([...this.slots.values()].map((slot) => (slot.handle ? this.killSlot(slot, 'killed') : undefined)));
+    await Promise.all([...this.draining.values()].map((drain) => this.killDraining(drain)));
+  }
+
+  /** Executors that were released and are still cleaning up, per class (status page, tests). */
+  drainingCount(executorClass: string): number {
+    let count = 0;
+    for (const drain of this.draining.values()) if (drain.executorClass === executorClass) count += 1;
+    return count;
   }
 
   private free(executorClass: string): number {
+    const capacity = this.capacity[executorClass] ?? 0;
     let used = 0;
     for (const slot of this.slots.values()) if (slot.executorClass === executorClass) used += 1;
-    return Math.max(0, (this.capacity[executorClass] ?? 0) - used);
+    // A few draining executors per slot ride free; more than that (cleanups that do not end)
+    // take slots, so a stuck cleanup cannot multiply what the machine runs.
+    used += Math.max(0, this.drainingCount(executorClass) - capacity * MAX_DRAINING_PER_SLOT);
+    return Math.max(0, capacity - used);
   }
 
   private async syncCapacity(): Promise<void> {
@@ -269,9 +329,11 @@ export class ExecutorPool {
   private async runCleanup(): Promise<void> {
     const now = this.clock.now();
     const live = [...this.slots.values()].filter((slot) => slot.handle !== null && !slot.dying);
-    await Promise.all(
-      live.map(async (slot) => {
-        const status = await this.pollWithTimeout(slot);
+    const drains = [...this.draining.values()].map((drain) => this.checkDraining(drain, now));
+    await Promise.all([
+      ...drains,
+      ...live.map(async (slot) => {
+        const status = await this.pollWithTimeout(slot.token, slot.handle!);
         if (!this.slots.has(slot.token) || slot.dying) return; // killed meanwhile
         if (status?.state === 'exited') {
           this.slots.delete(slot.token);
@@ -280,14 +342,39 @@ export class ExecutorPool {
             'executor exited',
           );
           this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
-          this.release(slot.handle!);
+          this.releaseRecords(slot.handle!);
         } else if (now - slot.reservedAt > this.ttlMs) {
           this.logger.warn({ token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs }, 'executor outlived its TTL; killing it');
           this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
           await this.killSlot(slot, 'expired');
         }
       }),
-    );
+    ]);
+  }
+
+  /** A released executor: forgotten once it exited, killed once it outlived the drain limit. */
+  private async checkDraining(drain: Draining, now: number): Promise<void> {
+    const status = await this.pollWithTimeout(drain.token, drain.handle);
+    if (!this.draining.has(drain.token)) return;
+    if (status?.state === 'exited') {
+      this.draining.delete(drain.token);
+      this.logger.debug({ token: drain.token, executor: drain.handle.id, exitCode: status.exitCode }, 'released executor finished its cleanup');
+      this.releaseRecords(drain.handle);
+      return;
+    }
+    if (now - drain.releasedAt > this.drainLimitMs) {
+      this.logger.warn({ token: drain.token, executor: drain.handle.id, drainLimitMs: this.drainLimitMs }, 'released executor still running past the drain limit; killing it');
+      await this.killDraining(drain);
+    }
+  }
+
+  private async killDraining(drain: Draining): Promise<void> {
+    try {
+      await this.manager.kill(drain.handle);
+    } catch (error) {
+      this.logger.error({ err: error, token: drain.token, executor: drain.handle.id }, 'could not kill a released executor');
+    }
+    this.draining.delete(drain.token);
   }
 
   /**
@@ -295,14 +382,13 @@ export class ExecutorPool {
    * contract): the manager's cue to drop what it keeps for it (process records, a rented machine),
    * which would otherwise pile up one per job. Not awaited: the cleanup loop does not wait on it.
    */
-  private release(handle: ExecutorHandle): void {
+  private releaseRecords(handle: ExecutorHandle): void {
     this.manager.kill(handle).catch((error: unknown) => {
       this.logger.warn({ err: error, executor: handle.id }, 'could not release an exited executor');
     });
   }
 
-  private async pollWithTimeout(slot: Slot): Promise<ExecutorStatus | null> {
-    const handle = slot.handle!;
+  private async pollWithTimeout(token: string, handle: ExecutorHandle): Promise<ExecutorStatus | null> {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -312,7 +398,7 @@ export class ExecutorPool {
         }),
       ]);
     } catch (error) {
-      this.logger.error({ err: error, token: slot.token, executor: handle.id }, 'executor poll failed');
+      this.logger.error({ err: error, token, executor: handle.id }, 'executor poll failed');
       return null;
     } finally {
       clearTimeout(timer);

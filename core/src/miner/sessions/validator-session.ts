@@ -41,6 +41,17 @@ export interface ValidatorSessionDeps {
 let nextSessionId = 1;
 
 /**
+ * What is still handled when the validator closed its socket with frames queued: receipts (a
+ * validator often sends its last ones and closes at once) and errors (logged). The auth itself is
+ * always handled, since a receipt is only taken from an authenticated connection.
+ */
+const HANDLED_AFTER_PEER_CLOSE: ReadonlySet<ValidatorToMinerMessage['message_type']> = new Set([
+  'V0JobAcceptedReceiptRequest',
+  'V0JobFinishedReceiptRequest',
+  'GenericError',
+]);
+
+/**
  * One validator's websocket, `/v0.1/validator_interface/{validator_hotkey}` (ComputeHorde's
  * `MinerValidatorConsumer`). The first message must be `ValidatorAuthForMiner`; anything that
  * arrives before it is queued and handled after a successful auth, as the original does. Frames
@@ -49,7 +60,13 @@ let nextSessionId = 1;
 export class ValidatorSession implements ValidatorPeer {
   readonly id = nextSessionId++;
   private authenticated = false;
+  /** The miner decided to end the connection: nothing more from this peer is handled. */
   private closed = false;
+  /**
+   * The validator's socket closed. Frames that arrived before the close are still handled
+   * (receipts must not be lost), but nothing is sent and no new job is taken for it.
+   */
+  private peerGone = false;
   private minerHotkey: string | null = null;
   private readonly queue: ValidatorToMinerMessage[] = [];
   private work: Promise<void> = Promise.resolve();
@@ -100,7 +117,7 @@ export class ValidatorSession implements ValidatorPeer {
     this.authTimer.unref();
     this.socket.on('close', (code) => {
       this.clearAuthTimer();
-      this.closed = true;
+      this.peerGone = true;
       this.deps.hub.peerClosed(this);
       this.log.info({ code }, 'validator disconnected');
     });
@@ -108,11 +125,11 @@ export class ValidatorSession implements ValidatorPeer {
   }
 
   isReady(): boolean {
-    return this.authenticated && !this.closed && this.socket.readyState === this.socket.OPEN;
+    return this.authenticated && !this.closed && !this.peerGone && this.socket.readyState === this.socket.OPEN;
   }
 
   send(message: MinerToValidatorMessage): Promise<boolean> {
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return Promise.resolve(false);
+    if (this.closed || this.peerGone || this.socket.readyState !== this.socket.OPEN) return Promise.resolve(false);
     return new Promise((resolve) => this.socket.send(encodeMessage(message), (error) => resolve(!error)));
   }
 
@@ -153,6 +170,11 @@ export class ValidatorSession implements ValidatorPeer {
     const minerHotkey = this.minerHotkey!;
     const { hub, receipts, store } = this.deps;
     const sender = { validatorHotkey: this.validatorHotkey, minerHotkey };
+    if (this.peerGone && !HANDLED_AFTER_PEER_CLOSE.has(msg.message_type)) {
+      // Nobody is left to hear the answer; an executor reserved now would only wait out its timeout.
+      this.log.info({ messageType: msg.message_type }, 'validator disconnected before this message was handled; dropped');
+      return;
+    }
     switch (msg.message_type) {
       case 'V0InitialJobRequest':
         await hub.initialJobRequest(this, minerHotkey, msg);
@@ -222,7 +244,8 @@ export class ValidatorSession implements ValidatorPeer {
     this.log.info({ minerHotkey: this.minerHotkey }, 'validator authenticated');
     await store.validators.seen(this.validatorHotkey, directory.isDebug(this.validatorHotkey));
     await this.send({ message_type: 'V0ExecutorManifestRequest', manifest: await manifests.forHotkey(this.minerHotkey) });
-    hub.attach(this);
+    // A connection already gone must not take over (and then hold) the validator's jobs.
+    if (!this.peerGone) hub.attach(this);
     for (const queued of this.queue.splice(0)) await this.handle(queued);
   }
 

@@ -18,6 +18,8 @@ export const COMPUTE_HORDE_CLASS_WEIGHTS: Readonly<Record<string, number>> = {
 export interface MainHotkeys {
   readonly current: string | null;
   readonly previous: string | null;
+  /** The change is a real dance (see `CycleFacts.mainHotkeys`, `verifyDance`): only then is a bonus paid. */
+  readonly verifiedDance: boolean;
 }
 
 export interface ColdkeySplitOptions {
@@ -30,8 +32,10 @@ export interface ColdkeySplitOptions {
 /**
  * Shares one coldkey's points for one class among its registered hotkeys (ComputeHorde's
  * `_process_coldkey_main_hotkey`):
- * - the total grows by `bonus` when the main hotkey is known for this cycle and the previous one
- *   and they differ (the coldkey "danced");
+ * - the total grows by `bonus` when the main hotkey is known for this cycle and the previous one,
+ *   they differ, and the validator verified the dance (`verifiedDance`: both registered under the
+ *   coldkey, executors moved between them). ComputeHorde pays on the reported change alone, which a
+ *   miner with one hotkey farms by naming an unregistered hotkey every other cycle;
  * - a main hotkey registered under the coldkey gets everything if it is the only hotkey, else
  *   `mainHotkeyShare`, and the other hotkeys split the rest equally;
  * - an unknown or unregistered main hotkey means an equal split.
@@ -44,7 +48,7 @@ export function splitColdkeyPoints(
 ): Map<string, number> {
   const current = main?.current ?? null;
   const previous = main?.previous ?? null;
-  const danced = current !== null && previous !== null && current !== previous;
+  const danced = current !== null && previous !== null && current !== previous && main?.verifiedDance === true;
   const points = danced ? total * (1 + options.bonus) : total;
 
   const shares = new Map<string, number>();

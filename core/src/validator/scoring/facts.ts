@@ -2,6 +2,7 @@ import type { CycleFacts, HardwareClass, Metagraph, NeuronFact } from '../../con
 import { cryptoReady } from '../../keys/index.js';
 import type { CycleRange } from '../cycles.js';
 import type { ValidatorStore } from '../store.js';
+import { mainHotkeyFacts } from './dance-check.js';
 import { verifyValidatorSignatureSync } from './receipt-signature.js';
 
 export function neuronFacts(metagraph: Metagraph): NeuronFact[] {
@@ -22,24 +23,25 @@ export async function buildCycleFacts(options: {
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const [jobs, manifests, current, previous] = await Promise.all([
+  const [jobs, manifests, current, previous, previousBatch, previousManifests] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
     store.mainHotkeys(cycle.index - 1),
+    store.batch(cycle.index - 1),
+    store.manifests(cycle.index - 1),
     cryptoReady(),
   ]);
-  const mainHotkeys: Record<string, { current: string | null; previous: string | null }> = {};
-  for (const coldkey of new Set([...current.keys(), ...previous.keys()])) {
-    mainHotkeys[coldkey] = { current: current.get(coldkey) ?? null, previous: previous.get(coldkey) ?? null };
-  }
+  // A dance is paid only on executors seen moving between two batches of this validator.
+  const neurons = neuronFacts(metagraph);
+  const mainHotkeys = mainHotkeyFacts({ current, previous, neurons, manifests, previousManifests: previousBatch?.status === 'finished' ? previousManifests : null });
   return {
     cycle: { index: cycle.index, startBlock: cycle.startBlock, endBlock: cycle.endBlock },
     netuid: metagraph.netuid,
     validatorHotkey: store.validatorHotkey,
     jobs,
     manifests,
-    neurons: neuronFacts(metagraph),
+    neurons,
     hardwareClasses: options.hardwareClasses,
     mainHotkeys,
     // Receipts transferred from miners arrive with the receipt-transfer feature; until then only

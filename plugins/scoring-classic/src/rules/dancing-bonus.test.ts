@@ -17,7 +17,11 @@ describe('dancing-bonus', () => {
   it('pays a coldkey whose main hotkey moved 30 % more, 80 % of it to the new main hotkey', () => {
     const facts = scoringFacts({
       neurons,
-      mainHotkeys: { dancer: { current: 'h2', previous: 'h1' }, solo: { current: 'h3', previous: 'h3' }, trio: { current: 't1', previous: null } },
+      mainHotkeys: {
+        dancer: { current: 'h2', previous: 'h1', verifiedDance: true },
+        solo: { current: 'h3', previous: 'h3', verifiedDance: false },
+        trio: { current: 't1', previous: null, verifiedDance: false },
+      },
     });
     const result = dancingBonusRule().apply(facts, table);
     // dancer, test: (4 + 1) × 1.3 = 6.5 → h2 6.5 × 0.8 = 5.2, h1 1.3.
@@ -37,7 +41,7 @@ describe('dancing-bonus', () => {
   });
 
   it('splits equally when the main hotkey is unknown, and takes bonus and share from the options', () => {
-    const facts = scoringFacts({ neurons, mainHotkeys: { dancer: { current: 'h2', previous: 'h1' } } });
+    const facts = scoringFacts({ neurons, mainHotkeys: { dancer: { current: 'h2', previous: 'h1', verifiedDance: true } } });
     const result = dancingBonusRule({ bonus: 0.1, mainHotkeyShare: 0.5 }).apply(facts, { h1: { test: 4 }, h2: { test: 1 }, t1: { test: 6 } });
     expect(result.h1!.test).toBeCloseTo(2.75, 12); // 5 × 1.1 × 0.5
     expect(result.h2!.test).toBeCloseTo(2.75, 12);
@@ -47,13 +51,15 @@ describe('dancing-bonus', () => {
   it('keeps the coldkey total (times the bonus) whatever the split', () => {
     const total = (shares: Map<string, number>) => [...shares.values()].reduce((sum, x) => sum + x, 0);
     const options = { bonus: 0.3, mainHotkeyShare: 0.8 };
-    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a' }, options))).toBeCloseTo(13, 12);
-    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'z', previous: 'a' }, options))).toBeCloseTo(13, 12); // unregistered main
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: true }, options))).toBeCloseTo(13, 12);
+    // A reported change the validator could not verify (an unregistered main, no executors moved) earns nothing extra.
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'z', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(10, 12);
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(10, 12);
     expect(total(splitColdkeyPoints(10, ['a', 'b'], undefined, options))).toBeCloseTo(10, 12);
-    expect(splitColdkeyPoints(10, ['a'], { current: 'a', previous: 'a' }, options)).toEqual(new Map([['a', 10]]));
+    expect(splitColdkeyPoints(10, ['a'], { current: 'a', previous: 'a', verifiedDance: false }, options)).toEqual(new Map([['a', 10]]));
   });
 
   runScoringRuleContract(dancingBonusRule(), [
-    { facts: scoringFacts({ neurons, mainHotkeys: { dancer: { current: 'h2', previous: 'h1' } } }), table },
+    { facts: scoringFacts({ neurons, mainHotkeys: { dancer: { current: 'h2', previous: 'h1', verifiedDance: true } } }), table },
   ]);
 });
