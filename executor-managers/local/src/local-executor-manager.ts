@@ -9,6 +9,7 @@ import type {
   Logger,
   Manifest,
 } from '@horde/core';
+import { LocalExecutorStartError } from './errors.js';
 
 export interface LocalExecutorManagerOptions {
   /** The executor class this machine offers, e.g. `always_on.cpu.8c.16gb`. */
@@ -52,10 +53,13 @@ export class LocalExecutorManager implements ExecutorManager {
     // The runtime only starts classes from the manifest and never more than it declares, but a
     // manager must still refuse what it cannot do: a thrown error becomes `executor_spinup_failed`.
     if (executorClass !== this.options.executorClass) {
-      throw new Error(`this machine runs ${this.options.executorClass} executors, not ${executorClass}`);
+      throw new LocalExecutorStartError(`this machine runs ${this.options.executorClass} executors, not ${executorClass}`);
     }
+    // Never more agents at once than the manifest declares, whoever asks.
+    const running = [...this.executors.values()].filter((executor) => executor.status.state === 'running').length;
+    if (running >= this.options.executors) throw new LocalExecutorStartError(`all ${this.options.executors} executors are busy`);
     const [command, ...args] = ctx.launch.argv;
-    if (!command) throw new Error('empty executor command line');
+    if (!command) throw new LocalExecutorStartError('empty executor command line');
 
     const child = spawn(command, args, {
       env: { ...process.env, ...ctx.launch.env },
@@ -114,9 +118,11 @@ export class LocalExecutorManager implements ExecutorManager {
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  // No pid: the process never started. (Never signal -0: that is the miner's own process group.)
+  if (child.pid === undefined) return;
   try {
     // A negative pid addresses the whole process group the agent leads.
-    process.kill(-child.pid!, signal);
+    process.kill(-child.pid, signal);
   } catch {
     // ESRCH: nothing left to signal.
   }
