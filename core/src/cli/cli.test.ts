@@ -125,6 +125,19 @@ describe('horde CLI', () => {
     expect(fixed.stdout).toContain('Config OK');
   });
 
+  it('says to build a plugin named by its TypeScript source, and to use dist/index.js', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'my-plugin/src'), { recursive: true });
+    writeFileSync(join(dir, 'my-plugin/src/index.ts'), "import { definePlugin } from '@horde/core';\nexport default definePlugin({} as never);\n");
+    writeFileSync(join(dir, 'horde.config.yaml'), 'hotkey: //Alice\nplugins: [./my-plugin/src/index.ts]\n');
+    const result = horde(['config', 'check'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Plugin "./my-plugin/src/index.ts" (plugins[0] in horde.config.yaml) is TypeScript source');
+    expect(result.stderr).toContain('npm run build');
+    expect(result.stderr).toContain('./dist/index.js');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('loads a bittensor wallet hotkey named in the config', async () => {
     await cryptoWaitReady();
     const mnemonic = mnemonicGenerate(12);

@@ -3,7 +3,7 @@ import { HordeError } from '../errors.js';
 export type PluginErrorCode =
   /** The name in `plugins` is no installed package and no file. */
   | 'PLUGIN_NOT_FOUND'
-  /** The name points at TypeScript source (`.ts`): the plugin must be built and its `dist/index.js` named. */
+  /** The name points at TypeScript source (`.ts`) that Node cannot import: the plugin must be built and its `dist/index.js` named. */
   | 'PLUGIN_NOT_BUILT'
   /** The module was found but importing it threw. */
   | 'PLUGIN_IMPORT_FAILED'

@@ -98,15 +98,6 @@ describe('loadPlugins', () => {
     expect(far.message).not.toContain('npm install');
   });
 
-  it('refuses TypeScript source before importing it, saying to build and name dist/index.js', async () => {
-    const error = await loadError(['./typescript-source.ts']);
-    expect(error.code).toBe('PLUGIN_NOT_BUILT');
-    expect(error.message).toContain('Plugin "./typescript-source.ts" (plugins[0] in horde.config.yaml) is TypeScript source');
-    expect(error.message).toContain('npm run build');
-    expect(error.message).toContain('dist/index.js');
-    expect(error.message).not.toContain('Unknown file extension');
-  });
-
   it('runs each plugin\'s validate hook on demand, reporting every problem with the entry to fix', async () => {
     const { loaded } = await load(['./validated.mjs']);
     await expect(loaded.validate()).resolves.toBeUndefined();

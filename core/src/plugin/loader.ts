@@ -113,18 +113,20 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
     const fix = location.broken ? '' : notFoundFix(entry.name);
     throw new PluginError('PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
   }
-  if (TYPESCRIPT_SOURCE.test(location.path)) {
-    throw new PluginError(
-      'PLUGIN_NOT_BUILT',
-      entry.name,
-      `Plugin "${entry.name}" (${where}) is TypeScript source (${location.path}), which Node cannot import. ` +
-        `Build the plugin (npm run build in its package) and name the built file instead, e.g. ./dist/index.js, or the package directory whose package.json points at it.`,
-    );
-  }
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(location.path).href)) as { default?: unknown };
   } catch (error) {
+    // Node (without a TypeScript loader: test runners have one) cannot import .ts files.
+    if (TYPESCRIPT_SOURCE.test(location.path) && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new PluginError(
+        'PLUGIN_NOT_BUILT',
+        entry.name,
+        `Plugin "${entry.name}" (${where}) is TypeScript source (${location.path}), which Node cannot import. ` +
+          `Build the plugin (npm run build in its package) and name the built file instead, e.g. ./dist/index.js, or the package directory whose package.json points at it.`,
+        { cause: error },
+      );
+    }
     throw new PluginError('PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
   }
   return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
