@@ -1,4 +1,4 @@
-import { basename, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { helpText, kindsText, parseCliArgs } from './args.mjs';
 import { copyTemplate } from './copy.mjs';
 import { coreDependencyFor, installFailureHint } from './core-source.mjs';
@@ -198,6 +198,20 @@ function audience(kind) {
 }
 
 /**
+ * With @horde/core from a checkout, the devnet command that runs the new plugin on a local subnet
+ * (the devnet needs the shipped plugins, which only a checkout has beside core).
+ * @param {Plan} plan
+ * @returns {string[]}
+ */
+function devnetStep(plan) {
+  const core = plan.tokens.coreVersion;
+  if (!core.startsWith('file:') || /\.(tgz|tar\.gz)$/.test(core)) return [];
+  const checkout = dirname(core.slice('file:'.length));
+  const flag = plan.kind.role === 'miner' ? '--miner-plugin' : plan.kind.role === 'validator' ? '--validator-plugin' : '--plugin';
+  return ['Try it on a local subnet (chain, validator, miners; jobs, scores and weights), after npm run build:', `  cd ${checkout} && npx horde devnet ${flag} ${plan.targetDir}`, ''];
+}
+
+/**
  * @param {Plan} plan
  * @param {string} shownDir
  * @param {import('./package-manager.mjs').PackageManager} pm
@@ -221,6 +235,7 @@ function nextSteps(plan, shownDir, pm, installSkipped) {
     '  plugins:',
     `    - name: ${packageName.startsWith('@') ? `'${packageName}'` : packageName}`,
     '',
+    ...devnetStep(plan),
     `See ${shownDir === '.' ? '' : `${shownDir}/`}README.md for its settings and how to publish it.`,
   ];
   if (!followsNamingConvention(packageName)) {

@@ -89,6 +89,8 @@ describe('create-horde-plugin: generating', () => {
     const fromRoot = await runCli(['core-root', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-root', '--core', REPO, '--no-interactive', '--skip-install'], { cwd: work });
     expect(fromRoot.code, fromRoot.stderr).toBe(0);
     expect(readJson(join(work, 'core-root/package.json')).dependencies['@horde/core']).toBe(`file:${join(REPO, 'core')}`);
+    // A checkout has the devnet: the next steps say how to run the plugin on it.
+    expect(fromRoot.stdout).toContain(`cd ${REPO.replace(/\/$/, '')} && npx horde devnet --validator-plugin ${join(work, 'core-root')}`);
 
     const tarball = join(work, 'horde-core-0.1.0.tgz');
     writeFileSync(tarball, '');
