@@ -29,7 +29,11 @@ describe('LocalExecutorManager', () => {
       const refused = await manager.start('t2', 'always_on.test', holding).then(() => undefined, (error: unknown) => error);
       expect(refused).toBeInstanceOf(LocalExecutorStartError);
       expect(refused).toMatchObject({ code: 'LOCAL_EXECUTOR_START_REFUSED', message: 'all 1 executors are busy' });
-      await manager.kill(first);
+      // An executor being killed no longer holds its place: the next one may start meanwhile.
+      const killing = manager.kill(first);
+      const during = await manager.start('t2b', 'always_on.test', holding);
+      await killing;
+      await manager.kill(during);
       const again = await manager.start('t3', 'always_on.test', holding);
       expect((await manager.poll(again)).state).toBe('running');
     } finally {

@@ -26,6 +26,8 @@ interface LocalExecutor {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   status: ExecutorStatus;
+  /** `kill` has begun: the runtime has let go of it, so it no longer counts against capacity. */
+  stopping: boolean;
 }
 
 /**
@@ -56,7 +58,7 @@ export class LocalExecutorManager implements ExecutorManager {
       throw new LocalExecutorStartError(`this machine runs ${this.options.executorClass} executors, not ${executorClass}`);
     }
     // Never more agents at once than the manifest declares, whoever asks.
-    const running = [...this.executors.values()].filter((executor) => executor.status.state === 'running').length;
+    const running = [...this.executors.values()].filter((executor) => executor.status.state === 'running' && !executor.stopping).length;
     if (running >= this.options.executors) throw new LocalExecutorStartError(`all ${this.options.executors} executors are busy`);
     const [command, ...args] = ctx.launch.argv;
     if (!command) throw new LocalExecutorStartError('empty executor command line');
@@ -82,6 +84,7 @@ export class LocalExecutorManager implements ExecutorManager {
     const executor: LocalExecutor = {
       child,
       status: { state: 'running' },
+      stopping: false,
       exited: once(child, 'exit').then(([code, signal]) => {
         executor.status = { state: 'exited', exitCode: code as number | null, ...(signal ? { reason: `killed by ${String(signal)}` } : {}) };
         // Anything the agent left behind in its group goes with it.
@@ -101,6 +104,7 @@ export class LocalExecutorManager implements ExecutorManager {
   async kill(handle: ExecutorHandle): Promise<void> {
     const executor = this.executors.get(handle.id);
     if (!executor) return;
+    executor.stopping = true;
     if (executor.status.state === 'running') {
       // SIGTERM first: the agent then stops its job container and removes its temp dir.
       signalGroup(executor.child, 'SIGTERM');
