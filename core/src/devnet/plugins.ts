@@ -1,6 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { HARDWARE_CLASS } from '../contracts/index.js';
-import { EXECUTOR_MANAGER } from '../contracts/index.js';
+import { EXECUTOR_MANAGER, HARDWARE_CLASS } from '../contracts/index.js';
 import { parseConfig } from '../config/index.js';
 import { silentLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';

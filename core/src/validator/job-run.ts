@@ -170,10 +170,11 @@ export class JobRun {
    * The longest an executor of this job can wait between reporting ready and the job request: a
    * batch sends its initial requests staggered so that every class is due ready at the same time,
    * so the barrier comes at the latest this class's spin-up plus the accept and startup windows
-   * after this job's initial request.
+   * after this job's initial request. Organic jobs have no barrier: their request follows ready.
    */
   private get barrierWaitSeconds(): number {
-    const { hardwareClass, limits } = this.ctx;
+    const { hardwareClass, limits, kind } = this.ctx;
+    if (kind !== 'synthetic') return 0;
     return hardwareClass.spinUpSeconds + (limits.reservationMs + limits.startupMs) / 1000;
   }
 
