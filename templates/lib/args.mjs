@@ -9,6 +9,7 @@ import { KINDS } from './kinds.mjs';
  * @property {string | undefined} name
  * @property {string | undefined} description
  * @property {string | undefined} coreVersion
+ * @property {string | undefined} core  a horde checkout or a core tarball (becomes `file:<path>`)
  * @property {boolean} overwrite
  * @property {boolean} skipInstall
  * @property {boolean | undefined} interactive  undefined: decide from stdin being a terminal
@@ -21,6 +22,7 @@ const OPTIONS = /** @type {const} */ ({
   name: { type: 'string', short: 'n' },
   description: { type: 'string', short: 'd' },
   'core-version': { type: 'string' },
+  core: { type: 'string' },
   overwrite: { type: 'boolean' },
   'skip-install': { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
@@ -45,6 +47,7 @@ export function parseCliArgs(argv) {
     name: values.name,
     description: values.description,
     coreVersion: values['core-version'],
+    core: values.core,
     overwrite: values.overwrite ?? false,
     skipInstall: values['skip-install'] ?? false,
     interactive: values.interactive,
@@ -79,7 +82,9 @@ Options:
   -n, --name <name>            npm package name (default: the target directory's name);
                                convention: horde-plugin-<name> or @scope/horde-plugin-<name>
   -d, --description <text>     one-line package description
-      --core-version <spec>    @horde/core dependency (default ${defaultCoreVersion}), e.g. file:../horde/core
+      --core <path>            depend on @horde/core from a horde checkout (built) or a tarball
+                               from npm pack of core: writes file:<absolute path>
+      --core-version <spec>    @horde/core dependency as an npm spec (default ${defaultCoreVersion})
       --overwrite              empty a non-empty target directory first (keeps .git)
       --skip-install           do not run the package manager's install afterwards
   -i, --interactive            ask for what the flags leave out (default: when stdin is a terminal)
@@ -91,6 +96,7 @@ Kinds:
 ${kinds}
 
 Examples:
+  node horde/templates/index.mjs horde-plugin-fair-share --kind scoring-rule --core ./horde
   npm create horde-plugin@latest horde-plugin-fair-share -- --kind scoring-rule
   npx create-horde-plugin my-manager --kind executor-manager --name @acme/horde-plugin-gpu-pool
 `;

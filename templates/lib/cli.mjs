@@ -1,6 +1,7 @@
-import { basename, relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { helpText, kindsText, parseCliArgs } from './args.mjs';
 import { copyTemplate } from './copy.mjs';
+import { coreDependencyFor, installFailureHint } from './core-source.mjs';
 import { DEFAULT_CORE_VERSION } from './core-version.mjs';
 import { CliError } from './errors.mjs';
 import { runInstall } from './install.mjs';
@@ -73,7 +74,7 @@ async function run(argv, io) {
     if (!installed.ok) {
       throw new CliError(
         'INSTALL_FAILED',
-        `${pm.install.join(' ')} failed (${installed.reason}). The files are in place: fix the problem, then run ${pm.install.join(' ')} in ${shownDir}.`,
+        `${pm.install.join(' ')} failed (${installed.reason}). The files are in place. ${installFailureHint(plan.tokens.coreVersion, pm.install.join(' '), shownDir)}`,
       );
     }
   }
@@ -90,8 +91,11 @@ async function run(argv, io) {
  */
 async function decide(options, io) {
   const interactive = options.interactive ?? Boolean(io.stdin.isTTY);
-  const coreVersion = options.coreVersion ?? DEFAULT_CORE_VERSION;
-  check('--core-version', coreVersion, coreVersionProblems(coreVersion));
+  if (options.core !== undefined && options.coreVersion !== undefined) {
+    throw new CliError('USAGE', 'Give --core <path> or --core-version <spec>, not both.');
+  }
+  const coreVersion = options.core !== undefined ? coreDependencyFor(options.core, io.cwd) : (options.coreVersion ?? DEFAULT_CORE_VERSION);
+  check(options.core !== undefined ? '--core' : '--core-version', coreVersion, coreVersionProblems(coreVersion));
   if (options.description !== undefined) check('--description', options.description, descriptionProblems(options.description));
   if (options.name !== undefined) checkName(options.name, '');
   /** @type {import('./kinds.mjs').PluginKind | undefined} */
@@ -194,6 +198,20 @@ function audience(kind) {
 }
 
 /**
+ * With @horde/core from a checkout, the devnet command that runs the new plugin on a local subnet
+ * (the devnet needs the shipped plugins, which only a checkout has beside core).
+ * @param {Plan} plan
+ * @returns {string[]}
+ */
+function devnetStep(plan) {
+  const core = plan.tokens.coreVersion;
+  if (!core.startsWith('file:') || /\.(tgz|tar\.gz)$/.test(core)) return [];
+  const checkout = dirname(core.slice('file:'.length));
+  const flag = plan.kind.role === 'miner' ? '--miner-plugin' : plan.kind.role === 'validator' ? '--validator-plugin' : '--plugin';
+  return ['Try it on a local subnet (chain, validator, miners; jobs, scores and weights), after npm run build:', `  cd ${checkout} && npx horde devnet ${flag} ${plan.targetDir}`, ''];
+}
+
+/**
  * @param {Plan} plan
  * @param {string} shownDir
  * @param {import('./package-manager.mjs').PackageManager} pm
@@ -217,6 +235,7 @@ function nextSteps(plan, shownDir, pm, installSkipped) {
     '  plugins:',
     `    - name: ${packageName.startsWith('@') ? `'${packageName}'` : packageName}`,
     '',
+    ...devnetStep(plan),
     `See ${shownDir === '.' ? '' : `${shownDir}/`}README.md for its settings and how to publish it.`,
   ];
   if (!followsNamingConvention(packageName)) {

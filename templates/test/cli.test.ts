@@ -85,6 +85,33 @@ describe('create-horde-plugin: generating', () => {
     expect(literal && (new Function(`return ${literal}`)() as string)).toBe(description);
   });
 
+  it('with --core, depends on @horde/core from a checkout (its root or core/) or a tarball, as file:<absolute path>', async () => {
+    const fromRoot = await runCli(['core-root', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-root', '--core', REPO, '--no-interactive', '--skip-install'], { cwd: work });
+    expect(fromRoot.code, fromRoot.stderr).toBe(0);
+    expect(readJson(join(work, 'core-root/package.json')).dependencies['@horde/core']).toBe(`file:${join(REPO, 'core')}`);
+    // A checkout has the devnet: the next steps say how to run the plugin on it.
+    expect(fromRoot.stdout).toContain(`cd ${REPO.replace(/\/$/, '')} && npx horde devnet --validator-plugin ${join(work, 'core-root')}`);
+
+    const tarball = join(work, 'horde-core-0.1.0.tgz');
+    writeFileSync(tarball, '');
+    const fromTarball = await runCli(['core-tgz', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-tgz', '--core', './horde-core-0.1.0.tgz', '--no-interactive', '--skip-install'], { cwd: work });
+    expect(fromTarball.code, fromTarball.stderr).toBe(0);
+    expect(readJson(join(work, 'core-tgz/package.json')).dependencies['@horde/core']).toBe(`file:${tarball}`);
+  });
+
+  it('refuses a --core that is no checkout and no tarball, and --core with --core-version', async () => {
+    const missing = await runCli(['core-missing', '--kind', 'scoring-rule', '--core', './no-such-checkout', '--no-interactive', '--skip-install'], { cwd: work });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`--core ./no-such-checkout: nothing at ${join(work, 'no-such-checkout')}`);
+    expect(existsSync(join(work, 'core-missing'))).toBe(false);
+
+    const notCore = await runCli(['core-wrong', '--kind', 'scoring-rule', '--core', join(REPO, 'plugins'), '--no-interactive', '--skip-install'], { cwd: work });
+    expect(notCore.stderr).toContain('is neither a horde checkout nor its core/ folder');
+
+    const both = await runCli(['core-both', '--kind', 'scoring-rule', '--core', REPO, '--core-version', '^0.1.0', '--no-interactive', '--skip-install'], { cwd: work });
+    expect(both.stderr).toContain('Give --core <path> or --core-version <spec>, not both.');
+  });
+
   it('suggests the naming convention for a name outside it', async () => {
     const run = await runCli(['fair-share', '--kind', 'scoring-rule', '--no-interactive', '--skip-install'], { cwd: work });
     expect(run.code).toBe(0);
@@ -187,7 +214,7 @@ describe('create-horde-plugin: help, kinds, prompts, package managers', () => {
     const help = await runCli(['--help'], { cwd: work });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: npm create horde-plugin@latest [target-dir] -- [options]');
-    for (const flag of ['--kind', '--name', '--description', '--core-version', '--overwrite', '--skip-install', '--no-interactive', '--list']) expect(help.stdout).toContain(flag);
+    for (const flag of ['--kind', '--name', '--description', '--core', '--core-version', '--overwrite', '--skip-install', '--no-interactive', '--list']) expect(help.stdout).toContain(flag);
     const list = await runCli(['--list'], { cwd: work });
     expect(list.code).toBe(0);
     expect(list.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual([...KIND_IDS]);
@@ -275,6 +302,9 @@ describe('create-horde-plugin: install', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('npm install failed (exit code 3). The files are in place');
     expect(existsSync(join(work, 'install-fails/src/index.ts'))).toBe(true);
+    // With the registry default, @horde/core may not be published where npm looks: --core is the fix.
+    expect(run.stderr).toContain('scaffold again with --core <path to your horde checkout> (or a @horde/core tarball from npm pack)');
+    expect(run.stderr).toContain('"@horde/core": "file:<path to the checkout>/core"');
   });
 });
 

@@ -105,6 +105,39 @@ describe('horde CLI', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('config check runs the plugins\' own checks: an executor class no hardware-class plugin provides is an error', () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'horde.config.yaml'),
+      "hotkey: //Alice\nplugins:\n  - '@horde/plugin-hardware-classes'\n  - name: '@horde/executor-manager-local'\n    config: { executorClass: always_on.cpu.16c }\n",
+    );
+    const result = horde(['config', 'check'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain('Config OK');
+    expect(result.stderr).toContain('Plugin "@horde/executor-manager-local" (plugins[1] in horde.config.yaml) found a problem');
+    expect(result.stderr).toContain('executorClass "always_on.cpu.16c" is not a hardware class this process knows (spin_up-4min.gpu-24gb,');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+
+    writeFileSync(join(dir, 'horde.config.yaml'), "hotkey: //Alice\nplugins:\n  - '@horde/plugin-hardware-classes'\n  - name: '@horde/executor-manager-local'\n    config: { executorClass: always_on.test }\n");
+    const fixed = horde(['config', 'check'], { cwd: dir });
+    expect(fixed.stderr).toBe('');
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain('Config OK');
+  });
+
+  it('says to build a plugin named by its TypeScript source, and to use dist/index.js', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'my-plugin/src'), { recursive: true });
+    writeFileSync(join(dir, 'my-plugin/src/index.ts'), "import { definePlugin } from '@horde/core';\nexport default definePlugin({} as never);\n");
+    writeFileSync(join(dir, 'horde.config.yaml'), 'hotkey: //Alice\nplugins: [./my-plugin/src/index.ts]\n');
+    const result = horde(['config', 'check'], { cwd: dir });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Plugin "./my-plugin/src/index.ts" (plugins[0] in horde.config.yaml) is TypeScript source');
+    expect(result.stderr).toContain('npm run build');
+    expect(result.stderr).toContain('./dist/index.js');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('loads a bittensor wallet hotkey named in the config', async () => {
     await cryptoWaitReady();
     const mnemonic = mnemonicGenerate(12);

@@ -115,6 +115,28 @@ describe('devnet configs', () => {
     expect(config.plugins[2]!.config).toEqual({ classWeights: { 'always_on.test': 1 } });
   });
 
+  it('runs every miner with a --miner-plugin executor manager instead of the local one; the trusted miner keeps the local one', async () => {
+    const ctx: ConfigContext = { ...context({ miners: '2', minerPlugins: ['./my-manager'], plugins: ['./both.js'] }), minerExecutorManager: 'horde-plugin-my-manager' };
+    const keys = await devnetKeys(ctx.options);
+    const miner = parseConfig(minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx), {});
+    expect(miner.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '/work/both.js', '/work/my-manager']);
+    const trusted = parseConfig(
+      minerConfig({ layout: processLayout('/data', 'trusted-miner', sqliteStores()), port: 4100, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
+      {},
+    );
+    expect(trusted.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '@horde/executor-manager-local', '/work/both.js']);
+  });
+
+  it('adds --validator-plugin entries to the validator only, and weights every class the validator knows', async () => {
+    const ctx: ConfigContext = { ...context({ validatorPlugins: ['./rule'] }), validatorClasses: ['always_on.test', 'always_on.cpu.8c.16gb'] };
+    const keys = await devnetKeys(ctx.options);
+    const validator = parseConfig(validatorConfig({ layout: processLayout('/data', 'validator', sqliteStores()), keys, trustedMinerPort: 4100 }, ctx), {});
+    expect(validator.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '@horde/plugin-job-hash-crack', '@horde/plugin-scoring-classic', '/work/rule']);
+    expect(validator.plugins[2]!.config).toEqual({ classWeights: { 'always_on.test': 1, 'always_on.cpu.8c.16gb': 1 } });
+    const miner = parseConfig(minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx), {});
+    expect(miner.plugins.map((p) => p.name)).not.toContain('/work/rule');
+  });
+
   it('puts each process in its own PostgreSQL database with --postgres', () => {
     const databases = planDatabases('postgres://u:secret@db:5432/horde', ['chain', 'validator', 'miner-1']);
     expect([...databases.names.values()]).toEqual(['horde_chain', 'horde_validator', 'horde_miner_1']);

@@ -82,6 +82,10 @@ export interface ConfigContext {
   readonly chain: DevnetChainSettings;
   readonly chainStore: StoreInput;
   readonly scripts: JobScripts;
+  /** The `--miner-plugin` that provides the miners' ExecutorManager (instead of the local one), if any. */
+  readonly minerExecutorManager?: string | null;
+  /** Every hardware class the validator knows; each gets class weight 1 (default: the test class only). */
+  readonly validatorClasses?: readonly string[];
 }
 
 function chainSection(ctx: ConfigContext): HordeConfigInput['chain'] {
@@ -113,9 +117,12 @@ function common(layout: ProcessLayout, ctx: ConfigContext, role: 'miner' | 'vali
   };
 }
 
-/** `--plugin` entries, after the devnet's own plugins (so they add to, or follow, the shipped ones). */
-function withExtraPlugins(plugins: NonNullable<HordeConfigInput['plugins']>, ctx: ConfigContext): HordeConfigInput['plugins'] {
-  return [...plugins, ...ctx.options.plugins];
+/**
+ * `--plugin` entries, then the role's own (`--miner-plugin`, `--validator-plugin`), after the
+ * devnet's plugins (so they add to, or follow, the shipped ones).
+ */
+function withExtraPlugins(plugins: NonNullable<HordeConfigInput['plugins']>, ctx: ConfigContext, own: readonly string[] = []): HordeConfigInput['plugins'] {
+  return [...plugins, ...ctx.options.plugins, ...own];
 }
 
 export interface MinerConfigInput {
@@ -140,12 +147,13 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
   const script = behaviour === 'cheater' ? ctx.scripts.cheat : ctx.scripts.crack;
   const runner = ctx.options.docker && behaviour !== 'cheater' ? 'docker' : 'process';
   const hotkeys = keys ? keys.hotkeys : [input.trustedKey!];
+  // A miner's own executor manager (`--miner-plugin`) replaces the local one; the trusted miner keeps it.
+  const customManager = keys !== null && Boolean(ctx.minerExecutorManager);
   const plugins: NonNullable<HordeConfigInput['plugins']> = [
     '@horde/plugin-hardware-classes',
-    {
-      name: '@horde/executor-manager-local',
-      config: { executorClass: DEVNET_EXECUTOR_CLASS, executors: keys ? ctx.options.executors : 1, killGraceMs: 2_000 },
-    },
+    ...(customManager
+      ? []
+      : [{ name: '@horde/executor-manager-local', config: { executorClass: DEVNET_EXECUTOR_CLASS, executors: keys ? ctx.options.executors : 1, killGraceMs: 2_000 } }]),
   ];
   if (behaviour === 'dancer') plugins.push({ name: '@horde/plugin-dancing', config: { strategy: 'rotate-main' } });
   if (behaviour === 'farmer') plugins.push(FARMING_PLUGIN);
@@ -172,7 +180,7 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
       // hash-crack image has none of them. The engine check stays: it needs nothing.
       ...(runner === 'docker' ? { startupChecks: ['docker_engine'] } : {}),
     },
-    plugins: withExtraPlugins(plugins, ctx),
+    plugins: withExtraPlugins(plugins, ctx, keys ? ctx.options.minerPlugins : []),
   };
 }
 
@@ -210,9 +218,10 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
       [
         '@horde/plugin-hardware-classes',
         '@horde/plugin-job-hash-crack',
-        { name: '@horde/plugin-scoring-classic', config: { classWeights: { [DEVNET_EXECUTOR_CLASS]: 1 } } },
+        { name: '@horde/plugin-scoring-classic', config: { classWeights: Object.fromEntries((ctx.validatorClasses ?? [DEVNET_EXECUTOR_CLASS]).map((id) => [id, 1])) } },
       ],
       ctx,
+      ctx.options.validatorPlugins,
     ),
   };
 }

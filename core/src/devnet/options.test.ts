@@ -29,7 +29,23 @@ describe('parseDevnetOptions', () => {
       json: null,
       progress: null,
       plugins: [],
+      minerPlugins: [],
+      validatorPlugins: [],
+      ports: null,
     });
+  });
+
+  it('takes plugins per role (paths made absolute) and a port range', () => {
+    const options = parseDevnetOptions({ minerPlugins: ['./my-manager', 'horde-plugin-pool'], validatorPlugins: ['../rule/dist/index.js'], ports: '9000-9019' }, '/work/app');
+    expect(options.minerPlugins).toEqual(['/work/app/my-manager', 'horde-plugin-pool']);
+    expect(options.validatorPlugins).toEqual(['/work/rule/dist/index.js']);
+    expect(options.ports).toEqual({ from: 9000, to: 9019 });
+  });
+
+  it('refuses a port range that is no range', () => {
+    for (const ports of ['9000', '9100-9000', '80-90', '9000-70000', 'a-b']) {
+      expect(refused({ ports })).toContain('--ports must be a range <from>-<to> of ports from 1024 to 65535');
+    }
   });
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {

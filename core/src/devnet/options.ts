@@ -42,6 +42,17 @@ export interface DevnetOptions {
   readonly progress: boolean | null;
   /** Extra plugins for the validator and every miner: package names, or absolute paths. */
   readonly plugins: readonly string[];
+  /** Extra plugins for every miner (not the trusted miner); one providing an ExecutorManager replaces the local manager. */
+  readonly minerPlugins: readonly string[];
+  /** Extra plugins for the validator only (scoring rules, job generators, hardware classes). */
+  readonly validatorPlugins: readonly string[];
+  /** The TCP ports the processes may listen on (both ends included), or null: any free port. */
+  readonly ports: PortRange | null;
+}
+
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
 }
 
 /** The flags as commander hands them over: strings, booleans, or missing. */
@@ -78,6 +89,19 @@ const schema = z
     json: text('--json').optional(),
     progress: z.boolean().optional(),
     plugins: z.array(text('--plugin')).default([]),
+    minerPlugins: z.array(text('--miner-plugin')).default([]),
+    validatorPlugins: z.array(text('--validator-plugin')).default([]),
+    ports: text('--ports')
+      .transform((value, ctx) => {
+        const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
+        const range = match ? { from: Number(match[1]), to: Number(match[2]) } : null;
+        if (!range || range.from < 1024 || range.to > 65_535 || range.from > range.to) {
+          ctx.addIssue({ code: 'custom', message: `--ports must be a range <from>-<to> of ports from 1024 to 65535, e.g. 9000-9099, got ${JSON.stringify(value)}` });
+          return z.NEVER;
+        }
+        return range;
+      })
+      .optional(),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -131,5 +155,8 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     progress: o.progress ?? null,
     // A path is made absolute here: the processes read their configs from another directory.
     plugins: o.plugins.map((name) => (isPathName(name) ? absolute(name) : name)),
+    minerPlugins: o.minerPlugins.map((name) => (isPathName(name) ? absolute(name) : name)),
+    validatorPlugins: o.validatorPlugins.map((name) => (isPathName(name) ? absolute(name) : name)),
+    ports: o.ports ?? null,
   };
 }

@@ -25,7 +25,8 @@ import { DevnetInterruptedError, DevnetPreflightError, DevnetRunError } from './
 import { hashCrackScripts } from './job-scripts.js';
 import { devnetKeys, type DevnetKeys } from './keys.js';
 import type { DevnetOptions } from './options.js';
-import { freePorts } from './ports.js';
+import { inspectMinerPlugin, validatorClassIds } from './plugins.js';
+import { freePorts, freePortsIn } from './ports.js';
 import { createDatabases, planDatabases } from './postgres.js';
 import { liveView, plainView, type MinerTally, type ProgressView } from './progress.js';
 import { buildSummary, formatSummary, unpaidHonestMiners, type DevnetSummary } from './summary.js';
@@ -76,16 +77,37 @@ async function preflight(options: DevnetOptions) {
   if (options.json !== null && !existsSync(dirname(options.json))) {
     throw new DevnetPreflightError(`--json ${options.json}: the directory ${dirname(options.json)} does not exist`);
   }
-  for (const name of options.plugins) {
-    const location = resolvePluginModule(name, process.cwd());
-    if (!location.found) throw new DevnetPreflightError(`--plugin ${name}: ${location.reason}`);
+  for (const [flag, names] of [['--plugin', options.plugins], ['--validator-plugin', options.validatorPlugins]] as const) {
+    for (const name of names) {
+      const location = resolvePluginModule(name, process.cwd());
+      if (!location.found) throw new DevnetPreflightError(`${flag} ${name}: ${location.reason}`);
+    }
   }
+  const minerPlugins = await Promise.all(options.minerPlugins.map((name) => inspectMinerPlugin(name, process.cwd())));
+  const managers = minerPlugins.filter((plugin) => plugin.executorManager);
+  if (managers.length > 1) {
+    throw new DevnetPreflightError(`--miner-plugin: ${managers.map((plugin) => plugin.name).join(' and ')} each provide an ExecutorManager, and a miner uses exactly one; give one of them`);
+  }
+  const validatorClasses = await validatorClassIds(['@horde/plugin-hardware-classes', ...options.plugins, ...options.validatorPlugins], process.cwd());
   const scripts = await hashCrackScripts();
   if (options.docker) await prepareDocker(scripts.image, scripts.crack);
   // Last: this one creates the databases.
   const databases = options.postgres === null ? null : planDatabases(options.postgres, ['chain', ...processNames(options.miners)]);
   if (databases) await createDatabases(options.postgres!, databases);
-  return { scripts, databases };
+  return { scripts, databases, minerExecutorManager: managers[0]?.name ?? null, validatorClasses };
+}
+
+/** Which plugins the run adds to which process, for the first lines and the summary. */
+export function pluginLines(options: Pick<DevnetOptions, 'plugins' | 'minerPlugins' | 'validatorPlugins'>, minerExecutorManager: string | null): string[] {
+  const lines: string[] = [];
+  if (options.plugins.length) lines.push(`Plugins of the validator and every miner: ${options.plugins.join(', ')}`);
+  if (options.minerPlugins.length) {
+    lines.push(
+      `Plugins of every miner: ${options.minerPlugins.join(', ')}${minerExecutorManager ? ` (executor manager ${minerExecutorManager}, instead of @horde/executor-manager-local; the trusted miner keeps the local one)` : ''}`,
+    );
+  }
+  if (options.validatorPlugins.length) lines.push(`Plugins of the validator: ${options.validatorPlugins.join(', ')}`);
+  return lines;
 }
 
 /** The devnet's processes, by name (also the names of their files and databases). */
@@ -128,10 +150,12 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const started = Date.now();
   // The data dir is checked first and made last: a refused run leaves nothing behind.
   if (options.dataDir !== null) checkDataDir(options.dataDir);
-  const { scripts, databases } = await preflight(options);
+  const { scripts, databases, minerExecutorManager, validatorClasses } = await preflight(options);
   const dataDir = prepareDataDir(options.dataDir);
   const say = (text: string) => io.write(`${text}\n`);
-  say(`horde devnet: ${options.miners} miners × ${options.executors} executors (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
+  const executorsText = minerExecutorManager ? `executors from ${minerExecutorManager}` : `${options.executors} executors`;
+  say(`horde devnet: ${options.miners} miners × ${executorsText} (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
+  for (const line of pluginLines(options, minerExecutorManager)) say(line);
 
   const keys = await devnetKeys(options);
   const names = processNames(options.miners);
@@ -146,8 +170,9 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const layout = (name: string): ProcessLayout => layouts.get(name)!;
 
   const chain = chainSettings(options);
-  const ctx: ConfigContext = { options, chain, chainStore: chainStoreInput, scripts };
-  const [trustedPort, ...minerPorts] = await freePorts(keys.miners.length + 1);
+  const ctx: ConfigContext = { options, chain, chainStore: chainStoreInput, scripts, minerExecutorManager, validatorClasses };
+  const portCount = keys.miners.length + 1;
+  const [trustedPort, ...minerPorts] = options.ports ? await freePortsIn(options.ports, portCount) : await freePorts(portCount);
   writeProcessConfig(
     layout('trusted-miner'),
     minerConfig({ layout: layout('trusted-miner'), port: trustedPort!, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
@@ -206,7 +231,12 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
           runner: options.docker ? 'docker' : 'process',
           store: options.postgres !== null ? 'postgres' : 'sqlite',
           plugins: options.plugins,
+          minerPlugins: options.minerPlugins,
+          validatorPlugins: options.validatorPlugins,
+          executorManager: minerExecutorManager ?? '@horde/executor-manager-local',
+          ...(options.ports ? { ports: `${options.ports.from}-${options.ports.to}` } : {}),
         },
+        plugins: pluginLines(options, minerExecutorManager),
         wallSeconds: (Date.now() - started) / 1000,
       });
       if (options.json !== null) writeFileSync(options.json, `${JSON.stringify(summary, null, 2)}\n`);

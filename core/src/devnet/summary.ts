@@ -74,6 +74,8 @@ export interface DevnetSummary {
   readonly logs: Record<string, string>;
   readonly configs: Record<string, string>;
   readonly settings: Record<string, unknown>;
+  /** Which plugins the run added to which process, in words (none: the devnet's own plugins only). */
+  readonly plugins?: readonly string[];
   readonly wallSeconds: number;
 }
 
@@ -99,6 +101,7 @@ export interface SummaryInputs {
   readonly configs: Record<string, string>;
   readonly dataDir: string;
   readonly settings: Record<string, unknown>;
+  readonly plugins?: readonly string[];
   readonly wallSeconds: number;
 }
 
@@ -195,6 +198,7 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
     logs: inputs.logs,
     configs: inputs.configs,
     settings: inputs.settings,
+    ...(inputs.plugins?.length ? { plugins: inputs.plugins } : {}),
     wallSeconds: inputs.wallSeconds,
   };
 }
@@ -248,6 +252,7 @@ export function formatSummary(summary: DevnetSummary): string {
     `Devnet finished in ${summary.wallSeconds.toFixed(1)} s: ${summary.cycles} cycle${summary.cycles === 1 ? '' : 's'} (chain ${cycles}), validator ${shortKey(summary.validator.hotkey)} (uid ${summary.validator.uid ?? '-'}).`,
     'Jobs and rule columns are summed over the cycles; a rule column is the points that rule added or took away (class-weights turns',
     "points into each class's share times the class weight, so it takes most away). WEIGHT is the validator's last cycle.",
+    ...(summary.plugins ?? []),
     '',
     formatTable([header, ...rows]),
   ];

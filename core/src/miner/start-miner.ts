@@ -106,6 +106,8 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
 
     const container = createRuntimeContainer({ config, logger, metrics, clock, store, ...(mainChain ? { chain: mainChain } : {}) });
     const plugins = await loadPlugins(config, container);
+    // The same checks as `horde config check`, before anything runs.
+    await plugins.validate();
     let executorManager = options.executorManager ?? plugins.single(EXECUTOR_MANAGER);
     if (!executorManager) {
       logger.info({ plugin: DEFAULT_EXECUTOR_MANAGER_PLUGIN }, 'no plugin provides an executor manager; using the default');

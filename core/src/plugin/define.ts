@@ -53,6 +53,20 @@ export interface PluginContext<Config> {
   resolveAll<T>(token: Token<T>): T[];
 }
 
+/**
+ * What a plugin's `validate` gets: its validated config, and every contract the process's plugins
+ * provide (all of them have registered by then), so it can check what only the whole process shows
+ * (a class no hardware-class plugin provides, a file that is missing, …).
+ */
+export interface PluginValidateContext<Config> {
+  readonly name: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  /** Every implementation of a contract token, in config order (any plugin's, this one's included). */
+  resolveAll<T>(token: Token<T>): T[];
+}
+
 /** What a plugin declares. `definePlugin` checks nothing; the loader checks everything. */
 export interface PluginDefinition<Config> {
   /** Unique name, normally the package name (`@horde/plugin-hardware-classes`). */
@@ -72,6 +86,12 @@ export interface PluginDefinition<Config> {
   readonly configSchema?: z.ZodType<Config>;
   /** Called once at start, in config order. May be async; the process waits for it. */
   register(ctx: PluginContext<Config>): void | Promise<void>;
+  /**
+   * Optional: checks what the config schema cannot, after every plugin registered. Returns the
+   * problems in words (each says how to fix it), or nothing when all is well. \`horde config check\`
+   * runs it, and so does every role before it starts, so the check and the start agree.
+   */
+  validate?(ctx: PluginValidateContext<Config>): readonly string[] | void | Promise<readonly string[] | void>;
 }
 
 /** Marks objects made by `definePlugin`; `Symbol.for` so two copies of @horde/core agree. */

@@ -3,6 +3,8 @@ import { HordeError } from '../errors.js';
 export type PluginErrorCode =
   /** The name in `plugins` is no installed package and no file. */
   | 'PLUGIN_NOT_FOUND'
+  /** The name points at TypeScript source (`.ts`) that Node cannot import: the plugin must be built and its `dist/index.js` named. */
+  | 'PLUGIN_NOT_BUILT'
   /** The module was found but importing it threw. */
   | 'PLUGIN_IMPORT_FAILED'
   /** The module's default export is not a plugin made by `definePlugin`, or a field of it is wrong. */
@@ -22,7 +24,9 @@ export type PluginErrorCode =
   /** `ctx.resolve` asked for something nobody registered. */
   | 'PLUGIN_RESOLVE_FAILED'
   /** A `useFactory` threw while building the implementation. */
-  | 'PLUGIN_FACTORY_FAILED';
+  | 'PLUGIN_FACTORY_FAILED'
+  /** The plugin's `validate` found problems (or threw). */
+  | 'PLUGIN_VALIDATE_FAILED';
 
 /** A plugin problem. `plugin` names the plugin (its name, or its entry in `plugins` before it loaded). */
 export class PluginError extends HordeError {

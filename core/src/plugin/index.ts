@@ -6,6 +6,7 @@ export {
   type HordePlugin,
   type PluginContext,
   type PluginDefinition,
+  type PluginValidateContext,
   type Provider,
   type Resolve,
   type ResolveAll,
@@ -20,3 +21,4 @@ export {
   type PluginToRegister,
 } from './loader.js';
 export { isPathName, resolvePluginModule } from './resolve-module.js';
+export { SHIPPED_PLUGINS } from './shipped.js';

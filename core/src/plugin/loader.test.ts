@@ -14,6 +14,7 @@ import {
   PLUGIN_API_VERSION,
   PluginError,
   SCORING_RULE,
+  SHIPPED_PLUGINS,
   silentLogger,
   type Clock,
   type HordeConfigInput,
@@ -80,10 +81,46 @@ describe('loadPlugins', () => {
   });
 
   it('refuses an unknown package name, saying how to install it', async () => {
-    const error = await loadError(['@horde/plugin-does-not-exist']);
+    const error = await loadError(['horde-plugin-does-not-exist']);
     expect(error.code).toBe('PLUGIN_NOT_FOUND');
-    expect(error.message).toContain('Plugin "@horde/plugin-does-not-exist" (plugins[0] in horde.config.yaml) not found');
-    expect(error.message).toContain('npm install @horde/plugin-does-not-exist');
+    expect(error.message).toContain('Plugin "horde-plugin-does-not-exist" (plugins[0] in horde.config.yaml) not found');
+    expect(error.message).toContain('npm install horde-plugin-does-not-exist');
+  });
+
+  it('suggests the shipped plugin a misspelled name meant, and never to install the typo', async () => {
+    const error = await loadError(['@horde/plugin-hardware-clases']);
+    expect(error.code).toBe('PLUGIN_NOT_FOUND');
+    expect(error.message).toContain('Did you mean "@horde/plugin-hardware-classes"?');
+    expect(error.message).not.toContain('npm install');
+
+    const far = await loadError(['@horde/plugin-nothing-like-it']);
+    expect(far.message).toContain('The shipped plugins are: @horde/plugin-hardware-classes');
+    expect(far.message).not.toContain('npm install');
+  });
+
+  it('runs each plugin\'s validate hook on demand, reporting every problem with the entry to fix', async () => {
+    const { loaded } = await load(['./validated.mjs']);
+    await expect(loaded.validate()).resolves.toBeUndefined();
+
+    const bad = await load(['./rules-one.mjs', { name: './validated.mjs', config: { boostClass: 'always_on.nope' } }]);
+    const error = await bad.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
+    expect(error).toBeInstanceOf(PluginError);
+    expect(error?.code).toBe('PLUGIN_VALIDATE_FAILED');
+    expect(error?.message).toBe('Plugin "fixture-validated" (plugins[1] in horde.config.yaml) found a problem:\n  - boostClass "always_on.nope" is no hardware class here (fixture.class)');
+
+    const throws = await load([{ name: './validated.mjs', config: { throwInValidate: true } }]);
+    const thrown = await throws.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
+    expect(thrown?.code).toBe('PLUGIN_VALIDATE_FAILED');
+    expect(thrown?.message).toContain('validate threw: cannot read the boost table');
+  });
+
+  it('names every shipped plugin in its list of shipped plugins', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    const names = ['plugins', 'executor-managers'].flatMap((folder) =>
+      readdirSync(`${repo}${folder}`).map((dir) => (JSON.parse(readFileSync(`${repo}${folder}/${dir}/package.json`, 'utf8')) as { name: string }).name),
+    );
+    expect([...SHIPPED_PLUGINS].sort()).toEqual(names.sort());
   });
 
   it('refuses a relative path with no file behind it, showing where it looked', async () => {
@@ -176,7 +213,7 @@ describe('loadPlugins', () => {
   it('reports a failing register or import with the plugin name and the cause', async () => {
     const register = await loadError(['./register-throws.mjs']);
     expect(register.code).toBe('PLUGIN_REGISTER_FAILED');
-    expect(register.message).toBe('Plugin "fixture-register-throws" failed in register: the weights file is missing');
+    expect(register.message).toBe('Plugin "fixture-register-throws" (plugins[0] in horde.config.yaml) failed in register: the weights file is missing');
 
     const imported = await loadError(['./import-throws.mjs']);
     expect(imported.code).toBe('PLUGIN_IMPORT_FAILED');

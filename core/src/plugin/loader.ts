@@ -9,9 +9,11 @@ import type { PluginEntry } from '../config/sections/plugins.js';
 import { HordeError } from '../errors.js';
 import { silentLogger } from '../logging/index.js';
 import { PLUGIN_API_VERSION } from './api-version.js';
-import { isHordePlugin, type HordePlugin, type PluginContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { isHordePlugin, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
 import { PluginError } from './errors.js';
 import { isPathName, resolvePluginModule } from './resolve-module.js';
+import { closest } from '../config/suggest.js';
+import { SHIPPED_PLUGINS, SHIPPED_SCOPE } from './shipped.js';
 
 /** What `horde plugins list` shows about one loaded plugin. */
 export interface PluginInfo {
@@ -37,6 +39,11 @@ export interface LoadedPlugins {
   single<T>(token: Token<T>): T | undefined;
   /** Every implementation of a token, in config order (for a single token: zero or one). */
   all<T>(token: Token<T>): T[];
+  /**
+   * Runs every plugin's `validate` hook, in config order; throws one `PluginError`
+   * (`PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
+   */
+  validate(): Promise<void>;
 }
 
 /** A plugin ready to register: what `loadPlugins` imports, or an object handed over directly. */
@@ -86,21 +93,40 @@ export async function loadPlugins(config: PluginHostConfig, root: DependencyCont
   return { ...loaded, disabled };
 }
 
+/** What to do about a name that resolves to nothing: fix the path, fix a typo of a shipped plugin, or install it. */
+function notFoundFix(name: string): string {
+  if (isPathName(name)) return " Fix the path (relative paths are relative to the config file's directory).";
+  const suggestion = closest(name, SHIPPED_PLUGINS);
+  if (suggestion && suggestion !== name) return ` Did you mean "${suggestion}"?`;
+  // Every @horde/ package is shipped with horde: an unknown one is a typo, never something to install.
+  if (name.startsWith(SHIPPED_SCOPE)) return ` The shipped plugins are: ${SHIPPED_PLUGINS.join(', ')}.`;
+  return ` Install it (npm install ${name}) or fix the name.`;
+}
+
+/** TypeScript sources Node cannot import: the plugin must be built and its `dist/index.js` named instead. */
+const TYPESCRIPT_SOURCE = /\.(c|m)?tsx?$/;
+
 async function importPlugin(entry: PluginEntry, index: number, config: PluginHostConfig): Promise<PluginToRegister> {
   const where = entryLabel(index, config);
   const location = resolvePluginModule(entry.name, config.baseDir);
   if (!location.found) {
-    const fix = location.broken
-      ? ''
-      : isPathName(entry.name)
-        ? " Fix the path (relative paths are relative to the config file's directory)."
-        : ` Install it (npm install ${entry.name}) or fix the name.`;
+    const fix = location.broken ? '' : notFoundFix(entry.name);
     throw new PluginError('PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
   }
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(location.path).href)) as { default?: unknown };
   } catch (error) {
+    // Node (without a TypeScript loader: test runners have one) cannot import .ts files.
+    if (TYPESCRIPT_SOURCE.test(location.path) && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new PluginError(
+        'PLUGIN_NOT_BUILT',
+        entry.name,
+        `Plugin "${entry.name}" (${where}) is TypeScript source (${location.path}), which Node cannot import. ` +
+          `Build the plugin (npm run build in its package) and name the built file instead, e.g. ./dist/index.js, or the package directory whose package.json points at it.`,
+        { cause: error },
+      );
+    }
     throw new PluginError('PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
   }
   return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
@@ -225,8 +251,9 @@ export async function registerPlugins(
 
   // Then register, in config order.
   const registrations: Registration[] = [];
+  const validators: { plugin: HordePlugin<unknown>; ctx: PluginValidateContext<unknown>; where: string }[] = [];
   const infos: PluginInfo[] = [];
-  for (const { plugin, config: pluginConfig, item } of checked) {
+  for (const { plugin, config: pluginConfig, item, index } of checked) {
     const child = root.createChildContainer();
     const own: Registration[] = [];
     let open = true;
@@ -273,11 +300,18 @@ export async function registerPlugins(
     } catch (error) {
       if (error instanceof PluginError) throw error;
       const code = error instanceof HordeError ? ` [${error.code}]` : '';
-      throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" failed in register${code}: ${messageOf(error)}`, { cause: error });
+      throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
     } finally {
       open = false;
     }
     registrations.push(...own);
+    if (plugin.validate) {
+      validators.push({
+        plugin,
+        where: entryLabel(index, config),
+        ctx: { name: plugin.name, config: pluginConfig, logger: ctx.logger, dataDir: ctx.dataDir, resolveAll: <T>(token: Token<T>) => root.resolveAll(token) as T[] },
+      });
+    }
     infos.push({
       name: plugin.name,
       version: plugin.version,
@@ -330,7 +364,29 @@ export async function registerPlugins(
     all<T>(token: Token<T>): T[] {
       return forToken(token).map((registration) => instantiate(registration) as T);
     },
+    validate: () => runValidators(validators, root),
   };
+}
+
+/** Every plugin's `validate`, all of them run, their problems reported together. */
+async function runValidators(
+  validators: readonly { plugin: HordePlugin<unknown>; ctx: PluginValidateContext<unknown>; where: string }[],
+  root: DependencyContainer,
+): Promise<void> {
+  const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
+  const reports: string[] = [];
+  for (const { plugin, ctx, where } of validators) {
+    let problems: readonly string[];
+    try {
+      problems = (await plugin.validate!(ctx)) ?? [];
+    } catch (error) {
+      problems = [`validate threw: ${messageOf(error)}`];
+    }
+    if (problems.length === 0) continue;
+    logger.error({ plugin: plugin.name, problems }, 'plugin config check failed');
+    reports.push(`Plugin "${plugin.name}" (${where}) found ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+  }
+  if (reports.length > 0) throw new PluginError('PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
 }
 
 /** `resolve` for a plugin: its container, then the root's; a clear error when nobody registered the token. */

@@ -368,3 +368,42 @@ describe('runBatch memory', () => {
     expect((await batch).outcomes).toEqual({ completed: 2 });
   });
 });
+
+describe('runBatch when an executor fails while the batch waits at the barrier', () => {
+  it('sends that job no job request, ends it with the executor\'s own failure and logs what failed on the job\'s line', async () => {
+    let failedJob: string | null = null;
+    const miner = await SimulatedMiner.start({
+      hotkey: keys.honest,
+      manifest: { [FAST.id]: 1 },
+      // The executor gives up (its download limit ran out) before the job request comes.
+      afterReady: (jobUuid) => {
+        failedJob = jobUuid;
+        return [{ message_type: 'V0JobFailedRequest', job_uuid: jobUuid, reason: 'timeout', stage: 'volume_download', message: 'Download time exceeded', docker_process_exit_status: null }];
+      },
+    });
+    // A second miner slow to get ready holds the barrier, so the failure arrives before it passes.
+    const slow = await SimulatedMiner.start({ hotkey: keys.slow, manifest: { [FAST.id]: 1 }, readyDelayMs: 500 });
+    miners.push(miner, slow);
+    const lines: Record<string, unknown>[] = [];
+    const recording = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const result = await runBatch(cycleByIndex(11, 100), [target(miner, 'c'), target(slow, 'd')], {
+      validator,
+      clock,
+      logger: recording,
+      store: new ValidatorStore(store, validator.ss58),
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      settings,
+    });
+    expect(result.outcomes).toEqual({ completed: 1, failed: 1 });
+    expect(result.records.find((record) => record.jobUuid === failedJob)).toMatchObject({
+      status: 'failed',
+      details: 'job failed (timeout, volume_download): Download time exceeded',
+    });
+    expect(miner.timeline.filter((event) => event.jobUuid === failedJob).map((event) => event.messageType)).not.toContain('V0JobRequest');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'the executor failed while waiting for the job request; not sent', jobUuid: failedJob, details: 'job failed (timeout, volume_download): Download time exceeded' }),
+    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'job did not pass', jobUuid: failedJob, status: 'failed' }));
+  });
+});

@@ -78,6 +78,8 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       ...(objectStore ? { objectStore } : {}),
     });
     const plugins = await loadPlugins(config, root);
+    // The same checks as `horde config check`, before anything runs.
+    await plugins.validate();
     const hardwareClasses = plugins.all(HARDWARE_CLASS);
     const generators = plugins.all(JOB_GENERATOR);
     const scoringRules = plugins.all(SCORING_RULE);

@@ -90,10 +90,16 @@ function withoutVolume(job: GeneratedJob): GeneratedJob {
   return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
 }
 
-function executorTiming(spec: JobSpec): ExecutorTiming {
+/**
+ * The job's stage limits for the executor. `waitSeconds` is added to the leeway: the executor
+ * starts counting when it reports ready, but a batch sends the job request only at the barrier,
+ * when every executor of the batch is ready. An executor that is faster than its class's spin-up
+ * waits there; without this its download limit would run out before the job request arrived.
+ */
+function executorTiming(spec: JobSpec, waitSeconds = 0): ExecutorTiming {
   const t = spec.timing;
   return {
-    allowed_leeway: Math.ceil(t.allowedLeewaySeconds),
+    allowed_leeway: Math.ceil(t.allowedLeewaySeconds + waitSeconds),
     download_time_limit: Math.ceil(t.downloadTimeLimitSeconds),
     execution_time_limit: Math.ceil(t.executionTimeLimitSeconds),
     upload_time_limit: Math.ceil(t.uploadTimeLimitSeconds),
@@ -158,6 +164,18 @@ export class JobRun {
     if (this.onAbort) this.ctx.signal?.removeEventListener('abort', this.onAbort);
     this.ctx.connection.closeInbox(this.jobUuid);
     this.job = withoutPayload(this.job);
+  }
+
+  /**
+   * The longest an executor of this job can wait between reporting ready and the job request: a
+   * batch sends its initial requests staggered so that every class is due ready at the same time,
+   * so the barrier comes at the latest this class's spin-up plus the accept and startup windows
+   * after this job's initial request. Organic jobs have no barrier: their request follows ready.
+   */
+  private get barrierWaitSeconds(): number {
+    const { hardwareClass, limits, kind } = this.ctx;
+    if (kind !== 'synthetic') return 0;
+    return hardwareClass.spinUpSeconds + (limits.reservationMs + limits.startupMs) / 1000;
   }
 
   get hardwareClassSpinUp(): number {
@@ -241,7 +259,7 @@ export class JobRun {
         volume: spec.volumeInInitialRequest ? (spec.volume ?? null) : null,
         job_started_receipt_payload: started.payload,
         job_started_receipt_signature: started.validator_signature,
-        executor_timing: executorTiming(spec),
+        executor_timing: executorTiming(spec, this.barrierWaitSeconds),
       });
       if (spec.volumeInInitialRequest && spec.volume) this.job = withoutVolume(this.job);
       await this.waitUntil(this.startedAtMs + limits.reservationMs, 'accept or decline', (message) => {
@@ -280,6 +298,15 @@ export class JobRun {
   /** Sends the job request; `collect` then waits for the result. */
   sendJob(): void {
     if (!this.isReady) return;
+    // The executor may have failed while the batch waited at the barrier: then its failure is the
+    // job's outcome, and a job request would only earn "unknown job_uuid" from the miner.
+    for (let message = this.inbox.poll(); message; message = this.inbox.poll()) {
+      this.ctx.onMessage?.(message);
+      if (this.endOnFailure(message)) {
+        this.log.warn({ status: this.status, details: this.details }, 'the executor failed while waiting for the job request; not sent');
+        return;
+      }
+    }
     const { spec } = this.job;
     this.jobSentAtMs = this.ctx.clock.now();
     try {
@@ -317,6 +344,10 @@ export class JobRun {
       } catch (error) {
         this.failOnError(error, 'waiting for the result');
       }
+    }
+    if (this.status !== 'completed' || this.correct !== true || this.inTime !== true) {
+      // What really went wrong, on the job's own line (the miner's generic errors carry no job).
+      this.log.warn({ status: this.status, correct: this.correct, inTime: this.inTime, details: this.details }, 'job did not pass');
     }
     // A job cut short by the validator's shutdown gets no verdict from it, so no finished receipt.
     if (!this.aborted) this.sendFinishedReceipt();

@@ -103,6 +103,13 @@ export class JobInbox {
     }
   }
 
+  /** The next queued message without waiting, if one is there. */
+  poll(): JobMessage | undefined {
+    const queued = this.queue.shift();
+    if (queued) this.queuedBytes -= queued.bytes;
+    return queued?.message;
+  }
+
   /** The next message, or rejects with `MinerTimeoutError` after `timeoutMs` (or the close reason). */
   next(timeoutMs: number, what: string): Promise<JobMessage> {
     const queued = this.queue.shift();
@@ -237,6 +244,7 @@ export class MinerConnection {
         for (const waiter of this.mainHotkeyWaiters.splice(0)) waiter(message.main_hotkey ?? null);
         return;
       case 'GenericError':
+        // Not about one job: a job's own failure is logged on its line ("job did not pass", with its jobUuid).
         this.logger.warn({ details: message.details }, 'miner reported an error');
         return;
       default:

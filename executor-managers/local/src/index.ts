@@ -1,6 +1,7 @@
-import { definePlugin, EXECUTOR_MANAGER, z } from '@horde/core';
+import { definePlugin, EXECUTOR_MANAGER, HARDWARE_CLASS, z } from '@horde/core';
 import { LocalExecutorManager } from './local-executor-manager.js';
 
+export { LocalExecutorStartError } from './errors.js';
 export { LocalExecutorManager, type LocalExecutorManagerOptions } from './local-executor-manager.js';
 
 /**
@@ -27,5 +28,11 @@ export default definePlugin({
     ctx.provide(EXECUTOR_MANAGER, {
       useValue: new LocalExecutorManager({ ...ctx.config, logger: ctx.logger }),
     });
+  },
+  // A class no hardware-class plugin knows is declared to validators that test none of it.
+  validate(ctx) {
+    const known = ctx.resolveAll(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id);
+    if (known.length === 0 || known.includes(ctx.config.executorClass)) return [];
+    return [`executorClass "${ctx.config.executorClass}" is not a hardware class this process knows (${known.join(', ')}); set config.executorClass to one of them or add the plugin that provides it`];
   },
 });

@@ -9,6 +9,7 @@ import type {
   Logger,
   Manifest,
 } from '@horde/core';
+import { LocalExecutorStartError } from './errors.js';
 
 export interface LocalExecutorManagerOptions {
   /** The executor class this machine offers, e.g. `always_on.cpu.8c.16gb`. */
@@ -25,6 +26,8 @@ interface LocalExecutor {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   status: ExecutorStatus;
+  /** `kill` has begun: the runtime has let go of it, so it no longer counts against capacity. */
+  stopping: boolean;
 }
 
 /**
@@ -54,10 +57,13 @@ export class LocalExecutorManager implements ExecutorManager {
     // The runtime only starts classes from the manifest and never more than it declares, but a
     // manager must still refuse what it cannot do: a thrown error becomes `executor_spinup_failed`.
     if (executorClass !== this.options.executorClass) {
-      throw new Error(`this machine runs ${this.options.executorClass} executors, not ${executorClass}`);
+      throw new LocalExecutorStartError(`this machine runs ${this.options.executorClass} executors, not ${executorClass}`);
     }
+    // Never more agents at once than the manifest declares, whoever asks.
+    const running = [...this.executors.values()].filter((executor) => executor.status.state === 'running' && !executor.stopping).length;
+    if (running >= this.options.executors) throw new LocalExecutorStartError(`all ${this.options.executors} executors are busy`);
     const [command, ...args] = ctx.launch.argv;
-    if (!command) throw new Error('empty executor command line');
+    if (!command) throw new LocalExecutorStartError('empty executor command line');
 
     const child = spawn(command, args, {
       env: { ...process.env, ...ctx.launch.env },
@@ -80,6 +86,7 @@ export class LocalExecutorManager implements ExecutorManager {
     const executor: LocalExecutor = {
       child,
       status: { state: 'running' },
+      stopping: false,
       exited: once(child, 'exit').then(([code, signal]) => {
         executor.status = { state: 'exited', exitCode: code as number | null, ...(signal ? { reason: `killed by ${String(signal)}` } : {}) };
         // Anything the agent left behind in its group goes with it.
@@ -99,6 +106,7 @@ export class LocalExecutorManager implements ExecutorManager {
   async kill(handle: ExecutorHandle): Promise<void> {
     const executor = this.executors.get(handle.id);
     if (!executor) return;
+    executor.stopping = true;
     if (executor.status.state === 'running') {
       // SIGTERM first: the agent then stops its job container and removes its temp dir.
       signalGroup(executor.child, 'SIGTERM');
@@ -116,9 +124,11 @@ export class LocalExecutorManager implements ExecutorManager {
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  // No pid: the process never started. (Never signal -0: that is the miner's own process group.)
+  if (child.pid === undefined) return;
   try {
     // A negative pid addresses the whole process group the agent leads.
-    process.kill(-child.pid!, signal);
+    process.kill(-child.pid, signal);
   } catch {
     // ESRCH: nothing left to signal.
   }

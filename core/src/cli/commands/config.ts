@@ -29,6 +29,8 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .action(async (options: { config?: string }) => {
       const { config: loaded, plugins } = await loadConfigAndPlugins(options.config);
+      // What a plugin can only check with every plugin registered (the role runs the same checks at start).
+      await plugins.validate();
       const { loadHotkey } = await import('../../keys/index.js');
       const hotkey = await loadHotkey(loaded.hotkey);
       const store = loaded.store.client === 'sqlite' ? `sqlite ${loaded.store.filename ?? ''}` : `postgres ${redact(loaded.store.url ?? '')}`;

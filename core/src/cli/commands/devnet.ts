@@ -17,6 +17,9 @@ interface DevnetFlags {
   json?: string;
   progress?: boolean;
   plugin?: string[];
+  minerPlugin?: string[];
+  validatorPlugin?: string[];
+  ports?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -43,8 +46,10 @@ Files (kept after the run):
   Look inside: horde validator scores --config <data dir>/config/validator.json
                horde chain show --config <data dir>/config/validator.json
 
-Try your plugin:
-  horde devnet --plugin ./my-plugin.js     (added to the validator's and every miner's plugins)
+Try your plugin (a built package directory, its dist/index.js, or a package name):
+  horde devnet --plugin ./my-plugin.js            added to the validator's and every miner's plugins
+  horde devnet --miner-plugin ./my-manager        every miner runs it; an executor manager replaces the local one
+  horde devnet --validator-plugin ./my-rule       the validator runs it (scoring rules, job generators)
 
 Ctrl-C stops every process (exit code 130).`;
 
@@ -68,6 +73,9 @@ export function register(program: Command): void {
     .option('--progress', 'show the live view (default when stdout is a terminal)')
     .option('--no-progress', 'print one plain line per event instead of the live view')
     .option('--plugin <name-or-path>', 'add a plugin to the validator and every miner (repeatable)', collect)
+    .option('--miner-plugin <name-or-path>', 'add a plugin to every miner (repeatable); one that provides an ExecutorManager replaces the local executor manager', collect)
+    .option('--validator-plugin <name-or-path>', 'add a plugin to the validator only: scoring rules, job generators (repeatable)', collect)
+    .option('--ports <from>-<to>', 'listen only on ports in this range, e.g. 9000-9099 (default: any free ports)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -91,6 +99,9 @@ export function register(program: Command): void {
         json: flags.json,
         progress: flags.progress,
         plugins: flags.plugin,
+        minerPlugins: flags.minerPlugin,
+        validatorPlugins: flags.validatorPlugin,
+        ports: flags.ports,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
