@@ -1,7 +1,9 @@
 import { makeInlineVolume } from '@horde/core';
 import type { GenerateRequest, GeneratedJob, HardwareClass, JobGenerator, JobResult, Verdict } from '@horde/core';
-import { checkParams, createChallenge } from './challenge.js';
-import { DEFAULT_CLASS_PARAMS, DEFAULT_IMAGE, type ClassParams } from './params.js';
+import { ALGORITHMS, checkParams, createChallenge } from './challenge.js';
+import { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, GPU_SIZING, type ClassParams } from './params.js';
+import { GPU_HASH_RATES, type HashRates } from './rates.js';
+import { classRates, sizeChallenge, type SizingPolicy } from './sizing.js';
 
 export const HASH_CRACK = 'hash-crack';
 
@@ -10,6 +12,14 @@ export interface HashCrackOptions {
   readonly image?: string;
   /** Challenge size and time bound per class id, merged over `DEFAULT_CLASS_PARAMS`. */
   readonly classes?: Readonly<Record<string, ClassParams>>;
+  /**
+   * Hash rates per GPU model, merged over `GPU_HASH_RATES`. A class without explicit `classes`
+   * parameters whose `resources.gpu.models` are all known here gets a challenge sized for the
+   * slowest of them (`sizing.ts`).
+   */
+  readonly rates?: Readonly<Record<string, HashRates>>;
+  /** How rate-sized classes are sized (bound, overhead, margin); defaults `GPU_SIZING`. */
+  readonly sizing?: Partial<Omit<SizingPolicy, 'algorithms'>>;
   /** Stage limits around the execution (seconds); execution itself gets the class's time bound. */
   readonly downloadTimeLimitSeconds?: number;
   readonly uploadTimeLimitSeconds?: number;
@@ -45,9 +55,15 @@ export function judgeAnswer(result: JobResult, answer: string, timeLimitSeconds:
 export class HashCrackGenerator implements JobGenerator {
   readonly name = HASH_CRACK;
   private readonly classes: Readonly<Record<string, ClassParams>>;
+  private readonly rates: ReadonlyMap<string, HashRates>;
+  private readonly sizing: SizingPolicy;
+  /** Rate-sized parameters per class id, computed once. */
+  private readonly sized = new Map<string, (ClassParams & { readonly timeLimitSeconds: number }) | null>();
 
   constructor(private readonly options: HashCrackOptions = {}) {
     this.classes = { ...DEFAULT_CLASS_PARAMS, ...options.classes };
+    this.rates = new Map([...GPU_HASH_RATES.map((entry) => [entry.model, entry.rates] as const), ...Object.entries(options.rates ?? {})]);
+    this.sizing = { ...GPU_SIZING, ...options.sizing, algorithms: ALGORITHMS };
     for (const [classId, params] of Object.entries(this.classes)) {
       try {
         checkParams(params);
@@ -58,12 +74,30 @@ export class HashCrackGenerator implements JobGenerator {
   }
 
   supports(executorClass: HardwareClass): boolean {
-    return executorClass.id in this.classes;
+    return executorClass.id in this.classes || this.rateSized(executorClass) !== null;
+  }
+
+  /** The expected rate of the class's slowest card, from the rate table; null when the table cannot size it. */
+  expectedRates(executorClass: HardwareClass): HashRates | null {
+    return classRates(executorClass, (model) => this.rates.get(model));
+  }
+
+  private rateSized(executorClass: HardwareClass): (ClassParams & { readonly timeLimitSeconds: number }) | null {
+    if (!this.sized.has(executorClass.id)) {
+      const rates = this.expectedRates(executorClass);
+      const params = rates ? sizeChallenge(rates, this.sizing) : null;
+      this.sized.set(executorClass.id, params && { ...params, image: DEFAULT_GPU_IMAGE });
+    }
+    return this.sized.get(executorClass.id) ?? null;
   }
 
   paramsFor(executorClass: HardwareClass): ClassParams & { readonly timeLimitSeconds: number } {
     const params = this.classes[executorClass.id];
-    if (params === undefined) throw new RangeError(`hash-crack has no parameters for class ${executorClass.id}`);
+    if (params === undefined) {
+      const sized = this.rateSized(executorClass);
+      if (sized) return sized;
+      throw new RangeError(`hash-crack has no parameters for class ${executorClass.id} and no hash rate for its GPU models`);
+    }
     return { ...params, timeLimitSeconds: params.timeLimitSeconds ?? executorClass.proof.maxJobSeconds };
   }
 

@@ -2,11 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { definePlugin, JOB_GENERATOR, z } from '@horde/core';
 import { ALGORITHMS } from './challenge.js';
 import { HashCrackGenerator } from './generator.js';
-import { DEFAULT_IMAGE } from './params.js';
+import { DEFAULT_IMAGE, GPU_SIZING } from './params.js';
 
 export * from './challenge.js';
 export { HASH_CRACK, HashCrackGenerator, judgeAnswer, type HashCrackOptions } from './generator.js';
-export { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, type ClassParams } from './params.js';
+export { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, GPU_SIZING, type ClassParams } from './params.js';
+export { CPU_CORE_RATES, GPU_HASH_RATES, type HashRates, type RateEntry } from './rates.js';
+export { classRates, hashSeconds, secondsPerCandidate, sizeChallenge, type SizedParams, type SizingPolicy } from './sizing.js';
 
 /**
  * Paths of the job programs shipped with the package, for a process-runner mapping:
@@ -30,6 +32,18 @@ export const hashCrackConfig = z.strictObject({
   image: z.string().min(1).default(DEFAULT_IMAGE),
   /** Per-class challenge size and time bound, merged over the defaults (see README). */
   classes: z.record(z.string(), classParamsSchema).default({}),
+  /** Hash rates per GPU model (hashes/s per algorithm), merged over the shipped table (see README). */
+  rates: z.record(z.string(), z.strictObject({ sha256: z.number().positive(), sha384: z.number().positive(), sha512: z.number().positive() })).default({}),
+  /** How GPU classes are sized from their cards' rates. */
+  sizing: z
+    .strictObject({
+      maxSeconds: z.number().positive().default(GPU_SIZING.maxSeconds),
+      overheadSeconds: z.number().nonnegative().default(GPU_SIZING.overheadSeconds),
+      margin: z.number().min(1).default(GPU_SIZING.margin),
+      hashesPerBatch: z.number().int().positive().default(GPU_SIZING.hashesPerBatch),
+    })
+    .refine((sizing) => sizing.maxSeconds > sizing.overheadSeconds, 'maxSeconds must exceed overheadSeconds')
+    .default({ ...GPU_SIZING }),
   downloadTimeLimitSeconds: z.number().positive().default(10),
   uploadTimeLimitSeconds: z.number().positive().default(10),
   allowedLeewaySeconds: z.number().nonnegative().default(5),
