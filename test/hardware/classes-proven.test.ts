@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { HardwareClass } from '../../core/src/contracts/index.js';
 import { generatorFor } from '../../core/src/validator/batch.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
+import { GpuMatmulGenerator } from '../../plugins/job-gpu-matmul/src/generator.js';
 import { HashCrackGenerator } from '../../plugins/job-hash-crack/src/generator.js';
 import { GPU_SIZING } from '../../plugins/job-hash-crack/src/params.js';
 import { CPU_CORE_RATES, GPU_HASH_RATES, type HashRates } from '../../plugins/job-hash-crack/src/rates.js';
@@ -27,6 +28,13 @@ describe('shipped hardware classes', () => {
       expect(generatorFor(hardwareClass, [hashCrack])?.name, hardwareClass.id).toBe('hash-crack');
       expect(hashCrack.paramsFor(hardwareClass).timeLimitSeconds, hardwareClass.id).toBeLessThanOrEqual(53);
     }
+  });
+
+  it('each class the matrix proof has sizes for lists it among its generators', () => {
+    const matmul = new GpuMatmulGenerator();
+    const proven = HARDWARE_CLASSES.filter((c) => matmul.supports(c)).map((c) => c.id);
+    expect(proven).toEqual(['always_on.llm.a6000', 'always_on.test', 'always_on.cpu.8c.16gb', 'always_on.gpu.a100-80gb', 'always_on.gpu.h100-80gb']);
+    for (const id of proven.filter((id) => byId(id).resources.gpu)) expect(byId(id).proof.jobGenerators, id).toContain('gpu-matmul');
   });
 
   it('each GPU class has a non-zero default weight in both scoring plugins', () => {
@@ -77,11 +85,12 @@ describe('hash-crack sized from the rate table', () => {
     expect(hashSeconds(cpuJob, times(CPU_CORE_RATES, 2))).toBeGreaterThan(cpuJob.timeLimitSeconds);
   });
 
-  it('cannot tell the A6000 and A100 classes from a fast 24 GB card, so those classes lead with VRAM-bound proofs', () => {
-    // An RTX 4090 (24 GB class) out-hashes both: what proves 48 and 80 GB is the memory, not the speed.
+  it('cannot tell the A6000 and A100 classes from a fast 24 GB card: their memory is proven otherwise', () => {
+    // An RTX 4090 (24 GB class) out-hashes both: what proves 48 and 80 GB is the memory, not the
+    // speed: the A6000's prompt job needs a 30 GB model, and the spec cross-check reads VRAM.
     expect(jobSeconds('always_on.llm.a6000', rateOf('RTX 4090'))).toBeLessThan(bound('always_on.llm.a6000'));
     expect(jobSeconds('always_on.gpu.a100-80gb', rateOf('RTX 4090'))).toBeLessThan(bound('always_on.gpu.a100-80gb'));
     expect(byId('always_on.llm.a6000').proof.jobGenerators[0]).toBe('llm-prompts');
-    expect(byId('always_on.gpu.a100-80gb').proof.jobGenerators[0]).toBe('gpu-matmul');
+    expect(byId('always_on.gpu.a100-80gb').resources.gpu?.vramGb).toBe(80);
   });
 });

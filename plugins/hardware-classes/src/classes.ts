@@ -49,8 +49,8 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     shortCode: 'L',
     resources: { gpu: { count: 1, vramGb: 48, model: 'NVIDIA RTX A6000', models: ['RTX A6000'], minComputeCapability: '8.6', minDriverVersion: '525.60.13' } },
     dockerPreset: 'nvidia_all',
-    // The prompt series needs the 48 GB model in memory; the matrix proof needs 48 GB of VRAM.
-    proof: { jobGenerators: [LLM_PROMPTS, GPU_MATMUL, HASH_CRACK], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    // The real prompt solver's model needs the 48 GB; hash-crack then proves a GPU of the A6000's speed.
+    proof: { jobGenerators: [LLM_PROMPTS, HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
   {
     id: 'always_on.test',
@@ -78,8 +78,9 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     shortCode: 'D',
     resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA A100 80GB', models: ['A100'], minComputeCapability: '8.0', minDriverVersion: '525.60.13' } },
     dockerPreset: 'nvidia_all',
-    // The matrix proof's working set needs the 80 GB; hash-crack where no matrix generator is loaded.
-    proof: { jobGenerators: [GPU_MATMUL, HASH_CRACK], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    // Hash-crack proves a GPU of the A100's speed (not its 80 GB: the spec cross-check does);
+    // the matrix proof is the alternative where hash-crack is not loaded.
+    proof: { jobGenerators: [HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
   {
     id: 'always_on.gpu.h100-80gb',
@@ -89,7 +90,7 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA H100 80GB', models: ['H100'], minComputeCapability: '9.0', minDriverVersion: '535.54.03' } },
     dockerPreset: 'nvidia_all',
     // Hash-crack is sized for the H100's rate, which an A100 does not reach (see job-hash-crack's README).
-    proof: { jobGenerators: [GPU_MATMUL, HASH_CRACK], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    proof: { jobGenerators: [HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
 ];
 
