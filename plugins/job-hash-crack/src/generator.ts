@@ -63,14 +63,15 @@ export function judgeAnswer(result: JobResult, answer: string, timeLimitSeconds:
  * The hash-cracking synthetic job (ComputeHorde's hashcat job): the validator hides random
  * passwords behind salted SHA-2 hashes in chained, encrypted batches, sends them in the initial
  * request's volume and the first key with the job request, and expects the digest of every
- * password back within the class's time bound. It knows the answer, so no trusted miner is needed.
+ * password back within the class's time bound. It knows the answer, so no trusted miner is needed
+ * to judge; where there is one, `prepare` uses it to measure the GPU classes' real hash rates.
  */
 export class HashCrackGenerator implements JobGenerator {
   readonly name = HASH_CRACK;
   private readonly classes: Readonly<Record<string, ClassParams>>;
   private readonly rates: ReadonlyMap<string, HashRates>;
   private readonly sizing: SizingPolicy;
-  /** Rate-sized parameters per class id, computed once. */
+  /** Rate-sized parameters per class id, computed on first use and again after each calibration. */
   private readonly sized = new Map<string, (ClassParams & { readonly timeLimitSeconds: number }) | null>();
   private readonly measured: MeasuredRates;
   private measuredLoaded: Promise<void> | null = null;
