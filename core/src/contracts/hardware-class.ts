@@ -26,10 +26,33 @@ export interface HardwareClass {
 }
 
 export interface HardwareResources {
-  readonly gpu?: { readonly count: number; readonly vramGb: number; readonly model?: string };
+  readonly gpu?: GpuRequirements;
   readonly cpuCores?: number;
   readonly ramGb?: number;
   readonly storageGb?: number;
+}
+
+/**
+ * The GPUs a class needs. The validator checks them against the specs the executor reports
+ * (nvidia-smi) with every job; a job from an executor that does not meet them fails.
+ */
+export interface GpuRequirements {
+  /** GPUs the executor must have (at least). */
+  readonly count: number;
+  /** VRAM per GPU in GB (1 GB = 1024 MiB as nvidia-smi reports it), allowing 5 % for what the driver reserves. */
+  readonly vramGb: number;
+  /** Display name of the class's card, for descriptions. */
+  readonly model?: string;
+  /**
+   * Cards this class accepts, as they appear in nvidia-smi's name without the "NVIDIA"/"GeForce"
+   * prefixes (`RTX A6000`, `A100`, `H100`); a name matches when the model's words appear in it as
+   * whole words (`A10` does not match `A100`). Absent: any card with enough VRAM.
+   */
+  readonly models?: readonly string[];
+  /** Lowest driver version (`535.104.05`), compared number by number. */
+  readonly minDriverVersion?: string;
+  /** Lowest CUDA compute capability (`8.0`). */
+  readonly minComputeCapability?: string;
 }
 
 export interface HardwareProof {

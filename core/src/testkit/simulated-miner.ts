@@ -22,6 +22,8 @@ export interface SimulatedJobOutput {
   readonly artifacts?: Record<string, string>;
   /** Report the job failed (non-zero exit) instead of finished. */
   readonly fail?: boolean;
+  /** Machine specs sent in `V0MachineSpecsRequest` before the result (shape of `readMachineSpecs`); none when absent. */
+  readonly machineSpecs?: Record<string, unknown>;
 }
 
 export interface SimulatedMinerOptions {
@@ -142,6 +144,7 @@ export class SimulatedMiner {
           if (output.fail) {
             return send({ message_type: 'V0JobFailedRequest', job_uuid: message.job_uuid, message: 'exit 1', reason: 'nonzero_return_code', stage: 'execution', docker_process_exit_status: 1 });
           }
+          if (output.machineSpecs) send({ message_type: 'V0MachineSpecsRequest', job_uuid: message.job_uuid, specs: { specs: output.machineSpecs } });
           return send({
             message_type: 'V0JobFinishedRequest',
             job_uuid: message.job_uuid,

@@ -6,6 +6,7 @@ import type { Hotkey } from '../keys/index.js';
 import type { CycleRange } from './cycles.js';
 import { untilAborted } from './abortable.js';
 import { BatchAbortedError } from './errors.js';
+import { refuseSharedGpus } from './gpu-registry.js';
 import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
 import type { ValidatorStore } from './store.js';
@@ -222,6 +223,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
                 cycle: cycle.index,
                 generator: job.generator.name,
                 kind: 'synthetic',
+                checkSpecs: true,
                 limits: settings.limits,
                 verifyLimit,
                 ...(signal ? { signal } : {}),
@@ -264,10 +266,11 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     for (const run of runs) run.sendJob();
 
     // 7. Results, verification, finished receipts.
-    const records = await Promise.all(
+    const collected = await Promise.all(
       runs.map(async (run) => {
         await run.collect();
         const record = run.record();
+        // Live progress; the GPU registry below may still take a job's credit away in the stored outcome.
         if (!signal?.aborted) deps.hooks?.onJobFinished?.(record);
         return record;
       }),
@@ -275,6 +278,12 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     if (signal?.aborted) {
       log.info({ jobs: runs.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
       throw new BatchAbortedError();
+    }
+    // 8. One GPU, one credit: a GPU UUID behind miners of different coldkeys earns none of them anything.
+    const coldkeys = new Map(connections.map((connection) => [connection.target.hotkey, connection.target.coldkey ?? connection.target.hotkey]));
+    const { records, shared } = refuseSharedGpus(collected, (hotkey) => coldkeys.get(hotkey) ?? hotkey);
+    for (const gpu of shared) {
+      log.warn({ gpuUuid: gpu.uuid, servedBy: Object.fromEntries(gpu.servedBy) }, 'one GPU served by miners of different coldkeys; their jobs on it get no credit');
     }
     const lastReceiptAt = clock.now();
     await store.saveJobs(records, lastReceiptAt);

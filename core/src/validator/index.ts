@@ -20,6 +20,8 @@ export {
   type ValidatorProgress,
 } from './service.js';
 export { ValidatorStore, type OrganicJobRecord } from './store.js';
+export { checkMachineSpecs, compareVersions, gpuModelMatches, hasSpecRequirements, type SpecCheck } from './spec-check.js';
+export { refuseSharedGpus, type GpuRegistryResult, type SharedGpu } from './gpu-registry.js';
 export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
 export { WeightSetter } from './weights.js';
 export { MinerRouter, OrganicService, OrganicStore, FacilitatorClient, type OrganicEvents, type OrganicJobOutcome } from './organic/index.js';

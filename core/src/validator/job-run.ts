@@ -10,6 +10,7 @@ import {
 import { untilAborted } from './abortable.js';
 import { BatchAbortedError, MinerTimeoutError } from './errors.js';
 import type { JobInbox, JobMessage, MinerConnection } from './miner-client.js';
+import { checkMachineSpecs } from './spec-check.js';
 
 /** Everything the validator keeps about one job once it is over. */
 export interface JobRecord {
@@ -33,6 +34,8 @@ export interface JobRecord {
   readonly rejectionReceipts: readonly Receipt[];
   /** When the excuse was checked: the job's started-receipt time (ms since epoch). */
   readonly checkedAt: number | null;
+  /** GPU UUIDs the executor reported with its result (empty: none reported, or no GPU). */
+  readonly gpuUuids?: readonly string[];
 }
 
 export interface JobRunLimits {
@@ -69,6 +72,11 @@ export interface JobRunContext {
    * `horde_failed` with details starting `aborted`.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Check the executor's reported machine specs against the class (`spec-check.ts`): a mismatch
+   * makes the job wrong (`correct: false`) whatever its output. Synthetic batches turn it on.
+   */
+  readonly checkSpecs?: boolean;
 }
 
 /**
@@ -136,6 +144,9 @@ export class JobRun {
   private rejectionReceipts: readonly Receipt[] = [];
   private startedAtMs = 0;
   private jobSentAtMs = 0;
+  /** The `specs` of the executor's `V0MachineSpecsRequest`, when it sent one. */
+  private reportedSpecs: Record<string, unknown> | null = null;
+  private gpuUuids: readonly string[] = [];
   /** The generated job; its payload is dropped once sent (`withoutPayload`). */
   private job: GeneratedJob;
   private readonly onAbort: (() => void) | null = null;
@@ -336,6 +347,7 @@ export class JobRun {
       try {
         let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
         await this.waitUntil(deadline, 'job result', (message) => {
+          if (message.message_type === 'V0MachineSpecsRequest') this.reportedSpecs = message.specs.specs;
           if (message.message_type !== 'V0JobFinishedRequest') return false;
           finished = message;
           return true;
@@ -374,9 +386,10 @@ export class JobRun {
         }),
         this.ctx.signal,
       );
-      this.correct = verdict.correct;
+      const mismatch = this.specMismatch();
+      this.correct = verdict.correct && mismatch === null;
       this.inTime = verdict.inTime;
-      this.end('completed', verdict.details);
+      this.end('completed', mismatch === null ? verdict.details : `${mismatch}; ${verdict.details}`);
     } catch (error) {
       if (error instanceof BatchAbortedError) {
         this.end('horde_failed', 'aborted while verifying: the validator is shutting down');
@@ -388,6 +401,16 @@ export class JobRun {
       this.inTime = false;
       this.end('completed', `verifier error: ${(error as Error).message}`);
     }
+  }
+
+  /** `spec mismatch: …` when the reported specs do not meet the class, else null. Records the GPU UUIDs either way. */
+  private specMismatch(): string | null {
+    const check = checkMachineSpecs(this.ctx.hardwareClass, this.reportedSpecs);
+    this.gpuUuids = check.gpuUuids;
+    if (!this.ctx.checkSpecs || check.problems.length === 0) return null;
+    const reason = `spec mismatch: ${check.problems.join('; ')}`;
+    this.log.warn({ problems: check.problems }, 'executor specs do not meet its class; job counted as wrong');
+    return reason;
   }
 
   private sendFinishedReceipt(): void {
@@ -437,6 +460,7 @@ export class JobRun {
       rejectionReason: this.rejectionReason,
       rejectionReceipts: this.rejectionReceipts,
       checkedAt: this.status === 'rejected' ? this.startedAtMs : null,
+      gpuUuids: this.gpuUuids,
     };
   }
 }

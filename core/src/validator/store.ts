@@ -240,9 +240,16 @@ export class ValidatorStore {
     });
   }
 
-  async jobDetails(cycle: number): Promise<Array<{ jobUuid: string; minerHotkey: string; executorClass: string; status: string; details: string }>> {
-    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).select('job_uuid', 'miner_hotkey', 'executor_class', 'status', 'details');
-    return rows.map((row) => ({ jobUuid: row.job_uuid, minerHotkey: row.miner_hotkey, executorClass: row.executor_class, status: row.status, details: row.details }));
+  async jobDetails(cycle: number): Promise<Array<{ jobUuid: string; minerHotkey: string; executorClass: string; status: string; correct: boolean | null; details: string }>> {
+    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).select('job_uuid', 'miner_hotkey', 'executor_class', 'status', 'correct', 'details');
+    return rows.map((row) => ({
+      jobUuid: row.job_uuid,
+      minerHotkey: row.miner_hotkey,
+      executorClass: row.executor_class,
+      status: row.status,
+      correct: toNullableBool(row.correct),
+      details: row.details,
+    }));
   }
 
   // ---------------------------------------------------------------- scores and weights

@@ -3,6 +3,7 @@ import type { HardwareClass } from '@horde/core';
 /** Job generators that prove a class (names of the shipped job-generator plugins' generators). */
 const HASH_CRACK = 'hash-crack';
 const LLM_PROMPTS = 'llm-prompts';
+const GPU_MATMUL = 'gpu-matmul';
 
 /**
  * ComputeHorde's GPU hash-cracking job is sized to take an honest executor at most 53 seconds;
@@ -10,6 +11,12 @@ const LLM_PROMPTS = 'llm-prompts';
  */
 const HASH_CRACK_SECONDS = 53;
 const LLM_PROMPTS_SECONDS = 150;
+
+/**
+ * The 24 GB cards a `gpu-24gb` class accepts. The hash-crack job is sized for the slowest of them
+ * (see @horde/plugin-job-hash-crack's rate table), so every one of them passes it.
+ */
+const GPU_24GB_MODELS = ['RTX 3090', 'RTX 4090', 'RTX A5000', 'A10', 'L4'] as const;
 
 /**
  * ComputeHorde's executor classes (ids, spin-up times, resources and manifest short codes as in
@@ -22,7 +29,7 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'GPU with 24 GB VRAM, started on demand (up to 4 minutes); the cost-effective default',
     spinUpSeconds: 240,
     shortCode: 'S',
-    resources: { gpu: { count: 1, vramGb: 24 } },
+    resources: { gpu: { count: 1, vramGb: 24, models: GPU_24GB_MODELS } },
     dockerPreset: 'nvidia_all',
     proof: { jobGenerators: [HASH_CRACK], maxJobSeconds: HASH_CRACK_SECONDS },
   },
@@ -31,7 +38,7 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on GPU with 24 GB VRAM',
     spinUpSeconds: 3,
     shortCode: 'A',
-    resources: { gpu: { count: 1, vramGb: 24 } },
+    resources: { gpu: { count: 1, vramGb: 24, models: GPU_24GB_MODELS } },
     dockerPreset: 'nvidia_all',
     proof: { jobGenerators: [HASH_CRACK], maxJobSeconds: HASH_CRACK_SECONDS },
   },
@@ -40,9 +47,10 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on NVIDIA RTX A6000 (48 GB VRAM) for LLM inference',
     spinUpSeconds: 30,
     shortCode: 'L',
-    resources: { gpu: { count: 1, vramGb: 48, model: 'NVIDIA RTX A6000' } },
+    resources: { gpu: { count: 1, vramGb: 48, model: 'NVIDIA RTX A6000', models: ['RTX A6000'], minComputeCapability: '8.6', minDriverVersion: '525.60.13' } },
     dockerPreset: 'nvidia_all',
-    proof: { jobGenerators: [LLM_PROMPTS], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    // The real prompt solver's model needs the 48 GB; hash-crack then proves a GPU of the A6000's speed.
+    proof: { jobGenerators: [LLM_PROMPTS, HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
   {
     id: 'always_on.test',
@@ -68,18 +76,21 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on NVIDIA A100 with 80 GB VRAM',
     spinUpSeconds: 30,
     shortCode: 'D',
-    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA A100 80GB' } },
+    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA A100 80GB', models: ['A100'], minComputeCapability: '8.0', minDriverVersion: '525.60.13' } },
     dockerPreset: 'nvidia_all',
-    proof: { jobGenerators: [LLM_PROMPTS, HASH_CRACK], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    // Hash-crack proves a GPU of the A100's speed (not its 80 GB: the spec cross-check does);
+    // the matrix proof is the alternative where hash-crack is not loaded.
+    proof: { jobGenerators: [HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
   {
     id: 'always_on.gpu.h100-80gb',
     description: 'Always-on NVIDIA H100 with 80 GB VRAM',
     spinUpSeconds: 30,
     shortCode: 'H',
-    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA H100 80GB' } },
+    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA H100 80GB', models: ['H100'], minComputeCapability: '9.0', minDriverVersion: '535.54.03' } },
     dockerPreset: 'nvidia_all',
-    proof: { jobGenerators: [LLM_PROMPTS, HASH_CRACK], maxJobSeconds: LLM_PROMPTS_SECONDS },
+    // Hash-crack is sized for the H100's rate, which an A100 does not reach (see job-hash-crack's README).
+    proof: { jobGenerators: [HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
   },
 ];
 

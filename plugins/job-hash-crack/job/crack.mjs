@@ -3,7 +3,7 @@
 // answer the validator expects. This is the job program itself: the Docker image runs it as its
 // entrypoint, and the process job runner runs it straight from a checkout.
 //
-//   node crack.mjs --key <first key> [--workers N] [--solver js|hashcat]
+//   node crack.mjs --key <first key> [--workers N] [--solver js|hashcat] [--max-rate H]
 //
 // Input:  $HORDE_VOLUME_DIR/payload.json (default /volume/payload.json), format
 //         `horde-hash-crack/1` (see ../README.md). Batches are chained: batch 0's hashes are
@@ -12,7 +12,9 @@
 // Output: one line on stdout, sha256 hex of all cracked passwords, sorted and joined by "\n".
 // Solvers: `js` (default) tries candidates on every CPU core with worker threads; `hashcat` hands
 // each batch to hashcat (GPU images set HORDE_CRACK_SOLVER=hashcat), the only way to meet the
-// GPU classes' time bounds.
+// GPU classes' time bounds. `--max-rate H` (testing aid) holds the js solver to at most H
+// hashes per second on one thread: a stand-in for a card of that rate, to show that a challenge
+// sized for one class is met at that class's rate and missed at a slower one's.
 import { execFile } from 'node:child_process';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -46,7 +48,7 @@ function decryptHashes(batch, key) {
  * |alphabet| with `length` digits. `found` (shared Int32Array[1]) counts hits across all workers so
  * every worker stops once the last hash is cracked.
  */
-function search({ algorithm, alphabet, length, saltHex, targets, from, to }, found) {
+function search({ algorithm, alphabet, length, saltHex, targets, from, to, maxRate }, found) {
   const salt = Buffer.from(saltHex, 'hex');
   const wanted = new Set(targets);
   const symbols = Buffer.from(alphabet, 'utf8');
@@ -62,8 +64,17 @@ function search({ algorithm, alphabet, length, saltHex, targets, from, to }, fou
   for (let position = 0; position < length; position++) candidate[position] = symbols[digits[position]];
 
   const hits = [];
+  const started = performance.now();
+  const pause = maxRate ? new Int32Array(new SharedArrayBuffer(4)) : null;
   for (let index = from; index < to; index++) {
-    if ((index - from) % CHECK_EVERY === 0 && Atomics.load(found, 0) >= wanted.size) break;
+    if ((index - from) % CHECK_EVERY === 0) {
+      if (Atomics.load(found, 0) >= wanted.size) break;
+      // Throttled: sleep until the candidates tried so far took as long as they would at maxRate.
+      if (pause) {
+        const ahead = ((index - from) / maxRate) * 1000 - (performance.now() - started);
+        if (ahead > 0) Atomics.wait(pause, 0, 0, ahead);
+      }
+    }
     const digest = createHash(algorithm).update(candidate).digest('hex');
     if (wanted.has(digest)) {
       hits.push(candidate.subarray(0, length).toString('utf8'));
@@ -91,12 +102,12 @@ function runWorker(task, found) {
   });
 }
 
-async function crackBatch(batch, targets, workers) {
+async function crackBatch(batch, targets, workers, maxRate) {
   if (!/^[a-zA-Z0-9]+$/.test(batch.alphabet)) throw new Error('alphabet must be ASCII letters and digits');
   const space = batch.alphabet.length ** batch.length;
   const found = new Int32Array(new SharedArrayBuffer(4));
-  const common = { algorithm: batch.algorithm, alphabet: batch.alphabet, length: batch.length, saltHex: batch.salt, targets };
-  if (workers <= 1 || space < SINGLE_THREAD_BELOW) return search({ ...common, from: 0, to: space }, found);
+  const common = { algorithm: batch.algorithm, alphabet: batch.alphabet, length: batch.length, saltHex: batch.salt, targets, maxRate };
+  if (workers <= 1 || maxRate || space < SINGLE_THREAD_BELOW) return search({ ...common, from: 0, to: space }, found);
   const slice = Math.ceil(space / workers);
   const parts = [];
   for (let from = 0; from < space; from += slice) parts.push(runWorker({ ...common, from, to: Math.min(space, from + slice) }, found));
@@ -139,6 +150,8 @@ async function main() {
   const workers = Number(argument('workers', process.env.HORDE_CRACK_WORKERS ?? availableParallelism()));
   const solver = argument('solver', process.env.HORDE_CRACK_SOLVER ?? 'js');
   if (solver !== 'js' && solver !== 'hashcat') throw new Error(`unknown solver ${solver} (js or hashcat)`);
+  const maxRate = argument('max-rate') === undefined ? undefined : Number(argument('max-rate'));
+  if (maxRate !== undefined && !(maxRate > 0)) throw new Error('--max-rate must be a positive number of hashes per second');
   const volumeDir = process.env.HORDE_VOLUME_DIR ?? '/volume';
   const payload = JSON.parse(await readFile(join(volumeDir, 'payload.json'), 'utf8'));
   if (payload.format !== FORMAT) throw new Error(`unsupported payload format ${payload.format}`);
@@ -147,7 +160,7 @@ async function main() {
   const cracked = [];
   for (const [index, batch] of payload.batches.entries()) {
     const targets = decryptHashes(batch, batchKey(secret));
-    const passwords = solver === 'hashcat' ? await crackBatchWithHashcat(batch, targets) : await crackBatch(batch, targets, workers);
+    const passwords = solver === 'hashcat' ? await crackBatchWithHashcat(batch, targets) : await crackBatch(batch, targets, workers, maxRate);
     if (passwords.length < targets.length) throw new Error(`batch ${index}: cracked ${passwords.length} of ${targets.length} hashes`);
     cracked.push(...passwords);
     secret = [...passwords].sort().join('\n');

@@ -17,6 +17,10 @@ function hardwareClass(id: string, dockerPreset: 'none' | 'nvidia_all' = 'none')
   return { id, description: id, spinUpSeconds: 3, shortCode: 'T', resources: {}, dockerPreset, proof: { jobGenerators: ['hash-crack'], maxJobSeconds: 30 } };
 }
 
+function gpuClass(id: string, models: string[]): HardwareClass {
+  return { ...hardwareClass(id, 'nvidia_all'), resources: { gpu: { count: 1, vramGb: 24, models } } };
+}
+
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
@@ -85,18 +89,58 @@ describe('hash-crack generator', () => {
   it('sizes classes so the faster classes get harder jobs and GPU classes use the hashcat image', () => {
     const test = generator.paramsFor(testClass);
     const cpu = generator.paramsFor(hardwareClass('always_on.cpu.8c.16gb'));
-    const gpu = generator.paramsFor(hardwareClass('always_on.gpu-24gb', 'nvidia_all'));
+    const gpu = generator.paramsFor(gpuClass('always_on.gpu-24gb', ['RTX 3090', 'RTX 4090']));
     const space = (p: { alphabet: string; length: number }) => p.alphabet.length ** p.length;
     expect(space(cpu)).toBeGreaterThan(100 * space(test));
     expect(space(gpu)).toBeGreaterThan(100 * space(cpu));
     expect(gpu.image).toBe('horde/job-hash-crack:1-gpu');
     expect(generator.supports(hardwareClass('some.unknown.class'))).toBe(false);
+    // A GPU class naming a card the rate table lacks cannot be sized, so it is not supported.
+    expect(generator.supports(gpuClass('always_on.gpu.mystery', ['RTX 9999']))).toBe(false);
+    expect(new HashCrackGenerator({ rates: { 'RTX 9999': { sha256: 5e10, sha384: 2e10, sha512: 2e10 } } }).supports(gpuClass('always_on.gpu.mystery', ['RTX 9999']))).toBe(true);
   });
 
+  it('sizes a GPU class for the slowest card it accepts, within the 53 s bound', () => {
+    const both = generator.paramsFor(gpuClass('always_on.gpu-24gb', ['RTX 3090', 'RTX 4090']));
+    const only4090 = generator.paramsFor(gpuClass('always_on.gpu.4090', ['RTX 4090']));
+    const space = (p: { alphabet: string; length: number }) => p.alphabet.length ** p.length;
+    expect(space(only4090)).toBeGreaterThan(2 * space(both));
+    for (const params of [both, only4090]) {
+      expect(params.timeLimitSeconds).toBeLessThanOrEqual(53);
+      expect(params.timeLimitSeconds).toBeGreaterThan(40);
+      expect(params.hashesPerBatch).toBe(20);
+    }
+  });
   it('refuses parameters that cannot make a challenge, naming the class', () => {
     expect(() => new HashCrackGenerator({ classes: { 'always_on.test': { algorithms: ['sha256'], alphabet: 'ab', length: 1, hashesPerBatch: 2 } } })).toThrow(
       /classes\.always_on\.test: hashesPerBatch/,
     );
+  });
+});
+
+describe('hash-crack sized from a card\'s rate, solved by throttled solvers', () => {
+  // Two simulated cards, 1.6 times apart (more than the 1.25 margin), at rates a CPU thread reaches
+  // easily; the bound is scaled down with them so the test takes seconds, not a GPU.
+  const FAST = 40_000;
+  const SLOW = FAST / 1.6;
+  const rate = (hashes: number) => ({ sha256: hashes, sha384: hashes, sha512: hashes });
+  const generator = new HashCrackGenerator({
+    rates: { 'SIM FAST': rate(FAST), 'SIM SLOW': rate(SLOW) },
+    sizing: { maxSeconds: 6, overheadSeconds: 0.5, margin: 1.25, hashesPerBatch: 20 },
+  });
+  const fastClass = gpuClass('always_on.gpu.sim-fast', ['SIM FAST']);
+
+  it('is solved within its bound at the declared card\'s rate, and missed at the next class\'s rate', { timeout: 60_000 }, async () => {
+    const params = generator.paramsFor(fastClass);
+    expect(params.timeLimitSeconds).toBeLessThanOrEqual(6);
+    const honest = await generator.generate({ jobUuid: 'fast', minerHotkey: '5Miner', executorClass: fastClass, cycle: 1 });
+    const honestVerdict = await honest.verify(await runJob(honest, 'crack.mjs', ['--max-rate', String(FAST)]));
+    expect(honestVerdict).toMatchObject({ correct: true, inTime: true });
+
+    const slower = await generator.generate({ jobUuid: 'slow', minerHotkey: '5Miner', executorClass: fastClass, cycle: 1 });
+    const slowVerdict = await slower.verify(await runJob(slower, 'crack.mjs', ['--max-rate', String(SLOW)]));
+    // The slower card gets every hash right, too late.
+    expect(slowVerdict).toMatchObject({ correct: true, inTime: false });
   });
 });
 

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { definePlugin, JOB_GENERATOR, OBJECT_STORE, z } from '@horde/core';
+import { CONFIG, definePlugin, JOB_GENERATOR, OBJECT_STORE, z } from '@horde/core';
 import { DEFAULT_IMAGE, LlmPromptsGenerator } from './generator.js';
+import { refuseStandInOutsideDevnet } from './stand-in-guard.js';
 
 export { DEFAULT_IMAGE, LLM_PROMPTS, LlmPromptsError, LlmPromptsGenerator, type LlmPromptsOptions } from './generator.js';
 export { makePrompts } from './prompts.js';
+export { isGpuClassId, refuseStandInOutsideDevnet, STAND_IN_IMAGES, StandInSolverError, type SolverDeployment } from './stand-in-guard.js';
 
 /** The stand-in solver, for a process-runner mapping `{ 'horde/job-llm-prompts:1': ['node', SOLVE_SCRIPT] }`. */
 export const SOLVE_SCRIPT = fileURLToPath(new URL('../job/solve.mjs', import.meta.url));
@@ -31,6 +33,12 @@ export default definePlugin({
   configSchema: llmPromptsConfig,
   register(ctx) {
     const { answerDownloadTimeoutSeconds, ...config } = ctx.config;
+    // At load time, so `horde config check` refuses the config as `horde validator` would.
+    // (A process without a config, e.g. a test registering the plugin alone, has nothing to check.)
+    const [processConfig] = ctx.resolveAll(CONFIG);
+    if (processConfig) {
+      refuseStandInOutsideDevnet({ role: processConfig.role, network: processConfig.chain.network, image: config.image, executorClasses: config.executorClasses });
+    }
     ctx.provide(JOB_GENERATOR, {
       useFactory: (resolve) =>
         new LlmPromptsGenerator({ ...config, answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000, objectStore: resolve(OBJECT_STORE), logger: ctx.logger }),

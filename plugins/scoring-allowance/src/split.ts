@@ -1,4 +1,4 @@
-import { COMPUTE_HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
+import { HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
 
 export const ALLOWANCE_SPLIT = 'allowance-split';
 
@@ -11,8 +11,8 @@ export interface SplitOptions {
   readonly classWeights?: Readonly<Record<string, number>>;
 }
 
-/** ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`). */
-export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = COMPUTE_HORDE_CLASS_WEIGHTS;
+/** ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`) plus the GPU classes it leaves at 0 (`HORDE_CLASS_WEIGHTS`). */
+export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = HORDE_CLASS_WEIGHTS;
 
 /**
  * The last step of ComputeHorde's current engine, per executor class: pool each coldkey's points

@@ -58,13 +58,20 @@ async function printScores(options: ScoresOptions): Promise<void> {
       if (options.cycle !== undefined) process.exitCode = 1;
       return;
     }
-    const [steps, scores, weights, batch] = await Promise.all([validatorStore.scoreSteps(cycle), validatorStore.scores(cycle), validatorStore.weights(cycle), validatorStore.batch(cycle)]);
+    const [steps, scores, weights, batch, jobs] = await Promise.all([
+      validatorStore.scoreSteps(cycle),
+      validatorStore.scores(cycle),
+      validatorStore.weights(cycle),
+      validatorStore.batch(cycle),
+      validatorStore.jobDetails(cycle),
+    ]);
+    const wrongJobs = jobs.filter((job) => job.correct === false);
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ validator: hotkey.ss58, cycle, batch, steps, scores, weights }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ validator: hotkey.ss58, cycle, batch, steps, scores, weights, wrongJobs }, null, 2)}\n`);
       return;
     }
     if (scores.length === 0) {
-      process.stdout.write(`Cycle ${cycle} has not been scored by ${hotkey.ss58}.\n`);
+      process.stdout.write(`Cycle ${cycle} has not been scored by ${hotkey.ss58}.\n${formatWrongJobs(wrongJobs)}`);
       return;
     }
     // Totals per hotkey after each rule (summed over executor classes).
@@ -100,10 +107,24 @@ async function printScores(options: ScoresOptions): Promise<void> {
     } else {
       lines.push('Weights: none submitted for this cycle.');
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(`${lines.join('\n')}\n${formatWrongJobs(wrongJobs)}`);
   } finally {
     await store.close();
   }
+}
+
+/** Most wrong jobs listed in the table view; `--json` has them all. */
+const WRONG_JOBS_SHOWN = 20;
+
+/**
+ * Jobs that earned nothing because the validator judged them wrong, with why: a wrong answer, a
+ * spec mismatch (the executor's machine is not its class), a GPU served by two coldkeys.
+ */
+function formatWrongJobs(jobs: ReadonlyArray<{ minerHotkey: string; executorClass: string; details: string }>): string {
+  if (jobs.length === 0) return '';
+  const rows = jobs.slice(0, WRONG_JOBS_SHOWN).map((job) => [shortKey(job.minerHotkey), job.executorClass, job.details]);
+  const more = jobs.length > WRONG_JOBS_SHOWN ? `\n… and ${jobs.length - WRONG_JOBS_SHOWN} more (--json lists all).` : '';
+  return `Jobs counted as wrong (${jobs.length}):\n${formatTable([['HOTKEY', 'CLASS', 'WHY'], ...rows])}${more}\n`;
 }
 
 /** `horde validator` (run) and `horde validator scores` (what each rule gave each miner). */

@@ -14,6 +14,21 @@ export const COMPUTE_HORDE_CLASS_WEIGHTS: Readonly<Record<string, number>> = {
   'always_on.cpu.8c.16gb': 1,
 };
 
+/**
+ * horde's default: ComputeHorde's weights, plus the GPU classes it leaves at 0, so a miner that
+ * proves one of them earns something. ComputeHorde's classes keep their weights (98 % of the
+ * total stays on its default class, as a ComputeHorde validator pays); each new pool is sized like
+ * the A6000 pool (1) times the card's rental price relative to an A6000 (an always-on 24 GB card
+ * costs about the same, an A100 80GB about twice, an H100 80GB about three times). Operators set
+ * `classWeights` to what their subnet pays for; the README's hardware section lists these.
+ */
+export const HORDE_CLASS_WEIGHTS: Readonly<Record<string, number>> = {
+  ...COMPUTE_HORDE_CLASS_WEIGHTS,
+  'always_on.gpu-24gb': 1,
+  'always_on.gpu.a100-80gb': 2,
+  'always_on.gpu.h100-80gb': 3,
+};
+
 /** A coldkey's main hotkey this cycle and the previous one (null: not known). */
 export interface MainHotkeys {
   readonly current: string | null;

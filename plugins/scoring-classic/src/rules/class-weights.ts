@@ -1,13 +1,14 @@
-import { COMPUTE_HORDE_CLASS_WEIGHTS, type ScoreTable, type ScoringRule } from '@horde/core';
+import { HORDE_CLASS_WEIGHTS, type ScoreTable, type ScoringRule } from '@horde/core';
 import { columnOf, executorClassesOf, type MutableScoreTable } from '../table.js';
 
 export const CLASS_WEIGHTS = 'class-weights';
 
 /**
- * ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`). Production has moved between
- * classes over time; set `classWeights` in the config to what your subnet pays for.
+ * ComputeHorde's code default (`DYNAMIC_EXECUTOR_CLASS_WEIGHTS`) plus the GPU classes it leaves at
+ * 0 (`HORDE_CLASS_WEIGHTS`). Production has moved between classes over time; set `classWeights`
+ * in the config to what your subnet pays for.
  */
-export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = COMPUTE_HORDE_CLASS_WEIGHTS;
+export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = HORDE_CLASS_WEIGHTS;
 
 /**
  * Turns points into each class's share of the weight: within a class every hotkey gets
