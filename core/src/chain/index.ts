@@ -47,3 +47,4 @@ export {
   U16_MAX,
 } from './weight-conversion.js';
 export { rateLimitWait, WeightSubmitter, type OnChainWeightCommit, type WeightsBackend, type WeightsChainState } from './weight-submitter.js';
+export * from './timelock/index.js';
