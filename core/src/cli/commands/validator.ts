@@ -94,7 +94,9 @@ async function printScores(options: ScoresOptions): Promise<void> {
     const landed = weights.filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
     const last = weights.at(-1);
     if (landed) {
-      lines.push(`Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`);
+      const how = landed.mode ? ` via ${landed.mode}` : '';
+      const round = landed.revealRound ? `, drand round ${landed.revealRound}` : '';
+      lines.push(`Weights: ${landed.status}${how} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock}${round})` : ''}, attempt ${landed.attempts}.`);
     } else if (last) {
       lines.push(`Weights: not on chain (${last.status}${last.error ? `: ${last.error}` : ''}) after ${last.attempts} attempts.`);
     } else {
