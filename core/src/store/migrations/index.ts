@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { chainInitialMigration } from './chain-0001-initial.js';
+import { chainTimelockMigration } from './chain-h-tlock-0001.js';
 import { facilitatorInitialMigration } from './facilitator-0001-initial.js';
 import { minerInitialMigration } from './miner-0001-initial.js';
 import { validatorInitialMigration } from './validator-0001-initial.js';
@@ -21,6 +22,7 @@ const migrations: readonly NamedMigration[] = [
   facilitatorInitialMigration,
   validatorOrganicMigration,
   validatorWeightsModeMigration,
+  chainTimelockMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
