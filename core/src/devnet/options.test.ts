@@ -28,7 +28,13 @@ describe('parseDevnetOptions', () => {
       json: null,
       progress: null,
       plugins: [],
+      commitReveal: 'hash',
     });
+  });
+
+  it('takes --commit-reveal hash or timelock and refuses anything else', () => {
+    expect(parseDevnetOptions({ commitReveal: 'timelock' }, '/work').commitReveal).toBe('timelock');
+    expect(() => parseDevnetOptions({ commitReveal: 'v3' }, '/work')).toThrow('--commit-reveal must be hash or timelock');
   });
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {

@@ -12,6 +12,7 @@ export const DEVNET_DEFAULTS = {
   dancers: 0,
   blockTimeMs: 100,
   cycleBlocks: 150,
+  commitReveal: 'hash',
 } as const;
 
 /**
@@ -39,6 +40,8 @@ export interface DevnetOptions {
   readonly progress: boolean | null;
   /** Extra plugins for the validator and every miner: package names, or absolute paths. */
   readonly plugins: readonly string[];
+  /** `hash`: CR-v2 commits the validator reveals; `timelock`: v4 commits the LocalChain reveals with its beacon. */
+  readonly commitReveal: 'hash' | 'timelock';
 }
 
 /** The flags as commander hands them over: strings, booleans, or missing. */
@@ -74,6 +77,7 @@ const schema = z
     json: text('--json').optional(),
     progress: z.boolean().optional(),
     plugins: z.array(text('--plugin')).default([]),
+    commitReveal: z.enum(['hash', 'timelock'], { error: '--commit-reveal must be hash or timelock' }).default(DEVNET_DEFAULTS.commitReveal),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -123,5 +127,6 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     progress: o.progress ?? null,
     // A path is made absolute here: the processes read their configs from another directory.
     plugins: o.plugins.map((name) => (isPathName(name) ? absolute(name) : name)),
+    commitReveal: o.commitReveal,
   };
 }

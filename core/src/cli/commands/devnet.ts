@@ -16,6 +16,7 @@ interface DevnetFlags {
   json?: string;
   progress?: boolean;
   plugin?: string[];
+  commitReveal?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -66,6 +67,7 @@ export function register(program: Command): void {
     .option('--progress', 'show the live view (default when stdout is a terminal)')
     .option('--no-progress', 'print one plain line per event instead of the live view')
     .option('--plugin <name-or-path>', 'add a plugin to the validator and every miner (repeatable)', collect)
+    .option('--commit-reveal <mode>', 'hash: the validator commits hashes and reveals them (default); timelock: it commits drand-timelocked weights (v4) that the LocalChain reveals with its own beacon')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -88,6 +90,7 @@ export function register(program: Command): void {
         json: flags.json,
         progress: flags.progress,
         plugins: flags.plugin,
+        commitReveal: flags.commitReveal,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
