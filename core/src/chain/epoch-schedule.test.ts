@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { blocksUntilNextEpoch, epochIndex } from './epochs.js';
+import { blocksUntilNextEpoch, epochIndex, revealWindow } from './epochs.js';
+import { chooseWeightsMode, legacySchedule } from './weight-submitter.js';
 import { epochWithLookahead, nextEpochStartBlock, predictReveal, revealRoundFor, stepBlock, type EpochScheduleState } from './epoch-schedule.js';
 
 const base: EpochScheduleState = { block: 100, tempo: 50, subnetEpochIndex: 7, lastEpochBlock: 100, pendingEpochAt: 0, blocksSinceLastStep: 0 };
@@ -90,5 +91,36 @@ describe('epoch schedule (subtensor stateful scheduler)', () => {
   it('derives the drand round like bittensor-drand: time of reveal block + 3, rounded down', () => {
     const round = revealRoundFor({ headBlock: 120, revealBlock: 200, nowSeconds: 1_700_000_000, blockTimeSeconds: 12, beaconGenesis: 1692803367, beaconPeriod: 3 });
     expect(round).toBe(Math.floor((1_700_000_000 + 83 * 12 - 1692803367) / 3));
+  });
+});
+
+describe('legacy epochs as a schedule (chains without SubnetEpochIndex)', () => {
+  it.each([
+    { netuid: 12, tempo: 10 },
+    { netuid: 3, tempo: 10 },
+    { netuid: 0, tempo: 360 },
+    { netuid: 64, tempo: 99 },
+  ])('predicts the first block of revealWindow for netuid $netuid, tempo $tempo, at every commit block', ({ netuid, tempo }) => {
+    for (let commitBlock = 50; commitBlock < 50 + 3 * (tempo + 1); commitBlock++) {
+      for (const period of [1, 2]) {
+        const prediction = predictReveal(legacySchedule(netuid, tempo, commitBlock - 1), period)!;
+        const window = revealWindow(netuid, tempo, period, commitBlock);
+        expect([prediction.commitBlock, prediction.commitEpoch, prediction.revealBlock, prediction.lastRevealBlock]).toEqual([
+          commitBlock,
+          window.commitEpoch,
+          window.firstBlock,
+          window.lastBlock,
+        ]);
+      }
+    }
+  });
+
+  it('chooses the weights mode from the hyperparameters', () => {
+    const hyper = { tempo: 10, weightsRateLimit: 1, minAllowedWeights: 1, maxWeightsLimit: 65535, revealPeriodEpochs: 1, weightsVersion: 0 };
+    expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: false, commitRevealVersion: 4 }, true)).toBe('set_weights');
+    expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true, commitRevealVersion: 4 }, true)).toBe('timelocked_v4');
+    expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true, commitRevealVersion: 4 }, false)).toBe('commit_reveal_v2');
+    expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true, commitRevealVersion: 3 }, true)).toBe('commit_reveal_v2');
+    expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true }, true)).toBe('commit_reveal_v2');
   });
 });
