@@ -94,9 +94,11 @@ async function printScores(options: ScoresOptions): Promise<void> {
     const landed = weights.filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
     const last = weights.at(-1);
     if (landed) {
-      const how = landed.mode ? ` via ${landed.mode}` : '';
-      const round = landed.revealRound ? `, drand round ${landed.revealRound}` : '';
-      lines.push(`Weights: ${landed.status}${how} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock}${round})` : ''}, attempt ${landed.attempts}.`);
+      lines.push(`Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`);
+      if (landed.mode) {
+        const by = landed.mode === 'timelocked_v4' ? `, revealed by the chain at drand round ${landed.revealRound ?? '?'}` : '';
+        lines.push(`Mode: ${landed.mode}${by}.`);
+      }
     } else if (last) {
       lines.push(`Weights: not on chain (${last.status}${last.error ? `: ${last.error}` : ''}) after ${last.attempts} attempts.`);
     } else {
