@@ -94,6 +94,25 @@ describe('horde devnet', () => {
     expect(farmer!.points['dancing-bonus'] ?? 0).toBe(0);
     expect((last(dancer[0]!) + last(dancer[1]!)) / last(honest!)).toBeCloseTo(1.3, 6);
   }, 160_000);
+  it('with --commit-reveal timelock, commits drand-timelocked weights that the LocalChain reveals; the cheater still gets 0', async () => {
+    requireBuiltCli();
+    const dataDir = join(tempDir('horde-devnet-tlock-'), 'run');
+    const jsonFile = join(dataDir, '..', 'summary.json');
+    const run = await horde(['devnet', '--cycles', '1', '--miners', '2', '--cheaters', '1', '--commit-reveal', 'timelock', '--json', jsonFile, '--data-dir', dataDir, ...SHORT], 90_000);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/timelocked weights committed at block \d+ revealed by the chain at block \d+ \(round \d+\)/);
+    const summary = readSummary(jsonFile);
+    const cheater = summary.miners.find((m) => m.behaviour === 'cheater')!;
+    const honest = summary.miners.find((m) => m.behaviour === 'honest')!;
+    expect(summary.chainWeights[cheater.hotkey]).toBe(0);
+    expect(Math.abs(summary.chainWeights[honest.hotkey]! - 1)).toBeLessThan(1e-4);
+    const log = readFileSync(summary.logs['validator']!, 'utf8');
+    expect(log).toContain('"mode":"timelocked_v4"');
+    // The validator never sent a reveal: the chain did it.
+    expect(log).not.toContain('"msg":"weights revealed"');
+    expect(devnetProcesses(dataDir)).toEqual([]);
+  }, 100_000);
 
   it('refuses bad flags with a clear message before anything starts', async () => {
     const dataDir = join(tempDir('horde-devnet-flags-'), 'never');
@@ -103,6 +122,7 @@ describe('horde devnet', () => {
       [['--miners', '3', '--cheaters', '2', '--dancers', '2'], /--cheaters \(2\) plus --dancers \(2\) is more than --miners \(3\)/],
       [['--cycle-blocks', '20'], /it must last at least 8000 ms/],
       [['--postgres', 'mysql://x'], /--postgres must be a postgres:\/\/ URL/],
+      [['--commit-reveal', 'crv3'], /--commit-reveal must be hash or timelock/],
     ];
     for (const [flags, message] of cases) {
       const run = await horde(['devnet', '--data-dir', dataDir, ...flags], 20_000);
@@ -112,7 +132,7 @@ describe('horde devnet', () => {
       expect(existsSync(dataDir)).toBe(false);
     }
     const help = await horde(['devnet', '--help'], 20_000);
-    for (const flag of ['--miners', '--executors', '--cycles', '--cheaters', '--dancers', '--block-time-ms', '--cycle-blocks', '--data-dir', '--postgres', '--docker', '--json', '--no-progress', '--plugin']) {
+    for (const flag of ['--miners', '--executors', '--cycles', '--cheaters', '--dancers', '--block-time-ms', '--cycle-blocks', '--data-dir', '--postgres', '--docker', '--json', '--no-progress', '--plugin', '--commit-reveal']) {
       expect(help.stdout).toContain(flag);
     }
   }, 60_000);

@@ -47,3 +47,14 @@ export {
   U16_MAX,
 } from './weight-conversion.js';
 export { rateLimitWait, WeightSubmitter, type OnChainWeightCommit, type WeightsBackend, type WeightsChainState } from './weight-submitter.js';
+export * from './timelock/index.js';
+export {
+  epochWithLookahead,
+  nextEpochStartBlock,
+  predictReveal,
+  revealRoundFor,
+  shouldRunEpoch,
+  stepBlock,
+  type EpochScheduleState,
+  type RevealPrediction,
+} from './epoch-schedule.js';

@@ -85,7 +85,7 @@ describe('WeightSubmitter: commits survive uncertain outcomes', () => {
   });
 
   it('retries a reveal after a lost connection, and waits when the chain says it is too early', async () => {
-    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }])).toEqual({ status: 'committed', block: 100, revealBlock: 108 });
+    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }])).toEqual({ status: 'committed', block: 100, revealBlock: 108, mode: 'commit_reveal_v2' });
     backend.block = 108;
     backend.revealBehaviour = () => {
       throw new Error('socket closed');

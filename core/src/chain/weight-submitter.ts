@@ -1,13 +1,28 @@
 /**
  * The client side of putting weights on chain, shared by SubtensorChain and LocalChain so both
  * follow the same rules: wait out `WeightsSetRateLimit` without sending anything, convert weights
- * like the bittensor SDK, plain `set_weights` when commit-reveal is off, CR-v2 commit (salt kept in
- * the store) when it is on, and reveal in the reveal epoch, also after a restart.
+ * like the bittensor SDK, and pick per attempt from the subnet's hyperparameters:
+ *
+ * - commit-reveal off: plain `set_weights`;
+ * - on, `CommitRevealWeightsVersion` 4 and a backend that can timelock: a drand-timelocked
+ *   commit (`commit_timelocked_weights`) that the chain decrypts and reveals by itself;
+ * - on otherwise: a CR-v2 hash commit (salt kept in the store), revealed by us in the reveal
+ *   epoch, also after a restart.
+ *
+ * When the chain answers that the hyperparameters changed under us (`CommitRevealEnabled`,
+ * `CommitRevealDisabled`, `IncorrectCommitRevealVersion`) or the answer is lost, the submitter
+ * re-reads the state and tries again with backoff until the epoch in which it started ends.
  */
-import type { Logger, RevealResult, SubnetHyperparameters, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
+import { decodeAddress } from '@polkadot/util-crypto';
+
+import type { Logger, RevealResult, SubnetHyperparameters, WeightSubmissionMode, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
 import { randomSalt, weightCommitHash } from './commit-hash.js';
-import { revealWindow } from './epochs.js';
-import { ChainError, isChainVerdict } from './errors.js';
+import { nextEpochStartBlock, predictReveal, revealRoundFor, type EpochScheduleState } from './epoch-schedule.js';
+import { blocksUntilNextEpoch, revealWindow } from './epochs.js';
+import { ChainError, isChainVerdict, UNCERTAIN_OUTCOME_CODES } from './errors.js';
+import type { BeaconInfo } from './timelock/beacon.js';
+import { encodeWeightsTlockPayload } from './timelock/payload.js';
+import { timelockEncrypt } from './timelock/tle.js';
 import type { WeightCommitStore } from './weight-commit-store.js';
 import { prepareWeightsForChain, U16_MAX } from './weight-conversion.js';
 
@@ -22,6 +37,24 @@ export interface WeightsChainState {
   readonly lastUpdate: number;
   /** `SubnetworkN`. */
   readonly subnetSize: number;
+  /** The subnet's stateful epoch schedule at the head, where the runtime has one (`SubnetEpochIndex`). */
+  readonly epochSchedule?: EpochScheduleState;
+  /** `Timestamp::Now` of the head block in Unix seconds: the chain's clock, which reveal rounds are counted on. */
+  readonly timestampSeconds?: number;
+}
+
+/** `CommitRevealWeightsVersion` of timelocked commits the chain decrypts with drand. */
+export const TIMELOCKED_COMMIT_REVEAL_VERSION = 4;
+
+/** What a backend needs to make v4 timelocked commits. */
+export interface TimelockBackend {
+  /** The beacon the chain decrypts with (quicknet on finney, the LocalChain's own beacon locally). */
+  readonly beacon: BeaconInfo;
+  /** Seconds per block, to turn the predicted reveal block into a time and a round. */
+  readonly blockTimeSeconds: number;
+  /** Unix seconds now; used when the state carries no head timestamp. */
+  nowSeconds(): number;
+  commitTimelockedWeights(netuid: number, commit: Uint8Array, revealRound: number, commitRevealVersion: number): Promise<number>;
 }
 
 /** A CR-v2 commit as the chain keeps it (`WeightCommits`). */
@@ -46,6 +79,8 @@ export interface WeightsBackend {
   commitWeights(netuid: number, commitHash: `0x${string}`): Promise<number>;
   revealWeights(netuid: number, uids: number[], values: number[], salt: number[], versionKey: number): Promise<number>;
   onChainCommits(netuid: number): Promise<OnChainWeightCommit[]>;
+  /** Present when the chain takes v4 timelocked commits. */
+  readonly timelock?: TimelockBackend;
 }
 
 export interface WeightSubmitterOptions {
@@ -53,6 +88,28 @@ export interface WeightSubmitterOptions {
   readonly commits: WeightCommitStore;
   readonly logger?: Logger | undefined;
   readonly now?: () => number;
+  /** Waits between attempts (tests pass a fake); default a real timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** First backoff delay; doubles per attempt up to `maxBackoffMs`. */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/** Chain answers that mean "the subnet's commit-reveal settings are not what you read": re-read, retry. */
+const MODE_MISMATCH_CODES: ReadonlySet<string> = new Set(['CommitRevealEnabled', 'CommitRevealDisabled', 'IncorrectCommitRevealVersion']);
+
+/** The mode the hyperparameters call for. */
+export function chooseWeightsMode(hyper: SubnetHyperparameters, canTimelock: boolean): WeightSubmissionMode {
+  if (!hyper.commitRevealEnabled) return 'set_weights';
+  if (hyper.commitRevealVersion === TIMELOCKED_COMMIT_REVEAL_VERSION && canTimelock) return 'timelocked_v4';
+  return 'commit_reveal_v2';
+}
+
+/** First block of the next epoch: attempts stop there, since weights for this epoch would come too late. */
+function epochEndBlock(netuid: number, state: WeightsChainState): number {
+  const scheduled = state.epochSchedule ? nextEpochStartBlock(state.epochSchedule) : null;
+  if (scheduled !== null) return scheduled;
+  return state.block + blocksUntilNextEpoch(netuid, state.hyperparameters.tempo, state.block) + 1;
 }
 
 /** `blocksRemaining` until `WeightsSetRateLimit` has passed since `lastUpdate` (0 = may send now). */
@@ -78,23 +135,60 @@ export class WeightSubmitter {
     this.commits = options.commits;
     this.log = options.logger;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.backoffMs = options.backoffMs ?? 2_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
   }
+
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly backoffMs: number;
+  private readonly maxBackoffMs: number;
 
   async submit(netuid: number, weights: WeightVector, versionKey?: number): Promise<WeightSubmissionResult> {
     const { backend } = this;
-    const state = await backend.weightsState(netuid);
-    if (state.uid === null) {
-      throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${backend.hotkey} is not registered on subnet ${netuid}; register it before setting weights`);
+    let state = await backend.weightsState(netuid);
+    const endBlock = epochEndBlock(netuid, state);
+    for (let attempt = 1; ; attempt++) {
+      if (state.uid === null) {
+        throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${backend.hotkey} is not registered on subnet ${netuid}; register it before setting weights`);
+      }
+      const wait = rateLimitWait(state);
+      if (wait.blocksRemaining > 0) {
+        this.log?.info(
+          { netuid, hotkey: backend.hotkey, blocksRemaining: wait.blocksRemaining, nextBlock: wait.nextBlock },
+          'weights rate limited; nothing sent',
+        );
+        return { status: 'rate_limited', blocksRemaining: wait.blocksRemaining, nextBlock: wait.nextBlock };
+      }
+      const mode = chooseWeightsMode(state.hyperparameters, backend.timelock !== undefined);
+      try {
+        const result = await this.attempt(netuid, state, mode, weights, versionKey);
+        if (attempt > 1) this.log?.info({ netuid, hotkey: backend.hotkey, mode, attempts: attempt }, 'weights landed after retrying');
+        return result;
+      } catch (error) {
+        const retryable = error instanceof ChainError && (MODE_MISMATCH_CODES.has(error.code) || (UNCERTAIN_OUTCOME_CODES.has(error.code) && mode !== 'commit_reveal_v2'));
+        // An uncertain CR-v2 commit is not re-sent: its row stays pending and revealPending finds it on chain if it landed.
+        if (!retryable) throw error;
+        const delay = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
+        await this.sleep(delay);
+        state = await backend.weightsState(netuid);
+        if (state.block >= endBlock) {
+          this.log?.warn({ netuid, hotkey: backend.hotkey, mode, code: error.code, attempts: attempt, endBlock }, 'weights not set before the epoch ended');
+          throw error;
+        }
+        this.log?.warn({ netuid, hotkey: backend.hotkey, mode, code: error.code, attempt, retryInMs: delay }, 'weight submission refused or lost; re-reading the subnet and retrying');
+      }
     }
-    const wait = rateLimitWait(state);
-    if (wait.blocksRemaining > 0) {
-      this.log?.info(
-        { netuid, hotkey: backend.hotkey, blocksRemaining: wait.blocksRemaining, nextBlock: wait.nextBlock },
-        'weights rate limit not passed yet; nothing sent',
-      );
-      return { status: 'rate_limited', blocksRemaining: wait.blocksRemaining, nextBlock: wait.nextBlock };
-    }
+  }
 
+  private async attempt(
+    netuid: number,
+    state: WeightsChainState,
+    mode: WeightSubmissionMode,
+    weights: WeightVector,
+    versionKey: number | undefined,
+  ): Promise<Exclude<WeightSubmissionResult, { status: 'rate_limited' }>> {
+    const { backend } = this;
     const hyper = state.hyperparameters;
     const key = versionKey ?? hyper.weightsVersion;
     const { uids, values } = prepareWeightsForChain(weights, {
@@ -103,11 +197,12 @@ export class WeightSubmitter {
       maxWeightLimit: hyper.maxWeightsLimit / U16_MAX,
     });
 
-    if (!hyper.commitRevealEnabled) {
+    if (mode === 'set_weights') {
       const block = await backend.setWeights(netuid, uids, values, key);
-      this.log?.info({ netuid, hotkey: backend.hotkey, block, count: uids.length }, 'weights set');
-      return { status: 'set', block };
+      this.log?.info({ netuid, hotkey: backend.hotkey, mode, block, count: uids.length }, 'weights set');
+      return { status: 'set', block, mode };
     }
+    if (mode === 'timelocked_v4') return this.commitTimelocked(netuid, state, uids, values, key);
 
     const salt = randomSalt();
     const commitHash = weightCommitHash({ hotkey: backend.hotkey, netuidIndex: netuid, uids, values, salt, versionKey: key });
@@ -133,8 +228,45 @@ export class WeightSubmitter {
     }
     const window = revealWindow(netuid, hyper.tempo, hyper.revealPeriodEpochs, block);
     await this.commits.markIncluded(id, block, window.firstBlock, window.lastBlock);
-    this.log?.info({ netuid, hotkey: backend.hotkey, block, revealBlock: window.firstBlock, commitHash }, 'weights committed');
-    return { status: 'committed', block, revealBlock: window.firstBlock };
+    this.log?.info({ netuid, hotkey: backend.hotkey, mode, block, revealBlock: window.firstBlock, commitHash }, 'weights committed');
+    return { status: 'committed', block, revealBlock: window.firstBlock, mode };
+  }
+
+  /**
+   * v4: encrypt `WeightsTlockPayload { hotkey, uids, values, version_key }` for the drand round
+   * that will be on chain a few blocks after the predicted reveal block, and commit the ciphertext.
+   * Nothing is stored: the chain reveals it, and nobody (us included) can open it before.
+   */
+  private async commitTimelocked(
+    netuid: number,
+    state: WeightsChainState,
+    uids: number[],
+    values: number[],
+    versionKey: number,
+  ): Promise<Exclude<WeightSubmissionResult, { status: 'rate_limited' }>> {
+    const { backend } = this;
+    const timelock = backend.timelock!;
+    const hyper = state.hyperparameters;
+    const schedule: EpochScheduleState = state.epochSchedule ?? legacySchedule(netuid, hyper.tempo, state.block - 1);
+    const prediction = predictReveal(schedule, hyper.revealPeriodEpochs);
+    if (prediction === null) throw new ChainError('CommitRevealDisabled', `subnet ${netuid} has tempo 0: no epoch would ever reveal a timelocked commit`);
+    const revealRound = revealRoundFor({
+      headBlock: schedule.block,
+      revealBlock: prediction.revealBlock,
+      nowSeconds: state.timestampSeconds ?? timelock.nowSeconds(),
+      blockTimeSeconds: timelock.blockTimeSeconds,
+      beaconGenesis: timelock.beacon.genesisTime,
+      beaconPeriod: timelock.beacon.period,
+    });
+    const payload = encodeWeightsTlockPayload({ hotkey: decodeAddress(backend.hotkey), uids, values, versionKey: BigInt(versionKey) });
+    const commit = timelockEncrypt(timelock.beacon, revealRound, payload);
+    const version = hyper.commitRevealVersion ?? TIMELOCKED_COMMIT_REVEAL_VERSION;
+    const block = await timelock.commitTimelockedWeights(netuid, commit, revealRound, version);
+    this.log?.info(
+      { netuid, hotkey: backend.hotkey, mode: 'timelocked_v4', block, revealBlock: prediction.revealBlock, revealRound, bytes: commit.length },
+      'weights committed (timelocked; the chain reveals them)',
+    );
+    return { status: 'committed', block, revealBlock: prediction.revealBlock, mode: 'timelocked_v4', revealRound };
   }
 
   async revealPending(netuid: number): Promise<RevealResult[]> {
@@ -203,4 +335,21 @@ export class WeightSubmitter {
         return { commitBlock, status: 'failed', error: error.code };
     }
   }
+}
+
+/**
+ * The legacy modulo epochs (period tempo + 1, offset netuid + 1, epochs.ts) as a schedule state,
+ * for chains that do not expose `SubnetEpochIndex` (the LocalChain, older runtimes): the reveal
+ * block it predicts is `revealWindow(...).firstBlock`.
+ */
+export function legacySchedule(netuid: number, tempo: number, head: number): EpochScheduleState {
+  // Legacy epochs start where (block + netuid + 1) is a multiple of tempo + 1.
+  return {
+    block: head,
+    tempo: tempo + 1,
+    subnetEpochIndex: Math.floor((head + netuid + 1) / (tempo + 1)),
+    lastEpochBlock: head - ((head + netuid + 1) % (tempo + 1)),
+    pendingEpochAt: 0,
+    blocksSinceLastStep: 0,
+  };
 }

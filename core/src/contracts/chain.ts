@@ -42,16 +42,36 @@ export interface SubnetHyperparameters {
   readonly revealPeriodEpochs: number;
   /** `version_key` submitted weights must be at least. */
   readonly weightsVersion: number;
+  /**
+   * `CommitRevealWeightsVersion` (chain-wide): 4 means commits are drand-timelocked and the chain
+   * reveals them itself. Absent where the chain does not say (older runtimes: hash commits only).
+   */
+  readonly commitRevealVersion?: number;
 }
+
+/**
+ * How weights went on chain: plain `set_weights`, a CR-v2 hash commit revealed by us later, or a
+ * v4 drand-timelocked commit the chain decrypts and reveals itself at `revealRound`.
+ */
+export type WeightSubmissionMode = 'set_weights' | 'commit_reveal_v2' | 'timelocked_v4';
 
 /** Normalised weights by uid (any non-negative numbers; the chain adapter converts to u16). */
 export type WeightVector = ReadonlyArray<{ readonly uid: number; readonly weight: number }>;
 
 export type WeightSubmissionResult =
   /** Plain `set_weights` landed (commit-reveal off). */
-  | { readonly status: 'set'; readonly block: number }
-  /** `commit_weights` landed; the reveal is due at `revealBlock` and will be sent by `revealPendingWeights`. */
-  | { readonly status: 'committed'; readonly block: number; readonly revealBlock: number }
+  | { readonly status: 'set'; readonly block: number; readonly mode?: 'set_weights' }
+  /**
+   * A commit landed; the reveal is due at `revealBlock`: sent by `revealPendingWeights` (v2), or
+   * made by the chain once drand's pulse of `revealRound` is on chain (v4, timelocked).
+   */
+  | {
+      readonly status: 'committed';
+      readonly block: number;
+      readonly revealBlock: number;
+      readonly mode?: 'commit_reveal_v2' | 'timelocked_v4';
+      readonly revealRound?: number;
+    }
   /** Too soon after the last submission; nothing was sent. */
   | { readonly status: 'rate_limited'; readonly blocksRemaining: number; readonly nextBlock: number };
 

@@ -22,6 +22,7 @@ export async function setupChain(store: Store, settings: DevnetChainSettings, ke
         weightsRateLimit: settings.weightsRateLimit,
         commitRevealEnabled: settings.commitRevealEnabled,
         revealPeriodEpochs: settings.revealPeriodEpochs,
+        commitRevealVersion: settings.commitRevealVersion,
         // Miners announce their axon once at start; a dancer announces two hotkeys.
         servingRateLimit: 0,
       },

@@ -40,7 +40,9 @@ describe('devnet configs', () => {
       weightsRateLimit: 75,
       commitRevealEnabled: true,
       revealPeriodEpochs: 1,
+      commitRevealVersion: 3,
     });
+    expect(chainSettings({ blockTimeMs: 100, cycleBlocks: 150, commitReveal: 'timelock' }).commitRevealVersion).toBe(4);
   });
 
   it('writes miner configs that horde accepts: the process runner maps the image to crack.mjs, a cheater to cheat.mjs', async () => {

@@ -24,9 +24,11 @@ export interface DevnetChainSettings {
   readonly weightsRateLimit: number;
   readonly commitRevealEnabled: true;
   readonly revealPeriodEpochs: 1;
+  /** `CommitRevealWeightsVersion`: 3 (hash commits) or 4 (timelocked commits, `--commit-reveal timelock`). */
+  readonly commitRevealVersion: 3 | 4;
 }
 
-export function chainSettings(options: Pick<DevnetOptions, 'blockTimeMs' | 'cycleBlocks'>): DevnetChainSettings {
+export function chainSettings(options: Pick<DevnetOptions, 'blockTimeMs' | 'cycleBlocks'> & Partial<Pick<DevnetOptions, 'commitReveal'>>): DevnetChainSettings {
   return {
     netuid: DEVNET_NETUID,
     blockTimeMs: options.blockTimeMs,
@@ -35,6 +37,7 @@ export function chainSettings(options: Pick<DevnetOptions, 'blockTimeMs' | 'cycl
     weightsRateLimit: Math.floor(options.cycleBlocks / 2),
     commitRevealEnabled: true,
     revealPeriodEpochs: 1,
+    commitRevealVersion: options.commitReveal === 'timelock' ? 4 : 3,
   };
 }
 

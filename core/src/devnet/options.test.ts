@@ -32,6 +32,7 @@ describe('parseDevnetOptions', () => {
       minerPlugins: [],
       validatorPlugins: [],
       ports: null,
+      commitReveal: 'hash',
     });
   });
 
@@ -46,6 +47,11 @@ describe('parseDevnetOptions', () => {
     for (const ports of ['9000', '9100-9000', '80-90', '9000-70000', 'a-b']) {
       expect(refused({ ports })).toContain('--ports must be a range <from>-<to> of ports from 1024 to 65535');
     }
+  });
+
+  it('takes --commit-reveal hash or timelock and refuses anything else', () => {
+    expect(parseDevnetOptions({ commitReveal: 'timelock' }, '/work').commitReveal).toBe('timelock');
+    expect(() => parseDevnetOptions({ commitReveal: 'v3' }, '/work')).toThrow('--commit-reveal must be hash or timelock');
   });
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {

@@ -13,6 +13,7 @@ export const DEVNET_DEFAULTS = {
   farmers: 0,
   blockTimeMs: 100,
   cycleBlocks: 150,
+  commitReveal: 'hash',
 } as const;
 
 /**
@@ -48,6 +49,8 @@ export interface DevnetOptions {
   readonly validatorPlugins: readonly string[];
   /** The TCP ports the processes may listen on (both ends included), or null: any free port. */
   readonly ports: PortRange | null;
+  /** `hash`: CR-v2 commits the validator reveals; `timelock`: v4 commits the LocalChain reveals with its beacon. */
+  readonly commitReveal: 'hash' | 'timelock';
 }
 
 export interface PortRange {
@@ -102,6 +105,7 @@ const schema = z
         return range;
       })
       .optional(),
+    commitReveal: z.enum(['hash', 'timelock'], { error: '--commit-reveal must be hash or timelock' }).default(DEVNET_DEFAULTS.commitReveal),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -158,5 +162,6 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     minerPlugins: o.minerPlugins.map((name) => (isPathName(name) ? absolute(name) : name)),
     validatorPlugins: o.validatorPlugins.map((name) => (isPathName(name) ? absolute(name) : name)),
     ports: o.ports ?? null,
+    commitReveal: o.commitReveal,
   };
 }

@@ -311,6 +311,29 @@ class DevnetRun {
     });
   }
 
+  /** Polls the LocalChain until the timelocked commit of `commitBlock` is revealed (or dropped: a failure). */
+  private async watchTimelockedReveal(commitBlock: number): Promise<void> {
+    const pollMs = Math.max(50, this.deps.options.blockTimeMs);
+    while (!this.stopping) {
+      try {
+        const record = (await this.deps.chain.ledger.timelockedCommits(this.deps.netuid)).find((c) => c.commitBlock === commitBlock);
+        if (record?.status === 'revealed') {
+          this.message(`timelocked weights committed at block ${commitBlock} revealed by the chain at block ${record.revealedBlock} (round ${record.revealRound})`);
+          this.phase = 'done';
+          this.done.resolve({ cycles: [...this.scored], revealedAtBlock: record.revealedBlock });
+          return;
+        }
+        if (record?.status === 'dropped') {
+          this.fail(new DevnetRunError(`the chain dropped the timelocked weights committed at block ${commitBlock}: ${record.reason ?? 'no reason given'}`));
+          return;
+        }
+      } catch (error) {
+        this.message(`reading the timelocked commits failed: ${(error as Error).message}; retrying`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
+
   status(block: number) {
     return {
       block,
@@ -474,6 +497,8 @@ class DevnetRun {
         if (event.status === 'committed' && event.block !== null) {
           this.lastCommit = { cycle: event.cycle, block: event.block };
           this.phase = `waiting for the reveal of cycle ${event.cycle}'s weights`;
+          // Timelocked commits are revealed by the chain, not by the validator: watch the chain.
+          if (this.deps.options.commitReveal === 'timelock') void this.watchTimelockedReveal(event.block);
         } else {
           this.done.resolve({ cycles: [...this.scored], revealedAtBlock: event.status === 'set' ? event.block : null });
         }

@@ -100,7 +100,14 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect(await repo.latestScoredCycle()).toBe(5);
 
     await repo.recordWeights({ cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null }, 1_700_000_011_000);
-    expect(await repo.weights(5)).toEqual([{ cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null, createdAt: 1_700_000_011_000 }]);
+    expect(await repo.weights(5)).toEqual([
+      { cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null, createdAt: 1_700_000_011_000, mode: null, revealRound: null },
+    ]);
+    await repo.recordWeights(
+      { cycle: 6, status: 'committed', block: 4200, revealBlock: 4210, uids: [7], weights: [1], attempts: 2, error: null, mode: 'timelocked_v4', revealRound: 32_340_463 },
+      1_700_000_012_000,
+    );
+    expect(await repo.weights(6)).toMatchObject([{ mode: 'timelocked_v4', revealRound: 32_340_463, attempts: 2 }]);
     expect(await repo.weightsLanded(5)).toBe(true);
   });
 });

@@ -47,6 +47,10 @@ export interface WeightsRow {
   readonly attempts: number;
   readonly error: string | null;
   readonly createdAt: number;
+  /** How the weights went on chain (`WeightSubmissionMode`); null when nothing landed or not known. */
+  readonly mode?: string | null;
+  /** drand round a timelocked (v4) commit is revealed at. */
+  readonly revealRound?: number | null;
 }
 
 /** An organic job's outcome, recorded by whatever routed it (the facilitator path). */
@@ -293,6 +297,8 @@ export class ValidatorStore {
       attempts: row.attempts,
       error: row.error,
       created_at: createdAt,
+      mode: row.mode ?? null,
+      reveal_round: row.revealRound ?? null,
     });
   }
 
@@ -308,6 +314,8 @@ export class ValidatorStore {
       attempts: row.attempts,
       error: row.error ?? null,
       createdAt: toNumber(row.created_at),
+      mode: row.mode ?? null,
+      revealRound: toNullableNumber(row.reveal_round),
     }));
   }
 

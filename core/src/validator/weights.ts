@@ -47,11 +47,23 @@ export class WeightSetter {
             weights,
             attempts: attempt,
             error: result.status === 'rate_limited' ? `rate limited for ${result.blocksRemaining} more blocks` : null,
+            mode: result.status === 'rate_limited' ? null : (result.mode ?? null),
+            revealRound: result.status === 'committed' ? (result.revealRound ?? null) : null,
           },
           clock.now(),
         );
         if (result.status !== 'rate_limited') {
-          logger.info({ cycle, status: result.status, block: result.block, uids: uids.length }, 'weights submitted');
+          logger.info(
+            {
+              cycle,
+              status: result.status,
+              mode: result.mode,
+              block: result.block,
+              ...(result.status === 'committed' ? { revealBlock: result.revealBlock, revealRound: result.revealRound } : {}),
+              uids: uids.length,
+            },
+            result.mode === 'timelocked_v4' ? 'weights committed, timelocked; the chain reveals them' : 'weights submitted',
+          );
           return result;
         }
         logger.info({ cycle, blocksRemaining: result.blocksRemaining }, 'weights rate limited; will retry');

@@ -11,6 +11,8 @@
  *   `setCommitment`) apply subtensor's checks in subtensor's order and fail with its error names
  *   (pallets/subtensor/src/subnets/weights.rs, serving.rs; pallets/commitments).
  */
+import { randomBytes } from 'node:crypto';
+
 import type { Knex } from 'knex';
 import { decodeAddress } from '@polkadot/util-crypto';
 import type { AxonInfo, Clock, Metagraph, Neuron, SubnetHyperparameters, WeightVector } from '../../contracts/index.js';
@@ -19,9 +21,11 @@ import { epochIndex, firstBlockOfEpoch, revealWindow } from '../epochs.js';
 import { ChainConfigError, ChainError, InvalidAddressError } from '../errors.js';
 import { ipToInt } from '../ip.js';
 import { MAX_COMMITMENT_BYTES } from '../manifest-commitment.js';
+import type { BeaconInfo } from '../timelock/beacon.js';
 import type { OnChainWeightCommit, WeightsChainState } from '../weight-submitter.js';
 import { U16_MAX } from '../weight-conversion.js';
 import { computeConsensus } from './consensus.js';
+import { LocalTimelock, type TimelockedCommitRecord, type TimelockedReveal } from './timelock.js';
 
 /** Hyperparameters of one LocalChain subnet (subtensor's names in the comments). */
 export interface LocalSubnetParams {
@@ -47,6 +51,8 @@ export interface LocalSubnetParams {
   readonly servingRateLimit: number;
   /** Alpha emitted per block, split at each epoch. */
   readonly emissionPerBlock: number;
+  /** `CommitRevealWeightsVersion`: 4 = drand-timelocked commits revealed by the chain (local beacon), else hash commits. */
+  readonly commitRevealVersion: number;
 }
 
 /**
@@ -66,6 +72,7 @@ export const DEFAULT_LOCAL_SUBNET: LocalSubnetParams = {
   stakeThreshold: 0,
   servingRateLimit: 50,
   emissionPerBlock: 1,
+  commitRevealVersion: 3,
 };
 
 export interface LocalChainInitOptions {
@@ -105,6 +112,7 @@ export interface AddStakeOptions {
 }
 
 const LOCAL_TABLES = [
+  'chain_local_timelocked_commits',
   'chain_local_commitments',
   'chain_local_weight_commits',
   'chain_local_weights',
@@ -129,6 +137,7 @@ interface SubnetRow {
   stake_threshold: number;
   serving_rate_limit: number | string;
   emission_per_block: number;
+  commit_reveal_version: number;
   last_epoch: number | string;
   last_epoch_block: number | string;
 }
@@ -177,6 +186,7 @@ function subnetParams(row: SubnetRow): LocalSubnetParams {
     stakeThreshold: Number(row.stake_threshold),
     servingRateLimit: Number(row.serving_rate_limit),
     emissionPerBlock: Number(row.emission_per_block),
+    commitRevealVersion: Number(row.commit_reveal_version),
   };
 }
 
@@ -194,6 +204,7 @@ function subnetColumns(params: Partial<LocalSubnetParams>): Record<string, unkno
     stakeThreshold: 'stake_threshold',
     servingRateLimit: 'serving_rate_limit',
     emissionPerBlock: 'emission_per_block',
+    commitRevealVersion: 'commit_reveal_version',
   };
   for (const [key, column] of Object.entries(map) as Array<[keyof LocalSubnetParams, string]>) {
     if (params[key] !== undefined) columns[column] = params[key];
@@ -219,6 +230,9 @@ function checkParams(params: Partial<LocalSubnetParams>): void {
   if (params.tempo !== undefined && params.tempo < 1) throw new ChainConfigError('tempo must be at least 1 block');
   if (params.maxWeightsLimit !== undefined && params.maxWeightsLimit > U16_MAX) throw new ChainConfigError('maxWeightsLimit is a u16 (≤ 65535)');
   if (params.revealPeriodEpochs !== undefined && params.revealPeriodEpochs < 1) throw new ChainConfigError('revealPeriodEpochs must be at least 1');
+  if (params.commitRevealVersion !== undefined && (!Number.isInteger(params.commitRevealVersion) || params.commitRevealVersion < 0 || params.commitRevealVersion > 0xffff)) {
+    throw new ChainConfigError(`commitRevealVersion must be a u16, got ${String(params.commitRevealVersion)}`);
+  }
 }
 
 function checkAddress(address: string, what: string): void {
@@ -243,10 +257,14 @@ function maxUpscale(values: readonly number[]): number[] {
 export class LocalLedger {
   private metaCache: LocalChainMeta | null = null;
 
+  private readonly timelock: LocalTimelock;
+
   constructor(
     readonly db: Knex,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.timelock = new LocalTimelock(db, clock, () => this.meta());
+  }
 
   // ---------------------------------------------------------------- setup and time
 
@@ -267,7 +285,14 @@ export class LocalLedger {
         throw new ChainConfigError('this store already holds a LocalChain; pass reset (horde chain init --reset) to start a new one');
       }
       for (const table of LOCAL_TABLES) await trx(table).delete();
-      await trx('chain_local_meta').insert({ id: 1, genesis_ms: meta.genesisMs, block_time_ms: blockTimeMs, tao_weight: taoWeight, write_seq: 0 });
+      await trx('chain_local_meta').insert({
+        id: 1,
+        genesis_ms: meta.genesisMs,
+        block_time_ms: blockTimeMs,
+        tao_weight: taoWeight,
+        write_seq: 0,
+        beacon_secret: randomBytes(32).toString('hex'),
+      });
       for (const subnet of options.subnets) {
         const params = { ...DEFAULT_LOCAL_SUBNET, ...subnet };
         const block = 1;
@@ -353,6 +378,7 @@ export class LocalLedger {
       commitRevealEnabled: p.commitRevealEnabled,
       revealPeriodEpochs: p.revealPeriodEpochs,
       weightsVersion: p.weightsVersionKey,
+      commitRevealVersion: p.commitRevealVersion,
     };
   }
 
@@ -368,7 +394,9 @@ export class LocalLedger {
   async syncEpochs(netuid: number): Promise<void> {
     const row = await this.subnetRow(this.db, netuid);
     const block = await this.currentBlock();
-    if (epochIndex(netuid, Number(row.tempo), block) > Number(row.last_epoch)) {
+    // Timelocked commits waiting for their round may be due at any block, not only at epochs.
+    const waiting = await this.db('chain_local_timelocked_commits').where({ netuid, status: 'pending' }).first('id');
+    if (waiting !== undefined || epochIndex(netuid, Number(row.tempo), block) > Number(row.last_epoch)) {
       await this.write((trx, b) => this.processEpochs(trx, netuid, b));
     }
   }
@@ -422,7 +450,7 @@ export class LocalLedger {
 
   /** Weights by setter uid, each row normalised to sum 1. */
   async weights(netuid: number): Promise<Map<number, WeightVector>> {
-    await this.subnetRow(this.db, netuid);
+    await this.syncEpochs(netuid);
     const out = new Map<number, WeightVector>();
     for (const [uid, list] of await this.rawWeights(netuid)) {
       const total = list.reduce((acc, e) => acc + e.value, 0);
@@ -445,12 +473,15 @@ export class LocalLedger {
     const hyperparameters = await this.hyperparameters(netuid);
     const neuron = await this.neuronByHotkey(this.db, netuid, hotkey);
     const count = (await this.db('chain_local_neurons').where({ netuid }).count({ n: '*' }).first()) as { n: number | string } | undefined;
+    const meta = await this.meta();
     return {
       block,
       hyperparameters,
       uid: neuron ? Number(neuron.uid) : null,
       lastUpdate: neuron ? Number(neuron.last_update) : 0,
       subnetSize: Number(count?.n ?? 0),
+      // Writes land in `block`; the head (what a node would call best) is the block before.
+      timestampSeconds: (meta.genesisMs + (block - 1) * meta.blockTimeMs) / 1000,
     };
   }
 
@@ -471,7 +502,23 @@ export class LocalLedger {
 
   // ---------------------------------------------------------------- epochs
 
+  /**
+   * Brings the subnet up to `block`: timelocked reveals and epochs in the order the chain would
+   * run them (a reveal due before an epoch boundary counts in that epoch).
+   */
   private async processEpochs(trx: Knex.Transaction, netuid: number, block: number): Promise<void> {
+    await this.timelock.revealDue(trx, netuid, block, (upTo) => this.processEpochsOnly(trx, netuid, upTo), (reveal) =>
+      this.applyReveal(trx, netuid, reveal),
+    );
+    await this.processEpochsOnly(trx, netuid, block);
+  }
+
+  private async applyReveal(trx: Knex.Transaction, netuid: number, reveal: TimelockedReveal): Promise<void> {
+    const params = subnetParams(await this.subnetRow(trx, netuid));
+    await this.applyWeights(trx, reveal.block, params, reveal.hotkey, netuid, reveal.uids, reveal.values, reveal.versionKey);
+  }
+
+  private async processEpochsOnly(trx: Knex.Transaction, netuid: number, block: number): Promise<void> {
     const subnet = await this.subnetRow(trx, netuid);
     const params = subnetParams(subnet);
     const epoch = epochIndex(netuid, params.tempo, block);
@@ -648,6 +695,38 @@ export class LocalLedger {
       await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({ last_update: block });
       return block;
     });
+  }
+
+  /**
+   * `commit_timelocked_weights` (v4): the ciphertext waits for its round; the chain reveals it.
+   * Checks in subtensor's order (internal_commit_timelocked_weights). Returns the block.
+   */
+  async commitTimelockedWeights(hotkey: string, netuid: number, commit: Uint8Array, revealRound: number, commitRevealVersion: number): Promise<number> {
+    return this.write(async (trx, block) => {
+      await this.processEpochs(trx, netuid, block);
+      const params = subnetParams(await this.subnetRow(trx, netuid));
+      if (!params.commitRevealEnabled) throw new ChainError('CommitRevealDisabled', `commit-reveal is off for subnet ${netuid}; use set_weights`);
+      if (commitRevealVersion !== params.commitRevealVersion) {
+        throw new ChainError('IncorrectCommitRevealVersion', `commit_reveal_version ${commitRevealVersion} is not the chain's ${params.commitRevealVersion}`);
+      }
+      const neuron = await this.neuronByHotkey(trx, netuid, hotkey);
+      if (!neuron) throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${hotkey} is not registered on subnet ${netuid}`);
+      this.checkRateLimit('CommittingWeightsTooFast', params, neuron, block);
+      await this.timelock.queue(trx, { netuid, hotkey, block, epoch: epochIndex(netuid, params.tempo, block), commit, revealRound }, MAX_UNREVEALED_COMMITS);
+      await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({ last_update: block });
+      return block;
+    });
+  }
+
+  /** The local beacon: its public info, for encrypting; pulses stay inside the ledger. */
+  beaconInfo(): Promise<BeaconInfo> {
+    return this.timelock.beaconInfo();
+  }
+
+  /** Timelocked commits of a subnet with how they went (newest last). */
+  async timelockedCommits(netuid: number): Promise<TimelockedCommitRecord[]> {
+    await this.syncEpochs(netuid);
+    return this.timelock.commits(this.db, netuid);
   }
 
   /** `reveal_weights` (CR-v2): must match a live commit and fall in its reveal epoch. Returns the block. */

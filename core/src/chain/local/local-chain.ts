@@ -13,6 +13,7 @@ import type {
 import { SystemClock } from '../../runtime/clock.js';
 import { ChainConfigError } from '../errors.js';
 import { WeightCommitStore } from '../weight-commit-store.js';
+import type { BeaconInfo } from '../timelock/beacon.js';
 import { WeightSubmitter, type WeightsBackend } from '../weight-submitter.js';
 import {
   LocalLedger,
@@ -82,9 +83,14 @@ export class LocalChain implements Chain {
   /** Opens the LocalChain kept in `store`; fails with a hint when `init` has not run. */
   static async open(options: LocalChainOptions): Promise<LocalChain> {
     const chain = new LocalChain(options);
-    await chain.ledger.meta();
+    chain.blockTimeMs = (await chain.ledger.meta()).blockTimeMs;
+    chain.beacon = await chain.ledger.beaconInfo();
     return chain;
   }
+
+  /** The chain's own drand-style beacon (timelocked commits are encrypted for it). */
+  private beacon: BeaconInfo | undefined;
+  private blockTimeMs: number | undefined;
 
   private requireHotkey(): string {
     if (!this.hotkey) throw new ChainConfigError('this LocalChain handle has no hotkey; open it with { hotkey } to sign extrinsics');
@@ -111,6 +117,18 @@ export class LocalChain implements Chain {
       commitWeights: (netuid, hash) => ledger.commitWeights(self.requireHotkey(), netuid, hash),
       revealWeights: (netuid, uids, values, salt, versionKey) => ledger.revealWeights(self.requireHotkey(), netuid, uids, values, salt, versionKey),
       onChainCommits: (netuid) => ledger.onChainCommits(netuid, self.requireHotkey()),
+      // The local beacon is read in `open`, before any submission.
+      get timelock() {
+        const beacon = self.beacon;
+        if (!beacon || !self.blockTimeMs) return undefined;
+        return {
+          beacon,
+          blockTimeSeconds: self.blockTimeMs / 1000,
+          nowSeconds: () => self.clock.now() / 1000,
+          commitTimelockedWeights: (netuid: number, commit: Uint8Array, revealRound: number, version: number) =>
+            ledger.commitTimelockedWeights(self.requireHotkey(), netuid, commit, revealRound, version),
+        };
+      },
     };
   }
 

@@ -158,6 +158,7 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
       commitRevealEnabled: false,
       revealPeriodEpochs: 1,
       weightsVersion: 7,
+      commitRevealVersion: 4, // not stored: the metadata default (timelocked commits)
     });
     node.setStorage('subtensorModule', 'networksAdded', [NETUID], false);
     // The node pushes the change to @polkadot/api's (shared) storage subscription; reads follow it.
@@ -187,7 +188,7 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
         { uid: 2, weight: 0.2 },
         { uid: 0, weight: 0 },
       ]);
-      expect(result).toEqual({ status: 'set', block: 101 });
+      expect(result).toEqual({ status: 'set', block: 101, mode: 'set_weights' });
       expect(node.extrinsics).toHaveLength(1);
       expect(node.extrinsics[0]).toMatchObject({
         section: 'subtensorModule',
@@ -222,9 +223,11 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     });
   });
 
-  describe('with commit-reveal on', () => {
+  describe('with hash commit-reveal (v2) on', () => {
     beforeEach(() => {
       node.setStorage('subtensorModule', 'commitRevealWeightsEnabled', [NETUID], true);
+      // A runtime whose CommitRevealWeightsVersion is not 4 takes hash commits (v4: subtensor-chain-timelock.test.ts).
+      node.setStorage('subtensorModule', 'commitRevealWeightsVersion', [], 3);
       // What subtensor does on commit_weights: queue the hash with its reveal window.
       node.onExtrinsic = (x) => {
         if (x.method === 'commitWeights') {
@@ -244,7 +247,7 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
         { uid: 2, weight: 1 },
       ]);
       // block 101 is in epoch (101 + 13) / 11 = 10; epoch 11 starts at block 108.
-      expect(result).toEqual({ status: 'committed', block: 101, revealBlock: 108 });
+      expect(result).toEqual({ status: 'committed', block: 101, revealBlock: 108, mode: 'commit_reveal_v2' });
       const [commit] = submitted('subtensorModule', 'commitWeights');
       expect(commit).toMatchObject({ signer: alice.ss58, args: { netuid: NETUID } });
       const [stored] = await new WeightCommitStore(store.db).pending(node.url, alice.ss58, NETUID);

@@ -6,7 +6,7 @@
  * - Everything is typed by the chain's own metadata (V15 carries the runtime-API signatures), so no
  *   custom type definitions are needed.
  * - Weights go through the shared WeightSubmitter (rate limit, SDK conversion, CR-v2 commits kept in
- *   the store). Timelocked (drand, "CR v3/v4") commits are not implemented: see README.
+ *   the store, v4 drand-timelocked commits for quicknet where the runtime has them).
  * - Writes are signed by the hotkey, wait for inclusion (or finalization), and map the chain's
  *   verdict to `ChainError` with subtensor's error name: dispatch errors through the metadata
  *   (`registry.findMetaError`), transaction-pool rejections through `CustomTransactionError`.
@@ -15,7 +15,7 @@ import type { ApiPromise, SubmittableResult } from '@polkadot/api';
 import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import type { Codec } from '@polkadot/types/types';
-import { u8aToString } from '@polkadot/util';
+import { u8aToHex, u8aToString } from '@polkadot/util';
 import { z } from 'zod';
 import type {
   AxonInfo,
@@ -33,6 +33,8 @@ import { ipToInt } from '../ip.js';
 import { MAX_COMMITMENT_BYTES } from '../manifest-commitment.js';
 import { WeightCommitStore } from '../weight-commit-store.js';
 import { WeightSubmitter, type OnChainWeightCommit, type WeightsBackend, type WeightsChainState } from '../weight-submitter.js';
+import type { EpochScheduleState } from '../epoch-schedule.js';
+import { QUICKNET } from '../timelock/beacon.js';
 import { parseRuntimeMetagraph, toHyperparameters, toMetagraph } from './metagraph.js';
 import { subtensorEndpoint } from './networks.js';
 
@@ -53,16 +55,26 @@ export interface SubtensorChainOptions {
   readonly waitForFinalization?: boolean;
   /** Longest wait for a write to land, in ms (default 120 000: ten blocks). */
   readonly submitTimeoutMs?: number;
+  /** First wait before re-trying a refused or lost weight submission, in ms (doubles; default 2 000). */
+  readonly weightRetryBackoffMs?: number;
 }
 
 /**
- * subtensor's two transaction extensions carry no data (`type = Null`, `additionalSigned = Null` in
- * the metadata); declaring them stops @polkadot/api warning that it does not know them.
+ * subtensor's own transaction extensions carry no data (`type = Null`, `additionalSigned = Null` in
+ * the metadata); declaring them stops @polkadot/api warning that it does not know them. finney
+ * (2026) added `SudoTransactionExtension` and `CheckShieldedTxValidity`, both empty as well: real
+ * finney extrinsics sign method ‖ era ‖ nonce ‖ tip ‖ mode, then spec, tx version, genesis, block
+ * hash and the metadata hash option, nothing else (see timelock/__fixtures__/finney-timelocked-commit.json).
  */
-const SUBTENSOR_SIGNED_EXTENSIONS = {
+export const SUBTENSOR_SIGNED_EXTENSIONS = {
   SubtensorTransactionExtension: { extrinsic: {}, payload: {} },
   DrandPriority: { extrinsic: {}, payload: {} },
+  SudoTransactionExtension: { extrinsic: {}, payload: {} },
+  CheckShieldedTxValidity: { extrinsic: {}, payload: {} },
 };
+
+/** finney's block time: turns a predicted reveal block into a drand round. */
+const SUBTENSOR_BLOCK_SECONDS = 12;
 
 const uint = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]).transform((v) => Number(v));
 const weightsStateSchema = z.tuple([
@@ -118,7 +130,12 @@ export class SubtensorChain implements Chain {
     this.log = options.logger;
     this.waitForFinalization = options.waitForFinalization ?? false;
     this.submitTimeoutMs = options.submitTimeoutMs ?? 120_000;
-    this.submitter = new WeightSubmitter({ backend: this.backend(), commits: new WeightCommitStore(options.store.db), logger: this.log });
+    this.submitter = new WeightSubmitter({
+      backend: this.backend(),
+      commits: new WeightCommitStore(options.store.db),
+      logger: this.log,
+      ...(options.weightRetryBackoffMs === undefined ? {} : { backoffMs: options.weightRetryBackoffMs }),
+    });
   }
 
   /** Connects to the node and reads its metadata. */
@@ -220,14 +237,56 @@ export class SubtensorChain implements Chain {
     const [tempo, weightsRateLimit, minAllowedWeights, maxWeightsLimit, commitRevealEnabled, revealPeriodEpochs, weightsVersion, subnetSize, exists, uid, lastUpdates] =
       parsed.data;
     if (!exists) throw new ChainError('SubnetNotExists', `subnet ${netuid} does not exist on ${this.network}`);
+    const head = header.number.toNumber();
+    const extra = await this.commitRevealState(netuid, head, tempo);
     return {
       // A transaction sent now is validated and executed at best + 1.
-      block: header.number.toNumber() + 1,
-      hyperparameters: { tempo, weightsRateLimit, minAllowedWeights, maxWeightsLimit, commitRevealEnabled, revealPeriodEpochs, weightsVersion },
+      block: head + 1,
+      hyperparameters: {
+        tempo,
+        weightsRateLimit,
+        minAllowedWeights,
+        maxWeightsLimit,
+        commitRevealEnabled,
+        revealPeriodEpochs,
+        weightsVersion,
+        ...(extra.commitRevealVersion === undefined ? {} : { commitRevealVersion: extra.commitRevealVersion }),
+      },
       uid,
       lastUpdate: uid === null ? 0 : (lastUpdates[uid] ?? 0),
       subnetSize,
+      ...(extra.epochSchedule ? { epochSchedule: extra.epochSchedule } : {}),
+      ...(extra.timestampSeconds === undefined ? {} : { timestampSeconds: extra.timestampSeconds }),
     };
+  }
+
+  /**
+   * What only some runtimes have: `CommitRevealWeightsVersion`, the stateful epoch schedule
+   * (`SubnetEpochIndex`, `LastEpochBlock`, `PendingEpochAt`, `BlocksSinceLastStep`) and the head's
+   * timestamp. Each is read only where the metadata declares it, so older nodes still work.
+   */
+  private async commitRevealState(
+    netuid: number,
+    head: number,
+    tempo: number,
+  ): Promise<{ commitRevealVersion?: number; epochSchedule?: EpochScheduleState; timestampSeconds?: number }> {
+    const module = this.api.query['subtensorModule'] ?? {};
+    const has = (name: string) => typeof module[name] === 'function';
+    const number = (codec: Codec) => Number(codec.toPrimitive());
+    const out: { commitRevealVersion?: number; epochSchedule?: EpochScheduleState; timestampSeconds?: number } = {};
+    if (has('commitRevealWeightsVersion')) out.commitRevealVersion = number(await module['commitRevealWeightsVersion']!());
+    if (has('subnetEpochIndex') && has('lastEpochBlock') && has('pendingEpochAt') && has('blocksSinceLastStep')) {
+      const [index, last, pending, since] = await Promise.all(
+        ['subnetEpochIndex', 'lastEpochBlock', 'pendingEpochAt', 'blocksSinceLastStep'].map(async (name) => number(await module[name]!(netuid))),
+      );
+      out.epochSchedule = { block: head, tempo, subnetEpochIndex: index!, lastEpochBlock: last!, pendingEpochAt: pending!, blocksSinceLastStep: since! };
+    }
+    const now = this.api.query['timestamp']?.['now'];
+    if (typeof now === 'function') {
+      const ms = number(await now());
+      if (ms > 0) out.timestampSeconds = ms / 1000;
+    }
+    return out;
   }
 
   async weights(netuid: number): Promise<ReadonlyMap<number, WeightVector>> {
@@ -331,6 +390,18 @@ export class SubtensorChain implements Chain {
       revealWeights: (netuid, uids, values, salt, versionKey) =>
         this.send(this.tx('subtensorModule', 'revealWeights', netuid, uids, values, salt, versionKey), 'reveal weights'),
       onChainCommits: (netuid) => this.onChainCommits(netuid),
+      ...(typeof this.api.tx['subtensorModule']?.['commitTimelockedWeights'] === 'function'
+        ? {
+            timelock: {
+              beacon: QUICKNET,
+              blockTimeSeconds: SUBTENSOR_BLOCK_SECONDS,
+              nowSeconds: () => Date.now() / 1000,
+              commitTimelockedWeights: (netuid: number, commit: Uint8Array, revealRound: number, version: number) =>
+                // A hex string is taken as the bytes themselves (a Uint8Array would be read as already length-prefixed).
+                this.send(this.tx('subtensorModule', 'commitTimelockedWeights', netuid, u8aToHex(commit), revealRound, version), 'commit timelocked weights'),
+            },
+          }
+        : {}),
     };
   }
 

@@ -168,7 +168,8 @@ describe('horde chain (LocalChain shared by several processes)', () => {
   }, 60_000);
 
   it('refuses to manage a chain that is not the LocalChain', () => {
-    const result = spawnSync(process.execPath, [bin, 'chain', 'show'], { cwd: dir, env: cleanEnv({ HORDE_CHAIN__NETWORK: 'finney' }), encoding: 'utf8' });
+    // `show` reads any network (chain-show-remote.test.ts); the writing commands are the LocalChain's only.
+    const result = spawnSync(process.execPath, [bin, 'chain', 'register', '--hotkey', '//Bob'], { cwd: dir, env: cleanEnv({ HORDE_CHAIN__NETWORK: 'finney' }), encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('horde chain manages the embedded LocalChain, but chain.network is "finney"');
   });

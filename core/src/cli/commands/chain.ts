@@ -2,11 +2,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { HordeConfig } from '../../config/index.js';
 import type { LocalChain } from '../../chain/local/local-chain.js';
 import type { Store } from '../../contracts/index.js';
+import { commitRevealModeLabel } from './chain-show-remote.js';
 import { formatTable } from './shared.js';
 
 /**
  * `horde chain init|register|stake|show`: manage the embedded LocalChain (config `chain.network:
  * local`), which lives in the configured store so every horde process using that store shares it.
+ * `show` also reads any subtensor network (`--network`, or a config whose chain.network is not local).
  */
 
 interface CommonOptions {
@@ -186,11 +188,20 @@ export function register(program: Command): void {
 
   chain
     .command('show')
-    .description('print the current block, the metagraph, the weights and the commitments of a subnet')
+    .description('print the current block, the metagraph, the weights and the commitments of a subnet (LocalChain or any subtensor network)')
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .option('--netuid <n>', 'subnet (default: chain.netuid)', wholeNumber)
+    .option('--network <name-or-url>', 'local, finney, test or a ws(s):// node URL (default: chain.network)')
     .option('--json', 'print JSON instead of tables')
-    .action(async (options: CommonOptions & { json?: boolean }) => {
+    .action(async (options: CommonOptions & { json?: boolean; network?: string }) => {
+      const { loadConfig } = await import('../../config/index.js');
+      const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
+      const network = options.network ?? loaded.chain.network;
+      if (network !== 'local') {
+        const { showRemoteChain } = await import('./chain-show-remote.js');
+        await showRemoteChain(network, options.netuid ?? loaded.chain.netuid, options.json === true);
+        return;
+      }
       await withChain(options.config, async (local, config) => {
         const netuid = options.netuid ?? config.chain.netuid;
         const [graph, hyper, weights, emissions] = await Promise.all([
@@ -231,6 +242,7 @@ export function register(program: Command): void {
         const lines: string[] = [];
         lines.push(
           `LocalChain subnet ${netuid} at block ${graph.block} (epoch ${epoch}; tempo ${hyper.tempo}, weights rate limit ${hyper.weightsRateLimit}, commit-reveal ${hyper.commitRevealEnabled ? `on, reveal after ${hyper.revealPeriodEpochs} epoch(s)` : 'off'})`,
+          `commit-reveal: ${commitRevealModeLabel(hyper)}`,
         );
         if (graph.neurons.length === 0) {
           lines.push('', 'No neurons registered (horde chain register --hotkey //Alice --stake 1000 --validator-permit).');

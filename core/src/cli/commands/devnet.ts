@@ -20,6 +20,7 @@ interface DevnetFlags {
   minerPlugin?: string[];
   validatorPlugin?: string[];
   ports?: string;
+  commitReveal?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--miner-plugin <name-or-path>', 'add a plugin to every miner (repeatable); one that provides an ExecutorManager replaces the local executor manager', collect)
     .option('--validator-plugin <name-or-path>', 'add a plugin to the validator only: scoring rules, job generators (repeatable)', collect)
     .option('--ports <from>-<to>', 'listen only on ports in this range, e.g. 9000-9099 (default: any free ports)')
+    .option('--commit-reveal <mode>', 'hash: the validator commits hashes and reveals them (default); timelock: it commits drand-timelocked weights (v4) that the LocalChain reveals with its own beacon')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -102,6 +104,7 @@ export function register(program: Command): void {
         minerPlugins: flags.minerPlugin,
         validatorPlugins: flags.validatorPlugin,
         ports: flags.ports,
+        commitReveal: flags.commitReveal,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {

@@ -102,6 +102,10 @@ async function printScores(options: ScoresOptions): Promise<void> {
     const last = weights.at(-1);
     if (landed) {
       lines.push(`Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`);
+      if (landed.mode) {
+        const by = landed.mode === 'timelocked_v4' ? `, revealed by the chain at drand round ${landed.revealRound ?? '?'}` : '';
+        lines.push(`Mode: ${landed.mode}${by}.`);
+      }
     } else if (last) {
       lines.push(`Weights: not on chain (${last.status}${last.error ? `: ${last.error}` : ''}) after ${last.attempts} attempts.`);
     } else {

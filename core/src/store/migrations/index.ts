@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import { chainInitialMigration } from './chain-0001-initial.js';
+import { chainTimelockMigration } from './chain-h-tlock-0001.js';
 import { facilitatorInitialMigration } from './facilitator-0001-initial.js';
 import { minerInitialMigration } from './miner-0001-initial.js';
 import { validatorInitialMigration } from './validator-0001-initial.js';
 import { validatorOrganicMigration } from './validator-organic-0001.js';
+import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -19,6 +21,8 @@ const migrations: readonly NamedMigration[] = [
   validatorInitialMigration,
   facilitatorInitialMigration,
   validatorOrganicMigration,
+  validatorWeightsModeMigration,
+  chainTimelockMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

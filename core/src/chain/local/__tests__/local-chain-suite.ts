@@ -157,7 +157,7 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
         { uid: 2, weight: 1 },
       ]);
       // block 6 is in epoch (6 + 4) / 11 = 0; the reveal epoch 1 starts at block 7.
-      expect(committed).toEqual({ status: 'committed', block: 6, revealBlock: 7 });
+      expect(committed).toEqual({ status: 'committed', block: 6, revealBlock: 7, mode: 'commit_reveal_v2' });
       expect((await admin.weights(NETUID)).size).toBe(0);
       expect(await chainA.revealPendingWeights(NETUID)).toEqual([{ commitBlock: 6, status: 'not_yet' }]);
 
@@ -246,7 +246,7 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       it('sets weights directly and refuses the next ones too fast with the blocks remaining', async () => {
         const chainA = await open(a, validator);
         await goToBlock(chainA, 7);
-        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }, { uid: 2, weight: 1 }])).toEqual({ status: 'set', block: 7 });
+        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }, { uid: 2, weight: 1 }])).toEqual({ status: 'set', block: 7, mode: 'set_weights' });
         expect((await (await open(b)).weights(NETUID)).get(0)).toEqual([
           { uid: 1, weight: 0.5 },
           { uid: 2, weight: 0.5 },
@@ -261,7 +261,7 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
         // What submitWeights does instead: send nothing and say when to try again.
         expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 2, nextBlock: 12 });
         await goToBlock(chainA, 12);
-        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'set', block: 12 });
+        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'set', block: 12, mode: 'set_weights' });
         expect((await chainA.metagraph(NETUID)).neurons[0]!.lastUpdate).toBe(12);
       });
 

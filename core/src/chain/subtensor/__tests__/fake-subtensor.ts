@@ -73,6 +73,8 @@ export class FakeSubtensor {
   readonly extrinsics: RecordedExtrinsic[] = [];
   /** Decides the outcome of each submitted extrinsic; may change storage (it runs before the block is made). */
   onExtrinsic: (extrinsic: RecordedExtrinsic) => ExtrinsicOutcome = () => undefined;
+  /** Runs as a block's `on_initialize` would, before the block is made (and before its extrinsic's outcome is decided). */
+  onInitialize: (block: number) => void = () => undefined;
 
   private readonly atVersionHex: string;
   private readonly decorated: ReturnType<typeof expandMetadata>;
@@ -194,6 +196,7 @@ export class FakeSubtensor {
 
   /** Makes an empty block (advancing the chain) and notifies head subscribers. */
   produceBlock(): number {
+    this.onInitialize(this.bestNumber + 1);
     this.appendBlock([], []);
     this.notifyHeads();
     return this.bestNumber;
@@ -405,6 +408,7 @@ export class FakeSubtensor {
       hex,
     };
     this.extrinsics.push(record);
+    this.onInitialize(this.bestNumber + 1);
     const outcome = this.onExtrinsic(record);
     if (outcome && 'poolError' in outcome) {
       // What a node answers when the runtime's validate_transaction refuses the call.
