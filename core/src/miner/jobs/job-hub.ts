@@ -69,6 +69,11 @@ export class JobHub {
     return this.peers.size;
   }
 
+  /** Hotkeys of the validators connected now, one entry per connection (the dashboard). */
+  connectedValidators(): string[] {
+    return [...this.peers].map((peer) => peer.validatorHotkey);
+  }
+
   /** Jobs in memory (in progress, or ended with a result still to deliver). */
   activeJobs(): readonly ActiveJob[] {
     return [...this.jobs.values()];
