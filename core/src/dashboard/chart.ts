@@ -30,8 +30,8 @@ const round = (n: number) => Math.round(n * 10) / 10;
  * readable before any JavaScript runs. Used for the validator's weights over time.
  */
 export function lineChartSvg(series: readonly ChartSeries[], options: LineChartOptions): string {
-  const width = options.width ?? 720;
-  const height = options.height ?? 260;
+  const width = options.width ?? 1100;
+  const height = options.height ?? 300;
   const margin = { top: 12, right: 180, bottom: 36, left: 52 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
@@ -44,7 +44,7 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const sy = (y: number) => margin.top + plotH - (Math.min(y, yMax) / yMax) * plotH;
   const formatX = options.formatX ?? ((x: number) => String(x));
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeXml(options.yLabel)} by ${escapeXml(options.xLabel)}">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.yLabel)} by ${escapeXml(options.xLabel)}">`);
   // Grid and y ticks: five steps.
   for (let i = 0; i <= 4; i++) {
     const value = (yMax * i) / 4;

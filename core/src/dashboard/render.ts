@@ -6,7 +6,11 @@ export function escapeHtml(text: string): string {
 
 function renderCell(cell: Cell): string {
   if (cell === null) return '<td class="muted">-</td>';
-  if (typeof cell === 'string' || typeof cell === 'number') return `<td>${escapeHtml(String(cell))}</td>`;
+  if (typeof cell === 'string' || typeof cell === 'number') {
+    const text = String(cell);
+    // Long text (stage timings, failure messages) wraps; ids, keys and numbers stay on one line.
+    return `<td${text.length > 40 ? ' class="wrap"' : ''}>${escapeHtml(text)}</td>`;
+  }
   const title = cell.title ? ` title="${escapeHtml(cell.title)}"` : '';
   const tone = cell.tone ? `<span class="pill ${cell.tone}">${escapeHtml(cell.text)}</span>` : escapeHtml(cell.text);
   return `<td${title}>${tone}</td>`;
@@ -14,7 +18,10 @@ function renderCell(cell: Cell): string {
 
 export function renderTiles(tiles: readonly Tile[]): string {
   return tiles
-    .map((tile) => `<div class="tile${tile.tone ? ` ${tile.tone}` : ''}"${tile.hint ? ` title="${escapeHtml(tile.hint)}"` : ''}><div class="label">${escapeHtml(tile.label)}</div><div class="value">${escapeHtml(tile.value)}</div></div>`)
+    .map(
+      (tile) =>
+        `<div class="tile${tile.tone ? ` ${tile.tone}` : ''}"${tile.hint ? ` title="${escapeHtml(tile.hint)}"` : ''}><div class="label">${escapeHtml(tile.label)}</div><div class="value${tile.value.length > 14 ? ' long' : ''}">${escapeHtml(tile.value)}</div></div>`,
+    )
     .join('');
 }
 
@@ -30,15 +37,33 @@ export function renderSectionBody(section: Section): string {
   return `${head}<div class="scroll"><table><thead><tr>${header}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-/** What the server sends on each live update: the tiles and every section, already rendered. */
+/** A section's card: charts and sections whose id ends in `-wide` span the whole width. */
+function renderCard(section: Section): string {
+  const wide = section.kind === 'chart' || section.id.endsWith('-wide') || (section.kind === 'table' && section.wide === true);
+  return `<section class="card${wide ? ' wide' : ''}" id="section-${escapeHtml(section.id)}" data-section="${escapeHtml(section.id)}">${renderSectionBody(section)}</section>`;
+}
+
+/**
+ * What the server sends on each live update: the tiles and every section, already rendered, and
+ * the section ids in page order. When a section comes or goes (the devnet's validator starts), the
+ * page rebuilds its grid from `cards`; otherwise it swaps each section's inside.
+ */
 export interface PageFragments {
   readonly tiles: string;
+  readonly order: readonly string[];
   readonly sections: Record<string, string>;
+  readonly cards: string;
   readonly generatedAt: number;
 }
 
 export function renderFragments(page: DashboardPage, now: number): PageFragments {
-  return { tiles: renderTiles(page.tiles), sections: Object.fromEntries(page.sections.map((s) => [s.id, renderSectionBody(s)])), generatedAt: now };
+  return {
+    tiles: renderTiles(page.tiles),
+    order: page.sections.map((s) => s.id),
+    sections: Object.fromEntries(page.sections.map((s) => [s.id, renderSectionBody(s)])),
+    cards: page.sections.map(renderCard).join(''),
+    generatedAt: now,
+  };
 }
 
 const STYLE = `
@@ -50,20 +75,20 @@ header .live{margin-left:auto;display:flex;align-items:center;gap:8px;font-size:
 header .dot{width:9px;height:9px;border-radius:50%;background:#64748b}header .live.on .dot{background:#22c55e;box-shadow:0 0 0 3px rgba(34,197,94,.25)}
 header .live.off .dot{background:#ef4444}
 main{padding:20px 24px;max-width:1500px;margin:0 auto}
-#tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-bottom:18px}
+#tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px;margin-bottom:18px;align-items:start}
 .tile{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .tile .label{font-size:12px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}.tile .value{font-size:22px;font-weight:600;margin-top:2px;overflow-wrap:anywhere}
-.tile.ok .value{color:var(--ok)}.tile.bad .value{color:var(--bad)}.tile.warn .value{color:var(--warn)}
+.tile .value.long{font-size:15px;line-height:1.35;padding-top:4px}.tile.ok .value{color:var(--ok)}.tile.bad .value{color:var(--bad)}.tile.warn .value{color:var(--warn)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(560px,1fr));gap:16px}
 section.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;min-width:0}
 section.card.wide{grid-column:1/-1}
 h2{font-size:15px;margin:0 0 8px}.note{margin:-4px 0 10px;color:var(--muted);font-size:12px}.empty{color:var(--muted);font-style:italic;margin:8px 0}
 .scroll{overflow-x:auto;max-height:420px;overflow-y:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}th{position:sticky;top:0;background:#f9fafb;text-align:left;font-weight:600;color:#374151;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
-td{border-bottom:1px solid #f1f5f9;padding:6px 8px;vertical-align:top;font-variant-numeric:tabular-nums}tr:hover td{background:#f8fafc}td.muted{color:var(--muted)}
+td{border-bottom:1px solid #f1f5f9;padding:6px 8px;vertical-align:top;font-variant-numeric:tabular-nums;white-space:nowrap}td.wrap{white-space:normal;min-width:220px}tr:hover td{background:#f8fafc}td.muted{color:var(--muted)}
 .pill{display:inline-block;padding:1px 8px;border-radius:999px;font-size:12px;font-weight:500;white-space:nowrap}
 .pill.ok{background:var(--okbg);color:var(--ok)}.pill.bad{background:var(--badbg);color:var(--bad)}.pill.warn{background:var(--warnbg);color:var(--warn)}.pill.muted{background:#f3f4f6;color:var(--muted)}
-svg.chart{display:block;max-width:100%}
+svg.chart{display:block;width:100%;max-width:1100px;height:auto;margin:0 auto}
 footer{color:var(--muted);font-size:12px;padding:8px 24px 24px;text-align:center}
 `;
 
@@ -78,7 +103,10 @@ const SCRIPT = `
   source.addEventListener('page',function(e){
     var data=JSON.parse(e.data);
     document.getElementById('tiles').innerHTML=data.tiles;
-    Object.keys(data.sections).forEach(function(id){var el=document.getElementById('section-'+id);if(el)el.innerHTML=data.sections[id];});
+    var grid=document.getElementById('grid');
+    var shown=Array.prototype.map.call(grid.children,function(el){return el.getAttribute('data-section');}).join(',');
+    if(shown!==data.order.join(','))grid.innerHTML=data.cards;
+    else Object.keys(data.sections).forEach(function(id){var el=document.getElementById('section-'+id);if(el)el.innerHTML=data.sections[id];});
     stamp.textContent=new Date(data.generatedAt).toLocaleTimeString();
     live.className='live on';label.textContent='live';
   });
@@ -88,14 +116,12 @@ const SCRIPT = `
 
 /** The whole page: works without JavaScript (a reload shows the latest state), live with it. */
 export function renderPage(page: DashboardPage, now: number): string {
-  const sections = page.sections
-    .map((s) => `<section class="card${s.kind === 'chart' || s.id.endsWith('-wide') ? ' wide' : ''}" id="section-${escapeHtml(s.id)}" data-section="${escapeHtml(s.id)}">${renderSectionBody(s)}</section>`)
-    .join('');
+  const sections = page.sections.map(renderCard).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(page.title)} · horde dashboard</title><style>${STYLE}</style></head>
 <body><header><h1>${escapeHtml(page.title)}</h1><div class="sub">${escapeHtml(page.subtitle)}</div><div class="live" id="live"><span class="dot"></span><span>connecting</span></div></header>
-<main><div id="tiles">${renderTiles(page.tiles)}</div><div class="grid">${sections}</div></main>
+<main><div id="tiles">${renderTiles(page.tiles)}</div><div class="grid" id="grid">${sections}</div></main>
 <footer>horde · read-only dashboard · updated <span id="stamp">${escapeHtml(new Date(now).toISOString().slice(11, 19))} UTC</span> · <a href="metrics">/metrics</a></footer>
 <script>${SCRIPT}</script></body></html>`;
 }

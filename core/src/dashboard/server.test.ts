@@ -83,7 +83,9 @@ describe('dashboard server', () => {
     const server = await start({ page: async () => pageWith(jobs) });
     setTimeout(() => (jobs = 3), 300);
     const events = await readEvents(new URL('events', server.url).href, (e) => e.some((data) => data.includes('job-2')));
-    const first = JSON.parse(events[0]!) as { tiles: string; sections: Record<string, string> };
+    const first = JSON.parse(events[0]!) as { tiles: string; order: string[]; cards: string; sections: Record<string, string> };
+    expect(first.order).toEqual(['jobs']);
+    expect(first.cards).toContain('<section class="card" id="section-jobs"');
     expect(first.sections['jobs']).toContain('job-0');
     expect(first.sections['jobs']).not.toContain('job-2');
     expect(events.at(-1)).toContain('job-2');

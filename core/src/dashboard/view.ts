@@ -28,6 +28,8 @@ export interface TableSection {
   readonly rows: readonly (readonly Cell[])[];
   /** Shown instead of an empty table. */
   readonly empty: string;
+  /** Span the whole page width (wide tables); also implied by an id ending in `-wide`. */
+  readonly wide?: boolean;
 }
 
 export interface ChartSection {

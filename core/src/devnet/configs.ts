@@ -121,6 +121,8 @@ export interface MinerConfigInput {
   readonly keys: MinerKeys | null;
   readonly trustedKey?: DevKey;
   readonly localModeValidator?: string;
+  /** Port of the miner's dashboard (`--dashboard`); none without. */
+  readonly dashboardPort?: number;
 }
 
 /**
@@ -168,6 +170,7 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
       ...(runner === 'docker' ? { startupChecks: ['docker_engine'] } : {}),
     },
     plugins: withExtraPlugins(plugins, ctx),
+    ...(input.dashboardPort !== undefined ? { dashboard: { enabled: true, port: input.dashboardPort } } : {}),
   };
 }
 
@@ -175,6 +178,8 @@ export interface ValidatorConfigInput {
   readonly layout: ProcessLayout;
   readonly keys: DevnetKeys;
   readonly trustedMinerPort: number;
+  /** Port of the validator's dashboard and /metrics (`--dashboard`); none without. */
+  readonly dashboardPort?: number;
 }
 
 /** Blocks between reveal attempts: about twice a second. */
@@ -209,6 +214,7 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
       ],
       ctx,
     ),
+    ...(input.dashboardPort !== undefined ? { dashboard: { enabled: true, port: input.dashboardPort } } : {}),
   };
 }
 

@@ -28,7 +28,15 @@ describe('parseDevnetOptions', () => {
       json: null,
       progress: null,
       plugins: [],
+      dashboard: false,
+      dashboardPort: 0,
     });
+  });
+
+  it('--dashboard serves on a free port; --dashboard-port names one and implies --dashboard', () => {
+    expect(parseDevnetOptions({ dashboard: true })).toMatchObject({ dashboard: true, dashboardPort: 0 });
+    expect(parseDevnetOptions({ dashboardPort: '9181' })).toMatchObject({ dashboard: true, dashboardPort: 9181 });
+    expect(refused({ dashboardPort: '70000' })).toBe('--dashboard-port must be a whole number from 0 to 65535, got "70000"');
   });
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {

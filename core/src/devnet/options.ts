@@ -39,6 +39,10 @@ export interface DevnetOptions {
   readonly progress: boolean | null;
   /** Extra plugins for the validator and every miner: package names, or absolute paths. */
   readonly plugins: readonly string[];
+  /** Serve the devnet's dashboard (and one per process) on 127.0.0.1; its URL is printed. */
+  readonly dashboard: boolean;
+  /** Port of the devnet's dashboard; 0: a free one. */
+  readonly dashboardPort: number;
 }
 
 /** The flags as commander hands them over: strings, booleans, or missing. */
@@ -74,6 +78,8 @@ const schema = z
     json: text('--json').optional(),
     progress: z.boolean().optional(),
     plugins: z.array(text('--plugin')).default([]),
+    dashboard: z.boolean().default(false),
+    dashboardPort: wholeNumber('--dashboard-port', 0, 65_535).default(0),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -123,5 +129,7 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     progress: o.progress ?? null,
     // A path is made absolute here: the processes read their configs from another directory.
     plugins: o.plugins.map((name) => (isPathName(name) ? absolute(name) : name)),
+    dashboard: o.dashboard || o.dashboardPort !== 0,
+    dashboardPort: o.dashboardPort,
   };
 }

@@ -27,33 +27,57 @@ function failureCell(job: MinerJob): Cell {
   return { text: job.errorType ?? 'failed', tone: 'bad', title: job.errorDetail ?? '' };
 }
 
+/** A miner's jobs repository, with the miner's name when several are shown together (the devnet). */
+export interface MinerJobsSource {
+  readonly miner?: string;
+  readonly jobs: MinerJobsRepository;
+}
+
 /**
- * Live (in progress) and recent jobs of one miner store, with their stage timings and failure
- * reasons. The devnet calls it for each of its miners' stores.
+ * Live (in progress) and recent jobs of one or more miner stores, with their stage timings and
+ * failure reasons. A miner shows its own; the devnet shows all of its miners' in one table.
  */
-export async function minerJobsSections(jobs: MinerJobsRepository, now: number, options: { idPrefix?: string; miner?: string } = {}): Promise<[TableSection, TableSection]> {
-  const prefix = options.idPrefix ?? '';
-  const [active, recent] = await Promise.all([jobs.active(), jobs.recent(RECENT_JOBS)]);
-  const histories = await jobs.histories([...new Set([...active, ...recent].map((job) => job.jobUuid))]);
-  const minerColumn = options.miner === undefined ? [] : ['Miner'];
-  const minerCell = options.miner === undefined ? [] : [options.miner];
+export async function minerJobsSections(sources: readonly MinerJobsSource[], now: number): Promise<[TableSection, TableSection]> {
+  const named = sources.some((source) => source.miner !== undefined);
+  const loaded = await Promise.all(
+    sources.map(async (source) => {
+      const [active, recent] = await Promise.all([source.jobs.active(), source.jobs.recent(RECENT_JOBS)]);
+      const histories = await source.jobs.histories([...new Set([...active, ...recent].map((job) => job.jobUuid))]);
+      return { miner: source.miner ?? '', active, recent, histories };
+    }),
+  );
+  const minerColumn = named ? ['Miner'] : [];
+  const active = loaded.flatMap((l) => l.active.map((job) => ({ ...l, job }))).sort((a, b) => a.job.createdAt - b.job.createdAt);
+  const recent = loaded
+    .flatMap((l) => l.recent.map((job) => ({ ...l, job })))
+    .sort((a, b) => b.job.createdAt - a.job.createdAt)
+    .slice(0, RECENT_JOBS);
   const live: TableSection = {
     kind: 'table',
-    id: `${prefix}live-jobs`,
+    id: 'live-jobs',
     title: 'Live jobs',
     note: 'Jobs in progress, with the time spent in each stage so far.',
     columns: [...minerColumn, 'Job', 'Validator', 'Class', 'Status', 'Stages', 'Started'],
-    rows: active.map((job) => [...minerCell, job.jobUuid.slice(0, 8), keyCell(job.validatorHotkey), job.executorClass, statusCell(job.status), stageTimings(histories.get(job.jobUuid) ?? [], now), formatAgo(job.createdAt, now)]),
+    rows: active.map(({ miner, job, histories }) => [
+      ...(named ? [miner] : []),
+      job.jobUuid.slice(0, 8),
+      keyCell(job.validatorHotkey),
+      job.executorClass,
+      statusCell(job.status),
+      stageTimings(histories.get(job.jobUuid) ?? [], now),
+      formatAgo(job.createdAt, now),
+    ]),
     empty: 'No job in progress.',
+    wide: named,
   };
   const recentSection: TableSection = {
     kind: 'table',
-    id: `${prefix}recent-jobs`,
+    id: 'recent-jobs-wide',
     title: 'Recent jobs',
     note: `The last ${RECENT_JOBS} jobs, newest first; hover a failure for its detail.`,
     columns: [...minerColumn, 'Job', 'Validator', 'Class', 'Status', 'Stages', 'Failure', 'Score', 'When'],
-    rows: recent.map((job) => [
-      ...minerCell,
+    rows: recent.map(({ miner, job, histories }) => [
+      ...(named ? [miner] : []),
       job.jobUuid.slice(0, 8),
       keyCell(job.validatorHotkey),
       job.executorClass,
@@ -84,7 +108,7 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
   const usage = deps.usage();
   const managerName = deps.manager.constructor.name;
   const fleet = deps.manager.fleet?.() ?? [];
-  const [jobs, recent] = await minerJobsSections(deps.store.jobs, now);
+  const [jobs, recent] = await minerJobsSections([{ jobs: deps.store.jobs }], now);
   const [validators, blacklisted, receipts] = await Promise.all([deps.store.validators.list(), deps.store.validators.blacklisted(), deps.store.receipts.count()]);
   const connected = deps.connectedValidators();
   const capacity = Object.values(usage).reduce((sum, u) => sum + u.capacity, 0);
@@ -121,7 +145,7 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
         ]
       : []),
     jobs,
-    { ...recent, id: 'recent-jobs-wide' },
+    recent,
     {
       kind: 'table',
       id: 'validators',

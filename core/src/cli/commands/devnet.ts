@@ -16,6 +16,8 @@ interface DevnetFlags {
   json?: string;
   progress?: boolean;
   plugin?: string[];
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -66,6 +68,8 @@ export function register(program: Command): void {
     .option('--progress', 'show the live view (default when stdout is a terminal)')
     .option('--no-progress', 'print one plain line per event instead of the live view')
     .option('--plugin <name-or-path>', 'add a plugin to the validator and every miner (repeatable)', collect)
+    .option('--dashboard', 'serve a live dashboard of the whole devnet on 127.0.0.1 (its URL is printed), and one per process with /metrics')
+    .option('--dashboard-port <port>', 'port of the devnet dashboard (default: a free one; implies --dashboard)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -88,6 +92,8 @@ export function register(program: Command): void {
         json: flags.json,
         progress: flags.progress,
         plugins: flags.plugin,
+        dashboard: flags.dashboard,
+        dashboardPort: flags.dashboardPort,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
