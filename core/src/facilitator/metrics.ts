@@ -8,7 +8,7 @@ import type { ValidatorHub } from './validator-hub.js';
  * The facilitator's metrics, read when scraped: organic jobs by their current status (from the
  * store, so they survive a restart) and the validators' websocket connections.
  */
-export function registerFacilitatorMetrics(registry: Metrics, store: FacilitatorStore, hub: ValidatorHub): void {
+export function registerFacilitatorMetrics(registry: Metrics, store: Pick<FacilitatorStore, 'jobCountsByStatus'>, hub: Pick<ValidatorHub, 'validators'>): void {
   const registers = [registry];
   new Gauge({
     name: 'horde_facilitator_jobs',

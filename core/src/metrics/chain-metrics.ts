@@ -7,7 +7,8 @@ const TIMED_METHODS = new Set<string>(['currentBlock', 'metagraph', 'hyperparame
 /** Name of the chain-latency histogram (one per process registry). */
 export const CHAIN_CALL_METRIC = 'horde_chain_call_duration_seconds';
 
-function chainHistogram(registry: Metrics): Histogram<'method' | 'outcome'> {
+/** The chain-latency histogram of `registry`, registered on first use. */
+export function chainCallHistogram(registry: Metrics): Histogram<'method' | 'outcome'> {
   const existing = registry.getSingleMetric(CHAIN_CALL_METRIC);
   if (existing) return existing as Histogram<'method' | 'outcome'>;
   return new Histogram({
@@ -24,7 +25,7 @@ function chainHistogram(registry: Metrics): Histogram<'method' | 'outcome'> {
  * Roles wrap the chain they opened; what the chain does is unchanged (same results, same errors).
  */
 export function instrumentChain<C extends Chain>(chain: C, registry: Metrics): C {
-  const histogram = chainHistogram(registry);
+  const histogram = chainCallHistogram(registry);
   return new Proxy(chain, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
