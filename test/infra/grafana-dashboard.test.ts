@@ -13,6 +13,7 @@ import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { MinerMetrics } from '../../core/src/miner/metrics.js';
 import { openStore } from '../../core/src/store/index.js';
 import { ValidatorMetrics } from '../../core/src/validator/metrics.js';
+import { VastMetrics } from '../../executor-managers/vast/src/metrics.js';
 
 const DASHBOARD = fileURLToPath(new URL('../../grafana/horde-dashboard.json', import.meta.url));
 
@@ -33,6 +34,7 @@ async function exposedNames(): Promise<Set<string>> {
     new ValidatorMetrics(registry);
     registerFacilitatorMetrics(registry, new FacilitatorStore(store), { validators: () => [] });
     chainCallHistogram(registry);
+    new VastMetrics(registry, { dollarsPerHourByClass: () => ({}), spentLastDay: () => 0 }, {});
     const names = new Set<string>();
     for (const metric of await registry.getMetricsAsJSON()) {
       names.add(metric.name);
