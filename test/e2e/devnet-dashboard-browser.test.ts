@@ -68,6 +68,17 @@ describe('devnet dashboard in a browser', () => {
       await page.locator('#section-recent-jobs-wide tbody tr', { hasText: 'finished' }).first().waitFor({ timeout: 15_000 });
       expect(Number(await page.locator('.tile', { hasText: 'Correct answers' }).locator('.value').innerText())).toBeGreaterThan(0);
 
+      // /metrics of the running validator (on its dashboard port) and of a miner.
+      const validatorUrl = /\(validator: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1]!;
+      const validatorMetrics = await (await fetch(new URL('metrics', validatorUrl))).text();
+      expect(validatorMetrics).toMatch(/^horde_validator_jobs_total\{[^}]*status="completed"[^}]*\} [1-9]/m);
+      expect(validatorMetrics).toMatch(/^horde_validator_weights_set_total\{[^}]*status="committed"[^}]*\} [1-9]/m);
+      expect(validatorMetrics).toMatch(/^horde_chain_call_duration_seconds_count\{[^}]*method="submitWeights"/m);
+      const minerUrl = (await page.locator('#section-miners tbody tr').first().locator('td').last().innerText()).trim();
+      const minerMetrics = await (await fetch(new URL('metrics', minerUrl))).text();
+      expect(minerMetrics).toMatch(/^horde_miner_job_stage_duration_seconds_count\{[^}]*stage="running"[^}]*\} [1-9]/m);
+      expect(minerMetrics).toMatch(/^horde_miner_validator_connections\{role="miner"\} \d/m);
+
       // For the screenshot: the next cycle's weights make the chart a line (not asserted: timing).
       await page.locator('#section-weights svg.chart circle').nth(3).waitFor({ timeout: 30_000 }).catch(() => undefined);
       mkdirSync(join(ROOT, '.tmp'), { recursive: true });
