@@ -185,33 +185,34 @@ describe('ssh fleet health', () => {
       // The host hangs. Bound: 2 failed probes 0.5 s apart, each given 1 s.
       const frozen = sshd.freeze();
       const frozenAt = Date.now();
-      await eventually('the host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 10_000);
-      expect(Date.now() - frozenAt).toBeLessThan(5_000);
+      await eventually('the host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
+      // About 2 s by the settings; the slack is for a loaded CI machine.
+      expect(Date.now() - frozenAt).toBeLessThan(10_000);
       expect(m.fleet()).toEqual([expect.objectContaining({ state: 'dead', detail: expect.stringContaining('no answer to the health probe') })]);
       // The running executor is reported exited at once (the miner fails its job as a horde failure).
       const status = await eventually<ExecutorStatus>('the executor to be reported lost', async () => {
         const s = await m.poll(handle);
         return s.state === 'exited' ? s : undefined;
-      }, 5_000);
+      }, 10_000);
       expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
       await expect(m.start('t-health-2', CLASS, context('t-health-2'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
 
       // It answers again: back in the manifest, and it runs executors.
       sshd.thaw(frozen);
-      await eventually('the host to come back', async () => ((await m.manifest())[CLASS] === 1 ? true : undefined), 10_000);
+      await eventually('the host to come back', async () => ((await m.manifest())[CLASS] === 1 ? true : undefined), 20_000);
       // Once it answers, the lost agent's session is over and its processes are gone.
-      await eventually('the lost agent to be gone from the host', () => (agents().length === 0 ? true : undefined), 10_000);
+      await eventually('the lost agent to be gone from the host', () => (agents().length === 0 ? true : undefined), 20_000);
       const again = await m.start('t-health-3', CLASS, context('t-health-3'));
       expect(await m.poll(again)).toEqual({ state: 'running' });
       await m.kill(again);
 
       // Down outright (sessions gone, connections refused), then started again: out, then back in.
       sshd.stop();
-      await eventually('the stopped host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 10_000);
+      await eventually('the stopped host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
       sshd.start();
-      await eventually('the restarted host to come back', async () => ((await m.manifest())[CLASS] === 1 ? true : undefined), 10_000);
+      await eventually('the restarted host to come back', async () => ((await m.manifest())[CLASS] === 1 ? true : undefined), 20_000);
     } finally {
       await m.close();
     }
-  }, 60_000);
+  }, 120_000);
 });
