@@ -11,6 +11,8 @@ export { inject, injectable } from './runtime/di.js';
 export * from './config/index.js';
 export { createLogger, forwardAgentLine, forwardAgentOutput, silentLogger, type LoggerOptions, type LogLevel } from './logging/index.js';
 export { createMetricsRegistry, METRICS_PREFIX, type MetricsOptions } from './metrics/index.js';
+// prom-client's metric classes, so plugins register on the process registry with core's own copy.
+export { Counter, Gauge, Histogram } from 'prom-client';
 export { CONFIG, createRuntimeContainer, type RuntimeServices } from './runtime/container.js';
 export { SystemClock } from './runtime/clock.js';
 // Wire protocol message and enum types, and the hotkey types (values stay runtime-internal).

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { LocalChain } from '../../core/src/chain/local/local-chain.js';
 import { executorSection, type ExecutorSection } from '../../core/src/config/sections/executor.js';
 import { minerSection, type MinerSection } from '../../core/src/config/sections/miner.js';
-import type { DancingStrategy, ExecutorManager, Store } from '../../core/src/contracts/index.js';
+import type { DancingStrategy, ExecutorManager, Metrics, Store } from '../../core/src/contracts/index.js';
+import { dashboardSection, type DashboardSection } from '../../core/src/config/sections/dashboard.js';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { silentLogger, createLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
@@ -48,6 +49,8 @@ export interface TestMinerOptions {
   readonly extraHotkeys?: string[];
   /** The miner's logger (a test that checks what is logged); default silent, or HORDE_TEST_LOG. */
   readonly logger?: ReturnType<typeof silentLogger>;
+  /** Serve the dashboard (on a free port unless given). */
+  readonly dashboard?: Partial<DashboardSection>;
 }
 
 export interface TestMiner {
@@ -63,6 +66,8 @@ export interface TestMiner {
   readonly chain: LocalChain;
   readonly store: Store;
   readonly dataDir: string;
+  /** The registry the miner's metrics are on. */
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -106,6 +111,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
   // Each hotkey commits its own manifest: one chain client per hotkey, as startMiner opens them.
   const chains = new Map<string, LocalChain>([[minerHotkey!.ss58, chain]]);
   for (const hotkey of hotkeys.slice(1)) chains.set(hotkey.ss58, await LocalChain.open({ store, hotkey: hotkey.ss58, netuid: NETUID }));
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
   const miner = await createMiner({
     settings,
     executorSettings,
@@ -119,8 +125,9 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     hardwareClasses: [],
     dataDir,
     logger,
-    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    metrics,
     clock: new SystemClock(),
+    ...(options.dashboard ? { dashboard: dashboardSection.parse({ enabled: true, port: 0, ...options.dashboard }) } : {}),
   });
 
   return {
@@ -134,6 +141,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     chain,
     store,
     dataDir,
+    metrics,
     async close() {
       await miner.close();
       for (const c of chains.values()) await c.close();

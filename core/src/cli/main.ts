@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { register as registerChain } from './commands/chain.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerDevnet } from './commands/devnet.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExecutor } from './commands/executor.js';
 import { register as registerFacilitator } from './commands/facilitator.js';
 import { register as registerMiner } from './commands/miner.js';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
   registerValidator(program);
   registerFacilitator(program);
   registerDevnet(program);
+  registerDoctor(program);
   return program;
 }
 

@@ -8,6 +8,7 @@ export { facilitatorSection, type FacilitatorSection } from './sections/facilita
 export { hotkeySection, type HotkeySectionInput, type HotkeySourceConfig } from './sections/hotkey.js';
 export { logLevelSchema, logSection, type LogSection } from './sections/log.js';
 export { metricsSection, type MetricsSection } from './sections/metrics.js';
+export { dashboardSection, type DashboardSection } from './sections/dashboard.js';
 export { minerSection, type MinerSection } from './sections/miner.js';
 export { objectStoreSection, type ObjectStoreSection } from './sections/object-store.js';
 export { DEFAULT_PLUGINS, pluginEntrySchema, pluginsSection, type PluginEntry } from './sections/plugins.js';

@@ -213,7 +213,7 @@ describe('invalid configs', () => {
     ).toThrowError(
       expect.objectContaining({
         problems: expect.arrayContaining([
-          'chian: unknown setting; did you mean "chain"? (known settings: role, hotkey, dataDir, store, chain, objectStore, miner, executor, validator, facilitator, log, metrics, plugins)',
+          'chian: unknown setting; did you mean "chain"? (known settings: role, hotkey, dataDir, store, chain, objectStore, miner, executor, validator, facilitator, log, metrics, dashboard, plugins)',
           'miner.port: must be at most 65535; got 70000 (set it in horde.config.yaml or HORDE_MINER__PORT)',
           'chain.network: expected "local", "finney", "test" or a ws:// or wss:// URL; got "mainnet" (set it in horde.config.yaml or HORDE_CHAIN__NETWORK)',
           'chain.netuid: expected a whole number, got 1.5 (set it in horde.config.yaml or HORDE_CHAIN__NETUID)',

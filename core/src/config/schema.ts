@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { chainSection } from './sections/chain.js';
+import { dashboardSection, isLoopbackHost } from './sections/dashboard.js';
 import { executorSection } from './sections/executor.js';
 import { facilitatorSection } from './sections/facilitator.js';
 import { hotkeySection, type HotkeySectionInput } from './sections/hotkey.js';
@@ -33,9 +34,17 @@ export const hordeConfigSchema = z
     facilitator: facilitatorSection.prefault({}),
     log: logSection.prefault({}),
     metrics: metricsSection.prefault({}),
+    dashboard: dashboardSection.prefault({}),
     plugins: pluginsSection.prefault([...DEFAULT_PLUGINS]),
   })
   .superRefine((config, ctx) => {
+    if (config.dashboard.enabled && !isLoopbackHost(config.dashboard.host) && config.dashboard.token === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dashboard', 'token'],
+        message: `required when dashboard.host is not loopback (${config.dashboard.host}): anyone who reaches the port would see the dashboard; set a secret of 16+ characters, or keep host 127.0.0.1`,
+      });
+    }
     if (config.store.client === 'postgres' && !config.store.url) {
       ctx.addIssue({
         code: 'custom',

@@ -96,6 +96,12 @@ export interface Chain {
   /** ss58 address of the hotkey this chain client signs with. */
   readonly hotkey: string;
   currentBlock(): Promise<number>;
+  /**
+   * The chain's own clock: the latest block's timestamp (ms since the epoch, `Timestamp.now`), for
+   * `horde doctor`'s clock-skew check. Absent where the chain has no clock of its own (LocalChain
+   * counts blocks on this machine's clock).
+   */
+  chainTime?(): Promise<number>;
   /** Calls `listener` with each new block number; returns a function that stops the stream. */
   onBlock(listener: (block: number) => void): () => void;
   metagraph(netuid: number): Promise<Metagraph>;

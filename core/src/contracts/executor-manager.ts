@@ -83,4 +83,24 @@ export interface ExecutorManager {
    * host per executor): the slot then waits for the exit, as before.
    */
   readonly startsWhileCleaningUp?: boolean;
+  /**
+   * What the manager runs on, for the miner's dashboard: one entry per machine, host or instance
+   * with its state in the manager's own words (e.g. ssh `healthy` / `dead`, vast `running` with
+   * its price). Called every refresh of a watched dashboard: answer from memory, never the network.
+   */
+  fleet?(): readonly ExecutorFleetEntry[];
+}
+
+/** One machine, host or instance an executor manager runs executors on (`ExecutorManager.fleet`). */
+export interface ExecutorFleetEntry {
+  readonly id: string;
+  readonly executorClass: string;
+  /** `healthy`, `dead`, `running`, `idle`, … */
+  readonly state: string;
+  /** Executors it may run at once (its GPUs). */
+  readonly executors: number;
+  /** Why it is in that state (the last probe's error), when it says more than the state. */
+  readonly detail?: string;
+  /** What it costs while rented (vast), in dollars per hour. */
+  readonly dollarsPerHour?: number;
 }

@@ -135,6 +135,8 @@ export interface MinerConfigInput {
   readonly keys: MinerKeys | null;
   readonly trustedKey?: DevKey;
   readonly localModeValidator?: string;
+  /** Port of the miner's dashboard (`--dashboard`); none without. */
+  readonly dashboardPort?: number;
 }
 
 /**
@@ -184,6 +186,7 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
       ...(runner === 'docker' ? { startupChecks: ['docker_engine'] } : {}),
     },
     plugins: withExtraPlugins(plugins, ctx, keys ? ctx.options.minerPlugins : []),
+    ...(input.dashboardPort !== undefined ? { dashboard: { enabled: true, port: input.dashboardPort } } : {}),
   };
 }
 
@@ -191,6 +194,8 @@ export interface ValidatorConfigInput {
   readonly layout: ProcessLayout;
   readonly keys: DevnetKeys;
   readonly trustedMinerPort: number;
+  /** Port of the validator's dashboard and /metrics (`--dashboard`); none without. */
+  readonly dashboardPort?: number;
 }
 
 /** Blocks between reveal attempts: about twice a second. */
@@ -226,6 +231,7 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
       ctx,
       ctx.options.validatorPlugins,
     ),
+    ...(input.dashboardPort !== undefined ? { dashboard: { enabled: true, port: input.dashboardPort } } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ describe('parseDevnetOptions', () => {
       validatorPlugins: [],
       ports: null,
       commitReveal: 'hash',
+      dashboard: false,
+      dashboardPort: 0,
     });
   });
 
@@ -52,6 +54,12 @@ describe('parseDevnetOptions', () => {
   it('takes --commit-reveal hash or timelock and refuses anything else', () => {
     expect(parseDevnetOptions({ commitReveal: 'timelock' }, '/work').commitReveal).toBe('timelock');
     expect(() => parseDevnetOptions({ commitReveal: 'v3' }, '/work')).toThrow('--commit-reveal must be hash or timelock');
+  });
+
+  it('--dashboard serves on a free port; --dashboard-port names one and implies --dashboard', () => {
+    expect(parseDevnetOptions({ dashboard: true })).toMatchObject({ dashboard: true, dashboardPort: 0 });
+    expect(parseDevnetOptions({ dashboardPort: '9181' })).toMatchObject({ dashboard: true, dashboardPort: 9181 });
+    expect(refused({ dashboardPort: '70000' })).toBe('--dashboard-port must be a whole number from 0 to 65535, got "70000"');
   });
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {

@@ -51,6 +51,10 @@ export interface DevnetOptions {
   readonly ports: PortRange | null;
   /** `hash`: CR-v2 commits the validator reveals; `timelock`: v4 commits the LocalChain reveals with its beacon. */
   readonly commitReveal: 'hash' | 'timelock';
+  /** Serve the devnet's dashboard (and one per process) on 127.0.0.1; its URL is printed. */
+  readonly dashboard: boolean;
+  /** Port of the devnet's dashboard; 0: a free one. */
+  readonly dashboardPort: number;
 }
 
 export interface PortRange {
@@ -106,6 +110,8 @@ const schema = z
       })
       .optional(),
     commitReveal: z.enum(['hash', 'timelock'], { error: '--commit-reveal must be hash or timelock' }).default(DEVNET_DEFAULTS.commitReveal),
+    dashboard: z.boolean().default(false),
+    dashboardPort: wholeNumber('--dashboard-port', 0, 65_535).default(0),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -163,5 +169,7 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     validatorPlugins: o.validatorPlugins.map((name) => (isPathName(name) ? absolute(name) : name)),
     ports: o.ports ?? null,
     commitReveal: o.commitReveal,
+    dashboard: o.dashboard || o.dashboardPort !== 0,
+    dashboardPort: o.dashboardPort,
   };
 }

@@ -30,6 +30,8 @@ import { freePorts, freePortsIn } from './ports.js';
 import { createDatabases, planDatabases } from './postgres.js';
 import { liveView, plainView, type MinerTally, type ProgressView } from './progress.js';
 import { buildSummary, formatSummary, unpaidHonestMiners, type DevnetSummary } from './summary.js';
+import { DevnetDashboard } from './dashboard.js';
+import { createLogger } from '../logging/index.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
 import { sleep } from '../runtime/clock.js';
@@ -172,23 +174,47 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const chain = chainSettings(options);
   const ctx: ConfigContext = { options, chain, chainStore: chainStoreInput, scripts, minerExecutorManager, validatorClasses };
   const portCount = keys.miners.length + 1;
-  const [trustedPort, ...minerPorts] = options.ports ? await freePortsIn(options.ports, portCount) : await freePorts(portCount);
+  // --dashboard: one dashboard per process (validator first, then the miners), beside the devnet's own.
+  const [trustedPort, ...otherPorts] = options.ports ? await freePortsIn(options.ports, portCount * (options.dashboard ? 2 : 1)) : await freePorts(portCount * (options.dashboard ? 2 : 1));
+  const minerPorts = otherPorts.slice(0, keys.miners.length);
+  const dashboardPorts = options.dashboard ? otherPorts.slice(keys.miners.length) : null;
   writeProcessConfig(
     layout('trusted-miner'),
     minerConfig({ layout: layout('trusted-miner'), port: trustedPort!, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
   );
-  keys.miners.forEach((miner, i) => writeProcessConfig(layout(miner.name), minerConfig({ layout: layout(miner.name), port: minerPorts[i]!, keys: miner }, ctx)));
-  writeProcessConfig(layout('validator'), validatorConfig({ layout: layout('validator'), keys, trustedMinerPort: trustedPort! }, ctx));
+  keys.miners.forEach((miner, i) =>
+    writeProcessConfig(layout(miner.name), minerConfig({ layout: layout(miner.name), port: minerPorts[i]!, keys: miner, ...(dashboardPorts ? { dashboardPort: dashboardPorts[i + 1]! } : {}) }, ctx)),
+  );
+  writeProcessConfig(layout('validator'), validatorConfig({ layout: layout('validator'), keys, trustedMinerPort: trustedPort!, ...(dashboardPorts ? { dashboardPort: dashboardPorts[0]! } : {}) }, ctx));
 
   const chainStore: Store = await openStore(chainStoreInput);
   const supervisor = new ProcessSupervisor();
   let view: ProgressView | null = null;
   let localChain: LocalChain | null = null;
   let statusTimer: NodeJS.Timeout | null = null;
+  let dashboard: DevnetDashboard | null = null;
   try {
     localChain = await setupChain(chainStore, chain, keys);
     const run = new DevnetRun({ options, io, keys, dataDir, layouts, supervisor, chain: localChain, netuid: chain.netuid, cycleBlocks: chain.cycleBlocks, minerPorts: minerPorts, trustedPort: trustedPort! });
     const tallies = run.tallies;
+    if (dashboardPorts) {
+      const processDashboards = new Map<string, string>([['validator', `http://127.0.0.1:${dashboardPorts[0]}/`], ...keys.miners.map((m, i) => [m.name, `http://127.0.0.1:${dashboardPorts[i + 1]}/`] as [string, string])]);
+      dashboard = new DevnetDashboard({
+        keys,
+        tallies,
+        layouts,
+        chain: localChain,
+        netuid: chain.netuid,
+        processDashboards,
+        status: (block) => run.status(block),
+        summary: `${options.miners} miners × ${options.executors} executors · ${options.cycles} cycles · ${dataDir}`,
+        logger: createLogger({ level: 'warn', destination: join(dataDir, 'logs', 'devnet-dashboard.log') }),
+      });
+      const opened = dashboard;
+      run.onMinersUp = () => opened.minersUp();
+      run.onValidatorReady = () => opened.validatorUp();
+      say(`Dashboard: ${await dashboard.start(options.dashboardPort)}  (validator: ${processDashboards.get('validator')}, /metrics on each)`);
+    }
     view = (options.progress ?? io.isTTY) ? await liveView({ miners: tallies, notTerminal: !io.isTTY }) : plainView({ miners: tallies, write: io.write });
     run.view = view;
     const activeView = view;
@@ -254,6 +280,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   } finally {
     if (statusTimer) clearInterval(statusTimer);
     view?.stop();
+    await dashboard?.close();
     await supervisor.stopAll();
     // Executor agents of a miner that died without stopping them would outlive the devnet.
     const leftovers = killMarkedProcesses(DEVNET_MARKER_ENV, dataDir);
@@ -291,6 +318,10 @@ interface RunOutcome {
 class DevnetRun {
   readonly tallies: MinerTally[];
   view: ProgressView | null = null;
+  /** Every miner answers /healthz (the dashboard opens their stores then). */
+  onMinersUp: (() => Promise<void>) | null = null;
+  /** The validator is up (the dashboard opens its store then). */
+  onValidatorReady: (() => Promise<void>) | null = null;
   private readonly byHotkey = new Map<string, MinerTally>();
   private readonly done = deferred<RunOutcome>();
   private stopping = false;
@@ -421,6 +452,7 @@ class DevnetRun {
       await pause(200, signal);
     }
 
+    await this.onMinersUp?.().catch((error: unknown) => this.message(`dashboard: could not open the miners' stores (${(error as Error).message})`));
     this.phase = 'starting the validator';
     const validator = this.spawn('validator', ['validator']);
     validator.child.on('message', (message) => {
@@ -439,6 +471,7 @@ class DevnetRun {
     const { options } = this.deps;
     switch (event.type) {
       case 'ready':
+        void this.onValidatorReady?.().catch((error: unknown) => this.message(`dashboard: could not open the validator's store (${(error as Error).message})`));
         this.phase = 'waiting for the batch slot';
         this.message(`validator ${event.hotkey} is up; batches run once per cycle of ${this.deps.cycleBlocks} blocks`);
         return;

@@ -31,6 +31,7 @@ describe('validator progress over IPC', () => {
       rejectionReason: null,
       rejectionReceipts: [],
       checkedAt: null,
+      failure: null,
     });
     validator.emit('batch-finished', { cycle: 3, miners: 2, jobs: 4, outcomes: { completed: 4 }, durationMs: 2100, longestJobMs: 500, overheadMs: 900 });
     validator.emit('cycle-scored', { cycle: 3, result: { steps: [], weights: [], vector: [] } });

@@ -50,3 +50,35 @@ it('`horde facilitator` starts from a config: its store, the local chain, its po
     await restarted.close();
   }
 });
+
+it('serves its metrics on its port and, with the dashboard on, a page of organic jobs by status', async () => {
+  const filename = join(dir, 'metrics.sqlite');
+  const setup = await openStore({ client: 'sqlite', filename });
+  await LocalChain.init(setup, { blockTimeMs: 1000, subnets: [{ netuid: 7 }] });
+  await setup.close();
+  const config = parseConfig(
+    {
+      role: 'facilitator',
+      store: { client: 'sqlite', filename },
+      chain: { network: 'local', netuid: 7 },
+      facilitator: { host: '127.0.0.1', port: 0, hotkeyWhitelist: ['*'] },
+      dashboard: { enabled: true, port: 0 },
+      plugins: [],
+    },
+    { baseDir: dir },
+  );
+  const facilitator = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  try {
+    const metrics = await (await fetch(`${facilitator.handle.url!}/metrics`)).text();
+    expect(metrics).toMatch(/^horde_facilitator_jobs\{status="completed",role="facilitator"\} 0$/m);
+    expect(metrics).toMatch(/^horde_facilitator_validator_connections\{role="facilitator"\} 0$/m);
+    expect(metrics).toContain('horde_chain_call_duration_seconds');
+    const page = await (await fetch(facilitator.dashboardUrl!)).text();
+    expect(page).toContain('<h1>horde facilitator</h1>');
+    expect(page).toContain('Organic jobs by status');
+    expect(page).toContain('No organic job submitted yet.');
+    expect(await (await fetch(new URL('metrics', facilitator.dashboardUrl!))).text()).toContain('horde_facilitator_jobs');
+  } finally {
+    await facilitator.close();
+  }
+});

@@ -6,6 +6,11 @@ import { loadHotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { openStore } from '../store/index.js';
 import { startFacilitator, type FacilitatorHandle } from './server.js';
+import { SystemClock } from '../runtime/clock.js';
+import { createMetricsRegistry } from '../metrics/index.js';
+import { instrumentChain } from '../metrics/chain-metrics.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
+import { facilitatorPage } from './dashboard-page.js';
 
 export interface FacilitatorFromConfigOptions {
   readonly logger?: Logger;
@@ -18,6 +23,8 @@ export interface FacilitatorFromConfigOptions {
 export interface FacilitatorProcess {
   readonly handle: FacilitatorHandle;
   readonly logger: Logger;
+  /** Address of the dashboard, or null when it is not enabled. */
+  readonly dashboardUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -38,20 +45,41 @@ export async function startFacilitatorFromConfig(config: HordeConfig, options: F
     if (!options.store) opened.push(store);
     // The embedded chain needs no key to be read; a subtensor connection is opened with one.
     const signer = config.chain.network === 'local' ? null : await loadHotkey(config.hotkey);
-    const chain = options.chain ?? (await openChain(config.chain, signer, store, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
-    if (!options.chain) opened.push(chain);
+    const metrics = createMetricsRegistry({ defaultMetrics: config.metrics.defaultMetrics, labels: { role: 'facilitator' } });
+    const openedChain = options.chain ?? (await openChain(config.chain, signer, store, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
+    if (!options.chain) opened.push(openedChain);
+    const chain = instrumentChain(openedChain, metrics);
     const handle = await startFacilitator({
       settings: config.facilitator,
       store,
       chain,
       netuid: config.chain.netuid,
       logger,
+      metrics,
       ...(options.clock ? { clock: options.clock } : {}),
     });
+    let dashboard: DashboardServer | null = null;
+    if (config.dashboard.enabled) {
+      const clock = options.clock ?? new SystemClock();
+      try {
+        dashboard = await startDashboardServer({
+          settings: config.dashboard,
+          metrics,
+          logger,
+          clock,
+          page: () => facilitatorPage({ url: handle.url, store: handle.store, hub: handle.hub, now: () => clock.now() }),
+        });
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }
     return {
       handle,
       logger,
+      dashboardUrl: dashboard?.url ?? null,
       async close() {
+        await dashboard?.close();
         await handle.close();
         await closeOpened();
       },

@@ -1,11 +1,12 @@
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Chain, Clock, Logger, Store } from '../contracts/index.js';
+import type { Chain, Clock, Logger, Metrics, Store } from '../contracts/index.js';
 import type { FacilitatorSection } from '../config/sections/facilitator.js';
 import { ValidatorDirectory } from '../miner/validator-directory.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../protocol/codec.js';
 import { SystemClock } from '../runtime/clock.js';
 import { registerHttpApi } from './http-api.js';
+import { registerFacilitatorMetrics } from './metrics.js';
 import { FacilitatorStore } from './store.js';
 import { ValidatorHub } from './validator-hub.js';
 
@@ -20,6 +21,8 @@ export interface StartFacilitatorOptions {
   readonly clock?: Clock;
   /** Listen (default true); false builds the app for `inject()` only. */
   readonly listen?: boolean;
+  /** The process registry: the facilitator's metrics are registered on it and served at `/metrics`. */
+  readonly metrics?: Metrics;
 }
 
 export interface FacilitatorHandle {
@@ -73,6 +76,11 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
   app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
   registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger });
+  const metrics = options.metrics;
+  if (metrics) {
+    registerFacilitatorMetrics(metrics, store, hub);
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  }
 
   let url: string | null = null;
   let port: number | null = null;

@@ -146,6 +146,18 @@ export class FacilitatorStore {
     return { count: toNumber(count), jobs: rows.map((row) => this.rowToJob(row)) };
   }
 
+  /** Every job, newest first (the dashboard). */
+  async recentJobs(limit: number): Promise<StoredJob[]> {
+    const rows = await this.db('facilitator_jobs').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'uuid', order: 'desc' }]).limit(limit);
+    return rows.map((row) => this.rowToJob(row));
+  }
+
+  /** How many jobs are in each status now (their latest). */
+  async jobCountsByStatus(): Promise<Partial<Record<JobStatus, number>>> {
+    const rows: Array<{ status: JobStatus; n: number | string }> = await this.db('facilitator_jobs').groupBy('status').select('status').count({ n: '*' });
+    return Object.fromEntries(rows.map((row) => [row.status, toNumber(row.n)]));
+  }
+
   async history(uuid: string): Promise<StatusEntry[]>;
   async history(uuids: readonly string[]): Promise<Map<string, StatusEntry[]>>;
   async history(uuids: string | readonly string[]): Promise<StatusEntry[] | Map<string, StatusEntry[]>> {

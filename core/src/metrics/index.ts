@@ -21,3 +21,4 @@ export function createMetricsRegistry(options: MetricsOptions = {}): Metrics {
   if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: METRICS_PREFIX });
   return registry;
 }
+export { CHAIN_CALL_METRIC, instrumentChain } from './chain-metrics.js';

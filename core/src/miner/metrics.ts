@@ -1,6 +1,7 @@
-import { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../contracts/index.js';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { ExecutorFleetEntry, Metrics } from '../contracts/index.js';
 import type { PoolClassUsage } from './pool/executor-pool.js';
+import type { JobStageEnded } from './store/jobs.js';
 
 /** The miner's own metrics on the process registry, served at `/metrics`. */
 export class MinerMetrics {
@@ -13,8 +14,9 @@ export class MinerMetrics {
   readonly validatorAuthRefused: Counter<'reason'>;
   readonly badFrames: Counter<'peer'>;
   readonly executorConnectionsRefused: Counter;
+  readonly stageDuration: Histogram<'executor_class' | 'stage'>;
 
-  constructor(registry: Metrics, usage: () => Record<string, PoolClassUsage>, connections: () => number) {
+  constructor(registry: Metrics, usage: () => Record<string, PoolClassUsage>, connections: () => number, fleet: () => readonly ExecutorFleetEntry[] = () => []) {
     const registers = [registry];
     this.jobsAccepted = new Counter({
       name: 'horde_miner_jobs_accepted_total',
@@ -71,6 +73,13 @@ export class MinerMetrics {
         this.set(connections());
       },
     });
+    this.stageDuration = new Histogram({
+      name: 'horde_miner_job_stage_duration_seconds',
+      help: 'Time a job spent in each stage (waiting_for_executor, waiting_for_payload, running), per executor class.',
+      labelNames: ['executor_class', 'stage'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers,
+    });
     new Gauge({
       name: 'horde_miner_executors_running',
       help: 'Executors reserved or running, per executor class.',
@@ -91,5 +100,25 @@ export class MinerMetrics {
         for (const [executorClass, { capacity }] of Object.entries(usage())) this.set({ executor_class: executorClass }, capacity);
       },
     });
+    new Gauge({
+      name: 'horde_miner_machines',
+      help: "Machines, hosts or instances of the executor manager, per executor class and state (managers that report a fleet: ssh, vast).",
+      labelNames: ['executor_class', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, { executorClass: string; state: string; n: number }>();
+        for (const entry of fleet()) {
+          const key = `${entry.executorClass}\u0000${entry.state}`;
+          const current = counts.get(key) ?? { executorClass: entry.executorClass, state: entry.state, n: 0 };
+          counts.set(key, { ...current, n: current.n + 1 });
+        }
+        for (const { executorClass, state, n } of counts.values()) this.set({ executor_class: executorClass, state }, n);
+      },
+    });
+  }
+
+  stageEnded(event: JobStageEnded): void {
+    this.stageDuration.observe({ executor_class: event.executorClass, stage: event.stage }, event.durationMs / 1000);
   }
 }

@@ -12,7 +12,10 @@ import type {
   Store,
 } from '../contracts/index.js';
 import { COMPUTE_HORDE_SHORT_CODES } from '../chain/manifest-commitment.js';
+import type { DashboardSection } from '../config/sections/dashboard.js';
 import type { ExecutorSection } from '../config/sections/executor.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
+import { minerPage } from './dashboard-page.js';
 import type { MinerSection } from '../config/sections/miner.js';
 import type { Hotkey } from '../keys/index.js';
 import { AuthVerifier } from '../protocol/auth.js';
@@ -32,7 +35,7 @@ import { ReceiptPages } from './receipts/pages.js';
 import { ReceiptService } from './receipts/receipt-service.js';
 import { ExecutorSession } from './sessions/executor-session.js';
 import { ValidatorSession } from './sessions/validator-session.js';
-import { createMinerStore } from './store/index.js';
+import { createMinerStore, type JobStageEnded } from './store/index.js';
 import { ValidatorDirectory } from './validator-directory.js';
 
 /** Everything a miner runs on, already resolved (config, keys, plugins, infrastructure). */
@@ -59,6 +62,8 @@ export interface MinerDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly clock: Clock;
+  /** The `dashboard` config section; served when enabled. */
+  readonly dashboard?: DashboardSection;
 }
 
 export interface RunningMiner {
@@ -67,6 +72,8 @@ export interface RunningMiner {
   readonly url: string;
   /** ss58 of the served hotkeys, config order. */
   readonly hotkeys: readonly string[];
+  /** Address of the dashboard, or null when it is not enabled. */
+  readonly dashboardUrl: string | null;
   /** Commits the manifests now (the periodic task does the same). */
   publishManifests(): Promise<PublishResult[]>;
   /** Runs eviction now: jobs, receipts and pages older than the retention. */
@@ -89,7 +96,10 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
 
   const log = logger.child({ role: 'miner' });
   const now = () => clock.now();
-  const store = createMinerStore(deps.store.db, now);
+  // The stage-duration metric is fed by the store; the metrics object is made below (jobs failed
+  // at start-up, before it exists, are not timed: their stage ended with the previous process).
+  let onStageEnded: ((event: JobStageEnded) => void) | null = null;
+  const store = createMinerStore(deps.store.db, now, { onStageEnded: (event) => onStageEnded?.(event) });
   const abandoned = await store.jobs.failActive('miner_restarted', 'the miner restarted while the job ran');
   if (abandoned > 0) log.warn({ jobs: abandoned }, 'jobs left unfinished by the previous miner process marked failed');
 
@@ -108,7 +118,8 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     onExecutorGone: (event) => hub.onExecutorGone(event),
     onExecutorExpiring: (event) => hub.onExecutorExpiring(event.token),
   });
-  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub.connectionCount);
+  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub.connectionCount, () => deps.executorManager.fleet?.() ?? []);
+  onStageEnded = (event) => metrics.stageEnded(event);
   const receipts = localMode
     ? null
     : new ReceiptService({
@@ -254,11 +265,32 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
   const url = `http://${settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host}:${port}`;
   log.info({ port, hotkeys: hotkeyIds, executorAddress, localMode }, 'miner listening');
 
+  let dashboard: DashboardServer | null = null;
+  if (deps.dashboard?.enabled) {
+    try {
+      dashboard = await startDashboardServer({
+        settings: deps.dashboard,
+        metrics: deps.metrics,
+        logger: log,
+        clock,
+        page: () => minerPage({ hotkeys: hotkeyIds, url: () => url, store, usage: () => pool.usage(), manager: deps.executorManager, connectedValidators: () => hub.connectedValidators(), now }),
+      });
+    } catch (error) {
+      stop.abort();
+      hub.close();
+      await server.close();
+      await pool.close();
+      await Promise.all(tasks);
+      throw error;
+    }
+  }
+
   let closing: Promise<void> | null = null;
   return {
     port,
     url,
     hotkeys: hotkeyIds,
+    dashboardUrl: dashboard?.url ?? null,
     publishManifests: async () => {
       if (!publisher) throw new MinerConfigError('this miner does not commit manifests (local mode or no chain)');
       return publisher.publish();
@@ -267,6 +299,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     close: () =>
       (closing ??= (async () => {
         stop.abort();
+        await dashboard?.close();
         hub.close();
         await server.close();
         await pool.close();

@@ -19,6 +19,7 @@ import type { HotkeySourceConfig } from '../config/sections/hotkey.js';
 import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
+import { instrumentChain } from '../metrics/chain-metrics.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/index.js';
 import { SystemClock } from '../runtime/clock.js';
 import { createRuntimeContainer } from '../runtime/container.js';
@@ -90,7 +91,7 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
       let chain: Chain | null = i === 0 && options.chain ? options.chain : null;
       if (!chain) {
         try {
-          chain = await openChain(config.chain, hotkey, store, { logger, clock });
+          chain = instrumentChain(await openChain(config.chain, hotkey, store, { logger, clock }), metrics);
         } catch (error) {
           // A trusted (local-mode) miner is not on chain; without one it only loses dancing cycles.
           if (!localMode) throw error;
@@ -138,6 +139,7 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
       logger,
       metrics,
       clock,
+      dashboard: config.dashboard,
     });
     return {
       ...miner,

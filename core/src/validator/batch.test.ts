@@ -200,9 +200,33 @@ describe('runBatch over real websockets', () => {
       expect.stringMatching(/^waiting for the executor: no executor ready/),
       expect.stringMatching(/^waiting for the result: no job result/),
     ].sort((a, b) => String(a).localeCompare(String(b))));
+    expect(result.records.map((r) => [r.failure?.source, r.failure?.reason, r.failure?.stage]).sort()).toEqual([
+      ['validator', 'timeout', 'waiting for the executor'],
+      ['validator', 'timeout', 'waiting for the result'],
+    ]);
     // Bounded by the startup limit, then the job's limits plus slack: about 2 s + 6 s.
     expect(Date.now() - started).toBeLessThan(12_000);
   }, 20_000);
+
+  it("stores the executor's failure reason and stage for a failed job", async () => {
+    const failing = await SimulatedMiner.start({ hotkey: keys.slow, manifest: { [FAST.id]: 1 }, execute: () => ({ fail: true }) });
+    miners.push(failing);
+    const validatorStore = new ValidatorStore(store, validator.ss58);
+    const result = await runBatch(cycleByIndex(11, 100), [target(failing, 'c-failing')], {
+      validator,
+      clock,
+      logger,
+      store: validatorStore,
+      generators: [echoGenerator],
+      hardwareClasses: [FAST],
+      settings,
+    });
+    expect(result.outcomes).toEqual({ failed: 1 });
+    const failed = await validatorStore.failedJobs({ cycle: 11 });
+    expect(failed.map((row) => [row.minerHotkey, row.status, row.failure])).toEqual([
+      [keys.slow.ss58, 'failed', { source: 'executor', reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1' }],
+    ]);
+  });
 });
 
 describe('runBatch when stopped (the validator shuts down)', () => {

@@ -5,16 +5,23 @@ import { openChain } from '../chain/open-chain.js';
 import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
+import { instrumentChain } from '../metrics/chain-metrics.js';
 import { loadPlugins } from '../plugin/index.js';
 import { SystemClock } from '../runtime/clock.js';
 import { createRuntimeContainer } from '../runtime/container.js';
 import { openStore } from '../store/index.js';
 import { ValidatorConfigError } from './errors.js';
 import { startValidator, type ValidatorHandle } from './service.js';
+import { cachedFor } from '../dashboard/cached.js';
+import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
+import { validatorPage } from './dashboard-page.js';
+import { ValidatorMetrics } from './metrics.js';
 
 export interface ValidatorProcess {
   readonly handle: ValidatorHandle;
   readonly logger: Logger;
+  /** Address of the dashboard (which also serves `/metrics`), or null when it is not enabled. */
+  readonly dashboardUrl: string | null;
   /** Stops the validator and closes the chain and the store. */
   close(): Promise<void>;
 }
@@ -65,13 +72,15 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
   try {
     const store = options.store ?? (await openStore(storeOptions(config)));
     if (!options.store) opened.push(store);
-    const chain = options.chain ?? (await openChain(config.chain, hotkey, store, { logger, clock }));
-    if (!options.chain) opened.push(chain);
+    const metrics = createMetricsRegistry({ defaultMetrics: config.metrics.defaultMetrics, labels: { role: 'validator' } });
+    const openedChain = options.chain ?? (await openChain(config.chain, hotkey, store, { logger, clock }));
+    if (!options.chain) opened.push(openedChain);
+    const chain = instrumentChain(openedChain, metrics);
     const objectStore = options.objectStore ?? (await objectStoreFor(config));
     const root = createRuntimeContainer({
       config,
       logger,
-      metrics: createMetricsRegistry({ labels: { role: 'validator' } }),
+      metrics,
       clock,
       store,
       chain,
@@ -105,6 +114,24 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       clock,
       ...(options.autoRun !== undefined ? { autoRun: options.autoRun } : {}),
     });
+    const stopMetrics = new ValidatorMetrics(metrics).observe(handle);
+    let dashboard: DashboardServer | null = null;
+    if (config.dashboard.enabled) {
+      try {
+        const metagraph = cachedFor(30_000, () => clock.now(), () => chain.metagraph(config.chain.netuid));
+        dashboard = await startDashboardServer({
+          settings: config.dashboard,
+          metrics,
+          logger,
+          clock,
+          page: () => validatorPage({ hotkey: hotkey.ss58, netuid: config.chain.netuid, store: handle.store, progress: () => handle.progress(), metagraph, now: () => clock.now() }),
+        });
+      } catch (error) {
+        stopMetrics();
+        await handle.close();
+        throw error;
+      }
+    }
     logger.info(
       { validatorHotkey: hotkey.ss58, netuid: config.chain.netuid, generators: generators.map((g) => g.name), rules: scoringRules.map((r) => r.name) },
       'validator started',
@@ -112,7 +139,10 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
     return {
       handle,
       logger,
+      dashboardUrl: dashboard?.url ?? null,
       close: async () => {
+        await dashboard?.close();
+        stopMetrics();
         await handle.close();
         await closeOpened();
       },

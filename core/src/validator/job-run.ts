@@ -8,7 +8,7 @@ import {
   type ExecutorTiming,
 } from '../protocol/index.js';
 import { untilAborted } from './abortable.js';
-import { BatchAbortedError, MinerTimeoutError } from './errors.js';
+import { BatchAbortedError, MinerProtocolError, MinerTimeoutError } from './errors.js';
 import type { JobInbox, JobMessage, MinerConnection } from './miner-client.js';
 import { checkMachineSpecs } from './spec-check.js';
 
@@ -36,6 +36,25 @@ export interface JobRecord {
   readonly checkedAt: number | null;
   /** GPU UUIDs the executor reported with its result (empty: none reported, or no GPU). */
   readonly gpuUuids?: readonly string[];
+  /** Why a failed or horde-failed job failed; null for every other status. */
+  readonly failure: JobFailure | null;
+}
+
+/** Who noticed a job's failure: the miner or its executor (their failure message), or the validator itself. */
+export type JobFailureSource = 'miner' | 'executor' | 'validator';
+
+/**
+ * Why a job failed, as the validator stores and shows it (`horde validator jobs --failed`, the
+ * dashboard). `reason` is a short stable word: the miner's `reason` field (ComputeHorde's
+ * JobFailureReason / HordeFailureReason) or one of the validator's own (`timeout`,
+ * `connection_lost`, `aborted`, `not_started`, `protocol_error`); other checks add theirs.
+ */
+export interface JobFailure {
+  readonly source: JobFailureSource;
+  readonly reason: string;
+  /** The job stage it failed in (the miner's `stage`, or the validator's wait), or null when unknown. */
+  readonly stage: string | null;
+  readonly message: string;
 }
 
 export interface JobRunLimits {
@@ -121,6 +140,10 @@ export function jobSeconds(spec: JobSpec): number {
   return t.allowedLeewaySeconds + t.downloadTimeLimitSeconds + t.executionTimeLimitSeconds + t.uploadTimeLimitSeconds + t.streamingStartTimeLimitSeconds;
 }
 
+function validatorFailure(reason: string, stage: string | null, message: string): JobFailure {
+  return { source: 'validator', reason, stage, message };
+}
+
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
 
 /**
@@ -142,6 +165,7 @@ export class JobRun {
   private details = '';
   private rejectionReason: string | null = null;
   private rejectionReceipts: readonly Receipt[] = [];
+  private failure: JobFailure | null = null;
   private startedAtMs = 0;
   private jobSentAtMs = 0;
   /** The `specs` of the executor's `V0MachineSpecsRequest`, when it sent one. */
@@ -205,20 +229,31 @@ export class JobRun {
     return this.status !== null;
   }
 
-  private end(status: JobOutcomeStatus, details: string): void {
+  private end(status: JobOutcomeStatus, details: string, failure: JobFailure | null = null): void {
     if (this.status !== null) return;
     this.status = status;
     this.details = details;
+    this.failure = failure;
   }
 
   /** Maps a failure message to an end state; returns false for messages that do not end the job. */
   private endOnFailure(message: JobMessage): boolean {
     switch (message.message_type) {
       case 'V0JobFailedRequest':
-        this.end('failed', `job failed (${message.reason}, ${message.stage}): ${message.message}`.trim());
+        this.end('failed', `job failed (${message.reason}, ${message.stage}): ${message.message}`.trim(), {
+          source: 'executor',
+          reason: message.reason,
+          stage: message.stage,
+          message: message.message,
+        });
         return true;
       case 'V0HordeFailedRequest':
-        this.end('horde_failed', `horde failure (${message.reason}, by ${message.reported_by}): ${message.message}`.trim());
+        this.end('horde_failed', `horde failure (${message.reason}, by ${message.reported_by}): ${message.message}`.trim(), {
+          source: message.reported_by === 'executor' ? 'executor' : message.reported_by === 'validator' ? 'validator' : 'miner',
+          reason: message.reason,
+          stage: typeof message.context?.['stage'] === 'string' ? message.context['stage'] : null,
+          message: message.message,
+        });
         return true;
       case 'V0DeclineJobRequest':
         this.rejectionReason = message.reason;
@@ -239,9 +274,11 @@ export class JobRun {
   }
 
   private failOnError(error: unknown, stage: string): void {
-    if (this.aborted) this.end('horde_failed', `aborted while ${stage}: the validator is shutting down`);
-    else if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${error.message}`);
-    else this.end('horde_failed', `${stage}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    if (this.aborted) this.end('horde_failed', `aborted while ${stage}: the validator is shutting down`, validatorFailure('aborted', stage, 'the validator is shutting down'));
+    else if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${message}`, validatorFailure('timeout', stage, message));
+    else if (error instanceof MinerProtocolError) this.end('horde_failed', `${stage}: ${message}`, validatorFailure('protocol_error', stage, message));
+    else this.end('horde_failed', `${stage}: ${message}`, validatorFailure('connection_lost', stage, message));
   }
 
   /** Initial request up to executor ready. Resolves true when the job can be sent. */
@@ -392,7 +429,7 @@ export class JobRun {
       this.end('completed', mismatch === null ? verdict.details : `${mismatch}; ${verdict.details}`);
     } catch (error) {
       if (error instanceof BatchAbortedError) {
-        this.end('horde_failed', 'aborted while verifying: the validator is shutting down');
+        this.end('horde_failed', 'aborted while verifying: the validator is shutting down', validatorFailure('aborted', 'verifying', 'the validator is shutting down'));
         return;
       }
       // Verifiers must not throw for bad output; one that does is a validator-side problem.
@@ -437,8 +474,8 @@ export class JobRun {
   }
 
   /** Marks a job that never got going (its miner could not be reached, its generator failed). */
-  abandon(reason: string): void {
-    this.end('horde_failed', reason);
+  abandon(reason: string, failureReason: string = this.aborted ? 'aborted' : 'not_started'): void {
+    this.end('horde_failed', reason, validatorFailure(failureReason, null, reason));
     this.release();
   }
 
@@ -461,6 +498,7 @@ export class JobRun {
       rejectionReceipts: this.rejectionReceipts,
       checkedAt: this.status === 'rejected' ? this.startedAtMs : null,
       gpuUuids: this.gpuUuids,
+      failure: this.status === 'failed' || this.status === 'horde_failed' || this.status === null ? (this.failure ?? validatorFailure('unknown', null, this.details || 'did not finish')) : null,
     };
   }
 }

@@ -21,6 +21,7 @@ const base: Omit<JobRecord, 'jobUuid' | 'status'> = {
   rejectionReason: null,
   rejectionReceipts: [],
   checkedAt: null,
+  failure: null,
 };
 
 describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect) => {
@@ -68,6 +69,33 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
       },
       { jobUuid: 'o1', minerHotkey: 'miner-b', executorClass: 'always_on.test', kind: 'organic', status: 'completed', accepted: true, executorSeconds: 12.5, paidWithBlocks: [10, 11] },
     ]);
+  });
+
+  it('keeps why each failed job failed and lists failed jobs newest first, apart from the others', async () => {
+    const repo = new ValidatorStore(store, 'validator-fail');
+    const failed = { ...base, status: 'failed' as const, correct: null, inTime: null, timeTookMs: null };
+    await repo.saveJobs(
+      [
+        { ...failed, jobUuid: 'f1', details: 'job failed (timeout, execution): ran out of time', failure: { source: 'executor', reason: 'timeout', stage: 'execution', message: 'ran out of time' } },
+        { ...base, jobUuid: 'ok1', status: 'completed' },
+      ],
+      1_000,
+    );
+    await repo.saveJobs([{ ...failed, jobUuid: 'h1', status: 'horde_failed', details: 'waiting for accept: no answer in 5 s', failure: { source: 'validator', reason: 'timeout', stage: 'waiting for accept', message: 'no answer in 5 s' } }], 2_000);
+    await repo.recordOrganicJob(
+      { jobUuid: 'o-fail', cycle: 4, minerHotkey: 'miner-b', executorClass: 'always_on.test', status: 'failed', failure: { source: 'executor', reason: 'nonzero_exit_code', stage: 'execution', message: 'exit 3' } },
+      3_000,
+    );
+
+    const rows = await repo.failedJobs();
+    expect(rows.map((row) => [row.jobUuid, row.status, row.failure.source, row.failure.reason, row.failure.stage, row.failure.message])).toEqual([
+      ['o-fail', 'failed', 'executor', 'nonzero_exit_code', 'execution', 'exit 3'],
+      ['h1', 'horde_failed', 'validator', 'timeout', 'waiting for accept', 'no answer in 5 s'],
+      ['f1', 'failed', 'executor', 'timeout', 'execution', 'ran out of time'],
+    ]);
+    expect((await repo.failedJobs({ limit: 1 })).map((row) => row.jobUuid)).toEqual(['o-fail']);
+    expect((await repo.jobs()).find((row) => row.jobUuid === 'ok1')?.failure).toBeNull();
+    expect(await repo.jobCountsByCycle([4])).toEqual(new Map([[4, { failed: 2, horde_failed: 1, completed: 1 }]]));
   });
 
   it('keeps manifests, main hotkeys, batches, score steps, scores and weight records per cycle', async () => {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../contracts/index.js';
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
-import type { JobRecord } from './job-run.js';
+import type { JobFailure, JobFailureSource, JobRecord } from './job-run.js';
 
 /** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
 const CHUNK = 200;
@@ -65,6 +65,66 @@ export interface OrganicJobRecord {
   readonly executorSeconds?: number;
   readonly paidWithBlocks?: readonly number[];
   readonly details?: string;
+  /** Why it failed, for a failed or horde-failed job. */
+  readonly failure?: JobFailure | null;
+}
+
+/** A failed or horde-failed job with why it failed, newest first (`horde validator jobs --failed`). */
+export interface FailedJobRow {
+  readonly jobUuid: string;
+  readonly cycle: number;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  readonly kind: string;
+  readonly status: 'failed' | 'horde_failed';
+  readonly failure: JobFailure;
+  readonly details: string;
+  readonly createdAt: number;
+}
+
+/** One stored job, as the dashboard lists it. */
+export interface JobSummaryRow {
+  readonly jobUuid: string;
+  readonly cycle: number;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  readonly kind: string;
+  readonly status: JobOutcomeStatus;
+  readonly correct: boolean | null;
+  readonly timeTookMs: number | null;
+  readonly failure: JobFailure | null;
+  readonly details: string;
+  readonly createdAt: number;
+}
+
+export interface JobListQuery {
+  readonly limit?: number;
+  /** Only this cycle. */
+  readonly cycle?: number;
+  /** Only failed and horde-failed jobs. */
+  readonly failedOnly?: boolean;
+  readonly minerHotkey?: string;
+}
+
+/** Failure columns of a row (see the validator-h-ops-0001 migration); null when the job did not fail or predates them. */
+function failureOf(row: Record<string, unknown>): JobFailure | null {
+  if (row['failure_reason'] === null || row['failure_reason'] === undefined) return null;
+  return {
+    source: (row['failure_source'] as JobFailureSource | null) ?? 'validator',
+    reason: row['failure_reason'] as string,
+    stage: (row['failure_stage'] as string | null) ?? null,
+    message: (row['failure_message'] as string | null) ?? '',
+  };
+}
+
+/** The failure columns to write for a job. */
+function failureColumns(failure: JobFailure | null | undefined) {
+  return {
+    failure_source: failure?.source ?? null,
+    failure_reason: failure ? failure.reason.slice(0, 64) : null,
+    failure_stage: failure?.stage ? failure.stage.slice(0, 64) : null,
+    failure_message: failure ? failure.message.slice(0, 2000) : null,
+  };
 }
 
 /** The validator's repositories (tables `validator_*`, see the migration). */
@@ -177,6 +237,7 @@ export class ValidatorStore {
       rejection_reason: record.rejectionReason,
       rejection_receipts: record.rejectionReceipts.length > 0 ? toJsonColumn(record.rejectionReceipts) : null,
       checked_at: record.checkedAt,
+      ...failureColumns(record.failure),
       created_at: createdAt,
     }));
     for (let i = 0; i < rows.length; i += CHUNK) await this.db('validator_jobs').insert(rows.slice(i, i + CHUNK));
@@ -196,6 +257,7 @@ export class ValidatorStore {
       details: record.details ?? '',
       executor_seconds: record.executorSeconds ?? null,
       paid_with_blocks: record.paidWithBlocks ? toJsonColumn(record.paidWithBlocks) : null,
+      ...failureColumns(record.failure),
       created_at: createdAt,
     });
   }
@@ -254,6 +316,83 @@ export class ValidatorStore {
       correct: toNullableBool(row.correct),
       details: row.details,
     }));
+  }
+
+  /** Stored jobs, newest first: all of them or only the failed ones (with why they failed). */
+  async jobs(query: JobListQuery = {}): Promise<JobSummaryRow[]> {
+    let select = this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey });
+    if (query.cycle !== undefined) select = select.andWhere({ cycle: query.cycle });
+    if (query.minerHotkey !== undefined) select = select.andWhere({ miner_hotkey: query.minerHotkey });
+    if (query.failedOnly) select = select.whereIn('status', ['failed', 'horde_failed']);
+    const rows = await select.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }]).limit(query.limit ?? 100);
+    return rows.map((row) => ({
+      jobUuid: row.job_uuid,
+      cycle: row.cycle,
+      minerHotkey: row.miner_hotkey,
+      executorClass: row.executor_class,
+      kind: row.kind,
+      status: row.status,
+      correct: toNullableBool(row.correct),
+      timeTookMs: toNullableNumber(row.time_took_ms),
+      failure: failureOf(row) ?? (row.status === 'failed' || row.status === 'horde_failed' ? { source: 'validator', reason: 'unknown', stage: null, message: row.details } : null),
+      details: row.details,
+      createdAt: toNumber(row.created_at),
+    }));
+  }
+
+  /** Failed and horde-failed jobs, newest first, each with its reason and stage. */
+  async failedJobs(query: Omit<JobListQuery, 'failedOnly'> = {}): Promise<FailedJobRow[]> {
+    const rows = await this.jobs({ ...query, failedOnly: true });
+    return rows.map((row) => ({
+      jobUuid: row.jobUuid,
+      cycle: row.cycle,
+      minerHotkey: row.minerHotkey,
+      executorClass: row.executorClass,
+      kind: row.kind,
+      status: row.status as 'failed' | 'horde_failed',
+      failure: row.failure!,
+      details: row.details,
+      createdAt: row.createdAt,
+    }));
+  }
+
+  /** The most recent batches, newest first. */
+  async recentBatches(limit = 20): Promise<BatchRow[]> {
+    const rows = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey }).orderBy('cycle', 'desc').limit(limit);
+    return rows.map((row) => ({
+      cycle: row.cycle,
+      block: toNumber(row.block),
+      startedAt: toNumber(row.started_at),
+      finishedAt: toNullableNumber(row.finished_at),
+      miners: row.miners,
+      jobs: row.jobs,
+      overheadMs: toNullableNumber(row.overhead_ms),
+      status: row.status,
+    }));
+  }
+
+  /** Job counts of the most recent cycles by cycle and status (the dashboard's batch table). */
+  async jobCountsByCycle(cycles: readonly number[]): Promise<Map<number, Partial<Record<JobOutcomeStatus, number>>>> {
+    const counts = new Map<number, Partial<Record<JobOutcomeStatus, number>>>();
+    if (cycles.length === 0) return counts;
+    const rows: Array<{ cycle: number | string; status: JobOutcomeStatus; n: number | string }> = await this.db('validator_jobs')
+      .where({ validator_hotkey: this.validatorHotkey })
+      .whereIn('cycle', [...cycles])
+      .groupBy('cycle', 'status')
+      .select('cycle', 'status')
+      .count({ n: '*' });
+    for (const row of rows) {
+      const entry = counts.get(Number(row.cycle)) ?? {};
+      entry[row.status] = Number(row.n);
+      counts.set(Number(row.cycle), entry);
+    }
+    return counts;
+  }
+
+  /** The last cycle a batch saved manifests for, or null. */
+  async latestManifestCycle(): Promise<number | null> {
+    const row = await this.db('validator_manifests').where({ validator_hotkey: this.validatorHotkey }).max({ cycle: 'cycle' }).first();
+    return row?.cycle === null || row?.cycle === undefined ? null : Number(row.cycle);
   }
 
   // ---------------------------------------------------------------- scores and weights
@@ -316,6 +455,26 @@ export class ValidatorStore {
       createdAt: toNumber(row.created_at),
       mode: row.mode ?? null,
       revealRound: toNullableNumber(row.reveal_round),
+    }));
+  }
+
+  /** Weights that landed (set or committed), oldest first, for the last `limit` cycles: the weights-over-time chart. */
+  async weightsHistory(limit = 30): Promise<WeightsRow[]> {
+    const rows = await this.db('validator_weights')
+      .where({ validator_hotkey: this.validatorHotkey })
+      .whereIn('status', ['set', 'committed'])
+      .orderBy('id', 'desc')
+      .limit(limit);
+    return rows.reverse().map((row) => ({
+      cycle: row.cycle,
+      status: row.status,
+      block: toNullableNumber(row.block),
+      revealBlock: toNullableNumber(row.reveal_block),
+      uids: fromJsonColumn<number[]>(row.uids),
+      weights: fromJsonColumn<number[]>(row.weights),
+      attempts: row.attempts,
+      error: row.error ?? null,
+      createdAt: toNumber(row.created_at),
     }));
   }
 

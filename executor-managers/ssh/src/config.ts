@@ -71,6 +71,17 @@ export const sshManagerConfigSchema = z.strictObject({
   keepaliveSeconds: z.number().positive().default(30),
   /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
   killGraceMs: z.number().int().min(0).default(5_000),
+  /**
+   * Seconds between health probes of each host (a `true` run over SSH); 0 turns probing off. A host
+   * that fails `unhealthyAfterFailures` probes in a row leaves the manifest and its running executor
+   * is reported lost; it is re-admitted when a probe succeeds again. So a dead host leaves within
+   * about healthCheckSeconds × unhealthyAfterFailures + healthCheckTimeoutSeconds.
+   */
+  healthCheckSeconds: z.number().min(0).default(30),
+  /** Seconds one probe may take (connect included). */
+  healthCheckTimeoutSeconds: z.number().positive().default(10),
+  /** Failed probes in a row before a host counts as dead. */
+  unhealthyAfterFailures: z.number().int().min(1).default(2),
 });
 
 export type SshManagerConfig = z.output<typeof sshManagerConfigSchema>;

@@ -3,7 +3,7 @@ import { sshManagerConfigSchema } from './config.js';
 import { SshExecutorManager } from './ssh-executor-manager.js';
 
 export { sshHostSchema, sshManagerConfigSchema, privateKeyFields, type SshHostConfig, type SshManagerConfig } from './config.js';
-export { SshExecutorManager, readPrivateKey, type SshExecutorManagerOptions } from './ssh-executor-manager.js';
+export { SshExecutorManager, readPrivateKey, type SshExecutorManagerOptions, type HostHealth } from './ssh-executor-manager.js';
 // The shared SSH launcher, for executor managers that run agents on machines they provision
 // (e.g. @horde/executor-manager-vast).
 export { SshLauncher, type SshLauncherSettings, type RemoteLaunchOptions } from './ssh-launcher.js';

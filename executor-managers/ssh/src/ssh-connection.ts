@@ -204,6 +204,18 @@ export class SshConnectionPool {
     connection?.close();
   }
 
+  /**
+   * Drops the connection to `target` at once, without waiting for the host to answer (a host found
+   * dead: a goodbye would never be acknowledged). Everything running over it sees the loss now.
+   */
+  async drop(target: SshTarget): Promise<void> {
+    const key = connectionKey(target);
+    const opening = this.connections.get(key);
+    this.connections.delete(key);
+    const connection = await opening?.catch(() => null);
+    connection?.destroy();
+  }
+
   /** Closes every connection. */
   async closeAll(): Promise<void> {
     const all = [...this.connections.values()];

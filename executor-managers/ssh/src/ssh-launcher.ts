@@ -65,6 +65,11 @@ export class SshLauncher {
     return this.pool.release(target);
   }
 
+  /** Drops the connection to `target` without a goodbye (a dead host); its agents are reported lost at once. */
+  drop(target: SshTarget): Promise<void> {
+    return this.pool.drop(target);
+  }
+
   /** Closes every connection. */
   close(): Promise<void> {
     return this.pool.closeAll();

@@ -74,6 +74,21 @@ export const vastConfigSchema = z.strictObject({
   /** Connect straight to the instance's public IP (runtype `ssh_direc ssh_proxy`) instead of through vast's SSH proxy. */
   direct: z.boolean().default(false),
   ssh: sshSchema,
+  /**
+   * Spending caps, in dollars (vast's `dph_total`, everything included). A start that would go over
+   * one is refused (logged, counted in `horde_vast_rent_refusals_total`); when what runs would cross
+   * the day cap, idle instances are destroyed first, then running ones are stopped. No cap: unset.
+   */
+  budget: z
+    .strictObject({
+      maxDollarsPerHour: z.number().positive().optional(),
+      maxDollarsPerDay: z.number().positive().optional(),
+      /** Seconds between the watchdog's checks of the day cap (and of destroys to retry). */
+      checkIntervalSeconds: z.number().positive().default(30),
+    })
+    .prefault({}),
+  /** Seconds before a destroy the marketplace refused is tried again (the instance costs money until then). */
+  destroyRetrySeconds: z.number().positive().default(30),
   /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
   killGraceMs: z.number().int().min(0).default(5_000),
   /** Seconds one API request may take. */

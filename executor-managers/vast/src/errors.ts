@@ -67,3 +67,13 @@ export class VastClosedError extends HordeError {
     super('VAST_CLOSED', message);
   }
 }
+
+/** Renting would go over `budget.maxDollarsPerHour` or `budget.maxDollarsPerDay`: nothing was rented. */
+export class VastBudgetError extends HordeError {
+  constructor(
+    readonly limit: 'hour' | 'day',
+    message: string,
+  ) {
+    super('VAST_BUDGET_EXCEEDED', message);
+  }
+}

@@ -1,4 +1,4 @@
-import { definePlugin, EXECUTOR_MANAGER } from '@horde/core';
+import { definePlugin, EXECUTOR_MANAGER, METRICS } from '@horde/core';
 import { vastConfigSchema } from './config.js';
 import { VastExecutorManager } from './vast-executor-manager.js';
 
@@ -16,10 +16,13 @@ export {
   type VastInstance,
   type VastOffer,
 } from './vast-api.js';
+export { VastBudget, type BudgetDecision, type BudgetLimits, type BudgetRental } from './budget.js';
+export { VastMetrics, type VastCostSource } from './metrics.js';
 export { describeFilter, gpuModelName, offerQuery, offersToTry } from './offer-query.js';
 export {
   VastApiError,
   VastAuthError,
+  VastBudgetError,
   VastCapacityError,
   VastClosedError,
   VastInstanceGoneError,
@@ -51,7 +54,7 @@ export default definePlugin({
   configSchema: vastConfigSchema,
   register(ctx) {
     ctx.provide(EXECUTOR_MANAGER, {
-      useValue: new VastExecutorManager({ config: ctx.config, logger: ctx.logger }),
+      useFactory: (resolve) => new VastExecutorManager({ config: ctx.config, logger: ctx.logger, metrics: resolve(METRICS) }),
     });
   },
 });

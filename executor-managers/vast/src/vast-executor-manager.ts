@@ -1,11 +1,15 @@
 import type {
+  ExecutorFleetEntry,
   ExecutorHandle,
   ExecutorManager,
   ExecutorStartContext,
   ExecutorStatus,
   Logger,
   Manifest,
+  Metrics,
 } from '@horde/core';
+import { VastBudget, type BudgetRental } from './budget.js';
+import { VastMetrics } from './metrics.js';
 import {
   firstUseHostKey,
   readPrivateKey,
@@ -19,6 +23,7 @@ import {
 import type { VastClassConfig, VastConfig } from './config.js';
 import {
   VastApiError,
+  VastBudgetError,
   VastAuthError,
   VastCapacityError,
   VastClosedError,
@@ -41,6 +46,8 @@ export interface VastExecutorManagerOptions {
   readonly api?: VastApi;
   /** First 429 backoff in milliseconds (default 1000; tests use less). */
   readonly retryBaseMs?: number;
+  /** The process registry: cost, refusals and job cost are registered on it. */
+  readonly metrics?: Metrics;
 }
 
 /** One machine rented from the marketplace. */
@@ -55,6 +62,12 @@ interface RentedInstance {
   readonly verifyHostKey: HostKeyVerifier;
   idleTimer: NodeJS.Timeout | null;
   destroying: Promise<void> | null;
+  /** The offer's price, everything included (`dph_total`). */
+  readonly dollarsPerHour: number;
+  /** Its place in the budget, ended once it is destroyed. */
+  readonly rental: BudgetRental;
+  /** When the marketplace last refused to destroy it (retried after `destroyRetrySeconds`). */
+  destroyFailedAt: number | null;
 }
 
 /** What we keep per started executor. The handle the runtime holds is just `{ id }`. */
@@ -89,6 +102,9 @@ export class VastExecutorManager implements ExecutorManager {
   private readonly pendingStarts = new Set<Promise<unknown>>();
   private closing = false;
   private nextId = 1;
+  private readonly budget: VastBudget;
+  private readonly metrics: VastMetrics | null;
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(options: VastExecutorManagerOptions) {
     this.config = options.config;
@@ -109,6 +125,60 @@ export class VastExecutorManager implements ExecutorManager {
       killGraceMs: options.config.killGraceMs,
       logger: options.logger,
     });
+    const { maxDollarsPerHour, maxDollarsPerDay } = options.config.budget;
+    this.budget = new VastBudget({ maxDollarsPerHour, maxDollarsPerDay });
+    this.metrics = options.metrics
+      ? new VastMetrics(options.metrics, { dollarsPerHourByClass: () => this.dollarsPerHourByClass(), spentLastDay: () => this.budget.spentLastDay() }, { maxDollarsPerHour, maxDollarsPerDay })
+      : null;
+    this.watchdog = setInterval(() => void this.checkBudgetAndDestroys(), options.config.budget.checkIntervalSeconds * 1000);
+    this.watchdog.unref();
+  }
+
+  /** What every rented instance costs now, per class (metrics, dashboard). */
+  private dollarsPerHourByClass(): Record<string, number> {
+    const byClass: Record<string, number> = {};
+    for (const instance of this.instances.values()) byClass[instance.executorClass] = (byClass[instance.executorClass] ?? 0) + instance.dollarsPerHour;
+    return byClass;
+  }
+
+  /** The rented instances, for the miner's dashboard: state and price. */
+  fleet(): readonly ExecutorFleetEntry[] {
+    return [...this.instances.values()].map((instance) => ({
+      id: `vast-${instance.id}`,
+      executorClass: instance.executorClass,
+      state: instance.destroyFailedAt !== null ? 'destroy_failed' : instance.state,
+      executors: 1,
+      dollarsPerHour: instance.dollarsPerHour,
+      ...(instance.destroyFailedAt !== null ? { detail: 'the marketplace refused to destroy it; retrying' } : {}),
+    }));
+  }
+
+  /**
+   * The watchdog: destroys again what the marketplace refused to destroy, and when keeping what runs
+   * until the next check would cross the day cap, destroys idle instances, then stops running ones.
+   */
+  private async checkBudgetAndDestroys(): Promise<void> {
+    const now = Date.now();
+    for (const instance of this.instances.values()) {
+      if (instance.destroyFailedAt !== null && now - instance.destroyFailedAt >= this.config.destroyRetrySeconds * 1000) void this.destroy(instance);
+    }
+    const ahead = this.config.budget.checkIntervalSeconds * 1000;
+    if (!this.budget.overDayBudget(ahead)) return;
+    const warm = [...this.instances.values()].filter((i) => i.state === 'warm');
+    for (const instance of warm) {
+      this.logger.warn({ instanceId: instance.id, spentLastDay: this.budget.spentLastDay() }, 'vast day budget nearly spent: destroying an idle instance');
+      await this.destroy(instance);
+    }
+    if (!this.budget.overDayBudget(ahead)) return;
+    for (const [id, executor] of this.executors) {
+      if (executor.final) continue;
+      this.logger.error(
+        { instanceId: executor.instance.id, spentLastDay: this.budget.spentLastDay(), maxDollarsPerDay: this.config.budget.maxDollarsPerDay },
+        'vast day budget reached: stopping a running executor and destroying its instance',
+      );
+      await this.kill({ id });
+      if (!this.budget.overDayBudget(ahead)) return;
+    }
   }
 
   async manifest(): Promise<Manifest> {
@@ -188,6 +258,7 @@ export class VastExecutorManager implements ExecutorManager {
     await Promise.all([...this.executors.keys()].map((id) => this.kill({ id })));
     await Promise.all([...this.instances.values()].map((instance) => this.destroy(instance)));
     await this.launcher.close();
+    clearInterval(this.watchdog);
     if (this.instances.size > 0) {
       this.logger.error(
         { instanceIds: [...this.instances.keys()] },
@@ -205,6 +276,15 @@ export class VastExecutorManager implements ExecutorManager {
     }
     let lastError: unknown = null;
     for (const offer of offers.slice(0, RENT_ATTEMPTS)) {
+      // Reserved before the request, so concurrent starts cannot rent past a cap together.
+      const decision = this.budget.reserve(offer.dph_total);
+      if (!decision.ok) {
+        this.metrics?.refusals.inc({ executor_class: executorClass, limit: decision.limit });
+        logger.warn({ offerId: offer.id, dphTotal: offer.dph_total, limit: decision.limit, dollarsPerHour: this.budget.dollarsPerHour() }, 'vast rent refused by the budget');
+        // Offers are cheapest first: a dearer one would break the cap too.
+        throw new VastBudgetError(decision.limit, `not renting a vast instance for executor class ${executorClass}: ${decision.reason}`);
+      }
+      const rental = decision.rental;
       let instanceId: number;
       try {
         instanceId = await this.api.createInstance(offer.id, {
@@ -221,6 +301,7 @@ export class VastExecutorManager implements ExecutorManager {
       } catch (error) {
         // Another renter was faster, or the machine refused: try the next offer. A bad key or a
         // rate limit would fail the same way for every offer.
+        rental.cancel();
         if (error instanceof VastAuthError || error instanceof VastRateLimitedError) throw error;
         lastError = error;
         logger.warn({ err: error, offerId: offer.id }, 'could not rent the vast offer; trying the next');
@@ -235,6 +316,9 @@ export class VastExecutorManager implements ExecutorManager {
         verifyHostKey: firstUseHostKey(),
         idleTimer: null,
         destroying: null,
+        dollarsPerHour: offer.dph_total,
+        rental,
+        destroyFailedAt: null,
       };
       this.instances.set(instanceId, instance);
       logger.info({ instanceId, offerId: offer.id, dphTotal: offer.dph_total, gpu: offer.gpu_name, numGpus: offer.num_gpus }, 'vast instance rented');
@@ -313,7 +397,9 @@ export class VastExecutorManager implements ExecutorManager {
     const executor: VastExecutor = { instance, agent, final: null, released: Promise.resolve() };
     // The executor counts as exited only once its instance is released, so the runtime never
     // starts a new one of the class while the old machine is still being torn down.
+    const launchedAt = Date.now();
     executor.released = agent.done.then(async (status) => {
+      this.metrics?.jobCost.observe({ executor_class: instance.executorClass }, (instance.dollarsPerHour * (Date.now() - launchedAt)) / 3_600_000);
       await this.releaseInstance(instance, status);
       this.release(instance.executorClass);
       executor.final = status;
@@ -366,12 +452,14 @@ export class VastExecutorManager implements ExecutorManager {
       } catch (error) {
         const gone = error instanceof VastApiError && !(error instanceof VastAuthError) && error.status !== null && (error.status < 400 || error.status === 404);
         if (!gone) {
-          this.logger.error({ err: error, instanceId: instance.id }, 'could not destroy the vast instance; will retry at shutdown');
+          this.logger.error({ err: error, instanceId: instance.id, retryInSeconds: this.config.destroyRetrySeconds }, 'could not destroy the vast instance; it costs money until a retry succeeds');
+          instance.destroyFailedAt = Date.now();
           instance.destroying = null;
           return;
         }
         this.logger.warn({ err: error, instanceId: instance.id }, 'the marketplace no longer lists the vast instance');
       }
+      instance.rental.end();
       this.instances.delete(instance.id);
     })();
     return instance.destroying;

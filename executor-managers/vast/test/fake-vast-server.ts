@@ -78,11 +78,17 @@ export class FakeVastServer {
   /** Offers whose rent is refused as if someone else had just taken them. */
   readonly takenMeanwhile = new Set<number>();
   private rateLimited = 0;
+  private destroyFailures = 0;
   private nextInstanceId = 7_835_610;
   private server: Server | null = null;
 
   constructor(private readonly options: FakeVastOptions) {
     this.offers = options.offers.map((offer) => ({ ...offer, rented: false }));
+  }
+
+  /** The next `count` destroy requests fail with HTTP 500 (the instance stays rented). */
+  failDestroyNext(count: number): void {
+    this.destroyFailures = count;
   }
 
   /** The next `count` requests are answered 429. */
@@ -220,6 +226,10 @@ export class FakeVastServer {
   private destroy(id: number, response: ServerResponse): void {
     const instance = this.instances.get(id);
     if (!instance || instance.destroyed) return send(response, 200, { success: false, error: 'no_such_instance', msg: `Instance ${id} not found.` });
+    if (this.destroyFailures > 0) {
+      this.destroyFailures -= 1;
+      return send(response, 500, { success: false, error: 'server_error', msg: 'Internal error, please retry.' });
+    }
     instance.destroyed = true;
     instance.offer.rented = false;
     send(response, 200, { success: true });

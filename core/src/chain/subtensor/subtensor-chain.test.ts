@@ -63,6 +63,12 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     return node.extrinsics.filter((x) => x.section === section && x.method === method);
   }
 
+  it("reads the chain's clock (Timestamp.now) for the clock-skew check", async () => {
+    node.setStorage('timestamp', 'now', [], 1_765_000_000_123);
+    const chain = await connect();
+    expect(await chain.chainTime()).toBe(1_765_000_000_123);
+  });
+
   describe('metagraph', () => {
     function serveMetagraph(value: Record<string, unknown> | null): void {
       const reply = node.registry.createType('Option<PalletSubtensorRpcInfoMetagraph>', value);

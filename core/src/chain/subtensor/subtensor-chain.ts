@@ -179,6 +179,11 @@ export class SubtensorChain implements Chain {
     return (await this.api.rpc.chain.getHeader()).number.toNumber();
   }
 
+  async chainTime(): Promise<number> {
+    const now = await this.api.query['timestamp']!['now']!();
+    return Number((now as unknown as { toString(): string }).toString());
+  }
+
   onBlock(listener: (block: number) => void): () => void {
     let stopped = false;
     let unsubscribe: (() => void) | undefined;

@@ -21,6 +21,8 @@ interface DevnetFlags {
   validatorPlugin?: string[];
   ports?: string;
   commitReveal?: string;
+  dashboard?: boolean;
+  dashboardPort?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -78,6 +80,8 @@ export function register(program: Command): void {
     .option('--validator-plugin <name-or-path>', 'add a plugin to the validator only: scoring rules, job generators (repeatable)', collect)
     .option('--ports <from>-<to>', 'listen only on ports in this range, e.g. 9000-9099 (default: any free ports)')
     .option('--commit-reveal <mode>', 'hash: the validator commits hashes and reveals them (default); timelock: it commits drand-timelocked weights (v4) that the LocalChain reveals with its own beacon')
+    .option('--dashboard', 'serve a live dashboard of the whole devnet on 127.0.0.1 (its URL is printed), and one per process with /metrics')
+    .option('--dashboard-port <port>', 'port of the devnet dashboard (default: a free one; implies --dashboard)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -105,6 +109,8 @@ export function register(program: Command): void {
         validatorPlugins: flags.validatorPlugin,
         ports: flags.ports,
         commitReveal: flags.commitReveal,
+        dashboard: flags.dashboard,
+        dashboardPort: flags.dashboardPort,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {

@@ -11,6 +11,14 @@ interface ScoresOptions {
   json?: boolean;
 }
 
+interface JobsOptions {
+  config?: string;
+  cycle?: string;
+  limit?: string;
+  failed?: boolean;
+  json?: boolean;
+}
+
 /** `5GrwvaEF…NoHGKutQY`: enough of an ss58 to recognise it in a table. */
 function shortKey(key: string): string {
   return key.length > 20 ? `${key.slice(0, 8)}…${key.slice(-8)}` : key;
@@ -131,7 +139,62 @@ function formatWrongJobs(jobs: ReadonlyArray<{ minerHotkey: string; executorClas
   return `Jobs counted as wrong (${jobs.length}):\n${formatTable([['HOTKEY', 'CLASS', 'WHY'], ...rows])}${more}\n`;
 }
 
-/** `horde validator` (run) and `horde validator scores` (what each rule gave each miner). */
+/** A whole number from a flag, or a message saying what was wrong with it. */
+function flagNumber(flag: string, value: string | undefined, min: number): { ok: true; value: number | undefined } | { ok: false; message: string } {
+  if (value === undefined) return { ok: true, value: undefined };
+  const n = Number(value);
+  return Number.isInteger(n) && n >= min ? { ok: true, value: n } : { ok: false, message: `${flag} must be a whole number of at least ${min}, got ${value}` };
+}
+
+async function printJobs(options: JobsOptions): Promise<void> {
+  const cycle = flagNumber('--cycle', options.cycle, 0);
+  const limit = flagNumber('--limit', options.limit, 1);
+  for (const parsed of [cycle, limit]) {
+    if (!parsed.ok) {
+      process.stderr.write(`${parsed.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+  }
+  const [{ loadConfig }, { storeOptions }, { openStore }, { loadHotkey }, { ValidatorStore }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../config/store-options.js'),
+    import('../../store/index.js'),
+    import('../../keys/index.js'),
+    import('../../validator/store.js'),
+  ]);
+  const config = await loadConfig(options.config ? { configPath: options.config } : {});
+  const hotkey = await loadHotkey(config.hotkey);
+  const store = await openStore(storeOptions(config));
+  try {
+    const validatorStore = new ValidatorStore(store, hotkey.ss58);
+    const jobs = await validatorStore.jobs({
+      limit: (limit.ok && limit.value) || 50,
+      ...(cycle.ok && cycle.value !== undefined ? { cycle: cycle.value } : {}),
+      failedOnly: options.failed === true,
+    });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify({ validator: hotkey.ss58, jobs }, null, 2)}\n`);
+      return;
+    }
+    if (jobs.length === 0) {
+      process.stdout.write(`${options.failed ? 'No failed jobs' : 'No jobs'} stored for validator ${hotkey.ss58}${cycle.ok && cycle.value !== undefined ? ` in cycle ${cycle.value}` : ''}.\n`);
+      return;
+    }
+    const header = ['CYCLE', 'JOB', 'MINER', 'CLASS', 'KIND', 'STATUS', ...(options.failed ? ['BY', 'REASON', 'STAGE', 'MESSAGE'] : ['DETAILS'])];
+    const rows = jobs.map((job) => {
+      const common = [String(job.cycle), job.jobUuid.slice(0, 8), shortKey(job.minerHotkey), job.executorClass, job.kind, job.status];
+      if (!options.failed) return [...common, job.details.replace(/\s+/g, ' ').slice(0, 80)];
+      const failure = job.failure!;
+      return [...common, failure.source, failure.reason, failure.stage ?? '-', failure.message.replace(/\s+/g, ' ').slice(0, 80)];
+    });
+    process.stdout.write(`${formatTable([header, ...rows])}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** `horde validator` (run), `horde validator scores` (what each rule gave each miner) and `horde validator jobs` (what happened to each job). */
 export function register(program: Command): void {
   const validator = program
     .command('validator')
@@ -145,4 +208,13 @@ export function register(program: Command): void {
     .option('--cycle <n>', 'cycle number (default: the last scored one)')
     .option('--json', 'print JSON instead of a table')
     .action((options: ScoresOptions, command: Command) => printScores({ ...command.parent?.opts(), ...options }));
+  validator
+    .command('jobs')
+    .description('list the stored jobs, newest first; with --failed, only failed ones with who reported the failure, its reason and stage')
+    .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
+    .option('--failed', 'only failed and horde-failed jobs, with why they failed')
+    .option('--cycle <n>', 'only this cycle')
+    .option('--limit <n>', 'at most this many jobs (default 50)')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: JobsOptions, command: Command) => printJobs({ ...command.parent?.opts(), ...options }));
 }

@@ -86,6 +86,11 @@ export class JobHub {
     return this.peers.size;
   }
 
+  /** Hotkeys of the validators connected now, one entry per connection (the dashboard). */
+  connectedValidators(): string[] {
+    return [...this.peers].map((peer) => peer.validatorHotkey);
+  }
+
   /** Jobs in memory (in progress, or ended with a result still to deliver). */
   activeJobs(): readonly ActiveJob[] {
     return [...this.jobs.values()];
@@ -428,7 +433,8 @@ export class JobHub {
     const job = this.byToken.get(event.token);
     if (!job) return;
     if (!job.ended) {
-      const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'})` : '';
+      // The manager's reason says why (e.g. `ssh connection lost` for a host found dead).
+      const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'}${event.status.reason ? `, ${event.status.reason}` : ''})` : '';
       if (event.reason === 'expired') this.failSoon(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
       else if (job.executor === null && !job.tokenUsed) this.failSoon(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
       else this.failSoon(job, 'executor_disconnected', `Executor stopped while job was running${exit}`);

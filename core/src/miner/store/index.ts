@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { MinerJobsRepository } from './jobs.js';
+import { MinerJobsRepository, type JobStageEnded } from './jobs.js';
 import { MinerReceiptsRepository } from './receipts.js';
 import { MinerValidatorsRepository } from './validators.js';
 
@@ -14,9 +14,9 @@ export interface MinerStore {
   readonly validators: MinerValidatorsRepository;
 }
 
-export function createMinerStore(db: Knex, now: () => number): MinerStore {
+export function createMinerStore(db: Knex, now: () => number, hooks: { onStageEnded?: (event: JobStageEnded) => void } = {}): MinerStore {
   return {
-    jobs: new MinerJobsRepository(db, now),
+    jobs: new MinerJobsRepository(db, now, hooks.onStageEnded),
     receipts: new MinerReceiptsRepository(db, now),
     validators: new MinerValidatorsRepository(db, now),
   };

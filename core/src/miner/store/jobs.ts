@@ -151,11 +151,23 @@ function updateColumns(update: MinerJobUpdate): Record<string, unknown> {
   return columns;
 }
 
+/** A job left one stage for the next (`MinerJobsRepository`'s `onStageEnded`; the stage-duration metric). */
+export interface JobStageEnded {
+  readonly jobUuid: string;
+  readonly executorClass: string;
+  /** The status the job was in: the stage that ended. */
+  readonly stage: MinerJobStatus;
+  readonly durationMs: number;
+  /** The status it is in now. */
+  readonly next: MinerJobStatus;
+}
+
 /** `miner_jobs` and its status history. Every status change writes one history row. */
 export class MinerJobsRepository {
   constructor(
     private readonly db: Knex,
     private readonly now: () => number,
+    private readonly onStageEnded?: (event: JobStageEnded) => void,
   ) {}
 
   async create(job: NewMinerJob, detail: string | null = null): Promise<void> {
@@ -184,12 +196,21 @@ export class MinerJobsRepository {
   /** Sets the status (with a history row) and any other fields given. */
   async setStatus(jobUuid: string, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
     const at = this.now();
+    let ended: JobStageEnded | null = null;
     await this.db.transaction(async (trx) => {
+      if (this.onStageEnded) {
+        const job = (await trx('miner_jobs').where({ job_uuid: jobUuid }).first('executor_class')) as { executor_class: string } | undefined;
+        const previous = (await trx('miner_job_status_history').where({ job_uuid: jobUuid }).orderBy('id', 'desc').first('status', 'at')) as { status: MinerJobStatus; at: unknown } | undefined;
+        if (job && previous && previous.status !== status) {
+          ended = { jobUuid, executorClass: job.executor_class, stage: previous.status, durationMs: at - toMillis(previous.at), next: status };
+        }
+      }
       await trx('miner_jobs')
         .where({ job_uuid: jobUuid })
         .update({ ...updateColumns(update), status, updated_at: at });
       await trx('miner_job_status_history').insert({ job_uuid: jobUuid, status, detail, at });
     });
+    if (ended) this.onStageEnded?.(ended);
   }
 
   /** Sets fields without a status change (e.g. the score from the finished receipt). */
@@ -212,6 +233,24 @@ export class MinerJobsRepository {
       .orderBy('id', 'asc')
       .select('status', 'detail', 'at')) as { status: MinerJobStatus; detail: string | null; at: unknown }[];
     return rows.map((r) => ({ status: r.status, detail: r.detail, at: toMillis(r.at) }));
+  }
+
+  /** The most recent jobs (any status, any validator), newest first: the dashboard's job list. */
+  async recent(limit: number): Promise<MinerJob[]> {
+    const rows = (await this.db('miner_jobs').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }]).limit(limit)) as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /** Status histories of several jobs at once (one query), oldest change first. */
+  async histories(jobUuids: readonly string[]): Promise<Map<string, JobStatusChange[]>> {
+    const histories = new Map<string, JobStatusChange[]>(jobUuids.map((uuid) => [uuid, []]));
+    if (jobUuids.length === 0) return histories;
+    const rows = (await this.db('miner_job_status_history')
+      .whereIn('job_uuid', [...jobUuids])
+      .orderBy('id', 'asc')
+      .select('job_uuid', 'status', 'detail', 'at')) as { job_uuid: string; status: MinerJobStatus; detail: string | null; at: unknown }[];
+    for (const r of rows) histories.get(r.job_uuid)?.push({ status: r.status, detail: r.detail, at: toMillis(r.at) });
+    return histories;
   }
 
   /** Jobs still in progress (any validator), oldest first. */

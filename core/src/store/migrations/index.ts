@@ -6,6 +6,7 @@ import { minerInitialMigration } from './miner-0001-initial.js';
 import { validatorInitialMigration } from './validator-0001-initial.js';
 import { validatorOrganicMigration } from './validator-organic-0001.js';
 import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
+import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -23,6 +24,7 @@ const migrations: readonly NamedMigration[] = [
   validatorOrganicMigration,
   validatorWeightsModeMigration,
   chainTimelockMigration,
+  validatorJobFailuresMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -260,6 +260,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       status: record.status,
       executorSeconds: executorSeconds(request),
       details: record.details,
+      failure: record.failure,
     });
     if (record.status === 'completed' && result !== null) this.track(this.crossCheck(request.uuid, target.hotkey, spec, result));
   }

@@ -1,0 +1,87 @@
+import { Counter, Histogram } from 'prom-client';
+import type { Metrics } from '../contracts/index.js';
+import type { JobRecord } from './job-run.js';
+import type { ValidatorHandle } from './service.js';
+
+/** Job times from a hash-crack second to a long LLM run. */
+const JOB_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+
+/**
+ * The validator's metrics, fed from the handle's events (the validator's core stays free of
+ * metric calls). Registered on the process registry, served by the dashboard's `/metrics`.
+ */
+export class ValidatorMetrics {
+  readonly jobs: Counter<'executor_class' | 'kind' | 'status' | 'failure_reason'>;
+  readonly jobDuration: Histogram<'executor_class' | 'status'>;
+  readonly batches: Counter<'status'>;
+  readonly batchDuration: Histogram;
+  readonly weights: Counter<'status'>;
+  readonly reveals: Counter;
+  readonly loopFailures: Counter<'stage'>;
+
+  constructor(registry: Metrics) {
+    const registers = [registry];
+    this.jobs = new Counter({
+      name: 'horde_validator_jobs_total',
+      help: 'Jobs that ended, by executor class, kind (synthetic, organic), status and failure reason (empty unless failed).',
+      labelNames: ['executor_class', 'kind', 'status', 'failure_reason'],
+      registers,
+    });
+    this.jobDuration = new Histogram({
+      name: 'horde_validator_job_duration_seconds',
+      help: 'Time from the job request to the result, per executor class and status.',
+      labelNames: ['executor_class', 'status'],
+      buckets: JOB_SECONDS_BUCKETS,
+      registers,
+    });
+    this.batches = new Counter({ name: 'horde_validator_batches_total', help: 'Synthetic batches that ran to the end (status finished).', labelNames: ['status'], registers });
+    this.batchDuration = new Histogram({
+      name: 'horde_validator_batch_duration_seconds',
+      help: 'Time of a synthetic batch from the first initial request to the last finished receipt.',
+      buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200],
+      registers,
+    });
+    this.weights = new Counter({
+      name: 'horde_validator_weights_set_total',
+      help: 'Weight submissions per outcome: set, committed, rate_limited, none (nothing put on chain).',
+      labelNames: ['status'],
+      registers,
+    });
+    this.reveals = new Counter({ name: 'horde_validator_weights_revealed_total', help: 'Committed weights revealed on chain.', registers });
+    this.loopFailures = new Counter({
+      name: 'horde_validator_loop_failures_total',
+      help: 'Failures of the background loop (batch, scoring, weights, reveal); the validator keeps running.',
+      labelNames: ['stage'],
+      registers,
+    });
+  }
+
+  recordJob(record: JobRecord): void {
+    this.jobs.inc({ executor_class: record.executorClass, kind: record.kind, status: record.status, failure_reason: record.failure?.reason ?? '' });
+    if (record.timeTookMs !== null) this.jobDuration.observe({ executor_class: record.executorClass, status: record.status }, record.timeTookMs / 1000);
+  }
+
+  /** Counts what `handle` reports from now on; returns a function that stops listening. */
+  observe(handle: ValidatorHandle): () => void {
+    const onJob = (record: JobRecord) => this.recordJob(record);
+    const onBatch = (batch: { durationMs: number }) => {
+      this.batches.inc({ status: 'finished' });
+      this.batchDuration.observe(batch.durationMs / 1000);
+    };
+    const onWeights = ({ result }: { result: { status: string } | null }) => this.weights.inc({ status: result?.status ?? 'none' });
+    const onReveal = () => this.reveals.inc();
+    const onFailure = ({ stage }: { stage: string }) => this.loopFailures.inc({ stage });
+    handle.on('job-finished', onJob);
+    handle.on('batch-finished', onBatch);
+    handle.on('weights-set', onWeights);
+    handle.on('weights-revealed', onReveal);
+    handle.on('failure', onFailure);
+    return () => {
+      handle.off('job-finished', onJob);
+      handle.off('batch-finished', onBatch);
+      handle.off('weights-set', onWeights);
+      handle.off('weights-revealed', onReveal);
+      handle.off('failure', onFailure);
+    };
+  }
+}
