@@ -20,6 +20,7 @@ import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/runtime/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+import { TEST_SERVERS_ALLOWLIST } from './egress.js';
 import { pgDatabase } from './services.js';
 
 export const NETUID = 12;
@@ -95,6 +96,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     runner: options.runner,
     processImages: options.processImages ?? {},
     machineSpecs: false,
+    egressAllowlist: TEST_SERVERS_ALLOWLIST,
     ...options.executor,
   });
   const manager =

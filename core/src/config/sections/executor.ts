@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateEgressAllowlist } from '../../executor/egress.js';
 import { STARTUP_CHECK_NAMES } from '../../executor/startup-checks/types.js';
 
 /**
@@ -40,6 +41,23 @@ export const executorSection = z.strictObject({
   huggingfaceEndpoint: z.string().url().default('https://huggingface.co'),
   /** Token for Hub downloads when a volume brings none (ComputeHorde's `HF_ACCESS_TOKEN`). */
   huggingfaceToken: z.string().min(1).optional(),
+  /**
+   * CIDRs (or single addresses) volume downloads and output uploads may reach although the egress
+   * policy refuses them: loopback, link-local (169.254.0.0/16, fe80::/10), private and unique-local
+   * ranges (fd00::/8 included) and the machine's and the miner's own addresses are refused by
+   * default, after DNS resolution and on every redirect hop. E.g. `['10.20.0.0/16']` for object
+   * storage on a private network; tests and the devnet set `['127.0.0.1/32']`.
+   */
+  egressAllowlist: z
+    .array(z.string().min(1))
+    .superRefine((entries, ctx) => {
+      try {
+        validateEgressAllowlist(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .default([]),
   /** Directory for the job's temp files (default: the OS temp dir). Must be visible to dockerd for bind mounts. */
   workDir: z.string().min(1).optional(),
   /**

@@ -8,6 +8,7 @@ import { collectArtifacts } from '../artifacts.js';
 import { truncateOutput } from '../output-text.js';
 import { OutputUploadError, uploadOutputs } from '../uploads.js';
 import { downloadVolume, VolumeDownloadError } from '../volumes.js';
+import type { EgressPolicy } from '../egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
 import { Deadline } from './deadline.js';
@@ -29,6 +30,8 @@ export interface JobDriverOptions {
   readonly startupTimeLimitSeconds: number;
   readonly volumeMaxBytes: number;
   readonly outputMaxBytes: number;
+  /** Where volume downloads and output uploads may connect. */
+  readonly egress: EgressPolicy;
   readonly huggingfaceEndpoint?: string;
   readonly huggingfaceToken?: string;
   /** Machine facts sent in `V0MachineSpecsRequest`; null sends none. */
@@ -156,6 +159,7 @@ export class JobDriver {
           try {
             await downloadVolume(volume, dirs.volume, {
               maxBytes: this.options.volumeMaxBytes,
+              egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
               ...(this.options.huggingfaceEndpoint ? { huggingfaceEndpoint: this.options.huggingfaceEndpoint } : {}),
@@ -225,6 +229,7 @@ export class JobDriver {
           try {
             uploadResults = await uploadOutputs(job.output_upload, dirs.output, {
               maxBytes: this.options.outputMaxBytes,
+              egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
             });
