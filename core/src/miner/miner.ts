@@ -18,6 +18,7 @@ import { AuthVerifier } from '../protocol/auth.js';
 import { MinerConfigError } from './errors.js';
 import { defaultExecutorCommand, executorLaunch } from './executor-launch.js';
 import { HotkeyManifests } from './hotkey-manifests.js';
+import { PreAuthBudget } from './http/pre-auth-budget.js';
 import { createMinerServer } from './http/server.js';
 import { JobHub } from './jobs/job-hub.js';
 import { ManifestPublisher, type PublishResult } from './manifest-publisher.js';
@@ -157,12 +158,14 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     spinUpSeconds: (executorClass) => classes.get(executorClass)?.spinUpSeconds ?? settings.defaultSpinUpSeconds,
     startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
   });
+  const preAuth = new PreAuthBudget({ bytesPerConnection: settings.validatorMaxBytesBeforeAuth, ...settings.preAuth }, log);
   const server = await createMinerServer({
     pages,
+    preAuth,
     metrics: deps.metrics,
     logger: log,
     handlers: {
-      onValidator: (socket, validatorHotkey) => {
+      onValidator: (socket, validatorHotkey, preAuthGate) => {
         new ValidatorSession(socket, validatorHotkey, {
           hub,
           verifier,
@@ -173,6 +176,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           localMode,
           authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
           maxBytesBeforeAuth: settings.validatorMaxBytesBeforeAuth,
+          preAuth: preAuthGate,
           logger: log,
         }).start();
       },
@@ -181,7 +185,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
         if (typeof claim === 'string') ExecutorSession.refuse(socket, claim, log);
         else new ExecutorSession(socket, claim, hub, remoteAddress, log).start();
       },
-      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length }),
+      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length, unauthenticated: preAuth.usage() }),
     },
   });
   await server.listen({ host: settings.host, port: settings.port });
