@@ -88,7 +88,8 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
       ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
       ...(options.workRoot ? { workRoot: options.workRoot } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
+      signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
     });
     return await driver.run();
   } finally {
