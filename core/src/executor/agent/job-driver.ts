@@ -5,6 +5,7 @@ import type { Clock, JobRunner, JobRunOutcome, Logger } from '../../contracts/in
 import type { JobStage } from '../../protocol/enums.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { collectArtifacts } from '../artifacts.js';
+import { artifactsDirProblem } from '../job-paths.js';
 import { truncateOutput } from '../output-text.js';
 import { OutputUploadError, uploadOutputs } from '../uploads.js';
 import { downloadVolume, VolumeDownloadError } from '../volumes.js';
@@ -152,6 +153,9 @@ export class JobDriver {
     const job = await deadline.run(
       async (stageSignal) => {
         const request = await channel.jobRequest();
+        // Checked before anything is fetched or mounted: a bad path is the job's fault, not the runner's.
+        const artifactsProblem = request.artifacts_dir ? artifactsDirProblem(request.artifacts_dir) : null;
+        if (artifactsProblem) throw new JobFailure('unknown', `artifacts_dir ${JSON.stringify(request.artifacts_dir)} ${artifactsProblem}`);
         // A GPU job on a class not known as a GPU class at startup: the GPU check before anything runs.
         if (request.docker_run_options_preset === 'nvidia_all') await checks?.beforeGpuJob(checkContext(initial, stageSignal));
         const volume = initial.volume ?? request.volume;
