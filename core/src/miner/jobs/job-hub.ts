@@ -15,6 +15,7 @@ import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
+import { withoutInlineVolumes } from './stored-details.js';
 import type { ActiveJob, ExecutorPeer, ValidatorPeer } from './active-job.js';
 
 export interface JobHubOptions {
@@ -132,7 +133,7 @@ export class JobHub {
       executorClass,
       executorToken: token,
       status: 'waiting_for_executor',
-      initialJobDetails: msg as unknown as Record<string, unknown>,
+      initialJobDetails: withoutInlineVolumes(msg),
     });
     const job: ActiveJob = {
       jobUuid: msg.job_uuid,
@@ -216,11 +217,22 @@ export class JobHub {
     if (job.pendingJobRequest || job.status === 'running') return `Received JobRequest twice job_uuid: ${msg.job_uuid}`;
 
     job.owner = peer;
-    await this.setStatus(job, 'running', { fullJobDetails: msg as unknown as Record<string, unknown> });
+    if (job.status === 'waiting_for_executor') {
+      // Before "executor ready": held, and passed on when the executor reports ready. Refusing
+      // the executor's connection because of it made a hurried validator's job a spin-up failure.
+      job.pendingJobRequest = msg;
+      this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request held until the executor is ready');
+      return null;
+    }
+    await this.passJobRequest(job, msg);
+    return null;
+  }
+
+  private async passJobRequest(job: ActiveJob, msg: V0JobRequest): Promise<void> {
+    await this.setStatus(job, 'running', { fullJobDetails: withoutInlineVolumes(msg) });
     if (job.executor) await job.executor.send(msg);
     else job.pendingJobRequest = msg;
     this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request passed to the executor');
-    return null;
   }
 
   // ------------------------------------------------------------------ executor → miner
@@ -244,7 +256,8 @@ export class JobHub {
       initial = { ...initial, streaming_details: { ...initial.streaming_details, executor_ip: job.executorAddress ?? remoteAddress } };
     }
     await executor.send(initial);
-    if (job.pendingJobRequest) {
+    // A job request held before ready waits for V0ExecutorReadyRequest (executorMessage).
+    if (job.pendingJobRequest && job.status === 'running') {
       const request = job.pendingJobRequest;
       job.pendingJobRequest = null;
       await executor.send(request);
@@ -268,6 +281,11 @@ export class JobHub {
         await this.setStatus(job, 'waiting_for_payload');
         log.info('executor ready');
         this.deliver(job, { ...msg, executor_token: null });
+        if (job.pendingJobRequest) {
+          const held = job.pendingJobRequest;
+          job.pendingJobRequest = null;
+          await this.passJobRequest(job, held);
+        }
         return;
       case 'V0StreamingJobReadyRequest': {
         const hotkey = this.options.hotkeys.get(job.minerHotkey) ?? [...this.options.hotkeys.values()][0]!;
