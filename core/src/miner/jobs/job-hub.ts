@@ -123,7 +123,27 @@ export class JobHub {
       return;
     }
     // The started receipt is kept even if the job is declined: it is what excuses this miner later.
-    if (receipts) await receipts.accept(msg.job_started_receipt_payload, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey });
+    // One that does not verify (or is for another job) excuses nothing and pays nothing: the job is
+    // refused rather than run on the validator's word alone.
+    if (receipts) {
+      const receipt = msg.job_started_receipt_payload;
+      const outcome =
+        receipt.job_uuid === msg.job_uuid
+          ? await receipts.accept(receipt, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey })
+          : ({ ok: false, rejection: 'another_job' } as const);
+      if (!outcome.ok) {
+        log.warn({ rejection: outcome.rejection }, 'declining job: its started receipt is not valid');
+        metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'invalid_signature' });
+        await peer.send({
+          message_type: 'V0DeclineJobRequest',
+          job_uuid: msg.job_uuid,
+          reason: 'invalid_signature',
+          message: `the job-started receipt was refused (${outcome.rejection})`,
+          receipts: [],
+        });
+        return;
+      }
+    }
 
     const token = `${msg.job_uuid}-${randomUUID()}`;
     await store.jobs.create({
