@@ -37,6 +37,8 @@ export function requireBuiltCli(): void {
 
 export interface TestMinerOptions {
   readonly dialect: 'sqlite' | 'postgres';
+  /** postgres only: this server's database instead of a fresh one on the shared test server. */
+  readonly postgresUrl?: string;
   readonly runner: 'docker' | 'process';
   readonly processImages?: Record<string, string[]>;
   readonly executors?: number;
@@ -70,7 +72,9 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
   const dataDir = mkdtempSync(join(tmpdir(), 'horde-miner-e2e-'));
   let dropDb: (() => Promise<void>) | null = null;
   let store: Store;
-  if (options.dialect === 'postgres') {
+  if (options.dialect === 'postgres' && options.postgresUrl) {
+    store = await openStore({ client: 'postgres', url: options.postgresUrl });
+  } else if (options.dialect === 'postgres') {
     const db = await pgDatabase('horde_miner_e2e');
     dropDb = db.drop;
     store = await openStore({ client: 'postgres', url: db.url });

@@ -15,7 +15,11 @@ import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
+import { withRetries } from '../../executor/retry.js';
 import { withoutInlineVolumes } from './stored-details.js';
+
+/** 250 ms growing by half each time: about 18 minutes of retries before a status write gives up. */
+const STATUS_WRITE_ATTEMPTS = 20;
 import type { ActiveJob, ExecutorPeer, ValidatorPeer } from './active-job.js';
 
 export interface JobHubOptions {
@@ -60,6 +64,8 @@ export class JobHub {
   private readonly byToken = new Map<string, ActiveJob>();
   private readonly peers = new Set<ValidatorPeer>();
   private readonly log: Logger;
+  /** Stops the background retries of status writes when the miner stops. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: JobHubOptions) {
     this.log = options.logger;
@@ -174,6 +180,8 @@ export class JobHub {
       ended: false,
       endedAt: null,
       delivery: Promise.resolve(),
+      unsaved: 0,
+      persisted: Promise.resolve(),
     };
 
     const spinUp = this.options.spinUpSeconds(executorClass);
@@ -396,6 +404,7 @@ export class JobHub {
   }
 
   close(): void {
+    this.closing.abort();
     for (const job of this.jobs.values()) job.connectTimer.abort();
   }
 
@@ -432,9 +441,41 @@ export class JobHub {
     );
   }
 
+  /**
+   * Records the job's new status. Normally the row is written before the caller relays the
+   * message it belongs to. When the store is down, the message must still reach the validator
+   * (it was dropped, and the row stayed `waiting_for_executor` for good): the write is then
+   * retried in the background, in order with the job's later writes, until the store is back.
+   */
   private async setStatus(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
     job.status = status;
-    await this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
+    const write = () => this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
+    if (job.unsaved === 0) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, jobUuid: job.jobUuid, status }, 'could not record the job status; relaying anyway and retrying the write');
+      }
+    }
+    job.unsaved++;
+    job.persisted = job.persisted
+      .then(() =>
+        withRetries(write, {
+          attempts: STATUS_WRITE_ATTEMPTS,
+          initialDelayMs: 250,
+          factor: 1.5,
+          signal: this.closing.signal,
+          onRetry: (error, attempt) => this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write'),
+        }),
+      )
+      .then(
+        () => this.log.info({ jobUuid: job.jobUuid, status }, 'job status recorded after the store came back'),
+        (error: unknown) => this.log.error({ err: error, jobUuid: job.jobUuid, status }, 'gave up recording the job status; the next miner start marks the job failed'),
+      )
+      .finally(() => {
+        job.unsaved--;
+      });
   }
 
   private async end(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate): Promise<void> {
