@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { OWNER_LABELS } from '../../core/src/executor/runners/docker.js';
+import { receiptPageAt } from '../../core/src/miner/receipts/pages.js';
 import { docker, testImage } from '../support/services.js';
 import { TestValidator } from '../support/test-validator.js';
 import { CLI_MINER_CLASS, CliMiner } from './cli-miner.js';
@@ -54,6 +55,11 @@ describe('kill -9 of the miner', () => {
     await waitUntil('the job container runs', async () => (running = (await jobContainers(engine, jobUuid))).some((c) => c.State === 'running'), 20_000);
     const agentPid = Number(running[0]!.Labels[OWNER_LABELS.pid]);
     expect(processAlive(agentPid)).toBe(true);
+    // The job's started receipt is on the current receipt page before the kill.
+    const page = receiptPageAt(Date.now());
+    const pageUrl = `${miner.url}/receipts/${page}.jsonl`;
+    const before = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
+    expect(before.toString()).toContain(jobUuid);
 
     await miner.kill9();
     await client.closedByPeer(5_000);
@@ -65,6 +71,9 @@ describe('kill -9 of the miner', () => {
     expect((await minerHealth(miner.url)).executors[CLI_MINER_CLASS]).toEqual({ capacity: 1, used: 0 });
     expect(processAlive(agentPid)).toBe(false);
     expect(await jobContainers(engine, jobUuid)).toEqual([]);
+    // Receipts stored before the kill are served byte for byte as they were.
+    const after = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
+    expect(after.subarray(0, before.length).equals(before)).toBe(true);
 
     // The slot takes a new job to the end.
     const next = await startJob('echo after the restart');
