@@ -38,6 +38,7 @@ import { LlmPromptsGenerator } from '../../plugins/job-llm-prompts/src/generator
 import { CLASSIC_RULES, classicRule, scoringClassicConfig } from '../../plugins/scoring-classic/src/index.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 import { s3Config, uniqueBucketName } from '../support/services.js';
+import { TEST_SERVERS_ALLOWLIST } from '../support/egress.js';
 import { waitFor } from '../support/wait.js';
 
 const NETUID = 12;
@@ -127,7 +128,7 @@ async function startMinerFor(
       executorStartupTimeLimitSeconds: 10,
       ...(extra.localModeValidator ? { localMode: { validatorHotkey: extra.localModeValidator } } : {}),
     }),
-    executorSettings: executorSection.parse({ runner: 'process', processImages, machineSpecs: false }),
+    executorSettings: executorSection.parse({ runner: 'process', processImages, machineSpecs: false, egressAllowlist: TEST_SERVERS_ALLOWLIST }),
     hotkeys,
     store: await store(name),
     chain,

@@ -21,6 +21,7 @@ import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/runtime/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+import { TEST_SERVERS_ALLOWLIST } from './egress.js';
 import { pgDatabase } from './services.js';
 
 export const NETUID = 12;
@@ -37,6 +38,8 @@ export function requireBuiltCli(): void {
 
 export interface TestMinerOptions {
   readonly dialect: 'sqlite' | 'postgres';
+  /** postgres only: this server's database instead of a fresh one on the shared test server. */
+  readonly postgresUrl?: string;
   readonly runner: 'docker' | 'process';
   readonly processImages?: Record<string, string[]>;
   readonly executors?: number;
@@ -76,7 +79,9 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
   const dataDir = mkdtempSync(join(tmpdir(), 'horde-miner-e2e-'));
   let dropDb: (() => Promise<void>) | null = null;
   let store: Store;
-  if (options.dialect === 'postgres') {
+  if (options.dialect === 'postgres' && options.postgresUrl) {
+    store = await openStore({ client: 'postgres', url: options.postgresUrl });
+  } else if (options.dialect === 'postgres') {
     const db = await pgDatabase('horde_miner_e2e');
     dropDb = db.drop;
     store = await openStore({ client: 'postgres', url: db.url });
@@ -102,6 +107,7 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
     runner: options.runner,
     processImages: options.processImages ?? {},
     machineSpecs: false,
+    egressAllowlist: TEST_SERVERS_ALLOWLIST,
     ...options.executor,
   });
   const manager =

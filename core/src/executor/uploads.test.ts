@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startHttpServer, type RecordedRequest, type TestHttpServer } from '../../../test/support/http-server.js';
 import { s3Config, uniqueBucketName } from '../../../test/support/services.js';
 import { readZip } from '../../../test/support/zip.js';
+import { testServersEgress } from '../../../test/support/egress.js';
 import { S3ObjectStore } from '../objectstore/s3.js';
 import { OutputUploadError, uploadOutputs, type UploadOutputsOptions } from './uploads.js';
 
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 function opts(extra: Partial<UploadOutputsOptions> = {}): UploadOutputsOptions {
-  return { maxBytes: 100 * 1024 * 1024, logger, retryDelayMs: 10, ...extra };
+  return { maxBytes: 100 * 1024 * 1024, egress: testServersEgress(), logger, retryDelayMs: 10, ...extra };
 }
 
 /** The multipart form of a recorded POST, parsed by undici. */

@@ -25,6 +25,7 @@ import pLimit from 'p-limit';
 import yazl from 'yazl';
 import type { Logger, OutputUpload, SingleFileUpload, ZipAndHttpPostUpload, ZipAndHttpPutUpload } from '../contracts/index.js';
 import { HordeError } from '../errors.js';
+import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from './egress.js';
 import { joinInside } from './paths.js';
 import { withRetries } from './retry.js';
 
@@ -38,6 +39,8 @@ export class OutputUploadError extends HordeError {
 export interface UploadOutputsOptions {
   /** Largest zip sent (ComputeHorde's `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`, 2 GiB). */
   readonly maxBytes: number;
+  /** Where uploads may connect (every redirect hop is checked); see egress.ts. */
+  readonly egress: EgressPolicy;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
   /** Entries (files and directories) a zip may hold; default 1000. */
@@ -252,9 +255,10 @@ async function send(
       const signal = settings.signal ? AbortSignal.any([settings.signal, timeout]) : timeout;
       let response: Response;
       try {
-        response = await fetch(url, { method, body, headers, signal, redirect: 'follow' });
+        response = await fetchWithEgress(settings.egress, url, { method, body, headers, signal });
       } catch (error) {
         if (settings.signal?.aborted) throw error;
+        if (error instanceof EgressRefusedError) throw new OutputUploadError(`${method} ${target}: ${error.message}`, { cause: error });
         const reason = timeout.aborted ? `timed out after ${settings.timeoutMs} ms` : (error as Error).message;
         throw new TransientUploadError(`${method} ${target} failed: ${reason}`, { cause: error });
       }

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type TestHttpServer } from '../../../test/support/http-server.js';
 import { makeZip, renameEntries } from '../../../test/support/zip.js';
+import { testServersEgress } from '../../../test/support/egress.js';
 import { downloadVolume, matchesPattern, VolumeDownloadError, type DownloadVolumeOptions } from './volumes.js';
 
 const logger = pino({ level: 'silent' });
@@ -22,7 +23,7 @@ afterEach(async () => {
 });
 
 function opts(extra: Partial<DownloadVolumeOptions> = {}): DownloadVolumeOptions {
-  return { maxBytes: 10 * MiB, logger, retryDelayMs: 10, ...extra };
+  return { maxBytes: 10 * MiB, egress: testServersEgress(), logger, retryDelayMs: 10, ...extra };
 }
 
 /** Relative paths of every file under `root`, sorted. */

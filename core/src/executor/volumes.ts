@@ -8,7 +8,9 @@
  *    `Content-Length` is checked before the body is read, and bytes are counted while streaming;
  *  - zip entries that would land outside the target (`../`, absolute paths), symlinks and
  *    encrypted entries are rejected; zip bombs are stopped by the declared and the actual
- *    uncompressed size and by an entry-count cap;
+ *    uncompressed size and by an entry-count cap. No header is trusted: the executor inflates
+ *    each entry itself and counts the bytes as they are written, so an entry that holds more
+ *    than it declares fails the volume (yauzl's own size check threw past every handler);
  *  - paths given by the job (`relative_path`) and by the Hub (file names) must stay inside the
  *    target directory;
  *  - transient HTTP failures (network errors, 408, 429, 5xx) are retried a bounded number of times,
@@ -20,11 +22,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createInflateRaw } from 'node:zlib';
 import pLimit from 'p-limit';
 import yauzl from 'yauzl';
 import { z } from 'zod';
 import type { HuggingfaceVolume, Logger, SingleVolume, Volume } from '../contracts/index.js';
 import { HordeError } from '../errors.js';
+import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from './egress.js';
 import { joinInside } from './paths.js';
 import { withRetries } from './retry.js';
 
@@ -38,6 +42,8 @@ export class VolumeDownloadError extends HordeError {
 export interface DownloadVolumeOptions {
   /** Cap on the bytes written into `targetDir` (ComputeHorde: 2 GiB). */
   readonly maxBytes: number;
+  /** Where downloads may connect (every redirect hop is checked); see egress.ts. */
+  readonly egress: EgressPolicy;
   readonly signal?: AbortSignal;
   /** Hub base URL; default `https://huggingface.co`. Tests point it at a local server. */
   readonly huggingfaceEndpoint?: string;
@@ -205,9 +211,10 @@ async function downloadFile(
       const rangeHeaders: Record<string, string> = received > 0 ? { Range: `bytes=${received}-` } : {};
       let response: Response;
       try {
-        response = await fetch(url, { headers: { ...headers, ...rangeHeaders }, signal: signal ?? null, redirect: 'follow' });
+        response = await fetchWithEgress(ctx.opts.egress, url, { headers: { ...headers, ...rangeHeaders }, signal: signal ?? null });
       } catch (error) {
         if (signal?.aborted) throw error;
+        if (error instanceof EgressRefusedError) throw new VolumeDownloadError(`GET ${redactUrl(url)}: ${error.message}`, { cause: error });
         throw new TransientHttpError(`GET ${redactUrl(url)} failed: ${(error as Error).message}`, { cause: error });
       }
       if (received > 0 && response.status !== 206) {
@@ -278,7 +285,34 @@ function redactUrl(url: string): string {
 
 // ---------------------------------------------------------------- zip
 
-const ZIP_OPTIONS: yauzl.Options = { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: true };
+// validateEntrySizes is off: yauzl's check runs on a stream it keeps feeding after an error, which
+// threw an uncaught exception and killed the agent. `entryBytes` below does the same job safely.
+const ZIP_OPTIONS: yauzl.Options = { lazyEntries: true, autoClose: true, validateEntrySizes: false, decodeStrings: true };
+
+const ZIP_STORED = 0;
+const ZIP_DEFLATED = 8;
+
+/**
+ * Fails the entry once it yields more bytes than its header declared: what a header says is
+ * checked against what is really written, never believed.
+ */
+function entryBytes(name: string, declared: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      seen += chunk.length;
+      if (seen > declared) {
+        callback(new VolumeDownloadError(`Zip entry "${name}" holds more than the ${declared} bytes its header declares.`));
+        return;
+      }
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      if (seen < declared) callback(new VolumeDownloadError(`Zip entry "${name}" holds ${seen} bytes, less than the ${declared} its header declares.`));
+      else callback();
+    },
+  });
+}
 
 function openZip(open: (cb: (error: Error | null, zipfile: yauzl.ZipFile) => void) => void): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
@@ -342,18 +376,28 @@ function extractZip(zipfile: yauzl.ZipFile, dest: string, ctx: Context): Promise
         await mkdir(target, { recursive: true });
         return;
       }
-      // Declared sizes first: a bomb is refused before a byte is inflated. validateEntrySizes makes
-      // yauzl fail an entry whose real size differs from the declared one, and the budget counts
-      // the bytes actually written.
+      // Declared sizes first: a bomb is refused before a byte is inflated. `entryBytes` fails an
+      // entry whose real size differs from the declared one, and the budget counts the bytes
+      // actually written.
       declared += entry.uncompressedSize;
       if (declared > available) {
         throw new VolumeDownloadError(
           `The zip archive unpacks to more than the ${ctx.budget.limit}-byte volume limit (entry "${name}").`,
         );
       }
+      if (entry.compressionMethod !== ZIP_STORED && entry.compressionMethod !== ZIP_DEFLATED) {
+        throw new VolumeDownloadError(`Zip entry "${name}" uses compression method ${entry.compressionMethod}; only stored and deflated entries are supported.`);
+      }
       await mkdir(dirname(target), { recursive: true });
-      const stream = await new Promise<Readable>((res, rej) =>
-        zipfile.openReadStream(entry, (error, s) => (error ? rej(error) : res(s))),
+      // The raw bytes only: inflating here keeps every stream of the entry inside one pipeline, so
+      // any error of any of them (a lying header, corrupt deflate data) rejects it and nothing else.
+      const raw = await new Promise<Readable>((res, rej) =>
+        zipfile.openReadStream(
+          entry,
+          // decompress: false is only allowed (and only needed) for compressed entries.
+          { decompress: entry.compressionMethod === ZIP_DEFLATED ? false : null, decrypt: null, start: null, end: null },
+          (error, s) => (error ? rej(error) : res(s)),
+        ),
       );
       // O_NOFOLLOW: never write through a link, even one that appeared by other means.
       const handle = await open(
@@ -361,10 +405,9 @@ function extractZip(zipfile: yauzl.ZipFile, dest: string, ctx: Context): Promise
         fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_TRUNC | fsConstants.O_NOFOLLOW,
         mode & 0o111 ? 0o755 : 0o644,
       );
+      const stages = entry.compressionMethod === ZIP_DEFLATED ? [raw, createInflateRaw()] : [raw];
       await pipeline(
-        stream,
-        counter(ctx.budget, () => {}),
-        handle.createWriteStream(),
+        [...stages, entryBytes(name, entry.uncompressedSize), counter(ctx.budget, () => {}), handle.createWriteStream()],
         signal ? { signal } : {},
       );
     }
@@ -433,9 +476,10 @@ async function downloadHuggingface(volume: HuggingfaceVolume, dest: string, ctx:
     async () => {
       let response: Response;
       try {
-        response = await fetch(infoUrl, { headers, signal: ctx.opts.signal ?? null });
+        response = await fetchWithEgress(ctx.opts.egress, infoUrl, { headers, signal: ctx.opts.signal ?? null });
       } catch (error) {
         if (ctx.opts.signal?.aborted) throw error;
+        if (error instanceof EgressRefusedError) throw new VolumeDownloadError(`GET ${infoUrl}: ${error.message}`, { cause: error });
         throw new TransientHttpError(`GET ${infoUrl} failed: ${(error as Error).message}`, { cause: error });
       }
       if (response.status === 401 || response.status === 403 || response.status === 404) {

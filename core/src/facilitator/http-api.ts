@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock, Logger } from '../contracts/index.js';
@@ -9,6 +9,8 @@ import { signatureFromHeaders, verifyCheatReport, verifyJobCreation, type SdkSig
 import { ApiError } from './errors.js';
 import { assertValidatorWillVerify, cheatReportBodySchema, createJobBodySchema, jobRequestFor, jobResponse } from './job-model.js';
 import type { FacilitatorStore } from './store.js';
+import { issueNonce, nonceExpiry } from './nonces.js';
+import { RateLimiter } from './rate-limit.js';
 import { issueToken, verifyToken } from './tokens.js';
 import type { ValidatorHub } from './validator-hub.js';
 
@@ -94,13 +96,33 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     return signature;
   }
 
-  app.get('/api/v1/auth/nonce', async () => {
-    const nonce = randomBytes(24).toString('hex');
-    await store.addNonce(nonce, clock.now() + settings.nonceLifetimeSeconds * 1000);
-    return { nonce };
+  /** The endpoints anyone may call are rate-limited per remote address (the socket's, not a header). */
+  const limiter = new RateLimiter(settings.unauthenticatedRateLimit, () => clock.now());
+  function rateLimit(request: FastifyRequest, reply: { header(name: string, value: string): unknown }): void {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const retryAfter = limiter.take(address);
+    if (retryAfter === 0) return;
+    log.warn({ remoteAddress: address, url: request.url }, 'rate limit exceeded');
+    reply.header('retry-after', String(retryAfter));
+    throw new ApiError('RATE_LIMITED', `Too many requests from ${address}; retry in ${retryAfter} s`);
+  }
+
+  /** Refuses a signed request seen before within its signature window (an exact replay). */
+  async function refuseReplay(signature: SdkSignature): Promise<void> {
+    const expiresAt = Number(signature.timestamp_ns / 1_000_000n) + settings.signatureMaxAgeSeconds * 1000;
+    if (!(await store.useOnce(`signature:${signature.signature}`, expiresAt, clock.now()))) {
+      log.warn({ signatory: signature.signatory }, 'replayed signed request refused');
+      throw new ApiError('CONFLICT', 'This signed request was already accepted; sign each request anew');
+    }
+  }
+
+  app.get('/api/v1/auth/nonce', async (request, reply) => {
+    rateLimit(request, reply);
+    return { nonce: issueNonce(deps.tokenSecret, clock.now(), settings.nonceLifetimeSeconds) };
   });
 
-  app.post('/api/v1/auth/login', async (request) => {
+  app.post('/api/v1/auth/login', async (request, reply) => {
+    rateLimit(request, reply);
     const body = parse(loginBodySchema, request.body, 'login');
     if (!whitelisted(body.hotkey)) {
       log.warn({ hotkey: body.hotkey }, 'login refused: hotkey not whitelisted');
@@ -110,7 +132,10 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       log.warn({ hotkey: body.hotkey }, 'login refused: bad signature');
       throw new ApiError('INVALID_SIGNATURE', 'Invalid signature of the nonce');
     }
-    if (!(await store.consumeNonce(body.nonce, clock.now()))) throw new ApiError('UNAUTHORIZED', 'Invalid or expired nonce');
+    const expiresAt = nonceExpiry(deps.tokenSecret, body.nonce, clock.now());
+    if (expiresAt === null || !(await store.useOnce(`nonce:${body.nonce}`, expiresAt, clock.now()))) {
+      throw new ApiError('UNAUTHORIZED', 'Invalid or expired nonce');
+    }
     const { token } = issueToken(deps.tokenSecret, body.hotkey, clock.now(), settings.tokenLifetimeSeconds);
     log.info({ hotkey: body.hotkey }, 'client logged in');
     return { token };
@@ -129,6 +154,8 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     }
     const uuid = randomUUID();
     assertValidatorWillVerify(rawBody, jobRequestFor(uuid, body, signature));
+    // Last of the checks: a request refused for another reason may be sent again as it was.
+    await refuseReplay(signature);
     const now = clock.now();
     await store.createJob({ uuid, userHotkey: hotkey, body, signature, createdAt: now });
     log.info({ jobUuid: uuid, hotkey, validatorHotkey: body.target_validator_hotkey, executorClass: body.executor_class }, 'job created');

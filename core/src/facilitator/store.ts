@@ -29,6 +29,12 @@ export interface CheatReportRow {
   readonly createdAt: number;
 }
 
+/** SQLite's and PostgreSQL's words for "that key is taken". */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 /** The facilitator's repositories (tables `facilitator_*`, see the migration). */
 export class FacilitatorStore {
   private readonly db: Knex;
@@ -46,17 +52,22 @@ export class FacilitatorStore {
     return row.value as string;
   }
 
-  // ---------------------------------------------------------------- nonces
+  // ---------------------------------------------------------------- used once
 
-  async addNonce(nonce: string, expiresAt: number): Promise<void> {
-    await this.db('facilitator_nonces').insert({ nonce, expires_at: expiresAt });
-  }
-
-  /** Uses a nonce up: true when it existed and had not expired. Expired nonces are swept. */
-  async consumeNonce(nonce: string, now: number): Promise<boolean> {
-    const deleted = await this.db('facilitator_nonces').where({ nonce }).where('expires_at', '>', now).delete();
-    await this.db('facilitator_nonces').where('expires_at', '<=', now).delete();
-    return deleted > 0;
+  /**
+   * Records `key` as used until `expiresAt`: true the first time, false when it is already
+   * recorded (a replay). Expired keys are swept first. The primary key decides, so two requests
+   * racing with the same key (or two facilitators on one database) cannot both win.
+   */
+  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    await this.db('facilitator_used_once').where('expires_at', '<=', now).delete();
+    try {
+      await this.db('facilitator_used_once').insert({ key, expires_at: expiresAt });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
   }
 
   // ---------------------------------------------------------------- jobs

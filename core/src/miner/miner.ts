@@ -23,6 +23,7 @@ import { MinerConfigError } from './errors.js';
 import { defaultExecutorCommand, executorLaunch } from './executor-launch.js';
 import { stakeProportionalPolicy } from './capacity/stake-share.js';
 import { HotkeyManifests } from './hotkey-manifests.js';
+import { PreAuthBudget } from './http/pre-auth-budget.js';
 import { createMinerServer } from './http/server.js';
 import { JobHub } from './jobs/job-hub.js';
 import { ManifestPublisher, type PublishResult } from './manifest-publisher.js';
@@ -174,12 +175,14 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     spinUpSeconds: (executorClass) => classes.get(executorClass)?.spinUpSeconds ?? settings.defaultSpinUpSeconds,
     startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
   });
+  const preAuth = new PreAuthBudget({ bytesPerConnection: settings.validatorMaxBytesBeforeAuth, ...settings.preAuth }, log);
   const server = await createMinerServer({
     pages,
+    preAuth,
     metrics: deps.metrics,
     logger: log,
     handlers: {
-      onValidator: (socket, validatorHotkey) => {
+      onValidator: (socket, validatorHotkey, preAuthGate) => {
         new ValidatorSession(socket, validatorHotkey, {
           hub,
           verifier,
@@ -190,6 +193,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           localMode,
           authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
           maxBytesBeforeAuth: settings.validatorMaxBytesBeforeAuth,
+          preAuth: preAuthGate,
           logger: log,
           metrics,
         }).start();
@@ -201,7 +205,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           ExecutorSession.refuse(socket, claim, log);
         } else new ExecutorSession(socket, claim, hub, remoteAddress, log, metrics).start();
       },
-      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length }),
+      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length, unauthenticated: preAuth.usage() }),
     },
   });
   await server.listen({ host: settings.host, port: settings.port });

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GeneratedJob, HardwareClass } from '@horde/core';
 import { downloadVolume } from '../../../core/src/executor/volumes.js';
+import { testServersEgress } from '../../../test/support/egress.js';
 import { HashCrackGenerator } from './generator.js';
 
 const run = promisify(execFile);
@@ -30,7 +31,7 @@ afterEach(async () => {
 async function runJob(job: GeneratedJob, script: string, extraArgs: string[] = []) {
   const volumeDir = await mkdtemp(join(tmpdir(), 'hash-crack-test-'));
   dirs.push(volumeDir);
-  await downloadVolume(job.spec.volume!, volumeDir, { maxBytes: 1 << 20, logger: pino({ level: 'silent' }) });
+  await downloadVolume(job.spec.volume!, volumeDir, { maxBytes: 1 << 20, egress: testServersEgress(), logger: pino({ level: 'silent' }) });
   const started = performance.now();
   const { stdout, stderr } = await run('node', [join(jobDir, script), ...job.spec.command, ...extraArgs], {
     env: { ...process.env, HORDE_VOLUME_DIR: volumeDir },

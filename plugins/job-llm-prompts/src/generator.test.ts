@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareClass, JobResult, JobSpec, TrustedMinerRunner } from '@horde/core';
 import { downloadVolume } from '../../../core/src/executor/volumes.js';
 import { uploadOutputs } from '../../../core/src/executor/uploads.js';
+import { testServersEgress } from '../../../test/support/egress.js';
 import { S3ObjectStore } from '../../../core/src/objectstore/s3.js';
 import { s3Config, uniqueBucketName } from '../../../test/support/services.js';
 import { LlmPromptsGenerator } from './generator.js';
@@ -30,10 +31,10 @@ async function executeLocally(spec: JobSpec, script = SOLVER): Promise<JobResult
   try {
     const volumeDir = join(dir, 'volume');
     const outputDir = join(dir, 'output');
-    await downloadVolume(spec.volume!, volumeDir, { maxBytes: 1 << 24, logger });
+    await downloadVolume(spec.volume!, volumeDir, { maxBytes: 1 << 24, egress: testServersEgress(), logger });
     const started = performance.now();
     const { stdout, stderr } = await run('node', [script, ...spec.command], { env: { ...process.env, HORDE_VOLUME_DIR: volumeDir, HORDE_OUTPUT_DIR: outputDir } });
-    const uploadResults = await uploadOutputs(spec.outputUpload!, outputDir, { maxBytes: 1 << 24, logger });
+    const uploadResults = await uploadOutputs(spec.outputUpload!, outputDir, { maxBytes: 1 << 24, egress: testServersEgress(), logger });
     return { stdout, stderr, artifacts: {}, uploadResults, timeTookMs: performance.now() - started };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -73,6 +73,7 @@ export function register(program: Command): void {
         volumeMaxBytes: settings.volumeMaxBytes,
         outputMaxBytes: settings.outputMaxBytes,
         huggingfaceEndpoint: settings.huggingfaceEndpoint,
+        egressAllowlist: settings.egressAllowlist,
         ...(settings.huggingfaceToken ? { huggingfaceToken: settings.huggingfaceToken } : {}),
         ...(settings.workDir ? { workRoot: settings.workDir } : {}),
         ...(options.startupTimeLimit ? { startupTimeLimitSeconds: options.startupTimeLimit } : {}),

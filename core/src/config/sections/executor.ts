@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateEgressAllowlist } from '../../executor/egress.js';
 import { STARTUP_CHECK_NAMES } from '../../executor/startup-checks/types.js';
 
 /**
@@ -40,19 +41,42 @@ export const executorSection = z.strictObject({
   huggingfaceEndpoint: z.string().url().default('https://huggingface.co'),
   /** Token for Hub downloads when a volume brings none (ComputeHorde's `HF_ACCESS_TOKEN`). */
   huggingfaceToken: z.string().min(1).optional(),
+  /**
+   * CIDRs (or single addresses) volume downloads and output uploads may reach although the egress
+   * policy refuses them: loopback, link-local (169.254.0.0/16, fe80::/10), private and unique-local
+   * ranges (fd00::/8 included) and the machine's and the miner's own addresses are refused by
+   * default, after DNS resolution and on every redirect hop. E.g. `['10.20.0.0/16']` for object
+   * storage on a private network; tests and the devnet set `['127.0.0.1/32']`.
+   */
+  egressAllowlist: z
+    .array(z.string().min(1))
+    .superRefine((entries, ctx) => {
+      try {
+        validateEgressAllowlist(entries);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    })
+    .default([]),
   /** Directory for the job's temp files (default: the OS temp dir). Must be visible to dockerd for bind mounts. */
   workDir: z.string().min(1).optional(),
   /**
-   * Limits every job container gets from the `docker` runner (the `process` runner cannot enforce
-   * them): `memoryBytes` (no swap beyond it), `pids` (stops fork bombs), `cpus`. Default: 4096
-   * processes, no memory or CPU cap; set `memoryBytes` below the machine's RAM so a job cannot
-   * take the executor down with it.
+   * Limits and hardening every job container gets from the `docker` runner (the `process` runner
+   * cannot enforce them): `memoryBytes` (no swap beyond it; default three quarters of the
+   * machine's memory), `pids` (stops fork bombs; 1024), `cpus` (no cap), `dropCapabilities`
+   * (`CapDrop: ALL` + no-new-privileges; true), `logBytes` (the engine's log of the output; 16 MiB),
+   * `diskBytes` (the writable layer, where the storage driver supports a size; 20 GiB, `null` for
+   * none), `user` (`uid[:gid]` every job runs as; default the image's USER).
    */
   jobLimits: z
     .strictObject({
       memoryBytes: z.number().int().positive().optional(),
-      pids: z.number().int().positive().default(4096),
+      pids: z.number().int().positive().default(1024),
       cpus: z.number().positive().optional(),
+      dropCapabilities: z.boolean().default(true),
+      logBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      diskBytes: z.number().int().positive().nullable().default(20 * 1024 * 1024 * 1024),
+      user: z.string().regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'expected uid[:gid] or user[:group]').optional(),
     })
     .prefault({}),
   /** Send machine specs (nvidia-smi, CPU, RAM, disk) with each result. */

@@ -22,6 +22,16 @@ export const facilitatorSection = z.strictObject({
   tokenLifetimeSeconds: z.number().int().positive().default(3600),
   /** Lifetime of a login nonce; each nonce is good for one login. */
   nonceLifetimeSeconds: z.number().int().positive().default(300),
+  /**
+   * Requests per second (and burst) one remote address may make to the endpoints anyone can call
+   * before logging in (`/api/v1/auth/nonce`, `/api/v1/auth/login`); more get 429 with Retry-After.
+   */
+  unauthenticatedRateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().default(10),
+      burst: z.number().int().positive().default(50),
+    })
+    .prefault({}),
   /** Oldest X-CH request signature accepted (`X-CH-Timestamp-NS` may be this far in the past or future). */
   signatureMaxAgeSeconds: z.number().int().positive().default(300),
   /** Largest request body (inline volumes travel in it). */

@@ -46,9 +46,24 @@ export const minerSection = z.strictObject({
   validatorAuthTimeoutSeconds: z.number().positive().default(30),
   /**
    * Bytes a validator connection may send before it authenticates (frames queued for after the
-   * auth count); more closes it with a GenericError. Default one maximum frame (50 MiB).
+   * auth count), counted as they arrive; more closes it with a GenericError. Default 8 MiB: the
+   * auth message is under 1 kB, and an initial job request sent right behind it (an inline
+   * volume, queued until the auth is checked) rarely needs more.
    */
-  validatorMaxBytesBeforeAuth: z.number().int().positive().default(50 * 1024 * 1024),
+  validatorMaxBytesBeforeAuth: z.number().int().positive().default(8 * 1024 * 1024),
+  /**
+   * What all unauthenticated validator connections together may hold: bytes per remote address
+   * and in total (not yet given back by authenticating or closing), and connections per address
+   * and in total. A connection past any of them gets a GenericError and is cut off.
+   */
+  preAuth: z
+    .strictObject({
+      bytesPerAddress: z.number().int().positive().default(32 * 1024 * 1024),
+      bytesTotal: z.number().int().positive().default(128 * 1024 * 1024),
+      connectionsPerAddress: z.number().int().positive().default(64),
+      connectionsTotal: z.number().int().positive().default(1024),
+    })
+    .prefault({}),
   /** Validator hotkeys accepted without any chain check (local testing). */
   debugAllowedValidators: z.array(z.string().min(1)).default([]),
   /** Where validators reach this miner, put on chain for each hotkey; null: never announce (set it on a real chain). */

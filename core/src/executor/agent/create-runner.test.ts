@@ -40,7 +40,7 @@ describe('createJobRunner', () => {
     expect(outcome.stdout).not.toContain('survived');
   });
 
-  it('defaults to a process limit and no memory cap', () => {
-    expect(executorSection.parse({}).jobLimits).toEqual({ pids: 4096 });
+  it('defaults to a process limit, dropped capabilities, a bounded log and a disk cap (the memory cap comes from the machine)', () => {
+    expect(executorSection.parse({}).jobLimits).toEqual({ pids: 1024, dropCapabilities: true, logBytes: 16 * 1024 * 1024, diskBytes: 20 * 1024 ** 3 });
   });
 });

@@ -5,7 +5,15 @@ export interface RunnerChoice {
   /** `process` only: image → local command line (see `executor.processImages`). */
   readonly processImages?: Readonly<Record<string, readonly string[]>>;
   /** `docker` only: limits for every job container (see `executor.jobLimits`). */
-  readonly limits?: { readonly memoryBytes?: number | undefined; readonly pids?: number | undefined; readonly cpus?: number | undefined };
+  readonly limits?: {
+    readonly memoryBytes?: number | undefined;
+    readonly pids?: number | undefined;
+    readonly cpus?: number | undefined;
+    readonly dropCapabilities?: boolean | undefined;
+    readonly logBytes?: number | undefined;
+    readonly diskBytes?: number | null | undefined;
+    readonly user?: string | undefined;
+  };
   readonly logger: Logger;
 }
 
@@ -16,15 +24,21 @@ export interface RunnerChoice {
  */
 export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> {
   if (choice.kind === 'docker') {
-    const { DockerJobRunner } = await import('../runners/docker.js');
+    const { DEFAULT_HARDENING, DEFAULT_PIDS_LIMIT, DockerJobRunner, defaultMemoryBytes } = await import('../runners/docker.js');
     const limits = choice.limits;
     if (!limits) return new DockerJobRunner({ logger: choice.logger });
     return new DockerJobRunner({
       logger: choice.logger,
       defaultLimits: {
-        ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
-        ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
+        memoryBytes: limits.memoryBytes ?? defaultMemoryBytes(),
+        pids: limits.pids ?? DEFAULT_PIDS_LIMIT,
         ...(limits.cpus !== undefined ? { nanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+      },
+      hardening: {
+        dropCapabilities: limits.dropCapabilities ?? DEFAULT_HARDENING.dropCapabilities,
+        logBytes: limits.logBytes ?? DEFAULT_HARDENING.logBytes,
+        diskBytes: limits.diskBytes === undefined ? DEFAULT_HARDENING.diskBytes : limits.diskBytes,
+        user: limits.user ?? DEFAULT_HARDENING.user,
       },
     });
   }

@@ -1,4 +1,5 @@
 import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { testServersEgress } from '../../../../test/support/egress.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ describe('JobDriver', () => {
       startupTimeLimitSeconds: 10,
       volumeMaxBytes: 1_000_000,
       outputMaxBytes: 1_000_000,
+      egress: testServersEgress(),
       machineSpecs: async () => null,
       workRoot: dir,
     });

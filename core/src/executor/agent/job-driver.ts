@@ -5,9 +5,11 @@ import type { Clock, JobRunner, JobRunOutcome, Logger } from '../../contracts/in
 import type { JobStage } from '../../protocol/enums.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { collectArtifacts } from '../artifacts.js';
+import { artifactsDirProblem } from '../job-paths.js';
 import { truncateOutput } from '../output-text.js';
 import { OutputUploadError, uploadOutputs } from '../uploads.js';
 import { downloadVolume, VolumeDownloadError } from '../volumes.js';
+import type { EgressPolicy } from '../egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
 import { Deadline } from './deadline.js';
@@ -29,6 +31,8 @@ export interface JobDriverOptions {
   readonly startupTimeLimitSeconds: number;
   readonly volumeMaxBytes: number;
   readonly outputMaxBytes: number;
+  /** Where volume downloads and output uploads may connect. */
+  readonly egress: EgressPolicy;
   readonly huggingfaceEndpoint?: string;
   readonly huggingfaceToken?: string;
   /** Machine facts sent in `V0MachineSpecsRequest`; null sends none. */
@@ -149,6 +153,9 @@ export class JobDriver {
     const job = await deadline.run(
       async (stageSignal) => {
         const request = await channel.jobRequest();
+        // Checked before anything is fetched or mounted: a bad path is the job's fault, not the runner's.
+        const artifactsProblem = request.artifacts_dir ? artifactsDirProblem(request.artifacts_dir) : null;
+        if (artifactsProblem) throw new JobFailure('unknown', `artifacts_dir ${JSON.stringify(request.artifacts_dir)} ${artifactsProblem}`);
         // A GPU job on a class not known as a GPU class at startup: the GPU check before anything runs.
         if (request.docker_run_options_preset === 'nvidia_all') await checks?.beforeGpuJob(checkContext(initial, stageSignal));
         const volume = initial.volume ?? request.volume;
@@ -156,6 +163,7 @@ export class JobDriver {
           try {
             await downloadVolume(volume, dirs.volume, {
               maxBytes: this.options.volumeMaxBytes,
+              egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
               ...(this.options.huggingfaceEndpoint ? { huggingfaceEndpoint: this.options.huggingfaceEndpoint } : {}),
@@ -225,6 +233,7 @@ export class JobDriver {
           try {
             uploadResults = await uploadOutputs(job.output_upload, dirs.output, {
               maxBytes: this.options.outputMaxBytes,
+              egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
             });

@@ -50,6 +50,17 @@ export class MinerConnection {
   private readonly initial = deferred<V0InitialJobRequest>();
   private readonly job = deferred<V0JobRequest>();
   private closedError: MinerConnectionError | null = null;
+  private closing = false;
+  private readonly lostController = new AbortController();
+
+  /**
+   * Aborted when the connection ends without this side closing it: the miner died (kill -9
+   * closes its sockets) or went away. The job must not outlive it: its slot is the miner's to give
+   * out again, and a restarted miner would hand the same GPU to another job.
+   */
+  get lost(): AbortSignal {
+    return this.lostController.signal;
+  }
 
   constructor(private readonly options: MinerConnectionOptions) {}
 
@@ -96,6 +107,7 @@ export class MinerConnection {
 
   /** Closes the connection politely and waits (briefly) for the close handshake. */
   async close(): Promise<void> {
+    this.closing = true;
     const socket = this.socket;
     if (!socket || socket.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
@@ -148,7 +160,12 @@ export class MinerConnection {
   private listen(socket: WebSocket): void {
     const log = this.options.logger;
     socket.on('close', (code, reason) => {
-      this.fail(new MinerConnectionError(`the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+      const error = new MinerConnectionError(`the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`);
+      this.fail(error);
+      if (!this.closing) {
+        log.error({ code }, 'lost the connection to the miner; stopping the job');
+        this.lostController.abort(error);
+      }
     });
     socket.on('error', (error) => log.warn({ err: error }, 'miner connection error'));
   }

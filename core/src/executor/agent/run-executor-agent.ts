@@ -1,6 +1,8 @@
 import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
 import { SystemClock } from '../../runtime/clock.js';
+import { EgressPolicy, machineAddresses } from '../egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
+import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
 import { JobDriver, type JobDriverOutcome } from './job-driver.js';
 import { MinerConnection } from './miner-connection.js';
@@ -28,6 +30,11 @@ export interface ExecutorAgentOptions {
   readonly huggingfaceToken?: string;
   /** Machine facts for `V0MachineSpecsRequest`; default reads this machine (nvidia-smi, CPU, RAM, disk). */
   readonly machineSpecs?: () => Promise<Record<string, unknown> | null>;
+  /**
+   * CIDRs volume downloads and output uploads may reach although the egress policy refuses them
+   * (`executor.egressAllowlist`); default none: no loopback, link-local, private or own address.
+   */
+  readonly egressAllowlist?: readonly string[];
   /** Where the job's temp dir goes (default the OS temp dir). */
   readonly workRoot?: string;
   /** Abort = stop the job and exit (SIGTERM from the executor manager). */
@@ -62,6 +69,10 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
   }
 
   try {
+    const egress = new EgressPolicy({
+      allow: options.egressAllowlist ?? [],
+      ownAddresses: [...machineAddresses(), ...(await minerAddresses(options.minerUrl))],
+    });
     const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
     const driver = new JobDriver({
       startupChecks,
@@ -72,14 +83,29 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       startupTimeLimitSeconds: startupSeconds,
       volumeMaxBytes: options.volumeMaxBytes ?? DEFAULT_TRANSFER_MAX_BYTES,
       outputMaxBytes: options.outputMaxBytes ?? DEFAULT_TRANSFER_MAX_BYTES,
+      egress,
       machineSpecs: options.machineSpecs ?? readMachineSpecs,
       ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
       ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
       ...(options.workRoot ? { workRoot: options.workRoot } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
+      signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
     });
     return await driver.run();
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * The miner's addresses count as the executor's own: a job must not reach the miner's port (its
+ * `/metrics`, its receipts) through a volume URL, wherever the executor runs.
+ */
+async function minerAddresses(minerUrl: string): Promise<string[]> {
+  try {
+    const host = new URL(minerUrl).hostname.replace(/^\[|\]$/g, '');
+    return (await lookup(host, { all: true })).map((entry) => entry.address);
+  } catch {
+    return []; // the connection to the miner already succeeded; its name is checked again per URL
   }
 }

@@ -5,7 +5,12 @@
  *  - no network at all (`NetworkMode: none`) unless the job is a streaming job (`bridge`);
  *  - the job's directories bound at `/volume`, `/output` and its artifacts path, `raw_script` at
  *    `/script.py` (then the default command is `python /script.py`, as in ComputeHorde);
- *  - memory (without extra swap), pids and CPU limits from the spec, else the runner's defaults;
+ *  - memory (without extra swap), pids and CPU limits from the spec, else the runner's defaults
+ *    (`DEFAULT_LIMITS`: three quarters of the machine's memory, 1024 processes);
+ *  - hardened by default (`ContainerHardening`): every capability dropped and no-new-privileges,
+ *    the engine's log of the output bounded, the writable layer capped where the storage driver
+ *    supports a size, `/output` and the artifacts directory writable by whatever user the image
+ *    runs as;
  *  - preset `nvidia_all` asks for every GPU through the NVIDIA device driver;
  *  - killed when the execution time limit passes (`timedOut`) or the signal aborts;
  *  - removed afterwards, whatever happened;
@@ -13,8 +18,8 @@
  *    later executor can tell a crashed run's leftover from a neighbour's running job.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -79,12 +84,41 @@ export interface DockerJobRunSpec extends JobRunSpec {
   readonly user?: string;
 }
 
+/**
+ * What every job container gets besides its resource limits; each part can be turned off or
+ * changed (`executor.jobLimits`).
+ */
+export interface ContainerHardening {
+  /** `CapDrop: ALL` and `no-new-privileges`: root in the container is no root at all. */
+  readonly dropCapabilities: boolean;
+  /** Largest engine log of the job's output (json-file `max-size`); the runner reads the stream itself. */
+  readonly logBytes: number;
+  /** Size of the writable layer (`StorageOpt.size`), where the storage driver supports one; null: none. */
+  readonly diskBytes: number | null;
+  /** `uid[:gid]` every job runs as; null: the image's USER (Docker's default). */
+  readonly user: string | null;
+}
+
+export const DEFAULT_HARDENING: ContainerHardening = {
+  dropCapabilities: true,
+  logBytes: 16 * 1024 * 1024,
+  diskBytes: 20 * 1024 * 1024 * 1024,
+  user: null,
+};
+
+/** A memory cap when none is configured: a job must not take the executor (and the host) down. */
+export function defaultMemoryBytes(): number {
+  return Math.floor(totalmem() * 0.75);
+}
+
 export interface DockerJobRunnerOptions {
   /** Default: `new Dockerode()`, which honours `DOCKER_HOST`. */
   readonly docker?: Dockerode;
   readonly logger: Logger;
-  /** Limits for specs that set none. Default: 4096 pids (stops fork bombs), no memory or CPU cap. */
+  /** Limits for specs that set none. Default `DEFAULT_LIMITS`: 1024 pids, 3/4 of the machine's memory, no CPU cap. */
   readonly defaultLimits?: ContainerLimits;
+  /** Default `DEFAULT_HARDENING`. */
+  readonly hardening?: ContainerHardening;
   /** Bytes of stdout and of stderr kept in memory (head and tail); default 64 MiB each. */
   readonly maxCaptureBytes?: number;
   /** How long a pull may take before the image counts as unavailable; default 20 min. */
@@ -93,7 +127,12 @@ export interface DockerJobRunnerOptions {
   readonly owner?: ContainerOwner;
 }
 
-const DEFAULT_LIMITS: ContainerLimits = { pids: 4096 };
+/** 1024 processes stop a fork bomb well before it loads the host; memory as `defaultMemoryBytes`. */
+export const DEFAULT_PIDS_LIMIT = 1024;
+const DEFAULT_LIMITS = (): ContainerLimits => ({ pids: DEFAULT_PIDS_LIMIT, memoryBytes: defaultMemoryBytes() });
+
+/** The engine's answer when its storage driver cannot cap a container's writable layer. */
+const STORAGE_OPT_UNSUPPORTED = /storage-?opt|storage option|quota|not supported/i;
 
 /** Docker's own name for "no such image" answers, across engine versions. */
 const IMAGE_MISSING = /no such image|not found|manifest unknown|pull access denied|repository does not exist/i;
@@ -125,11 +164,15 @@ export class DockerJobRunner implements JobRunner {
   private readonly defaultLimits: ContainerLimits;
   private readonly maxCaptureBytes: number;
   private readonly pullTimeoutMs: number;
+  private readonly hardening: ContainerHardening;
+  /** Cleared once the engine said it cannot cap the writable layer (asked once per runner). */
+  private diskCapSupported = true;
 
   constructor(options: DockerJobRunnerOptions) {
     this.docker = options.docker ?? new Dockerode();
     this.logger = options.logger;
-    this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS;
+    this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS();
+    this.hardening = options.hardening ?? DEFAULT_HARDENING;
     this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
     this.pullTimeoutMs = options.pullTimeoutMs ?? 20 * 60_000;
     this.owner = options.owner ?? currentOwner();
@@ -264,6 +307,11 @@ export class DockerJobRunner implements JobRunner {
   }
 
   private async create(name: string, spec: DockerJobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
+    // Without capabilities even root in the container cannot write into a directory it does not
+    // own, and a non-root image user never could: the job's output directories are open to it.
+    // Their parent (the executor's job directory) stays private to the executor on the host.
+    await chmod(spec.outputDir, 0o777).catch(() => {});
+    if (spec.artifactsMountPath) await chmod(spec.artifactsDir, 0o777).catch(() => {});
     const binds = [`${spec.volumeDir}:/volume/`, `${spec.outputDir}:/output/`];
     if (spec.artifactsMountPath) binds.push(`${spec.artifactsDir}:${spec.artifactsMountPath}`);
     let cmd: string[] | undefined = spec.command.length > 0 ? [...spec.command] : undefined;
@@ -273,13 +321,13 @@ export class DockerJobRunner implements JobRunner {
       binds.push(`${script}:/script.py:ro`);
       cmd ??= ['python', '/script.py'];
     }
-    try {
-      return await this.docker.createContainer({
+    const user = spec.user ?? this.hardening.user ?? undefined;
+    const options = (withDiskCap: boolean): Dockerode.ContainerCreateOptions => ({
         name,
         Image: withDefaultTag(spec.image),
         ...(cmd ? { Cmd: cmd } : {}),
         ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
-        ...(spec.user !== undefined ? { User: spec.user } : {}),
+        ...(user !== undefined ? { User: user } : {}),
         Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
         Labels: {
           'horde.job-uuid': spec.jobUuid,
@@ -291,8 +339,19 @@ export class DockerJobRunner implements JobRunner {
         AttachStderr: true,
         Tty: false,
         NetworkDisabled: spec.network !== 'bridge',
-        HostConfig: this.hostConfig(spec, binds),
+        HostConfig: { ...this.hostConfig(spec, binds), ...(withDiskCap ? this.diskCap() : {}) },
       });
+    try {
+      if (!this.diskCapSupported || this.hardening.diskBytes === null) return await this.docker.createContainer(options(false));
+      try {
+        return await this.docker.createContainer(options(true));
+      } catch (error) {
+        if (!STORAGE_OPT_UNSUPPORTED.test(dockerMessage(error))) throw error;
+        // overlay2 needs xfs with pquota for a size; elsewhere the layer stays uncapped, said once.
+        this.diskCapSupported = false;
+        this.logger.warn({ err: dockerMessage(error) }, 'the Docker storage driver cannot cap a container writable layer; job containers run without a disk cap');
+        return await this.docker.createContainer(options(false));
+      }
     } catch (error) {
       if ((error as DockerError).statusCode === 404 && IMAGE_MISSING.test(dockerMessage(error))) {
         throw new ImageNotFoundError(spec.image, `Image ${withDefaultTag(spec.image)} is not on this executor (prepare() pulls it): ${dockerMessage(error)}`, {
@@ -309,7 +368,10 @@ export class DockerJobRunner implements JobRunner {
    */
   protected hostConfig(spec: JobRunSpec, binds: string[]): Dockerode.HostConfig {
     const limits = { ...this.defaultLimits, ...spec.limits };
+    const { dropCapabilities, logBytes } = this.hardening;
     return {
+      ...(dropCapabilities ? { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'] } : {}),
+      LogConfig: { Type: 'json-file', Config: { 'max-size': String(logBytes), 'max-file': '1' } },
       NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
       Binds: binds,
       AutoRemove: false, // removed by us after reading the exit state
@@ -318,6 +380,10 @@ export class DockerJobRunner implements JobRunner {
       ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
       ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
     };
+  }
+
+  private diskCap(): Dockerode.HostConfig {
+    return this.hardening.diskBytes === null ? {} : { StorageOpt: { size: String(this.hardening.diskBytes) } };
   }
 
   /**

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRunSpec } from '../../contracts/index.js';
 import { docker, testImage } from '../../../../test/support/services.js';
-import { DockerJobRunner } from '../runners/docker.js';
+import { DEFAULT_HARDENING, DockerJobRunner } from '../runners/docker.js';
 import { buildNoShellImage, buildUnshareImage } from './__tests__/images.js';
 import { ContainerEscapeCheck } from './container-escape.js';
 import { StartupCheckFailed, type CheckContext } from './types.js';
@@ -19,7 +19,8 @@ const logger = pino({ level: 'silent' });
 class LoosenedRunner extends DockerJobRunner {
   private readonly extra: Dockerode.HostConfig;
   constructor(extra: Dockerode.HostConfig) {
-    super({ docker: docker(), logger });
+    // A careless operator also turned the runner's own hardening off (capabilities kept).
+    super({ docker: docker(), logger, hardening: { ...DEFAULT_HARDENING, dropCapabilities: false } });
     this.extra = extra;
   }
   protected override hostConfig(spec: JobRunSpec, binds: string[]): Dockerode.HostConfig {

@@ -2,6 +2,7 @@
 // security_check_failed before V0ExecutorReadyRequest, a GPU job gets the toolkit check before it
 // runs. The job runs through the process runner (the checks under test need no container).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { testServersEgress } from '../../../../test/support/egress.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,6 +37,7 @@ describe('JobDriver with startup checks', () => {
       startupTimeLimitSeconds,
       volumeMaxBytes: 1_000_000,
       outputMaxBytes: 1_000_000,
+      egress: testServersEgress(),
       machineSpecs: async () => null,
       workRoot: dir,
       startupChecks: checks,

@@ -73,7 +73,14 @@ export async function startTestFacilitator(options: { listen?: boolean; settings
   const clock = new ShiftedClock();
   const logger = process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger();
   const handle = await startFacilitator({
-    settings: facilitatorSection.parse({ host: '127.0.0.1', port: 0, hotkeyWhitelist: [alice!.ss58, bob!.ss58], ...options.settings }),
+    settings: facilitatorSection.parse({
+      host: '127.0.0.1',
+      port: 0,
+      hotkeyWhitelist: [alice!.ss58, bob!.ss58],
+      // Every test logs in from 127.0.0.1 on a clock that barely moves: the rate limit has its own tests.
+      unauthenticatedRateLimit: { perSecond: 1000, burst: 10_000 },
+      ...options.settings,
+    }),
     store,
     chain,
     netuid: NETUID,

@@ -1,15 +1,20 @@
 import { createServer } from 'node:http';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Logger, Metrics } from '../../contracts/index.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../../protocol/codec.js';
+import { DEFAULT_MAX_FRAME_BYTES, encodeMessage } from '../../protocol/codec.js';
 import type { ReceiptPages } from '../receipts/pages.js';
+import type { PreAuthBudget } from './pre-auth-budget.js';
 import { registerReceiptsRoute } from './receipts-route.js';
 
 export interface MinerServerHandlers {
-  /** A validator opened `/v0.1/validator_interface/{validatorHotkey}`. */
-  onValidator(socket: WebSocket, validatorHotkey: string): void;
+  /**
+   * A validator opened `/v0.1/validator_interface/{validatorHotkey}` within the pre-auth budget;
+   * `preAuth.authenticated()` ends its budget accounting once it has authenticated.
+   */
+  onValidator(socket: WebSocket, validatorHotkey: string, preAuth: PreAuthGate): void;
   /** An executor opened `/v0.1/executor_interface/{token}`; `remoteAddress` is X-Real-IP or the peer address. */
   onExecutor(socket: WebSocket, token: string, remoteAddress: string): void;
   /** Body of `GET /healthz`. */
@@ -21,6 +26,62 @@ export interface MinerServerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly handlers: MinerServerHandlers;
+  /** Bytes and connections unauthenticated validator connections may hold. */
+  readonly preAuth: PreAuthBudget;
+}
+
+/** Handed to the validator session: the connection authenticated, stop counting it. */
+export interface PreAuthGate {
+  authenticated(): void;
+}
+
+/**
+ * Counts an unauthenticated connection's bytes as they arrive on its TCP socket (before `ws`
+ * assembles a frame, so a 45 MiB frame is stopped after the budget, not after 45 MiB) and cuts it
+ * off, with a `GenericError` saying why, the moment a budget is exceeded.
+ */
+function guardUnauthenticated(socket: WebSocket, raw: Socket, address: string, budget: PreAuthBudget): PreAuthGate | null {
+  const lease = budget.open(address);
+  if (typeof lease === 'string') {
+    budget.logRefusal(address, lease);
+    refuse(socket, raw, lease);
+    return null;
+  }
+  const onData = (chunk: Buffer) => {
+    const over = lease.take(chunk.length);
+    if (over === null) return;
+    release();
+    budget.logRefusal(address, over);
+    refuse(socket, raw, over);
+  };
+  const release = () => {
+    raw.off('data', onData);
+    lease.end();
+  };
+  raw.on('data', onData);
+  socket.once('close', release);
+  return { authenticated: release };
+}
+
+/** How long a refused peer has to read why before its connection is dropped. */
+const REFUSAL_LINGER_MS = 1000;
+
+/**
+ * Says why and ends the connection. Reading stops at once (the kernel's window, not this process,
+ * holds what the peer still sends, and `ws` gets nothing more to buffer); the connection is dropped
+ * a moment after the explanation went out, so the peer has time to read it before the reset.
+ */
+function refuse(socket: WebSocket, raw: Socket, details: string): void {
+  raw.removeAllListeners('data');
+  raw.pause();
+  if (socket.readyState !== socket.OPEN) {
+    socket.terminate();
+    return;
+  }
+  socket.send(encodeMessage({ message_type: 'GenericError', details }), () => {
+    raw.end();
+    setTimeout(() => socket.terminate(), REFUSAL_LINGER_MS).unref();
+  });
 }
 
 /** Longest a peer may take to send its request headers (the websocket upgrade request included). */
@@ -47,7 +108,9 @@ export async function createMinerServer(options: MinerServerOptions): Promise<Fa
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
 
   app.get<{ Params: { hotkey: string } }>('/v0.1/validator_interface/:hotkey', { websocket: true }, (socket, request) => {
-    options.handlers.onValidator(socket, request.params.hotkey);
+    // The peer's own address: X-Real-IP is the client's word and would let it pick its budget.
+    const gate = guardUnauthenticated(socket, request.raw.socket, request.raw.socket.remoteAddress ?? 'unknown', options.preAuth);
+    if (gate) options.handlers.onValidator(socket, request.params.hotkey, gate);
   });
   app.get<{ Params: { token: string } }>('/v0.1/executor_interface/:token', { websocket: true }, (socket, request) => {
     const realIp = request.headers['x-real-ip'];

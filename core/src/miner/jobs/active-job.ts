@@ -51,4 +51,11 @@ export interface ActiveJob {
   endedAt: number | null;
   /** Deliveries to the validator run one after another, so messages keep their order. */
   delivery: Promise<void>;
+  /**
+   * Status writes the store refused (it was down), retried in order in the background; the
+   * messages they belong to were relayed without waiting. 0 when the row is up to date.
+   */
+  unsaved: number;
+  /** The chain of those retried writes. */
+  persisted: Promise<void>;
 }

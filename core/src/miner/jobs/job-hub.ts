@@ -15,6 +15,11 @@ import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
+import { withRetries } from '../../executor/retry.js';
+import { withoutInlineVolumes } from './stored-details.js';
+
+/** 250 ms growing by half each time: about 18 minutes of retries before a status write gives up. */
+const STATUS_WRITE_ATTEMPTS = 20;
 import type { ActiveJob, ExecutorPeer, ValidatorPeer } from './active-job.js';
 
 export interface JobHubOptions {
@@ -76,6 +81,8 @@ export class JobHub {
   /** When each validator was last declined an executor, by class: its unmet demand. */
   private readonly declinedAt = new Map<string, Map<string, number>>();
   private readonly log: Logger;
+  /** Stops the background retries of status writes when the miner stops. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: JobHubOptions) {
     this.log = options.logger;
@@ -144,7 +151,27 @@ export class JobHub {
       return;
     }
     // The started receipt is kept even if the job is declined: it is what excuses this miner later.
-    if (receipts) await receipts.accept(msg.job_started_receipt_payload, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey });
+    // One that does not verify (or is for another job) excuses nothing and pays nothing: the job is
+    // refused rather than run on the validator's word alone.
+    if (receipts) {
+      const receipt = msg.job_started_receipt_payload;
+      const outcome =
+        receipt.job_uuid === msg.job_uuid
+          ? await receipts.accept(receipt, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey })
+          : ({ ok: false, rejection: 'another_job' } as const);
+      if (!outcome.ok) {
+        log.warn({ rejection: outcome.rejection }, 'declining job: its started receipt is not valid');
+        metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'invalid_signature' });
+        await peer.send({
+          message_type: 'V0DeclineJobRequest',
+          job_uuid: msg.job_uuid,
+          reason: 'invalid_signature',
+          message: `the job-started receipt was refused (${outcome.rejection})`,
+          receipts: [],
+        });
+        return;
+      }
+    }
 
     const token = `${msg.job_uuid}-${randomUUID()}`;
     await store.jobs.create({
@@ -154,7 +181,7 @@ export class JobHub {
       executorClass,
       executorToken: token,
       status: 'waiting_for_executor',
-      initialJobDetails: msg as unknown as Record<string, unknown>,
+      initialJobDetails: withoutInlineVolumes(msg),
     });
     const job: ActiveJob = {
       jobUuid: msg.job_uuid,
@@ -175,6 +202,8 @@ export class JobHub {
       ended: false,
       endedAt: null,
       delivery: Promise.resolve(),
+      unsaved: 0,
+      persisted: Promise.resolve(),
     };
 
     // The policy's view (who holds what) and the reservation must not interleave with another
@@ -309,11 +338,22 @@ export class JobHub {
     if (job.pendingJobRequest || job.status === 'running') return `Received JobRequest twice job_uuid: ${msg.job_uuid}`;
 
     job.owner = peer;
-    await this.setStatus(job, 'running', { fullJobDetails: msg as unknown as Record<string, unknown> });
+    if (job.status === 'waiting_for_executor') {
+      // Before "executor ready": held, and passed on when the executor reports ready. Refusing
+      // the executor's connection because of it made a hurried validator's job a spin-up failure.
+      job.pendingJobRequest = msg;
+      this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request held until the executor is ready');
+      return null;
+    }
+    await this.passJobRequest(job, msg);
+    return null;
+  }
+
+  private async passJobRequest(job: ActiveJob, msg: V0JobRequest): Promise<void> {
+    await this.setStatus(job, 'running', { fullJobDetails: withoutInlineVolumes(msg) });
     if (job.executor) await job.executor.send(msg);
     else job.pendingJobRequest = msg;
     this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request passed to the executor');
-    return null;
   }
 
   // ------------------------------------------------------------------ executor → miner
@@ -337,7 +377,8 @@ export class JobHub {
       initial = { ...initial, streaming_details: { ...initial.streaming_details, executor_ip: job.executorAddress ?? remoteAddress } };
     }
     await executor.send(initial);
-    if (job.pendingJobRequest) {
+    // A job request held before ready waits for V0ExecutorReadyRequest (executorMessage).
+    if (job.pendingJobRequest && job.status === 'running') {
       const request = job.pendingJobRequest;
       job.pendingJobRequest = null;
       await executor.send(request);
@@ -361,6 +402,11 @@ export class JobHub {
         await this.setStatus(job, 'waiting_for_payload');
         log.info('executor ready');
         this.deliver(job, { ...msg, executor_token: null });
+        if (job.pendingJobRequest) {
+          const held = job.pendingJobRequest;
+          job.pendingJobRequest = null;
+          await this.passJobRequest(job, held);
+        }
         return;
       case 'V0StreamingJobReadyRequest': {
         const hotkey = this.options.hotkeys.get(job.minerHotkey) ?? [...this.options.hotkeys.values()][0]!;
@@ -456,6 +502,7 @@ export class JobHub {
   }
 
   close(): void {
+    this.closing.abort();
     for (const job of this.jobs.values()) job.connectTimer.abort();
   }
 
@@ -514,9 +561,41 @@ export class JobHub {
     );
   }
 
+  /**
+   * Records the job's new status. Normally the row is written before the caller relays the
+   * message it belongs to. When the store is down, the message must still reach the validator
+   * (it was dropped, and the row stayed `waiting_for_executor` for good): the write is then
+   * retried in the background, in order with the job's later writes, until the store is back.
+   */
   private async setStatus(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
     job.status = status;
-    await this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
+    const write = () => this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
+    if (job.unsaved === 0) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, jobUuid: job.jobUuid, status }, 'could not record the job status; relaying anyway and retrying the write');
+      }
+    }
+    job.unsaved++;
+    job.persisted = job.persisted
+      .then(() =>
+        withRetries(write, {
+          attempts: STATUS_WRITE_ATTEMPTS,
+          initialDelayMs: 250,
+          factor: 1.5,
+          signal: this.closing.signal,
+          onRetry: (error, attempt) => this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write'),
+        }),
+      )
+      .then(
+        () => this.log.info({ jobUuid: job.jobUuid, status }, 'job status recorded after the store came back'),
+        (error: unknown) => this.log.error({ err: error, jobUuid: job.jobUuid, status }, 'gave up recording the job status; the next miner start marks the job failed'),
+      )
+      .finally(() => {
+        job.unsaved--;
+      });
   }
 
   private async end(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate): Promise<void> {

@@ -10,11 +10,14 @@ import type { MinerMetrics } from '../metrics.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import type { MinerStore } from '../store/index.js';
 import type { ValidatorDirectory } from '../validator-directory.js';
+import type { PreAuthGate } from '../http/server.js';
 
 /** Messages kept while the validator has not authenticated yet; more than this closes the connection. */
 const MAX_MESSAGES_BEFORE_AUTH = 100;
 /** Default bound on the bytes a connection may send before it authenticates: one maximum frame. */
 export const DEFAULT_MAX_BYTES_BEFORE_AUTH = DEFAULT_MAX_FRAME_BYTES;
+/** The auth message is a few hundred bytes; a larger frame before auth is never parsed. */
+const MAX_AUTH_FRAME_BYTES = 16 * 1024;
 
 export interface ValidatorSessionDeps {
   readonly hub: JobHub;
@@ -33,6 +36,8 @@ export interface ValidatorSessionDeps {
    * handled); more closes it. Default `DEFAULT_MAX_BYTES_BEFORE_AUTH` (one maximum frame).
    */
   readonly maxBytesBeforeAuth?: number;
+  /** Told when the connection authenticated, so the server's pre-auth budget stops counting it. */
+  readonly preAuth?: PreAuthGate;
   readonly logger: Logger;
   /** Counts refused connections and bad frames (absent in unit tests that do not look). */
   readonly metrics?: MinerMetrics;
@@ -54,7 +59,7 @@ const HANDLED_AFTER_PEER_CLOSE: ReadonlySet<ValidatorToMinerMessage['message_typ
 /**
  * One validator's websocket, `/v0.1/validator_interface/{validator_hotkey}` (ComputeHorde's
  * `MinerValidatorConsumer`). The first message must be `ValidatorAuthForMiner`; anything that
- * arrives before it is queued and handled after a successful auth, as the original does. Frames
+ * arrives before it is queued, unparsed, and handled after a successful auth, as the original does. Frames
  * are handled one at a time, in order. A bad frame gets a `GenericError` reply and changes nothing.
  */
 export class ValidatorSession implements ValidatorPeer {
@@ -68,7 +73,8 @@ export class ValidatorSession implements ValidatorPeer {
    */
   private peerGone = false;
   private minerHotkey: string | null = null;
-  private readonly queue: ValidatorToMinerMessage[] = [];
+  /** Frames received before the auth, unparsed: a stranger's input is not even read. */
+  private readonly queue: (string | Buffer)[] = [];
   private work: Promise<void> = Promise.resolve();
   private authTimer: NodeJS.Timeout | null = null;
   /** Bytes received while not authenticated: what an unknown peer makes this process hold. */
@@ -135,6 +141,11 @@ export class ValidatorSession implements ValidatorPeer {
 
   private async onFrame(frame: string | Buffer): Promise<void> {
     if (this.closed) return;
+    // Before the auth only the auth message itself is parsed; anything else waits, unread.
+    if (!this.authenticated && !mayBeAuthMessage(frame)) {
+      await this.holdUntilAuth(frame);
+      return;
+    }
     const parsed = parseValidatorToMiner(frame);
     if (!parsed.ok) {
       if (parsed.error.code === 'PING') return;
@@ -157,16 +168,8 @@ export class ValidatorSession implements ValidatorPeer {
       await this.authenticate(msg);
       return;
     }
-    if (!this.authenticated) {
-      if (this.queue.length >= MAX_MESSAGES_BEFORE_AUTH) {
-        this.log.warn('too many messages before authentication; closing');
-        this.deps.metrics?.validatorAuthRefused.inc({ reason: 'too_many_messages_before_auth' });
-        await this.closeWith('too many messages before authentication');
-        return;
-      }
-      this.queue.push(msg);
-      return;
-    }
+    // Reached before the auth only by a frame that named the auth message but was something else.
+    if (!this.authenticated) return;
     const minerHotkey = this.minerHotkey!;
     const { hub, receipts, store } = this.deps;
     const sender = { validatorHotkey: this.validatorHotkey, minerHotkey };
@@ -241,12 +244,23 @@ export class ValidatorSession implements ValidatorPeer {
     this.minerHotkey = served.includes(msg.miner_hotkey) ? msg.miner_hotkey : served[0]!;
     this.authenticated = true;
     this.clearAuthTimer();
+    this.deps.preAuth?.authenticated();
     this.log.info({ minerHotkey: this.minerHotkey }, 'validator authenticated');
     await store.validators.seen(this.validatorHotkey, directory.isDebug(this.validatorHotkey));
     await this.send({ message_type: 'V0ExecutorManifestRequest', manifest: await manifests.forHotkey(this.minerHotkey) });
     // A connection already gone must not take over (and then hold) the validator's jobs.
     if (!this.peerGone) hub.attach(this);
-    for (const queued of this.queue.splice(0)) await this.handle(queued);
+    for (const queued of this.queue.splice(0)) await this.onFrame(queued);
+  }
+
+  private async holdUntilAuth(frame: string | Buffer): Promise<void> {
+    if (this.queue.length >= MAX_MESSAGES_BEFORE_AUTH) {
+      this.log.warn('too many messages before authentication; closing');
+      this.deps.metrics?.validatorAuthRefused.inc({ reason: 'too_many_messages_before_auth' });
+      await this.closeWith('too many messages before authentication');
+      return;
+    }
+    this.queue.push(frame);
   }
 
   private clearAuthTimer(): void {
@@ -273,6 +287,12 @@ export class ValidatorSession implements ValidatorPeer {
     if (socket.readyState !== socket.OPEN) return;
     socket.send(encodeMessage({ message_type: 'GenericError', details }), () => socket.close(1000, 'protocol violation'));
   }
+}
+
+/** A cheap look, no parsing: small, and names the auth message type. */
+function mayBeAuthMessage(frame: string | Buffer): boolean {
+  const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+  return bytes <= MAX_AUTH_FRAME_BYTES && frame.includes('ValidatorAuthForMiner');
 }
 
 /** Size of a frame as `ws` hands it over. */

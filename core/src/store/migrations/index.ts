@@ -7,6 +7,7 @@ import { validatorInitialMigration } from './validator-0001-initial.js';
 import { validatorOrganicMigration } from './validator-organic-0001.js';
 import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
+import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -25,6 +26,7 @@ const migrations: readonly NamedMigration[] = [
   validatorWeightsModeMigration,
   chainTimelockMigration,
   validatorJobFailuresMigration,
+  facilitatorUsedOnceMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -1,0 +1,84 @@
+/**
+ * Executors never outlive their miner (#11 hole 4), against a real `horde miner` process with the
+ * docker runner: kill -9 of the miner while a job's container runs must take the executor agent
+ * and the container down with it (on a GPU class, the restarted miner would otherwise hand the
+ * same GPU to a second job), and the restarted miner reports the slot free only with nothing left.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
+import { OWNER_LABELS } from '../../core/src/executor/runners/docker.js';
+import { receiptPageAt } from '../../core/src/miner/receipts/pages.js';
+import { docker, testImage } from '../support/services.js';
+import { TestValidator } from '../support/test-validator.js';
+import { CLI_MINER_CLASS, CliMiner } from './cli-miner.js';
+import { minerHealth } from './miner-health.js';
+import { jobContainers, processAlive, waitUntil } from './processes.js';
+
+const IMAGE = testImage();
+const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 90, upload_time_limit: 10, streaming_start_time_limit: 5 };
+
+describe('kill -9 of the miner', () => {
+  let miner: CliMiner;
+  let validator: Hotkey;
+  let minerHotkey: Hotkey;
+  const engine = docker();
+
+  beforeAll(async () => {
+    [validator, minerHotkey] = await Promise.all([loadHotkey({ uri: '//Bob' }), loadHotkey({ uri: '//Alice' })]);
+    miner = await CliMiner.start({ executor: '{ runner: docker, machineSpecs: false, startupChecks: false }' });
+  }, 60_000);
+  afterAll(async () => {
+    await miner?.close();
+  });
+
+  async function startJob(script: string): Promise<{ client: TestValidator; jobUuid: string }> {
+    const client = await TestValidator.connect({ url: miner.url, validator, minerHotkey: minerHotkey.ss58 });
+    await client.expect('V0ExecutorManifestRequest');
+    const { jobUuid } = await client.initialJobRequest({ executor_class: CLI_MINER_CLASS, docker_image: IMAGE, executor_timing: TIMING });
+    await client.expect('V0AcceptJobRequest', jobUuid);
+    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
+    await client.jobRequest({
+      job_uuid: jobUuid,
+      executor_class: CLI_MINER_CLASS,
+      docker_image: IMAGE,
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', script],
+      env: {},
+    });
+    await client.expect('V0VolumesReadyRequest', jobUuid, 20_000);
+    return { client, jobUuid };
+  }
+
+  it('leaves no executor agent and no container running, and the restarted miner serves the slot again', async () => {
+    const { client, jobUuid } = await startJob('sleep 90');
+    let running: Awaited<ReturnType<typeof jobContainers>> = [];
+    await waitUntil('the job container runs', async () => (running = (await jobContainers(engine, jobUuid))).some((c) => c.State === 'running'), 20_000);
+    const agentPid = Number(running[0]!.Labels[OWNER_LABELS.pid]);
+    expect(processAlive(agentPid)).toBe(true);
+    // The job's started receipt is on the current receipt page before the kill.
+    const page = receiptPageAt(Date.now());
+    const pageUrl = `${miner.url}/receipts/${page}.jsonl`;
+    const before = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
+    expect(before.toString()).toContain(jobUuid);
+
+    await miner.kill9();
+    await client.closedByPeer(5_000);
+    // The agent lost its miner: it stops the job, removes the container and exits.
+    await waitUntil('the executor agent is gone', () => !processAlive(agentPid), 20_000);
+    await waitUntil('the job container is gone', async () => (await jobContainers(engine, jobUuid)).length === 0, 20_000);
+
+    await miner.launch();
+    expect((await minerHealth(miner.url)).executors[CLI_MINER_CLASS]).toEqual({ capacity: 1, used: 0 });
+    expect(processAlive(agentPid)).toBe(false);
+    expect(await jobContainers(engine, jobUuid)).toEqual([]);
+    // Receipts stored before the kill are served byte for byte as they were.
+    const after = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
+    expect(after.subarray(0, before.length).equals(before)).toBe(true);
+
+    // The slot takes a new job to the end.
+    const next = await startJob('echo after the restart');
+    await next.client.expect('V0ExecutionDoneRequest', next.jobUuid, 30_000);
+    expect((await next.client.expect('V0JobFinishedRequest', next.jobUuid, 30_000)).docker_process_stdout).toBe('after the restart\n');
+    await next.client.close();
+  }, 120_000);
+});
