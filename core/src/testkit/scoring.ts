@@ -22,6 +22,8 @@ export function scoringFacts(overrides: Partial<CycleFacts> = {}): CycleFacts {
     hardwareClasses: [],
     mainHotkeys: {},
     organicStartedReceipts: [],
+    acceptedReceipts: [],
+    finishedReceipts: [],
     verifyValidatorSignature: verifyValidatorSignatureSync,
     ...overrides,
   };

@@ -23,3 +23,4 @@ export { ValidatorStore, type OrganicJobRecord } from './store.js';
 export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
 export { WeightSetter } from './weights.js';
 export { MinerRouter, OrganicService, OrganicStore, FacilitatorClient, type OrganicEvents, type OrganicJobOutcome } from './organic/index.js';
+export * from './receipts/index.js';

@@ -4,6 +4,7 @@ import { facilitatorInitialMigration } from './facilitator-0001-initial.js';
 import { minerInitialMigration } from './miner-0001-initial.js';
 import { validatorInitialMigration } from './validator-0001-initial.js';
 import { validatorOrganicMigration } from './validator-organic-0001.js';
+import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -19,6 +20,7 @@ const migrations: readonly NamedMigration[] = [
   validatorInitialMigration,
   facilitatorInitialMigration,
   validatorOrganicMigration,
+  validatorReceiptsMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

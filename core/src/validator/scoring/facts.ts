@@ -1,6 +1,7 @@
 import type { CycleFacts, HardwareClass, Metagraph, NeuronFact } from '../../contracts/index.js';
 import { cryptoReady } from '../../keys/index.js';
 import type { CycleRange } from '../cycles.js';
+import type { TransferredReceiptsRepository } from '../receipts/store.js';
 import type { ValidatorStore } from '../store.js';
 import { verifyValidatorSignatureSync } from './receipt-signature.js';
 
@@ -14,21 +15,36 @@ export function neuronFacts(metagraph: Metagraph): NeuronFact[] {
   }));
 }
 
+/**
+ * How far before a cycle's batch transferred receipts are read: an organic job accepted that long
+ * ago may still hold an executor (ComputeHorde caps a job at 1 h of executor time, plus spin-up).
+ */
+export const RECEIPT_LOOKBACK_MS = 2 * 3_600_000;
+
 /** Gathers what the rules read for `cycle` from the store and the metagraph. */
 export async function buildCycleFacts(options: {
   readonly store: ValidatorStore;
+  /** Receipts transferred from miners; without it the facts carry none. */
+  readonly transferredReceipts?: TransferredReceiptsRepository;
+  /** When the cycle is scored (ms): the newest receipt read. */
+  readonly scoredAt?: number;
   readonly cycle: CycleRange;
   readonly metagraph: Metagraph;
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const [jobs, manifests, current, previous] = await Promise.all([
+  const scoredAt = options.scoredAt ?? Date.now();
+  const [jobs, manifests, current, previous, batch] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
     store.mainHotkeys(cycle.index - 1),
+    store.batch(cycle.index),
     cryptoReady(),
   ]);
+  const receipts = options.transferredReceipts
+    ? await options.transferredReceipts.inWindow({ fromMs: (batch?.startedAt ?? scoredAt) - RECEIPT_LOOKBACK_MS, toMs: scoredAt })
+    : { organicStarted: [], accepted: [], finished: [] };
   const mainHotkeys: Record<string, { current: string | null; previous: string | null }> = {};
   for (const coldkey of new Set([...current.keys(), ...previous.keys()])) {
     mainHotkeys[coldkey] = { current: current.get(coldkey) ?? null, previous: previous.get(coldkey) ?? null };
@@ -42,9 +58,9 @@ export async function buildCycleFacts(options: {
     neurons: neuronFacts(metagraph),
     hardwareClasses: options.hardwareClasses,
     mainHotkeys,
-    // Receipts transferred from miners arrive with the receipt-transfer feature; until then only
-    // the excuses attached to declines are checked.
-    organicStartedReceipts: [],
+    organicStartedReceipts: receipts.organicStarted,
+    acceptedReceipts: receipts.accepted,
+    finishedReceipts: receipts.finished,
     verifyValidatorSignature: verifyValidatorSignatureSync,
   };
 }
