@@ -50,6 +50,12 @@ export interface NeuronFact {
 export interface CycleFacts {
   /** The cycle being scored: blocks `startBlock` (inclusive) to `endBlock` (exclusive). */
   readonly cycle: { readonly index: number; readonly startBlock: number; readonly endBlock: number };
+  /**
+   * The wall-clock time this cycle's scoring covers (ms): from when the previous cycle was scored
+   * to when this one is. Consecutive cycles' windows meet without overlapping, so time-based rules
+   * (executor time spent) credit every second once.
+   */
+  readonly window: { readonly fromMs: number; readonly toMs: number };
   readonly netuid: number;
   readonly validatorHotkey: string;
   readonly jobs: readonly JobOutcome[];

@@ -24,6 +24,7 @@ import { verifyValidatorSignatureSync } from '../validator/scoring/receipt-signa
 export function scoringFacts(overrides: Partial<CycleFacts> = {}): CycleFacts {
   return {
     cycle: { index: 1, startBlock: 722, endBlock: 1443 },
+    window: { fromMs: Date.UTC(2025, 4, 1, 12, 0, 0), toMs: Date.UTC(2025, 4, 1, 14, 24, 0) },
     netuid: 1,
     validatorHotkey: 'validator',
     jobs: [],

@@ -388,7 +388,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           Object.entries(byClass).map(([executorClass, points]) => ({ step: index, rule: step.rule, hotkey, executorClass, points })),
         ),
       );
-      await this.store.saveScores(cycleIndex, steps, result.weights, this.options.clock.now());
+      // The window's end, not now: a cycle scored again keeps its first scoring time (see buildCycleFacts).
+      await this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs);
       this.cyclesScored.add(cycleIndex);
       this.state.lastScoredCycle = cycleIndex;
       this.log.info({ cycle: cycleIndex, hotkeys: result.weights.length, weighted: result.vector.length }, 'cycle scored');

@@ -33,17 +33,21 @@ export async function buildCycleFacts(options: {
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const scoredAt = options.scoredAt ?? Date.now();
-  const [jobs, manifests, current, previous, batch] = await Promise.all([
+  const [jobs, manifests, current, previous, batch, firstScoredAt, previousScoredAt] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
     store.mainHotkeys(cycle.index - 1),
     store.batch(cycle.index),
+    store.scoredAt(cycle.index),
+    store.scoredAt(cycle.index - 1),
     cryptoReady(),
   ]);
+  // A cycle scored again keeps the window it was first scored with, so windows never overlap.
+  const scoredAt = firstScoredAt ?? options.scoredAt ?? Date.now();
+  const window = { fromMs: previousScoredAt ?? batch?.startedAt ?? scoredAt - RECEIPT_LOOKBACK_MS, toMs: scoredAt };
   const receipts = options.transferredReceipts
-    ? await options.transferredReceipts.inWindow({ fromMs: (batch?.startedAt ?? scoredAt) - RECEIPT_LOOKBACK_MS, toMs: scoredAt })
+    ? await options.transferredReceipts.inWindow({ fromMs: Math.min(window.fromMs, batch?.startedAt ?? window.fromMs) - RECEIPT_LOOKBACK_MS, toMs: scoredAt })
     : { organicStarted: [], accepted: [], finished: [] };
   const mainHotkeys: Record<string, { current: string | null; previous: string | null }> = {};
   for (const coldkey of new Set([...current.keys(), ...previous.keys()])) {
@@ -51,6 +55,7 @@ export async function buildCycleFacts(options: {
   }
   return {
     cycle: { index: cycle.index, startBlock: cycle.startBlock, endBlock: cycle.endBlock },
+    window,
     netuid: metagraph.netuid,
     validatorHotkey: store.validatorHotkey,
     jobs,
