@@ -22,7 +22,7 @@ import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
-import { buildCycleFacts } from './scoring/facts.js';
+import { buildCycleFacts, RECEIPT_LOOKBACK_MS } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
 import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
@@ -227,6 +227,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       clock: options.clock,
       recordOrganicJob: (record) => this.recordOrganicJob(record),
       crossCheckOrganic: (jobUuid, spec, result) => this.crossCheckOrganic(jobUuid, spec, result),
+      busyElsewhere: (executorClass, at) =>
+        this.transferredReceipts.busyExecutors({ executorClass, at, exceptValidator: this.hotkey, lookbackMs: RECEIPT_LOOKBACK_MS }),
     });
     this.organic.start();
   }

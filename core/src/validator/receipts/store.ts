@@ -8,6 +8,7 @@ import type {
 } from '../../contracts/index.js';
 import type { CountersignedReceipt } from '../../miner/store/receipts.js';
 import { receiptTimestampMs } from '../../miner/store/receipts.js';
+import { datetimeToEpochMicros } from '../../protocol/datetime.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 
 /** Rows per INSERT: far below SQLite's bound-variable limit. */
@@ -116,6 +117,43 @@ export class TransferredReceiptsRepository {
   /** Deletes the checkpoints of pages older than `page` (they will never be fetched again). */
   async forgetCheckpointsBefore(page: number): Promise<number> {
     return await this.db('validator_receipt_checkpoints').where({ validator_hotkey: this.validatorHotkey }).andWhere('page', '<', page).delete();
+  }
+
+  /**
+   * Executors of `executorClass` busy at `at` ms on organic jobs of validators other than
+   * `exceptValidator`, per miner hotkey: ComputeHorde's router count (`get_busy_executor_count`),
+   * with the accepted receipt's ttl covering long jobs: an organic started receipt whose own ttl
+   * or whose job's accepted receipt covers `at`, and no finished receipt of the job by then.
+   * Only receipts of the last `lookbackMs` are read.
+   */
+  async busyExecutors(query: { executorClass: string; at: number; exceptValidator: string; lookbackMs: number }): Promise<Map<string, number>> {
+    const started = (await this.db('validator_transferred_receipts')
+      .where({ receipt_type: 'JobStartedReceipt', executor_class: query.executorClass, is_organic: true })
+      .whereBetween('timestamp', [query.at - query.lookbackMs, query.at])
+      .whereNot('validator_hotkey', query.exceptValidator)
+      .select('job_uuid', 'payload')) as Array<{ job_uuid: string; payload: unknown }>;
+    if (started.length === 0) return new Map();
+    const jobUuids = started.map((row) => row.job_uuid);
+    const others = (await this.db('validator_transferred_receipts')
+      .whereIn('receipt_type', ['JobAcceptedReceipt', 'JobFinishedReceipt'])
+      .whereIn('job_uuid', jobUuids)
+      .select('job_uuid', 'receipt_type', 'payload')) as Array<{ job_uuid: string; receipt_type: string; payload: unknown }>;
+    const atMs = (iso: string) => Number(datetimeToEpochMicros(iso) ?? Number.NaN) / 1000;
+    const acceptedUntil = new Map<string, number>();
+    const finishedAt = new Map<string, number>();
+    for (const row of others) {
+      const payload = fromJsonColumn<ReceiptPayload>(row.payload);
+      if (payload.receipt_type === 'JobAcceptedReceipt') acceptedUntil.set(row.job_uuid, Math.max(acceptedUntil.get(row.job_uuid) ?? 0, atMs(payload.time_accepted) + payload.ttl * 1000));
+      else finishedAt.set(row.job_uuid, Math.min(finishedAt.get(row.job_uuid) ?? Infinity, atMs(payload.timestamp)));
+    }
+    const busy = new Map<string, number>();
+    for (const row of started) {
+      const payload = fromJsonColumn<JobStartedReceiptPayload>(row.payload);
+      const holdsUntil = Math.max(atMs(payload.timestamp) + payload.ttl * 1000, acceptedUntil.get(row.job_uuid) ?? 0);
+      if (!(holdsUntil >= query.at) || (finishedAt.get(row.job_uuid) ?? Infinity) <= query.at) continue;
+      busy.set(payload.miner_hotkey, (busy.get(payload.miner_hotkey) ?? 0) + 1);
+    }
+    return busy;
   }
 
   /** Receipts with `fromMs <= timestamp <= toMs`, oldest first: organic started, accepted and finished. */

@@ -10,7 +10,7 @@ import { createMetricsRegistry } from '../../metrics/index.js';
 import { createMinerServer } from '../../miner/http/server.js';
 import { ReceiptPages, receiptLine, receiptPageAt } from '../../miner/receipts/pages.js';
 import { datetimeFromEpochMicros } from '../../protocol/datetime.js';
-import { countersignReceipt, createJobAcceptedReceipt, createJobStartedReceipt } from '../../protocol/receipts.js';
+import { countersignReceipt, createJobAcceptedReceipt, createJobFinishedReceipt, createJobStartedReceipt } from '../../protocol/receipts.js';
 import { openStore } from '../../store/index.js';
 import { testHotkey } from '../../testkit/scoring.js';
 import { pgDatabase, type TestDatabase } from '../../../../test/support/services.js';
@@ -175,6 +175,44 @@ describe.each(['sqlite', 'postgres'] as const)('receipt transfer on %s', (dialec
     await store.db('validator_receipt_checkpoints').delete();
     expect(await transfer().catchUp()).toMatchObject({ stored: 0 });
     expect(await repository.count()).toBe(before + 2);
+  });
+
+  it('counts the executors other validators\' organic jobs hold on a miner (busy-executor accounting)', async () => {
+    const repository = new TransferredReceiptsRepository(store, stranger.ss58);
+    const at = T0 + 40 * PAGE_MS;
+    const job = (id: string, startMs: number, acceptedTtl: number | null, finishedMs: number | null): Array<Receipt & { miner_signature: string }> => {
+      const fields = { jobUuid: id, minerHotkey: miner.ss58 };
+      const receipts = [
+        countersignReceipt(createJobStartedReceipt({ ...fields, executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestamp: datetimeFromEpochMicros(startMs * 1000) }, validator), miner),
+      ];
+      if (acceptedTtl !== null) {
+        const acceptedAt = datetimeFromEpochMicros((startMs + 1000) * 1000);
+        receipts.push(countersignReceipt(createJobAcceptedReceipt({ ...fields, timeAccepted: acceptedAt, timestamp: acceptedAt, ttl: acceptedTtl }, validator), miner));
+      }
+      if (finishedMs !== null) {
+        receipts.push(
+          countersignReceipt(
+            createJobFinishedReceipt({ ...fields, timeStarted: datetimeFromEpochMicros(startMs * 1000), timeTookUs: (finishedMs - startMs) * 1000, score: 0, timestamp: datetimeFromEpochMicros(finishedMs * 1000) }, validator),
+            miner,
+          ),
+        );
+      }
+      return receipts as Array<Receipt & { miner_signature: string }>;
+    };
+    await repository.insert(
+      [
+        ...job('busy-just-started', at - 3_000, null, null), // its own 7 s cover `at`
+        ...job('busy-long', at - 20 * 60_000, 3_600, null), // accepted for an hour, 20 minutes ago
+        ...job('long-but-finished', at - 20 * 60_000, 3_600, at - 60_000),
+        ...job('reservation-over', at - 20 * 60_000, 600, null),
+      ],
+      at,
+    );
+    const query = { executorClass: 'always_on.test', at, lookbackMs: 2 * 3_600_000 };
+    expect(await repository.busyExecutors({ ...query, exceptValidator: stranger.ss58 })).toEqual(new Map([[miner.ss58, 2]]));
+    // This validator's own jobs are counted by its router already.
+    expect(await repository.busyExecutors({ ...query, exceptValidator: validator.ss58 })).toEqual(new Map());
+    expect(await repository.busyExecutors({ ...query, executorClass: 'always_on.gpu-24gb', exceptValidator: stranger.ss58 })).toEqual(new Map());
   });
 
   it('runs on its interval once started and stops on close', async () => {
