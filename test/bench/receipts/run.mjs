@@ -4,7 +4,7 @@
 // transfer does (JSON + zod + both sr25519 signatures through the wasm verifier), on worker threads
 // versus on the main thread. The floor is the same pull with lines only parsed (no signatures), in
 // the same run. Storing is left out: it is the same for both and would hide the verifier.
-// Runs against the built core: `npm run build && node test/bench/receipts/run.mjs [--quick] [--threads=N]`.
+// Runs against the built core: `npm run build && node test/bench/receipts/run.mjs [--quick] [--threads=N] [--rounds=N]`.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +31,8 @@ const PAGES = 10;
 // take the benchmark a minute; verifying a repeated line costs exactly what a new one does).
 const DISTINCT = Math.min(TOTAL, quick ? 2_000 : 5_000);
 const CONCURRENCY = 4;
-const ROUNDS = quick ? 1 : 3;
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='));
+const ROUNDS = roundsArg ? Number(roundsArg.split('=')[1]) : 1;
 const GOAL = 1.7;
 
 await cryptoReady();
@@ -70,12 +71,12 @@ const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const served = new Set([miner.ss58]);
 
 /** Pulls every page (CONCURRENCY at a time) and checks its lines with `check`; returns seconds and counts. */
-async function pullAll(check) {
+async function pullAll(check, pageCount = PAGES) {
   const start = process.hrtime.bigint();
   const cpuStart = process.cpuUsage();
   let lines = 0;
   let ok = 0;
-  const queue = Array.from({ length: PAGES }, (_, p) => firstPage + p);
+  const queue = Array.from({ length: pageCount }, (_, p) => firstPage + p);
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let page = queue.shift(); page !== undefined; page = queue.shift()) {
@@ -103,8 +104,9 @@ const modes = {
   [`pull + verify, ${THREADS} worker threads`]: async (lines) => (await pool.verify(lines, served)).filter((v) => v.ok).length,
 };
 
-// Warm-up (JIT, wasm, the workers' key caches), then interleaved rounds; the best round counts.
-await pullAll(modes[`pull + verify, ${THREADS} worker threads`]);
+// Warm-up on one page (JIT, wasm, the workers' key caches), then interleaved rounds; the best counts.
+await pullAll(modes[`pull + verify, ${THREADS} worker threads`], 1);
+await pullAll(modes['pull + verify, main thread'], 1);
 const best = {};
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, check] of Object.entries(modes)) {
