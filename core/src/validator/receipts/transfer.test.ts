@@ -309,7 +309,7 @@ describe('receipt transfer from a miner that misbehaves', () => {
     const started_ = Date.now();
     const stats = await run({ catchUpTimeoutMs: 500 }).catchUp();
     clearInterval(timer);
-    expect(Date.now() - started_).toBeLessThan(3_000);
+    expect(Date.now() - started_).toBeLessThan(10_000); // 500 ms, with room for a loaded machine
     expect(stats).toMatchObject({ lines: 1, stored: 1, failedFetches: 1 });
     const checkpoint = (await new TransferredReceiptsRepository(store, validator.ss58).checkpoints(server.url.replace('http://', ''))).get(receiptPageAt(now));
     expect(checkpoint?.offset).toBe(Buffer.byteLength(line) + 1);

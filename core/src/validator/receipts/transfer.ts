@@ -136,6 +136,9 @@ export class ReceiptTransfer {
   }
 
   private async transferPage(source: ReceiptSource, checkpoint: PageCheckpoint, timeoutMs: number, stats: TransferStats): Promise<void> {
+    // Pages still queued when the validator closes are left for the next start (checkpoints keep
+    // the place), so `close` waits for the fetches in flight only, not for a whole catch-up.
+    if (this.closed) return;
     const { repository, verifier, clock } = this.options;
     const url = `${source.baseUrl}/receipts/${checkpoint.page}.jsonl`;
     const log = this.log.child({ endpoint: source.endpoint, page: checkpoint.page });
