@@ -1,6 +1,7 @@
 export * from "./contracts/index.js";
 export { HordeError } from "./errors.js";
 export { makeInlineVolume } from './validator/inline-volume.js';
+export { executorSecondsIn, executorTimeSpans, type ExecutorTimeSpan } from './validator/scoring/executor-time.js';
 export { COMPUTE_HORDE_CLASS_WEIGHTS, HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type ColdkeySplitOptions, type MainHotkeys } from './validator/scoring/coldkey-split.js';
 export { mainHotkeyFacts, verifyDance, type DanceEvidence, type DanceRefusal } from './validator/scoring/dance-check.js';
 // Plugins: definePlugin and the loader; `z` so plugin config schemas use core's own zod.

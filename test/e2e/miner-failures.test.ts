@@ -163,15 +163,23 @@ describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dia
     expect(excuse?.payload).toMatchObject({ receipt_type: 'JobStartedReceipt', validator_hotkey: env.validatorA.ss58, executor_class: TEST_CLASS, is_organic: true });
     expect(excuse!.validator_signature).toBe(receipt.validator_signature);
     // Every excuse is one a validator accepts: both signatures valid, same class, organic, not the
-    // declined job, and valid at the declined request's time (issued before it, ttl not over).
+    // declined job, and holding an executor at the declined request's time: issued before it, and
+    // its own ttl not over or its job's accepted receipt (sent along) still covering it.
     const at = Date.parse(declinedReceipt.payload.timestamp);
+    const acceptedUntil = new Map(
+      decline.receipts
+        .filter((r) => r.payload.receipt_type === 'JobAcceptedReceipt')
+        .map((r) => [r.payload.job_uuid, Date.parse(r.payload.timestamp) + (r.payload as { ttl: number }).ttl * 1000]),
+    );
     for (const r of decline.receipts) {
       expect(await verifyReceipt(r)).toEqual({ ok: true });
-      const p = r.payload as { receipt_type: string; executor_class: string; is_organic: boolean; ttl: number; job_uuid: string; miner_hotkey: string };
-      expect(p).toMatchObject({ receipt_type: 'JobStartedReceipt', executor_class: TEST_CLASS, is_organic: true, miner_hotkey: env.minerHotkey.ss58 });
-      expect(p.job_uuid).not.toBe(declinedUuid);
+      expect(r.payload.miner_hotkey).toBe(env.minerHotkey.ss58);
+      expect(r.payload.job_uuid).not.toBe(declinedUuid);
       expect(Date.parse(r.payload.timestamp)).toBeLessThanOrEqual(at);
-      expect(Date.parse(r.payload.timestamp) + p.ttl * 1000).toBeGreaterThanOrEqual(at);
+      if (r.payload.receipt_type === 'JobAcceptedReceipt') continue;
+      const p = r.payload as { receipt_type: string; executor_class: string; is_organic: boolean; ttl: number };
+      expect(p).toMatchObject({ receipt_type: 'JobStartedReceipt', executor_class: TEST_CLASS, is_organic: true });
+      expect(Math.max(Date.parse(r.payload.timestamp) + p.ttl * 1000, acceptedUntil.get(r.payload.job_uuid) ?? 0)).toBeGreaterThanOrEqual(at);
     }
 
     // Let the first job end normally.

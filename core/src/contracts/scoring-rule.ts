@@ -1,6 +1,6 @@
 import type { HardwareClass } from './hardware-class.js';
 import type { Manifest } from './executor-manager.js';
-import type { JobStartedReceiptPayload, Receipt } from './receipt.js';
+import type { JobAcceptedReceiptPayload, JobFinishedReceiptPayload, JobStartedReceiptPayload, Receipt } from './receipt.js';
 
 /** Points per miner hotkey per executor class: `table[hotkey][executorClass]`. */
 export type ScoreTable = Readonly<Record<string, Readonly<Record<string, number>>>>;
@@ -50,6 +50,12 @@ export interface NeuronFact {
 export interface CycleFacts {
   /** The cycle being scored: blocks `startBlock` (inclusive) to `endBlock` (exclusive). */
   readonly cycle: { readonly index: number; readonly startBlock: number; readonly endBlock: number };
+  /**
+   * The wall-clock time this cycle's scoring covers (ms): from when the previous cycle was scored
+   * to when this one is. Consecutive cycles' windows meet without overlapping, so time-based rules
+   * (executor time spent) credit every second once.
+   */
+  readonly window: { readonly fromMs: number; readonly toMs: number };
   readonly netuid: number;
   readonly validatorHotkey: string;
   readonly jobs: readonly JobOutcome[];
@@ -65,8 +71,19 @@ export interface CycleFacts {
    * self-reported change with no movement is not a dance.
    */
   readonly mainHotkeys: Readonly<Record<string, { readonly current: string | null; readonly previous: string | null; readonly verifiedDance: boolean }>>;
-  /** Started receipts of organic jobs known to this validator (own and transferred from miners). */
+  /**
+   * Started receipts of organic jobs known to this validator: transferred from the miners' receipt
+   * pages (every validator's, this one's included), both signatures verified on arrival, from the
+   * cycle's batch back to `RECEIPT_LOOKBACK_MS` before it.
+   */
   readonly organicStartedReceipts: readonly Receipt<JobStartedReceiptPayload>[];
+  /**
+   * Accepted receipts from the same transfer and window: a validator's signed statement that an
+   * executor was reserved for its job for `ttl` seconds from `time_accepted` (the job's whole span).
+   */
+  readonly acceptedReceipts: readonly Receipt<JobAcceptedReceiptPayload>[];
+  /** Finished receipts from the same transfer and window: when each job ended and how long it ran. */
+  readonly finishedReceipts: readonly Receipt<JobFinishedReceiptPayload>[];
   /** Checks a receipt's validator signature (sr25519 over the Python-compatible JSON blob). */
   readonly verifyValidatorSignature: (receipt: Receipt) => boolean;
 }

@@ -9,8 +9,12 @@ export {
   neuron,
   runScoringRuleContract,
   scoringFacts,
+  signedAcceptedReceipt,
+  signedFinishedReceipt,
   signedStartedReceipt,
   testHotkey,
+  type AcceptedReceiptFields,
+  type FinishedReceiptFields,
   type ScoringScenario,
   type StartedReceiptFields,
 } from './scoring.js';

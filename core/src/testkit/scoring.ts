@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { CycleFacts, JobOutcome, JobStartedReceiptPayload, NeuronFact, Receipt, ScoreTable, ScoringRule } from '../contracts/index.js';
+import type {
+  CycleFacts,
+  JobAcceptedReceiptPayload,
+  JobFinishedReceiptPayload,
+  JobOutcome,
+  JobStartedReceiptPayload,
+  NeuronFact,
+  Receipt,
+  ScoreTable,
+  ScoringRule,
+} from '../contracts/index.js';
 import { cryptoReady, loadHotkey, type Hotkey } from '../keys/index.js';
 import { datetimeFromEpochMicros } from '../protocol/datetime.js';
 import { receiptBlob } from '../protocol/receipts.js';
@@ -14,6 +24,7 @@ import { verifyValidatorSignatureSync } from '../validator/scoring/receipt-signa
 export function scoringFacts(overrides: Partial<CycleFacts> = {}): CycleFacts {
   return {
     cycle: { index: 1, startBlock: 722, endBlock: 1443 },
+    window: { fromMs: Date.UTC(2025, 4, 1, 12, 0, 0), toMs: Date.UTC(2025, 4, 1, 14, 24, 0) },
     netuid: 1,
     validatorHotkey: 'validator',
     jobs: [],
@@ -22,6 +33,8 @@ export function scoringFacts(overrides: Partial<CycleFacts> = {}): CycleFacts {
     hardwareClasses: [],
     mainHotkeys: {},
     organicStartedReceipts: [],
+    acceptedReceipts: [],
+    finishedReceipts: [],
     verifyValidatorSignature: verifyValidatorSignatureSync,
     ...overrides,
   };
@@ -68,6 +81,60 @@ export function signedStartedReceipt(signer: Hotkey, fields: StartedReceiptField
     executor_class: fields.executorClass ?? 'always_on.test',
     is_organic: fields.isOrganic ?? true,
     ttl: fields.ttl ?? 7,
+  };
+  return { payload, validator_signature: signer.sign(receiptBlob(payload)), miner_signature: null };
+}
+
+export interface AcceptedReceiptFields {
+  jobUuid: string;
+  minerHotkey: string;
+  /** Validator named in the payload; defaults to the signer. */
+  validatorHotkey?: string;
+  /** When the miner accepted, ms since epoch (also the receipt's timestamp). */
+  acceptedAtMs: number;
+  /** Seconds the executor is reserved for the job. */
+  ttl: number;
+}
+
+/** A JobAcceptedReceipt signed by `signer`: the job holds its executor for `ttl` s from `acceptedAtMs`. */
+export function signedAcceptedReceipt(signer: Hotkey, fields: AcceptedReceiptFields): Receipt<JobAcceptedReceiptPayload> {
+  const at = datetimeFromEpochMicros(fields.acceptedAtMs * 1000);
+  const payload: JobAcceptedReceiptPayload = {
+    receipt_type: 'JobAcceptedReceipt',
+    job_uuid: fields.jobUuid,
+    miner_hotkey: fields.minerHotkey,
+    validator_hotkey: fields.validatorHotkey ?? signer.ss58,
+    timestamp: at,
+    time_accepted: at,
+    ttl: fields.ttl,
+  };
+  return { payload, validator_signature: signer.sign(receiptBlob(payload)), miner_signature: null };
+}
+
+export interface FinishedReceiptFields {
+  jobUuid: string;
+  minerHotkey: string;
+  validatorHotkey?: string;
+  /** When the job was sent to the executor, ms since epoch. */
+  startedAtMs: number;
+  /** When the job ended (the receipt's timestamp), ms since epoch. */
+  finishedAtMs: number;
+  /** `score_str`: executor-seconds paid. */
+  score?: string;
+}
+
+/** A JobFinishedReceipt signed by `signer` for a job that ran from `startedAtMs` to `finishedAtMs`. */
+export function signedFinishedReceipt(signer: Hotkey, fields: FinishedReceiptFields): Receipt<JobFinishedReceiptPayload> {
+  const payload: JobFinishedReceiptPayload = {
+    receipt_type: 'JobFinishedReceipt',
+    job_uuid: fields.jobUuid,
+    miner_hotkey: fields.minerHotkey,
+    validator_hotkey: fields.validatorHotkey ?? signer.ss58,
+    timestamp: datetimeFromEpochMicros(fields.finishedAtMs * 1000),
+    time_started: datetimeFromEpochMicros(fields.startedAtMs * 1000),
+    time_took_us: (fields.finishedAtMs - fields.startedAtMs) * 1000,
+    score_str: fields.score ?? '0.000000',
+    block_numbers: [],
   };
   return { payload, validator_signature: signer.sign(receiptBlob(payload)), miner_signature: null };
 }

@@ -25,3 +25,4 @@ export { refuseSharedGpus, type GpuRegistryResult, type SharedGpu } from './gpu-
 export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
 export { WeightSetter } from './weights.js';
 export { MinerRouter, OrganicService, OrganicStore, FacilitatorClient, type OrganicEvents, type OrganicJobOutcome } from './organic/index.js';
+export * from './receipts/index.js';

@@ -22,12 +22,17 @@ import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
 import type { MinerTarget } from './miner-client.js';
-import { buildCycleFacts } from './scoring/facts.js';
+import { buildCycleFacts, RECEIPT_LOOKBACK_MS } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
 import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 import { OrganicService } from './organic/organic-service.js';
 import { WeightSetter } from './weights.js';
+import { receiptSources } from './receipts/sources.js';
+import { receiptTransferSettings } from './receipts/settings.js';
+import { TransferredReceiptsRepository } from './receipts/store.js';
+import { ReceiptTransfer } from './receipts/transfer.js';
+import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifier-pool.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
 export interface ValidatorEvents {
@@ -93,6 +98,13 @@ export interface ValidatorHandle extends EventEmitter<ValidatorEvents> {
   crossCheckOrganic(jobUuid: string, spec: JobSpec, minerResult: JobResult): Promise<boolean | null>;
   /** The organic path (jobs from the facilitator); null unless `organic.facilitatorUrl` is set. */
   readonly organic: OrganicService | null;
+  /**
+   * Receipt transfer from the miners of the metagraph; null when `receiptTransfer.enabled` is
+   * false. It runs on its own with `autoRun`; tests may call `catchUp()`/`keepUp()` by hand.
+   */
+  readonly receiptTransfer: ReceiptTransfer | null;
+  /** Receipts transferred from miners (all validators' receipts, both signatures verified). */
+  readonly transferredReceipts: TransferredReceiptsRepository;
   progress(): ValidatorProgress;
   close(): Promise<void>;
 }
@@ -126,6 +138,9 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   private readonly weightSetter: WeightSetter;
   private readonly trustedMiner: TrustedMinerClient | undefined;
   organic: OrganicService | null = null;
+  readonly receiptTransfer: ReceiptTransfer | null;
+  readonly transferredReceipts: TransferredReceiptsRepository;
+  private readonly receiptVerifier: ReceiptLineVerifier | null;
   private readonly log: Logger;
   private stopBlocks: (() => void) | null = null;
   private readonly running = new Set<Promise<unknown>>();
@@ -177,10 +192,24 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           signal: this.shutdown.signal,
         })
       : undefined;
+    this.transferredReceipts = new TransferredReceiptsRepository(options.store, this.hotkey);
+    const transfer = options.settings.receiptTransfer;
+    this.receiptVerifier = transfer.enabled ? ReceiptVerifierPool.create(transfer.verifyThreads, this.log) : null;
+    this.receiptTransfer = this.receiptVerifier
+      ? new ReceiptTransfer({
+          repository: this.transferredReceipts,
+          verifier: this.receiptVerifier,
+          sources: async () => receiptSources(await options.chain.metagraph(options.netuid), this.hotkey),
+          clock: options.clock,
+          logger: this.log,
+          settings: receiptTransferSettings(transfer),
+        })
+      : null;
   }
 
   start(): void {
     this.stopBlocks = this.options.chain.onBlock((block) => this.onBlock(block));
+    this.receiptTransfer?.start();
   }
 
   /** Connects to the facilitator and serves organic jobs (independent of `autoRun`). */
@@ -198,6 +227,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       clock: options.clock,
       recordOrganicJob: (record) => this.recordOrganicJob(record),
       crossCheckOrganic: (jobUuid, spec, result) => this.crossCheckOrganic(jobUuid, spec, result),
+      busyElsewhere: (executorClass, at) =>
+        this.transferredReceipts.busyExecutors({ executorClass, at, exceptValidator: this.hotkey, lookbackMs: RECEIPT_LOOKBACK_MS }),
     });
     this.organic.start();
   }
@@ -372,6 +403,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       const metagraph = await this.options.chain.metagraph(this.options.netuid);
       const facts = await buildCycleFacts({
         store: this.store,
+        transferredReceipts: this.transferredReceipts,
+        scoredAt: this.options.clock.now(),
         cycle: cycleByIndex(cycleIndex, this.options.settings.cycleLengthBlocks),
         metagraph,
         hardwareClasses: this.options.hardwareClasses,
@@ -382,7 +415,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           Object.entries(byClass).map(([executorClass, points]) => ({ step: index, rule: step.rule, hotkey, executorClass, points })),
         ),
       );
-      await this.store.saveScores(cycleIndex, steps, result.weights, this.options.clock.now());
+      // The window's end, not now: a cycle scored again keeps its first scoring time (see buildCycleFacts).
+      await this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs);
       this.cyclesScored.add(cycleIndex);
       this.state.lastScoredCycle = cycleIndex;
       this.log.info({ cycle: cycleIndex, hotkeys: result.weights.length, weighted: result.vector.length }, 'cycle scored');
@@ -437,6 +471,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     this.stopBlocks?.();
     this.shutdown.abort();
     await this.organic?.close();
+    await this.receiptTransfer?.close();
+    await this.receiptVerifier?.close();
     await Promise.allSettled([...this.running]);
   }
 }

@@ -419,6 +419,12 @@ export class ValidatorStore {
     return rows.map((row) => ({ hotkey: row.hotkey, uid: row.uid ?? null, weight: Number(row.weight) }));
   }
 
+  /** When `cycle` was first scored (ms), or null if it never was (or nobody had points). */
+  async scoredAt(cycle: number): Promise<number | null> {
+    const row = await this.db('validator_scores').where({ validator_hotkey: this.validatorHotkey, cycle }).min({ at: 'scored_at' }).first();
+    return row?.at === null || row?.at === undefined ? null : toNumber(row.at);
+  }
+
   async latestScoredCycle(): Promise<number | null> {
     const row = await this.db('validator_scores').where({ validator_hotkey: this.validatorHotkey }).max({ cycle: 'cycle' }).first();
     return row?.cycle === null || row?.cycle === undefined ? null : Number(row.cycle);

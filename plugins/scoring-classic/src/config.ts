@@ -2,17 +2,20 @@ import { z } from '@horde/core';
 import { CLASS_WEIGHTS, DEFAULT_CLASS_WEIGHTS } from './rules/class-weights.js';
 import { DANCING_BONUS } from './rules/dancing-bonus.js';
 import { EXCUSED_REJECTIONS } from './rules/excused-rejections.js';
+import { EXECUTOR_TIME } from './rules/executor-time.js';
 import { ORGANIC_JOBS } from './rules/organic-jobs.js';
 import { SYNTHETIC_JOBS } from './rules/synthetic-jobs.js';
 
 /** Every rule of the plugin, in the order ComputeHorde applies them (points, then bonus, then weights). */
 export const CLASSIC_RULES = [SYNTHETIC_JOBS, ORGANIC_JOBS, EXCUSED_REJECTIONS, DANCING_BONUS, CLASS_WEIGHTS] as const;
-export type ClassicRuleName = (typeof CLASSIC_RULES)[number];
+/** Rules the plugin provides only when `rules` names them (place them before `dancing-bonus`). */
+export const OPTIONAL_RULES = [EXECUTOR_TIME] as const;
+export type ClassicRuleName = (typeof CLASSIC_RULES)[number] | (typeof OPTIONAL_RULES)[number];
 
 export const scoringClassicConfig = z.strictObject({
   /** Which rules to run and in what order; leave some out to compose with other scoring plugins. */
   rules: z
-    .array(z.enum(CLASSIC_RULES))
+    .array(z.enum([...CLASSIC_RULES, ...OPTIONAL_RULES]))
     .min(1)
     .refine((rules) => new Set(rules).size === rules.length, 'each rule may appear once')
     .default([...CLASSIC_RULES]),
@@ -26,6 +29,10 @@ export const scoringClassicConfig = z.strictObject({
   excuseMinimumValidatorStake: z.number().nonnegative().default(50_000),
   /** Clock skew allowed past an excuse receipt's ttl, in seconds. */
   excuseLeewaySeconds: z.number().nonnegative().default(2),
+  /** `executor-time`: points per executor-minute spent on organic jobs in the cycle. */
+  executorTimePointsPerMinute: z.number().nonnegative().default(1),
+  /** `executor-time`: stake a validator (with a permit) needs for its jobs to count. */
+  executorTimeMinimumValidatorStake: z.number().nonnegative().default(50_000),
   /** Bonus share for a coldkey whose main hotkey changed since last cycle (ComputeHorde now: 0.1). */
   dancingBonus: z.number().nonnegative().default(0.3),
   /** Share of a coldkey's points that goes to its main hotkey when it has several. */

@@ -3,6 +3,7 @@ import { type ClassicRuleName, type ScoringClassicConfig, scoringClassicConfig }
 import { classWeightsRule } from './rules/class-weights.js';
 import { dancingBonusRule } from './rules/dancing-bonus.js';
 import { excusedRejectionsRule } from './rules/excused-rejections.js';
+import { executorTimeRule } from './rules/executor-time.js';
 import { organicJobsRule } from './rules/organic-jobs.js';
 import { syntheticJobsRule } from './rules/synthetic-jobs.js';
 
@@ -10,9 +11,10 @@ export * from './rules/class-weights.js';
 export * from './rules/dancing-bonus.js';
 export * from './rules/excuse-receipts.js';
 export * from './rules/excused-rejections.js';
+export * from './rules/executor-time.js';
 export * from './rules/organic-jobs.js';
 export * from './rules/synthetic-jobs.js';
-export { CLASSIC_RULES, scoringClassicConfig, type ClassicRuleName, type ScoringClassicConfig } from './config.js';
+export { CLASSIC_RULES, OPTIONAL_RULES, scoringClassicConfig, type ClassicRuleName, type ScoringClassicConfig } from './config.js';
 
 /** Builds one rule from the plugin's config. */
 export function classicRule(name: ClassicRuleName, config: ScoringClassicConfig): ScoringRule {
@@ -27,6 +29,8 @@ export function classicRule(name: ClassicRuleName, config: ScoringClassicConfig)
         minimumValidatorStake: config.excuseMinimumValidatorStake,
         leewayMs: config.excuseLeewaySeconds * 1000,
       });
+    case 'executor-time':
+      return executorTimeRule({ pointsPerMinute: config.executorTimePointsPerMinute, minimumValidatorStake: config.executorTimeMinimumValidatorStake });
     case 'dancing-bonus':
       return dancingBonusRule({ bonus: config.dancingBonus, mainHotkeyShare: config.mainHotkeyShare });
     case 'class-weights':

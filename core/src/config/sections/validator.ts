@@ -53,6 +53,32 @@ const weightsSection = z.strictObject({
 });
 
 /**
+ * Receipt transfer: the validator pulls every miner's `/receipts/{page}.jsonl` so that excuses,
+ * busy executors and scoring see the receipts of all validators, not only its own.
+ */
+const receiptTransferSection = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Seconds between keep-up passes over the active pages (`DYNAMIC_RECEIPT_TRANSFER_INTERVAL`: 2 code, 10 production). */
+  intervalSeconds: z.number().positive().default(10),
+  /** Hours of pages the catch-up pass reads at start (ComputeHorde: 5). */
+  catchUpHours: z.number().positive().default(5),
+  /** Newest pages polled on every keep-up pass (`N_ACTIVE_PAGES`). */
+  activePages: z.number().int().positive().default(2),
+  /** Page fetches at once during catch-up and keep-up (ComputeHorde: 10 and 50). */
+  catchUpConcurrency: z.number().int().positive().default(10),
+  keepUpConcurrency: z.number().int().positive().default(50),
+  /** Seconds one page fetch may take, body included (ComputeHorde: 3 catch-up, 1 keep-up). */
+  catchUpTimeoutSeconds: z.number().positive().default(3),
+  keepUpTimeoutSeconds: z.number().positive().default(2),
+  /** Most uncompressed bytes read from one page per fetch; the rest comes on the next pass. */
+  maxPageBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  /** Worker threads verifying receipt signatures; 0 verifies on the main thread. */
+  verifyThreads: z.number().int().nonnegative().default(2),
+  /** Seconds the list of miners read from the metagraph is reused. */
+  metagraphRefreshSeconds: z.number().positive().default(60),
+});
+
+/**
  * The validator: synthetic batches against miners, scoring and weights. Timing defaults are
  * ComputeHorde's production values; the devnet shortens the cycle.
  */
@@ -90,6 +116,7 @@ export const validatorSection = z
 
     weights: weightsSection.prefault({}),
     organic: organicSection.prefault({}),
+    receiptTransfer: receiptTransferSection.prefault({}),
   })
   .refine((section) => section.batchOffsetBlocks < section.cycleLengthBlocks, {
     message: 'batchOffsetBlocks must be smaller than cycleLengthBlocks',
@@ -99,3 +126,4 @@ export const validatorSection = z
 export type ValidatorSection = z.output<typeof validatorSection>;
 export type TrustedMinerSection = z.output<typeof trustedMinerSection>;
 export type OrganicSection = z.output<typeof organicSection>;
+export type ReceiptTransferSection = z.output<typeof receiptTransferSection>;

@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receipt } from '../../contracts/index.js';
 import { ReceiptPages, receiptLine, receiptPageAt } from '../receipts/pages.js';
 import { decideRange } from './byte-range.js';
-import { registerReceiptsRoute } from './receipts-route.js';
+import { acceptsGzip, registerReceiptsRoute } from './receipts-route.js';
 
 function receipt(jobUuid: string): Receipt {
   return {
@@ -35,6 +36,17 @@ describe('decideRange', () => {
     expect(decideRange('bytes=0-1,4-5', 10)).toEqual({ kind: 'full' });
     expect(decideRange('items=0-1', 10)).toEqual({ kind: 'full' });
     expect(decideRange('bytes=5-2', 10)).toEqual({ kind: 'full' });
+  });
+});
+
+describe('acceptsGzip', () => {
+  it('reads Accept-Encoding as RFC 9110 does', () => {
+    expect(acceptsGzip('gzip')).toBe(true);
+    expect(acceptsGzip('deflate, GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
   });
 });
 
@@ -75,6 +87,26 @@ describe('GET /receipts/{page}.jsonl', () => {
     const total = have + Buffer.byteLength(more.body);
     expect(more.headers['content-range']).toBe(`bytes ${have}-${total - 1}/${total}`);
     expect(JSON.parse(more.body)).toEqual(receipt('c'));
+  });
+
+  it('serves a closed page gzipped to a client that accepts gzip, and the current page plain', async () => {
+    const page = receiptPageAt(now);
+    const current = await app.inject({ url: `/receipts/${page}.jsonl`, headers: { 'accept-encoding': 'gzip' } });
+    expect(current.headers['content-encoding']).toBeUndefined();
+
+    now += 300_000; // the page closes
+    const closed = await app.inject({ url: `/receipts/${page}.jsonl`, headers: { 'accept-encoding': 'gzip, deflate' } });
+    expect(closed.statusCode).toBe(200);
+    expect(closed.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(closed.rawPayload).toString()).toBe(current.body);
+    // Range requests (a validator that read part of it while it was active) get the plain bytes.
+    const ranged = await app.inject({ url: `/receipts/${page}.jsonl`, headers: { 'accept-encoding': 'gzip', range: 'bytes=1-' } });
+    expect(ranged.statusCode).toBe(206);
+    expect(ranged.headers['content-encoding']).toBeUndefined();
+    expect(ranged.body).toBe(current.body.slice(1));
+    const refused = await app.inject({ url: `/receipts/${page}.jsonl`, headers: { 'accept-encoding': 'gzip;q=0' } });
+    expect(refused.headers['content-encoding']).toBeUndefined();
+    now -= 300_000;
   });
 
   it('answers 404 for a page that does not exist or a name that is not a page', async () => {

@@ -3,21 +3,51 @@ import type { FastifyInstance } from 'fastify';
 import type { ReceiptPages } from '../receipts/pages.js';
 import { decideRange } from './byte-range.js';
 
+/** Whether an `Accept-Encoding` header accepts gzip (listed, and not with `q=0`). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [name = '', ...params] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    if (name !== 'gzip' && name !== '*') return false;
+    const q = params.find((param) => param.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
 /**
  * `GET /receipts/{page}.jsonl`: the receipt pages, served like a static file (ComputeHorde puts
  * nginx in front of the directory). Validators poll the two newest pages with
  * `Range: bytes={bytes they already have}-`; 206 carries the new lines, 416 means nothing new,
- * 404 means no such page.
+ * 404 means no such page. A closed page (older than the current one) asked for whole with
+ * `Accept-Encoding: gzip` is sent gzipped (`Content-Encoding: gzip`), as nginx's `gzip_static` sends
+ * ComputeHorde's `.jsonl.gz` pages; Range requests always get the uncompressed bytes, so offsets
+ * stay the same whichever way a page was first read.
  */
 export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages): void {
   app.get<{ Params: { file: string } }>('/receipts/:file', async (request, reply) => {
     const match = /^(\d{1,15})\.jsonl$/.exec(request.params.file);
     if (!match) return reply.code(404).type('text/plain').send('Not Found');
 
+    const page = Number(match[1]);
+    if (request.headers.range === undefined && acceptsGzip(request.headers['accept-encoding'])) {
+      const gz = await pages.gzippedPath(page);
+      if (gz !== null) {
+        const gzHandle = await open(gz, 'r');
+        const { size } = await gzHandle.stat();
+        return reply
+          .code(200)
+          .type('application/jsonl')
+          .header('content-encoding', 'gzip')
+          .header('vary', 'Accept-Encoding')
+          .header('content-length', size)
+          .send(gzHandle.createReadStream({ start: 0, autoClose: true }));
+      }
+    }
+
     let handle;
     try {
       // Pages are replaced by rename on append: the open handle keeps one consistent version.
-      handle = await open(pages.pagePath(Number(match[1])), 'r');
+      handle = await open(pages.pagePath(page), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).type('text/plain').send('Not Found');
       throw error;
@@ -25,7 +55,7 @@ export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages)
 
     const { size, mtime } = await handle.stat();
     const decision = decideRange(request.headers.range, size);
-    reply.header('accept-ranges', 'bytes').header('last-modified', mtime.toUTCString()).type('application/jsonl');
+    reply.header('accept-ranges', 'bytes').header('vary', 'Accept-Encoding').header('last-modified', mtime.toUTCString()).type('application/jsonl');
 
     if (decision.kind === 'unsatisfiable') {
       await handle.close();

@@ -1,4 +1,7 @@
-import { copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { join } from 'node:path';
 import type { Receipt } from '../../contracts/index.js';
 
@@ -46,6 +49,38 @@ export class ReceiptPages {
 
   pagePath(page: number): string {
     return join(this.dir, `${page}.jsonl`);
+  }
+
+  /** A page before the current one: nothing is appended to it any more. */
+  isClosed(page: number): boolean {
+    return page < receiptPageAt(this.now());
+  }
+
+  /**
+   * The gzipped copy of a closed page (`{page}.jsonl.gz`), made on first request and kept until
+   * the page is evicted; null for the current page (it still grows) or a page that does not exist.
+   * The plain page stays too: validators that read part of it while it was active go on with a
+   * Range request on the uncompressed bytes.
+   */
+  async gzippedPath(page: number): Promise<string | null> {
+    if (!this.isClosed(page)) return null;
+    const gz = `${this.pagePath(page)}.gz`;
+    try {
+      await access(gz);
+      return gz;
+    } catch {
+      // Not made yet.
+    }
+    const tmp = `${gz}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      await pipeline(createReadStream(this.pagePath(page)), createGzip(), createWriteStream(tmp));
+    } catch (error) {
+      await rm(tmp, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    await rename(tmp, gz);
+    return gz;
   }
 
   /**
@@ -108,7 +143,7 @@ export class ReceiptPages {
   async evictOlderThan(cutoff: number): Promise<number> {
     const oldest = receiptPageAt(cutoff);
     const old = (await this.pages()).filter((page) => page < oldest);
-    await Promise.all(old.map((page) => rm(this.pagePath(page), { force: true })));
+    await Promise.all(old.flatMap((page) => [rm(this.pagePath(page), { force: true }), rm(`${this.pagePath(page)}.gz`, { force: true })]));
     return old.length;
   }
 }

@@ -39,6 +39,8 @@ export class MinerReceiptsRepository {
   async insert(receipt: CountersignedReceipt): Promise<boolean> {
     const p = receipt.payload;
     const started = p.receipt_type === 'JobStartedReceipt' ? p : null;
+    // Started and accepted receipts both say how long they prove the executor busy.
+    const ttl = p.receipt_type === 'JobFinishedReceipt' ? null : p.ttl;
     const inserted = await this.db('miner_receipts')
       .insert({
         job_uuid: p.job_uuid,
@@ -48,7 +50,7 @@ export class MinerReceiptsRepository {
         timestamp: receiptTimestampMs(p),
         executor_class: started?.executor_class ?? null,
         is_organic: started ? started.is_organic : null,
-        ttl: started?.ttl ?? null,
+        ttl,
         payload: toJsonColumn(p),
         validator_signature: receipt.validator_signature,
         miner_signature: receipt.miner_signature,
@@ -68,19 +70,38 @@ export class MinerReceiptsRepository {
   }
 
   /**
-   * Busy excuses: started receipts of organic jobs on `executorClass` that were valid at `at` ms
-   * (issued at or before it, ttl not yet over), other than the declined job itself. This is the
-   * query ComputeHorde's miner runs before declining with `busy`.
+   * Busy excuses: started receipts of organic jobs on `executorClass` that hold an executor at `at`
+   * ms, other than the declined job itself. ComputeHorde's miner sends those whose own ttl (the
+   * few-second reservation window) covers `at`; this one also sends those whose job's accepted
+   * receipt covers it (its ttl is the job's whole span) and that have no finished receipt yet,
+   * followed by those accepted receipts, so a long organic job excuses declines until it ends.
+   * ComputeHorde validators count the started receipts and skip the others.
    */
-  async excuses(query: { executorClass: string; at: number; excludeJobUuid: string }): Promise<CountersignedReceipt<JobStartedReceiptPayload>[]> {
-    const rows = (await this.db('miner_receipts')
-      .where({ receipt_type: 'JobStartedReceipt', executor_class: query.executorClass, is_organic: true })
-      .andWhere('timestamp', '<=', query.at)
-      .andWhereRaw('?? + ?? * 1000 >= ?', ['timestamp', 'ttl', query.at])
-      .andWhereNot('job_uuid', query.excludeJobUuid)
+  async excuses(query: { executorClass: string; at: number; excludeJobUuid: string }): Promise<CountersignedReceipt[]> {
+    const acceptedCovering = this.db('miner_receipts as a')
+      .where('a.receipt_type', 'JobAcceptedReceipt')
+      .andWhereRaw('?? = ??', ['a.job_uuid', 's.job_uuid'])
+      .andWhere('a.timestamp', '<=', query.at)
+      .andWhereRaw('?? + ?? * 1000 >= ?', ['a.timestamp', 'a.ttl', query.at]);
+    const finishedBefore = this.db('miner_receipts as f')
+      .where('f.receipt_type', 'JobFinishedReceipt')
+      .andWhereRaw('?? = ??', ['f.job_uuid', 's.job_uuid'])
+      .andWhere('f.timestamp', '<=', query.at);
+    const started = (await this.db('miner_receipts as s')
+      .where({ 's.receipt_type': 'JobStartedReceipt', 's.executor_class': query.executorClass, 's.is_organic': true })
+      .andWhere('s.timestamp', '<=', query.at)
+      .andWhereNot('s.job_uuid', query.excludeJobUuid)
+      .andWhere((q) => q.whereRaw('?? + ?? * 1000 >= ?', ['s.timestamp', 's.ttl', query.at]).orWhereExists(acceptedCovering))
+      .whereNotExists(finishedBefore)
+      .orderBy('s.timestamp', 'asc')
+      .select('s.job_uuid', 's.payload', 's.validator_signature', 's.miner_signature')) as Array<ReceiptRow & { job_uuid: string }>;
+    if (started.length === 0) return [];
+    const accepted = (await this.db('miner_receipts')
+      .where('receipt_type', 'JobAcceptedReceipt')
+      .whereIn('job_uuid', started.map((row) => row.job_uuid))
       .orderBy('timestamp', 'asc')
       .select('payload', 'validator_signature', 'miner_signature')) as ReceiptRow[];
-    return rows.map((row) => fromRow<JobStartedReceiptPayload>(row));
+    return [...started.map((row) => fromRow<JobStartedReceiptPayload>(row)), ...accepted.map((row) => fromRow(row))];
   }
 
   async count(): Promise<number> {

@@ -132,6 +132,40 @@ describe.each(dialects)('miner store on $name', ({ open }) => {
     expect(stored).toEqual(startedReceipt({ job_uuid: 'busy-1' }));
   });
 
+  it('excuses with a long organic job until its accepted receipt runs out or it finishes, and sends the accepted receipt along', async () => {
+    const t0 = Date.parse('2026-01-02T03:04:05.123Z');
+    const at = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
+    await miner.receipts.insert(startedReceipt({ job_uuid: 'long', ttl: 7 }));
+    await miner.receipts.insert({
+      payload: { receipt_type: 'JobAcceptedReceipt', job_uuid: 'long', miner_hotkey: 'miner-hk', validator_hotkey: 'validator-a', timestamp: at(t0 + 1_000), time_accepted: at(t0 + 1_000), ttl: 600 },
+      validator_signature: '0xcc',
+      miner_signature: '0xdd',
+    });
+    const excuses = (ms: number) =>
+      miner.receipts.excuses({ executorClass: 'always_on.test', at: ms, excludeJobUuid: 'new-job' }).then((r) => r.filter((x) => x.payload.job_uuid === 'long').map((x) => x.payload.receipt_type));
+    // 5 minutes in: the started receipt's 7 s are long over, the accepted receipt's 600 s are not.
+    expect(await excuses(t0 + 300_000)).toEqual(['JobStartedReceipt', 'JobAcceptedReceipt']);
+    expect(await excuses(t0 + 602_000)).toEqual([]); // the job's span is over
+    await miner.receipts.insert({
+      payload: {
+        receipt_type: 'JobFinishedReceipt',
+        job_uuid: 'long',
+        miner_hotkey: 'miner-hk',
+        validator_hotkey: 'validator-a',
+        timestamp: at(t0 + 120_000),
+        time_started: at(t0 + 2_000),
+        time_took_us: 118_000_000,
+        score_str: '0.000000',
+        block_numbers: [],
+      },
+      validator_signature: '0xee',
+      miner_signature: '0xff',
+    });
+    expect(await excuses(t0 + 100_000)).toEqual(['JobStartedReceipt', 'JobAcceptedReceipt']); // before it finished
+    expect(await excuses(t0 + 300_000)).toEqual([]); // finished at 120 s: no longer busy
+    await store.db('miner_receipts').where({ job_uuid: 'long' }).delete();
+  });
+
   it('tracks validators seen and the blacklist', async () => {
     await miner.validators.seen('validator-a', false);
     clock += 100;

@@ -8,6 +8,7 @@ import { validatorOrganicMigration } from './validator-organic-0001.js';
 import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
+import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -27,6 +28,7 @@ const migrations: readonly NamedMigration[] = [
   chainTimelockMigration,
   validatorJobFailuresMigration,
   facilitatorUsedOnceMigration,
+  validatorReceiptsMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pLimit from 'p-limit';
-import type { Chain, Clock, HardwareClass, JobOutcomeStatus, JobResult, JobSpec, Logger, Manifest, Store } from '../../contracts/index.js';
+import type { Chain, Clock, HardwareClass, JobOutcomeStatus, JobResult, JobSpec, Logger, Manifest, Metagraph, Store } from '../../contracts/index.js';
 import type { ValidatorSection } from '../../config/sections/validator.js';
 import type { Hotkey } from '../../keys/index.js';
 import { JOB_END_STATUSES } from '../../protocol/enums.js';
@@ -45,6 +45,11 @@ export interface OrganicServiceDeps {
   readonly recordOrganicJob: (record: OrganicJobRecord) => Promise<void>;
   /** Runs a sampled job again on the trusted miner (`ValidatorHandle.crossCheckOrganic`). */
   readonly crossCheckOrganic: (jobUuid: string, spec: JobSpec, result: JobResult) => Promise<boolean | null>;
+  /**
+   * Executors of a class that other validators' organic jobs hold at `at` ms, per miner, from
+   * transferred receipts (`TransferredReceiptsRepository.busyExecutors`); routing skips full miners.
+   */
+  readonly busyElsewhere?: (executorClass: string, at: number) => Promise<ReadonlyMap<string, number>>;
 }
 
 const rejection = (reason: 'invalid_signature' | 'no_miner_for_job', message: string): StatusUpdate => ({
@@ -188,13 +193,20 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     const cycle = cycleOf(await chain.currentBlock(), settings.cycleLengthBlocks).index;
 
     let candidates: MinerTarget[];
+    let busyElsewhere: ReadonlyMap<string, number> = new Map();
     if (request.on_trusted_miner) {
       const trusted = settings.trustedMiner;
       if (!trusted) return this.finish(request, null, 'rejected', rejection('no_miner_for_job', 'this validator has no trusted miner'));
       candidates = [{ hotkey: trusted.hotkey, coldkey: null, uid: null, host: trusted.address, port: trusted.port }];
     } else {
-      const [metagraph, blacklisted, stored] = await Promise.all([chain.metagraph(netuid), this.store.blacklisted(clock.now()), this.storedManifests(cycle)]);
-      candidates = this.router.candidates(metagraph, request.executor_class, { blacklisted, stored });
+      let metagraph: Metagraph, blacklisted: ReadonlySet<string>, stored: Readonly<Record<string, Manifest>>;
+      [metagraph, blacklisted, stored, busyElsewhere] = await Promise.all([
+        chain.metagraph(netuid),
+        this.store.blacklisted(clock.now()),
+        this.storedManifests(cycle),
+        this.deps.busyElsewhere?.(request.executor_class, clock.now()) ?? Promise.resolve(busyElsewhere),
+      ]);
+      candidates = this.router.candidates(metagraph, request.executor_class, { blacklisted, stored, busyElsewhere });
     }
 
     const tried: string[] = [];
@@ -208,7 +220,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
         continue;
       }
       if (!request.on_trusted_miner) this.router.rememberManifest(target.hotkey, connection.manifest);
-      if (!this.router.hasRoom(target.hotkey, request.executor_class, connection.manifest)) {
+      if (!this.router.hasRoom(target.hotkey, request.executor_class, connection.manifest, busyElsewhere)) {
         log.info({ minerHotkey: target.hotkey, manifest: connection.manifest }, 'routing: miner has no free executor of the class, trying the next');
         connection.close();
         continue;

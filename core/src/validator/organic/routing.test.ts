@@ -31,6 +31,17 @@ const sequence = (...values: number[]) => {
 };
 
 describe('MinerRouter', () => {
+  it("skips a miner whose executors other validators' organic jobs fill, by transferred receipts", () => {
+    const router = new MinerRouter('validator', sequence(0.5));
+    const stored = { a: { [CLASS]: 2 }, b: { [CLASS]: 1 } };
+    const busyElsewhere = new Map([['a', 1], ['b', 1]]);
+    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored, busyElsewhere }).map((t) => t.hotkey)).toEqual(['a', 'c', 'unknown']);
+    // One of a's two executors is taken by another validator; this validator's own job takes the other.
+    router.reserve('a', CLASS, 1);
+    expect(router.hasRoom('a', CLASS, stored.a, busyElsewhere)).toBe(false);
+    expect(router.hasRoom('a', CLASS, stored.a)).toBe(true);
+  });
+
   it('offers miners serving an axon whose manifest fits, then miners with no known manifest; never itself or blacklisted ones', () => {
     const router = new MinerRouter('validator', sequence(0.5));
     const stored = { a: { [CLASS]: 1 }, b: { [CLASS]: 2 }, c: { 'always_on.gpu': 4 } };

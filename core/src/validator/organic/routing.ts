@@ -9,7 +9,8 @@ import type { MinerTarget } from '../miner-client.js';
  *    blacklisted for cheating.
  * 2. A miner whose latest known manifest (from an earlier connection, or this validator's last
  *    batch) does not declare the class, or whose busy executors (organic jobs this validator runs
- *    there now) reach the declared count, is skipped. Miners with no known manifest come after
+ *    there now, plus other validators' organic jobs that transferred receipts show running there)
+ *    reach the declared count, is skipped. Miners with no known manifest come after
  *    those known to fit; their manifest is read when the validator connects.
  * 3. Within each group the least recently used miners go first; ties are broken at random, so
  *    jobs spread over idle miners.
@@ -41,16 +42,23 @@ export class MinerRouter {
     return this.busy.get(MinerRouter.key(hotkey, executorClass)) ?? 0;
   }
 
-  /** Whether `manifest` has a free executor of the class for another job of this validator. */
-  hasRoom(hotkey: string, executorClass: string, manifest: Manifest): boolean {
-    return (manifest[executorClass] ?? 0) > this.busyCount(hotkey, executorClass);
+  /**
+   * Whether `manifest` has a free executor of the class for another job of this validator.
+   * `busyElsewhere`: executors other validators' organic jobs hold there (from transferred receipts).
+   */
+  hasRoom(hotkey: string, executorClass: string, manifest: Manifest, busyElsewhere: ReadonlyMap<string, number> = new Map()): boolean {
+    return (manifest[executorClass] ?? 0) > this.busyCount(hotkey, executorClass) + (busyElsewhere.get(hotkey) ?? 0);
   }
 
   /**
    * Candidates in the order to try them. `stored` are manifests from the validator's batches
    * (older than the ones miners sent to the organic path, which win).
    */
-  candidates(metagraph: Metagraph, executorClass: string, options: { blacklisted: ReadonlySet<string>; stored?: Readonly<Record<string, Manifest>> }): MinerTarget[] {
+  candidates(
+    metagraph: Metagraph,
+    executorClass: string,
+    options: { blacklisted: ReadonlySet<string>; stored?: Readonly<Record<string, Manifest>>; busyElsewhere?: ReadonlyMap<string, number> },
+  ): MinerTarget[] {
     const fitting: MinerTarget[] = [];
     const unknown: MinerTarget[] = [];
     for (const neuron of metagraph.neurons) {
@@ -58,7 +66,7 @@ export class MinerRouter {
       const target: MinerTarget = { hotkey: neuron.hotkey, coldkey: neuron.coldkey, uid: neuron.uid, host: neuron.axon.ip, port: neuron.axon.port };
       const manifest = this.manifests.get(target.hotkey) ?? options.stored?.[target.hotkey];
       if (!manifest) unknown.push(target);
-      else if (this.hasRoom(target.hotkey, executorClass, manifest)) fitting.push(target);
+      else if (this.hasRoom(target.hotkey, executorClass, manifest, options.busyElsewhere)) fitting.push(target);
     }
     return [...this.leastRecentlyUsedFirst(fitting), ...this.leastRecentlyUsedFirst(unknown)];
   }

@@ -1,6 +1,7 @@
 import type { CycleFacts, HardwareClass, Metagraph, NeuronFact } from '../../contracts/index.js';
 import { cryptoReady } from '../../keys/index.js';
 import type { CycleRange } from '../cycles.js';
+import type { TransferredReceiptsRepository } from '../receipts/store.js';
 import type { ValidatorStore } from '../store.js';
 import { mainHotkeyFacts } from './dance-check.js';
 import { verifyValidatorSignatureSync } from './receipt-signature.js';
@@ -15,28 +16,48 @@ export function neuronFacts(metagraph: Metagraph): NeuronFact[] {
   }));
 }
 
+/**
+ * How far before a cycle's batch transferred receipts are read: an organic job accepted that long
+ * ago may still hold an executor (ComputeHorde caps a job at 1 h of executor time, plus spin-up).
+ */
+export const RECEIPT_LOOKBACK_MS = 2 * 3_600_000;
+
 /** Gathers what the rules read for `cycle` from the store and the metagraph. */
 export async function buildCycleFacts(options: {
   readonly store: ValidatorStore;
+  /** Receipts transferred from miners; without it the facts carry none. */
+  readonly transferredReceipts?: TransferredReceiptsRepository;
+  /** When the cycle is scored (ms): the newest receipt read. */
+  readonly scoredAt?: number;
   readonly cycle: CycleRange;
   readonly metagraph: Metagraph;
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const [jobs, manifests, current, previous, previousBatch, previousManifests] = await Promise.all([
+  const [jobs, manifests, current, previous, batch, firstScoredAt, previousScoredAt, previousBatch, previousManifests] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
     store.mainHotkeys(cycle.index - 1),
+    store.batch(cycle.index),
+    store.scoredAt(cycle.index),
+    store.scoredAt(cycle.index - 1),
     store.batch(cycle.index - 1),
     store.manifests(cycle.index - 1),
     cryptoReady(),
   ]);
+  // A cycle scored again keeps the window it was first scored with, so windows never overlap.
+  const scoredAt = firstScoredAt ?? options.scoredAt ?? Date.now();
+  const window = { fromMs: previousScoredAt ?? batch?.startedAt ?? scoredAt - RECEIPT_LOOKBACK_MS, toMs: scoredAt };
+  const receipts = options.transferredReceipts
+    ? await options.transferredReceipts.inWindow({ fromMs: Math.min(window.fromMs, batch?.startedAt ?? window.fromMs) - RECEIPT_LOOKBACK_MS, toMs: scoredAt })
+    : { organicStarted: [], accepted: [], finished: [] };
   // A dance is paid only on executors seen moving between two batches of this validator.
   const neurons = neuronFacts(metagraph);
   const mainHotkeys = mainHotkeyFacts({ current, previous, neurons, manifests, previousManifests: previousBatch?.status === 'finished' ? previousManifests : null });
   return {
     cycle: { index: cycle.index, startBlock: cycle.startBlock, endBlock: cycle.endBlock },
+    window,
     netuid: metagraph.netuid,
     validatorHotkey: store.validatorHotkey,
     jobs,
@@ -44,9 +65,9 @@ export async function buildCycleFacts(options: {
     neurons,
     hardwareClasses: options.hardwareClasses,
     mainHotkeys,
-    // Receipts transferred from miners arrive with the receipt-transfer feature; until then only
-    // the excuses attached to declines are checked.
-    organicStartedReceipts: [],
+    organicStartedReceipts: receipts.organicStarted,
+    acceptedReceipts: receipts.accepted,
+    finishedReceipts: receipts.finished,
     verifyValidatorSignature: verifyValidatorSignatureSync,
   };
 }

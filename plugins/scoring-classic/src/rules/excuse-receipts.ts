@@ -1,15 +1,24 @@
-import { datetimeToEpochMicros, type JobStartedReceiptPayload, type NeuronFact, type Receipt } from '@horde/core';
+import {
+  datetimeToEpochMicros,
+  type JobAcceptedReceiptPayload,
+  type JobFinishedReceiptPayload,
+  type JobStartedReceiptPayload,
+  type NeuronFact,
+  type Receipt,
+} from '@horde/core';
 
 /**
- * Checking the receipts a miner attaches when it declines a synthetic job as `busy`. Each receipt
- * claims "an executor of this class was running an organic job for another validator when you
- * asked". The rules follow ComputeHorde's `filter_valid_excuse_receipts`; a receipt counts only if
- * every one of them holds.
+ * Checking the receipts a miner attaches when it declines a synthetic job as `busy`. Each started
+ * receipt claims "an executor of this class was running an organic job for another validator
+ * when you asked". The rules follow ComputeHorde's `filter_valid_excuse_receipts`, with one
+ * difference that matters for long jobs: the started receipt's ttl is only the reservation window
+ * (7 s for organic jobs), so it may also be covered by the job's accepted receipt, whose ttl is the
+ * job's whole span, as ComputeHorde's router combines the two when it counts busy executors. A
+ * finished receipt of that job before the check ends the excuse.
  */
 
 /** Why a receipt did not count as an excuse. A receipt may fail several checks at once. */
 export type ExcuseFailure =
-  | 'not_a_started_receipt'
   | 'not_organic'
   | 'other_miner'
   | 'same_job'
@@ -18,8 +27,15 @@ export type ExcuseFailure =
   | 'bad_timestamp'
   | 'issued_after_check'
   | 'expired'
+  | 'finished_before_check'
   | 'bad_signature'
   | 'duplicate';
+
+/** Accepted and finished receipts that say how long each organic job held its executor. */
+export interface JobSpanEvidence {
+  readonly accepted: readonly Receipt[];
+  readonly finished: readonly Receipt[];
+}
 
 export interface ExcuseCheck {
   /** The job the miner declined; a receipt for that same job proves nothing. */
@@ -33,6 +49,11 @@ export interface ExcuseCheck {
   /** Clock skew allowed past a receipt's ttl. ComputeHorde uses 2 s. */
   readonly leewayMs: number;
   readonly verifySignature: (receipt: Receipt) => boolean;
+  /**
+   * Accepted and finished receipts known besides the attached ones (transferred from miners:
+   * `facts.acceptedReceipts`, `facts.finishedReceipts`). Attached ones are always used too.
+   */
+  readonly evidence?: JobSpanEvidence;
 }
 
 export interface ExcuseVerdict {
@@ -41,9 +62,10 @@ export interface ExcuseVerdict {
 }
 
 /**
- * Validators whose organic jobs excuse a decline: every neuron with at least `minimumStake`, plus
- * this validator itself whatever its stake (it trusts its own receipts). Keeping the bar high
- * stops a miner from excusing itself with receipts signed by a validator it registered cheaply.
+ * Validators whose organic jobs excuse a decline: every neuron with a validator permit and at
+ * least `minimumStake`, plus this validator itself whatever its stake (it trusts its own
+ * receipts). Keeping the bar high, and asking for the permit the chain grants only to top stake,
+ * stops a miner from excusing itself with receipts signed by a key it registered cheaply.
  */
 export function trustedExcuseValidators(
   neurons: readonly NeuronFact[],
@@ -51,7 +73,7 @@ export function trustedExcuseValidators(
   minimumStake: number,
 ): Set<string> {
   const trusted = new Set<string>([ownHotkey]);
-  for (const neuron of neurons) if (neuron.stake >= minimumStake) trusted.add(neuron.hotkey);
+  for (const neuron of neurons) if (neuron.validatorPermit && neuron.stake >= minimumStake) trusted.add(neuron.hotkey);
   return trusted;
 }
 
@@ -78,19 +100,76 @@ function signatureHolds(receipt: Receipt, verify: (receipt: Receipt) => boolean)
   }
 }
 
-/** Splits a decline's receipts into those that excuse it and those that do not (with the reasons). */
+/** Receipts of one type by job uuid. */
+function byJob<P extends JobAcceptedReceiptPayload | JobFinishedReceiptPayload>(
+  receipts: Iterable<Receipt>,
+  type: P['receipt_type'],
+): Map<string, Receipt<P>[]> {
+  const map = new Map<string, Receipt<P>[]>();
+  for (const receipt of receipts) {
+    if (receipt.payload.receipt_type !== type) continue;
+    const list = map.get(receipt.payload.job_uuid) ?? [];
+    list.push(receipt as Receipt<P>);
+    map.set(receipt.payload.job_uuid, list);
+  }
+  return map;
+}
+
+/** What the accepted and finished receipts say about one organic job's span at the check time. */
+class JobSpans {
+  private readonly accepted: Map<string, Receipt<JobAcceptedReceiptPayload>[]>;
+  private readonly finished: Map<string, Receipt<JobFinishedReceiptPayload>[]>;
+
+  constructor(
+    attached: readonly Receipt[],
+    evidence: JobSpanEvidence | undefined,
+    private readonly check: ExcuseCheck,
+  ) {
+    const all = [...attached, ...(evidence?.accepted ?? []), ...(evidence?.finished ?? [])];
+    this.accepted = byJob<JobAcceptedReceiptPayload>(all, 'JobAcceptedReceipt');
+    this.finished = byJob<JobFinishedReceiptPayload>(all, 'JobFinishedReceipt');
+  }
+
+  /** Signed by the same validator, for the same miner, and the signature verifies. */
+  private sameParties(receipt: Receipt, started: JobStartedReceiptPayload): boolean {
+    const p = receipt.payload;
+    return p.validator_hotkey === started.validator_hotkey && p.miner_hotkey === started.miner_hotkey && signatureHolds(receipt, this.check.verifySignature);
+  }
+
+  /** The job's accepted receipt holds the executor at `atMicros`: accepted before it, ttl + leeway not over. */
+  coveredByAccepted(started: JobStartedReceiptPayload, atMicros: number): boolean {
+    return (this.accepted.get(started.job_uuid) ?? []).some((receipt) => {
+      const from = isoToMicros(receipt.payload.time_accepted);
+      if (Number.isNaN(from) || from > atMicros) return false;
+      if (atMicros >= from + receipt.payload.ttl * 1_000_000 + this.check.leewayMs * 1000) return false;
+      return this.sameParties(receipt, started);
+    });
+  }
+
+  /** A finished receipt of the job was issued at or before `atMicros`: the executor was free again. */
+  finishedBefore(started: JobStartedReceiptPayload, atMicros: number): boolean {
+    return (this.finished.get(started.job_uuid) ?? []).some((receipt) => {
+      const at = isoToMicros(receipt.payload.timestamp);
+      return !Number.isNaN(at) && at <= atMicros && this.sameParties(receipt, started);
+    });
+  }
+}
+
+/**
+ * Splits a decline's started receipts into those that excuse it and those that do not (with the
+ * reasons). The decline's accepted and finished receipts, and `check.evidence`, are used to tell
+ * how long each organic job held its executor; they are not excuses themselves.
+ */
 export function checkExcuseReceipts(receipts: readonly Receipt[], check: ExcuseCheck): ExcuseVerdict {
   const valid: Receipt<JobStartedReceiptPayload>[] = [];
   const rejected: Array<{ receipt: Receipt; failures: ExcuseFailure[] }> = [];
+  const spans = new JobSpans(receipts, check.evidence, check);
   // A receipt may be shown only once: the same organic job cannot cover two executors.
   const counted = new Set<string>();
   const checkedAtMicros = check.checkedAt * 1000;
 
   for (const receipt of receipts) {
-    if (!isStartedReceipt(receipt)) {
-      rejected.push({ receipt, failures: ['not_a_started_receipt'] });
-      continue;
-    }
+    if (!isStartedReceipt(receipt)) continue;
     const payload = receipt.payload;
     const failures: ExcuseFailure[] = [];
     if (!payload.is_organic) failures.push('not_organic');
@@ -99,13 +178,16 @@ export function checkExcuseReceipts(receipts: readonly Receipt[], check: ExcuseC
     if (payload.executor_class !== check.executorClass) failures.push('other_executor_class');
     if (!check.trustedValidators.has(payload.validator_hotkey)) failures.push('validator_not_trusted');
 
-    // Valid while `timestamp < checkedAt < timestamp + ttl + leeway`.
+    // Holds while `timestamp < checkedAt` and either `checkedAt < timestamp + ttl + leeway` or the
+    // job's accepted receipt covers `checkedAt`; and not once the job has finished.
     const issuedAt = isoToMicros(payload.timestamp);
     if (Number.isNaN(issuedAt)) {
       failures.push('bad_timestamp');
     } else {
       if (issuedAt >= checkedAtMicros) failures.push('issued_after_check');
-      if (checkedAtMicros >= issuedAt + payload.ttl * 1_000_000 + check.leewayMs * 1000) failures.push('expired');
+      const withinOwnTtl = checkedAtMicros < issuedAt + payload.ttl * 1_000_000 + check.leewayMs * 1000;
+      if (!withinOwnTtl && !spans.coveredByAccepted(payload, checkedAtMicros)) failures.push('expired');
+      if (spans.finishedBefore(payload, checkedAtMicros)) failures.push('finished_before_check');
     }
 
     if (!signatureHolds(receipt, check.verifySignature)) failures.push('bad_signature');

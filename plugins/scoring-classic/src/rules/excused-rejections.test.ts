@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Hotkey, JobOutcome, Receipt } from '@horde/core';
-import { checkScoringRuleContract, job, neuron, scoringFacts, signedStartedReceipt, testHotkey } from '@horde/core/testkit';
+import type { CycleFacts, Hotkey, JobOutcome, Receipt } from '@horde/core';
+import {
+  checkScoringRuleContract,
+  job,
+  neuron,
+  scoringFacts,
+  signedAcceptedReceipt,
+  signedFinishedReceipt,
+  signedStartedReceipt,
+  testHotkey,
+} from '@horde/core/testkit';
 import { checkExcuseReceipts, trustedExcuseValidators } from './excuse-receipts.js';
 import { excusedRejectionsRule } from './excused-rejections.js';
 
@@ -13,9 +22,17 @@ let rich: Hotkey; // another validator with 60,000 stake
 let poor: Hotkey; // another validator with 10,000 stake
 let miner: Hotkey;
 let otherMiner: Hotkey;
+let unpermitted: Hotkey; // 60,000 stake but no validator permit
 
 beforeAll(async () => {
-  [self, rich, poor, miner, otherMiner] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner'].map(testHotkey))) as [Hotkey, Hotkey, Hotkey, Hotkey, Hotkey];
+  [self, rich, poor, miner, otherMiner, unpermitted] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner', '//NoPermit'].map(testHotkey))) as [
+    Hotkey,
+    Hotkey,
+    Hotkey,
+    Hotkey,
+    Hotkey,
+    Hotkey,
+  ];
 });
 
 const neurons = () => [
@@ -23,6 +40,7 @@ const neurons = () => [
   neuron({ uid: 1, hotkey: rich.ss58, coldkey: 'c-rich', stake: 60_000 }),
   neuron({ uid: 2, hotkey: poor.ss58, coldkey: 'c-poor', stake: 10_000 }),
   neuron({ uid: 3, hotkey: miner.ss58, coldkey: 'c-miner', stake: 0 }),
+  neuron({ uid: 4, hotkey: unpermitted.ss58, coldkey: 'c-nopermit', stake: 60_000, validatorPermit: false }),
 ];
 
 /** An organic job `rich` started on `miner` 3 s before the check, valid for 7 s: a good excuse. */
@@ -42,7 +60,7 @@ function excuse(overrides: Parameters<typeof signedStartedReceipt>[1] = {}, sign
  * The miner declared `declared` executors of class T; it took `taken` synthetic jobs and declined
  * one more as busy, attaching `receipts`.
  */
-function cycle(receipts: Receipt[], { declared = 2, taken = 1, reason = 'busy' } = {}) {
+function cycle(receipts: Receipt[], { declared = 2, taken = 1, reason = 'busy', accepted = [] as Receipt[], finished = [] as Receipt[] } = {}) {
   const jobs: JobOutcome[] = [];
   for (let i = 0; i < taken; i++) jobs.push(job({ jobUuid: `taken-${i}`, minerHotkey: miner.ss58, executorClass: T }));
   jobs.push(
@@ -57,7 +75,14 @@ function cycle(receipts: Receipt[], { declared = 2, taken = 1, reason = 'busy' }
       rejection: { reason, receipts, checkedAt: CHECKED_AT },
     }),
   );
-  return scoringFacts({ validatorHotkey: self.ss58, neurons: neurons(), jobs, manifests: { [miner.ss58]: { [T]: declared } } });
+  return scoringFacts({
+    validatorHotkey: self.ss58,
+    neurons: neurons(),
+    jobs,
+    manifests: { [miner.ss58]: { [T]: declared } },
+    acceptedReceipts: accepted as CycleFacts['acceptedReceipts'],
+    finishedReceipts: finished as CycleFacts['finishedReceipts'],
+  });
 }
 
 /** Points the declined job earned (the rule gives 0 to the taken jobs; synthetic-jobs scores those). */
@@ -85,7 +110,56 @@ describe('excused-rejections', () => {
     expect(excusePoints(cycle([excuse({}, poor)]), rule)).toBe(0.5);
   });
 
+  describe('a long organic job of another validator', () => {
+    // `rich` started its organic job 5 minutes before the check: the started receipt's 7 s are long over.
+    const longJob = () => excuse({ jobUuid: 'long-organic', timestampMs: CHECKED_AT - 300_000 });
+    const acceptedFor = (fields: { ttl?: number; signer?: Hotkey; validatorHotkey?: string } = {}) =>
+      signedAcceptedReceipt(fields.signer ?? rich, {
+        jobUuid: 'long-organic',
+        minerHotkey: miner.ss58,
+        acceptedAtMs: CHECKED_AT - 299_000,
+        ttl: fields.ttl ?? 3_600,
+        ...(fields.validatorHotkey ? { validatorHotkey: fields.validatorHotkey } : {}),
+      });
+
+    it('excuses for the whole span its accepted receipt covers, attached or transferred', () => {
+      expect(excusePoints(cycle([longJob()]))).toBe(0); // the started receipt alone has expired
+      expect(excusePoints(cycle([longJob(), acceptedFor()]))).toBe(1); // the miner attached the accepted receipt
+      expect(excusePoints(cycle([longJob()], { accepted: [acceptedFor()] }))).toBe(1); // transferred from the miner's pages
+    });
+
+    it('stops excusing once the accepted ttl (plus leeway) is over or the job finished', () => {
+      expect(excusePoints(cycle([longJob(), acceptedFor({ ttl: 296 })]))).toBe(0); // ran out 1 s before the check
+      expect(excusePoints(cycle([longJob(), acceptedFor({ ttl: 298 })]))).toBe(1); // the 2 s leeway covers it
+      const finished = signedFinishedReceipt(rich, { jobUuid: 'long-organic', minerHotkey: miner.ss58, startedAtMs: CHECKED_AT - 298_000, finishedAtMs: CHECKED_AT - 60_000 });
+      expect(excusePoints(cycle([longJob(), acceptedFor()], { finished: [finished] }))).toBe(0);
+      const verdict = checkExcuseReceipts([longJob(), acceptedFor()], {
+        declinedJobUuid: 'declined',
+        minerHotkey: miner.ss58,
+        executorClass: T,
+        checkedAt: CHECKED_AT,
+        trustedValidators: trustedExcuseValidators(neurons(), self.ss58, 50_000),
+        leewayMs: 2_000,
+        verifySignature: scoringFacts().verifyValidatorSignature,
+        evidence: { accepted: [], finished: [finished] },
+      });
+      expect(verdict.rejected.map((r) => r.failures)).toEqual([['finished_before_check']]);
+    });
+
+    it('ignores an accepted receipt that is forged, altered or from another validator', () => {
+      const forged = acceptedFor({ signer: miner, validatorHotkey: rich.ss58 }); // the miner signs for `rich`
+      expect(excusePoints(cycle([longJob(), forged]))).toBe(0);
+      const altered = acceptedFor({ ttl: 5 });
+      expect(excusePoints(cycle([longJob(), { ...altered, payload: { ...altered.payload, ttl: 3_600 } } as Receipt]))).toBe(0);
+      expect(excusePoints(cycle([longJob(), acceptedFor({ signer: poor })]))).toBe(0); // not the validator that started the job
+    });
+  });
+
   describe('rejects an excuse receipt', () => {
+    it('from a validator with the stake but no validator permit', () => {
+      expect(excusePoints(cycle([excuse({}, unpermitted)]))).toBe(0);
+    });
+
     it('for another miner', () => {
       expect(excusePoints(cycle([excuse({ minerHotkey: otherMiner.ss58 })]))).toBe(0);
     });

@@ -7,7 +7,7 @@ export const EXCUSED_REJECTIONS = 'excused-rejections';
 export interface ExcusedRejectionsOptions {
   /** Points for a properly excused rejection (ComputeHorde: `DYNAMIC_EXCUSED_SYNTHETIC_JOB_SCORE`, 1). */
   readonly pointsPerJob?: number;
-  /** Stake a validator needs for its organic jobs to excuse a decline. horde: 50,000 (see README). */
+  /** Stake a validator (with a permit) needs for its organic jobs to excuse a decline. horde: 50,000 (see README). */
   readonly minimumValidatorStake?: number;
   /** Clock skew allowed past a receipt's ttl, in ms. */
   readonly leewayMs?: number;
@@ -45,6 +45,8 @@ export function scoreExcusedRejections(
   const scored = copyTable(table);
   const trustedValidators = trustedExcuseValidators(facts.neurons, facts.validatorHotkey, options.minimumValidatorStake);
   const taken = countTakenSyntheticJobs(facts.jobs);
+  // Transferred receipts: how long other validators' organic jobs held their executors.
+  const evidence = { accepted: facts.acceptedReceipts, finished: facts.finishedReceipts };
 
   for (const job of facts.jobs) {
     if (job.kind !== 'synthetic' || job.status !== 'rejected') continue;
@@ -62,6 +64,7 @@ export function scoreExcusedRejections(
       trustedValidators,
       leewayMs: options.leewayMs,
       verifySignature: facts.verifyValidatorSignature,
+      evidence,
     });
     const accountedFor = (taken.get(job.minerHotkey)?.get(job.executorClass) ?? 0) + valid.length;
     const excused = declared > 0 && accountedFor >= declared;
