@@ -7,6 +7,7 @@ export const SHIPPED_PLUGINS = [
   '@horde/plugin-dancing',
   '@horde/plugin-job-hash-crack',
   '@horde/plugin-job-llm-prompts',
+  '@horde/plugin-job-gpu-matmul',
   '@horde/plugin-scoring-classic',
   '@horde/plugin-scoring-allowance',
   '@horde/executor-manager-local',
