@@ -59,7 +59,10 @@ describe('a miner under attack on its validator authentication', () => {
       dialect: 'sqlite',
       runner: 'process',
       processImages: { [testImage()]: ['env'] },
-      miner: { validatorAuthTimeoutSeconds: AUTH_TIMEOUT_S },
+      // The pre-auth connection caps (64 per address, 1,024 in all) would cut most of the 2,000 idle
+      // sockets below at once; this file tests the auth timeout, so they are raised here
+      // (test/faults/pre-auth-flood.test.ts tests the caps).
+      miner: { validatorAuthTimeoutSeconds: AUTH_TIMEOUT_S, preAuth: { connectionsPerAddress: 4_096, connectionsTotal: 4_096 } },
       logger: pino({ level: 'info' }, logStream),
     });
     await env.chain.ledger.registerNeuron({ netuid: NETUID, hotkey: lowStake.ss58, coldkey: lowStake.ss58, stake: 500, validatorPermit: true });
