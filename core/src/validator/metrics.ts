@@ -1,6 +1,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Metrics } from '../contracts/index.js';
 import type { JobRecord } from './job-run.js';
+import type { PageReadReport } from './receipts/transfer.js';
 import type { ValidatorHandle } from './service.js';
 
 /** Job times from a hash-crack second to a long LLM run. */
@@ -18,6 +19,9 @@ export class ValidatorMetrics {
   readonly weights: Counter<'status'>;
   readonly reveals: Counter;
   readonly loopFailures: Counter<'stage'>;
+  readonly receiptsTransferred: Counter;
+  readonly receiptsRefused: Counter<'reason'>;
+  readonly receiptFetchFailures: Counter;
 
   constructor(registry: Metrics) {
     const registers = [registry];
@@ -54,6 +58,28 @@ export class ValidatorMetrics {
       labelNames: ['stage'],
       registers,
     });
+    this.receiptsTransferred = new Counter({
+      name: 'horde_validator_receipts_transferred_total',
+      help: "Receipts pulled from miners' receipt pages, both signatures verified, and stored (each once).",
+      registers,
+    });
+    this.receiptsRefused = new Counter({
+      name: 'horde_validator_receipts_refused_total',
+      help: 'Receipt lines refused during transfer, by reason (malformed, bad signature, foreign hotkey, ...).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.receiptFetchFailures = new Counter({
+      name: 'horde_validator_receipt_fetch_failures_total',
+      help: 'Receipt page fetches that did not read to the end (timeout, HTTP error, oversized or endless page).',
+      registers,
+    });
+  }
+
+  recordReceiptPage(report: PageReadReport): void {
+    this.receiptsTransferred.inc(report.stored);
+    for (const [reason, count] of Object.entries(report.refused)) this.receiptsRefused.inc({ reason }, count ?? 0);
+    if (report.fetchFailed) this.receiptFetchFailures.inc();
   }
 
   recordJob(record: JobRecord): void {
@@ -71,17 +97,20 @@ export class ValidatorMetrics {
     const onWeights = ({ result }: { result: { status: string } | null }) => this.weights.inc({ status: result?.status ?? 'none' });
     const onReveal = () => this.reveals.inc();
     const onFailure = ({ stage }: { stage: string }) => this.loopFailures.inc({ stage });
+    const onReceipts = (report: PageReadReport) => this.recordReceiptPage(report);
     handle.on('job-finished', onJob);
     handle.on('batch-finished', onBatch);
     handle.on('weights-set', onWeights);
     handle.on('weights-revealed', onReveal);
     handle.on('failure', onFailure);
+    handle.on('receipts-transferred', onReceipts);
     return () => {
       handle.off('job-finished', onJob);
       handle.off('batch-finished', onBatch);
       handle.off('weights-set', onWeights);
       handle.off('weights-revealed', onReveal);
       handle.off('failure', onFailure);
+      handle.off('receipts-transferred', onReceipts);
     };
   }
 }

@@ -31,7 +31,7 @@ import { WeightSetter } from './weights.js';
 import { receiptSources } from './receipts/sources.js';
 import { receiptTransferSettings } from './receipts/settings.js';
 import { TransferredReceiptsRepository } from './receipts/store.js';
-import { ReceiptTransfer } from './receipts/transfer.js';
+import { ReceiptTransfer, type PageReadReport } from './receipts/transfer.js';
 import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifier-pool.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
@@ -42,6 +42,8 @@ export interface ValidatorEvents {
   'cycle-scored': [{ cycle: number; result: ScoringResult }];
   'weights-set': [{ cycle: number; result: WeightSubmissionResult | null }];
   'weights-revealed': [RevealResult];
+  /** One receipt page fetched from a miner: receipts stored, lines refused by reason. */
+  'receipts-transferred': [PageReadReport];
   /** Something went wrong in the background loop; the validator keeps running. */
   failure: [{ stage: string; error: Error }];
 }
@@ -203,6 +205,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           clock: options.clock,
           logger: this.log,
           settings: receiptTransferSettings(transfer),
+          onPageRead: (report) => this.emit('receipts-transferred', report),
         })
       : null;
   }

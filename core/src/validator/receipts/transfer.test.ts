@@ -17,7 +17,7 @@ import { pgDatabase, type TestDatabase } from '../../../../test/support/services
 import { startHttpServer, type TestHttpServer } from '../../../../test/support/http-server.js';
 import type { ReceiptSource } from './sources.js';
 import { TransferredReceiptsRepository } from './store.js';
-import { ReceiptTransfer, type ReceiptTransferSettings } from './transfer.js';
+import { ReceiptTransfer, type PageReadReport, type ReceiptTransferSettings } from './transfer.js';
 import { InThreadVerifier } from './verifier-pool.js';
 
 const PAGE_MS = 300_000;
@@ -256,7 +256,7 @@ describe('receipt transfer from a miner that misbehaves', () => {
     await store.close();
   });
 
-  const run = (overrides: Partial<ReceiptTransferSettings> = {}) =>
+  const run = (overrides: Partial<ReceiptTransferSettings> = {}, onPageRead?: (report: PageReadReport) => void) =>
     new ReceiptTransfer({
       repository: new TransferredReceiptsRepository(store, validator.ss58),
       verifier: new InThreadVerifier(),
@@ -264,6 +264,7 @@ describe('receipt transfer from a miner that misbehaves', () => {
       clock,
       logger,
       settings: { ...settings, ...overrides },
+      ...(onPageRead ? { onPageRead } : {}),
     });
 
   it('refuses garbage, tampered, foreign and forged lines one by one and stores the good ones', async () => {
@@ -289,8 +290,13 @@ describe('receipt transfer from a miner that misbehaves', () => {
       receiptLine(good[1]!),
     ];
     body = (_page, res) => res.writeHead(200).end(`${lines.join('\n')}\n`);
-    const stats = await run().catchUp();
+    const reports: PageReadReport[] = [];
+    const stats = await run({}, (report) => reports.push(report)).catchUp();
     expect(stats).toMatchObject({ lines: 8, stored: 2, refused: 6 });
+    // What the validator's metrics count (horde_validator_receipts_transferred/refused_total).
+    const refusedByReason = reports.flatMap((r) => Object.values(r.refused)).reduce((sum, n) => sum + (n ?? 0), 0);
+    expect(reports.reduce((sum, r) => sum + r.stored, 0)).toBe(2);
+    expect(refusedByReason).toBe(6);
     const rows = await store.db('validator_transferred_receipts').select('job_uuid');
     expect(rows.map((r) => r.job_uuid).sort()).toEqual([good[0]!.payload.job_uuid, good[1]!.payload.job_uuid].sort());
   });

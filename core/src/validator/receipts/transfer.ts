@@ -41,6 +41,16 @@ export interface ReceiptTransferOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly settings: ReceiptTransferSettings;
+  /** Told after each page fetch what it brought (the validator's metrics count it). */
+  readonly onPageRead?: (report: PageReadReport) => void;
+}
+
+/** What one page fetch brought: receipts stored, lines refused by reason, whether the fetch failed. */
+export interface PageReadReport {
+  readonly endpoint: string;
+  readonly stored: number;
+  readonly refused: Readonly<Partial<Record<RefusedLineReason, number>>>;
+  readonly fetchFailed: boolean;
 }
 
 const emptyStats = (): TransferStats => ({ pages: 0, lines: 0, stored: 0, refused: 0, failedFetches: 0 });
@@ -156,10 +166,10 @@ export class ReceiptTransfer {
     }
 
     let stored = 0;
+    const refusals = new Map<RefusedLineReason, number>();
     if (fetched.lines.length > 0) {
       const verdicts = await verifier.verify(fetched.lines, source.hotkeys);
       const valid: CountersignedReceipt[] = [];
-      const refusals = new Map<RefusedLineReason, number>();
       let example: string | null = null;
       for (const verdict of verdicts) {
         if (verdict.ok) valid.push(verdict.receipt);
@@ -185,6 +195,7 @@ export class ReceiptTransfer {
       await repository.saveCheckpoint(source.endpoint, { page: checkpoint.page, offset, complete }, clock.now());
     }
     if (stored > 0) log.debug({ stored }, 'receipts stored');
+    this.options.onPageRead?.({ endpoint: source.endpoint, stored, refused: Object.fromEntries(refusals), fetchFailed: fetched.error !== null });
   }
 }
 
