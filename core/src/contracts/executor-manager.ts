@@ -84,6 +84,12 @@ export interface ExecutorManager {
    */
   readonly startsWhileCleaningUp?: boolean;
   /**
+   * With `startsWhileCleaningUp`: the runtime handed this executor's slot on (its job ended). It
+   * no longer counts against the manager's capacity; it exits by itself, or `kill` follows after
+   * the drain limit.
+   */
+  released?(handle: ExecutorHandle): void;
+  /**
    * What the manager runs on, for the miner's dashboard: one entry per machine, host or instance
    * with its state in the manager's own words (e.g. ssh `healthy` / `dead`, vast `running` with
    * its price). Called every refresh of a watched dashboard: answer from memory, never the network.

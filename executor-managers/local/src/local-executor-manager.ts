@@ -26,7 +26,7 @@ interface LocalExecutor {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   status: ExecutorStatus;
-  /** `kill` has begun: the runtime has let go of it, so it no longer counts against capacity. */
+  /** The runtime let go of it (`released` or `kill`), so it no longer counts against capacity. */
   stopping: boolean;
 }
 
@@ -91,6 +91,8 @@ export class LocalExecutorManager implements ExecutorManager {
         executor.status = { state: 'exited', exitCode: code as number | null, ...(signal ? { reason: `killed by ${String(signal)}` } : {}) };
         // Anything the agent left behind in its group goes with it.
         signalGroup(child, 'SIGKILL');
+        // One the runtime let go of is forgotten once gone (a released one gets no `kill`).
+        if (executor.stopping) this.executors.delete(id);
       }),
     };
     this.executors.set(id, executor);
@@ -101,6 +103,12 @@ export class LocalExecutorManager implements ExecutorManager {
   async poll(handle: ExecutorHandle): Promise<ExecutorStatus> {
     // An unknown handle has nothing running: report it exited rather than throwing.
     return this.executors.get(handle.id)?.status ?? { state: 'exited', exitCode: null, reason: 'unknown executor' };
+  }
+
+  released(handle: ExecutorHandle): void {
+    // Its job ended: it exits by itself (cleaning up its container) while the next one starts.
+    const executor = this.executors.get(handle.id);
+    if (executor) executor.stopping = true;
   }
 
   async kill(handle: ExecutorHandle): Promise<void> {

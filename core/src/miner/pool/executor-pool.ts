@@ -261,6 +261,7 @@ export class ExecutorPool {
     const slot = this.slots.get(token);
     if (!slot || !slot.handle || slot.dying || slot.killRequested) return;
     this.slots.delete(token);
+    this.manager.released?.(slot.handle);
     this.draining.set(token, { token, executorClass: slot.executorClass, handle: slot.handle, releasedAt: this.clock.now() });
     this.logger.debug({ token, executorClass: slot.executorClass, executor: slot.handle.id }, 'executor slot released; executor cleaning up in the background');
     this.onExecutorGone({ token, executorClass: slot.executorClass, reason: 'released' });
