@@ -76,10 +76,13 @@ describe('hostile archives in volumes', () => {
   const inline = (zip: Buffer) => ({ volume_type: 'inline', contents: zip.toString('base64') });
 
   /** Nothing the archive named landed beside the job directory, in /tmp, or anywhere under the work root. */
-  function assertNothingOutside(): void {
+  async function assertNothingOutside(): Promise<void> {
     expect(existsSync(join(tmpdir(), outside))).toBe(false);
     expect(existsSync(join('/tmp', outside))).toBe(false);
-    // Job directories are removed when the job ends: the work root is empty again.
+    // Job directories are removed once the job ended (the agent cleans up after its final
+    // message, in the background): the work root is empty again within seconds.
+    const deadline = Date.now() + 10_000;
+    while (readdirSync(workRoot).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(readdirSync(workRoot)).toEqual([]);
   }
 
@@ -94,7 +97,7 @@ describe('hostile archives in volumes', () => {
     expect(client.received.some((m) => m.message_type === 'V0HordeFailedRequest')).toBe(false);
     await client.close();
     await waitForIdleExecutors(env.url);
-    assertNothingOutside();
+    await assertNothingOutside();
   }, 90_000);
 
   it.each([
@@ -108,7 +111,7 @@ describe('hostile archives in volumes', () => {
     expect(failed.message).toMatch(reason);
     await client.close();
     await waitForIdleExecutors(env.url);
-    assertNothingOutside();
+    await assertNothingOutside();
   }, 60_000);
 
   it('fails an archive that unpacks past the volume cap as download_failed', async () => {
@@ -118,7 +121,7 @@ describe('hostile archives in volumes', () => {
     expect(failed.message).toMatch(/limit/);
     await client.close();
     await waitForIdleExecutors(env.url);
-    assertNothingOutside();
+    await assertNothingOutside();
   }, 60_000);
 
   it('fails a volume URL that never answers within the download stage, and serves the next job', async () => {
@@ -130,7 +133,7 @@ describe('hostile archives in volumes', () => {
     expect(failed).toMatchObject({ reason: 'timeout', stage: 'volume_download' });
     await client.close();
     await waitForIdleExecutors(env.url);
-    assertNothingOutside();
+    await assertNothingOutside();
 
     // The miner still runs a good job to the end.
     const next = await runWithVolume(inline(await honestBombZip(1024)));
