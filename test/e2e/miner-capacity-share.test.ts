@@ -99,9 +99,13 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
   it('splits the executors 3:1 by stake while both validators ask for more than there is', async () => {
     const until = Date.now() + LOAD_MS;
     const tallies = { rich: { holding: 0, finished: 0, declined: 0, declinesWithExcuses: 0 }, poor: { holding: 0, finished: 0, declined: 0, declinesWithExcuses: 0 } };
+    // Each validator keeps three requests waiting beyond its share (rich: 3 of 4 executors, poor:
+    // 1), so a freed executor finds a request of either one ready; with equal worker counts the
+    // poor validator had three waiting and the rich one one, and the rich one's re-request after a
+    // finished job lost time the measurement then charged to the policy.
     const workers = [
-      ...Array.from({ length: EXECUTORS }, () => worker(rich, until, tallies.rich)),
-      ...Array.from({ length: EXECUTORS }, () => worker(poor, until, tallies.poor)),
+      ...Array.from({ length: 6 }, () => worker(rich, until, tallies.rich)),
+      ...Array.from({ length: 4 }, () => worker(poor, until, tallies.poor)),
     ];
     // Executor-time by validator: the executors each holds (accepted, result not back yet), sampled while the load runs.
     const occupancy = { rich: 0, poor: 0 };
