@@ -449,19 +449,7 @@ export class ValidatorStore {
 
   async weights(cycle: number): Promise<WeightsRow[]> {
     const rows = await this.db('validator_weights').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('id');
-    return rows.map((row) => ({
-      cycle: row.cycle,
-      status: row.status,
-      block: toNullableNumber(row.block),
-      revealBlock: toNullableNumber(row.reveal_block),
-      uids: fromJsonColumn<number[]>(row.uids),
-      weights: fromJsonColumn<number[]>(row.weights),
-      attempts: row.attempts,
-      error: row.error ?? null,
-      createdAt: toNumber(row.created_at),
-      mode: row.mode ?? null,
-      revealRound: toNullableNumber(row.reveal_round),
-    }));
+    return rows.map(weightsRow);
   }
 
   /** Weights that landed (set or committed), oldest first, for the last `limit` cycles: the weights-over-time chart. */
@@ -471,17 +459,7 @@ export class ValidatorStore {
       .whereIn('status', ['set', 'committed'])
       .orderBy('id', 'desc')
       .limit(limit);
-    return rows.reverse().map((row) => ({
-      cycle: row.cycle,
-      status: row.status,
-      block: toNullableNumber(row.block),
-      revealBlock: toNullableNumber(row.reveal_block),
-      uids: fromJsonColumn<number[]>(row.uids),
-      weights: fromJsonColumn<number[]>(row.weights),
-      attempts: row.attempts,
-      error: row.error ?? null,
-      createdAt: toNumber(row.created_at),
-    }));
+    return rows.reverse().map(weightsRow);
   }
 
   /** Whether weights for `cycle` already landed (set or committed). */
@@ -489,4 +467,36 @@ export class ValidatorStore {
     const row = await this.db('validator_weights').where({ validator_hotkey: this.validatorHotkey, cycle }).whereIn('status', ['set', 'committed']).first();
     return row !== undefined;
   }
+}
+
+/** A `validator_weights` row as the driver returns it (numbers may come back as strings on PostgreSQL). */
+interface WeightsDbRow {
+  readonly cycle: number;
+  readonly status: string;
+  readonly block: unknown;
+  readonly reveal_block: unknown;
+  readonly uids: unknown;
+  readonly weights: unknown;
+  readonly attempts: number;
+  readonly error: string | null;
+  readonly created_at: unknown;
+  readonly mode: string | null;
+  readonly reveal_round: unknown;
+}
+
+/** One `validator_weights` row as the store hands it out (the weights of a cycle, the chart's history). */
+function weightsRow(row: WeightsDbRow): WeightsRow {
+  return {
+    cycle: row.cycle,
+    status: row.status,
+    block: toNullableNumber(row.block),
+    revealBlock: toNullableNumber(row.reveal_block),
+    uids: fromJsonColumn<number[]>(row.uids),
+    weights: fromJsonColumn<number[]>(row.weights),
+    attempts: row.attempts,
+    error: row.error ?? null,
+    createdAt: toNumber(row.created_at),
+    mode: row.mode ?? null,
+    revealRound: toNullableNumber(row.reveal_round),
+  };
 }
