@@ -2,7 +2,7 @@ import type { Metagraph } from '../contracts/index.js';
 import { lineChartSvg, type ChartSeries } from '../dashboard/chart.js';
 import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSection, type DashboardPage, type Section, type TableSection, type Tile } from '../dashboard/view.js';
 import type { ValidatorProgress } from './service.js';
-import type { ValidatorStore } from './store.js';
+import { pointsByRule, type ValidatorStore } from './store.js';
 
 /** Cycles the weights chart and the batch table go back. */
 const HISTORY_CYCLES = 30;
@@ -119,14 +119,7 @@ export async function refusalsSection(store: ValidatorStore, now: number): Promi
 export async function scoresSection(store: ValidatorStore): Promise<TableSection> {
   const cycle = await store.latestScoredCycle();
   const [steps, scores] = cycle === null ? [[], []] : await Promise.all([store.scoreSteps(cycle), store.scores(cycle)]);
-  const rules: string[] = [];
-  const totals = new Map<string, number[]>();
-  for (const step of steps) {
-    rules[step.step] = step.rule;
-    const row = totals.get(step.hotkey) ?? [];
-    row[step.step] = (row[step.step] ?? 0) + step.points;
-    totals.set(step.hotkey, row);
-  }
+  const { rules, totals } = pointsByRule(steps);
   return {
     kind: 'table',
     id: 'scores',

@@ -500,3 +500,20 @@ function weightsRow(row: WeightsDbRow): WeightsRow {
     revealRound: toNullableNumber(row.reveal_round),
   };
 }
+
+/**
+ * A cycle's score steps summed per hotkey after each rule (over executor classes): the rule names
+ * in pipeline order, and each hotkey's points indexed by step. The scores table of `horde validator
+ * scores` and the dashboard.
+ */
+export function pointsByRule(steps: readonly ScoreStepRow[]): { rules: string[]; totals: Map<string, number[]> } {
+  const rules: string[] = [];
+  const totals = new Map<string, number[]>();
+  for (const step of steps) {
+    rules[step.step] = step.rule;
+    const row = totals.get(step.hotkey) ?? [];
+    row[step.step] = (row[step.step] ?? 0) + step.points;
+    totals.set(step.hotkey, row);
+  }
+  return { rules, totals };
+}

@@ -48,7 +48,7 @@ async function runValidator(options: RunOptions): Promise<void> {
 }
 
 async function printScores(options: ScoresOptions): Promise<void> {
-  const [{ loadConfig }, { storeOptions }, { openStore }, { loadHotkey }, { ValidatorStore }] = await Promise.all([
+  const [{ loadConfig }, { storeOptions }, { openStore }, { loadHotkey }, { ValidatorStore, pointsByRule }] = await Promise.all([
     import('../../config/index.js'),
     import('../../config/store-options.js'),
     import('../../store/index.js'),
@@ -83,14 +83,7 @@ async function printScores(options: ScoresOptions): Promise<void> {
       return;
     }
     // Totals per hotkey after each rule (summed over executor classes).
-    const rules: string[] = [];
-    const totals = new Map<string, number[]>();
-    for (const step of steps) {
-      rules[step.step] = step.rule;
-      const row = totals.get(step.hotkey) ?? [];
-      row[step.step] = (row[step.step] ?? 0) + step.points;
-      totals.set(step.hotkey, row);
-    }
+    const { rules, totals } = pointsByRule(steps);
     const header = ['UID', 'HOTKEY', ...rules.map((rule) => rule.toUpperCase()), 'WEIGHT'];
     const rows = scores.map((score) => {
       const row = totals.get(score.hotkey) ?? [];
