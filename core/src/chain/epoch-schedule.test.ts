@@ -1,8 +1,101 @@
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { blocksUntilNextEpoch, epochIndex, revealWindow } from './epochs.js';
 import { chooseWeightsMode, legacySchedule } from './weight-submitter.js';
-import { epochWithLookahead, nextEpochStartBlock, predictReveal, revealRoundFor, stepBlock, type EpochScheduleState } from './epoch-schedule.js';
+import {
+  epochWithLookahead,
+  maxSimulationBlocks,
+  nextEpochStartBlock,
+  predictReveal,
+  revealRoundFor,
+  shouldRunEpoch,
+  stepBlock,
+  type EpochScheduleState,
+} from './epoch-schedule.js';
+
+/** bittensor-core's `EpochScheduleState`, as its vectors spell it. */
+interface SdkState {
+  last_epoch_block: number;
+  pending_epoch_at: number;
+  subnet_epoch_index: number;
+  tempo: number;
+  blocks_since_last_step: number;
+  current_block: number;
+}
+const sdk = JSON.parse(readFileSync(new URL('./__fixtures__/epoch-schedule-vectors.json', import.meta.url), 'utf8')) as {
+  predict: { name: string; source: string; state: SdkState; reveal_period_epochs: number; expected_reveal_block: number | null; expected_error: string | null }[];
+  commitEpoch: { name: string; state: SdkState; expected_commit_epoch: number }[];
+  shouldRunEpoch: { name: string; state: SdkState; expect: { block: number; runs: boolean }[] }[];
+};
+
+function fromSdk(state: SdkState): EpochScheduleState {
+  return {
+    block: state.current_block,
+    tempo: state.tempo,
+    subnetEpochIndex: state.subnet_epoch_index,
+    lastEpochBlock: state.last_epoch_block,
+    pendingEpochAt: state.pending_epoch_at,
+    blocksSinceLastStep: state.blocks_since_last_step,
+  };
+}
+
+describe('epoch schedule against the SDK vectors (bittensor-core / bittensor-drand 2.0 epoch_schedule_vectors.rs)', () => {
+  it('the fixture holds the whole table (3 predict, 1 commit-epoch, 2 should_run_epoch cases)', () => {
+    expect(sdk.predict.map((v) => v.name)).toEqual(['tempo_zero', 'cycle_reset', 'pending_fires_before_auto']);
+    expect(sdk.commitEpoch.map((v) => v.name)).toEqual(['commit_epoch_at_extrinsic_block']);
+    expect(sdk.shouldRunEpoch.map((v) => v.name)).toEqual(['should_run_epoch_tempo_zero', 'should_run_epoch_auto_fire']);
+  });
+
+  it.each(sdk.predict)('predict_first_reveal_block $name ($source)', (vector) => {
+    const prediction = predictReveal(fromSdk(vector.state), vector.reveal_period_epochs);
+    if (vector.expected_error !== null) {
+      // TempoIsZero is the only error in the table; predictReveal answers it with null.
+      expect(vector.expected_error).toBe('TempoIsZero');
+      expect(prediction).toBeNull();
+    } else {
+      expect(prediction?.revealBlock).toBe(vector.expected_reveal_block);
+    }
+  });
+
+  it.each(sdk.commitEpoch)('commit epoch $name', (vector) => {
+    const prediction = predictReveal(fromSdk(vector.state), 1)!;
+    expect(prediction.commitBlock).toBe(vector.state.current_block + 1);
+    expect(prediction.commitEpoch).toBe(vector.expected_commit_epoch);
+  });
+
+  it.each(sdk.shouldRunEpoch)('$name', (vector) => {
+    for (const { block, runs } of vector.expect) expect(shouldRunEpoch(fromSdk(vector.state), block)).toBe(runs);
+  });
+
+  it('reveal_uses_exact_equality_not_gte: no block before the predicted one is judged in the reveal epoch', () => {
+    const vector = sdk.predict.find((v) => v.name === 'pending_fires_before_auto')!;
+    const prediction = predictReveal(fromSdk(vector.state), vector.reveal_period_epochs)!;
+    expect(prediction.revealBlock).toBeGreaterThan(vector.state.current_block);
+    let state = stepBlock(fromSdk(vector.state)).next;
+    while (state.block + 1 < prediction.revealBlock) {
+      const step = stepBlock(state);
+      expect(step.revealEpoch).toBeLessThan(prediction.revealEpoch);
+      state = step.next;
+    }
+    expect(stepBlock(state).revealEpoch).toBe(prediction.revealEpoch);
+  });
+
+  it('uses the SDK bound on the search (period * MAX_TEMPO + MAX_TEMPO blocks)', () => {
+    expect(maxSimulationBlocks(1)).toBe(100_800);
+    expect(maxSimulationBlocks(3)).toBe(201_600);
+  });
+
+  it('the cycle_reset row with block time 12 s gives the round generate_commit_v2 would (reveal block + 3, from the head)', () => {
+    // tests/test_commit_reveal_v2.py feeds cycle_reset to get_encrypted_commit_v2 with block_time 12.
+    const vector = sdk.predict.find((v) => v.name === 'cycle_reset')!;
+    const prediction = predictReveal(fromSdk(vector.state), vector.reveal_period_epochs)!;
+    const nowSeconds = 1_780_000_000;
+    const round = revealRoundFor({ headBlock: 10, revealBlock: prediction.revealBlock, nowSeconds, blockTimeSeconds: 12, beaconGenesis: 1_692_803_367, beaconPeriod: 3 });
+    expect(round).toBe(Math.floor((nowSeconds + (60 + 3 - 10) * 12 - 1_692_803_367) / 3));
+  });
+});
 
 const base: EpochScheduleState = { block: 100, tempo: 50, subnetEpochIndex: 7, lastEpochBlock: 100, pendingEpochAt: 0, blocksSinceLastStep: 0 };
 

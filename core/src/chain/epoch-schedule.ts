@@ -88,12 +88,26 @@ export interface RevealPrediction {
   readonly lastRevealBlock: number;
 }
 
-/** How far the simulation may run before it gives up (tempo 0, reveal period absurdly long). */
-const MAX_SIMULATED_BLOCKS = 10 * MAX_TEMPO;
+/**
+ * How many blocks after the commit block the search for the reveal block may look
+ * (bittensor-core `max_simulation_blocks`): one `MAX_TEMPO` per epoch to wait plus one. The
+ * `MAX_TEMPO` safety net fires an epoch at least every `MAX_TEMPO + 1` blocks, so a subnet with a
+ * tempo reaches any reveal period the chain accepts well inside it.
+ */
+export function maxSimulationBlocks(revealPeriodEpochs: number): number {
+  return revealPeriodEpochs * MAX_TEMPO + MAX_TEMPO;
+}
 
 /**
  * Predicts, from the head's state, where a commit sent now (included in `head + 1`) is revealed.
- * Null when the subnet never reaches the reveal epoch (tempo 0).
+ * Null when the subnet never reaches the reveal epoch: tempo 0 (the SDK's `TempoIsZero`) or no
+ * reveal block within `maxSimulationBlocks` (its `BoundExceeded`).
+ *
+ * `revealBlock` is the SDK's `predict_first_reveal_block` (the first block whose pre-coinbase
+ * look-ahead epoch equals the reveal epoch); its vectors are checked in epoch-schedule.test.ts.
+ * The commit epoch is read after the commit block's `on_initialize`, as the extrinsic sees it;
+ * the SDK reads it before, which differs only when the `MAX_TEMPO` safety net fires in the
+ * commit block itself.
  */
 export function predictReveal(head: EpochScheduleState, revealPeriodEpochs: number): RevealPrediction | null {
   if (head.tempo === 0) return null;
@@ -101,9 +115,11 @@ export function predictReveal(head: EpochScheduleState, revealPeriodEpochs: numb
   const atCommit = stepBlock(head).next;
   const commitEpoch = epochWithLookahead(atCommit);
   const revealEpoch = commitEpoch + revealPeriodEpochs;
+  const searchEnd = atCommit.block + maxSimulationBlocks(revealPeriodEpochs);
   let state = atCommit;
   let revealBlock: number | null = null;
-  for (let i = 0; i < MAX_SIMULATED_BLOCKS; i++) {
+  // After the reveal block, the reveal epoch ends within one more epoch (MAX_TEMPO + 1 blocks).
+  while (revealBlock === null ? state.block < searchEnd : state.block <= revealBlock + MAX_TEMPO + 1) {
     const step = stepBlock(state);
     if (revealBlock === null && step.revealEpoch === revealEpoch) revealBlock = step.next.block;
     if (revealBlock !== null && step.revealEpoch > revealEpoch) {
