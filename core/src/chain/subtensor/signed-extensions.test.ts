@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { hexToU8a } from '@polkadot/util';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, signatureVerify } from '@polkadot/util-crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 
-import { fixtureRegistry } from './__tests__/fake-subtensor.js';
+import { loadHotkey, type Hotkey } from '../../keys/index.js';
+import { FakeSubtensor, fixtureRegistry } from './__tests__/fake-subtensor.js';
 import { SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-chain.js';
 
 const finney = JSON.parse(readFileSync(new URL('../timelock/__fixtures__/finney-timelocked-commit.json', import.meta.url), 'utf8')) as {
@@ -46,5 +49,81 @@ describe("finney's signed extensions (SudoTransactionExtension, CheckShieldedTxV
     const shifted = wrong.createType('ExtrinsicPayload', { ...payload.toJSON(), method: finney.call, shielded: 0 }, { version: 4 }).toU8a({ method: true });
     const shiftedMessage = shifted.length > 256 ? blake2AsU8a(shifted, 256) : shifted;
     expect(signatureVerify(shiftedMessage, hexToU8a(finney.signed.signature), finney.signed.signerPublicKey).isValid).toBe(false);
+  });
+});
+
+/** One JSON-RPC request on a fresh websocket, answered with the node's `result` or `error`. */
+async function rawRpc(url: string, method: string, params: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string; data?: string } }> {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  try {
+    return await new Promise((resolve) => {
+      socket.once('message', (data) => resolve(JSON.parse(String(data))));
+      socket.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }));
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+describe('the fake node checks signatures the way a node does (so signing is tested, not assumed)', () => {
+  let node: FakeSubtensor;
+  let alice: Hotkey;
+  const apis: ApiPromise[] = [];
+
+  beforeAll(async () => {
+    alice = await loadHotkey({ uri: '//Alice' });
+  });
+  beforeEach(async () => {
+    node = await FakeSubtensor.start({ startBlock: 20 });
+  });
+  afterEach(async () => {
+    for (const api of apis.splice(0)) await api.disconnect();
+    await node.close();
+  });
+
+  async function connect(signedExtensions: Record<string, { extrinsic: Record<string, string>; payload: Record<string, string> }>): Promise<ApiPromise> {
+    const api = await ApiPromise.create({ provider: new WsProvider(node.url), signedExtensions, noInitWarn: true });
+    apis.push(api);
+    return api;
+  }
+
+  async function signedRemark(api: ApiPromise): Promise<string> {
+    const tx = await api.tx.system.remark('0x686f726465').signAsync(alice.pair, { nonce: 0 });
+    return tx.toHex();
+  }
+
+  it('accepts an extrinsic signed with horde’s declarations, and refuses it with one signature byte changed', async () => {
+    const api = await connect(SUBTENSOR_SIGNED_EXTENSIONS);
+    const hex = await signedRemark(api);
+    const bytes = hexToU8a(hex);
+    const signature = api.createType('Extrinsic', hex).signature.toU8a();
+    const signatureStart = Buffer.from(bytes).indexOf(Buffer.from(signature));
+    expect(signatureStart).toBeGreaterThan(0);
+    const tampered = bytes.slice();
+    tampered[signatureStart + 10]! ^= 0x01;
+    const refused = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [u8aToHex(tampered)]);
+    expect(refused.error).toMatchObject({ code: 1010, message: 'Invalid Transaction', data: 'Transaction has a bad signature' });
+    expect(node.extrinsics).toHaveLength(0);
+
+    const accepted = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [hex]);
+    expect(accepted.error).toBeUndefined();
+    expect(node.extrinsics.map((x) => `${x.section}.${x.method}:${x.signer}`)).toEqual([`system.remark:${alice.ss58}`]);
+  });
+
+  it('refuses an extrinsic whose client declared one of subtensor’s empty extensions as carrying data', async () => {
+    // The node reads the extensions' layout from the metadata, so the extra byte does not verify.
+    const api = await connect({ ...SUBTENSOR_SIGNED_EXTENSIONS, DrandPriority: { extrinsic: { drandPriority: 'u8' }, payload: {} } });
+    const hex = await signedRemark(api);
+    const refused = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [hex]);
+    expect([1001, 1010]).toContain(refused.error?.code);
+    expect(node.extrinsics).toHaveLength(0);
+  });
+
+  it('refuses an extrinsic signed for another chain (another genesis hash)', async () => {
+    const api = await connect(SUBTENSOR_SIGNED_EXTENSIONS);
+    const tx = await api.tx.system.remark('0x00').signAsync(alice.pair, { nonce: 0, era: 0, genesisHash: `0x${'11'.repeat(32)}`, blockHash: `0x${'11'.repeat(32)}` });
+    const refused = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [tx.toHex()]);
+    expect(refused.error).toMatchObject({ code: 1010, data: 'Transaction has a bad signature' });
   });
 });

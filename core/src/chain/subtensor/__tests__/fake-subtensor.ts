@@ -8,16 +8,50 @@
  * `WsProvider` + `ApiPromise` path runs end to end. Submitted extrinsics are decoded with the
  * metadata and recorded for assertions; `onExtrinsic` decides their outcome (success, a pallet
  * error by name, or a transaction-pool rejection by `CustomTransactionError` code).
+ *
+ * Like a node, it checks each signed extrinsic's sr25519 signature over the signing payload its
+ * metadata defines (call, the transaction extensions' explicit data, then spec and transaction
+ * version, genesis hash, the era's birth block hash and the metadata-hash option) and refuses a
+ * bad one with `1010 Invalid Transaction: Transaction has a bad signature`. The layout of the
+ * extensions @polkadot/types does not know (subtensor's own) is read from the metadata's type
+ * ids, not from horde's declarations, so a client that encodes them wrongly is caught here.
  */
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { expandMetadata, Metadata, TypeRegistry } from '@polkadot/types';
+import { findUnknownExtensions } from '@polkadot/types/extrinsic/signedExtensions';
+import type { Extrinsic } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { compactStripLength, compactToU8a, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
-import { blake2AsHex } from '@polkadot/util-crypto';
+import { blake2AsHex, blake2AsU8a, signatureVerify } from '@polkadot/util-crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const FIXTURE = new URL('../../__fixtures__/subtensor-metadata-v15.hex', import.meta.url);
+
+type ExtensionDeclarations = Record<string, { extrinsic: Record<string, string>; payload: Record<string, string> }>;
+
+/**
+ * The transaction extensions @polkadot/types has no built-in layout for, declared from the
+ * metadata itself: each one's explicit and implicit type ids must be empty (`()`), which is what
+ * subtensor's are; one that carries data is refused (this node could not check its value).
+ */
+export function metadataExtensions(registry: TypeRegistry, metadata: Metadata): ExtensionDeclarations {
+  const entries =
+    metadata.version >= 16
+      ? metadata.asV16.extrinsic.transactionExtensions.map((e) => ({ name: e.identifier.toString(), explicit: e.type, implicit: e.implicit }))
+      : metadata.asV15.extrinsic.signedExtensions.map((e) => ({ name: e.identifier.toString(), explicit: e.type, implicit: e.additionalSigned }));
+  const unknown = new Set(findUnknownExtensions(entries.map((e) => e.name)));
+  const declarations: ExtensionDeclarations = {};
+  for (const { name, explicit, implicit } of entries) {
+    if (!unknown.has(name)) continue;
+    for (const id of [explicit, implicit]) {
+      const def = registry.lookup.getTypeDef(id);
+      if (def.type !== 'Null' && def.type !== '()') throw new TypeError(`fixture metadata: transaction extension ${name} carries ${def.type}; the fake node only models empty ones`);
+    }
+    declarations[name] = { extrinsic: {}, payload: {} };
+  }
+  return declarations;
+}
 
 /** Loads the fixture metadata into a registry, as a node's types would be. */
 export function fixtureRegistry(): { registry: TypeRegistry; metadata: Metadata; atVersionHex: string } {
@@ -25,10 +59,9 @@ export function fixtureRegistry(): { registry: TypeRegistry; metadata: Metadata;
   const registry = new TypeRegistry();
   const opaque = registry.createType('Option<OpaqueMetadata>', hexToU8a(atVersionHex)).unwrap();
   const metadata = new Metadata(registry, opaque.toU8a(true));
-  registry.setMetadata(metadata, undefined, {
-    SubtensorTransactionExtension: { extrinsic: {}, payload: {} },
-    DrandPriority: { extrinsic: {}, payload: {} },
-  });
+  // Types first (the declarations read the metadata's type ids), then the extensions.
+  registry.setMetadata(metadata, undefined, undefined, true);
+  registry.setSignedExtensions(registry.signedExtensions, metadataExtensions(registry, metadata));
   return { registry, metadata, atVersionHex };
 }
 
@@ -394,8 +427,58 @@ export class FakeSubtensor {
     }
   }
 
+  /** A node's `InvalidTransaction` answer to `author_submit*` (code 1010), with its reason. */
+  private static invalidTransaction(reason: string): Error {
+    return Object.assign(new Error('Invalid Transaction'), { code: 1010, data: reason });
+  }
+
+  /**
+   * Checks a signed extrinsic's signature over the payload this node would sign: the runtime's
+   * spec and transaction version, block 0's hash, and the hash of the era's birth block (block 0
+   * for an immortal era), as a substrate runtime's `CheckSpecVersion` … `CheckMortality` add them.
+   */
+  private verifySignature(extrinsic: Extrinsic): void {
+    if (!extrinsic.isSigned) return;
+    if (extrinsic.mode.toNumber() !== 0) throw FakeSubtensor.invalidTransaction('the fake node does not check metadata hashes (CheckMetadataHash mode 1)');
+    const era = extrinsic.era;
+    const birth = era.isMortalEra ? era.asMortalEra.birth(this.bestNumber) : 0;
+    const birthBlock = this.blocks[birth];
+    if (!birthBlock) throw FakeSubtensor.invalidTransaction('Transaction is outdated');
+    const payload = this.registry.createType(
+      'ExtrinsicPayload',
+      {
+        method: extrinsic.method.toHex(),
+        era,
+        nonce: extrinsic.nonce,
+        tip: extrinsic.tip,
+        mode: 0,
+        specVersion: this.specVersion,
+        transactionVersion: 1,
+        genesisHash: this.blocks[0]!.hash,
+        blockHash: birthBlock.hash,
+      },
+      // The version byte's top bit says "signed"; the payload wants the bare version.
+      { version: extrinsic.version & 0x7f },
+    );
+    const bytes = payload.toU8a({ method: true });
+    // Payloads over 256 bytes are signed by their blake2-256 hash.
+    const message = bytes.length > 256 ? blake2AsU8a(bytes, 256) : bytes;
+    if (!signatureVerify(message, extrinsic.signature.toU8a(), extrinsic.signer.toString()).isValid) {
+      throw FakeSubtensor.invalidTransaction('Transaction has a bad signature');
+    }
+  }
+
   private submit(hex: string, socket: WebSocket): string {
-    const extrinsic = this.registry.createType('Extrinsic', hexToU8a(hex));
+    let extrinsic: Extrinsic;
+    try {
+      extrinsic = this.registry.createType('Extrinsic', hexToU8a(hex));
+      // Bytes left over (an extension encoded with data the metadata says it has none of) or
+      // missing are not this runtime's extrinsic.
+      if (extrinsic.encodedLength !== hexToU8a(hex).length) throw new TypeError(`${hexToU8a(hex).length - extrinsic.encodedLength} bytes left after decoding`);
+    } catch (error) {
+      throw Object.assign(new Error(`Extrinsic has invalid format: ${(error as Error).message}`), { code: 1001 });
+    }
+    this.verifySignature(extrinsic);
     const { method } = extrinsic;
     const names = method.meta.fields.map((f) => f.name.unwrap().toString());
     const args = Object.fromEntries(method.args.map((arg, i) => [names[i]!.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), arg.toPrimitive()]));
