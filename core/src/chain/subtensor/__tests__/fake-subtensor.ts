@@ -1,7 +1,8 @@
 /**
  * A stand-in subtensor node for tests: a real websocket server speaking JSON-RPC 2.0 the way a
  * substrate node does (method names, parameter and result shapes, subscription notifications),
- * with the runtime metadata of a real subtensor node (the fixture, `Metadata_metadata_at_version(15)`).
+ * with the runtime metadata of a real subtensor node (the fixture, `Metadata_metadata_at_version(15)`;
+ * the node offers whichever version the fixture is in).
  *
  * It keeps a chain of headers, a storage map the test fills through typed helpers, runtime-API
  * handlers, and turns every submitted extrinsic into a block with System events, so the real
@@ -131,9 +132,12 @@ export class FakeSubtensor {
     this.decorated = expandMetadata(registry, metadata);
     this.eventsKey = this.storageKey('system', 'events', []);
     for (let n = 0; n <= startBlock; n++) this.appendBlock([], []);
-    this.setRuntimeApi('Metadata_metadata_versions', () => u8aToHex(registry.createType('Vec<u32>', [14, 15]).toU8a()));
+    // The node offers the one metadata version its fixture is in (V15 now; a V16 fixture works the same).
+    this.setRuntimeApi('Metadata_metadata_versions', () => u8aToHex(registry.createType('Vec<u32>', [metadata.version]).toU8a()));
     this.setRuntimeApi('Metadata_metadata_at_version', (args) =>
-      registry.createType('u32', hexToU8a(args)).toNumber() === 15 ? atVersionHex : u8aToHex(registry.createType('Option<OpaqueMetadata>', null).toU8a()),
+      registry.createType('u32', hexToU8a(args)).toNumber() === metadata.version
+        ? atVersionHex
+        : u8aToHex(registry.createType('Option<OpaqueMetadata>', null).toU8a()),
     );
     this.setRuntimeApi('AccountNonceApi_account_nonce', (args) => {
       const who = registry.createType('AccountId32', hexToU8a(args)).toString();
