@@ -89,7 +89,7 @@ describe('the fake node checks signatures the way a node does (so signing is tes
   }
 
   async function signedRemark(api: ApiPromise): Promise<string> {
-    const tx = await api.tx.system.remark('0x686f726465').signAsync(alice.pair, { nonce: 0 });
+    const tx = await api.tx['system']!['remark']!('0x686f726465').signAsync(alice.pair, { nonce: 0 });
     return tx.toHex();
   }
 
@@ -122,7 +122,14 @@ describe('the fake node checks signatures the way a node does (so signing is tes
 
   it('refuses an extrinsic signed for another chain (another genesis hash)', async () => {
     const api = await connect(SUBTENSOR_SIGNED_EXTENSIONS);
-    const tx = await api.tx.system.remark('0x00').signAsync(alice.pair, { nonce: 0, era: 0, genesisHash: `0x${'11'.repeat(32)}`, blockHash: `0x${'11'.repeat(32)}` });
+    const otherGenesis = `0x${'11'.repeat(32)}`;
+    const tx = api.tx['system']!['remark']!('0x00').sign(alice.pair, {
+      nonce: 0,
+      genesisHash: otherGenesis,
+      blockHash: otherGenesis,
+      runtimeVersion: api.runtimeVersion,
+      signedExtensions: api.registry.signedExtensions,
+    });
     const refused = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [tx.toHex()]);
     expect(refused.error).toMatchObject({ code: 1010, data: 'Transaction has a bad signature' });
   });
