@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { hexToU8a, u8aToHex } from '@polkadot/util';
+import { compactToU8a, hexToU8a, stringToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsU8a, cryptoWaitReady, signatureVerify } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
 import { loadHotkey, type Hotkey } from '../../keys/index.js';
+import { openStore } from '../../store/index.js';
+import { ChainError } from '../errors.js';
 import { FakeSubtensor, fixtureRegistry } from './__tests__/fake-subtensor.js';
-import { SUBTENSOR_SIGNED_EXTENSIONS } from './subtensor-chain.js';
+import { SUBTENSOR_SIGNED_EXTENSIONS, SubtensorChain } from './subtensor-chain.js';
+import { misdeclaredExtensions, transactionExtensionLayouts } from './transaction-extensions.js';
 
 const finney = JSON.parse(readFileSync(new URL('../timelock/__fixtures__/finney-timelocked-commit.json', import.meta.url), 'utf8')) as {
   signedExtensions: string[];
@@ -132,5 +137,63 @@ describe('the fake node checks signatures the way a node does (so signing is tes
     });
     const refused = await rawRpc(node.url, 'author_submitAndWatchExtrinsic', [tx.toHex()]);
     expect(refused.error).toMatchObject({ code: 1010, data: 'Transaction has a bad signature' });
+  });
+});
+
+/** The fixture metadata with `DrandPriority` made to carry what `CheckNonce` carries (a Compact<u32>). */
+function metadataWithDataInDrandPriority(): string {
+  const { metadata, atVersionHex } = fixtureRegistry();
+  const extensions = metadata.asV15.extrinsic.signedExtensions;
+  const drand = extensions.find((e) => e.identifier.toString() === 'DrandPriority')!.type.toNumber();
+  const nonce = extensions.find((e) => e.identifier.toString() === 'CheckNonce')!.type.toNumber();
+  const name = stringToU8a('DrandPriority');
+  const needle = u8aConcat(compactToU8a(name.length), name, compactToU8a(drand));
+  const bytes = hexToU8a(atVersionHex);
+  const at = Buffer.from(bytes).indexOf(Buffer.from(needle));
+  const replacement = compactToU8a(nonce);
+  if (at < 0 || replacement.length !== compactToU8a(drand).length) throw new TypeError('the fixture does not have the expected DrandPriority entry');
+  bytes.set(replacement, at + needle.length - replacement.length);
+  return u8aToHex(bytes);
+}
+
+describe('transaction extensions read from the metadata', () => {
+  it('the fixture’s extensions are laid out from its type ids; subtensor’s own carry nothing, so horde’s declarations fit', () => {
+    const { registry, metadata } = fixtureRegistry();
+    const layouts = transactionExtensionLayouts(registry, metadata);
+    expect(layouts.map((l) => l.name)).toEqual([
+      'CheckNonZeroSender', 'CheckSpecVersion', 'CheckTxVersion', 'CheckGenesis', 'CheckMortality', 'CheckNonce',
+      'CheckWeight', 'ChargeTransactionPayment', 'SubtensorTransactionExtension', 'DrandPriority', 'CheckMetadataHash',
+    ]);
+    expect(layouts.find((l) => l.name === 'CheckNonce')).toEqual({ name: 'CheckNonce', explicit: 'Compact<u32>', implicit: 'Null' });
+    expect(layouts.find((l) => l.name === 'CheckSpecVersion')).toEqual({ name: 'CheckSpecVersion', explicit: 'Null', implicit: 'u32' });
+    expect(misdeclaredExtensions(registry, metadata, Object.keys(SUBTENSOR_SIGNED_EXTENSIONS))).toEqual([]);
+  });
+
+  it('names an extension of subtensor’s that a runtime has given data', () => {
+    const { registry, metadata } = fixtureRegistry(metadataWithDataInDrandPriority());
+    expect(misdeclaredExtensions(registry, metadata, Object.keys(SUBTENSOR_SIGNED_EXTENSIONS))).toEqual([
+      { name: 'DrandPriority', explicit: 'Compact<u32>', implicit: 'Null' },
+    ]);
+  });
+
+  it('SubtensorChain still reads, but refuses every write with UnsupportedTransactionExtension and sends nothing', async () => {
+    const node = await FakeSubtensor.start({ startBlock: 20, metadataHex: metadataWithDataInDrandPriority() });
+    const dir = mkdtempSync(join(tmpdir(), 'horde-extensions-'));
+    const store = await openStore({ client: 'sqlite', filename: join(dir, 'horde.sqlite') });
+    const hotkey = await loadHotkey({ uri: '//Bob' });
+    const chain = await SubtensorChain.connect({ network: node.url, hotkey, store, submitTimeoutMs: 10_000 });
+    try {
+      expect(await chain.currentBlock()).toBe(20);
+      const error = await chain.setCommitment(12, '<M:C4;L2>').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ChainError);
+      expect((error as ChainError).code).toBe('UnsupportedTransactionExtension');
+      expect((error as Error).message).toContain('DrandPriority (adds Compact<u32>');
+      expect(node.extrinsics).toHaveLength(0);
+    } finally {
+      await chain.close();
+      await store.close();
+      await node.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -37,6 +37,7 @@ import type { EpochScheduleState } from '../epoch-schedule.js';
 import { QUICKNET } from '../timelock/beacon.js';
 import { parseRuntimeMetagraph, toHyperparameters, toMetagraph } from './metagraph.js';
 import { subtensorEndpoint } from './networks.js';
+import { misdeclaredExtensions } from './transaction-extensions.js';
 
 /** The signing side of a horde `Hotkey` (core/src/keys). */
 export interface ChainSigner {
@@ -146,7 +147,11 @@ export class SubtensorChain implements Chain {
     try {
       const api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS });
       options.logger?.info({ network: options.network, endpoint, chain: api.runtimeChain.toString(), specVersion: api.runtimeVersion.specVersion.toNumber() }, 'connected to subtensor');
-      return new SubtensorChain(api, options.hotkey, options);
+      const chain = new SubtensorChain(api, options.hotkey, options);
+      const problem = chain.signingProblem();
+      // Reads still work; every write is refused until horde knows how to sign for this runtime.
+      if (problem) options.logger?.error({ network: options.network, code: problem.code }, problem.message);
+      return chain;
     } catch (error) {
       await provider.disconnect().catch(() => undefined);
       throw new ChainError('ConnectionFailed', `cannot connect to subtensor at ${endpoint}: ${messageOf(error)}`, { cause: error });
@@ -332,9 +337,26 @@ export class SubtensorChain implements Chain {
 
   // ---------------------------------------------------------------- writes
 
+  /**
+   * Why horde cannot sign for the connected runtime, if it cannot: a transaction extension whose
+   * metadata says it carries data that @polkadot/api would leave out (checked against the current
+   * metadata, so a runtime upgrade is seen at the next write).
+   */
+  private signingProblem(): ChainError | null {
+    const wrong = misdeclaredExtensions(this.api.registry, this.api.runtimeMetadata, Object.keys(SUBTENSOR_SIGNED_EXTENSIONS));
+    if (wrong.length === 0) return null;
+    const list = wrong.map((e) => `${e.name} (adds ${e.explicit}, signs ${e.implicit})`).join(', ');
+    return new ChainError(
+      'UnsupportedTransactionExtension',
+      `the runtime's transaction extensions ${list} carry data horde does not know how to sign; nothing was sent (a horde update is needed)`,
+    );
+  }
+
   /** Signs with the hotkey, submits, and resolves with the block the call landed in. */
   private send(tx: SubmittableExtrinsic<'promise'>, what: string): Promise<number> {
     const call = `${tx.method.section}.${tx.method.method}`;
+    const problem = this.signingProblem();
+    if (problem) return Promise.reject(new ChainError(problem.code, `${what}: ${problem.message}`));
     return new Promise<number>((resolve, reject) => {
       let unsubscribe: (() => void) | undefined;
       let done = false;

@@ -20,49 +20,24 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { expandMetadata, Metadata, TypeRegistry } from '@polkadot/types';
-import { findUnknownExtensions } from '@polkadot/types/extrinsic/signedExtensions';
 import type { Extrinsic } from '@polkadot/types/interfaces';
 import type { Codec } from '@polkadot/types/types';
 import { compactStripLength, compactToU8a, hexToU8a, u8aConcat, u8aToHex } from '@polkadot/util';
 import { blake2AsHex, blake2AsU8a, signatureVerify } from '@polkadot/util-crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 
+import { emptyExtensionDeclarations, misdeclaredExtensions } from '../transaction-extensions.js';
+
 const FIXTURE = new URL('../../__fixtures__/subtensor-metadata-v15.hex', import.meta.url);
 
-type ExtensionDeclarations = Record<string, { extrinsic: Record<string, string>; payload: Record<string, string> }>;
-
-/**
- * The transaction extensions @polkadot/types has no built-in layout for, declared from the
- * metadata itself: each one's explicit and implicit type ids must be empty (`()`), which is what
- * subtensor's are; one that carries data is refused (this node could not check its value).
- */
-export function metadataExtensions(registry: TypeRegistry, metadata: Metadata): ExtensionDeclarations {
-  const entries =
-    metadata.version >= 16
-      ? metadata.asV16.extrinsic.transactionExtensions.map((e) => ({ name: e.identifier.toString(), explicit: e.type, implicit: e.implicit }))
-      : metadata.asV15.extrinsic.signedExtensions.map((e) => ({ name: e.identifier.toString(), explicit: e.type, implicit: e.additionalSigned }));
-  const unknown = new Set(findUnknownExtensions(entries.map((e) => e.name)));
-  const declarations: ExtensionDeclarations = {};
-  for (const { name, explicit, implicit } of entries) {
-    if (!unknown.has(name)) continue;
-    for (const id of [explicit, implicit]) {
-      const def = registry.lookup.getTypeDef(id);
-      if (def.type !== 'Null' && def.type !== '()') throw new TypeError(`fixture metadata: transaction extension ${name} carries ${def.type}; the fake node only models empty ones`);
-    }
-    declarations[name] = { extrinsic: {}, payload: {} };
-  }
-  return declarations;
-}
-
 /** Loads the fixture metadata into a registry, as a node's types would be. */
-export function fixtureRegistry(): { registry: TypeRegistry; metadata: Metadata; atVersionHex: string } {
-  const atVersionHex = readFileSync(FIXTURE, 'utf8').trim();
+export function fixtureRegistry(atVersionHex = readFileSync(FIXTURE, 'utf8').trim()): { registry: TypeRegistry; metadata: Metadata; atVersionHex: string } {
   const registry = new TypeRegistry();
   const opaque = registry.createType('Option<OpaqueMetadata>', hexToU8a(atVersionHex)).unwrap();
   const metadata = new Metadata(registry, opaque.toU8a(true));
   // Types first (the declarations read the metadata's type ids), then the extensions.
   registry.setMetadata(metadata, undefined, undefined, true);
-  registry.setSignedExtensions(registry.signedExtensions, metadataExtensions(registry, metadata));
+  registry.setSignedExtensions(registry.signedExtensions, emptyExtensionDeclarations(registry, metadata));
   return { registry, metadata, atVersionHex };
 }
 
@@ -124,8 +99,9 @@ export class FakeSubtensor {
   private constructor(
     private readonly server: WebSocketServer,
     startBlock: number,
+    metadataHex: string | undefined,
   ) {
-    const { registry, metadata, atVersionHex } = fixtureRegistry();
+    const { registry, metadata, atVersionHex } = fixtureRegistry(metadataHex);
     this.registry = registry;
     this.metadata = metadata;
     this.atVersionHex = atVersionHex;
@@ -155,14 +131,17 @@ export class FakeSubtensor {
     });
   }
 
-  /** Starts the server on a free port of 127.0.0.1 with `startBlock` blocks already made. */
-  static async start(options: { startBlock?: number } = {}): Promise<FakeSubtensor> {
+  /**
+   * Starts the server on a free port of 127.0.0.1 with `startBlock` blocks already made, serving
+   * the fixture metadata or `metadataHex` (an `Option<OpaqueMetadata>`, as the fixture is stored).
+   */
+  static async start(options: { startBlock?: number; metadataHex?: string } = {}): Promise<FakeSubtensor> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', reject);
     });
-    return new FakeSubtensor(server, options.startBlock ?? 100);
+    return new FakeSubtensor(server, options.startBlock ?? 100, options.metadataHex);
   }
 
   get url(): string {
@@ -443,6 +422,8 @@ export class FakeSubtensor {
    */
   private verifySignature(extrinsic: Extrinsic): void {
     if (!extrinsic.isSigned) return;
+    const unmodelled = misdeclaredExtensions(this.registry, this.metadata, []);
+    if (unmodelled.length > 0) throw FakeSubtensor.invalidTransaction(`the fake node cannot check data-carrying extensions ${unmodelled.map((e) => e.name).join(', ')}`);
     if (extrinsic.mode.toNumber() !== 0) throw FakeSubtensor.invalidTransaction('the fake node does not check metadata hashes (CheckMetadataHash mode 1)');
     const era = extrinsic.era;
     const birth = era.isMortalEra ? era.asMortalEra.birth(this.bestNumber) : 0;
