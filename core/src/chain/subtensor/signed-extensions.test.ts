@@ -143,7 +143,8 @@ describe('the fake node checks signatures the way a node does (so signing is tes
 /** The fixture metadata with `DrandPriority` made to carry what `CheckNonce` carries (a Compact<u32>). */
 function metadataWithDataInDrandPriority(): string {
   const { metadata, atVersionHex } = fixtureRegistry();
-  const extensions = metadata.asV15.extrinsic.signedExtensions;
+  // Each entry is encoded as identifier, type id, implicit type id (V15 and V16 alike).
+  const extensions = metadata.version >= 16 ? metadata.asV16.extrinsic.transactionExtensions : metadata.asV15.extrinsic.signedExtensions;
   const drand = extensions.find((e) => e.identifier.toString() === 'DrandPriority')!.type.toNumber();
   const nonce = extensions.find((e) => e.identifier.toString() === 'CheckNonce')!.type.toNumber();
   const name = stringToU8a('DrandPriority');
@@ -157,6 +158,8 @@ function metadataWithDataInDrandPriority(): string {
 }
 
 describe('transaction extensions read from the metadata', () => {
+  // The list is the fixture's (spec 331's, V15); a newer fixture adds SudoTransactionExtension and
+  // CheckShieldedTxValidity after ChargeTransactionPayment.
   it('the fixture’s extensions are laid out from its type ids; subtensor’s own carry nothing, so horde’s declarations fit', () => {
     const { registry, metadata } = fixtureRegistry();
     const layouts = transactionExtensionLayouts(registry, metadata);
