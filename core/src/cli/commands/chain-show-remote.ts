@@ -1,4 +1,4 @@
-import type { Chain, SubnetHyperparameters } from '../../contracts/index.js';
+import type { AxonInfo, Chain, SubnetHyperparameters, WeightVector } from '../../contracts/index.js';
 import { formatTable } from './shared.js';
 
 /**
@@ -13,6 +13,25 @@ export function commitRevealModeLabel(hyper: SubnetHyperparameters): string {
   if (!hyper.commitRevealEnabled) return 'off (set_weights)';
   if (hyper.commitRevealVersion === 4) return `timelocked (v4, drand quicknet), revealed ${hyper.revealPeriodEpochs} epoch(s) after the commit by the chain`;
   return `hash commits (v2${hyper.commitRevealVersion === undefined ? '' : `; chain version ${hyper.commitRevealVersion}`}), revealed ${hyper.revealPeriodEpochs} epoch(s) after the commit`;
+}
+
+/** An axon as `ip:port` (`[ip]:port` for IPv6), `-` when the neuron never served one. */
+export function axonEndpoint(axon: AxonInfo | null): string {
+  if (!axon) return '-';
+  return `${axon.ipType === 6 ? `[${axon.ip}]` : axon.ip}:${axon.port}`;
+}
+
+/** The WEIGHTS section both chain views print: one row per setter, `uid:weight` pairs. */
+export function weightsSection(weights: ReadonlyMap<number, WeightVector>): string[] {
+  if (weights.size === 0) return ['', 'WEIGHTS', '  (none set or revealed yet)'];
+  return [
+    '',
+    'WEIGHTS',
+    formatTable([
+      ['FROM UID', 'TO UID:WEIGHT'],
+      ...[...weights].map(([uid, row]) => [String(uid), row.map((w) => `${w.uid}:${w.weight.toFixed(4)}`).join(' ')]),
+    ]),
+  ];
 }
 
 export async function showRemoteChain(network: string, netuid: number, json: boolean): Promise<void> {
@@ -66,7 +85,7 @@ export async function showRemoteChain(network: string, netuid: number, json: boo
             n.stake.total.toFixed(4),
             n.validatorPermit ? 'yes' : 'no',
             n.active ? 'yes' : 'no',
-            n.axon ? `${n.axon.ipType === 6 ? `[${n.axon.ip}]` : n.axon.ip}:${n.axon.port}` : '-',
+            axonEndpoint(n.axon),
             n.incentive.toFixed(4),
             String(n.lastUpdate),
             commitments.get(n.hotkey) ?? '-',
@@ -74,16 +93,7 @@ export async function showRemoteChain(network: string, netuid: number, json: boo
         ]),
       );
     }
-    lines.push('', 'WEIGHTS');
-    if (weights.size === 0) lines.push('  (none set or revealed yet)');
-    else {
-      lines.push(
-        formatTable([
-          ['FROM UID', 'TO UID:WEIGHT'],
-          ...[...weights].map(([uid, row]) => [String(uid), row.map((w) => `${w.uid}:${w.weight.toFixed(4)}`).join(' ')]),
-        ]),
-      );
-    }
+    lines.push(...weightsSection(weights));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await chain?.close();

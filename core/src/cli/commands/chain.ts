@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { HordeConfig } from '../../config/index.js';
 import type { LocalChain } from '../../chain/local/local-chain.js';
 import type { Store } from '../../contracts/index.js';
-import { commitRevealModeLabel } from './chain-show-remote.js';
+import { axonEndpoint, commitRevealModeLabel, weightsSection } from './chain-show-remote.js';
 import { formatTable } from './shared.js';
 
 /**
@@ -260,7 +260,7 @@ export function register(program: Command): void {
                   fixed(n.stake.total),
                   n.validatorPermit ? 'yes' : 'no',
                   n.active ? 'yes' : 'no',
-                  n.axon ? `${n.axon.ipType === 6 ? `[${n.axon.ip}]` : n.axon.ip}:${n.axon.port}` : '-',
+                  axonEndpoint(n.axon),
                   fixed(n.incentive),
                   fixed(e?.dividends ?? 0),
                   fixed(e?.emission ?? 0),
@@ -272,16 +272,7 @@ export function register(program: Command): void {
             ]),
           );
         }
-        lines.push('', 'WEIGHTS');
-        if (weights.size === 0) lines.push('  (none set or revealed yet)');
-        else {
-          lines.push(
-            formatTable([
-              ['FROM UID', 'TO UID:WEIGHT'],
-              ...[...weights].map(([uid, row]) => [String(uid), row.map((w) => `${w.uid}:${w.weight.toFixed(4)}`).join(' ')]),
-            ]),
-          );
-        }
+        lines.push(...weightsSection(weights));
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });
