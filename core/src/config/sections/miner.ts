@@ -83,6 +83,14 @@ export const minerSection = z.strictObject({
   /** Seconds an executor has for its startup stage, passed as `--startup-time-limit` (`DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT`). */
   executorStartupTimeLimitSeconds: z.number().positive().default(5),
   /**
+   * How long an initial job request that finds no executor for it (all busy, or the free ones kept
+   * for other validators' stake shares) waits at the miner before it is declined `busy`; an
+   * executor freed meanwhile goes to the waiting request of the validator furthest below its
+   * share. Keeps the stake-proportional split independent of how fast validators re-ask. Stay
+   * well under validators' reservation limit (ComputeHorde: 5 s; horde: `reservationTimeLimitSeconds`, 7). 0: decline at once.
+   */
+  capacityWaitSeconds: z.number().min(0).max(4).default(1),
+  /**
    * Spin-up seconds per executor class for classes no hardware-class plugin describes; with the
    * startup limit it bounds how long a starting executor may take to connect before its token expires.
    */
