@@ -75,8 +75,13 @@ export const minerSection = z.strictObject({
 
   /** Blocks per validator cycle (2 epochs of 361 blocks on mainnet); gives the cycle number for dancing. */
   cycleLengthBlocks: z.number().int().positive().default(722),
-  /** Seconds between manifest commitments (written only when the manifest changed); 0 turns them off. */
-  manifestCommitIntervalSeconds: z.number().min(0).default(300),
+  /**
+   * Seconds between manifest commitment checks (a read; written only when the manifest changed); 0
+   * turns them off. 60 rather than ComputeHorde's 300: validators compare the served manifest with
+   * the commitment in their batch, 24 blocks (~288 s) into the cycle, and a dancing miner's
+   * commitment must have followed its horde by then, or its dance is not paid.
+   */
+  manifestCommitIntervalSeconds: z.number().min(0).default(60),
 
   /** Hard TTL of an executor: older ones are killed (ComputeHorde's `MAX_EXECUTOR_TIMEOUT`, 20 min). */
   executorTtlSeconds: z.number().positive().default(1200),
