@@ -82,6 +82,10 @@ interface Waiter {
   readonly settle: (admission: Admission) => void;
   /** Why it was last turned away: the decline it gets when the wait runs out. */
   last: Admission;
+  /** An admission attempt for it is under way (`offerFreed`): the deadline leaves the outcome to it. */
+  offering: boolean;
+  /** The deadline passed during an attempt: if that attempt fails too, the wait ends. */
+  expired: boolean;
 }
 
 /** Results no validator came back for are dropped from memory after a day (the original gives up then too). */
@@ -112,6 +116,8 @@ export class JobHub {
   private readonly declinedAt = new Map<string, Map<string, number>>();
   /** Requests waiting for an executor, oldest first. */
   private readonly waiters = new Set<Waiter>();
+  /** Answers to requests that waited, being sent (awaited by `drain`). */
+  private readonly answering = new Set<Promise<void>>();
   private readonly log: Logger;
   /** Stops the background retries of status writes when the miner stops. */
   private readonly closing = new AbortController();
@@ -258,8 +264,25 @@ export class JobHub {
         return error instanceof AllExecutorsBusyError ? { kind: 'busy', reason: error.message } : { kind: 'failed', error };
       }
     };
-    let admission = await this.admitted(tryAdmit);
-    if (admission.kind === 'refused' || admission.kind === 'busy') admission = await this.waitForExecutor(peer, executorClass, tryAdmit, admission);
+    const admission = await this.admitted(tryAdmit);
+    if ((admission.kind === 'refused' || admission.kind === 'busy') && this.mayWait(peer, executorClass)) {
+      // The wait goes on in the background: the connection's later frames (other jobs' requests,
+      // receipts) are not held behind it.
+      const answering = this.waitForExecutor(peer, executorClass, tryAdmit, admission)
+        .then((outcome) => this.answerAdmission(peer, msg, job, outcome, log))
+        .catch((error: unknown) => log.error({ err: error }, 'could not answer an initial job request after its wait'))
+        .finally(() => this.answering.delete(answering));
+      this.answering.add(answering);
+      return;
+    }
+    await this.answerAdmission(peer, msg, job, admission, log);
+  }
+
+  /** Answers an initial job request with what its admission came to: accept (and start), decline, or horde failure. */
+  private async answerAdmission(peer: ValidatorPeer, msg: V0InitialJobRequest, job: ActiveJob, admission: Admission, log: Logger): Promise<void> {
+    const { store, metrics } = this.options;
+    const executorClass = job.executorClass;
+    const spinUp = this.options.spinUpSeconds(executorClass);
     if (admission.kind === 'refused') {
       log.info({ policy: this.options.capacityPolicy.name, reason: admission.reason }, 'capacity policy keeps the free executors for other validators');
       await this.declineBusy(peer, msg, admission.reason);
@@ -347,14 +370,25 @@ export class JobHub {
     return { executorClass, validatorHotkey, capacity: usage.capacity, free: Math.max(0, usage.capacity - usage.used), claimants };
   }
 
-  /** Executors of the class each validator holds now (jobs that still have their slot). */
+  /**
+   * Executors of the class each validator holds now: jobs that still have their slot, ended ones
+   * included. A job that ended keeps its slot until its end is recorded (a store write) and the
+   * slot released; counted as free for its validator meanwhile, the slot freed by another
+   * validator's job went to it as well, and the split drifted with the store's latency.
+   */
   private heldByValidator(executorClass: string): Map<string, number> {
     const held = new Map<string, number>();
     for (const job of this.jobs.values()) {
-      if (job.ended || job.executorClass !== executorClass || !this.options.pool.has(job.token)) continue;
+      if (job.executorClass !== executorClass || !this.options.pool.has(job.token)) continue;
       held.set(job.validatorHotkey, (held.get(job.validatorHotkey) ?? 0) + 1);
     }
     return held;
+  }
+
+  /** Whether a request of `peer` that found no executor may wait for one (waiting is on, the class exists, the miner runs). */
+  private mayWait(peer: ValidatorPeer, executorClass: string): boolean {
+    const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
+    return this.options.capacityWaitMs > 0 && capacity > 0 && !this.closing.signal.aborted && peer.isReady();
   }
 
   /**
@@ -363,16 +397,15 @@ export class JobHub {
    * reservation, or with the last refusal when the wait runs out, the connection goes or the miner stops.
    *
    * Why wait at all: a validator learns that an executor is free only by asking again, and each
-   * ask costs it a round trip through the store (receipt, job row, decline). Declined at once, a
-   * validator that holds several executors finds each freed one a re-request later than one that
-   * holds a single executor, and the split drifts from the stakes with the store's latency
-   * (measured on PostgreSQL: the high-stake validator was under its share while an executor stood
-   * free 10× as long as the low-stake one). Held here, the request is present when the executor frees.
+   * ask goes through the store (receipt, job row, decline) before it reaches the policy. Declined
+   * at once, a freed executor stood free until the right validator's next request got through: on
+   * PostgreSQL 0.5-0.9 s on average (SQLite 70-80 ms), and the high-stake validator, whose
+   * executors free up three times as often, was under its share with an executor free 10× as long
+   * as the low-stake one, so the 3:1 split drifted to 2.5-2.75. Held here, the request is already
+   * present when the executor frees (measured gap ~20 ms).
    */
   private waitForExecutor(peer: ValidatorPeer, executorClass: string, tryAdmit: () => Promise<Admission>, first: Admission): Promise<Admission> {
     const waitMs = this.options.capacityWaitMs;
-    const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
-    if (waitMs <= 0 || capacity === 0 || this.closing.signal.aborted || !peer.isReady()) return Promise.resolve(first);
     return new Promise<Admission>((resolve) => {
       const deadline = new AbortController();
       const waiter: Waiter = {
@@ -381,6 +414,8 @@ export class JobHub {
         since: this.options.clock.now(),
         tryAdmit,
         last: first,
+        offering: false,
+        expired: false,
         settle: (admission) => {
           if (!this.waiters.delete(waiter)) return;
           deadline.abort();
@@ -389,7 +424,11 @@ export class JobHub {
       };
       this.waiters.add(waiter);
       this.options.clock.sleep(waitMs, deadline.signal).then(
-        () => waiter.settle(waiter.last),
+        () => {
+          // An offer being tried for it decides (it may have reserved an executor); else it ends here.
+          if (waiter.offering) waiter.expired = true;
+          else waiter.settle(waiter.last);
+        },
         () => undefined, // settled before the deadline
       );
     });
@@ -423,9 +462,13 @@ export class JobHub {
         }
         let taken = false;
         for (const waiter of ranked) {
-          const admission = await waiter.tryAdmit();
+          waiter.offering = true;
+          const admission = await waiter.tryAdmit().finally(() => {
+            waiter.offering = false;
+          });
           if (admission.kind === 'refused' || admission.kind === 'busy') {
             waiter.last = admission;
+            if (waiter.expired) waiter.settle(admission);
             continue;
           }
           waiter.settle(admission);
@@ -660,7 +703,7 @@ export class JobHub {
    * to a closed store.
    */
   async drain(): Promise<void> {
-    while (this.failing.size > 0) await Promise.all([...this.failing]);
+    while (this.failing.size > 0 || this.answering.size > 0) await Promise.all([...this.failing, ...this.answering]);
   }
 
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
