@@ -100,8 +100,9 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
     });
     return { jobUuid, handled };
   };
-  const tokenOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!.token;
-  return { hub, pool, ask, tokenOf };
+  const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
+  const tokenOf = (jobUuid: string) => jobOf(jobUuid).token;
+  return { hub, pool, store, ask, jobOf, tokenOf };
 }
 
 describe('JobHub: requests wait for a freed executor', () => {
@@ -139,6 +140,52 @@ describe('JobHub: requests wait for a freed executor', () => {
     // The poor validator's request is declined busy once its wait is over.
     await expect.poll(() => poorPeer.answer(p3.jobUuid), { timeout: 8_000 }).toBe('V0DeclineJobRequest');
     expect(Date.now() - p3AskedAt).toBeGreaterThanOrEqual(5_000);
+  }, 30_000);
+
+  it('counts an ended job as holding its executor until its slot is released', async () => {
+    // Equal stakes: one executor each. The poor validator's job ends, and recording its end is
+    // slow (a loaded store); meanwhile the other validator's executor frees up. Counted as free
+    // for its validator during that write, the ended job let the poor validator take that
+    // executor too, though it was the oldest request only, not the one below its share.
+    const [first, second] = await Promise.all([testHotkey('//WaitFirst'), testHotkey('//WaitSecond')]);
+    const { hub, pool, store, ask, jobOf, tokenOf } = await setup(5_000, { [first.ss58]: 10_000, [second.ss58]: 10_000 });
+    const firstPeer = new Peer(first.ss58, 1);
+    const secondPeer = new Peer(second.ss58, 2);
+    for (const peer of [firstPeer, secondPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const f0 = ask(firstPeer, first);
+    await f0.handled;
+    const s1 = ask(secondPeer, second);
+    await s1.handled;
+    expect([firstPeer.answer(f0.jobUuid), secondPeer.answer(s1.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+
+    let endWritten!: () => void;
+    const slowEnd = new Promise<void>((resolve) => (endWritten = resolve));
+    const setStatus = store.jobs.setStatus.bind(store.jobs);
+    store.jobs.setStatus = async (jobUuid, status, ...rest) => {
+      if (jobUuid === s1.jobUuid && status === 'finished') await slowEnd;
+      return setStatus(jobUuid, status, ...rest);
+    };
+    // s1's executor reports its result; the hub is still recording the end.
+    const ending = hub.executorMessage(jobOf(s1.jobUuid), { message_type: 'V0JobFinishedRequest', job_uuid: s1.jobUuid, docker_process_stdout: '', docker_process_stderr: '' }, '127.0.0.1');
+    // Both ask for one more, the second validator first.
+    const s2 = ask(secondPeer, second);
+    await s2.handled;
+    const f1 = ask(firstPeer, first);
+    await f1.handled;
+
+    // The first validator's executor frees up: it goes back to the first validator (holding none
+    // now), not to the second, which still holds the executor its ended job has not released.
+    await pool.kill(tokenOf(f0.jobUuid));
+    await expect.poll(() => firstPeer.answer(f1.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    expect(secondPeer.answer(s2.jobUuid)).toBeUndefined();
+
+    // Once its end is recorded and the slot released, the second validator's request takes it.
+    endWritten();
+    await ending;
+    await expect.poll(() => secondPeer.answer(s2.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
   }, 30_000);
 
   it('declines at once with capacityWaitMs 0, as before', async () => {
