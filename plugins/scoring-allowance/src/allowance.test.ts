@@ -112,6 +112,8 @@ describe('allowance-paid-jobs with receipts transferred from other validators', 
     const ownUuid = 'own-job';
     const tampered = transferred(other, inWindow, '10.000000');
     const forged = { ...tampered, finished: { ...tampered.finished, payload: { ...tampered.finished.payload, score_str: '90.000000' } } };
+    const synthetic = transferred(other, inWindow, '15.000000', { organic: false });
+    const madeOrganic = { ...synthetic, started: { ...synthetic.started, payload: { ...synthetic.started.payload, is_organic: true } } };
     const jobs = [
       // `other` holds 700 of 1000 validator stake: 2 executors × 0.7 × 12 s = 16.8 s per block, 168 s in the cycle.
       transferred(other, inWindow, '50.000000'), // oldest first: blocks 100-102 → 50
@@ -121,6 +123,7 @@ describe('allowance-paid-jobs with receipts transferred from other validators', 
       transferred(other, inWindow, '5.000000', { organic: false }), // synthetic: allowance pays organic work only
       transferred(other, inWindow, '0.000000'), // a failed job: nothing spent
       forged, // score raised after signing: the signature no longer matches
+      madeOrganic, // a synthetic job's started receipt turned organic after signing
       transferred(noPermit, inWindow, '10.000000'), // no validator permit: no allowance → 0
       // This validator's own job as transferred back from the miner: paid once, from facts.jobs.
       transferred(self, inWindow, '20.000000', { jobUuid: ownUuid }),

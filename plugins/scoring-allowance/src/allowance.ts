@@ -53,11 +53,11 @@ function validatorSigned(receipt: Receipt, facts: CycleFacts): boolean {
  * is organic. This validator's own jobs come from `facts.jobs`, not from here.
  */
 export function transferredSpendings(facts: CycleFacts): Spending[] {
-  const started = new Map<string, JobStartedReceiptPayload>();
+  // Signatures are checked last, only for receipts that would be paid (a check costs ~0.7 ms).
+  const started = new Map<string, Receipt<JobStartedReceiptPayload>>();
   for (const receipt of facts.organicStartedReceipts) {
     const payload = receipt.payload;
-    if (!payload.is_organic || payload.validator_hotkey === facts.validatorHotkey || started.has(payload.job_uuid)) continue;
-    if (validatorSigned(receipt, facts)) started.set(payload.job_uuid, payload);
+    if (payload.is_organic && payload.validator_hotkey !== facts.validatorHotkey && !started.has(payload.job_uuid)) started.set(payload.job_uuid, receipt);
   }
   const spendings: Spending[] = [];
   const paid = new Set<string>();
@@ -65,19 +65,19 @@ export function transferredSpendings(facts: CycleFacts): Spending[] {
     const payload = receipt.payload;
     const start = started.get(payload.job_uuid);
     if (!start || paid.has(payload.job_uuid)) continue;
-    if (payload.validator_hotkey !== start.validator_hotkey || payload.miner_hotkey !== start.miner_hotkey) continue;
+    if (payload.validator_hotkey !== start.payload.validator_hotkey || payload.miner_hotkey !== start.payload.miner_hotkey) continue;
     const micros = datetimeToEpochMicros(payload.timestamp);
     const at = micros === null ? Number.NaN : Number(micros) / 1000;
     if (!(at >= facts.window.fromMs && at < facts.window.toMs)) continue;
     const cost = Number(payload.score_str);
     if (!Number.isFinite(cost) || cost <= 0) continue; // a failed job's receipt: score 0, nothing spent
-    if (!validatorSigned(receipt, facts)) continue;
+    if (!validatorSigned(receipt, facts) || !validatorSigned(start, facts)) continue;
     paid.add(payload.job_uuid);
     spendings.push({
       jobUuid: payload.job_uuid,
       validatorHotkey: payload.validator_hotkey,
       minerHotkey: payload.miner_hotkey,
-      executorClass: start.executor_class,
+      executorClass: start.payload.executor_class,
       cost,
       ...(payload.block_numbers.length > 0 ? { blocks: payload.block_numbers } : {}),
     });
