@@ -6,8 +6,11 @@
  *    not registered, then with itself again, its executors never moving;
  *  - a dancer: two hotkeys of one coldkey following the `rotate-main` strategy of plugins/dancing
  *    (main hotkey and the whole horde move together every cycle);
- *  - an honest miner with the same executors, for reference.
- * Before the fix the farmer earned the 30 % bonus every cycle, as much as the dancer.
+ *  - an honest miner with the same executors, for reference;
+ *  - a liar: two hotkeys of one coldkey that serve what the dancer serves (the horde moving every
+ *    cycle) while their manifest commitments on chain never move; the dancer commits what it serves.
+ * Before the fix the farmer earned the 30 % bonus every cycle, as much as the dancer; before the
+ * cross-check with the commitments, so did the liar.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalChain } from '../../core/src/chain/local/local-chain.js';
+import { decodeManifestCommitment, encodeManifestCommitment } from '../../core/src/chain/manifest-commitment.js';
 import type { GeneratedJob, HardwareClass, JobGenerator, Manifest, Store } from '../../core/src/contracts/index.js';
 import type { Hotkey } from '../../core/src/keys/index.js';
 import { SystemClock } from '../../core/src/runtime/clock.js';
@@ -86,7 +90,18 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
   let farmer: Hotkey;
   let ghost: Hotkey;
   let dancers: [Hotkey, Hotkey];
+  let liars: [Hotkey, Hotkey];
   let chain: LocalChain;
+  /** One chain handle per miner hotkey: a commitment is written by its own hotkey. */
+  const minerChains = new Map<string, LocalChain>();
+  async function commit(hotkey: Hotkey, manifest: Manifest): Promise<void> {
+    let handle = minerChains.get(hotkey.ss58);
+    if (!handle) {
+      handle = await LocalChain.open({ store, netuid: NETUID, hotkey: hotkey.ss58 });
+      minerChains.set(hotkey.ss58, handle);
+    }
+    await handle.setCommitment(NETUID, encodeManifestCommitment(manifest));
+  }
 
   beforeAll(async () => {
     if (dialect === 'postgres') {
@@ -97,8 +112,9 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
       store = await openStore({ client: 'sqlite', filename: join(dir, 'horde.sqlite') });
     }
     const keys = await Promise.all(
-      ['//DanceValidator', '//DanceHonest', '//DanceFarmer', '//DanceGhost', '//DanceD1', '//DanceD2', '//ColdHonest', '//ColdFarmer', '//ColdDancer'].map(testHotkey),
+      ['//DanceValidator', '//DanceHonest', '//DanceFarmer', '//DanceGhost', '//DanceD1', '//DanceD2', '//ColdHonest', '//ColdFarmer', '//ColdDancer', '//DanceL1', '//DanceL2', '//ColdLiar'].map(testHotkey),
     );
+    liars = [keys[9]!, keys[10]!];
     const [coldHonest, coldFarmer, coldDancer] = [keys[6]!.ss58, keys[7]!.ss58, keys[8]!.ss58];
     [validator, honest, farmer, ghost] = [keys[0]!, keys[1]!, keys[2]!, keys[3]!];
     dancers = [keys[4]!, keys[5]!];
@@ -108,9 +124,16 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: honest.ss58, coldkey: coldHonest });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: farmer.ss58, coldkey: coldFarmer });
     for (const dancer of dancers) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: dancer.ss58, coldkey: coldDancer });
-    // The ghost hotkey the farmer names every other cycle is registered nowhere.
+    for (const liar of liars) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: liar.ss58, coldkey: keys[11]!.ss58 });
+    // What the chain says, once: the honest miner and the farmer commit what they serve; the
+    // liar's horde stays on its first hotkey on chain whatever it serves.
+    await commit(honest, HORDE);
+    await commit(farmer, HORDE);
+    await commit(liars[0], HORDE);
+    await commit(liars[1], {});    // The ghost hotkey the farmer names every other cycle is registered nowhere.
   });
   afterAll(async () => {
+    for (const handle of minerChains.values()) await handle.close();
     await chain?.close();
     await store?.close();
     await dropDb?.();
@@ -123,11 +146,18 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
     const ctx = { cycle, hotkeys: dancers.map((d) => d.ss58), manifest: HORDE };
     const assignment = strategy.assign(ctx);
     const dancerMain = strategy.mainHotkey(ctx);
+    // The liar serves the same moves under its own hotkeys.
+    const liarOf = new Map(dancers.map((dancer, i) => [dancer.ss58, liars[i]!]));
+    // The dancer moves its commitments with its horde, as a miner's manifest publisher does.
+    for (const dancer of dancers) await commit(dancer, assignment[dancer.ss58] ?? {});
     const miners = await Promise.all([
       SimulatedMiner.start({ hotkey: honest, manifest: HORDE }),
       // Claims a new main hotkey every other cycle; its executors never move.
       SimulatedMiner.start({ hotkey: farmer, manifest: HORDE, mainHotkey: cycle % 2 === 0 ? ghost.ss58 : farmer.ss58 }),
       ...dancers.map((dancer) => SimulatedMiner.start({ hotkey: dancer, manifest: assignment[dancer.ss58] ?? {}, mainHotkey: dancerMain })),
+      ...dancers.map((dancer) =>
+        SimulatedMiner.start({ hotkey: liarOf.get(dancer.ss58)!, manifest: assignment[dancer.ss58] ?? {}, mainHotkey: liarOf.get(dancerMain)!.ss58 }),
+      ),
     ]);
     const metagraph = await chain.metagraph(NETUID);
     const coldkeyOf = new Map(metagraph.neurons.map((n) => [n.hotkey, n.coldkey]));
@@ -136,7 +166,19 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
     const range = cycleByIndex(cycle, CYCLE_BLOCKS);
     try {
       await validatorStore.startBatch(cycle, range.startBlock, clock.now());
-      const result = await runBatch(range, targets, { validator, clock, logger, store: validatorStore, generators: [echoGenerator], hardwareClasses: [TEST], settings });
+      const result = await runBatch(range, targets, {
+        validator,
+        clock,
+        logger,
+        store: validatorStore,
+        generators: [echoGenerator],
+        hardwareClasses: [TEST],
+        settings,
+        committedManifestOf: async (target) => {
+          const raw = await chain.commitment(NETUID, target.hotkey);
+          return raw === null ? null : decodeManifestCommitment(raw).manifest;
+        },
+      });
       await validatorStore.finishBatch(cycle, { finishedAt: clock.now(), miners: result.miners, jobs: result.jobs, overheadMs: result.overheadMs, status: 'finished' });
     } finally {
       await Promise.all(miners.map((miner) => miner.close()));
@@ -158,6 +200,18 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
       expect(weights.get(farmer.ss58)! / honestWeight).toBeCloseTo(1, 6);
       // The dancer: its horde moved to the new main hotkey, so its coldkey earns 1.3 × an honest miner.
       expect(dancerTotal / honestWeight).toBeCloseTo(1.3, 6);
+      // The liar: its served horde moved, its committed one did not; the contradiction costs the bonus.
+      const liarTotal = liars.reduce((sum, l) => sum + (weights.get(l.ss58) ?? 0), 0);
+      expect(liarTotal / honestWeight).toBeCloseTo(1, 6);
+      // Recorded with both manifests, in the cycle of the two where the served horde was not on the
+      // hotkey that committed it (rotate-main puts it back there every other cycle): both liar
+      // hotkeys then, and no one else.
+      const validatorStore = new ValidatorStore(store, validator.ss58);
+      const [now, before] = await Promise.all([validatorStore.manifestContradictions(cycle), validatorStore.manifestContradictions(cycle - 1)]);
+      const lies = now.length > 0 ? now : before;
+      expect(Math.min(now.length, before.length)).toBe(0);
+      expect(lies.map((c) => c.minerHotkey).sort()).toEqual(liars.map((l) => l.ss58).sort());
+      expect(lies.find((c) => c.minerHotkey === liars[0].ss58)).toMatchObject({ served: {}, committed: HORDE });
     }
   }, 60_000);
 });

@@ -94,6 +94,7 @@ describe('JobHub delivery', () => {
       launch: () => ({ argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {} }),
       spinUpSeconds: () => 0,
       startupTimeLimitSeconds: 30,
+      capacityWaitMs: 0,
     });
     cleanup.push(() => hub.close());
 

@@ -34,4 +34,11 @@ export type CapacityDecision = { readonly admit: true } | { readonly admit: fals
 export interface CapacityPolicy {
   readonly name: string;
   decide(request: CapacityRequest): CapacityDecision;
+  /**
+   * Optional. When an executor frees up while requests of several validators wait for one (the
+   * miner holds a request up to `miner.capacityWaitSeconds` before declining it), the request of
+   * the validator with the highest priority is offered the executor first (still subject to
+   * `decide`); without it, the oldest request. Pure and quick, like `decide`.
+   */
+  priority?(request: CapacityRequest): number;
 }

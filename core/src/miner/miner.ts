@@ -174,6 +174,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
       }),
     spinUpSeconds: (executorClass) => classes.get(executorClass)?.spinUpSeconds ?? settings.defaultSpinUpSeconds,
     startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
+    capacityWaitMs: settings.capacityWaitSeconds * 1000,
   });
   const preAuth = new PreAuthBudget({ bytesPerConnection: settings.validatorMaxBytesBeforeAuth, ...settings.preAuth }, log);
   const server = await createMinerServer({

@@ -121,6 +121,8 @@ export interface FinishedReceiptFields {
   finishedAtMs: number;
   /** `score_str`: executor-seconds paid. */
   score?: string;
+  /** `block_numbers`: the allowance blocks it was paid with (default none). */
+  blockNumbers?: number[];
 }
 
 /** A JobFinishedReceipt signed by `signer` for a job that ran from `startedAtMs` to `finishedAtMs`. */
@@ -134,7 +136,7 @@ export function signedFinishedReceipt(signer: Hotkey, fields: FinishedReceiptFie
     time_started: datetimeFromEpochMicros(fields.startedAtMs * 1000),
     time_took_us: (fields.finishedAtMs - fields.startedAtMs) * 1000,
     score_str: fields.score ?? '0.000000',
-    block_numbers: [],
+    block_numbers: fields.blockNumbers ?? [],
   };
   return { payload, validator_signature: signer.sign(receiptBlob(payload)), miner_signature: null };
 }

@@ -9,7 +9,8 @@ import { BatchAbortedError } from './errors.js';
 import { refuseSharedGpus } from './gpu-registry.js';
 import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
-import type { ValidatorStore } from './store.js';
+import { manifestsDisagree } from './manifest-crosscheck.js';
+import type { ManifestContradiction, ValidatorStore } from './store.js';
 
 export interface BatchSettings {
   readonly limits: JobRunLimits;
@@ -40,6 +41,14 @@ export interface BatchDeps {
   readonly trustedMiner?: TrustedMinerRunner;
   /** Manifest from elsewhere (the on-chain commitment); null falls back to the websocket one. */
   readonly manifestOf?: (target: MinerTarget) => Promise<Manifest | null>;
+  /**
+   * The miner's manifest commitment on chain (null: it has none). When given, a served manifest
+   * that disagrees with it is recorded as a contradiction (`saveManifestContradictions`): the
+   * dancing check pays no bonus on it.
+   */
+  readonly committedManifestOf?: (target: MinerTarget) => Promise<Manifest | null>;
+  /** Executor classes a commitment can express (those with a short code); others are not compared. */
+  readonly committableClasses?: ReadonlySet<string>;
   readonly hooks?: BatchHooks;
   /**
    * Stops the batch (the validator is shutting down): connections are dropped, every open job
@@ -148,11 +157,27 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     const order = new Map(targets.map((target, index) => [target, index]));
     connections.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0));
     const manifests = new Map<string, Manifest>();
+    const contradictions: ManifestContradiction[] = [];
     await untilAborted(
       Promise.all(
         connections.map(async (connection) => {
-          const override = deps.manifestOf ? await deps.manifestOf(connection.target).catch(() => null) : null;
+          const [override, committed] = await Promise.all([
+            deps.manifestOf ? deps.manifestOf(connection.target).catch(() => null) : null,
+            deps.committedManifestOf
+              ? deps.committedManifestOf(connection.target).catch((error: unknown) => {
+                  log.info({ minerHotkey: connection.target.hotkey, err: (error as Error).message }, 'could not read the manifest commitment; served manifest not cross-checked');
+                  return null;
+                })
+              : null,
+          ]);
           manifests.set(connection.target.hotkey, override ?? connection.manifest);
+          if (committed !== null && manifestsDisagree(connection.manifest, committed, deps.committableClasses)) {
+            log.warn(
+              { minerHotkey: connection.target.hotkey, served: connection.manifest, committed },
+              'served manifest contradicts the miner\'s chain commitment: no dancing bonus rests on it',
+            );
+            contradictions.push({ minerHotkey: connection.target.hotkey, served: connection.manifest, committed });
+          }
         }),
       ),
       signal,
@@ -171,6 +196,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       if (mainHotkey && !mainHotkeys.has(coldkey)) mainHotkeys.set(coldkey, { mainHotkey, reportedBy: connection.target.hotkey });
     }
     await store.saveManifests(cycle.index, manifests);
+    if (deps.committedManifestOf) await store.saveManifestContradictions(cycle.index, contradictions, clock.now());
     await store.saveMainHotkeys(cycle.index, [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })));
 
     // 3. One job per declared executor, for classes the validator knows how to prove.

@@ -96,6 +96,12 @@ export interface JobRunContext {
    * makes the job wrong (`correct: false`) whatever its output. Synthetic batches turn it on.
    */
   readonly checkSpecs?: boolean;
+  /**
+   * What a passed job's finished receipt says it was paid (`score_str`): for organic jobs the
+   * executor-seconds charged, as ComputeHorde signs it, so that other validators scoring by
+   * allowance from transferred receipts see the real cost. Default 1 (a passed synthetic job).
+   */
+  readonly receiptScore?: number;
 }
 
 /**
@@ -463,7 +469,7 @@ export class JobRun {
           timestamp: datetimeFromEpochMicros(now * 1000),
           timeStarted: datetimeFromEpochMicros(sentAt * 1000),
           timeTookUs: (this.timeTookMs ?? now - sentAt) * 1000,
-          score: passed ? 1 : 0,
+          score: passed ? (this.ctx.receiptScore ?? 1) : 0,
         },
         this.ctx.validator,
       );

@@ -15,9 +15,9 @@ import type {
   WeightSubmissionResult,
 } from '../contracts/index.js';
 import type { ValidatorSection } from '../config/sections/validator.js';
-import { decodeManifestCommitment } from '../chain/manifest-commitment.js';
+import { COMPUTE_HORDE_SHORT_CODES, decodeManifestCommitment } from '../chain/manifest-commitment.js';
 import type { Hotkey } from '../keys/index.js';
-import { runBatch, type BatchResult, type BatchSettings } from './batch.js';
+import { runBatch, type BatchDeps, type BatchResult, type BatchSettings } from './batch.js';
 import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 import type { JobRecord } from './job-run.js';
@@ -355,7 +355,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           hardwareClasses: this.options.hardwareClasses,
           settings: batchSettings(this.options.settings),
           ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
-          ...(this.options.settings.manifestSource === 'commitment' ? { manifestOf: (target: MinerTarget) => this.committedManifest(target) } : {}),
+          ...this.manifestSources(),
           hooks: {
             onBatchStarted: (event) => this.emit('batch-started', event),
             onJobFinished: (record) => this.emit('job-finished', record),
@@ -389,9 +389,33 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     return run;
   }
 
-  private async committedManifest(target: MinerTarget): Promise<Manifest | null> {
-    const raw = await this.options.chain.commitment(this.options.netuid, target.hotkey);
-    return raw === null ? null : decodeManifestCommitment(raw).manifest;
+  /** Short codes of the manifest commitment format: ComputeHorde's, plus the hardware-class plugins' own. */
+  private commitmentShortCodes(): Record<string, string> {
+    const shortCodes: Record<string, string> = { ...COMPUTE_HORDE_SHORT_CODES };
+    for (const hc of this.options.hardwareClasses) if (hc.shortCode.length === 1 && hc.shortCode !== '?') shortCodes[hc.id] = hc.shortCode;
+    return shortCodes;
+  }
+
+  /**
+   * Where one batch reads manifests from: the commitment is always read (once per miner) to
+   * cross-check the served manifest; with `manifestSource: commitment` it is also the one used.
+   */
+  private manifestSources(): Pick<BatchDeps, 'manifestOf' | 'committedManifestOf' | 'committableClasses'> {
+    const shortCodes = this.commitmentShortCodes();
+    const read = new Map<string, Promise<Manifest | null>>();
+    const committedManifestOf = (target: MinerTarget): Promise<Manifest | null> => {
+      let manifest = read.get(target.hotkey);
+      if (!manifest) {
+        manifest = this.options.chain.commitment(this.options.netuid, target.hotkey).then((raw) => (raw === null ? null : decodeManifestCommitment(raw, shortCodes).manifest));
+        read.set(target.hotkey, manifest);
+      }
+      return manifest;
+    };
+    return {
+      committedManifestOf,
+      committableClasses: new Set(Object.keys(shortCodes)),
+      ...(this.options.settings.manifestSource === 'commitment' ? { manifestOf: committedManifestOf } : {}),
+    };
   }
 
   async runBatch(cycleIndex?: number): Promise<BatchResult> {

@@ -12,6 +12,13 @@ const toNullableBool = (value: unknown): boolean | null => (value === null || va
 
 export type BatchStatus = 'running' | 'finished' | 'failed';
 
+/** A miner's manifest as served over the websocket and as committed on chain, when the two disagreed. */
+export interface ManifestContradiction {
+  readonly minerHotkey: string;
+  readonly served: Manifest;
+  readonly committed: Manifest;
+}
+
 export interface BatchRow {
   readonly cycle: number;
   readonly block: number;
@@ -195,6 +202,30 @@ export class ValidatorStore {
     const manifests: Record<string, Manifest> = {};
     for (const row of rows) (manifests[row.miner_hotkey] ??= {})[row.executor_class] = row.count;
     return manifests;
+  }
+
+  /**
+   * Miners whose served manifest disagreed with their chain commitment in this cycle's batch
+   * (replaces what an earlier run of the same cycle's batch recorded).
+   */
+  async saveManifestContradictions(cycle: number, contradictions: readonly ManifestContradiction[], recordedAt: number): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      await trx('validator_manifest_contradictions').where({ validator_hotkey: this.validatorHotkey, cycle }).delete();
+      const rows = contradictions.map((c) => ({
+        validator_hotkey: this.validatorHotkey,
+        cycle,
+        miner_hotkey: c.minerHotkey,
+        served: toJsonColumn(c.served),
+        committed: toJsonColumn(c.committed),
+        recorded_at: recordedAt,
+      }));
+      for (let i = 0; i < rows.length; i += CHUNK) await trx('validator_manifest_contradictions').insert(rows.slice(i, i + CHUNK));
+    });
+  }
+
+  async manifestContradictions(cycle: number): Promise<ManifestContradiction[]> {
+    const rows = await this.db('validator_manifest_contradictions').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('miner_hotkey');
+    return rows.map((row) => ({ minerHotkey: row.miner_hotkey, served: fromJsonColumn<Manifest>(row.served), committed: fromJsonColumn<Manifest>(row.committed) }));
   }
 
   async saveMainHotkeys(cycle: number, mainHotkeys: ReadonlyArray<{ coldkey: string; mainHotkey: string; reportedBy: string }>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { CycleFacts, JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
+import { datetimeToEpochMicros, type CycleFacts, type JobOutcome, type JobStartedReceiptPayload, type Receipt, type ScoreTable, type ScoringRule } from '@horde/core';
 
 export const ALLOWANCE_PAID_JOBS = 'allowance-paid-jobs';
 
@@ -13,15 +13,76 @@ export interface AllowanceOptions {
  * This validator's share of the validators' stake (`validator_stake_share`): the part of every
  * block's executor-seconds it may spend on a miner. Validators are the neurons with a permit.
  */
-export function stakeShare(facts: CycleFacts): number {
+export function stakeShare(facts: CycleFacts, validatorHotkey: string = facts.validatorHotkey): number {
   let total = 0;
   let own = 0;
   for (const neuron of facts.neurons) {
     if (!neuron.validatorPermit && neuron.hotkey !== facts.validatorHotkey) continue;
     total += neuron.stake;
-    if (neuron.hotkey === facts.validatorHotkey) own = neuron.stake;
+    if (neuron.hotkey === validatorHotkey) own = neuron.stake;
   }
   return total > 0 ? own / total : 0;
+}
+
+/** One organic job's claimed spending of a validator's allowance on a miner. */
+export interface Spending {
+  readonly jobUuid: string;
+  readonly validatorHotkey: string;
+  readonly minerHotkey: string;
+  readonly executorClass: string;
+  /** Executor-seconds the job cost. */
+  readonly cost: number;
+  /** The blocks it says it was paid with; absent: the oldest unspent ones. */
+  readonly blocks?: readonly number[];
+}
+
+function validatorSigned(receipt: Receipt, facts: CycleFacts): boolean {
+  try {
+    return facts.verifyValidatorSignature(receipt);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Other validators' organic jobs on the miners, from the receipts transferred from the miners'
+ * pages (`facts.organicStartedReceipts` and `facts.finishedReceipts`, both signatures checked on
+ * arrival; the validator signature is checked again here): a job's finished receipt, dated in this
+ * cycle's scoring window (so each is paid in one cycle only), names its cost (`score_str`,
+ * executor-seconds) and blocks (`block_numbers`); its started receipt names the class and says it
+ * is organic. This validator's own jobs come from `facts.jobs`, not from here.
+ */
+export function transferredSpendings(facts: CycleFacts): Spending[] {
+  // Signatures are checked last, only for receipts that would be paid (a check costs ~0.7 ms).
+  const started = new Map<string, Receipt<JobStartedReceiptPayload>>();
+  for (const receipt of facts.organicStartedReceipts) {
+    const payload = receipt.payload;
+    if (payload.is_organic && payload.validator_hotkey !== facts.validatorHotkey && !started.has(payload.job_uuid)) started.set(payload.job_uuid, receipt);
+  }
+  const spendings: Spending[] = [];
+  const paid = new Set<string>();
+  for (const receipt of facts.finishedReceipts) {
+    const payload = receipt.payload;
+    const start = started.get(payload.job_uuid);
+    if (!start || paid.has(payload.job_uuid)) continue;
+    if (payload.validator_hotkey !== start.payload.validator_hotkey || payload.miner_hotkey !== start.payload.miner_hotkey) continue;
+    const micros = datetimeToEpochMicros(payload.timestamp);
+    const at = micros === null ? Number.NaN : Number(micros) / 1000;
+    if (!(at >= facts.window.fromMs && at < facts.window.toMs)) continue;
+    const cost = Number(payload.score_str);
+    if (!Number.isFinite(cost) || cost <= 0) continue; // a failed job's receipt: score 0, nothing spent
+    if (!validatorSigned(receipt, facts) || !validatorSigned(start, facts)) continue;
+    paid.add(payload.job_uuid);
+    spendings.push({
+      jobUuid: payload.job_uuid,
+      validatorHotkey: payload.validator_hotkey,
+      minerHotkey: payload.miner_hotkey,
+      executorClass: start.payload.executor_class,
+      cost,
+      ...(payload.block_numbers.length > 0 ? { blocks: payload.block_numbers } : {}),
+    });
+  }
+  return spendings;
 }
 
 /** Blocks of one (miner, validator, class) triplet: allowance per block and which are spent. */
@@ -64,31 +125,42 @@ function paidJob(job: JobOutcome): job is JobOutcome & { executorSeconds: number
 }
 
 /**
- * ComputeHorde's allowance scoring, for this validator's jobs in the cycle. Every block of the
- * cycle mints, per miner and class, `executors declared × stake share × blockSeconds × multiplier`
- * executor-seconds. Each completed organic job costs its executor-seconds and is paid from the
- * miner's blocks of that class: the blocks its finished receipt names, or else the oldest unspent
- * ones. A paid job earns 1 point per executor-second; a job the allowance cannot cover earns
- * nothing (ComputeHorde drops it as an invalid spending).
+ * ComputeHorde's allowance scoring, for every validator's organic jobs in the cycle: this
+ * validator's own (`facts.jobs`) and the others' from transferred receipts
+ * (`transferredSpendings`). Every block of the cycle mints, per (miner, validator, class),
+ * `executors declared × that validator's stake share × blockSeconds × multiplier`
+ * executor-seconds. Each completed organic job costs its executor-seconds and is paid from its
+ * own validator's blocks on that miner and class: the blocks its finished receipt names, or else
+ * the oldest unspent ones. A paid job earns 1 point per executor-second; a job the allowance
+ * cannot cover earns nothing (ComputeHorde drops it as an invalid spending), so a validator
+ * cannot pay a miner beyond its stake, and receipts of a validator without a permit pay nothing.
  */
 export function scoreAllowancePaidJobs(facts: CycleFacts, table: ScoreTable, options: Required<AllowanceOptions>): ScoreTable {
   const scored: Record<string, Record<string, number>> = {};
   for (const [hotkey, byClass] of Object.entries(table)) scored[hotkey] = { ...byClass };
-  const perExecutorBlock = stakeShare(facts) * options.blockSeconds * options.multiplier;
   const ledgers = new Map<string, AllowanceLedger>();
+  const own: Spending[] = facts.jobs.filter(paidJob).map((job) => ({
+    jobUuid: job.jobUuid,
+    validatorHotkey: facts.validatorHotkey,
+    minerHotkey: job.minerHotkey,
+    executorClass: job.executorClass,
+    cost: job.executorSeconds,
+    ...(job.paidWithBlocks !== undefined ? { blocks: job.paidWithBlocks } : {}),
+  }));
+  const ownJobs = new Set(own.map((spending) => spending.jobUuid));
 
-  for (const job of facts.jobs) {
-    if (!paidJob(job)) continue;
-    const key = `${job.minerHotkey}\u0000${job.executorClass}`;
+  for (const spending of [...own, ...transferredSpendings(facts).filter((s) => !ownJobs.has(s.jobUuid))]) {
+    const key = `${spending.minerHotkey}\u0000${spending.validatorHotkey}\u0000${spending.executorClass}`;
     let ledger = ledgers.get(key);
     if (ledger === undefined) {
-      const executors = facts.manifests[job.minerHotkey]?.[job.executorClass] ?? 0;
+      const executors = facts.manifests[spending.minerHotkey]?.[spending.executorClass] ?? 0;
+      const perExecutorBlock = stakeShare(facts, spending.validatorHotkey) * options.blockSeconds * options.multiplier;
       ledger = new AllowanceLedger(facts.cycle.startBlock, facts.cycle.endBlock, executors * perExecutorBlock);
       ledgers.set(key, ledger);
     }
-    const paid = job.paidWithBlocks !== undefined ? ledger.payWith(job.paidWithBlocks, job.executorSeconds) : ledger.payOldestFirst(job.executorSeconds);
-    const row = (scored[job.minerHotkey] ??= {});
-    row[job.executorClass] = (row[job.executorClass] ?? 0) + (paid ? job.executorSeconds : 0);
+    const paid = spending.blocks !== undefined ? ledger.payWith(spending.blocks, spending.cost) : ledger.payOldestFirst(spending.cost);
+    const row = (scored[spending.minerHotkey] ??= {});
+    row[spending.executorClass] = (row[spending.executorClass] ?? 0) + (paid ? spending.cost : 0);
   }
   return scored;
 }

@@ -4,7 +4,9 @@
 // registered as a process registers it, every rule it provides, then weights). Baseline, measured in
 // the same run: one pass over the outcomes summing a point per completed job per miner and class
 // (the least any rule must do). Goal: < 2 s per plugin. Memory: heap growth during the run and the
-// process's peak RSS. `--outcomes=N --miners=M` (quick: 20,000 outcomes).
+// process's peak RSS. Besides this validator's outcomes, another validator's organic jobs arrive
+// as transferred receipts (real signatures, checked by the rules that read them).
+// `--outcomes=N --miners=M --transferred=T` (quick: 20,000 outcomes, 100 transferred jobs; full: 1,000).
 import { join } from 'node:path';
 import { DIST, numberArg, printTable, reexecWithGc, requireThat, ROOT, round, writeResults } from '../lib/report.mjs';
 
@@ -12,13 +14,16 @@ reexecWithGc(import.meta.url);
 
 const OUTCOMES = numberArg('outcomes', 1_000_000, 20_000);
 const MINERS = numberArg('miners', 256, 256);
+const TRANSFERRED = numberArg('transferred', 1_000, 100);
 
 const { registerPluginForTest } = await import(join(DIST, 'testkit/register-plugin.js'));
 const { SCORING_RULE } = await import(join(DIST, 'contracts/index.js'));
 const { runScoringPipeline } = await import(join(DIST, 'validator/scoring/engine.js'));
 const { verifyValidatorSignatureSync } = await import(join(DIST, 'validator/scoring/receipt-signature.js'));
-const { cryptoReady } = await import(join(DIST, 'keys/index.js'));
+const { cryptoReady, loadHotkey } = await import(join(DIST, 'keys/index.js'));
+const { signedFinishedReceipt, signedStartedReceipt } = await import(join(DIST, 'testkit/index.js'));
 await cryptoReady();
+const otherValidator = await loadHotkey({ uri: '//BenchOtherValidator' });
 
 const PLUGINS = [
   { name: 'scoring-classic', module: join(ROOT, 'plugins/scoring-classic/dist/index.js') },
@@ -40,7 +45,7 @@ function cycleFacts() {
     mainHotkeys[coldkey] ??= { current: `miner-${i % 64}`, previous: i % 128 === 0 ? null : `miner-${i % 64}` };
   }
   neurons.push({ uid: MINERS, hotkey: 'validator', coldkey: 'validator-cold', stake: 100_000, validatorPermit: true });
-  neurons.push({ uid: MINERS + 1, hotkey: 'other-validator', coldkey: 'other-cold', stake: 50_000, validatorPermit: true });
+  neurons.push({ uid: MINERS + 1, hotkey: otherValidator.ss58, coldkey: 'other-cold', stake: 50_000, validatorPermit: true });
   const jobs = new Array(OUTCOMES);
   for (let n = 0; n < OUTCOMES; n++) {
     const minerHotkey = `miner-${n % MINERS}`;
@@ -52,8 +57,19 @@ function cycleFacts() {
     else if (roll < 90) jobs[n] = { ...base, kind: 'synthetic', status: 'failed', accepted: true };
     else jobs[n] = { ...base, kind: 'synthetic', status: 'rejected', accepted: false, rejection: { reason: 'busy', receipts: [], checkedAt: 0 } };
   }
+  // The other validator's organic jobs, finished inside the window, as receipt transfer hands them over.
+  const window = { fromMs: Date.UTC(2025, 4, 1, 12, 0, 0), toMs: Date.UTC(2025, 4, 1, 14, 24, 0) };
+  const organicStartedReceipts = [];
+  const finishedReceipts = [];
+  for (let n = 0; n < TRANSFERRED; n++) {
+    const fields = { jobUuid: `transferred-${n}`, minerHotkey: `miner-${n % MINERS}` };
+    const finishedAtMs = window.fromMs + 60_000 + n;
+    organicStartedReceipts.push(signedStartedReceipt(otherValidator, { ...fields, executorClass: CLASSES[n % 2], isOrganic: true, ttl: 7, timestampMs: finishedAtMs - 120_000 }));
+    finishedReceipts.push(signedFinishedReceipt(otherValidator, { ...fields, startedAtMs: finishedAtMs - 100_000, finishedAtMs, score: '60.000000' }));
+  }
   return {
     cycle: CYCLE,
+    window,
     netuid: 12,
     validatorHotkey: 'validator',
     jobs,
@@ -61,7 +77,9 @@ function cycleFacts() {
     neurons,
     hardwareClasses: [],
     mainHotkeys,
-    organicStartedReceipts: [],
+    organicStartedReceipts,
+    acceptedReceipts: [],
+    finishedReceipts,
     verifyValidatorSignature: verifyValidatorSignatureSync,
   };
 }
@@ -97,7 +115,7 @@ const facts = cycleFacts();
 globalThis.gc();
 const baselineRun = timed(() => baseline(facts), 3);
 const rows = [{ plugin: 'baseline: one pass summing points', rules: 1, bestMs: round(baselineRun.ms, 1), cpuMs: round(baselineRun.cpuMs, 1), ratio: 1, peakRssGrowthMiB: '', weights: Object.keys(baselineRun.result).length, goal: '' }];
-const results = { outcomes: OUTCOMES, miners: MINERS, baselineMs: round(baselineRun.ms, 1), baselineCpuMs: round(baselineRun.cpuMs, 1), plugins: [] };
+const results = { outcomes: OUTCOMES, miners: MINERS, transferredJobs: TRANSFERRED, baselineMs: round(baselineRun.ms, 1), baselineCpuMs: round(baselineRun.cpuMs, 1), plugins: [] };
 for (const plugin of PLUGINS) {
   const { default: definition } = await import(plugin.module);
   const rules = (await registerPluginForTest(definition, {})).all(SCORING_RULE);
@@ -115,7 +133,7 @@ for (const plugin of PLUGINS) {
   rows.push(row);
   results.plugins.push({ ...row, goalMet: run.ms < 2000 });
 }
-printTable(`scoring one cycle: ${OUTCOMES.toLocaleString('en-US')} outcomes, ${MINERS} miners (best of 3 for the baseline, of 2 per plugin)`, rows);
+printTable(`scoring one cycle: ${OUTCOMES.toLocaleString('en-US')} outcomes, ${TRANSFERRED.toLocaleString('en-US')} transferred organic jobs, ${MINERS} miners (best of 3 for the baseline, of 2 per plugin)`, rows);
 results.peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0);
 console.log(`ratio: CPU time against the baseline's; peak RSS of the process: ${results.peakRssMiB} MiB (the outcomes themselves included)`);
 writeResults('scoring', results);

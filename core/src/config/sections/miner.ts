@@ -75,13 +75,26 @@ export const minerSection = z.strictObject({
 
   /** Blocks per validator cycle (2 epochs of 361 blocks on mainnet); gives the cycle number for dancing. */
   cycleLengthBlocks: z.number().int().positive().default(722),
-  /** Seconds between manifest commitments (written only when the manifest changed); 0 turns them off. */
-  manifestCommitIntervalSeconds: z.number().min(0).default(300),
+  /**
+   * Seconds between manifest commitment checks (a read; written only when the manifest changed); 0
+   * turns them off. 60 rather than ComputeHorde's 300: validators compare the served manifest with
+   * the commitment in their batch, 24 blocks (~288 s) into the cycle, and a dancing miner's
+   * commitment must have followed its horde by then, or its dance is not paid.
+   */
+  manifestCommitIntervalSeconds: z.number().min(0).default(60),
 
   /** Hard TTL of an executor: older ones are killed (ComputeHorde's `MAX_EXECUTOR_TIMEOUT`, 20 min). */
   executorTtlSeconds: z.number().positive().default(1200),
   /** Seconds an executor has for its startup stage, passed as `--startup-time-limit` (`DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT`). */
   executorStartupTimeLimitSeconds: z.number().positive().default(5),
+  /**
+   * How long an initial job request that finds no executor for it (all busy, or the free ones kept
+   * for other validators' stake shares) waits at the miner before it is declined `busy`; an
+   * executor freed meanwhile goes to the waiting request of the validator furthest below its
+   * share. Keeps the stake-proportional split independent of how fast validators re-ask. Stay
+   * well under validators' reservation limit (ComputeHorde: 5 s; horde: `reservationTimeLimitSeconds`, 7). 0: decline at once.
+   */
+  capacityWaitSeconds: z.number().min(0).max(4).default(1),
   /**
    * Spin-up seconds per executor class for classes no hardware-class plugin describes; with the
    * startup limit it bounds how long a starting executor may take to connect before its token expires.

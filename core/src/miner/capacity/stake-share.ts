@@ -20,10 +20,17 @@ export function stakeShares(capacity: number, claimants: readonly CapacityClaima
  *    claimant to reach its own share (rounded up); so when the others are idle it may take all.
  * With fewer executors than claimants, shares below one executor are time shares: whoever holds
  * nothing gets the next free executor, so no claimant starves.
+ * When requests wait for an executor, a freed one is offered first to the validator furthest
+ * below its share (`priority`: share minus held).
  */
 export function stakeProportionalPolicy(): CapacityPolicy {
   return {
     name: 'stake-proportional',
+    // A freed executor goes first to the validator furthest below its share.
+    priority(request: CapacityRequest): number {
+      const held = request.claimants.find((c) => c.validatorHotkey === request.validatorHotkey)?.held ?? 0;
+      return (stakeShares(request.capacity, request.claimants).get(request.validatorHotkey) ?? 0) - held;
+    },
     decide(request: CapacityRequest): CapacityDecision {
       const shares = stakeShares(request.capacity, request.claimants);
       const held = request.claimants.find((c) => c.validatorHotkey === request.validatorHotkey)?.held ?? 0;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CapacityClaimant, CapacityPolicy, Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
+import type { CapacityClaimant, CapacityPolicy, CapacityRequest, Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
 import type { Hotkey } from '../../keys/index.js';
 import type { HordeFailureReason } from '../../protocol/enums.js';
 import type {
@@ -45,6 +45,12 @@ export interface JobHubOptions {
   readonly spinUpSeconds: (executorClass: string) => number;
   /** The executor's startup limit; with the spin-up it bounds the wait for the executor to connect. */
   readonly startupTimeLimitSeconds: number;
+  /**
+   * How long a request with no executor for it waits at the miner before it is declined `busy`
+   * (`miner.capacityWaitSeconds`); 0 declines at once. While it waits, every executor that frees
+   * up goes to the waiting request the capacity policy ranks first.
+   */
+  readonly capacityWaitMs: number;
 }
 
 /**
@@ -53,6 +59,34 @@ export interface JobHubOptions {
  * does not hold capacity back from the others.
  */
 const UNMET_DEMAND_WINDOW_MS = 10_000;
+
+/** What one admission attempt came to: an executor reserved, or why not. */
+type Admission =
+  | { kind: 'refused'; reason: string }
+  | { kind: 'busy'; reason: string }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'reserved'; started: Promise<unknown> };
+
+/**
+ * A request with no executor for it yet, held at the miner for a moment (`capacityWaitMs`) so
+ * that an executor freed meanwhile goes to a request that is already here, chosen by the capacity
+ * policy, instead of to whichever validator's next request lands first.
+ */
+interface Waiter {
+  readonly peer: ValidatorPeer;
+  readonly executorClass: string;
+  readonly since: number;
+  /** One admission attempt (policy + reservation); run inside the admission queue only. */
+  readonly tryAdmit: () => Promise<Admission>;
+  /** Ends the wait with this outcome (the reservation, or the last refusal at the deadline). */
+  readonly settle: (admission: Admission) => void;
+  /** Why it was last turned away: the decline it gets when the wait runs out. */
+  last: Admission;
+  /** An admission attempt for it is under way (`offerFreed`): the deadline leaves the outcome to it. */
+  offering: boolean;
+  /** The deadline passed during an attempt: if that attempt fails too, the wait ends. */
+  expired: boolean;
+}
 
 /** Results no validator came back for are dropped from memory after a day (the original gives up then too). */
 const UNDELIVERED_RESULT_TTL_MS = 24 * 3600_000;
@@ -80,6 +114,10 @@ export class JobHub {
   private admission: Promise<unknown> = Promise.resolve();
   /** When each validator was last declined an executor, by class: its unmet demand. */
   private readonly declinedAt = new Map<string, Map<string, number>>();
+  /** Requests waiting for an executor, oldest first. */
+  private readonly waiters = new Set<Waiter>();
+  /** Answers to requests that waited, being sent (awaited by `drain`). */
+  private readonly answering = new Set<Promise<void>>();
   private readonly log: Logger;
   /** Stops the background retries of status writes when the miner stops. */
   private readonly closing = new AbortController();
@@ -208,9 +246,8 @@ export class JobHub {
 
     // The policy's view (who holds what) and the reservation must not interleave with another
     // request's, or several requests could each see the same free share and all take it.
-    type Admission = { kind: 'refused'; reason: string } | { kind: 'busy'; reason: string } | { kind: 'failed'; error: unknown } | { kind: 'reserved'; started: Promise<unknown> };
     const spinUp = this.options.spinUpSeconds(executorClass);
-    const admission = await this.admitted(async (): Promise<Admission> => {
+    const tryAdmit = async (): Promise<Admission> => {
       const refusal = await this.capacityRefusal(validatorHotkey, executorClass);
       if (refusal !== null) return { kind: 'refused', reason: refusal };
       try {
@@ -226,7 +263,26 @@ export class JobHub {
       } catch (error) {
         return error instanceof AllExecutorsBusyError ? { kind: 'busy', reason: error.message } : { kind: 'failed', error };
       }
-    });
+    };
+    const admission = await this.admitted(tryAdmit);
+    if ((admission.kind === 'refused' || admission.kind === 'busy') && this.mayWait(peer, executorClass)) {
+      // The wait goes on in the background: the connection's later frames (other jobs' requests,
+      // receipts) are not held behind it.
+      const answering = this.waitForExecutor(peer, executorClass, tryAdmit, admission)
+        .then((outcome) => this.answerAdmission(peer, msg, job, outcome, log))
+        .catch((error: unknown) => log.error({ err: error }, 'could not answer an initial job request after its wait'))
+        .finally(() => this.answering.delete(answering));
+      this.answering.add(answering);
+      return;
+    }
+    await this.answerAdmission(peer, msg, job, admission, log);
+  }
+
+  /** Answers an initial job request with what its admission came to: accept (and start), decline, or horde failure. */
+  private async answerAdmission(peer: ValidatorPeer, msg: V0InitialJobRequest, job: ActiveJob, admission: Admission, log: Logger): Promise<void> {
+    const { store, metrics } = this.options;
+    const executorClass = job.executorClass;
+    const spinUp = this.options.spinUpSeconds(executorClass);
     if (admission.kind === 'refused') {
       log.info({ policy: this.options.capacityPolicy.name, reason: admission.reason }, 'capacity policy keeps the free executors for other validators');
       await this.declineBusy(peer, msg, admission.reason);
@@ -266,14 +322,12 @@ export class JobHub {
       },
       (error: unknown) => {
         this.failSoon(job, 'executor_spinup_failed', `Executor failed to start: ${(error as Error).message}`);
+        // The pool dropped the slot of the executor that did not start: someone waiting may take it.
+        this.offerFreed(executorClass);
       },
     );
   }
 
-  /**
-   * Asks the capacity policy whether `validatorHotkey` may take a free executor of the class now.
-   * Null: go ahead (also when no executor is free: the pool declines that). Else the reason to decline.
-   */
   /** Runs `step` after every admission step before it: one policy decision and reservation at a time. */
   private admitted<T>(step: () => Promise<T>): Promise<T> {
     const run = this.admission.then(step);
@@ -284,6 +338,10 @@ export class JobHub {
     return run;
   }
 
+  /**
+   * Asks the capacity policy whether `validatorHotkey` may take a free executor of the class now.
+   * Null: go ahead (also when no executor is free: the pool declines that). Else the reason to decline.
+   */
   private async capacityRefusal(validatorHotkey: string, executorClass: string): Promise<string | null> {
     const usage = this.options.pool.usage()[executorClass];
     if (!usage || usage.capacity === 0 || usage.used >= usage.capacity) return null;
@@ -296,23 +354,132 @@ export class JobHub {
       const at = declined?.get(peer.validatorHotkey);
       if (peer.isReady() && at !== undefined && at >= cutoff) held.set(peer.validatorHotkey, 0);
     }
+    for (const waiter of this.waiters) if (waiter.executorClass === executorClass && waiter.peer.isReady()) held.set(waiter.peer.validatorHotkey, 0);
     held.set(validatorHotkey, 0);
-    for (const job of this.jobs.values()) {
-      if (job.ended || job.executorClass !== executorClass || !this.options.pool.has(job.token)) continue;
-      held.set(job.validatorHotkey, (held.get(job.validatorHotkey) ?? 0) + 1);
-    }
+    for (const [hotkey, count] of this.heldByValidator(executorClass)) held.set(hotkey, count);
     if (held.size === 1) return null; // nobody to share with
+    const decision = this.options.capacityPolicy.decide(await this.capacityRequest(validatorHotkey, executorClass, held));
+    return decision.admit ? null : decision.reason;
+  }
+
+  private async capacityRequest(validatorHotkey: string, executorClass: string, held: ReadonlyMap<string, number>): Promise<CapacityRequest> {
+    const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0 };
     const claimants: CapacityClaimant[] = await Promise.all(
       [...held].map(async ([hotkey, count]) => ({ validatorHotkey: hotkey, stake: await this.options.stakeOf(hotkey), held: count })),
     );
-    const decision = this.options.capacityPolicy.decide({
-      executorClass,
-      validatorHotkey,
-      capacity: usage.capacity,
-      free: usage.capacity - usage.used,
-      claimants,
+    return { executorClass, validatorHotkey, capacity: usage.capacity, free: Math.max(0, usage.capacity - usage.used), claimants };
+  }
+
+  /**
+   * Executors of the class each validator holds now: jobs that still have their slot, ended ones
+   * included. A job that ended keeps its slot until its end is recorded (a store write) and the
+   * slot released; counted as free for its validator meanwhile, the slot freed by another
+   * validator's job went to it as well, and the split drifted with the store's latency.
+   */
+  private heldByValidator(executorClass: string): Map<string, number> {
+    const held = new Map<string, number>();
+    for (const job of this.jobs.values()) {
+      if (job.executorClass !== executorClass || !this.options.pool.has(job.token)) continue;
+      held.set(job.validatorHotkey, (held.get(job.validatorHotkey) ?? 0) + 1);
+    }
+    return held;
+  }
+
+  /** Whether a request of `peer` that found no executor may wait for one (waiting is on, the class exists, the miner runs). */
+  private mayWait(peer: ValidatorPeer, executorClass: string): boolean {
+    const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
+    return this.options.capacityWaitMs > 0 && capacity > 0 && !this.closing.signal.aborted && peer.isReady();
+  }
+
+  /**
+   * Holds a request that found no executor for it (`first`: why) for up to `capacityWaitMs`: an
+   * executor freed meanwhile is offered to the waiting requests (`offerFreed`). Resolves with the
+   * reservation, or with the last refusal when the wait runs out, the connection goes or the miner stops.
+   *
+   * Why wait at all: a validator learns that an executor is free only by asking again, and each
+   * ask goes through the store (receipt, job row, decline) before it reaches the policy. Declined
+   * at once, a freed executor stood free until the right validator's next request got through: on
+   * PostgreSQL 0.5-0.9 s on average (SQLite 70-80 ms), and the high-stake validator, whose
+   * executors free up three times as often, was under its share with an executor free 10× as long
+   * as the low-stake one, so the 3:1 split drifted to 2.5-2.75. Held here, the request is already
+   * present when the executor frees (measured gap ~20 ms).
+   */
+  private waitForExecutor(peer: ValidatorPeer, executorClass: string, tryAdmit: () => Promise<Admission>, first: Admission): Promise<Admission> {
+    const waitMs = this.options.capacityWaitMs;
+    return new Promise<Admission>((resolve) => {
+      const deadline = new AbortController();
+      const waiter: Waiter = {
+        peer,
+        executorClass,
+        since: this.options.clock.now(),
+        tryAdmit,
+        last: first,
+        offering: false,
+        expired: false,
+        settle: (admission) => {
+          if (!this.waiters.delete(waiter)) return;
+          deadline.abort();
+          resolve(admission);
+        },
+      };
+      this.waiters.add(waiter);
+      this.options.clock.sleep(waitMs, deadline.signal).then(
+        () => {
+          // An offer being tried for it decides (it may have reserved an executor); else it ends here.
+          if (waiter.offering) waiter.expired = true;
+          else waiter.settle(waiter.last);
+        },
+        () => undefined, // settled before the deadline
+      );
     });
-    return decision.admit ? null : decision.reason;
+  }
+
+  /**
+   * An executor of `executorClass` may have freed up: offers it to the waiting requests, the one
+   * the capacity policy ranks first (`priority`, else the oldest) first, until one takes it.
+   */
+  private offerFreed(executorClass: string): void {
+    if (![...this.waiters].some((waiter) => waiter.executorClass === executorClass)) return;
+    void this.admitted(async () => {
+      const policy = this.options.capacityPolicy;
+      for (;;) {
+        const usage = this.options.pool.usage()[executorClass];
+        if (!usage || usage.used >= usage.capacity) return;
+        const waiting = [...this.waiters].filter((waiter) => waiter.executorClass === executorClass);
+        for (const waiter of waiting) if (!waiter.peer.isReady()) waiter.settle(waiter.last);
+        const ready = waiting.filter((waiter) => waiter.peer.isReady());
+        if (ready.length === 0) return;
+        let ranked = ready;
+        if (policy.priority) {
+          const held = this.heldByValidator(executorClass);
+          for (const waiter of ready) if (!held.has(waiter.peer.validatorHotkey)) held.set(waiter.peer.validatorHotkey, 0);
+          const priorities = new Map<string, number>();
+          for (const hotkey of new Set(ready.map((waiter) => waiter.peer.validatorHotkey))) {
+            priorities.set(hotkey, policy.priority(await this.capacityRequest(hotkey, executorClass, held)));
+          }
+          // Stable sort: among equals, the oldest request first.
+          ranked = [...ready].sort((a, b) => priorities.get(b.peer.validatorHotkey)! - priorities.get(a.peer.validatorHotkey)!);
+        }
+        let taken = false;
+        for (const waiter of ranked) {
+          waiter.offering = true;
+          const admission = await waiter.tryAdmit().finally(() => {
+            waiter.offering = false;
+          });
+          if (admission.kind === 'refused' || admission.kind === 'busy') {
+            waiter.last = admission;
+            if (waiter.expired) waiter.settle(admission);
+            continue;
+          }
+          waiter.settle(admission);
+          taken = true;
+          break;
+        }
+        if (!taken) return;
+      }
+    }).catch((error: unknown) => {
+      this.log.error({ err: error, executorClass }, 'could not offer a freed executor to the waiting requests');
+    });
   }
 
   /** A `busy` decline, with the receipts that excuse it (jobs that hold this class's executors), as the protocol wants. */
@@ -477,7 +644,10 @@ export class JobHub {
   /** The pool saw an executor leave (exited, expired, killed). Catches executors that die before connecting. */
   onExecutorGone(event: ExecutorGoneEvent): void {
     const job = this.byToken.get(event.token);
-    if (!job) return;
+    if (!job) {
+      this.offerFreed(event.executorClass);
+      return;
+    }
     if (!job.ended) {
       // The manager's reason says why (e.g. `ssh connection lost` for a host found dead).
       const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'}${event.status.reason ? `, ${event.status.reason}` : ''})` : '';
@@ -487,6 +657,7 @@ export class JobHub {
     }
     this.byToken.delete(event.token);
     this.forgetIfDone(job);
+    this.offerFreed(event.executorClass);
   }
 
   /** Drops ended jobs whose result no validator came back for in a day. */
@@ -503,6 +674,7 @@ export class JobHub {
 
   close(): void {
     this.closing.abort();
+    for (const waiter of [...this.waiters]) waiter.settle(waiter.last);
     for (const job of this.jobs.values()) job.connectTimer.abort();
   }
 
@@ -531,7 +703,7 @@ export class JobHub {
    * to a closed store.
    */
   async drain(): Promise<void> {
-    while (this.failing.size > 0) await Promise.all([...this.failing]);
+    while (this.failing.size > 0 || this.answering.size > 0) await Promise.all([...this.failing, ...this.answering]);
   }
 
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */

@@ -119,6 +119,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       kind: 'organic',
       limits: ctx.limits,
       startedReceiptTtlSeconds: Math.max(1, Math.round(ctx.limits.reservationMs / 1000)),
+      receiptScore: executorSeconds(request),
       onMessage: (message) => {
         switch (message.message_type) {
           case 'V0JobFailedRequest':

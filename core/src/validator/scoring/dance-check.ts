@@ -7,6 +7,7 @@ export type DanceRefusal =
   | 'main_hotkey_unknown'
   | 'not_registered_under_coldkey'
   | 'no_manifests'
+  | 'manifest_contradicts_commitment'
   | 'executors_did_not_move';
 
 export interface DanceEvidence {
@@ -18,6 +19,11 @@ export interface DanceEvidence {
   readonly manifests: Readonly<Record<string, Manifest>>;
   /** The same for the previous cycle (null: this validator ran no batch then). */
   readonly previousManifests: Readonly<Record<string, Manifest>> | null;
+  /**
+   * Hotkeys whose served manifest disagreed with their chain commitment in this cycle's batch or
+   * the previous one: a manifest the miner itself contradicted proves no movement.
+   */
+  readonly contradicted?: ReadonlySet<string>;
 }
 
 /** Executors a hotkey declared, every class together (0 when it declared none or was not reached). */
@@ -30,7 +36,9 @@ function executorsOf(manifests: Readonly<Record<string, Manifest>>, hotkey: stri
  * coldkey, and executors moved from the previous main to the new one between the two batches
  * (the new main declares more than it did, the old one fewer). The manifests are the ones each
  * batch actually used (served over the websocket, or committed on chain with
- * `manifestSource: commitment`), so executors that were never there cannot be claimed.
+ * `manifestSource: commitment`), so executors that were never there cannot be claimed. When a
+ * hotkey has a manifest commitment, the served manifest must agree with it: a miner that serves
+ * one horde and commits another lies in one of them, and no dance is paid on either.
  */
 export function verifyDance(evidence: DanceEvidence): DanceRefusal | null {
   const { coldkey, current, previous, neurons, manifests, previousManifests } = evidence;
@@ -39,6 +47,7 @@ export function verifyDance(evidence: DanceEvidence): DanceRefusal | null {
   const coldkeyOf = (hotkey: string) => neurons.find((neuron) => neuron.hotkey === hotkey)?.coldkey;
   if (coldkeyOf(current) !== coldkey || coldkeyOf(previous) !== coldkey) return 'not_registered_under_coldkey';
   if (previousManifests === null) return 'no_manifests';
+  if (evidence.contradicted?.has(current) || evidence.contradicted?.has(previous)) return 'manifest_contradicts_commitment';
   const gained = executorsOf(manifests, current) > executorsOf(previousManifests, current);
   const left = executorsOf(previousManifests, previous) > executorsOf(manifests, previous);
   return gained && left ? null : 'executors_did_not_move';
@@ -51,12 +60,22 @@ export function mainHotkeyFacts(input: {
   readonly neurons: readonly NeuronFact[];
   readonly manifests: Readonly<Record<string, Manifest>>;
   readonly previousManifests: Readonly<Record<string, Manifest>> | null;
+  /** Hotkeys whose served manifest contradicted their commitment, this cycle or the previous one. */
+  readonly contradicted?: ReadonlySet<string>;
 }): Record<string, MainHotkeys> {
   const facts: Record<string, MainHotkeys> = {};
   for (const coldkey of new Set([...input.current.keys(), ...input.previous.keys()])) {
     const current = input.current.get(coldkey) ?? null;
     const previous = input.previous.get(coldkey) ?? null;
-    const refusal = verifyDance({ coldkey, current, previous, neurons: input.neurons, manifests: input.manifests, previousManifests: input.previousManifests });
+    const refusal = verifyDance({
+      coldkey,
+      current,
+      previous,
+      neurons: input.neurons,
+      manifests: input.manifests,
+      previousManifests: input.previousManifests,
+      ...(input.contradicted ? { contradicted: input.contradicted } : {}),
+    });
     facts[coldkey] = { current, previous, verifiedDance: refusal === null };
   }
   return facts;

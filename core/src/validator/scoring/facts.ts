@@ -34,7 +34,7 @@ export async function buildCycleFacts(options: {
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const [jobs, manifests, current, previous, batch, firstScoredAt, previousScoredAt, previousBatch, previousManifests] = await Promise.all([
+  const [jobs, manifests, current, previous, batch, firstScoredAt, previousScoredAt, previousBatch, previousManifests, contradictions, previousContradictions] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
@@ -44,6 +44,8 @@ export async function buildCycleFacts(options: {
     store.scoredAt(cycle.index - 1),
     store.batch(cycle.index - 1),
     store.manifests(cycle.index - 1),
+    store.manifestContradictions(cycle.index),
+    store.manifestContradictions(cycle.index - 1),
     cryptoReady(),
   ]);
   // A cycle scored again keeps the window it was first scored with, so windows never overlap.
@@ -54,7 +56,9 @@ export async function buildCycleFacts(options: {
     : { organicStarted: [], accepted: [], finished: [] };
   // A dance is paid only on executors seen moving between two batches of this validator.
   const neurons = neuronFacts(metagraph);
-  const mainHotkeys = mainHotkeyFacts({ current, previous, neurons, manifests, previousManifests: previousBatch?.status === 'finished' ? previousManifests : null });
+  // ... and on manifests the miner did not contradict with its own chain commitment.
+  const contradicted = new Set([...contradictions, ...previousContradictions].map((c) => c.minerHotkey));
+  const mainHotkeys = mainHotkeyFacts({ current, previous, neurons, manifests, previousManifests: previousBatch?.status === 'finished' ? previousManifests : null, contradicted });
   return {
     cycle: { index: cycle.index, startBlock: cycle.startBlock, endBlock: cycle.endBlock },
     window,

@@ -1,0 +1,205 @@
+/**
+ * A request that finds no executor for it waits at the miner (`capacityWaitMs`) instead of being
+ * declined at once, and an executor freed meanwhile goes to the waiting request the capacity
+ * policy picks: the validator furthest below its stake share, not whoever asked first. Without
+ * the wait, the validator whose re-request reaches the miner first takes a freed executor, and the
+ * stake split follows the store's latency (measured in test/e2e/miner-capacity-share.test.ts).
+ * Real store (SQLite), real executor pool, local executor manager with real (idle) processes.
+ */
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../core/src/contracts/index.js';
+import type { Hotkey } from '../../core/src/keys/index.js';
+import { createMetricsRegistry } from '../../core/src/metrics/index.js';
+import type { ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
+import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
+import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
+import { MinerMetrics } from '../../core/src/miner/metrics.js';
+import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
+import { createMinerStore } from '../../core/src/miner/store/index.js';
+import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
+import { SystemClock } from '../../core/src/runtime/clock.js';
+import { openStore } from '../../core/src/store/index.js';
+import { testHotkey } from '../../core/src/testkit/index.js';
+import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+
+const CLASS = 'always_on.test';
+
+class Peer implements ValidatorPeer {
+  readonly sent: MinerToValidatorMessage[] = [];
+  constructor(
+    readonly validatorHotkey: string,
+    readonly id: number,
+  ) {}
+  isReady(): boolean {
+    return true;
+  }
+  async send(message: MinerToValidatorMessage): Promise<boolean> {
+    this.sent.push(message);
+    return true;
+  }
+  /** The accept or decline of `jobUuid`, once it came. */
+  answer(jobUuid: string): string | undefined {
+    return this.sent.find((m) => (m.message_type === 'V0AcceptJobRequest' || m.message_type === 'V0DeclineJobRequest') && m.job_uuid === jobUuid)?.message_type;
+  }
+}
+
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
+  const logger = pino({ level: 'silent' });
+  const clock = new SystemClock();
+  const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
+  cleanup.push(() => db.close());
+  // The failures the pool's close reports are written before the store closes.
+  cleanup.push(() => hub.drain());
+  const store = createMinerStore(db.db, () => clock.now());
+  const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 2, killGraceMs: 500, logger });
+  const pool = new ExecutorPool({ manager, clock, logger, onExecutorGone: (event) => hub.onExecutorGone(event) });
+  cleanup.push(() => pool.close());
+  const metrics = new MinerMetrics(createMetricsRegistry({ defaultMetrics: false }), () => pool.usage(), () => 0);
+  const miner = await testHotkey('//WaitMiner');
+  const hub: JobHub = new JobHub({
+    store,
+    pool,
+    capacityPolicy: stakeProportionalPolicy(),
+    stakeOf: async (hotkey) => stakes[hotkey] ?? 0,
+    manager,
+    receipts: null,
+    hotkeys: new Map([[miner.ss58, miner]]),
+    clock,
+    logger,
+    metrics,
+    executorAddress: () => 'ws://127.0.0.1:1',
+    // Executors that idle: this test is about who gets a slot, not about the job.
+    launch: () => ({ argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {} }),
+    spinUpSeconds: () => 0,
+    startupTimeLimitSeconds: 30,
+    capacityWaitMs,
+  });
+  cleanup.push(() => hub.close());
+  /**
+   * Sends an initial job request from `peer`. `handled`: the hub is done with the frame (answered,
+   * or parked waiting: the connection's next frames are not held behind a wait).
+   */
+  const ask = (peer: Peer, validator: Hotkey): { jobUuid: string; handled: Promise<void> } => {
+    const jobUuid = randomUUID();
+    const started = createJobStartedReceipt({ jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 }, validator);
+    const handled = hub.initialJobRequest(peer, miner.ss58, {
+      message_type: 'V0InitialJobRequest',
+      job_uuid: jobUuid,
+      executor_class: CLASS,
+      docker_image: 'busybox',
+      job_started_receipt_payload: started.payload,
+      job_started_receipt_signature: started.validator_signature,
+    });
+    return { jobUuid, handled };
+  };
+  const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
+  const tokenOf = (jobUuid: string) => jobOf(jobUuid).token;
+  return { hub, pool, store, ask, jobOf, tokenOf };
+}
+
+describe('JobHub: requests wait for a freed executor', () => {
+  it('hands a freed executor to the waiting validator below its share, not to the one that asked first', async () => {
+    const [rich, poor] = await Promise.all([testHotkey('//WaitRich'), testHotkey('//WaitPoor')]);
+    const { hub, pool, ask, tokenOf } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
+    const richPeer = new Peer(rich.ss58, 1);
+    const poorPeer = new Peer(poor.ss58, 2);
+    for (const peer of [richPeer, poorPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    // The poor validator alone: idle capacity is lent out, it takes both executors.
+    const [p1, p2] = [ask(poorPeer, poor), ask(poorPeer, poor)];
+    await Promise.all([p1.handled, p2.handled]);
+    expect([poorPeer.answer(p1.jobUuid), poorPeer.answer(p2.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+
+    // Both ask for more: the poor validator first, then the rich one. Nothing is free; both wait,
+    // and neither connection is held up meanwhile (the hub is done with both frames).
+    const p3AskedAt = Date.now();
+    const p3 = ask(poorPeer, poor);
+    await p3.handled;
+    const r1 = ask(richPeer, rich);
+    await r1.handled;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(poorPeer.answer(p3.jobUuid)).toBeUndefined();
+    expect(richPeer.answer(r1.jobUuid)).toBeUndefined();
+
+    // One of the poor validator's executors frees up: it goes to the rich validator (share 1.5 of
+    // 2, holding none), although the poor validator's request is older.
+    await pool.kill(tokenOf(p1.jobUuid));
+    await expect.poll(() => richPeer.answer(r1.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    expect(poorPeer.answer(p3.jobUuid)).toBeUndefined();
+
+    // The poor validator's request is declined busy once its wait is over.
+    await expect.poll(() => poorPeer.answer(p3.jobUuid), { timeout: 8_000 }).toBe('V0DeclineJobRequest');
+    expect(Date.now() - p3AskedAt).toBeGreaterThanOrEqual(5_000);
+  }, 30_000);
+
+  it('counts an ended job as holding its executor until its slot is released', async () => {
+    // Equal stakes: one executor each. The poor validator's job ends, and recording its end is
+    // slow (a loaded store); meanwhile the other validator's executor frees up. Counted as free
+    // for its validator during that write, the ended job let the poor validator take that
+    // executor too, though it was the oldest request only, not the one below its share.
+    const [first, second] = await Promise.all([testHotkey('//WaitFirst'), testHotkey('//WaitSecond')]);
+    const { hub, pool, store, ask, jobOf, tokenOf } = await setup(5_000, { [first.ss58]: 10_000, [second.ss58]: 10_000 });
+    const firstPeer = new Peer(first.ss58, 1);
+    const secondPeer = new Peer(second.ss58, 2);
+    for (const peer of [firstPeer, secondPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const f0 = ask(firstPeer, first);
+    await f0.handled;
+    const s1 = ask(secondPeer, second);
+    await s1.handled;
+    expect([firstPeer.answer(f0.jobUuid), secondPeer.answer(s1.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+
+    let endWritten!: () => void;
+    const slowEnd = new Promise<void>((resolve) => (endWritten = resolve));
+    const setStatus = store.jobs.setStatus.bind(store.jobs);
+    store.jobs.setStatus = async (jobUuid, status, ...rest) => {
+      if (jobUuid === s1.jobUuid && status === 'finished') await slowEnd;
+      return setStatus(jobUuid, status, ...rest);
+    };
+    // s1's executor reports its result; the hub is still recording the end.
+    const ending = hub.executorMessage(jobOf(s1.jobUuid), { message_type: 'V0JobFinishedRequest', job_uuid: s1.jobUuid, docker_process_stdout: '', docker_process_stderr: '' }, '127.0.0.1');
+    // Both ask for one more, the second validator first.
+    const s2 = ask(secondPeer, second);
+    await s2.handled;
+    const f1 = ask(firstPeer, first);
+    await f1.handled;
+
+    // The first validator's executor frees up: it goes back to the first validator (holding none
+    // now), not to the second, which still holds the executor its ended job has not released.
+    await pool.kill(tokenOf(f0.jobUuid));
+    await expect.poll(() => firstPeer.answer(f1.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    expect(secondPeer.answer(s2.jobUuid)).toBeUndefined();
+
+    // Once its end is recorded and the slot released, the second validator's request takes it.
+    endWritten();
+    await ending;
+    await expect.poll(() => secondPeer.answer(s2.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+  }, 30_000);
+
+  it('declines at once with capacityWaitMs 0, as before', async () => {
+    const validator = await testHotkey('//WaitAlone');
+    const { hub, ask } = await setup(0, {});
+    const peer = new Peer(validator.ss58, 1);
+    hub.peerOpened(peer);
+    hub.attach(peer);
+    const taken = [ask(peer, validator), ask(peer, validator)];
+    await Promise.all(taken.map((t) => t.handled));
+    const startedAt = Date.now();
+    const third = ask(peer, validator);
+    await third.handled;
+    expect(peer.answer(third.jobUuid)).toBe('V0DeclineJobRequest');
+    expect(Date.now() - startedAt).toBeLessThan(2_000);
+  }, 30_000);
+});
