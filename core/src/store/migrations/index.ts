@@ -9,6 +9,7 @@ import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
+import { validatorJobStatusHistoryMigration } from './validator-h2-ops-0001-job-status-history.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -29,6 +30,7 @@ const migrations: readonly NamedMigration[] = [
   validatorJobFailuresMigration,
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
+  validatorJobStatusHistoryMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
