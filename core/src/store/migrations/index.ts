@@ -10,6 +10,7 @@ import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failur
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
 import { validatorJobStatusHistoryMigration } from './validator-h2-ops-0001-job-status-history.js';
+import { validatorReceiptSourcesMigration } from './validator-h2-ops-0002-receipt-sources.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -31,6 +32,7 @@ const migrations: readonly NamedMigration[] = [
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
   validatorJobStatusHistoryMigration,
+  validatorReceiptSourcesMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
