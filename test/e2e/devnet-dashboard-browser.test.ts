@@ -2,7 +2,9 @@
  * The devnet dashboard in a real browser, as a new user opens it: `horde devnet --dashboard` prints
  * a URL; Debian's chromium (driven by playwright-core) loads it and sees every miner, jobs moving
  * through their stages (live updates over server-sent events), and the weights chart once the first
- * commit has been revealed. A screenshot is saved under .tmp/ for people to look at.
+ * commit has been revealed, the receipts the validator transferred from each miner, a job's page
+ * with its status history (from the validator's own dashboard) and the receipts a miner served.
+ * Screenshots are saved under .tmp/ for people to look at.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +80,34 @@ describe('devnet dashboard in a browser', () => {
       const minerMetrics = await (await fetch(new URL('metrics', minerUrl))).text();
       expect(minerMetrics).toMatch(/^horde_miner_job_stage_duration_seconds_count\{[^}]*stage="running"[^}]*\} [1-9]/m);
       expect(minerMetrics).toMatch(/^horde_miner_validator_connections\{role="miner"\} \d/m);
+
+      // Receipt transfer: the validator pulled the miners' receipt pages; each endpoint has a row with receipts stored.
+      const transferred = /^127\.0\.0\.1:\d+\s+5\w+…\w+\s+\d+\s+[1-9]\d*\s+0\s/;
+      let receiptRows: string[] = [];
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+        receiptRows = await page.locator('#section-receipts-wide tbody tr').allInnerTexts();
+        if (receiptRows.length === 2 && receiptRows.every((row) => transferred.test(row))) break;
+      }
+      expect(receiptRows).toEqual([expect.stringMatching(transferred), expect.stringMatching(transferred)]);
+
+      // The validator's own dashboard: a job's id opens its page with the status history.
+      const validatorPage = await browser.newPage();
+      await validatorPage.goto(validatorUrl);
+      await validatorPage.locator('#section-jobs-wide tbody tr a').first().click();
+      await validatorPage.locator('#section-history-wide tbody tr').first().waitFor({ timeout: 10_000 });
+      expect(await validatorPage.locator('h1').innerText()).toMatch(/^Job [0-9a-f-]{36}$/);
+      const history = await validatorPage.locator('#section-history-wide tbody tr td:nth-child(4)').allInnerTexts();
+      expect(history[0]).toBe('sent');
+      expect(history).toEqual(expect.arrayContaining(['accepted', 'executor_ready', 'job_sent']));
+      expect(['completed', 'failed', 'horde_failed', 'rejected']).toContain(history.at(-1));
+      mkdirSync(join(ROOT, '.tmp'), { recursive: true });
+      await validatorPage.screenshot({ path: join(ROOT, '.tmp', 'validator-job-page.png'), fullPage: true });
+      // The miner's own dashboard: the receipts it stored and the pages the validator fetched.
+      await validatorPage.goto(minerUrl);
+      await validatorPage.locator('#section-receipts-stored tbody tr').first().waitFor({ timeout: 10_000 });
+      const servedFetches = await validatorPage.locator('#section-receipts-served tbody tr td:nth-child(4)').allInnerTexts();
+      expect(servedFetches.some((n) => Number(n) > 0)).toBe(true);
+      await validatorPage.close();
 
       // For the screenshot: the next cycle's weights make the chart a line (not asserted: timing).
       await page.locator('#section-weights svg.chart circle').nth(3).waitFor({ timeout: 30_000 }).catch(() => undefined);

@@ -89,5 +89,18 @@ describe('miner dashboard', () => {
     const metrics = await (await fetch(new URL('metrics', dashboard))).text();
     expect(metrics).toMatch(new RegExp(`horde_miner_job_stage_duration_seconds_count\\{executor_class="${TEST_CLASS.replace('.', '\\.')}",stage="running"\\} 2`));
     expect(metrics).toMatch(/horde_miner_jobs_failed_total\{[^}]*reason="nonzero_return_code"[^}]*\} 1/);
+
+    // Receipts: the started receipts of both jobs are stored under the validator that signed them…
+    const stored = section(after, 'receipts-stored').rows;
+    expect(stored.map((row) => text(row[0]))).toEqual([`${env.validatorA.ss58.slice(0, 8)}…${env.validatorA.ss58.slice(-6)}`]);
+    expect(Number(stored[0]![1])).toBe(2);
+    // …and a validator's page fetch shows up as served, on the page that holds them.
+    const pageNo = section(after, 'receipts-served').rows.find((r) => text(r[2]) !== 'not on disk')![0] as number;
+    expect((await fetch(`${env.miner.url}/receipts/${pageNo}.jsonl`)).status).toBe(200);
+    const served = section(await page(), 'receipts-served');
+    const row = served.rows.find((r) => r[0] === pageNo)!;
+    expect(text(row[3])).toBe('1');
+    expect(row[4]).toBe('200 ×1');
+    expect(row[7]).toBe('127.0.0.1');
   }, 120_000);
 });

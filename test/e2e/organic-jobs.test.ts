@@ -179,6 +179,8 @@ describe('organic jobs end to end', () => {
     const cycle = cycleOf(await chains[0]!.currentBlock(), CYCLE_BLOCKS).index;
     const outcomes = await validator.store.jobOutcomes(cycle);
     expect(outcomes).toEqual([expect.objectContaining({ jobUuid: job.uuid, kind: 'organic', minerHotkey: keys.miner.ss58, executorClass: TEST, status: 'completed', accepted: true })]);
+    // With its status history as the validator saw it, the same steps the facilitator relayed.
+    expect((await validator.store.jobHistory(job.uuid)).map((t) => t.status)).toEqual(['sent', 'accepted', 'executor_ready', 'job_sent', 'volumes_ready', 'execution_done', 'result_received', 'completed']);
     const organicPoints = (result: Awaited<ReturnType<ValidatorHandle['scoreCycle']>>) =>
       result.steps.find((step) => step.rule === 'organic-jobs')!.table[keys.miner.ss58]?.[TEST] ?? 0;
     const paid = await validator.scoreCycle(cycle);

@@ -50,7 +50,17 @@ describe('horde validator jobs', () => {
     await validatorStore.saveJobs(
       [
         job('11111111-ok', {}),
-        job('22222222-failed', { status: 'failed', details: 'job failed', failure: { source: 'executor', reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1' } }),
+        job('22222222-failed', {
+          status: 'failed',
+          details: 'job failed',
+          failure: { source: 'executor', reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1' },
+          history: [
+            { status: 'sent', at: Date.UTC(2026, 0, 2, 3, 4, 5, 0), detail: null },
+            { status: 'accepted', at: Date.UTC(2026, 0, 2, 3, 4, 5, 250), detail: null },
+            { status: 'job_sent', at: Date.UTC(2026, 0, 2, 3, 4, 7, 0), detail: null },
+            { status: 'failed', at: Date.UTC(2026, 0, 2, 3, 4, 9, 500), detail: 'nonzero_return_code · execution (by the executor)' },
+          ],
+        }),
         job('33333333-horde', { status: 'horde_failed', cycle: 8, details: 'timeout', failure: { source: 'validator', reason: 'timeout', stage: 'waiting for the result', message: 'no job result in 6 s' } }),
       ],
       Date.now(),
@@ -80,5 +90,29 @@ describe('horde validator jobs', () => {
     const bad = await run(['validator', 'jobs', '--limit', 'lots', '--config', configFile]);
     expect((bad as { code: number }).code).toBe(1);
     expect(bad.stderr).toContain('--limit must be a whole number of at least 1, got lots');
+  });
+
+  it('shows one job by its uuid prefix with why it failed and every status it went through, timed', async () => {
+    const { stdout } = await run(['validator', 'jobs', '22222222', '--config', configFile]);
+    expect(stdout).toContain('Job 22222222-failed (synthetic, cycle 7)');
+    expect(stdout).toContain('failed  nonzero_return_code in execution, reported by the executor: exit 1');
+    const table = stdout.slice(stdout.indexOf('AT')).trim().split('\n');
+    expect(table[0]).toMatch(/^AT\s+SINCE SENT\s+STEP\s+STATUS\s+DETAIL$/);
+    expect(table.slice(1).map((line) => line.split(/\s{2,}/).slice(1))).toEqual([
+      ['+0.000 s', '-', 'sent'],
+      ['+0.250 s', '0.250 s', 'accepted'],
+      ['+2.000 s', '1.750 s', 'job_sent'],
+      ['+4.500 s', '2.500 s', 'failed', 'nonzero_return_code · execution (by the executor)'],
+    ]);
+    expect(table[1]).toMatch(/^2026-01-02 03:04:05\.000 UTC/);
+
+    const json = JSON.parse((await run(['validator', 'jobs', '22222222-failed', '--json', '--config', configFile])).stdout) as { job: { history: Array<{ status: string }> } };
+    expect(json.job.history.map((t) => t.status)).toEqual(['sent', 'accepted', 'job_sent', 'failed']);
+
+    // A job stored without a history says so; an unknown one is a clear error.
+    expect((await run(['validator', 'jobs', '11111111', '--config', configFile])).stdout).toContain('No status history');
+    const missing = await run(['validator', 'jobs', 'ffffffff', '--config', configFile]);
+    expect((missing as { code: number }).code).toBe(1);
+    expect(missing.stderr).toMatch(/no job ffffffff is stored for validator/);
   });
 });

@@ -1,4 +1,4 @@
-import type { Cell, DashboardPage, Section, Tile } from './view.js';
+import { isDashboardLink, type Cell, type DashboardPage, type Section, type Tile } from './view.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -13,7 +13,8 @@ function renderCell(cell: Cell): string {
   }
   const title = cell.title ? ` title="${escapeHtml(cell.title)}"` : '';
   const tone = cell.tone ? `<span class="pill ${cell.tone}">${escapeHtml(cell.text)}</span>` : escapeHtml(cell.text);
-  return `<td${title}>${tone}</td>`;
+  const body = cell.href !== undefined && isDashboardLink(cell.href) ? `<a href="${escapeHtml(cell.href)}">${tone}</a>` : tone;
+  return `<td${title}>${body}</td>`;
 }
 
 export function renderTiles(tiles: readonly Tile[]): string {
@@ -90,6 +91,7 @@ td{border-bottom:1px solid #f1f5f9;padding:6px 8px;vertical-align:top;font-varia
 .pill.ok{background:var(--okbg);color:var(--ok)}.pill.bad{background:var(--badbg);color:var(--bad)}.pill.warn{background:var(--warnbg);color:var(--warn)}.pill.muted{background:#f3f4f6;color:var(--muted)}
 svg.chart{display:block;width:100%;max-width:1100px;height:auto;margin:0 auto}
 footer{color:var(--muted);font-size:12px;padding:8px 24px 24px;text-align:center}
+td a{color:var(--accent);text-decoration:none}td a:hover{text-decoration:underline}header a.back{color:#e2e8f0;text-decoration:none}
 `;
 
 /**
@@ -114,9 +116,27 @@ const SCRIPT = `
 })();
 `;
 
+export interface RenderOptions {
+  /**
+   * Where the dashboard's root is, relative to this page: a detail page (`jobs/<uuid>`) is a
+   * snapshot with a link back (`../`) and no live updates. Default: this page is the root, live.
+   */
+  readonly root?: string;
+}
+
 /** The whole page: works without JavaScript (a reload shows the latest state), live with it. */
-export function renderPage(page: DashboardPage, now: number): string {
+export function renderPage(page: DashboardPage, now: number, options: RenderOptions = {}): string {
   const sections = page.sections.map(renderCard).join('');
+  const root = options.root;
+  if (root !== undefined) {
+    return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(page.title)} · horde dashboard</title><style>${STYLE}</style></head>
+<body><header><h1>${escapeHtml(page.title)}</h1><div class="sub">${escapeHtml(page.subtitle)}</div><div class="live"><a class="back" href="${escapeHtml(root)}">← dashboard</a></div></header>
+<main><div id="tiles">${renderTiles(page.tiles)}</div><div class="grid" id="grid">${sections}</div></main>
+<footer>horde · read-only dashboard · as of <span id="stamp">${escapeHtml(new Date(now).toISOString().slice(11, 19))} UTC</span> · <a href="${escapeHtml(root)}">back</a></footer>
+</body></html>`;
+  }
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(page.title)} · horde dashboard</title><style>${STYLE}</style></head>

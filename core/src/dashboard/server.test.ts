@@ -23,7 +23,7 @@ function pageWith(jobs: number): DashboardPage {
   };
 }
 
-async function start(options: { token?: string | null; page?: () => Promise<DashboardPage>; refreshMs?: number } = {}) {
+async function start(options: { token?: string | null; page?: () => Promise<DashboardPage>; refreshMs?: number; details?: Record<string, (id: string) => Promise<DashboardPage | null>> } = {}) {
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   new Counter({ name: 'horde_test_things_total', help: 'things', registers: [metrics] }).inc(3);
   const server = await startDashboardServer({
@@ -32,6 +32,7 @@ async function start(options: { token?: string | null; page?: () => Promise<Dash
     metrics,
     logger: silentLogger(),
     clock: new SystemClock(),
+    ...(options.details ? { details: options.details } : {}),
   });
   servers.push(server);
   return server;
@@ -62,6 +63,36 @@ function readEvents(url: string, until: (events: string[]) => boolean, headers: 
 }
 
 describe('dashboard server', () => {
+  it('serves detail pages at /<kind>/<id> as snapshots with a way back, 404 for what names nothing, behind the token', async () => {
+    const asked: string[] = [];
+    const server = await start({
+      token: 'detail-secret',
+      details: {
+        jobs: async (id) => {
+          asked.push(id);
+          return id === 'job-1' ? { ...pageWith(1), title: 'Job job-1', sections: [{ kind: 'table', id: 'history-wide', title: 'Status history', columns: ['Status'], rows: [['sent'], [{ text: 'x', href: 'javascript:alert(1)' }]], empty: '' }] } : null;
+        },
+      },
+    });
+    const auth = { authorization: 'Bearer detail-secret' };
+    const reply = await fetch(new URL('jobs/job-1', server.url), { headers: auth });
+    expect(reply.status).toBe(200);
+    const html = await reply.text();
+    expect(html).toContain('<h1>Job job-1</h1>');
+    expect(html).toContain('href="../"');
+    expect(html).not.toContain('EventSource');
+    // An href that is not a link within the dashboard is dropped, whatever put it there.
+    expect(html).not.toContain('javascript:');
+    expect((await fetch(new URL('jobs/job-2', server.url), { headers: auth })).status).toBe(404);
+    expect((await fetch(new URL('batches/1', server.url), { headers: auth })).status).toBe(404);
+    // An id that is not an id never reaches the page source and is not echoed back.
+    const odd = await fetch(new URL('jobs/%3Cscript%3E', server.url), { headers: auth });
+    expect(odd.status).toBe(404);
+    expect(await odd.text()).not.toContain('<script>');
+    expect(asked).toEqual(['job-1', 'job-2']);
+    expect((await fetch(new URL('jobs/job-1', server.url))).status).toBe(401);
+  });
+
   it('serves the page server-rendered, escaped, with its sections, and /metrics from the role registry', async () => {
     const server = await start();
     const reply = await fetch(server.url);

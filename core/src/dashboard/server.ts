@@ -5,7 +5,7 @@ import type { Clock, Logger, Metrics } from '../contracts/index.js';
 import { isLoopbackHost, type DashboardSection } from '../config/sections/dashboard.js';
 import { DashboardListenError } from './errors.js';
 import { renderFragments, renderPage } from './render.js';
-import type { PageSource } from './view.js';
+import type { DashboardPage, PageSource } from './view.js';
 
 /** Cookie a browser keeps the token in after opening `/?token=…` once. */
 const TOKEN_COOKIE = 'horde_dashboard_token';
@@ -13,6 +13,11 @@ const TOKEN_COOKIE = 'horde_dashboard_token';
 export interface DashboardServerOptions {
   readonly settings: Pick<DashboardSection, 'host' | 'port' | 'token' | 'refreshMs'>;
   readonly page: PageSource;
+  /**
+   * Detail pages by kind, served at `GET /<kind>/<id>` (e.g. `jobs` → `/jobs/<uuid>`): a snapshot
+   * page, or null for an id that names nothing (404).
+   */
+  readonly details?: Readonly<Record<string, (id: string) => Promise<DashboardPage | null>>>;
   /** The role's registry, served at `/metrics` (roles without another HTTP port are scraped here). */
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -50,8 +55,8 @@ function bearerToken(request: FastifyRequest): string | null {
 /**
  * The read-only dashboard of one role: `GET /` (the page, server-rendered), `GET /events` (the same
  * page's parts as server-sent events, every `refreshMs` while someone watches and only when
- * something changed), `GET /api/page` (the page as JSON), `GET /metrics` and `GET /healthz` (no
- * token). Every other method is refused with 405: nothing here changes the role's state.
+ * something changed), `GET /api/page` (the page as JSON), `GET /<kind>/<id>` (detail pages, e.g. a
+ * job's), `GET /metrics` and `GET /healthz` (no token). Every other method is refused with 405: nothing here changes the role's state.
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const { settings, clock } = options;
@@ -95,6 +100,15 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderPage(page, clock.now()));
   });
   app.get('/api/page', async (_request, reply) => reply.header('cache-control', 'no-store').send(await options.page()));
+  const details = options.details ?? {};
+  app.get('/:kind/:id', async (request, reply) => {
+    const { kind, id } = request.params as { kind: string; id: string };
+    const source = Object.hasOwn(details, kind) ? details[kind] : undefined;
+    // Ids are uuids and the like: anything else names nothing here (and is never echoed back).
+    const page = source && /^[A-Za-z0-9._-]{1,128}$/.test(id) ? await source(id) : null;
+    if (!page) return reply.code(404).type('text/plain; charset=utf-8').send(`Nothing here: no such ${source ? kind.replace(/s$/, '') : 'page'} on this dashboard.`);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderPage(page, clock.now(), { root: '../' }));
+  });
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
 
   // One refresher for every watcher: the page is built once per tick, not once per browser tab.

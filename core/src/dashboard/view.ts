@@ -8,7 +8,15 @@
 export type Tone = 'ok' | 'bad' | 'warn' | 'muted';
 
 /** A table cell: plain text, or text with a tone and a tooltip (e.g. a full hotkey behind a short one). */
-export type Cell = string | number | null | { readonly text: string; readonly tone?: Tone; readonly title?: string };
+export type Cell = string | number | null | { readonly text: string; readonly tone?: Tone; readonly title?: string; readonly href?: string };
+
+/**
+ * A link to a detail page of the same dashboard (`jobs/<uuid>`): relative, no scheme, no host.
+ * The renderer drops any other href, so a value from a miner can never become a link elsewhere.
+ */
+export function isDashboardLink(href: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._~\-/]*$/.test(href) && !href.includes('//') && !href.split('/').includes('..');
+}
 
 /** A headline number at the top of the page. */
 export interface Tile {

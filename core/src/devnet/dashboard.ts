@@ -8,7 +8,8 @@ import { minerJobsSections, type MinerJobsSource } from '../miner/dashboard-page
 import { createMinerStore } from '../miner/store/index.js';
 import { SystemClock } from '../runtime/clock.js';
 import { openStore } from '../store/index.js';
-import { batchesSection, failuresSection, scoresSection, weightsChartSection } from '../validator/dashboard-page.js';
+import { batchesSection, failuresSection, receiptSourcesSection, scoresSection, validatorJobPage, weightsChartSection } from '../validator/dashboard-page.js';
+import { TransferredReceiptsRepository } from '../validator/receipts/store.js';
 import { ValidatorStore } from '../validator/store.js';
 import type { ProcessLayout, StoreInput } from './configs.js';
 import type { DevnetKeys } from './keys.js';
@@ -53,6 +54,8 @@ export class DevnetDashboard {
     this.server = await startDashboardServer({
       settings: { host: '127.0.0.1', port, token: null, refreshMs: 1_000 },
       page: () => this.page(),
+      // The validator's jobs, linked from its failures table.
+      details: { jobs: async (jobUuid) => (this.validatorStore ? validatorJobPage(this.validatorRepository()!, jobUuid, this.clock.now()) : null) },
       metrics: createMetricsRegistry({ defaultMetrics: false, labels: { role: 'devnet' } }),
       logger: this.deps.logger,
       clock: this.clock,
@@ -82,6 +85,10 @@ export class DevnetDashboard {
     this.validatorStore = null;
   }
 
+  private validatorRepository(): ValidatorStore | null {
+    return this.validatorStore ? new ValidatorStore(this.validatorStore, this.deps.keys.validator.hotkey.ss58) : null;
+  }
+
   private async page(): Promise<DashboardPage> {
     const now = this.clock.now();
     const block = await this.deps.chain.currentBlock();
@@ -108,10 +115,12 @@ export class DevnetDashboard {
     );
     const sources: MinerJobsSource[] = [...this.minerStores].map(([miner, store]) => ({ miner, jobs: createMinerStore(store.db, () => now).jobs }));
     const [live, recent] = await minerJobsSections(sources, now);
-    const validator = this.validatorStore ? new ValidatorStore(this.validatorStore, this.deps.keys.validator.hotkey.ss58) : null;
-    const validatorSections: Section[] = validator
-      ? await Promise.all([weightsChartSection(validator, metagraph), batchesSection(validator), scoresSection(validator), failuresSection(validator, now)])
-      : [];
+    const validator = this.validatorRepository();
+    const receipts = this.validatorStore ? new TransferredReceiptsRepository(this.validatorStore, this.deps.keys.validator.hotkey.ss58) : null;
+    const validatorSections: Section[] =
+      validator && receipts
+        ? await Promise.all([weightsChartSection(validator, metagraph), batchesSection(validator), scoresSection(validator), failuresSection(validator, now), receiptSourcesSection(receipts, now)])
+        : [];
     return {
       title: 'horde devnet',
       subtitle: this.deps.summary,

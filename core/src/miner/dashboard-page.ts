@@ -1,6 +1,9 @@
+import { stat } from 'node:fs/promises';
 import type { ExecutorManager } from '../contracts/index.js';
 import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type DashboardPage, type Section, type TableSection } from '../dashboard/view.js';
 import type { PoolClassUsage } from './pool/executor-pool.js';
+import { RECEIPT_PAGE_SECONDS, type ReceiptPages } from './receipts/pages.js';
+import type { ReceiptServingTally, ServedAnswer } from './receipts/serving-tally.js';
 import { isActiveJobStatus, type JobStatusChange, type MinerJob, type MinerJobsRepository, type MinerStore } from './store/index.js';
 
 /** Jobs shown in the recent list. */
@@ -92,6 +95,78 @@ export async function minerJobsSections(sources: readonly MinerJobsSource[], now
   return [live, recentSection];
 }
 
+/** Pages listed in the served table: the newest ones (validators poll the two newest). */
+const SERVED_PAGES_SHOWN = 12;
+
+const ANSWER_LABELS: Readonly<Record<ServedAnswer, string>> = { full: '200', gzip: '200 gzip', partial: '206', nothing_new: '416', not_found: '404' };
+
+/** `03:05–03:10 UTC`: the receipt times a page holds. */
+function pageSpan(page: number): string {
+  const start = new Date(page * RECEIPT_PAGE_SECONDS * 1000);
+  const end = new Date((page + 1) * RECEIPT_PAGE_SECONDS * 1000);
+  return `${start.toISOString().slice(11, 16)}–${end.toISOString().slice(11, 16)} UTC`;
+}
+
+/**
+ * What the receipt pages served since the miner started, per page (newest first): the pages on
+ * disk and those asked for, how many fetches with which answers, bytes sent, and the last fetch.
+ */
+export async function receiptsServedSection(pages: ReceiptPages, serving: ReceiptServingTally, now: number): Promise<TableSection> {
+  const onDisk = new Set(await pages.pages());
+  const served = new Map(serving.byPage().map((p) => [p.page, p]));
+  const shown = [...new Set([...onDisk, ...served.keys()])].sort((a, b) => b - a).slice(0, SERVED_PAGES_SHOWN);
+  const rows = await Promise.all(
+    shown.map(async (page): Promise<Cell[]> => {
+      const size = onDisk.has(page) ? await stat(pages.pagePath(page)).then((s) => s.size, () => null) : null;
+      const p = served.get(page);
+      const answers = p ? (Object.entries(p.byAnswer) as Array<[ServedAnswer, number]>).map(([answer, n]) => `${ANSWER_LABELS[answer]} ×${n}`).join(', ') : null;
+      return [
+        page,
+        pageSpan(page),
+        size === null ? { text: 'not on disk', tone: 'muted' } : `${size} B`,
+        p ? { text: String(p.fetches), tone: 'ok' } : '0',
+        answers,
+        p ? `${p.bytes} B` : null,
+        p ? formatAgo(p.lastServedAt, now) : null,
+        p?.lastClient ?? null,
+      ];
+    }),
+  );
+  const clients = serving.byClient();
+  return {
+    kind: 'table',
+    id: 'receipts-served',
+    title: 'Receipts served',
+    note: `The receipt pages (/receipts/{page}.jsonl) since the miner started: ${serving.fetches} fetches by ${clients.length} address${clients.length === 1 ? '' : 'es'}${clients[0] ? `, last by ${clients[0].client} ${formatAgo(clients[0].lastServedAt, now)}` : ''}. 206 is new lines for a validator that keeps up, 416 nothing new.`,
+    columns: ['Page', 'Holds', 'On disk', 'Fetches', 'Answers', 'Sent', 'Last served', 'Last by'],
+    rows,
+    empty: 'No receipt page yet: one is written with the first receipt a validator sends.',
+  };
+}
+
+/** Receipts stored (countersigned, on the pages), by the validator that signed them and type. */
+export async function receiptsStoredSection(store: MinerStore, now: number): Promise<TableSection> {
+  const counts = await store.receipts.countsByValidatorAndType();
+  const byValidator = new Map<string, { started: number; accepted: number; finished: number; newestAt: number }>();
+  for (const row of counts) {
+    const entry = byValidator.get(row.validatorHotkey) ?? { started: 0, accepted: 0, finished: 0, newestAt: 0 };
+    if (row.receiptType === 'JobStartedReceipt') entry.started += row.count;
+    else if (row.receiptType === 'JobAcceptedReceipt') entry.accepted += row.count;
+    else entry.finished += row.count;
+    entry.newestAt = Math.max(entry.newestAt, row.newestAt);
+    byValidator.set(row.validatorHotkey, entry);
+  }
+  return {
+    kind: 'table',
+    id: 'receipts-stored',
+    title: 'Receipts stored',
+    note: 'Receipts validators sent, countersigned and kept for the retention, by validator and type: the evidence other validators pull.',
+    columns: ['Validator', 'Started', 'Accepted', 'Finished', 'Total', 'Newest'],
+    rows: [...byValidator].map(([validator, c]): Cell[] => [keyCell(validator), c.started, c.accepted, c.finished, c.started + c.accepted + c.finished, formatAgo(c.newestAt, now)]),
+    empty: 'No receipt stored yet.',
+  };
+}
+
 export interface MinerPageDeps {
   readonly hotkeys: readonly string[];
   readonly url: () => string;
@@ -100,6 +175,8 @@ export interface MinerPageDeps {
   readonly manager: ExecutorManager;
   readonly connectedValidators: () => readonly string[];
   readonly now: () => number;
+  /** The receipt pages and what they served: the receipts sections. */
+  readonly receipts?: { readonly pages: ReceiptPages; readonly serving: ReceiptServingTally };
 }
 
 /** The miner's dashboard: executors per class and manager, jobs, validators, receipts. */
@@ -169,6 +246,8 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
       rows: blacklisted.map((b) => [keyCell(b.hotkey), b.reason, formatAgo(b.createdAt, now)]),
       empty: 'No validator is blacklisted.',
     },
+    await receiptsStoredSection(deps.store, now),
+    ...(deps.receipts ? [await receiptsServedSection(deps.receipts.pages, deps.receipts.serving, now)] : []),
   ];
   return {
     title: 'horde miner',
@@ -178,6 +257,7 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
       { label: 'Jobs in progress', value: String(jobs.rows.length) },
       { label: 'Validators connected', value: String(new Set(connected).size), tone: connected.length > 0 ? 'ok' : 'muted' },
       { label: 'Receipts stored', value: String(receipts), hint: 'Receipts countersigned and served on the receipt pages' },
+      ...(deps.receipts ? [{ label: 'Receipt fetches', value: String(deps.receipts.serving.fetches), hint: 'Receipt page requests served since the miner started' }] : []),
       ...(fleet.length > 0 ? [{ label: 'Machines healthy', value: `${fleet.filter((f) => f.state === 'healthy' || f.state === 'running').length} / ${fleet.length}` }] : []),
       ...(costPerHour > 0 ? [{ label: 'Cost', value: `$${costPerHour.toFixed(2)}/h` }] : []),
     ],

@@ -16,6 +16,7 @@ import type { DashboardSection } from '../config/sections/dashboard.js';
 import type { ExecutorSection } from '../config/sections/executor.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
 import { minerPage } from './dashboard-page.js';
+import { ReceiptServingTally } from './receipts/serving-tally.js';
 import type { MinerSection } from '../config/sections/miner.js';
 import type { Hotkey } from '../keys/index.js';
 import { AuthVerifier } from '../protocol/auth.js';
@@ -177,8 +178,11 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     capacityWaitMs: settings.capacityWaitSeconds * 1000,
   });
   const preAuth = new PreAuthBudget({ bytesPerConnection: settings.validatorMaxBytesBeforeAuth, ...settings.preAuth }, log);
+  const receiptServing = new ReceiptServingTally();
   const server = await createMinerServer({
     pages,
+    receiptServing,
+    now,
     preAuth,
     metrics: deps.metrics,
     logger: log,
@@ -278,7 +282,7 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
         metrics: deps.metrics,
         logger: log,
         clock,
-        page: () => minerPage({ hotkeys: hotkeyIds, url: () => url, store, usage: () => pool.usage(), manager: deps.executorManager, connectedValidators: () => hub.connectedValidators(), now }),
+        page: () => minerPage({ hotkeys: hotkeyIds, url: () => url, store, usage: () => pool.usage(), manager: deps.executorManager, connectedValidators: () => hub.connectedValidators(), now, receipts: { pages, serving: receiptServing } }),
       });
     } catch (error) {
       stop.abort();

@@ -131,6 +131,18 @@ describe('runBatch over real websockets', () => {
       [keys.cheater.ss58]: { [FAST.id]: 1 },
       [keys.busy.ss58]: { [FAST.id]: 1 },
     });
+    // Every job's status transitions are stored with it, in order, timed, ending in its outcome.
+    const honestJob = byMiner(keys.honest.ss58)[0]!;
+    const history = await validatorStore.jobHistory(honestJob.jobUuid);
+    expect(history.map((t) => t.status)).toEqual(['sent', 'accepted', 'executor_ready', 'job_sent', 'result_received', 'completed']);
+    expect(history.at(-1)!.detail).toBe('correct');
+    for (let i = 1; i < history.length; i += 1) expect(history[i]!.at).toBeGreaterThanOrEqual(history[i - 1]!.at);
+    expect(history[0]!.at).toBeGreaterThan(Date.now() - 60_000);
+    expect((await validatorStore.jobHistory(byMiner(keys.cheater.ss58)[0]!.jobUuid)).at(-1)).toMatchObject({ status: 'completed', detail: 'wrong' });
+    expect((await validatorStore.jobHistory(declined.jobUuid)).map((t) => [t.status, t.detail])).toEqual([
+      ['sent', null],
+      ['rejected', 'busy'],
+    ]);
     const mains = await validatorStore.mainHotkeys(3);
     expect(mains.get('c-honest')).toBe(keys.honest.ss58);
     expect(mains.get('c-busy')).toBe(keys.honest.ss58); // whatever the miner says is recorded
@@ -204,6 +216,9 @@ describe('runBatch over real websockets', () => {
       ['validator', 'timeout', 'waiting for the executor'],
       ['validator', 'timeout', 'waiting for the result'],
     ]);
+    // The history says how far each got: one never became ready, the other never sent a result.
+    const statuses = result.records.map((r) => (r.history ?? []).map((t) => t.status).join(' > ')).sort();
+    expect(statuses).toEqual(['sent > accepted > executor_ready > job_sent > horde_failed', 'sent > accepted > horde_failed']);
     // Bounded by the startup limit, then the job's limits plus slack: about 2 s + 6 s.
     expect(Date.now() - started).toBeLessThan(12_000);
   }, 20_000);
@@ -226,6 +241,9 @@ describe('runBatch over real websockets', () => {
     expect(failed.map((row) => [row.minerHotkey, row.status, row.failure])).toEqual([
       [keys.slow.ss58, 'failed', { source: 'executor', reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1' }],
     ]);
+    const history = await validatorStore.jobHistory(failed[0]!.jobUuid);
+    expect(history.at(-1)).toMatchObject({ status: 'failed', detail: 'nonzero_return_code · execution (by the executor)' });
+    expect(history.map((t) => t.status)).toContain('job_sent');
   });
 });
 

@@ -1,8 +1,14 @@
 import type { Metagraph } from '../contracts/index.js';
 import { lineChartSvg, type ChartSeries } from '../dashboard/chart.js';
 import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSection, type DashboardPage, type Section, type TableSection, type Tile } from '../dashboard/view.js';
+import type { TransferredReceiptsRepository } from './receipts/store.js';
 import type { ValidatorProgress } from './service.js';
 import { pointsByRule, type ValidatorStore } from './store.js';
+
+/** The job's id in a table: its first 8 characters, linking to its page (`jobs/<uuid>`). */
+function jobCell(jobUuid: string): Cell {
+  return { text: jobUuid.slice(0, 8), title: jobUuid, href: `jobs/${encodeURIComponent(jobUuid)}` };
+}
 
 /** Cycles the weights chart and the batch table go back. */
 const HISTORY_CYCLES = 30;
@@ -71,11 +77,11 @@ export async function jobsSection(store: ValidatorStore, now: number): Promise<T
     kind: 'table',
     id: 'jobs-wide',
     title: 'Recent jobs',
-    note: 'Newest first; a failed job shows its reason and the stage it failed in.',
+    note: 'Newest first; a failed job shows its reason and the stage it failed in. A job\'s id opens its page with its status history.',
     columns: ['Cycle', 'Job', 'Miner', 'Class', 'Kind', 'Status', 'Verdict', 'Took', 'Why it failed', 'When'],
     rows: jobs.map((job) => [
       job.cycle,
-      job.jobUuid.slice(0, 8),
+      jobCell(job.jobUuid),
       keyCell(job.minerHotkey),
       job.executorClass,
       job.kind,
@@ -97,7 +103,7 @@ export async function failuresSection(store: ValidatorStore, now: number): Promi
     title: 'Why jobs failed',
     note: 'The last failed jobs: who reported the failure, its reason, stage and message (horde validator jobs --failed).',
     columns: ['Cycle', 'Job', 'Miner', 'By', 'Reason', 'Stage', 'Message', 'When'],
-    rows: failed.map((job) => [job.cycle, job.jobUuid.slice(0, 8), keyCell(job.minerHotkey), job.failure.source, { text: job.failure.reason, tone: 'bad' }, job.failure.stage, job.failure.message.slice(0, 160), formatAgo(job.createdAt, now)]),
+    rows: failed.map((job) => [job.cycle, jobCell(job.jobUuid), keyCell(job.minerHotkey), job.failure.source, { text: job.failure.reason, tone: 'bad' }, job.failure.stage, job.failure.message.slice(0, 160), formatAgo(job.createdAt, now)]),
     empty: 'No failed job.',
   };
 }
@@ -110,7 +116,7 @@ export async function refusalsSection(store: ValidatorStore, now: number): Promi
     title: 'Refusals',
     note: 'Jobs miners declined, with their reason (busy excuses are checked against receipts).',
     columns: ['Cycle', 'Job', 'Miner', 'Class', 'Reason', 'When'],
-    rows: rejected.map((job) => [job.cycle, job.jobUuid.slice(0, 8), keyCell(job.minerHotkey), job.executorClass, job.details.slice(0, 160), formatAgo(job.createdAt, now)]),
+    rows: rejected.map((job) => [job.cycle, jobCell(job.jobUuid), keyCell(job.minerHotkey), job.executorClass, job.details.slice(0, 160), formatAgo(job.createdAt, now)]),
     empty: 'No refusal.',
   };
 }
@@ -156,25 +162,142 @@ export async function weightsChartSection(store: ValidatorStore, metagraph: Meta
   };
 }
 
+/** `bad_miner_signature 2 · not_json 1`, most first. */
+function reasonsText(byReason: Readonly<Record<string, number>>): string {
+  return Object.entries(byReason)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(' · ');
+}
+
+/**
+ * Receipt transfer per miner endpoint: receipts pulled and stored, lines refused (by reason),
+ * failed fetches with the last error, the last fetch and the last checkpoint that moved.
+ */
+export async function receiptSourcesSection(receipts: TransferredReceiptsRepository, now: number): Promise<TableSection> {
+  const sources = await receipts.sourceStats();
+  return {
+    kind: 'table',
+    id: 'receipts-wide',
+    title: 'Receipts transferred',
+    note: "Per miner endpoint: receipts pulled from its pages and stored (both signatures checked), lines refused by reason, failed fetches, the last fetch and the last checkpoint.",
+    columns: ['Endpoint', 'Miner hotkeys', 'Pages read', 'Transferred', 'Refused', 'Refused by reason', 'Fetch failures', 'Last error', 'Last fetch', 'Last checkpoint'],
+    rows: sources.map((source): Cell[] => [
+      source.endpoint,
+      source.minerHotkeys.length === 1 ? keyCell(source.minerHotkeys[0]!) : { text: `${source.minerHotkeys.length} hotkeys`, title: source.minerHotkeys.join('\n') },
+      source.pages,
+      { text: String(source.stored), tone: source.stored > 0 ? 'ok' : 'muted' },
+      source.refused > 0 ? { text: String(source.refused), tone: 'bad' } : '0',
+      source.refused > 0 ? reasonsText(source.refusedByReason) : null,
+      source.fetchFailures > 0 ? { text: String(source.fetchFailures), tone: 'warn' } : '0',
+      source.lastError === null ? null : { text: source.lastError.slice(0, 60), title: `${source.lastError}${source.lastFailureAt !== null ? ` (${formatAgo(source.lastFailureAt, now)})` : ''}` },
+      formatAgo(source.lastFetchAt, now),
+      formatAgo(source.lastCheckpointAt, now),
+    ]),
+    empty: 'No receipt page read yet: transfer starts with the validator (validator.receiptTransfer).',
+  };
+}
+
+/** Receipts stored per validator that issued them, by type: whose work the pulled receipts prove. */
+export async function receiptIssuersSection(receipts: TransferredReceiptsRepository, ownHotkey: string): Promise<TableSection> {
+  const counts = await receipts.countsByIssuer();
+  const byValidator = new Map<string, Record<string, number>>();
+  for (const row of counts) byValidator.set(row.validatorHotkey, { ...byValidator.get(row.validatorHotkey), [row.receiptType]: row.count });
+  const types = ['JobStartedReceipt', 'JobAcceptedReceipt', 'JobFinishedReceipt'];
+  return {
+    kind: 'table',
+    id: 'receipts-by-validator',
+    title: 'Transferred receipts by validator',
+    note: 'Receipts stored from every miner, by the validator that signed them (this one included).',
+    columns: ['Validator', 'Started', 'Accepted', 'Finished', 'Total'],
+    rows: [...byValidator].map(([validator, byType]): Cell[] => [
+      validator === ownHotkey ? { text: `${validator.slice(0, 8)}… (this validator)`, title: validator } : keyCell(validator),
+      ...types.map((type) => byType[type] ?? 0),
+      Object.values(byType).reduce((sum, n) => sum + n, 0),
+    ]),
+    empty: 'No receipt transferred yet.',
+  };
+}
+
+/**
+ * One job's page (`/jobs/<uuid>`): what it was, how it ended and why, and every status it went
+ * through with its time. Null when this validator stored no such job.
+ */
+export async function validatorJobPage(store: ValidatorStore, jobUuid: string, now: number): Promise<DashboardPage | null> {
+  const [job] = await store.jobs({ jobUuid, limit: 1 });
+  if (!job) return null;
+  const history = await store.jobHistory(job.jobUuid);
+  const first = history[0]?.at ?? null;
+  const sections: Section[] = [
+    {
+      kind: 'table',
+      id: 'history-wide',
+      title: 'Status history',
+      note: 'Each status the job went through, as this validator saw it: since the initial request was sent, and the time of each step.',
+      columns: ['At', 'Since sent', 'Step', 'Status', 'Detail'],
+      rows: history.map((t, i): Cell[] => [
+        new Date(t.at).toISOString().replace('T', ' ').replace('Z', ' UTC'),
+        first === null ? null : formatDuration(t.at - first),
+        i === 0 ? null : formatDuration(t.at - history[i - 1]!.at),
+        statusCell(t.status),
+        t.detail,
+      ]),
+      empty: 'No status history: the job was stored before histories were kept.',
+    },
+  ];
+  if (job.failure) {
+    sections.push({
+      kind: 'table',
+      id: 'failure-wide',
+      title: 'Why it failed',
+      columns: ['Reported by', 'Reason', 'Stage', 'Message'],
+      rows: [[job.failure.source, { text: job.failure.reason, tone: 'bad' }, job.failure.stage, job.failure.message.slice(0, 2000)]],
+      empty: '',
+    });
+  }
+  const tiles: Tile[] = [
+    { label: 'Status', value: job.status, tone: job.status === 'completed' ? (job.correct === false ? 'bad' : 'ok') : job.status === 'rejected' ? 'warn' : 'bad' },
+    { label: 'Verdict', value: job.status !== 'completed' ? '-' : job.correct === true ? 'correct' : job.correct === false ? 'wrong' : 'unchecked', ...(job.correct === false ? { tone: 'bad' as const } : {}) },
+    { label: 'Miner', value: job.minerHotkey, hint: job.minerHotkey },
+    { label: 'Class', value: job.executorClass },
+    { label: 'Kind · cycle', value: `${job.kind} · ${job.cycle}` },
+    { label: 'Took', value: formatDuration(job.timeTookMs) },
+    { label: 'Stored', value: formatAgo(job.createdAt, now) },
+  ];
+  return { title: `Job ${job.jobUuid}`, subtitle: job.details.slice(0, 300), tiles, sections };
+}
+
 export interface ValidatorPageDeps {
   readonly hotkey: string;
   readonly netuid: number;
   readonly store: ValidatorStore;
+  /** Receipt transfer's store: the receipts sections. */
+  readonly receipts: TransferredReceiptsRepository;
   readonly progress: () => ValidatorProgress;
   readonly metagraph: () => Promise<Metagraph | null>;
   readonly now: () => number;
 }
 
 /** Every validator section, in page order (the devnet's page reuses them). */
-export async function validatorSections(store: ValidatorStore, metagraph: Metagraph | null, now: number): Promise<Section[]> {
-  return Promise.all([minersSection(store, metagraph), weightsChartSection(store, metagraph), batchesSection(store), scoresSection(store), jobsSection(store, now), failuresSection(store, now), refusalsSection(store, now)]);
+export async function validatorSections(store: ValidatorStore, receipts: TransferredReceiptsRepository, metagraph: Metagraph | null, now: number): Promise<Section[]> {
+  return Promise.all([
+    minersSection(store, metagraph),
+    weightsChartSection(store, metagraph),
+    batchesSection(store),
+    scoresSection(store),
+    jobsSection(store, now),
+    failuresSection(store, now),
+    refusalsSection(store, now),
+    receiptSourcesSection(receipts, now),
+    receiptIssuersSection(receipts, receipts.validatorHotkey),
+  ]);
 }
 
 export async function validatorPage(deps: ValidatorPageDeps): Promise<DashboardPage> {
   const now = deps.now();
   const progress = deps.progress();
   const metagraph = await deps.metagraph().catch(() => null);
-  const sections = await validatorSections(deps.store, metagraph, now);
+  const sections = await validatorSections(deps.store, deps.receipts, metagraph, now);
   const failedLast = progress.lastBatch ? (await deps.store.failedJobs({ cycle: progress.lastBatch.cycle, limit: 10_000 })).length : 0;
   const weights = progress.lastWeights;
   const tiles: Tile[] = [

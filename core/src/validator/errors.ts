@@ -49,3 +49,17 @@ export class MinerProtocolError extends HordeError {
     super('MINER_PROTOCOL_VIOLATION', message);
   }
 }
+
+/** A job prefix (`horde validator jobs <uuid>`, the dashboard's job page) names more than one job. */
+export class AmbiguousJobError extends HordeError {
+  constructor(message: string) {
+    super('VALIDATOR_JOB_AMBIGUOUS', message);
+  }
+}
+
+/** No stored job has the uuid (or prefix) asked for. */
+export class JobNotFoundError extends HordeError {
+  constructor(message: string) {
+    super('VALIDATOR_JOB_NOT_FOUND', message);
+  }
+}

@@ -14,7 +14,7 @@ import { ValidatorConfigError } from './errors.js';
 import { startValidator, type ValidatorHandle } from './service.js';
 import { cachedFor } from '../dashboard/cached.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
-import { validatorPage } from './dashboard-page.js';
+import { validatorJobPage, validatorPage } from './dashboard-page.js';
 import { ValidatorMetrics } from './metrics.js';
 
 export interface ValidatorProcess {
@@ -124,7 +124,9 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
           metrics,
           logger,
           clock,
-          page: () => validatorPage({ hotkey: hotkey.ss58, netuid: config.chain.netuid, store: handle.store, progress: () => handle.progress(), metagraph, now: () => clock.now() }),
+          page: () =>
+            validatorPage({ hotkey: hotkey.ss58, netuid: config.chain.netuid, store: handle.store, receipts: handle.transferredReceipts, progress: () => handle.progress(), metagraph, now: () => clock.now() }),
+          details: { jobs: (jobUuid) => validatorJobPage(handle.store, jobUuid, clock.now()) },
         });
       } catch (error) {
         stopMetrics();

@@ -38,7 +38,38 @@ export interface JobRecord {
   readonly gpuUuids?: readonly string[];
   /** Why a failed or horde-failed job failed; null for every other status. */
   readonly failure: JobFailure | null;
+  /** Its status transitions in order, with times (at most `MAX_JOB_TRANSITIONS`); absent: none kept. */
+  readonly history?: readonly JobTransition[];
 }
+
+/**
+ * One status change of a job as the validator saw it: `sent` (initial request), then what the
+ * miner reported (`accepted`, `executor_ready`, `volumes_ready`, `streaming_ready`,
+ * `execution_done`, `result_received`) and the validator did (`job_sent`), and last the outcome
+ * (`completed`, `failed`, `horde_failed`, `rejected`).
+ */
+export interface JobTransition {
+  readonly status: string;
+  /** ms since the epoch, the validator's clock. */
+  readonly at: number;
+  /** What came with it: a failure's reason and stage, a decline's reason, a verdict. */
+  readonly detail: string | null;
+}
+
+/** Transitions kept per job: each status once, so a miner repeating messages cannot grow it. */
+export const MAX_JOB_TRANSITIONS = 16;
+
+const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'horde_failed', 'rejected']);
+
+/** The transition each miner message stands for (messages not listed are no status change). */
+const MESSAGE_TRANSITION: Partial<Record<JobMessage['message_type'], string>> = {
+  V0AcceptJobRequest: 'accepted',
+  V0ExecutorReadyRequest: 'executor_ready',
+  V0VolumesReadyRequest: 'volumes_ready',
+  V0StreamingJobReadyRequest: 'streaming_ready',
+  V0ExecutionDoneRequest: 'execution_done',
+  V0JobFinishedRequest: 'result_received',
+};
 
 /** Who noticed a job's failure: the miner or its executor (their failure message), or the validator itself. */
 export type JobFailureSource = 'miner' | 'executor' | 'validator';
@@ -172,6 +203,7 @@ export class JobRun {
   private rejectionReason: string | null = null;
   private rejectionReceipts: readonly Receipt[] = [];
   private failure: JobFailure | null = null;
+  private readonly transitions: JobTransition[] = [];
   private startedAtMs = 0;
   private jobSentAtMs = 0;
   /** The `specs` of the executor's `V0MachineSpecsRequest`, when it sent one. */
@@ -240,6 +272,28 @@ export class JobRun {
     this.status = status;
     this.details = details;
     this.failure = failure;
+    this.mark(status, this.outcomeDetail(status, failure));
+  }
+
+  /** Records a status change, each status once; the last place is kept for the outcome. */
+  private mark(status: string, detail: string | null = null, at = this.ctx.clock.now()): void {
+    if (this.transitions.some((t) => t.status === status)) return;
+    const isOutcome = OUTCOMES.has(status);
+    if (this.transitions.length >= MAX_JOB_TRANSITIONS - (isOutcome ? 0 : 1)) return;
+    this.transitions.push({ status, at, detail: detail === null ? null : detail.slice(0, 300) });
+  }
+
+  private outcomeDetail(status: JobOutcomeStatus, failure: JobFailure | null): string | null {
+    if (failure) return `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''} (by the ${failure.source})`;
+    if (status === 'rejected') return this.rejectionReason;
+    if (status === 'completed') return this.correct === false ? 'wrong' : this.inTime === false ? 'late' : this.correct === true ? 'correct' : null;
+    return null;
+  }
+
+  /** A miner message's status change, if it is one. */
+  private seen(message: JobMessage): void {
+    const status = MESSAGE_TRANSITION[message.message_type];
+    if (status) this.mark(status);
   }
 
   /** Maps a failure message to an end state; returns false for messages that do not end the job. */
@@ -275,6 +329,7 @@ export class JobRun {
     for (;;) {
       const message = await this.inbox.next(deadlineMs - this.ctx.clock.now(), what);
       this.ctx.onMessage?.(message);
+      this.seen(message);
       if (this.endOnFailure(message) || done(message)) return;
     }
   }
@@ -315,6 +370,7 @@ export class JobRun {
         job_started_receipt_signature: started.validator_signature,
         executor_timing: executorTiming(spec, this.barrierWaitSeconds),
       });
+      this.mark('sent', null, this.startedAtMs);
       if (spec.volumeInInitialRequest && spec.volume) this.job = withoutVolume(this.job);
       await this.waitUntil(this.startedAtMs + limits.reservationMs, 'accept or decline', (message) => {
         if (message.message_type === 'V0AcceptJobRequest') this.accepted = true;
@@ -356,6 +412,7 @@ export class JobRun {
     // job's outcome, and a job request would only earn "unknown job_uuid" from the miner.
     for (let message = this.inbox.poll(); message; message = this.inbox.poll()) {
       this.ctx.onMessage?.(message);
+      this.seen(message);
       if (this.endOnFailure(message)) {
         this.log.warn({ status: this.status, details: this.details }, 'the executor failed while waiting for the job request; not sent');
         return;
@@ -377,6 +434,7 @@ export class JobRun {
         output_upload: spec.outputUpload ?? null,
         artifacts_dir: spec.artifactsDir ?? null,
       });
+      this.mark('job_sent', null, this.jobSentAtMs);
     } catch (error) {
       this.failOnError(error, 'sending the job');
     }
@@ -486,6 +544,8 @@ export class JobRun {
   }
 
   record(): JobRecord {
+    // A job that never reached an outcome is stored as horde_failed: its history says so too.
+    if (this.status === null) this.mark('horde_failed', this.details || 'did not finish');
     return {
       jobUuid: this.jobUuid,
       cycle: this.ctx.cycle,
@@ -505,6 +565,7 @@ export class JobRun {
       checkedAt: this.status === 'rejected' ? this.startedAtMs : null,
       gpuUuids: this.gpuUuids,
       failure: this.status === 'failed' || this.status === 'horde_failed' || this.status === null ? (this.failure ?? validatorFailure('unknown', null, this.details || 'did not finish')) : null,
+      history: [...this.transitions],
     };
   }
 }

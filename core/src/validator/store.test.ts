@@ -98,6 +98,50 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect(await repo.jobCountsByCycle([4])).toEqual(new Map([[4, { failed: 2, horde_failed: 1, completed: 1 }]]));
   });
 
+  it("keeps each job's status history with the job, finds a job by a unique uuid prefix, and drops the history with the job", async () => {
+    const repo = new ValidatorStore(store, `validator-history-${dialect}`);
+    const history = [
+      { status: 'sent', at: 1_700_000_000_000, detail: null },
+      { status: 'accepted', at: 1_700_000_000_040, detail: null },
+      { status: 'executor_ready', at: 1_700_000_001_500, detail: null },
+      { status: 'job_sent', at: 1_700_000_001_510, detail: null },
+      { status: 'failed', at: 1_700_000_004_000, detail: 'nonzero_return_code · execution (by the executor)' },
+    ];
+    const failure = { source: 'executor' as const, reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1' };
+    await repo.saveJobs(
+      [
+        { ...base, jobUuid: `h1aaaaaa-${dialect}-0001`, status: 'failed', correct: null, failure, history },
+        { ...base, jobUuid: `h1aaaaaa-${dialect}-0002`, status: 'completed' },
+        { ...base, jobUuid: `h2bbbbbb-${dialect}-0003`, status: 'completed', history: Array.from({ length: 40 }, (_, i) => ({ status: `s${i}`, at: i, detail: 'x'.repeat(1000) })) },
+      ],
+      1_700_000_005_000,
+    );
+    await repo.recordOrganicJob({ jobUuid: `o1cccccc-${dialect}`, cycle: 4, minerHotkey: 'miner-a', executorClass: 'always_on.test', status: 'completed', history: [{ status: 'sent', at: 5, detail: null }, { status: 'completed', at: 9, detail: 'correct' }] }, 10);
+
+    expect(await repo.jobHistory(`h1aaaaaa-${dialect}-0001`)).toEqual(history);
+    // A job stored without a history (or before histories were kept) has an empty one.
+    expect(await repo.jobHistory(`h1aaaaaa-${dialect}-0002`)).toEqual([]);
+    // Bounded: a job keeps at most 16 transitions of at most 300 characters of detail.
+    const capped = await repo.jobHistory(`h2bbbbbb-${dialect}-0003`);
+    expect(capped).toHaveLength(16);
+    expect(capped[0]!.detail).toHaveLength(300);
+    expect((await repo.jobHistory(`o1cccccc-${dialect}`)).map((t) => t.status)).toEqual(['sent', 'completed']);
+
+    expect(await repo.job(`h2bbbbbb`)).toMatchObject({ jobUuid: `h2bbbbbb-${dialect}-0003`, status: 'completed' });
+    expect(await repo.job(`h1aaaaaa-${dialect}-0001`)).toMatchObject({ status: 'failed', failure, history });
+    await expect(repo.job('h1aaaaaa')).rejects.toMatchObject({ code: 'VALIDATOR_JOB_AMBIGUOUS' });
+    expect(await repo.job('zzzz')).toBeNull();
+    // LIKE wildcards in a prefix are literal: '%' matches no uuid.
+    expect(await repo.job('%')).toBeNull();
+    expect(await repo.job('h_aaaaa')).toBeNull();
+    // Another validator's jobs are not found through this one.
+    expect(await new ValidatorStore(store, 'someone-else').job(`h2bbbbbb`)).toBeNull();
+
+    // The history goes with its job (the rows are bounded by the jobs they belong to).
+    await store.db('validator_jobs').where({ job_uuid: `h1aaaaaa-${dialect}-0001` }).delete();
+    expect(await repo.jobHistory(`h1aaaaaa-${dialect}-0001`)).toEqual([]);
+  });
+
   it('keeps manifests, main hotkeys, batches, score steps, scores and weight records per cycle', async () => {
     const repo = new ValidatorStore(store, 'validator-1');
     await repo.saveManifests(5, new Map([['miner-a', { 'always_on.test': 2, 'always_on.gpu-24gb': 1 }]]));

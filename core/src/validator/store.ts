@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../contracts/index.js';
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
-import type { JobFailure, JobFailureSource, JobRecord } from './job-run.js';
+import { AmbiguousJobError } from './errors.js';
+import { MAX_JOB_TRANSITIONS, type JobFailure, type JobFailureSource, type JobRecord, type JobTransition } from './job-run.js';
 
 /** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
 const CHUNK = 200;
@@ -74,6 +75,8 @@ export interface OrganicJobRecord {
   readonly details?: string;
   /** Why it failed, for a failed or horde-failed job. */
   readonly failure?: JobFailure | null;
+  /** Its status transitions (`JobRecord.history`). */
+  readonly history?: readonly JobTransition[];
 }
 
 /** A failed or horde-failed job with why it failed, newest first (`horde validator jobs --failed`). */
@@ -111,6 +114,10 @@ export interface JobListQuery {
   /** Only failed and horde-failed jobs. */
   readonly failedOnly?: boolean;
   readonly minerHotkey?: string;
+  /** Only the job with this uuid. */
+  readonly jobUuid?: string;
+  /** Only jobs whose uuid starts with this. */
+  readonly jobUuidPrefix?: string;
 }
 
 /** Failure columns of a row (see the validator-h-ops-0001 migration); null when the job did not fail or predates them. */
@@ -272,6 +279,41 @@ export class ValidatorStore {
       created_at: createdAt,
     }));
     for (let i = 0; i < rows.length; i += CHUNK) await this.db('validator_jobs').insert(rows.slice(i, i + CHUNK));
+    await this.saveHistory(records);
+  }
+
+  /** The jobs' status transitions (after their rows: each refers to its job). */
+  private async saveHistory(records: ReadonlyArray<{ readonly jobUuid: string; readonly history?: readonly JobTransition[] | undefined }>): Promise<void> {
+    const rows = records.flatMap((record) =>
+      (record.history ?? []).slice(0, MAX_JOB_TRANSITIONS).map((transition, seq) => ({
+        job_uuid: record.jobUuid,
+        seq,
+        status: transition.status.slice(0, 32),
+        at: Math.round(transition.at),
+        detail: transition.detail === null ? null : transition.detail.slice(0, 300),
+      })),
+    );
+    for (let i = 0; i < rows.length; i += CHUNK) await this.db('validator_job_status_history').insert(rows.slice(i, i + CHUNK));
+  }
+
+  /**
+   * One stored job by its uuid or a unique prefix of it (the 8 characters the tables show), with
+   * its status history; null when none matches. Throws `AmbiguousJobError` for a prefix that
+   * matches several of this validator's jobs.
+   */
+  async job(uuidOrPrefix: string): Promise<(JobSummaryRow & { readonly history: JobTransition[] }) | null> {
+    const exact = await this.jobs({ jobUuid: uuidOrPrefix, limit: 1 });
+    const found = exact.length > 0 ? exact : await this.jobs({ jobUuidPrefix: uuidOrPrefix, limit: 2 });
+    if (found.length > 1) throw new AmbiguousJobError(`${uuidOrPrefix} matches several jobs (${found.map((j) => j.jobUuid).join(', ')}, …): give more of the uuid`);
+    const job = found[0];
+    if (!job) return null;
+    return { ...job, history: await this.jobHistory(job.jobUuid) };
+  }
+
+  /** A job's status transitions, oldest first (empty for jobs stored before histories were kept). */
+  async jobHistory(jobUuid: string): Promise<JobTransition[]> {
+    const rows = await this.db('validator_job_status_history').where({ job_uuid: jobUuid }).orderBy('seq');
+    return rows.map((row) => ({ status: row.status as string, at: toNumber(row.at), detail: (row.detail as string | null) ?? null }));
   }
 
   async recordOrganicJob(record: OrganicJobRecord, createdAt: number): Promise<void> {
@@ -291,6 +333,7 @@ export class ValidatorStore {
       ...failureColumns(record.failure),
       created_at: createdAt,
     });
+    await this.saveHistory([record]);
   }
 
   /**
@@ -355,6 +398,9 @@ export class ValidatorStore {
     if (query.cycle !== undefined) select = select.andWhere({ cycle: query.cycle });
     if (query.minerHotkey !== undefined) select = select.andWhere({ miner_hotkey: query.minerHotkey });
     if (query.failedOnly) select = select.whereIn('status', ['failed', 'horde_failed']);
+    if (query.jobUuid !== undefined) select = select.andWhere({ job_uuid: query.jobUuid });
+    // A prefix is matched literally: LIKE's own wildcards in it are escaped.
+    if (query.jobUuidPrefix !== undefined) select = select.andWhereRaw("job_uuid like ? escape '\\'", [`${query.jobUuidPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
     const rows = await select.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }]).limit(query.limit ?? 100);
     return rows.map((row) => ({
       jobUuid: row.job_uuid,

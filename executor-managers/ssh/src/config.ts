@@ -20,7 +20,7 @@ function exactlyOneKey(value: { privateKeyPath?: string | undefined; privateKey?
   }
 }
 
-/** One machine of the fleet: it runs one executor at a time. */
+/** One machine of the fleet: one executor per GPU (`gpus`), or one at a time when `gpus` is not set. */
 export const sshHostSchema = z
   .strictObject({
     /** DNS name or IP address. */
@@ -47,6 +47,16 @@ export const sshHostSchema = z
     hostKeySha256: z.union([z.string().regex(FINGERPRINT), z.array(z.string().regex(FINGERPRINT)).min(1)]).optional(),
     /** Trust whatever host key the server presents. Only for disposable test hosts: it allows a man in the middle. */
     insecureAcceptAnyHostKey: z.boolean().default(false),
+    /**
+     * GPUs of the host, one executor each, every job pinned to its own GPU (`CUDA_VISIBLE_DEVICES`
+     * in the agent's environment; the docker runner turns it into `--gpus device=N`). A number N:
+     * devices 0..N-1. `detect`: the GPUs `nvidia-smi -L` lists on the host, asked again at every
+     * health probe (a GPU that falls off the bus leaves the manifest). Not set: one executor at a
+     * time, not pinned (a CPU host, or one executor for the whole machine).
+     */
+    gpus: z.union([z.number().int().min(1).max(64), z.literal('detect')]).optional(),
+    /** The `nvidia-smi` the `detect` probe runs on the host (a path, when it is not on the login PATH). */
+    nvidiaSmiCommand: z.string().min(1).default('nvidia-smi'),
   })
   .superRefine((host, ctx) => {
     exactlyOneKey(host, ctx);
@@ -63,7 +73,7 @@ export type SshHostConfig = z.output<typeof sshHostSchema>;
 
 /** The `@horde/executor-manager-ssh` config section. */
 export const sshManagerConfigSchema = z.strictObject({
-  /** The fleet. Manifest = number of hosts per executor class; one executor per host at a time. */
+  /** The fleet. Manifest = executors of the healthy hosts per class: one per GPU (`gpus`), else one per host. */
   hosts: z.array(sshHostSchema).min(1),
   /** Seconds for TCP connect + handshake + authentication (ComputeHorde: 15). */
   connectTimeoutSeconds: z.number().positive().default(15),

@@ -215,4 +215,55 @@ describe('ssh fleet health', () => {
       await m.close();
     }
   }, 120_000);
+
+  it('a dead host takes every one of its GPU executors out of the manifest, reports each lost, and brings them all back', async () => {
+    const ssh = sshConfig();
+    const host = sshHostSchema.parse({
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: ssh.username,
+      privateKeyPath: ssh.privateKeyPath,
+      executorClass: CLASS,
+      insecureAcceptAnyHostKey: true,
+      gpus: 3,
+      remoteCommand: ['/bin/sh', '-c', `sleep ${SLEEP} & wait`, 'horde'],
+    });
+    const m = new SshExecutorManager({
+      hosts: [host],
+      connectTimeoutSeconds: 2,
+      keepaliveSeconds: 30,
+      killGraceMs: 1_000,
+      logger: silent,
+      healthCheckSeconds: 0.5,
+      healthCheckTimeoutSeconds: 1,
+      unhealthyAfterFailures: 2,
+    });
+    try {
+      await m.probeAll();
+      expect(await m.manifest()).toEqual({ [CLASS]: 3 });
+      const handles = [await m.start('t-gpu-1', CLASS, context('t-gpu-1')), await m.start('t-gpu-2', CLASS, context('t-gpu-2'))];
+      expect(handles.map((h) => m.gpuOf(h)).sort()).toEqual(['0', '1']);
+
+      sshd.stop();
+      await eventually('the host and all its GPUs to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
+      expect(m.fleet()).toEqual([expect.objectContaining({ state: 'dead', executors: 3 })]);
+      for (const handle of handles) {
+        const status = await eventually<ExecutorStatus>('each executor to be reported lost', async () => {
+          const s = await m.poll(handle);
+          return s.state === 'exited' ? s : undefined;
+        }, 10_000);
+        expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
+      }
+      await expect(m.start('t-gpu-3', CLASS, context('t-gpu-3'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+
+      sshd.start();
+      await eventually('the host to come back with its GPUs', async () => ((await m.manifest())[CLASS] === 3 ? true : undefined), 20_000);
+      // Every GPU is free again: the lost executors gave their slots back.
+      const again = [];
+      for (let i = 0; i < 3; i += 1) again.push(await m.start(`t-gpu-back-${i}`, CLASS, context(`t-gpu-back-${i}`)));
+      expect(again.map((h) => m.gpuOf(h)).sort()).toEqual(['0', '1', '2']);
+    } finally {
+      await m.close();
+    }
+  }, 120_000);
 });

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--startup-time-limit <seconds>', 'seconds to receive the job and get the image ready', positiveSeconds)
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .action(async (options: ExecutorOptions) => {
-      const [{ loadConfig }, { createLogger }, { createJobRunner }, { runExecutorAgent }] = await Promise.all([
+      const [{ loadConfig }, { createLogger }, { createJobRunner, pinnedGpus }, { runExecutorAgent }] = await Promise.all([
         import('../../config/index.js'),
         import('../../logging/index.js'),
         import('../../executor/agent/create-runner.js'),
@@ -51,6 +51,8 @@ export function register(program: Command): void {
         kind: options.runner ?? settings.runner,
         processImages: settings.processImages,
         limits: settings.jobLimits,
+        // Pinned by a per-GPU executor manager (ssh `gpus`): its jobs get only that GPU.
+        gpuDevices: pinnedGpus(process.env),
         logger,
       });
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ValidatorStore } from '../../validator/store.js';
 import { formatTable, stopRequested } from './shared.js';
 
 interface RunOptions {
@@ -13,6 +14,8 @@ interface ScoresOptions {
 
 interface JobsOptions {
   config?: string;
+  /** A job's uuid or its first characters: show that job with its status history. */
+  job?: string;
   cycle?: string;
   limit?: string;
   failed?: boolean;
@@ -161,6 +164,7 @@ async function printJobs(options: JobsOptions): Promise<void> {
   const store = await openStore(storeOptions(config));
   try {
     const validatorStore = new ValidatorStore(store, hotkey.ss58);
+    if (options.job !== undefined) return await printJob(validatorStore, hotkey.ss58, options.job, options.json === true);
     const jobs = await validatorStore.jobs({
       limit: (limit.ok && limit.value) || 50,
       ...(cycle.ok && cycle.value !== undefined ? { cycle: cycle.value } : {}),
@@ -187,6 +191,40 @@ async function printJobs(options: JobsOptions): Promise<void> {
   }
 }
 
+/** `horde validator jobs <uuid>`: one job, why it ended as it did, and each status it went through with its time. */
+async function printJob(store: ValidatorStore, validatorHotkey: string, uuid: string, json: boolean): Promise<void> {
+  const { JobNotFoundError } = await import('../../validator/errors.js');
+  const job = await store.job(uuid);
+  if (!job) throw new JobNotFoundError(`no job ${uuid} is stored for validator ${validatorHotkey}: \`horde validator jobs\` lists them`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ validator: validatorHotkey, job }, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `Job ${job.jobUuid} (${job.kind}, cycle ${job.cycle})`,
+    `  miner   ${job.minerHotkey}`,
+    `  class   ${job.executorClass}`,
+    `  status  ${job.status}${job.status === 'completed' ? (job.correct === true ? ', correct' : job.correct === false ? ', wrong' : '') : ''}`,
+    ...(job.failure ? [`  failed  ${job.failure.reason}${job.failure.stage ? ` in ${job.failure.stage}` : ''}, reported by the ${job.failure.source}: ${job.failure.message.replace(/\s+/g, ' ').slice(0, 200)}`] : []),
+    `  details ${job.details.replace(/\s+/g, ' ').slice(0, 200)}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (job.history.length === 0) {
+    process.stdout.write('No status history (stored before histories were kept).\n');
+    return;
+  }
+  const first = job.history[0]!.at;
+  const rows = job.history.map((t, i) => [
+    new Date(t.at).toISOString().replace('T', ' ').replace('Z', ' UTC'),
+    `+${((t.at - first) / 1000).toFixed(3)} s`,
+    i === 0 ? '-' : `${((t.at - job.history[i - 1]!.at) / 1000).toFixed(3)} s`,
+    t.status,
+    t.detail ?? '',
+  ]);
+  process.stdout.write(`${formatTable([['AT', 'SINCE SENT', 'STEP', 'STATUS', 'DETAIL'], ...rows])}\n`);
+}
+
 /** `horde validator` (run), `horde validator scores` (what each rule gave each miner) and `horde validator jobs` (what happened to each job). */
 export function register(program: Command): void {
   const validator = program
@@ -202,12 +240,12 @@ export function register(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .action((options: ScoresOptions, command: Command) => printScores({ ...command.parent?.opts(), ...options }));
   validator
-    .command('jobs')
-    .description('list the stored jobs, newest first; with --failed, only failed ones with who reported the failure, its reason and stage')
+    .command('jobs [job]')
+    .description('list the stored jobs, newest first; with --failed, only failed ones with who reported the failure, its reason and stage; with a job uuid (or its first characters), that job with its status history')
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .option('--failed', 'only failed and horde-failed jobs, with why they failed')
     .option('--cycle <n>', 'only this cycle')
     .option('--limit <n>', 'at most this many jobs (default 50)')
     .option('--json', 'print JSON instead of a table')
-    .action((options: JobsOptions, command: Command) => printJobs({ ...command.parent?.opts(), ...options }));
+    .action((job: string | undefined, options: JobsOptions, command: Command) => printJobs({ ...command.parent?.opts(), ...options, ...(job !== undefined ? { job } : {}) }));
 }

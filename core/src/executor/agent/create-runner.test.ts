@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testImage } from '../../../../test/support/services.js';
 import { executorSection } from '../../config/sections/executor.js';
 import { silentLogger } from '../../logging/index.js';
-import { createJobRunner } from './create-runner.js';
+import { createJobRunner, pinnedGpus } from './create-runner.js';
 
 describe('createJobRunner', () => {
   let dir: string;
@@ -42,5 +42,30 @@ describe('createJobRunner', () => {
 
   it('defaults to a process limit, dropped capabilities, a bounded log and a disk cap (the memory cap comes from the machine)', () => {
     expect(executorSection.parse({}).jobLimits).toEqual({ pids: 1024, dropCapabilities: true, logBytes: 16 * 1024 * 1024, diskBytes: 20 * 1024 ** 3 });
+  });
+
+  it('reads the GPUs a manager pinned the executor to from CUDA_VISIBLE_DEVICES', () => {
+    expect(pinnedGpus({ CUDA_VISIBLE_DEVICES: '1' })).toEqual(['1']);
+    expect(pinnedGpus({ CUDA_VISIBLE_DEVICES: ' 0, 3 ' })).toEqual(['0', '3']);
+    expect(pinnedGpus({ CUDA_VISIBLE_DEVICES: '' })).toBeUndefined();
+    expect(pinnedGpus({})).toBeUndefined();
+  });
+
+  it("a pinned process runner's job sees only its GPU, even when the job's env names another", async () => {
+    const runner = await createJobRunner({ kind: 'process', processImages: { 'local/shell': ['sh', '-c'] }, gpuDevices: ['2'], logger: silentLogger() });
+    const outcome = await runner.run({
+      jobUuid: randomUUID(),
+      image: 'local/shell',
+      command: ['echo "gpu=$CUDA_VISIBLE_DEVICES"'],
+      env: { CUDA_VISIBLE_DEVICES: '0,1,2,3' },
+      preset: 'nvidia_all',
+      volumeDir: join(dir, 'volume'),
+      outputDir: join(dir, 'output'),
+      artifactsDir: join(dir, 'artifacts'),
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 10_000,
+    });
+    expect(outcome.stdout).toBe('gpu=2\n');
   });
 });

@@ -14,7 +14,21 @@ export interface RunnerChoice {
     readonly diskBytes?: number | null | undefined;
     readonly user?: string | undefined;
   };
+  /** The GPUs the executor manager gave this executor (`pinnedGpus`); unset: every GPU. */
+  readonly gpuDevices?: readonly string[] | undefined;
   readonly logger: Logger;
+}
+
+/**
+ * The GPUs an executor was pinned to by its manager: `CUDA_VISIBLE_DEVICES` of the agent's
+ * environment (`0`, `1,3`), or undefined when it is not set (every GPU). The docker runner turns
+ * it into `--gpus device=…`, the process runner passes it on to the job.
+ */
+export function pinnedGpus(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const value = env['CUDA_VISIBLE_DEVICES']?.trim();
+  if (!value) return undefined;
+  const devices = value.split(',').map((d) => d.trim()).filter(Boolean);
+  return devices.length > 0 ? devices : undefined;
 }
 
 /**
@@ -26,9 +40,11 @@ export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> 
   if (choice.kind === 'docker') {
     const { DEFAULT_HARDENING, DEFAULT_PIDS_LIMIT, DockerJobRunner, defaultMemoryBytes } = await import('../runners/docker.js');
     const limits = choice.limits;
-    if (!limits) return new DockerJobRunner({ logger: choice.logger });
+    const gpus = choice.gpuDevices ? { gpuDevices: choice.gpuDevices } : {};
+    if (!limits) return new DockerJobRunner({ logger: choice.logger, ...gpus });
     return new DockerJobRunner({
       logger: choice.logger,
+      ...gpus,
       defaultLimits: {
         memoryBytes: limits.memoryBytes ?? defaultMemoryBytes(),
         pids: limits.pids ?? DEFAULT_PIDS_LIMIT,
@@ -45,5 +61,5 @@ export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> 
   const { ProcessJobRunner } = await import('../runners/process.js');
   const images: Record<string, string[]> = {};
   for (const [image, argv] of Object.entries(choice.processImages ?? {})) images[image] = [...argv];
-  return new ProcessJobRunner({ images, logger: choice.logger });
+  return new ProcessJobRunner({ images, logger: choice.logger, ...(choice.gpuDevices ? { gpuDevices: choice.gpuDevices } : {}) });
 }

@@ -233,6 +233,18 @@ describe('DockerJobRunner', () => {
     expect(await containerExists(s.jobUuid)).toBe(false);
   });
 
+  it('asks the engine for every GPU, or only its own when the executor was pinned (--gpus device=N)', () => {
+    class Inspectable extends DockerJobRunner {
+      gpuRequests(preset: JobRunSpec['preset']): unknown {
+        return this.hostConfig(spec({ preset }), []).DeviceRequests;
+      }
+    }
+    expect(new Inspectable({ docker: docker(), logger }).gpuRequests('nvidia_all')).toEqual([{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]);
+    const pinned = new Inspectable({ docker: docker(), logger, gpuDevices: ['1'] });
+    expect(pinned.gpuRequests('nvidia_all')).toEqual([{ Driver: 'nvidia', DeviceIDs: ['1'], Capabilities: [['gpu']] }]);
+    expect(pinned.gpuRequests('none')).toBeUndefined();
+  });
+
   it('adds :latest to untagged images, as docker pull does', () => {
     expect(withDefaultTag('busybox')).toBe('busybox:latest');
     expect(withDefaultTag('localhost:5000/team/img')).toBe('localhost:5000/team/img:latest');

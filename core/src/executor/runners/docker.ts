@@ -11,7 +11,8 @@
  *    the engine's log of the output bounded, the writable layer capped where the storage driver
  *    supports a size, `/output` and the artifacts directory writable by whatever user the image
  *    runs as;
- *  - preset `nvidia_all` asks for every GPU through the NVIDIA device driver;
+ *  - preset `nvidia_all` asks for every GPU through the NVIDIA device driver, or only the executor's
+ *    own GPUs when it was pinned to some (`gpuDevices`, i.e. `--gpus device=N`);
  *  - killed when the execution time limit passes (`timedOut`) or the signal aborts;
  *  - removed afterwards, whatever happened;
  *  - labelled with the job uuid and the executor process that made it (`OWNER_LABELS`), so a
@@ -125,6 +126,11 @@ export interface DockerJobRunnerOptions {
   readonly pullTimeoutMs?: number;
   /** Labels its containers with this owner; default this process (`currentOwner()`). */
   readonly owner?: ContainerOwner;
+  /**
+   * The GPUs this executor was given (`pinnedGpus`, from the executor manager's
+   * `CUDA_VISIBLE_DEVICES`): `nvidia_all` jobs get only these devices. Default: every GPU.
+   */
+  readonly gpuDevices?: readonly string[];
 }
 
 /** 1024 processes stop a fork bomb well before it loads the host; memory as `defaultMemoryBytes`. */
@@ -167,6 +173,7 @@ export class DockerJobRunner implements JobRunner {
   private readonly hardening: ContainerHardening;
   /** Cleared once the engine said it cannot cap the writable layer (asked once per runner). */
   private diskCapSupported = true;
+  private readonly gpuDevices: readonly string[] | null;
 
   constructor(options: DockerJobRunnerOptions) {
     this.docker = options.docker ?? new Dockerode();
@@ -176,6 +183,7 @@ export class DockerJobRunner implements JobRunner {
     this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
     this.pullTimeoutMs = options.pullTimeoutMs ?? 20 * 60_000;
     this.owner = options.owner ?? currentOwner();
+    this.gpuDevices = options.gpuDevices && options.gpuDevices.length > 0 ? [...options.gpuDevices] : null;
   }
 
   /** Uses the local image if there is one, else pulls it. */
@@ -378,8 +386,15 @@ export class DockerJobRunner implements JobRunner {
       ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
       ...(limits.pids !== undefined ? { PidsLimit: limits.pids } : {}),
       ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
-      ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] } : {}),
+      ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [this.gpuRequest()] } : {}),
     };
+  }
+
+  /** `--gpus all`, or `--gpus device=…` for an executor pinned to its own GPUs. */
+  private gpuRequest(): Dockerode.DeviceRequest {
+    return this.gpuDevices
+      ? { Driver: 'nvidia', DeviceIDs: [...this.gpuDevices], Capabilities: [['gpu']] }
+      : { Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] };
   }
 
   private diskCap(): Dockerode.HostConfig {

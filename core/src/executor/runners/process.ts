@@ -38,6 +38,8 @@ export interface ProcessJobRunnerOptions {
   readonly logger: Logger;
   /** Bytes of stdout and of stderr kept in memory (head and tail); default 64 MiB each. */
   readonly maxCaptureBytes?: number;
+  /** The GPUs this executor was given (`pinnedGpus`): every job sees only these, whatever its env says. */
+  readonly gpuDevices?: readonly string[];
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -61,11 +63,13 @@ export class ProcessJobRunner implements JobRunner {
   private readonly images: Readonly<Record<string, readonly string[]>>;
   private readonly logger: Logger;
   private readonly maxCaptureBytes: number;
+  private readonly gpuDevices: readonly string[] | null;
 
   constructor(options: ProcessJobRunnerOptions) {
     this.images = options.images;
     this.logger = options.logger;
     this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
+    this.gpuDevices = options.gpuDevices ?? null;
   }
 
   private argvFor(image: string): readonly string[] {
@@ -102,6 +106,8 @@ export class ProcessJobRunner implements JobRunner {
         HORDE_VOLUME_DIR: spec.volumeDir,
         HORDE_OUTPUT_DIR: spec.outputDir,
         HORDE_ARTIFACTS_DIR: spec.artifactsDir,
+        // After the job's env: a job cannot reach for another executor's GPU.
+        ...(this.gpuDevices ? { CUDA_VISIBLE_DEVICES: this.gpuDevices.join(',') } : {}),
       };
       let jobArgs: string[] = [...spec.command];
       if (spec.rawScript !== undefined) {

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { ReceiptPages } from '../receipts/pages.js';
+import type { ReceiptServingTally, ServedAnswer } from '../receipts/serving-tally.js';
 import { decideRange } from './byte-range.js';
 
 /** Whether an `Accept-Encoding` header accepts gzip (listed, and not with `q=0`). */
@@ -23,17 +24,20 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * ComputeHorde's `.jsonl.gz` pages; Range requests always get the uncompressed bytes, so offsets
  * stay the same whichever way a page was first read.
  */
-export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages): void {
+export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages, tally?: ReceiptServingTally, now: () => number = Date.now): void {
   app.get<{ Params: { file: string } }>('/receipts/:file', async (request, reply) => {
     const match = /^(\d{1,15})\.jsonl$/.exec(request.params.file);
     if (!match) return reply.code(404).type('text/plain').send('Not Found');
 
     const page = Number(match[1]);
+    // The peer's own address (as for the validator websocket): a header would be the client's word.
+    const served = (answer: ServedAnswer, bytes: number) => tally?.served({ page, answer, bytes, client: request.raw.socket.remoteAddress ?? 'unknown', at: now() });
     if (request.headers.range === undefined && acceptsGzip(request.headers['accept-encoding'])) {
       const gz = await pages.gzippedPath(page);
       if (gz !== null) {
         const gzHandle = await open(gz, 'r');
         const { size } = await gzHandle.stat();
+        served('gzip', size);
         return reply
           .code(200)
           .type('application/jsonl')
@@ -49,7 +53,10 @@ export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages)
       // Pages are replaced by rename on append: the open handle keeps one consistent version.
       handle = await open(pages.pagePath(page), 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reply.code(404).type('text/plain').send('Not Found');
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        served('not_found', 0);
+        return reply.code(404).type('text/plain').send('Not Found');
+      }
       throw error;
     }
 
@@ -59,13 +66,16 @@ export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages)
 
     if (decision.kind === 'unsatisfiable') {
       await handle.close();
+      served('nothing_new', 0);
       return reply.code(416).header('content-range', `bytes */${size}`).send('');
     }
     if (decision.kind === 'full') {
       reply.code(200).header('content-length', size);
+      served('full', size);
       return reply.send(handle.createReadStream({ start: 0, autoClose: true }));
     }
     const { start, end } = decision.range;
+    served('partial', end - start + 1);
     reply
       .code(206)
       .header('content-range', `bytes ${start}-${end}/${size}`)

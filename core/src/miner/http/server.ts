@@ -8,6 +8,7 @@ import { DEFAULT_MAX_FRAME_BYTES, encodeMessage } from '../../protocol/codec.js'
 import type { ReceiptPages } from '../receipts/pages.js';
 import type { PreAuthBudget } from './pre-auth-budget.js';
 import { registerReceiptsRoute } from './receipts-route.js';
+import type { ReceiptServingTally } from '../receipts/serving-tally.js';
 
 export interface MinerServerHandlers {
   /**
@@ -28,6 +29,10 @@ export interface MinerServerOptions {
   readonly handlers: MinerServerHandlers;
   /** Bytes and connections unauthenticated validator connections may hold. */
   readonly preAuth: PreAuthBudget;
+  /** Counts what the receipt pages served (the dashboard); default: not counted. */
+  readonly receiptServing?: ReceiptServingTally;
+  /** The clock of `receiptServing`'s times; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** Handed to the validator session: the connection authenticated, stop counting it. */
@@ -118,7 +123,7 @@ export async function createMinerServer(options: MinerServerOptions): Promise<Fa
     options.handlers.onExecutor(socket, request.params.token, remote);
   });
 
-  registerReceiptsRoute(app, options.pages);
+  registerReceiptsRoute(app, options.pages, options.receiptServing, options.now);
 
   app.get('/metrics', async (_request, reply) => {
     const body = await options.metrics.metrics();

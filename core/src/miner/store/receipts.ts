@@ -109,6 +109,18 @@ export class MinerReceiptsRepository {
     return row ? toMillis(row.n) : 0;
   }
 
+  /** Receipts stored, by the validator that signed them and receipt type, with the newest receipt's time. */
+  async countsByValidatorAndType(): Promise<Array<{ validatorHotkey: string; receiptType: ReceiptPayload['receipt_type']; count: number; newestAt: number }>> {
+    const rows = (await this.db('miner_receipts')
+      .groupBy('validator_hotkey', 'receipt_type')
+      .select('validator_hotkey', 'receipt_type')
+      .count({ n: '*' })
+      .max({ newest: 'timestamp' })) as Array<{ validator_hotkey: string; receipt_type: ReceiptPayload['receipt_type']; n: unknown; newest: unknown }>;
+    return rows
+      .map((row) => ({ validatorHotkey: row.validator_hotkey, receiptType: row.receipt_type, count: toMillis(row.n), newestAt: toMillis(row.newest) }))
+      .sort((a, b) => a.validatorHotkey.localeCompare(b.validatorHotkey) || a.receiptType.localeCompare(b.receiptType));
+  }
+
   /** Deletes receipts whose payload timestamp is before `cutoff` ms. */
   async evictOlderThan(cutoff: number): Promise<number> {
     return await this.db('miner_receipts').where('timestamp', '<', cutoff).delete();

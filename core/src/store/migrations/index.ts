@@ -10,6 +10,8 @@ import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failur
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
 import { validatorManifestContradictionsMigration } from './validator-h2-trust-0001-manifest-contradictions.js';
+import { validatorJobStatusHistoryMigration } from './validator-h2-ops-0001-job-status-history.js';
+import { validatorReceiptSourcesMigration } from './validator-h2-ops-0002-receipt-sources.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -31,6 +33,8 @@ const migrations: readonly NamedMigration[] = [
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
   validatorManifestContradictionsMigration,
+  validatorJobStatusHistoryMigration,
+  validatorReceiptSourcesMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -273,6 +273,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       executorSeconds: executorSeconds(request),
       details: record.details,
       failure: record.failure,
+      ...(record.history ? { history: record.history } : {}),
     });
     if (record.status === 'completed' && result !== null) this.track(this.crossCheck(request.uuid, target.hotkey, spec, result));
   }

@@ -10,11 +10,28 @@ import type { CountersignedReceipt } from '../../miner/store/receipts.js';
 import { receiptTimestampMs } from '../../miner/store/receipts.js';
 import { datetimeToEpochMicros } from '../../protocol/datetime.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import type { PageReadReport } from './transfer.js';
 
 /** Rows per INSERT: far below SQLite's bound-variable limit. */
 const CHUNK = 200;
 
 const toNumber = (value: unknown): number => (typeof value === 'string' ? Number(value) : (value as number));
+
+/** What receipt transfer got from one miner endpoint, summed over every page read. */
+export interface ReceiptSourceStats {
+  readonly endpoint: string;
+  readonly minerHotkeys: readonly string[];
+  readonly pages: number;
+  readonly stored: number;
+  readonly refused: number;
+  readonly refusedByReason: Readonly<Record<string, number>>;
+  readonly fetchFailures: number;
+  readonly lastFetchAt: number;
+  readonly lastFailureAt: number | null;
+  readonly lastError: string | null;
+  /** When a checkpoint of this endpoint last moved (null: none stored). */
+  readonly lastCheckpointAt: number | null;
+}
 
 /** How far one page of one miner has been read. */
 export interface PageCheckpoint {
@@ -112,6 +129,84 @@ export class TransferredReceiptsRepository {
       })
       .onConflict(['validator_hotkey', 'endpoint', 'page'])
       .merge(['offset', 'complete', 'updated_at']);
+  }
+
+  /** Adds one page fetch to its endpoint's counters (`sourceStats`). */
+  async recordPageRead(report: PageReadReport, at: number): Promise<void> {
+    const refused = Object.values(report.refused).reduce((sum: number, n) => sum + (n ?? 0), 0);
+    const key = { validator_hotkey: this.validatorHotkey, endpoint: report.endpoint };
+    const failed = report.fetchFailed ? 1 : 0;
+    await this.db.transaction(async (trx) => {
+      await trx('validator_receipt_sources')
+        .insert({
+          ...key,
+          miner_hotkeys: toJsonColumn([...report.minerHotkeys].sort()),
+          pages: 1,
+          stored: report.stored,
+          refused,
+          fetch_failures: failed,
+          last_fetch_at: at,
+          last_failure_at: report.fetchFailed ? at : null,
+          last_error: report.error?.slice(0, 300) ?? null,
+        })
+        .onConflict(['validator_hotkey', 'endpoint'])
+        .merge({
+          miner_hotkeys: toJsonColumn([...report.minerHotkeys].sort()),
+          pages: trx.raw('validator_receipt_sources.pages + 1'),
+          stored: trx.raw('validator_receipt_sources.stored + ?', [report.stored]),
+          refused: trx.raw('validator_receipt_sources.refused + ?', [refused]),
+          fetch_failures: trx.raw('validator_receipt_sources.fetch_failures + ?', [failed]),
+          last_fetch_at: at,
+          ...(report.fetchFailed ? { last_failure_at: at, last_error: report.error?.slice(0, 300) ?? null } : {}),
+        });
+      for (const [reason, count] of Object.entries(report.refused)) {
+        if (!count) continue;
+        await trx('validator_receipt_refusals')
+          .insert({ ...key, reason, count })
+          .onConflict(['validator_hotkey', 'endpoint', 'reason'])
+          .merge({ count: trx.raw('validator_receipt_refusals.count + ?', [count]) });
+      }
+    });
+  }
+
+  /** Every endpoint this validator pulled receipts from, the one read last first. */
+  async sourceStats(): Promise<ReceiptSourceStats[]> {
+    const mine = { validator_hotkey: this.validatorHotkey };
+    const [sources, refusals, checkpoints] = await Promise.all([
+      this.db('validator_receipt_sources').where(mine).orderBy([{ column: 'last_fetch_at', order: 'desc' }, { column: 'endpoint' }]),
+      this.db('validator_receipt_refusals').where(mine).select('endpoint', 'reason', 'count'),
+      this.db('validator_receipt_checkpoints').where(mine).groupBy('endpoint').select('endpoint').max({ at: 'updated_at' }),
+    ]);
+    const reasons = new Map<string, Record<string, number>>();
+    for (const row of refusals) {
+      const entry = reasons.get(row.endpoint as string) ?? {};
+      entry[row.reason as string] = toNumber(row.count);
+      reasons.set(row.endpoint as string, entry);
+    }
+    const lastCheckpoint = new Map((checkpoints as Array<{ endpoint: string; at: unknown }>).map((row) => [row.endpoint, row.at === null ? null : toNumber(row.at)]));
+    return sources.map((row) => ({
+      endpoint: row.endpoint as string,
+      minerHotkeys: fromJsonColumn<string[]>(row.miner_hotkeys),
+      pages: toNumber(row.pages),
+      stored: toNumber(row.stored),
+      refused: toNumber(row.refused),
+      refusedByReason: reasons.get(row.endpoint as string) ?? {},
+      fetchFailures: toNumber(row.fetch_failures),
+      lastFetchAt: toNumber(row.last_fetch_at),
+      lastFailureAt: row.last_failure_at === null ? null : toNumber(row.last_failure_at),
+      lastError: (row.last_error as string | null) ?? null,
+      lastCheckpointAt: lastCheckpoint.get(row.endpoint as string) ?? null,
+    }));
+  }
+
+  /** Receipts stored, per validator that issued them and receipt type (whoever's miners served them). */
+  async countsByIssuer(): Promise<Array<{ validatorHotkey: string; receiptType: string; count: number }>> {
+    const rows = (await this.db('validator_transferred_receipts').groupBy('validator_hotkey', 'receipt_type').select('validator_hotkey', 'receipt_type').count({ n: '*' })) as Array<{
+      validator_hotkey: string;
+      receipt_type: string;
+      n: unknown;
+    }>;
+    return rows.map((row) => ({ validatorHotkey: row.validator_hotkey, receiptType: row.receipt_type, count: toNumber(row.n) })).sort((a, b) => a.validatorHotkey.localeCompare(b.validatorHotkey) || a.receiptType.localeCompare(b.receiptType));
   }
 
   /** Deletes the checkpoints of pages older than `page` (they will never be fetched again). */

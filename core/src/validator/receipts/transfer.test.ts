@@ -155,6 +155,12 @@ describe.each(['sqlite', 'postgres'] as const)('receipt transfer on %s', (dialec
     expect(await run.catchUp()).toMatchObject({ stored: 0 });
     expect(requests.some((r) => r.url === `/receipts/${closedPage}.jsonl`)).toBe(false);
     expect(await repository.count()).toBe(7);
+
+    // Every page read was counted for the source (each fetch adds to the same row).
+    const [counted] = await repository.sourceStats();
+    expect(counted).toMatchObject({ endpoint: source.endpoint, minerHotkeys: [miner.ss58], stored: 7, refused: 0, fetchFailures: 0, lastFetchAt: now, lastCheckpointAt: now });
+    // Two catch-ups over 5 h of 5-minute pages (the second skips the complete ones) and two keep-ups.
+    expect(counted!.pages).toBeGreaterThan(60);
   });
 
   it('goes on from its checkpoints after a restart', async () => {
@@ -299,6 +305,21 @@ describe('receipt transfer from a miner that misbehaves', () => {
     expect(refusedByReason).toBe(6);
     const rows = await store.db('validator_transferred_receipts').select('job_uuid');
     expect(rows.map((r) => r.job_uuid).sort()).toEqual([good[0]!.payload.job_uuid, good[1]!.payload.job_uuid].sort());
+
+    // The source's counters (the validator dashboard's receipts section), by reason.
+    const [stats_] = await new TransferredReceiptsRepository(store, validator.ss58).sourceStats();
+    expect(stats_).toMatchObject({
+      endpoint: server.url.replace('http://', ''),
+      minerHotkeys: [miner.ss58],
+      stored: 2,
+      refused: 6,
+      refusedByReason: { not_json: 1, bad_shape: 1, bad_validator_signature: 2, other_miner: 1, bad_miner_signature: 1 },
+      fetchFailures: 0,
+      lastFetchAt: now,
+      lastError: null,
+    });
+    expect(stats_!.lastCheckpointAt).toBe(now);
+    expect(await new TransferredReceiptsRepository(store, validator.ss58).countsByIssuer()).toEqual([{ validatorHotkey: validator.ss58, receiptType: 'JobStartedReceipt', count: 2 }]);
   });
 
   it('stops a page that never ends at the timeout and keeps the whole lines before it', async () => {
@@ -344,6 +365,11 @@ describe('receipt transfer from a miner that misbehaves', () => {
     body = (_page, res) => res.writeHead(206, { 'content-range': 'bytes 0-9/10' }).end('0123456789');
     const stats = await run().keepUp();
     expect(stats.failedFetches).toBe(1);
+    // Each failed fetch is counted for its source, with the last error.
+    const source = (await new TransferredReceiptsRepository(store, validator.ss58).sourceStats()).find((s) => s.endpoint === server.url.replace('http://', ''))!;
+    expect(source.fetchFailures).toBeGreaterThanOrEqual(3);
+    expect(source.lastFailureAt).toBe(now);
+    expect(source.lastError).toEqual(expect.any(String));
   });
 
   it('survives a miner that cannot be reached', async () => {

@@ -48,9 +48,15 @@ export interface ReceiptTransferOptions {
 /** What one page fetch brought: receipts stored, lines refused by reason, whether the fetch failed. */
 export interface PageReadReport {
   readonly endpoint: string;
+  /** The miner hotkeys registered at the endpoint (the only ones its pages may name). */
+  readonly minerHotkeys: readonly string[];
+  /** The page fetched. */
+  readonly page: number;
   readonly stored: number;
   readonly refused: Readonly<Partial<Record<RefusedLineReason, number>>>;
   readonly fetchFailed: boolean;
+  /** Why the fetch failed, when it did. */
+  readonly error: string | null;
 }
 
 const emptyStats = (): TransferStats => ({ pages: 0, lines: 0, stored: 0, refused: 0, failedFetches: 0 });
@@ -195,7 +201,18 @@ export class ReceiptTransfer {
       await repository.saveCheckpoint(source.endpoint, { page: checkpoint.page, offset, complete }, clock.now());
     }
     if (stored > 0) log.debug({ stored }, 'receipts stored');
-    this.options.onPageRead?.({ endpoint: source.endpoint, stored, refused: Object.fromEntries(refusals), fetchFailed: fetched.error !== null });
+    const report: PageReadReport = {
+      endpoint: source.endpoint,
+      minerHotkeys: [...source.hotkeys],
+      page: checkpoint.page,
+      stored,
+      refused: Object.fromEntries(refusals),
+      fetchFailed: fetched.error !== null,
+      error: fetched.error ? fetched.error.message : null,
+    };
+    // What each source gave, for the dashboard. A failure to count is logged, never the transfer's end.
+    await repository.recordPageRead(report, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'could not record the receipt source counters'));
+    this.options.onPageRead?.(report);
   }
 }
 
