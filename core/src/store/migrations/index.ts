@@ -9,6 +9,8 @@ import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
+import { chainEvmAssociationsMigration } from './chain-h2-collat-0001.js';
+import { validatorSlashesMigration } from './validator-h2-collat-0001.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -29,6 +31,8 @@ const migrations: readonly NamedMigration[] = [
   validatorJobFailuresMigration,
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
+  chainEvmAssociationsMigration,
+  validatorSlashesMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
