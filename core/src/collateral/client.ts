@@ -190,7 +190,7 @@ export class CollateralContract {
   }
 
   /** Wei deposited by `miner` (an H160), at the latest block. */
-  collateralOf(miner: string): Promise<bigint> {
+  async collateralOf(miner: string): Promise<bigint> {
     const address = evmAddress(miner, 'the miner address');
     return this.read(`reading the collateral of ${address}`, () => this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'collaterals', args: [address] }));
   }
@@ -204,7 +204,7 @@ export class CollateralContract {
   }
 
   /** The native balance of `address` (what a miner has left to deposit). */
-  balanceOf(address: string): Promise<bigint> {
+  async balanceOf(address: string): Promise<bigint> {
     const checked = evmAddress(address, 'the address');
     return this.read(`reading the balance of ${checked}`, () => this.client.getBalance({ address: checked }));
   }
@@ -227,7 +227,7 @@ export class CollateralContract {
   }
 
   /** A miner deposits `amountWei` from the account of `privateKey` (its associated EVM key). */
-  deposit(privateKey: string, amountWei: bigint): Promise<CollateralTx> {
+  async deposit(privateKey: string, amountWei: bigint): Promise<CollateralTx> {
     if (amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the deposit must be more than 0 wei');
     const account = evmAccount(privateKey);
     return this.write(`depositing ${amountWei} wei from ${account.address}`, account, async (wallet) => {

@@ -16,3 +16,4 @@ export {
 export { COLLATERAL_ABI, COLLATERAL_BYTECODE, COLLATERAL_SOLC_VERSION } from './contract/artifact.js';
 export { CollateralError, type CollateralErrorCode } from './errors.js';
 export { CollateralSlasher, slashReasonFor, type SlashDone, type SlasherSettings } from './slasher.js';
+export { validatorCollateral, type ValidatorCollateral } from './from-settings.js';

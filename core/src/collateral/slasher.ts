@@ -76,6 +76,7 @@ export class CollateralSlasher {
           const timer = setTimeout(resolve, waitMs);
           signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
         });
+        if (signal?.aborted) throw error;
       }
     }
   }
