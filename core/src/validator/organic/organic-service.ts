@@ -122,6 +122,11 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     this.client.on('connected', () => this.emit('connected'));
   }
 
+  /** What routing and slashing go by (`validator.collateral`); null when collateral is off. */
+  get collateral(): OrganicCollateral | null {
+    return this.deps.collateral ?? null;
+  }
+
   get connected(): boolean {
     return this.client.connected;
   }
