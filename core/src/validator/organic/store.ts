@@ -122,7 +122,7 @@ export class OrganicStore {
       .whereNull('slashed_at')
       .whereNotNull('miner_hotkey')
       .where('slash_attempts', '<', maxAttempts)
-      .orderBy('cheat_reported_at')
+      .orderBy([{ column: 'cheat_reported_at' }, { column: 'job_uuid' }])
       .select('job_uuid', 'miner_hotkey');
     return rows.map((row) => ({ jobUuid: row.job_uuid as string, minerHotkey: row.miner_hotkey as string }));
   }
