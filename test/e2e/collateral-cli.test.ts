@@ -30,6 +30,8 @@ const TAO = 10n ** 18n;
 let dir: string;
 let evm: EvmNode;
 let configFile: string;
+let validatorConfigFile: string;
+let validatorSs58: string;
 let validatorKeyFile: string;
 let minerKeyFile: string;
 const validatorKey = generatePrivateKey();
@@ -49,11 +51,16 @@ beforeAll(async () => {
   const filename = join(dir, 'horde.sqlite');
   configFile = join(dir, 'horde.config.json');
   writeFileSync(configFile, JSON.stringify({ hotkey: '//ColCliMiner', chain: { network: 'local', netuid: NETUID }, store: { client: 'sqlite', filename }, plugins: [] }));
+  validatorConfigFile = join(dir, 'validator.config.json');
+  writeFileSync(validatorConfigFile, JSON.stringify({ hotkey: '//ColCliValidator', chain: { network: 'local', netuid: NETUID }, store: { client: 'sqlite', filename }, plugins: [] }));
   const store = await openStore({ client: 'sqlite', filename });
   await LocalChain.init(store, { blockTimeMs: 250, subnets: [{ netuid: NETUID }] });
   const chain = await LocalChain.open({ store });
   const miner = await loadHotkey({ uri: '//ColCliMiner' });
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: miner.ss58, coldkey: miner.ss58 });
+  const validator = await loadHotkey({ uri: '//ColCliValidator' });
+  validatorSs58 = validator.ss58;
+  await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 1000, validatorPermit: true });
   await chain.close();
   await store.close();
 }, 120_000);
@@ -89,6 +96,12 @@ describe('horde collateral', () => {
     expect(after).toMatchObject({ collateralWei: '20000000000000000', eligible: true });
     const table = await run(['collateral', 'show', '-c', configFile, ...endpoint]);
     expect(table.stdout).toMatch(/gets organic jobs\s+yes/);
+
+    // The validator publishes its contract in its commitment; the miner finds it by the validator's hotkey.
+    const published = await run(['collateral', 'publish', '-c', validatorConfigFile, '--contract', address!]);
+    expect(published.stdout).toContain(`published {"contract":{"address":"${address}"}}`);
+    const byValidator = JSON.parse((await run(['collateral', 'show', '-c', configFile, ...node, '--validator', validatorSs58, '--json'])).stdout);
+    expect(byValidator).toMatchObject({ contract: address, collateralWei: '20000000000000000' });
   }, 120_000);
 
   it('ends with one clear message for a bad amount, a deposit below the minimum increase and an RPC that is down', async () => {
@@ -102,5 +115,10 @@ describe('horde collateral', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^horde: .*the EVM RPC did not answer/);
     expect(down.stderr).not.toMatch(/unexpected error/);
+    // A hotkey that published no contract.
+    const miner = await loadHotkey({ uri: '//ColCliMiner' });
+    const none = await run(['collateral', 'show', '-c', configFile, '--rpc-url', evm.url, '--chain-id', String(evm.chainId), '--validator', miner.ss58]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^horde: validator 5\w+ has no commitment, so no published collateral contract/);
   }, 120_000);
 });

@@ -17,3 +17,4 @@ export { COLLATERAL_ABI, COLLATERAL_BYTECODE, COLLATERAL_SOLC_VERSION } from './
 export { CollateralError, type CollateralErrorCode } from './errors.js';
 export { CollateralSlasher, slashReasonFor, type SlashDone, type SlasherSettings } from './slasher.js';
 export { validatorCollateral, type ValidatorCollateral } from './from-settings.js';
+export { contractCommitment, contractFromCommitment } from './commitment.js';

@@ -15,6 +15,7 @@ import { formatTable } from './shared.js';
 interface EndpointOptions {
   config?: string;
   contract?: string;
+  validator?: string;
   rpcUrl?: string;
   chainId?: number;
 }
@@ -42,6 +43,7 @@ function addEndpointOptions(command: Command): Command {
   return command
     .option('-c, --config <path>', 'config file (default: searched from the current directory)')
     .option('--contract <address>', 'collateral contract (default: validator.collateral.contractAddress)')
+    .option('--validator <hotkey>', "use the contract this validator published in its commitment (horde collateral publish)")
     .option('--rpc-url <url>', 'EVM JSON-RPC URL (default: validator.collateral.rpcUrl)')
     .option('--chain-id <id>', 'chain id the RPC must serve (default: validator.collateral.chainId)', positiveInteger);
 }
@@ -54,8 +56,13 @@ async function loadConfigFrom(path: string | undefined): Promise<HordeConfig> {
 async function contractFor(options: EndpointOptions, config: HordeConfig): Promise<CollateralContract> {
   const [{ CollateralContract }, { CollateralError }] = await Promise.all([import('../../collateral/client.js'), import('../../collateral/errors.js')]);
   const settings = config.validator.collateral;
-  const address = options.contract ?? settings.contractAddress;
-  if (!address) throw new CollateralError('COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or set validator.collateral.contractAddress');
+  let address = options.contract ?? settings.contractAddress;
+  if (options.validator && !options.contract) {
+    const { contractFromCommitment } = await import('../../collateral/commitment.js');
+    const validator = options.validator;
+    address = await withChain(config, null, async (chain) => contractFromCommitment(await chain.commitment(config.chain.netuid, validator), validator));
+  }
+  if (!address) throw new CollateralError('COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or --validator, or set validator.collateral.contractAddress');
   return new CollateralContract({ rpcUrl: options.rpcUrl ?? settings.rpcUrl, chainId: options.chainId ?? settings.chainId, contractAddress: address, timeoutMs: settings.rpcTimeoutSeconds * 1000 });
 }
 
@@ -168,6 +175,26 @@ export function register(program: Command): void {
         await chain.associateEvmKey(config.chain.netuid, signed.evmAddress, block, signed.signature);
         process.stdout.write(`associated ${signed.evmAddress} with ${hotkey.ss58} on subnet ${config.chain.netuid}\n`);
       });
+    });
+
+  collateral
+    .command('publish')
+    .description("puts the config's collateral contract in this validator's commitment, {\"contract\": {\"address\": …}}, where miners look it up")
+    .option('-c, --config <path>', 'config file (default: searched from the current directory)')
+    .option('--contract <address>', 'collateral contract (default: validator.collateral.contractAddress)')
+    .action(async (options: { config?: string; contract?: string }) => {
+      const config = await loadConfigFrom(options.config);
+      const [{ loadHotkey }, { contractCommitment }, { CollateralError }] = await Promise.all([
+        import('../../keys/index.js'),
+        import('../../collateral/commitment.js'),
+        import('../../collateral/errors.js'),
+      ]);
+      const address = options.contract ?? config.validator.collateral.contractAddress;
+      if (!address) throw new CollateralError('COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or set validator.collateral.contractAddress');
+      const hotkey = await loadHotkey(config.hotkey);
+      const data = contractCommitment(address);
+      await withChain(config, hotkey, (chain) => chain.setCommitment(config.chain.netuid, data));
+      process.stdout.write(`published ${data} as the commitment of ${hotkey.ss58} on subnet ${config.chain.netuid}\n`);
     });
 
   collateral
