@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Wei as a decimal string (TAO has 18 decimals, so amounts pass JavaScript's safe integers). */
 const wei = z
-  .union([z.string().regex(/^\d+$/, 'a whole number of wei, as a string of digits'), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)])
+  .union([z.string().regex(/^\d+$/, 'a whole number of wei, as a string of digits'), z.number().nonnegative().refine((n) => Number.isSafeInteger(n), 'a number past 2^53 has lost digits: write the amount in quotes, as a string of digits')])
   .transform((value) => String(value));
 
 /**
