@@ -32,7 +32,8 @@ export interface CollateralBookDeps {
  * `sync_collaterals`): the chain's `AssociatedEvmAddress` map gives each uid's H160, the contract
  * its `collaterals`. The last good snapshot is kept; a refresh that fails (RPC down, wrong chain,
  * no contract) leaves it in place, as the original keeps the values in its database, and a miner
- * whose read failed keeps its previous amount.
+ * whose read failed keeps its previous amount. Unlike the original, an EVM address associated with
+ * several hotkeys counts for none of them, so one deposit cannot qualify many hotkeys.
  */
 export class CollateralBook {
   private current: CollateralSnapshot | null = null;
@@ -85,13 +86,22 @@ export class CollateralBook {
       await this.deps.contract.ready();
       const [metagraph, associations] = await Promise.all([this.deps.chain.metagraph(this.deps.netuid), this.associations()]);
       const previous = this.current?.miners;
+      // One deposit counts for one miner: an EVM address several hotkeys associated (one key
+      // reused to make one deposit qualify many hotkeys) counts for none of them.
+      const holders = new Map<string, number>();
+      for (const neuron of metagraph.neurons) {
+        const address = associations.get(neuron.uid)?.toLowerCase();
+        if (address) holders.set(address, (holders.get(address) ?? 0) + 1);
+      }
+      const shared = new Set([...holders].filter(([, count]) => count > 1).map(([address]) => address));
+      if (shared.size > 0) this.log.warn({ sharedEvmAddresses: [...shared] }, 'collateral: EVM addresses associated with more than one hotkey count for none of them');
       const limit = pLimit(this.deps.concurrency ?? 8);
       let failed = 0;
       const entries = await Promise.all(
         metagraph.neurons.map((neuron) =>
           limit(async (): Promise<[string, MinerCollateral]> => {
             const evmAddress = associations.get(neuron.uid) ?? null;
-            if (evmAddress === null) return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: 0n }];
+            if (evmAddress === null || shared.has(evmAddress.toLowerCase())) return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: 0n }];
             try {
               return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: await this.deps.contract.collateralOf(evmAddress) }];
             } catch (err) {

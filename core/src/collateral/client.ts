@@ -253,11 +253,11 @@ export class CollateralContract {
   }
 
   /** `Slashed` events of the contract for `miner` (what a miner or an auditor reads back). */
-  async slashes(miner: string): Promise<Array<{ amountWei: bigint; url: string; checksum: Hex; tx: Hash }>> {
+  async slashes(miner: string): Promise<Array<{ amountWei: bigint; url: string; checksum: Hex; tx: Hash; blockNumber: bigint }>> {
     const target = evmAddress(miner, 'the miner address');
     const logs = await this.read(`reading the slashes of ${target}`, () =>
       this.client.getContractEvents({ address: this.address, abi: COLLATERAL_ABI, eventName: 'Slashed', args: { account: target }, fromBlock: 0n }),
     );
-    return logs.map((log) => ({ amountWei: log.args.amount ?? 0n, url: log.args.url ?? '', checksum: log.args.urlContentMd5Checksum ?? ZERO_MD5, tx: log.transactionHash }));
+    return logs.map((log) => ({ amountWei: log.args.amount ?? 0n, url: log.args.url ?? '', checksum: log.args.urlContentMd5Checksum ?? ZERO_MD5, tx: log.transactionHash, blockNumber: log.blockNumber }));
   }
 }

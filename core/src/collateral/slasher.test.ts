@@ -98,6 +98,37 @@ describe('collateral slasher', () => {
     expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({ code: 'COLLATERAL_REVERTED', revert: 'NotTrustee' });
   });
 
+  it('finds a slash that landed unrecorded instead of slashing again, and sends concurrent slashes one after another', async () => {
+    const address = privateKeyToAccount(minerKey).address;
+    const slasher = slasherWith({ amountWei: 1000n });
+    const first = await slasher.slash('j7', miner.ss58);
+    const before = await contract.collateralOf(address);
+    // As after a crash between the transaction and its record: the recheck finds it on chain.
+    const again = await slasher.slash('j7', miner.ss58, { recheck: true });
+    expect(again).toMatchObject({ tx: { hash: first.tx.hash }, attempts: 0 });
+    expect(await contract.collateralOf(address)).toBe(before);
+    // Two cheated jobs at once: both land (no nonce race on the trustee's key).
+    const [a, b] = await Promise.all([slasher.slash('j8', miner.ss58), slasher.slash('j9', miner.ss58)]);
+    expect(a.tx.hash).not.toBe(b.tx.hash);
+    expect(await contract.collateralOf(address)).toBe(before - 2000n);
+  });
+
+  it('counts an EVM address associated with two hotkeys for neither of them', async () => {
+    const book = new CollateralBook({ chain, netuid: NETUID, contract, clock: new SystemClock(), logger: silentLogger() });
+    const alone = await book.refresh();
+    expect(alone.miners.get(miner.ss58)?.wei).toBeGreaterThan(0n);
+    const twin = await loadHotkey({ uri: '//SlashTwin' });
+    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: twin.ss58, coldkey: twin.ss58 });
+    const twinChain = await LocalChain.open({ store, hotkey: twin.ss58, netuid: NETUID });
+    const block = await twinChain.currentBlock();
+    const signed = await signAssociation(minerKey, twin.publicKey, block);
+    await twinChain.associateEvmKey(NETUID, signed.evmAddress, block, signed.signature);
+    await twinChain.close();
+    const shared = await book.refresh();
+    expect(shared.miners.get(miner.ss58)).toMatchObject({ evmAddress: signed.evmAddress, wei: 0n });
+    expect(shared.miners.get(twin.ss58)).toMatchObject({ evmAddress: signed.evmAddress, wei: 0n });
+  });
+
   it('tries an RPC that is away `attempts` times, then reports it', async () => {
     const away = new CollateralContract({ rpcUrl: 'http://127.0.0.1:9', chainId: evm.chainId, contractAddress: contract.address, timeoutMs: 1_000 });
     let waits = 0;

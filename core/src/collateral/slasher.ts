@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Logger } from '../contracts/index.js';
 import { readEvmKeyFile } from './association.js';
 import type { CollateralBook } from './book.js';
@@ -39,6 +40,8 @@ export function slashReasonFor(template: string, jobUuid: string, minerHotkey: s
  */
 export class CollateralSlasher {
   private key: Promise<string> | null = null;
+  // One transaction at a time from the trustee's key: concurrent sends would race for its nonce.
+  private readonly oneAtATime = pLimit(1);
 
   constructor(
     private readonly contract: CollateralContract,
@@ -57,7 +60,15 @@ export class CollateralSlasher {
     return this.key;
   }
 
-  async slash(jobUuid: string, minerHotkey: string, signal?: AbortSignal): Promise<SlashDone> {
+  /**
+   * `recheck`: first look for a `Slashed` event with this job's reason (a slash that landed before
+   * the validator could record it, e.g. a crash in between) and return it instead of slashing again.
+   */
+  slash(jobUuid: string, minerHotkey: string, options: { signal?: AbortSignal; recheck?: boolean } = {}): Promise<SlashDone> {
+    return this.oneAtATime(() => this.slashNow(jobUuid, minerHotkey, options.signal, options.recheck ?? false));
+  }
+
+  private async slashNow(jobUuid: string, minerHotkey: string, signal: AbortSignal | undefined, recheck: boolean): Promise<SlashDone> {
     if (this.settings.amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'validator.collateral.slashAmountWei is 0: slashing is off');
     const reason = slashReasonFor(this.settings.reason, jobUuid, minerHotkey);
     const backoff = this.settings.backoffMs ?? defaultBackoff;
@@ -65,6 +76,10 @@ export class CollateralSlasher {
       try {
         const key = await this.trusteeKey();
         const evmAddress = await this.book.evmAddressOf(minerHotkey);
+        if (recheck) {
+          const landed = (await this.contract.slashes(evmAddress)).find((slash) => slash.url === reason);
+          if (landed) return { tx: { hash: landed.tx, blockNumber: landed.blockNumber }, evmAddress, amountWei: landed.amountWei, reason, attempts: attempt - 1 };
+        }
         const tx = await this.contract.slash(key, evmAddress, this.settings.amountWei, reason);
         return { tx, evmAddress, amountWei: this.settings.amountWei, reason, attempts: attempt };
       } catch (err) {

@@ -138,7 +138,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       // Slashes that did not land before a restart (RPC away, validator stopped) are tried again.
       this.track(
         this.store.pendingSlashes(collateral.slashAttempts).then((pending) => {
-          for (const job of pending) this.track(this.slash(job.jobUuid, job.minerHotkey));
+          for (const job of pending) this.track(this.slash(job.jobUuid, job.minerHotkey, true));
         }),
       );
     }
@@ -374,14 +374,14 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   }
 
   /** Slashes the miner of a cheated job once; a failure is stored and logged, never thrown. */
-  private async slash(jobUuid: string, minerHotkey: string): Promise<void> {
+  private async slash(jobUuid: string, minerHotkey: string, recheck = false): Promise<void> {
     const slasher = this.deps.collateral?.slasher;
     if (!slasher) return;
     const row = await this.store.job(jobUuid);
     if (!row || row.slashedAt !== null) return;
     const log = this.log.child({ jobUuid, minerHotkey });
     try {
-      const done = await slasher.slash(jobUuid, minerHotkey, this.aborts.signal);
+      const done = await slasher.slash(jobUuid, minerHotkey, { signal: this.aborts.signal, recheck });
       await this.store.markSlashed(jobUuid, done.tx.hash, done.amountWei, done.attempts, this.deps.clock.now());
       log.warn({ evmAddress: done.evmAddress, amountWei: String(done.amountWei), tx: done.tx.hash, reason: done.reason }, 'collateral slashed for a cheated job');
       this.emit('slashed', { jobUuid, minerHotkey, amountWei: done.amountWei, tx: done.tx.hash, evmAddress: done.evmAddress });
