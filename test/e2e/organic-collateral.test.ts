@@ -58,6 +58,8 @@ let evm: EvmNode;
 let contract: CollateralContract;
 let facilitator: FacilitatorHandle;
 let validator: ValidatorHandle;
+let startOurValidator: () => Promise<ValidatorHandle>;
+let validatorStore: Store;
 let keys: Record<'validator' | 'rich' | 'poor' | 'trusted' | 'client', Hotkey>;
 const evmKeys = { validator: generatePrivateKey(), rich: generatePrivateKey(), poor: generatePrivateKey() };
 let client: HordeClient;
@@ -151,10 +153,12 @@ beforeAll(async () => {
   const evmKeyFile = join(dataDir, 'validator-h160.json');
   writeFileSync(evmKeyFile, JSON.stringify({ private_key: evmKeys.validator }), { mode: 0o600 });
   const rules = scoringClassicConfig.parse({ classWeights: { [TEST]: 1 } });
-  validator = await startValidator({
+  validatorStore = await store('validator');
+  const validatorChain = await chainFor(chainStore, v!);
+  startOurValidator = () => startValidator({
     hotkey: v!,
-    chain: await chainFor(chainStore, v!),
-    store: await store('validator'),
+    chain: validatorChain,
+    store: validatorStore,
     netuid: NETUID,
     settings: validatorSection.parse({
       cycleLengthBlocks: 100_000,
@@ -177,6 +181,7 @@ beforeAll(async () => {
     clock,
     autoRun: false,
   });
+  validator = await startOurValidator();
   stopMetrics = new ValidatorMetrics(registry).observe(validator);
   await waitFor('the validator to log in to the facilitator', () => (validator.organic?.connected ? true : undefined));
   await waitFor('the first collateral read', () => validator.organic?.collateral?.book.snapshot() ?? undefined, 30_000);
@@ -193,6 +198,8 @@ afterAll(async () => {
   await evm?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+let lastCheated: string | null = null;
 
 const SPEC: HordeJobSpec = { executorClass: TEST, image: IMAGE, args: ['paid'], downloadTimeLimitSec: 5, executionTimeLimitSec: 10, uploadTimeLimitSec: 5 };
 
@@ -243,5 +250,26 @@ describe('collateral in organic routing and slashing', () => {
     await expect(client.reportCheatedJob(first.uuid, twin.uuid, { details: { again: true } })).rejects.toThrow(/already reported/);
     expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - SLASH);
     expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toHaveLength(1);
+    lastCheated = first.uuid;
   }, 90_000);
+
+  it('finishes at the next start a slash whose record was lost, without slashing twice', async () => {
+    expect(lastCheated).not.toBeNull();
+    const rich = privateKeyToAccount(evmKeys.rich).address;
+    const before = await contract.collateralOf(rich);
+    // As if the validator had crashed after sending the slash and before recording it.
+    stopMetrics();
+    await validator.close();
+    await validatorStore.db('validator_organic_jobs').where({ job_uuid: lastCheated }).update({ slashed_at: null, slash_tx: null, slash_error: 'lost' });
+    validator = await startOurValidator();
+    stopMetrics = new ValidatorMetrics(new Registry()).observe(validator);
+    const row = await waitFor('the slash to be recorded again', async () => {
+      const job = await validator.organic!.store.job(lastCheated!);
+      return job?.slashedAt !== null ? job : undefined;
+    }, 30_000);
+    expect(row!.slashTx).toBe((await contract.slashes(rich))[0]!.tx);
+    expect(row!.slashError).toBeNull();
+    expect(await contract.collateralOf(rich)).toBe(before);
+    expect(await contract.slashes(rich)).toHaveLength(1);
+  }, 60_000);
 });
