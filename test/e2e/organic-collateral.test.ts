@@ -4,8 +4,9 @@
  * associate EVM keys with their hotkeys and deposit — one at least the validator's minimum, one
  * below it. Organic jobs from a client (SDK → facilitator → validator) all go to the miner with
  * enough collateral, although least-recently-used routing would alternate; the other is skipped
- * with a log line and a metric. A cheat report against the paid miner slashes the configured
- * amount on chain, with the reason, once.
+ * with a log line and a metric. A failed trusted-miner cross-check and a client's cheat report
+ * each slash the configured amount on chain, with the reason, once per job, also across a restart
+ * that lost the record of a slash.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,7 @@ let facilitator: FacilitatorHandle;
 let validator: ValidatorHandle;
 let startOurValidator: () => Promise<ValidatorHandle>;
 let validatorStore: Store;
+let validatorSettings: ReturnType<typeof validatorSection.parse>;
 let keys: Record<'validator' | 'rich' | 'poor' | 'trusted' | 'client', Hotkey>;
 const evmKeys = { validator: generatePrivateKey(), rich: generatePrivateKey(), poor: generatePrivateKey() };
 let client: HordeClient;
@@ -160,26 +162,27 @@ beforeAll(async () => {
     chain: validatorChain,
     store: validatorStore,
     netuid: NETUID,
-    settings: validatorSection.parse({
-      cycleLengthBlocks: 100_000,
-      jobResponseSlackSeconds: 10,
-      trustedMiner: { address: '127.0.0.1', port: trusted.port, hotkey: t!.ss58 },
-      organic: { facilitatorUrl: `${facilitator.url!.replace(/^http/, 'ws')}/ws/v0/`, whitelist: [c!.ss58] },
-      collateral: {
-        contractAddress: deployed.address,
-        rpcUrl: evm.url,
-        chainId: evm.chainId,
-        minimumWei: String(MINIMUM),
-        slashAmountWei: String(SLASH),
-        evmKeyFile,
-      },
-    }),
+    settings: validatorSettings,
     generators: [],
     hardwareClasses: HARDWARE_CLASSES as HardwareClass[],
     scoringRules: CLASSIC_RULES.map((name) => classicRule(name, rules)),
     logger: logger.child({ role: 'validator' }),
     clock,
     autoRun: false,
+  });
+  validatorSettings = validatorSection.parse({
+    cycleLengthBlocks: 100_000,
+    jobResponseSlackSeconds: 10,
+    trustedMiner: { address: '127.0.0.1', port: trusted.port, hotkey: t!.ss58 },
+    organic: { facilitatorUrl: `${facilitator.url!.replace(/^http/, 'ws')}/ws/v0/`, whitelist: [c!.ss58] },
+    collateral: {
+      contractAddress: deployed.address,
+      rpcUrl: evm.url,
+      chainId: evm.chainId,
+      minimumWei: String(MINIMUM),
+      slashAmountWei: String(SLASH),
+      evmKeyFile,
+    },
   });
   validator = await startOurValidator();
   stopMetrics = new ValidatorMetrics(registry).observe(validator);
@@ -212,7 +215,7 @@ describe('collateral in organic routing and slashing', () => {
     expect(snapshot.miners.get(keys.validator.ss58)).toMatchObject({ evmAddress: null, wei: 0n });
   });
 
-  it('routes organic jobs only to the miner with the minimum collateral, and slashes it after a cheat report', async () => {
+  it('routes organic jobs only to the miner with the minimum collateral, and slashes it after a failed cross-check and a cheat report', async () => {
     const skipped: Array<{ hotkey: string; wei: bigint }[]> = [];
     validator.organic!.on('collateral-skipped', (event) => skipped.push([...event.skipped]));
     const finished: Array<string | null> = [];
@@ -220,8 +223,14 @@ describe('collateral in organic routing and slashing', () => {
 
     // Least recently used first would send the second job to the other miner; collateral does not.
     const first = await client.runUntilComplete(SPEC, { timeoutMs: 30_000 });
+    // The second is also run on the trusted miner by the validator itself (a cross-check), which
+    // answers differently: caught without any report, and slashed.
+    validatorSettings.organicCrossCheckFraction = 1;
+    const crossChecked = new Promise<{ jobUuid: string; amountWei: bigint }>((resolve) => validator.organic!.once('slashed', resolve));
     const second = await client.runUntilComplete({ ...SPEC, args: ['again'] }, { timeoutMs: 30_000 });
     expect([first.status, second.status]).toEqual(['completed', 'completed']);
+    expect(await crossChecked).toMatchObject({ jobUuid: second.uuid, amountWei: SLASH });
+    validatorSettings.organicCrossCheckFraction = 0;
     expect(finished).toEqual([keys.rich.ss58, keys.rich.ss58]);
     expect(skipped).toEqual([
       [{ hotkey: keys.poor.ss58, wei: POOR_DEPOSIT }],
@@ -233,23 +242,27 @@ describe('collateral in organic routing and slashing', () => {
     const twin = await client.runUntilComplete(SPEC, { onTrustedMiner: true, timeoutMs: 30_000 });
     expect(twin.result?.stdout).toBe('echo paid on trusted-miner\n');
     const slashed = new Promise<{ jobUuid: string; amountWei: bigint; tx: string; evmAddress: string }>((resolve) => validator.organic!.once('slashed', resolve));
+    // The miner is blacklisted since the cross-check, but a report on its earlier job still counts.
     await client.reportCheatedJob(first.uuid, twin.uuid, { details: { expected: twin.result?.stdout ?? null } });
     const event = await slashed;
     expect(event).toMatchObject({ jobUuid: first.uuid, minerHotkey: keys.rich.ss58, amountWei: SLASH, evmAddress: privateKeyToAccount(evmKeys.rich).address });
 
-    // On chain: the configured amount is gone, with ComputeHorde's reason, in the reported tx.
-    expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - SLASH);
+    // On chain: the configured amount is gone per cheated job, with ComputeHorde's reason.
+    expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - 2n * SLASH);
     expect(await contract.collateralOf(privateKeyToAccount(evmKeys.poor).address)).toBe(POOR_DEPOSIT);
-    expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toEqual([expect.objectContaining({ amountWei: SLASH, url: `job ${first.uuid} cheated`, tx: event.tx })]);
+    expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toEqual([
+      expect.objectContaining({ amountWei: SLASH, url: `job ${second.uuid} cheated` }),
+      expect.objectContaining({ amountWei: SLASH, url: `job ${first.uuid} cheated`, tx: event.tx }),
+    ]);
     const row = await validator.organic!.store.job(first.uuid);
     expect(row).toMatchObject({ cheated: true, slashTx: event.tx, slashAttempts: 1, slashError: null });
     expect(row!.slashedAt).not.toBeNull();
-    expect((await registry.getSingleMetric('horde_validator_collateral_slashes_total')!.get()).values).toEqual([expect.objectContaining({ labels: { status: 'slashed' }, value: 1 })]);
+    expect((await registry.getSingleMetric('horde_validator_collateral_slashes_total')!.get()).values).toEqual([expect.objectContaining({ labels: { status: 'slashed' }, value: 2 })]);
 
     // The same report again is refused (the facilitator already has it); nothing more is taken.
     await expect(client.reportCheatedJob(first.uuid, twin.uuid, { details: { again: true } })).rejects.toThrow(/already reported/);
-    expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - SLASH);
-    expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toHaveLength(1);
+    expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - 2n * SLASH);
+    expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toHaveLength(2);
     lastCheated = first.uuid;
   }, 90_000);
 
@@ -267,9 +280,9 @@ describe('collateral in organic routing and slashing', () => {
       const job = await validator.organic!.store.job(lastCheated!);
       return job?.slashedAt !== null ? job : undefined;
     }, 30_000);
-    expect(row!.slashTx).toBe((await contract.slashes(rich))[0]!.tx);
+    expect(row!.slashTx).toBe((await contract.slashes(rich))[1]!.tx);
     expect(row!.slashError).toBeNull();
     expect(await contract.collateralOf(rich)).toBe(before);
-    expect(await contract.slashes(rich)).toHaveLength(1);
+    expect(await contract.slashes(rich)).toHaveLength(2);
   }, 60_000);
 });
