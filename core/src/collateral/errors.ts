@@ -22,6 +22,8 @@ export type CollateralErrorCode =
   | 'COLLATERAL_NO_ASSOCIATIONS'
   /** A setting or argument is unusable (address, key, amount, missing key file). */
   | 'COLLATERAL_BAD_INPUT'
+  /** The validator's EVM key is not the contract's trustee: its slashes would be refused. */
+  | 'COLLATERAL_NOT_TRUSTEE'
   /** The slash reason is an http(s) URL whose content could not be fetched for its checksum. */
   | 'COLLATERAL_REASON_URL'
   /** Anything else the node answered that the client did not expect. */

@@ -96,6 +96,9 @@ describe('collateral slasher', () => {
     await evm.fund(privateKeyToAccount(strangerKey).address, TAO);
     writeFileSync(stranger, JSON.stringify({ private_key: strangerKey }));
     expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({ code: 'COLLATERAL_REVERTED', revert: 'NotTrustee' });
+    // …which the validator checks at start, before anyone cheats.
+    expect(await failure(slasherWith({ evmKeyFile: stranger }).verifyTrustee())).toMatchObject({ code: 'COLLATERAL_NOT_TRUSTEE' });
+    expect(await slasherWith({}).verifyTrustee()).toBe(privateKeyToAccount(trusteeKey).address);
   });
 
   it('finds a slash that landed unrecorded instead of slashing again, and sends concurrent slashes one after another', async () => {

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { Logger } from '../contracts/index.js';
 import { readEvmKeyFile } from './association.js';
 import type { CollateralBook } from './book.js';
-import type { CollateralContract, CollateralTx } from './client.js';
+import { evmAccount, type CollateralContract, type CollateralTx } from './client.js';
 import { CollateralError } from './errors.js';
 
 export interface SlasherSettings {
@@ -58,6 +58,20 @@ export class CollateralSlasher {
       throw err;
     });
     return this.key;
+  }
+
+  /**
+   * Checks, before any cheat, that the configured key is the contract's trustee (a wrong key file
+   * would otherwise show only when the first slash is refused with `NotTrustee`).
+   */
+  async verifyTrustee(): Promise<string> {
+    const key = await this.trusteeKey();
+    const ours = evmAccount(key).address;
+    const trustee = await this.contract.trustee();
+    if (trustee !== ours) {
+      throw new CollateralError('COLLATERAL_NOT_TRUSTEE', `validator.collateral.evmKeyFile holds ${ours}, but the trustee of ${this.contract.address} is ${trustee}: slashes would be refused`);
+    }
+    return trustee;
   }
 
   /**

@@ -135,6 +135,13 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     this.client.start();
     const collateral = this.deps.collateral;
     if (collateral?.slasher) {
+      const slasher = collateral.slasher;
+      this.track(
+        slasher.verifyTrustee().then(
+          (trustee) => this.log.info({ trustee }, 'collateral: this validator is the trustee of its contract'),
+          (err: CollateralError) => this.log.error({ code: err.code, err: err.message }, 'collateral: cannot slash with the configured key'),
+        ),
+      );
       // Slashes that did not land before a restart (RPC away, validator stopped) are tried again.
       this.track(
         this.store.pendingSlashes(collateral.slashAttempts).then((pending) => {
