@@ -47,6 +47,10 @@ export async function startEvmNode(options: { chainId?: number; startTimeoutMs?:
     env: { ...process.env, HORDE_TEST_EVM_CHAIN_ID: String(chainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', CI: process.env.CI ?? 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test worker that dies without its afterAll must not leave the node running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
