@@ -203,6 +203,7 @@ afterAll(async () => {
 });
 
 let lastCheated: string | null = null;
+let crossCheckedJob: string | null = null;
 
 const SPEC: HordeJobSpec = { executorClass: TEST, image: IMAGE, args: ['paid'], downloadTimeLimitSec: 5, executionTimeLimitSec: 10, uploadTimeLimitSec: 5 };
 
@@ -264,6 +265,7 @@ describe('collateral in organic routing and slashing', () => {
     expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - 2n * SLASH);
     expect(await contract.slashes(privateKeyToAccount(evmKeys.rich).address)).toHaveLength(2);
     lastCheated = first.uuid;
+    crossCheckedJob = second.uuid;
   }, 90_000);
 
   it('finishes at the next start a slash whose record was lost, without slashing twice', async () => {
@@ -273,7 +275,9 @@ describe('collateral in organic routing and slashing', () => {
     // As if the validator had crashed after sending the slash and before recording it.
     stopMetrics();
     await validator.close();
-    await validatorStore.db('validator_organic_jobs').where({ job_uuid: lastCheated }).update({ slashed_at: null, slash_tx: null, slash_error: 'lost' });
+    await validatorStore.db('validator_organic_jobs').where({ job_uuid: lastCheated }).update({ slashed_at: null, slash_tx: null, slash_error: null });
+    // And as if the other job's slash had been refused: a refusal is not tried again.
+    await validatorStore.db('validator_organic_jobs').where({ job_uuid: crossCheckedJob }).update({ slashed_at: null, slash_tx: null, slash_error: 'COLLATERAL_REVERTED: the contract refused (InsufficientAmount)' });
     validator = await startOurValidator();
     stopMetrics = new ValidatorMetrics(new Registry()).observe(validator);
     const row = await waitFor('the slash to be recorded again', async () => {
@@ -284,5 +288,7 @@ describe('collateral in organic routing and slashing', () => {
     expect(row!.slashError).toBeNull();
     expect(await contract.collateralOf(rich)).toBe(before);
     expect(await contract.slashes(rich)).toHaveLength(2);
+    // Slashes run one at a time, the older cheat first: the refused one was passed over.
+    expect(await validator.organic!.store.job(crossCheckedJob!)).toMatchObject({ slashedAt: null, slashError: expect.stringMatching(/^COLLATERAL_REVERTED/) });
   }, 60_000);
 });

@@ -29,6 +29,13 @@ export type CollateralErrorCode =
   /** Anything else the node answered that the client did not expect. */
   | 'COLLATERAL_RPC_ERROR';
 
+const TRANSIENT: ReadonlySet<string> = new Set(['COLLATERAL_RPC_UNREACHABLE', 'COLLATERAL_RPC_ERROR', 'COLLATERAL_REASON_URL']);
+
+/** Whether a failure with this code may pass by itself (the node was away or busy): worth trying again. */
+export function isTransientCollateralCode(code: string): boolean {
+  return TRANSIENT.has(code);
+}
+
 export class CollateralError extends HordeError {
   constructor(
     override readonly code: CollateralErrorCode,
@@ -44,6 +51,6 @@ export class CollateralError extends HordeError {
 
   /** Failures worth trying again later (the node was away or busy), as the original retries its slashes. */
   get transient(): boolean {
-    return this.code === 'COLLATERAL_RPC_UNREACHABLE' || this.code === 'COLLATERAL_RPC_ERROR' || this.code === 'COLLATERAL_REASON_URL';
+    return isTransientCollateralCode(this.code);
   }
 }

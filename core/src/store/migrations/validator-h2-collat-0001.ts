@@ -14,6 +14,7 @@ export const validatorSlashesMigration: NamedMigration = {
       t.string('slash_tx', 66);
       // Decimal string: wei amounts pass 2^63.
       t.string('slash_amount_wei', 80);
+      // Slash runs (each retries passing RPC errors itself); a restart retries fewer than slashAttempts.
       t.integer('slash_attempts').notNullable().defaultTo(0);
       t.text('slash_error');
     });

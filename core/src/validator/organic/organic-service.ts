@@ -12,7 +12,7 @@ import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
 import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import type { CollateralBook } from '../../collateral/book.js';
-import type { CollateralError } from '../../collateral/errors.js';
+import { isTransientCollateralCode, type CollateralError } from '../../collateral/errors.js';
 import type { CollateralSlasher } from '../../collateral/slasher.js';
 import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
@@ -145,7 +145,12 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       // Slashes that did not land before a restart (RPC away, validator stopped) are tried again.
       this.track(
         this.store.pendingSlashes(collateral.slashAttempts).then((pending) => {
-          for (const job of pending) this.track(this.slash(job.jobUuid, job.minerHotkey, true));
+          for (const job of pending) {
+            // A refusal (InsufficientAmount, NotTrustee, no EVM key) stays a refusal: only slashes
+            // that never ran or failed on a passing error (`CODE: message`) are tried again.
+            const code = job.lastError?.split(':', 1)[0] ?? null;
+            if (code === null || isTransientCollateralCode(code)) this.track(this.slash(job.jobUuid, job.minerHotkey, true));
+          }
         }),
       );
     }
@@ -389,7 +394,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     const log = this.log.child({ jobUuid, minerHotkey });
     try {
       const done = await slasher.slash(jobUuid, minerHotkey, { signal: this.aborts.signal, recheck });
-      await this.store.markSlashed(jobUuid, done.tx.hash, done.amountWei, done.attempts, this.deps.clock.now());
+      await this.store.markSlashed(jobUuid, done.tx.hash, done.amountWei, 1, this.deps.clock.now());
       log.warn({ evmAddress: done.evmAddress, amountWei: String(done.amountWei), tx: done.tx.hash, reason: done.reason }, 'collateral slashed for a cheated job');
       this.emit('slashed', { jobUuid, minerHotkey, amountWei: done.amountWei, tx: done.tx.hash, evmAddress: done.evmAddress });
     } catch (err) {

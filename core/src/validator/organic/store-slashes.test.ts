@@ -44,8 +44,8 @@ describe.each(['sqlite', 'postgres'] as const)('organic slash records (%s)', (di
     for (const job of ['landed', 'failing', 'trusted']) expect(await organic.markCheated(job, 'report', 3)).toBe(true);
     // Oldest report first (ties by job uuid).
     expect(await organic.pendingSlashes(5)).toEqual([
-      { jobUuid: 'failing', minerHotkey: 'miner-failing' },
-      { jobUuid: 'landed', minerHotkey: 'miner-landed' },
+      { jobUuid: 'failing', minerHotkey: 'miner-failing', lastError: null },
+      { jobUuid: 'landed', minerHotkey: 'miner-landed', lastError: null },
     ]);
 
     const wei = 12_345_678_901_234_567_890n; // past 2^63: kept exactly
@@ -56,7 +56,7 @@ describe.each(['sqlite', 'postgres'] as const)('organic slash records (%s)', (di
     await organic.recordSlashFailure('failing', 'COLLATERAL_RPC_UNREACHABLE: down', 1, 11);
     await organic.recordSlashFailure('failing', 'COLLATERAL_RPC_UNREACHABLE: down again', 1, 12);
     expect(await organic.job('failing')).toMatchObject({ slashedAt: null, slashAttempts: 2, slashError: 'COLLATERAL_RPC_UNREACHABLE: down again' });
-    expect(await organic.pendingSlashes(5)).toEqual([{ jobUuid: 'failing', minerHotkey: 'miner-failing' }]);
+    expect(await organic.pendingSlashes(5)).toEqual([{ jobUuid: 'failing', minerHotkey: 'miner-failing', lastError: 'COLLATERAL_RPC_UNREACHABLE: down again' }]);
     // Out of attempts: no longer retried at start.
     expect(await organic.pendingSlashes(2)).toEqual([]);
   });

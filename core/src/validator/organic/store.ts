@@ -115,16 +115,16 @@ export class OrganicStore {
       .update({ slash_error: error.slice(0, 2000), slash_attempts: this.db.raw('slash_attempts + ?', [attempts]), updated_at: now });
   }
 
-  /** Cheated jobs on a miner whose slash has not landed and has had fewer than `maxAttempts` attempts. */
-  async pendingSlashes(maxAttempts: number): Promise<Array<{ jobUuid: string; minerHotkey: string }>> {
+  /** Cheated jobs on a miner whose slash has not landed and has had fewer than `maxAttempts` runs (each run retries transient errors itself). */
+  async pendingSlashes(maxAttempts: number): Promise<Array<{ jobUuid: string; minerHotkey: string; lastError: string | null }>> {
     const rows = await this.db('validator_organic_jobs')
       .where({ validator_hotkey: this.validatorHotkey, cheated: true, on_trusted_miner: false })
       .whereNull('slashed_at')
       .whereNotNull('miner_hotkey')
       .where('slash_attempts', '<', maxAttempts)
       .orderBy([{ column: 'cheat_reported_at' }, { column: 'job_uuid' }])
-      .select('job_uuid', 'miner_hotkey');
-    return rows.map((row) => ({ jobUuid: row.job_uuid as string, minerHotkey: row.miner_hotkey as string }));
+      .select('job_uuid', 'miner_hotkey', 'slash_error');
+    return rows.map((row) => ({ jobUuid: row.job_uuid as string, minerHotkey: row.miner_hotkey as string, lastError: (row.slash_error as string | null) ?? null }));
   }
 
   async blacklist(minerHotkey: string, reason: BlacklistReason, details: string, now: number, seconds: number): Promise<void> {
