@@ -1,8 +1,9 @@
 /**
  * `horde collateral` as an operator runs it (core/dist: `npm run build` first), against a real
  * local EVM node and a LocalChain in the config's store: the validator deploys its contract, the
- * miner associates its EVM key with its hotkey, shows its (empty) collateral, deposits, and shows
- * it again above the minimum. Bad amounts and an RPC that is down end with one clear message.
+ * miner associates its EVM key with its hotkey, shows its (empty) collateral, deposits, shows it
+ * again above the minimum, reclaims part of it, and finds the validator's contract by its hotkey.
+ * Bad amounts and an RPC that is down end with one clear message.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,11 +98,23 @@ describe('horde collateral', () => {
     const table = await run(['collateral', 'show', '-c', configFile, ...endpoint]);
     expect(table.stdout).toMatch(/gets organic jobs\s+yes/);
 
+    // Taking part of it back: a reclaim, paid once the decision timeout (3600 s) has passed.
+    const reclaim = await run(['collateral', 'reclaim', '0.005', '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
+    const reclaimId = /reclaim (\d+) of 0\.005 TAO started/.exec(reclaim.stdout)?.[1];
+    expect(reclaimId).toBeDefined();
+    const early = await run(['collateral', 'finalize', reclaimId!, '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/BeforeDenyTimeout/);
+    await evm.advance(3601);
+    const finalized = await run(['collateral', 'finalize', reclaimId!, '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
+    expect(finalized.stdout).toContain(`reclaim ${reclaimId} finalized`);
+    expect(JSON.parse((await run(['collateral', 'show', '-c', configFile, ...endpoint, '--json'])).stdout)).toMatchObject({ collateralWei: '15000000000000000' });
+
     // The validator publishes its contract in its commitment; the miner finds it by the validator's hotkey.
     const published = await run(['collateral', 'publish', '-c', validatorConfigFile, '--contract', address!]);
     expect(published.stdout).toContain(`published {"contract":{"address":"${address}"}}`);
     const byValidator = JSON.parse((await run(['collateral', 'show', '-c', configFile, ...node, '--validator', validatorSs58, '--json'])).stdout);
-    expect(byValidator).toMatchObject({ contract: address, collateralWei: '20000000000000000' });
+    expect(byValidator).toMatchObject({ contract: address, collateralWei: '15000000000000000' });
   }, 120_000);
 
   it('ends with one clear message for a bad amount, a deposit below the minimum increase and an RPC that is down', async () => {

@@ -18,6 +18,8 @@ export interface EvmNode {
   readonly chainId: number;
   /** Gives `address` `wei` (hardhat_setBalance), for gas and deposits. */
   fund(address: string, wei: bigint): Promise<void>;
+  /** Moves the chain's clock forward and mines a block (evm_increaseTime + evm_mine). */
+  advance(seconds: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ export async function startEvmNode(options: { chainId?: number; startTimeoutMs?:
     chainId,
     fund: async (address, wei) => {
       await rpc(url, 'hardhat_setBalance', [address, `0x${wei.toString(16)}`]);
+    },
+    advance: async (seconds) => {
+      await rpc(url, 'evm_increaseTime', [seconds]);
+      await rpc(url, 'evm_mine', []);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -92,6 +92,27 @@ describe('collateral contract client', () => {
     }
   });
 
+  it('lets a miner reclaim after the decision timeout, and the trustee deny a reclaim before it', async () => {
+    const before = await contract.collateralOf(miner);
+    const first = await contract.reclaim(minerKey, MIN_INCREASE, 'leaving');
+    // Too early: the trustee still has time to deny.
+    await expectCode(contract.finalizeReclaim(minerKey, first.reclaimId), 'COLLATERAL_REVERTED', 'BeforeDenyTimeout');
+    // Only the trustee denies.
+    const second = await contract.reclaim(minerKey, MIN_INCREASE, 'leaving too');
+    await expectCode(contract.denyReclaim(minerKey, second.reclaimId, 'no'), 'COLLATERAL_REVERTED', 'NotTrustee');
+    await contract.denyReclaim(trusteeKey, second.reclaimId, 'job 9 under review');
+    await expectCode(contract.finalizeReclaim(minerKey, second.reclaimId), 'COLLATERAL_REVERTED', 'ReclaimNotFound');
+    // Pending reclaims still count as collateral until finalized (and can still be slashed).
+    expect(await contract.collateralOf(miner)).toBe(before);
+    await node.advance(3601);
+    const balance = await contract.balanceOf(miner);
+    await contract.finalizeReclaim(trusteeKey, first.reclaimId); // anyone may finalize; the miner is paid
+    expect(await contract.collateralOf(miner)).toBe(before - MIN_INCREASE);
+    expect(await contract.balanceOf(miner)).toBe(balance + MIN_INCREASE);
+    // More than what is left is refused.
+    await expectCode(contract.reclaim(minerKey, before, 'all of it and more'), 'COLLATERAL_REVERTED', 'ReclaimAmountTooLarge');
+  });
+
   it('fails with its own code on a wrong chain id, a missing contract, an RPC that is down and bad input', async () => {
     const wrongChain = new CollateralContract({ rpcUrl: node.url, chainId: 964, contractAddress: contract.address });
     await expectCode(wrongChain.collateralOf(miner), 'COLLATERAL_WRONG_CHAIN');

@@ -252,6 +252,45 @@ export class CollateralContract {
     });
   }
 
+  /**
+   * A miner starts taking `amountWei` back (`reclaimCollateral`); it can be finalized after the
+   * contract's decision timeout unless the trustee denies it. Returns the reclaim request id.
+   */
+  async reclaim(privateKey: string, amountWei: bigint, url: string): Promise<CollateralTx & { reclaimId: bigint }> {
+    if (amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the reclaim must be more than 0 wei');
+    const account = evmAccount(privateKey);
+    const checksum = await reasonChecksum(url);
+    const tx = await this.write(`reclaiming ${amountWei} wei for ${account.address}`, account, async (wallet) => {
+      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'reclaimCollateral', args: [amountWei, url, checksum] });
+      return wallet.writeContract(request);
+    });
+    const logs = await this.read('reading the reclaim request', () =>
+      this.client.getContractEvents({ address: this.address, abi: COLLATERAL_ABI, eventName: 'ReclaimProcessStarted', args: { account: account.address }, fromBlock: tx.blockNumber, toBlock: tx.blockNumber }),
+    );
+    const started = logs.find((log) => log.transactionHash === tx.hash);
+    if (!started?.args.reclaimRequestId) throw new CollateralError('COLLATERAL_RPC_ERROR', `the reclaim ${tx.hash} landed without its ReclaimProcessStarted event`);
+    return { ...tx, reclaimId: started.args.reclaimRequestId };
+  }
+
+  /** Pays out a reclaim whose decision timeout has passed (anyone may send it). */
+  async finalizeReclaim(privateKey: string, reclaimId: bigint): Promise<CollateralTx> {
+    const account = evmAccount(privateKey);
+    return this.write(`finalizing reclaim ${reclaimId}`, account, async (wallet) => {
+      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'finalizeReclaim', args: [reclaimId] });
+      return wallet.writeContract(request);
+    });
+  }
+
+  /** The trustee refuses a pending reclaim, saying why at `url`. */
+  async denyReclaim(trusteeKey: string, reclaimId: bigint, url: string): Promise<CollateralTx> {
+    const account = evmAccount(trusteeKey);
+    const checksum = await reasonChecksum(url);
+    return this.write(`denying reclaim ${reclaimId}`, account, async (wallet) => {
+      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'denyReclaimRequest', args: [reclaimId, url, checksum] });
+      return wallet.writeContract(request);
+    });
+  }
+
   /** `Slashed` events of the contract for `miner` (what a miner or an auditor reads back). */
   async slashes(miner: string): Promise<Array<{ amountWei: bigint; url: string; checksum: Hex; tx: Hash; blockNumber: bigint }>> {
     const target = evmAddress(miner, 'the miner address');

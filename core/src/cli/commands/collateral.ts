@@ -6,7 +6,7 @@ import type { Hotkey } from '../../keys/index.js';
 import { formatTable } from './shared.js';
 
 /**
- * `horde collateral show|deposit|associate|deploy`: miner collateral in a validator's contract on
+ * `horde collateral show|deposit|reclaim|finalize|associate|publish|deploy`: miner collateral in a validator's contract on
  * the subtensor EVM (ComputeHorde's bactensor/collateral-contracts scripts). The contract, RPC URL
  * and chain id default to the config's `validator.collateral`, each can be given as a flag (a
  * miner names the contract of the validator it deposits for).
@@ -152,6 +152,36 @@ export function register(program: Command): void {
     const tx = await contract.deposit(key, await taoToWei(amount));
     const total = await contract.collateralOf(from);
     process.stdout.write(`deposited ${amount} TAO from ${from} in ${tx.hash} (block ${tx.blockNumber}); collateral now ${await formatTao(total)}\n`);
+  });
+
+  addEndpointOptions(
+    collateral
+      .command('reclaim')
+      .description('starts taking collateral back; `finalize` pays it once the contract\'s decision timeout has passed, unless the trustee denies it')
+      .argument('<amount>', 'TAO to take back, e.g. 0.01')
+      .requiredOption('--evm-key-file <path>', 'JSON file {"private_key": "0x…"} of the EVM key that deposited')
+      .option('--reason <text>', 'why (a URL, stored with its MD5, or plain text)', 'reclaim'),
+  ).action(async (amount: string, options: EndpointOptions & { evmKeyFile: string; reason: string }) => {
+    const config = await loadConfigFrom(options.config);
+    const contract = await contractFor(options, config);
+    const tx = await contract.reclaim(await evmKeyFrom(options.evmKeyFile), await taoToWei(amount), options.reason);
+    process.stdout.write(`reclaim ${tx.reclaimId} of ${amount} TAO started in ${tx.hash}; run horde collateral finalize ${tx.reclaimId} after the decision timeout\n`);
+  });
+
+  addEndpointOptions(
+    collateral
+      .command('finalize')
+      .description('pays out a reclaim whose decision timeout has passed')
+      .argument('<reclaim-id>', 'the id `reclaim` printed', (value) => {
+        if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a reclaim id (a whole number)');
+        return value;
+      })
+      .requiredOption('--evm-key-file <path>', 'JSON file {"private_key": "0x…"} of a funded EVM key (any account may finalize)'),
+  ).action(async (reclaimId: string, options: EndpointOptions & { evmKeyFile: string }) => {
+    const config = await loadConfigFrom(options.config);
+    const contract = await contractFor(options, config);
+    const tx = await contract.finalizeReclaim(await evmKeyFrom(options.evmKeyFile), BigInt(reclaimId));
+    process.stdout.write(`reclaim ${reclaimId} finalized in ${tx.hash}\n`);
   });
 
   collateral
