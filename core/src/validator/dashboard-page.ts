@@ -3,6 +3,7 @@ import { lineChartSvg, type ChartSeries } from '../dashboard/chart.js';
 import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSection, type DashboardPage, type Section, type TableSection, type Tile } from '../dashboard/view.js';
 import type { ValidatorProgress } from './service.js';
 import { pointsByRule, type ValidatorStore } from './store.js';
+import { collateralSection, type CollateralView } from './dashboard-collateral.js';
 
 /** Cycles the weights chart and the batch table go back. */
 const HISTORY_CYCLES = 30;
@@ -163,6 +164,8 @@ export interface ValidatorPageDeps {
   readonly progress: () => ValidatorProgress;
   readonly metagraph: () => Promise<Metagraph | null>;
   readonly now: () => number;
+  /** Miner collateral, when `validator.collateral` is on. */
+  readonly collateral?: () => CollateralView | null;
 }
 
 /** Every validator section, in page order (the devnet's page reuses them). */
@@ -175,6 +178,8 @@ export async function validatorPage(deps: ValidatorPageDeps): Promise<DashboardP
   const progress = deps.progress();
   const metagraph = await deps.metagraph().catch(() => null);
   const sections = await validatorSections(deps.store, metagraph, now);
+  const collateral = deps.collateral?.() ?? null;
+  if (collateral) sections.splice(1, 0, collateralSection(collateral, now));
   const failedLast = progress.lastBatch ? (await deps.store.failedJobs({ cycle: progress.lastBatch.cycle, limit: 10_000 })).length : 0;
   const weights = progress.lastWeights;
   const tiles: Tile[] = [

@@ -124,7 +124,19 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
           metrics,
           logger,
           clock,
-          page: () => validatorPage({ hotkey: hotkey.ss58, netuid: config.chain.netuid, store: handle.store, progress: () => handle.progress(), metagraph, now: () => clock.now() }),
+          page: () =>
+            validatorPage({
+              hotkey: hotkey.ss58,
+              netuid: config.chain.netuid,
+              store: handle.store,
+              progress: () => handle.progress(),
+              metagraph,
+              now: () => clock.now(),
+              collateral: () => {
+                const collateral = handle.organic?.collateral;
+                return collateral ? { snapshot: collateral.book.snapshot(), minimumWei: collateral.minimumWei, errorCode: collateral.book.error?.code ?? null } : null;
+              },
+            }),
         });
       } catch (error) {
         stopMetrics();
