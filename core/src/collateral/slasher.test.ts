@@ -116,6 +116,25 @@ describe('collateral slasher', () => {
     expect(await contract.collateralOf(address)).toBe(before - 2000n);
   });
 
+  it('slashes the address routing relied on, even when the miner re-associates a fresh key after cheating', async () => {
+    const book = new CollateralBook({ chain, netuid: NETUID, contract, clock: new SystemClock(), logger: silentLogger() });
+    await book.refresh();
+    const slasher = new CollateralSlasher(contract, book, { amountWei: 1000n, reason: 'job {jobUuid} cheated', evmKeyFile: trusteeFile, attempts: 1 }, silentLogger());
+    const minerChain = await LocalChain.open({ store, hotkey: miner.ss58, netuid: NETUID });
+    const block = await minerChain.currentBlock();
+    const fresh = await signAssociation(generatePrivateKey(), miner.publicKey, block);
+    await minerChain.associateEvmKey(NETUID, fresh.evmAddress, block, fresh.signature);
+    const original = privateKeyToAccount(minerKey).address;
+    const before = await contract.collateralOf(original);
+    const done = await slasher.slash('j10', miner.ss58);
+    expect(done.evmAddress).toBe(original);
+    expect(await contract.collateralOf(original)).toBe(before - 1000n);
+    // Back to the original key for the tests below.
+    const back = await signAssociation(minerKey, miner.publicKey, block);
+    await minerChain.associateEvmKey(NETUID, back.evmAddress, block, back.signature);
+    await minerChain.close();
+  });
+
   it('counts an EVM address associated with two hotkeys for neither of them', async () => {
     const book = new CollateralBook({ chain, netuid: NETUID, contract, clock: new SystemClock(), logger: silentLogger() });
     const alone = await book.refresh();

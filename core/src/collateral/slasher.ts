@@ -89,7 +89,11 @@ export class CollateralSlasher {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const key = await this.trusteeKey();
-        const evmAddress = await this.book.evmAddressOf(minerHotkey);
+        // The address routing relied on (the last snapshot), as the original slashes the address
+        // it synced: a miner that re-associates a fresh, empty key right after cheating does not
+        // move the slash off the deposit that got it the job. Fresh from the chain only when the
+        // snapshot does not know the miner.
+        const evmAddress = this.book.snapshot()?.miners.get(minerHotkey)?.evmAddress ?? (await this.book.evmAddressOf(minerHotkey));
         if (recheck) {
           const landed = (await this.contract.slashes(evmAddress)).find((slash) => slash.url === reason);
           if (landed) return { tx: { hash: landed.tx, blockNumber: landed.blockNumber }, evmAddress, amountWei: landed.amountWei, reason, attempts: attempt - 1 };
