@@ -98,6 +98,13 @@ describe('horde collateral', () => {
     const table = await run(['collateral', 'show', '-c', configFile, ...endpoint]);
     expect(table.stdout).toMatch(/gets organic jobs\s+yes/);
 
+    // The validator's view: every metagraph miner (the validator has no EVM key associated).
+    const list = JSON.parse((await run(['collateral', 'list', '-c', validatorConfigFile, ...endpoint, '--json'])).stdout);
+    expect(list.miners).toEqual([
+      { hotkey: (await loadHotkey({ uri: '//ColCliMiner' })).ss58, evmAddress: privateKeyToAccount(minerKey).address, collateralWei: '20000000000000000', eligible: true },
+      { hotkey: validatorSs58, evmAddress: null, collateralWei: '0', eligible: false },
+    ]);
+
     // Taking part of it back: a reclaim, paid once the decision timeout (3600 s) has passed.
     const reclaim = await run(['collateral', 'reclaim', '0.005', '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
     const reclaimId = /reclaim (\d+) of 0\.005 TAO started/.exec(reclaim.stdout)?.[1];

@@ -6,7 +6,7 @@ import type { Hotkey } from '../../keys/index.js';
 import { formatTable } from './shared.js';
 
 /**
- * `horde collateral show|deposit|reclaim|finalize|associate|publish|deploy`: miner collateral in a validator's contract on
+ * `horde collateral show|list|deposit|reclaim|finalize|associate|publish|deploy`: miner collateral in a validator's contract on
  * the subtensor EVM (ComputeHorde's bactensor/collateral-contracts scripts). The contract, RPC URL
  * and chain id default to the config's `validator.collateral`, each can be given as a flag (a
  * miner names the contract of the validator it deposits for).
@@ -135,6 +135,32 @@ export function register(program: Command): void {
         ['gets organic jobs', wei >= minimum ? 'yes' : 'no: below the minimum'],
       ])}\n`,
     );
+  });
+
+  addEndpointOptions(
+    collateral
+      .command('list')
+      .description("every metagraph miner's associated EVM address and deposit (what the validator routes by)")
+      .option('--json', 'print JSON'),
+  ).action(async (options: EndpointOptions & { json?: boolean }) => {
+    const config = await loadConfigFrom(options.config);
+    const contract = await contractFor(options, config);
+    const [{ CollateralBook }, { SystemClock }, { silentLogger }] = await Promise.all([
+      import('../../collateral/book.js'),
+      import('../../runtime/clock.js'),
+      import('../../logging/index.js'),
+    ]);
+    const minimum = BigInt(config.validator.collateral.minimumWei);
+    const snapshot = await withChain(config, null, (chain) => new CollateralBook({ chain, netuid: config.chain.netuid, contract, clock: new SystemClock(), logger: silentLogger() }).refresh());
+    const miners = [...snapshot.miners.values()].sort((a, b) => (b.wei > a.wei ? 1 : b.wei < a.wei ? -1 : a.hotkey.localeCompare(b.hotkey)));
+    if (options.json) {
+      const rows = miners.map((m) => ({ hotkey: m.hotkey, evmAddress: m.evmAddress, collateralWei: m.wei.toString(), eligible: m.wei >= minimum }));
+      process.stdout.write(`${JSON.stringify({ contract: contract.address, minimumWei: minimum.toString(), miners: rows }, null, 2)}\n`);
+      return;
+    }
+    const rows: string[][] = [['HOTKEY', 'EVM ADDRESS', 'COLLATERAL', 'ORGANIC JOBS']];
+    for (const m of miners) rows.push([m.hotkey, m.evmAddress ?? '-', await formatTao(m.wei), m.wei >= minimum ? 'yes' : 'no']);
+    process.stdout.write(`${formatTable(rows)}\nminimum ${await formatTao(minimum)}, contract ${contract.address}\n`);
   });
 
   addEndpointOptions(
