@@ -69,14 +69,16 @@ export function evmAccount(privateKey: string): PrivateKeyAccount {
  */
 export async function reasonChecksum(url: string, fetchImpl: typeof fetch = fetch): Promise<Hex> {
   if (!/^https?:\/\//i.test(url)) return ZERO_MD5;
+  const unfetchable = (why: string, cause?: unknown) => new CollateralError('COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${why}`, { cause });
+  let response: Response;
   let body: ArrayBuffer;
   try {
-    const response = await fetchImpl(url, { signal: AbortSignal.timeout(REASON_FETCH_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    response = await fetchImpl(url, { signal: AbortSignal.timeout(REASON_FETCH_TIMEOUT_MS) });
     body = await response.arrayBuffer();
   } catch (err) {
-    throw new CollateralError('COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${(err as Error).message}`, { cause: err });
+    throw unfetchable((err as Error).message, err);
   }
+  if (!response.ok) throw unfetchable(`HTTP ${response.status}`);
   return `0x${createHash('md5').update(Buffer.from(body)).digest('hex')}`;
 }
 
