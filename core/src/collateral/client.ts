@@ -19,6 +19,7 @@ import {
 } from 'viem';
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
 import { COLLATERAL_ABI, COLLATERAL_BYTECODE } from './contract/artifact.js';
+import { DEFAULT_EVM_RPC_TIMEOUT_MS } from './defaults.js';
 import { CollateralError } from './errors.js';
 
 /** Where the contract is: the EVM's JSON-RPC URL, the chain id it must serve, the contract's address. */
@@ -48,6 +49,8 @@ export interface CollateralDeployment {
 
 const ZERO_MD5: Hex = `0x${'00'.repeat(16)}`;
 const REASON_FETCH_TIMEOUT_MS = 10_000;
+/** A transaction's receipt is awaited this many request timeouts (60 s by default: several 12 s blocks). */
+const RECEIPT_WAIT_FACTOR = 6;
 
 /** A checked H160 address, or COLLATERAL_BAD_INPUT naming `what`. */
 export function evmAddress(value: string, what: string): Address {
@@ -126,7 +129,7 @@ export async function deployCollateralContract(
   deployment: CollateralDeployment,
 ): Promise<{ address: Address; tx: CollateralTx }> {
   const account = evmAccount(deployerKey);
-  const timeoutMs = endpoint.timeoutMs ?? 10_000;
+  const timeoutMs = endpoint.timeoutMs ?? DEFAULT_EVM_RPC_TIMEOUT_MS;
   const client = publicClientOf(endpoint.rpcUrl, endpoint.chainId, timeoutMs);
   await checkChainId(client, endpoint.chainId, endpoint.rpcUrl);
   const wallet = createWalletClient({ account, chain: viemChain(endpoint.chainId, endpoint.rpcUrl), transport: http(endpoint.rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
@@ -136,7 +139,7 @@ export async function deployCollateralContract(
       bytecode: COLLATERAL_BYTECODE,
       args: [deployment.netuid, evmAddress(deployment.trustee, 'the trustee'), deployment.minCollateralIncreaseWei, BigInt(deployment.decisionTimeoutSeconds)],
     });
-    const receipt = await client.waitForTransactionReceipt({ hash, timeout: timeoutMs * 6 });
+    const receipt = await client.waitForTransactionReceipt({ hash, timeout: timeoutMs * RECEIPT_WAIT_FACTOR });
     if (receipt.status !== 'success' || !receipt.contractAddress) throw new CollateralError('COLLATERAL_TX_FAILED', `the deployment transaction ${hash} failed`);
     return { address: getAddress(receipt.contractAddress), tx: { hash, blockNumber: receipt.blockNumber } };
   } catch (err) {
@@ -158,7 +161,7 @@ export class CollateralContract {
 
   constructor(readonly endpoint: CollateralEndpoint) {
     this.address = evmAddress(endpoint.contractAddress, 'the collateral contract address');
-    this.timeoutMs = endpoint.timeoutMs ?? 10_000;
+    this.timeoutMs = endpoint.timeoutMs ?? DEFAULT_EVM_RPC_TIMEOUT_MS;
     this.client = publicClientOf(endpoint.rpcUrl, endpoint.chainId, this.timeoutMs);
   }
 
@@ -216,7 +219,7 @@ export class CollateralContract {
     const wallet = this.walletFor(account);
     try {
       const hash = await send(wallet);
-      const receipt = await this.client.waitForTransactionReceipt({ hash, timeout: this.timeoutMs * 6 });
+      const receipt = await this.client.waitForTransactionReceipt({ hash, timeout: this.timeoutMs * RECEIPT_WAIT_FACTOR });
       if (receipt.status !== 'success') throw new CollateralError('COLLATERAL_TX_FAILED', `${doing}: transaction ${hash} failed`);
       return { hash, blockNumber: receipt.blockNumber };
     } catch (err) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_EVM_RPC_TIMEOUT_MS } from '../../collateral/defaults.js';
 
 /** Wei as a decimal string (TAO has 18 decimals, so amounts pass JavaScript's safe integers). */
 const wei = z
@@ -32,7 +33,7 @@ export const collateralSection = z.strictObject({
   /** How often deposits are read again (`sync_collaterals`: every 10 min). */
   refreshSeconds: z.number().positive().default(600),
   /** Per-request timeout of the EVM RPC. */
-  rpcTimeoutSeconds: z.number().positive().default(10),
+  rpcTimeoutSeconds: z.number().positive().default(DEFAULT_EVM_RPC_TIMEOUT_MS / 1000),
   /** Attempts at a slash whose failure is transient (RPC away), with waits of 2, 4, … up to 120 s (the original: 5). */
   slashAttempts: z.number().int().positive().default(5),
 });
