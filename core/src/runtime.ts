@@ -36,3 +36,16 @@ export {
 
 // Facilitator (organic jobs from clients to validators)
 export { startFacilitator, startFacilitatorFromConfig, type FacilitatorHandle, type FacilitatorProcess } from './facilitator/index.js';
+
+// Miner collateral on the subtensor EVM (contract client, deposits, slashing)
+export {
+  CollateralBook,
+  CollateralContract,
+  CollateralError,
+  CollateralSlasher,
+  deployCollateralContract,
+  signAssociation,
+  type CollateralErrorCode,
+  type CollateralSnapshot,
+  type MinerCollateral,
+} from './collateral/index.js';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { register as registerChain } from './commands/chain.js';
+import { register as registerCollateral } from './commands/collateral.js';
 import { register as registerConfig } from './commands/config.js';
 import { register as registerDevnet } from './commands/devnet.js';
 import { register as registerDoctor } from './commands/doctor.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerConfig(program);
   registerPlugins(program);
   registerChain(program);
+  registerCollateral(program);
   registerExecutor(program);
   registerMiner(program);
   registerValidator(program);

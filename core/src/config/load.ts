@@ -143,6 +143,12 @@ function resolveStore<S extends HordeConfig['store']>(store: S, baseDir: string,
   return { ...store, filename };
 }
 
+/** The collateral trustee's EVM key file, relative to the config file like every path. */
+function resolveCollateralKey<V extends HordeConfig['validator']>(validator: V, baseDir: string): V {
+  const file = validator.collateral.evmKeyFile;
+  return file ? { ...validator, collateral: { ...validator.collateral, evmKeyFile: absolute(baseDir, file) } } : validator;
+}
+
 function resolvePaths(config: Omit<HordeConfig, keyof ConfigOrigin>, origin: ConfigOrigin): HordeConfig {
   const dataDir = absolute(origin.baseDir, config.dataDir);
   const { hotkey } = config;
@@ -163,6 +169,7 @@ function resolvePaths(config: Omit<HordeConfig, keyof ConfigOrigin>, origin: Con
           ? { ...hotkey, walletsDir: absolute(origin.baseDir, hotkey.walletsDir) }
           : hotkey,
     log: config.log.file ? { ...config.log, file: absolute(origin.baseDir, config.log.file) } : config.log,
+    validator: resolveCollateralKey(config.validator, origin.baseDir),
     configFile: origin.configFile,
     baseDir: origin.baseDir,
   };

@@ -121,5 +121,16 @@ export interface Chain {
   commitment(netuid: number, hotkey: string): Promise<string | null>;
   /** Writes this hotkey's knowledge commitment (≤ 128 bytes). */
   setCommitment(netuid: number, data: string): Promise<void>;
+  /**
+   * `AssociatedEvmAddress` of the subnet: uid → H160 a hotkey associated with
+   * `associate_evm_key` (where miners' collateral is deposited from). Absent on chains that
+   * cannot tell.
+   */
+  associatedEvmAddresses?(netuid: number): Promise<ReadonlyMap<number, string>>;
+  /**
+   * `associate_evm_key` for this chain's hotkey: `signature` is the EVM key's EIP-191 signature
+   * of the hotkey's public key ++ keccak256(`blockNumber` as little-endian u64).
+   */
+  associateEvmKey?(netuid: number, evmKey: string, blockNumber: number, signature: `0x${string}`): Promise<void>;
   close(): Promise<void>;
 }

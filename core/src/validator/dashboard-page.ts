@@ -4,6 +4,7 @@ import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSe
 import type { TransferredReceiptsRepository } from './receipts/store.js';
 import type { ValidatorProgress } from './service.js';
 import { pointsByRule, type ValidatorStore } from './store.js';
+import { collateralSection, type CollateralView } from './dashboard-collateral.js';
 
 /** The job's id in a table: its first 8 characters, linking to its page (`jobs/<uuid>`). */
 function jobCell(jobUuid: string): Cell {
@@ -276,6 +277,8 @@ export interface ValidatorPageDeps {
   readonly progress: () => ValidatorProgress;
   readonly metagraph: () => Promise<Metagraph | null>;
   readonly now: () => number;
+  /** Miner collateral, when `validator.collateral` is on. */
+  readonly collateral?: () => CollateralView | null;
 }
 
 /** Every validator section, in page order (the devnet's page reuses them). */
@@ -298,6 +301,8 @@ export async function validatorPage(deps: ValidatorPageDeps): Promise<DashboardP
   const progress = deps.progress();
   const metagraph = await deps.metagraph().catch(() => null);
   const sections = await validatorSections(deps.store, deps.receipts, metagraph, now);
+  const collateral = deps.collateral?.() ?? null;
+  if (collateral) sections.splice(1, 0, collateralSection(collateral, now));
   const failedLast = progress.lastBatch ? (await deps.store.failedJobs({ cycle: progress.lastBatch.cycle, limit: 10_000 })).length : 0;
   const weights = progress.lastWeights;
   const tiles: Tile[] = [

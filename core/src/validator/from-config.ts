@@ -125,7 +125,19 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
           logger,
           clock,
           page: () =>
-            validatorPage({ hotkey: hotkey.ss58, netuid: config.chain.netuid, store: handle.store, receipts: handle.transferredReceipts, progress: () => handle.progress(), metagraph, now: () => clock.now() }),
+            validatorPage({
+              hotkey: hotkey.ss58,
+              netuid: config.chain.netuid,
+              store: handle.store,
+              receipts: handle.transferredReceipts,
+              progress: () => handle.progress(),
+              metagraph,
+              now: () => clock.now(),
+              collateral: () => {
+                const collateral = handle.organic?.collateral;
+                return collateral ? { snapshot: collateral.book.snapshot(), minimumWei: collateral.minimumWei, errorCode: collateral.book.error?.code ?? null } : null;
+              },
+            }),
           details: { jobs: (jobUuid) => validatorJobPage(handle.store, jobUuid, clock.now()) },
         });
       } catch (error) {

@@ -22,6 +22,9 @@ export class ValidatorMetrics {
   readonly receiptsTransferred: Counter;
   readonly receiptsRefused: Counter<'reason'>;
   readonly receiptFetchFailures: Counter;
+  readonly collateralSkipped: Counter;
+  readonly collateralUnavailable: Counter<'code'>;
+  readonly slashes: Counter<'status'>;
 
   constructor(registry: Metrics) {
     const registers = [registry];
@@ -74,6 +77,23 @@ export class ValidatorMetrics {
       help: 'Receipt page fetches that did not read to the end (timeout, HTTP error, oversized or endless page).',
       registers,
     });
+    this.collateralSkipped = new Counter({
+      name: 'horde_validator_collateral_skipped_miners_total',
+      help: 'Miners left out of organic routing for having less than validator.collateral.minimumWei (one per miner per job).',
+      registers,
+    });
+    this.collateralUnavailable = new Counter({
+      name: 'horde_validator_collateral_unavailable_total',
+      help: 'Organic jobs routed without the collateral filter because no collateral could be read yet, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.slashes = new Counter({
+      name: 'horde_validator_collateral_slashes_total',
+      help: 'Collateral slashes of cheating miners: slashed, or failed (after every attempt).',
+      labelNames: ['status'],
+      registers,
+    });
   }
 
   recordReceiptPage(report: PageReadReport): void {
@@ -104,7 +124,20 @@ export class ValidatorMetrics {
     handle.on('weights-revealed', onReveal);
     handle.on('failure', onFailure);
     handle.on('receipts-transferred', onReceipts);
+    const organic = handle.organic;
+    const onSkipped = ({ skipped }: { skipped: ReadonlyArray<unknown> }) => this.collateralSkipped.inc(skipped.length);
+    const onUnavailable = ({ code }: { code: string }) => this.collateralUnavailable.inc({ code });
+    const onSlashed = () => this.slashes.inc({ status: 'slashed' });
+    const onSlashFailed = () => this.slashes.inc({ status: 'failed' });
+    organic?.on('collateral-skipped', onSkipped);
+    organic?.on('collateral-unavailable', onUnavailable);
+    organic?.on('slashed', onSlashed);
+    organic?.on('slash-failed', onSlashFailed);
     return () => {
+      organic?.off('collateral-skipped', onSkipped);
+      organic?.off('collateral-unavailable', onUnavailable);
+      organic?.off('slashed', onSlashed);
+      organic?.off('slash-failed', onSlashFailed);
       handle.off('job-finished', onJob);
       handle.off('batch-finished', onBatch);
       handle.off('weights-set', onWeights);

@@ -27,6 +27,7 @@ import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
 import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 import { OrganicService } from './organic/organic-service.js';
+import { validatorCollateral } from '../collateral/from-settings.js';
 import { WeightSetter } from './weights.js';
 import { receiptSources } from './receipts/sources.js';
 import { receiptTransferSettings } from './receipts/settings.js';
@@ -218,7 +219,10 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   /** Connects to the facilitator and serves organic jobs (independent of `autoRun`). */
   startOrganic(): void {
     const { options } = this;
+    const collateral = validatorCollateral(options.settings.collateral, { chain: options.chain, netuid: options.netuid, clock: options.clock, logger: this.log });
+    collateral?.book.start(options.settings.collateral.refreshSeconds * 1000);
     this.organic = new OrganicService({
+      collateral,
       hotkey: options.hotkey,
       chain: options.chain,
       netuid: options.netuid,

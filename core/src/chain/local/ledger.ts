@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { Knex } from 'knex';
 import { decodeAddress } from '@polkadot/util-crypto';
+import { getAddress } from 'viem';
+import { verifyAssociation } from '../../collateral/association.js';
 import type { AxonInfo, Clock, Metagraph, Neuron, SubnetHyperparameters, WeightVector } from '../../contracts/index.js';
 import { weightCommitHash } from '../commit-hash.js';
 import { epochIndex, firstBlockOfEpoch, revealWindow } from '../epochs.js';
@@ -112,6 +114,7 @@ export interface AddStakeOptions {
 }
 
 const LOCAL_TABLES = [
+  'chain_local_evm_associations',
   'chain_local_timelocked_commits',
   'chain_local_commitments',
   'chain_local_weight_commits',
@@ -842,6 +845,40 @@ export class LocalLedger {
       else await trx('chain_local_commitments').insert({ netuid, hotkey, data, block });
       return block;
     });
+  }
+
+  /**
+   * `associate_evm_key`, signed by the hotkey: `signature` must be `evmKey`'s EIP-191 signature of
+   * the hotkey's public key ++ keccak256(block number as little-endian u64), as on subtensor
+   * (`InvalidIdentity` otherwise). The block may not lie in the future. subtensor's
+   * `EvmKeyAssociateRateLimit` is not modelled.
+   */
+  async associateEvmKey(hotkey: string, netuid: number, evmKey: string, blockNumber: number, signature: `0x${string}`): Promise<number> {
+    return this.write(async (trx, block) => {
+      await this.subnetRow(trx, netuid);
+      const neuron = await this.neuronByHotkey(trx, netuid, hotkey);
+      if (!neuron) throw new ChainError('HotKeyNotRegisteredInNetwork', `hotkey ${hotkey} is not registered on subnet ${netuid}`);
+      if (!Number.isSafeInteger(blockNumber) || blockNumber < 0 || blockNumber > block) {
+        throw new ChainError('InvalidIdentity', `block ${blockNumber} of the association signature is not a past block (now ${block})`);
+      }
+      if (!(await verifyAssociation(evmKey, signature, decodeAddress(hotkey), blockNumber))) {
+        throw new ChainError('InvalidIdentity', `the signature is not ${evmKey}'s signature of hotkey ${hotkey} at block ${blockNumber}`);
+      }
+      const row = { netuid, uid: Number(neuron.uid), hotkey, evm_address: getAddress(evmKey), block };
+      await trx('chain_local_evm_associations').insert(row).onConflict(['netuid', 'uid']).merge();
+      return block;
+    });
+  }
+
+  /** `AssociatedEvmAddress` of the subnet: uid → H160, for uids still held by the hotkey that associated. */
+  async associatedEvmAddresses(netuid: number): Promise<ReadonlyMap<number, string>> {
+    const rows = (await this.db('chain_local_evm_associations as a')
+      .join('chain_local_neurons as n', function joinNeuron() {
+        this.on('n.netuid', '=', 'a.netuid').andOn('n.uid', '=', 'a.uid').andOn('n.hotkey', '=', 'a.hotkey');
+      })
+      .where('a.netuid', netuid)
+      .select('a.uid', 'a.evm_address')) as Array<{ uid: number | string; evm_address: string }>;
+    return new Map(rows.map((r) => [Number(r.uid), r.evm_address]));
   }
 
   // ---------------------------------------------------------------- rules shared by set and reveal

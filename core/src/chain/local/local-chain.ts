@@ -207,6 +207,17 @@ export class LocalChain implements Chain {
     this.log?.info({ netuid, hotkey, block, bytes: new TextEncoder().encode(data).length }, 'commitment set');
   }
 
+  /** `associate_evm_key` for this chain's hotkey (see LocalLedger.associateEvmKey). */
+  async associateEvmKey(netuid: number, evmKey: string, blockNumber: number, signature: `0x${string}`): Promise<void> {
+    const hotkey = this.requireHotkey();
+    const block = await this.ledger.associateEvmKey(hotkey, netuid, evmKey, blockNumber, signature);
+    this.log?.info({ netuid, hotkey, evmKey, block }, 'EVM key associated');
+  }
+
+  associatedEvmAddresses(netuid: number): Promise<ReadonlyMap<number, string>> {
+    return this.ledger.associatedEvmAddresses(netuid);
+  }
+
   /** Stops block streams. The store stays open unless the chain owns it (`ownsStore`). */
   async close(): Promise<void> {
     for (const stream of this.streams) stream.abort();

@@ -312,6 +312,26 @@ export class SubtensorChain implements Chain {
     return out;
   }
 
+  /** `SubtensorModule.AssociatedEvmAddress` (netuid, uid) → (H160, block): uid → H160. */
+  async associatedEvmAddresses(netuid: number): Promise<ReadonlyMap<number, string>> {
+    const entries = await this.storage('subtensorModule', 'associatedEvmAddress').entries(netuid);
+    const out = new Map<number, string>();
+    for (const [key, value] of entries) {
+      const uid = Number(key.args[1]?.toPrimitive());
+      const pair = value.toPrimitive() as unknown;
+      const address = Array.isArray(pair) ? pair[0] : null;
+      if (!Number.isInteger(uid) || typeof address !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(address)) {
+        throw new ChainError('InvalidChainReply', `unexpected AssociatedEvmAddress entry for uid ${String(key.args[1])}`);
+      }
+      out.set(uid, address);
+    }
+    return out;
+  }
+
+  async associateEvmKey(netuid: number, evmKey: string, blockNumber: number, signature: `0x${string}`): Promise<void> {
+    await this.send(this.tx('subtensorModule', 'associateEvmKey', netuid, evmKey, blockNumber, signature), 'associating an EVM key');
+  }
+
   async commitment(netuid: number, hotkey: string): Promise<string | null> {
     const reply = (await this.storage('commitments', 'commitmentOf')(netuid, hotkey)) as Codec & {
       isNone: boolean;

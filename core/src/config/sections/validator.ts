@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collateralSection } from './collateral.js';
 
 /** The trusted miner: a horde miner in local mode that serves only this validator (ground truth, cross-checks). */
 const trustedMinerSection = z.strictObject({
@@ -117,6 +118,7 @@ export const validatorSection = z
     weights: weightsSection.prefault({}),
     organic: organicSection.prefault({}),
     receiptTransfer: receiptTransferSection.prefault({}),
+    collateral: collateralSection.prefault({}),
   })
   .refine((section) => section.batchOffsetBlocks < section.cycleLengthBlocks, {
     message: 'batchOffsetBlocks must be smaller than cycleLengthBlocks',

@@ -11,6 +11,10 @@ import { MinerConnection, type MinerTarget } from '../miner-client.js';
 import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
 import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
+import type { CollateralBook } from '../../collateral/book.js';
+import { isTransientCollateralCode, type CollateralError } from '../../collateral/errors.js';
+import type { CollateralSlasher } from '../../collateral/slasher.js';
+import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
 import { OrganicStore } from './store.js';
 
@@ -29,6 +33,24 @@ export interface OrganicEvents {
   'job-finished': [OrganicJobOutcome];
   /** A cheat report or a failed cross-check withdrew a job's pay and blacklisted its miner. */
   'job-cheated': [{ jobUuid: string; minerHotkey: string; source: 'report' | 'cross-check' }];
+  /** Routing left out miners with less collateral than the minimum. */
+  'collateral-skipped': [{ jobUuid: string; skipped: ReadonlyArray<{ hotkey: string; wei: bigint }>; minimumWei: bigint }];
+  /** Routing went on without the collateral filter: no collateral could be read yet. */
+  'collateral-unavailable': [{ jobUuid: string; code: string }];
+  /** A cheated job's miner was slashed (`tx`), or the slash failed for good (`code`). */
+  slashed: [{ jobUuid: string; minerHotkey: string; amountWei: bigint; tx: string; evmAddress: string }];
+  'slash-failed': [{ jobUuid: string; minerHotkey: string; code: string; message: string }];
+}
+
+/** The collateral this validator routes and slashes by (`validator.collateral`). */
+export interface OrganicCollateral {
+  readonly book: CollateralBook;
+  /** Null when slashing is off (no EVM key file, or a slash amount of 0). */
+  readonly slasher: CollateralSlasher | null;
+  /** Miners below it get no organic jobs; 0n turns the filter off. */
+  readonly minimumWei: bigint;
+  /** Attempts after which a failed slash is no longer retried at start. */
+  readonly slashAttempts: number;
 }
 
 export interface OrganicServiceDeps {
@@ -50,6 +72,7 @@ export interface OrganicServiceDeps {
    * transferred receipts (`TransferredReceiptsRepository.busyExecutors`); routing skips full miners.
    */
   readonly busyElsewhere?: (executorClass: string, at: number) => Promise<ReadonlyMap<string, number>>;
+  readonly collateral?: OrganicCollateral | null;
 }
 
 const rejection = (reason: 'invalid_signature' | 'no_miner_for_job', message: string): StatusUpdate => ({
@@ -75,6 +98,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   private readonly connections = new Set<MinerConnection>();
   private readonly limit: ReturnType<typeof pLimit>;
   private readonly log: Logger;
+  private readonly aborts = new AbortController();
   private closed = false;
 
   constructor(private readonly deps: OrganicServiceDeps) {
@@ -98,12 +122,38 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     this.client.on('connected', () => this.emit('connected'));
   }
 
+  /** What routing and slashing go by (`validator.collateral`); null when collateral is off. */
+  get collateral(): OrganicCollateral | null {
+    return this.deps.collateral ?? null;
+  }
+
   get connected(): boolean {
     return this.client.connected;
   }
 
   start(): void {
     this.client.start();
+    const collateral = this.deps.collateral;
+    if (collateral?.slasher) {
+      const slasher = collateral.slasher;
+      this.track(
+        slasher.verifyTrustee().then(
+          (trustee) => this.log.info({ trustee }, 'collateral: this validator is the trustee of its contract'),
+          (err: CollateralError) => this.log.error({ code: err.code, err: err.message }, 'collateral: cannot slash with the configured key'),
+        ),
+      );
+      // Slashes that did not land before a restart (RPC away, validator stopped) are tried again.
+      this.track(
+        this.store.pendingSlashes(collateral.slashAttempts).then((pending) => {
+          for (const job of pending) {
+            // A refusal (InsufficientAmount, NotTrustee, no EVM key) stays a refusal: only slashes
+            // that never ran or failed on a passing error (`CODE: message`) are tried again.
+            const code = job.lastError?.split(':', 1)[0] ?? null;
+            if (code === null || isTransientCollateralCode(code)) this.track(this.slash(job.jobUuid, job.minerHotkey, true));
+          }
+        }),
+      );
+    }
   }
 
   private track<T>(promise: Promise<T>): Promise<T> {
@@ -207,6 +257,12 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
         this.deps.busyElsewhere?.(request.executor_class, clock.now()) ?? Promise.resolve(busyElsewhere),
       ]);
       candidates = this.router.candidates(metagraph, request.executor_class, { blacklisted, stored, busyElsewhere });
+      const before = candidates.length;
+      candidates = this.collateralGate(request.uuid, candidates, log);
+      if (before > 0 && candidates.length === 0) {
+        log.warn({ candidates: before, minimumWei: String(this.deps.collateral!.minimumWei) }, 'routing: every candidate miner has less than the minimum collateral');
+        return this.finish(request, null, 'rejected', rejection('no_miner_for_job', `all ${before} candidate miners have less than the minimum collateral (${this.deps.collateral!.minimumWei} wei)`));
+      }
     }
 
     const tried: string[] = [];
@@ -230,6 +286,33 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     }
     log.warn({ tried }, 'routing: no miner for the job');
     await this.finish(request, null, 'rejected', rejection('no_miner_for_job', tried.length === 0 ? `no miner declares ${request.executor_class} with a free executor` : `no usable miner among ${tried.length} tried`));
+  }
+
+  /**
+   * ComputeHorde's collateral filter: miners with less than the minimum are left out. With no
+   * snapshot read yet (RPC down, wrong chain, no contract since start) routing goes on without the
+   * filter, as the original does when its collateral listing fails; a stale snapshot is used as
+   * the original uses the last values it synced.
+   */
+  private collateralGate(jobUuid: string, candidates: MinerTarget[], log: Logger): MinerTarget[] {
+    const collateral = this.deps.collateral;
+    if (!collateral || collateral.minimumWei <= 0n || candidates.length === 0) return candidates;
+    const snapshot = collateral.book.snapshot();
+    if (!snapshot) {
+      const code = collateral.book.error?.code ?? 'COLLATERAL_NOT_READ_YET';
+      log.warn({ code, err: collateral.book.error?.message }, 'routing without the collateral filter: no collateral could be read yet');
+      this.emit('collateral-unavailable', { jobUuid, code });
+      return candidates;
+    }
+    const { kept, skipped } = filterByCollateral(candidates, snapshot, collateral.minimumWei);
+    if (skipped.length > 0) {
+      log.info(
+        { minimumWei: String(collateral.minimumWei), skipped: skipped.map((s) => ({ minerHotkey: s.hotkey, wei: String(s.wei) })), snapshotAt: snapshot.atMs },
+        'routing: skipped miners below the minimum collateral',
+      );
+      this.emit('collateral-skipped', { jobUuid, skipped, minimumWei: collateral.minimumWei });
+    }
+    return kept;
   }
 
   private async runOn(request: V2JobRequest, spec: JobSpec, connection: MinerConnection, target: MinerTarget, cycle: number, log: Logger): Promise<void> {
@@ -299,7 +382,29 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     await this.deps.validatorStore.markOrganicJobIncorrect(jobUuid, `cheated: ${details}`);
     await this.store.blacklist(minerHotkey, reason, details, now, this.deps.settings.organic.cheatedBlacklistSeconds);
     this.log.warn({ jobUuid, minerHotkey, reason, blacklistSeconds: this.deps.settings.organic.cheatedBlacklistSeconds }, 'organic job cheated: pay withdrawn, miner blacklisted');
+    if (this.deps.collateral?.slasher) this.track(this.slash(jobUuid, minerHotkey));
     return true;
+  }
+
+  /** Slashes the miner of a cheated job once; a failure is stored and logged, never thrown. */
+  private async slash(jobUuid: string, minerHotkey: string, recheck = false): Promise<void> {
+    const slasher = this.deps.collateral?.slasher;
+    if (!slasher) return;
+    const row = await this.store.job(jobUuid);
+    if (!row || row.slashedAt !== null) return;
+    const log = this.log.child({ jobUuid, minerHotkey });
+    try {
+      const done = await slasher.slash(jobUuid, minerHotkey, { signal: this.aborts.signal, recheck });
+      await this.store.markSlashed(jobUuid, done.tx.hash, done.amountWei, 1, this.deps.clock.now());
+      log.warn({ evmAddress: done.evmAddress, amountWei: String(done.amountWei), tx: done.tx.hash, reason: done.reason }, 'collateral slashed for a cheated job');
+      this.emit('slashed', { jobUuid, minerHotkey, amountWei: done.amountWei, tx: done.tx.hash, evmAddress: done.evmAddress });
+    } catch (err) {
+      const error = err as CollateralError;
+      const code = error.code ?? 'COLLATERAL_RPC_ERROR';
+      await this.store.recordSlashFailure(jobUuid, `${code}: ${error.message}`, 1, this.deps.clock.now());
+      log.error({ code, revert: error.revert ?? null, err: error.message }, 'collateral slash failed');
+      this.emit('slash-failed', { jobUuid, minerHotkey, code, message: error.message });
+    }
   }
 
   private async onJobCheated(message: V0JobCheated): Promise<void> {
@@ -333,9 +438,11 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.aborts.abort();
     for (const connection of this.connections) connection.close();
     await Promise.allSettled([...this.running.values()]);
     await this.client.close();
     await Promise.allSettled([...this.background]);
+    await this.deps.collateral?.book.stop();
   }
 }

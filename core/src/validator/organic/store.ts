@@ -18,6 +18,11 @@ export interface OrganicJobRow {
   readonly cycle: number | null;
   readonly cheated: boolean;
   readonly createdAt: number;
+  /** When the miner's collateral was slashed for this job (null: not slashed). */
+  readonly slashedAt: number | null;
+  readonly slashTx: string | null;
+  readonly slashAttempts: number;
+  readonly slashError: string | null;
 }
 
 export type BlacklistReason = 'job_cheated' | 'cross_check_failed' | 'manual';
@@ -70,6 +75,10 @@ export class OrganicStore {
       cycle: row.cycle ?? null,
       cheated: Boolean(row.cheated),
       createdAt: toNumber(row.created_at),
+      slashedAt: row.slashed_at == null ? null : toNumber(row.slashed_at),
+      slashTx: row.slash_tx ?? null,
+      slashAttempts: toNumber(row.slash_attempts ?? 0),
+      slashError: row.slash_error ?? null,
     };
   }
 
@@ -90,6 +99,32 @@ export class OrganicStore {
       .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey, cheated: false })
       .update({ cheated: true, cheat_reported_at: now, cheat_details: toJsonColumn(details ?? null), updated_at: now });
     return updated > 0;
+  }
+
+  /** A slash of the job's miner landed: kept so the job is never slashed twice. */
+  async markSlashed(jobUuid: string, tx: string, amountWei: bigint, attempts: number, now: number): Promise<void> {
+    await this.db('validator_organic_jobs')
+      .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey })
+      .update({ slashed_at: now, slash_tx: tx, slash_amount_wei: amountWei.toString(), slash_error: null, slash_attempts: this.db.raw('slash_attempts + ?', [attempts]), updated_at: now });
+  }
+
+  /** A slash that did not land, with why; `pendingSlashes` finds it again. */
+  async recordSlashFailure(jobUuid: string, error: string, attempts: number, now: number): Promise<void> {
+    await this.db('validator_organic_jobs')
+      .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey })
+      .update({ slash_error: error.slice(0, 2000), slash_attempts: this.db.raw('slash_attempts + ?', [attempts]), updated_at: now });
+  }
+
+  /** Cheated jobs on a miner whose slash has not landed and has had fewer than `maxAttempts` runs (each run retries transient errors itself). */
+  async pendingSlashes(maxAttempts: number): Promise<Array<{ jobUuid: string; minerHotkey: string; lastError: string | null }>> {
+    const rows = await this.db('validator_organic_jobs')
+      .where({ validator_hotkey: this.validatorHotkey, cheated: true, on_trusted_miner: false })
+      .whereNull('slashed_at')
+      .whereNotNull('miner_hotkey')
+      .where('slash_attempts', '<', maxAttempts)
+      .orderBy([{ column: 'cheat_reported_at' }, { column: 'job_uuid' }])
+      .select('job_uuid', 'miner_hotkey', 'slash_error');
+    return rows.map((row) => ({ jobUuid: row.job_uuid as string, minerHotkey: row.miner_hotkey as string, lastError: (row.slash_error as string | null) ?? null }));
   }
 
   async blacklist(minerHotkey: string, reason: BlacklistReason, details: string, now: number, seconds: number): Promise<void> {
