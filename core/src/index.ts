@@ -15,7 +15,7 @@ export { createMetricsRegistry, METRICS_PREFIX, type MetricsOptions } from './me
 // prom-client's metric classes, so plugins register on the process registry with core's own copy.
 export { Counter, Gauge, Histogram } from 'prom-client';
 export { CONFIG, createRuntimeContainer, type RuntimeServices } from './runtime/container.js';
-export { SystemClock } from './runtime/clock.js';
+export { SystemClock } from './time/clock.js';
 // Wire protocol message and enum types, and the hotkey types (values stay runtime-internal).
 export type * from './protocol/index.js';
 // Receipt datetimes as pydantic reads them (plugins checking receipt timestamps).

@@ -13,7 +13,7 @@ export {
 } from './miner/index.js';
 
 // Executor agent
-export { runExecutorAgent, createJobRunner, type ExecutorAgentOptions, type JobDriverOutcome } from './executor/index.js';
+export { runExecutorAgent, createJobRunner, DockerJobRunner, ProcessJobRunner, type ExecutorAgentOptions, type JobDriverOutcome } from './executor/index.js';
 
 // Validator (added by the validator runtime)
 export {

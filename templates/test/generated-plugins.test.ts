@@ -31,9 +31,7 @@ import {
   type JobSpec,
 } from '@horde/core';
 import { job, neuron, runExecutorManagerContract, scoringFacts } from '@horde/core/testkit';
-import { DockerJobRunner } from '../../core/src/executor/runners/docker.js';
-import { ProcessJobRunner } from '../../core/src/executor/runners/process.js';
-import { runScoringPipeline } from '../../core/src/validator/scoring/engine.js';
+import { DockerJobRunner, ProcessJobRunner, runScoringPipeline } from '@horde/core/runtime';
 import { docker, testImage } from '../../test/support/services.js';
 import { REPO, scaffoldAll, tempDir, type KindId } from './scaffold.js';
 

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import { hordeConfigSchema } from '../config/schema.js';
 import { silentLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { DashboardListenError } from './errors.js';
 import { startDashboardServer, type DashboardServer } from './server.js';
 import type { DashboardPage } from './view.js';

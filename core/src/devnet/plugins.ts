@@ -6,7 +6,7 @@ import { createMetricsRegistry } from '../metrics/index.js';
 import { isHordePlugin } from '../plugin/define.js';
 import { loadPlugins } from '../plugin/loader.js';
 import { resolvePluginModule } from '../plugin/resolve-module.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { createRuntimeContainer } from '../runtime/container.js';
 import { DevnetPreflightError } from './errors.js';
 

@@ -25,9 +25,9 @@ import pLimit from 'p-limit';
 import yazl from 'yazl';
 import type { Logger, OutputUpload, SingleFileUpload, ZipAndHttpPostUpload, ZipAndHttpPutUpload } from '../contracts/index.js';
 import { HordeError } from '../errors.js';
-import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from './egress.js';
+import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from '../net/egress.js';
 import { joinInside } from './paths.js';
-import { withRetries } from './retry.js';
+import { withRetries } from '../time/retry.js';
 
 /** The outputs could not be uploaded; the job fails with `upload_failed`. */
 export class OutputUploadError extends HordeError {

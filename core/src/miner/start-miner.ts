@@ -21,7 +21,7 @@ import { createLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { createRuntimeContainer } from '../runtime/container.js';
 import { openStore } from '../store/index.js';
 import { MinerConfigError } from './errors.js';

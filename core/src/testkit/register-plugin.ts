@@ -6,7 +6,7 @@ import type { Chain, Clock, ObjectStore, Store } from '../contracts/index.js';
 import { silentLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { registerPlugins, type LoadedPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { createRuntimeContainer } from '../runtime/container.js';
 
 export interface RegisterPluginOptions {

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { SimulatedMiner, testHotkey } from '../testkit/index.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 

@@ -11,7 +11,7 @@ import type { ExecutorHandle, ExecutorStartContext, ExecutorStatus } from '@hord
 import { runExecutorManagerContract } from '@horde/core/testkit';
 import { sshConfig } from '../../../test/support/services.js';
 import { sshHostSchema, sshManagerConfigSchema, type SshHostConfig } from './config.js';
-import { publicKeyFingerprint } from './host-key.js';
+import { publicKeyFingerprint } from '@horde/ssh-launcher';
 import { SshExecutorManager } from './ssh-executor-manager.js';
 
 // Everything here runs against the real sshd of the test services (127.0.0.1:55022). The "remote"

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type {
   ExecutorFleetEntry,
   ExecutorHandle,
@@ -9,11 +8,8 @@ import type {
   Manifest,
 } from '@horde/core';
 import type { SshHostConfig } from './config.js';
-import { NoFreeHostError, SshKeyReadError } from './errors.js';
-import { anyHostKey, pinnedHostKeys } from './host-key.js';
-import type { RemoteAgent } from './remote-agent.js';
-import { describeTarget, type SshTarget } from './ssh-connection.js';
-import { SshLauncher } from './ssh-launcher.js';
+import { NoFreeHostError } from './errors.js';
+import { anyHostKey, describeTarget, pinnedHostKeys, readPrivateKey, SshLauncher, type RemoteAgent, type SshTarget } from '@horde/ssh-launcher';
 
 export interface SshExecutorManagerOptions {
   readonly hosts: readonly SshHostConfig[];
@@ -240,14 +236,5 @@ export class SshExecutorManager implements ExecutorManager {
         ? anyHostKey()
         : pinnedHostKeys(typeof host.hostKeySha256 === 'string' ? [host.hostKeySha256] : (host.hostKeySha256 ?? [])),
     };
-  }
-}
-
-/** Reads a private key file, or throws an error that names the file. */
-export async function readPrivateKey(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new SshKeyReadError(`cannot read the ssh private key ${path}: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -6,11 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore, downloadVolume, uploadOutputs } from '@horde/core/testkit';
 import type { HardwareClass, JobResult, JobSpec, TrustedMinerRunner } from '@horde/core';
-import { downloadVolume } from '../../../core/src/executor/volumes.js';
-import { uploadOutputs } from '../../../core/src/executor/uploads.js';
 import { testServersEgress } from '../../../test/support/egress.js';
-import { S3ObjectStore } from '../../../core/src/objectstore/s3.js';
 import { s3Config, uniqueBucketName } from '../../../test/support/services.js';
 import { LlmPromptsGenerator } from './generator.js';
 

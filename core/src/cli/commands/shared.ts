@@ -8,7 +8,7 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
     import('../../logging/index.js'),
     import('../../metrics/index.js'),
     import('../../runtime/container.js'),
-    import('../../runtime/clock.js'),
+    import('../../time/clock.js'),
     import('../../plugin/index.js'),
   ]);
   const config = await loadConfig(configPath ? { configPath } : {});

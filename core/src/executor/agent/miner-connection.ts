@@ -3,7 +3,7 @@ import type { Logger } from '../../contracts/index.js';
 import { HordeError } from '../../errors.js';
 import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
-import { sleep } from '../../runtime/clock.js';
+import { sleep } from '../../time/clock.js';
 
 /** The miner could not be reached, closed the connection, or refused the token. */
 export class MinerConnectionError extends HordeError {

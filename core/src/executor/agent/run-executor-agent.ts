@@ -1,6 +1,6 @@
 import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
-import { SystemClock } from '../../runtime/clock.js';
-import { EgressPolicy, machineAddresses } from '../egress.js';
+import { SystemClock } from '../../time/clock.js';
+import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';

@@ -1,9 +1,9 @@
 import type { Logger } from '../../contracts/index.js';
 import { HordeError } from '../../errors.js';
 
-/** The checks an executor can run in its startup stage; `executor.startupChecks` lists the enabled ones. */
-export const STARTUP_CHECK_NAMES = ['docker_engine', 'container_escape', 'nvidia_toolkit'] as const;
-export type StartupCheckName = (typeof STARTUP_CHECK_NAMES)[number];
+// The names are the config's (`executor.startupChecks`); the checks themselves live here.
+import type { StartupCheckName } from '../../config/sections/executor.js';
+export { STARTUP_CHECK_NAMES, type StartupCheckName } from '../../config/sections/executor.js';
 
 /** Facts a check found, logged and (on failure) sent in the failure's context. Flat, for the wire. */
 export type CheckFacts = Record<string, string | number | boolean | null>;
