@@ -35,7 +35,7 @@ describe('horde config check and the stand-in LLM solver', () => {
   it('refuses stand-in answers for the A6000 class on finney, naming the fix', () => {
     const result = check('finney', 'finney');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('LLM_STAND_IN_OUTSIDE_DEVNET');
+    expect(result.stderr).toContain('HORDE_LLM_STAND_IN_OUTSIDE_DEVNET');
     expect(result.stderr).toContain('would accept its answers as proof of always_on.llm.a6000');
     expect(result.stderr).toContain('Dockerfile.vllm');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a clear message, no stack trace

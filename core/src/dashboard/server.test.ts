@@ -133,7 +133,7 @@ describe('dashboard server', () => {
 
     await expect(
       startDashboardServer({ settings: { host: '127.0.0.1', port: server.port, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
-    ).rejects.toMatchObject({ code: 'DASHBOARD_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
+    ).rejects.toMatchObject({ code: 'HORDE_DASHBOARD_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
     await expect(
       startDashboardServer({ settings: { host: '0.0.0.0', port: 0, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
     ).rejects.toBeInstanceOf(DashboardListenError);

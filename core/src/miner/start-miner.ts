@@ -22,7 +22,7 @@ import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
 import { loadPlugins, type LoadedPlugins } from '../plugin/index.js';
 import { SystemClock } from '../time/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { MinerConfigError } from './errors.js';
 import { createMiner, type RunningMiner } from './miner.js';

@@ -46,7 +46,7 @@ export interface PluginContext<Config> {
   /**
    * Resolves from this plugin's container: its private registrations first, then the runtime's
    * infrastructure (LOGGER, METRICS, CLOCK, and STORE, CHAIN, OBJECT_STORE where the process has
-   * them). Throws `PluginError` (`PLUGIN_RESOLVE_FAILED`) when nothing is registered for the token.
+   * them). Throws `PluginError` (`HORDE_PLUGIN_RESOLVE_FAILED`) when nothing is registered for the token.
    */
   resolve<T>(token: Token<T>): T;
   /** Every registration of a token (private first, then the runtime's). */

@@ -41,7 +41,7 @@ export interface LoadedPlugins {
   all<T>(token: Token<T>): T[];
   /**
    * Runs every plugin's `validate` hook, in config order; throws one `PluginError`
-   * (`PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
+   * (`HORDE_PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
    */
   validate(): Promise<void>;
 }
@@ -111,7 +111,7 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
   const location = resolvePluginModule(entry.name, config.baseDir);
   if (!location.found) {
     const fix = location.broken ? '' : notFoundFix(entry.name);
-    throw new PluginError('PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
+    throw new PluginError('HORDE_PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
   }
   let module: { default?: unknown };
   try {
@@ -120,14 +120,14 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
     // Node (without a TypeScript loader: test runners have one) cannot import .ts files.
     if (TYPESCRIPT_SOURCE.test(location.path) && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
       throw new PluginError(
-        'PLUGIN_NOT_BUILT',
+        'HORDE_PLUGIN_NOT_BUILT',
         entry.name,
         `Plugin "${entry.name}" (${where}) is TypeScript source (${location.path}), which Node cannot import. ` +
           `Build the plugin (npm run build in its package) and name the built file instead, e.g. ./dist/index.js, or the package directory whose package.json points at it.`,
         { cause: error },
       );
     }
-    throw new PluginError('PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
+    throw new PluginError('HORDE_PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
   }
   return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
 }
@@ -136,14 +136,14 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
 function checkDefinition(candidate: unknown, source: string, where: string): HordePlugin<unknown> {
   if (!isHordePlugin(candidate)) {
     throw new PluginError(
-      'PLUGIN_INVALID',
+      'HORDE_PLUGIN_INVALID',
       source,
       `Plugin "${source}" (${where}) does not default-export a plugin. The module must end with \`export default definePlugin({ ... })\` (definePlugin from @horde/core).`,
     );
   }
   const plugin = candidate;
   const invalid = (field: string, problem: string) =>
-    new PluginError('PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
+    new PluginError('HORDE_PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
   if (typeof plugin.name !== 'string' || !plugin.name) throw invalid('name', 'it must be a non-empty string');
   if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) throw invalid('version', `${JSON.stringify(plugin.version)} is not a semver version such as 1.0.0`);
   if (typeof plugin.apiRange !== 'string' || !semver.validRange(plugin.apiRange)) throw invalid('apiRange', `${JSON.stringify(plugin.apiRange)} is not a semver range such as ^1.0.0`);
@@ -153,7 +153,7 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
     if (typeof token !== 'symbol' || !PLUGIN_TOKENS.includes(token)) {
       const label = typeof token === 'symbol' ? tokenName(token) : String(token);
       throw new PluginError(
-        'PLUGIN_TOKEN_NOT_ALLOWED',
+        'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
         plugin.name,
         `Plugin "${plugin.name}" (${where}) declares that it provides ${label}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}.`,
       );
@@ -161,7 +161,7 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
   }
   if (!semver.satisfies(PLUGIN_API_VERSION, plugin.apiRange, { includePrerelease: true })) {
     throw new PluginError(
-      'PLUGIN_API_MISMATCH',
+      'HORDE_PLUGIN_API_MISMATCH',
       plugin.name,
       `Plugin "${plugin.name}" ${plugin.version} (${where}) requires plugin API ${plugin.apiRange}, but this @horde/core provides plugin API ${PLUGIN_API_VERSION}. ` +
         `Install a version of "${plugin.name}" made for plugin API ${semver.major(PLUGIN_API_VERSION)}.x, or a @horde/core whose plugin API is in ${plugin.apiRange}.`,
@@ -175,7 +175,7 @@ function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknow
   if (!plugin.configSchema) {
     if (raw && Object.keys(raw).length) {
       throw new PluginError(
-        'PLUGIN_CONFIG_INVALID',
+        'HORDE_PLUGIN_CONFIG_INVALID',
         plugin.name,
         `Plugin "${plugin.name}" (${where}) takes no config, but plugins[${index}].config sets ${Object.keys(raw).join(', ')}. Remove plugins[${index}].config.`,
       );
@@ -191,7 +191,7 @@ function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknow
     envHints: false,
   });
   throw new PluginError(
-    'PLUGIN_CONFIG_INVALID',
+    'HORDE_PLUGIN_CONFIG_INVALID',
     plugin.name,
     `Plugin "${plugin.name}" (${where}) has an invalid config:\n${lines.map((line) => `  - ${line}`).join('\n')}`,
   );
@@ -227,7 +227,7 @@ export async function registerPlugins(
     const earlier = names.get(plugin.name);
     if (earlier !== undefined) {
       throw new PluginError(
-        'PLUGIN_DUPLICATE',
+        'HORDE_PLUGIN_DUPLICATE',
         plugin.name,
         `Plugin "${plugin.name}" is listed twice (plugins[${earlier}] and plugins[${index}]). Keep one entry.`,
       );
@@ -238,7 +238,7 @@ export async function registerPlugins(
       const owner = singleOwners.get(token);
       if (owner !== undefined) {
         throw new PluginError(
-          'PLUGIN_CONFLICT',
+          'HORDE_PLUGIN_CONFLICT',
           plugin.name,
           `Plugins "${owner}" and "${plugin.name}" both provide ${tokenName(token)}, and a horde process uses exactly one ${tokenName(token)}. ` +
             `Remove one of them from plugins (or set enabled: false on it).`,
@@ -265,11 +265,11 @@ export async function registerPlugins(
       container: child,
       provide(token, provider) {
         if (!open) {
-          throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
+          throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
         }
         if (!PLUGIN_TOKENS.includes(token)) {
           throw new PluginError(
-            'PLUGIN_TOKEN_NOT_ALLOWED',
+            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
             plugin.name,
             `Plugin "${plugin.name}" tried to provide ${tokenName(token)}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}. ` +
               `Register private services with ctx.container instead.`,
@@ -277,18 +277,18 @@ export async function registerPlugins(
         }
         if (!plugin.provides.includes(token)) {
           throw new PluginError(
-            'PLUGIN_TOKEN_NOT_ALLOWED',
+            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
             plugin.name,
             `Plugin "${plugin.name}" provides ${tokenName(token)} without declaring it; add the token to provides in its definePlugin({ provides: [...] }).`,
           );
         }
         if (!isMulti(token) && own.some((registration) => registration.token === token)) {
-          throw new PluginError('PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
+          throw new PluginError('HORDE_PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
         }
         const hasValue = typeof provider === 'object' && provider !== null && 'useValue' in provider;
         const hasFactory = typeof provider === 'object' && provider !== null && 'useFactory' in provider && typeof provider.useFactory === 'function';
         if (hasValue === hasFactory) {
-          throw new PluginError('PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" provided ${tokenName(token)} with neither or both of useValue and useFactory; give exactly one.`);
+          throw new PluginError('HORDE_PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" provided ${tokenName(token)} with neither or both of useValue and useFactory; give exactly one.`);
         }
         own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
       },
@@ -300,7 +300,7 @@ export async function registerPlugins(
     } catch (error) {
       if (error instanceof PluginError) throw error;
       const code = error instanceof HordeError ? ` [${error.code}]` : '';
-      throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
+      throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
     } finally {
       open = false;
     }
@@ -335,7 +335,7 @@ export async function registerPlugins(
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(
-          'PLUGIN_FACTORY_FAILED',
+          'HORDE_PLUGIN_FACTORY_FAILED',
           registration.plugin,
           `Plugin "${registration.plugin}" failed to create its ${tokenName(registration.token)}: ${messageOf(error)}`,
           { cause: error },
@@ -356,7 +356,7 @@ export async function registerPlugins(
     plugins: infos,
     single<T>(token: Token<T>): T | undefined {
       if (isMulti(token)) {
-        throw new PluginError('PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
+        throw new PluginError('HORDE_PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
       }
       const [registration] = forToken(token);
       return registration ? (instantiate(registration) as T) : undefined;
@@ -386,7 +386,7 @@ async function runValidators(
     logger.error({ plugin: plugin.name, problems }, 'plugin config check failed');
     reports.push(`Plugin "${plugin.name}" (${where}) found ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
   }
-  if (reports.length > 0) throw new PluginError('PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
+  if (reports.length > 0) throw new PluginError('HORDE_PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
 }
 
 /** `resolve` for a plugin: its container, then the root's; a clear error when nobody registered the token. */
@@ -394,7 +394,7 @@ function resolverFor(container: DependencyContainer, plugin: string): Resolve {
   return <T>(token: Token<T>): T => {
     if (!container.isRegistered(token, true)) {
       throw new PluginError(
-        'PLUGIN_RESOLVE_FAILED',
+        'HORDE_PLUGIN_RESOLVE_FAILED',
         plugin,
         `Plugin "${plugin}" asked for ${tokenName(token)}, which this process does not have. ` +
           `Infrastructure (Store, Chain, ObjectStore) exists only in processes that run a role, and other plugins' contracts only after every plugin registered: resolve them inside a useFactory, not in register.`,

@@ -1,5 +1,6 @@
 import type { Receipt, ReceiptPayload } from '../contracts/index.js';
 import { datetimeToEpochMicros } from './datetime.js';
+import { ReceiptBlobError } from './receipts.js';
 
 // The receipt pages a miner serves at /receipts/{page}.jsonl and validators download: the miner
 // writes them, the validator reads them, so their format lives here, on the wire, not in either role.
@@ -27,7 +28,7 @@ export type CountersignedReceipt<P extends ReceiptPayload = ReceiptPayload> = Re
 /** Receipt timestamps are pydantic datetimes (microseconds); milliseconds are enough to order and expire them. */
 export function receiptTimestampMs(payload: ReceiptPayload): number {
   const micros = datetimeToEpochMicros(payload.timestamp);
-  if (micros === null) throw new Error(`receipt ${payload.job_uuid} has an unreadable timestamp: ${payload.timestamp}`);
+  if (micros === null) throw new ReceiptBlobError(`receipt ${payload.job_uuid} has an unreadable timestamp: ${payload.timestamp}`);
   return Number(micros / 1000n);
 }
 

@@ -8,7 +8,7 @@ import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
 import { loadPlugins } from '../plugin/index.js';
 import { SystemClock } from '../time/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { ValidatorConfigError } from './errors.js';
 import { startValidator, type ValidatorHandle } from './service.js';

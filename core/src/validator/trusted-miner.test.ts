@@ -57,7 +57,7 @@ describe('trusted miner', () => {
       hardwareClasses: [],
       limits: { reservationMs: 500, startupMs: 500, slackMs: 500 },
     });
-    await expect(unreachable.run(spec)).rejects.toMatchObject({ code: 'TRUSTED_MINER_FAILED' });
+    await expect(unreachable.run(spec)).rejects.toMatchObject({ code: 'HORDE_TRUSTED_MINER_FAILED' });
   });
 
   it('samples a stable share of organic jobs for cross-checking', () => {

@@ -9,7 +9,7 @@ import type {
 } from '@horde/core';
 import type { SshHostConfig } from './config.js';
 import { NoFreeHostError } from './errors.js';
-import { anyHostKey, describeTarget, pinnedHostKeys, readPrivateKey, SshLauncher, type RemoteAgent, type SshTarget } from '@horde/ssh-launcher';
+import { anyHostKey, describeTarget, SshConnectError, pinnedHostKeys, readPrivateKey, SshLauncher, type RemoteAgent, type SshTarget } from '@horde/ssh-launcher';
 
 export interface SshExecutorManagerOptions {
   readonly hosts: readonly SshHostConfig[];
@@ -159,7 +159,7 @@ export class SshExecutorManager implements ExecutorManager {
     const connection = await this.launcher.connect(target);
     const channel = await connection.exec('true');
     await new Promise<void>((resolve, reject) => {
-      channel.on('exit', (code: number | null) => (code === 0 ? resolve() : reject(new Error(`the health probe exited with ${code}`))));
+      channel.on('exit', (code: number | null) => (code === 0 ? resolve() : reject(new SshConnectError(`the health probe exited with ${code}`))));
       channel.on('close', () => resolve());
       channel.resume();
       channel.stderr.resume();

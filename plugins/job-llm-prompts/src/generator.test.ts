@@ -87,7 +87,7 @@ describe('llm-prompts generator (real S3, stand-in solver)', () => {
   it('refuses to make jobs without a trusted miner or before prepare, and only supports its classes', async () => {
     const generator = new LlmPromptsGenerator({ objectStore: store, logger });
     await expect(generator.prepare({ cycle: 9, executorClasses: [llmClass] })).rejects.toThrow(/needs a trusted miner/);
-    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({ code: 'LLM_PROMPTS_UNAVAILABLE' });
+    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({ code: 'HORDE_LLM_PROMPTS_UNAVAILABLE' });
     expect(generator.supports({ ...llmClass, id: 'always_on.test' })).toBe(false);
   });
 });

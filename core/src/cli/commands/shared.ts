@@ -7,7 +7,7 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
     import('../../config/index.js'),
     import('../../logging/index.js'),
     import('../../metrics/index.js'),
-    import('../../runtime/container.js'),
+    import('../../container/container.js'),
     import('../../time/clock.js'),
     import('../../plugin/index.js'),
   ]);

@@ -7,7 +7,7 @@ import type {
   Logger,
   Manifest,
 } from '../../contracts/index.js';
-import { AllExecutorsBusyError, ExecutorUnavailableError } from '../errors.js';
+import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
 
 /** ComputeHorde's `MAX_EXECUTOR_TIMEOUT`: an executor older than this is killed by the cleanup loop. */
 export const DEFAULT_EXECUTOR_TTL_MS = 20 * 60_000;
@@ -219,7 +219,7 @@ export class ExecutorPool {
     const deadline = this.clock.sleep(limitMs, timer.signal).then(
       () => {
         timedOut = true;
-        throw new Error(`the executor manager did not start it within ${limitMs} ms (spin-up + startup limit)`);
+        throw new ExecutorStartTimeoutError(`the executor manager did not start it within ${limitMs} ms (spin-up + startup limit)`);
       },
       () => new Promise<never>(() => undefined), // cancelled: the start settled first
     );

@@ -13,6 +13,7 @@ import { FacilitatorClient } from './facilitator-client.js';
 import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import { MinerRouter } from './routing.js';
 import { OrganicStore } from './store.js';
+import { ValidatorConfigError } from '../errors.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
 export interface OrganicJobOutcome {
@@ -80,7 +81,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   constructor(private readonly deps: OrganicServiceDeps) {
     super();
     const organic = deps.settings.organic;
-    if (!organic.facilitatorUrl) throw new Error('organic.facilitatorUrl is not set');
+    if (!organic.facilitatorUrl) throw new ValidatorConfigError('organic.facilitatorUrl is not set');
     this.log = deps.logger.child({ component: 'organic' });
     this.store = new OrganicStore(deps.store, deps.hotkey.ss58);
     this.router = new MinerRouter(deps.hotkey.ss58);

@@ -184,7 +184,7 @@ export class ReceiptTransfer {
       stats.stored += stored;
       stats.refused += refused;
       if (refused > 0) {
-        log.warn({ code: 'RECEIPT_LINE_REFUSED', refused, reasons: Object.fromEntries(refusals), example, minerHotkeys: [...source.hotkeys] }, 'receipt lines refused');
+        log.warn({ code: 'HORDE_RECEIPT_LINE_REFUSED', refused, reasons: Object.fromEntries(refusals), example, minerHotkeys: [...source.hotkeys] }, 'receipt lines refused');
       }
     }
 
