@@ -92,6 +92,8 @@ export const ERROR_CATALOGUE = {
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_CONFLICT: 'Two plugins (or one twice) provide a contract a process can have only one of.',
   /** core/src/plugin/errors.ts */
+  HORDE_PLUGIN_DEPENDENCY_MISSING: "A provider's declared `deps` names a contract that nothing in the process provides (checked before the store and chain open).",
+  /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_DUPLICATE: 'The same plugin is listed twice.',
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_FACTORY_FAILED: 'A `useFactory` threw while building the implementation.',

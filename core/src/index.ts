@@ -18,7 +18,10 @@ export {
   type PluginContext,
   type PluginDefinition,
   type PluginValidateContext,
+  type Deps,
   type Provider,
+  type ResolvedDeps,
+  type TypedProvider,
   type Resolve,
   type ResolveAll,
 } from './plugin/define.js';

@@ -11,6 +11,9 @@ export { createRuntimeContainer, type RuntimeServices } from './container/contai
 export { SystemClock } from './time/clock.js';
 // The plugin loader.
 export {
+  checkPluginDependencies,
+  roleInfrastructure,
+  type PluginLoadOptions,
   loadPlugins,
   registerPlugins,
   resolvePluginModule,

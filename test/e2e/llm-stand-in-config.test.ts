@@ -25,6 +25,8 @@ function check(name: string, network: string, llmConfig: Record<string, unknown>
       hotkey: '//StandInValidator',
       dataDir: dir,
       chain: { network, netuid: 12 },
+      // The generator's prompts live in an object store: without one the config is refused for that.
+      objectStore: { endpoint: 'http://127.0.0.1:9', bucket: 'prompts' },
       plugins: ['@horde/plugin-hardware-classes', { name: '@horde/plugin-job-llm-prompts', config: llmConfig }],
     }),
   );

@@ -2,14 +2,17 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { DependencyContainer } from 'tsyringe';
-import { LOGGER, MULTI_TOKENS, PLUGIN_TOKENS, tokenName, type Logger, type Token } from '../contracts/index.js';
+import { CHAIN, CLOCK, LOGGER, METRICS, MULTI_TOKENS, OBJECT_STORE, PLUGIN_TOKENS, STORE, tokenName, type Logger, type Token } from '../contracts/index.js';
+import { container as globalContainer } from '../container/di.js';
+import { CONFIG } from '../container/container.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { HordeConfig } from '../config/schema.js';
 import type { PluginEntry } from '../config/sections/plugins.js';
 import { HordeError } from '../errors.js';
 import { silentLogger } from '../logging/index.js';
 import { PLUGIN_API_VERSION } from './api-version.js';
-import { isHordePlugin, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { isHordePlugin, type Deps, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { missingDependencyHint } from './dependency-hints.js';
 import { PluginError } from './errors.js';
 import { isPathName, resolvePluginModule } from './resolve-module.js';
 import { closest } from '../config/suggest.js';
@@ -44,6 +47,22 @@ export interface LoadedPlugins {
    * (`HORDE_PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
    */
   validate(): Promise<void>;
+  /**
+   * Calls the `close` of every provider whose implementation was created, newest first; a failing
+   * close is logged and the others still run. The process calls it at shutdown, before it closes
+   * the store and the chain the implementations may use.
+   */
+  close(): Promise<void>;
+}
+
+/** What the host tells the loader about itself. */
+export interface PluginLoadOptions {
+  /**
+   * Tokens the process registers in the root container after the plugins have registered (the
+   * store, chain and object store it opens once the dependency check has passed): declared
+   * dependencies on them are satisfied. Tokens already in the root count without being listed.
+   */
+  readonly infrastructure?: readonly symbol[];
 }
 
 /** A plugin ready to register: what `loadPlugins` imports, or an object handed over directly. */
@@ -79,7 +98,7 @@ function entryLabel(index: number, config: Pick<PluginHostConfig, 'configFile'>)
 }
 
 /** Imports every enabled plugin named in `config.plugins`, then registers them (see `registerPlugins`). */
-export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer): Promise<LoadedPlugins> {
+export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer, options: PluginLoadOptions = {}): Promise<LoadedPlugins> {
   const toRegister: PluginToRegister[] = [];
   const disabled: string[] = [];
   for (const [index, entry] of config.plugins.entries()) {
@@ -89,8 +108,27 @@ export async function loadPlugins(config: PluginHostConfig, root: DependencyCont
     }
     toRegister.push(await importPlugin(entry, index, config));
   }
-  const loaded = await registerPlugins(toRegister, root, config);
+  const loaded = await registerPlugins(toRegister, root, config, options);
   return { ...loaded, disabled };
+}
+
+/**
+ * The infrastructure a role process registers for its plugins: the root container's services, the
+ * store and chain it opens, and the object store when `objectStore.endpoint` is set. What
+ * `checkPluginDependencies` and `horde config check` count as there.
+ */
+export function roleInfrastructure(config: Pick<HordeConfig, 'objectStore'>): symbol[] {
+  return [CONFIG, LOGGER, METRICS, CLOCK, STORE, CHAIN, ...(config.objectStore.endpoint ? [OBJECT_STORE] : [])];
+}
+
+/**
+ * Imports and registers the config's plugins into a scratch container and checks every declared
+ * dependency against what they provide and `infrastructure`, creating no implementation and
+ * opening nothing: a role calls it before it opens its store and chain, so a missing contract is
+ * a `HORDE_PLUGIN_DEPENDENCY_MISSING` at once, not a failure at the first resolve.
+ */
+export async function checkPluginDependencies(config: PluginHostConfig, infrastructure: readonly symbol[]): Promise<void> {
+  await loadPlugins(config, globalContainer.createChildContainer(), { infrastructure });
 }
 
 /** What to do about a name that resolves to nothing: fix the path, fix a typo of a shipped plugin, or install it. */
@@ -213,6 +251,7 @@ export async function registerPlugins(
   plugins: readonly PluginToRegister[],
   root: DependencyContainer,
   config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
+  options: PluginLoadOptions = {},
 ): Promise<Omit<LoadedPlugins, 'disabled'>> {
   const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
 
@@ -285,10 +324,25 @@ export async function registerPlugins(
         if (!isMulti(token) && own.some((registration) => registration.token === token)) {
           throw new PluginError('HORDE_PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
         }
-        const hasValue = typeof provider === 'object' && provider !== null && 'useValue' in provider;
-        const hasFactory = typeof provider === 'object' && provider !== null && 'useFactory' in provider && typeof provider.useFactory === 'function';
-        if (hasValue === hasFactory) {
-          throw new PluginError('HORDE_PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" provided ${tokenName(token)} with neither or both of useValue and useFactory; give exactly one.`);
+        const shape = typeof provider === 'object' && provider !== null ? (provider as Record<string, unknown>) : {};
+        const kinds = [
+          'useValue' in shape,
+          typeof shape['useFactory'] === 'function',
+          typeof shape['factory'] === 'function' && typeof shape['deps'] === 'object' && shape['deps'] !== null,
+        ].filter(Boolean).length;
+        if (kinds !== 1) {
+          throw new PluginError(
+            'HORDE_PLUGIN_INVALID',
+            plugin.name,
+            `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory and { deps, factory }; give exactly one.`,
+          );
+        }
+        if ('factory' in shape) {
+          for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
+            if (typeof dep !== 'symbol') {
+              throw new PluginError('HORDE_PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`);
+            }
+          }
         }
         own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
       },
@@ -324,6 +378,9 @@ export async function registerPlugins(
     logger.debug({ plugin: plugin.name, version: plugin.version, provides: countByToken(own) }, 'plugin registered');
   }
 
+  checkDependencies(registrations, checked.map(({ plugin }) => plugin), root, options.infrastructure ?? []);
+
+  const created: Registration[] = [];
   const instantiate = (registration: Registration): unknown => {
     if (registration.instance) return registration.instance.value;
     const { provider } = registration;
@@ -331,7 +388,10 @@ export async function registerPlugins(
     if ('useValue' in provider) value = provider.useValue;
     else {
       try {
-        value = provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
+        value =
+          'factory' in provider
+            ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
+            : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(
@@ -343,6 +403,7 @@ export async function registerPlugins(
       }
     }
     registration.instance = { value };
+    created.push(registration);
     return value;
   };
 
@@ -365,7 +426,50 @@ export async function registerPlugins(
       return forToken(token).map((registration) => instantiate(registration) as T);
     },
     validate: () => runValidators(validators, root),
+    close: async () => {
+      for (const registration of created.splice(0).reverse()) {
+        const { close } = registration.provider;
+        if (!close || !registration.instance) continue;
+        try {
+          await (close as (instance: unknown) => void | Promise<void>)(registration.instance.value);
+        } catch (error) {
+          logger.error({ plugin: registration.plugin, contract: tokenName(registration.token), err: error }, 'plugin close failed');
+        }
+      }
+    },
   };
+}
+
+/**
+ * Every declared dependency (`deps` of a provider) must be there when the process runs: provided
+ * by a plugin, already in the root container, or infrastructure the host registers next. Checked
+ * once all plugins have registered and before anything is instantiated or opened.
+ */
+function checkDependencies(
+  registrations: readonly Registration[],
+  plugins: readonly HordePlugin<unknown>[],
+  root: DependencyContainer,
+  infrastructure: readonly symbol[],
+): void {
+  const provided = new Set<symbol>([...registrations.map((registration) => registration.token), ...infrastructure]);
+  for (const registration of registrations) {
+    if (!('factory' in registration.provider)) continue;
+    for (const [name, token] of Object.entries(registration.provider.deps as Deps)) {
+      if (provided.has(token) || root.isRegistered(token, true)) continue;
+      throw new PluginError(
+        'HORDE_PLUGIN_DEPENDENCY_MISSING',
+        registration.plugin,
+        `Plugin "${registration.plugin}" needs ${tokenName(token)} (deps.${name} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
+          missingDependencyHint(token, plugins.map((plugin) => plugin.name)),
+      );
+    }
+  }
+}
+
+/** The implementations behind a provider's `deps`, by name (checked by `checkDependencies` beforehand). */
+function resolveDeps(deps: Deps, container: DependencyContainer, plugin: string): Record<string, unknown> {
+  const resolve = resolverFor(container, plugin);
+  return Object.fromEntries(Object.entries(deps).map(([name, token]) => [name, resolve(token)]));
 }
 
 /** Every plugin's `validate`, all of them run, their problems reported together. */
