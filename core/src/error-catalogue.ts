@@ -144,6 +144,10 @@ export const ERROR_CATALOGUE = {
   /** core/src/validator/errors.ts */
   HORDE_VALIDATOR_CONFIG: 'The validator could not be started or configured (missing plugins, bad config).',
   /** executor-managers/vast/src/errors.ts */
+  HORDE_VAST_API_ERROR: 'The marketplace API answered with an error (HTTP 4xx/5xx or `success: false`), or not at all.',
+  /** executor-managers/vast/src/errors.ts */
+  HORDE_VAST_AUTH_FAILED: 'The marketplace refused the API key (HTTP 401/403); retrying cannot help.',
+  /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_BUDGET_EXCEEDED: 'Renting would go over `budget.maxDollarsPerHour` or `budget.maxDollarsPerDay`: nothing was rented.',
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_CAPACITY: 'The class is not configured, or all of its `maxInstances` are in use.',
@@ -153,6 +157,8 @@ export const ERROR_CATALOGUE = {
   HORDE_VAST_INSTANCE_GONE: 'A rented instance disappeared from the account (destroyed elsewhere, host failure).',
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_NO_OFFER: 'No offer on the marketplace matches the class\'s filters.',
+  /** executor-managers/vast/src/errors.ts */
+  HORDE_VAST_RATE_LIMITED: 'The marketplace still answered HTTP 429 after every retry.',
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_READY_TIMEOUT: 'A rented instance did not become reachable over SSH in time; it has been destroyed.',
   /** executor-managers/vast/src/errors.ts */

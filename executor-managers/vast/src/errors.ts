@@ -1,28 +1,33 @@
-import { defineError, HordeError } from '@horde/core';
+import { defineError, HordeError, type HordeErrorCode } from '@horde/core';
+
+/** The marketplace API family's codes (core's catalogue says what each means). */
+export type VastApiErrorCode = Extract<HordeErrorCode, 'HORDE_VAST_API_ERROR' | 'HORDE_VAST_AUTH_FAILED' | 'HORDE_VAST_RATE_LIMITED'>;
 
 /** The marketplace API answered with an error (HTTP 4xx/5xx or `success: false`), or not at all. */
 export class VastApiError extends HordeError {
+  declare readonly code: VastApiErrorCode;
+
   constructor(
     message: string,
     /** HTTP status, or null when no answer came (network error, timeout). */
     readonly status: number | null,
-    options?: { cause?: unknown; code?: string },
+    options?: { cause?: unknown; code?: VastApiErrorCode },
   ) {
-    super(options?.code ?? 'VAST_API_ERROR', message, options);
+    super(options?.code ?? 'HORDE_VAST_API_ERROR', message, options);
   }
 }
 
 /** The API key was refused (HTTP 401/403). Retrying cannot help. */
 export class VastAuthError extends VastApiError {
   constructor(message: string, status: number) {
-    super(message, status, { code: 'VAST_AUTH_FAILED' });
+    super(message, status, { code: 'HORDE_VAST_AUTH_FAILED' });
   }
 }
 
 /** Still HTTP 429 after every retry. */
 export class VastRateLimitedError extends VastApiError {
   constructor(message: string) {
-    super(message, 429, { code: 'VAST_RATE_LIMITED' });
+    super(message, 429, { code: 'HORDE_VAST_RATE_LIMITED' });
   }
 }
 

@@ -236,7 +236,7 @@ describe('vast executor manager', () => {
   it('reports a refused API key as such, without retrying and without echoing the key', async () => {
     const m = make({ apiKey: 'wrong-secret-key' });
     const failure = m.start('t6', CLASS, context('t6'));
-    await expect(failure).rejects.toMatchObject({ code: 'VAST_AUTH_FAILED', status: 401 });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_VAST_AUTH_FAILED', status: 401 });
     await expect(failure).rejects.toThrow(/refused the API key \(HTTP 401: invalid_user_key: Invalid user key\)\. Check apiKey/);
     await expect(failure).rejects.not.toThrow(/wrong-secret-key/);
     expect(fake.calls.length).toBe(1);
@@ -250,7 +250,7 @@ describe('vast executor manager', () => {
     expect(fake.callsTo('POST', '/api/v0/bundles/').length, 'two 429s, then the answer').toBe(3);
 
     fake.rateLimitNext(10);
-    await expect(make({ maxRetries: 2 }).start('t8', CLASS, context('t8'))).rejects.toMatchObject({ code: 'VAST_RATE_LIMITED' });
+    await expect(make({ maxRetries: 2 }).start('t8', CLASS, context('t8'))).rejects.toMatchObject({ code: 'HORDE_VAST_RATE_LIMITED' });
     fake.rateLimitNext(0);
   });
 
