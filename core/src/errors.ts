@@ -20,7 +20,7 @@ export class HordeError extends Error {
 }
 
 /** A class made by `defineError`: its instances carry exactly its code. */
-export interface DefinedErrorClass<C extends HordeErrorCode> {
+export interface DefinedErrorClass<C extends string> {
   new (message?: string, options?: { cause?: unknown }): HordeError & { readonly code: C };
   /** The code every instance carries. */
   readonly code: C;
@@ -35,7 +35,19 @@ export interface DefinedErrorClass<C extends HordeErrorCode> {
  * to the catalogue's summary of the code.
  */
 export function defineError<const C extends HordeErrorCode>(code: C, defaultMessage?: string): DefinedErrorClass<C> {
-  const summary: string = ERROR_CATALOGUE[code];
+  return errorClass(code, ERROR_CATALOGUE[code], defaultMessage);
+}
+
+/**
+ * `defineError` for a plugin outside this repository, whose codes are not in horde's catalogue:
+ * the plugin names its code (prefixed with its own name, e.g. `horde-plugin-x:START_REFUSED`) and
+ * says what it means. The class behaves as `defineError`'s.
+ */
+export function definePluginError<const C extends string>(code: C, summary: string): DefinedErrorClass<C> {
+  return errorClass(code, summary, undefined);
+}
+
+function errorClass<C extends string>(code: C, summary: string, defaultMessage: string | undefined): DefinedErrorClass<C> {
   class DefinedError extends HordeError {
     static readonly code = code;
     static readonly summary = summary;

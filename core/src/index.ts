@@ -29,7 +29,7 @@ export { PluginError, type PluginErrorCode } from './plugin/errors.js';
 export { z } from 'zod';
 
 // Errors: the catalogue and its factory.
-export { defineError, HordeError, ERROR_CATALOGUE, type DefinedErrorClass, type HordeErrorCode } from './errors.js';
+export { defineError, definePluginError, HordeError, ERROR_CATALOGUE, type DefinedErrorClass, type HordeErrorCode } from './errors.js';
 
 // Metrics: prom-client's classes, so plugins register on the process registry with core's own copy.
 export { Counter, Gauge, Histogram } from 'prom-client';
