@@ -1,7 +1,7 @@
 import { CHAIN, DANCING_STRATEGY, EXECUTOR_MANAGER, HARDWARE_CLASS, JOB_GENERATOR, JOB_RUNNER, OBJECT_STORE, SCORING_RULE, STORE, tokenName } from '../contracts/index.js';
 
 /** Shipped plugins that provide a contract, for the "add …" of a missing dependency. */
-const SHIPPED_PROVIDERS = new Map<symbol, readonly string[]>([
+export const SHIPPED_PROVIDERS = new Map<symbol, readonly string[]>([
   [EXECUTOR_MANAGER, ['@horde/executor-manager-local', '@horde/executor-manager-ssh', '@horde/executor-manager-vast']],
   [HARDWARE_CLASS, ['@horde/plugin-hardware-classes']],
   [JOB_GENERATOR, ['@horde/plugin-job-hash-crack', '@horde/plugin-job-llm-prompts', '@horde/plugin-job-gpu-matmul']],

@@ -226,3 +226,21 @@ describe('a role with a missing dependency', () => {
     expect(existsSync(database)).toBe(false);
   });
 });
+
+describe('the hints for a missing dependency', () => {
+  it('name shipped plugins that really provide the contract', async () => {
+    const { SHIPPED_PROVIDERS } = await import('./dependency-hints.js');
+    const { resolvePluginModule, SHIPPED_PLUGINS } = await import('@horde/core/runtime');
+    const { pathToFileURL, fileURLToPath } = await import('node:url');
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    for (const [token, names] of SHIPPED_PROVIDERS) {
+      for (const name of names) {
+        expect(SHIPPED_PLUGINS).toContain(name);
+        const location = resolvePluginModule(name, repo);
+        if (!location.found) throw new Error(`${name} does not resolve from the repository`);
+        const plugin = ((await import(pathToFileURL(location.path).href)) as { default: HordePlugin<unknown> }).default;
+        expect(plugin.provides, `${name} provides ${String(token.description)}`).toContain(token);
+      }
+    }
+  });
+});
