@@ -135,6 +135,10 @@ export const ERROR_CATALOGUE = {
   HORDE_STARTUP_CHECK_FAILED: 'A startup check said no; the job is reported as a horde failure with reason `security_check_failed`.',
   /** core/src/executor/startup-checks/types.ts */
   HORDE_STARTUP_CHECK_SETUP: 'Startup checks were set up wrongly (the docker checks with a runner that is not the Docker one).',
+  /** core/src/testkit/errors.ts */
+  HORDE_TESTKIT_CONTRACT_SETUP: 'A plugin under test cannot be put through a contract suite at all (e.g. a manifest with no executor).',
+  /** core/src/testkit/errors.ts */
+  HORDE_TESTKIT_CONTRACT_TIMEOUT: "A contract suite's expectation was not met in time (a manager that never started, a program that never connected).",
   /** core/src/chain/timelock/errors.ts */
   HORDE_TIMELOCK: 'A timelock ciphertext, pulse or payload that cannot be used; `reason` says which (malformed ciphertext or signature, wrong pulse, bad payload).',
   /** core/src/validator/trusted-miner.ts */
