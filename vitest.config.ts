@@ -13,8 +13,8 @@ export default defineConfig({
       { find: /^@horde\/core\/runtime$/, replacement: here('./core/src/runtime.ts') },
       { find: /^@horde\/core\/testkit$/, replacement: here('./core/src/testkit/index.ts') },
       { find: /^@horde\/core\/sdk$/, replacement: here('./core/src/sdk/index.ts') },
-      // The vast manager launches its agents through the ssh manager's launcher.
-      { find: /^@horde\/executor-manager-ssh$/, replacement: here('./executor-managers/ssh/src/index.ts') },
+      // The ssh and vast managers launch their agents through this shared library.
+      { find: /^@horde\/ssh-launcher$/, replacement: here('./libs/ssh-launcher/src/index.ts') },
     ],
   },
   test: {
@@ -22,6 +22,7 @@ export default defineConfig({
       'core/src/**/*.test.ts',
       'plugins/*/src/**/*.test.ts',
       'executor-managers/*/src/**/*.test.ts',
+      'libs/*/src/**/*.test.ts',
       'templates/**/*.test.ts',
       'test/**/*.test.ts',
     ],

@@ -1,5 +1,29 @@
-// `@horde/core/runtime`: the role runtimes, for embedding horde in another program (and for the
-// devnet). Plugins never import this entry: it reaches into the roles' internals.
+// `@horde/core/runtime`: embedding horde in another program (and the devnet): config loading,
+// wallets, logger, metrics registry, the root container and plugin loader, and the role starters.
+// Plugins never import this entry (the boundary lint refuses it): it reaches into the roles.
+
+// Config: loading, the schema and its sections, wallet files.
+export * from './config/index.js';
+// Logging, metrics, clock and the root container.
+export { createLogger, silentLogger, type LoggerOptions, type LogLevel } from './logging/index.js';
+export { createMetricsRegistry, METRICS_PREFIX, type MetricsOptions } from './metrics/index.js';
+export { createRuntimeContainer, type RuntimeServices } from './container/container.js';
+export { SystemClock } from './time/clock.js';
+// The plugin loader.
+export {
+  checkPluginDependencies,
+  roleInfrastructure,
+  type PluginLoadOptions,
+  loadPlugins,
+  registerPlugins,
+  resolvePluginModule,
+  isPathName,
+  SHIPPED_PLUGINS,
+  type LoadedPlugins,
+  type PluginHostConfig,
+  type PluginInfo,
+  type PluginToRegister,
+} from './plugin/index.js';
 
 // Miner
 export {
@@ -13,7 +37,7 @@ export {
 } from './miner/index.js';
 
 // Executor agent
-export { runExecutorAgent, createJobRunner, type ExecutorAgentOptions, type JobDriverOutcome } from './executor/index.js';
+export { runExecutorAgent, createJobRunner, DockerJobRunner, ProcessJobRunner, type ExecutorAgentOptions, type JobDriverOutcome } from './executor/index.js';
 
 // Validator (added by the validator runtime)
 export {

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsRegistry, createRuntimeContainer, loadPlugins, parseConfig, silentLogger, SystemClock } from '@horde/core';
+import { createMetricsRegistry, createRuntimeContainer, loadPlugins, parseConfig, silentLogger, SystemClock } from '@horde/core/runtime';
 import { writeLockfileFromRoot } from './root-lockfile.js';
 import { KIND_IDS, REPO, scaffoldAll, tempDir, type KindId } from './scaffold.js';
 

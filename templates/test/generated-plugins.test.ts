@@ -13,27 +13,10 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  DANCING_STRATEGY,
-  EXECUTOR_MANAGER,
-  HARDWARE_CLASS,
-  JOB_GENERATOR,
-  loadConfig,
-  loadPlugins,
-  PluginError,
-  SCORING_RULE,
-  silentLogger,
-  SystemClock,
-  type JobResult,
-  type JobRunner,
-  type JobSpec,
-} from '@horde/core';
+import { DANCING_STRATEGY, EXECUTOR_MANAGER, HARDWARE_CLASS, JOB_GENERATOR, PluginError, SCORING_RULE, type JobResult, type JobRunner, type JobSpec } from '@horde/core';
+import { createMetricsRegistry, createRuntimeContainer, loadConfig, loadPlugins, silentLogger, SystemClock } from '@horde/core/runtime';
 import { job, neuron, runExecutorManagerContract, scoringFacts } from '@horde/core/testkit';
-import { DockerJobRunner } from '../../core/src/executor/runners/docker.js';
-import { ProcessJobRunner } from '../../core/src/executor/runners/process.js';
-import { runScoringPipeline } from '../../core/src/validator/scoring/engine.js';
+import { DockerJobRunner, ProcessJobRunner, runScoringPipeline } from '@horde/core/runtime';
 import { docker, testImage } from '../../test/support/services.js';
 import { REPO, scaffoldAll, tempDir, type KindId } from './scaffold.js';
 
@@ -85,7 +68,7 @@ describe('generated executor manager', () => {
     ]);
     expect(await loaded.single(EXECUTOR_MANAGER)?.manifest()).toEqual({ 'always_on.test': 1 });
     const error = await loadError([shipped('executor-managers/local'), entry('executor-manager')]);
-    expect(error.code).toBe('PLUGIN_CONFLICT');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFLICT');
   });
 });
 
@@ -130,7 +113,7 @@ describe('generated scoring rule', () => {
 
   it('refuses a bad setting in horde.config.yaml, naming the plugin, the key and the file', async () => {
     const error = await loadError([{ name: entry('scoring-rule'), config: { bonus: 'lots' } }]);
-    expect(error.code).toBe('PLUGIN_CONFIG_INVALID');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
     expect(error.message).toContain('horde-plugin-gen-scoring-rule');
     expect(error.message).toContain('plugins[0].config.bonus');
     expect(error.message).toContain('horde.config.yaml');
@@ -220,7 +203,7 @@ describe('generated dancing strategy', () => {
 
   it('cannot be loaded beside the shipped dancing plugin: a miner uses one strategy', async () => {
     const error = await loadError([shipped('plugins/dancing'), entry('dancing-strategy')]);
-    expect(error.code).toBe('PLUGIN_CONFLICT');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFLICT');
     expect(error.message).toContain('both provide DancingStrategy');
   });
 });

@@ -22,7 +22,7 @@ import { LocalChain } from '../../core/src/chain/local/local-chain.js';
 import { decodeManifestCommitment, encodeManifestCommitment } from '../../core/src/chain/manifest-commitment.js';
 import type { GeneratedJob, HardwareClass, JobGenerator, Manifest, Store } from '../../core/src/contracts/index.js';
 import type { Hotkey } from '../../core/src/keys/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { SimulatedMiner, testHotkey } from '../../core/src/testkit/index.js';
 import { runBatch, type BatchSettings } from '../../core/src/validator/batch.js';

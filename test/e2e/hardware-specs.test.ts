@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HardwareClass, Store } from '../../core/src/contracts/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { runBatch } from '../../core/src/validator/batch.js';
 import { cycleByIndex } from '../../core/src/validator/cycles.js';

@@ -25,6 +25,8 @@ function check(name: string, network: string, llmConfig: Record<string, unknown>
       hotkey: '//StandInValidator',
       dataDir: dir,
       chain: { network, netuid: 12 },
+      // The generator's prompts live in an object store: without one the config is refused for that.
+      objectStore: { endpoint: 'http://127.0.0.1:9', bucket: 'prompts' },
       plugins: ['@horde/plugin-hardware-classes', { name: '@horde/plugin-job-llm-prompts', config: llmConfig }],
     }),
   );
@@ -35,7 +37,7 @@ describe('horde config check and the stand-in LLM solver', () => {
   it('refuses stand-in answers for the A6000 class on finney, naming the fix', () => {
     const result = check('finney', 'finney');
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('LLM_STAND_IN_OUTSIDE_DEVNET');
+    expect(result.stderr).toContain('HORDE_LLM_STAND_IN_OUTSIDE_DEVNET');
     expect(result.stderr).toContain('would accept its answers as proof of always_on.llm.a6000');
     expect(result.stderr).toContain('Dockerfile.vllm');
     expect(result.stderr).not.toMatch(/\n\s+at /); // a clear message, no stack trace

@@ -27,7 +27,7 @@ import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { ValidatorMetrics } from '../../core/src/validator/metrics.js';
@@ -277,7 +277,7 @@ describe('collateral in organic routing and slashing', () => {
     await validator.close();
     await validatorStore.db('validator_organic_jobs').where({ job_uuid: lastCheated }).update({ slashed_at: null, slash_tx: null, slash_error: null });
     // And as if the other job's slash had been refused: a refusal is not tried again.
-    await validatorStore.db('validator_organic_jobs').where({ job_uuid: crossCheckedJob }).update({ slashed_at: null, slash_tx: null, slash_error: 'COLLATERAL_REVERTED: the contract refused (InsufficientAmount)' });
+    await validatorStore.db('validator_organic_jobs').where({ job_uuid: crossCheckedJob }).update({ slashed_at: null, slash_tx: null, slash_error: 'HORDE_COLLATERAL_REVERTED: the contract refused (InsufficientAmount)' });
     validator = await startOurValidator();
     stopMetrics = new ValidatorMetrics(new Registry()).observe(validator);
     const row = await waitFor('the slash to be recorded again', async () => {
@@ -289,6 +289,6 @@ describe('collateral in organic routing and slashing', () => {
     expect(await contract.collateralOf(rich)).toBe(before);
     expect(await contract.slashes(rich)).toHaveLength(2);
     // Slashes run one at a time, the older cheat first: the refused one was passed over.
-    expect(await validator.organic!.store.job(crossCheckedJob!)).toMatchObject({ slashedAt: null, slashError: expect.stringMatching(/^COLLATERAL_REVERTED/) });
+    expect(await validator.organic!.store.job(crossCheckedJob!)).toMatchObject({ slashedAt: null, slashError: expect.stringMatching(/^HORDE_COLLATERAL_REVERTED/) });
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import { LocalChain } from '../../core/src/chain/local/local-chain.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { Store } from '../../core/src/contracts/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { toJsonColumn } from '../../core/src/store/json.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';

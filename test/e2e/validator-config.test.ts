@@ -74,7 +74,7 @@ describe('validator from a config file', () => {
   it('refuses to start without a scoring plugin, saying which plugin to add', async () => {
     const config = await loadConfig({ configPath: writeConfig('no-scoring.json', PLUGINS.slice(0, 2)) });
     await expect(startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false })).rejects.toMatchObject({
-      code: 'VALIDATOR_CONFIG',
+      code: 'HORDE_VALIDATOR_CONFIG',
       message: expect.stringContaining('@horde/plugin-scoring-classic'),
     });
   });

@@ -26,7 +26,7 @@ import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { S3ObjectStore } from '../../core/src/objectstore/s3.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import type { ScoringResult } from '../../core/src/validator/scoring/engine.js';

@@ -16,7 +16,7 @@ import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { Manifest, Store } from '../../core/src/contracts/index.js';
 import type { Hotkey } from '../../core/src/keys/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { SimulatedMiner, testHotkey } from '../../core/src/testkit/index.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';

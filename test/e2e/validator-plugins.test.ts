@@ -12,8 +12,8 @@ import { silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { S3ObjectStore } from '../../core/src/objectstore/s3.js';
 import { loadPlugins } from '../../core/src/plugin/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
-import { createRuntimeContainer } from '../../core/src/runtime/container.js';
+import { SystemClock } from '../../core/src/time/clock.js';
+import { createRuntimeContainer } from '../../core/src/container/container.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 import { s3Config } from '../support/services.js';
 

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorHandle, ExecutorManager, ExecutorStartContext, GeneratedJob, HardwareClass, JobGenerator, Store } from '../../core/src/contracts/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { runBatch, type BatchSettings } from '../../core/src/validator/batch.js';
 import { cycleByIndex } from '../../core/src/validator/cycles.js';

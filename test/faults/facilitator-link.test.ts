@@ -23,7 +23,7 @@ import { loadHotkey } from '../../core/src/keys/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HordeClient, type HordeJobSpec } from '@horde/core/sdk';

@@ -8,7 +8,7 @@ import type { ExecutorHandle, ExecutorManager, ExecutorStartContext } from '../.
 import { silentLogger } from '../../core/src/logging/index.js';
 import { AllExecutorsBusyError, ExecutorUnavailableError } from '../../core/src/miner/errors.js';
 import { ExecutorPool, type ExecutorGoneEvent } from '../../core/src/miner/pool/executor-pool.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 
 const CLASS = 'always_on.test';

@@ -19,7 +19,7 @@ import { MinerMetrics } from '../../core/src/miner/metrics.js';
 import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
 import { createMinerStore } from '../../core/src/miner/store/index.js';
 import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { testHotkey } from '../../core/src/testkit/index.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';

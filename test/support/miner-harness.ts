@@ -18,7 +18,7 @@ import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { silentLogger, createLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 import { TEST_SERVERS_ALLOWLIST } from './egress.js';

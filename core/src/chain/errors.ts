@@ -1,4 +1,4 @@
-import { HordeError } from '../errors.js';
+import { defineError, HordeError } from '../errors.js';
 
 /**
  * An error from the chain or from a chain adapter. Where the chain named the failure, `code` is
@@ -36,25 +36,13 @@ export function isChainVerdict(error: unknown): error is ChainError {
 }
 
 /** The weights handed to the adapter cannot be put on chain (negative, NaN, uid out of range…). */
-export class InvalidWeightsError extends HordeError {
-  constructor(message: string) {
-    super('INVALID_WEIGHTS', message);
-  }
-}
+export class InvalidWeightsError extends defineError('HORDE_INVALID_WEIGHTS') {}
 
 /** The knowledge commitment (manifest) cannot be encoded or is too long. */
-export class CommitmentError extends HordeError {
-  constructor(message: string) {
-    super('INVALID_COMMITMENT', message);
-  }
-}
+export class CommitmentError extends defineError('HORDE_INVALID_COMMITMENT') {}
 
 /** The chain configuration (network name, local chain state) is unusable. */
-export class ChainConfigError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CHAIN_CONFIG', message, options);
-  }
-}
+export class ChainConfigError extends defineError('HORDE_CHAIN_CONFIG') {}
 
 /**
  * subtensor's `CustomTransactionError` (pallets/subtensor/src/lib.rs): the transaction pool rejects
@@ -87,8 +75,8 @@ export const CUSTOM_TRANSACTION_ERRORS: Readonly<Record<number, string>> = {
 };
 
 /** Text that should be an ss58 address is not one. */
-export class InvalidAddressError extends HordeError {
+export class InvalidAddressError extends defineError('HORDE_INVALID_ADDRESS') {
   constructor(address: string, what = 'address') {
-    super('INVALID_ADDRESS', `${what} ${JSON.stringify(address)} is not a valid ss58 address`);
+    super(`${what} ${JSON.stringify(address)} is not a valid ss58 address`);
   }
 }

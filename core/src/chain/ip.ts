@@ -3,13 +3,9 @@
  * (the SDK's `net.ip_to_int` / `int_to_ip`).
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
-export class InvalidIpError extends HordeError {
-  constructor(message: string) {
-    super('INVALID_IP', message);
-  }
-}
+export class InvalidIpError extends defineError('HORDE_INVALID_IP') {}
 
 function ipv4ToInt(ip: string): bigint {
   return ip.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number.parseInt(part, 10)), 0n);

@@ -11,7 +11,7 @@ import { CollateralError } from './errors.js';
  * scripts/subtensor.py (which cites subtensor's pallets/subtensor/src/tests/evm.rs).
  */
 export function associationMessage(hotkeyPublicKey: Uint8Array, blockNumber: number): Uint8Array {
-  if (hotkeyPublicKey.length !== 32) throw new CollateralError('COLLATERAL_BAD_INPUT', 'a hotkey public key is 32 bytes');
+  if (hotkeyPublicKey.length !== 32) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'a hotkey public key is 32 bytes');
   const block = numberToBytes(BigInt(blockNumber), { size: 8 }).reverse();
   return concat([hotkeyPublicKey, keccak256(block, 'bytes')]);
 }
@@ -44,16 +44,16 @@ export async function readEvmKeyFile(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new CollateralError('COLLATERAL_BAD_INPUT', `cannot read the EVM key file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `cannot read the EVM key file ${path}: ${(err as Error).message}`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new CollateralError('COLLATERAL_BAD_INPUT', `the EVM key file ${path} is not JSON`, { cause: err });
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `the EVM key file ${path} is not JSON`, { cause: err });
   }
   const file = keyFileSchema.safeParse(parsed);
-  if (!file.success) throw new CollateralError('COLLATERAL_BAD_INPUT', `the EVM key file ${path} has no "private_key"`);
+  if (!file.success) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `the EVM key file ${path} has no "private_key"`);
   evmAccount(file.data.private_key);
   return file.data.private_key;
 }

@@ -58,11 +58,11 @@ export class CollateralBook {
 
   private async associations(): Promise<ReadonlyMap<number, string>> {
     const read = this.deps.chain.associatedEvmAddresses;
-    if (!read) throw new CollateralError('COLLATERAL_NO_ASSOCIATIONS', `the chain client (${this.deps.chain.network}) cannot read EVM key associations`);
+    if (!read) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', `the chain client (${this.deps.chain.network}) cannot read EVM key associations`);
     try {
       return await read.call(this.deps.chain, this.deps.netuid);
     } catch (err) {
-      throw new CollateralError('COLLATERAL_NO_ASSOCIATIONS', `reading the EVM key associations of subnet ${this.deps.netuid} failed: ${(err as Error).message}`, { cause: err });
+      throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', `reading the EVM key associations of subnet ${this.deps.netuid} failed: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -71,7 +71,7 @@ export class CollateralBook {
     const [metagraph, associations] = await Promise.all([this.deps.chain.metagraph(this.deps.netuid), this.associations()]);
     const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey);
     const address = neuron ? associations.get(neuron.uid) : undefined;
-    if (!address) throw new CollateralError('COLLATERAL_NO_EVM_ADDRESS', `miner ${hotkey} has no EVM key associated on subnet ${this.deps.netuid}`);
+    if (!address) throw new CollateralError('HORDE_COLLATERAL_NO_EVM_ADDRESS', `miner ${hotkey} has no EVM key associated on subnet ${this.deps.netuid}`);
     return address;
   }
 
@@ -120,7 +120,7 @@ export class CollateralBook {
       this.log.info({ miners: entries.length, associated: associations.size, failed }, 'collateral: deposits read');
       return snapshot;
     } catch (err) {
-      const error = err instanceof CollateralError ? err : new CollateralError('COLLATERAL_RPC_ERROR', `reading collateral failed: ${(err as Error).message}`, { cause: err });
+      const error = err instanceof CollateralError ? err : new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `reading collateral failed: ${(err as Error).message}`, { cause: err });
       this.lastError = error;
       this.log.warn({ code: error.code, err: error.message, keptSnapshotAt: this.current?.atMs ?? null }, 'collateral: refresh failed, keeping the last snapshot');
       throw error;

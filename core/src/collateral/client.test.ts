@@ -58,16 +58,16 @@ describe('collateral contract client', () => {
     const tx = await contract.deposit(minerKey, 2n * TAO / 100n);
     expect(tx.hash).toMatch(/^0x[0-9a-f]{64}$/);
     expect(await contract.collateralOf(miner)).toBe(2n * TAO / 100n);
-    await expectCode(contract.deposit(minerKey, MIN_INCREASE - 1n), 'COLLATERAL_REVERTED', 'InsufficientAmount');
+    await expectCode(contract.deposit(minerKey, MIN_INCREASE - 1n), 'HORDE_COLLATERAL_REVERTED', 'InsufficientAmount');
     expect(await contract.collateralOf(miner)).toBe(2n * TAO / 100n);
   });
 
   it('lets only the trustee slash, burns the amount and records the reason', async () => {
     const before = await contract.collateralOf(miner);
     // The miner cannot slash itself (or anyone): only the trustee can.
-    await expectCode(contract.slash(minerKey, miner, MIN_INCREASE, 'job x cheated'), 'COLLATERAL_REVERTED', 'NotTrustee');
+    await expectCode(contract.slash(minerKey, miner, MIN_INCREASE, 'job x cheated'), 'HORDE_COLLATERAL_REVERTED', 'NotTrustee');
     // More than the miner holds is refused, and nothing is taken.
-    await expectCode(contract.slash(trusteeKey, miner, before + 1n, 'job x cheated'), 'COLLATERAL_REVERTED', 'InsufficientAmount');
+    await expectCode(contract.slash(trusteeKey, miner, before + 1n, 'job x cheated'), 'HORDE_COLLATERAL_REVERTED', 'InsufficientAmount');
     const amount = 5n * TAO / 1000n;
     await contract.slash(trusteeKey, miner, amount, 'job 5d3c cheated');
     expect(await contract.collateralOf(miner)).toBe(before - amount);
@@ -85,7 +85,7 @@ describe('collateral contract client', () => {
       await contract.slash(trusteeKey, miner, MIN_INCREASE, `${base}/cheat.json`);
       expect((await contract.slashes(miner)).at(-1)).toMatchObject({ url: `${base}/cheat.json`, checksum: md5 });
       const before = await contract.collateralOf(miner);
-      await expectCode(contract.slash(trusteeKey, miner, MIN_INCREASE, `${base}/missing`), 'COLLATERAL_REASON_URL');
+      await expectCode(contract.slash(trusteeKey, miner, MIN_INCREASE, `${base}/missing`), 'HORDE_COLLATERAL_REASON_URL');
       expect(await contract.collateralOf(miner)).toBe(before);
     } finally {
       server.close();
@@ -96,12 +96,12 @@ describe('collateral contract client', () => {
     const before = await contract.collateralOf(miner);
     const first = await contract.reclaim(minerKey, MIN_INCREASE, 'leaving');
     // Too early: the trustee still has time to deny.
-    await expectCode(contract.finalizeReclaim(minerKey, first.reclaimId), 'COLLATERAL_REVERTED', 'BeforeDenyTimeout');
+    await expectCode(contract.finalizeReclaim(minerKey, first.reclaimId), 'HORDE_COLLATERAL_REVERTED', 'BeforeDenyTimeout');
     // Only the trustee denies.
     const second = await contract.reclaim(minerKey, MIN_INCREASE, 'leaving too');
-    await expectCode(contract.denyReclaim(minerKey, second.reclaimId, 'no'), 'COLLATERAL_REVERTED', 'NotTrustee');
+    await expectCode(contract.denyReclaim(minerKey, second.reclaimId, 'no'), 'HORDE_COLLATERAL_REVERTED', 'NotTrustee');
     await contract.denyReclaim(trusteeKey, second.reclaimId, 'job 9 under review');
-    await expectCode(contract.finalizeReclaim(minerKey, second.reclaimId), 'COLLATERAL_REVERTED', 'ReclaimNotFound');
+    await expectCode(contract.finalizeReclaim(minerKey, second.reclaimId), 'HORDE_COLLATERAL_REVERTED', 'ReclaimNotFound');
     // Pending reclaims still count as collateral until finalized (and can still be slashed).
     expect(await contract.collateralOf(miner)).toBe(before);
     await node.advance(3601);
@@ -110,15 +110,15 @@ describe('collateral contract client', () => {
     expect(await contract.collateralOf(miner)).toBe(before - MIN_INCREASE);
     expect(await contract.balanceOf(miner)).toBe(balance + MIN_INCREASE);
     // More than what is left is refused.
-    await expectCode(contract.reclaim(minerKey, before, 'all of it and more'), 'COLLATERAL_REVERTED', 'ReclaimAmountTooLarge');
+    await expectCode(contract.reclaim(minerKey, before, 'all of it and more'), 'HORDE_COLLATERAL_REVERTED', 'ReclaimAmountTooLarge');
   });
 
   it('fails with its own code on a wrong chain id, a missing contract, an RPC that is down and bad input', async () => {
     const wrongChain = new CollateralContract({ rpcUrl: node.url, chainId: 964, contractAddress: contract.address });
-    await expectCode(wrongChain.collateralOf(miner), 'COLLATERAL_WRONG_CHAIN');
+    await expectCode(wrongChain.collateralOf(miner), 'HORDE_COLLATERAL_WRONG_CHAIN');
 
     const noContract = new CollateralContract({ rpcUrl: node.url, chainId: node.chainId, contractAddress: privateKeyToAccount(generatePrivateKey()).address });
-    await expectCode(noContract.collateralOf(miner), 'COLLATERAL_CONTRACT_MISSING');
+    await expectCode(noContract.collateralOf(miner), 'HORDE_COLLATERAL_CONTRACT_MISSING');
 
     // A port nothing listens on.
     const closed = createServer();
@@ -126,11 +126,11 @@ describe('collateral contract client', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const down = new CollateralContract({ rpcUrl: `http://127.0.0.1:${port}`, chainId: node.chainId, contractAddress: contract.address, timeoutMs: 2_000 });
-    const error = await expectCode(down.collateralOf(miner), 'COLLATERAL_RPC_UNREACHABLE');
+    const error = await expectCode(down.collateralOf(miner), 'HORDE_COLLATERAL_RPC_UNREACHABLE');
     expect(error.transient).toBe(true);
 
     expect(() => new CollateralContract({ rpcUrl: node.url, chainId: node.chainId, contractAddress: '0x1234' })).toThrow(CollateralError);
-    await expectCode(contract.collateralOf('5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'), 'COLLATERAL_BAD_INPUT');
-    await expectCode(contract.deposit('0xnotakey', TAO), 'COLLATERAL_BAD_INPUT');
+    await expectCode(contract.collateralOf('5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY'), 'HORDE_COLLATERAL_BAD_INPUT');
+    await expectCode(contract.deposit('0xnotakey', TAO), 'HORDE_COLLATERAL_BAD_INPUT');
   });
 });

@@ -52,16 +52,16 @@ const REASON_FETCH_TIMEOUT_MS = 10_000;
 /** A transaction's receipt is awaited this many request timeouts (60 s by default: several 12 s blocks). */
 const RECEIPT_WAIT_FACTOR = 6;
 
-/** A checked H160 address, or COLLATERAL_BAD_INPUT naming `what`. */
+/** A checked H160 address, or HORDE_COLLATERAL_BAD_INPUT naming `what`. */
 export function evmAddress(value: string, what: string): Address {
-  if (!isAddress(value, { strict: false })) throw new CollateralError('COLLATERAL_BAD_INPUT', `${what} is not an EVM (H160) address: ${JSON.stringify(value)}`);
+  if (!isAddress(value, { strict: false })) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${what} is not an EVM (H160) address: ${JSON.stringify(value)}`);
   return getAddress(value);
 }
 
-/** A viem account from a 32-byte hex private key, or COLLATERAL_BAD_INPUT. */
+/** A viem account from a 32-byte hex private key, or HORDE_COLLATERAL_BAD_INPUT. */
 export function evmAccount(privateKey: string): PrivateKeyAccount {
   const key = privateKey.startsWith('0x') ? privateKey : `0x${privateKey}`;
-  if (!isHex(key) || key.length !== 66) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the EVM private key must be 32 bytes of hex');
+  if (!isHex(key) || key.length !== 66) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the EVM private key must be 32 bytes of hex');
   return privateKeyToAccount(key);
 }
 
@@ -72,7 +72,7 @@ export function evmAccount(privateKey: string): PrivateKeyAccount {
  */
 export async function reasonChecksum(url: string, fetchImpl: typeof fetch = fetch): Promise<Hex> {
   if (!/^https?:\/\//i.test(url)) return ZERO_MD5;
-  const unfetchable = (why: string, cause?: unknown) => new CollateralError('COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${why}`, { cause });
+  const unfetchable = (why: string, cause?: unknown) => new CollateralError('HORDE_COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${why}`, { cause });
   let response: Response;
   let body: ArrayBuffer;
   try {
@@ -92,14 +92,14 @@ export function collateralErrorOf(err: unknown, doing: string): CollateralError 
     const reverted = err.walk((e) => e instanceof ContractFunctionRevertedError);
     if (reverted instanceof ContractFunctionRevertedError) {
       const name = reverted.data?.errorName ?? reverted.reason ?? 'unknown';
-      return new CollateralError('COLLATERAL_REVERTED', `${doing}: the contract refused (${name})`, { cause: err, revert: name });
+      return new CollateralError('HORDE_COLLATERAL_REVERTED', `${doing}: the contract refused (${name})`, { cause: err, revert: name });
     }
     if (err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError)) {
-      return new CollateralError('COLLATERAL_RPC_UNREACHABLE', `${doing}: the EVM RPC did not answer (${err.shortMessage})`, { cause: err });
+      return new CollateralError('HORDE_COLLATERAL_RPC_UNREACHABLE', `${doing}: the EVM RPC did not answer (${err.shortMessage})`, { cause: err });
     }
-    return new CollateralError('COLLATERAL_RPC_ERROR', `${doing}: ${err.shortMessage}`, { cause: err });
+    return new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `${doing}: ${err.shortMessage}`, { cause: err });
   }
-  return new CollateralError('COLLATERAL_RPC_ERROR', `${doing}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `${doing}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 function viemChain(chainId: number, rpcUrl: string): ViemChain {
@@ -111,7 +111,7 @@ function publicClientOf(rpcUrl: string, chainId: number, timeoutMs: number): Pub
   return createPublicClient({ chain: viemChain(chainId, rpcUrl), transport: http(rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
 }
 
-/** Checks that the RPC serves `chainId`; COLLATERAL_WRONG_CHAIN or COLLATERAL_RPC_UNREACHABLE otherwise. */
+/** Checks that the RPC serves `chainId`; HORDE_COLLATERAL_WRONG_CHAIN or HORDE_COLLATERAL_RPC_UNREACHABLE otherwise. */
 async function checkChainId(client: PublicClient, chainId: number, rpcUrl: string): Promise<void> {
   let served: number;
   try {
@@ -119,7 +119,7 @@ async function checkChainId(client: PublicClient, chainId: number, rpcUrl: strin
   } catch (err) {
     throw collateralErrorOf(err, `reading the chain id of ${rpcUrl}`);
   }
-  if (served !== chainId) throw new CollateralError('COLLATERAL_WRONG_CHAIN', `the EVM RPC ${rpcUrl} serves chain id ${served}, the config says ${chainId}`);
+  if (served !== chainId) throw new CollateralError('HORDE_COLLATERAL_WRONG_CHAIN', `the EVM RPC ${rpcUrl} serves chain id ${served}, the config says ${chainId}`);
 }
 
 /** Deploys the contract (a validator does this once, with its EVM key; it becomes the trustee). */
@@ -140,7 +140,7 @@ export async function deployCollateralContract(
       args: [deployment.netuid, evmAddress(deployment.trustee, 'the trustee'), deployment.minCollateralIncreaseWei, BigInt(deployment.decisionTimeoutSeconds)],
     });
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: timeoutMs * RECEIPT_WAIT_FACTOR });
-    if (receipt.status !== 'success' || !receipt.contractAddress) throw new CollateralError('COLLATERAL_TX_FAILED', `the deployment transaction ${hash} failed`);
+    if (receipt.status !== 'success' || !receipt.contractAddress) throw new CollateralError('HORDE_COLLATERAL_TX_FAILED', `the deployment transaction ${hash} failed`);
     return { address: getAddress(receipt.contractAddress), tx: { hash, blockNumber: receipt.blockNumber } };
   } catch (err) {
     throw collateralErrorOf(err, 'deploying the collateral contract');
@@ -182,7 +182,7 @@ export class CollateralContract {
     } catch (err) {
       throw collateralErrorOf(err, `reading the code at ${this.address}`);
     }
-    if (!code || code === '0x') throw new CollateralError('COLLATERAL_CONTRACT_MISSING', `no contract at ${this.address} on chain ${this.endpoint.chainId} (${this.endpoint.rpcUrl})`);
+    if (!code || code === '0x') throw new CollateralError('HORDE_COLLATERAL_CONTRACT_MISSING', `no contract at ${this.address} on chain ${this.endpoint.chainId} (${this.endpoint.rpcUrl})`);
   }
 
   private async read<T>(doing: string, call: () => Promise<T>): Promise<T> {
@@ -220,7 +220,7 @@ export class CollateralContract {
     try {
       const hash = await send(wallet);
       const receipt = await this.client.waitForTransactionReceipt({ hash, timeout: this.timeoutMs * RECEIPT_WAIT_FACTOR });
-      if (receipt.status !== 'success') throw new CollateralError('COLLATERAL_TX_FAILED', `${doing}: transaction ${hash} failed`);
+      if (receipt.status !== 'success') throw new CollateralError('HORDE_COLLATERAL_TX_FAILED', `${doing}: transaction ${hash} failed`);
       return { hash, blockNumber: receipt.blockNumber };
     } catch (err) {
       throw collateralErrorOf(err, doing);
@@ -233,7 +233,7 @@ export class CollateralContract {
 
   /** A miner deposits `amountWei` from the account of `privateKey` (its associated EVM key). */
   async deposit(privateKey: string, amountWei: bigint): Promise<CollateralTx> {
-    if (amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the deposit must be more than 0 wei');
+    if (amountWei <= 0n) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the deposit must be more than 0 wei');
     const account = evmAccount(privateKey);
     return this.write(`depositing ${amountWei} wei from ${account.address}`, account, async (wallet) => {
       // Simulated first, so a refusal (below MIN_COLLATERAL_INCREASE) comes back with its error name.
@@ -247,7 +247,7 @@ export class CollateralContract {
    * its content when it is an http(s) URL), as `slashCollateral` in the original's scripts.
    */
   async slash(trusteeKey: string, miner: string, amountWei: bigint, url: string): Promise<CollateralTx> {
-    if (amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the slash amount must be more than 0 wei');
+    if (amountWei <= 0n) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the slash amount must be more than 0 wei');
     const account = evmAccount(trusteeKey);
     const target = evmAddress(miner, 'the miner address');
     const checksum = await reasonChecksum(url);
@@ -262,7 +262,7 @@ export class CollateralContract {
    * contract's decision timeout unless the trustee denies it. Returns the reclaim request id.
    */
   async reclaim(privateKey: string, amountWei: bigint, url: string): Promise<CollateralTx & { reclaimId: bigint }> {
-    if (amountWei <= 0n) throw new CollateralError('COLLATERAL_BAD_INPUT', 'the reclaim must be more than 0 wei');
+    if (amountWei <= 0n) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the reclaim must be more than 0 wei');
     const account = evmAccount(privateKey);
     const checksum = await reasonChecksum(url);
     const tx = await this.write(`reclaiming ${amountWei} wei for ${account.address}`, account, async (wallet) => {
@@ -273,7 +273,7 @@ export class CollateralContract {
       this.client.getContractEvents({ address: this.address, abi: COLLATERAL_ABI, eventName: 'ReclaimProcessStarted', args: { account: account.address }, fromBlock: tx.blockNumber, toBlock: tx.blockNumber }),
     );
     const started = logs.find((log) => log.transactionHash === tx.hash);
-    if (!started?.args.reclaimRequestId) throw new CollateralError('COLLATERAL_RPC_ERROR', `the reclaim ${tx.hash} landed without its ReclaimProcessStarted event`);
+    if (!started?.args.reclaimRequestId) throw new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `the reclaim ${tx.hash} landed without its ReclaimProcessStarted event`);
     return { ...tx, reclaimId: started.args.reclaimRequestId };
   }
 

@@ -9,7 +9,7 @@ describe('collateral contract commitment', () => {
   });
   it('refuses a commitment that is absent, not JSON, without a contract, or with a bad address', () => {
     for (const bad of [null, '<M:C4;L2>', '{"manifest":1}', '{"contract":{"address":"0x12"}}']) {
-      expect(() => contractFromCommitment(bad, 'v')).toThrow(expect.objectContaining({ code: 'COLLATERAL_BAD_INPUT' }));
+      expect(() => contractFromCommitment(bad, 'v')).toThrow(expect.objectContaining({ code: 'HORDE_COLLATERAL_BAD_INPUT' }));
     }
   });
 });

@@ -1,35 +1,14 @@
-import { HordeError } from '../errors.js';
+import { HordeError, type HordeErrorCode } from '../errors.js';
 
 /**
  * Why a collateral read or write did not happen. Every failure of the collateral client is one of
  * these, so the validator can log the code and carry on (routing without the filter, a slash
  * retried later) instead of crashing on a node's odd reply.
  */
-export type CollateralErrorCode =
-  /** The EVM RPC could not be reached or did not answer in time. */
-  | 'COLLATERAL_RPC_UNREACHABLE'
-  /** The RPC serves another chain than the configured `chainId` (wrong URL, testnet vs mainnet). */
-  | 'COLLATERAL_WRONG_CHAIN'
-  /** No contract code at the configured address on that chain. */
-  | 'COLLATERAL_CONTRACT_MISSING'
-  /** The contract refused the call; `revert` names its custom error (`NotTrustee`, `InsufficientAmount`, …). */
-  | 'COLLATERAL_REVERTED'
-  /** A transaction was mined but failed. */
-  | 'COLLATERAL_TX_FAILED'
-  /** The miner has no EVM key associated with its hotkey on the subnet. */
-  | 'COLLATERAL_NO_EVM_ADDRESS'
-  /** The chain client cannot resolve hotkeys to EVM addresses. */
-  | 'COLLATERAL_NO_ASSOCIATIONS'
-  /** A setting or argument is unusable (address, key, amount, missing key file). */
-  | 'COLLATERAL_BAD_INPUT'
-  /** The validator's EVM key is not the contract's trustee: its slashes would be refused. */
-  | 'COLLATERAL_NOT_TRUSTEE'
-  /** The slash reason is an http(s) URL whose content could not be fetched for its checksum. */
-  | 'COLLATERAL_REASON_URL'
-  /** Anything else the node answered that the client did not expect. */
-  | 'COLLATERAL_RPC_ERROR';
+/** Every collateral failure code (`HORDE_COLLATERAL_…`, listed with their meaning in the error catalogue). */
+export type CollateralErrorCode = Extract<HordeErrorCode, `HORDE_COLLATERAL_${string}`>;
 
-const TRANSIENT: ReadonlySet<string> = new Set(['COLLATERAL_RPC_UNREACHABLE', 'COLLATERAL_RPC_ERROR', 'COLLATERAL_REASON_URL']);
+const TRANSIENT: ReadonlySet<string> = new Set(['HORDE_COLLATERAL_RPC_UNREACHABLE', 'HORDE_COLLATERAL_RPC_ERROR', 'HORDE_COLLATERAL_REASON_URL']);
 
 /** Whether a failure with this code may pass by itself (the node was away or busy): worth trying again. */
 export function isTransientCollateralCode(code: string): boolean {
@@ -46,7 +25,7 @@ export class CollateralError extends HordeError {
     this.revert = options?.revert ?? null;
   }
 
-  /** The contract's custom error name for `COLLATERAL_REVERTED`, else null. */
+  /** The contract's custom error name for `HORDE_COLLATERAL_REVERTED`, else null. */
   readonly revert: string | null;
 
   /** Failures worth trying again later (the node was away or busy), as the original retries its slashes. */

@@ -14,7 +14,7 @@ import { LocalChain } from '../chain/local/local-chain.js';
 import type { Store } from '../contracts/index.js';
 import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { silentLogger } from '../logging/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
 import { signAssociation } from './association.js';
 import { CollateralBook } from './book.js';
@@ -78,7 +78,7 @@ afterAll(async () => {
 describe('collateral slasher', () => {
   it('refuses at once, taking nothing, when the miner holds less than the slash amount', async () => {
     const error = await failure(slasherWith({}).slash('j1', miner.ss58));
-    expect(error).toMatchObject({ code: 'COLLATERAL_REVERTED', revert: 'InsufficientAmount' });
+    expect(error).toMatchObject({ code: 'HORDE_COLLATERAL_REVERTED', revert: 'InsufficientAmount' });
     expect(await contract.collateralOf(privateKeyToAccount(minerKey).address)).toBe(TAO / 200n);
   });
 
@@ -89,15 +89,15 @@ describe('collateral slasher', () => {
   });
 
   it('fails with a code for a miner without an EVM key, a missing key file, and a key that is not the trustee', async () => {
-    expect(await failure(slasherWith({}).slash('j3', unassociated.ss58))).toMatchObject({ code: 'COLLATERAL_NO_EVM_ADDRESS' });
-    expect(await failure(slasherWith({ evmKeyFile: join(dir, 'missing.json') }).slash('j4', miner.ss58))).toMatchObject({ code: 'COLLATERAL_BAD_INPUT' });
+    expect(await failure(slasherWith({}).slash('j3', unassociated.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_NO_EVM_ADDRESS' });
+    expect(await failure(slasherWith({ evmKeyFile: join(dir, 'missing.json') }).slash('j4', miner.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_BAD_INPUT' });
     const stranger = join(dir, 'stranger.json');
     const strangerKey = generatePrivateKey();
     await evm.fund(privateKeyToAccount(strangerKey).address, TAO);
     writeFileSync(stranger, JSON.stringify({ private_key: strangerKey }));
-    expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({ code: 'COLLATERAL_REVERTED', revert: 'NotTrustee' });
+    expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_REVERTED', revert: 'NotTrustee' });
     // …which the validator checks at start, before anyone cheats.
-    expect(await failure(slasherWith({ evmKeyFile: stranger }).verifyTrustee())).toMatchObject({ code: 'COLLATERAL_NOT_TRUSTEE' });
+    expect(await failure(slasherWith({ evmKeyFile: stranger }).verifyTrustee())).toMatchObject({ code: 'HORDE_COLLATERAL_NOT_TRUSTEE' });
     expect(await slasherWith({}).verifyTrustee()).toBe(privateKeyToAccount(trusteeKey).address);
   });
 
@@ -155,7 +155,7 @@ describe('collateral slasher', () => {
     const away = new CollateralContract({ rpcUrl: 'http://127.0.0.1:9', chainId: evm.chainId, contractAddress: contract.address, timeoutMs: 1_000 });
     let waits = 0;
     const error = await failure(slasherWith({ backoffMs: () => (waits += 1, 10) }, away).slash('j6', miner.ss58));
-    expect(error.code).toBe('COLLATERAL_RPC_UNREACHABLE');
+    expect(error.code).toBe('HORDE_COLLATERAL_RPC_UNREACHABLE');
     expect(waits).toBe(2); // 3 attempts, 2 waits between them
   });
 });

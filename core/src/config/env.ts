@@ -106,7 +106,7 @@ export function readEnvOverrides(env: NodeJS.ProcessEnv, schema: z.ZodType): Env
     if (unknown) continue;
     assignments.push({ variable, path, value: coerce(raw, current ? kindOf(current) : 'string') });
   }
-  if (problems.length) throw new ConfigError('CONFIG_INVALID', 'Invalid HORDE_* environment variables:', problems);
+  if (problems.length) throw new ConfigError('HORDE_CONFIG_INVALID', 'Invalid HORDE_* environment variables:', problems);
   // Whole-section values first, so `HORDE_HOTKEY=…` and `HORDE_HOTKEY__URI=…` apply in a fixed order.
   assignments.sort((a, b) => a.path.length - b.path.length || a.variable.localeCompare(b.variable));
   return {

@@ -1,18 +1,15 @@
-import { HordeError } from '../errors.js';
+import { HordeError, type HordeErrorCode } from '../errors.js';
 
-export type ConfigErrorCode =
-  /** The file parsed but a value is wrong (or a key unknown). */
-  | 'CONFIG_INVALID'
-  /** `--config`/`HORDE_CONFIG` names a file that does not exist. */
-  | 'CONFIG_NOT_FOUND'
-  /** The file could not be read or parsed (YAML/JSON syntax, a TS/JS config that throws). */
-  | 'CONFIG_LOAD_FAILED';
+/** The catalogue's `HORDE_CONFIG_*` codes (core/src/error-catalogue.ts says what each means). */
+export type ConfigErrorCode = Extract<HordeErrorCode, `HORDE_CONFIG_${string}`>;
 
 /**
  * A config problem the user has to fix. `problems` holds one line per mistake, each naming the
  * setting, what is wrong, and where to set it; `message` is a header plus those lines.
  */
 export class ConfigError extends HordeError {
+  declare readonly code: ConfigErrorCode;
+
   readonly problems: readonly string[];
 
   constructor(code: ConfigErrorCode, header: string, problems: readonly string[] = [], options?: { cause?: unknown }) {

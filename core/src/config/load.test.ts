@@ -3,7 +3,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '@horde/core';
+import { ConfigError, loadConfig, parseConfig } from '@horde/core/runtime';
 
 const tempDirs: string[] = [];
 afterAll(() => {
@@ -118,14 +118,14 @@ describe('file formats', () => {
   it('reports a TypeScript config that does not compile', async () => {
     const dir = project({ 'horde.config.ts': 'export default { miner: { port: 9100 } ;' });
     const error = await configError(loadConfig({ cwd: dir, env: {} }));
-    expect(error.code).toBe('CONFIG_LOAD_FAILED');
+    expect(error.code).toBe('HORDE_CONFIG_LOAD_FAILED');
     expect(error.message).toContain('horde.config.ts');
   });
 
   it('reports YAML that does not parse', async () => {
     const dir = project({ 'horde.config.yaml': 'miner:\n  port: [9100\n' });
     const error = await configError(loadConfig({ cwd: dir, env: {} }));
-    expect(error.code).toBe('CONFIG_LOAD_FAILED');
+    expect(error.code).toBe('HORDE_CONFIG_LOAD_FAILED');
     expect(error.message).toContain(join(dir, 'horde.config.yaml'));
   });
 
@@ -143,7 +143,7 @@ describe('file formats', () => {
     expect((await loadConfig({ cwd: tmpdir(), env: { HORDE_CONFIG: join(dir, 'miner-1.yaml') } })).miner.port).toBe(9201);
 
     const missing = await configError(loadConfig({ cwd: dir, configPath: 'nope.yaml', env: {} }));
-    expect(missing.code).toBe('CONFIG_NOT_FOUND');
+    expect(missing.code).toBe('HORDE_CONFIG_NOT_FOUND');
     expect(missing.message).toBe(`Config file not found: ${join(dir, 'nope.yaml')} (from --config)`);
   });
 });
@@ -202,7 +202,7 @@ describe('invalid configs', () => {
       }
       throw new Error('parseConfig accepted a bad netuid');
     })();
-    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.code).toBe('HORDE_CONFIG_INVALID');
     expect(error.problems).toEqual(['chain.netuid: expected a number, got "abc" (set it in horde.config.yaml or HORDE_CHAIN__NETUID)']);
     expect(error.message).toBe('Invalid config /srv/horde.config.yaml:\n  - chain.netuid: expected a number, got "abc" (set it in horde.config.yaml or HORDE_CHAIN__NETUID)');
   });

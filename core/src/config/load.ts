@@ -75,12 +75,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Horde
     configFile = resolve(cwd, explicit);
     if (!existsSync(configFile)) {
       const from = options.configPath ? '--config' : 'HORDE_CONFIG';
-      throw new ConfigError('CONFIG_NOT_FOUND', `Config file not found: ${configFile} (from ${from})`);
+      throw new ConfigError('HORDE_CONFIG_NOT_FOUND', `Config file not found: ${configFile} (from ${from})`);
     }
     try {
       raw = (await configExplorer.load(configFile))?.config ?? {};
     } catch (error) {
-      throw new ConfigError('CONFIG_LOAD_FAILED', `Cannot read config file ${configFile}: ${messageOf(error)}`, [], { cause: error });
+      throw new ConfigError('HORDE_CONFIG_LOAD_FAILED', `Cannot read config file ${configFile}: ${messageOf(error)}`, [], { cause: error });
     }
   } else {
     try {
@@ -90,7 +90,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Horde
         raw = found.config ?? {};
       }
     } catch (error) {
-      throw new ConfigError('CONFIG_LOAD_FAILED', `Cannot read the config file in ${cwd}: ${messageOf(error)}`, [], { cause: error });
+      throw new ConfigError('HORDE_CONFIG_LOAD_FAILED', `Cannot read the config file in ${cwd}: ${messageOf(error)}`, [], { cause: error });
     }
   }
   return parseConfig(raw, { configFile, baseDir: configFile ? dirname(configFile) : cwd, env });
@@ -107,7 +107,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): H
   const header = configFile ? `Invalid config ${configFile}:` : 'Invalid config:';
 
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new ConfigError('CONFIG_INVALID', header, [
+    throw new ConfigError('HORDE_CONFIG_INVALID', header, [
       `(top level): expected a section of settings (an object), got ${Array.isArray(input) ? 'a list' : typeof input}`,
     ]);
   }
@@ -116,7 +116,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): H
   const result = hordeConfigSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(
-      'CONFIG_INVALID',
+      'HORDE_CONFIG_INVALID',
       header,
       formatIssues(result.error.issues, { schema: hordeConfigSchema, fileLabel, envSources: overrides.sources }),
     );

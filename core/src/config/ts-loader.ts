@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ConfigError } from './errors.js';
 
 /**
  * Loads `horde.config.ts`. cosmiconfig's own TypeScript loader calls the `typescript` package's
@@ -15,7 +16,7 @@ export async function loadTypeScriptConfig(filepath: string, content: string): P
   const result = transformSync(filepath, content, { lang: 'ts', sourceType: 'module' });
   if (result.errors.length) {
     const details = result.errors.map((error) => error.message).join('; ');
-    throw new Error(`cannot compile ${basename(filepath)}: ${details}`);
+    throw new ConfigError('HORDE_CONFIG_LOAD_FAILED', `cannot compile ${basename(filepath)}: ${details}`);
   }
   const compiled = join(dirname(filepath), `.${basename(filepath)}.${process.pid}-${randomBytes(4).toString('hex')}.mjs`);
   await writeFile(compiled, result.code);

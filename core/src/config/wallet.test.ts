@@ -5,7 +5,7 @@ import { Keyring } from '@polkadot/keyring';
 import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, mnemonicGenerate, mnemonicToMiniSecret } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hotkeyFilePath, loadConfig, readWalletHotkeyFile, walletHotkeyPath, WalletFileError } from '@horde/core';
+import { hotkeyFilePath, loadConfig, readWalletHotkeyFile, walletHotkeyPath, WalletFileError } from '@horde/core/runtime';
 
 const root = mkdtempSync(join(tmpdir(), 'horde-wallets-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -68,14 +68,14 @@ describe('bittensor wallet hotkey files', () => {
 
   it('says how to fix a missing file', async () => {
     const error = await readError(join(root, 'wallets', 'nobody', 'hotkeys', 'none'));
-    expect(error.code).toBe('WALLET_FILE_NOT_FOUND');
+    expect(error.code).toBe('HORDE_WALLET_FILE_NOT_FOUND');
     expect(error.message).toContain(`Hotkey file not found: ${join(root, 'wallets', 'nobody', 'hotkeys', 'none')}`);
     expect(error.message).toContain('btcli wallet new_hotkey');
   });
 
   it('reports a file that is not JSON, and an encrypted one', async () => {
     const broken = await readError(writeHotkey('broken', 'h', '{"ss58Address": '));
-    expect(broken.code).toBe('WALLET_FILE_INVALID');
+    expect(broken.code).toBe('HORDE_WALLET_FILE_INVALID');
     expect(broken.message).toContain('is not valid JSON');
 
     const encrypted = await readError(writeHotkey('locked', 'h', '$NACL' + 'x'.repeat(40)));

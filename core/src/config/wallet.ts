@@ -1,17 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HordeError } from '../errors.js';
+import { HordeError, type HordeErrorCode } from '../errors.js';
 import { expandHome } from './load.js';
 import type { HotkeySourceConfig } from './sections/hotkey.js';
 
 /** Where the bittensor CLI keeps wallets. */
 export const DEFAULT_WALLETS_DIR = '~/.bittensor/wallets';
 
-export type WalletFileErrorCode = 'WALLET_FILE_NOT_FOUND' | 'WALLET_FILE_INVALID';
+/** The catalogue's `HORDE_WALLET_FILE_*` codes (core/src/error-catalogue.ts says what each means). */
+export type WalletFileErrorCode = Extract<HordeErrorCode, `HORDE_WALLET_FILE_${string}`>;
 
 /** A bittensor hotkey file that is missing or unusable. The message names the file and the fix. */
 export class WalletFileError extends HordeError {
+  declare readonly code: WalletFileErrorCode;
+
   constructor(
     code: WalletFileErrorCode,
     readonly path: string,
@@ -67,19 +70,19 @@ export async function readWalletHotkeyFile(path: string): Promise<WalletHotkeyFi
   } catch (error) {
     if (errorCode(error) === 'ENOENT') {
       throw new WalletFileError(
-        'WALLET_FILE_NOT_FOUND',
+        'HORDE_WALLET_FILE_NOT_FOUND',
         path,
         `Hotkey file not found: ${path}. Create the hotkey (btcli wallet new_hotkey) or point the config's hotkey at an existing one ({ wallet, hotkey }, { file } or { uri }).`,
         { cause: error },
       );
     }
-    throw new WalletFileError('WALLET_FILE_INVALID', path, `Cannot read hotkey file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Cannot read hotkey file ${path}: ${(error as Error).message}`, { cause: error });
   }
 
   const trimmed = text.trimStart();
   if (trimmed.startsWith('$NACL') || trimmed.startsWith('$BTWALLET') || trimmed.startsWith('$ANSIBLE_VAULT')) {
     throw new WalletFileError(
-      'WALLET_FILE_INVALID',
+      'HORDE_WALLET_FILE_INVALID',
       path,
       `Hotkey file ${path} is encrypted; horde reads unencrypted hotkey files (btcli writes hotkeys unencrypted unless asked), or give the key as hotkey.uri.`,
     );
@@ -88,12 +91,12 @@ export async function readWalletHotkeyFile(path: string): Promise<WalletHotkeyFi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new WalletFileError('WALLET_FILE_INVALID', path, `Hotkey file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Hotkey file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   const parsed = walletHotkeyFileSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-    throw new WalletFileError('WALLET_FILE_INVALID', path, `Hotkey file ${path} is not a usable bittensor hotkey: ${problems.join('; ')}`);
+    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Hotkey file ${path} is not a usable bittensor hotkey: ${problems.join('; ')}`);
   }
   return parsed.data;
 }

@@ -1,8 +1,4 @@
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
 /** The dashboard could not listen on its host and port (in use, not an address of this machine). */
-export class DashboardListenError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DASHBOARD_LISTEN_FAILED', message, options);
-  }
-}
+export class DashboardListenError extends defineError('HORDE_DASHBOARD_LISTEN_FAILED') {}

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 import { hordeConfigSchema } from '../config/schema.js';
 import { silentLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { DashboardListenError } from './errors.js';
 import { startDashboardServer, type DashboardServer } from './server.js';
 import type { DashboardPage } from './view.js';
@@ -164,7 +164,7 @@ describe('dashboard server', () => {
 
     await expect(
       startDashboardServer({ settings: { host: '127.0.0.1', port: server.port, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
-    ).rejects.toMatchObject({ code: 'DASHBOARD_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
+    ).rejects.toMatchObject({ code: 'HORDE_DASHBOARD_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
     await expect(
       startDashboardServer({ settings: { host: '0.0.0.0', port: 0, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
     ).rejects.toBeInstanceOf(DashboardListenError);

@@ -6,7 +6,7 @@ import { keyCell, type Cell, type DashboardPage, type Section } from '../dashboa
 import { createMetricsRegistry } from '../metrics/index.js';
 import { minerJobsSections, type MinerJobsSource } from '../miner/dashboard-page.js';
 import { createMinerStore } from '../miner/store/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
 import { batchesSection, failuresSection, receiptSourcesSection, scoresSection, validatorJobPage, weightsChartSection } from '../validator/dashboard-page.js';
 import { TransferredReceiptsRepository } from '../validator/receipts/store.js';

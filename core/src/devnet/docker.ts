@@ -11,7 +11,7 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => reject(new DevnetPreflightError(`${what} took longer than ${ms / 1000} s`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -22,7 +22,7 @@ function followProgress(docker: Dockerode, stream: NodeJS.ReadableStream): Promi
     docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
       if (error) return reject(error);
       const failed = output.find((entry) => entry.error ?? entry.errorDetail?.message);
-      if (failed) return reject(new Error(failed.errorDetail?.message ?? failed.error));
+      if (failed) return reject(new DevnetPreflightError(failed.errorDetail?.message ?? failed.error));
       resolve();
     });
   });
@@ -82,7 +82,7 @@ export async function prepareDocker(image: string, crackScript: string): Promise
  * job behaves the same; only the base differs (this Node instead of node:20-alpine).
  */
 export async function importHostNodeImage(docker: Dockerode, image: string, crackScript: string): Promise<void> {
-  if (process.platform !== 'linux') throw new Error(`a host Node binary only runs in a Linux engine (this is ${process.platform})`);
+  if (process.platform !== 'linux') throw new DevnetPreflightError(`a host Node binary only runs in a Linux engine (this is ${process.platform})`);
   const { execFile, spawn } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { copyFileSync, mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
@@ -104,7 +104,7 @@ export async function importHostNodeImage(docker: Dockerode, image: string, crac
     tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
     const tarExit = new Promise<void>((resolve, reject) => {
       tar.once('error', reject);
-      tar.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited with ${code}: ${tarErrors.trim()}`))));
+      tar.once('exit', (code) => (code === 0 ? resolve() : reject(new DevnetPreflightError(`tar exited with ${code}: ${tarErrors.trim()}`))));
     });
     const [repo, tag] = splitImage(image);
     const stream = (await docker.importImage(tar.stdout, {

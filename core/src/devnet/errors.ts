@@ -1,29 +1,17 @@
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
 /** A devnet flag is wrong; nothing has been started. */
-export class DevnetOptionsError extends HordeError {
-  constructor(message: string) {
-    super('DEVNET_BAD_OPTIONS', message);
-  }
-}
+export class DevnetOptionsError extends defineError('HORDE_DEVNET_BAD_OPTIONS') {}
 
 /** Something the devnet needs is not there (Docker engine, job image, PostgreSQL, plugin scripts). */
-export class DevnetPreflightError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DEVNET_PREFLIGHT_FAILED', message, options);
-  }
-}
+export class DevnetPreflightError extends defineError('HORDE_DEVNET_PREFLIGHT_FAILED') {}
 
 /** One of the devnet's processes failed, or the run did not finish in time. */
-export class DevnetRunError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DEVNET_RUN_FAILED', message, options);
-  }
-}
+export class DevnetRunError extends defineError('HORDE_DEVNET_RUN_FAILED') {}
 
 /** The run was stopped by SIGINT/SIGTERM. */
-export class DevnetInterruptedError extends HordeError {
+export class DevnetInterruptedError extends defineError('HORDE_DEVNET_INTERRUPTED') {
   constructor(readonly signal: NodeJS.Signals) {
-    super('DEVNET_INTERRUPTED', `stopped by ${signal}`);
+    super(`stopped by ${signal}`);
   }
 }

@@ -6,8 +6,8 @@ import { createMetricsRegistry } from '../metrics/index.js';
 import { isHordePlugin } from '../plugin/define.js';
 import { loadPlugins } from '../plugin/loader.js';
 import { resolvePluginModule } from '../plugin/resolve-module.js';
-import { SystemClock } from '../runtime/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { SystemClock } from '../time/clock.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { DevnetPreflightError } from './errors.js';
 
 /** A `--miner-plugin`, looked at before anything starts. */

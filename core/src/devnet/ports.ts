@@ -13,7 +13,7 @@ export async function freePorts(count: number): Promise<number[]> {
   );
   const ports = servers.map((server) => {
     const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    if (address === null || typeof address === 'string') throw new DevnetPreflightError('no TCP address');
     return address.port;
   });
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));

@@ -28,7 +28,7 @@ export function planDatabases(url: string, processes: readonly string[]): Devnet
   }
   const urlOf = (process: string) => {
     const name = names.get(process);
-    if (!name) throw new Error(`no database planned for ${process}`);
+    if (!name) throw new DevnetPreflightError(`no database planned for ${process}`);
     const target = new URL(url);
     target.pathname = `/${name}`;
     return target.toString();

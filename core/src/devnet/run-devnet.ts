@@ -34,7 +34,7 @@ import { DevnetDashboard } from './dashboard.js';
 import { createLogger } from '../logging/index.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
-import { sleep } from '../runtime/clock.js';
+import { sleep } from '../time/clock.js';
 
 /** Environment variable every devnet process carries (executor agents inherit it): the data dir. */
 export const DEVNET_MARKER_ENV = 'HORDE_DEVNET_DATA_DIR';

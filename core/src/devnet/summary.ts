@@ -2,7 +2,7 @@ import type { Chain, ScoreTable } from '../contracts/index.js';
 import type { ValidatorStore } from '../validator/store.js';
 import { ruleContributions, type ScoringStep } from '../validator/scoring/engine.js';
 import type { ScoreStepRow } from '../validator/store.js';
-import { formatTable } from '../cli/commands/shared.js';
+import { formatTable } from '../format/table.js';
 import type { Behaviour, DevnetKeys } from './keys.js';
 
 /** The name of the classic rule whose points are excused busy rejections (1 point each in the devnet). */

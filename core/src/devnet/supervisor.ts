@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { DevnetRunError } from './errors.js';
 
 export interface SupervisedProcess {
   readonly name: string;
@@ -33,7 +34,7 @@ export class ProcessSupervisor {
     mkdirSync(dirname(options.logFile), { recursive: true });
     const log = createWriteStream(options.logFile, { flags: 'a' });
     const [command, ...args] = options.argv;
-    if (command === undefined) throw new Error(`no command for ${options.name}`);
+    if (command === undefined) throw new DevnetRunError(`no command for ${options.name}`);
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },

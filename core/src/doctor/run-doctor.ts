@@ -10,8 +10,8 @@ import type { CheckContext } from '../executor/startup-checks/types.js';
 import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { loadPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { SystemClock } from '../time/clock.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { clockSkewCheck, diskCheck, gpuClasses, reachabilityCheck, registrationCheck, type DoctorResult } from './checks.js';
 

@@ -13,3 +13,9 @@ export {
   type StartupCheckSettings,
   type StartupChecks,
 } from './startup-checks/index.js';
+// The executor's volume and output-upload stages, which job-generator tests run on their specs.
+export { downloadVolume, VolumeDownloadError, type DownloadVolumeOptions } from './volumes.js';
+export { uploadOutputs, OutputUploadError, type UploadOutputsOptions } from './uploads.js';
+// The shipped JobRunner implementations (the `JOB_RUNNER` contract), for embedding and tests.
+export { DockerJobRunner } from './runners/docker.js';
+export { ProcessJobRunner } from './runners/process.js';

@@ -13,6 +13,10 @@ import { execFile } from 'node:child_process';
 import { readFile, statfs } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { promisify } from 'node:util';
+import { defineError } from '../errors.js';
+
+/** A machine fact could not be read where Linux keeps it. */
+export class MachineSpecsError extends defineError('HORDE_MACHINE_SPECS_UNREADABLE') {}
 
 const run = promisify(execFile);
 
@@ -72,7 +76,7 @@ function readCpu(): { count: number; model: string; clocks: number[] } {
 export function parseMeminfo(text: string): { total: number; free: number; available: number; used: number } {
   const field = (name: string): number => {
     const match = new RegExp(`^${name}:\\s*(\\d+)\\s+kB$`, 'm').exec(text);
-    if (!match) throw new Error(`${name} missing from /proc/meminfo`);
+    if (!match) throw new MachineSpecsError(`${name} missing from /proc/meminfo`);
     return Number(match[1]);
   };
   const total = field('MemTotal');
@@ -90,7 +94,7 @@ async function readDisk(path: string): Promise<{ total: number; used: number; fr
 /** PRETTY_NAME of /etc/os-release (what `lsb_release -d` prints). */
 export function parseOsRelease(text: string): string {
   const match = /^PRETTY_NAME=(.*)$/m.exec(text);
-  if (!match) throw new Error('PRETTY_NAME missing from /etc/os-release');
+  if (!match) throw new MachineSpecsError('PRETTY_NAME missing from /etc/os-release');
   return match[1]!.trim().replace(/^(["'])(.*)\1$/, '$2');
 }
 

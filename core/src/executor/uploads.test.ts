@@ -45,7 +45,7 @@ async function expectUploadError(promise: Promise<unknown>, pattern: RegExp): Pr
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(OutputUploadError);
-  expect(error).toMatchObject({ code: 'UPLOAD_FAILED' });
+  expect(error).toMatchObject({ code: 'HORDE_UPLOAD_FAILED' });
   expect((error as Error).message).toMatch(pattern);
 }
 

@@ -24,17 +24,13 @@ import { pipeline } from 'node:stream/promises';
 import pLimit from 'p-limit';
 import yazl from 'yazl';
 import type { Logger, OutputUpload, SingleFileUpload, ZipAndHttpPostUpload, ZipAndHttpPutUpload } from '../contracts/index.js';
-import { HordeError } from '../errors.js';
-import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from './egress.js';
+import { defineError } from '../errors.js';
+import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from '../net/egress.js';
 import { joinInside } from './paths.js';
-import { withRetries } from './retry.js';
+import { withRetries } from '../time/retry.js';
 
 /** The outputs could not be uploaded; the job fails with `upload_failed`. */
-export class OutputUploadError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('UPLOAD_FAILED', message, options);
-  }
-}
+export class OutputUploadError extends defineError('HORDE_UPLOAD_FAILED') {}
 
 export interface UploadOutputsOptions {
   /** Largest zip sent (ComputeHorde's `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`, 2 GiB). */

@@ -41,7 +41,7 @@ async function expectDownloadError(promise: Promise<unknown>, pattern: RegExp): 
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(VolumeDownloadError);
-  expect(error).toMatchObject({ code: 'DOWNLOAD_FAILED' });
+  expect(error).toMatchObject({ code: 'HORDE_DOWNLOAD_FAILED' });
   expect((error as Error).message).toMatch(pattern);
 }
 

@@ -27,17 +27,13 @@ import pLimit from 'p-limit';
 import yauzl from 'yauzl';
 import { z } from 'zod';
 import type { HuggingfaceVolume, Logger, SingleVolume, Volume } from '../contracts/index.js';
-import { HordeError } from '../errors.js';
-import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from './egress.js';
+import { defineError } from '../errors.js';
+import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from '../net/egress.js';
 import { joinInside } from './paths.js';
-import { withRetries } from './retry.js';
+import { withRetries } from '../time/retry.js';
 
 /** The volume could not be fetched or unpacked; the job fails with `download_failed`. */
-export class VolumeDownloadError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('DOWNLOAD_FAILED', message, options);
-  }
-}
+export class VolumeDownloadError extends defineError('HORDE_DOWNLOAD_FAILED') {}
 
 export interface DownloadVolumeOptions {
   /** Cap on the bytes written into `targetDir` (ComputeHorde: 2 GiB). */

@@ -6,7 +6,7 @@ import { loadHotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { openStore } from '../store/index.js';
 import { startFacilitator, type FacilitatorHandle } from './server.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';

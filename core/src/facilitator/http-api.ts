@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock, Logger } from '../contracts/index.js';
 import type { FacilitatorSection } from '../config/sections/facilitator.js';
 import { verifySignature } from '../keys/verify.js';
-import type { ValidatorDirectory } from '../miner/validator-directory.js';
+import type { ValidatorDirectory } from '../chain/validator-directory.js';
 import { signatureFromHeaders, verifyCheatReport, verifyJobCreation, type SdkSignature } from '../protocol/sdk-signature.js';
 import { ApiError } from './errors.js';
 import { assertValidatorWillVerify, cheatReportBodySchema, createJobBodySchema, jobRequestFor, jobResponse } from './job-model.js';

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Clock, Logger } from '../contracts/index.js';
-import type { ValidatorDirectory } from '../miner/validator-directory.js';
+import type { ValidatorDirectory } from '../chain/validator-directory.js';
 import { encodeMessage, parseValidatorToFacilitator } from '../protocol/codec.js';
 import { verifyFacilitatorAuth } from '../protocol/facilitator-auth.js';
 import type { FacilitatorResponse, FacilitatorToValidatorMessage, V0JobCheated, ValidatorToFacilitatorMessage } from '../protocol/facilitator-messages.js';

@@ -73,7 +73,7 @@ function fromUri(uri: string, what: string): KeyringPair {
     if (!suri.startsWith('//')) {
       const { phrase } = keyExtractSuri(suri);
       if (!isHex(phrase, 256) && !MNEMONIC_WORD_COUNTS.has(phrase.split(' ').length)) {
-        throw new Error('expected //Name, a 12-24 word mnemonic, or 0x and 64 hex digits');
+        throw new HotkeyLoadError('expected //Name, a 12-24 word mnemonic, or 0x and 64 hex digits');
       }
     }
     return keyring().addFromUri(suri);
@@ -101,7 +101,7 @@ async function fromWalletFile(path: string): Promise<KeyringPair> {
   return pair;
 }
 
-/** Loads an sr25519 hotkey. Throws `HotkeyLoadError` (code HOTKEY_LOAD_FAILED) saying what is wrong. */
+/** Loads an sr25519 hotkey. Throws `HotkeyLoadError` (code HORDE_HOTKEY_LOAD_FAILED) saying what is wrong. */
 export async function loadHotkey(source: HotkeySource): Promise<Hotkey> {
   await Promise.all([cryptoWaitReady(), cryptoReady()]);
   if ('uri' in source) {

@@ -52,7 +52,7 @@ describe('loadHotkey', () => {
     expect((await loadHotkey({ file: join(dir, 'phrase-only') })).ss58).toBe('5FYwNgYu5Wj7Vv49KtC3gXa1W1dn2BnMBGNKGrLy8pX9i4T7');
   });
 
-  it('fails with HOTKEY_LOAD_FAILED and a useful message', async () => {
+  it('fails with HORDE_HOTKEY_LOAD_FAILED and a useful message', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'horde-keys-'));
     await mkdir(join(dir, 'w/hotkeys'), { recursive: true });
     await writeFile(join(dir, 'w/hotkeys/enc'), '$NACL\x00\x01binary');
@@ -74,7 +74,7 @@ describe('loadHotkey', () => {
         (e: unknown) => e,
       );
       expect(error, JSON.stringify(source)).toBeInstanceOf(HotkeyLoadError);
-      expect((error as HotkeyLoadError).code).toBe('HOTKEY_LOAD_FAILED');
+      expect((error as HotkeyLoadError).code).toBe('HORDE_HOTKEY_LOAD_FAILED');
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).not.toContain('not a mnemonic at all'); // secrets are not echoed
     }

@@ -2,6 +2,7 @@ import { RistrettoPoint } from '@noble/curves/ed25519';
 import { sr25519_verify } from '@polkadot-labs/schnorrkel-wasm';
 import { waitReady } from '@polkadot/wasm-crypto';
 import { decodeAddress } from '@polkadot/util-crypto';
+import { CryptoNotReadyError } from './errors.js';
 
 /**
  * sr25519 verification in WebAssembly. @polkadot/util-crypto 14 verifies with pure-JS code (~390/s
@@ -19,7 +20,7 @@ let ready = false;
 /** Loads the wasm module once; every verify waits for it. */
 export function cryptoReady(): Promise<void> {
   readyPromise ??= waitReady().then((ok) => {
-    if (!ok) throw new Error('@polkadot/wasm-crypto failed to initialise');
+    if (!ok) throw new CryptoNotReadyError('@polkadot/wasm-crypto failed to initialise');
     ready = true;
   });
   return readyPromise;
@@ -104,7 +105,7 @@ export function verifySignatureSync(
   signature: string | Uint8Array,
   signer: string | Uint8Array,
 ): boolean {
-  if (!ready) throw new Error('call `await cryptoReady()` before verifySignatureSync');
+  if (!ready) throw new CryptoNotReadyError('call `await cryptoReady()` before verifySignatureSync');
   const publicKey = typeof signer === 'string' ? publicKeyFromSs58(signer) : signer.length === 32 ? signer : null;
   const sig = signatureBytes(signature);
   if (publicKey === null || sig === null) return false;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@horde/core';
+import { createLogger } from '@horde/core/runtime';
 
 const dir = mkdtempSync(join(tmpdir(), 'horde-logs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetricsRegistry } from '@horde/core';
+import { createMetricsRegistry } from '@horde/core/runtime';
 
 describe('createMetricsRegistry', () => {
   it('exposes Node process metrics prefixed horde_', async () => {

@@ -1,23 +1,22 @@
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
 /** Every executor of the class is taken: the job is declined with reason `busy`. */
-export class AllExecutorsBusyError extends HordeError {
+export class AllExecutorsBusyError extends defineError('HORDE_ALL_EXECUTORS_BUSY') {
   constructor(readonly executorClass: string, detail?: string) {
-    super('ALL_EXECUTORS_BUSY', detail ?? `all executors of class ${executorClass} are busy`);
+    super(detail ?? `all executors of class ${executorClass} are busy`);
   }
 }
 
 /** A slot was reserved but the executor manager could not start an executor (`executor_spinup_failed`). */
-export class ExecutorUnavailableError extends HordeError {
+export class ExecutorUnavailableError extends defineError('HORDE_EXECUTOR_UNAVAILABLE') {
   constructor(readonly executorClass: string, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super('EXECUTOR_UNAVAILABLE', `could not start an executor of class ${executorClass}: ${reason}`, { cause });
+    super(`could not start an executor of class ${executorClass}: ${reason}`, { cause });
   }
 }
 
+/** The executor manager did not start an executor within spin-up + startup limit (the cause of an `ExecutorUnavailableError`). */
+export class ExecutorStartTimeoutError extends defineError('HORDE_EXECUTOR_START_TIMEOUT') {}
+
 /** Miner settings that cannot work together (found at start, before anything listens). */
-export class MinerConfigError extends HordeError {
-  constructor(message: string) {
-    super('MINER_CONFIG_INVALID', message);
-  }
-}
+export class MinerConfigError extends defineError('HORDE_MINER_CONFIG_INVALID') {}

@@ -38,7 +38,7 @@ import { ReceiptService } from './receipts/receipt-service.js';
 import { ExecutorSession } from './sessions/executor-session.js';
 import { ValidatorSession } from './sessions/validator-session.js';
 import { createMinerStore, type JobStageEnded } from './store/index.js';
-import { ValidatorDirectory } from './validator-directory.js';
+import { ValidatorDirectory } from '../chain/validator-directory.js';
 
 /** Everything a miner runs on, already resolved (config, keys, plugins, infrastructure). */
 export interface MinerDeps {

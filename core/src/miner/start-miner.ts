@@ -20,9 +20,9 @@ import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
-import { loadPlugins, type LoadedPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { checkPluginDependencies, loadPlugins, roleInfrastructure, type LoadedPlugins } from '../plugin/index.js';
+import { SystemClock } from '../time/clock.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { MinerConfigError } from './errors.js';
 import { createMiner, type RunningMiner } from './miner.js';
@@ -77,6 +77,8 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
   };
 
   try {
+    // Declared plugin dependencies first: a missing contract fails before the store and chain open.
+    await checkPluginDependencies(config, roleInfrastructure(config));
     const store = options.store ?? (await openStore(storeOptions(config)));
     if (!options.store) owned.push(() => store.close());
 
@@ -107,6 +109,8 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
 
     const container = createRuntimeContainer({ config, logger, metrics, clock, store, ...(mainChain ? { chain: mainChain } : {}) });
     const plugins = await loadPlugins(config, container);
+    // Closed before the store and chain its implementations may use (closeOwned goes newest first).
+    owned.push(() => plugins.close());
     // The same checks as `horde config check`, before anything runs.
     await plugins.validate();
     let executorManager = options.executorManager ?? plugins.single(EXECUTOR_MANAGER);

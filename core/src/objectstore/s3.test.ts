@@ -36,7 +36,7 @@ describe('S3ObjectStore', () => {
     await store.delete('a/one.txt');
     expect(await store.head('a/one.txt')).toBeNull();
     await expect(store.get('a/one.txt')).rejects.toBeInstanceOf(ObjectNotFoundError);
-    await expect(store.get('a/one.txt')).rejects.toMatchObject({ code: 'OBJECT_NOT_FOUND' });
+    await expect(store.get('a/one.txt')).rejects.toMatchObject({ code: 'HORDE_OBJECT_NOT_FOUND' });
     // Deleting again is fine.
     await store.delete('a/one.txt');
   });
@@ -105,7 +105,7 @@ describe('S3ObjectStore', () => {
     const wrong = new S3ObjectStore({ ...s3Config(store.bucket), secretAccessKey: 'not-the-secret' });
     const failure = await wrong.put('x', 'y').catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ObjectStoreError);
-    expect(failure).toMatchObject({ code: 'OBJECT_STORE_FAILED' });
+    expect(failure).toMatchObject({ code: 'HORDE_OBJECT_STORE_FAILED' });
     expect((failure as Error).message).toContain(store.bucket);
     expect((failure as Error).message).toMatch(/SignatureDoesNotMatch|403/);
     wrong.close();

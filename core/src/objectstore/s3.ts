@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectStore } from '../contracts/index.js';
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
 export interface S3ObjectStoreOptions {
   /** e.g. `https://s3.eu-central-1.amazonaws.com` or `http://127.0.0.1:9000`; unset means AWS. */
@@ -34,22 +34,18 @@ export interface S3ObjectStoreOptions {
 }
 
 /** `get()` of a key that does not exist. */
-export class ObjectNotFoundError extends HordeError {
+export class ObjectNotFoundError extends defineError('HORDE_OBJECT_NOT_FOUND') {
   constructor(
     readonly bucket: string,
     readonly key: string,
     options?: { cause?: unknown },
   ) {
-    super('OBJECT_NOT_FOUND', `Object "${key}" does not exist in bucket "${bucket}".`, options);
+    super(`Object "${key}" does not exist in bucket "${bucket}".`, options);
   }
 }
 
 /** Any other failure of the object store (credentials, network, a missing bucket). */
-export class ObjectStoreError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('OBJECT_STORE_FAILED', message, options);
-  }
-}
+export class ObjectStoreError extends defineError('HORDE_OBJECT_STORE_FAILED') {}
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof S3ServiceException) return error.$metadata.httpStatusCode;

@@ -13,9 +13,30 @@ export type ResolveAll = <T>(token: Token<T>) => T[];
  * chain, object store) and other plugins' contracts: those are there when the runtime starts, not
  * necessarily while `register` runs (`horde plugins list` registers plugins with no store at all).
  */
-export type Provider<T> =
-  | { readonly useValue: T }
-  | { readonly useFactory: (resolve: Resolve, resolveAll: ResolveAll) => T };
+export type Provider<T, D extends Deps = Deps> =
+  | { readonly useValue: T; readonly close?: (instance: T) => void | Promise<void> }
+  | { readonly useFactory: (resolve: Resolve, resolveAll: ResolveAll) => T; readonly close?: (instance: T) => void | Promise<void> }
+  | TypedProvider<T, D>;
+
+/** What a provider needs, by name: `{ store: STORE, objects: OBJECT_STORE }`. */
+export type Deps = Readonly<Record<string, Token<unknown>>>;
+
+/** The implementations behind a `Deps` object, typed from its tokens: `{ store: Store, objects: ObjectStore }`. */
+export type ResolvedDeps<D extends Deps> = { readonly [K in keyof D]: D[K] extends Token<infer T> ? T : never };
+
+/**
+ * A factory with declared dependencies (Backstage's `deps` and `factory`). The loader checks, once every plugin
+ * has registered and before the process opens its store or chain, that each token will be there
+ * (another plugin provides it, or the process registers it), and fails naming the plugin, the
+ * contract and where it would come from; at the first resolve the factory gets them typed.
+ * `close` (any provider's) is called with the instance when the process shuts down, in reverse
+ * order of creation, for implementations that open things (connections, timers, files).
+ */
+export interface TypedProvider<T, D extends Deps> {
+  readonly deps: D;
+  readonly factory: (deps: ResolvedDeps<D>) => T;
+  readonly close?: (instance: T) => void | Promise<void>;
+}
 
 /** What a plugin's `register` gets. */
 export interface PluginContext<Config> {
@@ -42,11 +63,11 @@ export interface PluginContext<Config> {
    * runtime sees them in config order, then in the order of the `provide` calls. Throws
    * `PluginError` for a token the plugin may not provide or did not declare.
    */
-  provide<T>(token: Token<T>, provider: Provider<T>): void;
+  provide<T, D extends Deps = Deps>(token: Token<T>, provider: Provider<T, D>): void;
   /**
    * Resolves from this plugin's container: its private registrations first, then the runtime's
    * infrastructure (LOGGER, METRICS, CLOCK, and STORE, CHAIN, OBJECT_STORE where the process has
-   * them). Throws `PluginError` (`PLUGIN_RESOLVE_FAILED`) when nothing is registered for the token.
+   * them). Throws `PluginError` (`HORDE_PLUGIN_RESOLVE_FAILED`) when nothing is registered for the token.
    */
   resolve<T>(token: Token<T>): T;
   /** Every registration of a token (private first, then the runtime's). */

@@ -7,13 +7,19 @@ export {
   type PluginContext,
   type PluginDefinition,
   type PluginValidateContext,
+  type Deps,
   type Provider,
+  type ResolvedDeps,
+  type TypedProvider,
   type Resolve,
   type ResolveAll,
 } from './define.js';
 export { PluginError, type PluginErrorCode } from './errors.js';
 export {
+  checkPluginDependencies,
   loadPlugins,
+  roleInfrastructure,
+  type PluginLoadOptions,
   registerPlugins,
   type LoadedPlugins,
   type PluginHostConfig,

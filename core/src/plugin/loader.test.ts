@@ -1,25 +1,8 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  CLOCK,
-  createLogger,
-  createMetricsRegistry,
-  createRuntimeContainer,
-  DANCING_STRATEGY,
-  EXECUTOR_MANAGER,
-  JOB_GENERATOR,
-  loadPlugins,
-  parseConfig,
-  PLUGIN_API_VERSION,
-  PluginError,
-  SCORING_RULE,
-  SHIPPED_PLUGINS,
-  silentLogger,
-  type Clock,
-  type HordeConfigInput,
-  type ScoringRule,
-} from '@horde/core';
+import { CLOCK, DANCING_STRATEGY, EXECUTOR_MANAGER, JOB_GENERATOR, PLUGIN_API_VERSION, PluginError, SCORING_RULE, type Clock, type HordeConfigInput, type ScoringRule } from '@horde/core';
+import { createLogger, createMetricsRegistry, createRuntimeContainer, loadPlugins, parseConfig, SHIPPED_PLUGINS, silentLogger } from '@horde/core/runtime';
 
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
 const fixedClock: Clock = { now: () => 1_700_000_000_000, sleep: async () => {} };
@@ -55,7 +38,7 @@ describe('loadPlugins', () => {
 
   it('refuses a plugin whose apiRange does not include the core plugin API, naming both', async () => {
     const error = await loadError(['./future-api.mjs']);
-    expect(error.code).toBe('PLUGIN_API_MISMATCH');
+    expect(error.code).toBe('HORDE_PLUGIN_API_MISMATCH');
     expect(error.message).toContain('fixture-future-api');
     expect(error.message).toContain('^2.0.0');
     expect(error.message).toContain(`plugin API ${PLUGIN_API_VERSION}`);
@@ -63,33 +46,33 @@ describe('loadPlugins', () => {
 
   it('refuses a bad config value, naming the plugin, the key and where to fix it', async () => {
     const error = await loadError([{ name: './manager-a.mjs', config: { executors: 'lots' } }]);
-    expect(error.code).toBe('PLUGIN_CONFIG_INVALID');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
     expect(error.message).toContain('fixture-manager-a');
     expect(error.message).toContain('plugins[0].config.executors: expected a number, got "lots" (in horde.config.yaml)');
   });
 
   it('refuses an unknown key in a plugin config section', async () => {
     const error = await loadError([{ name: './manager-a.mjs', config: { executor: 2 } }]);
-    expect(error.code).toBe('PLUGIN_CONFIG_INVALID');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
     expect(error.message).toContain('plugins[0].config.executor: unknown setting; did you mean "executors"?');
   });
 
   it('refuses config for a plugin that takes none', async () => {
     const error = await loadError([{ name: './manager-b.mjs', config: { executors: 2 } }]);
-    expect(error.code).toBe('PLUGIN_CONFIG_INVALID');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
     expect(error.message).toMatch(/fixture-manager-b.*takes no config.*Remove plugins\[0\]\.config/s);
   });
 
   it('refuses an unknown package name, saying how to install it', async () => {
     const error = await loadError(['horde-plugin-does-not-exist']);
-    expect(error.code).toBe('PLUGIN_NOT_FOUND');
+    expect(error.code).toBe('HORDE_PLUGIN_NOT_FOUND');
     expect(error.message).toContain('Plugin "horde-plugin-does-not-exist" (plugins[0] in horde.config.yaml) not found');
     expect(error.message).toContain('npm install horde-plugin-does-not-exist');
   });
 
   it('suggests the shipped plugin a misspelled name meant, and never to install the typo', async () => {
     const error = await loadError(['@horde/plugin-hardware-clases']);
-    expect(error.code).toBe('PLUGIN_NOT_FOUND');
+    expect(error.code).toBe('HORDE_PLUGIN_NOT_FOUND');
     expect(error.message).toContain('Did you mean "@horde/plugin-hardware-classes"?');
     expect(error.message).not.toContain('npm install');
 
@@ -105,12 +88,12 @@ describe('loadPlugins', () => {
     const bad = await load(['./rules-one.mjs', { name: './validated.mjs', config: { boostClass: 'always_on.nope' } }]);
     const error = await bad.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
     expect(error).toBeInstanceOf(PluginError);
-    expect(error?.code).toBe('PLUGIN_VALIDATE_FAILED');
+    expect(error?.code).toBe('HORDE_PLUGIN_VALIDATE_FAILED');
     expect(error?.message).toBe('Plugin "fixture-validated" (plugins[1] in horde.config.yaml) found a problem:\n  - boostClass "always_on.nope" is no hardware class here (fixture.class)');
 
     const throws = await load([{ name: './validated.mjs', config: { throwInValidate: true } }]);
     const thrown = await throws.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
-    expect(thrown?.code).toBe('PLUGIN_VALIDATE_FAILED');
+    expect(thrown?.code).toBe('HORDE_PLUGIN_VALIDATE_FAILED');
     expect(thrown?.message).toContain('validate threw: cannot read the boost table');
   });
 
@@ -125,14 +108,14 @@ describe('loadPlugins', () => {
 
   it('refuses a relative path with no file behind it, showing where it looked', async () => {
     const error = await loadError(['./nope.mjs']);
-    expect(error.code).toBe('PLUGIN_NOT_FOUND');
+    expect(error.code).toBe('HORDE_PLUGIN_NOT_FOUND');
     expect(error.message).toContain(`no file at ${fixtures}nope.mjs`);
     expect(error.message).toContain("relative to the config file's directory");
   });
 
   it('refuses two ExecutorManagers before either registers', async () => {
     const error = await loadError(['./manager-a.mjs', './manager-b.mjs']);
-    expect(error.code).toBe('PLUGIN_CONFLICT');
+    expect(error.code).toBe('HORDE_PLUGIN_CONFLICT');
     expect(error.message).toContain('Plugins "fixture-manager-a" and "fixture-manager-b" both provide ExecutorManager');
     expect(error.message).toContain('enabled: false');
   });
@@ -145,7 +128,7 @@ describe('loadPlugins', () => {
 
   it('refuses the same plugin twice', async () => {
     const error = await loadError(['./rules-one.mjs', './rules-one.mjs']);
-    expect(error.code).toBe('PLUGIN_DUPLICATE');
+    expect(error.code).toBe('HORDE_PLUGIN_DUPLICATE');
     expect(error.message).toContain('plugins[0] and plugins[1]');
   });
 
@@ -179,7 +162,7 @@ describe('loadPlugins', () => {
     expect(loaded.single(CLOCK)).toBeUndefined();
 
     const error = await loadError([{ name: './infra-user.mjs', config: { storeInRegister: true } }]);
-    expect(error.code).toBe('PLUGIN_RESOLVE_FAILED');
+    expect(error.code).toBe('HORDE_PLUGIN_RESOLVE_FAILED');
     expect(error.message).toContain('asked for Store');
     expect(error.message).toContain('inside a useFactory');
   });
@@ -196,27 +179,27 @@ describe('loadPlugins', () => {
 
   it('refuses a module that does not default-export a plugin', async () => {
     const error = await loadError(['./not-a-plugin.mjs']);
-    expect(error.code).toBe('PLUGIN_INVALID');
+    expect(error.code).toBe('HORDE_PLUGIN_INVALID');
     expect(error.message).toContain('export default definePlugin');
   });
 
   it('refuses a plugin that declares a runtime token, and one that provides an undeclared token', async () => {
     const store = await loadError(['./provides-store.mjs']);
-    expect(store.code).toBe('PLUGIN_TOKEN_NOT_ALLOWED');
+    expect(store.code).toBe('HORDE_PLUGIN_TOKEN_NOT_ALLOWED');
     expect(store.message).toContain('fixture-provides-store" (plugins[0] in horde.config.yaml) declares that it provides Store');
 
     const undeclared = await loadError(['./undeclared.mjs']);
-    expect(undeclared.code).toBe('PLUGIN_TOKEN_NOT_ALLOWED');
+    expect(undeclared.code).toBe('HORDE_PLUGIN_TOKEN_NOT_ALLOWED');
     expect(undeclared.message).toContain('provides HardwareClass without declaring it');
   });
 
   it('reports a failing register or import with the plugin name and the cause', async () => {
     const register = await loadError(['./register-throws.mjs']);
-    expect(register.code).toBe('PLUGIN_REGISTER_FAILED');
+    expect(register.code).toBe('HORDE_PLUGIN_REGISTER_FAILED');
     expect(register.message).toBe('Plugin "fixture-register-throws" (plugins[0] in horde.config.yaml) failed in register: the weights file is missing');
 
     const imported = await loadError(['./import-throws.mjs']);
-    expect(imported.code).toBe('PLUGIN_IMPORT_FAILED');
+    expect(imported.code).toBe('HORDE_PLUGIN_IMPORT_FAILED');
     expect(imported.message).toContain('boom at import');
   });
 });

@@ -2,14 +2,17 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { DependencyContainer } from 'tsyringe';
-import { LOGGER, MULTI_TOKENS, PLUGIN_TOKENS, tokenName, type Logger, type Token } from '../contracts/index.js';
+import { CHAIN, CLOCK, LOGGER, METRICS, MULTI_TOKENS, OBJECT_STORE, PLUGIN_TOKENS, STORE, tokenName, type Logger, type Token } from '../contracts/index.js';
+import { container as globalContainer } from '../container/di.js';
+import { CONFIG } from '../container/container.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { HordeConfig } from '../config/schema.js';
 import type { PluginEntry } from '../config/sections/plugins.js';
 import { HordeError } from '../errors.js';
 import { silentLogger } from '../logging/index.js';
 import { PLUGIN_API_VERSION } from './api-version.js';
-import { isHordePlugin, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { isHordePlugin, type Deps, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import { missingDependencyHint } from './dependency-hints.js';
 import { PluginError } from './errors.js';
 import { isPathName, resolvePluginModule } from './resolve-module.js';
 import { closest } from '../config/suggest.js';
@@ -41,9 +44,25 @@ export interface LoadedPlugins {
   all<T>(token: Token<T>): T[];
   /**
    * Runs every plugin's `validate` hook, in config order; throws one `PluginError`
-   * (`PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
+   * (`HORDE_PLUGIN_VALIDATE_FAILED`) naming each plugin, its entry and every problem it found.
    */
   validate(): Promise<void>;
+  /**
+   * Calls the `close` of every provider whose implementation was created, newest first; a failing
+   * close is logged and the others still run. The process calls it at shutdown, before it closes
+   * the store and the chain the implementations may use.
+   */
+  close(): Promise<void>;
+}
+
+/** What the host tells the loader about itself. */
+export interface PluginLoadOptions {
+  /**
+   * Tokens the process registers in the root container after the plugins have registered (the
+   * store, chain and object store it opens once the dependency check has passed): declared
+   * dependencies on them are satisfied. Tokens already in the root count without being listed.
+   */
+  readonly infrastructure?: readonly symbol[];
 }
 
 /** A plugin ready to register: what `loadPlugins` imports, or an object handed over directly. */
@@ -79,7 +98,7 @@ function entryLabel(index: number, config: Pick<PluginHostConfig, 'configFile'>)
 }
 
 /** Imports every enabled plugin named in `config.plugins`, then registers them (see `registerPlugins`). */
-export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer): Promise<LoadedPlugins> {
+export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer, options: PluginLoadOptions = {}): Promise<LoadedPlugins> {
   const toRegister: PluginToRegister[] = [];
   const disabled: string[] = [];
   for (const [index, entry] of config.plugins.entries()) {
@@ -89,8 +108,27 @@ export async function loadPlugins(config: PluginHostConfig, root: DependencyCont
     }
     toRegister.push(await importPlugin(entry, index, config));
   }
-  const loaded = await registerPlugins(toRegister, root, config);
+  const loaded = await registerPlugins(toRegister, root, config, options);
   return { ...loaded, disabled };
+}
+
+/**
+ * The infrastructure a role process registers for its plugins: the root container's services, the
+ * store and chain it opens, and the object store when `objectStore.endpoint` is set. What
+ * `checkPluginDependencies` and `horde config check` count as there.
+ */
+export function roleInfrastructure(config: Pick<HordeConfig, 'objectStore'>): symbol[] {
+  return [CONFIG, LOGGER, METRICS, CLOCK, STORE, CHAIN, ...(config.objectStore.endpoint ? [OBJECT_STORE] : [])];
+}
+
+/**
+ * Imports and registers the config's plugins into a scratch container and checks every declared
+ * dependency against what they provide and `infrastructure`, creating no implementation and
+ * opening nothing: a role calls it before it opens its store and chain, so a missing contract is
+ * a `HORDE_PLUGIN_DEPENDENCY_MISSING` at once, not a failure at the first resolve.
+ */
+export async function checkPluginDependencies(config: PluginHostConfig, infrastructure: readonly symbol[]): Promise<void> {
+  await loadPlugins(config, globalContainer.createChildContainer(), { infrastructure });
 }
 
 /** What to do about a name that resolves to nothing: fix the path, fix a typo of a shipped plugin, or install it. */
@@ -111,7 +149,7 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
   const location = resolvePluginModule(entry.name, config.baseDir);
   if (!location.found) {
     const fix = location.broken ? '' : notFoundFix(entry.name);
-    throw new PluginError('PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
+    throw new PluginError('HORDE_PLUGIN_NOT_FOUND', entry.name, `Plugin "${entry.name}" (${where}) not found: ${location.reason}.${fix}`);
   }
   let module: { default?: unknown };
   try {
@@ -120,14 +158,14 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
     // Node (without a TypeScript loader: test runners have one) cannot import .ts files.
     if (TYPESCRIPT_SOURCE.test(location.path) && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
       throw new PluginError(
-        'PLUGIN_NOT_BUILT',
+        'HORDE_PLUGIN_NOT_BUILT',
         entry.name,
         `Plugin "${entry.name}" (${where}) is TypeScript source (${location.path}), which Node cannot import. ` +
           `Build the plugin (npm run build in its package) and name the built file instead, e.g. ./dist/index.js, or the package directory whose package.json points at it.`,
         { cause: error },
       );
     }
-    throw new PluginError('PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
+    throw new PluginError('HORDE_PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
   }
   return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
 }
@@ -136,14 +174,14 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
 function checkDefinition(candidate: unknown, source: string, where: string): HordePlugin<unknown> {
   if (!isHordePlugin(candidate)) {
     throw new PluginError(
-      'PLUGIN_INVALID',
+      'HORDE_PLUGIN_INVALID',
       source,
       `Plugin "${source}" (${where}) does not default-export a plugin. The module must end with \`export default definePlugin({ ... })\` (definePlugin from @horde/core).`,
     );
   }
   const plugin = candidate;
   const invalid = (field: string, problem: string) =>
-    new PluginError('PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
+    new PluginError('HORDE_PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
   if (typeof plugin.name !== 'string' || !plugin.name) throw invalid('name', 'it must be a non-empty string');
   if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) throw invalid('version', `${JSON.stringify(plugin.version)} is not a semver version such as 1.0.0`);
   if (typeof plugin.apiRange !== 'string' || !semver.validRange(plugin.apiRange)) throw invalid('apiRange', `${JSON.stringify(plugin.apiRange)} is not a semver range such as ^1.0.0`);
@@ -153,7 +191,7 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
     if (typeof token !== 'symbol' || !PLUGIN_TOKENS.includes(token)) {
       const label = typeof token === 'symbol' ? tokenName(token) : String(token);
       throw new PluginError(
-        'PLUGIN_TOKEN_NOT_ALLOWED',
+        'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
         plugin.name,
         `Plugin "${plugin.name}" (${where}) declares that it provides ${label}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}.`,
       );
@@ -161,7 +199,7 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
   }
   if (!semver.satisfies(PLUGIN_API_VERSION, plugin.apiRange, { includePrerelease: true })) {
     throw new PluginError(
-      'PLUGIN_API_MISMATCH',
+      'HORDE_PLUGIN_API_MISMATCH',
       plugin.name,
       `Plugin "${plugin.name}" ${plugin.version} (${where}) requires plugin API ${plugin.apiRange}, but this @horde/core provides plugin API ${PLUGIN_API_VERSION}. ` +
         `Install a version of "${plugin.name}" made for plugin API ${semver.major(PLUGIN_API_VERSION)}.x, or a @horde/core whose plugin API is in ${plugin.apiRange}.`,
@@ -175,7 +213,7 @@ function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknow
   if (!plugin.configSchema) {
     if (raw && Object.keys(raw).length) {
       throw new PluginError(
-        'PLUGIN_CONFIG_INVALID',
+        'HORDE_PLUGIN_CONFIG_INVALID',
         plugin.name,
         `Plugin "${plugin.name}" (${where}) takes no config, but plugins[${index}].config sets ${Object.keys(raw).join(', ')}. Remove plugins[${index}].config.`,
       );
@@ -191,7 +229,7 @@ function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknow
     envHints: false,
   });
   throw new PluginError(
-    'PLUGIN_CONFIG_INVALID',
+    'HORDE_PLUGIN_CONFIG_INVALID',
     plugin.name,
     `Plugin "${plugin.name}" (${where}) has an invalid config:\n${lines.map((line) => `  - ${line}`).join('\n')}`,
   );
@@ -213,6 +251,7 @@ export async function registerPlugins(
   plugins: readonly PluginToRegister[],
   root: DependencyContainer,
   config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
+  options: PluginLoadOptions = {},
 ): Promise<Omit<LoadedPlugins, 'disabled'>> {
   const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
 
@@ -227,7 +266,7 @@ export async function registerPlugins(
     const earlier = names.get(plugin.name);
     if (earlier !== undefined) {
       throw new PluginError(
-        'PLUGIN_DUPLICATE',
+        'HORDE_PLUGIN_DUPLICATE',
         plugin.name,
         `Plugin "${plugin.name}" is listed twice (plugins[${earlier}] and plugins[${index}]). Keep one entry.`,
       );
@@ -238,7 +277,7 @@ export async function registerPlugins(
       const owner = singleOwners.get(token);
       if (owner !== undefined) {
         throw new PluginError(
-          'PLUGIN_CONFLICT',
+          'HORDE_PLUGIN_CONFLICT',
           plugin.name,
           `Plugins "${owner}" and "${plugin.name}" both provide ${tokenName(token)}, and a horde process uses exactly one ${tokenName(token)}. ` +
             `Remove one of them from plugins (or set enabled: false on it).`,
@@ -265,11 +304,11 @@ export async function registerPlugins(
       container: child,
       provide(token, provider) {
         if (!open) {
-          throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
+          throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
         }
         if (!PLUGIN_TOKENS.includes(token)) {
           throw new PluginError(
-            'PLUGIN_TOKEN_NOT_ALLOWED',
+            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
             plugin.name,
             `Plugin "${plugin.name}" tried to provide ${tokenName(token)}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}. ` +
               `Register private services with ctx.container instead.`,
@@ -277,18 +316,33 @@ export async function registerPlugins(
         }
         if (!plugin.provides.includes(token)) {
           throw new PluginError(
-            'PLUGIN_TOKEN_NOT_ALLOWED',
+            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
             plugin.name,
             `Plugin "${plugin.name}" provides ${tokenName(token)} without declaring it; add the token to provides in its definePlugin({ provides: [...] }).`,
           );
         }
         if (!isMulti(token) && own.some((registration) => registration.token === token)) {
-          throw new PluginError('PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
+          throw new PluginError('HORDE_PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
         }
-        const hasValue = typeof provider === 'object' && provider !== null && 'useValue' in provider;
-        const hasFactory = typeof provider === 'object' && provider !== null && 'useFactory' in provider && typeof provider.useFactory === 'function';
-        if (hasValue === hasFactory) {
-          throw new PluginError('PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" provided ${tokenName(token)} with neither or both of useValue and useFactory; give exactly one.`);
+        const shape = typeof provider === 'object' && provider !== null ? (provider as Record<string, unknown>) : {};
+        const kinds = [
+          'useValue' in shape,
+          typeof shape['useFactory'] === 'function',
+          typeof shape['factory'] === 'function' && typeof shape['deps'] === 'object' && shape['deps'] !== null,
+        ].filter(Boolean).length;
+        if (kinds !== 1) {
+          throw new PluginError(
+            'HORDE_PLUGIN_INVALID',
+            plugin.name,
+            `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory and { deps, factory }; give exactly one.`,
+          );
+        }
+        if ('factory' in shape) {
+          for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
+            if (typeof dep !== 'symbol') {
+              throw new PluginError('HORDE_PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`);
+            }
+          }
         }
         own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
       },
@@ -300,7 +354,7 @@ export async function registerPlugins(
     } catch (error) {
       if (error instanceof PluginError) throw error;
       const code = error instanceof HordeError ? ` [${error.code}]` : '';
-      throw new PluginError('PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
+      throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
     } finally {
       open = false;
     }
@@ -324,6 +378,9 @@ export async function registerPlugins(
     logger.debug({ plugin: plugin.name, version: plugin.version, provides: countByToken(own) }, 'plugin registered');
   }
 
+  checkDependencies(registrations, checked.map(({ plugin }) => plugin), root, options.infrastructure ?? []);
+
+  const created: Registration[] = [];
   const instantiate = (registration: Registration): unknown => {
     if (registration.instance) return registration.instance.value;
     const { provider } = registration;
@@ -331,11 +388,14 @@ export async function registerPlugins(
     if ('useValue' in provider) value = provider.useValue;
     else {
       try {
-        value = provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
+        value =
+          'factory' in provider
+            ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
+            : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(
-          'PLUGIN_FACTORY_FAILED',
+          'HORDE_PLUGIN_FACTORY_FAILED',
           registration.plugin,
           `Plugin "${registration.plugin}" failed to create its ${tokenName(registration.token)}: ${messageOf(error)}`,
           { cause: error },
@@ -343,6 +403,7 @@ export async function registerPlugins(
       }
     }
     registration.instance = { value };
+    created.push(registration);
     return value;
   };
 
@@ -356,7 +417,7 @@ export async function registerPlugins(
     plugins: infos,
     single<T>(token: Token<T>): T | undefined {
       if (isMulti(token)) {
-        throw new PluginError('PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
+        throw new PluginError('HORDE_PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
       }
       const [registration] = forToken(token);
       return registration ? (instantiate(registration) as T) : undefined;
@@ -365,7 +426,50 @@ export async function registerPlugins(
       return forToken(token).map((registration) => instantiate(registration) as T);
     },
     validate: () => runValidators(validators, root),
+    close: async () => {
+      for (const registration of created.splice(0).reverse()) {
+        const { close } = registration.provider;
+        if (!close || !registration.instance) continue;
+        try {
+          await (close as (instance: unknown) => void | Promise<void>)(registration.instance.value);
+        } catch (error) {
+          logger.error({ plugin: registration.plugin, contract: tokenName(registration.token), err: error }, 'plugin close failed');
+        }
+      }
+    },
   };
+}
+
+/**
+ * Every declared dependency (`deps` of a provider) must be there when the process runs: provided
+ * by a plugin, already in the root container, or infrastructure the host registers next. Checked
+ * once all plugins have registered and before anything is instantiated or opened.
+ */
+function checkDependencies(
+  registrations: readonly Registration[],
+  plugins: readonly HordePlugin<unknown>[],
+  root: DependencyContainer,
+  infrastructure: readonly symbol[],
+): void {
+  const provided = new Set<symbol>([...registrations.map((registration) => registration.token), ...infrastructure]);
+  for (const registration of registrations) {
+    if (!('factory' in registration.provider)) continue;
+    for (const [name, token] of Object.entries(registration.provider.deps as Deps)) {
+      if (provided.has(token) || root.isRegistered(token, true)) continue;
+      throw new PluginError(
+        'HORDE_PLUGIN_DEPENDENCY_MISSING',
+        registration.plugin,
+        `Plugin "${registration.plugin}" needs ${tokenName(token)} (deps.${name} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
+          missingDependencyHint(token, plugins.map((plugin) => plugin.name)),
+      );
+    }
+  }
+}
+
+/** The implementations behind a provider's `deps`, by name (checked by `checkDependencies` beforehand). */
+function resolveDeps(deps: Deps, container: DependencyContainer, plugin: string): Record<string, unknown> {
+  const resolve = resolverFor(container, plugin);
+  return Object.fromEntries(Object.entries(deps).map(([name, token]) => [name, resolve(token)]));
 }
 
 /** Every plugin's `validate`, all of them run, their problems reported together. */
@@ -386,7 +490,7 @@ async function runValidators(
     logger.error({ plugin: plugin.name, problems }, 'plugin config check failed');
     reports.push(`Plugin "${plugin.name}" (${where}) found ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
   }
-  if (reports.length > 0) throw new PluginError('PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
+  if (reports.length > 0) throw new PluginError('HORDE_PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
 }
 
 /** `resolve` for a plugin: its container, then the root's; a clear error when nobody registered the token. */
@@ -394,7 +498,7 @@ function resolverFor(container: DependencyContainer, plugin: string): Resolve {
   return <T>(token: Token<T>): T => {
     if (!container.isRegistered(token, true)) {
       throw new PluginError(
-        'PLUGIN_RESOLVE_FAILED',
+        'HORDE_PLUGIN_RESOLVE_FAILED',
         plugin,
         `Plugin "${plugin}" asked for ${tokenName(token)}, which this process does not have. ` +
           `Infrastructure (Store, Chain, ObjectStore) exists only in processes that run a role, and other plugins' contracts only after every plugin registered: resolve them inside a useFactory, not in register.`,

@@ -5,7 +5,7 @@ import type {
   Receipt,
   ReceiptPayload,
 } from '../contracts/receipt.js';
-import { HordeError } from '../errors.js';
+import { defineError, HordeError } from '../errors.js';
 import type { Hotkey } from '../keys/index.js';
 import { verifySignature } from '../keys/verify.js';
 import { canonicalPydanticDatetime, utcNowPydantic } from './datetime.js';
@@ -17,11 +17,7 @@ import { pythonJsonDumps } from './python-json.js';
  * `blob_for_signing` returns — so receipts verify across the two implementations.
  */
 
-export class ReceiptBlobError extends HordeError {
-  constructor(message: string) {
-    super('INVALID_RECEIPT_PAYLOAD', message);
-  }
-}
+export class ReceiptBlobError extends defineError('HORDE_INVALID_RECEIPT_PAYLOAD') {}
 
 function datetime(payload: ReceiptPayload, field: string, value: string): string {
   const canonical = canonicalPydanticDatetime(value);
@@ -81,7 +77,7 @@ export function countersignReceipt<P extends ReceiptPayload>(receipt: Receipt<P>
   return { ...receipt, miner_signature: miner.sign(receiptBlob(receipt.payload)) };
 }
 
-export type ReceiptErrorCode = 'INVALID_RECEIPT_PAYLOAD' | 'BAD_VALIDATOR_SIGNATURE' | 'BAD_MINER_SIGNATURE' | 'MISSING_MINER_SIGNATURE';
+export type ReceiptErrorCode = 'HORDE_INVALID_RECEIPT_PAYLOAD' | 'BAD_VALIDATOR_SIGNATURE' | 'BAD_MINER_SIGNATURE' | 'MISSING_MINER_SIGNATURE';
 
 export class ReceiptVerificationError extends HordeError {
   declare readonly code: ReceiptErrorCode;
@@ -115,7 +111,7 @@ export async function verifyReceipt(receipt: Receipt, opts: { requireMiner?: boo
   try {
     blob = receiptBlob(payload);
   } catch (error) {
-    return fail('INVALID_RECEIPT_PAYLOAD', (error as Error).message);
+    return fail('HORDE_INVALID_RECEIPT_PAYLOAD', (error as Error).message);
   }
   if (!(await verifySignature(blob, receipt.validator_signature, payload.validator_hotkey))) {
     return fail('BAD_VALIDATOR_SIGNATURE', `validator signature of ${payload.receipt_type} ${payload.job_uuid} does not verify for ${payload.validator_hotkey}`);

@@ -7,4 +7,4 @@ export function backoffDelayMs(attempt: number, random: () => number = Math.rand
   return base + base * 0.1 * random();
 }
 
-export { sleep } from '../runtime/clock.js';
+export { sleep } from '../time/clock.js';

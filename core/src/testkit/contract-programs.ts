@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { ContractTimeoutError } from './errors.js';
 
 /**
  * The program the executor-manager contract asks a manager to start instead of a real executor
@@ -104,7 +105,7 @@ export class ProgramListener {
     while (this.byToken(token).length < count) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`expected ${count} connection(s) with token ${token} within ${timeoutMs} ms, got ${this.byToken(token).length}`);
+        throw new ContractTimeoutError(`expected ${count} connection(s) with token ${token} within ${timeoutMs} ms, got ${this.byToken(token).length}`);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutorHandle, ExecutorLaunch, ExecutorManager, ExecutorStartContext, ExecutorStatus, Logger } from '../contracts/index.js';
 import { CONTRACT_PROGRAM, ProgramListener } from './contract-programs.js';
+import { ContractSetupError, ContractTimeoutError } from './errors.js';
 
 export interface ExecutorManagerContractOptions {
   /** Shown in the suite's name. */
@@ -36,7 +37,7 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new ContractTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -108,7 +109,7 @@ export function runExecutorManagerContract(options: ExecutorManagerContractOptio
     async function firstClass(m: ExecutorManager): Promise<string> {
       const manifest = await m.manifest();
       const entry = Object.entries(manifest).find(([, count]) => count > 0);
-      if (!entry) throw new Error('the manifest declares no executor: the contract needs at least one');
+      if (!entry) throw new ContractSetupError('the manifest declares no executor: the contract needs at least one');
       return entry[0];
     }
 

@@ -1,13 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../config/index.js';
+import { parseConfig, type HordeConfigInput } from '../config/index.js';
 import type { Chain, Clock, ObjectStore, Store } from '../contracts/index.js';
 import { silentLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
-import { registerPlugins, type LoadedPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { loadPlugins, registerPlugins, type LoadedPlugins } from '../plugin/index.js';
+import { SystemClock } from '../time/clock.js';
+import { createRuntimeContainer } from '../container/container.js';
+import type { DependencyContainer } from '../container/di.js';
 
 export interface RegisterPluginOptions {
   /** The plugin's config section, as a user would write it under `plugins[i].config`. */
@@ -39,4 +40,18 @@ export async function registerPluginForTest(plugin: unknown, options: RegisterPl
     ...(options.objectStore ? { objectStore: options.objectStore } : {}),
   });
   return registerPlugins([{ plugin, config: options.config ?? {} }], root, { dataDir, configFile: null });
+}
+
+/**
+ * Loads the plugins a config names (package names or paths relative to `baseDir`), through the
+ * same loader a process uses: what a test of "a user writes this in horde.config.yaml" needs.
+ * Returns what they provide and the root container they registered into.
+ */
+export async function loadPluginsForTest(
+  config: Pick<HordeConfigInput, 'plugins'>,
+  options: { readonly baseDir: string },
+): Promise<{ loaded: LoadedPlugins; root: DependencyContainer }> {
+  const parsed = parseConfig(config, { baseDir: options.baseDir });
+  const root = createRuntimeContainer({ config: parsed, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  return { loaded: await loadPlugins(parsed, root), root };
 }

@@ -13,7 +13,7 @@ import type {
 import { cryptoReady, loadHotkey, type Hotkey } from '../keys/index.js';
 import { datetimeFromEpochMicros } from '../protocol/datetime.js';
 import { receiptBlob } from '../protocol/receipts.js';
-import { verifyValidatorSignatureSync } from '../validator/scoring/receipt-signature.js';
+import { verifyValidatorSignatureSync } from '../protocol/receipt-signature.js';
 
 /**
  * Helpers for testing `ScoringRule`s: fact builders, real sr25519 receipts, and the contract

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GeneratedJob, HardwareClass, JobGenerator, Store } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
 import { signedStartedReceipt, SimulatedMiner, testHotkey } from '../testkit/index.js';
 import { runBatch, type BatchSettings } from './batch.js';

@@ -29,9 +29,9 @@ describe('validator dashboard: collateral', () => {
   });
 
   it('says when nothing could be read and routing runs without the filter', () => {
-    const section = collateralSection({ snapshot: null, minimumWei: TAO / 100n, errorCode: 'COLLATERAL_RPC_UNREACHABLE' }, 10_000);
+    const section = collateralSection({ snapshot: null, minimumWei: TAO / 100n, errorCode: 'HORDE_COLLATERAL_RPC_UNREACHABLE' }, 10_000);
     expect(section.rows).toEqual([]);
-    expect(section.note).toMatch(/not read yet: routing runs without the filter; last refresh failed \(COLLATERAL_RPC_UNREACHABLE\)/);
+    expect(section.note).toMatch(/not read yet: routing runs without the filter; last refresh failed \(HORDE_COLLATERAL_RPC_UNREACHABLE\)/);
   });
 
   it('appears on the validator page only with collateral on', async () => {

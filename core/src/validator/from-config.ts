@@ -6,9 +6,9 @@ import { loadHotkey, type Hotkey } from '../keys/index.js';
 import { createLogger } from '../logging/index.js';
 import { createMetricsRegistry } from '../metrics/index.js';
 import { instrumentChain } from '../metrics/chain-metrics.js';
-import { loadPlugins } from '../plugin/index.js';
-import { SystemClock } from '../runtime/clock.js';
-import { createRuntimeContainer } from '../runtime/container.js';
+import { checkPluginDependencies, loadPlugins, roleInfrastructure } from '../plugin/index.js';
+import { SystemClock } from '../time/clock.js';
+import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { ValidatorConfigError } from './errors.js';
 import { startValidator, type ValidatorHandle } from './service.js';
@@ -65,11 +65,13 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
     createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}), ...(config.log.file ? { destination: config.log.file } : {}), base: { role: 'validator' } });
   const clock = options.clock ?? new SystemClock();
   const hotkey = options.hotkey ?? (await loadHotkey(config.hotkey));
-  const opened: Array<Store | Chain> = [];
+  const opened: Array<{ close(): Promise<void> }> = [];
   const closeOpened = async () => {
     for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
   };
   try {
+    // Declared plugin dependencies first: a missing contract fails before the store and chain open.
+    await checkPluginDependencies(config, roleInfrastructure(config));
     const store = options.store ?? (await openStore(storeOptions(config)));
     if (!options.store) opened.push(store);
     const metrics = createMetricsRegistry({ defaultMetrics: config.metrics.defaultMetrics, labels: { role: 'validator' } });
@@ -87,6 +89,8 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       ...(objectStore ? { objectStore } : {}),
     });
     const plugins = await loadPlugins(config, root);
+    // Closed before the store and chain its implementations may use (closeOpened goes newest first).
+    opened.push(plugins);
     // The same checks as `horde config check`, before anything runs.
     await plugins.validate();
     const hardwareClasses = plugins.all(HARDWARE_CLASS);

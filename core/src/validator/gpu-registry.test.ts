@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GeneratedJob, HardwareClass, JobGenerator, Store } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
 import { SimulatedMiner, testHotkey } from '../testkit/index.js';
 import { runBatch, type BatchSettings } from './batch.js';

@@ -8,7 +8,7 @@ export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';
 export { ruleContributions, runScoringPipeline, type HotkeyWeight, type ScoringResult, type ScoringStep } from './scoring/engine.js';
 export { buildCycleFacts } from './scoring/facts.js';
-export { verifyValidatorSignatureSync } from './scoring/receipt-signature.js';
+export { verifyValidatorSignatureSync } from '../protocol/receipt-signature.js';
 export {
   batchSettings,
   minerTargets,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { SimulatedMiner, testHotkey } from '../testkit/index.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 
@@ -57,7 +57,7 @@ describe('trusted miner', () => {
       hardwareClasses: [],
       limits: { reservationMs: 500, startupMs: 500, slackMs: 500 },
     });
-    await expect(unreachable.run(spec)).rejects.toMatchObject({ code: 'TRUSTED_MINER_FAILED' });
+    await expect(unreachable.run(spec)).rejects.toMatchObject({ code: 'HORDE_TRUSTED_MINER_FAILED' });
   });
 
   it('samples a stable share of organic jobs for cross-checking', () => {

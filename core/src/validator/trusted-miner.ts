@@ -1,16 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock, HardwareClass, JobResult, JobSpec, Logger, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 import { jobSeconds, JobRun, type JobRunLimits } from './job-run.js';
 import { MinerConnection, type MinerTarget } from './miner-client.js';
 
 /** A job on the trusted miner did not produce a result. */
-export class TrustedMinerError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('TRUSTED_MINER_FAILED', message, options);
-  }
-}
+export class TrustedMinerError extends defineError('HORDE_TRUSTED_MINER_FAILED') {}
 
 export interface TrustedMinerClientOptions {
   readonly target: MinerTarget;

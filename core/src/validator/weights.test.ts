@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalChain } from '../chain/local/local-chain.js';
 import type { Store } from '../contracts/index.js';
 import { loadHotkey } from '../keys/index.js';
-import { SystemClock } from '../runtime/clock.js';
+import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
 import { ValidatorStore } from './store.js';
 import { WeightSetter } from './weights.js';

@@ -4,6 +4,18 @@ import { LocalExecutorManager } from './local-executor-manager.js';
 export { LocalExecutorStartError } from './errors.js';
 export { LocalExecutorManager, type LocalExecutorManagerOptions } from './local-executor-manager.js';
 
+/** The plugin's settings: its `config` section in horde.config.yaml, validated before it runs. */
+export const localExecutorManagerConfig = z.strictObject({
+  /** The class this machine's executors declare. ComputeHorde's default class. */
+  executorClass: z.string().min(1).default('spin_up-4min.gpu-24gb'),
+  /** Executors running at once. The stock miner runs one. */
+  executors: z.number().int().min(0).default(1),
+  /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
+  killGraceMs: z.number().int().min(0).default(5_000),
+});
+
+export type LocalExecutorManagerConfig = z.output<typeof localExecutorManagerConfig>;
+
 /**
  * `@horde/executor-manager-local`: executors run as subprocesses of the miner. The miner loads it
  * when no other plugin provides an executor manager.
@@ -16,14 +28,7 @@ export default definePlugin({
   apiRange: '^1.0.0',
   description: 'runs executor agents as subprocesses of the miner (one at a time by default)',
   provides: [EXECUTOR_MANAGER],
-  configSchema: z.strictObject({
-    /** The class this machine's executors declare. ComputeHorde's default class. */
-    executorClass: z.string().min(1).default('spin_up-4min.gpu-24gb'),
-    /** Executors running at once. The stock miner runs one. */
-    executors: z.number().int().min(0).default(1),
-    /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
-    killGraceMs: z.number().int().min(0).default(5_000),
-  }),
+  configSchema: localExecutorManagerConfig,
   register(ctx) {
     ctx.provide(EXECUTOR_MANAGER, {
       useValue: new LocalExecutorManager({ ...ctx.config, logger: ctx.logger }),

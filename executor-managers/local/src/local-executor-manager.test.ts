@@ -28,7 +28,7 @@ describe('LocalExecutorManager', () => {
       const first = await manager.start('t1', 'always_on.test', holding);
       const refused = await manager.start('t2', 'always_on.test', holding).then(() => undefined, (error: unknown) => error);
       expect(refused).toBeInstanceOf(LocalExecutorStartError);
-      expect(refused).toMatchObject({ code: 'LOCAL_EXECUTOR_START_REFUSED', message: 'all 1 executors are busy' });
+      expect(refused).toMatchObject({ code: 'HORDE_LOCAL_EXECUTOR_START_REFUSED', message: 'all 1 executors are busy' });
       // An executor being killed no longer holds its place: the next one may start meanwhile.
       const killing = manager.kill(first);
       const during = await manager.start('t2b', 'always_on.test', holding);
@@ -43,7 +43,7 @@ describe('LocalExecutorManager', () => {
 
   it('refuses a class it does not run with a typed error', async () => {
     const manager = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent });
-    await expect(manager.start('t1', 'always_on.gpu-24gb', holding)).rejects.toMatchObject({ code: 'LOCAL_EXECUTOR_START_REFUSED' });
+    await expect(manager.start('t1', 'always_on.gpu-24gb', holding)).rejects.toMatchObject({ code: 'HORDE_LOCAL_EXECUTOR_START_REFUSED' });
   });
 
   it('reports a program that cannot start as a failed start, and signals nothing (no pid, no group)', async () => {

@@ -1,18 +1,8 @@
 import { z } from '@horde/core';
-import { isEnvName } from './shell-quote.js';
+import { isEnvName, privateKeyFields } from '@horde/ssh-launcher';
 
 /** `SHA256:` + 43 base64 characters (a SHA-256), as `ssh-keygen -lf` prints it; the prefix and padding are optional. */
 const FINGERPRINT = /^(SHA256:)?[A-Za-z0-9+/]{43}=?$/i;
-
-/** Private key: a file, or the key text itself. Exactly one. */
-export const privateKeyFields = {
-  /** Path of the private key file (OpenSSH or PEM). Read at each connection, so rotating it needs no restart. */
-  privateKeyPath: z.string().min(1).optional(),
-  /** The private key text itself (e.g. from a secret store through a JS config file). */
-  privateKey: z.string().min(1).optional(),
-  /** Passphrase of an encrypted key. */
-  passphrase: z.string().optional(),
-};
 
 function exactlyOneKey(value: { privateKeyPath?: string | undefined; privateKey?: string | undefined }, ctx: z.RefinementCtx): void {
   if ((value.privateKeyPath === undefined) === (value.privateKey === undefined)) {

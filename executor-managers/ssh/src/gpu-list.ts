@@ -1,4 +1,4 @@
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '@horde/ssh-launcher';
 
 /** `GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-…)`: one line per device in `nvidia-smi -L`. */
 const GPU_LINE = /^GPU (\d+): /;

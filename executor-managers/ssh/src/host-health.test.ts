@@ -195,7 +195,7 @@ describe('ssh fleet health', () => {
         return s.state === 'exited' ? s : undefined;
       }, 10_000);
       expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
-      await expect(m.start('t-health-2', CLASS, context('t-health-2'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+      await expect(m.start('t-health-2', CLASS, context('t-health-2'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
       // It answers again: back in the manifest, and it runs executors.
       sshd.thaw(frozen);

@@ -2,25 +2,9 @@ import { definePlugin, EXECUTOR_MANAGER } from '@horde/core';
 import { sshManagerConfigSchema } from './config.js';
 import { SshExecutorManager } from './ssh-executor-manager.js';
 
-export { sshHostSchema, sshManagerConfigSchema, privateKeyFields, type SshHostConfig, type SshManagerConfig } from './config.js';
-export { SshExecutorManager, readPrivateKey, type SshExecutorManagerOptions, type HostHealth } from './ssh-executor-manager.js';
-// The shared SSH launcher, for executor managers that run agents on machines they provision
-// (e.g. @horde/executor-manager-vast).
-export { SshLauncher, type SshLauncherSettings, type RemoteLaunchOptions } from './ssh-launcher.js';
-export { RemoteAgent, type RemoteAgentOptions } from './remote-agent.js';
-export { SshConnection, describeTarget, type SshTarget, type SshConnectionSettings } from './ssh-connection.js';
-export { remoteArgv, launchCommand, killCommand } from './remote-command.js';
-export { shellQuote, shellQuoteArgv, exportLines, isEnvName } from './shell-quote.js';
-export {
-  anyHostKey,
-  firstUseHostKey,
-  hostKeyFingerprint,
-  normalizeFingerprint,
-  pinnedHostKeys,
-  publicKeyFingerprint,
-  type HostKeyVerifier,
-} from './host-key.js';
-export { NoFreeHostError, RemoteLaunchError, SshAuthError, SshConnectError, SshHostKeyError, SshKeyReadError } from './errors.js';
+export { sshHostSchema, sshManagerConfigSchema, type SshHostConfig, type SshManagerConfig } from './config.js';
+export { SshExecutorManager, type SshExecutorManagerOptions, type HostHealth } from './ssh-executor-manager.js';
+export { NoFreeHostError } from './errors.js';
 
 /**
  * `@horde/executor-manager-ssh`: executors run on a fleet of SSH hosts, one per host at a time.

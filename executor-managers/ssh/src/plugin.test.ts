@@ -24,7 +24,7 @@ describe('@horde/executor-manager-ssh plugin', () => {
   it('fails at load, naming the plugin and the key, when a host has no trusted host key', async () => {
     const { hostKeySha256: _, ...noHostKey } = host('always_on.test');
     const error = await register({ hosts: [noHostKey] }).catch((caught: unknown) => caught as Error & { code: string });
-    expect(error).toMatchObject({ code: 'PLUGIN_CONFIG_INVALID' });
+    expect(error).toMatchObject({ code: 'HORDE_PLUGIN_CONFIG_INVALID' });
     expect(error.message).toContain('@horde/executor-manager-ssh');
     expect(error.message).toContain('hostKeySha256');
   });

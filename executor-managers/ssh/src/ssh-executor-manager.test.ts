@@ -11,7 +11,7 @@ import type { ExecutorHandle, ExecutorStartContext, ExecutorStatus } from '@hord
 import { runExecutorManagerContract } from '@horde/core/testkit';
 import { sshConfig } from '../../../test/support/services.js';
 import { sshHostSchema, sshManagerConfigSchema, type SshHostConfig } from './config.js';
-import { publicKeyFingerprint } from './host-key.js';
+import { publicKeyFingerprint } from '@horde/ssh-launcher';
 import { SshExecutorManager } from './ssh-executor-manager.js';
 
 // Everything here runs against the real sshd of the test services (127.0.0.1:55022). The "remote"
@@ -119,7 +119,7 @@ describe('ssh executor manager against a real sshd', () => {
     const handle = await m.start(token, CLASS, context(token));
     await eventually('the agent and its child to run', () => (pgrep(`^sleep ${sleep}$`).length === 1 && pgrep(token).length > 0 ? true : undefined));
     // One host: a second executor must wait for it.
-    await expect(m.start(randomUUID(), CLASS, context('x'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+    await expect(m.start(randomUUID(), CLASS, context('x'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
     await m.kill(handle);
     expect(pgrep(`^sleep ${sleep}$`), 'no leftover child on the host').toEqual([]);
@@ -187,16 +187,16 @@ describe('ssh executor manager against a real sshd', () => {
     managers.push(m);
     const token = randomUUID();
     const failure = m.start(token, CLASS, context(token));
-    await expect(failure).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_SSH_AUTH_FAILED' });
     await expect(failure).rejects.toThrow(/refused the configured private key.*authorized_keys/);
     // The host is not left marked busy: the next start fails the same way, not with "busy".
-    await expect(m.start(randomUUID(), CLASS, context('z'))).rejects.toMatchObject({ code: 'SSH_AUTH_FAILED' });
+    await expect(m.start(randomUUID(), CLASS, context('z'))).rejects.toMatchObject({ code: 'HORDE_SSH_AUTH_FAILED' });
   });
 
   it('names the missing key file', async () => {
     const m = manager([testHost({ privateKeyPath: join(dir, 'no-such-key') })]);
     managers.push(m);
-    await expect(m.start('t', CLASS, context('t'))).rejects.toMatchObject({ code: 'SSH_KEY_UNREADABLE', message: expect.stringContaining('no-such-key') });
+    await expect(m.start('t', CLASS, context('t'))).rejects.toMatchObject({ code: 'HORDE_SSH_KEY_UNREADABLE', message: expect.stringContaining('no-such-key') });
   });
 
   it('refuses a host whose key is not the pinned one, before sending anything, and reports the key it saw', async () => {
@@ -205,7 +205,7 @@ describe('ssh executor manager against a real sshd', () => {
     managers.push(m);
     const token = randomUUID();
     const failure = m.start(token, CLASS, context(token));
-    await expect(failure).rejects.toMatchObject({ code: 'SSH_HOST_KEY_REJECTED', fingerprint: testHostKey() });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_SSH_HOST_KEY_REJECTED', fingerprint: testHostKey() });
     await expect(failure).rejects.toThrow(/not a trusted key/);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(readLog().some((l) => l.includes(token)), 'nothing ran on the refused host').toBe(false);

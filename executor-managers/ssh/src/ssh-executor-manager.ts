@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type {
   ExecutorFleetEntry,
   ExecutorHandle,
@@ -9,12 +8,9 @@ import type {
   Manifest,
 } from '@horde/core';
 import type { SshHostConfig } from './config.js';
-import { NoFreeHostError, SshKeyReadError } from './errors.js';
+import { NoFreeHostError } from './errors.js';
 import { configuredDevices, gpuListCommand, parseNvidiaSmiList } from './gpu-list.js';
-import { anyHostKey, pinnedHostKeys } from './host-key.js';
-import type { RemoteAgent } from './remote-agent.js';
-import { describeTarget, type SshTarget } from './ssh-connection.js';
-import { SshLauncher } from './ssh-launcher.js';
+import { anyHostKey, describeTarget, SshConnectError, pinnedHostKeys, readPrivateKey, SshLauncher, type RemoteAgent, type SshTarget } from '@horde/ssh-launcher';
 
 export interface SshExecutorManagerOptions {
   readonly hosts: readonly SshHostConfig[];
@@ -248,7 +244,7 @@ export class SshExecutorManager implements ExecutorManager {
       channel.on('close', () => {
         const answer = { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
         // `true` must answer 0; a detect probe's nvidia-smi may fail without the host being dead.
-        if (command === 'true' && code !== 0) reject(new Error(`the health probe exited with ${code}`));
+        if (command === 'true' && code !== 0) reject(new SshConnectError(`the health probe exited with ${code}`));
         else resolve(answer);
       });
     });
@@ -362,13 +358,4 @@ interface ProbeAnswer {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
-}
-
-/** Reads a private key file, or throws an error that names the file. */
-export async function readPrivateKey(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new SshKeyReadError(`cannot read the ssh private key ${path}: ${(error as Error).message}`, { cause: error });
-  }
 }

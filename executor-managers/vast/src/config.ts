@@ -1,5 +1,5 @@
 import { z } from '@horde/core';
-import { isEnvName, privateKeyFields } from '@horde/executor-manager-ssh';
+import { isEnvName, privateKeyFields } from '@horde/ssh-launcher';
 
 const OPERATORS = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte', 'in', 'notin'] as const;
 

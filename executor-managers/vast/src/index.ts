@@ -54,7 +54,8 @@ export default definePlugin({
   configSchema: vastConfigSchema,
   register(ctx) {
     ctx.provide(EXECUTOR_MANAGER, {
-      useFactory: (resolve) => new VastExecutorManager({ config: ctx.config, logger: ctx.logger, metrics: resolve(METRICS) }),
+      deps: { metrics: METRICS },
+      factory: ({ metrics }) => new VastExecutorManager({ config: ctx.config, logger: ctx.logger, metrics }),
     });
   },
 });

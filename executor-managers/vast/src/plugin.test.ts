@@ -22,7 +22,7 @@ describe('@horde/executor-manager-vast plugin', () => {
   it('fails at load, naming the plugin and the key, without an API key', async () => {
     const { apiKey: _, ...noKey } = base;
     const error = await register(noKey).catch((caught: unknown) => caught as Error & { code: string });
-    expect(error).toMatchObject({ code: 'PLUGIN_CONFIG_INVALID' });
+    expect(error).toMatchObject({ code: 'HORDE_PLUGIN_CONFIG_INVALID' });
     expect(error.message).toContain('@horde/executor-manager-vast');
     expect(error.message).toContain('apiKey');
   });

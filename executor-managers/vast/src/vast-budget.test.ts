@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsRegistry, type ExecutorStartContext, type Metrics } from '@horde/core';
+import { type ExecutorStartContext, type Metrics } from '@horde/core';
+import { createMetricsRegistry } from '@horde/core/testkit';
 import { sshConfig } from '../../../test/support/services.js';
 import { FakeVastServer } from '../test/fake-vast-server.js';
 import { VastBudget } from './budget.js';
@@ -85,7 +86,7 @@ describe('vast budget', () => {
     expect(rented).toBeLessThanOrEqual(1);
     expect(started.length).toBeGreaterThanOrEqual(2);
     expect(started.length + refused.length).toBe(8);
-    for (const r of refused) expect(r.reason).toMatchObject({ code: 'VAST_BUDGET_EXCEEDED', limit: 'hour', message: expect.stringContaining('over budget.maxDollarsPerHour $1.000') });
+    for (const r of refused) expect(r.reason).toMatchObject({ code: 'HORDE_VAST_BUDGET_EXCEEDED', limit: 'hour', message: expect.stringContaining('over budget.maxDollarsPerHour $1.000') });
     expect(await metricValue(metrics, 'horde_vast_rent_refusals_total', { limit: 'hour' })).toBe(refused.length);
     expect(await metricValue(metrics, 'horde_vast_cost_dollars_per_hour', { executor_class: CLASS })).toBeCloseTo(rented, 9);
     expect(await metricValue(metrics, 'horde_vast_budget_dollars', { limit: 'hour' })).toBe(1);
@@ -96,7 +97,7 @@ describe('vast budget', () => {
 
   it('refuses a rent that would go over maxDollarsPerDay', async () => {
     const m = make({ budget: { maxDollarsPerDay: 0.25 } });
-    await expect(m.start('day-1', CLASS, context('day-1'))).rejects.toMatchObject({ code: 'VAST_BUDGET_EXCEEDED', limit: 'day' });
+    await expect(m.start('day-1', CLASS, context('day-1'))).rejects.toMatchObject({ code: 'HORDE_VAST_BUDGET_EXCEEDED', limit: 'day' });
     expect(fake.callsTo('PUT', '/api/v0/asks/')).toEqual([]);
   });
 

@@ -202,11 +202,11 @@ describe('vast executor manager', () => {
   it('fails clearly when no offer matches, without renting anything', async () => {
     const m = make({ classes: { [CLASS]: { maxInstances: 1, gpuName: 'H100_SXM', numGpus: 8 } } });
     const failure = m.start('t3', CLASS, context('t3'));
-    await expect(failure).rejects.toMatchObject({ code: 'VAST_NO_OFFER' });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_VAST_NO_OFFER' });
     await expect(failure).rejects.toThrow(`no vast offer matches executor class ${CLASS} (gpu H100_SXM, 8 GPU(s), verified)`);
     expect(fake.callsTo('PUT', '/api/v0/asks/')).toEqual([]);
     // The failed start gave its slot back: the same error again, not "all instances in use".
-    await expect(m.start('t4', CLASS, context('t4'))).rejects.toMatchObject({ code: 'VAST_NO_OFFER' });
+    await expect(m.start('t4', CLASS, context('t4'))).rejects.toMatchObject({ code: 'HORDE_VAST_NO_OFFER' });
   });
 
   it('destroys an instance that never becomes running, after the ready timeout, and fails the start', async () => {
@@ -214,7 +214,7 @@ describe('vast executor manager', () => {
     const m = make({ readyTimeoutSeconds: 0.5 });
     const started = Date.now();
     const failure = m.start('t5', CLASS, context('t5'));
-    await expect(failure).rejects.toMatchObject({ code: 'VAST_READY_TIMEOUT' });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_VAST_READY_TIMEOUT' });
     await expect(failure).rejects.toThrow(/not reachable over ssh within 0.5 s \(last: status loading \(Pulling image\)\)/);
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     const [rent] = fake.callsTo('PUT', '/api/v0/asks/');
@@ -228,7 +228,7 @@ describe('vast executor manager', () => {
     fake.proxy = { host: '127.0.0.1', port: 9 }; // nothing listens there
     const m = make({ readyTimeoutSeconds: 1 });
     const failure = m.start('t18', CLASS, context('t18'));
-    await expect(failure).rejects.toMatchObject({ code: 'VAST_READY_TIMEOUT' });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_VAST_READY_TIMEOUT' });
     await expect(failure).rejects.toThrow(/last: ssh: cannot connect to \S+@127\.0\.0\.1:9/);
     expect(fake.live()).toEqual([]);
   });
@@ -236,7 +236,7 @@ describe('vast executor manager', () => {
   it('reports a refused API key as such, without retrying and without echoing the key', async () => {
     const m = make({ apiKey: 'wrong-secret-key' });
     const failure = m.start('t6', CLASS, context('t6'));
-    await expect(failure).rejects.toMatchObject({ code: 'VAST_AUTH_FAILED', status: 401 });
+    await expect(failure).rejects.toMatchObject({ code: 'HORDE_VAST_AUTH_FAILED', status: 401 });
     await expect(failure).rejects.toThrow(/refused the API key \(HTTP 401: invalid_user_key: Invalid user key\)\. Check apiKey/);
     await expect(failure).rejects.not.toThrow(/wrong-secret-key/);
     expect(fake.calls.length).toBe(1);
@@ -250,7 +250,7 @@ describe('vast executor manager', () => {
     expect(fake.callsTo('POST', '/api/v0/bundles/').length, 'two 429s, then the answer').toBe(3);
 
     fake.rateLimitNext(10);
-    await expect(make({ maxRetries: 2 }).start('t8', CLASS, context('t8'))).rejects.toMatchObject({ code: 'VAST_RATE_LIMITED' });
+    await expect(make({ maxRetries: 2 }).start('t8', CLASS, context('t8'))).rejects.toMatchObject({ code: 'HORDE_VAST_RATE_LIMITED' });
     fake.rateLimitNext(0);
   });
 
@@ -258,8 +258,8 @@ describe('vast executor manager', () => {
     const m = make({ classes: { [CLASS]: { maxInstances: 1, gpuName: 'RTX_4090' } }, remoteCommand: fakeHorde(uniqueSleep()) });
     expect(await m.manifest()).toEqual({ [CLASS]: 1 });
     await m.start('t9', CLASS, context('t9'));
-    await expect(m.start('t10', CLASS, context('t10'))).rejects.toMatchObject({ code: 'VAST_CAPACITY' });
-    await expect(m.start('t11', 'always_on.cpu.8c.16gb', context('t11'))).rejects.toMatchObject({ code: 'VAST_CAPACITY' });
+    await expect(m.start('t10', CLASS, context('t10'))).rejects.toMatchObject({ code: 'HORDE_VAST_CAPACITY' });
+    await expect(m.start('t11', 'always_on.cpu.8c.16gb', context('t11'))).rejects.toMatchObject({ code: 'HORDE_VAST_CAPACITY' });
     expect(fake.live().length).toBe(1);
   });
 
@@ -296,11 +296,11 @@ describe('vast executor manager', () => {
     await eventually('the second instance to be rented', () => (fake.live().length === 2 ? true : undefined));
 
     await m.close();
-    expect(await stillStarting).toMatchObject({ code: 'VAST_CLOSED' });
+    expect(await stillStarting).toMatchObject({ code: 'HORDE_VAST_CLOSED' });
     expect(fake.live()).toEqual([]);
     expect(fake.callsTo('DELETE', '/api/v0/instances/').length).toBe(2);
     expect(pgrep(`^sleep ${sleep}$`), 'the running agent is gone too').toEqual([]);
-    await expect(m.start('t16', CLASS, context('t16'))).rejects.toMatchObject({ code: 'VAST_CLOSED' });
+    await expect(m.start('t16', CLASS, context('t16'))).rejects.toMatchObject({ code: 'HORDE_VAST_CLOSED' });
   });
 });
 

@@ -19,7 +19,7 @@ import {
   type HostKeyVerifier,
   type RemoteAgent,
   type SshTarget,
-} from '@horde/executor-manager-ssh';
+} from '@horde/ssh-launcher';
 import type { VastClassConfig, VastConfig } from './config.js';
 import {
   VastApiError,
@@ -81,7 +81,7 @@ interface VastExecutor {
 
 /**
  * Rents machines from a vast.ai-style marketplace on demand and runs one executor agent on each,
- * over SSH (the launcher of `@horde/executor-manager-ssh`). The manifest is `maxInstances` per
+ * over SSH (`@horde/ssh-launcher`). The manifest is `maxInstances` per
  * class: nothing is rented until a validator's job needs an executor, so a class's spin-up time
  * must cover renting, booting the image and connecting.
  *

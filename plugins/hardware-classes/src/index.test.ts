@@ -1,26 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  createMetricsRegistry,
-  createRuntimeContainer,
-  HARDWARE_CLASS,
-  loadPlugins,
-  parseConfig,
-  PluginError,
-  silentLogger,
-  SystemClock,
-  type HardwareClass,
-  type HordeConfigInput,
-} from '@horde/core';
+import { HARDWARE_CLASS, PluginError, type HardwareClass, type HordeConfigInput } from '@horde/core';
+import { loadPluginsForTest } from '@horde/core/testkit';
 import { HARDWARE_CLASSES } from './index.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Loads the plugin by its package name, as a user's config names it. */
 async function load(entry: NonNullable<HordeConfigInput['plugins']>[number]) {
-  const config = parseConfig({ plugins: [entry] }, { baseDir: repo });
-  const root = createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
-  return { loaded: await loadPlugins(config, root), root };
+  return loadPluginsForTest({ plugins: [entry] }, { baseDir: repo });
 }
 
 describe('@horde/plugin-hardware-classes', () => {
@@ -73,7 +61,7 @@ describe('@horde/plugin-hardware-classes', () => {
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(PluginError);
-    expect((error as PluginError).code).toBe('PLUGIN_CONFIG_INVALID');
+    expect((error as PluginError).code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
     expect((error as PluginError).message).toContain('plugins[0].config.classes[1]: expected "spin_up-4min.gpu-24gb", "always_on.gpu-24gb"');
     expect((error as PluginError).message).toContain('got "always_on.gpu-4090"');
   });

@@ -1,4 +1,4 @@
-import { definePlugin, HARDWARE_CLASS, z, type HardwareClass } from '@horde/core';
+import { defineError, definePlugin, HARDWARE_CLASS, z, type HardwareClass } from '@horde/core';
 import { HARDWARE_CLASSES, HARDWARE_CLASS_IDS } from './classes.js';
 
 export { HARDWARE_CLASSES, HARDWARE_CLASS_IDS } from './classes.js';
@@ -20,12 +20,15 @@ export const hardwareClassesConfig = z.strictObject({
 
 export type HardwareClassesConfig = z.output<typeof hardwareClassesConfig>;
 
+/** A class id this plugin does not ship (the config schema admits only known ids, so a caller's bug). */
+export class UnknownHardwareClassError extends defineError('HORDE_HARDWARE_CLASS_UNKNOWN') {}
+
 /** The classes a config enables, in the config's order. */
 export function enabledClasses(config: HardwareClassesConfig): HardwareClass[] {
   return config.classes.map((id) => {
     const found = HARDWARE_CLASSES.find((hardwareClass) => hardwareClass.id === id);
     // The schema only admits known ids.
-    if (!found) throw new Error(`unknown hardware class ${id}`);
+    if (!found) throw new UnknownHardwareClassError(`unknown hardware class ${id}`);
     return found;
   });
 }

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { downloadVolume } from '@horde/core/testkit';
 import type { HardwareClass, JobSpec, TrustedMinerRunner } from '@horde/core';
-import { downloadVolume } from '../../../core/src/executor/volumes.js';
 import { HashCrackGenerator } from './generator.js';
 import { MeasuredRates } from './measured-rates.js';
 

@@ -6,11 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore, downloadVolume, uploadOutputs } from '@horde/core/testkit';
 import type { HardwareClass, JobResult, JobSpec, TrustedMinerRunner } from '@horde/core';
-import { downloadVolume } from '../../../core/src/executor/volumes.js';
-import { uploadOutputs } from '../../../core/src/executor/uploads.js';
 import { testServersEgress } from '../../../test/support/egress.js';
-import { S3ObjectStore } from '../../../core/src/objectstore/s3.js';
 import { s3Config, uniqueBucketName } from '../../../test/support/services.js';
 import { LlmPromptsGenerator } from './generator.js';
 
@@ -89,7 +87,7 @@ describe('llm-prompts generator (real S3, stand-in solver)', () => {
   it('refuses to make jobs without a trusted miner or before prepare, and only supports its classes', async () => {
     const generator = new LlmPromptsGenerator({ objectStore: store, logger });
     await expect(generator.prepare({ cycle: 9, executorClasses: [llmClass] })).rejects.toThrow(/needs a trusted miner/);
-    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({ code: 'LLM_PROMPTS_UNAVAILABLE' });
+    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({ code: 'HORDE_LLM_PROMPTS_UNAVAILABLE' });
     expect(generator.supports({ ...llmClass, id: 'always_on.test' })).toBe(false);
   });
 });

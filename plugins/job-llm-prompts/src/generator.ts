@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { HordeError } from '@horde/core';
+import { defineError } from '@horde/core';
 import type {
   GenerateRequest,
   GeneratedJob,
@@ -17,11 +17,7 @@ export const LLM_PROMPTS = 'llm-prompts';
 export const DEFAULT_IMAGE = 'horde/job-llm-prompts:1';
 
 /** The generator cannot make jobs this cycle (no trusted miner, ground truth failed). */
-export class LlmPromptsError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('LLM_PROMPTS_UNAVAILABLE', message, options);
-  }
-}
+export class LlmPromptsError extends defineError('HORDE_LLM_PROMPTS_UNAVAILABLE') {}
 
 export interface LlmPromptsOptions {
   readonly objectStore: ObjectStore;
@@ -78,7 +74,7 @@ function parseAnswers(body: Buffer): Record<string, unknown> | null {
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new LlmPromptsError(`${what} took longer than ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -39,9 +39,12 @@ export default definePlugin({
     if (processConfig) {
       refuseStandInOutsideDevnet({ role: processConfig.role, network: processConfig.chain.network, image: config.image, executorClasses: config.executorClasses });
     }
+    // The prompts and the trusted miner's answers live in the object store: a validator without
+    // one is refused at load (HORDE_PLUGIN_DEPENDENCY_MISSING), before its store and chain open.
     ctx.provide(JOB_GENERATOR, {
-      useFactory: (resolve) =>
-        new LlmPromptsGenerator({ ...config, answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000, objectStore: resolve(OBJECT_STORE), logger: ctx.logger }),
+      deps: { objectStore: OBJECT_STORE },
+      factory: ({ objectStore }) =>
+        new LlmPromptsGenerator({ ...config, answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000, objectStore, logger: ctx.logger }),
     });
   },
 });

@@ -13,7 +13,7 @@ describe('stand-in prompt solver outside the devnet', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(StandInSolverError);
-    expect((caught as StandInSolverError).code).toBe('LLM_STAND_IN_OUTSIDE_DEVNET');
+    expect((caught as StandInSolverError).code).toBe('HORDE_LLM_STAND_IN_OUTSIDE_DEVNET');
     expect((caught as Error).message).toContain('would accept its answers as proof of always_on.llm.a6000');
     expect((caught as Error).message).toContain('Dockerfile.vllm');
     // A config that does not say `role: validator` (horde validator sets it) is refused as well.

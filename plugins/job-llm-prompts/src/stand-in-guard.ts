@@ -1,15 +1,11 @@
-import { HordeError } from '@horde/core';
+import { defineError } from '@horde/core';
 import { DEFAULT_IMAGE } from './generator.js';
 
 /** Images whose "answers" come from the stand-in word generator (`job/solve.mjs`), not a model. */
 export const STAND_IN_IMAGES: readonly string[] = [DEFAULT_IMAGE];
 
 /** A validator config that would pay a GPU class for stand-in answers, which any CPU produces. */
-export class StandInSolverError extends HordeError {
-  constructor(message: string) {
-    super('LLM_STAND_IN_OUTSIDE_DEVNET', message);
-  }
-}
+export class StandInSolverError extends defineError('HORDE_LLM_STAND_IN_OUTSIDE_DEVNET') {}
 
 export interface SolverDeployment {
   /**

@@ -1,5 +1,6 @@
 import { z } from '@horde/core';
-import { CLASS_WEIGHTS, DEFAULT_CLASS_WEIGHTS } from './rules/class-weights.js';
+import { CLASSIC_DEFAULTS } from './defaults.js';
+import { CLASS_WEIGHTS } from './rules/class-weights.js';
 import { DANCING_BONUS } from './rules/dancing-bonus.js';
 import { EXCUSED_REJECTIONS } from './rules/excused-rejections.js';
 import { EXECUTOR_TIME } from './rules/executor-time.js';
@@ -20,25 +21,25 @@ export const scoringClassicConfig = z.strictObject({
     .refine((rules) => new Set(rules).size === rules.length, 'each rule may appear once')
     .default([...CLASSIC_RULES]),
   /** Points per synthetic job completed correctly and within its class's time bound. */
-  syntheticJobPoints: z.number().nonnegative().default(1),
+  syntheticJobPoints: z.number().nonnegative().default(CLASSIC_DEFAULTS.syntheticJobPoints),
   /** Points per completed organic job. */
-  organicJobPoints: z.number().nonnegative().default(1),
+  organicJobPoints: z.number().nonnegative().default(CLASSIC_DEFAULTS.organicJobPoints),
   /** Points per busy rejection backed by enough valid excuse receipts. */
-  excusedJobPoints: z.number().nonnegative().default(1),
+  excusedJobPoints: z.number().nonnegative().default(CLASSIC_DEFAULTS.excusedJobPoints),
   /** Stake a validator needs for its receipts to excuse a busy rejection (ComputeHorde: 30,000). */
-  excuseMinimumValidatorStake: z.number().nonnegative().default(50_000),
+  excuseMinimumValidatorStake: z.number().nonnegative().default(CLASSIC_DEFAULTS.excuseMinimumValidatorStake),
   /** Clock skew allowed past an excuse receipt's ttl, in seconds. */
-  excuseLeewaySeconds: z.number().nonnegative().default(2),
+  excuseLeewaySeconds: z.number().nonnegative().default(CLASSIC_DEFAULTS.excuseLeewaySeconds),
   /** `executor-time`: points per executor-minute spent on organic jobs in the cycle. */
-  executorTimePointsPerMinute: z.number().nonnegative().default(1),
+  executorTimePointsPerMinute: z.number().nonnegative().default(CLASSIC_DEFAULTS.executorTimePointsPerMinute),
   /** `executor-time`: stake a validator (with a permit) needs for its jobs to count. */
-  executorTimeMinimumValidatorStake: z.number().nonnegative().default(50_000),
+  executorTimeMinimumValidatorStake: z.number().nonnegative().default(CLASSIC_DEFAULTS.executorTimeMinimumValidatorStake),
   /** Bonus share for a coldkey whose main hotkey changed since last cycle (ComputeHorde now: 0.1). */
-  dancingBonus: z.number().nonnegative().default(0.3),
+  dancingBonus: z.number().nonnegative().default(CLASSIC_DEFAULTS.dancingBonus),
   /** Share of a coldkey's points that goes to its main hotkey when it has several. */
-  mainHotkeyShare: z.number().min(0).max(1).default(0.8),
+  mainHotkeyShare: z.number().min(0).max(1).default(CLASSIC_DEFAULTS.mainHotkeyShare),
   /** Weight per executor class; classes not listed get 0. */
-  classWeights: z.record(z.string(), z.number().nonnegative()).default({ ...DEFAULT_CLASS_WEIGHTS }),
+  classWeights: z.record(z.string(), z.number().nonnegative()).default({ ...CLASSIC_DEFAULTS.classWeights }),
 });
 
 export type ScoringClassicConfig = z.output<typeof scoringClassicConfig>;

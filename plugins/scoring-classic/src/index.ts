@@ -14,6 +14,7 @@ export * from './rules/excused-rejections.js';
 export * from './rules/executor-time.js';
 export * from './rules/organic-jobs.js';
 export * from './rules/synthetic-jobs.js';
+export { CLASSIC_DEFAULTS } from './defaults.js';
 export { CLASSIC_RULES, OPTIONAL_RULES, scoringClassicConfig, type ClassicRuleName, type ScoringClassicConfig } from './config.js';
 
 /** Builds one rule from the plugin's config. */

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import {
   definePlugin,
+  definePluginError,
   EXECUTOR_MANAGER,
   z,
   type ExecutorHandle,
@@ -42,6 +43,13 @@ export const {{pluginVar}}Config = z.strictObject({
 
 export type {{className}}Config = z.output<typeof {{pluginVar}}Config>;
 
+/**
+ * The manager refused to start an executor (a class it does not run, none free, an empty command
+ * line). A typed error with a stable code, as horde's own managers throw; the miner reports it to
+ * the validator as `executor_spinup_failed`.
+ */
+export class {{className}}StartError extends definePluginError('{{name}}:START_REFUSED', 'the executor manager refused to start an executor') {}
+
 /** What the manager keeps per started executor; the runtime only holds the `{ id }` handle. */
 interface RunningExecutor {
   readonly child: ChildProcess;
@@ -65,12 +73,12 @@ export class {{className}}ExecutorManager implements ExecutorManager {
   async start(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<ExecutorHandle> {
     // The runtime starts only what the manifest declares, but a manager still refuses what it cannot do.
     if (executorClass !== this.config.executorClass) {
-      throw new Error(`{{name}} runs ${this.config.executorClass} executors, not ${executorClass}`);
+      throw new {{className}}StartError(`{{name}} runs ${this.config.executorClass} executors, not ${executorClass}`);
     }
     const running = [...this.executors.values()].filter((executor) => executor.status.state === 'running').length;
-    if (running >= this.config.executors) throw new Error(`all ${this.config.executors} executors are busy`);
+    if (running >= this.config.executors) throw new {{className}}StartError(`all ${this.config.executors} executors are busy`);
     const [command, ...args] = ctx.launch.argv;
-    if (!command) throw new Error('empty executor command line');
+    if (!command) throw new {{className}}StartError('empty executor command line');
 
     const child = spawn(command, args, {
       env: { ...process.env, ...ctx.launch.env },

@@ -32,7 +32,7 @@ const { openStore } = await import(`${dist}/store/index.js`);
 const { runBatch } = await import(`${dist}/validator/batch.js`);
 const { cycleByIndex } = await import(`${dist}/validator/cycles.js`);
 const { ValidatorStore } = await import(`${dist}/validator/store.js`);
-const { SystemClock } = await import(`${dist}/runtime/clock.js`);
+const { SystemClock } = await import(`${dist}/time/clock.js`);
 const { default: pino } = await import('pino');
 
 // Memory: sampled every 10 ms for the whole process (both threads share the RSS).

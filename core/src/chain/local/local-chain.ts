@@ -10,7 +10,7 @@ import type {
   WeightSubmissionResult,
   WeightVector,
 } from '../../contracts/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { ChainConfigError } from '../errors.js';
 import { WeightCommitStore } from '../weight-commit-store.js';
 import type { BeaconInfo } from '../timelock/beacon.js';

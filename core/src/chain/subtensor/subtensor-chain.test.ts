@@ -334,7 +334,7 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     expect(await chain.commitment(NETUID, bob.ss58)).toBeNull();
     node.setStorage('commitments', 'commitmentOf', [NETUID, bob.ss58], { deposit: 0, block: 101, info: { fields: [{ Raw9: '<M:C4;L2>' }] } });
     expect(await chain.commitment(NETUID, bob.ss58)).toBe('<M:C4;L2>');
-    await expect(chain.setCommitment(NETUID, 'x'.repeat(129))).rejects.toMatchObject({ code: 'INVALID_COMMITMENT' });
+    await expect(chain.setCommitment(NETUID, 'x'.repeat(129))).rejects.toMatchObject({ code: 'HORDE_INVALID_COMMITMENT' });
   });
 
   it('reads the weights each validator has set, normalised', async () => {

@@ -77,7 +77,7 @@ export function timeOfRound(beacon: BeaconInfo, round: number): number {
 export function decodeSignature(signature: string | Uint8Array) {
   try {
     const bytes = typeof signature === 'string' ? hexToU8a(signature.startsWith('0x') ? signature : `0x${signature}`) : signature;
-    if (bytes.length !== 48) throw new Error(`expected 48 bytes, got ${bytes.length}`);
+    if (bytes.length !== 48) throw new TimelockError('MALFORMED_SIGNATURE', `expected 48 bytes, got ${bytes.length}`);
     return bls12_381.G1.ProjectivePoint.fromHex(bytes);
   } catch (cause) {
     throw new TimelockError('MALFORMED_SIGNATURE', `pulse signature is not a compressed G1 point: ${(cause as Error).message}`, { cause });

@@ -1,4 +1,4 @@
-import { HordeError } from '../../errors.js';
+import { defineError } from '../../errors.js';
 
 /**
  * A timelock ciphertext, pulse or payload that cannot be used: bytes that are not a `tle`
@@ -14,11 +14,11 @@ export type TimelockErrorReason =
   | 'MALFORMED_PAYLOAD'
   | 'INVALID_INPUT';
 
-export class TimelockError extends HordeError {
+export class TimelockError extends defineError('HORDE_TIMELOCK') {
   readonly reason: TimelockErrorReason;
 
   constructor(reason: TimelockErrorReason, message: string, options?: { cause?: unknown }) {
-    super('TIMELOCK', message, options);
+    super(message, options);
     this.reason = reason;
   }
 }

@@ -29,7 +29,7 @@ function positiveInteger(value: string): number {
 /** TAO as a decimal ("0.01") into wei, exactly (18 decimals). */
 async function taoToWei(value: string): Promise<bigint> {
   const { CollateralError } = await import('../../collateral/errors.js');
-  if (!/^\d+(\.\d{1,18})?$/.test(value.trim())) throw new CollateralError('COLLATERAL_BAD_INPUT', `${JSON.stringify(value)} is not an amount of TAO (e.g. 0.01)`);
+  if (!/^\d+(\.\d{1,18})?$/.test(value.trim())) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${JSON.stringify(value)} is not an amount of TAO (e.g. 0.01)`);
   const { parseEther } = await import('viem');
   return parseEther(value.trim());
 }
@@ -62,7 +62,7 @@ async function contractFor(options: EndpointOptions, config: HordeConfig): Promi
     const validator = options.validator;
     address = await withChain(config, null, async (chain) => contractFromCommitment(await chain.commitment(config.chain.netuid, validator), validator));
   }
-  if (!address) throw new CollateralError('COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or --validator, or set validator.collateral.contractAddress');
+  if (!address) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or --validator, or set validator.collateral.contractAddress');
   return new CollateralContract({ rpcUrl: options.rpcUrl ?? settings.rpcUrl, chainId: options.chainId ?? settings.chainId, contractAddress: address, timeoutMs: settings.rpcTimeoutSeconds * 1000 });
 }
 
@@ -110,8 +110,8 @@ export function register(program: Command): void {
       const resolved = await withChain(config, null, async (chain) => {
         const metagraph = await chain.metagraph(config.chain.netuid);
         const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey);
-        if (!neuron) throw new CollateralError('COLLATERAL_NO_EVM_ADDRESS', `hotkey ${hotkey} is not registered on subnet ${config.chain.netuid}`);
-        if (!chain.associatedEvmAddresses) throw new CollateralError('COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot read EVM key associations');
+        if (!neuron) throw new CollateralError('HORDE_COLLATERAL_NO_EVM_ADDRESS', `hotkey ${hotkey} is not registered on subnet ${config.chain.netuid}`);
+        if (!chain.associatedEvmAddresses) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot read EVM key associations');
         return { uid: neuron.uid, address: (await chain.associatedEvmAddresses(config.chain.netuid)).get(neuron.uid) ?? null };
       });
       uid = resolved.uid;
@@ -147,7 +147,7 @@ export function register(program: Command): void {
     const contract = await contractFor(options, config);
     const [{ CollateralBook }, { SystemClock }, { silentLogger }] = await Promise.all([
       import('../../collateral/book.js'),
-      import('../../runtime/clock.js'),
+      import('../../time/clock.js'),
       import('../../logging/index.js'),
     ]);
     const minimum = BigInt(config.validator.collateral.minimumWei);
@@ -225,7 +225,7 @@ export function register(program: Command): void {
       const hotkey = await loadHotkey(config.hotkey);
       const key = await evmKeyFrom(options.evmKeyFile);
       await withChain(config, hotkey, async (chain) => {
-        if (!chain.associateEvmKey) throw new CollateralError('COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot associate EVM keys');
+        if (!chain.associateEvmKey) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot associate EVM keys');
         const block = await chain.currentBlock();
         const signed = await signAssociation(key, hotkey.publicKey, block);
         await chain.associateEvmKey(config.chain.netuid, signed.evmAddress, block, signed.signature);
@@ -246,7 +246,7 @@ export function register(program: Command): void {
         import('../../collateral/errors.js'),
       ]);
       const address = options.contract ?? config.validator.collateral.contractAddress;
-      if (!address) throw new CollateralError('COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or set validator.collateral.contractAddress');
+      if (!address) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or set validator.collateral.contractAddress');
       const hotkey = await loadHotkey(config.hotkey);
       const data = contractCommitment(address);
       await withChain(config, hotkey, (chain) => chain.setCommitment(config.chain.netuid, data));

@@ -3,12 +3,12 @@ import type { LoadedPlugins } from '../../plugin/index.js';
 
 /** Loads the config named by `--config` (or found by search) and its plugins, with logs on stderr. */
 export async function loadConfigAndPlugins(configPath: string | undefined): Promise<{ config: HordeConfig; plugins: LoadedPlugins }> {
-  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { createRuntimeContainer }, { SystemClock }, { loadPlugins }] = await Promise.all([
+  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { createRuntimeContainer }, { SystemClock }, { loadPlugins, roleInfrastructure }] = await Promise.all([
     import('../../config/index.js'),
     import('../../logging/index.js'),
     import('../../metrics/index.js'),
-    import('../../runtime/container.js'),
-    import('../../runtime/clock.js'),
+    import('../../container/container.js'),
+    import('../../time/clock.js'),
     import('../../plugin/index.js'),
   ]);
   const config = await loadConfig(configPath ? { configPath } : {});
@@ -16,7 +16,8 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
   const logger = createLogger({ level, destination: 'stderr', ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
   const root = createRuntimeContainer({ config, logger, metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
-  const plugins = await loadPlugins(config, root);
+  // Checked as the role process will run them: with its store, chain (and object store if configured).
+  const plugins = await loadPlugins(config, root, { infrastructure: roleInfrastructure(config) });
   return { config, plugins };
 }
 

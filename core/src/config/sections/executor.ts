@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { validateEgressAllowlist } from '../../executor/egress.js';
-import { STARTUP_CHECK_NAMES } from '../../executor/startup-checks/types.js';
+import { validateEgressAllowlist } from '../../net/egress.js';
+
+/** The checks an executor can run in its startup stage; `executor.startupChecks` lists the enabled ones. */
+export const STARTUP_CHECK_NAMES = ['docker_engine', 'container_escape', 'nvidia_toolkit'] as const;
+export type StartupCheckName = (typeof STARTUP_CHECK_NAMES)[number];
 
 /**
  * `false`, or a list of check names. Environment variables arrive as text: `false`, a

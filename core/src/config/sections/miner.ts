@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { hotkeySection } from './hotkey.js';
 
+/** ComputeHorde's `MAX_EXECUTOR_TIMEOUT` (20 min): an executor older than this is killed. The one definition of the default. */
+export const DEFAULT_EXECUTOR_TTL_SECONDS = 1200;
+/** ComputeHorde's `DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT` code default (production uses 10). The one definition of the default. */
+export const DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS = 5;
+
 /** Trusted-miner mode: serve exactly one validator that is not on chain (ComputeHorde's `IS_LOCAL_MINER`). */
 const localModeSection = z.strictObject({
   /** ss58 of the only validator this miner accepts (`LOCAL_MINER_VALIDATOR_PUBLIC_KEY`). */
@@ -84,9 +89,9 @@ export const minerSection = z.strictObject({
   manifestCommitIntervalSeconds: z.number().min(0).default(60),
 
   /** Hard TTL of an executor: older ones are killed (ComputeHorde's `MAX_EXECUTOR_TIMEOUT`, 20 min). */
-  executorTtlSeconds: z.number().positive().default(1200),
+  executorTtlSeconds: z.number().positive().default(DEFAULT_EXECUTOR_TTL_SECONDS),
   /** Seconds an executor has for its startup stage, passed as `--startup-time-limit` (`DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT`). */
-  executorStartupTimeLimitSeconds: z.number().positive().default(5),
+  executorStartupTimeLimitSeconds: z.number().positive().default(DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS),
   /**
    * How long an initial job request that finds no executor for it (all busy, or the free ones kept
    * for other validators' stake shares) waits at the miner before it is declined `busy`; an

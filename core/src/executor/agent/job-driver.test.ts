@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { ProcessJobRunner } from '../runners/process.js';
 import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from './__tests__/memory-channel.js';
 import { JobDriver, type JobChannel } from './job-driver.js';

@@ -9,7 +9,7 @@ import { artifactsDirProblem } from '../job-paths.js';
 import { truncateOutput } from '../output-text.js';
 import { OutputUploadError, uploadOutputs } from '../uploads.js';
 import { downloadVolume, VolumeDownloadError } from '../volumes.js';
-import type { EgressPolicy } from '../egress.js';
+import type { EgressPolicy } from '../../net/egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
 import { Deadline } from './deadline.js';

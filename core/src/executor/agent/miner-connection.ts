@@ -1,16 +1,12 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../contracts/index.js';
-import { HordeError } from '../../errors.js';
+import { defineError } from '../../errors.js';
 import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
-import { sleep } from '../../runtime/clock.js';
+import { sleep } from '../../time/clock.js';
 
 /** The miner could not be reached, closed the connection, or refused the token. */
-export class MinerConnectionError extends HordeError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('MINER_CONNECTION_FAILED', message, options);
-  }
-}
+export class MinerConnectionError extends defineError('HORDE_EXECUTOR_MINER_CONNECTION_FAILED') {}
 
 /** `{minerAddress}/v0.1/executor_interface/{token}`. A trailing slash on the address is ignored. */
 export function executorInterfaceUrl(minerAddress: string, token: string): string {
@@ -201,7 +197,7 @@ function connect(url: string, onMessage: (data: WebSocket.RawData, isBinary: boo
       signal?.removeEventListener('abort', onAbort);
       reject(error);
     });
-    socket.once('close', () => reject(new Error('connection closed during the handshake')));
+    socket.once('close', () => reject(new MinerConnectionError('connection closed during the handshake')));
   });
 }
 

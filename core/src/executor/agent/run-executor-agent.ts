@@ -1,14 +1,15 @@
 import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
-import { SystemClock } from '../../runtime/clock.js';
-import { EgressPolicy, machineAddresses } from '../egress.js';
+import { SystemClock } from '../../time/clock.js';
+import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
 import { JobDriver, type JobDriverOutcome } from './job-driver.js';
 import { MinerConnection } from './miner-connection.js';
 
-/** ComputeHorde's `DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT` code default (production uses 10). */
-export const DEFAULT_STARTUP_TIME_LIMIT_SECONDS = 5;
+/** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
+export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
+import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
 /** `VOLUME_MAX_SIZE_BYTES` and `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`: 2 GiB each. */
 export const DEFAULT_TRANSFER_MAX_BYTES = 2_147_483_648;
 
@@ -53,7 +54,7 @@ export interface ExecutorAgentOptions {
  */
 export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<JobDriverOutcome> {
   const clock = options.clock ?? new SystemClock();
-  const startupSeconds = options.startupTimeLimitSeconds ?? DEFAULT_STARTUP_TIME_LIMIT_SECONDS;
+  const startupSeconds = options.startupTimeLimitSeconds ?? DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS;
   const logger = options.logger;
 
   // Connecting counts against the startup limit: an executor that cannot reach its miner in time

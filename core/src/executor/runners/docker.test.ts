@@ -167,11 +167,11 @@ describe('DockerJobRunner', () => {
     expect(await containerExists(s.jobUuid)).toBe(false);
   });
 
-  it('prepare() accepts a local image and reports a missing one as IMAGE_NOT_FOUND', async () => {
+  it('prepare() accepts a local image and reports a missing one as HORDE_IMAGE_NOT_FOUND', async () => {
     await runner.prepare(testImage());
     const error = await runner.prepare('localhost/horde-no-such-image:1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageNotFoundError);
-    expect(error).toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    expect(error).toMatchObject({ code: 'HORDE_IMAGE_NOT_FOUND' });
     expect((error as Error).message).toMatch(/localhost\/horde-no-such-image:1 is not on this executor and could not be pulled/);
   });
 
@@ -219,16 +219,16 @@ describe('DockerJobRunner', () => {
     }
   });
 
-  it('run() of a missing image fails with IMAGE_NOT_FOUND', async () => {
+  it('run() of a missing image fails with HORDE_IMAGE_NOT_FOUND', async () => {
     const error = await runner.run(spec({ image: 'localhost/horde-no-such-image:1' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ImageNotFoundError);
   });
 
-  it('maps a missing GPU runtime (preset nvidia_all) to GPU_UNAVAILABLE and cleans up', async () => {
+  it('maps a missing GPU runtime (preset nvidia_all) to HORDE_GPU_UNAVAILABLE and cleans up', async () => {
     const s = spec({ preset: 'nvidia_all', command: ['true'] });
     const error = await runner.run(s).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuUnavailableError);
-    expect(error).toMatchObject({ code: 'GPU_UNAVAILABLE' });
+    expect(error).toMatchObject({ code: 'HORDE_GPU_UNAVAILABLE' });
     expect((error as Error).message).toMatch(/could not select device driver "nvidia"/);
     expect(await containerExists(s.jobUuid)).toBe(false);
   });

@@ -234,7 +234,7 @@ export class DockerJobRunner implements JobRunner {
         (progress as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       };
       const timer = setTimeout(() => {
-        done(new Error(`pull did not finish within ${this.pullTimeoutMs} ms`));
+        done(new JobRunnerError(`pull did not finish within ${this.pullTimeoutMs} ms`));
         abort.abort();
         if (stream) stop(stream);
       }, this.pullTimeoutMs);

@@ -121,7 +121,7 @@ describe('ProcessJobRunner', () => {
     await runner.prepare('local/shell');
     const unknown = await runner.prepare('python:3.11').catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(ImageNotFoundError);
-    expect(unknown).toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    expect(unknown).toMatchObject({ code: 'HORDE_IMAGE_NOT_FOUND' });
     expect((unknown as Error).message).toMatch(/no program for image "python:3.11".*mapped now: local\/shell/);
     await expect(runner.run(spec(['true'], { image: 'python:3.11' }))).rejects.toBeInstanceOf(ImageNotFoundError);
 

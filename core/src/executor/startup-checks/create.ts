@@ -2,6 +2,7 @@ import type { JobRunner, Logger } from '../../contracts/index.js';
 import type { NvidiaToolkitCheckOptions } from './nvidia-toolkit.js';
 import { StartupCheckSuite, type StartupChecks } from './suite.js';
 import { STARTUP_CHECK_NAMES, StartupCheckFailed, type StartupCheck, type StartupCheckName } from './types.js';
+import { StartupCheckSetupError } from './types.js';
 
 export interface StartupCheckSettings {
   /** The checks to run (`executor.startupChecks`), or false for none: for local testing only. */
@@ -35,7 +36,7 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     import('./leftover-containers.js'),
   ]);
   if (!(runner instanceof DockerJobRunner)) {
-    throw new Error(`a runner named docker must be a DockerJobRunner to be checked (got ${runner.constructor.name})`);
+    throw new StartupCheckSetupError(`a runner named docker must be a DockerJobRunner to be checked (got ${runner.constructor.name})`);
   }
   const cleanup = async () => {
     await removeLeftoverJobContainers(runner.docker, logger, runner.owner);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../logging/index.js';
 import type { DockerRunOptionsPreset } from '../../contracts/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import type { ExecutorToMinerMessage } from '../../protocol/messages.js';
 import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from '../agent/__tests__/memory-channel.js';
 import { JobDriver, type JobChannel } from '../agent/job-driver.js';

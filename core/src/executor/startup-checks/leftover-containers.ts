@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import type { Logger } from '../../contracts/index.js';
 import { currentOwner, JOB_CONTAINER_NAME, OWNER_LABELS, type ContainerOwner } from '../runners/docker.js';
+import { JobRunnerError } from '../runners/errors.js';
 
 const containerSummarySchema = z.looseObject({
   Id: z.string(),
@@ -53,7 +54,7 @@ export function leftoverReason(labels: Readonly<Record<string, string>>, self: C
 export async function removeLeftoverJobContainers(docker: Dockerode, logger: Logger, self: ContainerOwner = currentOwner()): Promise<LeftoverCleanup> {
   const raw: unknown = await docker.listContainers({ all: true, filters: { name: ['horde-'] } });
   const listed = z.array(containerSummarySchema).safeParse(raw);
-  if (!listed.success) throw new Error(`the Docker engine's container list is not what an engine sends: ${listed.error.message}`);
+  if (!listed.success) throw new JobRunnerError(`the Docker engine's container list is not what an engine sends: ${listed.error.message}`);
   const removed: string[] = [];
   let kept = 0;
   for (const container of listed.data) {

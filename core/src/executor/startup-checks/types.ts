@@ -1,9 +1,9 @@
 import type { Logger } from '../../contracts/index.js';
-import { HordeError } from '../../errors.js';
+import { defineError } from '../../errors.js';
 
-/** The checks an executor can run in its startup stage; `executor.startupChecks` lists the enabled ones. */
-export const STARTUP_CHECK_NAMES = ['docker_engine', 'container_escape', 'nvidia_toolkit'] as const;
-export type StartupCheckName = (typeof STARTUP_CHECK_NAMES)[number];
+// The names are the config's (`executor.startupChecks`); the checks themselves live here.
+import type { StartupCheckName } from '../../config/sections/executor.js';
+export { STARTUP_CHECK_NAMES, type StartupCheckName } from '../../config/sections/executor.js';
 
 /** Facts a check found, logged and (on failure) sent in the failure's context. Flat, for the wire. */
 export type CheckFacts = Record<string, string | number | boolean | null>;
@@ -12,14 +12,17 @@ export type CheckFacts = Record<string, string | number | boolean | null>;
  * A startup check said no. The job driver reports it as `V0HordeFailedRequest` with reason
  * `security_check_failed`, the check's name in the message and in the context.
  */
-export class StartupCheckFailed extends HordeError {
+/** Startup checks set up wrongly (a programming error of the embedding code, not a machine's fault). */
+export class StartupCheckSetupError extends defineError('HORDE_STARTUP_CHECK_SETUP') {}
+
+export class StartupCheckFailed extends defineError('HORDE_STARTUP_CHECK_FAILED') {
   constructor(
     readonly check: StartupCheckName,
     message: string,
     readonly facts: CheckFacts = {},
     options?: { cause?: unknown },
   ) {
-    super('STARTUP_CHECK_FAILED', `startup check ${check} failed: ${message}`, options);
+    super(`startup check ${check} failed: ${message}`, options);
   }
 }
 

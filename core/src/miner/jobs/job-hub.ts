@@ -15,7 +15,7 @@ import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
-import { withRetries } from '../../executor/retry.js';
+import { withRetries } from '../../time/retry.js';
 import { withoutInlineVolumes } from './stored-details.js';
 
 /** 250 ms growing by half each time: about 18 minutes of retries before a status write gives up. */

@@ -7,16 +7,17 @@ import type {
   Logger,
   Manifest,
 } from '../../contracts/index.js';
-import { AllExecutorsBusyError, ExecutorUnavailableError } from '../errors.js';
+import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from '../../config/sections/miner.js';
+import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
 
-/** ComputeHorde's `MAX_EXECUTOR_TIMEOUT`: an executor older than this is killed by the cleanup loop. */
-export const DEFAULT_EXECUTOR_TTL_MS = 20 * 60_000;
+/** The miner's default `executorTtlSeconds`: an executor older than this is killed by the cleanup loop. */
+export const DEFAULT_EXECUTOR_TTL_MS = DEFAULT_EXECUTOR_TTL_SECONDS * 1000;
 /** ComputeHorde's `POOL_CLEANUP_PERIOD`. */
 export const DEFAULT_POOL_CLEANUP_INTERVAL_MS = 1_000;
 /** A `poll` that takes longer than this counts as "still running" for this round. */
 const POLL_TIMEOUT_MS = 5_000;
 /** The miner's default `executorStartupTimeLimitSeconds`. */
-export const DEFAULT_EXECUTOR_STARTUP_LIMIT_MS = 5_000;
+export const DEFAULT_EXECUTOR_STARTUP_LIMIT_MS = DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS * 1000;
 /**
  * How long an executor whose job ended may go on cleaning up (containers, volumes) after its slot
  * was handed on, before it is killed. Docker cleanup takes 1–3 s; this leaves a wide margin.
@@ -219,7 +220,7 @@ export class ExecutorPool {
     const deadline = this.clock.sleep(limitMs, timer.signal).then(
       () => {
         timedOut = true;
-        throw new Error(`the executor manager did not start it within ${limitMs} ms (spin-up + startup limit)`);
+        throw new ExecutorStartTimeoutError(`the executor manager did not start it within ${limitMs} ms (spin-up + startup limit)`);
       },
       () => new Promise<never>(() => undefined), // cancelled: the start settled first
     );

@@ -4,25 +4,12 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { join } from 'node:path';
 import type { Receipt } from '../../contracts/index.js';
+import { receiptLine, receiptPageAt } from '../../protocol/receipt-pages.js';
 
-/** Seconds of receipts per page file (ComputeHorde's `PAGE_TIME`). */
-export const RECEIPT_PAGE_SECONDS = 300;
+// The page format is the wire's (validators read it too): defined in protocol.
+export { RECEIPT_PAGE_SECONDS, receiptLine, receiptPageAt } from '../../protocol/receipt-pages.js';
 
 const PAGE_FILE = /^(\d+)\.jsonl$/;
-
-/** Page number holding receipts stored at `ms`: `floor(unix seconds / 300)`. */
-export function receiptPageAt(ms: number): number {
-  return Math.floor(ms / 1000 / RECEIPT_PAGE_SECONDS);
-}
-
-/** One JSONL line: the full receipt, compact, `payload` first (pydantic's `model_dump_json` shape). */
-export function receiptLine(receipt: Receipt): string {
-  return JSON.stringify({
-    payload: receipt.payload,
-    validator_signature: receipt.validator_signature,
-    miner_signature: receipt.miner_signature,
-  });
-}
 
 /**
  * The paged receipt files other validators download: `{dir}/{page}.jsonl`, one receipt per line,

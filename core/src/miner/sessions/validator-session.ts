@@ -9,7 +9,7 @@ import type { JobHub } from '../jobs/job-hub.js';
 import type { MinerMetrics } from '../metrics.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
 import type { MinerStore } from '../store/index.js';
-import type { ValidatorDirectory } from '../validator-directory.js';
+import type { ValidatorDirectory } from '../../chain/validator-directory.js';
 import type { PreAuthGate } from '../http/server.js';
 
 /** Messages kept while the validator has not authenticated yet; more than this closes the connection. */

@@ -1,18 +1,11 @@
 import type { Knex } from 'knex';
 import type { JobStartedReceiptPayload, Receipt, ReceiptPayload } from '../../contracts/index.js';
-import { datetimeToEpochMicros } from '../../protocol/datetime.js';
+import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
+import { receiptTimestampMs } from '../../protocol/receipt-pages.js';
+
+export { receiptTimestampMs, type CountersignedReceipt } from '../../protocol/receipt-pages.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 import { toMillis } from './rows.js';
-
-/** A receipt both parties signed (the only kind the miner stores). */
-export type CountersignedReceipt<P extends ReceiptPayload = ReceiptPayload> = Receipt<P> & { miner_signature: string };
-
-/** Receipt timestamps are pydantic datetimes (microseconds); milliseconds are enough to order and expire them. */
-export function receiptTimestampMs(payload: ReceiptPayload): number {
-  const micros = datetimeToEpochMicros(payload.timestamp);
-  if (micros === null) throw new Error(`receipt ${payload.job_uuid} has an unreadable timestamp: ${payload.timestamp}`);
-  return Number(micros / 1000n);
-}
 
 interface ReceiptRow {
   payload: string;

@@ -9,14 +9,11 @@ import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
-<<<<<<< HEAD
 import { validatorManifestContradictionsMigration } from './validator-h2-trust-0001-manifest-contradictions.js';
 import { validatorJobStatusHistoryMigration } from './validator-h2-ops-0001-job-status-history.js';
 import { validatorReceiptSourcesMigration } from './validator-h2-ops-0002-receipt-sources.js';
-=======
 import { chainEvmAssociationsMigration } from './chain-h2-collat-0001.js';
 import { validatorSlashesMigration } from './validator-h2-collat-0001.js';
->>>>>>> h2-collat
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -37,14 +34,11 @@ const migrations: readonly NamedMigration[] = [
   validatorJobFailuresMigration,
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
-<<<<<<< HEAD
   validatorManifestContradictionsMigration,
   validatorJobStatusHistoryMigration,
   validatorReceiptSourcesMigration,
-=======
   chainEvmAssociationsMigration,
   validatorSlashesMigration,
->>>>>>> h2-collat
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -16,7 +16,7 @@ import { validatorSection } from '../../config/sections/validator.js';
 import { startTestFacilitator, NETUID, type TestFacilitator } from '../../facilitator/__tests__/harness.js';
 import { loadHotkey } from '../../keys/index.js';
 import { silentLogger } from '../../logging/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
 import { startValidator, type ValidatorHandle } from '../service.js';
 
@@ -102,8 +102,8 @@ afterAll(async () => {
 
 describe('organic routing by collateral, when collateral cannot be read or nobody has enough', () => {
   it.each([
-    ['the EVM RPC is down', () => ({ rpcUrl: `http://127.0.0.1:${deadPort}` }), 'COLLATERAL_RPC_UNREACHABLE'],
-    ['the RPC serves another chain', () => ({ rpcUrl: evm.url, chainId: 964 }), 'COLLATERAL_WRONG_CHAIN'],
+    ['the EVM RPC is down', () => ({ rpcUrl: `http://127.0.0.1:${deadPort}` }), 'HORDE_COLLATERAL_RPC_UNREACHABLE'],
+    ['the RPC serves another chain', () => ({ rpcUrl: evm.url, chainId: 964 }), 'HORDE_COLLATERAL_WRONG_CHAIN'],
   ])('routes without the filter when %s, and says so', async (_what, settings, code) => {
     const running = await startWith(settings());
     await waitUntil('the first collateral read to fail', () => running.organic!.collateral!.book.error !== null);

@@ -17,6 +17,7 @@ import type { CollateralSlasher } from '../../collateral/slasher.js';
 import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
 import { OrganicStore } from './store.js';
+import { ValidatorConfigError } from '../errors.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
 export interface OrganicJobOutcome {
@@ -104,7 +105,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   constructor(private readonly deps: OrganicServiceDeps) {
     super();
     const organic = deps.settings.organic;
-    if (!organic.facilitatorUrl) throw new Error('organic.facilitatorUrl is not set');
+    if (!organic.facilitatorUrl) throw new ValidatorConfigError('organic.facilitatorUrl is not set');
     this.log = deps.logger.child({ component: 'organic' });
     this.store = new OrganicStore(deps.store, deps.hotkey.ss58);
     this.router = new MinerRouter(deps.hotkey.ss58);
@@ -299,7 +300,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     if (!collateral || collateral.minimumWei <= 0n || candidates.length === 0) return candidates;
     const snapshot = collateral.book.snapshot();
     if (!snapshot) {
-      const code = collateral.book.error?.code ?? 'COLLATERAL_NOT_READ_YET';
+      const code = collateral.book.error?.code ?? 'HORDE_COLLATERAL_NOT_READ_YET';
       log.warn({ code, err: collateral.book.error?.message }, 'routing without the collateral filter: no collateral could be read yet');
       this.emit('collateral-unavailable', { jobUuid, code });
       return candidates;
@@ -400,7 +401,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       this.emit('slashed', { jobUuid, minerHotkey, amountWei: done.amountWei, tx: done.tx.hash, evmAddress: done.evmAddress });
     } catch (err) {
       const error = err as CollateralError;
-      const code = error.code ?? 'COLLATERAL_RPC_ERROR';
+      const code = error.code ?? 'HORDE_COLLATERAL_RPC_ERROR';
       await this.store.recordSlashFailure(jobUuid, `${code}: ${error.message}`, 1, this.deps.clock.now());
       log.error({ code, revert: error.revert ?? null, err: error.message }, 'collateral slash failed');
       this.emit('slash-failed', { jobUuid, minerHotkey, code, message: error.message });

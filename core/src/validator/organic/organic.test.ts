@@ -8,7 +8,7 @@ import { LocalChain } from '../../chain/local/local-chain.js';
 import { validatorSection } from '../../config/sections/validator.js';
 import { DIALECTS, startTestFacilitator, NETUID, type TestFacilitator } from '../../facilitator/__tests__/harness.js';
 import { silentLogger } from '../../logging/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
 import { startValidator, type ValidatorHandle } from '../service.js';
 

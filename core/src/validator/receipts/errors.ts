@@ -1,4 +1,4 @@
-import { HordeError } from '../../errors.js';
+import { defineError } from '../../errors.js';
 
 /** Why one line of a miner's receipt page was not stored. */
 export type RefusedLineReason =
@@ -19,12 +19,12 @@ export type RefusedLineReason =
  * A line of a receipt page was refused. Refusals are logged and counted, never thrown at the
  * validator: one bad line costs only itself.
  */
-export class ReceiptLineRefusedError extends HordeError {
+export class ReceiptLineRefusedError extends defineError('HORDE_RECEIPT_LINE_REFUSED') {
   constructor(
     readonly reason: RefusedLineReason,
     message: string,
   ) {
-    super('RECEIPT_LINE_REFUSED', message);
+    super(message);
   }
 }
 
@@ -32,12 +32,12 @@ export class ReceiptLineRefusedError extends HordeError {
  * A receipt page could not be read to its end: HTTP error, redirect, timeout, too many bytes, a
  * broken gzip stream, a Range answer for other bytes. Lines already read before it are kept.
  */
-export class ReceiptPageFetchError extends HordeError {
+export class ReceiptPageFetchError extends defineError('HORDE_RECEIPT_PAGE_FETCH_FAILED') {
   constructor(
     readonly url: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super('RECEIPT_PAGE_FETCH_FAILED', message, options);
+    super(message, options);
   }
 }

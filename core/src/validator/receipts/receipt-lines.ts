@@ -2,7 +2,7 @@ import type { Receipt } from '../../contracts/index.js';
 import { verifySignatureSync } from '../../keys/index.js';
 import { receiptSchema } from '../../protocol/receipt-schemas.js';
 import { receiptBlob } from '../../protocol/receipts.js';
-import type { CountersignedReceipt } from '../../miner/store/receipts.js';
+import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
 import type { RefusedLineReason } from './errors.js';
 
 /**

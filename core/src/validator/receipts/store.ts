@@ -6,8 +6,8 @@ import type {
   ReceiptPayload,
   Store,
 } from '../../contracts/index.js';
-import type { CountersignedReceipt } from '../../miner/store/receipts.js';
-import { receiptTimestampMs } from '../../miner/store/receipts.js';
+import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
+import { receiptTimestampMs } from '../../protocol/receipt-pages.js';
 import { datetimeToEpochMicros } from '../../protocol/datetime.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 import type { PageReadReport } from './transfer.js';

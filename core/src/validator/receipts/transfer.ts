@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Clock, Logger } from '../../contracts/index.js';
-import { receiptPageAt } from '../../miner/receipts/pages.js';
-import type { CountersignedReceipt } from '../../miner/store/receipts.js';
+import { receiptPageAt } from '../../protocol/receipt-pages.js';
+import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
 import type { RefusedLineReason } from './errors.js';
 import { fetchPageLines } from './page-fetch.js';
 import type { ReceiptSource } from './sources.js';
@@ -190,7 +190,7 @@ export class ReceiptTransfer {
       stats.stored += stored;
       stats.refused += refused;
       if (refused > 0) {
-        log.warn({ code: 'RECEIPT_LINE_REFUSED', refused, reasons: Object.fromEntries(refusals), example, minerHotkeys: [...source.hotkeys] }, 'receipt lines refused');
+        log.warn({ code: 'HORDE_RECEIPT_LINE_REFUSED', refused, reasons: Object.fromEntries(refusals), example, minerHotkeys: [...source.hotkeys] }, 'receipt lines refused');
       }
     }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hotkey } from '../../keys/index.js';
-import { receiptLine } from '../../miner/receipts/pages.js';
+import { receiptLine } from '../../protocol/receipt-pages.js';
 import { countersignReceipt, createJobStartedReceipt } from '../../protocol/receipts.js';
 import { testHotkey } from '../../testkit/scoring.js';
 import { checkReceiptLines } from './receipt-lines.js';

@@ -4,7 +4,7 @@ import type { CycleRange } from '../cycles.js';
 import type { TransferredReceiptsRepository } from '../receipts/store.js';
 import type { ValidatorStore } from '../store.js';
 import { mainHotkeyFacts } from './dance-check.js';
-import { verifyValidatorSignatureSync } from './receipt-signature.js';
+import { verifyValidatorSignatureSync } from '../../protocol/receipt-signature.js';
 
 export function neuronFacts(metagraph: Metagraph): NeuronFact[] {
   return metagraph.neurons.map((neuron) => ({

@@ -1,4 +1,5 @@
-import { HORDE_CLASS_WEIGHTS, type ScoreTable, type ScoringRule } from '@horde/core';
+import type { ScoreTable, ScoringRule } from '@horde/core';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 import { columnOf, executorClassesOf, type MutableScoreTable } from '../table.js';
 
 export const CLASS_WEIGHTS = 'class-weights';
@@ -8,7 +9,7 @@ export const CLASS_WEIGHTS = 'class-weights';
  * 0 (`HORDE_CLASS_WEIGHTS`). Production has moved between classes over time; set `classWeights`
  * in the config to what your subnet pays for.
  */
-export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = HORDE_CLASS_WEIGHTS;
+export const DEFAULT_CLASS_WEIGHTS: Readonly<Record<string, number>> = CLASSIC_DEFAULTS.classWeights;
 
 /**
  * Turns points into each class's share of the weight: within a class every hotkey gets
@@ -33,7 +34,7 @@ export function weighClasses(table: ScoreTable, classWeights: Readonly<Record<st
 
 /** Rule `class-weights`: per class `points / sum(class) × weight(class)`; unlisted classes get 0. */
 export function classWeightsRule(options: { readonly classWeights?: Readonly<Record<string, number>> } = {}): ScoringRule {
-  const classWeights = options.classWeights ?? DEFAULT_CLASS_WEIGHTS;
+  const classWeights = options.classWeights ?? CLASSIC_DEFAULTS.classWeights;
   return {
     name: CLASS_WEIGHTS,
     apply: (_facts, table) => weighClasses(table, classWeights),

@@ -1,5 +1,6 @@
 import { splitColdkeyPoints, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
 import { columnOf, copyTable, executorClassesOf, type MutableScoreTable } from '../table.js';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 
 /** The share-out itself lives in @horde/core, shared with the other scoring plugins. */
 export { splitColdkeyPoints, type MainHotkeys } from '@horde/core';
@@ -50,8 +51,8 @@ export function applyDancing(facts: CycleFacts, table: ScoreTable, options: Requ
 /** Rule `dancing-bonus`: main-hotkey split per coldkey, +30 % (by default) when the main hotkey moved. */
 export function dancingBonusRule(options: DancingOptions = {}): ScoringRule {
   const resolved: Required<DancingOptions> = {
-    bonus: options.bonus ?? 0.3,
-    mainHotkeyShare: options.mainHotkeyShare ?? 0.8,
+    bonus: options.bonus ?? CLASSIC_DEFAULTS.dancingBonus,
+    mainHotkeyShare: options.mainHotkeyShare ?? CLASSIC_DEFAULTS.mainHotkeyShare,
   };
   return {
     name: DANCING_BONUS,

@@ -1,6 +1,7 @@
 import type { CycleFacts, JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
 import { addPoints, copyTable } from '../table.js';
 import { checkExcuseReceipts, trustedExcuseValidators } from './excuse-receipts.js';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 
 export const EXCUSED_REJECTIONS = 'excused-rejections';
 
@@ -76,9 +77,9 @@ export function scoreExcusedRejections(
 /** Rule `excused-rejections`: 1 point (by default) per busy decline backed by enough valid receipts. */
 export function excusedRejectionsRule(options: ExcusedRejectionsOptions = {}): ScoringRule {
   const resolved: Required<ExcusedRejectionsOptions> = {
-    pointsPerJob: options.pointsPerJob ?? 1,
-    minimumValidatorStake: options.minimumValidatorStake ?? 50_000,
-    leewayMs: options.leewayMs ?? 2_000,
+    pointsPerJob: options.pointsPerJob ?? CLASSIC_DEFAULTS.excusedJobPoints,
+    minimumValidatorStake: options.minimumValidatorStake ?? CLASSIC_DEFAULTS.excuseMinimumValidatorStake,
+    leewayMs: options.leewayMs ?? CLASSIC_DEFAULTS.excuseLeewaySeconds * 1000,
   };
   return {
     name: EXCUSED_REJECTIONS,

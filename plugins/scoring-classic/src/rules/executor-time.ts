@@ -1,6 +1,7 @@
 import { executorSecondsIn, executorTimeSpans, type CycleFacts, type ScoreTable, type ScoringRule } from '@horde/core';
 import { addPoints, copyTable } from '../table.js';
 import { trustedExcuseValidators } from './excuse-receipts.js';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 
 export const EXECUTOR_TIME = 'executor-time';
 
@@ -31,8 +32,8 @@ export function scoreExecutorTime(facts: CycleFacts, table: ScoreTable, options:
 /** Rule `executor-time`: points per executor-minute of organic work in the cycle (opt-in). */
 export function executorTimeRule(options: ExecutorTimeOptions = {}): ScoringRule {
   const resolved: Required<ExecutorTimeOptions> = {
-    pointsPerMinute: options.pointsPerMinute ?? 1,
-    minimumValidatorStake: options.minimumValidatorStake ?? 50_000,
+    pointsPerMinute: options.pointsPerMinute ?? CLASSIC_DEFAULTS.executorTimePointsPerMinute,
+    minimumValidatorStake: options.minimumValidatorStake ?? CLASSIC_DEFAULTS.executorTimeMinimumValidatorStake,
   };
   return { name: EXECUTOR_TIME, apply: (facts, table) => scoreExecutorTime(facts, table, resolved) };
 }

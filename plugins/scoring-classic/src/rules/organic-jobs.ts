@@ -1,5 +1,6 @@
 import type { JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
 import { addPoints, copyTable } from '../table.js';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 
 export const ORGANIC_JOBS = 'organic-jobs';
 
@@ -23,7 +24,7 @@ export function scoreOrganicJobs(jobs: readonly JobOutcome[], table: ScoreTable,
 
 /** Rule `organic-jobs`: 1 point (by default) per completed organic job. */
 export function organicJobsRule(options: { readonly pointsPerJob?: number } = {}): ScoringRule {
-  const pointsPerJob = options.pointsPerJob ?? 1;
+  const pointsPerJob = options.pointsPerJob ?? CLASSIC_DEFAULTS.organicJobPoints;
   return {
     name: ORGANIC_JOBS,
     apply: (facts, table) => scoreOrganicJobs(facts.jobs, table, pointsPerJob),

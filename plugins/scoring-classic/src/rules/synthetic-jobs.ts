@@ -1,5 +1,6 @@
 import type { JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
 import { addPoints, copyTable } from '../table.js';
+import { CLASSIC_DEFAULTS } from '../defaults.js';
 
 export const SYNTHETIC_JOBS = 'synthetic-jobs';
 
@@ -24,7 +25,7 @@ export function scoreSyntheticJobs(jobs: readonly JobOutcome[], table: ScoreTabl
 
 /** Rule `synthetic-jobs`: 1 point (by default) per synthetic job completed correctly and in time. */
 export function syntheticJobsRule(options: { readonly pointsPerJob?: number } = {}): ScoringRule {
-  const pointsPerJob = options.pointsPerJob ?? 1;
+  const pointsPerJob = options.pointsPerJob ?? CLASSIC_DEFAULTS.syntheticJobPoints;
   return {
     name: SYNTHETIC_JOBS,
     apply: (facts, table) => scoreSyntheticJobs(facts.jobs, table, pointsPerJob),

@@ -141,7 +141,7 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       await admin.registerNeuron({ hotkey: miner, coldkey });
       await expect(admin.registerNeuron({ hotkey: miner, coldkey })).rejects.toMatchObject({ code: 'HotKeyAlreadyRegisteredInSubNet' });
       await expect(admin.registerNeuron({ netuid: 99, hotkey: miner, coldkey })).rejects.toMatchObject({ code: 'SubnetNotExists' });
-      await expect(admin.registerNeuron({ hotkey: 'not-an-address', coldkey })).rejects.toMatchObject({ code: 'INVALID_ADDRESS' });
+      await expect(admin.registerNeuron({ hotkey: 'not-an-address', coldkey })).rejects.toMatchObject({ code: 'HORDE_INVALID_ADDRESS' });
     });
 
     it('commits in one epoch, reveals in the next, and another process sees the weights and incentive', async () => {

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CHAIN,
-  CLOCK,
-  CONFIG,
-  createMetricsRegistry,
-  createRuntimeContainer,
-  LOGGER,
-  METRICS,
-  parseConfig,
-  silentLogger,
-  STORE,
-  SystemClock,
-} from '@horde/core';
+import { CHAIN, CLOCK, CONFIG, LOGGER, METRICS, STORE } from '@horde/core';
+import { createMetricsRegistry, createRuntimeContainer, parseConfig, silentLogger, SystemClock } from '@horde/core/runtime';
 
 describe('SystemClock', () => {
   it('tells wall time and sleeps', async () => {

@@ -68,7 +68,7 @@ export class SshConnection {
     const handshake = new Promise<void>((resolve, reject) => {
       client.once('ready', resolve);
       client.once('error', reject);
-      client.once('close', () => reject(new Error('the server closed the connection during the handshake')));
+      client.once('close', () => reject(new SshConnectError('the server closed the connection during the handshake')));
     });
     try {
       client.connect({

@@ -1,4 +1,4 @@
-import { sleep } from '../runtime/clock.js';
+import { sleep } from './clock.js';
 
 /**
  * Bounded retries with exponential backoff for the executor's HTTP transfers (ComputeHorde: 3

@@ -15,21 +15,13 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { HordeError } from '../errors.js';
+import { defineError } from '../errors.js';
 
 /** A URL the egress policy does not let the executor reach. */
-export class EgressRefusedError extends HordeError {
-  constructor(message: string) {
-    super('EGRESS_REFUSED', message);
-  }
-}
+export class EgressRefusedError extends defineError('HORDE_EGRESS_REFUSED') {}
 
 /** The policy's settings were wrong (an allowlist entry that is not a CIDR or an address). */
-export class EgressConfigError extends HordeError {
-  constructor(message: string) {
-    super('EGRESS_CONFIG', message);
-  }
-}
+export class EgressConfigError extends defineError('HORDE_EGRESS_CONFIG') {}
 
 /** Ranges refused unless allowlisted (IANA special-purpose registries, the parts a job never needs). */
 const REFUSED_V4: readonly (readonly [string, number])[] = [

@@ -1,6 +1,6 @@
-import type { Receipt } from '../../contracts/index.js';
-import { verifySignatureSync } from '../../keys/index.js';
-import { receiptBlob } from '../../protocol/receipts.js';
+import type { Receipt } from '../contracts/index.js';
+import { verifySignatureSync } from '../keys/index.js';
+import { receiptBlob } from './receipts.js';
 
 /**
  * `CycleFacts.verifyValidatorSignature`: whether the validator named in the payload signed it.
