@@ -27,6 +27,7 @@ import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
 import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 import { OrganicService } from './organic/organic-service.js';
+import { OrganicStore } from './organic/store.js';
 import { WeightSetter } from './weights.js';
 import { receiptSources } from './receipts/sources.js';
 import { receiptTransferSettings } from './receipts/settings.js';
@@ -208,6 +209,19 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           onPageRead: (report) => this.emit('receipts-transferred', report),
         })
       : null;
+  }
+
+  /**
+   * Closes what a previous process of this validator left unfinished when it ended without a
+   * clean shutdown (kill -9, a crash): its running batch and its organic jobs in flight end in a
+   * final status, with a log line, before anything new runs.
+   */
+  async closeInterrupted(): Promise<void> {
+    const now = this.options.clock.now();
+    const cycles = await this.store.closeInterruptedBatches(now);
+    if (cycles.length > 0) this.log.warn({ cycles }, 'batches left running by a previous process recorded failed; the current cycle\'s batch runs again');
+    const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(now);
+    if (jobs.length > 0) this.log.warn({ jobs: jobs.length, jobUuids: jobs.slice(0, 20) }, 'organic jobs left in flight by a previous process recorded horde_failed');
   }
 
   start(): void {
@@ -487,6 +501,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  */
 export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
   const validator = new Validator(options);
+  await validator.closeInterrupted();
   if (options.autoRun !== false) validator.start();
   if (options.settings.organic.facilitatorUrl) validator.startOrganic();
   return validator;

@@ -12,7 +12,7 @@ import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
 import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import { MinerRouter } from './routing.js';
-import { OrganicStore } from './store.js';
+import { OrganicStore, RESTARTED_WHILE_RUNNING } from './store.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
 export interface OrganicJobOutcome {
@@ -169,10 +169,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       return;
     }
     // Not running here, not ended: this validator restarted while running it.
-    const update: StatusUpdate = {
-      status: 'horde_failed',
-      metadata: { horde_failure_details: { reported_by: 'validator', reason: 'unhandled_exception', message: 'the validator restarted while running the job', context: null } },
-    };
+    const update: StatusUpdate = { status: 'horde_failed', metadata: RESTARTED_WHILE_RUNNING };
     this.relay(jobUuid, update);
     await this.store.setStatus(jobUuid, update.status, update.metadata, this.deps.clock.now());
   }
