@@ -17,7 +17,8 @@ import type { Store } from '../../core/src/contracts/index.js';
 import { ACTIVE_JOB_STATUSES } from '../../core/src/miner/store/jobs.js';
 import { openStore } from '../../core/src/store/index.js';
 import { docker, testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import type { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { CLI_MINER_CLASS, CliMiner } from './cli-miner.js';
 import { CliSubnet } from './cli-subnet.js';
 import { minerHealth, waitForIdleExecutors } from './miner-health.js';
@@ -41,19 +42,8 @@ describe('kill -9 of the miner', () => {
   });
 
   async function startJob(script: string): Promise<{ client: TestValidator; jobUuid: string }> {
-    const client = await TestValidator.connect({ url: miner.url, validator, minerHotkey: minerHotkey.ss58 });
-    await client.expect('V0ExecutorManifestRequest');
-    const { jobUuid } = await client.initialJobRequest({ executor_class: CLI_MINER_CLASS, docker_image: IMAGE, executor_timing: TIMING });
-    await client.expect('V0AcceptJobRequest', jobUuid);
-    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-    await client.jobRequest({
-      job_uuid: jobUuid,
-      executor_class: CLI_MINER_CLASS,
-      docker_image: IMAGE,
-      docker_run_options_preset: 'none',
-      docker_run_cmd: ['sh', '-c', script],
-      env: {},
-    });
+    const client = await connectAsValidator({ url: miner.url, validator, minerHotkey: minerHotkey.ss58 });
+    const jobUuid = await sendShellJob(client, { executorClass: CLI_MINER_CLASS, image: IMAGE, timing: TIMING, script });
     await client.expect('V0VolumesReadyRequest', jobUuid, 20_000);
     return { client, jobUuid };
   }

@@ -90,7 +90,7 @@ describe('kill -9 of the validator between commit and reveal', () => {
     const onChain = (await chain.ledger.rawWeights(SUBNET_NETUID)).get(validatorUid) ?? [];
     const committedUids = JSON.parse(revealed.uids) as number[];
     const committedValues = JSON.parse(revealed.weight_values) as number[];
-    expect(onChain).toEqual(committedUids.map((uid, i) => ({ uid, value: committedValues[i] })).filter((entry) => entry.value > 0));
+    expect(onChain).toEqual(committedUids.map((uid, i) => ({ uid, value: committedValues[i]! })).filter((entry) => entry.value > 0));
     // Nothing is left on chain to reveal for that commit.
     expect((await chain.ledger.onChainCommits(SUBNET_NETUID, String(commit.hotkey))).some((c) => c.hash === commitHash)).toBe(false);
 
