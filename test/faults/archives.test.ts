@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import type { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { absolutePathZip, honestBombZip, lyingSizeZip, symlinkOutZip, zipSlip } from './hostile-zips.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
@@ -56,20 +57,8 @@ describe('hostile archives in volumes', () => {
   });
 
   async function runWithVolume(volume: object, timing = TIMING): Promise<{ client: TestValidator; jobUuid: string }> {
-    const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-    await client.expect('V0ExecutorManifestRequest');
-    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: timing });
-    await client.expect('V0AcceptJobRequest', jobUuid);
-    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-    await client.jobRequest({
-      job_uuid: jobUuid,
-      executor_class: TEST_CLASS,
-      docker_image: IMAGE,
-      docker_run_options_preset: 'none',
-      docker_run_cmd: ['sh', '-c', 'echo ran'],
-      env: {},
-      volume: volume as never,
-    });
+    const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing, script: 'echo ran', request: { volume: volume as never } });
     return { client, jobUuid };
   }
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
@@ -24,20 +24,8 @@ const PROBE = [
 ].join('; ');
 
 async function probe(env: TestMiner): Promise<Record<string, string>> {
-  const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-  await client.expect('V0ExecutorManifestRequest');
-  const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
-  await client.expect('V0AcceptJobRequest', jobUuid);
-  await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-  await client.jobRequest({
-    job_uuid: jobUuid,
-    executor_class: TEST_CLASS,
-    docker_image: IMAGE,
-    docker_run_options_preset: 'none',
-    docker_run_cmd: ['sh', '-c', PROBE],
-    env: {},
-    artifacts_dir: '/art',
-  });
+  const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+  const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script: PROBE, request: { artifacts_dir: '/art' } });
   await client.expect('V0VolumesReadyRequest', jobUuid, 30_000);
   await client.expect('V0ExecutionDoneRequest', jobUuid, 30_000);
   const finished = await client.expect('V0JobFinishedRequest', jobUuid, 30_000);

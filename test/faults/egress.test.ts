@@ -9,27 +9,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import type { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
 const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
 
 async function runJob(env: TestMiner, fields: { volume?: object; upload?: object }): Promise<{ client: TestValidator; jobUuid: string }> {
-  const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-  await client.expect('V0ExecutorManifestRequest');
-  const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
-  await client.expect('V0AcceptJobRequest', jobUuid);
-  await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-  await client.jobRequest({
-    job_uuid: jobUuid,
-    executor_class: TEST_CLASS,
-    docker_image: IMAGE,
-    docker_run_options_preset: 'none',
-    docker_run_cmd: ['sh', '-c', 'cat /volume/* 2>/dev/null; echo output > "$HORDE_OUTPUT_DIR/out.txt" 2>/dev/null; true'],
-    env: {},
-    ...(fields.volume ? { volume: fields.volume as never } : {}),
-    ...(fields.upload ? { output_upload: fields.upload as never } : {}),
+  const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+  const jobUuid = await sendShellJob(client, {
+    executorClass: TEST_CLASS,
+    image: IMAGE,
+    timing: TIMING,
+    script: 'cat /volume/* 2>/dev/null; echo output > "$HORDE_OUTPUT_DIR/out.txt" 2>/dev/null; true',
+    request: { ...(fields.volume ? { volume: fields.volume as never } : {}), ...(fields.upload ? { output_upload: fields.upload as never } : {}) },
   });
   return { client, jobUuid };
 }

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import type { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
@@ -27,20 +28,9 @@ describe('paths a validator sends', () => {
   });
 
   async function run(artifactsDir: string): Promise<{ client: TestValidator; jobUuid: string }> {
-    const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-    await client.expect('V0ExecutorManifestRequest');
-    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
-    await client.expect('V0AcceptJobRequest', jobUuid);
-    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-    await client.jobRequest({
-      job_uuid: jobUuid,
-      executor_class: TEST_CLASS,
-      docker_image: IMAGE,
-      docker_run_options_preset: 'none',
-      docker_run_cmd: ['sh', '-c', `echo made > ${artifactsDir.replace(/[^A-Za-z0-9/]/g, '')}/a.txt; true`],
-      env: {},
-      artifacts_dir: artifactsDir,
-    });
+    const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
+    const script = `echo made > ${artifactsDir.replace(/[^A-Za-z0-9/]/g, '')}/a.txt; true`;
+    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script, request: { artifacts_dir: artifactsDir } });
     return { client, jobUuid };
   }
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './cli-miner.js';
+import { freePort } from './cli-process.js';
 
 function pgBin(): string {
   const root = '/usr/lib/postgresql';

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { testImage } from '../support/services.js';
-import { TestValidator } from '../support/test-validator.js';
+import type { TestValidator } from '../support/test-validator.js';
+import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { OwnPostgres } from './own-postgres.js';
 import { waitUntil } from './processes.js';
 
@@ -35,18 +36,7 @@ describe('PostgreSQL restarted under a running miner', () => {
   });
 
   async function runJob(client: TestValidator, script: string, during?: { afterAccept: () => void }): Promise<string> {
-    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
-    await client.expect('V0AcceptJobRequest', jobUuid);
-    during?.afterAccept();
-    await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-    await client.jobRequest({
-      job_uuid: jobUuid,
-      executor_class: TEST_CLASS,
-      docker_image: IMAGE,
-      docker_run_options_preset: 'none',
-      docker_run_cmd: ['sh', '-c', script],
-      env: {},
-    });
+    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script, ...(during ? { afterAccept: during.afterAccept } : {}) });
     await client.expect('V0VolumesReadyRequest', jobUuid, 30_000);
     await client.expect('V0ExecutionDoneRequest', jobUuid, 30_000);
     expect((await client.expect('V0JobFinishedRequest', jobUuid, 30_000)).docker_process_stdout).toContain('done');
@@ -54,8 +44,7 @@ describe('PostgreSQL restarted under a running miner', () => {
   }
 
   it('relays every executor message while the store is down and records the final status once it is back', async () => {
-    const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-    await client.expect('V0ExecutorManifestRequest');
+    const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     // The store goes down right after the accept: ready, volumes, execution and the final result all come during the outage.
     const jobUuid = await runJob(client, 'echo done', { afterAccept: () => pg.stop('immediate') });
     pg.start();

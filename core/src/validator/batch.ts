@@ -11,6 +11,7 @@ import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
 import { manifestsDisagree } from './manifest-crosscheck.js';
 import type { ManifestContradiction, ValidatorStore } from './store.js';
+import { writeAcknowledged } from './store-writes.js';
 
 export interface BatchSettings {
   readonly limits: JobRunLimits;
@@ -312,7 +313,8 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       log.warn({ gpuUuid: gpu.uuid, servedBy: Object.fromEntries(gpu.servedBy) }, 'one GPU served by miners of different coldkeys; their jobs on it get no credit');
     }
     const lastReceiptAt = clock.now();
-    await store.saveJobs(records, lastReceiptAt);
+    // The miners hold these outcomes' finished receipts already: a store restart must not lose them.
+    await writeAcknowledged('job outcomes', () => store.saveJobs(records, lastReceiptAt), { logger: log, signal, fields: { jobs: records.length } });
 
     const outcomes: Record<string, number> = {};
     for (const record of records) outcomes[record.status] = (outcomes[record.status] ?? 0) + 1;

@@ -28,7 +28,9 @@ import { ValidatorStore, type OrganicJobRecord } from './store.js';
 import { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient } from './trusted-miner.js';
 import { OrganicService } from './organic/organic-service.js';
 import { validatorCollateral } from '../collateral/from-settings.js';
+import { OrganicStore } from './organic/store.js';
 import { WeightSetter } from './weights.js';
+import { writeAcknowledged } from './store-writes.js';
 import { receiptSources } from './receipts/sources.js';
 import { receiptTransferSettings } from './receipts/settings.js';
 import { TransferredReceiptsRepository } from './receipts/store.js';
@@ -211,6 +213,19 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       : null;
   }
 
+  /**
+   * Closes what a previous process of this validator left unfinished when it ended without a
+   * clean shutdown (kill -9, a crash): its running batch and its organic jobs in flight end in a
+   * final status, with a log line, before anything new runs.
+   */
+  async closeInterrupted(): Promise<void> {
+    const now = this.options.clock.now();
+    const cycles = await this.store.closeInterruptedBatches(now);
+    if (cycles.length > 0) this.log.warn({ cycles }, 'batches left running by a previous process recorded failed; the current cycle\'s batch runs again');
+    const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(now);
+    if (jobs.length > 0) this.log.warn({ jobs: jobs.length, jobUuids: jobs.slice(0, 20) }, 'organic jobs left in flight by a previous process recorded horde_failed');
+  }
+
   start(): void {
     this.stopBlocks = this.options.chain.onBlock((block) => this.onBlock(block));
     this.receiptTransfer?.start();
@@ -244,6 +259,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     this.running.add(promise);
     void promise.finally(() => this.running.delete(promise)).catch(() => undefined);
     return promise;
+  }
+
+  /** Retry settings of the store writes that must survive a store restart. */
+  private storeWrite(fields: Record<string, unknown>): { logger: Logger; signal: AbortSignal; fields: Record<string, unknown> } {
+    return { logger: this.log, signal: this.shutdown.signal, fields };
   }
 
   private fail(stage: string, error: unknown): void {
@@ -310,7 +330,14 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         const batch = await this.store.batch(past);
         if (batch?.status === 'finished' && !(await this.store.weightsLanded(past))) {
           if (past < cycle.index - 1) this.warnOverrun(past, cycle.index);
-          this.scoring = this.scoring.then(() => this.track(this.scoreAndSetWeights(past)).catch((error: unknown) => this.fail('scoring', error)));
+          this.scoring = this.scoring.then(() =>
+            this.track(this.scoreAndSetWeights(past)).catch((error: unknown) => {
+              // Scoring did not get through (the store was down): a later block tries again,
+              // unless the weights landed meanwhile (checked above).
+              this.cyclesScored.delete(past);
+              this.fail('scoring', error);
+            }),
+          );
         }
       } catch (error) {
         this.cyclesScored.delete(past);
@@ -347,7 +374,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const run = (async () => {
       const graph = metagraph ?? (await this.options.chain.metagraph(this.options.netuid));
       const block = await this.options.chain.currentBlock();
-      await this.store.startBatch(cycle.index, block, this.options.clock.now());
+      const startedAt = this.options.clock.now();
+      await writeAcknowledged('batch start', () => this.store.startBatch(cycle.index, block, startedAt), this.storeWrite({ cycle: cycle.index }));
       this.state.phase = 'batch';
       try {
         const result = await runBatch(cycle, minerTargets(graph, this.hotkey), {
@@ -366,13 +394,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
           },
           signal: this.shutdown.signal,
         });
-        await this.store.finishBatch(cycle.index, {
-          finishedAt: this.options.clock.now(),
-          miners: result.miners,
-          jobs: result.jobs,
-          overheadMs: result.overheadMs,
-          status: 'finished',
-        });
+        const finished = { finishedAt: this.options.clock.now(), miners: result.miners, jobs: result.jobs, overheadMs: result.overheadMs, status: 'finished' as const };
+        await writeAcknowledged('batch end', () => this.store.finishBatch(cycle.index, finished), this.storeWrite({ cycle: cycle.index }));
         const { records: _records, ...summary } = result;
         this.state.lastBatch = summary;
         this.emit('batch-finished', summary);
@@ -380,7 +403,9 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       } catch (error) {
         // An aborted batch (shutdown) is recorded as failed too: it is not scored, and runs again
         // if the validator is back within the cycle.
-        await this.store.finishBatch(cycle.index, { finishedAt: this.options.clock.now(), miners: 0, jobs: 0, overheadMs: null, status: 'failed' }).catch(() => undefined);
+        // Left `running` if the store stays down: the next start records it failed (closeInterrupted).
+        const failed = { finishedAt: this.options.clock.now(), miners: 0, jobs: 0, overheadMs: null, status: 'failed' as const };
+        await writeAcknowledged('batch end', () => this.store.finishBatch(cycle.index, failed), this.storeWrite({ cycle: cycle.index })).catch(() => undefined);
         if (error instanceof BatchAbortedError) this.log.info({ cycle: cycle.index }, 'batch aborted: the validator is shutting down');
         else this.fail('batch', error);
         throw error;
@@ -447,7 +472,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         ),
       );
       // The window's end, not now: a cycle scored again keeps its first scoring time (see buildCycleFacts).
-      await this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs);
+      await writeAcknowledged('scores', () => this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs), this.storeWrite({ cycle: cycleIndex }));
       this.cyclesScored.add(cycleIndex);
       this.state.lastScoredCycle = cycleIndex;
       this.log.info({ cycle: cycleIndex, hotkeys: result.weights.length, weighted: result.vector.length }, 'cycle scored');
@@ -515,6 +540,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  */
 export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
   const validator = new Validator(options);
+  await validator.closeInterrupted();
   if (options.autoRun !== false) validator.start();
   if (options.settings.organic.facilitatorUrl) validator.startOrganic();
   return validator;

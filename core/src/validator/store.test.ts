@@ -5,6 +5,7 @@ import { signedStartedReceipt, testHotkey } from '../testkit/scoring.js';
 import { pgDatabase, type TestDatabase } from '../../../test/support/services.js';
 import type { JobRecord } from './job-run.js';
 import { ValidatorStore } from './store.js';
+import { OrganicStore, RESTARTED_WHILE_RUNNING } from './organic/store.js';
 
 const base: Omit<JobRecord, 'jobUuid' | 'status'> = {
   cycle: 4,
@@ -39,6 +40,34 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
   afterAll(async () => {
     await store.close();
     await database?.drop();
+  });
+
+  it('closes what a killed process left unfinished: its running batches and organic jobs in flight, no other validator\'s', async () => {
+    const mine = new ValidatorStore(store, 'validator-killed');
+    const other = new ValidatorStore(store, 'validator-alive');
+    await mine.startBatch(7, 100, 1_000);
+    await mine.startBatch(8, 180, 2_000);
+    await mine.finishBatch(7, { finishedAt: 1_500, miners: 1, jobs: 1, overheadMs: 10, status: 'finished' });
+    await other.startBatch(8, 180, 2_000);
+    const organicMine = new OrganicStore(store, 'validator-killed');
+    const organicOther = new OrganicStore(store, 'validator-alive');
+    await organicMine.addJob({ jobUuid: 'killed-running', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+    await organicMine.setStatus('killed-running', 'volumes_ready', null, 2);
+    await organicMine.addJob({ jobUuid: 'killed-done', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+    await organicMine.setStatus('killed-done', 'completed', null, 2);
+    await organicOther.addJob({ jobUuid: 'alive-running', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+
+    expect(await mine.closeInterruptedBatches(3_000)).toEqual([8]);
+    expect(await organicMine.closeInterruptedJobs(3_000)).toEqual(['killed-running']);
+    expect((await mine.batch(8))?.status).toBe('failed');
+    expect((await mine.batch(7))?.status).toBe('finished');
+    expect((await other.batch(8))?.status).toBe('running');
+    expect(await organicMine.job('killed-running')).toMatchObject({ status: 'horde_failed', statusMetadata: RESTARTED_WHILE_RUNNING });
+    expect((await organicMine.job('killed-done'))?.status).toBe('completed');
+    expect((await organicOther.job('alive-running'))?.status).toBe('received');
+    // Nothing left: a second start closes nothing.
+    expect(await mine.closeInterruptedBatches(4_000)).toEqual([]);
+    expect(await organicMine.closeInterruptedJobs(4_000)).toEqual([]);
   });
 
   it('keeps job outcomes, with excuse receipts, in the shape scoring rules read', async () => {

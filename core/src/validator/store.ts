@@ -171,6 +171,19 @@ export class ValidatorStore {
     });
   }
 
+  /**
+   * Batches left `running` by a process that ended without finishing them (kill -9, a crash, the
+   * OOM killer): recorded `failed` at start-up, before this process runs anything, so no batch of
+   * this validator stays `running` forever. A batch of the current cycle runs again afterwards
+   * (the block loop re-runs any batch that is not `finished`). Returns the cycles closed.
+   */
+  async closeInterruptedBatches(now: number): Promise<number[]> {
+    const rows: Array<{ cycle: number | string }> = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, status: 'running' }).select('cycle');
+    if (rows.length === 0) return [];
+    await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, status: 'running' }).update({ status: 'failed', finished_at: now });
+    return rows.map((row) => Number(row.cycle));
+  }
+
   async batch(cycle: number): Promise<BatchRow | null> {
     const row = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, cycle }).first();
     if (!row) return null;

@@ -1,5 +1,6 @@
 import type { Chain, Clock, Logger, RevealResult, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
 import type { ValidatorStore } from './store.js';
+import { writeAcknowledged } from './store-writes.js';
 
 export interface WeightSetterOptions {
   readonly chain: Chain;
@@ -35,53 +36,64 @@ export class WeightSetter {
     const uids = vector.map((entry) => entry.uid);
     const weights = vector.map((entry) => entry.weight);
     for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
+      let result: WeightSubmissionResult;
       try {
-        const result = await chain.submitWeights(netuid, vector, await this.versionKey());
-        await store.recordWeights(
+        result = await chain.submitWeights(netuid, vector, await this.versionKey());
+      } catch (error) {
+        logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
+        // Only a note for the operator: nothing landed, so losing it loses nothing.
+        await store
+          .recordWeights({ cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message }, clock.now())
+          .catch((recordError: unknown) => logger.warn({ cycle, err: recordError }, 'could not record the failed weight submission'));
+        if (attempt < this.options.attempts && !(await this.pause(cycle, attempt))) return null;
+        continue;
+      }
+      // The chain has the weights now: the record must survive a store restart, since a cycle
+      // without a `set`/`committed` row is scored and sent again after a restart.
+      const row = {
+        cycle,
+        status: result.status,
+        block: result.status === 'rate_limited' ? null : result.block,
+        revealBlock: result.status === 'committed' ? result.revealBlock : null,
+        uids,
+        weights,
+        attempts: attempt,
+        error: result.status === 'rate_limited' ? `rate limited for ${result.blocksRemaining} more blocks` : null,
+        mode: result.status === 'rate_limited' ? null : (result.mode ?? null),
+        revealRound: result.status === 'committed' ? (result.revealRound ?? null) : null,
+      };
+      const recordedAt = clock.now();
+      await writeAcknowledged('weights', () => store.recordWeights(row, recordedAt), { logger, signal: this.options.signal, fields: { cycle } });
+      if (result.status !== 'rate_limited') {
+        logger.info(
           {
             cycle,
             status: result.status,
-            block: result.status === 'rate_limited' ? null : result.block,
-            revealBlock: result.status === 'committed' ? result.revealBlock : null,
-            uids,
-            weights,
-            attempts: attempt,
-            error: result.status === 'rate_limited' ? `rate limited for ${result.blocksRemaining} more blocks` : null,
-            mode: result.status === 'rate_limited' ? null : (result.mode ?? null),
-            revealRound: result.status === 'committed' ? (result.revealRound ?? null) : null,
+            mode: result.mode,
+            block: result.block,
+            ...(result.status === 'committed' ? { revealBlock: result.revealBlock, revealRound: result.revealRound } : {}),
+            uids: uids.length,
           },
-          clock.now(),
+          result.mode === 'timelocked_v4' ? 'weights committed, timelocked; the chain reveals them' : 'weights submitted',
         );
-        if (result.status !== 'rate_limited') {
-          logger.info(
-            {
-              cycle,
-              status: result.status,
-              mode: result.mode,
-              block: result.block,
-              ...(result.status === 'committed' ? { revealBlock: result.revealBlock, revealRound: result.revealRound } : {}),
-              uids: uids.length,
-            },
-            result.mode === 'timelocked_v4' ? 'weights committed, timelocked; the chain reveals them' : 'weights submitted',
-          );
-          return result;
-        }
-        logger.info({ cycle, blocksRemaining: result.blocksRemaining }, 'weights rate limited; will retry');
-      } catch (error) {
-        logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
-        await store.recordWeights({ cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message }, clock.now());
+        return result;
       }
-      if (attempt < this.options.attempts) {
-        try {
-          await clock.sleep(this.options.retryDelayMs, this.options.signal);
-        } catch {
-          logger.info({ cycle, attempts: attempt }, 'weight retries stopped: the validator is shutting down');
-          return null;
-        }
-      }
+      logger.info({ cycle, blocksRemaining: result.blocksRemaining }, 'weights rate limited; will retry');
+      if (attempt < this.options.attempts && !(await this.pause(cycle, attempt))) return null;
     }
     logger.error({ cycle, attempts: this.options.attempts }, 'weights were not set this cycle');
     return null;
+  }
+
+  /** Waits before the next attempt; false when the validator is shutting down. */
+  private async pause(cycle: number, attempt: number): Promise<boolean> {
+    try {
+      await this.options.clock.sleep(this.options.retryDelayMs, this.options.signal);
+      return true;
+    } catch {
+      this.options.logger.info({ cycle, attempts: attempt }, 'weight retries stopped: the validator is shutting down');
+      return false;
+    }
   }
 
   /** Sends reveals whose time has come (a no-op without commit-reveal). Never throws. */

@@ -7,13 +7,20 @@ import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '
 import { collectArtifacts } from '../artifacts.js';
 import { artifactsDirProblem } from '../job-paths.js';
 import { truncateOutput } from '../output-text.js';
-import { OutputUploadError, uploadOutputs } from '../uploads.js';
-import { downloadVolume, VolumeDownloadError } from '../volumes.js';
 import type { EgressPolicy } from '../../net/egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
 import { Deadline } from './deadline.js';
 import { HordeFailure, JobFailure, StageTimeout, type FailureContext } from './failures.js';
+
+/**
+ * Volume downloads (yauzl, zlib streams) and output uploads (yazl) load on first use, not at agent
+ * start: the agent's start is on every cold job's critical path, and a job without a volume or an
+ * upload never needs them. A job that has one starts loading them as soon as its initial request
+ * says so (`preload`), while the executor gets ready.
+ */
+const loadVolumes = (): Promise<typeof import('../volumes.js')> => import('../volumes.js');
+const loadUploads = (): Promise<typeof import('../uploads.js')> => import('../uploads.js');
 
 /** The two requests the miner sends and the channel back; `MinerConnection` in production. */
 export interface JobChannel {
@@ -121,6 +128,8 @@ export class JobDriver {
         if (request.streaming_details) {
           throw new HordeFailure('streaming_failed', 'this executor does not run streaming jobs');
         }
+        // A volume the initial request announces: its code loads while the image and checks run.
+        if (request.volume) void loadVolumes().catch(() => undefined);
         // As the original: checks, clean-up of old job containers, then the image; ready only after all.
         await checks?.beforeImage(checkContext(request, stageSignal));
         if (request.docker_image) await this.prepareImage(request.docker_image);
@@ -160,7 +169,10 @@ export class JobDriver {
         if (request.docker_run_options_preset === 'nvidia_all') await checks?.beforeGpuJob(checkContext(initial, stageSignal));
         const volume = initial.volume ?? request.volume;
         if (volume) {
+          let volumeErrorClass: (typeof import('../volumes.js'))['VolumeDownloadError'] | null = null;
           try {
+            const { downloadVolume, VolumeDownloadError } = await loadVolumes();
+            volumeErrorClass = VolumeDownloadError;
             await downloadVolume(volume, dirs.volume, {
               maxBytes: this.options.volumeMaxBytes,
               egress: this.options.egress,
@@ -171,7 +183,7 @@ export class JobDriver {
             });
           } catch (error) {
             if (stageSignal.aborted) throw stageSignal.reason;
-            if (error instanceof VolumeDownloadError) throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
+            if (volumeErrorClass && error instanceof volumeErrorClass) throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
             throw error;
           }
         }
@@ -230,7 +242,10 @@ export class JobDriver {
         const artifacts = job.artifacts_dir ? await collectArtifacts(dirs.artifacts, job.artifacts_dir) : {};
         let uploadResults: Record<string, string> = {};
         if (job.output_upload) {
+          let uploadErrorClass: (typeof import('../uploads.js'))['OutputUploadError'] | null = null;
           try {
+            const { OutputUploadError, uploadOutputs } = await loadUploads();
+            uploadErrorClass = OutputUploadError;
             uploadResults = await uploadOutputs(job.output_upload, dirs.output, {
               maxBytes: this.options.outputMaxBytes,
               egress: this.options.egress,
@@ -239,7 +254,7 @@ export class JobDriver {
             });
           } catch (error) {
             if (stageSignal.aborted) throw stageSignal.reason;
-            if (error instanceof OutputUploadError) throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
+            if (uploadErrorClass && error instanceof uploadErrorClass) throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
             throw error;
           }
         }

@@ -16,7 +16,7 @@ import { isTransientCollateralCode, type CollateralError } from '../../collatera
 import type { CollateralSlasher } from '../../collateral/slasher.js';
 import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
-import { OrganicStore } from './store.js';
+import { OrganicStore, RESTARTED_WHILE_RUNNING } from './store.js';
 import { ValidatorConfigError } from '../errors.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
@@ -220,10 +220,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       return;
     }
     // Not running here, not ended: this validator restarted while running it.
-    const update: StatusUpdate = {
-      status: 'horde_failed',
-      metadata: { horde_failure_details: { reported_by: 'validator', reason: 'unhandled_exception', message: 'the validator restarted while running the job', context: null } },
-    };
+    const update: StatusUpdate = { status: 'horde_failed', metadata: RESTARTED_WHILE_RUNNING };
     this.relay(jobUuid, update);
     await this.store.setStatus(jobUuid, update.status, update.metadata, this.deps.clock.now());
   }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Store } from '../../contracts/index.js';
-import type { JobStatus } from '../../protocol/enums.js';
+import { JOB_END_STATUSES, type JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata } from '../../protocol/facilitator-messages.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 
@@ -26,6 +26,11 @@ export interface OrganicJobRow {
 }
 
 export type BlacklistReason = 'job_cheated' | 'cross_check_failed' | 'manual';
+
+/** What a job that was in flight when its validator process ended says about how it ended. */
+export const RESTARTED_WHILE_RUNNING: JobStatusMetadata = {
+  horde_failure_details: { reported_by: 'validator', reason: 'unhandled_exception', message: 'the validator restarted while running the job', context: null },
+};
 
 /** The organic path's tables (`validator_organic_jobs`, `validator_miner_blacklist`). */
 export class OrganicStore {
@@ -91,6 +96,20 @@ export class OrganicStore {
     await this.db('validator_organic_jobs')
       .where({ job_uuid: jobUuid })
       .update({ status, status_metadata: metadata ? toJsonColumn(metadata) : null, updated_at: now });
+  }
+
+  /**
+   * Organic jobs this validator had in flight when its process ended without finishing them: they
+   * end `horde_failed` at start-up (the process that ran them is gone, and with it their miner
+   * connection), so none stays in a non-final status forever and a re-sent job is answered with
+   * that final status. Returns the job uuids closed.
+   */
+  async closeInterruptedJobs(now: number): Promise<string[]> {
+    const open = this.db('validator_organic_jobs').where({ validator_hotkey: this.validatorHotkey }).whereNotIn('status', [...JOB_END_STATUSES]);
+    const rows: Array<{ job_uuid: string }> = await open.clone().select('job_uuid');
+    if (rows.length === 0) return [];
+    await open.clone().update({ status: 'horde_failed', status_metadata: toJsonColumn(RESTARTED_WHILE_RUNNING), updated_at: now });
+    return rows.map((row) => row.job_uuid);
   }
 
   /** Marks a job cheated; false when it was already. */
