@@ -15,7 +15,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { HordeError } from '../errors.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
 const VALID_DAYS = 365;
@@ -34,7 +34,7 @@ export class InvalidCertificateError extends HordeError {
 }
 
 export async function generateCertificate(alternativeName: string): Promise<CertificateAndKey> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
   const altName = isIP(alternativeName) ? { type: 'ip' as const, value: alternativeName } : { type: 'dns' as const, value: alternativeName };
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
