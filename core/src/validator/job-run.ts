@@ -376,6 +376,13 @@ export class JobRun {
     // The executor may have failed while the batch waited at the barrier: then its failure is the
     // job's outcome, and a job request would only earn "unknown job_uuid" from the miner.
     for (let message = this.inbox.poll(); message; message = this.inbox.poll()) {
+      if (message.message_type === 'V0StreamingJobReadyRequest') {
+        // No executor streams a job it has not been sent: whatever this points the client at, it is not the job.
+        const problem = 'the miner reported streaming ready before the job request';
+        this.log.warn({ ip: message.ip ?? null, port: message.port }, problem);
+        this.end('horde_failed', `streaming: ${problem}`, validatorFailure('streaming_failed', 'streaming_startup', problem));
+        return;
+      }
       this.ctx.onMessage?.(message);
       if (this.endOnFailure(message)) {
         this.log.warn({ status: this.status, details: this.details }, 'the executor failed while waiting for the job request; not sent');
