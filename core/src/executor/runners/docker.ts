@@ -47,6 +47,9 @@ export function jobNetworkName(jobUuid: string): string {
   return `horde-${jobUuid}-net`;
 }
 
+/** Matches `jobNetworkName`. */
+export const JOB_NETWORK_NAME = /^horde-.+-net$/;
+
 /** Where a streaming job's server listens in its container (ComputeHorde's `JOB_CONTAINER_PORT`). */
 export const STREAMING_CONTAINER_PORT = 8000;
 
