@@ -25,7 +25,11 @@ export interface StreamingProxyOptions {
   readonly logger: Logger;
   /** TLS handshakes that take longer are dropped (a client that never finishes holds nothing). */
   readonly handshakeTimeoutMs?: number;
+  /** Open connections at once (default 256); more are refused by the server. */
+  readonly maxConnections?: number;
 }
+
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** The proxy could not listen (port taken, bad address). */
 export class StreamingProxyError extends HordeError {
@@ -58,6 +62,8 @@ export class StreamingProxy {
       rejectUnauthorized: true,
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
     });
+    // Bounds what a flood of half-open handshakes can hold (the job's own clients need few).
+    tls.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     const proxy = new StreamingProxy(tls, options.logger, options.clientCertPem);
     tls.on('secureConnection', (socket) => proxy.accept(socket));
     tls.on('tlsClientError', (error, socket) => {

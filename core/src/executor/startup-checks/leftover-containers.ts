@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import type { Logger } from '../../contracts/index.js';
+import { JobRunnerError } from '../runners/errors.js';
 import { currentOwner, JOB_CONTAINER_NAME, JOB_NETWORK_NAME, OWNER_LABELS, type ContainerOwner } from '../runners/docker.js';
 
 const containerSummarySchema = z.looseObject({
@@ -85,7 +86,7 @@ const networkSummarySchema = z.looseObject({
 export async function removeLeftoverJobNetworks(docker: Dockerode, logger: Logger, self: ContainerOwner = currentOwner()): Promise<LeftoverCleanup> {
   const raw: unknown = await docker.listNetworks({ filters: { name: ['horde-'] } });
   const listed = z.array(networkSummarySchema).safeParse(raw);
-  if (!listed.success) throw new Error(`the Docker engine's network list is not what an engine sends: ${listed.error.message}`);
+  if (!listed.success) throw new JobRunnerError(`the Docker engine's network list is not what an engine sends: ${listed.error.message}`);
   const removed: string[] = [];
   let kept = 0;
   for (const network of listed.data) {
