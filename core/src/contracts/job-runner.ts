@@ -1,5 +1,11 @@
 import type { DockerRunOptionsPreset } from './job.js';
 
+/** Where the executor reaches a streaming job's server once the job runs. */
+export interface JobServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** One container (or process) run on the executor's machine. */
 export interface JobRunSpec {
   readonly jobUuid: string;
@@ -15,8 +21,15 @@ export interface JobRunSpec {
   readonly outputDir: string;
   readonly artifactsDir: string;
   readonly artifactsMountPath: string;
-  /** `none` (default): no network at all. `bridge` only for streaming jobs. */
-  readonly network: 'none' | 'bridge';
+  /**
+   * `none` (default): no network at all. `streaming`: the job's server must be reachable by the
+   * executor's TLS proxy and by nothing else: a network of the job's own with no route out (an
+   * internal Docker network), or loopback for the process runner. The server listens on
+   * `$HORDE_STREAMING_PORT` (8000 in a container, as ComputeHorde's `JOB_CONTAINER_PORT`).
+   */
+  readonly network: 'none' | 'streaming';
+  /** Streaming jobs: called once the job was started, with where its server can be reached. */
+  readonly onServerStarted?: (address: JobServerAddress) => void;
   readonly limits?: { readonly memoryBytes?: number; readonly pids?: number; readonly nanoCpus?: number };
   /** Execution time limit; the run is killed when it passes. */
   readonly timeoutMs: number;

@@ -76,6 +76,12 @@ export interface JobSpec {
   outputUpload?: OutputUpload;
   /** Container path whose small files come back base64 in `artifacts`. */
   artifactsDir?: string;
+  /**
+   * A streaming job: the client's TLS certificate (PEM, `streaming_details.public_key`). The
+   * executor puts an mTLS proxy that admits only this certificate in front of the job's server
+   * and reports `V0StreamingJobReadyRequest` once the server answers /health.
+   */
+  streamingPublicKey?: string;
   timing: JobTiming;
 }
 

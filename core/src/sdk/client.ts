@@ -5,7 +5,8 @@ import { jobStatusMetadataSchema, type JobStatusMetadata } from '../protocol/fac
 import type { JsonValue } from '../protocol/python-json.js';
 import { signCheatReport, signJobCreation } from '../protocol/sdk-signature.js';
 import { backoffDelayMs, sleep } from './backoff.js';
-import { HordeClientError, JobNotFoundError, JobTimeoutError } from './errors.js';
+import { generateCertificate, type CertificateAndKey } from '../tls/index.js';
+import { HordeClientError, JobNotFoundError, JobTimeoutError, StreamingNotReadyError } from './errors.js';
 import { jobRequestBody, type HordeJobSpec } from './job-spec.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 3_000;
@@ -75,6 +76,24 @@ export interface StatusChange {
   readonly createdAt: Date;
 }
 
+/** A streaming job's server, as the miner signed it and the facilitator stored it. */
+export interface StreamingServer {
+  readonly address: string;
+  readonly port: number;
+  /** The executor's server certificate (PEM): trust exactly this one. */
+  readonly certPem: string;
+}
+
+/** Options for `https.request` / `tls.connect` that make the mutually authenticated connection. */
+export interface StreamingTlsOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The server's certificate as the only trusted CA (it is self-signed for its address). */
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
 export interface WaitOptions {
   /** Give up (JobTimeoutError) after this many ms; default: wait as long as it takes. */
   readonly timeoutMs?: number;
@@ -108,12 +127,16 @@ export class HordeJob {
   /** Set once the job ended (the output of a completed job; what a failed one printed). */
   result: HordeJobResult | null = null;
   streamingServer: { cert: string | null; address: string | null; port: number | null } | null = null;
+  /** A streaming job made by `createJob`: the client certificate and key sent with it. */
+  readonly streamingClient: CertificateAndKey | null;
 
   /** @internal */
   constructor(
     private readonly client: HordeClient,
     response: JobResponse,
+    streamingClient: CertificateAndKey | null = null,
   ) {
+    this.streamingClient = streamingClient;
     this.update(response);
   }
 
@@ -152,6 +175,46 @@ export class HordeJob {
   async refresh(): Promise<this> {
     this.update(await this.client.fetchJob(this.uuid));
     return this;
+  }
+
+  /** The streaming server once the job reported it ready, else null. */
+  get streaming(): StreamingServer | null {
+    const server = this.streamingServer;
+    if (!server?.address || !server.cert || !server.port) return null;
+    return { address: server.address, port: server.port, certPem: server.cert };
+  }
+
+  /**
+   * Polls until a streaming job's server is ready (ComputeHorde's `wait_for_streaming`) and
+   * returns where it is. `StreamingNotReadyError` when the job ends first (its status and
+   * failure say why), `JobTimeoutError` after `timeoutMs`.
+   */
+  async waitForStreaming(options: Omit<WaitOptions, 'onStatus'> = {}): Promise<StreamingServer> {
+    const started = Date.now();
+    const interval = options.pollIntervalMs ?? this.client.pollIntervalMs;
+    for (;;) {
+      const server = this.streaming;
+      if (server && this.statusHistory.some((entry) => entry.status === 'streaming_ready')) return server;
+      if (this.isFinished) {
+        const failure = this.statusHistory.at(-1)?.metadata;
+        const reason = failure?.horde_failure_details?.reason ?? failure?.job_failure_details?.reason ?? failure?.job_rejection_details?.reason ?? null;
+        throw new StreamingNotReadyError(`Job ${this.uuid} ended (${this.status}${reason ? `: ${reason}` : ''}) before its streaming server was ready`);
+      }
+      if (options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs) {
+        throw new JobTimeoutError(`Job ${this.uuid} did not prepare for streaming within ${options.timeoutMs} ms (last status: ${this.status})`);
+      }
+      const left = options.timeoutMs === undefined ? interval : Math.min(interval, options.timeoutMs - (Date.now() - started));
+      await sleep(left, options.signal);
+      await this.refresh();
+    }
+  }
+
+  /** TLS options for connecting to the ready streaming server with this job's client certificate. */
+  streamingTlsOptions(): StreamingTlsOptions {
+    const server = this.streaming;
+    if (!server) throw new StreamingNotReadyError(`Job ${this.uuid} has no streaming server yet (waitForStreaming() first)`);
+    if (!this.streamingClient) throw new StreamingNotReadyError(`Job ${this.uuid} was not created as a streaming job by this client (no client certificate)`);
+    return { host: server.address, port: server.port, ca: server.certPem, cert: this.streamingClient.certPem, key: this.streamingClient.keyPem };
   }
 
   /** Polls until the job ends. Throws `JobTimeoutError` after `timeoutMs`. */
@@ -328,9 +391,11 @@ export class HordeClient {
 
   /** Submits one job (no retries of the job itself; see `runUntilComplete`). */
   async createJob(spec: HordeJobSpec, options: CreateJobOptions = {}): Promise<HordeJob> {
-    const body = jobRequestBody(spec, this.validatorHotkey, options.onTrustedMiner ?? false);
+    // As ComputeHorde's SDK: a fresh self-signed certificate per streaming job, for 127.0.0.1.
+    const streamingClient = spec.streaming ? await generateCertificate('127.0.0.1') : null;
+    const body = jobRequestBody(spec, this.validatorHotkey, options.onTrustedMiner ?? false, streamingClient?.certPem);
     const { headers } = signJobCreation(this.hotkey, body);
-    return new HordeJob(this, await this.request('POST', '/api/v1/job-docker/', jobResponseSchema, { json: body, headers }));
+    return new HordeJob(this, await this.request('POST', '/api/v1/job-docker/', jobResponseSchema, { json: body, headers }), streamingClient);
   }
 
   /** A job by uuid; `JobNotFoundError` when it does not exist (or is another client's). */

@@ -25,3 +25,10 @@ export class JobTimeoutError extends HordeClientError {
     super(message, { code: 'JOB_TIMEOUT' });
   }
 }
+
+/** A streaming job ended, or was never a streaming job, without its server becoming ready. */
+export class StreamingNotReadyError extends HordeClientError {
+  constructor(message: string) {
+    super(message, { code: 'STREAMING_NOT_READY' });
+  }
+}

@@ -10,11 +10,13 @@ export {
   type HordeJobResult,
   type RunUntilCompleteOptions,
   type StatusChange,
+  type StreamingServer,
+  type StreamingTlsOptions,
   type UploadResult,
   type WaitOptions,
 } from './client.js';
 export { backoffDelayMs } from './backoff.js';
-export { HordeClientError, JobNotFoundError, JobTimeoutError } from './errors.js';
+export { HordeClientError, JobNotFoundError, JobTimeoutError, StreamingNotReadyError } from './errors.js';
 export {
   jobRequestBody,
   OUTPUT_MOUNT_PREFIX,

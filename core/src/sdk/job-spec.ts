@@ -57,6 +57,13 @@ export interface HordeJobSpec {
   readonly uploadTimeLimitSec: number;
   /** Charged like the other limits; only streaming jobs use it (default 5, as the SDK). */
   readonly streamingStartTimeLimitSec?: number;
+  /**
+   * A streaming job: the client makes a certificate and sends it with the job; once the job's
+   * server is up, `HordeJob.waitForStreaming()` gives its address, port and certificate, and
+   * `streamingTlsOptions()` the options for a mutually authenticated TLS connection to it. The
+   * job's server listens on `$HORDE_STREAMING_PORT` (8000 in a container) and answers `GET /health`.
+   */
+  readonly streaming?: boolean;
 }
 
 function relativeTo(prefix: string, path: string, what: string): string {
@@ -96,7 +103,7 @@ function toUpload(path: string, output: HttpOutputVolume): SingleFileUpload {
  * The `POST /api/v1/job-docker/` body for a spec, field for field what ComputeHorde's SDK sends
  * (volumes and uploads as their pydantic `model_dump()`, which is what the signature covers).
  */
-export function jobRequestBody(spec: HordeJobSpec, validatorHotkey: string, onTrustedMiner: boolean): Record<string, JsonValue> {
+export function jobRequestBody(spec: HordeJobSpec, validatorHotkey: string, onTrustedMiner: boolean, streamingCertPem?: string): Record<string, JsonValue> {
   const body: Record<string, JsonValue> = {
     target_validator_hotkey: validatorHotkey,
     executor_class: spec.executorClass,
@@ -112,6 +119,10 @@ export function jobRequestBody(spec: HordeJobSpec, validatorHotkey: string, onTr
     streaming_start_time_limit: spec.streamingStartTimeLimitSec ?? 5,
     upload_time_limit: spec.uploadTimeLimitSec,
   };
+  if (spec.streaming) {
+    if (!streamingCertPem) throw new HordeClientError('A streaming job needs the client certificate (createJob makes one).', { code: 'INVALID_JOB_SPEC' });
+    body.streaming_details = { public_key: streamingCertPem };
+  }
   if (spec.inputVolumes) body.volumes = Object.entries(spec.inputVolumes).map(([path, volume]) => volumeModelDump(toVolume(path, volume)));
   if (spec.outputVolumes) body.uploads = Object.entries(spec.outputVolumes).map(([path, output]) => uploadModelDump(toUpload(path, output)));
   return body;

@@ -45,6 +45,8 @@ export interface SimulatedMinerOptions {
   readonly verifyReceipts?: boolean;
   /** Messages a misbehaving miner sends right after reporting the executor ready (e.g. a flood). */
   readonly afterReady?: (jobUuid: string) => readonly MinerToValidatorMessage[];
+  /** Messages sent after the job request, before the result (volumes ready, streaming ready, …). */
+  readonly beforeResult?: (request: V0JobRequest, initial: V0InitialJobRequest) => readonly MinerToValidatorMessage[];
 }
 
 /**
@@ -137,6 +139,7 @@ export class SimulatedMiner {
           const initial = initials.get(message.job_uuid);
           if (!initial) return send({ message_type: 'GenericError', details: `unknown job ${message.job_uuid}` });
           this.jobs.push(message);
+          for (const extra of this.options.beforeResult?.(message, initial) ?? []) send(extra);
           if (this.options.executionDelayMs) await new Promise((resolve) => setTimeout(resolve, this.options.executionDelayMs));
           const output = await (this.options.execute ?? defaultExecute)(message, initial);
           this.busy.set(message.executor_class, Math.max(0, (this.busy.get(message.executor_class) ?? 1) - 1));

@@ -7,6 +7,7 @@ import {
   datetimeFromEpochMicros,
   type ExecutorTiming,
 } from '../protocol/index.js';
+import { verifyStreamingReady } from '../protocol/streaming.js';
 import { untilAborted } from './abortable.js';
 import { BatchAbortedError, MinerProtocolError, MinerTimeoutError } from './errors.js';
 import type { JobInbox, JobMessage, MinerConnection } from './miner-client.js';
@@ -212,6 +213,9 @@ export class JobRun {
   /** The generated job; its payload is dropped once sent (`withoutPayload`). */
   private job: GeneratedJob;
   private readonly onAbort: (() => void) | null = null;
+  /** The job is a streaming job (its spec's `streamingPublicKey`, kept past `withoutPayload`). */
+  private readonly streaming: boolean;
+  private streamingReady = false;
 
   constructor(
     readonly jobUuid: string,
@@ -219,6 +223,7 @@ export class JobRun {
     private readonly ctx: JobRunContext,
   ) {
     this.job = job;
+    this.streaming = job.spec.streamingPublicKey !== undefined;
     this.inbox = ctx.connection.openInbox(jobUuid);
     this.log = ctx.logger.child({ jobUuid, minerHotkey: ctx.connection.target.hotkey, executorClass: ctx.hardwareClass.id });
     if (ctx.signal) {
@@ -328,10 +333,30 @@ export class JobRun {
   private async waitUntil(deadlineMs: number, what: string, done: (message: JobMessage) => boolean): Promise<void> {
     for (;;) {
       const message = await this.inbox.next(deadlineMs - this.ctx.clock.now(), what);
+      // The client will trust this address and certificate: only the miner's signature makes them
+      // the miner's word (the facilitator never sees an unsigned or forged one).
+      if (message.message_type === 'V0StreamingJobReadyRequest') {
+        if (!(await this.acceptStreamingReady(message))) return;
+      }
       this.ctx.onMessage?.(message);
       this.seen(message);
       if (this.endOnFailure(message) || done(message)) return;
     }
+  }
+
+  /** Checks a streaming-ready report; ends the job `streaming_failed` when it is not the miner's or not expected. */
+  private async acceptStreamingReady(message: Extract<JobMessage, { message_type: 'V0StreamingJobReadyRequest' }>): Promise<boolean> {
+    let problem: string | null = null;
+    if (!this.streaming) problem = 'the miner reported streaming ready for a job that is not a streaming job';
+    else if (this.streamingReady) problem = 'the miner reported streaming ready twice';
+    else if (!(await verifyStreamingReady(message, this.minerHotkey))) problem = 'the streaming details are not signed by the miner';
+    if (problem === null) {
+      this.streamingReady = true;
+      return true;
+    }
+    this.log.warn({ ip: message.ip ?? null, port: message.port }, problem);
+    this.end('horde_failed', `streaming: ${problem}`, validatorFailure('streaming_failed', 'streaming_startup', problem));
+    return false;
   }
 
   private failOnError(error: unknown, stage: string): void {
@@ -366,6 +391,8 @@ export class JobRun {
         executor_class: spec.executorClass,
         docker_image: spec.image,
         volume: spec.volumeInInitialRequest ? (spec.volume ?? null) : null,
+        // The miner fills in executor_ip (where the executor is reachable) before passing it on.
+        streaming_details: spec.streamingPublicKey !== undefined ? { public_key: spec.streamingPublicKey, executor_ip: null } : null,
         job_started_receipt_payload: started.payload,
         job_started_receipt_signature: started.validator_signature,
         executor_timing: executorTiming(spec, this.barrierWaitSeconds),
@@ -411,6 +438,13 @@ export class JobRun {
     // The executor may have failed while the batch waited at the barrier: then its failure is the
     // job's outcome, and a job request would only earn "unknown job_uuid" from the miner.
     for (let message = this.inbox.poll(); message; message = this.inbox.poll()) {
+      if (message.message_type === 'V0StreamingJobReadyRequest') {
+        // No executor streams a job it has not been sent: whatever this points the client at, it is not the job.
+        const problem = 'the miner reported streaming ready before the job request';
+        this.log.warn({ ip: message.ip ?? null, port: message.port }, problem);
+        this.end('horde_failed', `streaming: ${problem}`, validatorFailure('streaming_failed', 'streaming_startup', problem));
+        return;
+      }
       this.ctx.onMessage?.(message);
       this.seen(message);
       if (this.endOnFailure(message)) {
@@ -445,7 +479,8 @@ export class JobRun {
   async collect(): Promise<void> {
     if (this.status === null && this.jobSentAtMs > 0) {
       const deadline = this.jobSentAtMs + jobSeconds(this.job.spec) * 1000 + this.ctx.limits.slackMs;
-      try {
+      if (this.streaming) await this.awaitStreamingReady();
+      if (this.status === null) try {
         let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
         await this.waitUntil(deadline, 'job result', (message) => {
           if (message.message_type === 'V0MachineSpecsRequest') this.reportedSpecs = message.specs.specs;
@@ -465,6 +500,27 @@ export class JobRun {
     // A job cut short by the validator's shutdown gets no verdict from it, so no finished receipt.
     if (!this.aborted) this.sendFinishedReceipt();
     this.release();
+  }
+
+  /**
+   * ComputeHorde's streaming stage: the deadline is the leeway, extended by the download limit
+   * and then by the streaming-start limit, all from the job request; missing it is
+   * `streaming_job_ready_timed_out`.
+   */
+  private async awaitStreamingReady(): Promise<void> {
+    const t = this.job.spec.timing;
+    const deadline = this.jobSentAtMs + (t.allowedLeewaySeconds + t.downloadTimeLimitSeconds + t.streamingStartTimeLimitSeconds) * 1000;
+    try {
+      await this.waitUntil(deadline, 'streaming ready', (message) => {
+        if (message.message_type === 'V0MachineSpecsRequest') this.reportedSpecs = message.specs.specs;
+        return this.streamingReady;
+      });
+    } catch (error) {
+      if (error instanceof MinerTimeoutError && !this.aborted) {
+        const message = `the job's streaming server was not ready within ${t.streamingStartTimeLimitSeconds} s (streaming_start_time_limit)`;
+        this.end('horde_failed', `streaming: ${message}`, validatorFailure('streaming_job_ready_timed_out', 'streaming_startup', message));
+      } else this.failOnError(error, 'waiting for streaming');
+    }
   }
 
   private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {

@@ -12,6 +12,11 @@ export const localExecutorManagerConfig = z.strictObject({
   executors: z.number().int().min(0).default(1),
   /** Milliseconds between SIGTERM and SIGKILL when an executor is killed. */
   killGraceMs: z.number().int().min(0).default(5_000),
+  /**
+   * This machine's address as clients of streaming jobs reach it (an IP or a DNS name). Unset:
+   * the address the executor connected to the miner from (fine on one host, a devnet).
+   */
+  publicAddress: z.string().min(1).nullable().default(null),
 });
 
 export type LocalExecutorManagerConfig = z.output<typeof localExecutorManagerConfig>;

@@ -41,6 +41,13 @@ describe('LocalExecutorManager', () => {
     }
   });
 
+  it('reports its configured public address for streaming jobs, and none when unset (the miner then uses the connection address)', async () => {
+    const configured = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent, publicAddress: '203.0.113.7' });
+    const unset = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent });
+    expect(await configured.publicAddress({ id: 'local-1' })).toBe('203.0.113.7');
+    expect(await unset.publicAddress({ id: 'local-1' })).toBeNull();
+  });
+
   it('refuses a class it does not run with a typed error', async () => {
     const manager = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent });
     await expect(manager.start('t1', 'always_on.gpu-24gb', holding)).rejects.toMatchObject({ code: 'HORDE_LOCAL_EXECUTOR_START_REFUSED' });

@@ -19,6 +19,12 @@ export interface LocalExecutorManagerOptions {
   /** Milliseconds between SIGTERM and SIGKILL when killing an executor. */
   readonly killGraceMs: number;
   readonly logger: Logger;
+  /**
+   * Where clients reach this machine's executors (streaming jobs connect to it). Default null:
+   * the miner then uses the address the executor connected from, which is right only when
+   * clients can reach the miner's machine at that address (a devnet, one host).
+   */
+  readonly publicAddress?: string | null;
 }
 
 /** What we keep per started executor. The handle the runtime holds is just `{ id }`. */
@@ -51,6 +57,11 @@ export class LocalExecutorManager implements ExecutorManager {
     // machines would count the ones it can get here (and cache the answer: this runs on every
     // reservation).
     return { [this.options.executorClass]: this.options.executors };
+  }
+
+  /** Every executor runs on this machine: its one public address. */
+  async publicAddress(_handle: ExecutorHandle): Promise<string | null> {
+    return this.options.publicAddress ?? null;
   }
 
   async start(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<ExecutorHandle> {

@@ -13,7 +13,7 @@ const { loadHotkey } = await import(join(DIST, 'keys/index.js'));
 const { silentLogger } = await import(join(DIST, 'logging/index.js'));
 const { createMetricsRegistry } = await import(join(DIST, 'metrics/index.js'));
 const { createMiner } = await import(join(DIST, 'miner/miner.js'));
-const { SystemClock } = await import(join(DIST, 'runtime/clock.js'));
+const { SystemClock } = await import(join(DIST, 'time/clock.js'));
 const { openStore } = await import(join(DIST, 'store/index.js'));
 const { LocalExecutorManager } = await import(join(ROOT, 'executor-managers/local/dist/index.js'));
 

@@ -19,7 +19,7 @@ const TRANSFERRED = numberArg('transferred', 1_000, 100);
 const { registerPluginForTest } = await import(join(DIST, 'testkit/register-plugin.js'));
 const { SCORING_RULE } = await import(join(DIST, 'contracts/index.js'));
 const { runScoringPipeline } = await import(join(DIST, 'validator/scoring/engine.js'));
-const { verifyValidatorSignatureSync } = await import(join(DIST, 'validator/scoring/receipt-signature.js'));
+const { verifyValidatorSignatureSync } = await import(join(DIST, 'protocol/receipt-signature.js'));
 const { cryptoReady, loadHotkey } = await import(join(DIST, 'keys/index.js'));
 const { signedFinishedReceipt, signedStartedReceipt } = await import(join(DIST, 'testkit/index.js'));
 await cryptoReady();

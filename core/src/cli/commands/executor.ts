@@ -80,6 +80,7 @@ export function register(program: Command): void {
         ...(settings.workDir ? { workRoot: settings.workDir } : {}),
         ...(options.startupTimeLimit ? { startupTimeLimitSeconds: options.startupTimeLimit } : {}),
         ...(settings.machineSpecs ? {} : { machineSpecs: async () => null }),
+        streaming: { listenHost: settings.streamingHost, listenPort: settings.streamingPort },
         startupChecks: { enabled: settings.startupChecks, ...(settings.startupCheckImage ? { image: settings.startupCheckImage } : {}) },
       });
       logger.info({ outcome }, 'executor done');

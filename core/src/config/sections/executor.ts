@@ -98,6 +98,14 @@ export const executorSection = z.strictObject({
    * does not depend on what a job image contains.
    */
   startupCheckImage: z.string().min(1).optional(),
+  /**
+   * Streaming jobs: where the executor's TLS proxy listens, the only way in to the job's server
+   * (which itself is reachable from this machine only). The port must be reachable at the
+   * executor's public address (the executor manager's `publicAddress`); 0 picks a free port per
+   * job, fine where nothing filters ports. ComputeHorde's `NGINX_PORT` default is 6006.
+   */
+  streamingHost: z.string().min(1).default('0.0.0.0'),
+  streamingPort: z.number().int().min(0).max(65535).default(0),
 });
 
 export type ExecutorSection = z.output<typeof executorSection>;

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock, JobRunner, JobRunOutcome, Logger } from '../../contracts/index.js';
+import type { Clock, JobRunner, JobRunOutcome, JobServerAddress, Logger } from '../../contracts/index.js';
 import type { JobStage } from '../../protocol/enums.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { collectArtifacts } from '../artifacts.js';
@@ -10,8 +10,10 @@ import { truncateOutput } from '../output-text.js';
 import type { EgressPolicy } from '../../net/egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
+import { generateCertificate, InvalidCertificateError, parseCertificate, type CertificateAndKey } from '../../tls/index.js';
 import { Deadline } from './deadline.js';
 import { HordeFailure, JobFailure, StageTimeout, type FailureContext } from './failures.js';
+import { STREAMING_HEALTH_TIMEOUT_MS, StreamingProxy, waitForHealth } from './streaming-proxy.js';
 
 /**
  * Volume downloads (yauzl, zlib streams) and output uploads (yazl) load on first use, not at agent
@@ -50,6 +52,22 @@ export interface JobDriverOptions {
   readonly signal?: AbortSignal;
   /** Security checks of the startup stage (`createStartupChecks`); none when absent. */
   readonly startupChecks?: StartupChecks;
+  /** Where a streaming job's TLS proxy listens (default `0.0.0.0`, any free port). */
+  readonly streaming?: StreamingSettings;
+}
+
+export interface StreamingSettings {
+  readonly listenHost?: string;
+  /** 0 = any free port (the port goes to the client in `V0StreamingJobReadyRequest`). */
+  readonly listenPort?: number;
+  /** How long the job's server may take to answer `/health` (ComputeHorde's 25 s). */
+  readonly healthTimeoutMs?: number;
+}
+
+/** A streaming job's TLS material, made in the startup stage. */
+interface StreamingSetup {
+  readonly server: CertificateAndKey;
+  readonly clientCertPem: string;
 }
 
 export type JobDriverOutcome =
@@ -66,6 +84,8 @@ const RUNNER_GRACE_MS = 10_000;
  *   executor_startup  get `V0InitialJobRequest`, run the startup checks, make the image
  *                     available                                         → `V0ExecutorReadyRequest`
  *   volume_download   get `V0JobRequest`, download the volume            → `V0VolumesReadyRequest`
+ *   streaming_startup (streaming jobs) start the job on a network of its own, put the TLS
+ *                     proxy in front of it, wait for its /health      → `V0StreamingJobReadyRequest`
  *   execution         run the job (no network)                           → `V0ExecutionDoneRequest`
  *   result_upload     upload /output, collect artifacts → `V0MachineSpecsRequest`, `V0JobFinishedRequest`
  *
@@ -109,6 +129,7 @@ export class JobDriver {
     });
 
     // ---- executor_startup: its own limit, enough to get the job details, check, and get the image.
+    let streaming: StreamingSetup | null = null;
     const deadline = new Deadline(clock, this.options.startupTimeLimitSeconds);
     const checks = this.options.startupChecks;
     const checkContext = (request: V0InitialJobRequest, stageSignal: AbortSignal): CheckContext => ({
@@ -125,15 +146,13 @@ export class JobDriver {
         const request = await channel.initialRequest();
         this.jobUuid = request.job_uuid;
         this.log.info({ jobUuid: request.job_uuid, executorClass: request.executor_class }, 'initial job request received');
-        if (request.streaming_details) {
-          throw new HordeFailure('streaming_failed', 'this executor does not run streaming jobs');
-        }
         // A volume the initial request announces: its code loads while the image and checks run.
         if (request.volume) void loadVolumes().catch(() => undefined);
         // As the original: checks, clean-up of old job containers, then the image; ready only after all.
         await checks?.beforeImage(checkContext(request, stageSignal));
         if (request.docker_image) await this.prepareImage(request.docker_image);
         await checks?.afterImage(checkContext(request, stageSignal));
+        if (request.streaming_details) streaming = await streamingSetup(request.streaming_details);
         await channel.send({ message_type: 'V0ExecutorReadyRequest', job_uuid: request.job_uuid });
         return request;
       },
@@ -194,13 +213,20 @@ export class JobDriver {
       signal,
     );
 
-    // ---- execution: the job itself, with no network.
-    this.stage = 'execution';
-    if (timing) deadline.extend(timing.execution_time_limit);
-    this.log.info({ jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs() }, 'starting the job');
+    // ---- execution: the job itself, with no network (a streaming job: reachable from its proxy only).
+    this.stage = streaming ? 'streaming_startup' : 'execution';
+    if (timing) deadline.extend(timing.execution_time_limit + (streaming ? timing.streaming_start_time_limit : 0));
+    this.log.info({ jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs(), streaming: streaming !== null }, 'starting the job');
+    const proxy = streaming ? await this.startProxy(streaming) : null;
+    let streamingReady = false;
     const outcome = await deadline.run(
-      (stageSignal) =>
-        runner.run({
+      async (stageSignal) => {
+        // A job whose server never answers /health is stopped: `runSignal` ends the run early.
+        const stopRun = new AbortController();
+        const runSignal = AbortSignal.any([stageSignal, stopRun.signal]);
+        let serverStarted: (address: JobServerAddress) => void = () => {};
+        const started = new Promise<JobServerAddress>((resolve) => (serverStarted = resolve));
+        const run = runner.run({
           jobUuid: initial.job_uuid,
           image: job.docker_image,
           command: job.docker_run_cmd,
@@ -211,14 +237,34 @@ export class JobDriver {
           outputDir: dirs.output,
           artifactsDir: dirs.artifacts,
           artifactsMountPath: job.artifacts_dir ?? '/artifacts',
-          network: 'none',
+          network: proxy ? 'streaming' : 'none',
+          ...(proxy ? { onServerStarted: (address: JobServerAddress) => serverStarted(address) } : {}),
           timeoutMs: deadline.leftMs(),
-          signal: stageSignal,
-        }),
+          signal: runSignal,
+        });
+        if (!proxy || !streaming) return await run;
+        const ended = run.then(() => null, () => null);
+        const address = await Promise.race([started, ended]);
+        if (address === null) return await run; // it ended before it started: its outcome says why
+        proxy.setTarget(address);
+        const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
+        const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
+        if (!healthy) {
+          stopRun.abort();
+          await run.catch(() => null);
+          throw new JobFailure('timeout', 'Streaming job health check failed', { health_wait_ms: healthWaitMs });
+        }
+        await channel.send({ message_type: 'V0StreamingJobReadyRequest', job_uuid: initial.job_uuid, public_key: streaming.server.certPem, port: proxy.port });
+        streamingReady = true;
+        this.stage = 'execution';
+        this.log.info({ jobUuid: initial.job_uuid, port: proxy.port }, 'streaming job ready');
+        return await run;
+      },
       () => new StageTimeout('execution', timing?.execution_time_limit ?? 0),
       signal,
       RUNNER_GRACE_MS,
-    );
+    ).finally(() => proxy?.close());
+    this.stage = 'execution';
     this.execution = outcome;
     if (signal?.aborted) throw new HordeFailure('generic_error', 'the executor was stopped while the job ran');
     this.log.info(
@@ -230,6 +276,8 @@ export class JobDriver {
       const detail = outcome.oomKilled ? ' (out of memory)' : '';
       throw new JobFailure('nonzero_return_code', `Job container exited with non-zero exit code: ${outcome.exitCode}${detail}`);
     }
+    // A streaming job that ended (cleanly) without its server ever answering /health.
+    if (streaming && !streamingReady) throw new JobFailure('timeout', 'Streaming job health check failed');
     await channel.send({ message_type: 'V0ExecutionDoneRequest', job_uuid: initial.job_uuid });
 
     // ---- result_upload: full output to /output, truncated in the message; artifacts; uploads.
@@ -275,6 +323,22 @@ export class JobDriver {
       upload_results: result.uploadResults,
     });
     this.log.info({ jobUuid: initial.job_uuid, timeLeftMs: deadline.leftMs() }, 'job finished');
+  }
+
+  /** The TLS proxy of a streaming job; a port it cannot listen on is `streaming_failed`. */
+  private async startProxy(setup: StreamingSetup): Promise<StreamingProxy> {
+    const settings = this.options.streaming ?? {};
+    try {
+      return await StreamingProxy.start({
+        server: setup.server,
+        clientCertPem: setup.clientCertPem,
+        listenHost: settings.listenHost ?? '0.0.0.0',
+        listenPort: settings.listenPort ?? 0,
+        logger: this.log,
+      });
+    } catch (error) {
+      throw new HordeFailure('streaming_failed', `Failed to start the streaming proxy: ${(error as Error).message}`, undefined, { cause: error });
+    }
   }
 
   /** Makes the image available; one that cannot be had is the original's "Failed to pull docker image". */
@@ -353,11 +417,27 @@ async function writeOwnFile(path: string, data: string): Promise<void> {
   await writeFile(path, data, { flag: 'wx' });
 }
 
+/**
+ * The startup half of a streaming job: the client's certificate must be one, and the miner must
+ * have said where the executor is reachable (the server certificate is made for that address).
+ */
+async function streamingSetup(details: NonNullable<V0InitialJobRequest['streaming_details']>): Promise<StreamingSetup> {
+  if (!details.executor_ip) throw new HordeFailure('streaming_failed', 'Missing executor IP: the miner did not say where this executor is reachable');
+  try {
+    parseCertificate(details.public_key);
+  } catch (error) {
+    if (error instanceof InvalidCertificateError) throw new HordeFailure('streaming_failed', `The client's public key is ${error.message}`, undefined, { cause: error });
+    throw error;
+  }
+  return { server: await generateCertificate(details.executor_ip), clientCertPem: details.public_key };
+}
+
 function stageTimeoutMessage(stage: JobStage): string {
   switch (stage) {
     case 'volume_download':
       return 'Download time exceeded';
     case 'execution':
+    case 'streaming_startup':
       return 'Execution time exceeded';
     case 'result_upload':
       return 'Upload time exceeded';

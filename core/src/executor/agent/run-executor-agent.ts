@@ -4,7 +4,7 @@ import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
-import { JobDriver, type JobDriverOutcome } from './job-driver.js';
+import { JobDriver, type JobDriverOutcome, type StreamingSettings } from './job-driver.js';
 import { MinerConnection } from './miner-connection.js';
 
 /** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
@@ -45,6 +45,8 @@ export interface ExecutorAgentOptions {
    * default all of them, the probe in the job's image. The process runner gets none.
    */
   readonly startupChecks?: StartupCheckSettings;
+  /** Where a streaming job's TLS proxy listens (`executor.streamingHost`, `executor.streamingPort`). */
+  readonly streaming?: StreamingSettings;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
       ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
       ...(options.workRoot ? { workRoot: options.workRoot } : {}),
+      ...(options.streaming ? { streaming: options.streaming } : {}),
       // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
       signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
     });

@@ -2,7 +2,9 @@
  * `JobRunner` on a Docker Engine (dockerode): the default runner and a security boundary.
  *
  * One job is one container `horde-{jobUuid}-job`:
- *  - no network at all (`NetworkMode: none`) unless the job is a streaming job (`bridge`);
+ *  - no network at all (`NetworkMode: none`) unless the job is a streaming job: then a network of
+ *    its own, `horde-{jobUuid}-net`, internal (no route out), which only this machine (the
+ *    executor's TLS proxy) reaches; removed with the container;
  *  - the job's directories bound at `/volume`, `/output` and its artifacts path, `raw_script` at
  *    `/script.py` (then the default command is `python /script.py`, as in ComputeHorde);
  *  - memory (without extra swap), pids and CPU limits from the spec, else the runner's defaults
@@ -40,6 +42,17 @@ export interface ContainerLimits {
 export function jobContainerName(jobUuid: string): string {
   return `horde-${jobUuid}-job`;
 }
+
+/** `horde-{jobUuid}-net`: a streaming job's own internal network. */
+export function jobNetworkName(jobUuid: string): string {
+  return `horde-${jobUuid}-net`;
+}
+
+/** Matches `jobNetworkName`. */
+export const JOB_NETWORK_NAME = /^horde-.+-net$/;
+
+/** Where a streaming job's server listens in its container (ComputeHorde's `JOB_CONTAINER_PORT`). */
+export const STREAMING_CONTAINER_PORT = 8000;
 
 /** Matches `jobContainerName` (Docker reports names with a leading slash). */
 export const JOB_CONTAINER_NAME = /^\/?horde-.+-job$/;
@@ -260,9 +273,11 @@ export class DockerJobRunner implements JobRunner {
     const stdout = new OutputCapture(this.maxCaptureBytes);
     const stderr = new OutputCapture(this.maxCaptureBytes);
     let container: Dockerode.Container | null = null;
+    const network = spec.network === 'streaming' ? jobNetworkName(spec.jobUuid) : null;
     try {
       // A container of the same name can only be a leftover of a crashed earlier run of this job.
       await this.removeContainer(this.docker.getContainer(name), log);
+      if (network) await this.createJobNetwork(network, spec.jobUuid, log);
       container = await this.create(name, spec, scratch);
 
       // Attach before start, so not a byte of output is missed.
@@ -288,6 +303,7 @@ export class DockerJobRunner implements JobRunner {
         return { ...startFailure, timedOut: false, oomKilled: false, stdout: '', durationMs: Date.now() - started };
       }
       log.info({ image: spec.image, network: spec.network, preset: spec.preset }, 'job container started');
+      if (network) await this.reportServer(container, network, spec, log);
 
       const ending = await this.waitForExit(container, exit, spec);
       const durationMs = Date.now() - started;
@@ -310,8 +326,45 @@ export class DockerJobRunner implements JobRunner {
       return outcome;
     } finally {
       if (container) await this.removeContainer(container, log);
+      if (network) await this.removeJobNetwork(network, log);
       if (scratch) await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** A streaming job's own network: internal, so the job reaches nothing and only this host reaches it. */
+  private async createJobNetwork(name: string, jobUuid: string, log: Logger): Promise<void> {
+    await this.removeJobNetwork(name, log); // a crashed earlier run of this job may have left it
+    try {
+      await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Internal: true,
+        CheckDuplicate: true,
+        Labels: { 'horde.job-uuid': jobUuid, [OWNER_LABELS.host]: this.owner.host, [OWNER_LABELS.bootId]: this.owner.bootId, [OWNER_LABELS.pid]: String(this.owner.pid) },
+      });
+    } catch (error) {
+      throw new JobRunnerError(`Could not create the streaming job's network ${name}: ${dockerMessage(error)}`, { cause: error });
+    }
+  }
+
+  private async removeJobNetwork(name: string, log: Logger): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (error) {
+      if ((error as DockerError).statusCode !== 404) log.error({ err: dockerMessage(error), network: name }, 'could not remove the job network');
+    }
+  }
+
+  /** Tells the caller the job container's address on its network (the TLS proxy's upstream). */
+  private async reportServer(container: Dockerode.Container, network: string, spec: JobRunSpec, log: Logger): Promise<void> {
+    const info = await container.inspect().catch(() => null);
+    const ip = info?.NetworkSettings?.Networks?.[network]?.IPAddress;
+    if (!ip) {
+      // The container exited before it could be inspected; its exit is the outcome.
+      log.warn({ network }, 'the streaming job container has no address on its network');
+      return;
+    }
+    spec.onServerStarted?.({ host: ip, port: STREAMING_CONTAINER_PORT });
   }
 
   private async create(name: string, spec: DockerJobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
@@ -336,7 +389,10 @@ export class DockerJobRunner implements JobRunner {
         ...(cmd ? { Cmd: cmd } : {}),
         ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
         ...(user !== undefined ? { User: user } : {}),
-        Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+        Env: [
+          ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+          ...(spec.network === 'streaming' ? [`HORDE_STREAMING_PORT=${STREAMING_CONTAINER_PORT}`] : []),
+        ],
         Labels: {
           'horde.job-uuid': spec.jobUuid,
           [OWNER_LABELS.host]: this.owner.host,
@@ -346,7 +402,7 @@ export class DockerJobRunner implements JobRunner {
         AttachStdout: true,
         AttachStderr: true,
         Tty: false,
-        NetworkDisabled: spec.network !== 'bridge',
+        NetworkDisabled: spec.network !== 'streaming',
         HostConfig: { ...this.hostConfig(spec, binds), ...(withDiskCap ? this.diskCap() : {}) },
       });
     try {
@@ -380,7 +436,7 @@ export class DockerJobRunner implements JobRunner {
     return {
       ...(dropCapabilities ? { CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'] } : {}),
       LogConfig: { Type: 'json-file', Config: { 'max-size': String(logBytes), 'max-file': '1' } },
-      NetworkMode: spec.network === 'bridge' ? 'bridge' : 'none',
+      NetworkMode: spec.network === 'streaming' ? jobNetworkName(spec.jobUuid) : 'none',
       Binds: binds,
       AutoRemove: false, // removed by us after reading the exit state
       ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),

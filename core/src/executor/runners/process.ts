@@ -17,6 +17,8 @@
  *    `$HORDE_OUTPUT_DIR` and `$HORDE_ARTIFACTS_DIR` (the script file is `$HORDE_SCRIPT_PATH`);
  *  - the environment is the job's env plus those variables, PATH, HOME (= cwd) and LANG; nothing
  *    else of the executor's environment (its tokens and keys) is passed on;
+ *  - a streaming job's server listens on 127.0.0.1:`$HORDE_STREAMING_PORT` (a free port picked per
+ *    job; loopback, so only this machine, the executor's TLS proxy, reaches it);
  *  - on timeout or abort the whole process group is killed; when the main process exits, any
  *    process it left behind in its group is killed too.
  */
@@ -24,6 +26,7 @@ import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
@@ -56,6 +59,20 @@ async function findProgram(program: string): Promise<string | null> {
     if (dir && isAbsolute(dir) && (await isExecutable(join(dir, program)))) return join(dir, program);
   }
   return null;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/** A port free on loopback now (the OS picks it; the job binds it moments later). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export class ProcessJobRunner implements JobRunner {
@@ -116,11 +133,16 @@ export class ProcessJobRunner implements JobRunner {
         env.HORDE_SCRIPT_PATH = script;
         if (jobArgs.length === 0) jobArgs = [script];
       }
+      const streamingPort = spec.network === 'streaming' ? await freeLoopbackPort() : null;
+      if (streamingPort !== null) {
+        env.HORDE_STREAMING_PORT = String(streamingPort);
+        env.HORDE_STREAMING_HOST = LOOPBACK;
+      }
       const [program, ...args] = [...base, ...jobArgs];
       if (spec.network === 'none' || spec.limits) {
         log.debug('the process runner cannot cut the network or enforce limits; the job runs unconfined');
       }
-      return await this.spawnJob(program!, args, cwd, env, spec, log);
+      return await this.spawnJob(program!, args, cwd, env, spec, log, streamingPort);
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
@@ -133,6 +155,7 @@ export class ProcessJobRunner implements JobRunner {
     env: Record<string, string>,
     spec: JobRunSpec,
     log: Logger,
+    streamingPort: number | null,
   ): Promise<JobRunOutcome> {
     const stdout = new OutputCapture(this.maxCaptureBytes);
     const stderr = new OutputCapture(this.maxCaptureBytes);
@@ -160,6 +183,9 @@ export class ProcessJobRunner implements JobRunner {
       if (spec.signal?.aborted) onAbort();
       else spec.signal?.addEventListener('abort', onAbort, { once: true });
 
+      child.once('spawn', () => {
+        if (streamingPort !== null) spec.onServerStarted?.({ host: LOOPBACK, port: streamingPort });
+      });
       child.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
       // The main process has exited: whatever it left running in its group goes too (a container

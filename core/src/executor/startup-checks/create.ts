@@ -28,7 +28,7 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     );
     return new StartupCheckSuite({ logger });
   }
-  const [{ DockerJobRunner }, { DockerEngineCheck }, { ContainerEscapeCheck }, { NvidiaToolkitCheck }, { removeLeftoverJobContainers }] = await Promise.all([
+  const [{ DockerJobRunner }, { DockerEngineCheck }, { ContainerEscapeCheck }, { NvidiaToolkitCheck }, { removeLeftoverJobContainers, removeLeftoverJobNetworks }] = await Promise.all([
     import('../runners/docker.js'),
     import('./docker-engine.js'),
     import('./container-escape.js'),
@@ -40,6 +40,7 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
   }
   const cleanup = async () => {
     await removeLeftoverJobContainers(runner.docker, logger, runner.owner);
+    await removeLeftoverJobNetworks(runner.docker, logger, runner.owner);
   };
   if (settings.enabled === false) {
     logger.warn('startup checks are disabled (executor.startupChecks = false): for local testing only, never on a miner that takes jobs');

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { docker, testImage } from '../../../../test/support/services.js';
 import { currentOwner, OWNER_LABELS, type ContainerOwner } from '../runners/docker.js';
-import { leftoverReason, removeLeftoverJobContainers } from './leftover-containers.js';
+import { leftoverReason, removeLeftoverJobContainers, removeLeftoverJobNetworks } from './leftover-containers.js';
 
 const logger = pino({ level: 'silent' });
 const self: ContainerOwner = { host: 'exec-host', bootId: 'boot-1', pid: 1000 };
@@ -76,5 +76,30 @@ describe('removeLeftoverJobContainers', () => {
     } finally {
       live.kill();
     }
+  });
+});
+
+describe('removeLeftoverJobNetworks', () => {
+  const made: string[] = [];
+  afterAll(async () => {
+    for (const name of made) await docker().getNetwork(name).remove().catch(() => {});
+  });
+
+  it("removes streaming jobs' networks of dead executors, keeps a live executor's and other networks", async () => {
+    const me = currentOwner();
+    const tag = randomUUID().slice(0, 8);
+    const make = async (name: string, networkLabels: Record<string, string>) => {
+      await docker().createNetwork({ Name: name, Internal: true, Labels: networkLabels });
+      made.push(name);
+      return name;
+    };
+    const dead = await make(`horde-${tag}-dead-net`, labels({ ...me, pid: 999_999_999 }));
+    const mine = await make(`horde-${tag}-mine-net`, labels(me));
+    const other = await make(`horde-${tag}-other`, {});
+    const result = await removeLeftoverJobNetworks(docker(), logger, me);
+    expect(result.removed).toContain(dead);
+    expect(result.removed).not.toContain(mine);
+    const names = (await docker().listNetworks({ filters: { name: [tag] } })).map((n: { Name: string }) => n.Name).sort();
+    expect(names).toEqual([mine, other].sort());
   });
 });

@@ -1,8 +1,8 @@
 import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import type { Logger } from '../../contracts/index.js';
-import { currentOwner, JOB_CONTAINER_NAME, OWNER_LABELS, type ContainerOwner } from '../runners/docker.js';
 import { JobRunnerError } from '../runners/errors.js';
+import { currentOwner, JOB_CONTAINER_NAME, JOB_NETWORK_NAME, OWNER_LABELS, type ContainerOwner } from '../runners/docker.js';
 
 const containerSummarySchema = z.looseObject({
   Id: z.string(),
@@ -68,6 +68,41 @@ export async function removeLeftoverJobContainers(docker: Dockerode, logger: Log
     await removeQuietly(docker, container, logger);
     logger.info({ container: name.replace(/^\//, ''), state: container.State, reason }, 'removed a leftover job container');
     removed.push(name.replace(/^\//, ''));
+  }
+  return { removed, kept };
+}
+
+const networkSummarySchema = z.looseObject({
+  Id: z.string(),
+  Name: z.string(),
+  Labels: z.record(z.string(), z.string()).nullish(),
+});
+
+/**
+ * Streaming jobs' networks (`horde-{jobUuid}-net`) whose executor is gone, the original's `ch-*`
+ * network clean-up with the same owner rule as the containers. Run after the containers: a
+ * network still in use by a container cannot be removed (the engine refuses; logged, kept).
+ */
+export async function removeLeftoverJobNetworks(docker: Dockerode, logger: Logger, self: ContainerOwner = currentOwner()): Promise<LeftoverCleanup> {
+  const raw: unknown = await docker.listNetworks({ filters: { name: ['horde-'] } });
+  const listed = z.array(networkSummarySchema).safeParse(raw);
+  if (!listed.success) throw new JobRunnerError(`the Docker engine's network list is not what an engine sends: ${listed.error.message}`);
+  const removed: string[] = [];
+  let kept = 0;
+  for (const network of listed.data) {
+    if (!JOB_NETWORK_NAME.test(network.Name)) continue;
+    const reason = leftoverReason(network.Labels ?? {}, self);
+    if (reason === null) {
+      kept += 1;
+      continue;
+    }
+    try {
+      await docker.getNetwork(network.Id).remove();
+      logger.info({ network: network.Name, reason }, 'removed a leftover job network');
+      removed.push(network.Name);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) logger.warn({ err: error, network: network.Name }, 'could not remove a leftover job network');
+    }
   }
   return { removed, kept };
 }

@@ -24,6 +24,7 @@ export function organicJobSpec(request: V2JobRequest, hardwareClass: HardwareCla
     ...(request.volume ? { volume: request.volume, volumeInInitialRequest: true } : {}),
     ...(request.output_upload ? { outputUpload: request.output_upload } : {}),
     ...(request.artifacts_dir ? { artifactsDir: request.artifacts_dir } : {}),
+    ...(request.streaming_details ? { streamingPublicKey: request.streaming_details.public_key } : {}),
     timing: {
       allowedLeewaySeconds,
       downloadTimeLimitSeconds: request.download_time_limit,
@@ -209,8 +210,11 @@ function finalStatus(
           metadata: { horde_failure_details: { reported_by: hordeFailure.reported_by, reason: hordeFailure.reason, message: hordeFailure.message, context: hordeFailure.context ?? null } },
         };
       }
-      // The validator gave up waiting: say for what.
-      const reason = connectionClosed
+      // The validator gave up waiting: say for what (its streaming checks name their reason).
+      const own = record.failure?.source === 'validator' ? record.failure.reason : null;
+      const reason = own === 'streaming_job_ready_timed_out' || own === 'streaming_failed'
+        ? own
+        : connectionClosed
         ? 'miner_connection_failed'
         : !record.accepted
           ? 'initial_response_timed_out'

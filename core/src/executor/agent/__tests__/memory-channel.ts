@@ -10,14 +10,26 @@ const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limi
  * (a `local/shell` job that runs `command`) and keeps what the driver sends back in `sent`.
  */
 export function memoryJobChannel(
-  options: { readonly command?: string[]; readonly executorClass?: string; readonly preset?: DockerRunOptionsPreset } = {},
+  options: {
+    readonly command?: string[];
+    readonly executorClass?: string;
+    readonly preset?: DockerRunOptionsPreset;
+    readonly image?: string;
+    /** A streaming job: the client's certificate and the address the miner filled in. */
+    readonly streamingDetails?: { public_key: string; executor_ip: string | null };
+    readonly timing?: Partial<typeof TIMING>;
+    /** Sees each message as the driver sends it. */
+    readonly onSend?: (message: ExecutorToMinerMessage) => void;
+  } = {},
 ): JobChannel & { sent: ExecutorToMinerMessage[] } {
+  const image = options.image ?? 'local/shell';
   const executorClass = options.executorClass ?? 'always_on.test';
   const initial: V0InitialJobRequest = {
     message_type: 'V0InitialJobRequest',
     job_uuid: TEST_JOB_UUID,
     executor_class: executorClass,
-    docker_image: 'local/shell',
+    docker_image: image,
+    ...(options.streamingDetails ? { streaming_details: options.streamingDetails } : {}),
     job_started_receipt_payload: {
       receipt_type: 'JobStartedReceipt',
       job_uuid: TEST_JOB_UUID,
@@ -29,17 +41,21 @@ export function memoryJobChannel(
       ttl: 30,
     },
     job_started_receipt_signature: '0x00',
-    executor_timing: TIMING,
+    executor_timing: { ...TIMING, ...options.timing },
   };
   const job: V0JobRequest = {
     message_type: 'V0JobRequest',
     job_uuid: TEST_JOB_UUID,
     executor_class: executorClass,
-    docker_image: 'local/shell',
+    docker_image: image,
     docker_run_options_preset: options.preset ?? 'none',
     docker_run_cmd: options.command ?? ['echo ran'],
     env: {},
   };
   const sent: ExecutorToMinerMessage[] = [];
-  return { sent, initialRequest: async () => initial, jobRequest: async () => job, send: async (message) => void sent.push(message) };
+  return { sent, initialRequest: async () => initial, jobRequest: async () => job, send: async (message) => {
+      sent.push(message);
+      options.onSend?.(message);
+    },
+  };
 }

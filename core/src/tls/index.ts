@@ -1,0 +1,1 @@
+export { certificateFingerprint, generateCertificate, InvalidCertificateError, parseCertificate, type CertificateAndKey } from './certificates.js';
