@@ -18,7 +18,7 @@ import { JobDriver } from '../../core/src/executor/agent/job-driver.js';
 import { ProcessJobRunner } from '../../core/src/executor/runners/process.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import type { V0StreamingJobReadyRequest } from '../../core/src/protocol/messages.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { generateCertificate } from '../../core/src/tls/index.js';
 import { testServersEgress } from '../support/egress.js';
 

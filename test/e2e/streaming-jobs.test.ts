@@ -23,7 +23,7 @@ import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
-import { SystemClock } from '../../core/src/runtime/clock.js';
+import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { generateCertificate, parseCertificate } from '../../core/src/tls/index.js';
 import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';

@@ -3,6 +3,7 @@ import { renderPage } from '../dashboard/render.js';
 import type { TableSection } from '../dashboard/view.js';
 import { openStore } from '../store/index.js';
 import { validatorPage } from './dashboard-page.js';
+import { TransferredReceiptsRepository } from './receipts/store.js';
 import { collateralSection } from './dashboard-collateral.js';
 import { ValidatorStore } from './store.js';
 
@@ -41,6 +42,7 @@ describe('validator dashboard: collateral', () => {
         hotkey: 'v',
         netuid: 12,
         store: new ValidatorStore(store, 'v'),
+        receipts: new TransferredReceiptsRepository(store, 'v'),
         progress: () => ({ block: null, cycle: null, phase: 'idle' as const, lastBatch: null, lastScoredCycle: null, lastWeights: null }),
         metagraph: async () => null,
         now: () => 10_000,

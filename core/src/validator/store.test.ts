@@ -158,7 +158,7 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
 
     expect(await repo.job(`h2bbbbbb`)).toMatchObject({ jobUuid: `h2bbbbbb-${dialect}-0003`, status: 'completed' });
     expect(await repo.job(`h1aaaaaa-${dialect}-0001`)).toMatchObject({ status: 'failed', failure, history });
-    await expect(repo.job('h1aaaaaa')).rejects.toMatchObject({ code: 'VALIDATOR_JOB_AMBIGUOUS' });
+    await expect(repo.job('h1aaaaaa')).rejects.toMatchObject({ code: 'HORDE_VALIDATOR_JOB_AMBIGUOUS' });
     expect(await repo.job('zzzz')).toBeNull();
     // LIKE wildcards in a prefix are literal: '%' matches no uuid.
     expect(await repo.job('%')).toBeNull();

@@ -89,7 +89,7 @@ describe('ssh executor manager: one executor per GPU', () => {
     expect(m.gpuOf(first)).toBe(await gpuOfAgent(a));
     expect(m.fleet()).toEqual([expect.objectContaining({ state: 'busy', detail: 'GPUs 0,1; 2 busy' })]);
     // Both GPUs taken: a third executor would share a GPU with a running job.
-    await expect(m.start('third', CLASS, context('third'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+    await expect(m.start('third', CLASS, context('third'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
     // The freed GPU is handed out again, to a job of its own.
     await m.kill(first);
@@ -110,7 +110,7 @@ describe('ssh executor manager: one executor per GPU', () => {
     await m.probeAll();
     expect(await m.manifest()).toEqual({ [CLASS]: 0 });
     expect(m.fleet()).toEqual([expect.objectContaining({ state: 'healthy', executors: 0, detail: expect.stringMatching(/exited with 9: NVIDIA-SMI has failed/) })]);
-    await expect(m.start('none', CLASS, context('none'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+    await expect(m.start('none', CLASS, context('none'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
     hostHasGpus(1);
     await m.probeAll();
     expect(await m.manifest()).toEqual({ [CLASS]: 1 });

@@ -254,7 +254,7 @@ describe('ssh fleet health', () => {
         }, 10_000);
         expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
       }
-      await expect(m.start('t-gpu-3', CLASS, context('t-gpu-3'))).rejects.toMatchObject({ code: 'SSH_NO_FREE_HOST' });
+      await expect(m.start('t-gpu-3', CLASS, context('t-gpu-3'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
       sshd.start();
       await eventually('the host to come back with its GPUs', async () => ((await m.manifest())[CLASS] === 3 ? true : undefined), 20_000);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testServersEgress } from '../../../../test/support/egress.js';
 import type { ExecutorToMinerMessage, V0StreamingJobReadyRequest } from '../../protocol/messages.js';
 import { silentLogger } from '../../logging/index.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { generateCertificate, parseCertificate, type CertificateAndKey } from '../../tls/index.js';
 import { ProcessJobRunner } from '../runners/process.js';
 import { memoryJobChannel } from './__tests__/memory-channel.js';

@@ -10,7 +10,7 @@ import { loadHotkey, type Hotkey } from '../../keys/index.js';
 import { silentLogger } from '../../logging/index.js';
 import { signStreamingReady, type MinerToValidatorMessage, type V0StreamingJobReadyRequest } from '../../protocol/index.js';
 import type { V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { SystemClock } from '../../runtime/clock.js';
+import { SystemClock } from '../../time/clock.js';
 import { SimulatedMiner } from '../../testkit/simulated-miner.js';
 import { MinerConnection } from '../miner-client.js';
 import { fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
