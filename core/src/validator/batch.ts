@@ -42,6 +42,11 @@ export interface BatchDeps {
   readonly manifestOf?: (target: MinerTarget) => Promise<Manifest | null>;
   readonly hooks?: BatchHooks;
   /**
+   * The batch is one task of a larger one (validator workers): manifests are replaced for these
+   * targets only, not for the whole cycle.
+   */
+  readonly partOfBatch?: boolean;
+  /**
    * Stops the batch (the validator is shutting down): connections are dropped, every open job
    * ends at once, and `runBatch` rejects with `BatchAbortedError` without storing job outcomes.
    */
@@ -170,7 +175,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       const coldkey = connection.target.coldkey as string;
       if (mainHotkey && !mainHotkeys.has(coldkey)) mainHotkeys.set(coldkey, { mainHotkey, reportedBy: connection.target.hotkey });
     }
-    await store.saveManifests(cycle.index, manifests);
+    await store.saveManifests(cycle.index, manifests, deps.partOfBatch ? targets.map((target) => target.hotkey) : undefined);
     await store.saveMainHotkeys(cycle.index, [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })));
 
     // 3. One job per declared executor, for classes the validator knows how to prove.

@@ -9,6 +9,8 @@ import { validatorWeightsModeMigration } from './validator-h-tlock-0001.js';
 import { validatorJobFailuresMigration } from './validator-h-ops-0001-job-failures.js';
 import { facilitatorUsedOnceMigration } from './facilitator-h-hard-0001.js';
 import { validatorReceiptsMigration } from './validator-h-receipts-0001.js';
+import { validatorBatchTasksMigration } from './validator-h2-workers-0001-batch-tasks.js';
+import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -29,6 +31,8 @@ const migrations: readonly NamedMigration[] = [
   validatorJobFailuresMigration,
   facilitatorUsedOnceMigration,
   validatorReceiptsMigration,
+  validatorBatchTasksMigration,
+  chainExtrinsicsMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
