@@ -537,7 +537,10 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
 
   async revealWeights(): Promise<RevealResult[]> {
     const results = await this.weightSetter.revealDue();
-    for (const result of results) if (result.status === 'revealed') this.emit('weights-revealed', result);
+    for (const result of results) {
+      if (result.status === 'revealed') this.emit('weights-revealed', result);
+      else this.log.debug({ commitBlock: result.commitBlock, status: result.status, error: result.error }, 'weight commit not revealed now');
+    }
     return results;
   }
 
@@ -554,6 +557,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     this.closed = true;
     if (this.leadTimer) clearTimeout(this.leadTimer);
     this.stopBlocks?.();
+    await this.options.workers?.stopTaking();
     this.shutdown.abort();
     await this.organic?.close();
     await this.receiptTransfer?.close();

@@ -224,7 +224,17 @@ export class ValidatorWorkerPool {
     });
   }
 
-  /** Stops taking tasks (running ones are left to the caller's abort), drops the session and its lock. */
+  /**
+   * Stops taking tasks, before the caller aborts the running ones: an aborted task goes back to the
+   * queue for another worker, and this worker must not be the one that takes it again.
+   */
+  async stopTaking(): Promise<void> {
+    if (!this.working) return;
+    this.working = false;
+    await this.boss.offWork(this.queue).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'could not stop taking tasks'));
+  }
+
+  /** Stops the queue (running tasks are left to the caller's abort), drops the session and its lock. */
   async close(): Promise<void> {
     await this.boss.stop({ graceful: true, wait: true, timeout: 5_000 }).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'task queue did not stop cleanly'));
     await this.session.close();
