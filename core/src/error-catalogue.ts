@@ -173,6 +173,12 @@ export const ERROR_CATALOGUE = {
   HORDE_VALIDATOR_JOB_AMBIGUOUS: 'A job prefix (`horde validator jobs <uuid>`, the dashboard\'s job page) names more than one job.',
   /** core/src/validator/errors.ts */
   HORDE_VALIDATOR_JOB_NOT_FOUND: 'No stored job has the uuid (or prefix) asked for.',
+  /** core/src/validator/workers/errors.ts */
+  HORDE_VALIDATOR_WORKERS_NEED_POSTGRES: 'Validator workers share a PostgreSQL store; the config names SQLite.',
+  /** core/src/validator/workers/errors.ts */
+  HORDE_VALIDATOR_WORKERS_QUEUE: 'The pg-boss task queue of the validator workers did not start.',
+  /** core/src/validator/workers/errors.ts */
+  HORDE_VALIDATOR_WORKERS_SESSION_LOST: 'A worker lost its PostgreSQL session, and with it any leadership; it stops.',
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_API_ERROR: 'The marketplace API answered with an error (HTTP 4xx/5xx or `success: false`), or not at all.',
   /** executor-managers/vast/src/errors.ts */

@@ -52,6 +52,11 @@ export interface BatchDeps {
   readonly committableClasses?: ReadonlySet<string>;
   readonly hooks?: BatchHooks;
   /**
+   * The batch is one task of a larger one (validator workers): manifests are replaced for these
+   * targets only, not for the whole cycle.
+   */
+  readonly partOfBatch?: boolean;
+  /**
    * Stops the batch (the validator is shutting down): connections are dropped, every open job
    * ends at once, and `runBatch` rejects with `BatchAbortedError` without storing job outcomes.
    */
@@ -196,7 +201,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       const coldkey = connection.target.coldkey as string;
       if (mainHotkey && !mainHotkeys.has(coldkey)) mainHotkeys.set(coldkey, { mainHotkey, reportedBy: connection.target.hotkey });
     }
-    await store.saveManifests(cycle.index, manifests);
+    await store.saveManifests(cycle.index, manifests, deps.partOfBatch ? targets.map((target) => target.hotkey) : undefined);
     if (deps.committedManifestOf) await store.saveManifestContradictions(cycle.index, contradictions, clock.now());
     await store.saveMainHotkeys(cycle.index, [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })));
 

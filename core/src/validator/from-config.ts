@@ -16,6 +16,8 @@ import { cachedFor } from '../dashboard/cached.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/server.js';
 import { validatorJobPage, validatorPage } from './dashboard-page.js';
 import { ValidatorMetrics } from './metrics.js';
+import { ValidatorWorkersError } from './workers/errors.js';
+import type { ValidatorWorkerPool } from './workers/pool.js';
 
 export interface ValidatorProcess {
   readonly handle: ValidatorHandle;
@@ -52,6 +54,19 @@ async function objectStoreFor(config: HordeConfig): Promise<ObjectStore | undefi
   });
   await store.ensureBucket();
   return store;
+}
+
+/** The worker pool of `validator.workers` (PostgreSQL only: SQLite is one process's store). */
+async function openWorkerPool(config: HordeConfig, store: Store, validatorHotkey: string, logger: Logger, clock: Clock): Promise<ValidatorWorkerPool> {
+  const options = storeOptions(config);
+  if (options.client !== 'postgres' || store.dialect !== 'postgres') {
+    throw new ValidatorWorkersError(
+      'HORDE_VALIDATOR_WORKERS_NEED_POSTGRES',
+      'validator.workers needs store.client "postgres" with store.url: the workers share their work through PostgreSQL (SQLite serves one process only)',
+    );
+  }
+  const { ValidatorWorkerPool } = await import('./workers/pool.js');
+  return ValidatorWorkerPool.open({ store, url: options.url, validatorHotkey, settings: config.validator.workers, logger, clock });
 }
 
 /**
@@ -105,6 +120,7 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
     if (hardwareClasses.length === 0) {
       throw new ValidatorConfigError('No hardware classes: add "@horde/plugin-hardware-classes" to plugins.');
     }
+    const workers = config.validator.workers.enabled ? await openWorkerPool(config, store, hotkey.ss58, logger, clock) : undefined;
     const handle = await startValidator({
       hotkey,
       chain,
@@ -117,6 +133,7 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       logger,
       clock,
       ...(options.autoRun !== undefined ? { autoRun: options.autoRun } : {}),
+      ...(workers ? { workers } : {}),
     });
     const stopMetrics = new ValidatorMetrics(metrics).observe(handle);
     let dashboard: DashboardServer | null = null;

@@ -36,6 +36,8 @@ import { receiptTransferSettings } from './receipts/settings.js';
 import { TransferredReceiptsRepository } from './receipts/store.js';
 import { ReceiptTransfer, type PageReadReport } from './receipts/transfer.js';
 import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifier-pool.js';
+import type { ValidatorWorkerPool } from './workers/pool.js';
+import type { BatchTaskResult } from './workers/task-store.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
 export interface ValidatorEvents {
@@ -80,6 +82,12 @@ export interface StartValidatorOptions {
    * by hand instead.
    */
   readonly autoRun?: boolean;
+  /**
+   * Run as one worker of a pool sharing PostgreSQL (`validator.workers`): the cycle work happens
+   * only while this worker leads, batches are split into tasks every worker runs. Absent: one
+   * process does everything, as always.
+   */
+  readonly workers?: ValidatorWorkerPool;
 }
 
 export interface ValidatorHandle extends EventEmitter<ValidatorEvents> {
@@ -157,6 +165,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   private pendingBlock: number | null = null;
   private lastRevealBlock = -Infinity;
   private closed = false;
+  private leadTimer: NodeJS.Timeout | null = null;
+  private receiptTransferStarted = false;
   /** Aborted by `close`: the running batch and trusted-miner runs end at once instead of running out their limits. */
   private readonly shutdown = new AbortController();
   private state: { block: number | null; cycle: number | null; phase: ValidatorPhase; lastBatch: ValidatorProgress['lastBatch']; lastScoredCycle: number | null; lastWeights: ValidatorProgress['lastWeights'] } = {
@@ -228,7 +238,68 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
 
   start(): void {
     this.stopBlocks = this.options.chain.onBlock((block) => this.onBlock(block));
-    this.receiptTransfer?.start();
+    const workers = this.options.workers;
+    if (!workers) {
+      this.receiptTransfer?.start();
+      return;
+    }
+    // A worker: take batch tasks from the queue at once; the cycle work waits for leadership.
+    this.track(workers.serveTasks((cycle, targets, signal) => this.runTask(cycle, targets, signal), this.shutdown.signal)).catch((error: unknown) =>
+      this.fail('workers', error),
+    );
+    workers.onSessionLost((error) => this.fail('workers', error));
+    const tryLead = () => {
+      if (this.closed) return;
+      void workers
+        .tryLead()
+        .then((leading) => {
+          // Receipt transfer is cycle work too: one worker pulls the pages, all read the receipts.
+          if (leading && !this.receiptTransferStarted && !this.closed) {
+            this.receiptTransferStarted = true;
+            this.receiptTransfer?.start();
+          }
+        })
+        .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'leadership attempt failed; trying again'))
+        .finally(() => {
+          if (!this.closed && !workers.isLeader) this.leadTimer = setTimeout(tryLead, this.options.settings.workers.pollSeconds * 1000);
+        });
+    };
+    tryLead();
+  }
+
+  /** One task of a batch another worker (or this one) planned: the batch's steps on these miners only. */
+  private async runTask(cycleIndex: number, targets: readonly MinerTarget[], signal: AbortSignal): Promise<BatchTaskResult> {
+    // An earlier attempt of this task may have stored outcomes before its worker died: replace them.
+    await this.store.deleteSyntheticJobs(cycleIndex, targets.map((target) => target.hotkey));
+    const result = await runBatch(cycleByIndex(cycleIndex, this.options.settings.cycleLengthBlocks), targets, {
+      ...this.batchDeps(signal),
+      partOfBatch: true,
+      hooks: { onJobFinished: (record) => this.emit('job-finished', record) },
+    });
+    return {
+      miners: result.miners,
+      jobs: result.jobs,
+      outcomes: result.outcomes,
+      durationMs: result.durationMs,
+      longestJobMs: result.longestJobMs,
+      overheadMs: result.overheadMs,
+    };
+  }
+
+  /** What every batch (or batch task) of this validator runs with. */
+  private batchDeps(signal: AbortSignal) {
+    return {
+      validator: this.options.hotkey,
+      clock: this.options.clock,
+      logger: this.log,
+      store: this.store,
+      generators: this.options.generators,
+      hardwareClasses: this.options.hardwareClasses,
+      settings: batchSettings(this.options.settings),
+      ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
+      ...this.manifestSources(),
+      signal,
+    };
   }
 
   /** Connects to the facilitator and serves organic jobs (independent of `autoRun`). */
@@ -275,6 +346,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   /** Block ticks are handled one at a time; a tick that arrives meanwhile is folded into the next. */
   private onBlock(block: number): void {
     if (this.closed) return;
+    // Cycle work is the leader's alone: the other workers only run tasks.
+    if (this.options.workers && !this.options.workers.isLeader) return;
     if (this.tickBusy) {
       this.pendingBlock = block;
       return;
@@ -378,22 +451,16 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       await writeAcknowledged('batch start', () => this.store.startBatch(cycle.index, block, startedAt), this.storeWrite({ cycle: cycle.index }));
       this.state.phase = 'batch';
       try {
-        const result = await runBatch(cycle, minerTargets(graph, this.hotkey), {
-          validator: this.options.hotkey,
-          clock: this.options.clock,
-          logger: this.log,
-          store: this.store,
-          generators: this.options.generators,
-          hardwareClasses: this.options.hardwareClasses,
-          settings: batchSettings(this.options.settings),
-          ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
-          ...this.manifestSources(),
-          hooks: {
-            onBatchStarted: (event) => this.emit('batch-started', event),
-            onJobFinished: (record) => this.emit('job-finished', record),
-          },
-          signal: this.shutdown.signal,
-        });
+        const targets = minerTargets(graph, this.hotkey);
+        const result = this.options.workers
+          ? await this.runDistributedBatch(this.options.workers, cycle, targets)
+          : await runBatch(cycle, targets, {
+              ...this.batchDeps(this.shutdown.signal),
+              hooks: {
+                onBatchStarted: (event) => this.emit('batch-started', event),
+                onJobFinished: (record) => this.emit('job-finished', record),
+              },
+            });
         const finished = { finishedAt: this.options.clock.now(), miners: result.miners, jobs: result.jobs, overheadMs: result.overheadMs, status: 'finished' as const };
         await writeAcknowledged('batch end', () => this.store.finishBatch(cycle.index, finished), this.storeWrite({ cycle: cycle.index }));
         const { records: _records, ...summary } = result;
@@ -445,6 +512,20 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       committableClasses: new Set(Object.keys(shortCodes)),
       ...(this.options.settings.manifestSource === 'commitment' ? { manifestOf: committedManifestOf } : {}),
     };
+  }
+
+  /**
+   * The leader's batch: tasks of miners through the queue, run by every worker; resolves once each
+   * task is final. Outcomes are stored by the workers, so the result carries no records.
+   */
+  private async runDistributedBatch(workers: ValidatorWorkerPool, cycle: CycleRange, targets: readonly MinerTarget[]): Promise<BatchResult> {
+    const summary = await workers.runBatch(cycle.index, targets, this.shutdown.signal, (tasks) => {
+      this.log.info({ cycle: cycle.index, miners: targets.length, tasks }, 'batch started on the workers');
+      this.emit('batch-started', { cycle: cycle.index, miners: targets.length, jobs: 0 });
+    });
+    if (summary.failedTasks > 0) this.log.warn({ cycle: cycle.index, failedTasks: summary.failedTasks, tasks: summary.tasks }, 'batch finished with tasks that failed on every attempt');
+    this.log.info({ cycle: cycle.index, miners: summary.miners, jobs: summary.jobs, outcomes: summary.outcomes, durationMs: summary.durationMs, tasks: summary.tasks }, 'batch finished');
+    return { cycle: cycle.index, ...summary, records: [] };
   }
 
   async runBatch(cycleIndex?: number): Promise<BatchResult> {
@@ -509,7 +590,10 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
 
   async revealWeights(): Promise<RevealResult[]> {
     const results = await this.weightSetter.revealDue();
-    for (const result of results) if (result.status === 'revealed') this.emit('weights-revealed', result);
+    for (const result of results) {
+      if (result.status === 'revealed') this.emit('weights-revealed', result);
+      else this.log.debug({ commitBlock: result.commitBlock, status: result.status, error: result.error }, 'weight commit not revealed now');
+    }
     return results;
   }
 
@@ -524,12 +608,15 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
    */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.leadTimer) clearTimeout(this.leadTimer);
     this.stopBlocks?.();
+    await this.options.workers?.stopTaking();
     this.shutdown.abort();
     await this.organic?.close();
     await this.receiptTransfer?.close();
     await this.receiptVerifier?.close();
     await Promise.allSettled([...this.running]);
+    await this.options.workers?.close();
   }
 }
 

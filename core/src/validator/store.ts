@@ -201,7 +201,11 @@ export class ValidatorStore {
 
   // ---------------------------------------------------------------- manifests and main hotkeys
 
-  async saveManifests(cycle: number, manifests: ReadonlyMap<string, Manifest>): Promise<void> {
+  /**
+   * Replaces the cycle's manifests; with `onlyMiners` (a worker's task of a batch) only those
+   * miners' rows, leaving the rest of the batch's.
+   */
+  async saveManifests(cycle: number, manifests: ReadonlyMap<string, Manifest>, onlyMiners?: readonly string[]): Promise<void> {
     const rows = [...manifests].flatMap(([minerHotkey, manifest]) =>
       Object.entries(manifest).map(([executorClass, count]) => ({
         validator_hotkey: this.validatorHotkey,
@@ -212,7 +216,13 @@ export class ValidatorStore {
       })),
     );
     await this.db.transaction(async (trx) => {
-      await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).delete();
+      if (onlyMiners) {
+        for (let i = 0; i < onlyMiners.length; i += CHUNK) {
+          await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).whereIn('miner_hotkey', onlyMiners.slice(i, i + CHUNK)).delete();
+        }
+      } else {
+        await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).delete();
+      }
       for (let i = 0; i < rows.length; i += CHUNK) await trx('validator_manifests').insert(rows.slice(i, i + CHUNK));
     });
   }
@@ -268,6 +278,19 @@ export class ValidatorStore {
   }
 
   // ---------------------------------------------------------------- jobs
+
+  /**
+   * Drops the synthetic job outcomes of these miners in a cycle: a batch task that runs again (its
+   * worker died after storing) replaces what the earlier attempt stored instead of adding to it.
+   */
+  async deleteSyntheticJobs(cycle: number, minerHotkeys: readonly string[]): Promise<void> {
+    for (let i = 0; i < minerHotkeys.length; i += CHUNK) {
+      await this.db('validator_jobs')
+        .where({ validator_hotkey: this.validatorHotkey, cycle, kind: 'synthetic' })
+        .whereIn('miner_hotkey', minerHotkeys.slice(i, i + CHUNK))
+        .delete();
+    }
+  }
 
   async saveJobs(records: readonly JobRecord[], createdAt: number): Promise<void> {
     const rows = records.map((record) => ({

@@ -29,6 +29,9 @@ import { U16_MAX } from '../weight-conversion.js';
 import { computeConsensus } from './consensus.js';
 import { LocalTimelock, type TimelockedCommitRecord, type TimelockedReveal } from './timelock.js';
 
+/** The weights extrinsics the LocalChain logs. */
+export type LocalExtrinsicCall = 'set_weights' | 'commit_weights' | 'commit_timelocked_weights' | 'reveal_weights';
+
 /** Hyperparameters of one LocalChain subnet (subtensor's names in the comments). */
 export interface LocalSubnetParams {
   /** `Tempo`: an epoch is tempo + 1 blocks. */
@@ -649,6 +652,19 @@ export class LocalLedger {
     });
   }
 
+  /** Weights extrinsics the chain accepted, oldest first (table `chain_local_extrinsics`). */
+  async extrinsics(netuid: number, hotkey?: string): Promise<Array<{ block: number; hotkey: string; call: LocalExtrinsicCall }>> {
+    const rows = (await this.db('chain_local_extrinsics')
+      .where({ netuid, ...(hotkey !== undefined ? { hotkey } : {}) })
+      .orderBy('id')) as Array<{ block: number | string; hotkey: string; call: LocalExtrinsicCall }>;
+    return rows.map((row) => ({ block: Number(row.block), hotkey: row.hotkey, call: row.call }));
+  }
+
+  /** Records an accepted extrinsic in the same transaction as its effect, so the log never disagrees with the state. */
+  private async logExtrinsic(trx: Knex.Transaction, netuid: number, block: number, hotkey: string, call: LocalExtrinsicCall): Promise<void> {
+    await trx('chain_local_extrinsics').insert({ netuid, block, hotkey, call });
+  }
+
   // ---------------------------------------------------------------- extrinsics (signed by `hotkey`)
 
   /** `set_weights`: refused with `CommitRevealEnabled` when commit-reveal is on. Returns the block. */
@@ -660,6 +676,7 @@ export class LocalLedger {
         throw new ChainError('CommitRevealEnabled', `commit-reveal is on for subnet ${netuid}: commit the weights and reveal them instead of set_weights`);
       }
       await this.applyWeights(trx, block, params, hotkey, netuid, uids, values, versionKey);
+      await this.logExtrinsic(trx, netuid, block, hotkey, 'set_weights');
       return block;
     });
   }
@@ -696,6 +713,7 @@ export class LocalLedger {
         last_reveal_block: window.lastBlock,
       });
       await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({ last_update: block });
+      await this.logExtrinsic(trx, netuid, block, hotkey, 'commit_weights');
       return block;
     });
   }
@@ -716,6 +734,7 @@ export class LocalLedger {
       if (!neuron) throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${hotkey} is not registered on subnet ${netuid}`);
       this.checkRateLimit('CommittingWeightsTooFast', params, neuron, block);
       await this.timelock.queue(trx, { netuid, hotkey, block, epoch: epochIndex(netuid, params.tempo, block), commit, revealRound }, MAX_UNREVEALED_COMMITS);
+      await this.logExtrinsic(trx, netuid, block, hotkey, 'commit_timelocked_weights');
       await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({ last_update: block });
       return block;
     });
@@ -783,6 +802,7 @@ export class LocalLedger {
       const ids = live.slice(0, position + 1).map((c) => c.id);
       await trx('chain_local_weight_commits').whereIn('id', ids).delete();
       await this.applyWeights(trx, block, params, hotkey, netuid, uids, values, versionKey);
+      await this.logExtrinsic(trx, netuid, block, hotkey, 'reveal_weights');
       return block;
     });
   }

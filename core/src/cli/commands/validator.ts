@@ -4,6 +4,7 @@ import { formatTable, stopRequested } from './shared.js';
 
 interface RunOptions {
   config?: string;
+  workers?: string;
 }
 
 interface ScoresOptions {
@@ -38,8 +39,31 @@ async function runValidator(options: RunOptions): Promise<void> {
   const send = process.send?.bind(process);
   const stopped = stopRequested({ onDisconnect: send !== undefined });
   const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../validator/from-config.js')]);
-  const config = await loadConfig(options.config ? { configPath: options.config } : {});
-  const validator = await startValidatorFromConfig({ ...config, role: 'validator' });
+  const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
+  const workers = flagNumber('--workers', options.workers, 1);
+  if (!workers.ok) {
+    process.stderr.write(`${workers.message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const workersSection = workers.value !== undefined ? { ...loaded.validator.workers, enabled: true, processes: workers.value } : loaded.validator.workers;
+  const config = { ...loaded, role: 'validator' as const, validator: { ...loaded.validator, workers: workersSection } };
+  if (workersSection.enabled && workersSection.processes > 1) {
+    // This process only supervises: each worker is a `horde validator --workers 1` of the same config.
+    const { WorkerSupervisor } = await import('./validator-workers.js');
+    const supervisor = new WorkerSupervisor({
+      args: options.config ? ['--config', options.config] : [],
+      processes: workersSection.processes,
+      say: (line) => process.stderr.write(`${line}\n`),
+      ...(send ? { onMessage: (message: unknown) => send(message as never, undefined, undefined, () => undefined) } : {}),
+    });
+    supervisor.start();
+    process.stderr.write(`validator: ${workersSection.processes} workers over PostgreSQL; stopping them on ${await stopped}\n`);
+    await supervisor.stop();
+    if (process.connected) process.disconnect();
+    return;
+  }
+  const validator = await startValidatorFromConfig(config);
   // Tell the devnet what happens.
   const { forwardValidatorEvents } = await import('../../devnet/validator-events.js');
   const stopForwarding = send ? forwardValidatorEvents(validator.handle, (message) => send(message, undefined, undefined, () => undefined)) : () => undefined;
@@ -231,6 +255,7 @@ export function register(program: Command): void {
     .command('validator')
     .description('run a validator: synthetic batches against miners, scoring and weights')
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
+    .option('--workers <n>', 'run as workers sharing PostgreSQL: start n worker processes here (the same command on other machines adds theirs)')
     .action((options: RunOptions) => runValidator(options));
   validator
     .command('scores')

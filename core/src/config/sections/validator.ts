@@ -80,6 +80,30 @@ const receiptTransferSection = z.strictObject({
 });
 
 /**
+ * Validator workers: N processes (on one machine or several) sharing one PostgreSQL database and
+ * one hotkey. One of them (the leader, by a PostgreSQL advisory lock) does the cycle work once:
+ * batch plan, scoring, weights, reveals, receipt transfer; every worker runs the batch's tasks
+ * (groups of miners) from a pg-boss queue, and serves organic jobs. Off by default: a single
+ * process, on SQLite or PostgreSQL, as without this section.
+ */
+const workersSection = z.strictObject({
+  /** Run as a worker of the pool (needs `store.client: postgres`); `horde validator --workers N` turns it on. */
+  enabled: z.boolean().default(false),
+  /** Worker processes `horde validator` starts on this machine (`--workers N`). */
+  processes: z.number().int().positive().default(1),
+  /** Miners per queue task: the unit of batch work a worker takes (a coldkey's hotkeys stay in one task). */
+  minersPerTask: z.number().int().positive().default(64),
+  /** Tasks one worker runs at once (every task of a batch should run at about the same time). */
+  tasksPerWorker: z.number().int().positive().default(16),
+  /** Times a task is run again after its worker died or it failed, before it ends failed. */
+  taskRetries: z.number().int().nonnegative().default(2),
+  /** Longest a task may run before the queue expires it and retries it (a hung worker). */
+  taskTimeoutSeconds: z.number().int().positive().default(1800),
+  /** Seconds between the leader's checks of the batch's tasks (states, dead workers) and leadership attempts. */
+  pollSeconds: z.number().positive().default(1),
+});
+
+/**
  * The validator: synthetic batches against miners, scoring and weights. Timing defaults are
  * ComputeHorde's production values; the devnet shortens the cycle.
  */
@@ -119,6 +143,7 @@ export const validatorSection = z
     organic: organicSection.prefault({}),
     receiptTransfer: receiptTransferSection.prefault({}),
     collateral: collateralSection.prefault({}),
+    workers: workersSection.prefault({}),
   })
   .refine((section) => section.batchOffsetBlocks < section.cycleLengthBlocks, {
     message: 'batchOffsetBlocks must be smaller than cycleLengthBlocks',
@@ -129,3 +154,4 @@ export type ValidatorSection = z.output<typeof validatorSection>;
 export type TrustedMinerSection = z.output<typeof trustedMinerSection>;
 export type OrganicSection = z.output<typeof organicSection>;
 export type ReceiptTransferSection = z.output<typeof receiptTransferSection>;
+export type WorkersSection = z.output<typeof workersSection>;

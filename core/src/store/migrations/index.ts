@@ -14,6 +14,8 @@ import { validatorJobStatusHistoryMigration } from './validator-h2-ops-0001-job-
 import { validatorReceiptSourcesMigration } from './validator-h2-ops-0002-receipt-sources.js';
 import { chainEvmAssociationsMigration } from './chain-h2-collat-0001.js';
 import { validatorSlashesMigration } from './validator-h2-collat-0001.js';
+import { validatorBatchTasksMigration } from './validator-h2-workers-0001-batch-tasks.js';
+import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -39,6 +41,8 @@ const migrations: readonly NamedMigration[] = [
   validatorReceiptSourcesMigration,
   chainEvmAssociationsMigration,
   validatorSlashesMigration,
+  validatorBatchTasksMigration,
+  chainExtrinsicsMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
