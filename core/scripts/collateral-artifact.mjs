@@ -16,7 +16,11 @@ export const ARTIFACT_FILE = join(CONTRACT_DIR, 'artifact.ts');
 
 // `paris`: no PUSH0, so the bytecode runs on EVMs that stop short of Shanghai (subtensor's
 // Frontier EVM among the possibilities); the local test node runs it as well.
-export const SETTINGS = { optimizer: { enabled: true, runs: 200 }, evmVersion: 'paris', outputSelection: { '*': { Collateral: ['abi', 'evm.bytecode.object'] } } };
+export const SETTINGS = {
+  optimizer: { enabled: true, runs: 200 },
+  evmVersion: 'paris',
+  outputSelection: { '*': { Collateral: ['abi', 'evm.bytecode.object'] } },
+};
 
 /** { abi, bytecode, solcVersion } of the contract as it is in the source file now. */
 export function compileCollateral() {

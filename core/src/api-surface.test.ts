@@ -27,7 +27,9 @@ function typeExports(file: string, seen = new Set<string>()): Set<string> {
   const names = new Set<string>();
   if (seen.has(file) || !file.startsWith(SRC)) return names;
   seen.add(file);
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const target = (spec: string) => resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
   for (const m of text.matchAll(/^export\s+(?:declare\s+)?(?:interface|type)\s+(\w+)/gm)) names.add(m[1]!);
   for (const m of text.matchAll(/^export\s+(type\s+)?\{([^}]*)\}(?:\s+from\s+'([^']+)')?/gm)) {
@@ -53,12 +55,21 @@ function valueNamesOf(file: string, seen = new Set<string>()): Set<string> {
   const names = new Set<string>();
   if (seen.has(file)) return names;
   seen.add(file);
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-  for (const m of text.matchAll(/^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:class|function\*?|const|let|enum)\s+(\w+)/gm)) names.add(m[1]!);
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+  for (const m of text.matchAll(/^export\s+(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:class|function\*?|const|let|enum)\s+(\w+)/gm))
+    names.add(m[1]!);
   for (const m of text.matchAll(/^export\s+\{([^}]*)\}/gm)) {
     for (const part of m[1]!.split(',')) {
       const item = part.trim();
-      if (item && !item.startsWith('type ')) names.add(item.split(/\s+as\s+/).pop()!.trim());
+      if (item && !item.startsWith('type '))
+        names.add(
+          item
+            .split(/\s+as\s+/)
+            .pop()!
+            .trim(),
+        );
     }
   }
   for (const m of text.matchAll(/^export\s+\*\s+from\s+'(\.[^']+)'/gm)) {
@@ -85,7 +96,11 @@ async function surface(entry: string, file: string): Promise<string> {
 describe('@horde/core API surface', () => {
   it('matches the entry points package.json exports', () => {
     const pkg = JSON.parse(readFileSync(resolve(CORE, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    expect(Object.keys(pkg.exports).filter((key) => key !== './package.json').sort()).toEqual(Object.keys(ENTRIES).sort());
+    expect(
+      Object.keys(pkg.exports)
+        .filter((key) => key !== './package.json')
+        .sort(),
+    ).toEqual(Object.keys(ENTRIES).sort());
   });
 
   it('is what the snapshot says, entry by entry', async () => {

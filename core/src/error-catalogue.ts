@@ -20,11 +20,12 @@ export const ERROR_CATALOGUE = {
   /** core/src/collateral/errors.ts */
   HORDE_COLLATERAL_NO_EVM_ADDRESS: 'The miner has no EVM key associated with its hotkey on the subnet.',
   /** core/src/collateral/errors.ts */
-  HORDE_COLLATERAL_NOT_TRUSTEE: 'The validator\'s EVM key is not the collateral contract\'s trustee: its slashes would be refused.',
+  HORDE_COLLATERAL_NOT_TRUSTEE: "The validator's EVM key is not the collateral contract's trustee: its slashes would be refused.",
   /** core/src/collateral/errors.ts */
   HORDE_COLLATERAL_REASON_URL: 'The slash reason is an http(s) URL whose content could not be fetched for its checksum.',
   /** core/src/collateral/errors.ts */
-  HORDE_COLLATERAL_REVERTED: 'The collateral contract refused the call; `revert` names its custom error (`NotTrustee`, `InsufficientAmount`, …).',
+  HORDE_COLLATERAL_REVERTED:
+    'The collateral contract refused the call; `revert` names its custom error (`NotTrustee`, `InsufficientAmount`, …).',
   /** core/src/collateral/errors.ts */
   HORDE_COLLATERAL_RPC_ERROR: 'The EVM node answered something the collateral client did not expect.',
   /** core/src/collateral/errors.ts */
@@ -50,11 +51,11 @@ export const ERROR_CATALOGUE = {
   /** core/src/devnet/errors.ts */
   HORDE_DEVNET_PREFLIGHT_FAILED: 'Something the devnet needs is not there (Docker engine, job image, PostgreSQL, plugin scripts).',
   /** core/src/devnet/errors.ts */
-  HORDE_DEVNET_RUN_FAILED: 'One of the devnet\'s processes failed, or the run did not finish in time.',
+  HORDE_DEVNET_RUN_FAILED: "One of the devnet's processes failed, or the run did not finish in time.",
   /** core/src/executor/volumes.ts */
   HORDE_DOWNLOAD_FAILED: 'The volume could not be fetched or unpacked; the job fails with `download_failed`.',
   /** core/src/net/egress.ts */
-  HORDE_EGRESS_CONFIG: 'The policy\'s settings were wrong (an allowlist entry that is not a CIDR or an address).',
+  HORDE_EGRESS_CONFIG: "The policy's settings were wrong (an allowlist entry that is not a CIDR or an address).",
   /** core/src/net/egress.ts */
   HORDE_EGRESS_REFUSED: 'A URL the egress policy does not let the executor reach.',
   /** core/src/executor/agent/miner-connection.ts */
@@ -70,7 +71,7 @@ export const ERROR_CATALOGUE = {
   /** core/src/keys/errors.ts */
   HORDE_HOTKEY_LOAD_FAILED: 'A hotkey could not be loaded: bad URI or mnemonic, missing or unreadable wallet file.',
   /** core/src/executor/runners/errors.ts */
-  HORDE_IMAGE_NOT_FOUND: 'The job\'s image cannot be made available (not local, and the pull failed or is impossible).',
+  HORDE_IMAGE_NOT_FOUND: "The job's image cannot be made available (not local, and the pull failed or is impossible).",
   /** core/src/chain/errors.ts */
   HORDE_INVALID_ADDRESS: 'Text that should be an ss58 address is not one.',
   /** core/src/chain/errors.ts */
@@ -82,9 +83,9 @@ export const ERROR_CATALOGUE = {
   /** core/src/chain/errors.ts */
   HORDE_INVALID_WEIGHTS: 'The weights handed to the adapter cannot be put on chain (negative, NaN, uid out of range…).',
   /** core/src/executor/agent/failures.ts */
-  HORDE_JOB_FAILED: 'The job\'s own fault (ComputeHorde\'s `JobError`); reported as `V0JobFailedRequest`.',
+  HORDE_JOB_FAILED: "The job's own fault (ComputeHorde's `JobError`); reported as `V0JobFailedRequest`.",
   /** core/src/executor/agent/failures.ts */
-  HORDE_JOB_HORDE_FAILED: 'The network\'s fault, not the job\'s (ComputeHorde\'s `HordeError`); reported as `V0HordeFailedRequest`.',
+  HORDE_JOB_HORDE_FAILED: "The network's fault, not the job's (ComputeHorde's `HordeError`); reported as `V0HordeFailedRequest`.",
   /** core/src/executor/runners/errors.ts */
   HORDE_JOB_RUNNER_FAILED: 'The runner itself failed (engine unreachable, container could not be created or started).',
   /** plugins/job-llm-prompts/src/generator.ts */
@@ -92,7 +93,8 @@ export const ERROR_CATALOGUE = {
   /** plugins/job-llm-prompts/src/stand-in-guard.ts */
   HORDE_LLM_STAND_IN_OUTSIDE_DEVNET: 'A validator config that would pay a GPU class for stand-in answers, which any CPU produces.',
   /** executor-managers/local/src/errors.ts */
-  HORDE_LOCAL_EXECUTOR_START_REFUSED: 'The local manager refused to start an executor (a class it does not run, no free executor, an empty command line).',
+  HORDE_LOCAL_EXECUTOR_START_REFUSED:
+    'The local manager refused to start an executor (a class it does not run, no free executor, an empty command line).',
   /** core/src/executor/machine-specs.ts */
   HORDE_MACHINE_SPECS_UNREADABLE: 'The machine specs could not be read (/proc/meminfo, /etc/os-release without the expected fields).',
   /** core/src/miner/errors.ts */
@@ -100,21 +102,23 @@ export const ERROR_CATALOGUE = {
   /** core/src/validator/errors.ts */
   HORDE_MINER_CONNECTION_FAILED: 'The validator could not reach a miner, was refused, or got nothing usable in time.',
   /** core/src/validator/errors.ts */
-  HORDE_MINER_PROTOCOL_VIOLATION: 'A miner broke the protocol for one job (e.g. flooded its message queue); the job ends as a horde failure.',
+  HORDE_MINER_PROTOCOL_VIOLATION:
+    'A miner broke the protocol for one job (e.g. flooded its message queue); the job ends as a horde failure.',
   /** core/src/validator/errors.ts */
-  HORDE_MINER_TIMEOUT: 'A wait for a miner\'s message ran out of time.',
+  HORDE_MINER_TIMEOUT: "A wait for a miner's message ran out of time.",
   /** core/src/objectstore/s3.ts */
   HORDE_OBJECT_NOT_FOUND: '`get()` of a key that does not exist.',
   /** core/src/objectstore/s3.ts */
   HORDE_OBJECT_STORE_FAILED: 'Any other failure of the object store (credentials, network, a missing bucket).',
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_API_MISMATCH: 'The plugin\'s `apiRange` does not include this core\'s `PLUGIN_API_VERSION`.',
+  HORDE_PLUGIN_API_MISMATCH: "The plugin's `apiRange` does not include this core's `PLUGIN_API_VERSION`.",
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_CONFIG_INVALID: 'The plugin\'s config section does not pass its `configSchema`.',
+  HORDE_PLUGIN_CONFIG_INVALID: "The plugin's config section does not pass its `configSchema`.",
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_CONFLICT: 'Two plugins (or one twice) provide a contract a process can have only one of.',
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_DEPENDENCY_MISSING: "A provider's declared `deps` names a contract that nothing in the process provides (checked before the store and chain open).",
+  HORDE_PLUGIN_DEPENDENCY_MISSING:
+    "A provider's declared `deps` names a contract that nothing in the process provides (checked before the store and chain open).",
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_DUPLICATE: 'The same plugin is listed twice.',
   /** core/src/plugin/errors.ts */
@@ -122,19 +126,19 @@ export const ERROR_CATALOGUE = {
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_IMPORT_FAILED: 'The module was found but importing it threw.',
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_INVALID: 'The module\'s default export is not a plugin made by `definePlugin`, or a field of it is wrong.',
+  HORDE_PLUGIN_INVALID: "The module's default export is not a plugin made by `definePlugin`, or a field of it is wrong.",
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_NOT_BUILT: 'The name points at TypeScript source that Node cannot import: build the plugin and name its `dist/index.js`.',
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_NOT_FOUND: 'The name in `plugins` is no installed package and no file.',
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_REGISTER_FAILED: 'The plugin\'s `register` threw.',
+  HORDE_PLUGIN_REGISTER_FAILED: "The plugin's `register` threw.",
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_RESOLVE_FAILED: '`ctx.resolve` asked for something nobody registered.',
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_TOKEN_NOT_ALLOWED: 'The plugin provides a token it may not provide, or did not declare in `provides`.',
   /** core/src/plugin/errors.ts */
-  HORDE_PLUGIN_VALIDATE_FAILED: 'The plugin\'s `validate` found problems (or threw).',
+  HORDE_PLUGIN_VALIDATE_FAILED: "The plugin's `validate` found problems (or threw).",
   /** core/src/validator/receipts/errors.ts */
   HORDE_RECEIPT_LINE_REFUSED: 'A line of a receipt page was refused (logged and counted; one bad line costs only itself).',
   /** core/src/validator/receipts/errors.ts */
@@ -144,7 +148,7 @@ export const ERROR_CATALOGUE = {
   /** libs/ssh-launcher/src/errors.ts */
   HORDE_SSH_CONNECT_FAILED: 'The SSH connection could not be opened (DNS, refused, timeout) or broke while starting.',
   /** libs/ssh-launcher/src/errors.ts */
-  HORDE_SSH_HOST_KEY_REJECTED: 'The server\'s host key is not the one configured: possibly another machine in the middle.',
+  HORDE_SSH_HOST_KEY_REJECTED: "The server's host key is not the one configured: possibly another machine in the middle.",
   /** libs/ssh-launcher/src/errors.ts */
   HORDE_SSH_KEY_UNREADABLE: 'The private key file could not be read.',
   /** libs/ssh-launcher/src/errors.ts */
@@ -152,7 +156,7 @@ export const ERROR_CATALOGUE = {
   /** executor-managers/ssh/src/errors.ts */
   HORDE_SSH_NO_FREE_HOST: 'No host of the requested class is free, or the class is not configured.',
   /** core/src/executor/agent/failures.ts */
-  HORDE_STAGE_TIMEOUT: 'A job stage ran past its deadline; the driver turns it into the stage\'s failure.',
+  HORDE_STAGE_TIMEOUT: "A job stage ran past its deadline; the driver turns it into the stage's failure.",
   /** core/src/executor/startup-checks/types.ts */
   HORDE_STARTUP_CHECK_FAILED: 'A startup check said no; the job is reported as a horde failure with reason `security_check_failed`.',
   /** core/src/executor/startup-checks/types.ts */
@@ -160,9 +164,11 @@ export const ERROR_CATALOGUE = {
   /** core/src/testkit/errors.ts */
   HORDE_TESTKIT_CONTRACT_SETUP: 'A plugin under test cannot be put through a contract suite at all (e.g. a manifest with no executor).',
   /** core/src/testkit/errors.ts */
-  HORDE_TESTKIT_CONTRACT_TIMEOUT: "A contract suite's expectation was not met in time (a manager that never started, a program that never connected).",
+  HORDE_TESTKIT_CONTRACT_TIMEOUT:
+    "A contract suite's expectation was not met in time (a manager that never started, a program that never connected).",
   /** core/src/chain/timelock/errors.ts */
-  HORDE_TIMELOCK: 'A timelock ciphertext, pulse or payload that cannot be used; `reason` says which (malformed ciphertext or signature, wrong pulse, bad payload).',
+  HORDE_TIMELOCK:
+    'A timelock ciphertext, pulse or payload that cannot be used; `reason` says which (malformed ciphertext or signature, wrong pulse, bad payload).',
   /** core/src/validator/trusted-miner.ts */
   HORDE_TRUSTED_MINER_FAILED: 'A job on the trusted miner did not produce a result.',
   /** core/src/executor/uploads.ts */
@@ -170,7 +176,7 @@ export const ERROR_CATALOGUE = {
   /** core/src/validator/errors.ts */
   HORDE_VALIDATOR_CONFIG: 'The validator could not be started or configured (missing plugins, bad config).',
   /** core/src/validator/errors.ts */
-  HORDE_VALIDATOR_JOB_AMBIGUOUS: 'A job prefix (`horde validator jobs <uuid>`, the dashboard\'s job page) names more than one job.',
+  HORDE_VALIDATOR_JOB_AMBIGUOUS: "A job prefix (`horde validator jobs <uuid>`, the dashboard's job page) names more than one job.",
   /** core/src/validator/errors.ts */
   HORDE_VALIDATOR_JOB_NOT_FOUND: 'No stored job has the uuid (or prefix) asked for.',
   /** core/src/validator/workers/errors.ts */
@@ -192,7 +198,7 @@ export const ERROR_CATALOGUE = {
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_INSTANCE_GONE: 'A rented instance disappeared from the account (destroyed elsewhere, host failure).',
   /** executor-managers/vast/src/errors.ts */
-  HORDE_VAST_NO_OFFER: 'No offer on the marketplace matches the class\'s filters.',
+  HORDE_VAST_NO_OFFER: "No offer on the marketplace matches the class's filters.",
   /** executor-managers/vast/src/errors.ts */
   HORDE_VAST_RATE_LIMITED: 'The marketplace still answered HTTP 429 after every retry.',
   /** executor-managers/vast/src/errors.ts */

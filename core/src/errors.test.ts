@@ -14,10 +14,21 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Every tracked TypeScript source file of the packages (tests and test helpers left out). */
 function sourceFiles(): { path: string; text: string }[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'core/src', 'plugins', 'executor-managers', 'libs'], { cwd: REPO, encoding: 'utf8' });
+  const listed = execFileSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', 'core/src', 'plugins', 'executor-managers', 'libs'],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   return listed
     .split('\n')
-    .filter((path) => path.endsWith('.ts') && path.includes('/src/') && !path.endsWith('.test.ts') && !path.includes('__tests__') && !path.endsWith('.d.ts'))
+    .filter(
+      (path) =>
+        path.endsWith('.ts') &&
+        path.includes('/src/') &&
+        !path.endsWith('.test.ts') &&
+        !path.includes('__tests__') &&
+        !path.endsWith('.d.ts'),
+    )
     .map((path) => ({ path, text: readFileSync(`${REPO}/${path}`, 'utf8') }));
 }
 
@@ -76,7 +87,10 @@ describe('the catalogue', () => {
   });
 
   it('has no entry that no source file uses', () => {
-    const outsideCatalogue = files.filter(({ path }) => path !== 'core/src/error-catalogue.ts').map(({ text }) => text).join('\n');
+    const outsideCatalogue = files
+      .filter(({ path }) => path !== 'core/src/error-catalogue.ts')
+      .map(({ text }) => text)
+      .join('\n');
     expect(Object.keys(ERROR_CATALOGUE).filter((code) => !outsideCatalogue.includes(`'${code}'`))).toEqual([]);
   });
 
@@ -87,8 +101,9 @@ describe('the catalogue', () => {
   });
 
   it('leaves no bare `throw new Error` in source', () => {
-    const bare = files
-      .flatMap(({ path, text }) => text.split('\n').flatMap((line, i) => (/throw new Error\(/.test(line) ? [`${path}:${i + 1}`] : [])));
+    const bare = files.flatMap(({ path, text }) =>
+      text.split('\n').flatMap((line, i) => (/throw new Error\(/.test(line) ? [`${path}:${i + 1}`] : [])),
+    );
     expect(bare).toEqual([]);
   });
 });

@@ -42,7 +42,13 @@ export type { Hotkey, HotkeySource } from './keys/index.js';
 
 // Kit for scoring rules: executor time from receipts, the coldkey split and class weights, dance checks.
 export { executorSecondsIn, executorTimeSpans, type ExecutorTimeSpan } from './validator/scoring/executor-time.js';
-export { COMPUTE_HORDE_CLASS_WEIGHTS, HORDE_CLASS_WEIGHTS, splitColdkeyPoints, type ColdkeySplitOptions, type MainHotkeys } from './validator/scoring/coldkey-split.js';
+export {
+  COMPUTE_HORDE_CLASS_WEIGHTS,
+  HORDE_CLASS_WEIGHTS,
+  splitColdkeyPoints,
+  type ColdkeySplitOptions,
+  type MainHotkeys,
+} from './validator/scoring/coldkey-split.js';
 export { mainHotkeyFacts, verifyDance, type DanceEvidence, type DanceRefusal } from './validator/scoring/dance-check.js';
 // Kit for job generators: a volume carried inside the job request.
 export { makeInlineVolume } from './validator/inline-volume.js';

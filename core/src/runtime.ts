@@ -37,7 +37,14 @@ export {
 } from './miner/index.js';
 
 // Executor agent
-export { runExecutorAgent, createJobRunner, DockerJobRunner, ProcessJobRunner, type ExecutorAgentOptions, type JobDriverOutcome } from './executor/index.js';
+export {
+  runExecutorAgent,
+  createJobRunner,
+  DockerJobRunner,
+  ProcessJobRunner,
+  type ExecutorAgentOptions,
+  type JobDriverOutcome,
+} from './executor/index.js';
 
 // Validator (added by the validator runtime)
 export {

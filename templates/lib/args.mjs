@@ -39,7 +39,10 @@ const OPTIONS = /** @type {const} */ ({
 export function parseCliArgs(argv) {
   const { values, positionals } = parseOrExplain(argv);
   if (positionals.length > 1) {
-    throw new CliError('USAGE', `Expected one target directory, got ${positionals.length}: ${positionals.join(' ')}. Quote a path that contains spaces.`);
+    throw new CliError(
+      'USAGE',
+      `Expected one target directory, got ${positionals.length}: ${positionals.join(' ')}. Quote a path that contains spaces.`,
+    );
   }
   return {
     targetDir: positionals[0],

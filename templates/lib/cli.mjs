@@ -194,7 +194,11 @@ async function askUntilValid(prompter, question, suggestion, problemsOf) {
  * @param {import('./kinds.mjs').PluginKind} kind
  */
 function audience(kind) {
-  return kind.role === 'miner' ? 'each miner that should use it' : kind.role === 'validator' ? 'each validator that should use it' : 'each miner and validator (both need it)';
+  return kind.role === 'miner'
+    ? 'each miner that should use it'
+    : kind.role === 'validator'
+      ? 'each validator that should use it'
+      : 'each miner and validator (both need it)';
 }
 
 /**
@@ -208,7 +212,11 @@ function devnetStep(plan) {
   if (!core.startsWith('file:') || /\.(tgz|tar\.gz)$/.test(core)) return [];
   const checkout = dirname(core.slice('file:'.length));
   const flag = plan.kind.role === 'miner' ? '--miner-plugin' : plan.kind.role === 'validator' ? '--validator-plugin' : '--plugin';
-  return ['Try it on a local subnet (chain, validator, miners; jobs, scores and weights), after npm run build:', `  cd ${checkout} && npx horde devnet ${flag} ${plan.targetDir}`, ''];
+  return [
+    'Try it on a local subnet (chain, validator, miners; jobs, scores and weights), after npm run build:',
+    `  cd ${checkout} && npx horde devnet ${flag} ${plan.targetDir}`,
+    '',
+  ];
 }
 
 /**

@@ -13,20 +13,30 @@ import { CliError } from './errors.mjs';
 export function coreDependencyFor(path, cwd) {
   const target = resolve(cwd, path);
   if (!existsSync(target)) {
-    throw new CliError('INVALID_VALUE', `--core ${path}: nothing at ${target}. Give a horde checkout, its core/ folder, or a tarball from npm pack of core.`);
+    throw new CliError(
+      'INVALID_VALUE',
+      `--core ${path}: nothing at ${target}. Give a horde checkout, its core/ folder, or a tarball from npm pack of core.`,
+    );
   }
   if (statSync(target).isFile()) {
-    if (!/\.(tgz|tar\.gz)$/.test(target)) throw new CliError('INVALID_VALUE', `--core ${path}: ${target} is a file but not a tarball (.tgz from npm pack).`);
+    if (!/\.(tgz|tar\.gz)$/.test(target))
+      throw new CliError('INVALID_VALUE', `--core ${path}: ${target} is a file but not a tarball (.tgz from npm pack).`);
     return `file:${target}`;
   }
   for (const dir of [target, join(target, 'core')]) {
     if (!isCorePackage(dir)) continue;
     if (!existsSync(join(dir, 'dist/index.js'))) {
-      throw new CliError('INVALID_VALUE', `--core ${path}: ${dir} is @horde/core but not built (no dist/index.js). Run npm run build in the checkout first.`);
+      throw new CliError(
+        'INVALID_VALUE',
+        `--core ${path}: ${dir} is @horde/core but not built (no dist/index.js). Run npm run build in the checkout first.`,
+      );
     }
     return `file:${dir}`;
   }
-  throw new CliError('INVALID_VALUE', `--core ${path}: ${target} is neither a horde checkout nor its core/ folder (no package.json of @horde/core).`);
+  throw new CliError(
+    'INVALID_VALUE',
+    `--core ${path}: ${target} is neither a horde checkout nor its core/ folder (no package.json of @horde/core).`,
+  );
 }
 
 /** @param {string} dir */

@@ -49,7 +49,7 @@ export const KINDS = Object.freeze([
     contract: 'DancingStrategy',
     token: 'DANCING_STRATEGY',
     role: 'miner',
-    summary: "how a miner with several hotkeys moves its executors between them (one per miner)",
+    summary: 'how a miner with several hotkeys moves its executors between them (one per miner)',
     defaultDescription: 'A horde dancing strategy that rotates the main hotkey and shares executors evenly',
   },
 ]);

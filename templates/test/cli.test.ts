@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, KIND_IDS, listFiles, REPO, runCli, tempDir } from './scaffold.js';
 
-const TEMPLATE_FILES = ['.gitignore', 'README.md', 'package.json', 'src/index.test.ts', 'src/index.ts', 'tsconfig.build.json', 'tsconfig.json', 'vitest.config.ts'];
+const TEMPLATE_FILES = [
+  '.gitignore',
+  'README.md',
+  'package.json',
+  'src/index.test.ts',
+  'src/index.ts',
+  'tsconfig.build.json',
+  'tsconfig.json',
+  'vitest.config.ts',
+];
 
 interface GeneratedPackageJson {
   name: string;
@@ -28,14 +37,22 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('create-horde-plugin: generating', () => {
   it.each(KIND_IDS)('scaffolds a complete %s package with the names filled in', async (kind) => {
-    const run = await runCli([`out-${kind}`, '--kind', kind, '--name', `@acme/horde-plugin-fair-${kind}`, '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(
+      [`out-${kind}`, '--kind', kind, '--name', `@acme/horde-plugin-fair-${kind}`, '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const dir = join(work, `out-${kind}`);
     expect(listFiles(dir)).toEqual(TEMPLATE_FILES);
 
     const pkg = readJson(join(dir, 'package.json'));
-    expect(pkg).toMatchObject({ name: `@acme/horde-plugin-fair-${kind}`, type: 'module', keywords: expect.arrayContaining(['horde-plugin']), main: './dist/index.js' });
+    expect(pkg).toMatchObject({
+      name: `@acme/horde-plugin-fair-${kind}`,
+      type: 'module',
+      keywords: expect.arrayContaining(['horde-plugin']),
+      main: './dist/index.js',
+    });
     expect(pkg.exports['.']?.default).toBe('./dist/index.js');
     expect(pkg.dependencies).toEqual({ '@horde/core': '^0.1.0' });
     expect(pkg.devDependencies).toMatchObject({ typescript: '7.0.2', vitest: '^4.0.0' });
@@ -74,7 +91,22 @@ describe('create-horde-plugin: generating', () => {
 
   it('writes a description with quotes safely into package.json and the source, and takes --core-version', async () => {
     const description = `Pays "reliable" miners' bonus \\ twice`;
-    const run = await runCli(['quoted', '--kind', 'scoring-rule', '--name', 'horde-plugin-quoted', '--description', description, '--core-version', 'file:../horde/core', '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(
+      [
+        'quoted',
+        '--kind',
+        'scoring-rule',
+        '--name',
+        'horde-plugin-quoted',
+        '--description',
+        description,
+        '--core-version',
+        'file:../horde/core',
+        '--no-interactive',
+        '--skip-install',
+      ],
+      { cwd: work },
+    );
     expect(run.code).toBe(0);
     const pkg = readJson(join(work, 'quoted/package.json'));
     expect(pkg.description).toBe(description);
@@ -86,7 +118,10 @@ describe('create-horde-plugin: generating', () => {
   });
 
   it('with --core, depends on @horde/core from a checkout (its root or core/) or a tarball, as file:<absolute path>', async () => {
-    const fromRoot = await runCli(['core-root', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-root', '--core', REPO, '--no-interactive', '--skip-install'], { cwd: work });
+    const fromRoot = await runCli(
+      ['core-root', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-root', '--core', REPO, '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(fromRoot.code, fromRoot.stderr).toBe(0);
     expect(readJson(join(work, 'core-root/package.json')).dependencies['@horde/core']).toBe(`file:${join(REPO, 'core')}`);
     // A checkout has the devnet: the next steps say how to run the plugin on it.
@@ -94,21 +129,43 @@ describe('create-horde-plugin: generating', () => {
 
     const tarball = join(work, 'horde-core-0.1.0.tgz');
     writeFileSync(tarball, '');
-    const fromTarball = await runCli(['core-tgz', '--kind', 'scoring-rule', '--name', 'horde-plugin-core-tgz', '--core', './horde-core-0.1.0.tgz', '--no-interactive', '--skip-install'], { cwd: work });
+    const fromTarball = await runCli(
+      [
+        'core-tgz',
+        '--kind',
+        'scoring-rule',
+        '--name',
+        'horde-plugin-core-tgz',
+        '--core',
+        './horde-core-0.1.0.tgz',
+        '--no-interactive',
+        '--skip-install',
+      ],
+      { cwd: work },
+    );
     expect(fromTarball.code, fromTarball.stderr).toBe(0);
     expect(readJson(join(work, 'core-tgz/package.json')).dependencies['@horde/core']).toBe(`file:${tarball}`);
   });
 
   it('refuses a --core that is no checkout and no tarball, and --core with --core-version', async () => {
-    const missing = await runCli(['core-missing', '--kind', 'scoring-rule', '--core', './no-such-checkout', '--no-interactive', '--skip-install'], { cwd: work });
+    const missing = await runCli(
+      ['core-missing', '--kind', 'scoring-rule', '--core', './no-such-checkout', '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`--core ./no-such-checkout: nothing at ${join(work, 'no-such-checkout')}`);
     expect(existsSync(join(work, 'core-missing'))).toBe(false);
 
-    const notCore = await runCli(['core-wrong', '--kind', 'scoring-rule', '--core', join(REPO, 'plugins'), '--no-interactive', '--skip-install'], { cwd: work });
+    const notCore = await runCli(
+      ['core-wrong', '--kind', 'scoring-rule', '--core', join(REPO, 'plugins'), '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(notCore.stderr).toContain('is neither a horde checkout nor its core/ folder');
 
-    const both = await runCli(['core-both', '--kind', 'scoring-rule', '--core', REPO, '--core-version', '^0.1.0', '--no-interactive', '--skip-install'], { cwd: work });
+    const both = await runCli(
+      ['core-both', '--kind', 'scoring-rule', '--core', REPO, '--core-version', '^0.1.0', '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(both.stderr).toContain('Give --core <path> or --core-version <spec>, not both.');
   });
 
@@ -130,7 +187,10 @@ describe('create-horde-plugin: generating', () => {
 
   it('scaffolds into an empty directory and into one holding only .git', async () => {
     mkdirSync(join(work, 'with-git/.git'), { recursive: true });
-    const run = await runCli(['with-git', '--kind', 'hardware-class', '--name', 'horde-plugin-with-git', '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(
+      ['with-git', '--kind', 'hardware-class', '--name', 'horde-plugin-with-git', '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(run.code).toBe(0);
     expect(existsSync(join(work, 'with-git/src/index.ts'))).toBe(true);
   });
@@ -141,7 +201,9 @@ describe('create-horde-plugin: refusing', () => {
     const dir = join(work, 'occupied');
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'mine');
-    const run = await runCli(['occupied', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(['occupied', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--no-interactive', '--skip-install'], {
+      cwd: work,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`Target directory ${dir} is not empty`);
     expect(run.stderr).toContain('--overwrite');
@@ -153,7 +215,10 @@ describe('create-horde-plugin: refusing', () => {
     mkdirSync(join(dir, '.git'), { recursive: true });
     writeFileSync(join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
     writeFileSync(join(dir, 'old.txt'), 'old');
-    const run = await runCli(['replaced', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--overwrite', '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(
+      ['replaced', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--overwrite', '--no-interactive', '--skip-install'],
+      { cwd: work },
+    );
     expect(run.code).toBe(0);
     expect(existsSync(join(dir, 'old.txt'))).toBe(false);
     expect(readFileSync(join(dir, '.git/HEAD'), 'utf8')).toContain('refs/heads/main');
@@ -161,7 +226,9 @@ describe('create-horde-plugin: refusing', () => {
   });
 
   it('refuses an invalid package name, saying why', async () => {
-    const run = await runCli(['bad', '--kind', 'scoring-rule', '--name', 'Horde Plugin', '--no-interactive', '--skip-install'], { cwd: work });
+    const run = await runCli(['bad', '--kind', 'scoring-rule', '--name', 'Horde Plugin', '--no-interactive', '--skip-install'], {
+      cwd: work,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('Invalid package name "Horde Plugin"');
     expect(run.stderr).toContain('capital letters');
@@ -214,10 +281,26 @@ describe('create-horde-plugin: help, kinds, prompts, package managers', () => {
     const help = await runCli(['--help'], { cwd: work });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: npm create horde-plugin@latest [target-dir] -- [options]');
-    for (const flag of ['--kind', '--name', '--description', '--core', '--core-version', '--overwrite', '--skip-install', '--no-interactive', '--list']) expect(help.stdout).toContain(flag);
+    for (const flag of [
+      '--kind',
+      '--name',
+      '--description',
+      '--core',
+      '--core-version',
+      '--overwrite',
+      '--skip-install',
+      '--no-interactive',
+      '--list',
+    ])
+      expect(help.stdout).toContain(flag);
     const list = await runCli(['--list'], { cwd: work });
     expect(list.code).toBe(0);
-    expect(list.stdout.trim().split('\n').map((line) => line.split(/\s+/)[0])).toEqual([...KIND_IDS]);
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(/\s+/)[0]),
+    ).toEqual([...KIND_IDS]);
     expect(list.stdout).toContain('ScoringRule (validator)');
   });
 
@@ -241,7 +324,10 @@ describe('create-horde-plugin: help, kinds, prompts, package managers', () => {
     const dir = join(work, 'ask-overwrite');
     mkdirSync(dir);
     writeFileSync(join(dir, 'keep.txt'), 'mine');
-    const run = await runCli(['ask-overwrite', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--interactive', '--skip-install'], { cwd: work, input: 'n\n' });
+    const run = await runCli(['ask-overwrite', '--kind', 'scoring-rule', '--name', 'horde-plugin-x', '--interactive', '--skip-install'], {
+      cwd: work,
+      input: 'n\n',
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('is not empty. Remove its files (except .git) and continue? (y/N)');
     expect(run.stderr).toContain('Cancelled');
@@ -261,7 +347,10 @@ describe('create-horde-plugin: help, kinds, prompts, package managers', () => {
     ['npm/11.0.0 node/v20.19.0 linux x64 workspaces/false', 'npm install', 'npm test', 'npm run build'],
   ])('tells a user of %s to run its commands', async (agent, install, test, build) => {
     const dir = `pm-${agent.split('/')[0]}`;
-    const run = await runCli([dir, '--kind', 'scoring-rule', '--name', 'horde-plugin-pm', '--no-interactive', '--skip-install'], { cwd: work, env: { npm_config_user_agent: agent } });
+    const run = await runCli([dir, '--kind', 'scoring-rule', '--name', 'horde-plugin-pm', '--no-interactive', '--skip-install'], {
+      cwd: work,
+      env: { npm_config_user_agent: agent },
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`\n  ${install}\n  ${test} `);
     expect(run.stdout).toContain(`\n  ${build} `);
@@ -280,7 +369,7 @@ describe('create-horde-plugin: install', () => {
     return { bin, log };
   }
 
-  it('runs the detected package manager\'s install in the new package', async () => {
+  it("runs the detected package manager's install in the new package", async () => {
     const pm = fakePackageManager('pnpm', 0);
     const run = await runCli(['installed', '--kind', 'hardware-class', '--name', 'horde-plugin-installed', '--no-interactive'], {
       cwd: work,
@@ -316,7 +405,16 @@ describe('create-horde-plugin: the published package', () => {
     const [info] = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const paths = info!.files.map((file) => file.path);
     for (const kind of KIND_IDS) {
-      for (const file of ['_gitignore', 'package.json', 'README.md', 'src/index.ts', 'src/index.test.ts', 'tsconfig.json', 'tsconfig.build.json', 'vitest.config.ts']) {
+      for (const file of [
+        '_gitignore',
+        'package.json',
+        'README.md',
+        'src/index.ts',
+        'src/index.test.ts',
+        'tsconfig.json',
+        'tsconfig.build.json',
+        'vitest.config.ts',
+      ]) {
         expect(paths).toContain(`template-${kind}/${file}`);
       }
     }
@@ -326,7 +424,11 @@ describe('create-horde-plugin: the published package', () => {
     // npm runs the bin of the unpacked package: the same script, another place on disk.
     const bin = join(dir, 'package/index.mjs');
     expect(readFileSync(bin, 'utf8')).toBe(readFileSync(CLI, 'utf8'));
-    const run = spawnSync(process.execPath, [bin, 'from-tarball', '--kind', 'job-generator', '--name', 'horde-plugin-from-tarball', '--no-interactive', '--skip-install'], { cwd: dir, encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [bin, 'from-tarball', '--kind', 'job-generator', '--name', 'horde-plugin-from-tarball', '--no-interactive', '--skip-install'],
+      { cwd: dir, encoding: 'utf8' },
+    );
     expect(run.status, run.stderr).toBe(0);
     expect(listFiles(join(dir, 'from-tarball'))).toEqual(TEMPLATE_FILES);
     rmSync(dir, { recursive: true, force: true });

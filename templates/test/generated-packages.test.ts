@@ -26,7 +26,9 @@ interface Run {
 function run(args: readonly string[], cwd: string, command: string = process.execPath): Promise<Run> {
   // The nested tools must not think they run inside this vitest worker, nor inside `npm test`;
   // npm's cache stays the one this run uses (where `npm ci` put the tarballs the install needs).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => /^npm_config_cache$/i.test(key) || !/^(VITEST|TEST$|NODE_ENV$|npm_)/i.test(key)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => /^npm_config_cache$/i.test(key) || !/^(VITEST|TEST$|NODE_ENV$|npm_)/i.test(key)),
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -49,7 +51,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('generated packages', () => {
-  it('type-check with their own tsconfig.json, tests included, against @horde/core\'s types', async () => {
+  it("type-check with their own tsconfig.json, tests included, against @horde/core's types", async () => {
     for (const entry of ['core/dist/index.d.ts', 'core/dist/testkit/index.d.ts']) {
       if (!existsSync(join(REPO, entry))) throw new Error(`${entry} is missing: run npm run build first (npm test does)`);
     }
@@ -73,7 +75,12 @@ describe('generated packages', () => {
     }
     // A config naming the package directories: the loader finds dist/index.js through package.json.
     const config = parseConfig({ plugins: KIND_IDS.map((kind) => `./gen-${kind}`) }, { baseDir: work });
-    const root = createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+    const root = createRuntimeContainer({
+      config,
+      logger: silentLogger(),
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      clock: new SystemClock(),
+    });
     const loaded = await loadPlugins(config, root);
     expect(loaded.plugins.map((plugin) => [plugin.name, plugin.path, plugin.provides.map((p) => p.contract)])).toEqual([
       ['horde-plugin-gen-executor-manager', join(packages['executor-manager'], 'dist/index.js'), ['ExecutorManager']],
@@ -109,11 +116,15 @@ export default defineConfig({
       numPassedTests: number;
       testResults: { name: string; status: string; assertionResults: { title: string; status: string }[] }[];
     };
-    const failures = summary.testResults.flatMap((file) => file.assertionResults.filter((a) => a.status !== 'passed').map((a) => `${file.name}: ${a.title}`));
+    const failures = summary.testResults.flatMap((file) =>
+      file.assertionResults.filter((a) => a.status !== 'passed').map((a) => `${file.name}: ${a.title}`),
+    );
     expect(failures, result.output).toEqual([]);
     expect(result.code).toBe(0);
     // Every package's test file ran, and the executor manager ran the whole contract suite.
-    expect(summary.testResults.map((file) => file.name.slice(work.length + 1)).sort()).toEqual(KIND_IDS.map((kind) => `gen-${kind}/src/index.test.ts`).sort());
+    expect(summary.testResults.map((file) => file.name.slice(work.length + 1)).sort()).toEqual(
+      KIND_IDS.map((kind) => `gen-${kind}/src/index.test.ts`).sort(),
+    );
     expect(summary.testResults.every((file) => file.status === 'passed')).toBe(true);
     const manager = summary.testResults.find((file) => file.name.includes('gen-executor-manager'));
     expect(manager?.assertionResults.filter((a) => a.status === 'passed').length).toBeGreaterThanOrEqual(8);
@@ -121,10 +132,22 @@ export default defineConfig({
 });
 
 describe('a generated package, as its author uses it', () => {
-  it('installs with npm against this checkout\'s core (file:), then npm test, typecheck and build pass', async () => {
+  it("installs with npm against this checkout's core (file:), then npm test, typecheck and build pass", async () => {
     const dir = tempDir('npm');
     try {
-      const scaffold = await run([join(REPO, 'templates/index.mjs'), 'horde-plugin-e2e', '--kind', 'executor-manager', '--core-version', `file:${join(REPO, 'core')}`, '--no-interactive', '--skip-install'], dir);
+      const scaffold = await run(
+        [
+          join(REPO, 'templates/index.mjs'),
+          'horde-plugin-e2e',
+          '--kind',
+          'executor-manager',
+          '--core-version',
+          `file:${join(REPO, 'core')}`,
+          '--no-interactive',
+          '--skip-install',
+        ],
+        dir,
+      );
       expect(scaffold.code, scaffold.output).toBe(0);
       const pkg = join(dir, 'horde-plugin-e2e');
       // Offline: the registry is out of reach in tests. A lockfile cut out of this repository's pins

@@ -13,7 +13,17 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DANCING_STRATEGY, EXECUTOR_MANAGER, HARDWARE_CLASS, JOB_GENERATOR, PluginError, SCORING_RULE, type JobResult, type JobRunner, type JobSpec } from '@horde/core';
+import {
+  DANCING_STRATEGY,
+  EXECUTOR_MANAGER,
+  HARDWARE_CLASS,
+  JOB_GENERATOR,
+  PluginError,
+  SCORING_RULE,
+  type JobResult,
+  type JobRunner,
+  type JobSpec,
+} from '@horde/core';
 import { createMetricsRegistry, createRuntimeContainer, loadConfig, loadPlugins, silentLogger, SystemClock } from '@horde/core/runtime';
 import { job, neuron, runExecutorManagerContract, scoringFacts } from '@horde/core/testkit';
 import { DockerJobRunner, ProcessJobRunner, runScoringPipeline } from '@horde/core/runtime';
@@ -47,7 +57,12 @@ async function loadFromConfig(plugins: readonly unknown[]) {
   const relocated = plugins.map((plugin) => JSON.parse(JSON.stringify(plugin).replaceAll('"./gen-', '"../gen-')) as unknown);
   writeFileSync(configPath, `# written by generated-plugins.test.ts\nplugins: ${JSON.stringify(relocated)}\n`);
   const config = await loadConfig({ configPath, env: {} });
-  const root = createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  const root = createRuntimeContainer({
+    config,
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: new SystemClock(),
+  });
   return { loaded: await loadPlugins(config, root), root };
 }
 
@@ -64,7 +79,11 @@ describe('generated executor manager', () => {
   it('is listed with its name, version and contract, and refuses a second executor manager', async () => {
     const { loaded } = await loadFromConfig([entry('executor-manager')]);
     expect(loaded.plugins).toEqual([
-      expect.objectContaining({ name: 'horde-plugin-gen-executor-manager', version: '0.1.0', provides: [{ contract: 'ExecutorManager', count: 1 }] }),
+      expect.objectContaining({
+        name: 'horde-plugin-gen-executor-manager',
+        version: '0.1.0',
+        provides: [{ contract: 'ExecutorManager', count: 1 }],
+      }),
     ]);
     expect(await loaded.single(EXECUTOR_MANAGER)?.manifest()).toEqual({ 'always_on.test': 1 });
     const error = await loadError([shipped('executor-managers/local'), entry('executor-manager')]);
@@ -95,9 +114,10 @@ describe('generated scoring rule', () => {
       job({ minerHotkey: 'bob', executorClass: CLASS, status: 'failed' }),
     ],
   });
-  const weightOf = (weights: readonly { hotkey: string; weight: number }[], hotkey: string) => weights.find((w) => w.hotkey === hotkey)?.weight ?? 0;
+  const weightOf = (weights: readonly { hotkey: string; weight: number }[], hotkey: string) =>
+    weights.find((w) => w.hotkey === hotkey)?.weight ?? 0;
 
-  it('multiplies the reliable miner\'s points by 1 + bonus at the end of the validator\'s pipeline', async () => {
+  it("multiplies the reliable miner's points by 1 + bonus at the end of the validator's pipeline", async () => {
     const classic = { name: shipped('plugins/scoring-classic') };
     const baseline = runScoringPipeline((await loadFromConfig([classic])).loaded.all(SCORING_RULE), facts);
     const { loaded } = await loadFromConfig([classic, { name: entry('scoring-rule'), config: { bonus: 0.5 } }]);
@@ -130,9 +150,16 @@ describe('generated job generator and hardware class, together', () => {
     const [hardwareClass] = loaded.all(HARDWARE_CLASS);
     if (!hardwareClass) throw new Error('the generated hardware class plugin provided nothing');
     // What the validator does: the generators the class names, that support it.
-    const generators = loaded.all(JOB_GENERATOR).filter((g) => hardwareClass.proof.jobGenerators.includes(g.name) && g.supports(hardwareClass));
+    const generators = loaded
+      .all(JOB_GENERATOR)
+      .filter((g) => hardwareClass.proof.jobGenerators.includes(g.name) && g.supports(hardwareClass));
     expect(generators.map((g) => g.name)).toEqual(['gen-job-generator']);
-    const generated = await generators[0]!.generate({ jobUuid: randomUUID(), minerHotkey: 'miner', executorClass: hardwareClass, cycle: 3 });
+    const generated = await generators[0]!.generate({
+      jobUuid: randomUUID(),
+      minerHotkey: 'miner',
+      executorClass: hardwareClass,
+      cycle: 3,
+    });
     return { hardwareClass, generated };
   }
 

@@ -12,7 +12,14 @@ import { detectPackageManager } from '../lib/package-manager.mjs';
 import { followsNamingConvention, packageNameProblems, toValidPackageName } from '../lib/validate.mjs';
 import { KIND_IDS, REPO, tempDir } from './scaffold.js';
 
-const tokens = { name: 'fair-share', packageName: '@acme/horde-plugin-fair-share', description: 'It\'s "fair"', className: 'FairShare', pluginVar: 'fairShare', coreVersion: '^0.1.0' };
+const tokens = {
+  name: 'fair-share',
+  packageName: '@acme/horde-plugin-fair-share',
+  description: 'It\'s "fair"',
+  className: 'FairShare',
+  pluginVar: 'fairShare',
+  coreVersion: '^0.1.0',
+};
 
 describe('package names', () => {
   it.each(['horde-plugin-x', '@acme/horde-plugin-x', 'a.b_c~d-1', 'x'])('accepts %s', (name) => {
@@ -60,7 +67,11 @@ describe('derived names', () => {
 
 describe('package manager detection', () => {
   it('reads npm_config_user_agent, falling back to npm', () => {
-    expect(detectPackageManager('pnpm/9.12.0 npm/? node/v20.19.0 linux x64')).toMatchObject({ name: 'pnpm', version: '9.12.0', install: ['pnpm', 'install'] });
+    expect(detectPackageManager('pnpm/9.12.0 npm/? node/v20.19.0 linux x64')).toMatchObject({
+      name: 'pnpm',
+      version: '9.12.0',
+      install: ['pnpm', 'install'],
+    });
     expect(detectPackageManager('yarn/4.5.0 npm/? node/v20.19.0')).toMatchObject({ name: 'yarn', version: '4.5.0' });
     expect(detectPackageManager(undefined)).toMatchObject({ name: 'npm', version: undefined });
     expect(detectPackageManager('cnpm/9 node/v20')).toMatchObject({ name: 'npm', version: undefined });
@@ -76,12 +87,15 @@ describe('token substitution', () => {
     expect(substitute("const d = '{{description}}';", tokens, 'src/index.ts')).toBe("const d = 'It\\'s \\\"fair\\\"';");
   });
   it('refuses an unknown token instead of leaving it in a file', () => {
-    expect(() => substitute('{{pluginName}}', tokens, 'src/index.ts')).toThrow('template file src/index.ts uses unknown token {{pluginName}}');
+    expect(() => substitute('{{pluginName}}', tokens, 'src/index.ts')).toThrow(
+      'template file src/index.ts uses unknown token {{pluginName}}',
+    );
   });
   it('uses only known tokens in every template file', async () => {
     const dir = tempDir('tokens');
     try {
-      for (const kind of KINDS) await expect(copyTemplate(templateDir(kind), join(dir, kind.id), tokens)).resolves.toContain('src/index.ts');
+      for (const kind of KINDS)
+        await expect(copyTemplate(templateDir(kind), join(dir, kind.id), tokens)).resolves.toContain('src/index.ts');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -115,12 +129,12 @@ describe('templates', () => {
     }
   });
 
-  it('depends by default on a @horde/core range that includes this workspace\'s core', () => {
+  it("depends by default on a @horde/core range that includes this workspace's core", () => {
     const core = JSON.parse(readFileSync(`${REPO}core/package.json`, 'utf8')) as { version: string };
     expect(semver.satisfies(core.version, DEFAULT_CORE_VERSION)).toBe(true);
   });
 
-  it('keeps the CLI\'s JSDoc types consistent (tsc --checkJs, strict)', () => {
+  it("keeps the CLI's JSDoc types consistent (tsc --checkJs, strict)", () => {
     const result = spawnSync(process.execPath, [`${REPO}node_modules/typescript/bin/tsc`, '-p', `${REPO}templates`], { encoding: 'utf8' });
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);

@@ -32,7 +32,7 @@ const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) 
 
 /** `node_modules/@scope/name` at 1.2.3 → the npm registry's `…/@scope/name/-/name-1.2.3.tgz`. */
 function registryTarball(path: string, entry: LockEntry): string {
-  const name = entry['name'] as string | undefined ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+  const name = (entry['name'] as string | undefined) ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
   return `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${String(entry['version'])}.tgz`;
 }
 
@@ -56,7 +56,14 @@ export function writeOfflineWorkspace({ repo, root, packageDirs, coreTarball }: 
   for (const dir of packageDirs) {
     const own = readJson<Manifest>(join(dir, 'package.json'));
     const folder = basename(dir);
-    packages[folder] = { name: own.name, version: own.version, license: own.license, dependencies: own.dependencies, devDependencies: own.devDependencies, engines: own.engines };
+    packages[folder] = {
+      name: own.name,
+      version: own.version,
+      license: own.license,
+      dependencies: own.dependencies,
+      devDependencies: own.devDependencies,
+      engines: own.engines,
+    };
     packages[`node_modules/${own.name}`] = { resolved: folder, link: true };
   }
   // Every third-party package of this repository, where npm ci put it (all of them hoisted), with
@@ -64,7 +71,8 @@ export function writeOfflineWorkspace({ repo, root, packageDirs, coreTarball }: 
   // would look the URL up in registry metadata.
   const workspaceLock = readJson<{ packages: Record<string, LockEntry> }>(join(repo, 'package-lock.json'));
   for (const [path, entry] of Object.entries(workspaceLock.packages)) {
-    if (path.startsWith('node_modules/') && !entry.link) packages[path] = { ...entry, resolved: entry['resolved'] ?? registryTarball(path, entry) };
+    if (path.startsWith('node_modules/') && !entry.link)
+      packages[path] = { ...entry, resolved: entry['resolved'] ?? registryTarball(path, entry) };
   }
   const core = readJson<Manifest>(join(repo, 'core/package.json'));
   packages['node_modules/@horde/core'] = {

@@ -59,7 +59,23 @@ describe('a plugin package made from the packed scaffolder, installed from the p
     for (const kind of KIND_IDS) {
       const name = `gen-${kind}`;
       const scaffold = await npm(
-        ['exec', '--offline', '--yes', `--package=${scaffolderTarball}`, '--', 'create-horde-plugin', name, '--kind', kind, '--name', `horde-plugin-${name}`, '--core', coreTarball, '--no-interactive', '--skip-install'],
+        [
+          'exec',
+          '--offline',
+          '--yes',
+          `--package=${scaffolderTarball}`,
+          '--',
+          'create-horde-plugin',
+          name,
+          '--kind',
+          kind,
+          '--name',
+          `horde-plugin-${name}`,
+          '--core',
+          coreTarball,
+          '--no-interactive',
+          '--skip-install',
+        ],
         work,
       );
       expect(scaffold.code, scaffold.output).toBe(0);
@@ -74,7 +90,10 @@ describe('a plugin package made from the packed scaffolder, installed from the p
     expect(install.code, install.output).toBe(0);
     // @horde/core is the packed one, unpacked into node_modules (not a link to this checkout).
     expect(existsSync(join(work, 'node_modules/@horde/core/dist/index.js'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(work, 'node_modules/@horde/core/package.json'), 'utf8'))).toMatchObject({ name: '@horde/core', version: '0.1.0' });
+    expect(JSON.parse(readFileSync(join(work, 'node_modules/@horde/core/package.json'), 'utf8'))).toMatchObject({
+      name: '@horde/core',
+      version: '0.1.0',
+    });
 
     for (const kind of KIND_IDS) {
       for (const script of ['test', 'build']) {

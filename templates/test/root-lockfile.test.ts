@@ -12,16 +12,20 @@ afterEach(() => {
 async function generated(): Promise<string> {
   const dir = tempDir('lock');
   dirs.push(dir);
-  const run = await runCli(['gen', '--kind', 'scoring-rule', '--name', 'horde-plugin-gen', '--no-interactive', '--skip-install'], { cwd: dir });
+  const run = await runCli(['gen', '--kind', 'scoring-rule', '--name', 'horde-plugin-gen', '--no-interactive', '--skip-install'], {
+    cwd: dir,
+  });
   expect(run.code, run.stderr).toBe(0);
   return join(dir, 'gen');
 }
 
 describe('writeLockfileFromRoot', () => {
-  it('pins the template\'s devDependencies at the root lockfile\'s versions and links @horde/core', async () => {
+  it("pins the template's devDependencies at the root lockfile's versions and links @horde/core", async () => {
     const pkg = await generated();
     writeLockfileFromRoot(pkg, REPO);
-    const lock = JSON.parse(readFileSync(join(pkg, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; link?: boolean; resolved?: string }> };
+    const lock = JSON.parse(readFileSync(join(pkg, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; link?: boolean; resolved?: string }>;
+    };
     const root = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
     for (const name of ['vitest', 'typescript', '@types/node']) {
       expect(lock.packages[`node_modules/${name}`]?.version, name).toBe(root.packages[`node_modules/${name}`]?.version);

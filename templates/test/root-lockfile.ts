@@ -79,9 +79,18 @@ export function writeLockfileFromRoot(packageDir: string, repo: string): void {
       throw new RootLockfileMismatchError(`${name}@${range} (needed by ${from || manifest.name}) is not in the root package-lock.json`);
     }
     const entry = root.packages[path]!;
-    if (entry.link === true) throw new RootLockfileMismatchError(`${name} is a workspace link in the root package-lock.json; a generated package cannot depend on it`);
-    if (entry.version !== undefined && !semver.satisfies(entry.version, range, { includePrerelease: true }) && !/^(npm:|file:|https?:|git)/.test(range)) {
-      throw new RootLockfileMismatchError(`${from || manifest.name} wants ${name}@${range}, the root package-lock.json has ${entry.version}: keep the templates' versions in step with the root package.json`);
+    if (entry.link === true)
+      throw new RootLockfileMismatchError(
+        `${name} is a workspace link in the root package-lock.json; a generated package cannot depend on it`,
+      );
+    if (
+      entry.version !== undefined &&
+      !semver.satisfies(entry.version, range, { includePrerelease: true }) &&
+      !/^(npm:|file:|https?:|git)/.test(range)
+    ) {
+      throw new RootLockfileMismatchError(
+        `${from || manifest.name} wants ${name}@${range}, the root package-lock.json has ${entry.version}: keep the templates' versions in step with the root package.json`,
+      );
     }
     if (picked.has(path)) return;
     picked.set(path, entry);

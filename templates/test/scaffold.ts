@@ -64,7 +64,10 @@ export function listFiles(dir: string): string[] {
 export async function scaffoldAll(dir: string, extraArgs: readonly string[] = []): Promise<Record<KindId, string>> {
   const out = {} as Record<KindId, string>;
   for (const kind of KIND_IDS) {
-    const run = await runCli([`gen-${kind}`, '--kind', kind, '--name', `horde-plugin-gen-${kind}`, '--no-interactive', '--skip-install', ...extraArgs], { cwd: dir });
+    const run = await runCli(
+      [`gen-${kind}`, '--kind', kind, '--name', `horde-plugin-gen-${kind}`, '--no-interactive', '--skip-install', ...extraArgs],
+      { cwd: dir },
+    );
     if (run.code !== 0) throw new Error(`scaffolding ${kind} failed (${run.code}): ${run.stderr}`);
     out[kind] = join(dir, `gen-${kind}`);
   }

@@ -21,12 +21,16 @@ const started = performance.now();
 for (const name of benches) {
   process.stdout.write(`\n== ${name}\n`);
   const benchStarted = performance.now();
-  const result = spawnSync(process.execPath, [join(benchDir, name, 'run.mjs'), ...args.filter((a) => a.startsWith('--'))], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(benchDir, name, 'run.mjs'), ...args.filter((a) => a.startsWith('--'))], {
+    stdio: 'inherit',
+  });
   timings.push(`${name} ${((performance.now() - benchStarted) / 1000).toFixed(1)} s`);
   if (result.status !== 0) {
     failed.push(name);
     process.stderr.write(`${name} failed (exit ${result.status ?? result.signal})\n`);
   }
 }
-console.log(`\nbenchmarks: ${benches.length - failed.length} of ${benches.length} ran in ${((performance.now() - started) / 1000).toFixed(1)} s (${timings.join(', ')})${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+console.log(
+  `\nbenchmarks: ${benches.length - failed.length} of ${benches.length} ran in ${((performance.now() - started) / 1000).toFixed(1)} s (${timings.join(', ')})${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
+);
 process.exitCode = failed.length === 0 ? 0 : 1;

@@ -47,7 +47,13 @@ describe.each(['sqlite', 'postgres'] as const)('allowance from transferred recei
     chain = await LocalChain.open({ store, netuid: NETUID });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: a.ss58, coldkey: a.ss58, stake: 300, validatorPermit: true });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: b.ss58, coldkey: b.ss58, stake: 700, validatorPermit: true });
-    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: outsider.ss58, coldkey: outsider.ss58, stake: 5_000, validatorPermit: false });
+    await chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: outsider.ss58,
+      coldkey: outsider.ss58,
+      stake: 5_000,
+      validatorPermit: false,
+    });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: miner.ss58, coldkey: miner.ss58 });
   }, 60_000);
   afterAll(async () => {
@@ -74,7 +80,13 @@ describe.each(['sqlite', 'postgres'] as const)('allowance from transferred recei
     // A's batch of the cycle: the miner declared 2 executors of the class.
     await validatorStore.startBatch(cycle.index, cycle.startBlock, batchStartedAt);
     await validatorStore.saveManifests(cycle.index, new Map([[miner.ss58, { [X]: 2 }]]));
-    await validatorStore.finishBatch(cycle.index, { finishedAt: batchStartedAt + 1_000, miners: 1, jobs: 0, overheadMs: 0, status: 'finished' });
+    await validatorStore.finishBatch(cycle.index, {
+      finishedAt: batchStartedAt + 1_000,
+      miners: 1,
+      jobs: 0,
+      overheadMs: 0,
+      status: 'finished',
+    });
 
     const transferred = new TransferredReceiptsRepository(store, a.ss58);
     const scoredAt = Date.now();

@@ -51,9 +51,25 @@ beforeAll(async () => {
   writeFileSync(minerKeyFile, JSON.stringify({ private_key: minerKey }));
   const filename = join(dir, 'horde.sqlite');
   configFile = join(dir, 'horde.config.json');
-  writeFileSync(configFile, JSON.stringify({ hotkey: '//ColCliMiner', chain: { network: 'local', netuid: NETUID }, store: { client: 'sqlite', filename }, plugins: [] }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      hotkey: '//ColCliMiner',
+      chain: { network: 'local', netuid: NETUID },
+      store: { client: 'sqlite', filename },
+      plugins: [],
+    }),
+  );
   validatorConfigFile = join(dir, 'validator.config.json');
-  writeFileSync(validatorConfigFile, JSON.stringify({ hotkey: '//ColCliValidator', chain: { network: 'local', netuid: NETUID }, store: { client: 'sqlite', filename }, plugins: [] }));
+  writeFileSync(
+    validatorConfigFile,
+    JSON.stringify({
+      hotkey: '//ColCliValidator',
+      chain: { network: 'local', netuid: NETUID },
+      store: { client: 'sqlite', filename },
+      plugins: [],
+    }),
+  );
   const store = await openStore({ client: 'sqlite', filename });
   await LocalChain.init(store, { blockTimeMs: 250, subnets: [{ netuid: NETUID }] });
   const chain = await LocalChain.open({ store });
@@ -61,7 +77,13 @@ beforeAll(async () => {
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: miner.ss58, coldkey: miner.ss58 });
   const validator = await loadHotkey({ uri: '//ColCliValidator' });
   validatorSs58 = validator.ss58;
-  await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 1000, validatorPermit: true });
+  await chain.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validator.ss58,
+    coldkey: validator.ss58,
+    stake: 1000,
+    validatorPermit: true,
+  });
   await chain.close();
   await store.close();
 }, 120_000);
@@ -88,7 +110,13 @@ describe('horde collateral', () => {
     expect(associated.stdout).toContain(`associated ${privateKeyToAccount(minerKey).address}`);
 
     const empty = JSON.parse((await run(['collateral', 'show', '-c', configFile, ...endpoint, '--json'])).stdout);
-    expect(empty).toMatchObject({ uid: 0, evmAddress: privateKeyToAccount(minerKey).address, collateralWei: '0', minimumWei: '10000000000000000', eligible: false });
+    expect(empty).toMatchObject({
+      uid: 0,
+      evmAddress: privateKeyToAccount(minerKey).address,
+      collateralWei: '0',
+      minimumWei: '10000000000000000',
+      eligible: false,
+    });
 
     const deposit = await run(['collateral', 'deposit', '0.02', '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
     expect(deposit.stdout).toMatch(/deposited 0\.02 TAO from 0x[0-9a-fA-F]{40} in 0x[0-9a-f]{64} .*collateral now 0\.02 TAO/);
@@ -101,7 +129,12 @@ describe('horde collateral', () => {
     // The validator's view: every metagraph miner (the validator has no EVM key associated).
     const list = JSON.parse((await run(['collateral', 'list', '-c', validatorConfigFile, ...endpoint, '--json'])).stdout);
     expect(list.miners).toEqual([
-      { hotkey: (await loadHotkey({ uri: '//ColCliMiner' })).ss58, evmAddress: privateKeyToAccount(minerKey).address, collateralWei: '20000000000000000', eligible: true },
+      {
+        hotkey: (await loadHotkey({ uri: '//ColCliMiner' })).ss58,
+        evmAddress: privateKeyToAccount(minerKey).address,
+        collateralWei: '20000000000000000',
+        eligible: true,
+      },
       { hotkey: validatorSs58, evmAddress: null, collateralWei: '0', eligible: false },
     ]);
 
@@ -115,12 +148,16 @@ describe('horde collateral', () => {
     await evm.advance(3601);
     const finalized = await run(['collateral', 'finalize', reclaimId!, '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
     expect(finalized.stdout).toContain(`reclaim ${reclaimId} finalized`);
-    expect(JSON.parse((await run(['collateral', 'show', '-c', configFile, ...endpoint, '--json'])).stdout)).toMatchObject({ collateralWei: '15000000000000000' });
+    expect(JSON.parse((await run(['collateral', 'show', '-c', configFile, ...endpoint, '--json'])).stdout)).toMatchObject({
+      collateralWei: '15000000000000000',
+    });
 
     // The validator publishes its contract in its commitment; the miner finds it by the validator's hotkey.
     const published = await run(['collateral', 'publish', '-c', validatorConfigFile, '--contract', address!]);
     expect(published.stdout).toContain(`published {"contract":{"address":"${address}"}}`);
-    const byValidator = JSON.parse((await run(['collateral', 'show', '-c', configFile, ...node, '--validator', validatorSs58, '--json'])).stdout);
+    const byValidator = JSON.parse(
+      (await run(['collateral', 'show', '-c', configFile, ...node, '--validator', validatorSs58, '--json'])).stdout,
+    );
     expect(byValidator).toMatchObject({ contract: address, collateralWei: '15000000000000000' });
   }, 120_000);
 
@@ -131,13 +168,37 @@ describe('horde collateral', () => {
     const small = await run(['collateral', 'deposit', '0.0000001', '-c', configFile, ...endpoint, '--evm-key-file', minerKeyFile]);
     expect(small.code).toBe(1);
     expect(small.stderr).toMatch(/^horde: .*the contract refused \(InsufficientAmount\)/);
-    const down = await run(['collateral', 'show', '-c', configFile, '--evm-address', privateKeyToAccount(minerKey).address, '--rpc-url', 'http://127.0.0.1:9', '--chain-id', '31337', '--contract', endpoint.at(-1)!]);
+    const down = await run([
+      'collateral',
+      'show',
+      '-c',
+      configFile,
+      '--evm-address',
+      privateKeyToAccount(minerKey).address,
+      '--rpc-url',
+      'http://127.0.0.1:9',
+      '--chain-id',
+      '31337',
+      '--contract',
+      endpoint.at(-1)!,
+    ]);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^horde: .*the EVM RPC did not answer/);
     expect(down.stderr).not.toMatch(/unexpected error/);
     // A hotkey that published no contract.
     const miner = await loadHotkey({ uri: '//ColCliMiner' });
-    const none = await run(['collateral', 'show', '-c', configFile, '--rpc-url', evm.url, '--chain-id', String(evm.chainId), '--validator', miner.ss58]);
+    const none = await run([
+      'collateral',
+      'show',
+      '-c',
+      configFile,
+      '--rpc-url',
+      evm.url,
+      '--chain-id',
+      String(evm.chainId),
+      '--validator',
+      miner.ss58,
+    ]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^horde: validator 5\w+ has no commitment, so no published collateral contract/);
   }, 120_000);

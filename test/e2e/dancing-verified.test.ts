@@ -64,7 +64,13 @@ const echoGenerator: JobGenerator = {
         command: ['--key', secret],
         env: {},
         dockerRunOptionsPreset: 'none',
-        timing: { allowedLeewaySeconds: 1, downloadTimeLimitSeconds: 1, executionTimeLimitSeconds: 2, uploadTimeLimitSeconds: 1, streamingStartTimeLimitSeconds: 0 },
+        timing: {
+          allowedLeewaySeconds: 1,
+          downloadTimeLimitSeconds: 1,
+          executionTimeLimitSeconds: 2,
+          uploadTimeLimitSeconds: 1,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       verify: async (result) => ({ correct: result.stdout.trim() === secret, inTime: result.timeTookMs < 2000, details: 'echo' }),
     };
@@ -112,7 +118,20 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
       store = await openStore({ client: 'sqlite', filename: join(dir, 'horde.sqlite') });
     }
     const keys = await Promise.all(
-      ['//DanceValidator', '//DanceHonest', '//DanceFarmer', '//DanceGhost', '//DanceD1', '//DanceD2', '//ColdHonest', '//ColdFarmer', '//ColdDancer', '//DanceL1', '//DanceL2', '//ColdLiar'].map(testHotkey),
+      [
+        '//DanceValidator',
+        '//DanceHonest',
+        '//DanceFarmer',
+        '//DanceGhost',
+        '//DanceD1',
+        '//DanceD2',
+        '//ColdHonest',
+        '//ColdFarmer',
+        '//ColdDancer',
+        '//DanceL1',
+        '//DanceL2',
+        '//ColdLiar',
+      ].map(testHotkey),
     );
     liars = [keys[9]!, keys[10]!];
     const [coldHonest, coldFarmer, coldDancer] = [keys[6]!.ss58, keys[7]!.ss58, keys[8]!.ss58];
@@ -120,7 +139,13 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
     dancers = [keys[4]!, keys[5]!];
     await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID }] });
     chain = await LocalChain.open({ store, netuid: NETUID });
-    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+    await chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: validator.ss58,
+      coldkey: validator.ss58,
+      stake: 60_000,
+      validatorPermit: true,
+    });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: honest.ss58, coldkey: coldHonest });
     await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: farmer.ss58, coldkey: coldFarmer });
     for (const dancer of dancers) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: dancer.ss58, coldkey: coldDancer });
@@ -130,7 +155,7 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
     await commit(honest, HORDE);
     await commit(farmer, HORDE);
     await commit(liars[0], HORDE);
-    await commit(liars[1], {});    // The ghost hotkey the farmer names every other cycle is registered nowhere.
+    await commit(liars[1], {}); // The ghost hotkey the farmer names every other cycle is registered nowhere.
   });
   afterAll(async () => {
     for (const handle of minerChains.values()) await handle.close();
@@ -156,12 +181,22 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
       SimulatedMiner.start({ hotkey: farmer, manifest: HORDE, mainHotkey: cycle % 2 === 0 ? ghost.ss58 : farmer.ss58 }),
       ...dancers.map((dancer) => SimulatedMiner.start({ hotkey: dancer, manifest: assignment[dancer.ss58] ?? {}, mainHotkey: dancerMain })),
       ...dancers.map((dancer) =>
-        SimulatedMiner.start({ hotkey: liarOf.get(dancer.ss58)!, manifest: assignment[dancer.ss58] ?? {}, mainHotkey: liarOf.get(dancerMain)!.ss58 }),
+        SimulatedMiner.start({
+          hotkey: liarOf.get(dancer.ss58)!,
+          manifest: assignment[dancer.ss58] ?? {},
+          mainHotkey: liarOf.get(dancerMain)!.ss58,
+        }),
       ),
     ]);
     const metagraph = await chain.metagraph(NETUID);
     const coldkeyOf = new Map(metagraph.neurons.map((n) => [n.hotkey, n.coldkey]));
-    const targets: MinerTarget[] = miners.map((miner) => ({ hotkey: miner.hotkey, coldkey: coldkeyOf.get(miner.hotkey) ?? null, uid: 1, host: '127.0.0.1', port: miner.port }));
+    const targets: MinerTarget[] = miners.map((miner) => ({
+      hotkey: miner.hotkey,
+      coldkey: coldkeyOf.get(miner.hotkey) ?? null,
+      uid: 1,
+      host: '127.0.0.1',
+      port: miner.port,
+    }));
     const validatorStore = new ValidatorStore(store, validator.ss58);
     const range = cycleByIndex(cycle, CYCLE_BLOCKS);
     try {
@@ -179,13 +214,22 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
           return raw === null ? null : decodeManifestCommitment(raw).manifest;
         },
       });
-      await validatorStore.finishBatch(cycle, { finishedAt: clock.now(), miners: result.miners, jobs: result.jobs, overheadMs: result.overheadMs, status: 'finished' });
+      await validatorStore.finishBatch(cycle, {
+        finishedAt: clock.now(),
+        miners: result.miners,
+        jobs: result.jobs,
+        overheadMs: result.overheadMs,
+        status: 'finished',
+      });
     } finally {
       await Promise.all(miners.map((miner) => miner.close()));
     }
     const facts = await buildCycleFacts({ store: validatorStore, cycle: range, metagraph, hardwareClasses: [TEST] });
     const config = scoringClassicConfig.parse({ classWeights: { [TEST.id]: 1 } });
-    const scored = runScoringPipeline(CLASSIC_RULES.map((name) => classicRule(name, config)), facts);
+    const scored = runScoringPipeline(
+      CLASSIC_RULES.map((name) => classicRule(name, config)),
+      facts,
+    );
     return new Map(scored.weights.map((w) => [w.hotkey, w.weight]));
   }
 
@@ -207,7 +251,10 @@ describe.each(['sqlite', 'postgres'] as const)('dancing bonus only for executors
       // hotkey that committed it (rotate-main puts it back there every other cycle): both liar
       // hotkeys then, and no one else.
       const validatorStore = new ValidatorStore(store, validator.ss58);
-      const [now, before] = await Promise.all([validatorStore.manifestContradictions(cycle), validatorStore.manifestContradictions(cycle - 1)]);
+      const [now, before] = await Promise.all([
+        validatorStore.manifestContradictions(cycle),
+        validatorStore.manifestContradictions(cycle - 1),
+      ]);
       const lies = now.length > 0 ? now : before;
       expect(Math.min(now.length, before.length)).toBe(0);
       expect(lies.map((c) => c.minerHotkey).sort()).toEqual(liars.map((l) => l.ss58).sort());

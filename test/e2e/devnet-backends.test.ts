@@ -26,9 +26,10 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 afterAll(async () => {
   dirs.cleanup();
-  if (databases.length) await admin(async (c) => {
-    for (const name of databases) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  });
+  if (databases.length)
+    await admin(async (c) => {
+      for (const name of databases) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    });
 });
 
 describe('horde devnet backends', () => {
@@ -41,7 +42,25 @@ describe('horde devnet backends', () => {
     databases.push(...expected);
     const dataDir = join(dirs.make('horde-devnet-pg-'), 'run');
     const json = join(dataDir, '..', 'summary.json');
-    const run = await horde(['devnet', '--cycles', '1', '--miners', '2', '--cheaters', '1', '--postgres', url.toString(), '--data-dir', dataDir, '--json', json, ...SHORT_DEVNET], 90_000);
+    const run = await horde(
+      [
+        'devnet',
+        '--cycles',
+        '1',
+        '--miners',
+        '2',
+        '--cheaters',
+        '1',
+        '--postgres',
+        url.toString(),
+        '--data-dir',
+        dataDir,
+        '--json',
+        json,
+        ...SHORT_DEVNET,
+      ],
+      90_000,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const summary = readSummary(json);
@@ -64,7 +83,10 @@ describe('horde devnet backends', () => {
           await client.end();
         }
       };
-      return { jobs: await read(`${base}_validator`, 'SELECT count(*) AS n FROM validator_jobs'), neurons: await read(`${base}_chain`, 'SELECT count(*) AS n FROM chain_local_neurons') };
+      return {
+        jobs: await read(`${base}_validator`, 'SELECT count(*) AS n FROM validator_jobs'),
+        neurons: await read(`${base}_chain`, 'SELECT count(*) AS n FROM chain_local_neurons'),
+      };
     });
     expect(counts.jobs).toBeGreaterThanOrEqual(4);
     expect(counts.neurons).toBe(3);
@@ -80,7 +102,10 @@ describe('horde devnet backends', () => {
     await docker().ping();
     const dataDir = join(dirs.make('horde-devnet-docker-'), 'run');
     const json = join(dataDir, '..', 'summary.json');
-    const run = await horde(['devnet', '--cycles', '1', '--miners', '2', '--cheaters', '1', '--docker', '--data-dir', dataDir, '--json', json, ...SHORT_DEVNET], 150_000);
+    const run = await horde(
+      ['devnet', '--cycles', '1', '--miners', '2', '--cheaters', '1', '--docker', '--data-dir', dataDir, '--json', json, ...SHORT_DEVNET],
+      150_000,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const summary = readSummary(json);
@@ -95,7 +120,10 @@ describe('horde devnet backends', () => {
     expect(await docker().getImage('horde/job-hash-crack:1').inspect()).toBeTruthy();
     expect(devnetProcesses(dataDir)).toEqual([]);
 
-    const noEngine = await horde(['devnet', '--docker', '--data-dir', join(dataDir, '..', 'never')], 20_000, { ...process.env, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    const noEngine = await horde(['devnet', '--docker', '--data-dir', join(dataDir, '..', 'never')], 20_000, {
+      ...process.env,
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+    });
     expect(noEngine.code).toBe(1);
     expect(noEngine.stderr).toContain('--docker: no Docker engine answers at unix:///nonexistent/docker.sock');
   }, 180_000);

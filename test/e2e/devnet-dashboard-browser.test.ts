@@ -28,10 +28,14 @@ describe('devnet dashboard in a browser', () => {
     // A missing browser is a failure, not a skip: CI installs it.
     expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
     const dataDir = join(dirs.make('horde-devnet-dashboard-'), 'run');
-    const child = spawn(process.execPath, [CLI, 'devnet', '--dashboard', '--cycles', '3', '--miners', '2', '--executors', '2', '--data-dir', dataDir, ...SHORT_DEVNET], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'devnet', '--dashboard', '--cycles', '3', '--miners', '2', '--executors', '2', '--data-dir', dataDir, ...SHORT_DEVNET],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const exited = exitOf(child);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -44,7 +48,16 @@ describe('devnet dashboard in a browser', () => {
       browser = await chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
         viewport: { width: 1440, height: 1800 },
       });
       page = browser.pages()[0] ?? (await browser.newPage());
@@ -53,7 +66,10 @@ describe('devnet dashboard in a browser', () => {
 
       // Every miner, with its axon once announced.
       await page.locator('#section-miners tbody tr', { hasText: '127.0.0.1:' }).nth(1).waitFor({ timeout: 60_000 });
-      expect(await page.locator('#section-miners tbody tr').allInnerTexts()).toEqual([expect.stringMatching(/^miner-1\s+honest/), expect.stringMatching(/^miner-2\s+honest/)]);
+      expect(await page.locator('#section-miners tbody tr').allInnerTexts()).toEqual([
+        expect.stringMatching(/^miner-1\s+honest/),
+        expect.stringMatching(/^miner-2\s+honest/),
+      ]);
       // Live updates arrive over server-sent events: the header says so.
       await page.locator('#live.on').waitFor({ timeout: 10_000 });
 
@@ -110,7 +126,11 @@ describe('devnet dashboard in a browser', () => {
       await validatorPage.close();
 
       // For the screenshot: the next cycle's weights make the chart a line (not asserted: timing).
-      await page.locator('#section-weights svg.chart circle').nth(3).waitFor({ timeout: 30_000 }).catch(() => undefined);
+      await page
+        .locator('#section-weights svg.chart circle')
+        .nth(3)
+        .waitFor({ timeout: 30_000 })
+        .catch(() => undefined);
       mkdirSync(join(ROOT, '.tmp'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(existsSync(SCREENSHOT)).toBe(true);

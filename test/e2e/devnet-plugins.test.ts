@@ -31,7 +31,20 @@ function run(command: string, args: readonly string[], cwd: string): Promise<{ c
 
 /** Scaffolds a package of `kind` in `work` and builds it with its own build script's command. */
 async function scaffoldAndBuild(work: string, name: string, kind: string): Promise<string> {
-  const scaffold = await run(process.execPath, [join(ROOT, 'templates/index.mjs'), name, '--kind', kind, '--core-version', `file:${join(ROOT, 'core')}`, '--no-interactive', '--skip-install'], work);
+  const scaffold = await run(
+    process.execPath,
+    [
+      join(ROOT, 'templates/index.mjs'),
+      name,
+      '--kind',
+      kind,
+      '--core-version',
+      `file:${join(ROOT, 'core')}`,
+      '--no-interactive',
+      '--skip-install',
+    ],
+    work,
+  );
   expect(scaffold.code, scaffold.output).toBe(0);
   const dir = join(work, name);
   const build = await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], dir);
@@ -54,7 +67,24 @@ describe('horde devnet with a scaffolded executor manager and scoring rule', () 
     const dataDir = join(work, 'run');
     const jsonFile = join(work, 'summary.json');
     const devnet = await horde(
-      ['devnet', '--miners', '2', '--cycles', '1', '--miner-plugin', manager, '--validator-plugin', rule, '--ports', ports, '--data-dir', dataDir, '--json', jsonFile, ...SHORT_DEVNET],
+      [
+        'devnet',
+        '--miners',
+        '2',
+        '--cycles',
+        '1',
+        '--miner-plugin',
+        manager,
+        '--validator-plugin',
+        rule,
+        '--ports',
+        ports,
+        '--data-dir',
+        dataDir,
+        '--json',
+        jsonFile,
+        ...SHORT_DEVNET,
+      ],
       120_000,
     );
     expect(devnet.code, `${devnet.stdout}\n${devnet.stderr}`).toBe(0);
@@ -62,7 +92,12 @@ describe('horde devnet with a scaffolded executor manager and scoring rule', () 
     expect(devnet.stdout).toContain(`Plugins of the validator: ${rule}`);
 
     const summary = readSummary(jsonFile);
-    expect(summary.settings).toMatchObject({ executorManager: 'horde-plugin-my-pool', minerPlugins: [manager], validatorPlugins: [rule], ports });
+    expect(summary.settings).toMatchObject({
+      executorManager: 'horde-plugin-my-pool',
+      minerPlugins: [manager],
+      validatorPlugins: [rule],
+      ports,
+    });
     for (const miner of summary.miners) {
       // The scaffolded manager declares one always_on.test executor.
       expect(miner.jobs, miner.name).toMatchObject({ sent: 1, completed: 1, correct: 1, failed: 0 });
@@ -72,7 +107,10 @@ describe('horde devnet with a scaffolded executor manager and scoring rule', () 
     }
     // Each miner ran the scaffolded manager only, and listened inside the range.
     for (const name of ['miner-1', 'miner-2']) {
-      const config = JSON.parse(readFileSync(join(dataDir, 'config', `${name}.json`), 'utf8')) as { plugins: (string | { name: string })[]; miner: { port: number } };
+      const config = JSON.parse(readFileSync(join(dataDir, 'config', `${name}.json`), 'utf8')) as {
+        plugins: (string | { name: string })[];
+        miner: { port: number };
+      };
       const names = config.plugins.map((plugin) => (typeof plugin === 'string' ? plugin : plugin.name));
       expect(names).toContain(manager);
       expect(names).not.toContain('@horde/executor-manager-local');
@@ -97,7 +135,10 @@ describe('horde devnet plugin and port flags', () => {
       [['--ports', '9000'], /--ports must be a range <from>-<to> of ports from 1024 to 65535, e\.g\. 9000-9099, got "9000"/],
       [['--miner-plugin', join(work, 'missing')], /--miner-plugin .*missing: no file at/],
       [['--miner-plugin', join(work, 'not-a-plugin.mjs')], /does not default-export a plugin/],
-      [['--miner-plugin', join(work, 'one.mjs'), '--miner-plugin', join(work, 'two.mjs')], /manager-one and manager-two each provide an ExecutorManager, and a miner uses exactly one/],
+      [
+        ['--miner-plugin', join(work, 'one.mjs'), '--miner-plugin', join(work, 'two.mjs')],
+        /manager-one and manager-two each provide an ExecutorManager, and a miner uses exactly one/,
+      ],
       [['--validator-plugin', '@horde/plugin-scoring-clasic'], /--validator-plugin @horde\/plugin-scoring-clasic: no package/],
     ];
     for (const [flags, message] of cases) {

@@ -9,7 +9,17 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, devnetProcesses, exitOf, horde, readSummary, ROOT, SHORT_DEVNET as SHORT, tempDirs, waitForOutput } from '../support/devnet.js';
+import {
+  CLI,
+  devnetProcesses,
+  exitOf,
+  horde,
+  readSummary,
+  ROOT,
+  SHORT_DEVNET as SHORT,
+  tempDirs,
+  waitForOutput,
+} from '../support/devnet.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 
 const dirs = tempDirs();
@@ -21,7 +31,25 @@ describe('horde devnet', () => {
     requireBuiltCli();
     const dataDir = join(tempDir('horde-devnet-e2e-'), 'run');
     const jsonFile = join(dataDir, '..', 'summary.json');
-    const run = await horde(['devnet', '--cycles', '1', '--miners', '3', '--executors', '2', '--cheaters', '1', '--json', jsonFile, '--data-dir', dataDir, ...SHORT], 90_000);
+    const run = await horde(
+      [
+        'devnet',
+        '--cycles',
+        '1',
+        '--miners',
+        '3',
+        '--executors',
+        '2',
+        '--cheaters',
+        '1',
+        '--json',
+        jsonFile,
+        '--data-dir',
+        dataDir,
+        ...SHORT,
+      ],
+      90_000,
+    );
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/MINER\s+BEHAVIOUR\s+UID\s+HOTKEY/);
@@ -74,7 +102,28 @@ describe('horde devnet', () => {
     const dataDir = join(tempDir('horde-devnet-farmer-'), 'run');
     const jsonFile = join(dataDir, '..', 'summary.json');
     const run = await horde(
-      ['devnet', '--cycles', '2', '--miners', '4', '--executors', '2', '--cheaters', '1', '--dancers', '1', '--farmers', '1', '--json', jsonFile, '--data-dir', dataDir, '--block-time-ms', '100', '--no-progress'],
+      [
+        'devnet',
+        '--cycles',
+        '2',
+        '--miners',
+        '4',
+        '--executors',
+        '2',
+        '--cheaters',
+        '1',
+        '--dancers',
+        '1',
+        '--farmers',
+        '1',
+        '--json',
+        jsonFile,
+        '--data-dir',
+        dataDir,
+        '--block-time-ms',
+        '100',
+        '--no-progress',
+      ],
       150_000,
     );
     expect(run.code, run.stderr).toBe(0);
@@ -98,7 +147,25 @@ describe('horde devnet', () => {
     requireBuiltCli();
     const dataDir = join(tempDir('horde-devnet-tlock-'), 'run');
     const jsonFile = join(dataDir, '..', 'summary.json');
-    const run = await horde(['devnet', '--cycles', '1', '--miners', '2', '--cheaters', '1', '--commit-reveal', 'timelock', '--json', jsonFile, '--data-dir', dataDir, ...SHORT], 90_000);
+    const run = await horde(
+      [
+        'devnet',
+        '--cycles',
+        '1',
+        '--miners',
+        '2',
+        '--cheaters',
+        '1',
+        '--commit-reveal',
+        'timelock',
+        '--json',
+        jsonFile,
+        '--data-dir',
+        dataDir,
+        ...SHORT,
+      ],
+      90_000,
+    );
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/timelocked weights committed at block \d+ revealed by the chain at block \d+ \(round \d+\)/);
@@ -132,7 +199,22 @@ describe('horde devnet', () => {
       expect(existsSync(dataDir)).toBe(false);
     }
     const help = await horde(['devnet', '--help'], 20_000);
-    for (const flag of ['--miners', '--executors', '--cycles', '--cheaters', '--dancers', '--block-time-ms', '--cycle-blocks', '--data-dir', '--postgres', '--docker', '--json', '--no-progress', '--plugin', '--commit-reveal']) {
+    for (const flag of [
+      '--miners',
+      '--executors',
+      '--cycles',
+      '--cheaters',
+      '--dancers',
+      '--block-time-ms',
+      '--cycle-blocks',
+      '--data-dir',
+      '--postgres',
+      '--docker',
+      '--json',
+      '--no-progress',
+      '--plugin',
+      '--commit-reveal',
+    ]) {
       expect(help.stdout).toContain(flag);
     }
   }, 60_000);
@@ -140,7 +222,10 @@ describe('horde devnet', () => {
   it('stops every process on Ctrl-C and exits with 130', async () => {
     requireBuiltCli();
     const dataDir = join(tempDir('horde-devnet-sigint-'), 'run');
-    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = exitOf(child);
     await waitForOutput(child, /batch of cycle \d+ started/, 60_000);
     expect(devnetProcesses(dataDir).length).toBeGreaterThanOrEqual(4); // validator, trusted miner, 2 miners (+ executors)
@@ -154,7 +239,10 @@ describe('horde devnet', () => {
   it('leaves nothing behind even when the devnet itself is killed with SIGKILL', async () => {
     requireBuiltCli();
     const dataDir = join(tempDir('horde-devnet-kill-'), 'run');
-    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = exitOf(child);
     await waitForOutput(child, /batch of cycle \d+ started/, 60_000);
     expect(devnetProcesses(dataDir).length).toBeGreaterThanOrEqual(4);
@@ -169,7 +257,10 @@ describe('horde devnet', () => {
   it('stops everything and names the process and its log when one of them dies', async () => {
     requireBuiltCli();
     const dataDir = join(tempDir('horde-devnet-crash-'), 'run');
-    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'devnet', '--miners', '2', '--data-dir', dataDir, ...SHORT], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = exitOf(child);
     await waitForOutput(child, /validator \S+ is up/, 60_000);
     const miner = devnetProcesses(dataDir).find((p) => p.cmdline.includes(join(dataDir, 'config', 'miner-2.json')));

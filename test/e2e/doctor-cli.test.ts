@@ -21,8 +21,12 @@ const NETUID = 12;
 type Line = { check: string; status: string; found: string; fix?: string };
 
 async function doctor(configFile: string): Promise<{ code: number; lines: Line[]; text: string }> {
-  const json = await promisify(execFile)('node', [CLI, 'doctor', '--json', '--config', configFile]).catch((error: { stdout: string; code: number }) => error);
-  const text = await promisify(execFile)('node', [CLI, 'doctor', '--config', configFile]).catch((error: { stdout: string; code: number }) => error);
+  const json = await promisify(execFile)('node', [CLI, 'doctor', '--json', '--config', configFile]).catch(
+    (error: { stdout: string; code: number }) => error,
+  );
+  const text = await promisify(execFile)('node', [CLI, 'doctor', '--config', configFile]).catch(
+    (error: { stdout: string; code: number }) => error,
+  );
   return { code: (json as { code?: number }).code ?? 0, lines: JSON.parse(json.stdout) as Line[], text: text.stdout };
 }
 
@@ -40,7 +44,10 @@ describe('horde doctor', () => {
     dir = mkdtempSync(join(tmpdir(), 'horde-doctor-'));
     [port] = (await freePorts(1)) as [number];
     // An address of this machine that is not loopback: where a miner announces itself.
-    publicIp = Object.values(networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '';
+    publicIp =
+      Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '';
     expect(publicIp, 'this machine needs a non-loopback IPv4 address for the test').not.toBe('');
     const chainFile = join(dir, 'chain.sqlite');
     const chainStore = await openStore({ client: 'sqlite', filename: chainFile });
@@ -56,7 +63,10 @@ describe('horde doctor', () => {
         miner: { host: '127.0.0.1', port, announce: { ip: publicIp }, manifestCommitIntervalSeconds: 0 },
         executor: { runner: 'docker' },
         log: { level: 'warn', file: join(dir, 'miner.log') },
-        plugins: ['@horde/plugin-hardware-classes', { name: '@horde/executor-manager-local', config: { executorClass: 'always_on.test', executors: 1 } }],
+        plugins: [
+          '@horde/plugin-hardware-classes',
+          { name: '@horde/executor-manager-local', config: { executorClass: 'always_on.test', executors: 1 } },
+        ],
       }),
     );
   });
@@ -77,8 +87,16 @@ describe('horde doctor', () => {
     expect(line(before.lines, 'docker')[0]).toMatchObject({ status: 'ok', found: expect.stringMatching(/^engine \d/) });
     expect(line(before.lines, 'nvidia')[0]).toMatchObject({ status: 'skip' });
     expect(line(before.lines, 'disk').length).toBeGreaterThanOrEqual(2);
-    expect(line(before.lines, 'reachable')[0]).toMatchObject({ status: 'fail', found: expect.stringContaining(`nothing answers on ${publicIp}:${port}`), fix: expect.stringContaining('start the miner') });
-    expect(line(before.lines, 'registered')[0]).toMatchObject({ status: 'fail', found: expect.stringContaining(`is not registered on netuid ${NETUID}`), fix: expect.stringContaining('btcli subnet register') });
+    expect(line(before.lines, 'reachable')[0]).toMatchObject({
+      status: 'fail',
+      found: expect.stringContaining(`nothing answers on ${publicIp}:${port}`),
+      fix: expect.stringContaining('start the miner'),
+    });
+    expect(line(before.lines, 'registered')[0]).toMatchObject({
+      status: 'fail',
+      found: expect.stringContaining(`is not registered on netuid ${NETUID}`),
+      fix: expect.stringContaining('btcli subnet register'),
+    });
     expect(line(before.lines, 'clock')[0]).toMatchObject({ status: 'skip' });
     // The plain form: one line per check, the fix on the same line.
     const failLines = before.text.split('\n').filter((l) => l.startsWith('FAIL'));
@@ -95,7 +113,12 @@ describe('horde doctor', () => {
     await chainStore.close();
     miner = spawn(process.execPath, [CLI, 'miner', '--config', configFile], { stdio: 'ignore' });
     const deadline = Date.now() + 30_000;
-    while (!(await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error('the miner did not come up');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

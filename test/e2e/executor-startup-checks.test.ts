@@ -18,7 +18,13 @@ import { docker, testImage } from '../support/services.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 const GPU_CLASS = 'always_on.llm.a6000';
 
 /** The local manager, with a directory of fake toolkit programs first on the agent's PATH. */
@@ -47,7 +53,10 @@ describe('startup checks through the miner', () => {
 
   async function fakeNvidiaCtk(version: string): Promise<void> {
     const path = join(fakeBin, 'nvidia-ctk');
-    await writeFile(path, `#!/bin/sh\necho "NVIDIA Container Toolkit CLI version ${version}"\necho "commit: 9b69590c7428470a72f2ae05f826412976af1395"\n`);
+    await writeFile(
+      path,
+      `#!/bin/sh\necho "NVIDIA Container Toolkit CLI version ${version}"\necho "commit: 9b69590c7428470a72f2ae05f826412976af1395"\n`,
+    );
     await chmod(path, 0o755);
   }
 
@@ -125,7 +134,9 @@ describe('the container escape check through the miner', () => {
     await client.expect('V0AcceptJobRequest', jobUuid, 7_000);
     const failure = await client.expect('V0HordeFailedRequest', jobUuid, 30_000);
     expect(failure).toMatchObject({ reported_by: 'executor', reason: 'security_check_failed' });
-    expect(failure.message).toMatch(/^startup check container_escape failed: the escape probe gave no verdict in image localhost\/horde-no-shell:test/);
+    expect(failure.message).toMatch(
+      /^startup check container_escape failed: the escape probe gave no verdict in image localhost\/horde-no-shell:test/,
+    );
     expect(failure.context).toMatchObject({ stage: 'executor_startup', check: 'container_escape', image: noShell });
     // The probe's container is gone.
     const left = await docker().listContainers({ all: true, filters: { name: [`horde-${jobUuid}-escape-check`] } });

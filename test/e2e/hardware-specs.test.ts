@@ -67,7 +67,11 @@ async function batch(cycle: number) {
   const validatorStore = new ValidatorStore(store, miner.validatorA.ss58);
   const port = Number(new URL(miner.url).port);
   // A tiny challenge: what is under test is the spec check, not the card's speed.
-  const generator = new HashCrackGenerator({ classes: { [H100_ID]: { algorithms: ['sha256'], alphabet: 'abcdefgh', length: 3, hashesPerBatch: 2, timeLimitSeconds: 20, image: IMAGE } } });
+  const generator = new HashCrackGenerator({
+    classes: {
+      [H100_ID]: { algorithms: ['sha256'], alphabet: 'abcdefgh', length: 3, hashesPerBatch: 2, timeLimitSeconds: 20, image: IMAGE },
+    },
+  });
   await runBatch(cycleByIndex(cycle, 100), [{ hotkey: miner.minerHotkey.ss58, coldkey: 'c-1', uid: 1, host: '127.0.0.1', port }], {
     validator: miner.validatorA,
     clock: new SystemClock(),
@@ -91,21 +95,30 @@ async function batch(cycle: number) {
 }
 
 describe('spec cross-check with a stand-in nvidia-smi', () => {
-  it('fails an executor declared as an H100 whose nvidia-smi reports an RTX 3090, though its answer is right', { timeout: 60_000 }, async () => {
-    reportCard('NVIDIA GeForce RTX 3090, 550.54.15, 24576, 8.6, 350.00, 210, 405, GPU-5a3c0b4e-0000-0000-0000-000000003090, 0');
-    const { outcome, details } = await batch(1);
-    expect(outcome).toMatchObject({ status: 'completed', correct: false, inTime: true });
-    expect(details).toMatch(/^spec mismatch: always_on\.gpu\.h100-80gb needs 1 GPU\(s\), 0 of 1 reported qualify; GPU "NVIDIA GeForce RTX 3090" is not one of H100/);
-    expect(details).toMatch(/answer correct/);
+  it(
+    'fails an executor declared as an H100 whose nvidia-smi reports an RTX 3090, though its answer is right',
+    { timeout: 60_000 },
+    async () => {
+      reportCard('NVIDIA GeForce RTX 3090, 550.54.15, 24576, 8.6, 350.00, 210, 405, GPU-5a3c0b4e-0000-0000-0000-000000003090, 0');
+      const { outcome, details } = await batch(1);
+      expect(outcome).toMatchObject({ status: 'completed', correct: false, inTime: true });
+      expect(details).toMatch(
+        /^spec mismatch: always_on\.gpu\.h100-80gb needs 1 GPU\(s\), 0 of 1 reported qualify; GPU "NVIDIA GeForce RTX 3090" is not one of H100/,
+      );
+      expect(details).toMatch(/answer correct/);
 
-    // The operator sees why: `horde validator scores` lists the job with its reason.
-    const configFile = join(fakeBin, 'validator.json');
-    // The harness's validatorA is //Bob.
-    writeFileSync(configFile, JSON.stringify({ hotkey: '//Bob', store: { client: 'sqlite', filename: join(fakeBin, 'validator.sqlite') }, plugins: [] }));
-    const { stdout } = await promisify(execFile)('node', [CLI, 'validator', 'scores', '--config', configFile, '--cycle', '1']);
-    expect(stdout).toContain('Jobs counted as wrong (1):');
-    expect(stdout).toMatch(/always_on\.gpu\.h100-80gb\s+spec mismatch: always_on\.gpu\.h100-80gb needs 1 GPU\(s\)/);
-  });
+      // The operator sees why: `horde validator scores` lists the job with its reason.
+      const configFile = join(fakeBin, 'validator.json');
+      // The harness's validatorA is //Bob.
+      writeFileSync(
+        configFile,
+        JSON.stringify({ hotkey: '//Bob', store: { client: 'sqlite', filename: join(fakeBin, 'validator.sqlite') }, plugins: [] }),
+      );
+      const { stdout } = await promisify(execFile)('node', [CLI, 'validator', 'scores', '--config', configFile, '--cycle', '1']);
+      expect(stdout).toContain('Jobs counted as wrong (1):');
+      expect(stdout).toMatch(/always_on\.gpu\.h100-80gb\s+spec mismatch: always_on\.gpu\.h100-80gb needs 1 GPU\(s\)/);
+    },
+  );
 
   it('passes the same executor when its nvidia-smi reports an H100 80GB', { timeout: 60_000 }, async () => {
     reportCard('NVIDIA H100 80GB HBM3, 550.54.15, 81559, 9.0, 700.00, 1980, 2619, GPU-5a3c0b4e-0000-0000-0000-000000000100, 1650923012345');

@@ -39,7 +39,9 @@ afterAll(async () => {
 /** The batch mode's answers file for `seed`, as the trusted miner would make it. */
 async function batchAnswers(seed: string): Promise<string> {
   const out = await mkdtemp(join(dir, 'batch-'));
-  const run = spawnSync(process.execPath, [SOLVE, '--temperature=0.5', '--top-p=0.8', '--max-tokens=256', '--seed', seed, prompts], { env: { ...process.env, HORDE_OUTPUT_DIR: out } });
+  const run = spawnSync(process.execPath, [SOLVE, '--temperature=0.5', '--top-p=0.8', '--max-tokens=256', '--seed', seed, prompts], {
+    env: { ...process.env, HORDE_OUTPUT_DIR: out },
+  });
   expect(run.status, run.stderr.toString()).toBe(0);
   return readFile(join(out, 'series.json'), 'utf8');
 }
@@ -77,15 +79,25 @@ describe('the LLM prompts job in streaming mode', () => {
 
     const answered = await mtlsRequest(target, 'POST', '/execute-job', JSON.stringify({ seed: '1234' }));
     expect(answered.status).toBe(200);
-    expect(answered.body).toBe(createHash('sha256').update(await batchAnswers('1234')).digest('hex'));
+    expect(answered.body).toBe(
+      createHash('sha256')
+        .update(await batchAnswers('1234'))
+        .digest('hex'),
+    );
     // Another seed, other answers.
     const other = await mtlsRequest(target, 'POST', '/execute-job', JSON.stringify({ seed: '99' }));
-    expect(other.body).toBe(createHash('sha256').update(await batchAnswers('99')).digest('hex'));
+    expect(other.body).toBe(
+      createHash('sha256')
+        .update(await batchAnswers('99'))
+        .digest('hex'),
+    );
     expect(other.body).not.toBe(answered.body);
     expect((await mtlsRequest(target, 'POST', '/execute-job', 'not json')).status).toBe(400);
 
     expect(await mtlsRequest(target, 'GET', '/terminate')).toEqual({ status: 200, body: 'OK' });
     expect(await running).toEqual({ status: 'finished' });
-    expect(channel.sent.find((m) => m.message_type === 'V0JobFinishedRequest')).toMatchObject({ docker_process_stdout: 'answered 3 prompts\nanswered 3 prompts\n' });
+    expect(channel.sent.find((m) => m.message_type === 'V0JobFinishedRequest')).toMatchObject({
+      docker_process_stdout: 'answered 3 prompts\nanswered 3 prompts\n',
+    });
   }, 60_000);
 });

@@ -20,7 +20,13 @@ const LOAD_MS = 20_000;
  * competing, so the first to ask may take every executor (idle capacity is lent out).
  */
 const STEADY_AFTER_MS = 6_000;
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 interface Tally {
   /** Jobs accepted and not finished yet: executors this validator holds now. */
@@ -54,7 +60,11 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
     await client.expect('V0ExecutorManifestRequest');
     try {
       while (Date.now() < until) {
-        const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+        const { jobUuid } = await client.initialJobRequest({
+          executor_class: TEST_CLASS,
+          docker_image: testImage(),
+          executor_timing: TIMING,
+        });
         const answer = await client.next(10_000);
         if (answer.message_type === 'V0DeclineJobRequest') {
           expect(answer.reason).toBe('busy');
@@ -78,7 +88,8 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
         for (;;) {
           const message = await client.next(30_000);
           if (message.message_type === 'V0JobFinishedRequest') break;
-          if (message.message_type === 'V0JobFailedRequest' || message.message_type === 'V0HordeFailedRequest') throw new Error(`job failed: ${JSON.stringify(message)}`);
+          if (message.message_type === 'V0JobFailedRequest' || message.message_type === 'V0HordeFailedRequest')
+            throw new Error(`job failed: ${JSON.stringify(message)}`);
         }
         tally.finished += 1;
         if (steady) tally.finishedSteady += 1;
@@ -153,7 +164,8 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
       await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
       // Skip what earlier jobs send meanwhile (executor ready): the answer to this request is an accept or a decline.
       let answer = await client.next(10_000);
-      while (answer.message_type !== 'V0AcceptJobRequest' && answer.message_type !== 'V0DeclineJobRequest') answer = await client.next(10_000);
+      while (answer.message_type !== 'V0AcceptJobRequest' && answer.message_type !== 'V0DeclineJobRequest')
+        answer = await client.next(10_000);
       answers.push(answer.message_type);
     }
     expect(answers).toEqual(Array(EXECUTORS).fill('V0AcceptJobRequest'));

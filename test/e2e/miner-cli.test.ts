@@ -37,7 +37,10 @@ describe('horde miner --config', () => {
   let minerHotkey: Hotkey;
 
   const horde = (...args: string[]) => {
-    const result = spawnSync(process.execPath, [HORDE, ...args, '--config', join(dir, 'horde.config.yaml')], { cwd: dir, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [HORDE, ...args, '--config', join(dir, 'horde.config.yaml')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     if (result.status !== 0) throw new Error(`horde ${args.join(' ')} failed: ${result.stderr}`);
     return result.stdout;
   };
@@ -63,12 +66,18 @@ describe('horde miner --config', () => {
     horde('chain', 'register', '--hotkey', '//Alice');
     horde('chain', 'register', '--hotkey', '//Bob', '--stake', '5000', '--validator-permit');
 
-    miner = spawn(process.execPath, [HORDE, 'miner', '--config', join(dir, 'horde.config.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    miner = spawn(process.execPath, [HORDE, 'miner', '--config', join(dir, 'horde.config.yaml')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     miner.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     miner.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (miner.exitCode !== null || Date.now() > deadline) throw new Error(`the miner did not come up:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -81,14 +90,27 @@ describe('horde miner --config', () => {
   });
 
   it('serves a job with the default executor manager and stops cleanly on SIGTERM', async () => {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { hotkeys: string[]; executors: Record<string, unknown> };
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
+      hotkeys: string[];
+      executors: Record<string, unknown>;
+    };
     expect(health.hotkeys).toEqual([minerHotkey.ss58]);
     expect(health.executors).toEqual({ [TEST_CLASS]: { capacity: 1, used: 0 } });
 
     const client = await TestValidator.connect({ url: `http://127.0.0.1:${port}`, validator, minerHotkey: minerHotkey.ss58 });
     expect((await client.expect('V0ExecutorManifestRequest')).manifest).toEqual({ [TEST_CLASS]: 1 });
-    const timing = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
-    const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: 'example/job:1', executor_timing: timing });
+    const timing = {
+      allowed_leeway: 5,
+      download_time_limit: 10,
+      execution_time_limit: 10,
+      upload_time_limit: 10,
+      streaming_start_time_limit: 5,
+    };
+    const { jobUuid } = await client.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: 'example/job:1',
+      executor_timing: timing,
+    });
     await client.expect('V0AcceptJobRequest', jobUuid);
     await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
     await client.jobRequest({
@@ -105,8 +127,13 @@ describe('horde miner --config', () => {
     await client.close();
 
     // One JSON line per event, with the job uuid as a field.
-    const lines = output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.some((l) => l.msg === 'job accepted; executor starting' && l.jobUuid === jobUuid && l.validatorHotkey === validator.ss58)).toBe(true);
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      lines.some((l) => l.msg === 'job accepted; executor starting' && l.jobUuid === jobUuid && l.validatorHotkey === validator.ss58),
+    ).toBe(true);
 
     miner.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => miner.once('exit', (c) => resolve(c)));

@@ -9,7 +9,13 @@ import { testImage } from '../support/services.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 function section(page: DashboardPage, id: string): TableSection {
   const found = page.sections.find((s) => s.id === id);
@@ -32,7 +38,13 @@ describe('miner dashboard', () => {
   let dashboard: string;
 
   beforeAll(async () => {
-    env = await startTestMiner({ dialect: 'sqlite', runner: 'process', processImages: { [testImage()]: ['env'] }, executors: 2, dashboard: {} });
+    env = await startTestMiner({
+      dialect: 'sqlite',
+      runner: 'process',
+      processImages: { [testImage()]: ['env'] },
+      executors: 2,
+      dashboard: {},
+    });
     dashboard = env.miner.dashboardUrl!;
   });
   afterAll(async () => {
@@ -59,16 +71,32 @@ describe('miner dashboard', () => {
     expect(text(liveRow[3])).toBe('waiting_for_payload');
     expect(String(liveRow[4])).toMatch(/^waiting_for_executor \d+(\.\d)? (ms|s) → waiting_for_payload \d/);
     expect(section(live, 'executors').rows[0]![3]).toEqual({ text: '1', tone: 'ok' });
-    expect(section(live, 'validators').rows.map((row) => [text(row[0]), text(row[1])])).toEqual([[`${env.validatorA.ss58.slice(0, 8)}…${env.validatorA.ss58.slice(-6)}`, 'yes (1)']]);
+    expect(section(live, 'validators').rows.map((row) => [text(row[0]), text(row[1])])).toEqual([
+      [`${env.validatorA.ss58.slice(0, 8)}…${env.validatorA.ss58.slice(-6)}`, 'yes (1)'],
+    ]);
 
-    await client.jobRequest({ job_uuid: ok.jobUuid, executor_class: TEST_CLASS, docker_image: testImage(), docker_run_options_preset: 'none', docker_run_cmd: ['sh', '-c', 'echo fine'], env: {} });
+    await client.jobRequest({
+      job_uuid: ok.jobUuid,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', 'echo fine'],
+      env: {},
+    });
     await until(client, 'V0JobFinishedRequest', ok.jobUuid);
 
     const bad = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
     await client.expect('V0AcceptJobRequest', bad.jobUuid, 7_000);
     await client.acceptedReceipt(bad.jobUuid, 60);
     await client.expect('V0ExecutorReadyRequest', bad.jobUuid, 30_000);
-    await client.jobRequest({ job_uuid: bad.jobUuid, executor_class: TEST_CLASS, docker_image: testImage(), docker_run_options_preset: 'none', docker_run_cmd: ['sh', '-c', 'exit 3'], env: {} });
+    await client.jobRequest({
+      job_uuid: bad.jobUuid,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', 'exit 3'],
+      env: {},
+    });
     await until(client, 'V0JobFailedRequest', bad.jobUuid);
     await client.close();
 
@@ -87,7 +115,9 @@ describe('miner dashboard', () => {
     expect(html).toContain('horde miner');
     expect(html).toContain(bad.jobUuid.slice(0, 8));
     const metrics = await (await fetch(new URL('metrics', dashboard))).text();
-    expect(metrics).toMatch(new RegExp(`horde_miner_job_stage_duration_seconds_count\\{executor_class="${TEST_CLASS.replace('.', '\\.')}",stage="running"\\} 2`));
+    expect(metrics).toMatch(
+      new RegExp(`horde_miner_job_stage_duration_seconds_count\\{executor_class="${TEST_CLASS.replace('.', '\\.')}",stage="running"\\} 2`),
+    );
     expect(metrics).toMatch(/horde_miner_jobs_failed_total\{[^}]*reason="nonzero_return_code"[^}]*\} 1/);
 
     // Receipts: the started receipts of both jobs are stored under the validator that signed them…

@@ -11,7 +11,13 @@ import { s3Config, testImage, uniqueBucketName } from '../support/services.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 const IMAGE = testImage();
 
 function zipOf(entries: Record<string, string>): Promise<Buffer> {
@@ -20,13 +26,16 @@ function zipOf(entries: Record<string, string>): Promise<Buffer> {
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
   });
 }
 
 /** A zip whose one entry is named `../escaped.txt` (yazl refuses such names, so patch the bytes). */
 async function escapingZip(): Promise<Buffer> {
-  const zip = await zipOf({ 'xxxxxxxxxxxxxx': 'outside' });
+  const zip = await zipOf({ xxxxxxxxxxxxxx: 'outside' });
   const bytes = Buffer.from(zip);
   for (let i = bytes.indexOf('xxxxxxxxxxxxxx'); i >= 0; i = bytes.indexOf('xxxxxxxxxxxxxx', i + 1)) bytes.write('../escaped.txt', i);
   return bytes;
@@ -59,7 +68,12 @@ describe.each(['sqlite', 'postgres'] as const)('executor failures reach the vali
   });
 
   /** Runs one job through ready → job request, returning the client to read the outcome from. */
-  async function run(fields: { script: string; volume?: object; upload?: object; timing?: typeof TIMING }): Promise<{ client: TestValidator; jobUuid: string }> {
+  async function run(fields: {
+    script: string;
+    volume?: object;
+    upload?: object;
+    timing?: typeof TIMING;
+  }): Promise<{ client: TestValidator; jobUuid: string }> {
     const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     await client.expect('V0ExecutorManifestRequest');
     const { jobUuid } = await client.initialJobRequest({
@@ -94,7 +108,10 @@ describe.each(['sqlite', 'postgres'] as const)('executor failures reach the vali
   it('reports a volume that cannot be downloaded as download_failed', async () => {
     const missing = await objects.presignGet('does/not/exist.zip', 600);
     const { client, jobUuid } = await run({ script: 'true', volume: { volume_type: 'zip_url', contents: missing } });
-    expect(await client.expect('V0JobFailedRequest', jobUuid, 20_000)).toMatchObject({ reason: 'download_failed', stage: 'volume_download' });
+    expect(await client.expect('V0JobFailedRequest', jobUuid, 20_000)).toMatchObject({
+      reason: 'download_failed',
+      stage: 'volume_download',
+    });
     await client.close();
   }, 60_000);
 
@@ -135,8 +152,16 @@ describe.each(['sqlite', 'postgres'] as const)('executor failures reach the vali
 });
 
 describe('executors that do not start, never connect, or outlive their TTL', () => {
-  async function withMiner(miner: Parameters<typeof startTestMiner>[0]['miner'], body: (env: TestMiner, client: TestValidator) => Promise<void>): Promise<void> {
-    const env = await startTestMiner({ dialect: 'sqlite', runner: 'process', processImages: { [IMAGE]: ['env'] }, ...(miner ? { miner } : {}) });
+  async function withMiner(
+    miner: Parameters<typeof startTestMiner>[0]['miner'],
+    body: (env: TestMiner, client: TestValidator) => Promise<void>,
+  ): Promise<void> {
+    const env = await startTestMiner({
+      dialect: 'sqlite',
+      runner: 'process',
+      processImages: { [IMAGE]: ['env'] },
+      ...(miner ? { miner } : {}),
+    });
     try {
       const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
       await client.expect('V0ExecutorManifestRequest');
@@ -151,7 +176,10 @@ describe('executors that do not start, never connect, or outlive their TTL', () 
     await withMiner({ executorCommand: ['/nonexistent/horde-agent'] }, async (_env, client) => {
       const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
       await client.expect('V0AcceptJobRequest', jobUuid); // the slot was reserved before the start failed
-      expect(await client.expect('V0HordeFailedRequest', jobUuid)).toMatchObject({ reason: 'executor_spinup_failed', reported_by: 'miner' });
+      expect(await client.expect('V0HordeFailedRequest', jobUuid)).toMatchObject({
+        reason: 'executor_spinup_failed',
+        reported_by: 'miner',
+      });
     });
   }, 30_000);
 
@@ -167,7 +195,11 @@ describe('executors that do not start, never connect, or outlive their TTL', () 
 
   it('expires the token and kills an agent that never connects within spin-up + startup limit', async () => {
     await withMiner(
-      { executorCommand: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], defaultSpinUpSeconds: 1, executorStartupTimeLimitSeconds: 1 },
+      {
+        executorCommand: [process.execPath, '-e', 'setInterval(() => {}, 1000)'],
+        defaultSpinUpSeconds: 1,
+        executorStartupTimeLimitSeconds: 1,
+      },
       async (env, client) => {
         const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: TIMING });
         await client.expect('V0AcceptJobRequest', jobUuid);
@@ -188,7 +220,11 @@ describe('executors that do not start, never connect, or outlive their TTL', () 
 
   it('kills an executor that outlives the TTL and reports the job as a horde failure', async () => {
     await withMiner({ executorTtlSeconds: 3 }, async (_env, client) => {
-      const { jobUuid } = await client.initialJobRequest({ executor_class: TEST_CLASS, docker_image: IMAGE, executor_timing: { ...TIMING, execution_time_limit: 60 } });
+      const { jobUuid } = await client.initialJobRequest({
+        executor_class: TEST_CLASS,
+        docker_image: IMAGE,
+        executor_timing: { ...TIMING, execution_time_limit: 60 },
+      });
       await client.expect('V0AcceptJobRequest', jobUuid);
       await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
       await client.jobRequest({

@@ -15,7 +15,13 @@ import { docker, testImage } from '../support/services.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 /** A local manager that remembers the executors it started, so a test can kill one from outside. */
 class RecordingManager extends LocalExecutorManager {
@@ -147,7 +153,11 @@ describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dia
 
   it('declines a second validator with busy and a valid excuse receipt while the only executor is taken', async () => {
     const first = await connect(env.validatorA);
-    const { jobUuid, receipt } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    const { jobUuid, receipt } = await first.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      executor_timing: TIMING,
+    });
     await first.expect('V0AcceptJobRequest', jobUuid, 7_000);
 
     const second = await connect(env.validatorB);
@@ -160,7 +170,12 @@ describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dia
     expect(decline.reason).toBe('busy');
     // The first validator's started receipt for the running job is among the excuses, countersigned.
     const excuse = decline.receipts.find((r) => r.payload.job_uuid === jobUuid);
-    expect(excuse?.payload).toMatchObject({ receipt_type: 'JobStartedReceipt', validator_hotkey: env.validatorA.ss58, executor_class: TEST_CLASS, is_organic: true });
+    expect(excuse?.payload).toMatchObject({
+      receipt_type: 'JobStartedReceipt',
+      validator_hotkey: env.validatorA.ss58,
+      executor_class: TEST_CLASS,
+      is_organic: true,
+    });
     expect(excuse!.validator_signature).toBe(receipt.validator_signature);
     // Every excuse is one a validator accepts: both signatures valid, same class, organic, not the
     // declined job, and holding an executor at the declined request's time: issued before it, and
@@ -179,7 +194,9 @@ describe.each(['sqlite', 'postgres'] as const)('miner failures (%s store)', (dia
       if (r.payload.receipt_type === 'JobAcceptedReceipt') continue;
       const p = r.payload as { receipt_type: string; executor_class: string; is_organic: boolean; ttl: number };
       expect(p).toMatchObject({ receipt_type: 'JobStartedReceipt', executor_class: TEST_CLASS, is_organic: true });
-      expect(Math.max(Date.parse(r.payload.timestamp) + p.ttl * 1000, acceptedUntil.get(r.payload.job_uuid) ?? 0)).toBeGreaterThanOrEqual(at);
+      expect(Math.max(Date.parse(r.payload.timestamp) + p.ttl * 1000, acceptedUntil.get(r.payload.job_uuid) ?? 0)).toBeGreaterThanOrEqual(
+        at,
+      );
     }
 
     // Let the first job end normally.

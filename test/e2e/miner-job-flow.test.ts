@@ -34,7 +34,10 @@ function zipOf(files: Record<string, string>): Promise<Buffer> {
   zip.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+    zip.outputStream
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject);
   });
 }
 
@@ -48,10 +51,12 @@ function unzip(buffer: Buffer): Promise<Record<string, string>> {
         zip.openReadStream(entry, (err, stream) => {
           if (err || !stream) return reject(err);
           const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-            files[entry.fileName] = Buffer.concat(chunks).toString();
-            zip.readEntry();
-          });
+          stream
+            .on('data', (c: Buffer) => chunks.push(c))
+            .on('end', () => {
+              files[entry.fileName] = Buffer.concat(chunks).toString();
+              zip.readEntry();
+            });
         });
       });
       zip.on('end', () => resolve(files));
@@ -98,7 +103,13 @@ describe.each(cases)('a job end to end: $runner runner, $dialect store', ({ runn
     const manifest = await validator.expect('V0ExecutorManifestRequest');
     expect(manifest.manifest).toEqual({ [TEST_CLASS]: 1 });
 
-    const timing = { allowed_leeway: 5, download_time_limit: 20, execution_time_limit: 30, upload_time_limit: 20, streaming_start_time_limit: 5 };
+    const timing = {
+      allowed_leeway: 5,
+      download_time_limit: 20,
+      execution_time_limit: 30,
+      upload_time_limit: 20,
+      streaming_start_time_limit: 5,
+    };
     const { jobUuid, receipt: started } = await validator.initialJobRequest({
       executor_class: TEST_CLASS,
       docker_image: testImage(),
@@ -193,7 +204,13 @@ describe('a validator that drops its connection mid-job', () => {
   });
 
   it('gets the result that arrived while it was away when it reconnects', async () => {
-    const timing = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+    const timing = {
+      allowed_leeway: 5,
+      download_time_limit: 10,
+      execution_time_limit: 10,
+      upload_time_limit: 10,
+      streaming_start_time_limit: 5,
+    };
     const first = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     await first.expect('V0ExecutorManifestRequest');
     const { jobUuid } = await first.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: timing });
@@ -240,7 +257,9 @@ describe('a validator that drops its connection mid-job', () => {
     expect(missed.filter((t) => t !== 'V0VolumesReadyRequest')).toEqual(['V0ExecutionDoneRequest', 'V0JobFinishedRequest']);
     expect(stdout).toBe('done while you were away\n');
     await again.close();
-    const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('result_reported_at')) as { result_reported_at: unknown };
+    const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('result_reported_at')) as {
+      result_reported_at: unknown;
+    };
     expect(row.result_reported_at).not.toBeNull();
   }, 60_000);
 });

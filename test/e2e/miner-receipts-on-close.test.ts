@@ -40,7 +40,11 @@ describe.each(['sqlite', 'postgres'] as const)('receipts sent just before a clos
       else await client.acceptedReceipt(jobUuid, 30);
       await client.close();
     }
-    await waitFor(`all ${RECEIPTS} receipts on the miner`, async () => ((await storedReceipts(jobUuids)) === RECEIPTS ? true : undefined), 15_000);
+    await waitFor(
+      `all ${RECEIPTS} receipts on the miner`,
+      async () => ((await storedReceipts(jobUuids)) === RECEIPTS ? true : undefined),
+      15_000,
+    );
     // Countersigned and on the served pages too (appended just after the row is stored), not only in the table.
     const pages = new Set([receiptPageAt(startedAt), receiptPageAt(Date.now())]);
     const served = async () => {
@@ -48,11 +52,15 @@ describe.each(['sqlite', 'postgres'] as const)('receipts sent just before a clos
       for (const page of pages) text += await (await fetch(`${env.url}/receipts/${page}.jsonl`)).text();
       return text;
     };
-    const missing = await waitFor('the receipts on the served pages', async () => {
-      const text = await served();
-      const absent = jobUuids.filter((jobUuid) => !text.includes(jobUuid));
-      return absent.length === 0 ? absent : undefined;
-    }, 5_000);
+    const missing = await waitFor(
+      'the receipts on the served pages',
+      async () => {
+        const text = await served();
+        const absent = jobUuids.filter((jobUuid) => !text.includes(jobUuid));
+        return absent.length === 0 ? absent : undefined;
+      },
+      5_000,
+    );
     expect(missing).toEqual([]);
   });
 
@@ -63,7 +71,11 @@ describe.each(['sqlite', 'postgres'] as const)('receipts sent just before a clos
     // Sent without waiting for each other, then the close: everything is queued in the session's frame chain.
     await Promise.all(jobUuids.map((jobUuid, i) => client.finishedReceipt(jobUuid, '2025-01-02T03:04:05Z', 1_000_000 + i, 0.5)));
     await client.close();
-    await waitFor(`all ${RECEIPTS} receipts on the miner`, async () => ((await storedReceipts(jobUuids)) === RECEIPTS ? true : undefined), 15_000);
+    await waitFor(
+      `all ${RECEIPTS} receipts on the miner`,
+      async () => ((await storedReceipts(jobUuids)) === RECEIPTS ? true : undefined),
+      15_000,
+    );
     const stored = await env.store.db('miner_receipts').whereIn('job_uuid', jobUuids).select('validator_hotkey');
     expect(new Set(stored.map((r: { validator_hotkey: string }) => r.validator_hotkey))).toEqual(new Set([env.validatorB.ss58]));
   });

@@ -10,7 +10,13 @@ import { docker, testImage } from '../support/services.js';
 import { startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 const cases = [
   { runner: 'process', dialect: 'sqlite' },
@@ -31,7 +37,11 @@ describe.each(cases)('the slot of a finished job ($runner runner, $dialect store
 
   /** Runs one job to its result on `validator`'s connection; resolves when V0JobFinishedRequest arrived. */
   async function runJob(validator: TestValidator, text: string): Promise<string> {
-    const { jobUuid } = await validator.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    const { jobUuid } = await validator.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      executor_timing: TIMING,
+    });
     await validator.expect('V0AcceptJobRequest', jobUuid, 7_000);
     await validator.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
     await validator.jobRequest({

@@ -13,7 +13,13 @@ import { randomSplit } from '../../plugins/dancing/src/strategies.js';
 import { NETUID, startTestMiner, TEST_CLASS, type TestMiner } from '../support/miner-harness.js';
 import { TestValidator } from '../support/test-validator.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s store)', (dialect) => {
   let env: TestMiner;
@@ -34,8 +40,20 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
       miner: { debugAllowedValidators: [offChain.ss58], cycleLengthBlocks: 1_000_000 },
     });
     // Registered before any auth (the miner reads the metagraph once a minute).
-    await env.chain.ledger.registerNeuron({ netuid: NETUID, hotkey: lowStake.ss58, coldkey: lowStake.ss58, stake: 500, validatorPermit: true });
-    await env.chain.ledger.registerNeuron({ netuid: NETUID, hotkey: blacklisted.ss58, coldkey: blacklisted.ss58, stake: 5000, validatorPermit: true });
+    await env.chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: lowStake.ss58,
+      coldkey: lowStake.ss58,
+      stake: 500,
+      validatorPermit: true,
+    });
+    await env.chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: blacklisted.ss58,
+      coldkey: blacklisted.ss58,
+      stake: 5000,
+      validatorPermit: true,
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -107,7 +125,12 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
   it('closes a connection that does not authenticate within miner.validatorAuthTimeoutSeconds', async () => {
     const quick = await startTestMiner({ dialect, runner: 'process', miner: { validatorAuthTimeoutSeconds: 0.5 } });
     try {
-      const silent = await TestValidator.connect({ url: quick.url, validator: quick.validatorA, minerHotkey: quick.minerHotkey.ss58, authenticate: false });
+      const silent = await TestValidator.connect({
+        url: quick.url,
+        validator: quick.validatorA,
+        minerHotkey: quick.minerHotkey.ss58,
+        authenticate: false,
+      });
       await silent.send({ message_type: 'V0MainHotkeyMessage' }); // queued until an auth that never comes
       expect((await silent.expect('GenericError', undefined, 5_000)).details).toMatch(/authenticate/);
       await silent.closedByPeer(5_000);
@@ -126,13 +149,23 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
   it('closes a connection that sends more than miner.validatorMaxBytesBeforeAuth before authenticating', async () => {
     const capped = await startTestMiner({ dialect, runner: 'process', miner: { validatorMaxBytesBeforeAuth: 64 * 1024 } });
     try {
-      const flooder = await TestValidator.connect({ url: capped.url, validator: capped.validatorA, minerHotkey: capped.minerHotkey.ss58, authenticate: false });
+      const flooder = await TestValidator.connect({
+        url: capped.url,
+        validator: capped.validatorA,
+        minerHotkey: capped.minerHotkey.ss58,
+        authenticate: false,
+      });
       // Four valid messages of 20 kB: few enough for the message bound, 80 kB in all (the last one is refused).
       for (let i = 0; i < 4; i++) await flooder.send({ message_type: 'GenericError', details: 'x'.repeat(20_000) });
       expect((await flooder.expect('GenericError', undefined, 5_000)).details).toMatch(/more than 65536 bytes before authenticating/);
       await flooder.closedByPeer(5_000);
       // Below the bound, queued messages still wait for the auth and are answered after it.
-      const patient = await TestValidator.connect({ url: capped.url, validator: capped.validatorA, minerHotkey: capped.minerHotkey.ss58, authenticate: false });
+      const patient = await TestValidator.connect({
+        url: capped.url,
+        validator: capped.validatorA,
+        minerHotkey: capped.minerHotkey.ss58,
+        authenticate: false,
+      });
       await patient.send({ message_type: 'GenericError', details: 'y'.repeat(20_000) });
       await patient.send({ message_type: 'V0MainHotkeyMessage' });
       await patient.send(createValidatorAuth(capped.validatorA, capped.minerHotkey.ss58));
@@ -185,10 +218,13 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     }
   });
 
-  it('commits each hotkey\'s manifest on chain, and only when it changed', async () => {
+  it("commits each hotkey's manifest on chain, and only when it changed", async () => {
     const [main, second] = env.hotkeys;
     const expected = strategy.assign({ cycle: 0, hotkeys: [main!.ss58, second!.ss58], manifest: { [TEST_CLASS]: 1 } });
-    const encode = (m: Record<string, number>) => `<M:${Object.entries(m).map(([, n]) => `T${n}`).join(';')}>`;
+    const encode = (m: Record<string, number>) =>
+      `<M:${Object.entries(m)
+        .map(([, n]) => `T${n}`)
+        .join(';')}>`;
     const first = await env.miner.publishManifests();
     expect(first.map((r) => [r.hotkey, r.commitment, r.written])).toEqual([
       [main!.ss58, encode(expected[main!.ss58]!), true],
@@ -200,13 +236,17 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     expect(again.every((r) => !r.written)).toBe(true);
   });
 
-  it('stores a declined job\'s started receipt, serves it, and evicts it after the retention', async () => {
+  it("stores a declined job's started receipt, serves it, and evicts it after the retention", async () => {
     const short = await startTestMiner({ dialect, runner: 'process', miner: { retentionSeconds: 1 } });
     try {
       const client = await TestValidator.connect({ url: short.url, validator: short.validatorA, minerHotkey: short.minerHotkey.ss58 });
       await client.expect('V0ExecutorManifestRequest');
       // A class this miner does not have: declined busy, but the started receipt is kept (it is what excuses the miner).
-      const { jobUuid } = await client.initialJobRequest({ executor_class: 'always_on.gpu-24gb', docker_image: 'x', executor_timing: TIMING });
+      const { jobUuid } = await client.initialJobRequest({
+        executor_class: 'always_on.gpu-24gb',
+        docker_image: 'x',
+        executor_timing: TIMING,
+      });
       expect((await client.expect('V0DeclineJobRequest', jobUuid)).reason).toBe('busy');
       await client.close();
       const page = `${short.url}/receipts/${receiptPageAt(Date.now())}.jsonl`;
@@ -230,7 +270,11 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
       const placeholder = '0'.repeat(48);
       const trusted = await TestValidator.connect({ url: local.url, validator: offChain, minerHotkey: placeholder });
       await trusted.expect('V0ExecutorManifestRequest');
-      const { jobUuid } = await trusted.initialJobRequest({ executor_class: 'always_on.gpu-24gb', docker_image: 'x', executor_timing: TIMING });
+      const { jobUuid } = await trusted.initialJobRequest({
+        executor_class: 'always_on.gpu-24gb',
+        docker_image: 'x',
+        executor_timing: TIMING,
+      });
       await trusted.expect('V0DeclineJobRequest', jobUuid);
       expect(await local.store.db('miner_receipts').count({ n: '*' }).first()).toMatchObject({ n: expect.anything() });
       expect(Number(((await local.store.db('miner_receipts').count({ n: '*' }).first()) as { n: unknown }).n)).toBe(0);
@@ -249,9 +293,21 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
     await owner.expect('V0ExecutorManifestRequest');
     const { jobUuid } = await owner.initialJobRequest({ executor_class: 'always_on.gpu-24gb', docker_image: 'x', executor_timing: TIMING });
     await owner.expect('V0DeclineJobRequest', jobUuid);
-    const row = () => env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('time_took_us', 'score_str') as Promise<{ time_took_us: unknown; score_str: unknown }>;
+    const row = () =>
+      env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('time_took_us', 'score_str') as Promise<{
+        time_took_us: unknown;
+        score_str: unknown;
+      }>;
     const finishedReceipts = async () =>
-      Number(((await env.store.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: 'JobFinishedReceipt' }).count({ n: '*' }).first()) as { n: unknown }).n);
+      Number(
+        (
+          (await env.store
+            .db('miner_receipts')
+            .where({ job_uuid: jobUuid, receipt_type: 'JobFinishedReceipt' })
+            .count({ n: '*' })
+            .first()) as { n: unknown }
+        ).n,
+      );
     // Messages of one connection are handled in order: an answered V0MainHotkeyMessage means the receipt before it was handled.
     const handled = async (client: TestValidator) => {
       await client.send({ message_type: 'V0MainHotkeyMessage' });
@@ -272,7 +328,11 @@ describe.each(['sqlite', 'postgres'] as const)('miner validator interface (%s st
       { jobUuid, minerHotkey: env.minerHotkey.ss58, timeStarted: '2025-01-02T03:04:05Z', timeTookUs: 7_000_000, score: 9 },
       env.validatorA,
     );
-    await owner.send({ message_type: 'V0JobFinishedReceiptRequest', payload: forged.payload, signature: env.validatorB.sign('something else') });
+    await owner.send({
+      message_type: 'V0JobFinishedReceiptRequest',
+      payload: forged.payload,
+      signature: env.validatorB.sign('something else'),
+    });
     await handled(owner);
     expect(await row()).toMatchObject({ time_took_us: null, score_str: null });
 

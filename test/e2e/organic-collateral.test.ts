@@ -80,7 +80,12 @@ async function chainFor(chainStore: Store, hotkey?: Hotkey): Promise<LocalChain>
   return chain;
 }
 
-async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, options: { localModeValidator?: string; env?: string } = {}): Promise<RunningMiner> {
+async function startMinerFor(
+  chainStore: Store,
+  name: string,
+  hotkey: Hotkey,
+  options: { localModeValidator?: string; env?: string } = {},
+): Promise<RunningMiner> {
   const miner = await createMiner({
     settings: minerSection.parse({
       host: '127.0.0.1',
@@ -89,7 +94,11 @@ async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, op
       executorStartupTimeLimitSeconds: 10,
       ...(options.localModeValidator ? { localMode: { validatorHotkey: options.localModeValidator } } : {}),
     }),
-    executorSettings: executorSection.parse({ runner: 'process', processImages: { [IMAGE]: options.env ? ['env', options.env, ...ECHO] : ECHO }, machineSpecs: false }),
+    executorSettings: executorSection.parse({
+      runner: 'process',
+      processImages: { [IMAGE]: options.env ? ['env', options.env, ...ECHO] : ECHO },
+      machineSpecs: false,
+    }),
     hotkeys: [hotkey],
     store: await store(name),
     chain: await chainFor(chainStore, hotkey),
@@ -103,7 +112,8 @@ async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, op
     clock,
   });
   miners.push(miner);
-  if (!options.localModeValidator) await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
+  if (!options.localModeValidator)
+    await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
   return miner;
 }
 
@@ -128,7 +138,9 @@ beforeAll(async () => {
   });
   contract = new CollateralContract({ rpcUrl: evm.url, chainId: evm.chainId, contractAddress: deployed.address });
 
-  const [v, r, p, t, c] = await Promise.all(['//ColValidator', '//ColRich', '//ColPoor', '//ColTrusted', '//ColClient'].map((uri) => loadHotkey({ uri })));
+  const [v, r, p, t, c] = await Promise.all(
+    ['//ColValidator', '//ColRich', '//ColPoor', '//ColTrusted', '//ColClient'].map((uri) => loadHotkey({ uri })),
+  );
   keys = { validator: v!, rich: r!, poor: p!, trusted: t!, client: c! };
   const chainStore = await store('chain');
   await LocalChain.init(chainStore, { blockTimeMs: 250, subnets: [{ netuid: NETUID }] });
@@ -157,19 +169,20 @@ beforeAll(async () => {
   const rules = scoringClassicConfig.parse({ classWeights: { [TEST]: 1 } });
   validatorStore = await store('validator');
   const validatorChain = await chainFor(chainStore, v!);
-  startOurValidator = () => startValidator({
-    hotkey: v!,
-    chain: validatorChain,
-    store: validatorStore,
-    netuid: NETUID,
-    settings: validatorSettings,
-    generators: [],
-    hardwareClasses: HARDWARE_CLASSES as HardwareClass[],
-    scoringRules: CLASSIC_RULES.map((name) => classicRule(name, rules)),
-    logger: logger.child({ role: 'validator' }),
-    clock,
-    autoRun: false,
-  });
+  startOurValidator = () =>
+    startValidator({
+      hotkey: v!,
+      chain: validatorChain,
+      store: validatorStore,
+      netuid: NETUID,
+      settings: validatorSettings,
+      generators: [],
+      hardwareClasses: HARDWARE_CLASSES as HardwareClass[],
+      scoringRules: CLASSIC_RULES.map((name) => classicRule(name, rules)),
+      logger: logger.child({ role: 'validator' }),
+      clock,
+      autoRun: false,
+    });
   validatorSettings = validatorSection.parse({
     cycleLengthBlocks: 100_000,
     jobResponseSlackSeconds: 10,
@@ -205,10 +218,17 @@ afterAll(async () => {
 let lastCheated: string | null = null;
 let crossCheckedJob: string | null = null;
 
-const SPEC: HordeJobSpec = { executorClass: TEST, image: IMAGE, args: ['paid'], downloadTimeLimitSec: 5, executionTimeLimitSec: 10, uploadTimeLimitSec: 5 };
+const SPEC: HordeJobSpec = {
+  executorClass: TEST,
+  image: IMAGE,
+  args: ['paid'],
+  downloadTimeLimitSec: 5,
+  executionTimeLimitSec: 10,
+  uploadTimeLimitSec: 5,
+};
 
 describe('collateral in organic routing and slashing', () => {
-  it('reads each miner\'s deposit through its associated EVM key', () => {
+  it("reads each miner's deposit through its associated EVM key", () => {
     const snapshot = validator.organic!.collateral!.book.snapshot()!;
     expect(snapshot.miners.get(keys.rich.ss58)).toMatchObject({ evmAddress: privateKeyToAccount(evmKeys.rich).address, wei: RICH_DEPOSIT });
     expect(snapshot.miners.get(keys.poor.ss58)).toMatchObject({ evmAddress: privateKeyToAccount(evmKeys.poor).address, wei: POOR_DEPOSIT });
@@ -233,20 +253,24 @@ describe('collateral in organic routing and slashing', () => {
     expect(await crossChecked).toMatchObject({ jobUuid: second.uuid, amountWei: SLASH });
     validatorSettings.organicCrossCheckFraction = 0;
     expect(finished).toEqual([keys.rich.ss58, keys.rich.ss58]);
-    expect(skipped).toEqual([
-      [{ hotkey: keys.poor.ss58, wei: POOR_DEPOSIT }],
-      [{ hotkey: keys.poor.ss58, wei: POOR_DEPOSIT }],
-    ]);
+    expect(skipped).toEqual([[{ hotkey: keys.poor.ss58, wei: POOR_DEPOSIT }], [{ hotkey: keys.poor.ss58, wei: POOR_DEPOSIT }]]);
     expect((await registry.getSingleMetric('horde_validator_collateral_skipped_miners_total')!.get()).values[0]?.value).toBe(2);
 
     // The client's twin run on the trusted miner gives another answer; the client reports it.
     const twin = await client.runUntilComplete(SPEC, { onTrustedMiner: true, timeoutMs: 30_000 });
     expect(twin.result?.stdout).toBe('echo paid on trusted-miner\n');
-    const slashed = new Promise<{ jobUuid: string; amountWei: bigint; tx: string; evmAddress: string }>((resolve) => validator.organic!.once('slashed', resolve));
+    const slashed = new Promise<{ jobUuid: string; amountWei: bigint; tx: string; evmAddress: string }>((resolve) =>
+      validator.organic!.once('slashed', resolve),
+    );
     // The miner is blacklisted since the cross-check, but a report on its earlier job still counts.
     await client.reportCheatedJob(first.uuid, twin.uuid, { details: { expected: twin.result?.stdout ?? null } });
     const event = await slashed;
-    expect(event).toMatchObject({ jobUuid: first.uuid, minerHotkey: keys.rich.ss58, amountWei: SLASH, evmAddress: privateKeyToAccount(evmKeys.rich).address });
+    expect(event).toMatchObject({
+      jobUuid: first.uuid,
+      minerHotkey: keys.rich.ss58,
+      amountWei: SLASH,
+      evmAddress: privateKeyToAccount(evmKeys.rich).address,
+    });
 
     // On chain: the configured amount is gone per cheated job, with ComputeHorde's reason.
     expect(await contract.collateralOf(privateKeyToAccount(evmKeys.rich).address)).toBe(RICH_DEPOSIT - 2n * SLASH);
@@ -258,7 +282,9 @@ describe('collateral in organic routing and slashing', () => {
     const row = await validator.organic!.store.job(first.uuid);
     expect(row).toMatchObject({ cheated: true, slashTx: event.tx, slashAttempts: 1, slashError: null });
     expect(row!.slashedAt).not.toBeNull();
-    expect((await registry.getSingleMetric('horde_validator_collateral_slashes_total')!.get()).values).toEqual([expect.objectContaining({ labels: { status: 'slashed' }, value: 2 })]);
+    expect((await registry.getSingleMetric('horde_validator_collateral_slashes_total')!.get()).values).toEqual([
+      expect.objectContaining({ labels: { status: 'slashed' }, value: 2 }),
+    ]);
 
     // The same report again is refused (the facilitator already has it); nothing more is taken.
     await expect(client.reportCheatedJob(first.uuid, twin.uuid, { details: { again: true } })).rejects.toThrow(/already reported/);
@@ -275,20 +301,33 @@ describe('collateral in organic routing and slashing', () => {
     // As if the validator had crashed after sending the slash and before recording it.
     stopMetrics();
     await validator.close();
-    await validatorStore.db('validator_organic_jobs').where({ job_uuid: lastCheated }).update({ slashed_at: null, slash_tx: null, slash_error: null });
+    await validatorStore
+      .db('validator_organic_jobs')
+      .where({ job_uuid: lastCheated })
+      .update({ slashed_at: null, slash_tx: null, slash_error: null });
     // And as if the other job's slash had been refused: a refusal is not tried again.
-    await validatorStore.db('validator_organic_jobs').where({ job_uuid: crossCheckedJob }).update({ slashed_at: null, slash_tx: null, slash_error: 'HORDE_COLLATERAL_REVERTED: the contract refused (InsufficientAmount)' });
+    await validatorStore
+      .db('validator_organic_jobs')
+      .where({ job_uuid: crossCheckedJob })
+      .update({ slashed_at: null, slash_tx: null, slash_error: 'HORDE_COLLATERAL_REVERTED: the contract refused (InsufficientAmount)' });
     validator = await startOurValidator();
     stopMetrics = new ValidatorMetrics(new Registry()).observe(validator);
-    const row = await waitFor('the slash to be recorded again', async () => {
-      const job = await validator.organic!.store.job(lastCheated!);
-      return job?.slashedAt !== null ? job : undefined;
-    }, 30_000);
+    const row = await waitFor(
+      'the slash to be recorded again',
+      async () => {
+        const job = await validator.organic!.store.job(lastCheated!);
+        return job?.slashedAt !== null ? job : undefined;
+      },
+      30_000,
+    );
     expect(row!.slashTx).toBe((await contract.slashes(rich))[1]!.tx);
     expect(row!.slashError).toBeNull();
     expect(await contract.collateralOf(rich)).toBe(before);
     expect(await contract.slashes(rich)).toHaveLength(2);
     // Slashes run one at a time, the older cheat first: the refused one was passed over.
-    expect(await validator.organic!.store.job(crossCheckedJob!)).toMatchObject({ slashedAt: null, slashError: expect.stringMatching(/^HORDE_COLLATERAL_REVERTED/) });
+    expect(await validator.organic!.store.job(crossCheckedJob!)).toMatchObject({
+      slashedAt: null,
+      slashError: expect.stringMatching(/^HORDE_COLLATERAL_REVERTED/),
+    });
   }, 60_000);
 });

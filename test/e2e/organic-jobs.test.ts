@@ -64,7 +64,12 @@ async function chainFor(chainStore: Store, hotkey?: Hotkey): Promise<LocalChain>
   return chain;
 }
 
-async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, options: { localModeValidator?: string; env?: string } = {}): Promise<RunningMiner> {
+async function startMinerFor(
+  chainStore: Store,
+  name: string,
+  hotkey: Hotkey,
+  options: { localModeValidator?: string; env?: string } = {},
+): Promise<RunningMiner> {
   const miner = await createMiner({
     settings: minerSection.parse({
       host: '127.0.0.1',
@@ -74,12 +79,21 @@ async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, op
       ...(options.localModeValidator ? { localMode: { validatorHotkey: options.localModeValidator } } : {}),
     }),
     // The trusted miner's "image" prints where it ran, so the client sees two different results.
-    executorSettings: executorSection.parse({ runner: 'process', processImages: { [IMAGE]: options.env ? ['env', options.env, ...ECHO] : ECHO }, machineSpecs: false }),
+    executorSettings: executorSection.parse({
+      runner: 'process',
+      processImages: { [IMAGE]: options.env ? ['env', options.env, ...ECHO] : ECHO },
+      machineSpecs: false,
+    }),
     hotkeys: [hotkey],
     store: name === 'miner' ? (minerStore = await store(name)) : await store(name),
     chain: await chainFor(chainStore, hotkey),
     netuid: NETUID,
-    executorManager: new LocalExecutorManager({ executorClass: TEST, executors: options.localModeValidator ? 2 : 1, killGraceMs: 2_000, logger }),
+    executorManager: new LocalExecutorManager({
+      executorClass: TEST,
+      executors: options.localModeValidator ? 2 : 1,
+      killGraceMs: 2_000,
+      logger,
+    }),
     dancingStrategy: null,
     hardwareClasses: HARDWARE_CLASSES as HardwareClass[],
     dataDir: join(dataDir, name),
@@ -88,7 +102,8 @@ async function startMinerFor(chainStore: Store, name: string, hotkey: Hotkey, op
     clock,
   });
   miners.push(miner);
-  if (!options.localModeValidator) await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
+  if (!options.localModeValidator)
+    await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
   return miner;
 }
 
@@ -166,7 +181,15 @@ describe('organic jobs end to end', () => {
     const job = await client.runUntilComplete(SPEC, { timeoutMs: 30_000 });
     expect(job.status).toBe('completed');
     expect(job.result?.stdout).toBe('echo hello horde on miner\n');
-    expect(job.statusHistory.map((s) => s.status)).toEqual(['sent', 'received', 'accepted', 'executor_ready', 'volumes_ready', 'execution_done', 'completed']);
+    expect(job.statusHistory.map((s) => s.status)).toEqual([
+      'sent',
+      'received',
+      'accepted',
+      'executor_ready',
+      'volumes_ready',
+      'execution_done',
+      'completed',
+    ]);
     expect(job.statusHistory.at(-1)?.metadata?.miner_response?.docker_process_stdout).toBe('echo hello horde on miner\n');
     // The miner holds the validator's receipts: an organic job-started receipt whose ttl is the
     // reservation window (7 s), then the accepted and finished ones.
@@ -178,9 +201,27 @@ describe('organic jobs end to end', () => {
     // 2. The validator stored the outcome for scoring, and the classic organic rule pays it.
     const cycle = cycleOf(await chains[0]!.currentBlock(), CYCLE_BLOCKS).index;
     const outcomes = await validator.store.jobOutcomes(cycle);
-    expect(outcomes).toEqual([expect.objectContaining({ jobUuid: job.uuid, kind: 'organic', minerHotkey: keys.miner.ss58, executorClass: TEST, status: 'completed', accepted: true })]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        jobUuid: job.uuid,
+        kind: 'organic',
+        minerHotkey: keys.miner.ss58,
+        executorClass: TEST,
+        status: 'completed',
+        accepted: true,
+      }),
+    ]);
     // With its status history as the validator saw it, the same steps the facilitator relayed.
-    expect((await validator.store.jobHistory(job.uuid)).map((t) => t.status)).toEqual(['sent', 'accepted', 'executor_ready', 'job_sent', 'volumes_ready', 'execution_done', 'result_received', 'completed']);
+    expect((await validator.store.jobHistory(job.uuid)).map((t) => t.status)).toEqual([
+      'sent',
+      'accepted',
+      'executor_ready',
+      'job_sent',
+      'volumes_ready',
+      'execution_done',
+      'result_received',
+      'completed',
+    ]);
     const organicPoints = (result: Awaited<ReturnType<ValidatorHandle['scoreCycle']>>) =>
       result.steps.find((step) => step.rule === 'organic-jobs')!.table[keys.miner.ss58]?.[TEST] ?? 0;
     const paid = await validator.scoreCycle(cycle);
@@ -219,6 +260,9 @@ describe('organic jobs end to end', () => {
     // 5. The blacklisted miner gets no more organic jobs: with no other miner, the job is refused.
     const refused = await client.runUntilComplete(SPEC, { maxAttempts: 1, timeoutMs: 15_000 });
     expect(refused.status).toBe('rejected');
-    expect(refused.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({ rejected_by: 'validator', reason: 'no_miner_for_job' });
+    expect(refused.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({
+      rejected_by: 'validator',
+      reason: 'no_miner_for_job',
+    });
   }, 60_000);
 });

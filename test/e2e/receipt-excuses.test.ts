@@ -24,7 +24,13 @@ import { pgDatabase, type TestDatabase } from '../support/services.js';
 import { TestValidator } from '../support/test-validator.js';
 
 const LONG_IMAGE = 'horde/long-organic:1';
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 60, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 60,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe.each(['sqlite', 'postgres'] as const)('a long organic job excuses declines for its whole span (%s)', (dialect) => {
   let env: TestMiner;
@@ -51,7 +57,12 @@ describe.each(['sqlite', 'postgres'] as const)('a long organic job excuses decli
       chain: bChain,
       store: bStore,
       netuid: NETUID,
-      settings: validatorSection.parse({ manifestTimeoutSeconds: 5, mainHotkeyTimeoutSeconds: 2, jobResponseSlackSeconds: 5, receiptTransfer: { verifyThreads: 0 } }),
+      settings: validatorSection.parse({
+        manifestTimeoutSeconds: 5,
+        mainHotkeyTimeoutSeconds: 2,
+        jobResponseSlackSeconds: 5,
+        receiptTransfer: { verifyThreads: 0 },
+      }),
       generators: [new HashCrackGenerator()],
       hardwareClasses: HARDWARE_CLASSES.filter((c) => c.id === TEST_CLASS),
       scoringRules: CLASSIC_RULES.map((name) => classicRule(name, rules)),
@@ -73,11 +84,26 @@ describe.each(['sqlite', 'postgres'] as const)('a long organic job excuses decli
     // Validator A: a 40 s organic job on the miner's only executor, reserved for its whole span.
     validatorA = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     await validatorA.expect('V0ExecutorManifestRequest');
-    const { jobUuid: organicJob } = await validatorA.initialJobRequest({ executor_class: TEST_CLASS, docker_image: LONG_IMAGE, executor_timing: TIMING, job_uuid: randomUUID() });
+    const { jobUuid: organicJob } = await validatorA.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: LONG_IMAGE,
+      executor_timing: TIMING,
+      job_uuid: randomUUID(),
+    });
     await validatorA.expect('V0AcceptJobRequest', organicJob, 7_000);
     await validatorA.acceptedReceipt(organicJob, 600);
     await validatorA.expect('V0ExecutorReadyRequest', organicJob, 30_000);
-    await validatorA.jobRequest({ job_uuid: organicJob, executor_class: TEST_CLASS, docker_image: LONG_IMAGE, docker_run_options_preset: 'none', docker_run_cmd: ['40'], env: {}, volume: null, output_upload: null, artifacts_dir: null });
+    await validatorA.jobRequest({
+      job_uuid: organicJob,
+      executor_class: TEST_CLASS,
+      docker_image: LONG_IMAGE,
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['40'],
+      env: {},
+      volume: null,
+      output_upload: null,
+      artifacts_dir: null,
+    });
     await validatorA.expect('V0VolumesReadyRequest', organicJob, 20_000);
 
     // Past A's started receipt's 7 s + 2 s leeway: only the accepted receipt still covers the job.
@@ -107,7 +133,10 @@ describe.each(['sqlite', 'postgres'] as const)('a long organic job excuses decli
     // A ComputeHorde miner attaches only the started receipt: the transferred accepted receipt
     // still proves the executor busy...
     const startedOnly = declined!.rejection!.receipts.filter((r) => r.payload.receipt_type === 'JobStartedReceipt');
-    await bStore.db('validator_jobs').where({ job_uuid: declined!.jobUuid }).update({ rejection_receipts: toJsonColumn(startedOnly) });
+    await bStore
+      .db('validator_jobs')
+      .where({ job_uuid: declined!.jobUuid })
+      .update({ rejection_receipts: toJsonColumn(startedOnly) });
     expect(await excused()).toBe(1);
     // ...and without the transferred receipts the decline is not excused (the started receipt expired).
     await bStore.db('validator_transferred_receipts').delete();

@@ -91,13 +91,24 @@ beforeAll(async () => {
 
   miner = await createMiner({
     settings: minerSection.parse({ host: '127.0.0.1', port: 0, manifestCommitIntervalSeconds: 0, executorStartupTimeLimitSeconds: 60 }),
-    executorSettings: executorSection.parse({ runner: 'docker', machineSpecs: false, streamingHost: '127.0.0.1', jobLimits: { memoryBytes: 64 * 1024 * 1024 } }),
+    executorSettings: executorSection.parse({
+      runner: 'docker',
+      machineSpecs: false,
+      streamingHost: '127.0.0.1',
+      jobLimits: { memoryBytes: 64 * 1024 * 1024 },
+    }),
     hotkeys: [m!],
     store: await store('miner'),
     chain: await chainFor(chainStore, m!),
     netuid: NETUID,
     // The executors' public address: the miner signs it into the streaming details.
-    executorManager: new LocalExecutorManager({ executorClass: TEST, executors: 2, killGraceMs: 5_000, logger, publicAddress: '127.0.0.1' }),
+    executorManager: new LocalExecutorManager({
+      executorClass: TEST,
+      executors: 2,
+      killGraceMs: 5_000,
+      logger,
+      publicAddress: '127.0.0.1',
+    }),
     dancingStrategy: null,
     hardwareClasses: HARDWARE_CLASSES as HardwareClass[],
     dataDir: join(dataDir, 'miner'),
@@ -159,12 +170,15 @@ const SPEC: HordeJobSpec = {
 
 function call(tls: StreamingTlsOptions, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ ...tls, method, path, agent: false, timeout: 15_000, headers: body ? { 'content-length': Buffer.byteLength(body) } : {} }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (data += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
-    });
+    const req = request(
+      { ...tls, method, path, agent: false, timeout: 15_000, headers: body ? { 'content-length': Buffer.byteLength(body) } : {} },
+      (res) => {
+        let data = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (data += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
     req.end(body);
@@ -197,7 +211,16 @@ describe('streaming jobs end to end (SDK → facilitator → validator → miner
     await job.wait({ timeoutMs: 60_000 });
     expect(job.status).toBe('completed');
     expect(job.result?.stdout).toBe('egress: none\nserved until terminated\n');
-    expect(job.statusHistory.map((s) => s.status)).toEqual(['sent', 'received', 'accepted', 'executor_ready', 'volumes_ready', 'streaming_ready', 'execution_done', 'completed']);
+    expect(job.statusHistory.map((s) => s.status)).toEqual([
+      'sent',
+      'received',
+      'accepted',
+      'executor_ready',
+      'volumes_ready',
+      'streaming_ready',
+      'execution_done',
+      'completed',
+    ]);
     // The facilitator keeps what the miner signed.
     const stored = await client.getJob(job.uuid);
     expect(stored.streaming).toEqual(server);
@@ -211,7 +234,10 @@ describe('streaming jobs end to end (SDK → facilitator → validator → miner
     const error = await job.waitForStreaming({ timeoutMs: 90_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StreamingNotReadyError);
     expect(job.status).toBe('horde_failed');
-    expect(job.statusHistory.at(-1)?.metadata?.horde_failure_details).toMatchObject({ reported_by: 'validator', reason: 'streaming_job_ready_timed_out' });
+    expect(job.statusHistory.at(-1)?.metadata?.horde_failure_details).toMatchObject({
+      reported_by: 'validator',
+      reason: 'streaming_job_ready_timed_out',
+    });
     expect(job.streaming).toBeNull();
   }, 180_000);
 });

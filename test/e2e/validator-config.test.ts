@@ -64,7 +64,13 @@ describe('validator from a config file', () => {
       const batch = await validator.handle.runBatch(0);
       expect(batch).toMatchObject({ cycle: 0, miners: 0, jobs: 0 });
       const scored = await validator.handle.scoreCycle(0);
-      expect(scored.steps.map((step) => step.rule)).toEqual(['synthetic-jobs', 'organic-jobs', 'excused-rejections', 'dancing-bonus', 'class-weights']);
+      expect(scored.steps.map((step) => step.rule)).toEqual([
+        'synthetic-jobs',
+        'organic-jobs',
+        'excused-rejections',
+        'dancing-bonus',
+        'class-weights',
+      ]);
       expect(await validator.handle.scoreAndSetWeights(0)).toBeNull(); // nobody to weight: nothing sent
     } finally {
       await validator.close();
@@ -80,8 +86,15 @@ describe('validator from a config file', () => {
   });
 
   it('reports a bad plugin setting with the plugin and key', async () => {
-    const config = await loadConfig({ configPath: writeConfig('bad.json', [...PLUGINS.slice(0, 2), { name: '@horde/plugin-scoring-classic', config: { mainHotkeyShare: 2 } }]) });
-    await expect(startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false })).rejects.toThrow(/scoring-classic[\s\S]*mainHotkeyShare/);
+    const config = await loadConfig({
+      configPath: writeConfig('bad.json', [
+        ...PLUGINS.slice(0, 2),
+        { name: '@horde/plugin-scoring-classic', config: { mainHotkeyShare: 2 } },
+      ]),
+    });
+    await expect(startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false })).rejects.toThrow(
+      /scoring-classic[\s\S]*mainHotkeyShare/,
+    );
   });
 
   it('runs as `horde validator --config F` until SIGTERM', async () => {

@@ -20,7 +20,14 @@ import { LocalChain } from '../../core/src/chain/local/local-chain.js';
 import { executorSection } from '../../core/src/config/sections/executor.js';
 import { minerSection } from '../../core/src/config/sections/miner.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
-import type { ExecutorHandle, ExecutorManager, ExecutorStartContext, HardwareClass, Store, WeightSubmissionResult } from '../../core/src/contracts/index.js';
+import type {
+  ExecutorHandle,
+  ExecutorManager,
+  ExecutorStartContext,
+  HardwareClass,
+  Store,
+  WeightSubmissionResult,
+} from '../../core/src/contracts/index.js';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
@@ -128,7 +135,12 @@ async function startMinerFor(
       executorStartupTimeLimitSeconds: 10,
       ...(extra.localModeValidator ? { localMode: { validatorHotkey: extra.localModeValidator } } : {}),
     }),
-    executorSettings: executorSection.parse({ runner: 'process', processImages, machineSpecs: false, egressAllowlist: TEST_SERVERS_ALLOWLIST }),
+    executorSettings: executorSection.parse({
+      runner: 'process',
+      processImages,
+      machineSpecs: false,
+      egressAllowlist: TEST_SERVERS_ALLOWLIST,
+    }),
     hotkeys,
     store: await store(name),
     chain,
@@ -144,16 +156,20 @@ async function startMinerFor(
   miners.push(miner);
   if (!extra.localModeValidator) {
     // Each hotkey announces the miner's address, as `horde miner` does on a real chain.
-    for (const hotkey of hotkeys) await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
+    for (const hotkey of hotkeys)
+      await (await chainFor(chainStore, hotkey)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
   }
   return miner;
 }
 
-const local = (executorClass: string, executors: number) => new LocalExecutorManager({ executorClass, executors, killGraceMs: 2_000, logger });
+const local = (executorClass: string, executors: number) =>
+  new LocalExecutorManager({ executorClass, executors, killGraceMs: 2_000, logger });
 
 beforeAll(async () => {
   requireBuiltCli();
-  const loaded = await Promise.all(['//E2EValidator', '//E2ETrusted', '//E2EHonest', '//E2ECheater', '//E2EDancer1', '//E2EDancer2'].map((uri) => loadHotkey({ uri })));
+  const loaded = await Promise.all(
+    ['//E2EValidator', '//E2ETrusted', '//E2EHonest', '//E2ECheater', '//E2EDancer1', '//E2EDancer2'].map((uri) => loadHotkey({ uri })),
+  );
   const [v, t, h, c, d1, d2] = loaded as [Hotkey, Hotkey, Hotkey, Hotkey, Hotkey, Hotkey];
   keys = { validator: v, trusted: t, honest: h, cheater: c, dancer1: d1, dancer2: d2 };
 
@@ -164,7 +180,11 @@ beforeAll(async () => {
   });
   const admin = await chainFor(chainStore);
   const cold = Object.fromEntries(
-    await Promise.all(['validator', 'honest', 'cheater', 'dancer'].map(async (name) => [name, (await loadHotkey({ uri: `//E2ECold/${name}` })).ss58] as const)),
+    await Promise.all(
+      ['validator', 'honest', 'cheater', 'dancer'].map(
+        async (name) => [name, (await loadHotkey({ uri: `//E2ECold/${name}` })).ss58] as const,
+      ),
+    ),
   );
   dancerColdkey = cold.dancer!;
   await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: v.ss58, coldkey: cold.validator!, stake: 100_000, validatorPermit: true });
@@ -176,7 +196,14 @@ beforeAll(async () => {
   objectStore = new S3ObjectStore(s3Config(uniqueBucketName('validator-e2e')));
   await objectStore.ensureBucket();
 
-  const trusted = await startMinerFor(chainStore, 'trusted', [t], local(LLM, 1), { [LLM_IMAGE]: ['node', SOLVE] }, { localModeValidator: v.ss58 });
+  const trusted = await startMinerFor(
+    chainStore,
+    'trusted',
+    [t],
+    local(LLM, 1),
+    { [LLM_IMAGE]: ['node', SOLVE] },
+    { localModeValidator: v.ss58 },
+  );
   await startMinerFor(chainStore, 'honest', [h], new PerClassManager({ [TEST]: local(TEST, 2), [LLM]: local(LLM, 1) }), {
     [HASH_IMAGE]: ['node', CRACK],
     [LLM_IMAGE]: ['node', SOLVE],
@@ -201,7 +228,15 @@ beforeAll(async () => {
     }),
     generators: [
       new HashCrackGenerator(),
-      new LlmPromptsGenerator({ objectStore, logger, executorClasses: [LLM], seriesPerCycle: 1, promptsPerSeries: 20, samplesPerSeries: 2, timeLimitSeconds: 30 }),
+      new LlmPromptsGenerator({
+        objectStore,
+        logger,
+        executorClasses: [LLM],
+        seriesPerCycle: 1,
+        promptsPerSeries: 20,
+        samplesPerSeries: 2,
+        timeLimitSeconds: 30,
+      }),
     ],
     hardwareClasses: HARDWARE,
     scoringRules: CLASSIC_RULES.map((name) => classicRule(name, rulesConfig)),
@@ -225,11 +260,21 @@ describe('validator over two cycles', () => {
   it('tests every miner, pays the honest ones, zeroes the cheater, gives the dancer its bonus and lands weights by commit-reveal', async () => {
     const first = (await waitFor('the first cycle to be scored', () => [...scored.keys()].sort()[0], 90_000)) as number;
     const second = first + 1;
-    const [w0, w1] = [await waitFor('weights of the first cycle', () => (weightsSet.has(first) ? weightsSet.get(first) : undefined), 60_000), await waitFor('weights of the second cycle', () => (weightsSet.has(second) ? weightsSet.get(second) : undefined), 90_000)];
+    const [w0, w1] = [
+      await waitFor('weights of the first cycle', () => (weightsSet.has(first) ? weightsSet.get(first) : undefined), 60_000),
+      await waitFor('weights of the second cycle', () => (weightsSet.has(second) ? weightsSet.get(second) : undefined), 90_000),
+    ];
     expect(w0?.status).toBe('committed');
     expect(w1?.status).toBe('committed');
 
-    const jobsOf = async (cycle: number) => (await validator.store.jobOutcomes(cycle)).map((job) => ({ miner: job.minerHotkey, cls: job.executorClass, status: job.status, correct: job.correct, inTime: job.inTime }));
+    const jobsOf = async (cycle: number) =>
+      (await validator.store.jobOutcomes(cycle)).map((job) => ({
+        miner: job.minerHotkey,
+        cls: job.executorClass,
+        status: job.status,
+        correct: job.correct,
+        inTime: job.inTime,
+      }));
     for (const cycle of [first, second]) {
       const jobs = await jobsOf(cycle);
       // The honest miner: 2 hash-crack jobs and 1 LLM job, all correct and in time.
@@ -247,7 +292,8 @@ describe('validator over two cycles', () => {
       ]);
     }
     // The dancer's horde sits under its main hotkey, which moves each cycle (rotate-main).
-    const dancerJobs = async (cycle: number) => (await jobsOf(cycle)).filter((j) => j.miner === keys.dancer1.ss58 || j.miner === keys.dancer2.ss58);
+    const dancerJobs = async (cycle: number) =>
+      (await jobsOf(cycle)).filter((j) => j.miner === keys.dancer1.ss58 || j.miner === keys.dancer2.ss58);
     const [d0, d1] = [await dancerJobs(first), await dancerJobs(second)];
     expect(d0).toHaveLength(2);
     expect(d1).toHaveLength(2);
@@ -277,7 +323,9 @@ describe('validator over two cycles', () => {
     expect(weightOf(keys.cheater.ss58)).toBe(0);
     // In the first cycle no previous main hotkey was known: no bonus, the dancer got 2 / 4 of the test class.
     const firstResult = scored.get(first)!;
-    const firstDancer = firstResult.weights.filter((w) => w.hotkey === keys.dancer1.ss58 || w.hotkey === keys.dancer2.ss58).reduce((s, w) => s + w.weight, 0);
+    const firstDancer = firstResult.weights
+      .filter((w) => w.hotkey === keys.dancer1.ss58 || w.hotkey === keys.dancer2.ss58)
+      .reduce((s, w) => s + w.weight, 0);
     expect(firstDancer).toBeCloseTo(0.25, 9);
 
     // The reveal lands the second cycle's weights on the LocalChain (u16-quantised).
@@ -301,7 +349,10 @@ describe('validator over two cycles', () => {
 
     // `horde validator scores` prints the breakdown from the validator's store.
     const configFile = join(dataDir, 'horde.config.json');
-    writeFileSync(configFile, JSON.stringify({ hotkey: '//E2EValidator', store: { client: 'sqlite', filename: join(dataDir, 'validator.sqlite') }, plugins: [] }));
+    writeFileSync(
+      configFile,
+      JSON.stringify({ hotkey: '//E2EValidator', store: { client: 'sqlite', filename: join(dataDir, 'validator.sqlite') }, plugins: [] }),
+    );
     const { stdout } = await promisify(execFile)('node', [CLI, 'validator', 'scores', '--config', configFile, '--cycle', String(second)]);
     expect(stdout).toContain(`Cycle ${second}`);
     expect(stdout).toMatch(/SYNTHETIC-JOBS\s+ORGANIC-JOBS\s+EXCUSED-REJECTIONS\s+DANCING-BONUS\s+CLASS-WEIGHTS\s+WEIGHT/);

@@ -12,7 +12,8 @@ import type { JobRecord } from '../../core/src/validator/job-run.js';
 
 // Runs core/dist: `npm run build` first.
 const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));
-const run = (args: string[]) => promisify(execFile)('node', [CLI, ...args]).catch((error: { stdout: string; stderr: string; code: number }) => error);
+const run = (args: string[]) =>
+  promisify(execFile)('node', [CLI, ...args]).catch((error: { stdout: string; stderr: string; code: number }) => error);
 
 const job = (jobUuid: string, fields: Partial<JobRecord>): JobRecord => ({
   jobUuid,
@@ -61,7 +62,12 @@ describe('horde validator jobs', () => {
             { status: 'failed', at: Date.UTC(2026, 0, 2, 3, 4, 9, 500), detail: 'nonzero_return_code · execution (by the executor)' },
           ],
         }),
-        job('33333333-horde', { status: 'horde_failed', cycle: 8, details: 'timeout', failure: { source: 'validator', reason: 'timeout', stage: 'waiting for the result', message: 'no job result in 6 s' } }),
+        job('33333333-horde', {
+          status: 'horde_failed',
+          cycle: 8,
+          details: 'timeout',
+          failure: { source: 'validator', reason: 'timeout', stage: 'waiting for the result', message: 'no job result in 6 s' },
+        }),
       ],
       Date.now(),
     );
@@ -75,7 +81,9 @@ describe('horde validator jobs', () => {
     expect(lines[0]).toMatch(/^CYCLE\s+JOB\s+MINER\s+CLASS\s+KIND\s+STATUS\s+BY\s+REASON\s+STAGE\s+MESSAGE$/);
     expect(lines).toHaveLength(3);
     expect(stdout).not.toContain('11111111');
-    expect(stdout).toMatch(/22222222\s+5Failing…XXXXXXXX\s+always_on\.test\s+synthetic\s+failed\s+executor\s+nonzero_return_code\s+execution\s+exit 1/);
+    expect(stdout).toMatch(
+      /22222222\s+5Failing…XXXXXXXX\s+always_on\.test\s+synthetic\s+failed\s+executor\s+nonzero_return_code\s+execution\s+exit 1/,
+    );
     expect(stdout).toMatch(/33333333.*horde_failed\s+validator\s+timeout\s+waiting for the result\s+no job result in 6 s/);
   });
 
@@ -106,7 +114,9 @@ describe('horde validator jobs', () => {
     ]);
     expect(table[1]).toMatch(/^2026-01-02 03:04:05\.000 UTC/);
 
-    const json = JSON.parse((await run(['validator', 'jobs', '22222222-failed', '--json', '--config', configFile])).stdout) as { job: { history: Array<{ status: string }> } };
+    const json = JSON.parse((await run(['validator', 'jobs', '22222222-failed', '--json', '--config', configFile])).stdout) as {
+      job: { history: Array<{ status: string }> };
+    };
     expect(json.job.history.map((t) => t.status)).toEqual(['sent', 'accepted', 'job_sent', 'failed']);
 
     // A job stored without a history says so; an unknown one is a clear error.

@@ -61,10 +61,18 @@ describe.each(['sqlite', 'postgres'] as const)('served manifest cross-checked ag
     } else {
       store = await openStore({ client: 'sqlite', filename: ':memory:' });
     }
-    [validator, honest, liar, uncommitted] = await Promise.all(['//CrossValidator', '//CrossHonest', '//CrossLiar', '//CrossUncommitted'].map(testHotkey));
+    [validator, honest, liar, uncommitted] = await Promise.all(
+      ['//CrossValidator', '//CrossHonest', '//CrossLiar', '//CrossUncommitted'].map(testHotkey),
+    );
     await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID }] });
     const admin = await chainAs(validator.ss58);
-    await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+    await admin.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: validator.ss58,
+      coldkey: validator.ss58,
+      stake: 60_000,
+      validatorPermit: true,
+    });
     await minerOnChain(honest, { [TEST]: 2 }, { [TEST]: 2 });
     await minerOnChain(liar, { [TEST]: 4 }, { [TEST]: 2 });
     await minerOnChain(uncommitted, { [TEST]: 3 }, null);
@@ -83,7 +91,12 @@ describe.each(['sqlite', 'postgres'] as const)('served manifest cross-checked ag
       chain: await chainAs(validator.ss58),
       store,
       netuid: NETUID,
-      settings: validatorSection.parse({ manifestTimeoutSeconds: 5, mainHotkeyTimeoutSeconds: 2, manifestSource, receiptTransfer: { verifyThreads: 0 } }),
+      settings: validatorSection.parse({
+        manifestTimeoutSeconds: 5,
+        mainHotkeyTimeoutSeconds: 2,
+        manifestSource,
+        receiptTransfer: { verifyThreads: 0 },
+      }),
       // No generator: the batch reads manifests and main hotkeys, and runs no jobs.
       generators: [],
       hardwareClasses: HARDWARE_CLASSES.filter((c) => c.id === TEST),
@@ -99,8 +112,14 @@ describe.each(['sqlite', 'postgres'] as const)('served manifest cross-checked ag
   it('records the miner whose served manifest contradicts its commitment, and only it', async () => {
     const handle = await validatorWith('websocket');
     const batch = await handle.runBatch(11);
-    expect(await handle.store.manifests(batch.cycle)).toEqual({ [honest.ss58]: { [TEST]: 2 }, [liar.ss58]: { [TEST]: 4 }, [uncommitted.ss58]: { [TEST]: 3 } });
-    expect(await handle.store.manifestContradictions(batch.cycle)).toEqual([{ minerHotkey: liar.ss58, served: { [TEST]: 4 }, committed: { [TEST]: 2 } }]);
+    expect(await handle.store.manifests(batch.cycle)).toEqual({
+      [honest.ss58]: { [TEST]: 2 },
+      [liar.ss58]: { [TEST]: 4 },
+      [uncommitted.ss58]: { [TEST]: 3 },
+    });
+    expect(await handle.store.manifestContradictions(batch.cycle)).toEqual([
+      { minerHotkey: liar.ss58, served: { [TEST]: 4 }, committed: { [TEST]: 2 } },
+    ]);
     await handle.close();
   }, 60_000);
 

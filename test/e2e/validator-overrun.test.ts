@@ -67,9 +67,18 @@ describe.each(['sqlite', 'postgres'] as const)('a batch longer than its cycle (%
       storeConfig = { client: 'sqlite', filename: join(dir, 'horde.sqlite') };
     }
     const store = await openStore(storeConfig);
-    await LocalChain.init(store, { blockTimeMs: BLOCK_MS, subnets: [{ netuid: NETUID, tempo: CYCLE_BLOCKS / 2 - 1, servingRateLimit: 0, weightsRateLimit: 0 }] });
+    await LocalChain.init(store, {
+      blockTimeMs: BLOCK_MS,
+      subnets: [{ netuid: NETUID, tempo: CYCLE_BLOCKS / 2 - 1, servingRateLimit: 0, weightsRateLimit: 0 }],
+    });
     const admin = await LocalChain.open({ store, netuid: NETUID });
-    await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+    await admin.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: validator.ss58,
+      coldkey: validator.ss58,
+      stake: 60_000,
+      validatorPermit: true,
+    });
     await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: minerKey.ss58, coldkey: minerKey.ss58 });
     await admin.close();
     const minerChain = await LocalChain.open({ store, netuid: NETUID, hotkey: minerKey.ss58 });
@@ -85,7 +94,12 @@ describe.each(['sqlite', 'postgres'] as const)('a batch longer than its cycle (%
         dataDir: dir,
         store: storeConfig,
         chain: { network: 'local', netuid: NETUID },
-        validator: { cycleLengthBlocks: CYCLE_BLOCKS, batchOffsetBlocks: 1, jobResponseSlackSeconds: 30, weights: { attempts: 1, revealEveryBlocks: 1 } },
+        validator: {
+          cycleLengthBlocks: CYCLE_BLOCKS,
+          batchOffsetBlocks: 1,
+          jobResponseSlackSeconds: 30,
+          weights: { attempts: 1, revealEveryBlocks: 1 },
+        },
         log: { level: 'info', pretty: false },
         plugins: [
           { name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.test'] } },
@@ -103,16 +117,23 @@ describe.each(['sqlite', 'postgres'] as const)('a batch longer than its cycle (%
   });
 
   it('scores the batch that finished two cycles late and sets its weights', async () => {
-    const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const store = await openStore(storeConfig);
     try {
-      const batchCycle = await waitFor('the first batch', () => {
-        const match = /"cycle":(\d+)[^\n]*batch started/.exec(output);
-        return match ? Number(match[1]) : undefined;
-      }, 30_000);
+      const batchCycle = await waitFor(
+        'the first batch',
+        () => {
+          const match = /"cycle":(\d+)[^\n]*batch started/.exec(output);
+          return match ? Number(match[1]) : undefined;
+        },
+        30_000,
+      );
       const validatorStore = new ValidatorStore(store, validator.ss58);
       const scores = await waitFor(
         `scores of cycle ${batchCycle}`,
@@ -125,10 +146,15 @@ describe.each(['sqlite', 'postgres'] as const)('a batch longer than its cycle (%
       );
       expect(scores).toEqual([expect.objectContaining({ hotkey: miner.hotkey, weight: 1 })]);
       expect((await validatorStore.batch(batchCycle))?.status).toBe('finished');
-      const weights = await waitFor(`weights of cycle ${batchCycle}`, async () => {
-        const rows = (await validatorStore.weights(batchCycle)).filter((w) => w.status === 'set' || w.status === 'committed');
-        return rows.length > 0 ? rows : undefined;
-      }, 15_000, 200);
+      const weights = await waitFor(
+        `weights of cycle ${batchCycle}`,
+        async () => {
+          const rows = (await validatorStore.weights(batchCycle)).filter((w) => w.status === 'set' || w.status === 'committed');
+          return rows.length > 0 ? rows : undefined;
+        },
+        15_000,
+        200,
+      );
       expect(weights.length).toBeGreaterThan(0);
       // It really overran (finished after the next cycle had ended), and the operator was told.
       expect(output).toContain(`batch of cycle ${batchCycle} ran past the end of its cycle and the next one`);

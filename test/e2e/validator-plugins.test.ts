@@ -55,9 +55,16 @@ describe('validator plugins load by name', () => {
 
   it('rejects bad settings naming the plugin and the key', async () => {
     await expect(load([{ name: '@horde/plugin-dancing', config: { strategy: 'tango' } }])).rejects.toThrow(/plugin-dancing[\s\S]*strategy/);
-    await expect(load([{ name: '@horde/plugin-scoring-classic', config: { rules: ['class-weights', 'class-weights'] } }])).rejects.toThrow(/each rule may appear once/);
-    await expect(load([{ name: '@horde/plugin-job-hash-crack', config: { classes: { 'always_on.test': { algorithms: ['md5'], alphabet: 'ab', length: 2, hashesPerBatch: 1 } } } }])).rejects.toThrow(
-      /plugin-job-hash-crack[\s\S]*algorithms/,
+    await expect(load([{ name: '@horde/plugin-scoring-classic', config: { rules: ['class-weights', 'class-weights'] } }])).rejects.toThrow(
+      /each rule may appear once/,
     );
+    await expect(
+      load([
+        {
+          name: '@horde/plugin-job-hash-crack',
+          config: { classes: { 'always_on.test': { algorithms: ['md5'], alphabet: 'ab', length: 2, hashesPerBatch: 1 } } },
+        },
+      ]),
+    ).rejects.toThrow(/plugin-job-hash-crack[\s\S]*algorithms/);
   });
 });

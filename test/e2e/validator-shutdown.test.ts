@@ -33,7 +33,13 @@ beforeAll(async () => {
   const store = await openStore({ client: 'sqlite', filename: storeFile });
   await LocalChain.init(store, { blockTimeMs: 100, subnets: [{ netuid: NETUID, tempo: 9, servingRateLimit: 0 }] });
   const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+  await admin.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validator.ss58,
+    coldkey: validator.ss58,
+    stake: 60_000,
+    validatorPermit: true,
+  });
   await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: minerKey.ss58, coldkey: minerKey.ss58 });
   await admin.close();
   const minerChain = await LocalChain.open({ store, netuid: NETUID, hotkey: minerKey.ss58 });
@@ -67,7 +73,10 @@ afterAll(async () => {
 
 describe('validator shutdown', () => {
   it('exits within seconds of SIGTERM while a job waits on a silent executor; the batch is recorded failed, its jobs not scored', async () => {
-    const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json')], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -80,7 +89,10 @@ describe('validator shutdown', () => {
       const stoppedAt = Date.now();
       child.kill('SIGTERM');
       // No process.exit in the CLI: the process ends only once nothing (socket, timer) holds it.
-      const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 10_000)),
+      ]);
       expect(code).toBe(0);
       expect(Date.now() - stoppedAt).toBeLessThan(5000);
       expect(output).toContain('batch aborted');

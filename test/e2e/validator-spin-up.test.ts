@@ -9,7 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutorHandle, ExecutorManager, ExecutorStartContext, GeneratedJob, HardwareClass, JobGenerator, Store } from '../../core/src/contracts/index.js';
+import type {
+  ExecutorHandle,
+  ExecutorManager,
+  ExecutorStartContext,
+  GeneratedJob,
+  HardwareClass,
+  JobGenerator,
+  Store,
+} from '../../core/src/contracts/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
@@ -49,7 +57,13 @@ const echoGenerator: JobGenerator = {
         command: [secret],
         env: {},
         dockerRunOptionsPreset: 'none',
-        timing: { allowedLeewaySeconds: 1, downloadTimeLimitSeconds: 1, executionTimeLimitSeconds: 5, uploadTimeLimitSeconds: 2, streamingStartTimeLimitSeconds: 0 },
+        timing: {
+          allowedLeewaySeconds: 1,
+          downloadTimeLimitSeconds: 1,
+          executionTimeLimitSeconds: 5,
+          uploadTimeLimitSeconds: 2,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       verify: async (result) => ({ correct: result.stdout.trim() === secret, inTime: true, details: `printed ${result.stdout.trim()}` }),
     };
@@ -112,19 +126,28 @@ afterAll(async () => {
 });
 
 describe('a batch with a slow-spin-up class on a fast executor manager', () => {
-  it('completes the slow class\'s job too: its executor may wait at the barrier as long as the spin-up', async () => {
+  it("completes the slow class's job too: its executor may wait at the barrier as long as the spin-up", async () => {
     const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) }) });
-    const port = Number(new URL(env.url).port);
-    const result = await runBatch(cycleByIndex(3, 100), [{ hotkey: env.minerHotkey.ss58, coldkey: env.minerHotkey.ss58, uid: 0, host: '127.0.0.1', port }], {
-      validator: env.validatorA,
-      clock: new SystemClock(),
-      logger: logger ?? silentLogger(),
-      store: new ValidatorStore(store, env.validatorA.ss58),
-      generators: [echoGenerator],
-      hardwareClasses: CLASSES,
-      settings,
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()),
+      }),
     });
+    const port = Number(new URL(env.url).port);
+    const result = await runBatch(
+      cycleByIndex(3, 100),
+      [{ hotkey: env.minerHotkey.ss58, coldkey: env.minerHotkey.ss58, uid: 0, host: '127.0.0.1', port }],
+      {
+        validator: env.validatorA,
+        clock: new SystemClock(),
+        logger: logger ?? silentLogger(),
+        store: new ValidatorStore(store, env.validatorA.ss58),
+        generators: [echoGenerator],
+        hardwareClasses: CLASSES,
+        settings,
+      },
+    );
     const byClass = Object.fromEntries(result.records.map((record) => [record.executorClass, record]));
     expect(byClass[SLOW_CLASS], JSON.stringify(byClass[SLOW_CLASS])).toMatchObject({ status: 'completed', correct: true });
     expect(byClass[TEST_CLASS]).toMatchObject({ status: 'completed', correct: true });

@@ -18,7 +18,13 @@ import { absolutePathZip, honestBombZip, lyingSizeZip, symlinkOutZip, zipSlip } 
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 20, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 20,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 const VOLUME_CAP = 8 * 1024 * 1024;
 
 describe('hostile archives in volumes', () => {
@@ -58,7 +64,13 @@ describe('hostile archives in volumes', () => {
 
   async function runWithVolume(volume: object, timing = TIMING): Promise<{ client: TestValidator; jobUuid: string }> {
     const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing, script: 'echo ran', request: { volume: volume as never } });
+    const jobUuid = await sendShellJob(client, {
+      executorClass: TEST_CLASS,
+      image: IMAGE,
+      timing,
+      script: 'echo ran',
+      request: { volume: volume as never },
+    });
     return { client, jobUuid };
   }
 
@@ -93,15 +105,19 @@ describe('hostile archives in volumes', () => {
     ['zip-slip (../../name)', (name: string) => zipSlip(name), /escape/],
     ['an absolute entry name', (name: string) => absolutePathZip(name), /escape|absolute/],
     ['a symlink pointing out of the volume', () => symlinkOutZip('/tmp'), /symbolic link/],
-  ])('fails %s as download_failed and writes nothing outside', async (_label, make, reason) => {
-    const { client, jobUuid } = await runWithVolume(inline(await make(outside)));
-    const failed = await client.expect('V0JobFailedRequest', jobUuid, 30_000);
-    expect(failed).toMatchObject({ reason: 'download_failed', stage: 'volume_download' });
-    expect(failed.message).toMatch(reason);
-    await client.close();
-    await waitForIdleExecutors(env.url);
-    await assertNothingOutside();
-  }, 60_000);
+  ])(
+    'fails %s as download_failed and writes nothing outside',
+    async (_label, make, reason) => {
+      const { client, jobUuid } = await runWithVolume(inline(await make(outside)));
+      const failed = await client.expect('V0JobFailedRequest', jobUuid, 30_000);
+      expect(failed).toMatchObject({ reason: 'download_failed', stage: 'volume_download' });
+      expect(failed.message).toMatch(reason);
+      await client.close();
+      await waitForIdleExecutors(env.url);
+      await assertNothingOutside();
+    },
+    60_000,
+  );
 
   it('fails an archive that unpacks past the volume cap as download_failed', async () => {
     const { client, jobUuid } = await runWithVolume(inline(await honestBombZip(VOLUME_CAP + 1024 * 1024)));

@@ -53,10 +53,26 @@ export async function startBridgeEngine(): Promise<BridgeEngine> {
   const log = openSync(`${DIR}/log`, 'a');
   const child = spawn(
     'dockerd',
-    ['--bip', `${BRIDGE_GATEWAY}/24`, '--iptables=false', '--ip6tables=false', '--ip-forward=false', '-H', `unix://${socketPath}`, '--data-root', `${DIR}/data`, '--exec-root', `${DIR}/exec`, '--pidfile', pidFile],
+    [
+      '--bip',
+      `${BRIDGE_GATEWAY}/24`,
+      '--iptables=false',
+      '--ip6tables=false',
+      '--ip-forward=false',
+      '-H',
+      `unix://${socketPath}`,
+      '--data-root',
+      `${DIR}/data`,
+      '--exec-root',
+      `${DIR}/exec`,
+      '--pidfile',
+      pidFile,
+    ],
     { detached: true, stdio: ['ignore', log, log] },
   );
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (error) => reject(new BridgeEngineError(`dockerd could not start: ${error.message} (apt-get install docker.io)`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (error) => reject(new BridgeEngineError(`dockerd could not start: ${error.message} (apt-get install docker.io)`))),
+  );
   child.unref();
   const docker = new Dockerode({ socketPath });
   const deadline = Date.now() + 60_000;
@@ -66,7 +82,8 @@ export async function startBridgeEngine(): Promise<BridgeEngine> {
       break;
     } catch (error) {
       if (error instanceof BridgeEngineError) throw error;
-      if (child.exitCode !== null || Date.now() > deadline) throw new BridgeEngineError(`dockerd did not come up (exit ${child.exitCode}); see ${DIR}/log`);
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new BridgeEngineError(`dockerd did not come up (exit ${child.exitCode}); see ${DIR}/log`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -92,5 +109,7 @@ export async function copyImage(from: Dockerode, to: Dockerode, image: string): 
   }
   const tar = await from.getImage(image).get();
   const loaded = await to.loadImage(tar);
-  await new Promise<void>((resolve, reject) => to.modem.followProgress(loaded, (error: Error | null) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    to.modem.followProgress(loaded, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
 }

@@ -77,7 +77,12 @@ export class CliMiner extends CliProcess {
 
   /** Starts (or restarts) the miner process and waits for `/healthz`. */
   async launch(): Promise<void> {
-    await this.spawnUntil(() => fetch(`${this.url}/healthz`).then((r) => r.ok, () => false));
+    await this.spawnUntil(() =>
+      fetch(`${this.url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    );
   }
 
   /** Resident memory of the miner process now, in bytes (`VmRSS`). */

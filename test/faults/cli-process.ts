@@ -48,7 +48,10 @@ export abstract class CliProcess {
 
   /** Starts (or restarts) the process and waits until `ready` says it is up. */
   protected async spawnUntil(ready: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const child = spawn(process.execPath, [HORDE, this.role, '--config', this.configPath], { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [HORDE, this.role, '--config', this.configPath], {
+      cwd: this.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.process = child;
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

@@ -12,7 +12,13 @@ import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 /** What the job reports about itself: capability sets, no_new_privs, its cgroup's limits, its uid. */
 const PROBE = [
   'grep -E "^(CapEff|CapPrm|NoNewPrivs)" /proc/self/status',
@@ -25,7 +31,13 @@ const PROBE = [
 
 async function probe(env: TestMiner): Promise<Record<string, string>> {
   const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
-  const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script: PROBE, request: { artifacts_dir: '/art' } });
+  const jobUuid = await sendShellJob(client, {
+    executorClass: TEST_CLASS,
+    image: IMAGE,
+    timing: TIMING,
+    script: PROBE,
+    request: { artifacts_dir: '/art' },
+  });
   await client.expect('V0VolumesReadyRequest', jobUuid, 30_000);
   await client.expect('V0ExecutionDoneRequest', jobUuid, 30_000);
   const finished = await client.expect('V0JobFinishedRequest', jobUuid, 30_000);
@@ -70,7 +82,10 @@ describe('job container defaults are overridable (executor.jobLimits)', () => {
     env = await startTestMiner({
       dialect: 'sqlite',
       runner: 'docker',
-      executor: { startupChecks: false, jobLimits: { pids: 300, memoryBytes: 256 * 1024 * 1024, dropCapabilities: false, user: '65534:65534' } },
+      executor: {
+        startupChecks: false,
+        jobLimits: { pids: 300, memoryBytes: 256 * 1024 * 1024, dropCapabilities: false, user: '65534:65534' },
+      },
     });
   }, 60_000);
   afterAll(async () => {

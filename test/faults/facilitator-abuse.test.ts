@@ -51,12 +51,18 @@ describe.each(DIALECTS)('facilitator under abuse (store: %s)', (dialect) => {
     const replay = await send();
     expect(replay.status).toBe(409);
     expect(((await replay.json()) as { detail: string }).detail).toMatch(/already accepted/);
-    const jobs = (await (await fetch(`${f.handle.url}/api/v1/jobs/`, { headers: { authorization: `Bearer ${token}` } })).json()) as { count: number };
+    const jobs = (await (await fetch(`${f.handle.url}/api/v1/jobs/`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      count: number;
+    };
     expect(jobs.count).toBe(1);
     // A new signature of the same body is a new request.
     const again = await fetch(`${f.handle.url}/api/v1/job-docker/`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...signatureToHeaders(signJobCreation(f.alice, body, { timestampNs: BigInt(Date.now() + 1) * 1_000_000n }).signature) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token}`,
+        ...signatureToHeaders(signJobCreation(f.alice, body, { timestampNs: BigInt(Date.now() + 1) * 1_000_000n }).signature),
+      },
       body: JSON.stringify(body),
     });
     expect(again.status).toBe(201);
@@ -66,18 +72,23 @@ describe.each(DIALECTS)('facilitator under abuse (store: %s)', (dialect) => {
     await new Promise((resolve) => setTimeout(resolve, 4_000)); // let the bucket refill
     const before = await rowCount(f);
     const nonces: string[] = [];
-    for (let i = 0; i < 10; i++) nonces.push(((await (await fetch(`${f.handle.url}/api/v1/auth/nonce`)).json()) as { nonce: string }).nonce);
+    for (let i = 0; i < 10; i++)
+      nonces.push(((await (await fetch(`${f.handle.url}/api/v1/auth/nonce`)).json()) as { nonce: string }).nonce);
     expect(new Set(nonces).size).toBe(10);
     expect(await rowCount(f)).toBe(before);
 
     const nonce = nonces[0]!;
     const payload = JSON.stringify({ hotkey: f.bob.ss58, signature: f.bob.sign(nonce), nonce });
-    const post = () => fetch(`${f.handle.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+    const post = () =>
+      fetch(`${f.handle.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
     expect((await post()).status).toBe(200);
     expect((await post()).status).toBe(401);
-    const tampered = `${nonce.slice(0, 40)}${nonce.slice(40) === "00000000" ? "11111111" : "00000000"}`;
+    const tampered = `${nonce.slice(0, 40)}${nonce.slice(40) === '00000000' ? '11111111' : '00000000'}`;
     const forged = JSON.stringify({ hotkey: f.bob.ss58, signature: f.bob.sign(tampered), nonce: tampered });
-    expect((await fetch(`${f.handle.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: forged })).status).toBe(401);
+    expect(
+      (await fetch(`${f.handle.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: forged }))
+        .status,
+    ).toBe(401);
   }, 30_000);
 
   it('rate-limits the unauthenticated endpoints per address with 429 and Retry-After', async () => {

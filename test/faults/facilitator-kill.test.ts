@@ -78,7 +78,11 @@ describe('kill -9 of the facilitator', () => {
     });
     const { token } = (await login.json()) as { token: string };
     const body = jobBody(validator.ss58);
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...signatureToHeaders(signJobCreation(client, body).signature) };
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      ...signatureToHeaders(signJobCreation(client, body).signature),
+    };
     const created = await fetch(`${url}/api/v1/job-docker/`, { method: 'POST', headers, body: JSON.stringify(body) });
     expect(created.status).toBe(201);
     const { uuid } = (await created.json()) as { uuid: string };

@@ -176,7 +176,15 @@ afterAll(async () => {
 
 describe('the validator ↔ facilitator link cut 20 times during organic jobs', () => {
   it('ends every job final, with its status updates in order, and sends none twice to the miner', async () => {
-    const spec = (i: number): HordeJobSpec => ({ executorClass: TEST, namespace: 'SN99.0', image: IMAGE, args: [`job-${i}`], downloadTimeLimitSec: 5, executionTimeLimitSec: 10, uploadTimeLimitSec: 5 });
+    const spec = (i: number): HordeJobSpec => ({
+      executorClass: TEST,
+      namespace: 'SN99.0',
+      image: IMAGE,
+      args: [`job-${i}`],
+      downloadTimeLimitSec: 5,
+      executionTimeLimitSec: 10,
+      uploadTimeLimitSec: 5,
+    });
     let inFlight = 0;
     let cutsWhileBusy = 0;
     let cuts = 0;
@@ -216,7 +224,9 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
       const statuses = job.statusHistory.map((s) => s.status);
       expect(['completed', 'failed', 'rejected', 'cheated'], `${job.uuid}: ${statuses.join(',')}`).toContain(job.status);
       const positions = statuses.map((s) => ORDER.indexOf(s)).filter((p) => p >= 0);
-      expect(positions, `${job.uuid}: statuses in order, none twice: ${statuses.join(',')}`).toEqual([...positions].sort((a, b) => a - b).filter((p, i, all) => all.indexOf(p) === i));
+      expect(positions, `${job.uuid}: statuses in order, none twice: ${statuses.join(',')}`).toEqual(
+        [...positions].sort((a, b) => a - b).filter((p, i, all) => all.indexOf(p) === i),
+      );
     }
     const completed = results.filter((job) => job.status === 'completed');
     for (const job of completed) expect(job.result?.stdout).toMatch(/^job-\d+$/);
@@ -225,6 +235,8 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
     const rows = await minerStore.db('miner_jobs').whereIn('job_uuid', uuids).select('job_uuid');
     expect(new Set(rows.map((r: { job_uuid: string }) => r.job_uuid)).size).toBe(rows.length);
     expect(minerLog.filter((l) => l.msg === 'initial job request for a job uuid already seen; refused')).toEqual([]);
-    console.log(`[faults] facilitator link cut ${cuts} times (${cutsWhileBusy} with jobs in flight) over ${JOBS} jobs in ${Date.now() - started} ms: ${completed.length} completed, ${JOBS - completed.length} otherwise final; ${rows.length} reached the miner, none twice`);
+    console.log(
+      `[faults] facilitator link cut ${cuts} times (${cutsWhileBusy} with jobs in flight) over ${JOBS} jobs in ${Date.now() - started} ms: ${completed.length} completed, ${JOBS - completed.length} otherwise final; ${rows.length} reached the miner, none twice`,
+    );
   }, 240_000);
 });

@@ -28,7 +28,12 @@ const PROBE = [
 ].join('\n');
 
 function parse(stdout: string): Record<string, string> {
-  return Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 }
 
 describe('a job container on an engine with a working bridge network', () => {
@@ -60,7 +65,13 @@ describe('a job container on an engine with a working bridge network', () => {
   });
 
   it('reaches none of them, while a container on the bridge reaches the miner and the service', async () => {
-    const env = { HOST: BRIDGE_GATEWAY, MINER_PORT: String(miner.miner.port), SERVICE_PORT: String(servicePort), ENGINE_SOCKET: engine.socketPath, SECRET_PATH: secretPath };
+    const env = {
+      HOST: BRIDGE_GATEWAY,
+      MINER_PORT: String(miner.miner.port),
+      SERVICE_PORT: String(servicePort),
+      ENGINE_SOCKET: engine.socketPath,
+      SECRET_PATH: secretPath,
+    };
     const dirs = { volumeDir: join(work, 'volume'), outputDir: join(work, 'output'), artifactsDir: join(work, 'artifacts') };
     for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
     writeFileSync(join(dirs.volumeDir, 'input.txt'), 'job input');
@@ -84,10 +95,22 @@ describe('a job container on an engine with a working bridge network', () => {
 
     // The job: horde's docker runner, the job's spec as the executor builds it.
     const runner = new DockerJobRunner({ docker: engine.docker, logger: silentLogger() });
-    const outcome = await runner.run({ jobUuid: randomUUID(), image: testImage(), command: ['sh', '-c', PROBE], env, preset: 'none', ...dirs, artifactsMountPath: '/artifacts', network: 'none', timeoutMs: 30_000 });
+    const outcome = await runner.run({
+      jobUuid: randomUUID(),
+      image: testImage(),
+      command: ['sh', '-c', PROBE],
+      env,
+      preset: 'none',
+      ...dirs,
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 30_000,
+    });
     expect(outcome.exitCode, outcome.stderr).toBe(0);
     const job = parse(outcome.stdout);
-    console.log(`[faults] isolation on a bridge engine: control ${JSON.stringify({ miner: reachable.miner, service: reachable.service })}, job ${JSON.stringify(job)}`);
+    console.log(
+      `[faults] isolation on a bridge engine: control ${JSON.stringify({ miner: reachable.miner, service: reachable.service })}, job ${JSON.stringify(job)}`,
+    );
     expect(job).toEqual({ miner: '', service: '', gateway: 'down', socket: '', secret: '', volume: 'job input' });
   }, 120_000);
 });

@@ -12,7 +12,13 @@ import { connectAsValidator, sendShellJob } from './job-steps.js';
 import { waitForIdleExecutors } from './miner-health.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe('paths a validator sends', () => {
   let env: TestMiner;
@@ -30,18 +36,28 @@ describe('paths a validator sends', () => {
   async function run(artifactsDir: string): Promise<{ client: TestValidator; jobUuid: string }> {
     const client = await connectAsValidator({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     const script = `echo made > ${artifactsDir.replace(/[^A-Za-z0-9/]/g, '')}/a.txt; true`;
-    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script, request: { artifacts_dir: artifactsDir } });
+    const jobUuid = await sendShellJob(client, {
+      executorClass: TEST_CLASS,
+      image: IMAGE,
+      timing: TIMING,
+      script,
+      request: { artifacts_dir: artifactsDir },
+    });
     return { client, jobUuid };
   }
 
-  it.each(['/volume', '/art:rshared', '/output/sub', 'relative', '/', '/x/../volume'])('fails artifacts_dir %j as a job failure', async (dir) => {
-    const { client, jobUuid } = await run(dir);
-    const failed = await client.expect('V0JobFailedRequest', jobUuid, 30_000);
-    expect(failed.stage).toBe('volume_download');
-    expect(failed.message).toContain('artifacts_dir');
-    expect(client.received.some((m) => m.message_type === 'V0HordeFailedRequest')).toBe(false);
-    await client.close();
-  }, 60_000);
+  it.each(['/volume', '/art:rshared', '/output/sub', 'relative', '/', '/x/../volume'])(
+    'fails artifacts_dir %j as a job failure',
+    async (dir) => {
+      const { client, jobUuid } = await run(dir);
+      const failed = await client.expect('V0JobFailedRequest', jobUuid, 30_000);
+      expect(failed.stage).toBe('volume_download');
+      expect(failed.message).toContain('artifacts_dir');
+      expect(client.received.some((m) => m.message_type === 'V0HordeFailedRequest')).toBe(false);
+      await client.close();
+    },
+    60_000,
+  );
 
   it('still returns the artifacts of a plain artifacts_dir', async () => {
     const { client, jobUuid } = await run('/art');

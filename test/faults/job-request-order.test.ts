@@ -11,7 +11,13 @@ import { testImage } from '../support/services.js';
 import { TestValidator } from '../support/test-validator.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe.each(['sqlite', 'postgres'] as const)('job request order and stored details (%s store)', (dialect) => {
   let env: TestMiner;

@@ -34,7 +34,11 @@ export interface ShellJob {
 
 /** Sends one job up to its job request; returns its uuid. */
 export async function sendShellJob(client: TestValidator, job: ShellJob): Promise<string> {
-  const { jobUuid } = await client.initialJobRequest({ executor_class: job.executorClass, docker_image: job.image, executor_timing: job.timing });
+  const { jobUuid } = await client.initialJobRequest({
+    executor_class: job.executorClass,
+    docker_image: job.image,
+    executor_timing: job.timing,
+  });
   await client.expect('V0AcceptJobRequest', jobUuid);
   job.afterAccept?.();
   await client.expect('V0ExecutorReadyRequest', jobUuid, 30_000);

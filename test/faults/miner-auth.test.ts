@@ -17,7 +17,13 @@ import { testImage } from '../support/services.js';
 import { TestValidator } from '../support/test-validator.js';
 import { metricValue } from './frames.js';
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 const AUTH_TIMEOUT_S = 3;
 
 /** Every JSON log line the miner wrote. */
@@ -30,7 +36,11 @@ const logStream = new Writable({
 });
 
 /** Sends one auth message on a fresh socket; resolves with what came back and whether it closed. */
-async function tryAuth(url: string, path: string, auth: ValidatorAuthForMiner): Promise<{ replies: Array<Record<string, unknown>>; closed: boolean }> {
+async function tryAuth(
+  url: string,
+  path: string,
+  auth: ValidatorAuthForMiner,
+): Promise<{ replies: Array<Record<string, unknown>>; closed: boolean }> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`);
   const replies: Array<Record<string, unknown>> = [];
   socket.on('message', (data) => replies.push(JSON.parse(data.toString()) as Record<string, unknown>));
@@ -54,7 +64,7 @@ describe('a miner under attack on its validator authentication', () => {
   let unknown: Hotkey;
 
   beforeAll(async () => {
-    [lowStake, unknown] = await Promise.all(['//Eve', '//Ferdie'].map((uri) => loadHotkey({ uri }))) as [Hotkey, Hotkey];
+    [lowStake, unknown] = (await Promise.all(['//Eve', '//Ferdie'].map((uri) => loadHotkey({ uri })))) as [Hotkey, Hotkey];
     env = await startTestMiner({
       dialect: 'sqlite',
       runner: 'process',
@@ -65,7 +75,13 @@ describe('a miner under attack on its validator authentication', () => {
       miner: { validatorAuthTimeoutSeconds: AUTH_TIMEOUT_S, preAuth: { connectionsPerAddress: 4_096, connectionsTotal: 4_096 } },
       logger: pino({ level: 'info' }, logStream),
     });
-    await env.chain.ledger.registerNeuron({ netuid: NETUID, hotkey: lowStake.ss58, coldkey: lowStake.ss58, stake: 500, validatorPermit: true });
+    await env.chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: lowStake.ss58,
+      coldkey: lowStake.ss58,
+      stake: 500,
+      validatorPermit: true,
+    });
   });
   afterAll(async () => {
     await env?.close();
@@ -78,7 +94,13 @@ describe('a miner under attack on its validator authentication', () => {
     const now = Date.now();
     // Forged: validator A's name, signed by validator B.
     const forgedTimestamp = Math.floor(now / 1000);
-    const forged: ValidatorAuthForMiner = { message_type: 'ValidatorAuthForMiner', validator_hotkey: a.ss58, miner_hotkey: miner, timestamp: forgedTimestamp, signature: env.validatorB.sign(authBlob(a.ss58, miner, forgedTimestamp)) };
+    const forged: ValidatorAuthForMiner = {
+      message_type: 'ValidatorAuthForMiner',
+      validator_hotkey: a.ss58,
+      miner_hotkey: miner,
+      timestamp: forgedTimestamp,
+      signature: env.validatorB.sign(authBlob(a.ss58, miner, forgedTimestamp)),
+    };
     const replayable = createValidatorAuth(a, miner, now);
     const first = await tryAuth(env.url, path(a.ss58), replayable);
     expect(first.replies[0]).toMatchObject({ message_type: 'V0ExecutorManifestRequest' });
@@ -96,17 +118,29 @@ describe('a miner under attack on its validator authentication', () => {
     for (const attack of attacks) {
       const result = await tryAuth(env.url, path(attack.hotkey), attack.auth);
       expect(result.closed, `${attack.name}: connection closed`).toBe(true);
-      expect(result.replies.map((r) => r.message_type), `${attack.name}: replies`).not.toContain('V0ExecutorManifestRequest');
-      expect(['UnauthorizedError', 'GenericError'], `${attack.name}: ${JSON.stringify(result.replies)}`).toContain(result.replies[0]?.message_type);
+      expect(
+        result.replies.map((r) => r.message_type),
+        `${attack.name}: replies`,
+      ).not.toContain('V0ExecutorManifestRequest');
+      expect(['UnauthorizedError', 'GenericError'], `${attack.name}: ${JSON.stringify(result.replies)}`).toContain(
+        result.replies[0]?.message_type,
+      );
       figures.push(`${attack.name}: ${String(result.replies[0]?.message_type)} ${String(result.replies[0]?.code ?? '')}`.trim());
     }
     const metrics = await (await fetch(`${env.url}/metrics`)).text();
     for (const attack of attacks) {
-      expect(metricValue(metrics, 'horde_miner_validator_auth_refused_total', { reason: attack.reason }), `metric for ${attack.name}`).toBeGreaterThanOrEqual(1);
+      expect(
+        metricValue(metrics, 'horde_miner_validator_auth_refused_total', { reason: attack.reason }),
+        `metric for ${attack.name}`,
+      ).toBeGreaterThanOrEqual(1);
     }
-    const refusals = logLines.filter((l) => l.msg === 'validator authentication refused' || l.msg === 'validator authenticated for a hotkey this miner does not serve');
+    const refusals = logLines.filter(
+      (l) => l.msg === 'validator authentication refused' || l.msg === 'validator authenticated for a hotkey this miner does not serve',
+    );
     expect(refusals.length).toBeGreaterThanOrEqual(attacks.length);
-    expect(new Set(refusals.map((l) => String(l.code ?? 'wrong_miner_hotkey').toLowerCase()))).toEqual(new Set(attacks.map((x) => x.reason)));
+    expect(new Set(refusals.map((l) => String(l.code ?? 'wrong_miner_hotkey').toLowerCase()))).toEqual(
+      new Set(attacks.map((x) => x.reason)),
+    );
     console.log(`[faults] auth attacks refused: ${figures.join('; ')}`);
   });
 
@@ -126,7 +160,9 @@ describe('a miner under attack on its validator authentication', () => {
       socket.on('error', () => undefined);
       slowClosed.push(new Promise((resolve) => socket.once('close', () => resolve(Date.now() - slowStarted))));
       socket.once('connect', () => {
-        socket.write(`GET /v0.1/validator_interface/${env.validatorA.ss58} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`);
+        socket.write(
+          `GET /v0.1/validator_interface/${env.validatorA.ss58} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`,
+        );
         const timer = setInterval(() => (socket.writable ? socket.write('X') : clearInterval(timer)), 300);
         socket.once('close', () => clearInterval(timer));
       });
@@ -136,15 +172,17 @@ describe('a miner under attack on its validator authentication', () => {
     const idle: WebSocket[] = [];
     const idleClosed: Array<Promise<void>> = [];
     for (let batch = 0; batch < 10; batch++) {
-      await Promise.all(Array.from({ length: 200 }, async () => {
-        const socket = new WebSocket(`${wsBase}/v0.1/validator_interface/${env.validatorA.ss58}`);
-        idle.push(socket);
-        idleClosed.push(new Promise((resolve) => socket.once('close', () => resolve())));
-        await new Promise<void>((resolve, reject) => {
-          socket.once('open', () => resolve());
-          socket.once('error', reject);
-        });
-      }));
+      await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const socket = new WebSocket(`${wsBase}/v0.1/validator_interface/${env.validatorA.ss58}`);
+          idle.push(socket);
+          idleClosed.push(new Promise((resolve) => socket.once('close', () => resolve())));
+          await new Promise<void>((resolve, reject) => {
+            socket.once('open', () => resolve());
+            socket.once('error', reject);
+          });
+        }),
+      );
     }
 
     // Meanwhile an honest validator authenticates and its job runs through.
@@ -154,10 +192,22 @@ describe('a miner under attack on its validator authentication', () => {
     await honest.expect('V0AcceptJobRequest', jobUuid);
     await honest.acceptedReceipt(jobUuid, 120);
     await honest.expect('V0ExecutorReadyRequest', jobUuid, 30_000);
-    await honest.jobRequest({ job_uuid: jobUuid, executor_class: TEST_CLASS, docker_image: testImage(), docker_run_options_preset: 'none', docker_run_cmd: ['sh', '-c', 'echo served'], env: {} });
+    await honest.jobRequest({
+      job_uuid: jobUuid,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', 'echo served'],
+      env: {},
+    });
     let message = await honest.next(30_000);
-    while (message.message_type === 'V0VolumesReadyRequest' || message.message_type === 'V0ExecutionDoneRequest') message = await honest.next(30_000);
-    expect(message).toMatchObject({ message_type: 'V0JobFinishedRequest', job_uuid: jobUuid, docker_process_stdout: expect.stringContaining('served') });
+    while (message.message_type === 'V0VolumesReadyRequest' || message.message_type === 'V0ExecutionDoneRequest')
+      message = await honest.next(30_000);
+    expect(message).toMatchObject({
+      message_type: 'V0JobFinishedRequest',
+      job_uuid: jobUuid,
+      docker_process_stdout: expect.stringContaining('served'),
+    });
     await honest.close();
 
     // The idle sockets go at the auth timeout, the slowloris ones at the headers timeout.
@@ -170,7 +220,9 @@ describe('a miner under attack on its validator authentication', () => {
     expect(metricValue(metrics, 'horde_miner_validator_auth_refused_total', { reason: 'auth_timeout' }) - timeoutsBefore).toBe(idle.length);
     expect(metricValue(metrics, 'horde_miner_validator_connections', {})).toBe(0);
     expect(logLines.filter((l) => l.msg === 'validator did not authenticate in time; closing').length).toBeGreaterThanOrEqual(idle.length);
-    console.log(`[faults] ${idle.length} unauthenticated sockets closed after the ${AUTH_TIMEOUT_S} s auth timeout; ${slow.length} slowloris peers closed after ${Math.min(...slowTimes)}-${Math.max(...slowTimes)} ms; an honest job ran meanwhile`);
+    console.log(
+      `[faults] ${idle.length} unauthenticated sockets closed after the ${AUTH_TIMEOUT_S} s auth timeout; ${slow.length} slowloris peers closed after ${Math.min(...slowTimes)}-${Math.max(...slowTimes)} ms; an honest job ran meanwhile`,
+    );
     for (const socket of slow) socket.destroy();
   }, 240_000);
 });

@@ -20,7 +20,13 @@ import { badFrames, metricValue, take, type BadFrame } from './frames.js';
 
 /** Jobs of this class get no process: the test itself connects as their executor (an attacker with a token). */
 const ATTACK_CLASS = 'always_on.attack';
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 const MAX_FRAME = 50 * 1024 * 1024;
 
 /** Real executors for the test class; for the attack class only the tokens (ExecutorManager contract). */
@@ -95,7 +101,10 @@ class RawPeer {
     await this.closed;
   }
   whenClosed(timeoutMs = 10_000): Promise<void> {
-    return Promise.race([this.closed, new Promise<void>((_, reject) => setTimeout(() => reject(new Error('socket not closed')), timeoutMs))]);
+    return Promise.race([
+      this.closed,
+      new Promise<void>((_, reject) => setTimeout(() => reject(new Error('socket not closed')), timeoutMs)),
+    ]);
   }
 }
 
@@ -110,7 +119,10 @@ describe('a miner under 10,000 bad frames', () => {
       processImages: { [testImage()]: ['env'] },
       // Frames before the auth are held unread and the socket is closed at the auth timeout.
       miner: { validatorAuthTimeoutSeconds: 3 },
-      manager: (logger: Logger) => (manager = new TokenCapturingManager(new LocalExecutorManager({ executorClass: TEST_CLASS, executors: 1, killGraceMs: 3_000, logger }))),
+      manager: (logger: Logger) =>
+        (manager = new TokenCapturingManager(
+          new LocalExecutorManager({ executorClass: TEST_CLASS, executors: 1, killGraceMs: 3_000, logger }),
+        )),
     });
   });
   afterAll(async () => {
@@ -126,24 +138,41 @@ describe('a miner under 10,000 bad frames', () => {
     // Another validator's job, in flight on a real executor process during the whole flood.
     const honest = await TestValidator.connect({ url: env.url, validator: env.validatorB, minerHotkey: env.minerHotkey.ss58 });
     await honest.expect('V0ExecutorManifestRequest');
-    const { jobUuid: honestJob } = await honest.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    const { jobUuid: honestJob } = await honest.initialJobRequest({
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      executor_timing: TIMING,
+    });
     await honest.expect('V0AcceptJobRequest', honestJob);
     await honest.acceptedReceipt(honestJob, 120);
     await honest.expect('V0ExecutorReadyRequest', honestJob, 30_000);
-    await honest.jobRequest({ job_uuid: honestJob, executor_class: TEST_CLASS, docker_image: testImage(), docker_run_options_preset: 'none', docker_run_cmd: ['sh', '-c', 'sleep 4; echo survived'], env: {} });
+    await honest.jobRequest({
+      job_uuid: honestJob,
+      executor_class: TEST_CLASS,
+      docker_image: testImage(),
+      docker_run_options_preset: 'none',
+      docker_run_cmd: ['sh', '-c', 'sleep 4; echo survived'],
+      env: {},
+    });
 
     const before = settledMemory();
     const floodStarted = Date.now();
 
     // 1. Validator endpoint, before auth: 40 sockets, 100 frames each (under the per-socket pre-auth caps).
     const preAuthPeers = await Promise.all(Array.from({ length: 40 }, () => RawPeer.open(validatorUrl(env.validatorA.ss58))));
-    await Promise.all(preAuthPeers.map(async (peer) => {
-      for (const frame of take(frames, 100)) await peer.send(frame);
-    }));
+    await Promise.all(
+      preAuthPeers.map(async (peer) => {
+        for (const frame of take(frames, 100)) await peer.send(frame);
+      }),
+    );
     await Promise.all(preAuthPeers.map((peer) => peer.settle(100)));
     // Before the auth only a frame that looks like the auth message is parsed (and answered when
     // bad); the rest wait unread, and the socket is closed at the auth timeout.
-    for (const peer of preAuthPeers) expect(peer.closeCode !== null && peer.genericErrors <= 100, `pre-auth socket: ${peer.genericErrors} replies, close ${peer.closeCode}`).toBe(true);
+    for (const peer of preAuthPeers)
+      expect(
+        peer.closeCode !== null && peer.genericErrors <= 100,
+        `pre-auth socket: ${peer.genericErrors} replies, close ${peer.closeCode}`,
+      ).toBe(true);
     // Each pre-auth socket's last reply is the auth-timeout error, which answers no frame.
     const preAuthAnswered = preAuthPeers.reduce((n, p) => n + p.genericErrors, 0) - preAuthPeers.length;
     await Promise.all(preAuthPeers.map((peer) => peer.close()));
@@ -160,16 +189,22 @@ describe('a miner under 10,000 bad frames', () => {
 
     // 3. Executor endpoint, before auth: unknown tokens, each refused and closed after its frames.
     const strangers = await Promise.all(Array.from({ length: 50 }, () => RawPeer.open(executorUrl(randomUUID()))));
-    await Promise.all(strangers.map(async (peer) => {
-      for (const frame of take(frames, 10)) if (peer.closeCode === null) await peer.send(frame);
-    }));
+    await Promise.all(
+      strangers.map(async (peer) => {
+        for (const frame of take(frames, 10)) if (peer.closeCode === null) await peer.send(frame);
+      }),
+    );
     await Promise.all(strangers.map((peer) => peer.whenClosed()));
     expect(strangers.every((peer) => peer.genericErrors >= 1)).toBe(true);
 
     // 4. Executor endpoint, after auth: a job's token (the attacker's own job), then frames, each answered.
     const attackerClient = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     await attackerClient.expect('V0ExecutorManifestRequest');
-    const { jobUuid: attackJob } = await attackerClient.initialJobRequest({ executor_class: ATTACK_CLASS, docker_image: testImage(), executor_timing: TIMING });
+    const { jobUuid: attackJob } = await attackerClient.initialJobRequest({
+      executor_class: ATTACK_CLASS,
+      docker_image: testImage(),
+      executor_timing: TIMING,
+    });
     await attackerClient.expect('V0AcceptJobRequest', attackJob);
     const fakeExecutor = await RawPeer.open(executorUrl(manager.tokens.at(-1)!));
     const POST_AUTH_EXECUTOR = TOTAL - 4_000 - POST_AUTH - 500 - 2;
@@ -199,7 +234,8 @@ describe('a miner under 10,000 bad frames', () => {
     await bystander.settle(1);
     expect(bystander.genericErrors).toBe(1);
     let finished = await honest.next(30_000);
-    while (finished.message_type === 'V0VolumesReadyRequest' || finished.message_type === 'V0ExecutionDoneRequest') finished = await honest.next(30_000);
+    while (finished.message_type === 'V0VolumesReadyRequest' || finished.message_type === 'V0ExecutionDoneRequest')
+      finished = await honest.next(30_000);
     expect(finished).toMatchObject({ message_type: 'V0JobFinishedRequest', job_uuid: honestJob });
     expect(finished.message_type === 'V0JobFinishedRequest' && finished.docker_process_stdout).toContain('survived');
     const newcomer = await TestValidator.connect({ url: env.url, validator: env.validatorB, minerHotkey: env.minerHotkey.ss58 });

@@ -25,7 +25,13 @@ import { minerHealth, waitForIdleExecutors } from './miner-health.js';
 import { descendants, jobContainers, processAlive, waitUntil } from './processes.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 90, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 90,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe('kill -9 of the miner', () => {
   let miner: CliMiner;
@@ -51,7 +57,11 @@ describe('kill -9 of the miner', () => {
   it('leaves no executor agent and no container running, and the restarted miner serves the slot again', async () => {
     const { client, jobUuid } = await startJob('sleep 90');
     let running: Awaited<ReturnType<typeof jobContainers>> = [];
-    await waitUntil('the job container runs', async () => (running = (await jobContainers(engine, jobUuid))).some((c) => c.State === 'running'), 20_000);
+    await waitUntil(
+      'the job container runs',
+      async () => (running = await jobContainers(engine, jobUuid)).some((c) => c.State === 'running'),
+      20_000,
+    );
     const agentPid = Number(running[0]!.Labels[OWNER_LABELS.pid]);
     expect(processAlive(agentPid)).toBe(true);
     // The job's started receipt is on the current receipt page before the kill.
@@ -82,7 +92,7 @@ describe('kill -9 of the miner', () => {
   }, 120_000);
 });
 
-describe('kill -9 of the miner in the middle of a validator\'s batch', () => {
+describe("kill -9 of the miner in the middle of a validator's batch", () => {
   // 250 ms blocks, 20 s cycles: a batch per cycle; the validator's limits are its config's
   // (reservation 7 s, startup 10 s, response slack 5 s), so a job whose miner died ends within them.
   const CHAIN = { blockTimeMs: 250, tempo: 59, revealPeriodEpochs: 1, cycleLengthBlocks: 80 };
@@ -102,10 +112,19 @@ describe('kill -9 of the miner in the middle of a validator\'s batch', () => {
 
   it('ends every job of the batch final, keeps the receipts and leaves no process behind', async () => {
     const { miner } = subnet;
-    await waitUntil('several executors are busy', async () => (await minerHealth(miner.url)).executors['always_on.test']!.used >= 2, 90_000);
+    await waitUntil(
+      'several executors are busy',
+      async () => (await minerHealth(miner.url)).executors['always_on.test']!.used >= 2,
+      90_000,
+    );
     const started = descendants(miner.pid);
     minerStore = await openStore({ client: 'sqlite', filename: subnet.minerStoreFile });
-    const inFlight: string[] = (await minerStore.db('miner_jobs').whereIn('status', ACTIVE_JOB_STATUSES as string[]).select('job_uuid')).map((row: { job_uuid: string }) => row.job_uuid);
+    const inFlight: string[] = (
+      await minerStore
+        .db('miner_jobs')
+        .whereIn('status', ACTIVE_JOB_STATUSES as string[])
+        .select('job_uuid')
+    ).map((row: { job_uuid: string }) => row.job_uuid);
     await minerStore.close();
     const page = receiptPageAt(Date.now());
     const pageUrl = `${miner.url}/receipts/${page}.jsonl`;
@@ -133,13 +152,20 @@ describe('kill -9 of the miner in the middle of a validator\'s batch', () => {
     const after = Buffer.from(await (await fetch(pageUrl)).arrayBuffer());
     expect(after.subarray(0, before.length).equals(before)).toBe(true);
     minerStore = await openStore({ client: 'sqlite', filename: subnet.minerStoreFile });
-    expect(await minerStore.db('miner_jobs').whereIn('job_uuid', inFlight).whereIn('status', ACTIVE_JOB_STATUSES as string[])).toEqual([]);
+    expect(
+      await minerStore
+        .db('miner_jobs')
+        .whereIn('job_uuid', inFlight)
+        .whereIn('status', ACTIVE_JOB_STATUSES as string[]),
+    ).toEqual([]);
 
     // The next batch runs on the restarted miner to the end.
     const restartedAt = Date.now();
     await waitUntil(
       'a job sent after the restart completed',
-      async () => (await validatorStore.db('validator_jobs').where('created_at', '>', restartedAt).andWhere({ status: 'completed' }).first()) !== undefined,
+      async () =>
+        (await validatorStore.db('validator_jobs').where('created_at', '>', restartedAt).andWhere({ status: 'completed' }).first()) !==
+        undefined,
       90_000,
     );
     console.log(

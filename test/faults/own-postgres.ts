@@ -51,8 +51,16 @@ export class OwnPostgres {
     // synchronous_commit stays on: an immediate stop must not lose what the server acknowledged
     // (with it off, the miner's job row from just before the outage was lost now and then).
     this.run('pg_ctl', [
-      '-D', join(this.dir, 'data'), '-l', join(this.dir, 'server.log'), '-w', '-t', '30', 'start',
-      '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on`,
+      '-D',
+      join(this.dir, 'data'),
+      '-l',
+      join(this.dir, 'server.log'),
+      '-w',
+      '-t',
+      '30',
+      'start',
+      '-o',
+      `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=on`,
     ]);
   }
 

@@ -67,7 +67,9 @@ describe('pre-auth budget of a running miner', () => {
     } finally {
       clearInterval(watch);
     }
-    console.info(`pre-auth flood: miner RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak +${((peak - baseline) / MiB).toFixed(0)} MiB (budget ${BUDGET.total / MiB} MiB)`);
+    console.info(
+      `pre-auth flood: miner RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak +${((peak - baseline) / MiB).toFixed(0)} MiB (budget ${BUDGET.total / MiB} MiB)`,
+    );
     expect(peak - baseline, `RSS grew by ${((peak - baseline) / MiB).toFixed(0)} MiB`).toBeLessThan(BUDGET.total + SLACK);
     // Every connection was cut off long before its frame was through, and was told why.
     for (const result of results) {

@@ -11,7 +11,13 @@ import { TestValidator } from '../support/test-validator.js';
 import { minerHealth } from './miner-health.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe('job-started receipts that do not hold', () => {
   let env: TestMiner;
@@ -23,7 +29,9 @@ describe('job-started receipts that do not hold', () => {
     await env?.close();
   });
 
-  async function sendWith(mutate: (receipt: ReturnType<TestValidator['startedReceipt']>, jobUuid: string) => { payload: unknown; signature: string }) {
+  async function sendWith(
+    mutate: (receipt: ReturnType<TestValidator['startedReceipt']>, jobUuid: string) => { payload: unknown; signature: string },
+  ) {
     const client = await TestValidator.connect({ url: env.url, validator: env.validatorA, minerHotkey: env.minerHotkey.ss58 });
     await client.expect('V0ExecutorManifestRequest');
     const jobUuid = randomUUID();

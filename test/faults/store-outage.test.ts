@@ -15,7 +15,13 @@ import { OwnPostgres } from './own-postgres.js';
 import { waitUntil } from './processes.js';
 
 const IMAGE = testImage();
-const TIMING = { allowed_leeway: 5, download_time_limit: 20, execution_time_limit: 20, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 20,
+  execution_time_limit: 20,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe('PostgreSQL restarted under a running miner', () => {
   let pg: OwnPostgres;
@@ -36,7 +42,13 @@ describe('PostgreSQL restarted under a running miner', () => {
   });
 
   async function runJob(client: TestValidator, script: string, during?: { afterAccept: () => void }): Promise<string> {
-    const jobUuid = await sendShellJob(client, { executorClass: TEST_CLASS, image: IMAGE, timing: TIMING, script, ...(during ? { afterAccept: during.afterAccept } : {}) });
+    const jobUuid = await sendShellJob(client, {
+      executorClass: TEST_CLASS,
+      image: IMAGE,
+      timing: TIMING,
+      script,
+      ...(during ? { afterAccept: during.afterAccept } : {}),
+    });
     await client.expect('V0VolumesReadyRequest', jobUuid, 30_000);
     await client.expect('V0ExecutionDoneRequest', jobUuid, 30_000);
     expect((await client.expect('V0JobFinishedRequest', jobUuid, 30_000)).docker_process_stdout).toContain('done');
@@ -51,7 +63,11 @@ describe('PostgreSQL restarted under a running miner', () => {
     await waitUntil(
       'the job row is final',
       async () => {
-        const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first().catch(() => null)) as { status?: string } | null;
+        const row = (await env.store
+          .db('miner_jobs')
+          .where({ job_uuid: jobUuid })
+          .first()
+          .catch(() => null)) as { status?: string } | null;
         return row?.status === 'finished';
       },
       30_000,

@@ -53,12 +53,24 @@ describe('kill -9 of the validator between commit and reveal', () => {
     await waitUntil('the validator committed weights', () => validator.logged('weights committed').length > 0, 90_000);
     const commit = validator.logged('weights committed')[0]!;
     const commitHash = String(commit.commitHash);
-    await waitUntil('the next batch has jobs on the executors', async () => {
-      const health = await minerHealth(miner.url);
-      return Object.values(health.executors).some((slot) => slot.used > 0);
-    }, 30_000);
-    const inFlight: string[] = (await minerStore.db('miner_jobs').whereIn('status', ACTIVE_JOB_STATUSES as string[]).select('job_uuid')).map((row: { job_uuid: string }) => row.job_uuid);
-    const runningBatches: Array<{ cycle: number }> = await validatorStore.db('validator_batches').where({ status: 'running' }).select('cycle');
+    await waitUntil(
+      'the next batch has jobs on the executors',
+      async () => {
+        const health = await minerHealth(miner.url);
+        return Object.values(health.executors).some((slot) => slot.used > 0);
+      },
+      30_000,
+    );
+    const inFlight: string[] = (
+      await minerStore
+        .db('miner_jobs')
+        .whereIn('status', ACTIVE_JOB_STATUSES as string[])
+        .select('job_uuid')
+    ).map((row: { job_uuid: string }) => row.job_uuid);
+    const runningBatches: Array<{ cycle: number }> = await validatorStore
+      .db('validator_batches')
+      .where({ status: 'running' })
+      .select('cycle');
     const [before] = await commitRows(commitHash);
     expect(before).toMatchObject({ status: 'pending', revealed_block: null });
     expect(inFlight.length).toBeGreaterThan(0);
@@ -68,8 +80,14 @@ describe('kill -9 of the validator between commit and reveal', () => {
     const killedAt = Date.now();
     // Timed from the kill, while the restart and the reveal go on.
     const jobsFinal = waitUntil(
-      'the killed validator\'s jobs are final on the miner',
-      async () => (await minerStore.db('miner_jobs').whereIn('job_uuid', inFlight).whereIn('status', ACTIVE_JOB_STATUSES as string[])).length === 0,
+      "the killed validator's jobs are final on the miner",
+      async () =>
+        (
+          await minerStore
+            .db('miner_jobs')
+            .whereIn('job_uuid', inFlight)
+            .whereIn('status', ACTIVE_JOB_STATUSES as string[])
+        ).length === 0,
       60_000,
     ).then(() => Date.now() - killedAt);
     jobsFinal.catch(() => undefined);
@@ -98,10 +116,15 @@ describe('kill -9 of the validator between commit and reveal', () => {
     const jobsFinalMs = await jobsFinal;
     // The killed process's batch is closed at start-up; the batch it re-runs (same cycle) ends too.
     const killedCycle = runningBatches[0]!.cycle;
-    expect(validator.logged('batches left running by a previous process recorded failed; the current cycle\'s batch runs again')[0]).toMatchObject({ cycles: [killedCycle] });
+    expect(
+      validator.logged("batches left running by a previous process recorded failed; the current cycle's batch runs again")[0],
+    ).toMatchObject({ cycles: [killedCycle] });
     await waitUntil(
-      'the killed cycle\'s batch is final',
-      async () => ['finished', 'failed'].includes(((await validatorStore.db('validator_batches').where({ cycle: killedCycle }).first()) as { status: string }).status),
+      "the killed cycle's batch is final",
+      async () =>
+        ['finished', 'failed'].includes(
+          ((await validatorStore.db('validator_batches').where({ cycle: killedCycle }).first()) as { status: string }).status,
+        ),
       60_000,
     );
     await waitForIdleExecutors(miner.url, 30_000);

@@ -41,7 +41,11 @@ describe('PostgreSQL restarted under a running validator', () => {
   it('keeps running, loses no acknowledged job and completes the next cycle', async () => {
     const { validator, miner } = subnet;
     const pid = validator.pid;
-    await waitUntil('the batch has jobs on the executors', async () => Object.values((await minerHealth(miner.url)).executors).some((slot) => slot.used > 0), 60_000);
+    await waitUntil(
+      'the batch has jobs on the executors',
+      async () => Object.values((await minerHealth(miner.url)).executors).some((slot) => slot.used > 0),
+      60_000,
+    );
     pg.stop('immediate');
     const downAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
@@ -56,7 +60,11 @@ describe('PostgreSQL restarted under a running validator', () => {
     await waitUntil(
       'a batch started after the outage is finished and scored',
       async () => {
-        const batch = (await db('validator_batches').where('started_at', '>', upAt).andWhere({ status: 'finished' }).orderBy('cycle').first()) as { cycle: number } | undefined;
+        const batch = (await db('validator_batches')
+          .where('started_at', '>', upAt)
+          .andWhere({ status: 'finished' })
+          .orderBy('cycle')
+          .first()) as { cycle: number } | undefined;
         if (!batch) return false;
         nextCycle = batch.cycle;
         return (await db('validator_scores').where({ cycle: batch.cycle }).first()) !== undefined;
@@ -66,11 +74,19 @@ describe('PostgreSQL restarted under a running validator', () => {
     const cycleDoneMs = Date.now() - upAt;
     expect(validator.pid).toBe(pid);
     expect(processAlive(pid)).toBe(true);
-    await waitUntil('weights for that cycle are on chain', async () => (await db('validator_weights').where({ cycle: nextCycle }).whereIn('status', ['set', 'committed']).first()) !== undefined, 60_000);
+    await waitUntil(
+      'weights for that cycle are on chain',
+      async () => (await db('validator_weights').where({ cycle: nextCycle }).whereIn('status', ['set', 'committed']).first()) !== undefined,
+      60_000,
+    );
 
     // Every result the validator acknowledged (a finished receipt the miner stored) is in its store.
-    const acknowledged: string[] = (await minerStore.db('miner_receipts').where({ receipt_type: 'JobFinishedReceipt' }).select('job_uuid')).map((row: { job_uuid: string }) => row.job_uuid);
-    const stored = new Set((await db('validator_jobs').whereIn('job_uuid', acknowledged).select('job_uuid')).map((row: { job_uuid: string }) => row.job_uuid));
+    const acknowledged: string[] = (
+      await minerStore.db('miner_receipts').where({ receipt_type: 'JobFinishedReceipt' }).select('job_uuid')
+    ).map((row: { job_uuid: string }) => row.job_uuid);
+    const stored = new Set(
+      (await db('validator_jobs').whereIn('job_uuid', acknowledged).select('job_uuid')).map((row: { job_uuid: string }) => row.job_uuid),
+    );
     expect(acknowledged.length).toBeGreaterThan(0);
     expect(acknowledged.filter((uuid) => !stored.has(uuid))).toEqual([]);
     // No batch is left running.

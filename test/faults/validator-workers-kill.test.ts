@@ -48,10 +48,26 @@ beforeAll(async () => {
   validator = await loadHotkey({ uri: '//WorkersValidator' });
   await LocalChain.init(store, {
     blockTimeMs: BLOCK_MS,
-    subnets: [{ netuid: NETUID, tempo: 9, servingRateLimit: 0, weightsRateLimit: 0, commitRevealEnabled: true, commitRevealVersion: 3, revealPeriodEpochs: 1 }],
+    subnets: [
+      {
+        netuid: NETUID,
+        tempo: 9,
+        servingRateLimit: 0,
+        weightsRateLimit: 0,
+        commitRevealEnabled: true,
+        commitRevealVersion: 3,
+        revealPeriodEpochs: 1,
+      },
+    ],
   });
   const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+  await admin.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validator.ss58,
+    coldkey: validator.ss58,
+    stake: 60_000,
+    validatorPermit: true,
+  });
   for (let i = 0; i < MINERS; i++) {
     const hotkey = await loadHotkey({ uri: `//WorkersMiner${i}` });
     // Jobs take 6 s: long enough to kill a worker while its jobs run.
@@ -80,7 +96,7 @@ beforeAll(async () => {
         // One miner per task and four tasks per worker: twelve tasks fill the three workers exactly.
         workers: { minersPerTask: 1, tasksPerWorker: 4, taskRetries: 2, pollSeconds: 0.5 },
       },
-      log: { level: process.env["HORDE_TEST_LOG_LEVEL"] ?? "info", pretty: false },
+      log: { level: process.env['HORDE_TEST_LOG_LEVEL'] ?? 'info', pretty: false },
       plugins: [
         { name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.test'] } },
         ECHO_PLUGIN,
@@ -99,7 +115,10 @@ afterAll(async () => {
 });
 
 function startWorker(): { child: ChildProcess; output: string[] } {
-  const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json'), '--workers', '1'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'validator', '--config', join(dir, 'config.json'), '--workers', '1'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -114,8 +133,11 @@ describe('validator workers on PostgreSQL', () => {
   it('loses no job and sets the cycle weights once when the leader is killed -9 mid-batch', async () => {
     // A failure shows what each worker logged (the processes' own view of the batch).
     onTestFailed(() => {
-      if (process.env['HORDE_TEST_LOG_DIR']) for (const [i, worker] of workers.entries()) writeFileSync(join(process.env['HORDE_TEST_LOG_DIR'], `worker-${i}.log`), worker.output.join(''));
-      for (const [i, worker] of workers.entries()) console.error(`--- worker ${i} (pid ${worker.child.pid}) ---\n${worker.output.join('').split('\n').slice(-60).join('\n')}`);
+      if (process.env['HORDE_TEST_LOG_DIR'])
+        for (const [i, worker] of workers.entries())
+          writeFileSync(join(process.env['HORDE_TEST_LOG_DIR'], `worker-${i}.log`), worker.output.join(''));
+      for (const [i, worker] of workers.entries())
+        console.error(`--- worker ${i} (pid ${worker.child.pid}) ---\n${worker.output.join('').split('\n').slice(-60).join('\n')}`);
     });
     for (let i = 0; i < WORKERS; i++) startWorker();
     const tasks = new BatchTaskStore(store, validator.ss58);
@@ -124,7 +146,11 @@ describe('validator workers on PostgreSQL', () => {
     // The leader says so in its log; it runs tasks like every worker.
     const leader = await (async () => {
       let found: (typeof workers)[number] | undefined;
-      await waitUntil('a worker leads', () => (found = workers.find((w) => w.output.join('').includes('this worker now leads'))) !== undefined, 60_000);
+      await waitUntil(
+        'a worker leads',
+        () => (found = workers.find((w) => w.output.join('').includes('this worker now leads'))) !== undefined,
+        60_000,
+      );
       return found!;
     })();
     const batchCycle = await (async () => {
@@ -132,7 +158,11 @@ describe('validator workers on PostgreSQL', () => {
       await waitUntil(
         'the batch runs on the leader',
         async () => {
-          const row = await store.db('validator_batch_tasks').where({ validator_hotkey: validator.ss58, worker_name: workerName(leader.child) }).whereNull('result').first();
+          const row = await store
+            .db('validator_batch_tasks')
+            .where({ validator_hotkey: validator.ss58, worker_name: workerName(leader.child) })
+            .whereNull('result')
+            .first();
           cycle = row ? Number(row.cycle) : undefined;
           return cycle !== undefined;
         },
@@ -145,7 +175,11 @@ describe('validator workers on PostgreSQL', () => {
     // Its job requests reached the miners: the jobs are executing now.
     const leaderTasks = (await tasks.tasks(batchCycle)).filter((task) => task.workerName === workerName(leader.child));
     const leaderMiners = new Set(leaderTasks.flatMap((task) => task.targets.map((target) => target.hotkey)));
-    await waitUntil('the leader\'s jobs run on its miners', () => miners.filter((m) => leaderMiners.has(m.hotkey.ss58)).every((m) => m.jobs.length > 0), 30_000);
+    await waitUntil(
+      "the leader's jobs run on its miners",
+      () => miners.filter((m) => leaderMiners.has(m.hotkey.ss58)).every((m) => m.jobs.length > 0),
+      30_000,
+    );
     expect(leaderMiners.size).toBe(MINERS / WORKERS);
 
     leader.child.kill('SIGKILL');
@@ -164,7 +198,13 @@ describe('validator workers on PostgreSQL', () => {
       expect(task.workerName).not.toBe(workerName(leader.child));
       if (leaderTasks.some((t) => t.task === task.task)) expect(task.attempts).toBeGreaterThanOrEqual(2);
     }
-    const queueStates = await store.db('pgboss.job').whereIn('id', finalTasks.map((task) => task.queueJobId)).select('state');
+    const queueStates = await store
+      .db('pgboss.job')
+      .whereIn(
+        'id',
+        finalTasks.map((task) => task.queueJobId),
+      )
+      .select('state');
     expect(queueStates.map((row) => row.state as string)).toEqual(Array(MINERS).fill('completed'));
 
     // No job lost, none twice: one stored outcome per miner, every one final and verified.
@@ -175,7 +215,8 @@ describe('validator workers on PostgreSQL', () => {
       expect(['completed', 'failed', 'horde_failed', 'rejected']).toContain(job.status);
       // The dead worker's miners may still be busy with its job when the task runs again: that
       // job ends final too (declined busy), the others are verified.
-      if (!leaderMiners.has(job.miner_hotkey as string)) expect(job.correct, `${job.miner_hotkey}: ${job.status} ${job.details}`).toBe(true);
+      if (!leaderMiners.has(job.miner_hotkey as string))
+        expect(job.correct, `${job.miner_hotkey}: ${job.status} ${job.details}`).toBe(true);
     }
 
     // The cycle is scored when the next begins; its weights are committed, then revealed.

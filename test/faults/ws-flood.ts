@@ -76,7 +76,7 @@ export async function floodOneFrame(raw: RawValidatorSocket, frameBytes: number)
       if (more) return;
     });
   await write(header);
-  for (let left = frameBytes; left > 0 && !closed && !socket.destroyed; ) {
+  for (let left = frameBytes; left > 0 && !closed && !socket.destroyed;) {
     const piece = left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left);
     await Promise.race([write(piece), gone]);
     written += piece.length;

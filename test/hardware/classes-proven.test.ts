@@ -19,7 +19,11 @@ import { DEFAULT_CLASS_WEIGHTS as CLASSIC_WEIGHTS } from '../../plugins/scoring-
 
 const byId = (id: string): HardwareClass => HARDWARE_CLASSES.find((c) => c.id === id)!;
 const rateOf = (model: string): HashRates => GPU_HASH_RATES.find((entry) => entry.model === model)!.rates;
-const times = (rates: HashRates, factor: number): HashRates => ({ sha256: rates.sha256 * factor, sha384: rates.sha384 * factor, sha512: rates.sha512 * factor });
+const times = (rates: HashRates, factor: number): HashRates => ({
+  sha256: rates.sha256 * factor,
+  sha384: rates.sha384 * factor,
+  sha512: rates.sha512 * factor,
+});
 const hashCrack = new HashCrackGenerator();
 
 describe('shipped hardware classes', () => {
@@ -33,7 +37,13 @@ describe('shipped hardware classes', () => {
   it('each class the matrix proof has sizes for lists it among its generators', () => {
     const matmul = new GpuMatmulGenerator();
     const proven = HARDWARE_CLASSES.filter((c) => matmul.supports(c)).map((c) => c.id);
-    expect(proven).toEqual(['always_on.llm.a6000', 'always_on.test', 'always_on.cpu.8c.16gb', 'always_on.gpu.a100-80gb', 'always_on.gpu.h100-80gb']);
+    expect(proven).toEqual([
+      'always_on.llm.a6000',
+      'always_on.test',
+      'always_on.cpu.8c.16gb',
+      'always_on.gpu.a100-80gb',
+      'always_on.gpu.h100-80gb',
+    ]);
     for (const id of proven.filter((id) => byId(id).resources.gpu)) expect(byId(id).proof.jobGenerators, id).toContain('gpu-matmul');
   });
 
@@ -56,14 +66,19 @@ describe('shipped hardware classes', () => {
     for (const hardwareClass of HARDWARE_CLASSES.filter((c) => c.resources.gpu)) {
       const models = hardwareClass.resources.gpu?.models ?? [];
       expect(models.length, hardwareClass.id).toBeGreaterThan(0);
-      for (const model of models) expect(GPU_HASH_RATES.some((entry) => entry.model === model), model).toBe(true);
+      for (const model of models)
+        expect(
+          GPU_HASH_RATES.some((entry) => entry.model === model),
+          model,
+        ).toBe(true);
     }
   });
 });
 
 describe('hash-crack sized from the rate table', () => {
   /** Seconds a card of `rates` needs for the class's job, start-ups included. */
-  const jobSeconds = (classId: string, rates: HashRates) => GPU_SIZING.overheadSeconds + hashSeconds(hashCrack.paramsFor(byId(classId)), rates);
+  const jobSeconds = (classId: string, rates: HashRates) =>
+    GPU_SIZING.overheadSeconds + hashSeconds(hashCrack.paramsFor(byId(classId)), rates);
   const bound = (classId: string) => hashCrack.paramsFor(byId(classId)).timeLimitSeconds;
 
   it('fits the bound on the slowest card of each GPU class, using 1/margin of the hashing allowance', () => {

@@ -25,16 +25,32 @@ interface Case {
 
 const CASES: readonly Case[] = [
   // roles meet on the wire only
-  { file: 'core/src/facilitator/server.ts', source: "import { ValidatorDirectory } from '../miner/validator-directory.js';", refused: true },
+  {
+    file: 'core/src/facilitator/server.ts',
+    source: "import { ValidatorDirectory } from '../miner/validator-directory.js';",
+    refused: true,
+  },
   { file: 'core/src/miner/jobs/job-hub.ts', source: "import { withRetries } from '../../executor/retry.js';", refused: true },
-  { file: 'core/src/validator/receipts/transfer.ts', source: "import { receiptPageAt } from '../../miner/receipts/pages.js';", refused: true },
+  {
+    file: 'core/src/validator/receipts/transfer.ts',
+    source: "import { receiptPageAt } from '../../miner/receipts/pages.js';",
+    refused: true,
+  },
   { file: 'core/src/executor/agent/x.ts', source: "import { startMiner } from '../../miner/index.js';", refused: true },
   { file: 'core/src/miner/miner.ts', source: "import { ValidatorDirectory } from '../chain/validator-directory.js';", refused: false },
   { file: 'core/src/miner/miner.ts', source: "import { receiptLine } from '../protocol/receipt-pages.js';", refused: false },
   // tests inside core may cross roles
-  { file: 'core/src/validator/receipts/transfer.test.ts', source: "import { createMinerServer } from '../../miner/http/server.js';", refused: false },
+  {
+    file: 'core/src/validator/receipts/transfer.test.ts',
+    source: "import { createMinerServer } from '../../miner/http/server.js';",
+    refused: false,
+  },
   // shared modules import no role, contracts import nothing
-  { file: 'core/src/config/sections/executor.ts', source: "import { validateEgressAllowlist } from '../../executor/egress.js';", refused: true },
+  {
+    file: 'core/src/config/sections/executor.ts',
+    source: "import { validateEgressAllowlist } from '../../executor/egress.js';",
+    refused: true,
+  },
   { file: 'core/src/contracts/job.ts', source: "import { HordeError } from '../errors.js';", refused: true },
   // the testkit uses a role's index, never its internals
   { file: 'core/src/testkit/scoring.ts', source: "import { verify } from '../validator/scoring/receipt-signature.js';", refused: true },
@@ -43,13 +59,21 @@ const CASES: readonly Case[] = [
   { file: 'core/src/devnet/summary.ts', source: "import { formatTable } from '../cli/commands/shared.js';", refused: true },
   { file: 'core/src/cli/commands/devnet.ts', source: "import { DEVNET_DEFAULTS } from '../../devnet/options.js';", refused: false },
   // plugins: @horde/core entry points only, never another plugin
-  { file: 'plugins/job-hash-crack/src/generator.test.ts', source: "import { downloadVolume } from '../../../core/src/executor/volumes.js';", refused: true },
+  {
+    file: 'plugins/job-hash-crack/src/generator.test.ts',
+    source: "import { downloadVolume } from '../../../core/src/executor/volumes.js';",
+    refused: true,
+  },
   { file: 'plugins/job-hash-crack/src/generator.ts', source: "import { startMiner } from '@horde/core/runtime';", refused: true },
   { file: 'executor-managers/vast/src/config.ts', source: "import { isEnvName } from '@horde/executor-manager-ssh';", refused: true },
   { file: 'plugins/dancing/src/index.ts', source: "import { rules } from '../../scoring-classic/src/rules.js';", refused: true },
   { file: 'plugins/dancing/src/index.test.ts', source: "import { registerPluginForTest } from '@horde/core/testkit';", refused: false },
   { file: 'executor-managers/vast/src/config.ts', source: "import { isEnvName } from '@horde/ssh-launcher';", refused: false },
-  { file: 'templates/test/generated-plugins.test.ts', source: "import { runScoringPipeline } from '../../core/src/validator/scoring/engine.js';", refused: true },
+  {
+    file: 'templates/test/generated-plugins.test.ts',
+    source: "import { runScoringPipeline } from '../../core/src/validator/scoring/engine.js';",
+    refused: true,
+  },
 ];
 
 let scratch: string;

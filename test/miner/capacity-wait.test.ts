@@ -41,7 +41,9 @@ class Peer implements ValidatorPeer {
   }
   /** The accept or decline of `jobUuid`, once it came. */
   answer(jobUuid: string): string | undefined {
-    return this.sent.find((m) => (m.message_type === 'V0AcceptJobRequest' || m.message_type === 'V0DeclineJobRequest') && m.job_uuid === jobUuid)?.message_type;
+    return this.sent.find(
+      (m) => (m.message_type === 'V0AcceptJobRequest' || m.message_type === 'V0DeclineJobRequest') && m.job_uuid === jobUuid,
+    )?.message_type;
   }
 }
 
@@ -62,7 +64,11 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
   const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 2, killGraceMs: 500, logger });
   const pool = new ExecutorPool({ manager, clock, logger, onExecutorGone: (event) => hub.onExecutorGone(event) });
   cleanup.push(() => pool.close());
-  const metrics = new MinerMetrics(createMetricsRegistry({ defaultMetrics: false }), () => pool.usage(), () => 0);
+  const metrics = new MinerMetrics(
+    createMetricsRegistry({ defaultMetrics: false }),
+    () => pool.usage(),
+    () => 0,
+  );
   const miner = await testHotkey('//WaitMiner');
   const hub: JobHub = new JobHub({
     store,
@@ -89,7 +95,10 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
    */
   const ask = (peer: Peer, validator: Hotkey): { jobUuid: string; handled: Promise<void> } => {
     const jobUuid = randomUUID();
-    const started = createJobStartedReceipt({ jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 }, validator);
+    const started = createJobStartedReceipt(
+      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
+      validator,
+    );
     const handled = hub.initialJobRequest(peer, miner.ss58, {
       message_type: 'V0InitialJobRequest',
       job_uuid: jobUuid,
@@ -169,7 +178,11 @@ describe('JobHub: requests wait for a freed executor', () => {
       return setStatus(jobUuid, status, ...rest);
     };
     // s1's executor reports its result; the hub is still recording the end.
-    const ending = hub.executorMessage(jobOf(s1.jobUuid), { message_type: 'V0JobFinishedRequest', job_uuid: s1.jobUuid, docker_process_stdout: '', docker_process_stderr: '' }, '127.0.0.1');
+    const ending = hub.executorMessage(
+      jobOf(s1.jobUuid),
+      { message_type: 'V0JobFinishedRequest', job_uuid: s1.jobUuid, docker_process_stdout: '', docker_process_stderr: '' },
+      '127.0.0.1',
+    );
     // Both ask for one more, the second validator first.
     const s2 = ask(secondPeer, second);
     await s2.handled;

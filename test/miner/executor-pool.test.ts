@@ -46,7 +46,13 @@ describe('ExecutorPool', () => {
   let manager: LocalExecutorManager;
 
   function makePool(
-    options: { executors?: number; ttlMs?: number; startupLimitMs?: number; drainLimitMs?: number; wrap?: (real: LocalExecutorManager) => ExecutorManager } = {},
+    options: {
+      executors?: number;
+      ttlMs?: number;
+      startupLimitMs?: number;
+      drainLimitMs?: number;
+      wrap?: (real: LocalExecutorManager) => ExecutorManager;
+    } = {},
   ): ExecutorPool {
     manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 1_000, logger });
     gone.length = 0;
@@ -92,13 +98,18 @@ describe('ExecutorPool', () => {
     const event = await until('the exit', () => gone.find((e) => e.token === 'short'));
     expect(event).toMatchObject({ reason: 'exited', status: { state: 'exited', exitCode: 4 } });
     expect(pool.has('short')).toBe(false);
-    await (await pool.reserve('next', CLASS, forever)).started;
+    await (
+      await pool.reserve('next', CLASS, forever)
+    ).started;
   });
 
   it('lets the manager release an executor that exited on its own (no record kept per finished job)', async () => {
     makePool();
     const handle = await (await pool.reserve('done', CLASS, ctx('process.exit(0)'))).started;
-    expect(await until('the exit', () => gone.find((e) => e.token === 'done'))).toMatchObject({ reason: 'exited', status: { exitCode: 0 } });
+    expect(await until('the exit', () => gone.find((e) => e.token === 'done'))).toMatchObject({
+      reason: 'exited',
+      status: { exitCode: 0 },
+    });
     // The local manager forgets an executor once it was killed (released); an exited one must not stay behind either.
     const deadline = Date.now() + 2_000;
     const released = async () => {
@@ -127,7 +138,9 @@ describe('ExecutorPool', () => {
     const reservation = await pool.reserve('bad', CLASS, bad);
     await expect(reservation.started).rejects.toBeInstanceOf(ExecutorUnavailableError);
     expect(pool.has('bad')).toBe(false);
-    await (await pool.reserve('after', CLASS, forever)).started;
+    await (
+      await pool.reserve('after', CLASS, forever)
+    ).started;
   });
 
   it('bounds a start that hangs by spin-up + startup limit: the reservation fails, the slot is freed, a late executor is killed', async () => {
@@ -198,7 +211,9 @@ describe('ExecutorPool', () => {
     pool.release('finished');
     expect(gone.find((e) => e.token === 'finished')?.reason).toBe('released');
     expect(pool.has('finished')).toBe(false);
-    await (await pool.reserve('next', CLASS, forever)).started;
+    await (
+      await pool.reserve('next', CLASS, forever)
+    ).started;
     expect(alive(Number(old.id.replace('local-', '')))).toBe(true);
     expect(pool.drainingCount(CLASS)).toBe(1);
     await until('the old executor to finish its cleanup', () => (pool.drainingCount(CLASS) === 0 ? true : undefined));
@@ -222,11 +237,15 @@ describe('ExecutorPool', () => {
         kill: (handle) => real.kill(handle),
       }),
     });
-    await (await pool.reserve('one-host', CLASS, ctx('setTimeout(() => process.exit(0), 300)'))).started;
+    await (
+      await pool.reserve('one-host', CLASS, ctx('setTimeout(() => process.exit(0), 300)'))
+    ).started;
     pool.release('one-host');
     expect(pool.has('one-host')).toBe(true);
     await expect(pool.reserve('too-soon', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
     await until('the exit', () => gone.find((e) => e.token === 'one-host' && e.reason === 'exited'));
-    await (await pool.reserve('after-exit', CLASS, forever)).started;
+    await (
+      await pool.reserve('after-exit', CLASS, forever)
+    ).started;
   });
 });

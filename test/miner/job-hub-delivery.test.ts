@@ -75,7 +75,11 @@ describe('JobHub delivery', () => {
     const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 1, killGraceMs: 500, logger });
     const pool = new ExecutorPool({ manager, clock, logger });
     cleanup.push(() => pool.close());
-    const metrics = new MinerMetrics(createMetricsRegistry({ defaultMetrics: false }), () => pool.usage(), () => 0);
+    const metrics = new MinerMetrics(
+      createMetricsRegistry({ defaultMetrics: false }),
+      () => pool.usage(),
+      () => 0,
+    );
     const miner = await testHotkey('//DeliveryMiner');
     const validator = await testHotkey('//DeliveryValidator');
     const hub = new JobHub({
@@ -102,7 +106,10 @@ describe('JobHub delivery', () => {
     hub.peerOpened(broken);
     hub.attach(broken);
     const jobUuid = randomUUID();
-    const started = createJobStartedReceipt({ jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 }, validator);
+    const started = createJobStartedReceipt(
+      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
+      validator,
+    );
     await hub.initialJobRequest(broken, miner.ss58, {
       message_type: 'V0InitialJobRequest',
       job_uuid: jobUuid,
@@ -117,7 +124,12 @@ describe('JobHub delivery', () => {
     expect(broken.attempts).toBe(1);
     const warnings = lines.filter((line) => line.msg === 'could not send to the validator; messages kept for its reconnect');
     expect(warnings).toHaveLength(1);
-    expect(hub.activeJobs().find((job) => job.jobUuid === jobUuid)?.outbox.map((m) => m.message_type)).toEqual(['V0AcceptJobRequest']);
+    expect(
+      hub
+        .activeJobs()
+        .find((job) => job.jobUuid === jobUuid)
+        ?.outbox.map((m) => m.message_type),
+    ).toEqual(['V0AcceptJobRequest']);
 
     // The validator connects again: the kept message reaches it.
     const again = new Peer(validator.ss58, 2, false);

@@ -29,7 +29,13 @@ class SlowBootingExecutors implements ExecutorManager {
   }
 }
 
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 describe('closing a miner with open jobs', () => {
   let env: TestMiner;
@@ -44,7 +50,11 @@ describe('closing a miner with open jobs', () => {
     await validator.expect('V0ExecutorManifestRequest');
     const jobs: string[] = [];
     for (let i = 0; i < 100; i++) {
-      const { jobUuid } = await validator.initialJobRequest({ executor_class: TEST_CLASS, docker_image: testImage(), executor_timing: TIMING });
+      const { jobUuid } = await validator.initialJobRequest({
+        executor_class: TEST_CLASS,
+        docker_image: testImage(),
+        executor_timing: TIMING,
+      });
       await validator.expect('V0AcceptJobRequest', jobUuid);
       jobs.push(jobUuid);
     }

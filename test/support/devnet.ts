@@ -36,10 +36,15 @@ export interface HordeRun {
 
 export function horde(args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<HordeRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -58,7 +63,8 @@ export function devnetProcesses(dataDir: string): Array<{ pid: number; cmdline: 
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       // Zombies have an empty command line: they are gone already.
       if (cmdline.trim() === '') continue;
-      if (cmdline.includes(dataDir) || `\0${environ}\0`.includes(`\0HORDE_DEVNET_DATA_DIR=${dataDir}\0`)) found.push({ pid, cmdline: cmdline.trim() });
+      if (cmdline.includes(dataDir) || `\0${environ}\0`.includes(`\0HORDE_DEVNET_DATA_DIR=${dataDir}\0`))
+        found.push({ pid, cmdline: cmdline.trim() });
     } catch {
       // Exited meanwhile, or not ours to read.
     }

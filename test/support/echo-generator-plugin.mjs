@@ -6,7 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { definePlugin, JOB_GENERATOR } from '@horde/core';
 
-const timing = { allowedLeewaySeconds: 5, downloadTimeLimitSeconds: 10, executionTimeLimitSeconds: 10, uploadTimeLimitSeconds: 10, streamingStartTimeLimitSeconds: 0 };
+const timing = {
+  allowedLeewaySeconds: 5,
+  downloadTimeLimitSeconds: 10,
+  executionTimeLimitSeconds: 10,
+  uploadTimeLimitSeconds: 10,
+  streamingStartTimeLimitSeconds: 0,
+};
 
 export const echoGenerator = {
   name: 'echo',
@@ -15,8 +21,19 @@ export const echoGenerator = {
     const secret = randomBytes(8).toString('hex');
     return {
       description: 'echo',
-      spec: { executorClass: request.executorClass.id, image: 'echo', command: ['--key', secret], env: {}, dockerRunOptionsPreset: 'none', timing },
-      verify: async (result) => ({ correct: result.stdout.trim() === secret, inTime: true, details: result.stdout.trim() === secret ? 'echoed' : 'wrong echo' }),
+      spec: {
+        executorClass: request.executorClass.id,
+        image: 'echo',
+        command: ['--key', secret],
+        env: {},
+        dockerRunOptionsPreset: 'none',
+        timing,
+      },
+      verify: async (result) => ({
+        correct: result.stdout.trim() === secret,
+        inTime: true,
+        details: result.stdout.trim() === secret ? 'echoed' : 'wrong echo',
+      }),
     };
   },
 };

@@ -35,7 +35,11 @@ function freePort(): Promise<number> {
 }
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
   const body = (await response.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
@@ -45,10 +49,19 @@ export async function startEvmNode(options: { chainId?: number; startTimeoutMs?:
   const chainId = options.chainId ?? 31337;
   const port = await freePort();
   const cli = createRequire(import.meta.url).resolve('hardhat/internal/cli/cli.js');
-  const child: ChildProcess = spawn(process.execPath, [cli, '--config', CONFIG, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    env: { ...process.env, HORDE_TEST_EVM_CHAIN_ID: String(chainId), HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true', CI: process.env.CI ?? 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [cli, '--config', CONFIG, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
+    {
+      env: {
+        ...process.env,
+        HORDE_TEST_EVM_CHAIN_ID: String(chainId),
+        HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
+        CI: process.env.CI ?? 'true',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   // A test worker that dies without its afterAll must not leave the node running.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

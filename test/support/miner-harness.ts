@@ -97,9 +97,21 @@ export async function startTestMiner(options: TestMinerOptions): Promise<TestMin
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: minerHotkey!.ss58, coldkey: minerHotkey!.ss58 });
   for (const hotkey of extra) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: hotkey!.ss58, coldkey: minerHotkey!.ss58 });
   for (const validator of [validatorA!, validatorB!]) {
-    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 5000, validatorPermit: true });
+    await chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: validator.ss58,
+      coldkey: validator.ss58,
+      stake: 5000,
+      validatorPermit: true,
+    });
   }
-  await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: noPermit!.ss58, coldkey: noPermit!.ss58, stake: 5000, validatorPermit: false });
+  await chain.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: noPermit!.ss58,
+    coldkey: noPermit!.ss58,
+    stake: 5000,
+    validatorPermit: false,
+  });
 
   const logger = options.logger ?? (process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger());
   const settings = minerSection.parse({ host: '127.0.0.1', port: 0, manifestCommitIntervalSeconds: 0, ...options.miner });

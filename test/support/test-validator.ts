@@ -135,7 +135,11 @@ export class TestValidator {
   // ---------------------------------------------------------------- job steps
 
   /** A signed started receipt for a new job (ttl = reservation window, 7 s for organic jobs). */
-  startedReceipt(jobUuid: string, executorClass: string, options: { ttl?: number; isOrganic?: boolean; timestamp?: string } = {}): Receipt<JobStartedReceiptPayload> {
+  startedReceipt(
+    jobUuid: string,
+    executorClass: string,
+    options: { ttl?: number; isOrganic?: boolean; timestamp?: string } = {},
+  ): Receipt<JobStartedReceiptPayload> {
     return createJobStartedReceipt(
       {
         jobUuid,

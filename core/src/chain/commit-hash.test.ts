@@ -51,9 +51,7 @@ describe('weightCommitHash', () => {
   });
 
   it('refuses values that are not u16', () => {
-    expect(() =>
-      weightCommitHash({ hotkey: ALICE, netuidIndex: 1, uids: [70000], values: [1], salt: [], versionKey: 0 }),
-    ).toThrow(/u16/);
+    expect(() => weightCommitHash({ hotkey: ALICE, netuidIndex: 1, uids: [70000], values: [1], salt: [], versionKey: 0 })).toThrow(/u16/);
   });
 
   it('draws 8 u16 salt values', () => {

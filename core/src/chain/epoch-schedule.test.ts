@@ -25,7 +25,14 @@ interface SdkState {
   current_block: number;
 }
 const sdk = JSON.parse(readFileSync(new URL('./__fixtures__/epoch-schedule-vectors.json', import.meta.url), 'utf8')) as {
-  predict: { name: string; source: string; state: SdkState; reveal_period_epochs: number; expected_reveal_block: number | null; expected_error: string | null }[];
+  predict: {
+    name: string;
+    source: string;
+    state: SdkState;
+    reveal_period_epochs: number;
+    expected_reveal_block: number | null;
+    expected_error: string | null;
+  }[];
   commitEpoch: { name: string; state: SdkState; expected_commit_epoch: number }[];
   shouldRunEpoch: { name: string; state: SdkState; expect: { block: number; runs: boolean }[] }[];
 };
@@ -92,12 +99,26 @@ describe('epoch schedule against the SDK vectors (bittensor-core / bittensor-dra
     const vector = sdk.predict.find((v) => v.name === 'cycle_reset')!;
     const prediction = predictReveal(fromSdk(vector.state), vector.reveal_period_epochs)!;
     const nowSeconds = 1_780_000_000;
-    const round = revealRoundFor({ headBlock: 10, revealBlock: prediction.revealBlock, nowSeconds, blockTimeSeconds: 12, beaconGenesis: 1_692_803_367, beaconPeriod: 3 });
+    const round = revealRoundFor({
+      headBlock: 10,
+      revealBlock: prediction.revealBlock,
+      nowSeconds,
+      blockTimeSeconds: 12,
+      beaconGenesis: 1_692_803_367,
+      beaconPeriod: 3,
+    });
     expect(round).toBe(Math.floor((nowSeconds + (60 + 3 - 10) * 12 - 1_692_803_367) / 3));
   });
 });
 
-const base: EpochScheduleState = { block: 100, tempo: 50, subnetEpochIndex: 7, lastEpochBlock: 100, pendingEpochAt: 0, blocksSinceLastStep: 0 };
+const base: EpochScheduleState = {
+  block: 100,
+  tempo: 50,
+  subnetEpochIndex: 7,
+  lastEpochBlock: 100,
+  pendingEpochAt: 0,
+  blocksSinceLastStep: 0,
+};
 
 describe('epoch schedule (subtensor stateful scheduler)', () => {
   // opentensor/subtensor@14bc6f9f pallets/subtensor/src/tests/tempo_control.rs get_next_epoch_start_block_*
@@ -182,7 +203,14 @@ describe('epoch schedule (subtensor stateful scheduler)', () => {
   });
 
   it('derives the drand round like bittensor-drand: time of reveal block + 3, rounded down', () => {
-    const round = revealRoundFor({ headBlock: 120, revealBlock: 200, nowSeconds: 1_700_000_000, blockTimeSeconds: 12, beaconGenesis: 1692803367, beaconPeriod: 3 });
+    const round = revealRoundFor({
+      headBlock: 120,
+      revealBlock: 200,
+      nowSeconds: 1_700_000_000,
+      blockTimeSeconds: 12,
+      beaconGenesis: 1692803367,
+      beaconPeriod: 3,
+    });
     expect(round).toBe(Math.floor((1_700_000_000 + 83 * 12 - 1692803367) / 3));
   });
 });
@@ -209,7 +237,14 @@ describe('legacy epochs as a schedule (chains without SubnetEpochIndex)', () => 
   });
 
   it('chooses the weights mode from the hyperparameters', () => {
-    const hyper = { tempo: 10, weightsRateLimit: 1, minAllowedWeights: 1, maxWeightsLimit: 65535, revealPeriodEpochs: 1, weightsVersion: 0 };
+    const hyper = {
+      tempo: 10,
+      weightsRateLimit: 1,
+      minAllowedWeights: 1,
+      maxWeightsLimit: 65535,
+      revealPeriodEpochs: 1,
+      weightsVersion: 0,
+    };
     expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: false, commitRevealVersion: 4 }, true)).toBe('set_weights');
     expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true, commitRevealVersion: 4 }, true)).toBe('timelocked_v4');
     expect(chooseWeightsMode({ ...hyper, commitRevealEnabled: true, commitRevealVersion: 4 }, false)).toBe('commit_reveal_v2');

@@ -69,7 +69,14 @@ export function stepBlock(state: EpochScheduleState): BlockStep {
     return { next: { ...state, block, blocksSinceLastStep }, revealEpoch, fired: false };
   }
   return {
-    next: { ...state, block, lastEpochBlock: block, pendingEpochAt: 0, subnetEpochIndex: state.subnetEpochIndex + 1, blocksSinceLastStep: 0 },
+    next: {
+      ...state,
+      block,
+      lastEpochBlock: block,
+      pendingEpochAt: 0,
+      subnetEpochIndex: state.subnetEpochIndex + 1,
+      blocksSinceLastStep: 0,
+    },
     revealEpoch,
     fired: true,
   };

@@ -13,11 +13,7 @@ export class ChainError extends HordeError {
   /** First block at which the call can succeed (rate limits). */
   readonly nextBlock: number | undefined;
 
-  constructor(
-    code: string,
-    message: string,
-    options: { cause?: unknown; blocksRemaining?: number; nextBlock?: number } = {},
-  ) {
+  constructor(code: string, message: string, options: { cause?: unknown; blocksRemaining?: number; nextBlock?: number } = {}) {
     super(code, message, options.cause === undefined ? undefined : { cause: options.cause });
     this.blocksRemaining = options.blocksRemaining;
     this.nextBlock = options.nextBlock;

@@ -46,7 +46,13 @@ export {
   roundHalfEven,
   U16_MAX,
 } from './weight-conversion.js';
-export { rateLimitWait, WeightSubmitter, type OnChainWeightCommit, type WeightsBackend, type WeightsChainState } from './weight-submitter.js';
+export {
+  rateLimitWait,
+  WeightSubmitter,
+  type OnChainWeightCommit,
+  type WeightsBackend,
+  type WeightsChainState,
+} from './weight-submitter.js';
 export * from './timelock/index.js';
 export {
   epochWithLookahead,

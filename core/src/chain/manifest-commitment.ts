@@ -55,7 +55,8 @@ export function formatManifest(manifest: Manifest, shortCodes: Readonly<Record<s
         `executor class ${cls} has no short code for the manifest commitment; add one to the shortCodes map (a hardware-class plugin declares it as shortCode)`,
       );
     }
-    if (!Number.isInteger(count) || count < 0) throw new CommitmentError(`executor count for ${cls} must be a whole number ≥ 0, got ${count}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new CommitmentError(`executor count for ${cls} must be a whole number ≥ 0, got ${count}`);
     parts.push([code, count]);
   }
   parts.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -63,7 +64,10 @@ export function formatManifest(manifest: Manifest, shortCodes: Readonly<Record<s
 }
 
 /** Parses a payload such as `C4;L2`. Unknown short codes and malformed pairs are skipped, as ComputeHorde does. */
-export function parseManifest(payload: string, shortCodes: Readonly<Record<string, string>> = COMPUTE_HORDE_SHORT_CODES): Record<string, number> {
+export function parseManifest(
+  payload: string,
+  shortCodes: Readonly<Record<string, string>> = COMPUTE_HORDE_SHORT_CODES,
+): Record<string, number> {
   const byCode = checkShortCodes(shortCodes);
   const manifest: Record<string, number> = {};
   for (const raw of payload.split(';')) {

@@ -19,14 +19,21 @@ describe('openChain with chain.local.store', () => {
     const chainFile = join(dir, 'chain.sqlite');
     const configFor = (name: string) =>
       parseConfig(
-        { dataDir: join(dir, name), chain: { network: 'local', netuid: 3, local: { blockTimeMs: 50, store: { client: 'sqlite', filename: chainFile } } } },
+        {
+          dataDir: join(dir, name),
+          chain: { network: 'local', netuid: 3, local: { blockTimeMs: 50, store: { client: 'sqlite', filename: chainFile } } },
+        },
         { baseDir: dir },
       );
 
     const chainStore = await openStore({ client: 'sqlite', filename: chainFile });
     await LocalChain.init(chainStore, localChainInitOptions(configFor('owner').chain));
     const owner = await LocalChain.open({ store: chainStore, netuid: 3 });
-    await owner.registerNeuron({ hotkey: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', coldkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty', stake: 10 });
+    await owner.registerNeuron({
+      hotkey: '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY',
+      coldkey: '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty',
+      stake: 10,
+    });
 
     // One after the other: better-sqlite3 is synchronous, so two connections of one process
     // waiting on each other's lock would block the event loop both need.

@@ -33,7 +33,12 @@ export function localChainStoreOptions(config: ChainSection): StoreOptions | nul
  * SubtensorChain connected to finney, test or the node URL. `hotkey` signs extrinsics; LocalChain
  * accepts null for a read-only or admin handle.
  */
-export async function openChain(config: ChainSection, hotkey: ChainSigner | null, store: Store, options: OpenChainOptions = {}): Promise<Chain> {
+export async function openChain(
+  config: ChainSection,
+  hotkey: ChainSigner | null,
+  store: Store,
+  options: OpenChainOptions = {},
+): Promise<Chain> {
   if (config.network === 'local') {
     const ownStoreOptions = localChainStoreOptions(config);
     const chainStore = ownStoreOptions ? await openStore(ownStoreOptions) : store;

@@ -33,7 +33,9 @@ export class ValidatorDirectory {
 
   /** Accepted without a chain check (debug list or local mode). */
   isDebug(hotkey: string): boolean {
-    return this.options.localModeValidator !== null ? hotkey === this.options.localModeValidator : this.options.debugAllowed.includes(hotkey);
+    return this.options.localModeValidator !== null
+      ? hotkey === this.options.localModeValidator
+      : this.options.debugAllowed.includes(hotkey);
   }
 
   async status(hotkey: string): Promise<ValidatorStatus> {
@@ -73,7 +75,10 @@ export class ValidatorDirectory {
     try {
       this.metagraph = await this.options.chain!.metagraph(this.options.netuid);
       this.loadedAt = this.options.clock.now();
-      this.options.logger.debug({ block: this.metagraph.block, neurons: this.metagraph.neurons.length }, 'metagraph refreshed for validator checks');
+      this.options.logger.debug(
+        { block: this.metagraph.block, neurons: this.metagraph.neurons.length },
+        'metagraph refreshed for validator checks',
+      );
     } catch (error) {
       this.options.logger.error({ err: error }, 'could not read the metagraph; validator checks use the last copy');
     }

@@ -160,7 +160,8 @@ export function prepareWeightsForChain(
     if (!Number.isInteger(uid) || uid < 0 || uid >= options.numNeurons) {
       throw new InvalidWeightsError(`uid ${uid} is not on the subnet (uids are 0..${options.numNeurons - 1})`);
     }
-    if (!Number.isFinite(weight) || weight < 0) throw new InvalidWeightsError(`weight for uid ${uid} must be a finite number ≥ 0, got ${weight}`);
+    if (!Number.isFinite(weight) || weight < 0)
+      throw new InvalidWeightsError(`weight for uid ${uid} must be a finite number ≥ 0, got ${weight}`);
     if (seen.has(uid)) throw new InvalidWeightsError(`uid ${uid} appears twice`);
     seen.add(uid);
   }

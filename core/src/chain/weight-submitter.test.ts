@@ -23,7 +23,15 @@ class ScriptedBackend implements WeightsBackend {
   async weightsState() {
     return {
       block: this.block,
-      hyperparameters: { tempo: 10, weightsRateLimit: 5, minAllowedWeights: 1, maxWeightsLimit: 65535, commitRevealEnabled: true, revealPeriodEpochs: 1, weightsVersion: 3 },
+      hyperparameters: {
+        tempo: 10,
+        weightsRateLimit: 5,
+        minAllowedWeights: 1,
+        maxWeightsLimit: 65535,
+        commitRevealEnabled: true,
+        revealPeriodEpochs: 1,
+        weightsVersion: 3,
+      },
       uid: 0,
       lastUpdate: 0,
       subnetSize: 4,
@@ -85,7 +93,12 @@ describe('WeightSubmitter: commits survive uncertain outcomes', () => {
   });
 
   it('retries a reveal after a lost connection, and waits when the chain says it is too early', async () => {
-    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }])).toEqual({ status: 'committed', block: 100, revealBlock: 108, mode: 'commit_reveal_v2' });
+    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }])).toEqual({
+      status: 'committed',
+      block: 100,
+      revealBlock: 108,
+      mode: 'commit_reveal_v2',
+    });
     backend.block = 108;
     backend.revealBehaviour = () => {
       throw new Error('socket closed');

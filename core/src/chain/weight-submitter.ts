@@ -15,7 +15,14 @@
  */
 import { decodeAddress } from '@polkadot/util-crypto';
 
-import type { Logger, RevealResult, SubnetHyperparameters, WeightSubmissionMode, WeightSubmissionResult, WeightVector } from '../contracts/index.js';
+import type {
+  Logger,
+  RevealResult,
+  SubnetHyperparameters,
+  WeightSubmissionMode,
+  WeightSubmissionResult,
+  WeightVector,
+} from '../contracts/index.js';
 import { randomSalt, weightCommitHash } from './commit-hash.js';
 import { nextEpochStartBlock, predictReveal, revealRoundFor, type EpochScheduleState } from './epoch-schedule.js';
 import { blocksUntilNextEpoch, revealWindow } from './epochs.js';
@@ -150,7 +157,10 @@ export class WeightSubmitter {
     const endBlock = epochEndBlock(netuid, state);
     for (let attempt = 1; ; attempt++) {
       if (state.uid === null) {
-        throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${backend.hotkey} is not registered on subnet ${netuid}; register it before setting weights`);
+        throw new ChainError(
+          'HotKeyNotRegisteredInSubNet',
+          `hotkey ${backend.hotkey} is not registered on subnet ${netuid}; register it before setting weights`,
+        );
       }
       const wait = rateLimitWait(state);
       if (wait.blocksRemaining > 0) {
@@ -166,17 +176,25 @@ export class WeightSubmitter {
         if (attempt > 1) this.log?.info({ netuid, hotkey: backend.hotkey, mode, attempts: attempt }, 'weights landed after retrying');
         return result;
       } catch (error) {
-        const retryable = error instanceof ChainError && (MODE_MISMATCH_CODES.has(error.code) || (UNCERTAIN_OUTCOME_CODES.has(error.code) && mode !== 'commit_reveal_v2'));
+        const retryable =
+          error instanceof ChainError &&
+          (MODE_MISMATCH_CODES.has(error.code) || (UNCERTAIN_OUTCOME_CODES.has(error.code) && mode !== 'commit_reveal_v2'));
         // An uncertain CR-v2 commit is not re-sent: its row stays pending and revealPending finds it on chain if it landed.
         if (!retryable) throw error;
         const delay = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1));
         await this.sleep(delay);
         state = await backend.weightsState(netuid);
         if (state.block >= endBlock) {
-          this.log?.warn({ netuid, hotkey: backend.hotkey, mode, code: error.code, attempts: attempt, endBlock }, 'weights not set before the epoch ended');
+          this.log?.warn(
+            { netuid, hotkey: backend.hotkey, mode, code: error.code, attempts: attempt, endBlock },
+            'weights not set before the epoch ended',
+          );
           throw error;
         }
-        this.log?.warn({ netuid, hotkey: backend.hotkey, mode, code: error.code, attempt, retryInMs: delay }, 'weight submission refused or lost; re-reading the subnet and retrying');
+        this.log?.warn(
+          { netuid, hotkey: backend.hotkey, mode, code: error.code, attempt, retryInMs: delay },
+          'weight submission refused or lost; re-reading the subnet and retrying',
+        );
       }
     }
   }
@@ -249,7 +267,8 @@ export class WeightSubmitter {
     const hyper = state.hyperparameters;
     const schedule: EpochScheduleState = state.epochSchedule ?? legacySchedule(netuid, hyper.tempo, state.block - 1);
     const prediction = predictReveal(schedule, hyper.revealPeriodEpochs);
-    if (prediction === null) throw new ChainError('CommitRevealDisabled', `subnet ${netuid} has tempo 0: no epoch would ever reveal a timelocked commit`);
+    if (prediction === null)
+      throw new ChainError('CommitRevealDisabled', `subnet ${netuid} has tempo 0: no epoch would ever reveal a timelocked commit`);
     const revealRound = revealRoundFor({
       headBlock: schedule.block,
       revealBlock: prediction.revealBlock,
@@ -263,7 +282,15 @@ export class WeightSubmitter {
     const version = hyper.commitRevealVersion ?? TIMELOCKED_COMMIT_REVEAL_VERSION;
     const block = await timelock.commitTimelockedWeights(netuid, commit, revealRound, version);
     this.log?.info(
-      { netuid, hotkey: backend.hotkey, mode: 'timelocked_v4', block, revealBlock: prediction.revealBlock, revealRound, bytes: commit.length },
+      {
+        netuid,
+        hotkey: backend.hotkey,
+        mode: 'timelocked_v4',
+        block,
+        revealBlock: prediction.revealBlock,
+        revealRound,
+        bytes: commit.length,
+      },
       'weights committed (timelocked; the chain reveals them)',
     );
     return { status: 'committed', block, revealBlock: prediction.revealBlock, mode: 'timelocked_v4', revealRound };

@@ -28,7 +28,11 @@ function tempDir(parent = tmpdir()): string {
 function horde(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
   // No HORDE_* from the surrounding environment: each test states the settings it means.
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HORDE_')));
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: options.cwd ?? repo, env: { ...env, ...options.env }, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    cwd: options.cwd ?? repo,
+    env: { ...env, ...options.env },
+    encoding: 'utf8',
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -105,7 +109,7 @@ describe('horde CLI', () => {
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 
-  it('config check runs the plugins\' own checks: an executor class no hardware-class plugin provides is an error', () => {
+  it("config check runs the plugins' own checks: an executor class no hardware-class plugin provides is an error", () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, 'horde.config.yaml'),
@@ -118,7 +122,10 @@ describe('horde CLI', () => {
     expect(result.stderr).toContain('executorClass "always_on.cpu.16c" is not a hardware class this process knows (spin_up-4min.gpu-24gb,');
     expect(result.stderr).not.toMatch(/^\s+at /m);
 
-    writeFileSync(join(dir, 'horde.config.yaml'), "hotkey: //Alice\nplugins:\n  - '@horde/plugin-hardware-classes'\n  - name: '@horde/executor-manager-local'\n    config: { executorClass: always_on.test }\n");
+    writeFileSync(
+      join(dir, 'horde.config.yaml'),
+      "hotkey: //Alice\nplugins:\n  - '@horde/plugin-hardware-classes'\n  - name: '@horde/executor-manager-local'\n    config: { executorClass: always_on.test }\n",
+    );
     const fixed = horde(['config', 'check'], { cwd: dir });
     expect(fixed.stderr).toBe('');
     expect(fixed.code).toBe(0);
@@ -128,7 +135,10 @@ describe('horde CLI', () => {
   it('says to build a plugin named by its TypeScript source, and to use dist/index.js', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'my-plugin/src'), { recursive: true });
-    writeFileSync(join(dir, 'my-plugin/src/index.ts'), "import { definePlugin } from '@horde/core';\nexport default definePlugin({} as never);\n");
+    writeFileSync(
+      join(dir, 'my-plugin/src/index.ts'),
+      "import { definePlugin } from '@horde/core';\nexport default definePlugin({} as never);\n",
+    );
     writeFileSync(join(dir, 'horde.config.yaml'), 'hotkey: //Alice\nplugins: [./my-plugin/src/index.ts]\n');
     const result = horde(['config', 'check'], { cwd: dir });
     expect(result.code).toBe(1);
@@ -151,7 +161,10 @@ describe('horde CLI', () => {
     expect(result.stdout).toContain(`${pair.address} (wallet "cold", hotkey "hot" in ${join(dir, 'wallets')})`);
     expect(result.stdout).toMatch(/plugins\s+\(none\)/);
 
-    const missing = horde(['config', 'check'], { cwd: dir, env: { HORDE_HOTKEY__WALLET: 'cold', HORDE_HOTKEY__HOTKEY: 'other', HORDE_HOTKEY__WALLETS_DIR: join(dir, 'wallets') } });
+    const missing = horde(['config', 'check'], {
+      cwd: dir,
+      env: { HORDE_HOTKEY__WALLET: 'cold', HORDE_HOTKEY__HOTKEY: 'other', HORDE_HOTKEY__WALLETS_DIR: join(dir, 'wallets') },
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`Hotkey file not found: ${join(dir, 'wallets/cold/hotkeys/other')}`);
   });

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('EVM key association', () => {
-  it('signs subtensor\'s message: hotkey public key ++ keccak256(block as little-endian u64), EIP-191', async () => {
+  it("signs subtensor's message: hotkey public key ++ keccak256(block as little-endian u64), EIP-191", async () => {
     const message = associationMessage(miner.publicKey, 0x0102);
     expect(message.length).toBe(64);
     expect(toHex(message.slice(0, 32))).toBe(toHex(miner.publicKey));
@@ -60,13 +60,17 @@ describe('EVM key association', () => {
       const signed = await signAssociation(key, miner.publicKey, block);
       // Signed for the other hotkey: refused.
       const forOther = await signAssociation(key, other.publicKey, block);
-      await expect(chain.associateEvmKey(NETUID, forOther.evmAddress, block, forOther.signature)).rejects.toMatchObject({ code: 'InvalidIdentity' });
+      await expect(chain.associateEvmKey(NETUID, forOther.evmAddress, block, forOther.signature)).rejects.toMatchObject({
+        code: 'InvalidIdentity',
+      });
       // Claiming someone else's EVM address with one's own signature: refused.
       const stranger = privateKeyToAccount(generatePrivateKey()).address;
       await expect(chain.associateEvmKey(NETUID, stranger, block, signed.signature)).rejects.toMatchObject({ code: 'InvalidIdentity' });
       // A block in the future: refused.
       const future = await signAssociation(key, miner.publicKey, block + 10_000);
-      await expect(chain.associateEvmKey(NETUID, future.evmAddress, block + 10_000, future.signature)).rejects.toMatchObject({ code: 'InvalidIdentity' });
+      await expect(chain.associateEvmKey(NETUID, future.evmAddress, block + 10_000, future.signature)).rejects.toMatchObject({
+        code: 'InvalidIdentity',
+      });
       expect((await chain.associatedEvmAddresses(NETUID)).size).toBe(0);
 
       await chain.associateEvmKey(NETUID, signed.evmAddress, block, signed.signature);
@@ -79,7 +83,10 @@ describe('EVM key association', () => {
       expect((await chain.associatedEvmAddresses(NETUID)).get(uid)).toBe(next.evmAddress);
 
       // The uid goes to another hotkey (deregistration and a new registration): no address for it.
-      await store.db('chain_local_neurons').where({ netuid: NETUID, uid }).update({ hotkey: '5HpG9w8EBLe5XCrbczpwq5TSXvedjrBGCwqxK1iQ7qUsSWFc' });
+      await store
+        .db('chain_local_neurons')
+        .where({ netuid: NETUID, uid })
+        .update({ hotkey: '5HpG9w8EBLe5XCrbczpwq5TSXvedjrBGCwqxK1iQ7qUsSWFc' });
       expect((await chain.associatedEvmAddresses(NETUID)).has(uid)).toBe(false);
     } finally {
       await chain.close();
@@ -92,7 +99,9 @@ describe('EVM key association', () => {
     try {
       const block = await chain.currentBlock();
       const signed = await signAssociation(generatePrivateKey(), outsider.publicKey, block);
-      await expect(chain.associateEvmKey(NETUID, signed.evmAddress, block, signed.signature)).rejects.toMatchObject({ code: 'HotKeyNotRegisteredInNetwork' });
+      await expect(chain.associateEvmKey(NETUID, signed.evmAddress, block, signed.signature)).rejects.toMatchObject({
+        code: 'HotKeyNotRegisteredInNetwork',
+      });
     } finally {
       await chain.close();
     }

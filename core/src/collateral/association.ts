@@ -17,14 +17,23 @@ export function associationMessage(hotkeyPublicKey: Uint8Array, blockNumber: num
 }
 
 /** The signature `associate_evm_key` takes, made with the EVM private key. */
-export async function signAssociation(evmPrivateKey: string, hotkeyPublicKey: Uint8Array, blockNumber: number): Promise<{ evmAddress: Address; signature: Hex }> {
+export async function signAssociation(
+  evmPrivateKey: string,
+  hotkeyPublicKey: Uint8Array,
+  blockNumber: number,
+): Promise<{ evmAddress: Address; signature: Hex }> {
   const account = evmAccount(evmPrivateKey);
   const signature = await account.signMessage({ message: { raw: associationMessage(hotkeyPublicKey, blockNumber) } });
   return { evmAddress: account.address, signature };
 }
 
 /** Whether `signature` is `evmAddress`'s signature of the association message. */
-export async function verifyAssociation(evmAddress: string, signature: Hex, hotkeyPublicKey: Uint8Array, blockNumber: number): Promise<boolean> {
+export async function verifyAssociation(
+  evmAddress: string,
+  signature: Hex,
+  hotkeyPublicKey: Uint8Array,
+  blockNumber: number,
+): Promise<boolean> {
   try {
     const signer = await recoverMessageAddress({ message: { raw: associationMessage(hotkeyPublicKey, blockNumber) }, signature });
     return signer === getAddress(evmAddress);
@@ -44,7 +53,9 @@ export async function readEvmKeyFile(path: string): Promise<string> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `cannot read the EVM key file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `cannot read the EVM key file ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let parsed: unknown;
   try {

@@ -58,11 +58,19 @@ export class CollateralBook {
 
   private async associations(): Promise<ReadonlyMap<number, string>> {
     const read = this.deps.chain.associatedEvmAddresses;
-    if (!read) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', `the chain client (${this.deps.chain.network}) cannot read EVM key associations`);
+    if (!read)
+      throw new CollateralError(
+        'HORDE_COLLATERAL_NO_ASSOCIATIONS',
+        `the chain client (${this.deps.chain.network}) cannot read EVM key associations`,
+      );
     try {
       return await read.call(this.deps.chain, this.deps.netuid);
     } catch (err) {
-      throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', `reading the EVM key associations of subnet ${this.deps.netuid} failed: ${(err as Error).message}`, { cause: err });
+      throw new CollateralError(
+        'HORDE_COLLATERAL_NO_ASSOCIATIONS',
+        `reading the EVM key associations of subnet ${this.deps.netuid} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -71,7 +79,11 @@ export class CollateralBook {
     const [metagraph, associations] = await Promise.all([this.deps.chain.metagraph(this.deps.netuid), this.associations()]);
     const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey);
     const address = neuron ? associations.get(neuron.uid) : undefined;
-    if (!address) throw new CollateralError('HORDE_COLLATERAL_NO_EVM_ADDRESS', `miner ${hotkey} has no EVM key associated on subnet ${this.deps.netuid}`);
+    if (!address)
+      throw new CollateralError(
+        'HORDE_COLLATERAL_NO_EVM_ADDRESS',
+        `miner ${hotkey} has no EVM key associated on subnet ${this.deps.netuid}`,
+      );
     return address;
   }
 
@@ -94,21 +106,29 @@ export class CollateralBook {
         if (address) holders.set(address, (holders.get(address) ?? 0) + 1);
       }
       const shared = new Set([...holders].filter(([, count]) => count > 1).map(([address]) => address));
-      if (shared.size > 0) this.log.warn({ sharedEvmAddresses: [...shared] }, 'collateral: EVM addresses associated with more than one hotkey count for none of them');
+      if (shared.size > 0)
+        this.log.warn(
+          { sharedEvmAddresses: [...shared] },
+          'collateral: EVM addresses associated with more than one hotkey count for none of them',
+        );
       const limit = pLimit(this.deps.concurrency ?? 8);
       let failed = 0;
       const entries = await Promise.all(
         metagraph.neurons.map((neuron) =>
           limit(async (): Promise<[string, MinerCollateral]> => {
             const evmAddress = associations.get(neuron.uid) ?? null;
-            if (evmAddress === null || shared.has(evmAddress.toLowerCase())) return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: 0n }];
+            if (evmAddress === null || shared.has(evmAddress.toLowerCase()))
+              return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: 0n }];
             try {
               return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: await this.deps.contract.collateralOf(evmAddress) }];
             } catch (err) {
               failed += 1;
               const before = previous?.get(neuron.hotkey);
               const kept = before && before.evmAddress === evmAddress ? before.wei : 0n;
-              this.log.warn({ minerHotkey: neuron.hotkey, evmAddress, code: (err as CollateralError).code, err: (err as Error).message }, 'collateral: reading a miner failed, keeping its previous amount');
+              this.log.warn(
+                { minerHotkey: neuron.hotkey, evmAddress, code: (err as CollateralError).code, err: (err as Error).message },
+                'collateral: reading a miner failed, keeping its previous amount',
+              );
               return [neuron.hotkey, { hotkey: neuron.hotkey, evmAddress, wei: kept }];
             }
           }),
@@ -120,9 +140,15 @@ export class CollateralBook {
       this.log.info({ miners: entries.length, associated: associations.size, failed }, 'collateral: deposits read');
       return snapshot;
     } catch (err) {
-      const error = err instanceof CollateralError ? err : new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `reading collateral failed: ${(err as Error).message}`, { cause: err });
+      const error =
+        err instanceof CollateralError
+          ? err
+          : new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `reading collateral failed: ${(err as Error).message}`, { cause: err });
       this.lastError = error;
-      this.log.warn({ code: error.code, err: error.message, keptSnapshotAt: this.current?.atMs ?? null }, 'collateral: refresh failed, keeping the last snapshot');
+      this.log.warn(
+        { code: error.code, err: error.message, keptSnapshotAt: this.current?.atMs ?? null },
+        'collateral: refresh failed, keeping the last snapshot',
+      );
       throw error;
     }
   }

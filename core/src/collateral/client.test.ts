@@ -55,11 +55,11 @@ describe('collateral contract client', () => {
     expect(await contract.trustee()).toBe(privateKeyToAccount(trusteeKey).address);
     expect(await contract.minCollateralIncrease()).toBe(MIN_INCREASE);
     expect(await contract.collateralOf(miner)).toBe(0n);
-    const tx = await contract.deposit(minerKey, 2n * TAO / 100n);
+    const tx = await contract.deposit(minerKey, (2n * TAO) / 100n);
     expect(tx.hash).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(await contract.collateralOf(miner)).toBe(2n * TAO / 100n);
+    expect(await contract.collateralOf(miner)).toBe((2n * TAO) / 100n);
     await expectCode(contract.deposit(minerKey, MIN_INCREASE - 1n), 'HORDE_COLLATERAL_REVERTED', 'InsufficientAmount');
-    expect(await contract.collateralOf(miner)).toBe(2n * TAO / 100n);
+    expect(await contract.collateralOf(miner)).toBe((2n * TAO) / 100n);
   });
 
   it('lets only the trustee slash, burns the amount and records the reason', async () => {
@@ -68,7 +68,7 @@ describe('collateral contract client', () => {
     await expectCode(contract.slash(minerKey, miner, MIN_INCREASE, 'job x cheated'), 'HORDE_COLLATERAL_REVERTED', 'NotTrustee');
     // More than the miner holds is refused, and nothing is taken.
     await expectCode(contract.slash(trusteeKey, miner, before + 1n, 'job x cheated'), 'HORDE_COLLATERAL_REVERTED', 'InsufficientAmount');
-    const amount = 5n * TAO / 1000n;
+    const amount = (5n * TAO) / 1000n;
     await contract.slash(trusteeKey, miner, amount, 'job 5d3c cheated');
     expect(await contract.collateralOf(miner)).toBe(before - amount);
     const slashes = await contract.slashes(miner);
@@ -117,7 +117,11 @@ describe('collateral contract client', () => {
     const wrongChain = new CollateralContract({ rpcUrl: node.url, chainId: 964, contractAddress: contract.address });
     await expectCode(wrongChain.collateralOf(miner), 'HORDE_COLLATERAL_WRONG_CHAIN');
 
-    const noContract = new CollateralContract({ rpcUrl: node.url, chainId: node.chainId, contractAddress: privateKeyToAccount(generatePrivateKey()).address });
+    const noContract = new CollateralContract({
+      rpcUrl: node.url,
+      chainId: node.chainId,
+      contractAddress: privateKeyToAccount(generatePrivateKey()).address,
+    });
     await expectCode(noContract.collateralOf(miner), 'HORDE_COLLATERAL_CONTRACT_MISSING');
 
     // A port nothing listens on.
@@ -125,7 +129,12 @@ describe('collateral contract client', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const down = new CollateralContract({ rpcUrl: `http://127.0.0.1:${port}`, chainId: node.chainId, contractAddress: contract.address, timeoutMs: 2_000 });
+    const down = new CollateralContract({
+      rpcUrl: `http://127.0.0.1:${port}`,
+      chainId: node.chainId,
+      contractAddress: contract.address,
+      timeoutMs: 2_000,
+    });
     const error = await expectCode(down.collateralOf(miner), 'HORDE_COLLATERAL_RPC_UNREACHABLE');
     expect(error.transient).toBe(true);
 

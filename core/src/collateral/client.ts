@@ -54,14 +54,16 @@ const RECEIPT_WAIT_FACTOR = 6;
 
 /** A checked H160 address, or HORDE_COLLATERAL_BAD_INPUT naming `what`. */
 export function evmAddress(value: string, what: string): Address {
-  if (!isAddress(value, { strict: false })) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${what} is not an EVM (H160) address: ${JSON.stringify(value)}`);
+  if (!isAddress(value, { strict: false }))
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${what} is not an EVM (H160) address: ${JSON.stringify(value)}`);
   return getAddress(value);
 }
 
 /** A viem account from a 32-byte hex private key, or HORDE_COLLATERAL_BAD_INPUT. */
 export function evmAccount(privateKey: string): PrivateKeyAccount {
   const key = privateKey.startsWith('0x') ? privateKey : `0x${privateKey}`;
-  if (!isHex(key) || key.length !== 66) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the EVM private key must be 32 bytes of hex');
+  if (!isHex(key) || key.length !== 66)
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'the EVM private key must be 32 bytes of hex');
   return privateKeyToAccount(key);
 }
 
@@ -72,7 +74,8 @@ export function evmAccount(privateKey: string): PrivateKeyAccount {
  */
 export async function reasonChecksum(url: string, fetchImpl: typeof fetch = fetch): Promise<Hex> {
   if (!/^https?:\/\//i.test(url)) return ZERO_MD5;
-  const unfetchable = (why: string, cause?: unknown) => new CollateralError('HORDE_COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${why}`, { cause });
+  const unfetchable = (why: string, cause?: unknown) =>
+    new CollateralError('HORDE_COLLATERAL_REASON_URL', `could not fetch the slash reason ${url} for its checksum: ${why}`, { cause });
   let response: Response;
   let body: ArrayBuffer;
   try {
@@ -95,7 +98,9 @@ export function collateralErrorOf(err: unknown, doing: string): CollateralError 
       return new CollateralError('HORDE_COLLATERAL_REVERTED', `${doing}: the contract refused (${name})`, { cause: err, revert: name });
     }
     if (err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError)) {
-      return new CollateralError('HORDE_COLLATERAL_RPC_UNREACHABLE', `${doing}: the EVM RPC did not answer (${err.shortMessage})`, { cause: err });
+      return new CollateralError('HORDE_COLLATERAL_RPC_UNREACHABLE', `${doing}: the EVM RPC did not answer (${err.shortMessage})`, {
+        cause: err,
+      });
     }
     return new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `${doing}: ${err.shortMessage}`, { cause: err });
   }
@@ -103,7 +108,12 @@ export function collateralErrorOf(err: unknown, doing: string): CollateralError 
 }
 
 function viemChain(chainId: number, rpcUrl: string): ViemChain {
-  return defineChain({ id: chainId, name: `evm-${chainId}`, nativeCurrency: { name: 'TAO', symbol: 'TAO', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+  return defineChain({
+    id: chainId,
+    name: `evm-${chainId}`,
+    nativeCurrency: { name: 'TAO', symbol: 'TAO', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
 }
 
 function publicClientOf(rpcUrl: string, chainId: number, timeoutMs: number): PublicClient {
@@ -119,7 +129,11 @@ async function checkChainId(client: PublicClient, chainId: number, rpcUrl: strin
   } catch (err) {
     throw collateralErrorOf(err, `reading the chain id of ${rpcUrl}`);
   }
-  if (served !== chainId) throw new CollateralError('HORDE_COLLATERAL_WRONG_CHAIN', `the EVM RPC ${rpcUrl} serves chain id ${served}, the config says ${chainId}`);
+  if (served !== chainId)
+    throw new CollateralError(
+      'HORDE_COLLATERAL_WRONG_CHAIN',
+      `the EVM RPC ${rpcUrl} serves chain id ${served}, the config says ${chainId}`,
+    );
 }
 
 /** Deploys the contract (a validator does this once, with its EVM key; it becomes the trustee). */
@@ -132,15 +146,25 @@ export async function deployCollateralContract(
   const timeoutMs = endpoint.timeoutMs ?? DEFAULT_EVM_RPC_TIMEOUT_MS;
   const client = publicClientOf(endpoint.rpcUrl, endpoint.chainId, timeoutMs);
   await checkChainId(client, endpoint.chainId, endpoint.rpcUrl);
-  const wallet = createWalletClient({ account, chain: viemChain(endpoint.chainId, endpoint.rpcUrl), transport: http(endpoint.rpcUrl, { timeout: timeoutMs, retryCount: 0 }) });
+  const wallet = createWalletClient({
+    account,
+    chain: viemChain(endpoint.chainId, endpoint.rpcUrl),
+    transport: http(endpoint.rpcUrl, { timeout: timeoutMs, retryCount: 0 }),
+  });
   try {
     const hash = await wallet.deployContract({
       abi: COLLATERAL_ABI,
       bytecode: COLLATERAL_BYTECODE,
-      args: [deployment.netuid, evmAddress(deployment.trustee, 'the trustee'), deployment.minCollateralIncreaseWei, BigInt(deployment.decisionTimeoutSeconds)],
+      args: [
+        deployment.netuid,
+        evmAddress(deployment.trustee, 'the trustee'),
+        deployment.minCollateralIncreaseWei,
+        BigInt(deployment.decisionTimeoutSeconds),
+      ],
     });
     const receipt = await client.waitForTransactionReceipt({ hash, timeout: timeoutMs * RECEIPT_WAIT_FACTOR });
-    if (receipt.status !== 'success' || !receipt.contractAddress) throw new CollateralError('HORDE_COLLATERAL_TX_FAILED', `the deployment transaction ${hash} failed`);
+    if (receipt.status !== 'success' || !receipt.contractAddress)
+      throw new CollateralError('HORDE_COLLATERAL_TX_FAILED', `the deployment transaction ${hash} failed`);
     return { address: getAddress(receipt.contractAddress), tx: { hash, blockNumber: receipt.blockNumber } };
   } catch (err) {
     throw collateralErrorOf(err, 'deploying the collateral contract');
@@ -182,7 +206,11 @@ export class CollateralContract {
     } catch (err) {
       throw collateralErrorOf(err, `reading the code at ${this.address}`);
     }
-    if (!code || code === '0x') throw new CollateralError('HORDE_COLLATERAL_CONTRACT_MISSING', `no contract at ${this.address} on chain ${this.endpoint.chainId} (${this.endpoint.rpcUrl})`);
+    if (!code || code === '0x')
+      throw new CollateralError(
+        'HORDE_COLLATERAL_CONTRACT_MISSING',
+        `no contract at ${this.address} on chain ${this.endpoint.chainId} (${this.endpoint.rpcUrl})`,
+      );
   }
 
   private async read<T>(doing: string, call: () => Promise<T>): Promise<T> {
@@ -197,15 +225,21 @@ export class CollateralContract {
   /** Wei deposited by `miner` (an H160), at the latest block. */
   async collateralOf(miner: string): Promise<bigint> {
     const address = evmAddress(miner, 'the miner address');
-    return this.read(`reading the collateral of ${address}`, () => this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'collaterals', args: [address] }));
+    return this.read(`reading the collateral of ${address}`, () =>
+      this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'collaterals', args: [address] }),
+    );
   }
 
   trustee(): Promise<Address> {
-    return this.read('reading the trustee', () => this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'TRUSTEE' }));
+    return this.read('reading the trustee', () =>
+      this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'TRUSTEE' }),
+    );
   }
 
   minCollateralIncrease(): Promise<bigint> {
-    return this.read('reading the minimum increase', () => this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'MIN_COLLATERAL_INCREASE' }));
+    return this.read('reading the minimum increase', () =>
+      this.client.readContract({ address: this.address, abi: COLLATERAL_ABI, functionName: 'MIN_COLLATERAL_INCREASE' }),
+    );
   }
 
   /** The native balance of `address` (what a miner has left to deposit). */
@@ -214,7 +248,11 @@ export class CollateralContract {
     return this.read(`reading the balance of ${checked}`, () => this.client.getBalance({ address: checked }));
   }
 
-  private async write(doing: string, account: PrivateKeyAccount, send: (wallet: ReturnType<typeof this.walletFor>) => Promise<Hash>): Promise<CollateralTx> {
+  private async write(
+    doing: string,
+    account: PrivateKeyAccount,
+    send: (wallet: ReturnType<typeof this.walletFor>) => Promise<Hash>,
+  ): Promise<CollateralTx> {
     await this.ready();
     const wallet = this.walletFor(account);
     try {
@@ -228,7 +266,11 @@ export class CollateralContract {
   }
 
   private walletFor(account: PrivateKeyAccount) {
-    return createWalletClient({ account, chain: viemChain(this.endpoint.chainId, this.endpoint.rpcUrl), transport: http(this.endpoint.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }) });
+    return createWalletClient({
+      account,
+      chain: viemChain(this.endpoint.chainId, this.endpoint.rpcUrl),
+      transport: http(this.endpoint.rpcUrl, { timeout: this.timeoutMs, retryCount: 0 }),
+    });
   }
 
   /** A miner deposits `amountWei` from the account of `privateKey` (its associated EVM key). */
@@ -237,7 +279,13 @@ export class CollateralContract {
     const account = evmAccount(privateKey);
     return this.write(`depositing ${amountWei} wei from ${account.address}`, account, async (wallet) => {
       // Simulated first, so a refusal (below MIN_COLLATERAL_INCREASE) comes back with its error name.
-      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'deposit', value: amountWei });
+      const { request } = await this.client.simulateContract({
+        account,
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        functionName: 'deposit',
+        value: amountWei,
+      });
       return wallet.writeContract(request);
     });
   }
@@ -252,7 +300,13 @@ export class CollateralContract {
     const target = evmAddress(miner, 'the miner address');
     const checksum = await reasonChecksum(url);
     return this.write(`slashing ${amountWei} wei of ${target}`, account, async (wallet) => {
-      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'slashCollateral', args: [target, amountWei, url, checksum] });
+      const { request } = await this.client.simulateContract({
+        account,
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        functionName: 'slashCollateral',
+        args: [target, amountWei, url, checksum],
+      });
       return wallet.writeContract(request);
     });
   }
@@ -266,14 +320,28 @@ export class CollateralContract {
     const account = evmAccount(privateKey);
     const checksum = await reasonChecksum(url);
     const tx = await this.write(`reclaiming ${amountWei} wei for ${account.address}`, account, async (wallet) => {
-      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'reclaimCollateral', args: [amountWei, url, checksum] });
+      const { request } = await this.client.simulateContract({
+        account,
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        functionName: 'reclaimCollateral',
+        args: [amountWei, url, checksum],
+      });
       return wallet.writeContract(request);
     });
     const logs = await this.read('reading the reclaim request', () =>
-      this.client.getContractEvents({ address: this.address, abi: COLLATERAL_ABI, eventName: 'ReclaimProcessStarted', args: { account: account.address }, fromBlock: tx.blockNumber, toBlock: tx.blockNumber }),
+      this.client.getContractEvents({
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        eventName: 'ReclaimProcessStarted',
+        args: { account: account.address },
+        fromBlock: tx.blockNumber,
+        toBlock: tx.blockNumber,
+      }),
     );
     const started = logs.find((log) => log.transactionHash === tx.hash);
-    if (!started?.args.reclaimRequestId) throw new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `the reclaim ${tx.hash} landed without its ReclaimProcessStarted event`);
+    if (!started?.args.reclaimRequestId)
+      throw new CollateralError('HORDE_COLLATERAL_RPC_ERROR', `the reclaim ${tx.hash} landed without its ReclaimProcessStarted event`);
     return { ...tx, reclaimId: started.args.reclaimRequestId };
   }
 
@@ -281,7 +349,13 @@ export class CollateralContract {
   async finalizeReclaim(privateKey: string, reclaimId: bigint): Promise<CollateralTx> {
     const account = evmAccount(privateKey);
     return this.write(`finalizing reclaim ${reclaimId}`, account, async (wallet) => {
-      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'finalizeReclaim', args: [reclaimId] });
+      const { request } = await this.client.simulateContract({
+        account,
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        functionName: 'finalizeReclaim',
+        args: [reclaimId],
+      });
       return wallet.writeContract(request);
     });
   }
@@ -291,7 +365,13 @@ export class CollateralContract {
     const account = evmAccount(trusteeKey);
     const checksum = await reasonChecksum(url);
     return this.write(`denying reclaim ${reclaimId}`, account, async (wallet) => {
-      const { request } = await this.client.simulateContract({ account, address: this.address, abi: COLLATERAL_ABI, functionName: 'denyReclaimRequest', args: [reclaimId, url, checksum] });
+      const { request } = await this.client.simulateContract({
+        account,
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        functionName: 'denyReclaimRequest',
+        args: [reclaimId, url, checksum],
+      });
       return wallet.writeContract(request);
     });
   }
@@ -300,8 +380,20 @@ export class CollateralContract {
   async slashes(miner: string): Promise<Array<{ amountWei: bigint; url: string; checksum: Hex; tx: Hash; blockNumber: bigint }>> {
     const target = evmAddress(miner, 'the miner address');
     const logs = await this.read(`reading the slashes of ${target}`, () =>
-      this.client.getContractEvents({ address: this.address, abi: COLLATERAL_ABI, eventName: 'Slashed', args: { account: target }, fromBlock: 0n }),
+      this.client.getContractEvents({
+        address: this.address,
+        abi: COLLATERAL_ABI,
+        eventName: 'Slashed',
+        args: { account: target },
+        fromBlock: 0n,
+      }),
     );
-    return logs.map((log) => ({ amountWei: log.args.amount ?? 0n, url: log.args.url ?? '', checksum: log.args.urlContentMd5Checksum ?? ZERO_MD5, tx: log.transactionHash, blockNumber: log.blockNumber }));
+    return logs.map((log) => ({
+      amountWei: log.args.amount ?? 0n,
+      url: log.args.url ?? '',
+      checksum: log.args.urlContentMd5Checksum ?? ZERO_MD5,
+      tx: log.transactionHash,
+      blockNumber: log.blockNumber,
+    }));
   }
 }

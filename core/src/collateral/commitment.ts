@@ -15,14 +15,22 @@ export function contractCommitment(address: string): string {
 
 /** The contract address in a validator's commitment; HORDE_COLLATERAL_BAD_INPUT when there is none. */
 export function contractFromCommitment(commitment: string | null, validatorHotkey: string): string {
-  if (commitment === null) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `validator ${validatorHotkey} has no commitment, so no published collateral contract`);
+  if (commitment === null)
+    throw new CollateralError(
+      'HORDE_COLLATERAL_BAD_INPUT',
+      `validator ${validatorHotkey} has no commitment, so no published collateral contract`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(commitment);
   } catch {
-    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `validator ${validatorHotkey}'s commitment is not the collateral JSON {"contract": {"address": …}}`);
+    throw new CollateralError(
+      'HORDE_COLLATERAL_BAD_INPUT',
+      `validator ${validatorHotkey}'s commitment is not the collateral JSON {"contract": {"address": …}}`,
+    );
   }
   const data = commitmentSchema.safeParse(parsed);
-  if (!data.success) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `validator ${validatorHotkey}'s commitment names no collateral contract`);
+  if (!data.success)
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `validator ${validatorHotkey}'s commitment names no collateral contract`);
   return evmAddress(data.data.contract.address, `the contract in validator ${validatorHotkey}'s commitment`);
 }

@@ -8,7 +8,11 @@ import { HordeError, type HordeErrorCode } from '../errors.js';
 /** Every collateral failure code (`HORDE_COLLATERAL_…`, listed with their meaning in the error catalogue). */
 export type CollateralErrorCode = Extract<HordeErrorCode, `HORDE_COLLATERAL_${string}`>;
 
-const TRANSIENT: ReadonlySet<string> = new Set(['HORDE_COLLATERAL_RPC_UNREACHABLE', 'HORDE_COLLATERAL_RPC_ERROR', 'HORDE_COLLATERAL_REASON_URL']);
+const TRANSIENT: ReadonlySet<string> = new Set([
+  'HORDE_COLLATERAL_RPC_UNREACHABLE',
+  'HORDE_COLLATERAL_RPC_ERROR',
+  'HORDE_COLLATERAL_REASON_URL',
+]);
 
 /** Whether a failure with this code may pass by itself (the node was away or busy): worth trying again. */
 export function isTransientCollateralCode(code: string): boolean {

@@ -37,11 +37,26 @@ let trusteeFile: string;
 
 function slasherWith(settings: Partial<SlasherSettings>, target = contract): CollateralSlasher {
   const book = new CollateralBook({ chain, netuid: NETUID, contract: target, clock: new SystemClock(), logger: silentLogger() });
-  return new CollateralSlasher(target, book, { amountWei: TAO / 100n, reason: 'job {jobUuid} cheated on {minerHotkey}', evmKeyFile: trusteeFile, attempts: 3, backoffMs: () => 10, ...settings }, silentLogger());
+  return new CollateralSlasher(
+    target,
+    book,
+    {
+      amountWei: TAO / 100n,
+      reason: 'job {jobUuid} cheated on {minerHotkey}',
+      evmKeyFile: trusteeFile,
+      attempts: 3,
+      backoffMs: () => 10,
+      ...settings,
+    },
+    silentLogger(),
+  );
 }
 
 async function failure(promise: Promise<unknown>): Promise<CollateralError> {
-  const error = await promise.then(() => null, (err: unknown) => err);
+  const error = await promise.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(error).toBeInstanceOf(CollateralError);
   return error as CollateralError;
 }
@@ -50,7 +65,12 @@ beforeAll(async () => {
   evm = await startEvmNode();
   await evm.fund(privateKeyToAccount(trusteeKey).address, TAO);
   await evm.fund(privateKeyToAccount(minerKey).address, TAO);
-  const deployed = await deployCollateralContract({ rpcUrl: evm.url, chainId: evm.chainId }, trusteeKey, { netuid: NETUID, trustee: privateKeyToAccount(trusteeKey).address, minCollateralIncreaseWei: 1n, decisionTimeoutSeconds: 60 });
+  const deployed = await deployCollateralContract({ rpcUrl: evm.url, chainId: evm.chainId }, trusteeKey, {
+    netuid: NETUID,
+    trustee: privateKeyToAccount(trusteeKey).address,
+    minCollateralIncreaseWei: 1n,
+    decisionTimeoutSeconds: 60,
+  });
   contract = new CollateralContract({ rpcUrl: evm.url, chainId: evm.chainId, contractAddress: deployed.address });
   trusteeFile = join(dir, 'trustee.json');
   writeFileSync(trusteeFile, JSON.stringify({ private_key: trusteeKey }));
@@ -59,7 +79,8 @@ beforeAll(async () => {
   await LocalChain.init(store, { blockTimeMs: 100, subnets: [{ netuid: NETUID }] });
   chain = await LocalChain.open({ store, netuid: NETUID });
   [miner, unassociated] = (await Promise.all(['//SlashMiner', '//SlashNoKey'].map((uri) => loadHotkey({ uri })))) as [Hotkey, Hotkey];
-  for (const hotkey of [miner, unassociated]) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: hotkey.ss58, coldkey: hotkey.ss58 });
+  for (const hotkey of [miner, unassociated])
+    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: hotkey.ss58, coldkey: hotkey.ss58 });
   const minerChain = await LocalChain.open({ store, hotkey: miner.ss58, netuid: NETUID });
   const block = await minerChain.currentBlock();
   const signed = await signAssociation(minerKey, miner.publicKey, block);
@@ -84,18 +105,28 @@ describe('collateral slasher', () => {
 
   it('slashes with the reason filled in when the amount fits', async () => {
     const done = await slasherWith({ amountWei: TAO / 1000n }).slash('j2', miner.ss58);
-    expect(done).toMatchObject({ amountWei: TAO / 1000n, reason: `job j2 cheated on ${miner.ss58}`, attempts: 1, evmAddress: privateKeyToAccount(minerKey).address });
+    expect(done).toMatchObject({
+      amountWei: TAO / 1000n,
+      reason: `job j2 cheated on ${miner.ss58}`,
+      attempts: 1,
+      evmAddress: privateKeyToAccount(minerKey).address,
+    });
     expect(await contract.collateralOf(privateKeyToAccount(minerKey).address)).toBe(TAO / 200n - TAO / 1000n);
   });
 
   it('fails with a code for a miner without an EVM key, a missing key file, and a key that is not the trustee', async () => {
     expect(await failure(slasherWith({}).slash('j3', unassociated.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_NO_EVM_ADDRESS' });
-    expect(await failure(slasherWith({ evmKeyFile: join(dir, 'missing.json') }).slash('j4', miner.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_BAD_INPUT' });
+    expect(await failure(slasherWith({ evmKeyFile: join(dir, 'missing.json') }).slash('j4', miner.ss58))).toMatchObject({
+      code: 'HORDE_COLLATERAL_BAD_INPUT',
+    });
     const stranger = join(dir, 'stranger.json');
     const strangerKey = generatePrivateKey();
     await evm.fund(privateKeyToAccount(strangerKey).address, TAO);
     writeFileSync(stranger, JSON.stringify({ private_key: strangerKey }));
-    expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({ code: 'HORDE_COLLATERAL_REVERTED', revert: 'NotTrustee' });
+    expect(await failure(slasherWith({ evmKeyFile: stranger, amountWei: 1n }).slash('j5', miner.ss58))).toMatchObject({
+      code: 'HORDE_COLLATERAL_REVERTED',
+      revert: 'NotTrustee',
+    });
     // …which the validator checks at start, before anyone cheats.
     expect(await failure(slasherWith({ evmKeyFile: stranger }).verifyTrustee())).toMatchObject({ code: 'HORDE_COLLATERAL_NOT_TRUSTEE' });
     expect(await slasherWith({}).verifyTrustee()).toBe(privateKeyToAccount(trusteeKey).address);
@@ -119,7 +150,12 @@ describe('collateral slasher', () => {
   it('slashes the address routing relied on, even when the miner re-associates a fresh key after cheating', async () => {
     const book = new CollateralBook({ chain, netuid: NETUID, contract, clock: new SystemClock(), logger: silentLogger() });
     await book.refresh();
-    const slasher = new CollateralSlasher(contract, book, { amountWei: 1000n, reason: 'job {jobUuid} cheated', evmKeyFile: trusteeFile, attempts: 1 }, silentLogger());
+    const slasher = new CollateralSlasher(
+      contract,
+      book,
+      { amountWei: 1000n, reason: 'job {jobUuid} cheated', evmKeyFile: trusteeFile, attempts: 1 },
+      silentLogger(),
+    );
     const minerChain = await LocalChain.open({ store, hotkey: miner.ss58, netuid: NETUID });
     const block = await minerChain.currentBlock();
     const fresh = await signAssociation(generatePrivateKey(), miner.publicKey, block);
@@ -152,9 +188,14 @@ describe('collateral slasher', () => {
   });
 
   it('tries an RPC that is away `attempts` times, then reports it', async () => {
-    const away = new CollateralContract({ rpcUrl: 'http://127.0.0.1:9', chainId: evm.chainId, contractAddress: contract.address, timeoutMs: 1_000 });
+    const away = new CollateralContract({
+      rpcUrl: 'http://127.0.0.1:9',
+      chainId: evm.chainId,
+      contractAddress: contract.address,
+      timeoutMs: 1_000,
+    });
     let waits = 0;
-    const error = await failure(slasherWith({ backoffMs: () => (waits += 1, 10) }, away).slash('j6', miner.ss58));
+    const error = await failure(slasherWith({ backoffMs: () => ((waits += 1), 10) }, away).slash('j6', miner.ss58));
     expect(error.code).toBe('HORDE_COLLATERAL_RPC_UNREACHABLE');
     expect(waits).toBe(2); // 3 attempts, 2 waits between them
   });

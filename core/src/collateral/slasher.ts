@@ -52,7 +52,13 @@ export class CollateralSlasher {
 
   private trusteeKey(): Promise<string> {
     const file = this.settings.evmKeyFile;
-    if (!file) return Promise.reject(new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'validator.collateral.evmKeyFile is not set: the validator has no EVM key to slash with'));
+    if (!file)
+      return Promise.reject(
+        new CollateralError(
+          'HORDE_COLLATERAL_BAD_INPUT',
+          'validator.collateral.evmKeyFile is not set: the validator has no EVM key to slash with',
+        ),
+      );
     this.key ??= readEvmKeyFile(file).catch((err: unknown) => {
       this.key = null;
       throw err;
@@ -69,7 +75,10 @@ export class CollateralSlasher {
     const ours = evmAccount(key).address;
     const trustee = await this.contract.trustee();
     if (trustee !== ours) {
-      throw new CollateralError('HORDE_COLLATERAL_NOT_TRUSTEE', `validator.collateral.evmKeyFile holds ${ours}, but the trustee of ${this.contract.address} is ${trustee}: slashes would be refused`);
+      throw new CollateralError(
+        'HORDE_COLLATERAL_NOT_TRUSTEE',
+        `validator.collateral.evmKeyFile holds ${ours}, but the trustee of ${this.contract.address} is ${trustee}: slashes would be refused`,
+      );
     }
     return trustee;
   }
@@ -83,7 +92,8 @@ export class CollateralSlasher {
   }
 
   private async slashNow(jobUuid: string, minerHotkey: string, signal: AbortSignal | undefined, recheck: boolean): Promise<SlashDone> {
-    if (this.settings.amountWei <= 0n) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'validator.collateral.slashAmountWei is 0: slashing is off');
+    if (this.settings.amountWei <= 0n)
+      throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'validator.collateral.slashAmountWei is 0: slashing is off');
     const reason = slashReasonFor(this.settings.reason, jobUuid, minerHotkey);
     const backoff = this.settings.backoffMs ?? defaultBackoff;
     for (let attempt = 1; ; attempt += 1) {
@@ -96,15 +106,26 @@ export class CollateralSlasher {
         const evmAddress = this.book.snapshot()?.miners.get(minerHotkey)?.evmAddress ?? (await this.book.evmAddressOf(minerHotkey));
         if (recheck) {
           const landed = (await this.contract.slashes(evmAddress)).find((slash) => slash.url === reason);
-          if (landed) return { tx: { hash: landed.tx, blockNumber: landed.blockNumber }, evmAddress, amountWei: landed.amountWei, reason, attempts: attempt - 1 };
+          if (landed)
+            return {
+              tx: { hash: landed.tx, blockNumber: landed.blockNumber },
+              evmAddress,
+              amountWei: landed.amountWei,
+              reason,
+              attempts: attempt - 1,
+            };
         }
         const tx = await this.contract.slash(key, evmAddress, this.settings.amountWei, reason);
         return { tx, evmAddress, amountWei: this.settings.amountWei, reason, attempts: attempt };
       } catch (err) {
-        const error = err instanceof CollateralError ? err : new CollateralError('HORDE_COLLATERAL_RPC_ERROR', (err as Error).message, { cause: err });
+        const error =
+          err instanceof CollateralError ? err : new CollateralError('HORDE_COLLATERAL_RPC_ERROR', (err as Error).message, { cause: err });
         if (!error.transient || attempt >= this.settings.attempts || signal?.aborted) throw error;
         const waitMs = backoff(attempt);
-        this.logger.warn({ jobUuid, minerHotkey, code: error.code, err: error.message, attempt, retryInMs: waitMs }, 'collateral: slash failed, trying again');
+        this.logger.warn(
+          { jobUuid, minerHotkey, code: error.code, err: error.message, attempt, retryInMs: waitMs },
+          'collateral: slash failed, trying again',
+        );
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, waitMs);
           signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });

@@ -68,7 +68,11 @@ describe('defaults', () => {
   it('accepts the three hotkey forms and a bare URI string', () => {
     expect(parseConfig({ hotkey: '//Alice' }).hotkey).toEqual({ uri: '//Alice' });
     expect(parseConfig({ hotkey: { uri: '//Bob' } }).hotkey).toEqual({ uri: '//Bob' });
-    expect(parseConfig({ hotkey: { wallet: 'w', hotkey: 'h', walletsDir: '/wallets' } }).hotkey).toEqual({ wallet: 'w', hotkey: 'h', walletsDir: '/wallets' });
+    expect(parseConfig({ hotkey: { wallet: 'w', hotkey: 'h', walletsDir: '/wallets' } }).hotkey).toEqual({
+      wallet: 'w',
+      hotkey: 'h',
+      walletsDir: '/wallets',
+    });
     expect(parseConfig({ hotkey: { wallet: 'w' } }).hotkey).toEqual({ wallet: 'w', hotkey: 'default' });
   });
 });
@@ -82,7 +86,10 @@ describe('file formats', () => {
     ['horde.config.mjs', 'export default { miner: { port: 9100 } };'],
     ['horde.config.js', 'export default { miner: { port: 9100 } };'],
     ['horde.config.cjs', 'module.exports = { miner: { port: 9100 } };'],
-    ['horde.config.ts', 'interface Miner { port: number }\nconst miner: Miner = { port: 9100 };\nexport default { miner } satisfies Record<string, unknown>;\n'],
+    [
+      'horde.config.ts',
+      'interface Miner { port: number }\nconst miner: Miner = { port: 9100 };\nexport default { miner } satisfies Record<string, unknown>;\n',
+    ],
     ['.hordrc', 'miner:\n  port: 9100\n'],
     ['.hordrc.json', '{ "miner": { "port": 9100 } }'],
     ['.hordrc.yaml', 'miner:\n  port: 9100\n'],
@@ -174,11 +181,14 @@ describe('environment overrides', () => {
     expect(config.plugins.map((plugin) => plugin.name)).toEqual(['@horde/plugin-hardware-classes', './mine.js']);
   });
 
-  it('replaces the file\'s hotkey as a whole', async () => {
+  it("replaces the file's hotkey as a whole", async () => {
     const dir = project({ 'horde.config.yaml': 'hotkey: { wallet: cold, hotkey: warm }\n' });
     expect((await loadConfig({ cwd: dir, env: { HORDE_HOTKEY__URI: '//Bob' } })).hotkey).toEqual({ uri: '//Bob' });
     expect((await loadConfig({ cwd: dir, env: { HORDE_HOTKEY: '//Charlie' } })).hotkey).toEqual({ uri: '//Charlie' });
-    expect((await loadConfig({ cwd: dir, env: { HORDE_HOTKEY__HOTKEY: 'hot2', HORDE_HOTKEY__WALLET: 'cold2' } })).hotkey).toEqual({ wallet: 'cold2', hotkey: 'hot2' });
+    expect((await loadConfig({ cwd: dir, env: { HORDE_HOTKEY__HOTKEY: 'hot2', HORDE_HOTKEY__WALLET: 'cold2' } })).hotkey).toEqual({
+      wallet: 'cold2',
+      hotkey: 'hot2',
+    });
   });
 
   it('names the variable that holds a bad value', async () => {
@@ -188,7 +198,9 @@ describe('environment overrides', () => {
 
   it('refuses a mistyped variable inside a known section, suggesting the right one', async () => {
     const error = await configError(loadConfig({ cwd: project({}), env: { HORDE_LOG__LEVLE: 'debug' } }));
-    expect(error.problems).toEqual(['HORDE_LOG__LEVLE: log has no setting "levle"; did you mean HORDE_LOG__LEVEL? (known: level, pretty, file)']);
+    expect(error.problems).toEqual([
+      'HORDE_LOG__LEVLE: log has no setting "levle"; did you mean HORDE_LOG__LEVEL? (known: level, pretty, file)',
+    ]);
   });
 });
 
@@ -204,12 +216,20 @@ describe('invalid configs', () => {
     })();
     expect(error.code).toBe('HORDE_CONFIG_INVALID');
     expect(error.problems).toEqual(['chain.netuid: expected a number, got "abc" (set it in horde.config.yaml or HORDE_CHAIN__NETUID)']);
-    expect(error.message).toBe('Invalid config /srv/horde.config.yaml:\n  - chain.netuid: expected a number, got "abc" (set it in horde.config.yaml or HORDE_CHAIN__NETUID)');
+    expect(error.message).toBe(
+      'Invalid config /srv/horde.config.yaml:\n  - chain.netuid: expected a number, got "abc" (set it in horde.config.yaml or HORDE_CHAIN__NETUID)',
+    );
   });
 
   it('lists every problem at once, unknown keys with a suggestion', () => {
     expect(() =>
-      parseConfig({ chian: {}, miner: { port: 70_000 }, chain: { network: 'mainnet', netuid: 1.5 }, role: 'farmer', log: { level: 'loud' } }),
+      parseConfig({
+        chian: {},
+        miner: { port: 70_000 },
+        chain: { network: 'mainnet', netuid: 1.5 },
+        role: 'farmer',
+        log: { level: 'loud' },
+      }),
     ).toThrowError(
       expect.objectContaining({
         problems: expect.arrayContaining([
@@ -224,25 +244,35 @@ describe('invalid configs', () => {
     );
   });
 
-  it('refuses a nested unknown key, listing the section\'s settings', () => {
+  it("refuses a nested unknown key, listing the section's settings", () => {
     expect(() => parseConfig({ log: { levl: 'debug' } })).toThrowError(
       'log.levl: unknown setting; did you mean "level"? (known in log settings: level, pretty, file)',
     );
-    expect(() => parseConfig({ chain: { netiud: 3 } })).toThrowError(/chain\.netiud: unknown setting; did you mean "netuid"\? \(known in chain settings: network, netuid, /);
+    expect(() => parseConfig({ chain: { netiud: 3 } })).toThrowError(
+      /chain\.netiud: unknown setting; did you mean "netuid"\? \(known in chain settings: network, netuid, /,
+    );
   });
 
   it('refuses two hotkey sources at once, and a hotkey field of the wrong type', () => {
-    expect(() => parseConfig({ hotkey: { uri: '//Alice', wallet: 'w' } })).toThrowError('hotkey: give one way to find the hotkey, not uri and wallet/hotkey');
+    expect(() => parseConfig({ hotkey: { uri: '//Alice', wallet: 'w' } })).toThrowError(
+      'hotkey: give one way to find the hotkey, not uri and wallet/hotkey',
+    );
     expect(() => parseConfig({ hotkey: { file: 3 } })).toThrowError('hotkey.file: expected a string, got 3');
   });
 
   it('requires a url for a postgres store', () => {
     expect(() => parseConfig({ store: { client: 'postgres' } })).toThrowError('store.url: required when store.client is "postgres"');
-    expect(parseConfig({ store: { client: 'postgres', url: 'postgres://u@h:5432/db' } }).store).toEqual({ client: 'postgres', url: 'postgres://u@h:5432/db', poolMax: 10 });
+    expect(parseConfig({ store: { client: 'postgres', url: 'postgres://u@h:5432/db' } }).store).toEqual({
+      client: 'postgres',
+      url: 'postgres://u@h:5432/db',
+      poolMax: 10,
+    });
   });
 
   it('explains a bad plugin entry', () => {
-    expect(() => parseConfig({ plugins: [{ name: 'x', enabled: 'maybe' }] })).toThrowError('plugins[0].enabled: expected true or false, got "maybe"');
+    expect(() => parseConfig({ plugins: [{ name: 'x', enabled: 'maybe' }] })).toThrowError(
+      'plugins[0].enabled: expected true or false, got "maybe"',
+    );
     expect(() => parseConfig({ plugins: [42] })).toThrowError('plugins[0]: expected a plugin name or { name, config?, enabled? }; got 42');
   });
 

@@ -7,7 +7,8 @@ export function storeOptions(config: Pick<HordeConfig, 'store' | 'dataDir'>): St
   const { store } = config;
   if (store.client === 'postgres') {
     // The schema guarantees a url for postgres; the check keeps the types honest.
-    if (!store.url) throw new ConfigError('HORDE_CONFIG_INVALID', 'Invalid config:', ['store.url: required when store.client is "postgres"']);
+    if (!store.url)
+      throw new ConfigError('HORDE_CONFIG_INVALID', 'Invalid config:', ['store.url: required when store.client is "postgres"']);
     return { client: 'postgres', url: store.url, poolMax: store.poolMax };
   }
   return { client: 'sqlite', filename: store.filename ?? `${config.dataDir}/horde.sqlite` };

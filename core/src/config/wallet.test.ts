@@ -44,7 +44,18 @@ async function readError(path: string): Promise<WalletFileError> {
 
 describe('bittensor wallet hotkey files', () => {
   it('finds the hotkey of a wallet config and reads the file btcli writes', async () => {
-    const path = writeHotkey('miner', 'hot1', JSON.stringify({ accountId: publicKey, publicKey, privateKey: `0x${'11'.repeat(64)}`, secretPhrase: mnemonic, secretSeed: seed, ss58Address: ss58 }));
+    const path = writeHotkey(
+      'miner',
+      'hot1',
+      JSON.stringify({
+        accountId: publicKey,
+        publicKey,
+        privateKey: `0x${'11'.repeat(64)}`,
+        secretPhrase: mnemonic,
+        secretSeed: seed,
+        ss58Address: ss58,
+      }),
+    );
     const dir = mkdtempSync(join(root, 'project-'));
     writeFileSync(join(dir, 'horde.config.yaml'), `hotkey:\n  wallet: miner\n  hotkey: hot1\n  walletsDir: ${join(root, 'wallets')}\n`);
     const config = await loadConfig({ cwd: dir, env: {} });

@@ -76,7 +76,9 @@ export async function readWalletHotkeyFile(path: string): Promise<WalletHotkeyFi
         { cause: error },
       );
     }
-    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Cannot read hotkey file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Cannot read hotkey file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   const trimmed = text.trimStart();
@@ -91,12 +93,18 @@ export async function readWalletHotkeyFile(path: string): Promise<WalletHotkeyFi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Hotkey file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Hotkey file ${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const parsed = walletHotkeyFileSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-    throw new WalletFileError('HORDE_WALLET_FILE_INVALID', path, `Hotkey file ${path} is not a usable bittensor hotkey: ${problems.join('; ')}`);
+    throw new WalletFileError(
+      'HORDE_WALLET_FILE_INVALID',
+      path,
+      `Hotkey file ${path} is not a usable bittensor hotkey: ${problems.join('; ')}`,
+    );
   }
   return parsed.data;
 }

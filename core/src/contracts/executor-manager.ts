@@ -34,8 +34,7 @@ export interface ExecutorHandle {
 }
 
 export type ExecutorStatus =
-  | { readonly state: 'running' }
-  | { readonly state: 'exited'; readonly exitCode: number | null; readonly reason?: string };
+  { readonly state: 'running' } | { readonly state: 'exited'; readonly exitCode: number | null; readonly reason?: string };
 
 /**
  * Starts and stops executors on the miner's behalf. This is the contract a miner customises.

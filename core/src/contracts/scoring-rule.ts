@@ -70,7 +70,9 @@ export interface CycleFacts {
    * new one (the manifests this validator recorded for both hotkeys, this cycle and the last). A
    * self-reported change with no movement is not a dance.
    */
-  readonly mainHotkeys: Readonly<Record<string, { readonly current: string | null; readonly previous: string | null; readonly verifiedDance: boolean }>>;
+  readonly mainHotkeys: Readonly<
+    Record<string, { readonly current: string | null; readonly previous: string | null; readonly verifiedDance: boolean }>
+  >;
   /**
    * Started receipts of organic jobs known to this validator: transferred from the miners' receipt
    * pages (every validator's, this one's included), both signatures verified on arrival, from the

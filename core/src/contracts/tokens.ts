@@ -34,4 +34,12 @@ export const METRICS = createToken<Metrics>('Metrics');
 /** Tokens that several plugins may provide; resolved as an array in config order. */
 export const MULTI_TOKENS: readonly symbol[] = [JOB_GENERATOR, HARDWARE_CLASS, SCORING_RULE];
 /** Tokens a plugin may provide. Anything else is the runtime's business. */
-export const PLUGIN_TOKENS: readonly symbol[] = [EXECUTOR_MANAGER, DANCING_STRATEGY, CAPACITY_POLICY, JOB_RUNNER, CHAIN, OBJECT_STORE, ...MULTI_TOKENS];
+export const PLUGIN_TOKENS: readonly symbol[] = [
+  EXECUTOR_MANAGER,
+  DANCING_STRATEGY,
+  CAPACITY_POLICY,
+  JOB_RUNNER,
+  CHAIN,
+  OBJECT_STORE,
+  ...MULTI_TOKENS,
+];

@@ -44,7 +44,9 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const sy = (y: number) => margin.top + plotH - (Math.min(y, yMax) / yMax) * plotH;
   const formatX = options.formatX ?? ((x: number) => String(x));
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.yLabel)} by ${escapeXml(options.xLabel)}">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.yLabel)} by ${escapeXml(options.xLabel)}">`,
+  );
   // Grid and y ticks: five steps.
   for (let i = 0; i <= 4; i++) {
     const value = (yMax * i) / 4;
@@ -57,18 +59,28 @@ export function lineChartSvg(series: readonly ChartSeries[], options: LineChartO
   const every = Math.max(1, Math.ceil(distinctX.length / 10));
   distinctX.forEach((x, i) => {
     if (i % every !== 0) return;
-    parts.push(`<text x="${round(sx(x))}" y="${margin.top + plotH + 16}" text-anchor="middle" font-size="11" fill="#6b7280">${escapeXml(formatX(x))}</text>`);
+    parts.push(
+      `<text x="${round(sx(x))}" y="${margin.top + plotH + 16}" text-anchor="middle" font-size="11" fill="#6b7280">${escapeXml(formatX(x))}</text>`,
+    );
   });
-  parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 4}" text-anchor="middle" font-size="12" fill="#374151">${escapeXml(options.xLabel)}</text>`);
-  parts.push(`<text x="14" y="${margin.top + plotH / 2}" text-anchor="middle" font-size="12" fill="#374151" transform="rotate(-90 14 ${margin.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`);
-  parts.push(`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#9ca3af"/>`);
+  parts.push(
+    `<text x="${margin.left + plotW / 2}" y="${height - 4}" text-anchor="middle" font-size="12" fill="#374151">${escapeXml(options.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text x="14" y="${margin.top + plotH / 2}" text-anchor="middle" font-size="12" fill="#374151" transform="rotate(-90 14 ${margin.top + plotH / 2})">${escapeXml(options.yLabel)}</text>`,
+  );
+  parts.push(
+    `<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#9ca3af"/>`,
+  );
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const points = s.points.map((p) => `${round(sx(p.x))},${round(sy(p.y))}`).join(' ');
     parts.push(`<g class="series" data-label="${escapeXml(s.label)}">`);
     if (s.points.length > 1) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/>`);
     for (const p of s.points) {
-      parts.push(`<circle cx="${round(sx(p.x))}" cy="${round(sy(p.y))}" r="3" fill="${color}"><title>${escapeXml(`${s.label}: ${p.y.toFixed(4)} at ${formatX(p.x)}`)}</title></circle>`);
+      parts.push(
+        `<circle cx="${round(sx(p.x))}" cy="${round(sy(p.y))}" r="3" fill="${color}"><title>${escapeXml(`${s.label}: ${p.y.toFixed(4)} at ${formatX(p.x)}`)}</title></circle>`,
+      );
     }
     parts.push('</g>');
     const ly = margin.top + 8 + i * 18;

@@ -3,4 +3,17 @@ export { lineChartSvg, type ChartSeries, type LineChartOptions } from './chart.j
 export { DashboardListenError } from './errors.js';
 export { escapeHtml, renderPage, renderFragments, type PageFragments } from './render.js';
 export { startDashboardServer, type DashboardServer, type DashboardServerOptions } from './server.js';
-export { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSection, type DashboardPage, type PageSource, type Section, type TableSection, type Tile, type Tone } from './view.js';
+export {
+  formatAgo,
+  formatDuration,
+  keyCell,
+  statusCell,
+  type Cell,
+  type ChartSection,
+  type DashboardPage,
+  type PageSource,
+  type Section,
+  type TableSection,
+  type Tile,
+  type Tone,
+} from './view.js';

@@ -19,11 +19,27 @@ function pageWith(jobs: number): DashboardPage {
     title: 'horde test',
     subtitle: 'a <b>subtitle</b>',
     tiles: [{ label: 'Jobs', value: String(jobs) }],
-    sections: [{ kind: 'table', id: 'jobs', title: 'Jobs', columns: ['Job', 'Status'], rows: Array.from({ length: jobs }, (_, i) => [`job-${i}`, { text: 'running', tone: 'ok' }]), empty: 'No job.' }],
+    sections: [
+      {
+        kind: 'table',
+        id: 'jobs',
+        title: 'Jobs',
+        columns: ['Job', 'Status'],
+        rows: Array.from({ length: jobs }, (_, i) => [`job-${i}`, { text: 'running', tone: 'ok' }]),
+        empty: 'No job.',
+      },
+    ],
   };
 }
 
-async function start(options: { token?: string | null; page?: () => Promise<DashboardPage>; refreshMs?: number; details?: Record<string, (id: string) => Promise<DashboardPage | null>> } = {}) {
+async function start(
+  options: {
+    token?: string | null;
+    page?: () => Promise<DashboardPage>;
+    refreshMs?: number;
+    details?: Record<string, (id: string) => Promise<DashboardPage | null>>;
+  } = {},
+) {
   const metrics = createMetricsRegistry({ defaultMetrics: false });
   new Counter({ name: 'horde_test_things_total', help: 'things', registers: [metrics] }).inc(3);
   const server = await startDashboardServer({
@@ -70,7 +86,22 @@ describe('dashboard server', () => {
       details: {
         jobs: async (id) => {
           asked.push(id);
-          return id === 'job-1' ? { ...pageWith(1), title: 'Job job-1', sections: [{ kind: 'table', id: 'history-wide', title: 'Status history', columns: ['Status'], rows: [['sent'], [{ text: 'x', href: 'javascript:alert(1)' }]], empty: '' }] } : null;
+          return id === 'job-1'
+            ? {
+                ...pageWith(1),
+                title: 'Job job-1',
+                sections: [
+                  {
+                    kind: 'table',
+                    id: 'history-wide',
+                    title: 'Status history',
+                    columns: ['Status'],
+                    rows: [['sent'], [{ text: 'x', href: 'javascript:alert(1)' }]],
+                    empty: '',
+                  },
+                ],
+              }
+            : null;
         },
       },
     });
@@ -163,10 +194,22 @@ describe('dashboard server', () => {
     expect((await fetch(server.url)).status).toBe(200);
 
     await expect(
-      startDashboardServer({ settings: { host: '127.0.0.1', port: server.port, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
+      startDashboardServer({
+        settings: { host: '127.0.0.1', port: server.port, token: null, refreshMs: 1000 },
+        page: async () => pageWith(0),
+        metrics: createMetricsRegistry({ defaultMetrics: false }),
+        logger: silentLogger(),
+        clock: new SystemClock(),
+      }),
     ).rejects.toMatchObject({ code: 'HORDE_DASHBOARD_LISTEN_FAILED', message: expect.stringContaining(`127.0.0.1:${server.port}`) });
     await expect(
-      startDashboardServer({ settings: { host: '0.0.0.0', port: 0, token: null, refreshMs: 1000 }, page: async () => pageWith(0), metrics: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), clock: new SystemClock() }),
+      startDashboardServer({
+        settings: { host: '0.0.0.0', port: 0, token: null, refreshMs: 1000 },
+        page: async () => pageWith(0),
+        metrics: createMetricsRegistry({ defaultMetrics: false }),
+        logger: silentLogger(),
+        clock: new SystemClock(),
+      }),
     ).rejects.toBeInstanceOf(DashboardListenError);
   });
 });
@@ -176,8 +219,13 @@ describe('dashboard config', () => {
     expect(hordeConfigSchema.parse({}).dashboard).toEqual({ enabled: false, host: '127.0.0.1', port: 9180, token: null, refreshMs: 1000 });
     const exposed = hordeConfigSchema.safeParse({ dashboard: { enabled: true, host: '0.0.0.0' } });
     expect(exposed.success).toBe(false);
-    expect(exposed.error!.issues[0]).toMatchObject({ path: ['dashboard', 'token'], message: expect.stringContaining('required when dashboard.host is not loopback') });
+    expect(exposed.error!.issues[0]).toMatchObject({
+      path: ['dashboard', 'token'],
+      message: expect.stringContaining('required when dashboard.host is not loopback'),
+    });
     expect(hordeConfigSchema.safeParse({ dashboard: { enabled: true, host: '0.0.0.0', token: 'short' } }).success).toBe(false);
-    expect(hordeConfigSchema.safeParse({ dashboard: { enabled: true, host: '0.0.0.0', token: 'a-long-enough-secret-token' } }).success).toBe(true);
+    expect(
+      hordeConfigSchema.safeParse({ dashboard: { enabled: true, host: '0.0.0.0', token: 'a-long-enough-secret-token' } }).success,
+    ).toBe(true);
   });
 });

@@ -61,7 +61,10 @@ function bearerToken(request: FastifyRequest): string | null {
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const { settings, clock } = options;
   const log = options.logger.child({ component: 'dashboard' });
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   const token = settings.token;
   if (token === null && !isLoopbackHost(settings.host)) {
     // The config schema refuses this; embedders that build settings by hand get the same answer.
@@ -76,12 +79,18 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return reply.code(405).header('allow', 'GET, HEAD').send({ error: 'read-only', message: 'the dashboard is read-only: only GET requests' });
+      return reply
+        .code(405)
+        .header('allow', 'GET, HEAD')
+        .send({ error: 'read-only', message: 'the dashboard is read-only: only GET requests' });
     }
     if (request.url === '/healthz') return;
     if (!authorised(request)) {
       log.warn({ ip: request.ip, url: request.url.replace(/token=[^&]*/, 'token=…') }, 'dashboard request without a valid token refused');
-      return reply.code(401).header('www-authenticate', 'Bearer realm="horde dashboard"').send({ error: 'unauthorised', message: 'this dashboard needs its token: Authorization: Bearer <token>, or open /?token=<token> once' });
+      return reply.code(401).header('www-authenticate', 'Bearer realm="horde dashboard"').send({
+        error: 'unauthorised',
+        message: 'this dashboard needs its token: Authorization: Bearer <token>, or open /?token=<token> once',
+      });
     }
     const query = request.query as Record<string, unknown>;
     if (token !== null && typeof query['token'] === 'string') {
@@ -92,7 +101,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
 
   app.setErrorHandler((error, request, reply) => {
     log.warn({ err: error, url: request.url }, 'dashboard page could not be built');
-    return reply.code(503).type('text/plain; charset=utf-8').send(`The dashboard page could not be built (${(error as Error).message}); it is retried on the next request.`);
+    return reply
+      .code(503)
+      .type('text/plain; charset=utf-8')
+      .send(`The dashboard page could not be built (${(error as Error).message}); it is retried on the next request.`);
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/', async (_request, reply) => {
@@ -106,8 +118,15 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     const source = Object.hasOwn(details, kind) ? details[kind] : undefined;
     // Ids are uuids and the like: anything else names nothing here (and is never echoed back).
     const page = source && /^[A-Za-z0-9._-]{1,128}$/.test(id) ? await source(id) : null;
-    if (!page) return reply.code(404).type('text/plain; charset=utf-8').send(`Nothing here: no such ${source ? kind.replace(/s$/, '') : 'page'} on this dashboard.`);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderPage(page, clock.now(), { root: '../' }));
+    if (!page)
+      return reply
+        .code(404)
+        .type('text/plain; charset=utf-8')
+        .send(`Nothing here: no such ${source ? kind.replace(/s$/, '') : 'page'} on this dashboard.`);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send(renderPage(page, clock.now(), { root: '../' }));
   });
   app.get('/metrics', async (_request, reply) => reply.type(options.metrics.contentType).send(await options.metrics.metrics()));
 
@@ -135,7 +154,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     }
   };
   app.get('/events', (request, reply) => {
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     reply.raw.write(`retry: ${Math.max(1_000, settings.refreshMs)}\n\n`);
     watchers.add(reply);
     timer ??= setInterval(() => void broadcast(null), settings.refreshMs);
@@ -153,10 +177,18 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     await app.listen({ host: settings.host, port: settings.port });
   } catch (error) {
     await app.close().catch(() => undefined);
-    throw new DashboardListenError(`dashboard could not listen on ${settings.host}:${settings.port}: ${(error as Error).message}; set dashboard.port to a free port`, { cause: error });
+    throw new DashboardListenError(
+      `dashboard could not listen on ${settings.host}:${settings.port}: ${(error as Error).message}; set dashboard.port to a free port`,
+      { cause: error },
+    );
   }
   const port = (app.server.address() as AddressInfo).port;
-  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const host =
+    settings.host === '0.0.0.0' || settings.host === '::'
+      ? '127.0.0.1'
+      : settings.host.includes(':')
+        ? `[${settings.host}]`
+        : settings.host;
   const url = `http://${host}:${port}/`;
   log.info({ url, tokenRequired: token !== null }, 'dashboard listening');
   return {

@@ -8,7 +8,8 @@
 export type Tone = 'ok' | 'bad' | 'warn' | 'muted';
 
 /** A table cell: plain text, or text with a tone and a tooltip (e.g. a full hotkey behind a short one). */
-export type Cell = string | number | null | { readonly text: string; readonly tone?: Tone; readonly title?: string; readonly href?: string };
+export type Cell =
+  string | number | null | { readonly text: string; readonly tone?: Tone; readonly title?: string; readonly href?: string };
 
 /**
  * A link to a detail page of the same dashboard (`jobs/<uuid>`): relative, no scheme, no host.
@@ -72,7 +73,12 @@ export function keyCell(key: string): Cell {
 /** A job or batch status, coloured by what it means for the miner. */
 export function statusCell(status: string): Cell {
   const tone: Tone | undefined =
-    status === 'completed' || status === 'finished' || status === 'set' || status === 'revealed' || status === 'running' || status === 'healthy'
+    status === 'completed' ||
+    status === 'finished' ||
+    status === 'set' ||
+    status === 'revealed' ||
+    status === 'running' ||
+    status === 'healthy'
       ? 'ok'
       : status === 'failed' || status === 'horde_failed' || status === 'dead' || status === 'refused'
         ? 'bad'

@@ -22,11 +22,16 @@ describe('devnet accounts', () => {
 
   it('derives the same dev keys every run; a dancer has two hotkeys under one coldkey', async () => {
     const keys = await devnetKeys({ miners: 2, cheaters: 0, dancers: 1 });
-    expect(keys.validator.hotkey).toEqual({ uri: '//horde-devnet/validator', ss58: (await loadHotkey({ uri: '//horde-devnet/validator' })).ss58 });
+    expect(keys.validator.hotkey).toEqual({
+      uri: '//horde-devnet/validator',
+      ss58: (await loadHotkey({ uri: '//horde-devnet/validator' })).ss58,
+    });
     expect(keys.miners[0]!.hotkeys.map((k) => k.uri)).toEqual(['//horde-devnet/miner-1']);
     expect(keys.miners[1]!.hotkeys.map((k) => k.uri)).toEqual(['//horde-devnet/miner-2', '//horde-devnet/miner-2-2']);
     expect(keys.miners[1]!.coldkey.uri).toBe('//horde-devnet/coldkey-2');
-    expect(new Set([keys.validator.hotkey.ss58, keys.trustedMiner.ss58, ...keys.miners.flatMap((m) => m.hotkeys.map((k) => k.ss58))]).size).toBe(5);
+    expect(
+      new Set([keys.validator.hotkey.ss58, keys.trustedMiner.ss58, ...keys.miners.flatMap((m) => m.hotkeys.map((k) => k.ss58))]).size,
+    ).toBe(5);
   });
 });
 
@@ -56,13 +61,23 @@ describe('devnet configs', () => {
     expect(honest.store).toMatchObject({ client: 'sqlite', filename: '/data/miner-1/horde.sqlite' });
     expect(honest.chain.local.store).toMatchObject({ client: 'sqlite', filename: '/data/chain.sqlite' });
     expect(honest.log).toMatchObject({ pretty: false, file: '/data/logs/miner-1.log' });
-    expect(honest.miner).toMatchObject({ host: '127.0.0.1', port: 4000, announce: { ip: '127.0.0.1' }, localMode: null, cycleLengthBlocks: 150 });
+    expect(honest.miner).toMatchObject({
+      host: '127.0.0.1',
+      port: 4000,
+      announce: { ip: '127.0.0.1' },
+      localMode: null,
+      cycleLengthBlocks: 150,
+    });
     expect(honest.executor.runner).toBe('process');
     expect(honest.executor.processImages).toEqual({ 'horde/job-hash-crack:1': [process.execPath, '/pkg/job/crack.mjs'] });
     expect(cheater.executor.processImages).toEqual({ 'horde/job-hash-crack:1': [process.execPath, '/pkg/job/cheat.mjs'] });
     expect(honest.plugins).toEqual([
       { name: '@horde/plugin-hardware-classes', enabled: true },
-      { name: '@horde/executor-manager-local', config: { executorClass: 'always_on.test', executors: 2, killGraceMs: 2000 }, enabled: true },
+      {
+        name: '@horde/executor-manager-local',
+        config: { executorClass: 'always_on.test', executors: 2, killGraceMs: 2000 },
+        enabled: true,
+      },
       { name: '/work/extra.js', enabled: true },
     ]);
     expect(dancer.miner.hotkeys).toEqual([{ uri: '//horde-devnet/miner-3' }, { uri: '//horde-devnet/miner-3-2' }]);
@@ -80,14 +95,20 @@ describe('devnet configs', () => {
     expect(pluginPath).toBeDefined();
     const { farmingStrategy, FARMER_GHOST_HOTKEY } = await import('./farming-plugin.js');
     const ctxOf = (cycle: number) => ({ cycle, hotkeys: [farmer.hotkeys[0]!.ss58], manifest: { 'always_on.test': 2 } });
-    expect([2, 3, 4].map((cycle) => farmingStrategy.mainHotkey(ctxOf(cycle)))).toEqual([FARMER_GHOST_HOTKEY, farmer.hotkeys[0]!.ss58, FARMER_GHOST_HOTKEY]);
+    expect([2, 3, 4].map((cycle) => farmingStrategy.mainHotkey(ctxOf(cycle)))).toEqual([
+      FARMER_GHOST_HOTKEY,
+      farmer.hotkeys[0]!.ss58,
+      FARMER_GHOST_HOTKEY,
+    ]);
     expect(farmingStrategy.assign(ctxOf(2))).toEqual({ [farmer.hotkeys[0]!.ss58]: { 'always_on.test': 2 } });
   });
 
   it('runs honest miners in containers with --docker, but a cheater keeps its process mapping', async () => {
     const ctx = context({ miners: '2', cheaters: '1', docker: true });
     const keys = await devnetKeys(ctx.options);
-    const [honest, cheater] = keys.miners.map((miner) => minerConfig({ layout: processLayout('/data', miner.name, sqliteStores()), port: 4000, keys: miner }, ctx));
+    const [honest, cheater] = keys.miners.map((miner) =>
+      minerConfig({ layout: processLayout('/data', miner.name, sqliteStores()), port: 4000, keys: miner }, ctx),
+    );
     expect(honest!.executor).toMatchObject({ runner: 'docker', startupChecks: ['docker_engine'] });
     expect(cheater!.executor).toMatchObject({ runner: 'process' });
   });
@@ -96,7 +117,10 @@ describe('devnet configs', () => {
     const ctx = context();
     const keys = await devnetKeys(ctx.options);
     const layout = processLayout('/data', 'trusted-miner', sqliteStores());
-    const config = parseConfig(minerConfig({ layout, port: 4100, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx), { configFile: layout.configFile });
+    const config = parseConfig(
+      minerConfig({ layout, port: 4100, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
+      { configFile: layout.configFile },
+    );
     expect(config.miner.localMode).toEqual({ validatorHotkey: keys.validator.hotkey.ss58 });
     expect(config.miner.announce).toBeNull();
     expect(config.hotkey).toEqual({ uri: '//horde-devnet/trusted-miner' });
@@ -113,29 +137,66 @@ describe('devnet configs', () => {
       trustedMiner: { address: '127.0.0.1', port: 4100, hotkey: keys.trustedMiner.ss58 },
       weights: { revealEveryBlocks: 5 },
     });
-    expect(config.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '@horde/plugin-job-hash-crack', '@horde/plugin-scoring-classic']);
+    expect(config.plugins.map((p) => p.name)).toEqual([
+      '@horde/plugin-hardware-classes',
+      '@horde/plugin-job-hash-crack',
+      '@horde/plugin-scoring-classic',
+    ]);
     expect(config.plugins[2]!.config).toEqual({ classWeights: { 'always_on.test': 1 } });
   });
 
   it('runs every miner with a --miner-plugin executor manager instead of the local one; the trusted miner keeps the local one', async () => {
-    const ctx: ConfigContext = { ...context({ miners: '2', minerPlugins: ['./my-manager'], plugins: ['./both.js'] }), minerExecutorManager: 'horde-plugin-my-manager' };
+    const ctx: ConfigContext = {
+      ...context({ miners: '2', minerPlugins: ['./my-manager'], plugins: ['./both.js'] }),
+      minerExecutorManager: 'horde-plugin-my-manager',
+    };
     const keys = await devnetKeys(ctx.options);
-    const miner = parseConfig(minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx), {});
-    expect(miner.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '/work/both.js', '/work/my-manager']);
-    const trusted = parseConfig(
-      minerConfig({ layout: processLayout('/data', 'trusted-miner', sqliteStores()), port: 4100, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
+    const miner = parseConfig(
+      minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx),
       {},
     );
-    expect(trusted.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '@horde/executor-manager-local', '/work/both.js']);
+    expect(miner.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '/work/both.js', '/work/my-manager']);
+    const trusted = parseConfig(
+      minerConfig(
+        {
+          layout: processLayout('/data', 'trusted-miner', sqliteStores()),
+          port: 4100,
+          keys: null,
+          trustedKey: keys.trustedMiner,
+          localModeValidator: keys.validator.hotkey.ss58,
+        },
+        ctx,
+      ),
+      {},
+    );
+    expect(trusted.plugins.map((p) => p.name)).toEqual([
+      '@horde/plugin-hardware-classes',
+      '@horde/executor-manager-local',
+      '/work/both.js',
+    ]);
   });
 
   it('adds --validator-plugin entries to the validator only, and weights every class the validator knows', async () => {
-    const ctx: ConfigContext = { ...context({ validatorPlugins: ['./rule'] }), validatorClasses: ['always_on.test', 'always_on.cpu.8c.16gb'] };
+    const ctx: ConfigContext = {
+      ...context({ validatorPlugins: ['./rule'] }),
+      validatorClasses: ['always_on.test', 'always_on.cpu.8c.16gb'],
+    };
     const keys = await devnetKeys(ctx.options);
-    const validator = parseConfig(validatorConfig({ layout: processLayout('/data', 'validator', sqliteStores()), keys, trustedMinerPort: 4100 }, ctx), {});
-    expect(validator.plugins.map((p) => p.name)).toEqual(['@horde/plugin-hardware-classes', '@horde/plugin-job-hash-crack', '@horde/plugin-scoring-classic', '/work/rule']);
+    const validator = parseConfig(
+      validatorConfig({ layout: processLayout('/data', 'validator', sqliteStores()), keys, trustedMinerPort: 4100 }, ctx),
+      {},
+    );
+    expect(validator.plugins.map((p) => p.name)).toEqual([
+      '@horde/plugin-hardware-classes',
+      '@horde/plugin-job-hash-crack',
+      '@horde/plugin-scoring-classic',
+      '/work/rule',
+    ]);
     expect(validator.plugins[2]!.config).toEqual({ classWeights: { 'always_on.test': 1, 'always_on.cpu.8c.16gb': 1 } });
-    const miner = parseConfig(minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx), {});
+    const miner = parseConfig(
+      minerConfig({ layout: processLayout('/data', 'miner-1', sqliteStores()), port: 4000, keys: keys.miners[0]! }, ctx),
+      {},
+    );
     expect(miner.plugins.map((p) => p.name)).not.toContain('/work/rule');
   });
 
@@ -143,7 +204,10 @@ describe('devnet configs', () => {
     const databases = planDatabases('postgres://u:secret@db:5432/horde', ['chain', 'validator', 'miner-1']);
     expect([...databases.names.values()]).toEqual(['horde_chain', 'horde_validator', 'horde_miner_1']);
     expect(databases.urlOf('miner-1')).toBe('postgres://u:secret@db:5432/horde_miner_1');
-    expect(processLayout('/data', 'validator', databases.storeFor).store).toEqual({ client: 'postgres', url: 'postgres://u:secret@db:5432/horde_validator' });
+    expect(processLayout('/data', 'validator', databases.storeFor).store).toEqual({
+      client: 'postgres',
+      url: 'postgres://u:secret@db:5432/horde_validator',
+    });
     // The server's maintenance database is not a name to build on.
     expect([...planDatabases('postgres://u@db/postgres', ['chain']).names.values()]).toEqual(['horde_devnet_chain']);
   });

@@ -28,7 +28,9 @@ export interface DevnetChainSettings {
   readonly commitRevealVersion: 3 | 4;
 }
 
-export function chainSettings(options: Pick<DevnetOptions, 'blockTimeMs' | 'cycleBlocks'> & Partial<Pick<DevnetOptions, 'commitReveal'>>): DevnetChainSettings {
+export function chainSettings(
+  options: Pick<DevnetOptions, 'blockTimeMs' | 'cycleBlocks'> & Partial<Pick<DevnetOptions, 'commitReveal'>>,
+): DevnetChainSettings {
   return {
     netuid: DEVNET_NETUID,
     blockTimeMs: options.blockTimeMs,
@@ -124,7 +126,11 @@ function common(layout: ProcessLayout, ctx: ConfigContext, role: 'miner' | 'vali
  * `--plugin` entries, then the role's own (`--miner-plugin`, `--validator-plugin`), after the
  * devnet's plugins (so they add to, or follow, the shipped ones).
  */
-function withExtraPlugins(plugins: NonNullable<HordeConfigInput['plugins']>, ctx: ConfigContext, own: readonly string[] = []): HordeConfigInput['plugins'] {
+function withExtraPlugins(
+  plugins: NonNullable<HordeConfigInput['plugins']>,
+  ctx: ConfigContext,
+  own: readonly string[] = [],
+): HordeConfigInput['plugins'] {
   return [...plugins, ...ctx.options.plugins, ...own];
 }
 
@@ -158,7 +164,12 @@ export function minerConfig(input: MinerConfigInput, ctx: ConfigContext): HordeC
     '@horde/plugin-hardware-classes',
     ...(customManager
       ? []
-      : [{ name: '@horde/executor-manager-local', config: { executorClass: DEVNET_EXECUTOR_CLASS, executors: keys ? ctx.options.executors : 1, killGraceMs: 2_000 } }]),
+      : [
+          {
+            name: '@horde/executor-manager-local',
+            config: { executorClass: DEVNET_EXECUTOR_CLASS, executors: keys ? ctx.options.executors : 1, killGraceMs: 2_000 },
+          },
+        ]),
   ];
   if (behaviour === 'dancer') plugins.push({ name: '@horde/plugin-dancing', config: { strategy: 'rotate-main' } });
   if (behaviour === 'farmer') plugins.push(FARMING_PLUGIN);
@@ -226,7 +237,10 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
       [
         '@horde/plugin-hardware-classes',
         '@horde/plugin-job-hash-crack',
-        { name: '@horde/plugin-scoring-classic', config: { classWeights: Object.fromEntries((ctx.validatorClasses ?? [DEVNET_EXECUTOR_CLASS]).map((id) => [id, 1])) } },
+        {
+          name: '@horde/plugin-scoring-classic',
+          config: { classWeights: Object.fromEntries((ctx.validatorClasses ?? [DEVNET_EXECUTOR_CLASS]).map((id) => [id, 1])) },
+        },
       ],
       ctx,
       ctx.options.validatorPlugins,

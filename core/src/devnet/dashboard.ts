@@ -8,7 +8,14 @@ import { minerJobsSections, type MinerJobsSource } from '../miner/dashboard-page
 import { createMinerStore } from '../miner/store/index.js';
 import { SystemClock } from '../time/clock.js';
 import { openStore } from '../store/index.js';
-import { batchesSection, failuresSection, receiptSourcesSection, scoresSection, validatorJobPage, weightsChartSection } from '../validator/dashboard-page.js';
+import {
+  batchesSection,
+  failuresSection,
+  receiptSourcesSection,
+  scoresSection,
+  validatorJobPage,
+  weightsChartSection,
+} from '../validator/dashboard-page.js';
 import { TransferredReceiptsRepository } from '../validator/receipts/store.js';
 import { ValidatorStore } from '../validator/store.js';
 import type { ProcessLayout, StoreInput } from './configs.js';
@@ -30,7 +37,9 @@ export interface DevnetDashboardDeps {
 }
 
 function storeOptionsOf(store: StoreInput) {
-  return store.client === 'sqlite' ? { client: 'sqlite' as const, filename: store.filename } : { client: 'postgres' as const, url: store.url };
+  return store.client === 'sqlite'
+    ? { client: 'sqlite' as const, filename: store.filename }
+    : { client: 'postgres' as const, url: store.url };
 }
 
 /**
@@ -47,7 +56,11 @@ export class DevnetDashboard {
   private readonly metagraph;
 
   constructor(private readonly deps: DevnetDashboardDeps) {
-    this.metagraph = cachedFor(2_000, () => this.clock.now(), () => deps.chain.metagraph(deps.netuid));
+    this.metagraph = cachedFor(
+      2_000,
+      () => this.clock.now(),
+      () => deps.chain.metagraph(deps.netuid),
+    );
   }
 
   async start(port: number): Promise<string> {
@@ -55,7 +68,9 @@ export class DevnetDashboard {
       settings: { host: '127.0.0.1', port, token: null, refreshMs: 1_000 },
       page: () => this.page(),
       // The validator's jobs, linked from its failures table.
-      details: { jobs: async (jobUuid) => (this.validatorStore ? validatorJobPage(this.validatorRepository()!, jobUuid, this.clock.now()) : null) },
+      details: {
+        jobs: async (jobUuid) => (this.validatorStore ? validatorJobPage(this.validatorRepository()!, jobUuid, this.clock.now()) : null),
+      },
       metrics: createMetricsRegistry({ defaultMetrics: false, labels: { role: 'devnet' } }),
       logger: this.deps.logger,
       clock: this.clock,
@@ -95,7 +110,10 @@ export class DevnetDashboard {
     const status = this.deps.status(block);
     const metagraph = await this.metagraph();
     const neuronOf = new Map(metagraph?.neurons.map((n) => [n.hotkey, n]) ?? []);
-    const totals = this.deps.tallies.reduce((sum, t) => ({ ok: sum.ok + t.ok, wrong: sum.wrong + t.wrong, failed: sum.failed + t.failed }), { ok: 0, wrong: 0, failed: 0 });
+    const totals = this.deps.tallies.reduce(
+      (sum, t) => ({ ok: sum.ok + t.ok, wrong: sum.wrong + t.wrong, failed: sum.failed + t.failed }),
+      { ok: 0, wrong: 0, failed: 0 },
+    );
     const minerRows = this.deps.keys.miners.flatMap((miner, i) =>
       miner.hotkeys.map((hotkey, h): Cell[] => {
         const neuron = neuronOf.get(hotkey.ss58);
@@ -113,13 +131,24 @@ export class DevnetDashboard {
         ];
       }),
     );
-    const sources: MinerJobsSource[] = [...this.minerStores].map(([miner, store]) => ({ miner, jobs: createMinerStore(store.db, () => now).jobs }));
+    const sources: MinerJobsSource[] = [...this.minerStores].map(([miner, store]) => ({
+      miner,
+      jobs: createMinerStore(store.db, () => now).jobs,
+    }));
     const [live, recent] = await minerJobsSections(sources, now);
     const validator = this.validatorRepository();
-    const receipts = this.validatorStore ? new TransferredReceiptsRepository(this.validatorStore, this.deps.keys.validator.hotkey.ss58) : null;
+    const receipts = this.validatorStore
+      ? new TransferredReceiptsRepository(this.validatorStore, this.deps.keys.validator.hotkey.ss58)
+      : null;
     const validatorSections: Section[] =
       validator && receipts
-        ? await Promise.all([weightsChartSection(validator, metagraph), batchesSection(validator), scoresSection(validator), failuresSection(validator, now), receiptSourcesSection(receipts, now)])
+        ? await Promise.all([
+            weightsChartSection(validator, metagraph),
+            batchesSection(validator),
+            scoresSection(validator),
+            failuresSection(validator, now),
+            receiptSourcesSection(receipts, now),
+          ])
         : [];
     return {
       title: 'horde devnet',
@@ -127,7 +156,11 @@ export class DevnetDashboard {
       tiles: [
         { label: 'Block', value: String(status.block) },
         { label: 'Cycle', value: String(status.cycle) },
-        { label: 'Cycles scored', value: `${status.cyclesDone} / ${status.cyclesTotal}`, tone: status.cyclesDone >= status.cyclesTotal ? 'ok' : undefined },
+        {
+          label: 'Cycles scored',
+          value: `${status.cyclesDone} / ${status.cyclesTotal}`,
+          tone: status.cyclesDone >= status.cyclesTotal ? 'ok' : undefined,
+        },
         { label: 'Phase', value: status.phase },
         { label: 'Correct answers', value: String(totals.ok), tone: totals.ok > 0 ? 'ok' : 'muted' },
         { label: 'Wrong / failed', value: `${totals.wrong} / ${totals.failed}`, tone: totals.wrong + totals.failed > 0 ? 'bad' : 'muted' },
@@ -152,7 +185,11 @@ export class DevnetDashboard {
           title: 'Processes',
           note: 'Each process has its own dashboard and /metrics; logs are pino JSON lines.',
           columns: ['Process', 'Dashboard', 'Log'],
-          rows: [...this.deps.layouts.values()].map((layout) => [layout.name, this.deps.processDashboards.get(layout.name) ?? null, layout.logFile]),
+          rows: [...this.deps.layouts.values()].map((layout) => [
+            layout.name,
+            this.deps.processDashboards.get(layout.name) ?? null,
+            layout.logFile,
+          ]),
           empty: '',
         },
       ],

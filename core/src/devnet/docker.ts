@@ -55,7 +55,9 @@ export async function prepareDocker(image: string, crackScript: string): Promise
   const context = dirname(crackScript);
   const manual = `docker build -t ${image} ${context}`;
   if (!existsSync(join(context, 'Dockerfile'))) {
-    throw new DevnetPreflightError(`--docker: the job image ${image} is not in the engine at ${endpoint}, and there is no Dockerfile in ${context} to build it from.`);
+    throw new DevnetPreflightError(
+      `--docker: the job image ${image} is not in the engine at ${endpoint}, and there is no Dockerfile in ${context} to build it from.`,
+    );
   }
   let buildError: Error;
   try {
@@ -82,7 +84,8 @@ export async function prepareDocker(image: string, crackScript: string): Promise
  * job behaves the same; only the base differs (this Node instead of node:20-alpine).
  */
 export async function importHostNodeImage(docker: Dockerode, image: string, crackScript: string): Promise<void> {
-  if (process.platform !== 'linux') throw new DevnetPreflightError(`a host Node binary only runs in a Linux engine (this is ${process.platform})`);
+  if (process.platform !== 'linux')
+    throw new DevnetPreflightError(`a host Node binary only runs in a Linux engine (this is ${process.platform})`);
   const { execFile, spawn } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const { copyFileSync, mkdtempSync, mkdirSync, rmSync } = await import('node:fs');
@@ -97,14 +100,20 @@ export async function importHostNodeImage(docker: Dockerode, image: string, crac
     mkdirSync(join(staging, 'tmp'));
     copyFileSync(crackScript, join(staging, 'app', 'crack.mjs'));
     // GNU tar: -h stores what the library symlinks point to; the second -C adds /app and /tmp.
-    const tar = spawn('tar', ['-c', '-h', '-f', '-', '-C', '/', ...[node, ...libraries].map((path) => path.slice(1)), '-C', staging, 'app', 'tmp'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const tar = spawn(
+      'tar',
+      ['-c', '-h', '-f', '-', '-C', '/', ...[node, ...libraries].map((path) => path.slice(1)), '-C', staging, 'app', 'tmp'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let tarErrors = '';
     tar.stderr.on('data', (chunk: Buffer) => (tarErrors += chunk.toString()));
     const tarExit = new Promise<void>((resolve, reject) => {
       tar.once('error', reject);
-      tar.once('exit', (code) => (code === 0 ? resolve() : reject(new DevnetPreflightError(`tar exited with ${code}: ${tarErrors.trim()}`))));
+      tar.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new DevnetPreflightError(`tar exited with ${code}: ${tarErrors.trim()}`)),
+      );
     });
     const [repo, tag] = splitImage(image);
     const stream = (await docker.importImage(tar.stdout, {

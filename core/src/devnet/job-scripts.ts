@@ -25,7 +25,10 @@ export async function hashCrackScripts(): Promise<JobScripts> {
   try {
     exported = hashCrackExports.parse(await import(pathToFileURL(location.path).href));
   } catch (error) {
-    throw new DevnetPreflightError(`${HASH_CRACK_PLUGIN} (${location.path}) does not export DEFAULT_IMAGE, CRACK_SCRIPT and CHEAT_SCRIPT: ${(error as Error).message}`, { cause: error });
+    throw new DevnetPreflightError(
+      `${HASH_CRACK_PLUGIN} (${location.path}) does not export DEFAULT_IMAGE, CRACK_SCRIPT and CHEAT_SCRIPT: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   for (const script of [exported.CRACK_SCRIPT, exported.CHEAT_SCRIPT]) {
     if (!existsSync(script)) throw new DevnetPreflightError(`${HASH_CRACK_PLUGIN} names a job script that is not there: ${script}`);

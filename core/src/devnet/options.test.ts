@@ -39,7 +39,10 @@ describe('parseDevnetOptions', () => {
   });
 
   it('takes plugins per role (paths made absolute) and a port range', () => {
-    const options = parseDevnetOptions({ minerPlugins: ['./my-manager', 'horde-plugin-pool'], validatorPlugins: ['../rule/dist/index.js'], ports: '9000-9019' }, '/work/app');
+    const options = parseDevnetOptions(
+      { minerPlugins: ['./my-manager', 'horde-plugin-pool'], validatorPlugins: ['../rule/dist/index.js'], ports: '9000-9019' },
+      '/work/app',
+    );
     expect(options.minerPlugins).toEqual(['/work/app/my-manager', 'horde-plugin-pool']);
     expect(options.validatorPlugins).toEqual(['/work/rule/dist/index.js']);
     expect(options.ports).toEqual({ from: 9000, to: 9019 });
@@ -64,10 +67,29 @@ describe('parseDevnetOptions', () => {
 
   it('reads the flags as commander hands them (strings) and makes paths absolute', () => {
     const options = parseDevnetOptions(
-      { miners: '5', executors: '1', cycles: '3', cheaters: '1', dancers: '2', dataDir: 'run', json: 'out/summary.json', progress: false, plugins: ['./mine.js', '@acme/horde-plugin-x'] },
+      {
+        miners: '5',
+        executors: '1',
+        cycles: '3',
+        cheaters: '1',
+        dancers: '2',
+        dataDir: 'run',
+        json: 'out/summary.json',
+        progress: false,
+        plugins: ['./mine.js', '@acme/horde-plugin-x'],
+      },
       '/work',
     );
-    expect(options).toMatchObject({ miners: 5, executors: 1, cycles: 3, cheaters: 1, dancers: 2, dataDir: '/work/run', json: '/work/out/summary.json', progress: false });
+    expect(options).toMatchObject({
+      miners: 5,
+      executors: 1,
+      cycles: 3,
+      cheaters: 1,
+      dancers: 2,
+      dataDir: '/work/run',
+      json: '/work/out/summary.json',
+      progress: false,
+    });
     expect(options.plugins).toEqual(['/work/mine.js', '@acme/horde-plugin-x']);
   });
 
@@ -87,9 +109,13 @@ describe('parseDevnetOptions', () => {
   it('refuses more cheaters or dancers than miners', () => {
     expect(refused({ miners: '3', cheaters: '4' })).toBe('--cheaters (4) is more than --miners (3): a cheater is one of the miners');
     expect(refused({ miners: '1', dancers: '2' })).toBe('--dancers (2) is more than --miners (1): a dancer is one of the miners');
-    expect(refused({ miners: '3', cheaters: '2', dancers: '2' })).toMatch(/--cheaters \(2\) plus --dancers \(2\) is more than --miners \(3\)/);
+    expect(refused({ miners: '3', cheaters: '2', dancers: '2' })).toMatch(
+      /--cheaters \(2\) plus --dancers \(2\) is more than --miners \(3\)/,
+    );
     expect(parseDevnetOptions({ miners: '3', cheaters: '1', dancers: '2' }).cheaters).toBe(1);
-    expect(refused({ miners: '3', cheaters: '1', dancers: '1', farmers: '2' })).toMatch(/--cheaters, --dancers and --farmers \(4 in all\) are more than --miners \(3\)/);
+    expect(refused({ miners: '3', cheaters: '1', dancers: '1', farmers: '2' })).toMatch(
+      /--cheaters, --dancers and --farmers \(4 in all\) are more than --miners \(3\)/,
+    );
     expect(parseDevnetOptions({ miners: '4', cheaters: '1', dancers: '1', farmers: '1' }).farmers).toBe(1);
   });
 

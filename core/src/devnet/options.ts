@@ -76,7 +76,11 @@ function wholeNumber(flag: string, min: number, max: number) {
   });
 }
 
-const text = (flag: string) => z.string({ error: `${flag} needs a value` }).trim().min(1, { error: `${flag} needs a value` });
+const text = (flag: string) =>
+  z
+    .string({ error: `${flag} needs a value` })
+    .trim()
+    .min(1, { error: `${flag} needs a value` });
 
 const schema = z
   .strictObject({
@@ -90,7 +94,9 @@ const schema = z
     cycleBlocks: wholeNumber('--cycle-blocks', 20, 100_000).default(DEVNET_DEFAULTS.cycleBlocks),
     dataDir: text('--data-dir').optional(),
     postgres: text('--postgres')
-      .regex(/^postgres(ql)?:\/\/[^/\s]+(\/[^/\s?]*)?(\?\S*)?$/, { error: '--postgres must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/horde' })
+      .regex(/^postgres(ql)?:\/\/[^/\s]+(\/[^/\s?]*)?(\?\S*)?$/, {
+        error: '--postgres must be a postgres:// URL, e.g. postgres://postgres@127.0.0.1:5432/horde',
+      })
       .optional(),
     docker: z.boolean().default(false),
     json: text('--json').optional(),
@@ -103,7 +109,10 @@ const schema = z
         const match = /^(\d{1,5})-(\d{1,5})$/.exec(value);
         const range = match ? { from: Number(match[1]), to: Number(match[2]) } : null;
         if (!range || range.from < 1024 || range.to > 65_535 || range.from > range.to) {
-          ctx.addIssue({ code: 'custom', message: `--ports must be a range <from>-<to> of ports from 1024 to 65535, e.g. 9000-9099, got ${JSON.stringify(value)}` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `--ports must be a range <from>-<to> of ports from 1024 to 65535, e.g. 9000-9099, got ${JSON.stringify(value)}`,
+          });
           return z.NEVER;
         }
         return range;
@@ -115,9 +124,15 @@ const schema = z
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
-      ctx.addIssue({ code: 'custom', message: `--cheaters (${o.cheaters}) is more than --miners (${o.miners}): a cheater is one of the miners` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `--cheaters (${o.cheaters}) is more than --miners (${o.miners}): a cheater is one of the miners`,
+      });
     } else if (o.dancers > o.miners) {
-      ctx.addIssue({ code: 'custom', message: `--dancers (${o.dancers}) is more than --miners (${o.miners}): a dancer is one of the miners` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `--dancers (${o.dancers}) is more than --miners (${o.miners}): a dancer is one of the miners`,
+      });
     } else if (o.cheaters + o.dancers > o.miners) {
       ctx.addIssue({
         code: 'custom',
@@ -125,7 +140,10 @@ const schema = z
       });
     }
     if (o.farmers > 0 && o.cheaters + o.dancers + o.farmers > o.miners) {
-      ctx.addIssue({ code: 'custom', message: `--cheaters, --dancers and --farmers (${o.cheaters + o.dancers + o.farmers} in all) are more than --miners (${o.miners}): each is a different miner` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `--cheaters, --dancers and --farmers (${o.cheaters + o.dancers + o.farmers} in all) are more than --miners (${o.miners}): each is a different miner`,
+      });
     }
     const cycleMs = o.cycleBlocks * o.blockTimeMs;
     if (cycleMs < MIN_CYCLE_MS) {
@@ -144,7 +162,9 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
   const defined = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined));
   const result = schema.safeParse(defined);
   if (!result.success) {
-    const messages = result.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.join(', ')}` : issue.message));
+    const messages = result.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.join(', ')}` : issue.message,
+    );
     throw new DevnetOptionsError(messages.length === 1 ? messages[0]! : `bad flags:\n  ${messages.join('\n  ')}`);
   }
   const o = result.data;

@@ -28,10 +28,14 @@ export async function inspectMinerPlugin(source: string, cwd: string): Promise<M
   try {
     plugin = ((await import(pathToFileURL(location.path).href)) as { default?: unknown }).default;
   } catch (error) {
-    throw new DevnetPreflightError(`--miner-plugin ${source}: importing ${location.path} failed: ${(error as Error).message}`, { cause: error });
+    throw new DevnetPreflightError(`--miner-plugin ${source}: importing ${location.path} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (!isHordePlugin(plugin)) {
-    throw new DevnetPreflightError(`--miner-plugin ${source}: ${location.path} does not default-export a plugin (export default definePlugin({ ... })); build it first if it is TypeScript`);
+    throw new DevnetPreflightError(
+      `--miner-plugin ${source}: ${location.path} does not default-export a plugin (export default definePlugin({ ... })); build it first if it is TypeScript`,
+    );
   }
   return { source, name: plugin.name, executorManager: plugin.provides.includes(EXECUTOR_MANAGER) };
 }
@@ -43,7 +47,12 @@ export async function inspectMinerPlugin(source: string, cwd: string): Promise<M
  */
 export async function validatorClassIds(plugins: readonly string[], cwd: string): Promise<string[]> {
   const config = parseConfig({ plugins: [...plugins] }, { baseDir: cwd });
-  const root = createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  const root = createRuntimeContainer({
+    config,
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: new SystemClock(),
+  });
   try {
     const loaded = await loadPlugins(config, root);
     return [...new Set(loaded.all(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id))];

@@ -38,6 +38,8 @@ describe('freePortsIn', () => {
     await occupy(base);
     const error = await freePortsIn({ from: base, to: base + 1 }, 2).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(DevnetPreflightError);
-    expect((error as Error).message).toBe(`--ports ${base}-${base + 1} has 1 free port on 127.0.0.1, and the devnet needs 2 (the trusted miner and every miner); give a wider range`);
+    expect((error as Error).message).toBe(
+      `--ports ${base}-${base + 1} has 1 free port on 127.0.0.1, and the devnet needs 2 (the trusted miner and every miner); give a wider range`,
+    );
   });
 });

@@ -24,7 +24,10 @@ export function planDatabases(url: string, processes: readonly string[]): Devnet
   const base = databaseBaseName(url);
   const names = new Map(processes.map((process) => [process, `${base}_${process}`.replace(/[^a-zA-Z0-9_]/g, '_').toLowerCase()]));
   for (const name of names.values()) {
-    if (name.length > MAX_NAME) throw new DevnetPreflightError(`database name ${name} is longer than PostgreSQL's ${MAX_NAME} characters; use a shorter database name in --postgres`);
+    if (name.length > MAX_NAME)
+      throw new DevnetPreflightError(
+        `database name ${name} is longer than PostgreSQL's ${MAX_NAME} characters; use a shorter database name in --postgres`,
+      );
   }
   const urlOf = (process: string) => {
     const name = names.get(process);
@@ -61,7 +64,8 @@ export async function createDatabases(url: string, databases: DevnetDatabases): 
       await attempt.destroy().catch(() => undefined);
     }
   }
-  if (!db) throw new DevnetPreflightError(`cannot connect to PostgreSQL at ${redact(url)}: ${(lastError as Error).message}`, { cause: lastError });
+  if (!db)
+    throw new DevnetPreflightError(`cannot connect to PostgreSQL at ${redact(url)}: ${(lastError as Error).message}`, { cause: lastError });
   try {
     const wanted = [...databases.names.values()];
     const rows = (await db('pg_database').select('datname').whereIn('datname', wanted)) as Array<{ datname: string }>;

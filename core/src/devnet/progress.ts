@@ -106,7 +106,10 @@ export async function liveView(options: ViewOptions & { readonly notTerminal?: b
   let status = 'starting';
   const statusBar = multibar.create(1, 0, { line: status });
   let batch = { cycle: -1, jobs: 0, finished: 0 };
-  const batchLine = () => (batch.cycle < 0 ? 'batch: waiting for the first batch' : `batch of cycle ${batch.cycle} ${bar(batch.finished, batch.jobs)} ${batch.finished}/${batch.jobs} jobs`);
+  const batchLine = () =>
+    batch.cycle < 0
+      ? 'batch: waiting for the first batch'
+      : `batch of cycle ${batch.cycle} ${bar(batch.finished, batch.jobs)} ${batch.finished}/${batch.jobs} jobs`;
   const batchBar = multibar.create(1, 0, { line: batchLine() });
   const minerBars = new Map(options.miners.map((m) => [m.name, multibar.create(1, 0, { line: tallyLine(m) })]));
   return {

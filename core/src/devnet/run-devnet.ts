@@ -57,12 +57,18 @@ export interface DevnetIO {
  */
 function hordeCommand(): string[] {
   const watch = fileURLToPath(new URL('./parent-watch.js', import.meta.url));
-  return [process.execPath, ...(existsSync(watch) ? ['--import', pathToFileURL(watch).href] : []), fileURLToPath(new URL('../../bin/horde.js', import.meta.url))];
+  return [
+    process.execPath,
+    ...(existsSync(watch) ? ['--import', pathToFileURL(watch).href] : []),
+    fileURLToPath(new URL('../../bin/horde.js', import.meta.url)),
+  ];
 }
 
 function checkDataDir(dataDir: string): void {
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
-    throw new DevnetPreflightError(`--data-dir ${dataDir} is not empty; give a new or empty directory (the devnet never reuses or deletes files)`);
+    throw new DevnetPreflightError(
+      `--data-dir ${dataDir} is not empty; give a new or empty directory (the devnet never reuses or deletes files)`,
+    );
   }
 }
 
@@ -79,7 +85,10 @@ async function preflight(options: DevnetOptions) {
   if (options.json !== null && !existsSync(dirname(options.json))) {
     throw new DevnetPreflightError(`--json ${options.json}: the directory ${dirname(options.json)} does not exist`);
   }
-  for (const [flag, names] of [['--plugin', options.plugins], ['--validator-plugin', options.validatorPlugins]] as const) {
+  for (const [flag, names] of [
+    ['--plugin', options.plugins],
+    ['--validator-plugin', options.validatorPlugins],
+  ] as const) {
     for (const name of names) {
       const location = resolvePluginModule(name, process.cwd());
       if (!location.found) throw new DevnetPreflightError(`${flag} ${name}: ${location.reason}`);
@@ -88,9 +97,14 @@ async function preflight(options: DevnetOptions) {
   const minerPlugins = await Promise.all(options.minerPlugins.map((name) => inspectMinerPlugin(name, process.cwd())));
   const managers = minerPlugins.filter((plugin) => plugin.executorManager);
   if (managers.length > 1) {
-    throw new DevnetPreflightError(`--miner-plugin: ${managers.map((plugin) => plugin.name).join(' and ')} each provide an ExecutorManager, and a miner uses exactly one; give one of them`);
+    throw new DevnetPreflightError(
+      `--miner-plugin: ${managers.map((plugin) => plugin.name).join(' and ')} each provide an ExecutorManager, and a miner uses exactly one; give one of them`,
+    );
   }
-  const validatorClasses = await validatorClassIds(['@horde/plugin-hardware-classes', ...options.plugins, ...options.validatorPlugins], process.cwd());
+  const validatorClasses = await validatorClassIds(
+    ['@horde/plugin-hardware-classes', ...options.plugins, ...options.validatorPlugins],
+    process.cwd(),
+  );
   const scripts = await hashCrackScripts();
   if (options.docker) await prepareDocker(scripts.image, scripts.crack);
   // Last: this one creates the databases.
@@ -100,7 +114,10 @@ async function preflight(options: DevnetOptions) {
 }
 
 /** Which plugins the run adds to which process, for the first lines and the summary. */
-export function pluginLines(options: Pick<DevnetOptions, 'plugins' | 'minerPlugins' | 'validatorPlugins'>, minerExecutorManager: string | null): string[] {
+export function pluginLines(
+  options: Pick<DevnetOptions, 'plugins' | 'minerPlugins' | 'validatorPlugins'>,
+  minerExecutorManager: string | null,
+): string[] {
   const lines: string[] = [];
   if (options.plugins.length) lines.push(`Plugins of the validator and every miner: ${options.plugins.join(', ')}`);
   if (options.minerPlugins.length) {
@@ -156,7 +173,9 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const dataDir = prepareDataDir(options.dataDir);
   const say = (text: string) => io.write(`${text}\n`);
   const executorsText = minerExecutorManager ? `executors from ${minerExecutorManager}` : `${options.executors} executors`;
-  say(`horde devnet: ${options.miners} miners × ${executorsText} (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`);
+  say(
+    `horde devnet: ${options.miners} miners × ${executorsText} (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`,
+  );
   for (const line of pluginLines(options, minerExecutorManager)) say(line);
 
   const keys = await devnetKeys(options);
@@ -175,17 +194,50 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   const ctx: ConfigContext = { options, chain, chainStore: chainStoreInput, scripts, minerExecutorManager, validatorClasses };
   const portCount = keys.miners.length + 1;
   // --dashboard: one dashboard per process (validator first, then the miners), beside the devnet's own.
-  const [trustedPort, ...otherPorts] = options.ports ? await freePortsIn(options.ports, portCount * (options.dashboard ? 2 : 1)) : await freePorts(portCount * (options.dashboard ? 2 : 1));
+  const [trustedPort, ...otherPorts] = options.ports
+    ? await freePortsIn(options.ports, portCount * (options.dashboard ? 2 : 1))
+    : await freePorts(portCount * (options.dashboard ? 2 : 1));
   const minerPorts = otherPorts.slice(0, keys.miners.length);
   const dashboardPorts = options.dashboard ? otherPorts.slice(keys.miners.length) : null;
   writeProcessConfig(
     layout('trusted-miner'),
-    minerConfig({ layout: layout('trusted-miner'), port: trustedPort!, keys: null, trustedKey: keys.trustedMiner, localModeValidator: keys.validator.hotkey.ss58 }, ctx),
+    minerConfig(
+      {
+        layout: layout('trusted-miner'),
+        port: trustedPort!,
+        keys: null,
+        trustedKey: keys.trustedMiner,
+        localModeValidator: keys.validator.hotkey.ss58,
+      },
+      ctx,
+    ),
   );
   keys.miners.forEach((miner, i) =>
-    writeProcessConfig(layout(miner.name), minerConfig({ layout: layout(miner.name), port: minerPorts[i]!, keys: miner, ...(dashboardPorts ? { dashboardPort: dashboardPorts[i + 1]! } : {}) }, ctx)),
+    writeProcessConfig(
+      layout(miner.name),
+      minerConfig(
+        {
+          layout: layout(miner.name),
+          port: minerPorts[i]!,
+          keys: miner,
+          ...(dashboardPorts ? { dashboardPort: dashboardPorts[i + 1]! } : {}),
+        },
+        ctx,
+      ),
+    ),
   );
-  writeProcessConfig(layout('validator'), validatorConfig({ layout: layout('validator'), keys, trustedMinerPort: trustedPort!, ...(dashboardPorts ? { dashboardPort: dashboardPorts[0]! } : {}) }, ctx));
+  writeProcessConfig(
+    layout('validator'),
+    validatorConfig(
+      {
+        layout: layout('validator'),
+        keys,
+        trustedMinerPort: trustedPort!,
+        ...(dashboardPorts ? { dashboardPort: dashboardPorts[0]! } : {}),
+      },
+      ctx,
+    ),
+  );
 
   const chainStore: Store = await openStore(chainStoreInput);
   const supervisor = new ProcessSupervisor();
@@ -195,10 +247,25 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   let dashboard: DevnetDashboard | null = null;
   try {
     localChain = await setupChain(chainStore, chain, keys);
-    const run = new DevnetRun({ options, io, keys, dataDir, layouts, supervisor, chain: localChain, netuid: chain.netuid, cycleBlocks: chain.cycleBlocks, minerPorts: minerPorts, trustedPort: trustedPort! });
+    const run = new DevnetRun({
+      options,
+      io,
+      keys,
+      dataDir,
+      layouts,
+      supervisor,
+      chain: localChain,
+      netuid: chain.netuid,
+      cycleBlocks: chain.cycleBlocks,
+      minerPorts: minerPorts,
+      trustedPort: trustedPort!,
+    });
     const tallies = run.tallies;
     if (dashboardPorts) {
-      const processDashboards = new Map<string, string>([['validator', `http://127.0.0.1:${dashboardPorts[0]}/`], ...keys.miners.map((m, i) => [m.name, `http://127.0.0.1:${dashboardPorts[i + 1]}/`] as [string, string])]);
+      const processDashboards = new Map<string, string>([
+        ['validator', `http://127.0.0.1:${dashboardPorts[0]}/`],
+        ...keys.miners.map((m, i) => [m.name, `http://127.0.0.1:${dashboardPorts[i + 1]}/`] as [string, string]),
+      ]);
       dashboard = new DevnetDashboard({
         keys,
         tallies,
@@ -213,14 +280,22 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
       const opened = dashboard;
       run.onMinersUp = () => opened.minersUp();
       run.onValidatorReady = () => opened.validatorUp();
-      say(`Dashboard: ${await dashboard.start(options.dashboardPort)}  (validator: ${processDashboards.get('validator')}, /metrics on each)`);
+      say(
+        `Dashboard: ${await dashboard.start(options.dashboardPort)}  (validator: ${processDashboards.get('validator')}, /metrics on each)`,
+      );
     }
-    view = (options.progress ?? io.isTTY) ? await liveView({ miners: tallies, notTerminal: !io.isTTY }) : plainView({ miners: tallies, write: io.write });
+    view =
+      (options.progress ?? io.isTTY)
+        ? await liveView({ miners: tallies, notTerminal: !io.isTTY })
+        : plainView({ miners: tallies, write: io.write });
     run.view = view;
     const activeView = view;
     const activeChain = localChain;
     statusTimer = setInterval(() => {
-      void activeChain.currentBlock().then((block) => activeView.status(run.status(block)), () => undefined);
+      void activeChain.currentBlock().then(
+        (block) => activeView.status(run.status(block)),
+        () => undefined,
+      );
     }, 250);
 
     const outcome = await run.execute();
@@ -270,8 +345,15 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
       if (options.json !== null) say(`JSON summary: ${options.json}`);
       const unpaid = unpaidHonestMiners(summary);
       if (unpaid.length > 0) {
-        const which = unpaid.map((u) => `${u.name} in cycle ${u.cycle} (${u.jobs.correct} correct, ${u.jobs.rejected} declined, ${u.jobs.failed} failed over the run)`).join('; ');
-        throw new DevnetRunError(`an honest miner got no weight in a counted cycle: ${which}. Its jobs were declined, failed or never scored; see the validator and miner logs in ${join(dataDir, 'logs')}`);
+        const which = unpaid
+          .map(
+            (u) =>
+              `${u.name} in cycle ${u.cycle} (${u.jobs.correct} correct, ${u.jobs.rejected} declined, ${u.jobs.failed} failed over the run)`,
+          )
+          .join('; ');
+        throw new DevnetRunError(
+          `an honest miner got no weight in a counted cycle: ${which}. Its jobs were declined, failed or never scored; see the validator and miner logs in ${join(dataDir, 'logs')}`,
+        );
       }
       return summary;
     } finally {
@@ -284,14 +366,17 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
     await supervisor.stopAll();
     // Executor agents of a miner that died without stopping them would outlive the devnet.
     const leftovers = killMarkedProcesses(DEVNET_MARKER_ENV, dataDir);
-    if (leftovers.length > 0) say(`Killed ${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'} (${leftovers.join(', ')}).`);
+    if (leftovers.length > 0)
+      say(`Killed ${leftovers.length} leftover process${leftovers.length === 1 ? '' : 'es'} (${leftovers.join(', ')}).`);
     await localChain?.close();
     await chainStore.close();
   }
 }
 
 function storeOptionsOf(store: StoreInput) {
-  return store.client === 'sqlite' ? { client: 'sqlite' as const, filename: store.filename } : { client: 'postgres' as const, url: store.url };
+  return store.client === 'sqlite'
+    ? { client: 'sqlite' as const, filename: store.filename }
+    : { client: 'postgres' as const, url: store.url };
 }
 
 interface DevnetRunDeps {
@@ -349,13 +434,19 @@ class DevnetRun {
       try {
         const record = (await this.deps.chain.ledger.timelockedCommits(this.deps.netuid)).find((c) => c.commitBlock === commitBlock);
         if (record?.status === 'revealed') {
-          this.message(`timelocked weights committed at block ${commitBlock} revealed by the chain at block ${record.revealedBlock} (round ${record.revealRound})`);
+          this.message(
+            `timelocked weights committed at block ${commitBlock} revealed by the chain at block ${record.revealedBlock} (round ${record.revealRound})`,
+          );
           this.phase = 'done';
           this.done.resolve({ cycles: [...this.scored], revealedAtBlock: record.revealedBlock });
           return;
         }
         if (record?.status === 'dropped') {
-          this.fail(new DevnetRunError(`the chain dropped the timelocked weights committed at block ${commitBlock}: ${record.reason ?? 'no reason given'}`));
+          this.fail(
+            new DevnetRunError(
+              `the chain dropped the timelocked weights committed at block ${commitBlock}: ${record.reason ?? 'no reason given'}`,
+            ),
+          );
           return;
         }
       } catch (error) {
@@ -394,7 +485,12 @@ class DevnetRun {
       ipc: true,
     });
     void child.exited.then((code) => {
-      if (!this.stopping) this.fail(new DevnetRunError(`${name} exited unexpectedly (${code === null ? 'killed by a signal' : `exit code ${code}`}); see its log: ${layout.logFile}`));
+      if (!this.stopping)
+        this.fail(
+          new DevnetRunError(
+            `${name} exited unexpectedly (${code === null ? 'killed by a signal' : `exit code ${code}`}); see its log: ${layout.logFile}`,
+          ),
+        );
     });
     return child;
   }
@@ -414,7 +510,12 @@ class DevnetRun {
       const cycleMs = this.deps.cycleBlocks * options.blockTimeMs;
       const deadlineMs = STARTUP_TIMEOUT_MS + (options.cycles + 3) * cycleMs;
       const deadline = setTimeout(
-        () => this.fail(new DevnetRunError(`the devnet did not finish within ${Math.round(deadlineMs / 1000)} s (${this.scored.length} of ${options.cycles} cycles scored, ${this.phase}); see the logs in ${join(this.deps.dataDir, 'logs')}`)),
+        () =>
+          this.fail(
+            new DevnetRunError(
+              `the devnet did not finish within ${Math.round(deadlineMs / 1000)} s (${this.scored.length} of ${options.cycles} cycles scored, ${this.phase}); see the logs in ${join(this.deps.dataDir, 'logs')}`,
+            ),
+          ),
         deadlineMs,
       );
       try {
@@ -436,23 +537,32 @@ class DevnetRun {
     this.message(`started the trusted miner and ${keys.miners.length} miners; waiting for them to serve`);
 
     // Ready: each miner answers /healthz and every announcing hotkey has its axon on chain.
-    const ports = new Map<string, number>([['trusted-miner', this.deps.trustedPort], ...keys.miners.map((m, i) => [m.name, this.deps.minerPorts[i]!] as [string, number])]);
+    const ports = new Map<string, number>([
+      ['trusted-miner', this.deps.trustedPort],
+      ...keys.miners.map((m, i) => [m.name, this.deps.minerPorts[i]!] as [string, number]),
+    ]);
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     for (;;) {
       if (signal.aborted) return;
-      const notHealthy = (await Promise.all([...ports].map(async ([name, port]) => ((await healthy(port)) ? null : name)))).filter((n): n is string => n !== null);
+      const notHealthy = (await Promise.all([...ports].map(async ([name, port]) => ((await healthy(port)) ? null : name)))).filter(
+        (n): n is string => n !== null,
+      );
       const graph = await chain.metagraph(this.deps.netuid).catch(() => null);
       const announced = new Set(graph?.neurons.filter((n) => n.axon !== null).map((n) => n.hotkey) ?? []);
       const notAnnounced = keys.miners.filter((m) => m.hotkeys.some((h) => !announced.has(h.ss58))).map((m) => m.name);
       const waiting = [...new Set([...notHealthy, ...notAnnounced])];
       if (waiting.length === 0) break;
       if (Date.now() > deadline) {
-        throw new DevnetRunError(`${waiting.join(', ')} did not come up within ${STARTUP_TIMEOUT_MS / 1000} s; see ${waiting.map((n) => this.deps.layouts.get(n)!.logFile).join(', ')}`);
+        throw new DevnetRunError(
+          `${waiting.join(', ')} did not come up within ${STARTUP_TIMEOUT_MS / 1000} s; see ${waiting.map((n) => this.deps.layouts.get(n)!.logFile).join(', ')}`,
+        );
       }
       await pause(200, signal);
     }
 
-    await this.onMinersUp?.().catch((error: unknown) => this.message(`dashboard: could not open the miners' stores (${(error as Error).message})`));
+    await this.onMinersUp?.().catch((error: unknown) =>
+      this.message(`dashboard: could not open the miners' stores (${(error as Error).message})`),
+    );
     this.phase = 'starting the validator';
     const validator = this.spawn('validator', ['validator']);
     validator.child.on('message', (message) => {
@@ -471,14 +581,18 @@ class DevnetRun {
     const { options } = this.deps;
     switch (event.type) {
       case 'ready':
-        void this.onValidatorReady?.().catch((error: unknown) => this.message(`dashboard: could not open the validator's store (${(error as Error).message})`));
+        void this.onValidatorReady?.().catch((error: unknown) =>
+          this.message(`dashboard: could not open the validator's store (${(error as Error).message})`),
+        );
         this.phase = 'waiting for the batch slot';
         this.message(`validator ${event.hotkey} is up; batches run once per cycle of ${this.deps.cycleBlocks} blocks`);
         return;
       case 'batch-started':
         if (!this.counts(event.cycle) && this.countedCycles.length < options.cycles) this.countedCycles.push(event.cycle);
         if (!this.counts(event.cycle)) {
-          this.message(`batch of cycle ${event.cycle} started; it is past the ${options.cycles} counted cycle${options.cycles === 1 ? '' : 's'} and stops with the devnet`);
+          this.message(
+            `batch of cycle ${event.cycle} started; it is past the ${options.cycles} counted cycle${options.cycles === 1 ? '' : 's'} and stops with the devnet`,
+          );
           return;
         }
         this.phase = `batch of cycle ${event.cycle} running`;
@@ -504,7 +618,9 @@ class DevnetRun {
       case 'batch-finished':
         if (!this.counts(event.cycle)) return;
         this.phase = `batch of cycle ${event.cycle} done; scored when cycle ${event.cycle + 1} begins`;
-        this.message(`batch of cycle ${event.cycle} finished: ${event.jobs} jobs on ${event.miners} miners in ${(event.durationMs / 1000).toFixed(1)} s`);
+        this.message(
+          `batch of cycle ${event.cycle} finished: ${event.jobs} jobs on ${event.miners} miners in ${(event.durationMs / 1000).toFixed(1)} s`,
+        );
         return;
       case 'cycle-scored':
         if (!this.counts(event.cycle) || this.scored.length >= options.cycles) return;
@@ -548,7 +664,11 @@ class DevnetRun {
         this.message(`validator: ${event.stage} failed: ${event.message}`);
         // A failed batch or scoring leaves a counted cycle without scores: no point waiting.
         if (event.stage === 'batch' || event.stage === 'scoring') {
-          this.fail(new DevnetRunError(`the validator's ${event.stage} failed: ${event.message}; see its log: ${this.deps.layouts.get('validator')!.logFile}`));
+          this.fail(
+            new DevnetRunError(
+              `the validator's ${event.stage} failed: ${event.message}; see its log: ${this.deps.layouts.get('validator')!.logFile}`,
+            ),
+          );
         }
         return;
     }

@@ -58,7 +58,12 @@ describe('buildSummary', () => {
     const [honest, cheater, dancer] = keys.miners as [(typeof keys.miners)[0], (typeof keys.miners)[0], (typeof keys.miners)[0]];
     await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID, commitRevealEnabled: false, weightsRateLimit: 0 }] });
     const admin = await LocalChain.open({ store, netuid: NETUID });
-    await admin.registerNeuron({ hotkey: keys.validator.hotkey.ss58, coldkey: keys.validator.coldkey.ss58, stake: 100_000, validatorPermit: true });
+    await admin.registerNeuron({
+      hotkey: keys.validator.hotkey.ss58,
+      coldkey: keys.validator.coldkey.ss58,
+      stake: 100_000,
+      validatorPermit: true,
+    });
     for (const m of keys.miners) for (const h of m.hotkeys) await admin.registerNeuron({ hotkey: h.ss58, coldkey: m.coldkey.ss58 });
 
     const h = honest.hotkeys[0]!.ss58;
@@ -86,11 +91,16 @@ describe('buildSummary', () => {
         { step: 1, rule: 'class-weights', hotkey, executorClass: 'always_on.test', points: weight },
       ]);
     await validatorStore.saveScores(3, rows(3, { [h]: [1, 0.5], [d1]: [1, 0.5], [c]: [0, 0] }), [], Date.now());
-    await validatorStore.saveScores(4, rows(4, { [h]: [1, 0.4], [d2]: [1.5, 0.6], [c]: [0, 0] }), [
-      { hotkey: d2, uid: 5, weight: 0.6 },
-      { hotkey: h, uid: 1, weight: 0.4 },
-      { hotkey: c, uid: 2, weight: 0 },
-    ], Date.now());
+    await validatorStore.saveScores(
+      4,
+      rows(4, { [h]: [1, 0.4], [d2]: [1.5, 0.6], [c]: [0, 0] }),
+      [
+        { hotkey: d2, uid: 5, weight: 0.6 },
+        { hotkey: h, uid: 1, weight: 0.4 },
+        { hotkey: c, uid: 2, weight: 0 },
+      ],
+      Date.now(),
+    );
     const validatorChain = await LocalChain.open({ store, netuid: NETUID, hotkey: keys.validator.hotkey.ss58 });
     await validatorChain.submitWeights(NETUID, [
       { uid: 1, weight: 0.4 },
@@ -104,7 +114,12 @@ describe('buildSummary', () => {
       netuid: NETUID,
       cycleIndexes: [3, 4],
       revealedAtBlock: null,
-      logs: { validator: '/d/logs/validator.log', 'miner-1': '/d/logs/miner-1.log', 'miner-2': '/d/logs/miner-2.log', 'miner-3': '/d/logs/miner-3.log' },
+      logs: {
+        validator: '/d/logs/validator.log',
+        'miner-1': '/d/logs/miner-1.log',
+        'miner-2': '/d/logs/miner-2.log',
+        'miner-3': '/d/logs/miner-3.log',
+      },
       configs: {},
       dataDir: '/d',
       settings: {},
@@ -140,7 +155,9 @@ describe('buildSummary', () => {
     expect(unpaidHonestMiners({ ...summary, miners: summary.miners.filter((m) => m.behaviour !== 'honest') })).toEqual([]);
 
     const table = formatSummary(summary);
-    expect(table).toMatch(/MINER\s+BEHAVIOUR\s+UID\s+HOTKEY\s+JOBS OK\/WRONG\/FAILED\/EXCUSED\s+SYNTHETIC-JOBS\s+CLASS-WEIGHTS\s+WEIGHT\s+CHAIN WEIGHT/);
+    expect(table).toMatch(
+      /MINER\s+BEHAVIOUR\s+UID\s+HOTKEY\s+JOBS OK\/WRONG\/FAILED\/EXCUSED\s+SYNTHETIC-JOBS\s+CLASS-WEIGHTS\s+WEIGHT\s+CHAIN WEIGHT/,
+    );
     expect(table).toMatch(/miner-2\s+cheater\s+2\s+\S+\s+0\/2\/0\/0\s+0\s+0\s+0\.0000\s+0\.0000/);
     expect(table).toContain('miner-3 dances across 2 hotkeys: together weight 0.6000 (an honest miner: 0.4000 on average).');
     expect(table).toMatch(/validator\s+\/d\/logs\/validator\.log/);

@@ -66,7 +66,12 @@ export interface DevnetSummary {
   readonly validator: {
     readonly hotkey: string;
     readonly uid: number | null;
-    readonly weights: { readonly cycle: number; readonly status: string; readonly block: number | null; readonly revealedAtBlock: number | null } | null;
+    readonly weights: {
+      readonly cycle: number;
+      readonly status: string;
+      readonly block: number | null;
+      readonly revealedAtBlock: number | null;
+    } | null;
     readonly log: string;
   };
   readonly trustedMiner: { readonly hotkey: string; readonly log: string };
@@ -149,7 +154,10 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
   const lastCycle = cycleIndexes.at(-1);
   const lastScores = lastCycle === undefined ? [] : await store.scores(lastCycle);
   const weightOf = new Map(lastScores.map((s) => [s.hotkey, s.weight]));
-  const landed = lastCycle === undefined ? undefined : (await store.weights(lastCycle)).filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
+  const landed =
+    lastCycle === undefined
+      ? undefined
+      : (await store.weights(lastCycle)).filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
 
   const onChain = validatorUid === null ? undefined : (await chain.weights(netuid)).get(validatorUid);
   const chainWeights: Record<string, number> = {};
@@ -190,7 +198,10 @@ export async function buildSummary(inputs: SummaryInputs): Promise<DevnetSummary
     validator: {
       hotkey: keys.validator.hotkey.ss58,
       uid: validatorUid,
-      weights: lastCycle === undefined || !landed ? null : { cycle: lastCycle, status: landed.status, block: landed.block, revealedAtBlock: inputs.revealedAtBlock },
+      weights:
+        lastCycle === undefined || !landed
+          ? null
+          : { cycle: lastCycle, status: landed.status, block: landed.block, revealedAtBlock: inputs.revealedAtBlock },
       log: inputs.logs['validator'] ?? '',
     },
     trustedMiner: { hotkey: keys.trustedMiner.ss58, log: inputs.logs['trusted-miner'] ?? '' },
@@ -235,7 +246,16 @@ function change(value: number): string {
 export function formatSummary(summary: DevnetSummary): string {
   // Rules that changed nothing for anyone only widen the table.
   const rules = summary.rules.filter((rule) => summary.miners.some((m) => Math.abs(m.points[rule] ?? 0) > 1e-9));
-  const header = ['MINER', 'BEHAVIOUR', 'UID', 'HOTKEY', 'JOBS OK/WRONG/FAILED/EXCUSED', ...rules.map((rule) => rule.toUpperCase()), 'WEIGHT', 'CHAIN WEIGHT'];
+  const header = [
+    'MINER',
+    'BEHAVIOUR',
+    'UID',
+    'HOTKEY',
+    'JOBS OK/WRONG/FAILED/EXCUSED',
+    ...rules.map((rule) => rule.toUpperCase()),
+    'WEIGHT',
+    'CHAIN WEIGHT',
+  ];
   const rows = summary.miners.map((m) => [
     m.name,
     m.behaviour,
@@ -263,7 +283,9 @@ export function formatSummary(summary: DevnetSummary): string {
   for (const [name, hotkeys] of processes) {
     if (hotkeys.length < 2) continue;
     const total = hotkeys.reduce((sum, m) => sum + m.weight, 0);
-    lines.push(`${name} dances across ${hotkeys.length} hotkeys: together weight ${total.toFixed(4)}${honestAverage !== null ? ` (an honest miner: ${honestAverage.toFixed(4)} on average)` : ''}.`);
+    lines.push(
+      `${name} dances across ${hotkeys.length} hotkeys: together weight ${total.toFixed(4)}${honestAverage !== null ? ` (an honest miner: ${honestAverage.toFixed(4)} on average)` : ''}.`,
+    );
   }
   const w = summary.validator.weights;
   lines.push(

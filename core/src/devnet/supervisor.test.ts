@@ -55,7 +55,11 @@ describe('ProcessSupervisor', () => {
     const supervisor = new ProcessSupervisor();
     const child = supervisor.spawn({
       name: 'stubborn',
-      argv: [process.execPath, '-e', "process.on('SIGTERM', () => console.log('ignoring')); console.log('up'); setInterval(() => {}, 1000)"],
+      argv: [
+        process.execPath,
+        '-e',
+        "process.on('SIGTERM', () => console.log('ignoring')); console.log('up'); setInterval(() => {}, 1000)",
+      ],
       logFile: join(dir, 'logs', 'stubborn.log'),
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -68,7 +72,12 @@ describe('ProcessSupervisor', () => {
 
   it('opens an IPC channel when asked', async () => {
     const supervisor = new ProcessSupervisor();
-    const child = supervisor.spawn({ name: 'talker', argv: [process.execPath, '-e', "process.send({ hello: 'devnet' }, () => process.disconnect())"], logFile: join(dir, 'logs', 'talker.log'), ipc: true });
+    const child = supervisor.spawn({
+      name: 'talker',
+      argv: [process.execPath, '-e', "process.send({ hello: 'devnet' }, () => process.disconnect())"],
+      logFile: join(dir, 'logs', 'talker.log'),
+      ipc: true,
+    });
     const message = await new Promise((resolve) => child.child.once('message', resolve));
     expect(message).toEqual({ hello: 'devnet' });
     expect(await child.exited).toBe(0);
@@ -77,8 +86,16 @@ describe('ProcessSupervisor', () => {
 
 describe('killMarkedProcesses', () => {
   it.runIf(process.platform === 'linux')('kills processes whose environment carries the mark, and only those', async () => {
-    const marked = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore', env: { ...process.env, HORDE_TEST_MARK: dir } });
-    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore', env: { ...process.env, HORDE_TEST_MARK: `${dir}-other` } });
+    const marked = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, HORDE_TEST_MARK: dir },
+    });
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, HORDE_TEST_MARK: `${dir}-other` },
+    });
     await new Promise((resolve) => setTimeout(resolve, 200));
     try {
       expect(killMarkedProcesses('HORDE_TEST_MARK', dir)).toEqual([marked.pid]);

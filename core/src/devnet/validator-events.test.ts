@@ -33,7 +33,15 @@ describe('validator progress over IPC', () => {
       checkedAt: null,
       failure: null,
     });
-    validator.emit('batch-finished', { cycle: 3, miners: 2, jobs: 4, outcomes: { completed: 4 }, durationMs: 2100, longestJobMs: 500, overheadMs: 900 });
+    validator.emit('batch-finished', {
+      cycle: 3,
+      miners: 2,
+      jobs: 4,
+      outcomes: { completed: 4 },
+      durationMs: 2100,
+      longestJobMs: 500,
+      overheadMs: 900,
+    });
     validator.emit('cycle-scored', { cycle: 3, result: { steps: [], weights: [], vector: [] } });
     validator.emit('weights-set', { cycle: 3, result: { status: 'committed', block: 300, revealBlock: 362 } });
     validator.emit('weights-set', { cycle: 4, result: null });
@@ -50,7 +58,15 @@ describe('validator progress over IPC', () => {
     expect(events).toEqual([
       { type: 'ready', hotkey: '5Validator' },
       { type: 'batch-started', cycle: 3, miners: 2, jobs: 4 },
-      { type: 'job-finished', cycle: 3, jobUuid: 'j1', minerHotkey: '5Miner', executorClass: 'always_on.test', status: 'completed', correct: false },
+      {
+        type: 'job-finished',
+        cycle: 3,
+        jobUuid: 'j1',
+        minerHotkey: '5Miner',
+        executorClass: 'always_on.test',
+        status: 'completed',
+        correct: false,
+      },
       { type: 'batch-finished', cycle: 3, miners: 2, jobs: 4, durationMs: 2100 },
       { type: 'cycle-scored', cycle: 3 },
       { type: 'weights-set', cycle: 3, status: 'committed', block: 300, revealBlock: 362 },

@@ -24,7 +24,13 @@ export const validatorEventSchema = z.discriminatedUnion('type', [
     status: z.enum(['completed', 'failed', 'rejected', 'horde_failed']),
     correct: z.boolean().nullable(),
   }),
-  z.object({ type: z.literal('batch-finished'), cycle, miners: z.number().int().nonnegative(), jobs: z.number().int().nonnegative(), durationMs: z.number() }),
+  z.object({
+    type: z.literal('batch-finished'),
+    cycle,
+    miners: z.number().int().nonnegative(),
+    jobs: z.number().int().nonnegative(),
+    durationMs: z.number(),
+  }),
   z.object({ type: z.literal('cycle-scored'), cycle }),
   z.object({
     type: z.literal('weights-set'),
@@ -64,7 +70,8 @@ export function forwardValidatorEvents(handle: ValidatorHandle, send: (message: 
       // The parent is gone: nobody to tell.
     }
   };
-  const onBatchStarted = (e: { cycle: number; miners: number; jobs: number }) => emit({ type: 'batch-started', cycle: e.cycle, miners: e.miners, jobs: e.jobs });
+  const onBatchStarted = (e: { cycle: number; miners: number; jobs: number }) =>
+    emit({ type: 'batch-started', cycle: e.cycle, miners: e.miners, jobs: e.jobs });
   const onJobFinished = (record: JobRecord) =>
     emit({
       type: 'job-finished',
@@ -86,7 +93,8 @@ export function forwardValidatorEvents(handle: ValidatorHandle, send: (message: 
       block: result && result.status !== 'rate_limited' ? result.block : null,
       revealBlock: result?.status === 'committed' ? result.revealBlock : null,
     });
-  const onRevealed = (result: RevealResult) => emit({ type: 'weights-revealed', commitBlock: result.commitBlock, block: result.block ?? null });
+  const onRevealed = (result: RevealResult) =>
+    emit({ type: 'weights-revealed', commitBlock: result.commitBlock, block: result.block ?? null });
   const onFailure = ({ stage, error }: { stage: string; error: Error }) => emit({ type: 'failure', stage, message: error.message });
 
   handle.on('batch-started', onBatchStarted);

@@ -38,9 +38,15 @@ export async function healthAt(host: string, port: number, timeoutMs = 3_000): P
 export async function reachabilityCheck(config: HordeConfig): Promise<DoctorResult> {
   const check = 'reachable';
   const announce = config.miner.announce;
-  if (config.miner.localMode !== null) return { check, status: 'skip', found: 'local (trusted-miner) mode: only its validator connects, over the configured address' };
+  if (config.miner.localMode !== null)
+    return { check, status: 'skip', found: 'local (trusted-miner) mode: only its validator connects, over the configured address' };
   if (!announce) {
-    return { check, status: 'fail', found: 'miner.announce is not set: nothing is put on chain, so no validator can find this miner', fix: 'set miner.announce.ip to the public IP validators connect to' };
+    return {
+      check,
+      status: 'fail',
+      found: 'miner.announce is not set: nothing is put on chain, so no validator can find this miner',
+      fix: 'set miner.announce.ip to the public IP validators connect to',
+    };
   }
   const port = announce.port ?? config.miner.port;
   const outside = await healthAt(announce.ip, port);
@@ -63,26 +69,46 @@ export async function reachabilityCheck(config: HordeConfig): Promise<DoctorResu
 }
 
 /** The hotkeys must be registered on the subnet (a miner that is not gets no validator). */
-export async function registrationCheck(chain: Chain, netuid: number, hotkeys: readonly string[], announced: { ip: string; port: number } | null): Promise<DoctorResult[]> {
+export async function registrationCheck(
+  chain: Chain,
+  netuid: number,
+  hotkeys: readonly string[],
+  announced: { ip: string; port: number } | null,
+): Promise<DoctorResult[]> {
   const metagraph = await chain.metagraph(netuid);
   return hotkeys.map((hotkey) => {
     const check = 'registered';
     const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey);
     if (!neuron) {
-      return { check, status: 'fail', found: `${hotkey} is not registered on netuid ${netuid} (${chain.network})`, fix: `register it: btcli subnet register --netuid ${netuid} --wallet.name <wallet> --wallet.hotkey <hotkey>` };
+      return {
+        check,
+        status: 'fail',
+        found: `${hotkey} is not registered on netuid ${netuid} (${chain.network})`,
+        fix: `register it: btcli subnet register --netuid ${netuid} --wallet.name <wallet> --wallet.hotkey <hotkey>`,
+      };
     }
     if (announced && (!neuron.axon || neuron.axon.ip !== announced.ip || neuron.axon.port !== announced.port)) {
       const onChain = neuron.axon ? `${neuron.axon.ip}:${neuron.axon.port}` : 'no axon';
-      return { check, status: 'warn', found: `${hotkey} is uid ${neuron.uid}, but its axon on chain is ${onChain}, not the configured ${announced.ip}:${announced.port}`, fix: 'start the miner: it announces miner.announce on start (and every announce.intervalSeconds)' };
+      return {
+        check,
+        status: 'warn',
+        found: `${hotkey} is uid ${neuron.uid}, but its axon on chain is ${onChain}, not the configured ${announced.ip}:${announced.port}`,
+        fix: 'start the miner: it announces miner.announce on start (and every announce.intervalSeconds)',
+      };
     }
-    return { check, status: 'ok', found: `${hotkey} is uid ${neuron.uid} on netuid ${netuid}${neuron.axon ? `, axon ${neuron.axon.ip}:${neuron.axon.port}` : ''}` };
+    return {
+      check,
+      status: 'ok',
+      found: `${hotkey} is uid ${neuron.uid} on netuid ${netuid}${neuron.axon ? `, axon ${neuron.axon.ip}:${neuron.axon.port}` : ''}`,
+    };
   });
 }
 
 /** This machine's clock against the chain's: receipts and auth carry timestamps checked to seconds. */
 export async function clockSkewCheck(chain: Chain, now: () => number): Promise<DoctorResult> {
   const check = 'clock';
-  if (!chain.chainTime) return { check, status: 'skip', found: `the ${chain.network} chain keeps this machine's time (no clock of its own to compare with)` };
+  if (!chain.chainTime)
+    return { check, status: 'skip', found: `the ${chain.network} chain keeps this machine's time (no clock of its own to compare with)` };
   const before = now();
   const chainMs = await chain.chainTime();
   const local = (before + now()) / 2;
@@ -90,8 +116,10 @@ export async function clockSkewCheck(chain: Chain, now: () => number): Promise<D
   const skew = local - chainMs;
   const behind = skew < 0 ? -skew : Math.max(0, skew - 12_000);
   const found = `this machine is ${Math.round(Math.abs(skew))} ms ${skew >= 0 ? 'ahead of' : 'behind'} the last block's timestamp`;
-  if (behind > SKEW_FAIL_MS) return { check, status: 'fail', found, fix: 'synchronise the clock (timedatectl set-ntp true, or chrony/ntpd)' };
-  if (behind > SKEW_WARN_MS) return { check, status: 'warn', found, fix: 'synchronise the clock (timedatectl set-ntp true, or chrony/ntpd)' };
+  if (behind > SKEW_FAIL_MS)
+    return { check, status: 'fail', found, fix: 'synchronise the clock (timedatectl set-ntp true, or chrony/ntpd)' };
+  if (behind > SKEW_WARN_MS)
+    return { check, status: 'warn', found, fix: 'synchronise the clock (timedatectl set-ntp true, or chrony/ntpd)' };
   return { check, status: 'ok', found };
 }
 
@@ -104,11 +132,23 @@ export async function diskCheck(paths: ReadonlyArray<{ what: string; path: strin
         const stats = await statfs(path);
         const freeGb = (Number(stats.bavail) * Number(stats.bsize)) / GB;
         const found = `${freeGb.toFixed(1)} GB free for ${what} (${path})`;
-        if (freeGb < DISK_FAIL_GB) return { check, status: 'fail' as const, found, fix: `free space there: job images need tens of GB (at least ${DISK_FAIL_GB} GB, ${DISK_WARN_GB} GB recommended); docker image prune -a removes unused images` };
-        if (freeGb < DISK_WARN_GB) return { check, status: 'warn' as const, found, fix: `${DISK_WARN_GB} GB or more is recommended for GPU job images` };
+        if (freeGb < DISK_FAIL_GB)
+          return {
+            check,
+            status: 'fail' as const,
+            found,
+            fix: `free space there: job images need tens of GB (at least ${DISK_FAIL_GB} GB, ${DISK_WARN_GB} GB recommended); docker image prune -a removes unused images`,
+          };
+        if (freeGb < DISK_WARN_GB)
+          return { check, status: 'warn' as const, found, fix: `${DISK_WARN_GB} GB or more is recommended for GPU job images` };
         return { check, status: 'ok' as const, found };
       } catch (error) {
-        return { check, status: 'fail' as const, found: `cannot read free space of ${path}: ${(error as Error).message}`, fix: `create ${path} or fix its permissions` };
+        return {
+          check,
+          status: 'fail' as const,
+          found: `cannot read free space of ${path}: ${(error as Error).message}`,
+          fix: `create ${path} or fix its permissions`,
+        };
       }
     }),
   );

@@ -71,7 +71,10 @@ ${H100_CSV}CSV
     expect(none.gpu_scrape_error).toBeUndefined();
 
     const failing = join(dir, 'failing-smi');
-    await writeFile(failing, '#!/bin/sh\necho "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver." >&2\nexit 9\n');
+    await writeFile(
+      failing,
+      '#!/bin/sh\necho "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver." >&2\nexit 9\n',
+    );
     await chmod(failing, 0o755);
     const broken = await readMachineSpecs({ nvidiaSmi: failing });
     expect(broken.gpu).toEqual({ count: 0, details: [] });
@@ -86,6 +89,8 @@ ${H100_CSV}CSV
       available: 22_000_000,
       used: 4_000_000,
     });
-    expect(parseOsRelease('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')).toBe('Debian GNU/Linux 12 (bookworm)');
+    expect(parseOsRelease('NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n')).toBe(
+      'Debian GNU/Linux 12 (bookworm)',
+    );
   });
 });

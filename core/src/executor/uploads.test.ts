@@ -112,7 +112,12 @@ describe('uploads to an HTTP server', () => {
 
   it('single_file_put and single_file_post send one file with the signed headers', async () => {
     const put = await uploadOutputs(
-      { output_upload_type: 'single_file_put', url: `${server.url}/one`, relative_path: 'sub/log.txt', signed_headers: { 'x-amz-acl': 'private' } },
+      {
+        output_upload_type: 'single_file_put',
+        url: `${server.url}/one`,
+        relative_path: 'sub/log.txt',
+        signed_headers: { 'x-amz-acl': 'private' },
+      },
       out,
       opts(),
     );
@@ -133,7 +138,7 @@ describe('uploads to an HTTP server', () => {
     );
     const form = await formOf(last());
     expect(form.get('a')).toBe('b');
-    expect(((await (form.get('file') as File).text()))).toBe('{"ok":true}');
+    expect(await (form.get('file') as File).text()).toBe('{"ok":true}');
     expect((form.get('file') as File).name).toBe('result.json');
     expect(last().headers['x-signed']).toBe('yes');
   });
@@ -166,7 +171,11 @@ describe('uploads to an HTTP server', () => {
     await uploadOutputs(
       {
         output_upload_type: 'multi_upload',
-        uploads: Array.from({ length: 7 }, (_, i) => ({ output_upload_type: 'single_file_put' as const, url: `${server.url}/slow`, relative_path: `f${i}` })),
+        uploads: Array.from({ length: 7 }, (_, i) => ({
+          output_upload_type: 'single_file_put' as const,
+          url: `${server.url}/slow`,
+          relative_path: `f${i}`,
+        })),
       },
       out,
       opts(),

@@ -78,7 +78,10 @@ export async function uploadOutputs(upload: OutputUpload, outputDir: string, opt
     const responses = await runUpload(upload, outputDir, scratch, settings, limit);
     const results: Record<string, string> = {};
     for (const [key, response] of responses) results[key] = JSON.stringify(response);
-    settings.logger.info({ uploadType: upload.output_upload_type, keys: Object.keys(results), ms: Date.now() - started }, 'outputs uploaded');
+    settings.logger.info(
+      { uploadType: upload.output_upload_type, keys: Object.keys(results), ms: Date.now() - started },
+      'outputs uploaded',
+    );
     return results;
   } catch (error) {
     if (error instanceof OutputUploadError) throw error;
@@ -112,7 +115,9 @@ async function runUpload(
       const system = upload.system_output;
       if (system) {
         const exclude = new Set(upload.uploads.map((u) => normalizeRelative(u.relative_path)));
-        tasks.push(limit(async () => ['system_output', await uploadZip(system, outputDir, exclude, scratch, settings)] as [string, UploadResponse]));
+        tasks.push(
+          limit(async () => ['system_output', await uploadZip(system, outputDir, exclude, scratch, settings)] as [string, UploadResponse]),
+        );
       }
       return Promise.all(tasks);
     }
@@ -124,7 +129,10 @@ async function runUpload(
 }
 
 function normalizeRelative(path: string): string {
-  return path.split(/[\\/]+/).filter((p) => p !== '' && p !== '.').join('/');
+  return path
+    .split(/[\\/]+/)
+    .filter((p) => p !== '' && p !== '.')
+    .join('/');
 }
 
 /** A job-named file in the output directory: inside it, a regular file, not a link. */
@@ -154,7 +162,12 @@ async function uploadZip(
   scratch: string,
   settings: Settings,
 ): Promise<UploadResponse> {
-  const zipPath = await zipDirectory(outputDir, exclude, join(scratch, `output-${Date.now()}-${Math.random().toString(36).slice(2)}.zip`), settings);
+  const zipPath = await zipDirectory(
+    outputDir,
+    exclude,
+    join(scratch, `output-${Date.now()}-${Math.random().toString(36).slice(2)}.zip`),
+    settings,
+  );
   if (upload.output_upload_type === 'zip_and_http_put') return send('PUT', upload.url, zipPath, 'output.zip', null, {}, settings);
   return send('POST', upload.url, zipPath, 'output.zip', upload.form_fields ?? {}, {}, settings);
 }
@@ -206,7 +219,8 @@ async function zipDirectory(dir: string, exclude: ReadonlySet<string>, zipPath: 
   zip.end();
   await pipeline(zip.outputStream, createWriteStream(zipPath));
   const size = (await lstat(zipPath)).size;
-  if (size > settings.maxBytes) throw new OutputUploadError(`The output zip is ${size} bytes, more than the ${settings.maxBytes}-byte limit.`);
+  if (size > settings.maxBytes)
+    throw new OutputUploadError(`The output zip is ${size} bytes, more than the ${settings.maxBytes}-byte limit.`);
   return zipPath;
 }
 

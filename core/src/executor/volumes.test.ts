@@ -100,10 +100,7 @@ describe('inline volumes', () => {
 
   it('rejects symbolic links', async () => {
     const zip = await makeZip([{ name: 'link', data: '/etc/passwd', mode: 0o120777 }]);
-    await expectDownloadError(
-      downloadVolume({ volume_type: 'inline', contents: zip.toString('base64') }, target, opts()),
-      /symbolic link/,
-    );
+    await expectDownloadError(downloadVolume({ volume_type: 'inline', contents: zip.toString('base64') }, target, opts()), /symbolic link/);
     expect(existsSync(join(target, 'link'))).toBe(false);
   });
 
@@ -184,7 +181,10 @@ describe('HTTP volumes', () => {
           }
           const start = Number(/bytes=(\d+)-/.exec(range)![1]);
           res
-            .writeHead(206, { 'content-range': `bytes ${start}-${big.length - 1}/${big.length}`, 'content-length': String(big.length - start) })
+            .writeHead(206, {
+              'content-range': `bytes ${start}-${big.length - 1}/${big.length}`,
+              'content-length': String(big.length - start),
+            })
             .end(big.subarray(start));
           return;
         }
@@ -247,7 +247,11 @@ describe('HTTP volumes', () => {
 
   it('stops a download without Content-Length once it passes the limit', async () => {
     await expectDownloadError(
-      downloadVolume({ volume_type: 'single_file', url: `${server.url}/big-chunked`, relative_path: 'big' }, target, opts({ maxBytes: 2 * MiB })),
+      downloadVolume(
+        { volume_type: 'single_file', url: `${server.url}/big-chunked`, relative_path: 'big' },
+        target,
+        opts({ maxBytes: 2 * MiB }),
+      ),
       /exceeds the limit of 2097152 bytes/,
     );
   });
@@ -310,7 +314,11 @@ describe('HTTP volumes', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('deadline')), 100);
     await expectDownloadError(
-      downloadVolume({ volume_type: 'single_file', url: `${server.url}/slow`, relative_path: 's' }, target, opts({ signal: controller.signal })),
+      downloadVolume(
+        { volume_type: 'single_file', url: `${server.url}/slow`, relative_path: 's' },
+        target,
+        opts({ signal: controller.signal }),
+      ),
       /aborted/,
     );
   });
@@ -345,9 +353,12 @@ describe('Hugging Face volumes', () => {
       if (m) {
         const [, type, repo, rev] = m;
         if (repo === 'org/private' && !authorized) return void res.writeHead(401).end('{"error":"Invalid credentials"}');
-        if (decodeURIComponent(rev!) !== 'main' && decodeURIComponent(rev!) !== 'refs/pr/1') return void res.writeHead(404).end('{"error":"Revision Not Found"}');
+        if (decodeURIComponent(rev!) !== 'main' && decodeURIComponent(rev!) !== 'refs/pr/1')
+          return void res.writeHead(404).end('{"error":"Revision Not Found"}');
         if (repo === 'org/evil') {
-          return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sha: SHA, siblings: [{ rfilename: '../../escape.txt' }] }));
+          return void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ sha: SHA, siblings: [{ rfilename: '../../escape.txt' }] }));
         }
         const names = type === 'datasets' ? ['train.csv'] : Object.keys(modelFiles);
         return void res
@@ -416,7 +427,11 @@ describe('Hugging Face volumes', () => {
 
   it('reports an unknown revision clearly', async () => {
     await expectDownloadError(
-      downloadVolume({ volume_type: 'huggingface_volume', repo_id: 'org/model', revision: 'nope' }, target, opts({ huggingfaceEndpoint: hub.url })),
+      downloadVolume(
+        { volume_type: 'huggingface_volume', repo_id: 'org/model', revision: 'nope' },
+        target,
+        opts({ huggingfaceEndpoint: hub.url }),
+      ),
       /"org\/model" at revision "nope" was not found/,
     );
   });

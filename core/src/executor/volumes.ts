@@ -188,13 +188,7 @@ function counter(budget: ByteBudget, onBytes: (n: number) => void): Transform {
  * GETs `url` into `path`, counting into `budget`. Retries transient failures; a retry after a
  * partial body asks for the rest with `Range` and starts over if the server ignores it.
  */
-async function downloadFile(
-  url: string,
-  path: string,
-  budget: ByteBudget,
-  headers: Record<string, string>,
-  ctx: Context,
-): Promise<void> {
+async function downloadFile(url: string, path: string, budget: ByteBudget, headers: Record<string, string>, ctx: Context): Promise<void> {
   const { signal, logger } = ctx.opts;
   let received = 0;
   const restart = async () => {
@@ -247,7 +241,10 @@ async function downloadFile(
         if (error instanceof VolumeDownloadError || signal?.aborted) throw error;
         // Bytes counted but still buffered in the file stream when it was torn down never reached
         // the disk: resume from what the file really holds.
-        const onDisk = await stat(path).then((st) => st.size, () => 0);
+        const onDisk = await stat(path).then(
+          (st) => st.size,
+          () => 0,
+        );
         budget.give(received - onDisk);
         received = onDisk;
         throw new TransientHttpError(`GET ${redactUrl(url)}: the body broke off after ${received} bytes: ${(error as Error).message}`, {
@@ -304,7 +301,8 @@ function entryBytes(name: string, declared: number): Transform {
       callback(null, chunk);
     },
     flush(callback: TransformCallback) {
-      if (seen < declared) callback(new VolumeDownloadError(`Zip entry "${name}" holds ${seen} bytes, less than the ${declared} its header declares.`));
+      if (seen < declared)
+        callback(new VolumeDownloadError(`Zip entry "${name}" holds ${seen} bytes, less than the ${declared} its header declares.`));
       else callback();
     },
   });
@@ -366,7 +364,8 @@ function extractZip(zipfile: yauzl.ZipFile, dest: string, ctx: Context): Promise
       const target = joinInside(dest, name);
       if (target === null) throw new VolumeDownloadError(`Unsafe zip entry rejected (it would escape the volume directory): ${name}`);
       const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
-      if ((mode & S_IFMT) === S_IFLNK) throw new VolumeDownloadError(`Zip entry "${name}" is a symbolic link; links are not allowed in volumes.`);
+      if ((mode & S_IFMT) === S_IFLNK)
+        throw new VolumeDownloadError(`Zip entry "${name}" is a symbolic link; links are not allowed in volumes.`);
       if ((entry.generalPurposeBitFlag & 0x1) !== 0) throw new VolumeDownloadError(`Zip entry "${name}" is encrypted.`);
       if (name.endsWith('/')) {
         await mkdir(target, { recursive: true });
@@ -377,12 +376,12 @@ function extractZip(zipfile: yauzl.ZipFile, dest: string, ctx: Context): Promise
       // actually written.
       declared += entry.uncompressedSize;
       if (declared > available) {
-        throw new VolumeDownloadError(
-          `The zip archive unpacks to more than the ${ctx.budget.limit}-byte volume limit (entry "${name}").`,
-        );
+        throw new VolumeDownloadError(`The zip archive unpacks to more than the ${ctx.budget.limit}-byte volume limit (entry "${name}").`);
       }
       if (entry.compressionMethod !== ZIP_STORED && entry.compressionMethod !== ZIP_DEFLATED) {
-        throw new VolumeDownloadError(`Zip entry "${name}" uses compression method ${entry.compressionMethod}; only stored and deflated entries are supported.`);
+        throw new VolumeDownloadError(
+          `Zip entry "${name}" uses compression method ${entry.compressionMethod}; only stored and deflated entries are supported.`,
+        );
       }
       await mkdir(dirname(target), { recursive: true });
       // The raw bytes only: inflating here keeps every stream of the entry inside one pipeline, so
@@ -506,9 +505,7 @@ async function downloadHuggingface(volume: HuggingfaceVolume, dest: string, ctx:
   });
 
   const patterns = volume.allow_patterns == null ? null : [volume.allow_patterns].flat();
-  const files = info.siblings
-    .map((s) => s.rfilename)
-    .filter((name) => patterns === null || patterns.some((p) => matchesPattern(name, p)));
+  const files = info.siblings.map((s) => s.rfilename).filter((name) => patterns === null || patterns.some((p) => matchesPattern(name, p)));
   // Pin the commit the listing came from, so every file is from the same snapshot.
   const commit = encodeURIComponent(info.sha ?? revision);
   const limit = pLimit(ctx.opts.concurrency ?? 3);

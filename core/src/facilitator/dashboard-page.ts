@@ -22,8 +22,16 @@ export async function facilitatorPage(deps: FacilitatorPageDeps): Promise<Dashbo
     tiles: [
       { label: 'Organic jobs', value: String(total) },
       { label: 'Completed', value: String(counts.completed ?? 0), tone: 'ok' },
-      { label: 'Failed', value: String((counts.failed ?? 0) + (counts.horde_failed ?? 0)), tone: (counts.failed ?? 0) + (counts.horde_failed ?? 0) > 0 ? 'bad' : undefined },
-      { label: 'Validators live', value: `${validators.filter((v) => v.live).length} / ${validators.length}`, tone: validators.some((v) => v.live) ? 'ok' : 'warn' },
+      {
+        label: 'Failed',
+        value: String((counts.failed ?? 0) + (counts.horde_failed ?? 0)),
+        tone: (counts.failed ?? 0) + (counts.horde_failed ?? 0) > 0 ? 'bad' : undefined,
+      },
+      {
+        label: 'Validators live',
+        value: `${validators.filter((v) => v.live).length} / ${validators.length}`,
+        tone: validators.some((v) => v.live) ? 'ok' : 'warn',
+      },
     ],
     sections: [
       {
@@ -40,7 +48,12 @@ export async function facilitatorPage(deps: FacilitatorPageDeps): Promise<Dashbo
         title: 'Validators',
         note: 'Validators with a websocket open; jobs go only to live ones.',
         columns: ['Validator', 'Connections', 'Live', 'Last heartbeat'],
-        rows: validators.map((v) => [keyCell(v.hotkey), v.connections, v.live ? { text: 'yes', tone: 'ok' } : { text: 'no', tone: 'warn' }, formatAgo(v.lastSeen, now)]),
+        rows: validators.map((v) => [
+          keyCell(v.hotkey),
+          v.connections,
+          v.live ? { text: 'yes', tone: 'ok' } : { text: 'no', tone: 'warn' },
+          formatAgo(v.lastSeen, now),
+        ]),
         empty: 'No validator connected.',
       },
       {
@@ -48,7 +61,16 @@ export async function facilitatorPage(deps: FacilitatorPageDeps): Promise<Dashbo
         id: 'recent-jobs-wide',
         title: 'Recent organic jobs',
         columns: ['Job', 'User', 'Validator', 'Class', 'Image', 'Status', 'Submitted', 'Updated'],
-        rows: recent.map((job) => [job.uuid.slice(0, 8), keyCell(job.userHotkey), keyCell(job.targetValidatorHotkey), job.body.executor_class, job.body.docker_image, statusCell(job.status), formatAgo(job.createdAt, now), formatAgo(job.updatedAt, now)]),
+        rows: recent.map((job) => [
+          job.uuid.slice(0, 8),
+          keyCell(job.userHotkey),
+          keyCell(job.targetValidatorHotkey),
+          job.body.executor_class,
+          job.body.docker_image,
+          statusCell(job.status),
+          formatAgo(job.createdAt, now),
+          formatAgo(job.updatedAt, now),
+        ]),
         empty: 'No organic job submitted yet.',
       },
     ],

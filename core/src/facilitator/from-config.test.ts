@@ -19,7 +19,13 @@ it('`horde facilitator` starts from a config: its store, the local chain, its po
   await setup.close();
 
   const config = parseConfig(
-    { role: 'facilitator', store: { client: 'sqlite', filename }, chain: { network: 'local', netuid: 7 }, facilitator: { host: '127.0.0.1', port: 0, hotkeyWhitelist: ['*'] }, plugins: [] },
+    {
+      role: 'facilitator',
+      store: { client: 'sqlite', filename },
+      chain: { network: 'local', netuid: 7 },
+      facilitator: { host: '127.0.0.1', port: 0, hotkeyWhitelist: ['*'] },
+      plugins: [],
+    },
     { baseDir: dir },
   );
   const facilitator = await startFacilitatorFromConfig(config, { logger: silentLogger() });

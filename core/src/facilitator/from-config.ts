@@ -32,10 +32,18 @@ export interface FacilitatorProcess {
  * `horde facilitator --config F`: opens the store and the chain the config names (the chain only
  * to read which hotkeys are active validators) and serves the `facilitator` section's port.
  */
-export async function startFacilitatorFromConfig(config: HordeConfig, options: FacilitatorFromConfigOptions = {}): Promise<FacilitatorProcess> {
+export async function startFacilitatorFromConfig(
+  config: HordeConfig,
+  options: FacilitatorFromConfigOptions = {},
+): Promise<FacilitatorProcess> {
   const logger =
     options.logger ??
-    createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}), ...(config.log.file ? { destination: config.log.file } : {}), base: { role: 'facilitator' } });
+    createLogger({
+      level: config.log.level,
+      ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+      ...(config.log.file ? { destination: config.log.file } : {}),
+      base: { role: 'facilitator' },
+    });
   const opened: Array<Store | Chain> = [];
   const closeOpened = async () => {
     for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
@@ -46,7 +54,8 @@ export async function startFacilitatorFromConfig(config: HordeConfig, options: F
     // The embedded chain needs no key to be read; a subtensor connection is opened with one.
     const signer = config.chain.network === 'local' ? null : await loadHotkey(config.hotkey);
     const metrics = createMetricsRegistry({ defaultMetrics: config.metrics.defaultMetrics, labels: { role: 'facilitator' } });
-    const openedChain = options.chain ?? (await openChain(config.chain, signer, store, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
+    const openedChain =
+      options.chain ?? (await openChain(config.chain, signer, store, { logger, ...(options.clock ? { clock: options.clock } : {}) }));
     if (!options.chain) opened.push(openedChain);
     const chain = instrumentChain(openedChain, metrics);
     const handle = await startFacilitator({

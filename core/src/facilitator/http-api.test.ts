@@ -17,7 +17,11 @@ async function nonce(): Promise<string> {
 /** The SDK's `authenticate()`: sign the nonce's UTF-8 bytes, hex without 0x as bittensor writes it. */
 async function login(hotkey: Hotkey): Promise<string> {
   const n = await nonce();
-  const res = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: hotkey.ss58, signature: hotkey.sign(n).slice(2), nonce: n } });
+  const res = await inject({
+    method: 'POST',
+    url: '/api/v1/auth/login',
+    payload: { hotkey: hotkey.ss58, signature: hotkey.sign(n).slice(2), nonce: n },
+  });
   expect(res.statusCode).toBe(200);
   return res.json().token as string;
 }
@@ -57,13 +61,21 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
 
     it('refuses a nonce it never issued and one past its lifetime', async () => {
       const made = 'f'.repeat(48);
-      const res = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: f.alice.ss58, signature: f.alice.sign(made), nonce: made } });
+      const res = await inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { hotkey: f.alice.ss58, signature: f.alice.sign(made), nonce: made },
+      });
       expect(res.statusCode).toBe(401);
 
       const n = await nonce();
       f.clock.advance(301_000);
       try {
-        const late = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: f.alice.ss58, signature: f.alice.sign(n), nonce: n } });
+        const late = await inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { hotkey: f.alice.ss58, signature: f.alice.sign(n), nonce: n },
+        });
         expect(late.statusCode).toBe(401);
         expect(late.json().detail).toBe('Invalid or expired nonce');
       } finally {
@@ -73,12 +85,20 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
 
     it('refuses a signature by another key, and a hotkey that is not whitelisted', async () => {
       const n = await nonce();
-      const forged = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: f.alice.ss58, signature: f.eve.sign(n), nonce: n } });
+      const forged = await inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { hotkey: f.alice.ss58, signature: f.eve.sign(n), nonce: n },
+      });
       expect(forged.statusCode).toBe(401);
       expect(forged.json().code).toBe('INVALID_SIGNATURE');
 
       const m = await nonce();
-      const eve = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: f.eve.ss58, signature: f.eve.sign(m), nonce: m } });
+      const eve = await inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { hotkey: f.eve.ss58, signature: f.eve.sign(m), nonce: m },
+      });
       expect(eve.statusCode).toBe(403);
       expect(eve.json().detail).toContain(f.eve.ss58);
     });
@@ -94,7 +114,9 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
         f.clock.advance(-3_601_000);
       }
       const tampered = `${token.slice(0, -4)}AAAA`;
-      expect((await inject({ method: 'GET', url: '/api/v1/jobs/', headers: { authorization: `Bearer ${tampered}` } })).statusCode).toBe(401);
+      expect((await inject({ method: 'GET', url: '/api/v1/jobs/', headers: { authorization: `Bearer ${tampered}` } })).statusCode).toBe(
+        401,
+      );
       expect((await inject({ method: 'GET', url: '/api/v1/jobs/' })).statusCode).toBe(401);
     });
   });
@@ -124,7 +146,9 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
       const fetched = await inject({ method: 'GET', url: `/api/v1/jobs/${job.uuid}/`, headers: { authorization: `Bearer ${token}` } });
       expect(fetched.json()).toEqual(job);
       // Without the trailing slash too (the router ignores it).
-      expect((await inject({ method: 'GET', url: `/api/v1/jobs/${job.uuid}`, headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
+      expect(
+        (await inject({ method: 'GET', url: `/api/v1/jobs/${job.uuid}`, headers: { authorization: `Bearer ${token}` } })).statusCode,
+      ).toBe(200);
     });
 
     it('refuses a body changed after signing (forged X-CH signature)', async () => {
@@ -145,7 +169,12 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
       expect(stale.statusCode).toBe(401);
       expect(stale.json().detail).toMatch(/timestamp/);
 
-      const bare = await inject({ method: 'POST', url: '/api/v1/job-docker/', headers: { authorization: `Bearer ${token}` }, payload: body });
+      const bare = await inject({
+        method: 'POST',
+        url: '/api/v1/job-docker/',
+        headers: { authorization: `Bearer ${token}` },
+        payload: body,
+      });
       expect(bare.statusCode).toBe(401);
       expect(bare.json().detail).toMatch(/Signature not found/);
     });
@@ -169,14 +198,18 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
 
       // An inline volume without relative_path: fine for the signature here, but the validator
       // re-derives `relative_path: null` and would refuse it.
-      const partial = await createJob(f.alice, token, jobBody(f.validator.ss58, { volumes: [{ volume_type: 'inline', contents: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==' }] }));
+      const partial = await createJob(
+        f.alice,
+        token,
+        jobBody(f.validator.ss58, { volumes: [{ volume_type: 'inline', contents: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==' }] }),
+      );
       expect(partial.statusCode).toBe(400);
       expect(partial.json().detail).toMatch(/model_dump/);
     });
   });
 
   describe('job listing', () => {
-    it('pages a user\'s own jobs, newest first, and hides other users\' jobs', async () => {
+    it("pages a user's own jobs, newest first, and hides other users' jobs", async () => {
       const bobToken = await login(f.bob);
       const uuids: string[] = [];
       for (const image of ['a:1', 'b:1', 'c:1']) {
@@ -197,9 +230,15 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
       expect((await inject({ method: 'GET', url: '/api/v1/jobs/?page=3&page_size=2', headers: auth })).statusCode).toBe(404);
 
       const aliceToken = await login(f.alice);
-      const aliceView = await inject({ method: 'GET', url: `/api/v1/jobs/${uuids[0]}/`, headers: { authorization: `Bearer ${aliceToken}` } });
+      const aliceView = await inject({
+        method: 'GET',
+        url: `/api/v1/jobs/${uuids[0]}/`,
+        headers: { authorization: `Bearer ${aliceToken}` },
+      });
       expect(aliceView.statusCode).toBe(404);
-      const aliceJobs = (await inject({ method: 'GET', url: '/api/v1/jobs/?page_size=100', headers: { authorization: `Bearer ${aliceToken}` } })).json();
+      const aliceJobs = (
+        await inject({ method: 'GET', url: '/api/v1/jobs/?page_size=100', headers: { authorization: `Bearer ${aliceToken}` } })
+      ).json();
       expect(aliceJobs.results.some((j: { uuid: string }) => uuids.includes(j.uuid))).toBe(false);
     });
   });
@@ -211,12 +250,18 @@ describe.each(DIALECTS)('facilitator HTTP API (store: %s)', (dialect) => {
       const trusted = (await createJob(f.alice, token, jobBody(f.validator.ss58, { on_trusted_miner: true }))).json();
       const report = { job_uuid: job.uuid, trusted_job_uuid: trusted.uuid, details: { why: 'different stdout' } };
       const post = (headers: Record<string, string>, payload: unknown = report) =>
-        inject({ method: 'POST', url: `/api/v1/jobs/${job.uuid}/cheated/`, headers: { authorization: `Bearer ${token}`, ...headers }, payload: payload as Record<string, unknown> });
+        inject({
+          method: 'POST',
+          url: `/api/v1/jobs/${job.uuid}/cheated/`,
+          headers: { authorization: `Bearer ${token}`, ...headers },
+          payload: payload as Record<string, unknown>,
+        });
 
       // Not completed yet.
       expect((await post(signCheatReport(f.alice, report).headers)).statusCode).toBe(409);
       const completed = { miner_response: { docker_process_stdout: 'x', docker_process_stderr: '' } };
-      for (const uuid of [job.uuid, trusted.uuid]) expect(await f.handle.store.addStatus(f.validator.ss58, uuid, 'completed', completed, Date.now())).toBe('ok');
+      for (const uuid of [job.uuid, trusted.uuid])
+        expect(await f.handle.store.addStatus(f.validator.ss58, uuid, 'completed', completed, Date.now())).toBe('ok');
 
       // The signature covers the whole body: changing the details breaks it.
       const forged = await post(signCheatReport(f.alice, report).headers, { ...report, details: { why: 'something else' } });

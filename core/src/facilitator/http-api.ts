@@ -76,8 +76,10 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new ApiError('UNAUTHORIZED', 'Authentication credentials were not provided (Authorization: Bearer <token>).');
     const check = verifyToken(deps.tokenSecret, match[1]!, clock.now());
-    if (!check.ok) throw check.reason === 'expired' ? new ApiError('TOKEN_EXPIRED', 'Token expired') : new ApiError('UNAUTHORIZED', 'Invalid token');
-    if (!whitelisted(check.claims.sub)) throw new ApiError('FORBIDDEN', `Hotkey ${check.claims.sub} is not allowed to use this facilitator`);
+    if (!check.ok)
+      throw check.reason === 'expired' ? new ApiError('TOKEN_EXPIRED', 'Token expired') : new ApiError('UNAUTHORIZED', 'Invalid token');
+    if (!whitelisted(check.claims.sub))
+      throw new ApiError('FORBIDDEN', `Hotkey ${check.claims.sub} is not allowed to use this facilitator`);
     return check.claims.sub;
   }
 
@@ -90,9 +92,13 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     const nowNs = BigInt(clock.now()) * 1_000_000n;
     const maxAgeNs = BigInt(settings.signatureMaxAgeSeconds) * 1_000_000_000n;
     if (signature.timestamp_ns < nowNs - maxAgeNs || signature.timestamp_ns > nowNs + maxAgeNs) {
-      throw new ApiError('INVALID_SIGNATURE', `Signature timestamp is more than ${settings.signatureMaxAgeSeconds} s away from the facilitator's clock`);
+      throw new ApiError(
+        'INVALID_SIGNATURE',
+        `Signature timestamp is more than ${settings.signatureMaxAgeSeconds} s away from the facilitator's clock`,
+      );
     }
-    if (signature.signatory !== hotkey) throw new ApiError('FORBIDDEN', `The request is signed by ${signature.signatory}, not by the logged-in hotkey ${hotkey}`);
+    if (signature.signatory !== hotkey)
+      throw new ApiError('FORBIDDEN', `The request is signed by ${signature.signatory}, not by the logged-in hotkey ${hotkey}`);
     return signature;
   }
 
@@ -203,7 +209,8 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     if (job.body.on_trusted_miner) throw new ApiError('BAD_REQUEST', 'A job run on the trusted miner cannot be reported as cheated');
     if (!trusted.body.on_trusted_miner) throw new ApiError('BAD_REQUEST', 'trusted_job_uuid must be a job run with on_trusted_miner');
     if (job.status !== 'completed' || trusted.status !== 'completed') throw new ApiError('CONFLICT', 'Both jobs must have completed');
-    if (job.targetValidatorHotkey !== trusted.targetValidatorHotkey) throw new ApiError('BAD_REQUEST', 'Both jobs must have gone to the same validator');
+    if (job.targetValidatorHotkey !== trusted.targetValidatorHotkey)
+      throw new ApiError('BAD_REQUEST', 'Both jobs must have gone to the same validator');
 
     const report = {
       jobUuid: body.job_uuid,
@@ -215,7 +222,10 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       createdAt: clock.now(),
     };
     if (!(await store.addCheatReport(report))) throw new ApiError('CONFLICT', `Job ${body.job_uuid} was already reported as cheated`);
-    log.info({ jobUuid: body.job_uuid, trustedJobUuid: body.trusted_job_uuid, hotkey, validatorHotkey: job.targetValidatorHotkey }, 'cheat reported');
+    log.info(
+      { jobUuid: body.job_uuid, trustedJobUuid: body.trusted_job_uuid, hotkey, validatorHotkey: job.targetValidatorHotkey },
+      'cheat reported',
+    );
     await hub.cheatReported({ ...report, dispatchedAt: null });
     return reply.code(201).send({ job_uuid: body.job_uuid, trusted_job_uuid: body.trusted_job_uuid, status: 'reported' });
   });

@@ -1,7 +1,14 @@
 // The facilitator role: the organic-job gateway between clients (SDK, HTTP) and validators (ws).
 export { ApiError, type ApiErrorCode } from './errors.js';
 export { startFacilitatorFromConfig, type FacilitatorFromConfigOptions, type FacilitatorProcess } from './from-config.js';
-export { createJobBodySchema, cheatReportBodySchema, displayStatus, jobResponse, type CreateJobBody, type JobResponse } from './job-model.js';
+export {
+  createJobBodySchema,
+  cheatReportBodySchema,
+  displayStatus,
+  jobResponse,
+  type CreateJobBody,
+  type JobResponse,
+} from './job-model.js';
 export { startFacilitator, type FacilitatorHandle, type StartFacilitatorOptions } from './server.js';
 export { FacilitatorStore } from './store.js';
 export { issueToken, verifyToken, type TokenClaims } from './tokens.js';

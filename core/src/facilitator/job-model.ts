@@ -37,7 +37,14 @@ export const createJobBodySchema = z.object({
   streaming_details: z.object({ public_key: z.string(), executor_ip: z.string().nullish() }).nullish(),
   volumes: z.array(singleVolumeSchema).default([]),
   uploads: z
-    .array(z.discriminatedUnion('output_upload_type', [singleFilePostUploadSchema, singleFilePutUploadSchema, zipAndHttpPostUploadSchema, zipAndHttpPutUploadSchema]))
+    .array(
+      z.discriminatedUnion('output_upload_type', [
+        singleFilePostUploadSchema,
+        singleFilePutUploadSchema,
+        zipAndHttpPostUploadSchema,
+        zipAndHttpPutUploadSchema,
+      ]),
+    )
     .default([]),
 });
 export type CreateJobBody = z.output<typeof createJobBodySchema>;
@@ -61,7 +68,10 @@ function foldUploads(uploads: CreateJobBody['uploads']): OutputUpload | null {
   if (uploads.length === 1) return uploads[0]!;
   const single = uploads.filter((u) => u.output_upload_type === 'single_file_post' || u.output_upload_type === 'single_file_put');
   if (single.length !== uploads.length) {
-    throw new ApiError('BAD_REQUEST', 'A zip upload must be the only entry of "uploads"; several uploads must all be single_file_post / single_file_put.');
+    throw new ApiError(
+      'BAD_REQUEST',
+      'A zip upload must be the only entry of "uploads"; several uploads must all be single_file_post / single_file_put.',
+    );
   }
   return { output_upload_type: 'multi_upload', uploads: single };
 }
@@ -86,7 +96,9 @@ export function jobRequestFor(uuid: string, body: CreateJobBody, signature: SdkS
     execution_time_limit: body.execution_time_limit,
     upload_time_limit: body.upload_time_limit,
     streaming_start_time_limit: body.streaming_start_time_limit,
-    streaming_details: body.streaming_details ? { public_key: body.streaming_details.public_key, executor_ip: body.streaming_details.executor_ip ?? null } : null,
+    streaming_details: body.streaming_details
+      ? { public_key: body.streaming_details.public_key, executor_ip: body.streaming_details.executor_ip ?? null }
+      : null,
     signature,
   };
 }

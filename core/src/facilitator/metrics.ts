@@ -8,7 +8,11 @@ import type { ValidatorHub } from './validator-hub.js';
  * The facilitator's metrics, read when scraped: organic jobs by their current status (from the
  * store, so they survive a restart) and the validators' websocket connections.
  */
-export function registerFacilitatorMetrics(registry: Metrics, store: Pick<FacilitatorStore, 'jobCountsByStatus'>, hub: Pick<ValidatorHub, 'validators'>): void {
+export function registerFacilitatorMetrics(
+  registry: Metrics,
+  store: Pick<FacilitatorStore, 'jobCountsByStatus'>,
+  hub: Pick<ValidatorHub, 'validators'>,
+): void {
   const registers = [registry];
   new Gauge({
     name: 'horde_facilitator_jobs',

@@ -18,7 +18,9 @@ function mac(secret: string, data: string): string {
 }
 
 export function issueNonce(secret: string, nowMs: number, lifetimeSeconds: number): string {
-  const expiry = Math.floor(nowMs + lifetimeSeconds * 1000).toString(16).padStart(EXPIRY_HEX, '0');
+  const expiry = Math.floor(nowMs + lifetimeSeconds * 1000)
+    .toString(16)
+    .padStart(EXPIRY_HEX, '0');
   const data = `${expiry}${randomBytes(RANDOM_HEX / 2).toString('hex')}`;
   return `${data}${mac(secret, data)}`;
 }

@@ -45,7 +45,8 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   const logger = options.logger.child({ role: 'facilitator' });
   const store = new FacilitatorStore(options.store);
   const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
-  if (settings.hotkeyWhitelist.length === 0) logger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+  if (settings.hotkeyWhitelist.length === 0)
+    logger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
 
   const directory = new ValidatorDirectory({
     chain: options.chain,

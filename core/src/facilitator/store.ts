@@ -47,7 +47,10 @@ export class FacilitatorStore {
   async tokenSecret(): Promise<string> {
     const existing = await this.db('facilitator_settings').where({ key: 'token_secret' }).first();
     if (existing) return existing.value as string;
-    await this.db('facilitator_settings').insert({ key: 'token_secret', value: randomBytes(32).toString('base64url') }).onConflict('key').ignore();
+    await this.db('facilitator_settings')
+      .insert({ key: 'token_secret', value: randomBytes(32).toString('base64url') })
+      .onConflict('key')
+      .ignore();
     const row = await this.db('facilitator_settings').where({ key: 'token_secret' }).first();
     return row.value as string;
   }
@@ -72,7 +75,13 @@ export class FacilitatorStore {
 
   // ---------------------------------------------------------------- jobs
 
-  async createJob(job: { uuid: string; userHotkey: string; body: CreateJobBody; signature: SdkSignature; createdAt: number }): Promise<void> {
+  async createJob(job: {
+    uuid: string;
+    userHotkey: string;
+    body: CreateJobBody;
+    signature: SdkSignature;
+    createdAt: number;
+  }): Promise<void> {
     const { body } = job;
     await this.db.transaction(async (trx) => {
       await trx('facilitator_jobs').insert({
@@ -148,10 +157,15 @@ export class FacilitatorStore {
 
   /** A user's jobs, newest first. */
   async jobsOf(userHotkey: string, page: number, pageSize: number): Promise<{ count: number; jobs: StoredJob[] }> {
-    const [{ count }] = (await this.db('facilitator_jobs').where({ user_hotkey: userHotkey }).count({ count: '*' })) as [{ count: number | string }];
+    const [{ count }] = (await this.db('facilitator_jobs').where({ user_hotkey: userHotkey }).count({ count: '*' })) as [
+      { count: number | string },
+    ];
     const rows = await this.db('facilitator_jobs')
       .where({ user_hotkey: userHotkey })
-      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'uuid', order: 'desc' }])
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'uuid', order: 'desc' },
+      ])
       .limit(pageSize)
       .offset((page - 1) * pageSize);
     return { count: toNumber(count), jobs: rows.map((row) => this.rowToJob(row)) };
@@ -159,13 +173,21 @@ export class FacilitatorStore {
 
   /** Every job, newest first (the dashboard). */
   async recentJobs(limit: number): Promise<StoredJob[]> {
-    const rows = await this.db('facilitator_jobs').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'uuid', order: 'desc' }]).limit(limit);
+    const rows = await this.db('facilitator_jobs')
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'uuid', order: 'desc' },
+      ])
+      .limit(limit);
     return rows.map((row) => this.rowToJob(row));
   }
 
   /** How many jobs are in each status now (their latest). */
   async jobCountsByStatus(): Promise<Partial<Record<JobStatus, number>>> {
-    const rows: Array<{ status: JobStatus; n: number | string }> = await this.db('facilitator_jobs').groupBy('status').select('status').count({ n: '*' });
+    const rows: Array<{ status: JobStatus; n: number | string }> = await this.db('facilitator_jobs')
+      .groupBy('status')
+      .select('status')
+      .count({ n: '*' });
     return Object.fromEntries(rows.map((row) => [row.status, toNumber(row.n)]));
   }
 
@@ -237,7 +259,12 @@ export class FacilitatorStore {
         update.streaming_server_port = streaming.streaming_server_port ?? null;
       }
       await trx('facilitator_jobs').where({ uuid }).update(update);
-      await trx('facilitator_job_statuses').insert({ job_uuid: uuid, status, metadata: metadata ? toJsonColumn(metadata) : null, created_at: now });
+      await trx('facilitator_job_statuses').insert({
+        job_uuid: uuid,
+        status,
+        metadata: metadata ? toJsonColumn(metadata) : null,
+        created_at: now,
+      });
       return 'ok';
     });
   }
@@ -268,7 +295,10 @@ export class FacilitatorStore {
 
   /** Reports not yet delivered to `validatorHotkey`, oldest first. */
   async undeliveredCheatReports(validatorHotkey: string): Promise<CheatReportRow[]> {
-    const rows = await this.db('facilitator_cheat_reports').where({ validator_hotkey: validatorHotkey }).whereNull('dispatched_at').orderBy('created_at');
+    const rows = await this.db('facilitator_cheat_reports')
+      .where({ validator_hotkey: validatorHotkey })
+      .whereNull('dispatched_at')
+      .orderBy('created_at');
     return rows.map((row) => ({
       jobUuid: row.job_uuid,
       trustedJobUuid: row.trusted_job_uuid,
@@ -287,7 +317,13 @@ export class FacilitatorStore {
 
   // ---------------------------------------------------------------- machine specs
 
-  async saveMachineSpecs(specs: { minerHotkey: string; validatorHotkey: string; specs: Record<string, unknown>; batchId: string; receivedAt: number }): Promise<void> {
+  async saveMachineSpecs(specs: {
+    minerHotkey: string;
+    validatorHotkey: string;
+    specs: Record<string, unknown>;
+    batchId: string;
+    receivedAt: number;
+  }): Promise<void> {
     await this.db('facilitator_machine_specs')
       .insert({
         miner_hotkey: specs.minerHotkey,
@@ -300,7 +336,9 @@ export class FacilitatorStore {
       .merge();
   }
 
-  async machineSpecs(minerHotkey: string): Promise<Array<{ validatorHotkey: string; specs: Record<string, unknown>; batchId: string; receivedAt: number }>> {
+  async machineSpecs(
+    minerHotkey: string,
+  ): Promise<Array<{ validatorHotkey: string; specs: Record<string, unknown>; batchId: string; receivedAt: number }>> {
     const rows = await this.db('facilitator_machine_specs').where({ miner_hotkey: minerHotkey });
     return rows.map((row) => ({
       validatorHotkey: row.validator_hotkey,

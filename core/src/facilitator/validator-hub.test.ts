@@ -135,7 +135,13 @@ async function getJob(uuid: string) {
 beforeAll(async () => {
   f = await startTestFacilitator({ listen: true });
   const nonce = (await f.handle.app.inject({ method: 'GET', url: '/api/v1/auth/nonce' })).json().nonce as string;
-  token = (await f.handle.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { hotkey: f.alice.ss58, signature: f.alice.sign(nonce), nonce } })).json().token;
+  token = (
+    await f.handle.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { hotkey: f.alice.ss58, signature: f.alice.sign(nonce), nonce },
+    })
+  ).json().token;
 });
 afterEach(() => {
   for (const p of peers.splice(0)) p.close();
@@ -179,7 +185,7 @@ describe('validator authentication', () => {
 });
 
 describe('job flow over the websocket', () => {
-  it('pushes a job to its live validator with the user\'s signature intact, and stores the statuses it reports', async () => {
+  it("pushes a job to its live validator with the user's signature intact, and stores the statuses it reports", async () => {
     const v = await authenticated(f.validator);
     const uuid = await createJob(jobBody(f.validator.ss58));
     const request = await v.next();
@@ -196,7 +202,14 @@ describe('job flow over the websocket', () => {
       message_type: 'V0JobStatusUpdate',
       uuid,
       status: 'completed',
-      metadata: { miner_response: { docker_process_stdout: 'hello world\n', docker_process_stderr: '', artifacts: { '/artifacts/a.txt': 'aGk=' }, upload_results: {} } },
+      metadata: {
+        miner_response: {
+          docker_process_stdout: 'hello world\n',
+          docker_process_stderr: '',
+          artifacts: { '/artifacts/a.txt': 'aGk=' },
+          upload_results: {},
+        },
+      },
     });
     await v.next();
     const job = await getJob(uuid);
@@ -210,7 +223,7 @@ describe('job flow over the websocket', () => {
     expect(await v.next()).toMatchObject({ status: 'error', errors: [{ type: 'unknown_job' }] });
   });
 
-  it('refuses status updates for another validator\'s job', async () => {
+  it("refuses status updates for another validator's job", async () => {
     const uuid = await createJob(jobBody(f.validator.ss58));
     const other = await authenticated(f.validator2);
     other.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'received' });
@@ -245,7 +258,12 @@ describe('job flow over the websocket', () => {
     await v.until((m) => 'uuid' in m && m.uuid === job);
     await v.until((m) => 'uuid' in m && m.uuid === trusted);
     for (const uuid of [job, trusted]) {
-      v.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'completed', metadata: { miner_response: { docker_process_stdout: uuid, docker_process_stderr: '' } } });
+      v.send({
+        message_type: 'V0JobStatusUpdate',
+        uuid,
+        status: 'completed',
+        metadata: { miner_response: { docker_process_stdout: uuid, docker_process_stderr: '' } },
+      });
       expect(await v.next()).toMatchObject({ status: 'success' });
     }
     const report = { job_uuid: job, trusted_job_uuid: trusted, details: { stdout: 'differs' } };
@@ -257,7 +275,12 @@ describe('job flow over the websocket', () => {
     });
     expect(res.statusCode).toBe(201);
     const cheated = await v.next();
-    expect(cheated).toMatchObject({ message_type: 'V0JobCheated', job_uuid: job, trusted_job_uuid: trusted, details: { stdout: 'differs' } });
+    expect(cheated).toMatchObject({
+      message_type: 'V0JobCheated',
+      job_uuid: job,
+      trusted_job_uuid: trusted,
+      details: { stdout: 'differs' },
+    });
     if (!('message_type' in cheated) || cheated.message_type !== 'V0JobCheated') throw new Error('expected a cheat report');
     expect(await verifyCheatReport(cheated, cheated.signature!)).toEqual({ ok: true, signatory: f.alice.ss58 });
   });
@@ -277,16 +300,33 @@ describe('job flow over the websocket', () => {
     });
     expect(res.statusCode).toBe(201);
     const v = await authenticated(f.validator2);
-    expect(await v.until((m) => 'message_type' in m && m.message_type === 'V0JobCheated')).toMatchObject({ job_uuid: job, trusted_job_uuid: trusted });
+    expect(await v.until((m) => 'message_type' in m && m.message_type === 'V0JobCheated')).toMatchObject({
+      job_uuid: job,
+      trusted_job_uuid: trusted,
+    });
   });
 
   it('stores the machine specs a validator relays for its miners, and only as itself', async () => {
     const v = await authenticated(f.validator);
     await v.drain();
-    v.send({ message_type: 'V0MachineSpecsUpdate', miner_hotkey: 'miner-1', validator_hotkey: f.validator.ss58, specs: { gpu: { count: 1 } }, batch_id: 'job-1' });
+    v.send({
+      message_type: 'V0MachineSpecsUpdate',
+      miner_hotkey: 'miner-1',
+      validator_hotkey: f.validator.ss58,
+      specs: { gpu: { count: 1 } },
+      batch_id: 'job-1',
+    });
     expect(await v.until((m) => !('message_type' in m))).toEqual({ status: 'success', errors: [] });
-    v.send({ message_type: 'V0MachineSpecsUpdate', miner_hotkey: 'miner-1', validator_hotkey: f.validator2.ss58, specs: {}, batch_id: 'job-2' });
+    v.send({
+      message_type: 'V0MachineSpecsUpdate',
+      miner_hotkey: 'miner-1',
+      validator_hotkey: f.validator2.ss58,
+      specs: {},
+      batch_id: 'job-2',
+    });
     expect(await v.until((m) => !('message_type' in m))).toMatchObject({ status: 'error', errors: [{ type: 'forbidden' }] });
-    expect(await f.handle.store.machineSpecs('miner-1')).toEqual([expect.objectContaining({ validatorHotkey: f.validator.ss58, specs: { gpu: { count: 1 } }, batchId: 'job-1' })]);
+    expect(await f.handle.store.machineSpecs('miner-1')).toEqual([
+      expect.objectContaining({ validatorHotkey: f.validator.ss58, specs: { gpu: { count: 1 } }, batchId: 'job-1' }),
+    ]);
   });
 });

@@ -3,7 +3,12 @@ import type { Clock, Logger } from '../contracts/index.js';
 import type { ValidatorDirectory } from '../chain/validator-directory.js';
 import { encodeMessage, parseValidatorToFacilitator } from '../protocol/codec.js';
 import { verifyFacilitatorAuth } from '../protocol/facilitator-auth.js';
-import type { FacilitatorResponse, FacilitatorToValidatorMessage, V0JobCheated, ValidatorToFacilitatorMessage } from '../protocol/facilitator-messages.js';
+import type {
+  FacilitatorResponse,
+  FacilitatorToValidatorMessage,
+  V0JobCheated,
+  ValidatorToFacilitatorMessage,
+} from '../protocol/facilitator-messages.js';
 import type { JsonValue } from '../protocol/python-json.js';
 import { jobRequestFor } from './job-model.js';
 import type { CheatReportRow, FacilitatorStore } from './store.js';
@@ -58,7 +63,9 @@ class ValidatorConnection {
     }, options.authTimeoutMs);
     socket.on('message', (data, isBinary) => {
       const frame = isBinary ? (data as Buffer) : data.toString();
-      this.work = this.work.then(() => this.onFrame(frame)).catch((err: unknown) => this.log.error({ err }, 'failed to handle a validator frame'));
+      this.work = this.work
+        .then(() => this.onFrame(frame))
+        .catch((err: unknown) => this.log.error({ err }, 'failed to handle a validator frame'));
     });
     socket.on('close', (code) => {
       clearTimeout(this.authTimer);
@@ -212,7 +219,9 @@ export class ValidatorHub {
           await connection.send(ok());
         } else {
           this.log.warn({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'status update refused');
-          await connection.send(error(result === 'unknown_job' ? `No job ${message.uuid} for this validator` : `Job ${message.uuid} has already ended`, result));
+          await connection.send(
+            error(result === 'unknown_job' ? `No job ${message.uuid} for this validator` : `Job ${message.uuid} has already ended`, result),
+          );
         }
         return;
       }
@@ -221,7 +230,13 @@ export class ValidatorHub {
           await connection.send(error('validator_hotkey is not the authenticated validator', 'forbidden'));
           return;
         }
-        await store.saveMachineSpecs({ minerHotkey: message.miner_hotkey, validatorHotkey: hotkey, specs: message.specs, batchId: message.batch_id, receivedAt: clock.now() });
+        await store.saveMachineSpecs({
+          minerHotkey: message.miner_hotkey,
+          validatorHotkey: hotkey,
+          specs: message.specs,
+          batchId: message.batch_id,
+          receivedAt: clock.now(),
+        });
         await connection.send(ok());
         return;
       case 'V0AuthenticationRequest':
@@ -279,6 +294,7 @@ export class ValidatorHub {
   }
 
   close(): void {
-    for (const connection of [...this.pending, ...[...this.connections.values()].flatMap((set) => [...set])]) connection.close(1001, 'facilitator shutting down');
+    for (const connection of [...this.pending, ...[...this.connections.values()].flatMap((set) => [...set])])
+      connection.close(1001, 'facilitator shutting down');
   }
 }

@@ -91,7 +91,9 @@ async function fromWalletFile(path: string): Promise<KeyringPair> {
     throw new HotkeyLoadError((error as Error).message, { cause: error });
   }
   // The seed is what the key was made from; the phrase (when present) gives the same key.
-  const pair = file.secretSeed ? fromUri(file.secretSeed, `secretSeed in ${path}`) : fromUri(file.secretPhrase as string, `secretPhrase in ${path}`);
+  const pair = file.secretSeed
+    ? fromUri(file.secretSeed, `secretSeed in ${path}`)
+    : fromUri(file.secretPhrase as string, `secretPhrase in ${path}`);
   const declared = publicKeyFromSs58(file.ss58Address);
   if (declared === null || Buffer.compare(declared, pair.publicKey) !== 0) {
     throw new HotkeyLoadError(

@@ -44,7 +44,8 @@ describe('loadHotkey', () => {
     await writeFile(
       join(dir, 'phrase-only'),
       JSON.stringify({
-        secretPhrase: 'chief path blood step top future bright powder coast absurd end strong web recipe concert point below ladder lazy gauge february radio egg coast',
+        secretPhrase:
+          'chief path blood step top future bright powder coast absurd end strong web recipe concert point below ladder lazy gauge february radio egg coast',
         secretSeed: null,
         ss58Address: '5FYwNgYu5Wj7Vv49KtC3gXa1W1dn2BnMBGNKGrLy8pX9i4T7',
       }),
@@ -57,7 +58,10 @@ describe('loadHotkey', () => {
     await mkdir(join(dir, 'w/hotkeys'), { recursive: true });
     await writeFile(join(dir, 'w/hotkeys/enc'), '$NACL\x00\x01binary');
     await writeFile(join(dir, 'w/hotkeys/notjson'), '{oops');
-    await writeFile(join(dir, 'w/hotkeys/mismatch'), JSON.stringify({ secretSeed: '0xe73e22a9ea8a015e2882d125969b373506dd0906c716af040140a7e4ba39f61c', ss58Address: ALICE }));
+    await writeFile(
+      join(dir, 'w/hotkeys/mismatch'),
+      JSON.stringify({ secretSeed: '0xe73e22a9ea8a015e2882d125969b373506dd0906c716af040140a7e4ba39f61c', ss58Address: ALICE }),
+    );
     await copyFile(join(fixtures, 'miner/hotkeys/default'), join(dir, 'w/hotkeys/ok'));
     const cases: [Parameters<typeof loadHotkey>[0], RegExp][] = [
       [{ uri: 'not a mnemonic at all' }, /not a valid dev URI, mnemonic or 0x seed/],

@@ -71,7 +71,10 @@ describe('the verifier agrees with @polkadot/wasm-crypto and never reaches a was
         if (v.verifySignatureSync('m', sig, encodeAddress(randomBytes(32), 42))) accepted++;
       }
       console.log('accepted', accepted);`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('accepted 0');
     expect(child.status).toBe(0);

@@ -100,11 +100,7 @@ const BYTES_CLOSE = Buffer.from('</Bytes>');
  * a signature over `<Bytes>message</Bytes>` (what browser wallets sign) is accepted too; that
  * second attempt only runs when the first fails.
  */
-export function verifySignatureSync(
-  message: Uint8Array | string,
-  signature: string | Uint8Array,
-  signer: string | Uint8Array,
-): boolean {
+export function verifySignatureSync(message: Uint8Array | string, signature: string | Uint8Array, signer: string | Uint8Array): boolean {
   if (!ready) throw new CryptoNotReadyError('call `await cryptoReady()` before verifySignatureSync');
   const publicKey = typeof signer === 'string' ? publicKeyFromSs58(signer) : signer.length === 32 ? signer : null;
   const sig = signatureBytes(signature);

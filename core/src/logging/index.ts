@@ -51,7 +51,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const pretty = require('pino-pretty') as (options: Record<string, unknown>) => DestinationStream;
     return pino(
       { level, base },
-      pretty({ destination: target, sync: true, colorize: isTerminal(destination), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }),
+      pretty({
+        destination: target,
+        sync: true,
+        colorize: isTerminal(destination),
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      }),
     );
   }
   return pino({ level, base }, typeof target === 'number' ? pino.destination({ dest: target, sync: true }) : target);

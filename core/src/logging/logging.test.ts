@@ -27,9 +27,19 @@ describe('createLogger', () => {
     logger.child({ plugin: '@horde/plugin-x' }).info({ jobUuid: 'j-1', minerHotkey: '5F…' }, 'job accepted');
     logger.debug('details');
     logger.trace('not at this level');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatchObject({ level: 30, role: 'miner', plugin: '@horde/plugin-x', jobUuid: 'j-1', minerHotkey: '5F…', msg: 'job accepted' });
+    expect(lines[0]).toMatchObject({
+      level: 30,
+      role: 'miner',
+      plugin: '@horde/plugin-x',
+      jobUuid: 'j-1',
+      minerHotkey: '5F…',
+      msg: 'job accepted',
+    });
     expect(lines[1]).toMatchObject({ level: 20, msg: 'details' });
   });
 
@@ -53,9 +63,13 @@ describe('createLogger', () => {
   it('defaults to JSON on stdout when stdout is not a terminal (a service, a pipe)', () => {
     // The built module, in a child process whose stdout is a pipe.
     const logging = new URL('../../dist/logging/index.js', import.meta.url).href;
-    const output = execFileSync(process.execPath, ['--input-type=module', '-e', `import { createLogger } from '${logging}'; createLogger().info({ jobUuid: 'j-3' }, 'to a pipe');`], {
-      encoding: 'utf8',
-    });
+    const output = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { createLogger } from '${logging}'; createLogger().info({ jobUuid: 'j-3' }, 'to a pipe');`],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(JSON.parse(output)).toMatchObject({ level: 30, jobUuid: 'j-3', msg: 'to a pipe' });
   });
 });

@@ -2,7 +2,18 @@ import { Histogram } from 'prom-client';
 import type { Chain, Metrics } from '../contracts/index.js';
 
 /** Chain calls the wrapper times: everything that may go to a node. */
-const TIMED_METHODS = new Set<string>(['currentBlock', 'chainTime', 'metagraph', 'hyperparameters', 'submitWeights', 'revealPendingWeights', 'weights', 'serveAxon', 'commitment', 'setCommitment']);
+const TIMED_METHODS = new Set<string>([
+  'currentBlock',
+  'chainTime',
+  'metagraph',
+  'hyperparameters',
+  'submitWeights',
+  'revealPendingWeights',
+  'weights',
+  'serveAxon',
+  'commitment',
+  'setCommitment',
+]);
 
 /** Name of the chain-latency histogram (one per process registry). */
 export const CHAIN_CALL_METRIC = 'horde_chain_call_duration_seconds';

@@ -26,12 +26,22 @@ test('every hotkey of the miner gets the axon validators will find in the metagr
   const admin = await LocalChain.open({ store, netuid: 1 });
   const hotkeys = ['5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'];
   for (const hotkey of hotkeys) await admin.registerNeuron({ hotkey, coldkey: '5FLSigC9HGRKVhB9FiEo4Y3koPsNmBmLJbpXg2mp1hXcS59Y' });
-  const chains = new Map(await Promise.all(hotkeys.map(async (hotkey) => [hotkey, await LocalChain.open({ store, netuid: 1, hotkey })] as const)));
+  const chains = new Map(
+    await Promise.all(hotkeys.map(async (hotkey) => [hotkey, await LocalChain.open({ store, netuid: 1, hotkey })] as const)),
+  );
 
-  await announceAxon({ hotkeys, chainFor: (hotkey) => chains.get(hotkey)!, netuid: 1, axon: { ip: '127.0.0.1', port: 8123, version: 1000 }, logger: silentLogger() });
+  await announceAxon({
+    hotkeys,
+    chainFor: (hotkey) => chains.get(hotkey)!,
+    netuid: 1,
+    axon: { ip: '127.0.0.1', port: 8123, version: 1000 },
+    logger: silentLogger(),
+  });
 
   const metagraph = await admin.metagraph(1);
-  expect(metagraph.neurons.map((n) => n.axon)).toEqual(hotkeys.map(() => ({ ip: '127.0.0.1', port: 8123, ipType: 4, protocol: 4, version: 1000 })));
+  expect(metagraph.neurons.map((n) => n.axon)).toEqual(
+    hotkeys.map(() => ({ ip: '127.0.0.1', port: 8123, ipType: 4, protocol: 4, version: 1000 })),
+  );
   for (const chain of chains.values()) await chain.close();
   await admin.close();
   await store.close();

@@ -10,7 +10,10 @@ export interface AxonAnnouncement {
 
 /** `1.2.3` → 1002003, the bittensor SDK's `version_as_int`. */
 export function versionAsInt(version: string): number {
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.+-]/).slice(0, 3).map((part) => Number.parseInt(part, 10) || 0);
+  const [major = 0, minor = 0, patch = 0] = version
+    .split(/[.+-]/)
+    .slice(0, 3)
+    .map((part) => Number.parseInt(part, 10) || 0);
   return major * 1_000_000 + minor * 1_000 + patch;
 }
 

@@ -1,6 +1,15 @@
 import { stat } from 'node:fs/promises';
 import type { ExecutorManager } from '../contracts/index.js';
-import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type DashboardPage, type Section, type TableSection } from '../dashboard/view.js';
+import {
+  formatAgo,
+  formatDuration,
+  keyCell,
+  statusCell,
+  type Cell,
+  type DashboardPage,
+  type Section,
+  type TableSection,
+} from '../dashboard/view.js';
 import type { PoolClassUsage } from './pool/executor-pool.js';
 import { RECEIPT_PAGE_SECONDS, type ReceiptPages } from './receipts/pages.js';
 import type { ReceiptServingTally, ServedAnswer } from './receipts/serving-tally.js';
@@ -98,7 +107,13 @@ export async function minerJobsSections(sources: readonly MinerJobsSource[], now
 /** Pages listed in the served table: the newest ones (validators poll the two newest). */
 const SERVED_PAGES_SHOWN = 12;
 
-const ANSWER_LABELS: Readonly<Record<ServedAnswer, string>> = { full: '200', gzip: '200 gzip', partial: '206', nothing_new: '416', not_found: '404' };
+const ANSWER_LABELS: Readonly<Record<ServedAnswer, string>> = {
+  full: '200',
+  gzip: '200 gzip',
+  partial: '206',
+  nothing_new: '416',
+  not_found: '404',
+};
 
 /** `03:05–03:10 UTC`: the receipt times a page holds. */
 function pageSpan(page: number): string {
@@ -117,9 +132,16 @@ export async function receiptsServedSection(pages: ReceiptPages, serving: Receip
   const shown = [...new Set([...onDisk, ...served.keys()])].sort((a, b) => b - a).slice(0, SERVED_PAGES_SHOWN);
   const rows = await Promise.all(
     shown.map(async (page): Promise<Cell[]> => {
-      const size = onDisk.has(page) ? await stat(pages.pagePath(page)).then((s) => s.size, () => null) : null;
+      const size = onDisk.has(page)
+        ? await stat(pages.pagePath(page)).then(
+            (s) => s.size,
+            () => null,
+          )
+        : null;
       const p = served.get(page);
-      const answers = p ? (Object.entries(p.byAnswer) as Array<[ServedAnswer, number]>).map(([answer, n]) => `${ANSWER_LABELS[answer]} ×${n}`).join(', ') : null;
+      const answers = p
+        ? (Object.entries(p.byAnswer) as Array<[ServedAnswer, number]>).map(([answer, n]) => `${ANSWER_LABELS[answer]} ×${n}`).join(', ')
+        : null;
       return [
         page,
         pageSpan(page),
@@ -162,7 +184,14 @@ export async function receiptsStoredSection(store: MinerStore, now: number): Pro
     title: 'Receipts stored',
     note: 'Receipts validators sent, countersigned and kept for the retention, by validator and type: the evidence other validators pull.',
     columns: ['Validator', 'Started', 'Accepted', 'Finished', 'Total', 'Newest'],
-    rows: [...byValidator].map(([validator, c]): Cell[] => [keyCell(validator), c.started, c.accepted, c.finished, c.started + c.accepted + c.finished, formatAgo(c.newestAt, now)]),
+    rows: [...byValidator].map(([validator, c]): Cell[] => [
+      keyCell(validator),
+      c.started,
+      c.accepted,
+      c.finished,
+      c.started + c.accepted + c.finished,
+      formatAgo(c.newestAt, now),
+    ]),
     empty: 'No receipt stored yet.',
   };
 }
@@ -186,7 +215,11 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
   const managerName = deps.manager.constructor.name;
   const fleet = deps.manager.fleet?.() ?? [];
   const [jobs, recent] = await minerJobsSections([{ jobs: deps.store.jobs }], now);
-  const [validators, blacklisted, receipts] = await Promise.all([deps.store.validators.list(), deps.store.validators.blacklisted(), deps.store.receipts.count()]);
+  const [validators, blacklisted, receipts] = await Promise.all([
+    deps.store.validators.list(),
+    deps.store.validators.blacklisted(),
+    deps.store.receipts.count(),
+  ]);
   const connected = deps.connectedValidators();
   const capacity = Object.values(usage).reduce((sum, u) => sum + u.capacity, 0);
   const used = Object.values(usage).reduce((sum, u) => sum + u.used, 0);
@@ -198,7 +231,13 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
       title: 'Executors by class',
       note: `Manager ${managerName}: what its manifest declares and how many are reserved or running now.`,
       columns: ['Class', 'Manager', 'Declared', 'Busy', 'Free'],
-      rows: Object.entries(usage).map(([executorClass, u]) => [executorClass, managerName, u.capacity, { text: String(u.used), tone: u.used > 0 ? 'ok' : 'muted' }, Math.max(0, u.capacity - u.used)]),
+      rows: Object.entries(usage).map(([executorClass, u]) => [
+        executorClass,
+        managerName,
+        u.capacity,
+        { text: String(u.used), tone: u.used > 0 ? 'ok' : 'muted' },
+        Math.max(0, u.capacity - u.used),
+      ]),
       empty: 'The executor manager declares no executors.',
     },
     ...(fleet.length > 0
@@ -231,7 +270,9 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
       columns: ['Validator', 'Connected', 'First seen', 'Last seen', 'Debug'],
       rows: validators.map((v) => [
         keyCell(v.hotkey),
-        connected.includes(v.hotkey) ? { text: `yes (${connected.filter((h) => h === v.hotkey).length})`, tone: 'ok' } : { text: 'no', tone: 'muted' },
+        connected.includes(v.hotkey)
+          ? { text: `yes (${connected.filter((h) => h === v.hotkey).length})`, tone: 'ok' }
+          : { text: 'no', tone: 'muted' },
         formatAgo(v.firstSeenAt, now),
         formatAgo(v.lastSeenAt, now),
         v.debug ? 'yes' : 'no',
@@ -257,8 +298,23 @@ export async function minerPage(deps: MinerPageDeps): Promise<DashboardPage> {
       { label: 'Jobs in progress', value: String(jobs.rows.length) },
       { label: 'Validators connected', value: String(new Set(connected).size), tone: connected.length > 0 ? 'ok' : 'muted' },
       { label: 'Receipts stored', value: String(receipts), hint: 'Receipts countersigned and served on the receipt pages' },
-      ...(deps.receipts ? [{ label: 'Receipt fetches', value: String(deps.receipts.serving.fetches), hint: 'Receipt page requests served since the miner started' }] : []),
-      ...(fleet.length > 0 ? [{ label: 'Machines healthy', value: `${fleet.filter((f) => f.state === 'healthy' || f.state === 'running').length} / ${fleet.length}` }] : []),
+      ...(deps.receipts
+        ? [
+            {
+              label: 'Receipt fetches',
+              value: String(deps.receipts.serving.fetches),
+              hint: 'Receipt page requests served since the miner started',
+            },
+          ]
+        : []),
+      ...(fleet.length > 0
+        ? [
+            {
+              label: 'Machines healthy',
+              value: `${fleet.filter((f) => f.state === 'healthy' || f.state === 'running').length} / ${fleet.length}`,
+            },
+          ]
+        : []),
       ...(costPerHour > 0 ? [{ label: 'Cost', value: `$${costPerHour.toFixed(2)}/h` }] : []),
     ],
     sections,

@@ -2,14 +2,20 @@ import { defineError } from '../errors.js';
 
 /** Every executor of the class is taken: the job is declined with reason `busy`. */
 export class AllExecutorsBusyError extends defineError('HORDE_ALL_EXECUTORS_BUSY') {
-  constructor(readonly executorClass: string, detail?: string) {
+  constructor(
+    readonly executorClass: string,
+    detail?: string,
+  ) {
     super(detail ?? `all executors of class ${executorClass} are busy`);
   }
 }
 
 /** A slot was reserved but the executor manager could not start an executor (`executor_spinup_failed`). */
 export class ExecutorUnavailableError extends defineError('HORDE_EXECUTOR_UNAVAILABLE') {
-  constructor(readonly executorClass: string, cause: unknown) {
+  constructor(
+    readonly executorClass: string,
+    cause: unknown,
+  ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(`could not start an executor of class ${executorClass}: ${reason}`, { cause });
   }

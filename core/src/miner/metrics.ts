@@ -16,7 +16,12 @@ export class MinerMetrics {
   readonly executorConnectionsRefused: Counter;
   readonly stageDuration: Histogram<'executor_class' | 'stage'>;
 
-  constructor(registry: Metrics, usage: () => Record<string, PoolClassUsage>, connections: () => number, fleet: () => readonly ExecutorFleetEntry[] = () => []) {
+  constructor(
+    registry: Metrics,
+    usage: () => Record<string, PoolClassUsage>,
+    connections: () => number,
+    fleet: () => readonly ExecutorFleetEntry[] = () => [],
+  ) {
     const registers = [registry];
     this.jobsAccepted = new Counter({
       name: 'horde_miner_jobs_accepted_total',
@@ -38,7 +43,7 @@ export class MinerMetrics {
     });
     this.jobsFailed = new Counter({
       name: 'horde_miner_jobs_failed_total',
-      help: 'Jobs that ended in a failure: kind job (the job\'s fault) or horde (the network\'s), by reason.',
+      help: "Jobs that ended in a failure: kind job (the job's fault) or horde (the network's), by reason.",
       labelNames: ['executor_class', 'kind', 'reason'],
       registers,
     });
@@ -102,7 +107,7 @@ export class MinerMetrics {
     });
     new Gauge({
       name: 'horde_miner_machines',
-      help: "Machines, hosts or instances of the executor manager, per executor class and state (managers that report a fleet: ssh, vast).",
+      help: 'Machines, hosts or instances of the executor manager, per executor class and state (managers that report a fleet: ssh, vast).',
       labelNames: ['executor_class', 'state'],
       registers,
       collect() {

@@ -120,7 +120,12 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     onExecutorGone: (event) => hub.onExecutorGone(event),
     onExecutorExpiring: (event) => hub.onExecutorExpiring(event.token),
   });
-  const metrics = new MinerMetrics(deps.metrics, () => pool.usage(), () => hub.connectionCount, () => deps.executorManager.fleet?.() ?? []);
+  const metrics = new MinerMetrics(
+    deps.metrics,
+    () => pool.usage(),
+    () => hub.connectionCount,
+    () => deps.executorManager.fleet?.() ?? [],
+  );
   onStageEnded = (event) => metrics.stageEnded(event);
   const receipts = localMode
     ? null
@@ -253,7 +258,12 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     // The first announcement before the miner says it is up: validators can find it from then on.
     await announceNow();
     tasks.push(
-      runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, { clock, logger: log, signal: stop.signal, firstRunAfterInterval: true }),
+      runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, {
+        clock,
+        logger: log,
+        signal: stop.signal,
+        firstRunAfterInterval: true,
+      }),
     );
   }
   if (publisher && settings.manifestCommitIntervalSeconds > 0) {
@@ -282,7 +292,17 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
         metrics: deps.metrics,
         logger: log,
         clock,
-        page: () => minerPage({ hotkeys: hotkeyIds, url: () => url, store, usage: () => pool.usage(), manager: deps.executorManager, connectedValidators: () => hub.connectedValidators(), now, receipts: { pages, serving: receiptServing } }),
+        page: () =>
+          minerPage({
+            hotkeys: hotkeyIds,
+            url: () => url,
+            store,
+            usage: () => pool.usage(),
+            manager: deps.executorManager,
+            connectedValidators: () => hub.connectedValidators(),
+            now,
+            receipts: { pages, serving: receiptServing },
+          }),
       });
     } catch (error) {
       stop.abort();

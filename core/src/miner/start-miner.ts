@@ -49,7 +49,8 @@ export interface StartedMiner extends RunningMiner {
 
 function absoluteHotkeySource(source: HotkeySourceConfig, baseDir: string): HotkeySourceConfig {
   if ('file' in source && !isAbsolute(source.file)) return { file: resolve(baseDir, source.file) };
-  if ('walletsDir' in source && source.walletsDir && !isAbsolute(source.walletsDir)) return { ...source, walletsDir: resolve(baseDir, source.walletsDir) };
+  if ('walletsDir' in source && source.walletsDir && !isAbsolute(source.walletsDir))
+    return { ...source, walletsDir: resolve(baseDir, source.walletsDir) };
   return source;
 }
 
@@ -82,7 +83,8 @@ export async function startMiner(options: StartMinerOptions): Promise<StartedMin
     const store = options.store ?? (await openStore(storeOptions(config)));
     if (!options.store) owned.push(() => store.close());
 
-    const sources = config.miner.hotkeys.length > 0 ? config.miner.hotkeys.map((s) => absoluteHotkeySource(s, config.baseDir)) : [config.hotkey];
+    const sources =
+      config.miner.hotkeys.length > 0 ? config.miner.hotkeys.map((s) => absoluteHotkeySource(s, config.baseDir)) : [config.hotkey];
     const hotkeys = options.hotkeys ?? (await Promise.all(sources.map((source) => loadHotkey(source))));
     if (hotkeys.length === 0) throw new MinerConfigError('a miner needs at least one hotkey (hotkey or miner.hotkeys)');
 

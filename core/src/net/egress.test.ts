@@ -42,7 +42,13 @@ describe('EgressPolicy', () => {
   });
 
   it('checks every address a name resolves to, after resolution', async () => {
-    const policy = new EgressPolicy({ ...noOwn, lookup: async () => [{ address: '93.184.216.34', family: 4 }, { address: '169.254.169.254', family: 4 }] });
+    const policy = new EgressPolicy({
+      ...noOwn,
+      lookup: async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '169.254.169.254', family: 4 },
+      ],
+    });
     await expect(policy.check(new URL('http://innocent.example/file'))).rejects.toThrow(/169\.254\.169\.254/);
     const unresolvable = new EgressPolicy({ ...noOwn, lookup: async () => Promise.reject(new Error('ENOTFOUND')) });
     await expect(unresolvable.check(new URL('http://nowhere.invalid/'))).rejects.toBeInstanceOf(EgressRefusedError);
@@ -80,7 +86,9 @@ describe('fetchWithEgress', () => {
   });
 
   it('checks each redirect hop: an allowed server cannot bounce the request to the metadata address', async () => {
-    await expect(fetchWithEgress(loopback(), `${server.url}/to-metadata`, { method: 'PUT', body: 'secret' })).rejects.toThrow(/169\.254\.169\.254/);
+    await expect(fetchWithEgress(loopback(), `${server.url}/to-metadata`, { method: 'PUT', body: 'secret' })).rejects.toThrow(
+      /169\.254\.169\.254/,
+    );
   });
 
   it('follows redirects between allowed addresses and stops a redirect loop', async () => {

@@ -70,7 +70,8 @@ function normalise(address: string): { address: string; family: 'ipv4' | 'ipv6' 
 function parseCidr(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
   const [address = '', prefixText] = entry.trim().split('/');
   const version = isIP(address);
-  if (version === 0) throw new EgressConfigError(`egress allowlist entry "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 127.0.0.1/32)`);
+  if (version === 0)
+    throw new EgressConfigError(`egress allowlist entry "${entry}" is not an IP address or CIDR (e.g. 10.0.0.0/8, 127.0.0.1/32)`);
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) {
@@ -176,7 +177,8 @@ export async function fetchWithEgress(policy: EgressPolicy, url: string, init: E
     if (hop >= MAX_REDIRECTS) throw new EgressRefusedError(`more than ${MAX_REDIRECTS} redirects from ${current.origin}`);
     const next = new URL(location, current);
     // Credentials meant for one origin are not handed to another (fetch does the same).
-    if (next.origin !== current.origin) headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+    if (next.origin !== current.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
     current = next;
     if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
       method = method === 'HEAD' ? 'HEAD' : 'GET';

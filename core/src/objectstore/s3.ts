@@ -197,9 +197,8 @@ export class S3ObjectStore implements ObjectStore {
   private failure(what: string, error: unknown): ObjectStoreError {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     const status = httpStatus(error);
-    return new ObjectStoreError(
-      `S3 ${what} in bucket "${this.bucket}" failed${status ? ` (HTTP ${status})` : ''}: ${detail}`,
-      { cause: error },
-    );
+    return new ObjectStoreError(`S3 ${what} in bucket "${this.bucket}" failed${status ? ` (HTTP ${status})` : ''}: ${detail}`, {
+      cause: error,
+    });
   }
 }

@@ -1,4 +1,15 @@
-import { CHAIN, DANCING_STRATEGY, EXECUTOR_MANAGER, HARDWARE_CLASS, JOB_GENERATOR, JOB_RUNNER, OBJECT_STORE, SCORING_RULE, STORE, tokenName } from '../contracts/index.js';
+import {
+  CHAIN,
+  DANCING_STRATEGY,
+  EXECUTOR_MANAGER,
+  HARDWARE_CLASS,
+  JOB_GENERATOR,
+  JOB_RUNNER,
+  OBJECT_STORE,
+  SCORING_RULE,
+  STORE,
+  tokenName,
+} from '../contracts/index.js';
 
 /** Shipped plugins that provide a contract, for the "add …" of a missing dependency. */
 export const SHIPPED_PROVIDERS = new Map<symbol, readonly string[]>([
@@ -15,8 +26,9 @@ export function missingDependencyHint(token: symbol, loaded: readonly string[]):
   if (token === STORE || token === CHAIN) {
     return `${tokenName(token)} exists only in a process that runs a role (miner, validator, facilitator); a plugin used elsewhere cannot depend on it.`;
   }
-  if (token === JOB_RUNNER) return 'JobRunner is the executor agent\'s (docker or process runner); add a plugin that provides JobRunner.';
+  if (token === JOB_RUNNER) return "JobRunner is the executor agent's (docker or process runner); add a plugin that provides JobRunner.";
   const shipped = (SHIPPED_PROVIDERS.get(token) ?? []).filter((name) => !loaded.includes(name));
-  if (shipped.length) return `Add ${shipped.map((name) => `"${name}"`).join(' or ')} to plugins (or another plugin that provides ${tokenName(token)}).`;
+  if (shipped.length)
+    return `Add ${shipped.map((name) => `"${name}"`).join(' or ')} to plugins (or another plugin that provides ${tokenName(token)}).`;
   return `Add a plugin that provides ${tokenName(token)} to plugins.`;
 }

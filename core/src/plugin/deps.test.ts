@@ -22,7 +22,16 @@ import {
   type ObjectStore,
   type ScoringRule,
 } from '@horde/core';
-import { createMetricsRegistry, createRuntimeContainer, parseConfig, registerPlugins, roleInfrastructure, silentLogger, startValidatorFromConfig, SystemClock } from '@horde/core/runtime';
+import {
+  createMetricsRegistry,
+  createRuntimeContainer,
+  parseConfig,
+  registerPlugins,
+  roleInfrastructure,
+  silentLogger,
+  startValidatorFromConfig,
+  SystemClock,
+} from '@horde/core/runtime';
 
 const fakeObjectStore = { name: 'fake-object-store' } as unknown as ObjectStore;
 
@@ -31,11 +40,21 @@ function rootFor(services: { objectStore?: ObjectStore } = {}) {
   const config = parseConfig({ plugins: [], dataDir }, { baseDir: dataDir });
   return {
     dataDir,
-    root: createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock(), ...services }),
+    root: createRuntimeContainer({
+      config,
+      logger: silentLogger(),
+      metrics: createMetricsRegistry({ defaultMetrics: false }),
+      clock: new SystemClock(),
+      ...services,
+    }),
   };
 }
 
-async function register(plugins: readonly HordePlugin<unknown>[], services: { objectStore?: ObjectStore } = {}, infrastructure?: readonly symbol[]) {
+async function register(
+  plugins: readonly HordePlugin<unknown>[],
+  services: { objectStore?: ObjectStore } = {},
+  infrastructure?: readonly symbol[],
+) {
   const { root, dataDir } = rootFor(services);
   return registerPlugins(
     plugins.map((plugin) => ({ plugin })),
@@ -132,7 +151,10 @@ describe('typed plugin dependencies', () => {
       apiRange: '^1.0.0',
       provides: [JOB_GENERATOR],
       register(ctx) {
-        ctx.provide(JOB_GENERATOR, { deps: { store: 'Store' as unknown as typeof STORE }, factory: () => ({ name: 'x' }) as unknown as JobGenerator });
+        ctx.provide(JOB_GENERATOR, {
+          deps: { store: 'Store' as unknown as typeof STORE },
+          factory: () => ({ name: 'x' }) as unknown as JobGenerator,
+        });
       },
     });
     const error = await loadError(register([broken]));
@@ -159,7 +181,11 @@ describe('the close hook', () => {
             throw new Error('the second one fails to close');
           },
         });
-        ctx.provide(SCORING_RULE, { deps: { metrics: METRICS }, factory: () => rule('third'), close: (instance) => void closed.push(instance.name) });
+        ctx.provide(SCORING_RULE, {
+          deps: { metrics: METRICS },
+          factory: () => rule('third'),
+          close: (instance) => void closed.push(instance.name),
+        });
       },
     });
     const loaded = await register([plugin]);
@@ -180,7 +206,10 @@ describe('the close hook', () => {
       apiRange: '^1.0.0',
       provides: [JOB_GENERATOR],
       register(ctx) {
-        ctx.provide(JOB_GENERATOR, { useFactory: () => ({ name: 'lazy' }) as unknown as JobGenerator, close: () => void closed.push('lazy') });
+        ctx.provide(JOB_GENERATOR, {
+          useFactory: () => ({ name: 'lazy' }) as unknown as JobGenerator,
+          close: () => void closed.push('lazy'),
+        });
       },
     });
     const loaded = await register([plugin]);

@@ -1,8 +1,27 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CLOCK, DANCING_STRATEGY, EXECUTOR_MANAGER, JOB_GENERATOR, PLUGIN_API_VERSION, PluginError, SCORING_RULE, type Clock, type HordeConfigInput, type ScoringRule } from '@horde/core';
-import { createLogger, createMetricsRegistry, createRuntimeContainer, loadPlugins, parseConfig, SHIPPED_PLUGINS, silentLogger } from '@horde/core/runtime';
+import {
+  CLOCK,
+  DANCING_STRATEGY,
+  EXECUTOR_MANAGER,
+  JOB_GENERATOR,
+  PLUGIN_API_VERSION,
+  PluginError,
+  SCORING_RULE,
+  type Clock,
+  type HordeConfigInput,
+  type ScoringRule,
+} from '@horde/core';
+import {
+  createLogger,
+  createMetricsRegistry,
+  createRuntimeContainer,
+  loadPlugins,
+  parseConfig,
+  SHIPPED_PLUGINS,
+  silentLogger,
+} from '@horde/core/runtime';
 
 const fixtures = fileURLToPath(new URL('./__fixtures__/', import.meta.url));
 const fixedClock: Clock = { now: () => 1_700_000_000_000, sleep: async () => {} };
@@ -10,7 +29,12 @@ const fixedClock: Clock = { now: () => 1_700_000_000_000, sleep: async () => {} 
 /** Loads plugins the way a process does: config (relative paths from the fixtures folder) → root container → loader. */
 async function load(plugins: HordeConfigInput['plugins']) {
   const config = parseConfig({ plugins }, { baseDir: fixtures, configFile: `${fixtures}horde.config.yaml` });
-  const root = createRuntimeContainer({ config, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: fixedClock });
+  const root = createRuntimeContainer({
+    config,
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: fixedClock,
+  });
   const loaded = await loadPlugins(config, root);
   return { loaded, root };
 }
@@ -28,7 +52,12 @@ describe('loadPlugins', () => {
   it('loads a plugin by relative path, validates its config and resolves what it provides', async () => {
     const { loaded, root } = await load([{ name: './manager-a.mjs', config: { executors: 3 } }]);
     expect(loaded.plugins).toEqual([
-      expect.objectContaining({ name: 'fixture-manager-a', version: '1.2.3', source: './manager-a.mjs', provides: [{ contract: 'ExecutorManager', count: 1 }] }),
+      expect.objectContaining({
+        name: 'fixture-manager-a',
+        version: '1.2.3',
+        source: './manager-a.mjs',
+        provides: [{ contract: 'ExecutorManager', count: 1 }],
+      }),
     ]);
     const manager = loaded.single(EXECUTOR_MANAGER);
     expect(await manager?.manifest()).toEqual({ 'always_on.test': 3 });
@@ -81,18 +110,26 @@ describe('loadPlugins', () => {
     expect(far.message).not.toContain('npm install');
   });
 
-  it('runs each plugin\'s validate hook on demand, reporting every problem with the entry to fix', async () => {
+  it("runs each plugin's validate hook on demand, reporting every problem with the entry to fix", async () => {
     const { loaded } = await load(['./validated.mjs']);
     await expect(loaded.validate()).resolves.toBeUndefined();
 
     const bad = await load(['./rules-one.mjs', { name: './validated.mjs', config: { boostClass: 'always_on.nope' } }]);
-    const error = await bad.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
+    const error = await bad.loaded.validate().then(
+      () => undefined,
+      (caught: unknown) => caught as PluginError,
+    );
     expect(error).toBeInstanceOf(PluginError);
     expect(error?.code).toBe('HORDE_PLUGIN_VALIDATE_FAILED');
-    expect(error?.message).toBe('Plugin "fixture-validated" (plugins[1] in horde.config.yaml) found a problem:\n  - boostClass "always_on.nope" is no hardware class here (fixture.class)');
+    expect(error?.message).toBe(
+      'Plugin "fixture-validated" (plugins[1] in horde.config.yaml) found a problem:\n  - boostClass "always_on.nope" is no hardware class here (fixture.class)',
+    );
 
     const throws = await load([{ name: './validated.mjs', config: { throwInValidate: true } }]);
-    const thrown = await throws.loaded.validate().then(() => undefined, (caught: unknown) => caught as PluginError);
+    const thrown = await throws.loaded.validate().then(
+      () => undefined,
+      (caught: unknown) => caught as PluginError,
+    );
     expect(thrown?.code).toBe('HORDE_PLUGIN_VALIDATE_FAILED');
     expect(thrown?.message).toContain('validate threw: cannot read the boost table');
   });
@@ -101,7 +138,9 @@ describe('loadPlugins', () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const repo = fileURLToPath(new URL('../../../', import.meta.url));
     const names = ['plugins', 'executor-managers'].flatMap((folder) =>
-      readdirSync(`${repo}${folder}`).map((dir) => (JSON.parse(readFileSync(`${repo}${folder}/${dir}/package.json`, 'utf8')) as { name: string }).name),
+      readdirSync(`${repo}${folder}`).map(
+        (dir) => (JSON.parse(readFileSync(`${repo}${folder}/${dir}/package.json`, 'utf8')) as { name: string }).name,
+      ),
     );
     expect([...SHIPPED_PLUGINS].sort()).toEqual(names.sort());
   });
@@ -135,14 +174,19 @@ describe('loadPlugins', () => {
   it('resolves multi-token providers in config order, then provide order', async () => {
     const forward = await load(['./rules-one.mjs', { name: './rules-two.mjs', config: { label: 'b' } }]);
     expect(forward.loaded.all(SCORING_RULE).map((rule) => rule.name)).toEqual(['one-first', 'one-second', 'b-first', 'b-second']);
-    expect(forward.root.resolveAll<ScoringRule>(SCORING_RULE).map((rule) => rule.name)).toEqual(['one-first', 'one-second', 'b-first', 'b-second']);
+    expect(forward.root.resolveAll<ScoringRule>(SCORING_RULE).map((rule) => rule.name)).toEqual([
+      'one-first',
+      'one-second',
+      'b-first',
+      'b-second',
+    ]);
 
     const reversed = await load(['./rules-two.mjs', './rules-one.mjs']);
     expect(reversed.loaded.all(SCORING_RULE).map((rule) => rule.name)).toEqual(['two-first', 'two-second', 'one-first', 'one-second']);
     expect(reversed.loaded.plugins[0]?.provides).toEqual([{ contract: 'ScoringRule', count: 2 }]);
   });
 
-  it('keeps a plugin\'s private registrations invisible to other plugins and to the runtime', async () => {
+  it("keeps a plugin's private registrations invisible to other plugins and to the runtime", async () => {
     const snooper = await import('./__fixtures__/private-snooper.mjs');
     const { loaded, root } = await load(['./private-owner.mjs', './private-snooper.mjs']);
     const generators = loaded.all(JOB_GENERATOR);
@@ -169,7 +213,10 @@ describe('loadPlugins', () => {
 
   it('gives each plugin a logger bound to its name and a data directory of its own', async () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', destination: new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }) });
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }),
+    });
     const config = parseConfig({ plugins: ['./infra-user.mjs'], dataDir: '/var/lib/horde' }, { baseDir: fixtures });
     const root = createRuntimeContainer({ config, logger, metrics: createMetricsRegistry({ defaultMetrics: false }), clock: fixedClock });
     await loadPlugins(config, root);
@@ -196,7 +243,9 @@ describe('loadPlugins', () => {
   it('reports a failing register or import with the plugin name and the cause', async () => {
     const register = await loadError(['./register-throws.mjs']);
     expect(register.code).toBe('HORDE_PLUGIN_REGISTER_FAILED');
-    expect(register.message).toBe('Plugin "fixture-register-throws" (plugins[0] in horde.config.yaml) failed in register: the weights file is missing');
+    expect(register.message).toBe(
+      'Plugin "fixture-register-throws" (plugins[0] in horde.config.yaml) failed in register: the weights file is missing',
+    );
 
     const imported = await loadError(['./import-throws.mjs']);
     expect(imported.code).toBe('HORDE_PLUGIN_IMPORT_FAILED');

@@ -2,7 +2,19 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import type { DependencyContainer } from 'tsyringe';
-import { CHAIN, CLOCK, LOGGER, METRICS, MULTI_TOKENS, OBJECT_STORE, PLUGIN_TOKENS, STORE, tokenName, type Logger, type Token } from '../contracts/index.js';
+import {
+  CHAIN,
+  CLOCK,
+  LOGGER,
+  METRICS,
+  MULTI_TOKENS,
+  OBJECT_STORE,
+  PLUGIN_TOKENS,
+  STORE,
+  tokenName,
+  type Logger,
+  type Token,
+} from '../contracts/index.js';
 import { container as globalContainer } from '../container/di.js';
 import { CONFIG } from '../container/container.js';
 import { formatIssues } from '../config/format-issues.js';
@@ -11,7 +23,16 @@ import type { PluginEntry } from '../config/sections/plugins.js';
 import { HordeError } from '../errors.js';
 import { silentLogger } from '../logging/index.js';
 import { PLUGIN_API_VERSION } from './api-version.js';
-import { isHordePlugin, type Deps, type HordePlugin, type PluginContext, type PluginValidateContext, type Provider, type Resolve, type ResolveAll } from './define.js';
+import {
+  isHordePlugin,
+  type Deps,
+  type HordePlugin,
+  type PluginContext,
+  type PluginValidateContext,
+  type Provider,
+  type Resolve,
+  type ResolveAll,
+} from './define.js';
 import { missingDependencyHint } from './dependency-hints.js';
 import { PluginError } from './errors.js';
 import { isPathName, resolvePluginModule } from './resolve-module.js';
@@ -98,7 +119,11 @@ function entryLabel(index: number, config: Pick<PluginHostConfig, 'configFile'>)
 }
 
 /** Imports every enabled plugin named in `config.plugins`, then registers them (see `registerPlugins`). */
-export async function loadPlugins(config: PluginHostConfig, root: DependencyContainer, options: PluginLoadOptions = {}): Promise<LoadedPlugins> {
+export async function loadPlugins(
+  config: PluginHostConfig,
+  root: DependencyContainer,
+  options: PluginLoadOptions = {},
+): Promise<LoadedPlugins> {
   const toRegister: PluginToRegister[] = [];
   const disabled: string[] = [];
   for (const [index, entry] of config.plugins.entries()) {
@@ -165,7 +190,12 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
         { cause: error },
       );
     }
-    throw new PluginError('HORDE_PLUGIN_IMPORT_FAILED', entry.name, `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`, { cause: error });
+    throw new PluginError(
+      'HORDE_PLUGIN_IMPORT_FAILED',
+      entry.name,
+      `Plugin "${entry.name}" (${where}) failed to load from ${location.path}: ${messageOf(error)}`,
+      { cause: error },
+    );
   }
   return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
 }
@@ -181,12 +211,19 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
   }
   const plugin = candidate;
   const invalid = (field: string, problem: string) =>
-    new PluginError('HORDE_PLUGIN_INVALID', plugin.name || source, `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`);
+    new PluginError(
+      'HORDE_PLUGIN_INVALID',
+      plugin.name || source,
+      `Plugin "${plugin.name || source}" (${where}) has an invalid ${field}: ${problem}.`,
+    );
   if (typeof plugin.name !== 'string' || !plugin.name) throw invalid('name', 'it must be a non-empty string');
-  if (typeof plugin.version !== 'string' || !semver.valid(plugin.version)) throw invalid('version', `${JSON.stringify(plugin.version)} is not a semver version such as 1.0.0`);
-  if (typeof plugin.apiRange !== 'string' || !semver.validRange(plugin.apiRange)) throw invalid('apiRange', `${JSON.stringify(plugin.apiRange)} is not a semver range such as ^1.0.0`);
+  if (typeof plugin.version !== 'string' || !semver.valid(plugin.version))
+    throw invalid('version', `${JSON.stringify(plugin.version)} is not a semver version such as 1.0.0`);
+  if (typeof plugin.apiRange !== 'string' || !semver.validRange(plugin.apiRange))
+    throw invalid('apiRange', `${JSON.stringify(plugin.apiRange)} is not a semver range such as ^1.0.0`);
   if (typeof plugin.register !== 'function') throw invalid('register', 'it must be a function (ctx) => void');
-  if (!Array.isArray(plugin.provides)) throw invalid('provides', 'it must list the contract tokens the plugin provides, e.g. [HARDWARE_CLASS]');
+  if (!Array.isArray(plugin.provides))
+    throw invalid('provides', 'it must list the contract tokens the plugin provides, e.g. [HARDWARE_CLASS]');
   for (const token of plugin.provides) {
     if (typeof token !== 'symbol' || !PLUGIN_TOKENS.includes(token)) {
       const label = typeof token === 'symbol' ? tokenName(token) : String(token);
@@ -208,7 +245,12 @@ function checkDefinition(candidate: unknown, source: string, where: string): Hor
   return plugin;
 }
 
-function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknown> | undefined, index: number, config: Pick<PluginHostConfig, 'configFile'>): unknown {
+function validateConfig(
+  plugin: HordePlugin<unknown>,
+  raw: Record<string, unknown> | undefined,
+  index: number,
+  config: Pick<PluginHostConfig, 'configFile'>,
+): unknown {
   const where = entryLabel(index, config);
   if (!plugin.configSchema) {
     if (raw && Object.keys(raw).length) {
@@ -237,7 +279,10 @@ function validateConfig(plugin: HordePlugin<unknown>, raw: Record<string, unknow
 
 /** `@horde/plugin-x` → `horde__plugin-x`: a directory name that cannot escape `<dataDir>/plugins`. */
 function dataDirName(name: string): string {
-  return name.replace(/^@/, '').replace(/[^a-zA-Z0-9._-]+/g, '__').replace(/^\.+/, '_');
+  return name
+    .replace(/^@/, '')
+    .replace(/[^a-zA-Z0-9._-]+/g, '__')
+    .replace(/^\.+/, '_');
 }
 
 /**
@@ -304,7 +349,11 @@ export async function registerPlugins(
       container: child,
       provide(token, provider) {
         if (!open) {
-          throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`);
+          throw new PluginError(
+            'HORDE_PLUGIN_REGISTER_FAILED',
+            plugin.name,
+            `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`,
+          );
         }
         if (!PLUGIN_TOKENS.includes(token)) {
           throw new PluginError(
@@ -322,7 +371,11 @@ export async function registerPlugins(
           );
         }
         if (!isMulti(token) && own.some((registration) => registration.token === token)) {
-          throw new PluginError('HORDE_PLUGIN_CONFLICT', plugin.name, `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`);
+          throw new PluginError(
+            'HORDE_PLUGIN_CONFLICT',
+            plugin.name,
+            `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`,
+          );
         }
         const shape = typeof provider === 'object' && provider !== null ? (provider as Record<string, unknown>) : {};
         const kinds = [
@@ -340,7 +393,11 @@ export async function registerPlugins(
         if ('factory' in shape) {
           for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
             if (typeof dep !== 'symbol') {
-              throw new PluginError('HORDE_PLUGIN_INVALID', plugin.name, `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`);
+              throw new PluginError(
+                'HORDE_PLUGIN_INVALID',
+                plugin.name,
+                `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`,
+              );
             }
           }
         }
@@ -354,7 +411,12 @@ export async function registerPlugins(
     } catch (error) {
       if (error instanceof PluginError) throw error;
       const code = error instanceof HordeError ? ` [${error.code}]` : '';
-      throw new PluginError('HORDE_PLUGIN_REGISTER_FAILED', plugin.name, `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`, { cause: error });
+      throw new PluginError(
+        'HORDE_PLUGIN_REGISTER_FAILED',
+        plugin.name,
+        `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`,
+        { cause: error },
+      );
     } finally {
       open = false;
     }
@@ -363,7 +425,13 @@ export async function registerPlugins(
       validators.push({
         plugin,
         where: entryLabel(index, config),
-        ctx: { name: plugin.name, config: pluginConfig, logger: ctx.logger, dataDir: ctx.dataDir, resolveAll: <T>(token: Token<T>) => root.resolveAll(token) as T[] },
+        ctx: {
+          name: plugin.name,
+          config: pluginConfig,
+          logger: ctx.logger,
+          dataDir: ctx.dataDir,
+          resolveAll: <T>(token: Token<T>) => root.resolveAll(token) as T[],
+        },
       });
     }
     infos.push({
@@ -378,7 +446,12 @@ export async function registerPlugins(
     logger.debug({ plugin: plugin.name, version: plugin.version, provides: countByToken(own) }, 'plugin registered');
   }
 
-  checkDependencies(registrations, checked.map(({ plugin }) => plugin), root, options.infrastructure ?? []);
+  checkDependencies(
+    registrations,
+    checked.map(({ plugin }) => plugin),
+    root,
+    options.infrastructure ?? [],
+  );
 
   const created: Registration[] = [];
   const instantiate = (registration: Registration): unknown => {
@@ -417,7 +490,11 @@ export async function registerPlugins(
     plugins: infos,
     single<T>(token: Token<T>): T | undefined {
       if (isMulti(token)) {
-        throw new PluginError('HORDE_PLUGIN_RESOLVE_FAILED', tokenName(token), `${tokenName(token)} can have several providers; use all() instead of single().`);
+        throw new PluginError(
+          'HORDE_PLUGIN_RESOLVE_FAILED',
+          tokenName(token),
+          `${tokenName(token)} can have several providers; use all() instead of single().`,
+        );
       }
       const [registration] = forToken(token);
       return registration ? (instantiate(registration) as T) : undefined;
@@ -460,7 +537,10 @@ function checkDependencies(
         'HORDE_PLUGIN_DEPENDENCY_MISSING',
         registration.plugin,
         `Plugin "${registration.plugin}" needs ${tokenName(token)} (deps.${name} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
-          missingDependencyHint(token, plugins.map((plugin) => plugin.name)),
+          missingDependencyHint(
+            token,
+            plugins.map((plugin) => plugin.name),
+          ),
       );
     }
   }
@@ -488,7 +568,9 @@ async function runValidators(
     }
     if (problems.length === 0) continue;
     logger.error({ plugin: plugin.name, problems }, 'plugin config check failed');
-    reports.push(`Plugin "${plugin.name}" (${where}) found ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n${problems.map((line) => `  - ${line}`).join('\n')}`);
+    reports.push(
+      `Plugin "${plugin.name}" (${where}) found ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}:\n${problems.map((line) => `  - ${line}`).join('\n')}`,
+    );
   }
   if (reports.length > 0) throw new PluginError('HORDE_PLUGIN_VALIDATE_FAILED', validators[0]!.plugin.name, reports.join('\n'));
 }

@@ -17,7 +17,7 @@ function tryResolve(from: string, specifier: string): Attempt {
   try {
     return { path: createRequire(from).resolve(specifier) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) };
+    return { error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) };
   }
 }
 
@@ -39,7 +39,9 @@ export function resolvePluginModule(name: string, baseDir: string): PluginModule
     if (statSync(path).isFile()) return { found: true, path };
     // A directory: its package.json `main`/`exports` or index.js, as Node resolves a folder.
     const entry = tryResolve(join(path, 'noop.js'), path);
-    return 'path' in entry ? { found: true, path: entry.path } : { found: false, reason: `${path} is a directory without a usable package.json entry point or index.js (${entry.error})` };
+    return 'path' in entry
+      ? { found: true, path: entry.path }
+      : { found: false, reason: `${path} is a directory without a usable package.json entry point or index.js (${entry.error})` };
   }
   const fromProject = tryResolve(join(baseDir, 'noop.js'), name);
   if ('path' in fromProject) return { found: true, path: fromProject.path };

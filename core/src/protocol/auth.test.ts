@@ -15,7 +15,11 @@ const T0 = 1_735_787_045_000; // ms
 
 beforeAll(async () => {
   await cryptoWaitReady();
-  [validator, miner, stranger] = await Promise.all([loadHotkey({ uri: '//Alice' }), loadHotkey({ uri: '//Bob' }), loadHotkey({ uri: '//Eve' })]);
+  [validator, miner, stranger] = await Promise.all([
+    loadHotkey({ uri: '//Alice' }),
+    loadHotkey({ uri: '//Bob' }),
+    loadHotkey({ uri: '//Eve' }),
+  ]);
 });
 
 function verifierAt(nowMs: { value: number }, extra: Partial<ConstructorParameters<typeof AuthVerifier>[0]> = {}) {
@@ -31,7 +35,12 @@ describe('auth blob', () => {
 
   it('createValidatorAuth signs the blob with whole seconds, as int(time.time())', () => {
     const msg = createValidatorAuth(validator, miner.ss58, T0 + 999);
-    expect(msg).toMatchObject({ message_type: 'ValidatorAuthForMiner', validator_hotkey: validator.ss58, miner_hotkey: miner.ss58, timestamp: 1_735_787_045 });
+    expect(msg).toMatchObject({
+      message_type: 'ValidatorAuthForMiner',
+      validator_hotkey: validator.ss58,
+      miner_hotkey: miner.ss58,
+      timestamp: 1_735_787_045,
+    });
     const blob = new TextEncoder().encode(`${validator.ss58}:${miner.ss58}:1735787045`);
     expect(signatureVerify(blob, msg.signature, validator.ss58).isValid).toBe(true);
   });
@@ -70,7 +79,9 @@ describe('AuthVerifier', () => {
     const replay = await verifier.verify(first, validator.ss58);
     expect(code(replay)).toBe('REPLAYED');
     // A replay with the signature re-cased or without 0x is the same message.
-    expect(code(await verifier.verify({ ...first, signature: first.signature.toUpperCase().replace('0X', '') }, validator.ss58))).toBe('REPLAYED');
+    expect(code(await verifier.verify({ ...first, signature: first.signature.toUpperCase().replace('0X', '') }, validator.ss58))).toBe(
+      'REPLAYED',
+    );
   });
 
   it('applies the 10 s age rule with the original comparison, and a 5 s future bound', async () => {

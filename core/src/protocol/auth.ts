@@ -113,7 +113,10 @@ export class AuthVerifier {
       return fail('TOKEN_TOO_OLD', `auth message is ${Math.floor(nowSeconds - msg.timestamp)} s old (limit ${this.maxAge} s)`);
     }
     if (msg.timestamp > nowSeconds + this.maxFuture) {
-      return fail('TOKEN_FROM_FUTURE', `auth message is dated ${Math.ceil(msg.timestamp - nowSeconds)} s ahead (limit ${this.maxFuture} s); check the validator's clock`);
+      return fail(
+        'TOKEN_FROM_FUTURE',
+        `auth message is dated ${Math.ceil(msg.timestamp - nowSeconds)} s ahead (limit ${this.maxFuture} s); check the validator's clock`,
+      );
     }
     if (this.opts.minerHotkey !== null && msg.miner_hotkey !== this.opts.minerHotkey) {
       return fail('WRONG_MINER_HOTKEY', `wrong miner hotkey (${this.opts.minerHotkey}!=${msg.miner_hotkey})`);
@@ -135,7 +138,10 @@ export class AuthVerifier {
     const key = `${msg.validator_hotkey}:${msg.miner_hotkey}:${msg.timestamp}:${msg.signature.toLowerCase().replace(/^0x/, '')}`;
     if (this.seen.has(key)) return fail('REPLAYED', 'this auth message was already used');
     if (this.seen.size >= this.capacity) {
-      return fail('REPLAY_CACHE_FULL', `too many validator authentications in the last ${this.maxAge + this.maxFuture} s; try again shortly`);
+      return fail(
+        'REPLAY_CACHE_FULL',
+        `too many validator authentications in the last ${this.maxAge + this.maxFuture} s; try again shortly`,
+      );
     }
     this.seen.set(key, msg.timestamp + this.maxAge);
     return { ok: true, validatorHotkey: msg.validator_hotkey };

@@ -24,7 +24,8 @@ const PARSERS: Record<Direction, (frame: Frame, opts?: { maxFrameBytes?: number 
 };
 
 const errorOf = (r: ParseResult<unknown>) => {
-  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.message, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+  if (r.ok)
+    throw new Error(`expected an error, got ${JSON.stringify(r.message, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
   return r.error;
 };
 const messageOf = (r: ParseResult<unknown>) => {
@@ -36,12 +37,32 @@ describe('round trip', () => {
   it('covers every message of the protocol tables', () => {
     const names = new Set(SAMPLE_MESSAGES.map((s) => s.name));
     for (const name of [
-      'ValidatorAuthForMiner', 'UnauthorizedError', 'GenericError', 'V0ExecutorManifestRequest', 'V0MainHotkeyMessage',
-      'V0InitialJobRequest', 'V0AcceptJobRequest', 'V0DeclineJobRequest', 'V0ExecutorReadyRequest', 'V0JobRequest',
-      'V0VolumesReadyRequest', 'V0StreamingJobReadyRequest', 'V0ExecutionDoneRequest', 'V0MachineSpecsRequest',
-      'V0JobFinishedRequest', 'V0JobFailedRequest', 'V0HordeFailedRequest', 'V0JobAcceptedReceiptRequest',
-      'V0JobFinishedReceiptRequest', 'V0AuthenticationRequest', 'V2JobRequest', 'V0JobCheated', 'V0JobStatusUpdate',
-      'V0Heartbeat', 'V0MachineSpecsUpdate', 'Response',
+      'ValidatorAuthForMiner',
+      'UnauthorizedError',
+      'GenericError',
+      'V0ExecutorManifestRequest',
+      'V0MainHotkeyMessage',
+      'V0InitialJobRequest',
+      'V0AcceptJobRequest',
+      'V0DeclineJobRequest',
+      'V0ExecutorReadyRequest',
+      'V0JobRequest',
+      'V0VolumesReadyRequest',
+      'V0StreamingJobReadyRequest',
+      'V0ExecutionDoneRequest',
+      'V0MachineSpecsRequest',
+      'V0JobFinishedRequest',
+      'V0JobFailedRequest',
+      'V0HordeFailedRequest',
+      'V0JobAcceptedReceiptRequest',
+      'V0JobFinishedReceiptRequest',
+      'V0AuthenticationRequest',
+      'V2JobRequest',
+      'V0JobCheated',
+      'V0JobStatusUpdate',
+      'V0Heartbeat',
+      'V0MachineSpecsUpdate',
+      'Response',
     ]) {
       expect(names, name).toContain(name);
     }
@@ -72,7 +93,9 @@ describe('round trip', () => {
     const decline = messageOf(parseMinerToValidator('{"message_type":"V0DeclineJobRequest","job_uuid":"j"}'));
     expect(decline).toEqual({ message_type: 'V0DeclineJobRequest', job_uuid: 'j', message: '', reason: 'unknown', receipts: [] });
     const job = messageOf(
-      parseValidatorToMiner('{"message_type":"V0JobRequest","job_uuid":"j","executor_class":"always_on.test","docker_image":"x","docker_run_options_preset":"none","docker_run_cmd":[]}'),
+      parseValidatorToMiner(
+        '{"message_type":"V0JobRequest","job_uuid":"j","executor_class":"always_on.test","docker_image":"x","docker_run_options_preset":"none","docker_run_cmd":[]}',
+      ),
     );
     expect(job.env).toEqual({});
     const initial = SAMPLE_MESSAGES.find((s) => s.name === 'V0InitialJobRequest')!.message;
@@ -91,28 +114,42 @@ describe('round trip', () => {
 
 describe('enums fall back to unknown', () => {
   it('parses values a newer peer invents as unknown', () => {
-    const failed = messageOf(parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","reason":"gpu_melted","stage":"warp_drive"}'));
+    const failed = messageOf(
+      parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","reason":"gpu_melted","stage":"warp_drive"}'),
+    );
     expect(failed).toMatchObject({ reason: 'unknown', stage: 'unknown', message: '' });
-    const horde = messageOf(parseMinerToValidator('{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"oracle","message":"m","reason":"solar_flare"}'));
+    const horde = messageOf(
+      parseMinerToValidator(
+        '{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"oracle","message":"m","reason":"solar_flare"}',
+      ),
+    );
     expect(horde).toMatchObject({ reported_by: 'unknown', reason: 'unknown' });
     const status = messageOf(parseValidatorToFacilitator('{"message_type":"V0JobStatusUpdate","uuid":"u","status":"teleported"}'));
     expect(status.status).toBe('unknown');
   });
 
   it('still requires a required enum and a string', () => {
-    const missing = errorOf(parseMinerToValidator('{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"miner","message":"m"}'));
+    const missing = errorOf(
+      parseMinerToValidator('{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"miner","message":"m"}'),
+    );
     expect(missing.issues).toContainEqual({ path: 'reason', message: 'Required' });
-    const wrongType = errorOf(parseMinerToValidator('{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"miner","message":"m","reason":5}'));
+    const wrongType = errorOf(
+      parseMinerToValidator('{"message_type":"V0HordeFailedRequest","job_uuid":"j","reported_by":"miner","message":"m","reason":5}'),
+    );
     expect(wrongType.issues[0]?.path).toBe('reason');
   });
 });
 
 describe('deprecated aliases', () => {
   it('V0JobFailedRequest accepts error_detail / error_type, preferring the current names', () => {
-    const old = messageOf(parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","error_detail":"boom","error_type":"timeout"}'));
+    const old = messageOf(
+      parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","error_detail":"boom","error_type":"timeout"}'),
+    );
     expect(old).toMatchObject({ message: 'boom', reason: 'timeout' });
     expect(old).not.toHaveProperty('error_detail');
-    const both = messageOf(parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","message":"new","error_detail":"old"}'));
+    const both = messageOf(
+      parseExecutorToMiner('{"message_type":"V0JobFailedRequest","job_uuid":"j","message":"new","error_detail":"old"}'),
+    );
     expect(both.message).toBe('new');
   });
 
@@ -124,7 +161,11 @@ describe('deprecated aliases', () => {
       message: { message_type: 'V0HordeFailedRequest', job_uuid: 'j', reported_by: 'miner', reason: 'generic_error' },
     });
     const streaming = parseMinerToValidator('{"message_type":"V0StreamingJobNotReadyRequest","job_uuid":"j","executor_token":"t"}');
-    expect(streaming).toMatchObject({ ok: true, deprecatedAlias: 'V0StreamingJobNotReadyRequest', message: { reason: 'streaming_failed' } });
+    expect(streaming).toMatchObject({
+      ok: true,
+      deprecatedAlias: 'V0StreamingJobNotReadyRequest',
+      message: { reason: 'streaming_failed' },
+    });
   });
 });
 
@@ -156,13 +197,23 @@ describe('bad input gives a typed error, never an exception', () => {
     const missing = errorOf(parseMinerToValidator('{"message_type":"V0AcceptJobRequest"}'));
     expect(missing).toMatchObject({ code: 'INVALID_MESSAGE', messageType: 'V0AcceptJobRequest' });
     expect(missing.message).toBe('invalid V0AcceptJobRequest: job_uuid: Required');
-    const wrong = errorOf(parseValidatorToMiner('{"message_type":"ValidatorAuthForMiner","validator_hotkey":"a","miner_hotkey":"b","timestamp":"soon","signature":"0x"}'));
+    const wrong = errorOf(
+      parseValidatorToMiner(
+        '{"message_type":"ValidatorAuthForMiner","validator_hotkey":"a","miner_hotkey":"b","timestamp":"soon","signature":"0x"}',
+      ),
+    );
     expect(wrong.issues).toEqual([{ path: 'timestamp', message: 'Invalid input: expected number, received string' }]);
     const nested = SAMPLE_MESSAGES.find((s) => s.name === 'V0DeclineJobRequest')!.message;
     const receipts = nested.receipts as { payload: Record<string, unknown> }[];
     const bad = { ...nested, receipts: [{ ...receipts[0], payload: { ...receipts[0]!.payload, timestamp: 'yesterday' } }] };
-    expect(errorOf(parseMinerToValidator(JSON.stringify(bad))).issues).toEqual([{ path: 'receipts.0.payload.timestamp', message: 'Invalid datetime (expected ISO 8601)' }]);
-    const volume = errorOf(parseValidatorToMiner(JSON.stringify({ ...SAMPLE_MESSAGES.find((s) => s.name === 'V0JobRequest')!.message, volume: { volume_type: 'torrent' } })));
+    expect(errorOf(parseMinerToValidator(JSON.stringify(bad))).issues).toEqual([
+      { path: 'receipts.0.payload.timestamp', message: 'Invalid datetime (expected ISO 8601)' },
+    ]);
+    const volume = errorOf(
+      parseValidatorToMiner(
+        JSON.stringify({ ...SAMPLE_MESSAGES.find((s) => s.name === 'V0JobRequest')!.message, volume: { volume_type: 'torrent' } }),
+      ),
+    );
     expect(volume.issues[0]?.path).toBe('volume.volume_type');
   });
 
@@ -171,7 +222,9 @@ describe('bad input gives a typed error, never an exception', () => {
     const big = JSON.stringify({ message_type: 'GenericError', details: 'x'.repeat(1000) });
     expect(errorOf(parseMinerToValidator(big, { maxFrameBytes: 500 })).code).toBe('FRAME_TOO_LARGE');
     expect(errorOf(parseMinerToValidator(Buffer.from(big), { maxFrameBytes: 500 })).code).toBe('FRAME_TOO_LARGE');
-    expect(errorOf(parseMinerToValidator([Buffer.from(big.slice(0, 600)), Buffer.from(big.slice(600))], { maxFrameBytes: 500 })).code).toBe('FRAME_TOO_LARGE');
+    expect(errorOf(parseMinerToValidator([Buffer.from(big.slice(0, 600)), Buffer.from(big.slice(600))], { maxFrameBytes: 500 })).code).toBe(
+      'FRAME_TOO_LARGE',
+    );
     // Multi-byte characters count as bytes, not characters: 400 × 'ż' is 800 bytes.
     const wide = JSON.stringify({ message_type: 'GenericError', details: 'ż'.repeat(400) });
     expect(errorOf(parseMinerToValidator(wide, { maxFrameBytes: 500 })).code).toBe('FRAME_TOO_LARGE');

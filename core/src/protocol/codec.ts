@@ -233,7 +233,10 @@ function parseFrame<M>(dir: Direction, frame: Frame, opts: CodecOptions): ParseR
     return fail('MALFORMED_JSON', `frame is not JSON: ${(err as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail('INVALID_MESSAGE', `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+    return fail(
+      'INVALID_MESSAGE',
+      `expected a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+    );
   }
   let obj = value as Record<string, unknown>;
   const messageType = obj.message_type;

@@ -20,7 +20,14 @@ describe('pydantic datetime format', () => {
   }
 
   it('rejects text pydantic rejects', () => {
-    for (const bad of ['2025-13-01T00:00:00Z', '2025-02-30T00:00:00Z', '2025-01-02T24:00:00Z', '2025-01-02', 'yesterday', '2025-01-02T03:04:05+05:30:15']) {
+    for (const bad of [
+      '2025-13-01T00:00:00Z',
+      '2025-02-30T00:00:00Z',
+      '2025-01-02T24:00:00Z',
+      '2025-01-02',
+      'yesterday',
+      '2025-01-02T03:04:05+05:30:15',
+    ]) {
       expect(parsePydanticDatetime(bad), bad).toBeNull();
     }
   });

@@ -27,7 +27,11 @@ import {
  * The codec re-reads it from the frame text so no digit is lost (see codec.ts).
  */
 export const timestampNsSchema = z
-  .union([z.bigint(), z.number().int().nonnegative().refine(Number.isSafeInteger, 'timestamp_ns lost precision'), z.string().regex(/^\d{1,20}$/)])
+  .union([
+    z.bigint(),
+    z.number().int().nonnegative().refine(Number.isSafeInteger, 'timestamp_ns lost precision'),
+    z.string().regex(/^\d{1,20}$/),
+  ])
   .transform((v) => BigInt(v))
   .refine((v) => v >= 0n && v < 2n ** 64n, 'timestamp_ns must fit in 8 bytes');
 

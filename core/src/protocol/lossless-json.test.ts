@@ -3,7 +3,8 @@ import { quoteUnsafeIntegers, stringifyWithBigInt } from './lossless-json.js';
 
 describe('lossless integers', () => {
   it('quotes only integers a JS number cannot hold, never inside strings', () => {
-    const text = '{"a":1729622861880448856,"b":"1729622861880448856 \\" 99999999999999999","c":[-9007199254740993,9007199254740991,1.5e300,12345678901234567.5]}';
+    const text =
+      '{"a":1729622861880448856,"b":"1729622861880448856 \\" 99999999999999999","c":[-9007199254740993,9007199254740991,1.5e300,12345678901234567.5]}';
     expect(JSON.parse(quoteUnsafeIntegers(text))).toEqual({
       a: '1729622861880448856',
       b: '1729622861880448856 " 99999999999999999',

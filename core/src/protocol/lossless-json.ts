@@ -20,7 +20,8 @@ export function quoteUnsafeIntegers(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // skip the escaped character
+      if (c === 0x5c)
+        i++; // skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -59,6 +60,8 @@ export function stringifyWithBigInt(value: unknown): string {
     return marker + v.toString();
   });
   if (!sawBigInt) return text;
-  const escapedMarker = JSON.stringify(marker).slice(1, -1).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+  const escapedMarker = JSON.stringify(marker)
+    .slice(1, -1)
+    .replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
   return text.replace(new RegExp(`"${escapedMarker}(-?\\d+)"`, 'g'), '$1');
 }

@@ -31,4 +31,3 @@ export function receiptTimestampMs(payload: ReceiptPayload): number {
   if (micros === null) throw new ReceiptBlobError(`receipt ${payload.job_uuid} has an unreadable timestamp: ${payload.timestamp}`);
   return Number(micros / 1000n);
 }
-

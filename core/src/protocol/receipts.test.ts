@@ -76,7 +76,14 @@ describe('signing and countersigning', () => {
   it('detects tampering, a wrong signer and swapped signatures', async () => {
     const receipt = countersignReceipt(
       createJobFinishedReceipt(
-        { jobUuid: 'j1', minerHotkey: miner.ss58, timeStarted: '2025-01-02T03:04:05.123456Z', timeTookUs: 1_500_000, score: 1.5, blockNumbers: [7] },
+        {
+          jobUuid: 'j1',
+          minerHotkey: miner.ss58,
+          timeStarted: '2025-01-02T03:04:05.123456Z',
+          timeTookUs: 1_500_000,
+          score: 1.5,
+          blockNumbers: [7],
+        },
         validator,
       ),
       miner,
@@ -96,13 +103,32 @@ describe('signing and countersigning', () => {
 
 describe('receipt builders', () => {
   it('build the three payloads with the wire fields and a pydantic timestamp', () => {
-    const started = createJobStartedReceipt({ jobUuid: 'j', minerHotkey: miner.ss58, executorClass: 'always_on.llm.a6000', isOrganic: true, ttl: 7 }, validator);
-    expect(started.payload).toMatchObject({ receipt_type: 'JobStartedReceipt', validator_hotkey: validator.ss58, is_organic: true, ttl: 7 });
+    const started = createJobStartedReceipt(
+      { jobUuid: 'j', minerHotkey: miner.ss58, executorClass: 'always_on.llm.a6000', isOrganic: true, ttl: 7 },
+      validator,
+    );
+    expect(started.payload).toMatchObject({
+      receipt_type: 'JobStartedReceipt',
+      validator_hotkey: validator.ss58,
+      is_organic: true,
+      ttl: 7,
+    });
     expect(started.payload.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z$/);
-    const accepted = createJobAcceptedReceipt({ jobUuid: 'j', minerHotkey: miner.ss58, timeAccepted: started.payload.timestamp, ttl: 300, timestamp: '2025-01-01T00:00:00Z' }, validator);
+    const accepted = createJobAcceptedReceipt(
+      { jobUuid: 'j', minerHotkey: miner.ss58, timeAccepted: started.payload.timestamp, ttl: 300, timestamp: '2025-01-01T00:00:00Z' },
+      validator,
+    );
     expect(accepted.payload).toMatchObject({ receipt_type: 'JobAcceptedReceipt', timestamp: '2025-01-01T00:00:00Z', ttl: 300 });
-    const finished = createJobFinishedReceipt({ jobUuid: 'j', minerHotkey: miner.ss58, timeStarted: started.payload.timestamp, timeTookUs: 12.6, score: 0 }, validator);
-    expect(finished.payload).toMatchObject({ receipt_type: 'JobFinishedReceipt', time_took_us: 13, score_str: '0.000000', block_numbers: [] });
+    const finished = createJobFinishedReceipt(
+      { jobUuid: 'j', minerHotkey: miner.ss58, timeStarted: started.payload.timestamp, timeTookUs: 12.6, score: 0 },
+      validator,
+    );
+    expect(finished.payload).toMatchObject({
+      receipt_type: 'JobFinishedReceipt',
+      time_took_us: 13,
+      score_str: '0.000000',
+      block_numbers: [],
+    });
   });
 
   it('formats score_str as Python f"{x:.6f}"', () => {

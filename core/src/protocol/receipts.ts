@@ -40,9 +40,15 @@ export function receiptBlob(payload: ReceiptPayload): string {
   };
   switch (payload.receipt_type) {
     case 'JobStartedReceipt':
-      return pythonJsonDumps({ ...base, executor_class: payload.executor_class, is_organic: payload.is_organic, ttl: payload.ttl }, { sortKeys: true });
+      return pythonJsonDumps(
+        { ...base, executor_class: payload.executor_class, is_organic: payload.is_organic, ttl: payload.ttl },
+        { sortKeys: true },
+      );
     case 'JobAcceptedReceipt':
-      return pythonJsonDumps({ ...base, time_accepted: datetime(payload, 'time_accepted', payload.time_accepted), ttl: payload.ttl }, { sortKeys: true });
+      return pythonJsonDumps(
+        { ...base, time_accepted: datetime(payload, 'time_accepted', payload.time_accepted), ttl: payload.ttl },
+        { sortKeys: true },
+      );
     case 'JobFinishedReceipt':
       return pythonJsonDumps(
         {
@@ -77,7 +83,8 @@ export function countersignReceipt<P extends ReceiptPayload>(receipt: Receipt<P>
   return { ...receipt, miner_signature: miner.sign(receiptBlob(receipt.payload)) };
 }
 
-export type ReceiptErrorCode = 'HORDE_INVALID_RECEIPT_PAYLOAD' | 'BAD_VALIDATOR_SIGNATURE' | 'BAD_MINER_SIGNATURE' | 'MISSING_MINER_SIGNATURE';
+export type ReceiptErrorCode =
+  'HORDE_INVALID_RECEIPT_PAYLOAD' | 'BAD_VALIDATOR_SIGNATURE' | 'BAD_MINER_SIGNATURE' | 'MISSING_MINER_SIGNATURE';
 
 export class ReceiptVerificationError extends HordeError {
   declare readonly code: ReceiptErrorCode;
@@ -105,7 +112,10 @@ export async function verifyReceiptSignature(payload: ReceiptPayload, signature:
  * the hotkeys the payload names.
  */
 export async function verifyReceipt(receipt: Receipt, opts: { requireMiner?: boolean } = {}): Promise<ReceiptVerification> {
-  const fail = (code: ReceiptErrorCode, message: string): ReceiptVerification => ({ ok: false, error: new ReceiptVerificationError(code, message) });
+  const fail = (code: ReceiptErrorCode, message: string): ReceiptVerification => ({
+    ok: false,
+    error: new ReceiptVerificationError(code, message),
+  });
   const { payload } = receipt;
   let blob: string;
   try {
@@ -114,14 +124,20 @@ export async function verifyReceipt(receipt: Receipt, opts: { requireMiner?: boo
     return fail('HORDE_INVALID_RECEIPT_PAYLOAD', (error as Error).message);
   }
   if (!(await verifySignature(blob, receipt.validator_signature, payload.validator_hotkey))) {
-    return fail('BAD_VALIDATOR_SIGNATURE', `validator signature of ${payload.receipt_type} ${payload.job_uuid} does not verify for ${payload.validator_hotkey}`);
+    return fail(
+      'BAD_VALIDATOR_SIGNATURE',
+      `validator signature of ${payload.receipt_type} ${payload.job_uuid} does not verify for ${payload.validator_hotkey}`,
+    );
   }
   if (opts.requireMiner === false && receipt.miner_signature === null) return { ok: true };
   if (receipt.miner_signature === null) {
     return fail('MISSING_MINER_SIGNATURE', `${payload.receipt_type} ${payload.job_uuid} has no miner signature`);
   }
   if (!(await verifySignature(blob, receipt.miner_signature, payload.miner_hotkey))) {
-    return fail('BAD_MINER_SIGNATURE', `miner signature of ${payload.receipt_type} ${payload.job_uuid} does not verify for ${payload.miner_hotkey}`);
+    return fail(
+      'BAD_MINER_SIGNATURE',
+      `miner signature of ${payload.receipt_type} ${payload.job_uuid} does not verify for ${payload.miner_hotkey}`,
+    );
   }
   return { ok: true };
 }

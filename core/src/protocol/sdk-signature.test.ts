@@ -168,7 +168,12 @@ describe('cheat reports (FullRequest scope)', () => {
   });
 
   it('round-trips a V0JobCheated through the codec', async () => {
-    const msg: V0JobCheated = { type: 'job.cheated', message_type: 'V0JobCheated', ...body, signature: signCheatReport(user, body).signature };
+    const msg: V0JobCheated = {
+      type: 'job.cheated',
+      message_type: 'V0JobCheated',
+      ...body,
+      signature: signCheatReport(user, body).signature,
+    };
     const parsed = parseFacilitatorToValidator(encodeMessage(msg));
     if (!parsed.ok) throw parsed.error;
     const cheated = parsed.message as V0JobCheated;

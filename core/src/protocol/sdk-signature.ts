@@ -75,9 +75,15 @@ export async function verifySdkSignature(
   signature: SdkSignature,
   opts: { newerThanNs?: bigint } = {},
 ): Promise<SdkSignatureVerification> {
-  const fail = (code: SdkSignatureErrorCode, message: string): SdkSignatureVerification => ({ ok: false, error: new SdkSignatureError(code, message) });
+  const fail = (code: SdkSignatureErrorCode, message: string): SdkSignatureVerification => ({
+    ok: false,
+    error: new SdkSignatureError(code, message),
+  });
   if (signature.signature_type !== SIGNATURE_TYPE_BITTENSOR) {
-    return fail('UNSUPPORTED_SIGNATURE_TYPE', `signature type ${JSON.stringify(signature.signature_type)} is not supported (only "bittensor")`);
+    return fail(
+      'UNSUPPORTED_SIGNATURE_TYPE',
+      `signature type ${JSON.stringify(signature.signature_type)} is not supported (only "bittensor")`,
+    );
   }
   await cryptoReady();
   const sig = Buffer.from(signature.signature, 'base64');
@@ -126,12 +132,16 @@ export function signatureFromHeaders(
   const ts = header(headers, `${prefix}Timestamp-NS`);
   const sig = header(headers, `${prefix}Signature`);
   const scope = header(headers, `${prefix}Signature-Scope`) ?? 'SignedFields';
-  const notFound = (why: string) => ({ ok: false as const, error: new SdkSignatureError('SIGNATURE_NOT_FOUND', `Signature not found in headers: ${why}`) });
+  const notFound = (why: string) => ({
+    ok: false as const,
+    error: new SdkSignatureError('SIGNATURE_NOT_FOUND', `Signature not found in headers: ${why}`),
+  });
   if (type === undefined || signatory === undefined || ts === undefined || sig === undefined) {
     return notFound(`need ${prefix}Signature-Type, ${prefix}Signatory, ${prefix}Timestamp-NS and ${prefix}Signature`);
   }
   if (!/^\d{1,20}$/.test(ts.trim()) || BigInt(ts.trim()) >= 2n ** 64n) return notFound(`${prefix}Timestamp-NS is not an integer`);
-  if (scope !== 'SignedFields' && scope !== 'FullRequest') return notFound(`${prefix}Signature-Scope ${JSON.stringify(scope)} is not SignedFields or FullRequest`);
+  if (scope !== 'SignedFields' && scope !== 'FullRequest')
+    return notFound(`${prefix}Signature-Scope ${JSON.stringify(scope)} is not SignedFields or FullRequest`);
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(sig.trim())) return notFound(`${prefix}Signature is not base64`);
   return {
     ok: true,
@@ -228,7 +238,12 @@ export function uploadModelDump(upload: SingleFileUpload | ZipAndHttpPostUpload 
         signed_headers: upload.signed_headers ?? null,
       };
     case 'single_file_put':
-      return { output_upload_type: 'single_file_put', url: upload.url, relative_path: upload.relative_path, signed_headers: upload.signed_headers ?? null };
+      return {
+        output_upload_type: 'single_file_put',
+        url: upload.url,
+        relative_path: upload.relative_path,
+        signed_headers: upload.signed_headers ?? null,
+      };
     case 'zip_and_http_post':
       return { output_upload_type: 'zip_and_http_post', url: upload.url, form_fields: upload.form_fields ?? null };
     case 'zip_and_http_put':
@@ -308,7 +323,11 @@ export async function verifyJobRequestSignature(request: V2JobRequest): Promise<
 // --- cheat reports (scope FullRequest) ------------------------------------------------------------
 
 /** SDK side of `report_cheated_job`. */
-export function signCheatReport(hotkey: Hotkey, body: { job_uuid: string; trusted_job_uuid: string; details: JsonValue }, opts: { timestampNs?: bigint } = {}) {
+export function signCheatReport(
+  hotkey: Hotkey,
+  body: { job_uuid: string; trusted_job_uuid: string; details: JsonValue },
+  opts: { timestampNs?: bigint } = {},
+) {
   const signature = signSdkPayload(hotkey, pythonJsonDumps(body, { sortKeys: true }), { ...opts, scope: 'FullRequest' });
   return { signature, headers: signatureToHeaders(signature) };
 }

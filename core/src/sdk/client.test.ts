@@ -7,7 +7,16 @@ import { encodeMessage, parseFacilitatorToValidator } from '../protocol/codec.js
 import { createFacilitatorAuth } from '../protocol/facilitator-auth.js';
 import type { V0JobStatusUpdate, V2JobRequest } from '../protocol/facilitator-messages.js';
 import { verifyJobRequestSignature } from '../protocol/sdk-signature.js';
-import { backoffDelayMs, HordeClient, HordeClientError, JobNotFoundError, JobTimeoutError, jobRequestBody, type HordeJob, type HordeJobSpec } from './index.js';
+import {
+  backoffDelayMs,
+  HordeClient,
+  HordeClientError,
+  JobNotFoundError,
+  JobTimeoutError,
+  jobRequestBody,
+  type HordeJob,
+  type HordeJobSpec,
+} from './index.js';
 
 type Update = Omit<V0JobStatusUpdate, 'message_type' | 'uuid'>;
 
@@ -71,7 +80,16 @@ const SPEC: HordeJobSpec = {
 
 const failed: Update = {
   status: 'failed',
-  metadata: { job_failure_details: { reason: 'nonzero_return_code', stage: 'execution', message: 'exit 1', docker_process_exit_status: 1, docker_process_stdout: '', docker_process_stderr: 'boom' } },
+  metadata: {
+    job_failure_details: {
+      reason: 'nonzero_return_code',
+      stage: 'execution',
+      message: 'exit 1',
+      docker_process_exit_status: 1,
+      docker_process_stdout: '',
+      docker_process_stderr: 'boom',
+    },
+  },
 };
 const completed = (stdout: string): Update => ({
   status: 'completed',
@@ -101,10 +119,24 @@ afterAll(async () => {
 
 describe('HordeClient against a facilitator', () => {
   it('runUntilComplete reruns a failed attempt and returns the completed one with its output', async () => {
-    validator.script = (_job, index) => (index === 0 ? [{ status: 'received' }, { status: 'accepted' }, failed] : [{ status: 'received' }, { status: 'accepted' }, { status: 'executor_ready' }, { status: 'volumes_ready' }, { status: 'execution_done' }, completed('hello\n')]);
+    validator.script = (_job, index) =>
+      index === 0
+        ? [{ status: 'received' }, { status: 'accepted' }, failed]
+        : [
+            { status: 'received' },
+            { status: 'accepted' },
+            { status: 'executor_ready' },
+            { status: 'volumes_ready' },
+            { status: 'execution_done' },
+            completed('hello\n'),
+          ];
     const attempts: HordeJob[] = [];
     const seen: string[] = [];
-    const job = await client.runUntilComplete(SPEC, { onAttempt: (j) => void attempts.push(j), onStatus: (j) => seen.push(j.status), timeoutMs: 20_000 });
+    const job = await client.runUntilComplete(SPEC, {
+      onAttempt: (j) => void attempts.push(j),
+      onStatus: (j) => seen.push(j.status),
+      timeoutMs: 20_000,
+    });
 
     expect(attempts).toHaveLength(2);
     expect(job.uuid).toBe(attempts[1]!.uuid);
@@ -115,7 +147,15 @@ describe('HordeClient against a facilitator', () => {
       artifacts: { '/artifacts/out.bin': Buffer.from([1, 2, 3]) },
       uploadResults: { '/output/result.json': { headers: { etag: '"x"' }, body: '' } },
     });
-    expect(job.statusHistory.map((s) => s.status)).toEqual(['sent', 'received', 'accepted', 'executor_ready', 'volumes_ready', 'execution_done', 'completed']);
+    expect(job.statusHistory.map((s) => s.status)).toEqual([
+      'sent',
+      'received',
+      'accepted',
+      'executor_ready',
+      'volumes_ready',
+      'execution_done',
+      'completed',
+    ]);
     expect(seen.at(-1)).toBe('completed');
     // The first attempt failed with the job's own failure details.
     const first = await client.getJob(attempts[0]!.uuid);
@@ -131,7 +171,11 @@ describe('HordeClient against a facilitator', () => {
       args: ['hello'],
       env: { MODE: 'test' },
       volume: { volume_type: 'single_file', url: 'https://example.com/data.txt', relative_path: 'data.txt' },
-      output_upload: { output_upload_type: 'single_file_put', url: 'https://bucket.example/result.json?sig=1', relative_path: 'result.json' },
+      output_upload: {
+        output_upload_type: 'single_file_put',
+        url: 'https://bucket.example/result.json?sig=1',
+        relative_path: 'result.json',
+      },
       download_time_limit: 5,
       execution_time_limit: 10,
       upload_time_limit: 5,
@@ -140,7 +184,12 @@ describe('HordeClient against a facilitator', () => {
   });
 
   it('gives up after maxAttempts and returns the last failed attempt', async () => {
-    validator.script = () => [{ status: 'rejected', metadata: { job_rejection_details: { rejected_by: 'validator', reason: 'no_miner_for_job', message: 'no miner' } } }];
+    validator.script = () => [
+      {
+        status: 'rejected',
+        metadata: { job_rejection_details: { rejected_by: 'validator', reason: 'no_miner_for_job', message: 'no miner' } },
+      },
+    ];
     const before = validator.jobs.length;
     const job = await client.runUntilComplete(SPEC, { maxAttempts: 2, timeoutMs: 20_000 });
     expect(validator.jobs.length - before).toBe(2);
@@ -153,7 +202,7 @@ describe('HordeClient against a facilitator', () => {
     await expect(client.runUntilComplete(SPEC, { timeoutMs: 600 })).rejects.toBeInstanceOf(JobTimeoutError);
   });
 
-  it('raises JobNotFoundError for an unknown job and pages through the client\'s jobs', async () => {
+  it("raises JobNotFoundError for an unknown job and pages through the client's jobs", async () => {
     await expect(client.getJob('00000000-0000-0000-0000-000000000000')).rejects.toBeInstanceOf(JobNotFoundError);
     const all: string[] = [];
     for await (const job of client.iterJobs({ pageSize: 2 })) all.push(job.uuid);
@@ -224,7 +273,12 @@ describe('HordeClient HTTP retries', () => {
   });
 
   it('retries 5xx answers with growing delays, then gives up with the last status', async () => {
-    const c = new HordeClient({ hotkey: await loadHotkey({ uri: '//SdkRetry' }), validatorHotkey: 'v', facilitatorUrl: url, httpAttempts: 3 });
+    const c = new HordeClient({
+      hotkey: await loadHotkey({ uri: '//SdkRetry' }),
+      validatorHotkey: 'v',
+      facilitatorUrl: url,
+      httpAttempts: 3,
+    });
     await c.authenticate();
     expect(nonceCalls).toBe(3);
     expect(callTimes[1]! - callTimes[0]!).toBeGreaterThanOrEqual(190);
@@ -240,8 +294,18 @@ describe('SDK pieces', () => {
     expect(backoffDelayMs(9, () => 1)).toBe(5500);
   });
 
-  it('builds the body ComputeHorde\'s SDK sends, and refuses volumes outside /volume/ and /output/', () => {
-    expect(jobRequestBody({ ...SPEC, inputVolumes: { '/volume/models': { type: 'huggingface', repoId: 'org/model', allowPatterns: ['*.json'] } }, outputVolumes: {} }, 'V', true)).toEqual({
+  it("builds the body ComputeHorde's SDK sends, and refuses volumes outside /volume/ and /output/", () => {
+    expect(
+      jobRequestBody(
+        {
+          ...SPEC,
+          inputVolumes: { '/volume/models': { type: 'huggingface', repoId: 'org/model', allowPatterns: ['*.json'] } },
+          outputVolumes: {},
+        },
+        'V',
+        true,
+      ),
+    ).toEqual({
       target_validator_hotkey: 'V',
       executor_class: 'always_on.test',
       docker_image: 'horde/echo:1',
@@ -255,10 +319,22 @@ describe('SDK pieces', () => {
       execution_time_limit: 10,
       streaming_start_time_limit: 5,
       upload_time_limit: 5,
-      volumes: [{ volume_type: 'huggingface_volume', repo_id: 'org/model', repo_type: null, revision: null, relative_path: 'models', allow_patterns: ['*.json'], token: null }],
+      volumes: [
+        {
+          volume_type: 'huggingface_volume',
+          repo_id: 'org/model',
+          repo_type: null,
+          revision: null,
+          relative_path: 'models',
+          allow_patterns: ['*.json'],
+          token: null,
+        },
+      ],
       uploads: [],
     });
     expect(() => jobRequestBody({ ...SPEC, inputVolumes: { '/data/x': { type: 'http', url: 'u' } } }, 'V', false)).toThrow(/\/volume\//);
-    expect(() => jobRequestBody({ ...SPEC, outputVolumes: { '/tmp/x': { httpMethod: 'PUT', url: 'u' } } }, 'V', false)).toThrow(/\/output\//);
+    expect(() => jobRequestBody({ ...SPEC, outputVolumes: { '/tmp/x': { httpMethod: 'PUT', url: 'u' } } }, 'V', false)).toThrow(
+      /\/output\//,
+    );
   });
 });

@@ -146,7 +146,11 @@ export class HordeJob {
     this.executorClass = response.executor_class;
     this.createdAt = new Date(response.created_at);
     this.displayStatus = response.status;
-    this.statusHistory = response.status_history.map((entry) => ({ status: entry.status, metadata: entry.metadata ?? null, createdAt: new Date(entry.created_at) }));
+    this.statusHistory = response.status_history.map((entry) => ({
+      status: entry.status,
+      metadata: entry.metadata ?? null,
+      createdAt: new Date(entry.created_at),
+    }));
     // The history has the exact protocol status (the display name folds horde_failed into Failed).
     this.status = this.statusHistory.at(-1)?.status ?? FROM_DISPLAY[response.status] ?? 'unknown';
     this.result = this.isFinished
@@ -154,12 +158,21 @@ export class HordeJob {
           stdout: response.stdout,
           stderr: response.stderr,
           artifacts: Object.fromEntries(Object.entries(response.artifacts).map(([path, b64]) => [path, Buffer.from(b64, 'base64')])),
-          uploadResults: Object.fromEntries(Object.entries(response.upload_results).map(([path, raw]) => [`/output/${path.replace(/^\/output\//, '')}`, parseUploadResult(raw)])),
+          uploadResults: Object.fromEntries(
+            Object.entries(response.upload_results).map(([path, raw]) => [
+              `/output/${path.replace(/^\/output\//, '')}`,
+              parseUploadResult(raw),
+            ]),
+          ),
         }
       : null;
     this.streamingServer =
       response.streaming_server_address || response.streaming_server_cert
-        ? { cert: response.streaming_server_cert ?? null, address: response.streaming_server_address ?? null, port: response.streaming_server_port ?? null }
+        ? {
+            cert: response.streaming_server_cert ?? null,
+            address: response.streaming_server_address ?? null,
+            port: response.streaming_server_port ?? null,
+          }
         : null;
   }
 
@@ -197,11 +210,16 @@ export class HordeJob {
       if (server && this.statusHistory.some((entry) => entry.status === 'streaming_ready')) return server;
       if (this.isFinished) {
         const failure = this.statusHistory.at(-1)?.metadata;
-        const reason = failure?.horde_failure_details?.reason ?? failure?.job_failure_details?.reason ?? failure?.job_rejection_details?.reason ?? null;
-        throw new StreamingNotReadyError(`Job ${this.uuid} ended (${this.status}${reason ? `: ${reason}` : ''}) before its streaming server was ready`);
+        const reason =
+          failure?.horde_failure_details?.reason ?? failure?.job_failure_details?.reason ?? failure?.job_rejection_details?.reason ?? null;
+        throw new StreamingNotReadyError(
+          `Job ${this.uuid} ended (${this.status}${reason ? `: ${reason}` : ''}) before its streaming server was ready`,
+        );
       }
       if (options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs) {
-        throw new JobTimeoutError(`Job ${this.uuid} did not prepare for streaming within ${options.timeoutMs} ms (last status: ${this.status})`);
+        throw new JobTimeoutError(
+          `Job ${this.uuid} did not prepare for streaming within ${options.timeoutMs} ms (last status: ${this.status})`,
+        );
       }
       const left = options.timeoutMs === undefined ? interval : Math.min(interval, options.timeoutMs - (Date.now() - started));
       await sleep(left, options.signal);
@@ -213,8 +231,15 @@ export class HordeJob {
   streamingTlsOptions(): StreamingTlsOptions {
     const server = this.streaming;
     if (!server) throw new StreamingNotReadyError(`Job ${this.uuid} has no streaming server yet (waitForStreaming() first)`);
-    if (!this.streamingClient) throw new StreamingNotReadyError(`Job ${this.uuid} was not created as a streaming job by this client (no client certificate)`);
-    return { host: server.address, port: server.port, ca: server.certPem, cert: this.streamingClient.certPem, key: this.streamingClient.keyPem };
+    if (!this.streamingClient)
+      throw new StreamingNotReadyError(`Job ${this.uuid} was not created as a streaming job by this client (no client certificate)`);
+    return {
+      host: server.address,
+      port: server.port,
+      ca: server.certPem,
+      cert: this.streamingClient.certPem,
+      key: this.streamingClient.keyPem,
+    };
   }
 
   /** Polls until the job ends. Throws `JobTimeoutError` after `timeoutMs`. */
@@ -312,16 +337,27 @@ export class HordeClient {
   }
 
   /** One HTTP exchange with retries on network errors, 429 and 5xx. Returns status and text. */
-  private async send(method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
+  private async send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; text: string }> {
     for (let attempt = 1; ; attempt++) {
       let status: number;
       let text: string;
       try {
-        const response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(this.requestTimeoutMs) });
+        const response = await this.fetchImpl(url, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
+        });
         status = response.status;
         text = await response.text();
       } catch (error) {
-        if (attempt >= this.httpAttempts) throw new HordeClientError(`${method} ${url.pathname} failed: ${(error as Error).message}`, { cause: error });
+        if (attempt >= this.httpAttempts)
+          throw new HordeClientError(`${method} ${url.pathname} failed: ${(error as Error).message}`, { cause: error });
         await sleep(backoffDelayMs(attempt));
         continue;
       }
@@ -373,7 +409,11 @@ export class HordeClient {
     const body = options.json === undefined ? undefined : JSON.stringify(options.json);
     for (let renewed = false; ; renewed = true) {
       const token = await this.ensureToken();
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers };
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...options.headers,
+      };
       const { status, text } = await this.send(method, url, headers, body);
       if (status === 401 && text.includes('Token expired') && !renewed) {
         if (this.token === token) this.token = null;
@@ -395,7 +435,11 @@ export class HordeClient {
     const streamingClient = spec.streaming ? await generateCertificate('127.0.0.1') : null;
     const body = jobRequestBody(spec, this.validatorHotkey, options.onTrustedMiner ?? false, streamingClient?.certPem);
     const { headers } = signJobCreation(this.hotkey, body);
-    return new HordeJob(this, await this.request('POST', '/api/v1/job-docker/', jobResponseSchema, { json: body, headers }), streamingClient);
+    return new HordeJob(
+      this,
+      await this.request('POST', '/api/v1/job-docker/', jobResponseSchema, { json: body, headers }),
+      streamingClient,
+    );
   }
 
   /** A job by uuid; `JobNotFoundError` when it does not exist (or is another client's). */
@@ -409,7 +453,10 @@ export class HordeClient {
   }
 
   private async jobsPage(page: number, pageSize: number): Promise<{ jobs: HordeJob[]; hasNext: boolean }> {
-    const reply = await this.request('GET', '/api/v1/jobs/', jobsPageSchema, { query: { page, page_size: pageSize }, notFound: `Page ${page} of jobs does not exist` });
+    const reply = await this.request('GET', '/api/v1/jobs/', jobsPageSchema, {
+      query: { page, page_size: pageSize },
+      notFound: `Page ${page} of jobs does not exist`,
+    });
     return { jobs: reply.results.map((job) => new HordeJob(this, job)), hasNext: Boolean(reply.next) };
   }
 
@@ -443,7 +490,10 @@ export class HordeClient {
       if (job.isSuccessful || (maxAttempts > 0 && attempt >= maxAttempts)) return job;
       const delay = backoffDelayMs(attempt);
       const budget = left();
-      if (budget !== undefined && budget <= delay) throw new JobTimeoutError(`Job did not complete within ${options.timeoutMs} ms (${attempt} attempts, last ${job.uuid}: ${job.status})`);
+      if (budget !== undefined && budget <= delay)
+        throw new JobTimeoutError(
+          `Job did not complete within ${options.timeoutMs} ms (${attempt} attempts, last ${job.uuid}: ${job.status})`,
+        );
       await sleep(delay);
     }
   }
@@ -455,7 +505,11 @@ export class HordeClient {
   async reportCheatedJob(jobUuid: string, trustedJobUuid: string, options: { details?: JsonValue } = {}): Promise<void> {
     const body = { job_uuid: jobUuid, trusted_job_uuid: trustedJobUuid, details: options.details ?? null };
     const { headers } = signCheatReport(this.hotkey, body);
-    await this.request('POST', `/api/v1/jobs/${encodeURIComponent(jobUuid)}/cheated/`, z.unknown(), { json: body, headers, notFound: `Job ${jobUuid} or ${trustedJobUuid} not found` });
+    await this.request('POST', `/api/v1/jobs/${encodeURIComponent(jobUuid)}/cheated/`, z.unknown(), {
+      json: body,
+      headers,
+      notFound: `Job ${jobUuid} or ${trustedJobUuid} not found`,
+    });
   }
 }
 
@@ -467,6 +521,7 @@ function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
     throw new HordeClientError(`The facilitator's ${what} is not JSON`, { cause: error, body: text });
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HordeClientError(`The facilitator's ${what} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { body: text });
+  if (!parsed.success)
+    throw new HordeClientError(`The facilitator's ${what} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`, { body: text });
   return parsed.data;
 }

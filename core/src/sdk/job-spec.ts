@@ -67,7 +67,10 @@ export interface HordeJobSpec {
 }
 
 function relativeTo(prefix: string, path: string, what: string): string {
-  if (!path.startsWith(prefix)) throw new HordeClientError(`${what} paths must start with ${JSON.stringify(prefix)}, got ${JSON.stringify(path)}`, { code: 'INVALID_JOB_SPEC' });
+  if (!path.startsWith(prefix))
+    throw new HordeClientError(`${what} paths must start with ${JSON.stringify(prefix)}, got ${JSON.stringify(path)}`, {
+      code: 'INVALID_JOB_SPEC',
+    });
   return path.slice(prefix.length);
 }
 
@@ -96,14 +99,25 @@ function toUpload(path: string, output: HttpOutputVolume): SingleFileUpload {
     if (output.formFields) throw new HordeClientError('Form fields are not supported with PUT uploads.', { code: 'INVALID_JOB_SPEC' });
     return { output_upload_type: 'single_file_put', url: output.url, relative_path, signed_headers: output.signedHeaders ?? null };
   }
-  return { output_upload_type: 'single_file_post', url: output.url, relative_path, form_fields: output.formFields ?? null, signed_headers: output.signedHeaders ?? null };
+  return {
+    output_upload_type: 'single_file_post',
+    url: output.url,
+    relative_path,
+    form_fields: output.formFields ?? null,
+    signed_headers: output.signedHeaders ?? null,
+  };
 }
 
 /**
  * The `POST /api/v1/job-docker/` body for a spec, field for field what ComputeHorde's SDK sends
  * (volumes and uploads as their pydantic `model_dump()`, which is what the signature covers).
  */
-export function jobRequestBody(spec: HordeJobSpec, validatorHotkey: string, onTrustedMiner: boolean, streamingCertPem?: string): Record<string, JsonValue> {
+export function jobRequestBody(
+  spec: HordeJobSpec,
+  validatorHotkey: string,
+  onTrustedMiner: boolean,
+  streamingCertPem?: string,
+): Record<string, JsonValue> {
   const body: Record<string, JsonValue> = {
     target_validator_hotkey: validatorHotkey,
     executor_class: spec.executorClass,
@@ -120,10 +134,12 @@ export function jobRequestBody(spec: HordeJobSpec, validatorHotkey: string, onTr
     upload_time_limit: spec.uploadTimeLimitSec,
   };
   if (spec.streaming) {
-    if (!streamingCertPem) throw new HordeClientError('A streaming job needs the client certificate (createJob makes one).', { code: 'INVALID_JOB_SPEC' });
+    if (!streamingCertPem)
+      throw new HordeClientError('A streaming job needs the client certificate (createJob makes one).', { code: 'INVALID_JOB_SPEC' });
     body.streaming_details = { public_key: streamingCertPem };
   }
   if (spec.inputVolumes) body.volumes = Object.entries(spec.inputVolumes).map(([path, volume]) => volumeModelDump(toVolume(path, volume)));
-  if (spec.outputVolumes) body.uploads = Object.entries(spec.outputVolumes).map(([path, output]) => uploadModelDump(toUpload(path, output)));
+  if (spec.outputVolumes)
+    body.uploads = Object.entries(spec.outputVolumes).map(([path, output]) => uploadModelDump(toUpload(path, output)));
   return body;
 }

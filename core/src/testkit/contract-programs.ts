@@ -105,7 +105,9 @@ export class ProgramListener {
     while (this.byToken(token).length < count) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ContractTimeoutError(`expected ${count} connection(s) with token ${token} within ${timeoutMs} ms, got ${this.byToken(token).length}`);
+        throw new ContractTimeoutError(
+          `expected ${count} connection(s) with token ${token} within ${timeoutMs} ms, got ${this.byToken(token).length}`,
+        );
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);

@@ -124,7 +124,10 @@ export function runExecutorManagerContract(options: ExecutorManagerContractOptio
         expect(executorClass.length, 'class ids are non-empty').toBeGreaterThan(0);
         expect(Number.isInteger(count) && count >= 0, `count of ${executorClass} is a whole number ≥ 0`).toBe(true);
       }
-      expect(counts.some((count) => count > 0), 'at least one executor is declared').toBe(true);
+      expect(
+        counts.some((count) => count > 0),
+        'at least one executor is declared',
+      ).toBe(true);
       expect(await m.manifest()).toEqual(manifest);
     });
 
@@ -178,7 +181,10 @@ export function runExecutorManagerContract(options: ExecutorManagerContractOptio
           connections.every((c) => c.isClosed()) ? true : undefined,
         );
         await eventually('poll to report the killed executor exited', stopMs, async () => exited(await m.poll(handle)));
-        expect(listener.byToken(token).every((c) => c.isClosed()), 'nothing reconnected after kill').toBe(true);
+        expect(
+          listener.byToken(token).every((c) => c.isClosed()),
+          'nothing reconnected after kill',
+        ).toBe(true);
       },
       testTimeout,
     );

@@ -22,4 +22,11 @@ export {
   type StartedReceiptFields,
 } from './scoring.js';
 export { SimulatedMiner, type SimulatedJobOutput, type SimulatedMinerOptions } from './simulated-miner.js';
-export { downloadVolume, uploadOutputs, S3ObjectStore, type DownloadVolumeOptions, type UploadOutputsOptions, type S3ObjectStoreOptions } from './job-stages.js';
+export {
+  downloadVolume,
+  uploadOutputs,
+  S3ObjectStore,
+  type DownloadVolumeOptions,
+  type UploadOutputsOptions,
+  type S3ObjectStoreOptions,
+} from './job-stages.js';

@@ -28,7 +28,10 @@ export interface RegisterPluginOptions {
  * `(await registerPluginForTest(plugin, { config })).all(SCORING_RULE)`. Throws the same
  * `PluginError` a process would.
  */
-export async function registerPluginForTest(plugin: unknown, options: RegisterPluginOptions = {}): Promise<Omit<LoadedPlugins, 'disabled'>> {
+export async function registerPluginForTest(
+  plugin: unknown,
+  options: RegisterPluginOptions = {},
+): Promise<Omit<LoadedPlugins, 'disabled'>> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'horde-plugin-test-'));
   const root = createRuntimeContainer({
     config: parseConfig({ plugins: [], dataDir }, { baseDir: dataDir }),
@@ -52,6 +55,11 @@ export async function loadPluginsForTest(
   options: { readonly baseDir: string },
 ): Promise<{ loaded: LoadedPlugins; root: DependencyContainer }> {
   const parsed = parseConfig(config, { baseDir: options.baseDir });
-  const root = createRuntimeContainer({ config: parsed, logger: silentLogger(), metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  const root = createRuntimeContainer({
+    config: parsed,
+    logger: silentLogger(),
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: new SystemClock(),
+  });
   return { loaded: await loadPlugins(parsed, root), root };
 }

@@ -62,7 +62,12 @@ export class SimulatedMiner {
   readonly receipts = { started: 0, accepted: 0, finished: 0, badSignatures: 0 };
   readonly jobs: V0JobRequest[] = [];
   /** Arrival time (ms since epoch) of every message that concerns a job, in order. */
-  readonly timeline: Array<{ readonly messageType: string; readonly jobUuid: string; readonly executorClass?: string; readonly at: number }> = [];
+  readonly timeline: Array<{
+    readonly messageType: string;
+    readonly jobUuid: string;
+    readonly executorClass?: string;
+    readonly at: number;
+  }> = [];
   private readonly busy = new Map<string, number>();
 
   private constructor(
@@ -112,17 +117,31 @@ export class SimulatedMiner {
       }
       if ('job_uuid' in message) {
         const executorClass = 'executor_class' in message ? message.executor_class : undefined;
-        this.timeline.push({ messageType: message.message_type, jobUuid: message.job_uuid, ...(executorClass ? { executorClass } : {}), at: Date.now() });
+        this.timeline.push({
+          messageType: message.message_type,
+          jobUuid: message.job_uuid,
+          ...(executorClass ? { executorClass } : {}),
+          at: Date.now(),
+        });
       }
       switch (message.message_type) {
         case 'V0MainHotkeyMessage':
-          return send({ message_type: 'V0MainHotkeyMessage', main_hotkey: this.options.mainHotkey === undefined ? this.hotkey : this.options.mainHotkey });
+          return send({
+            message_type: 'V0MainHotkeyMessage',
+            main_hotkey: this.options.mainHotkey === undefined ? this.hotkey : this.options.mainHotkey,
+          });
         case 'V0InitialJobRequest': {
           await this.countReceipt('started', message.job_started_receipt_payload, message.job_started_receipt_signature);
           const excuses = this.options.declineWith?.(message) ?? null;
           const inUse = this.busy.get(message.executor_class) ?? 0;
           if (excuses !== null || inUse >= (this.options.manifest[message.executor_class] ?? 0)) {
-            return send({ message_type: 'V0DeclineJobRequest', job_uuid: message.job_uuid, message: 'all executors busy', reason: 'busy', receipts: (excuses ?? []).map((receipt) => this.countersigned(receipt)) });
+            return send({
+              message_type: 'V0DeclineJobRequest',
+              job_uuid: message.job_uuid,
+              message: 'all executors busy',
+              reason: 'busy',
+              receipts: (excuses ?? []).map((receipt) => this.countersigned(receipt)),
+            });
           }
           this.busy.set(message.executor_class, inUse + 1);
           initials.set(message.job_uuid, message);
@@ -145,9 +164,17 @@ export class SimulatedMiner {
           this.busy.set(message.executor_class, Math.max(0, (this.busy.get(message.executor_class) ?? 1) - 1));
           initials.delete(message.job_uuid);
           if (output.fail) {
-            return send({ message_type: 'V0JobFailedRequest', job_uuid: message.job_uuid, message: 'exit 1', reason: 'nonzero_return_code', stage: 'execution', docker_process_exit_status: 1 });
+            return send({
+              message_type: 'V0JobFailedRequest',
+              job_uuid: message.job_uuid,
+              message: 'exit 1',
+              reason: 'nonzero_return_code',
+              stage: 'execution',
+              docker_process_exit_status: 1,
+            });
           }
-          if (output.machineSpecs) send({ message_type: 'V0MachineSpecsRequest', job_uuid: message.job_uuid, specs: { specs: output.machineSpecs } });
+          if (output.machineSpecs)
+            send({ message_type: 'V0MachineSpecsRequest', job_uuid: message.job_uuid, specs: { specs: output.machineSpecs } });
           return send({
             message_type: 'V0JobFinishedRequest',
             job_uuid: message.job_uuid,

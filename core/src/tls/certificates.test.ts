@@ -22,12 +22,22 @@ describe('generateCertificate', () => {
     const server = await generateCertificate('127.0.0.1');
     const client = await generateCertificate('127.0.0.1');
     const stranger = await generateCertificate('127.0.0.1');
-    const tls = createServer({ cert: server.certPem, key: server.keyPem, ca: client.certPem, requestCert: true, rejectUnauthorized: true }, (socket) => socket.end('hello'));
+    const tls = createServer(
+      { cert: server.certPem, key: server.keyPem, ca: client.certPem, requestCert: true, rejectUnauthorized: true },
+      (socket) => socket.end('hello'),
+    );
     await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
     const port = (tls.address() as AddressInfo).port;
     const talk = (key: { certPem: string; keyPem: string }) =>
       new Promise<string>((resolve, reject) => {
-        const socket: TLSSocket = connect({ host: '127.0.0.1', port, cert: key.certPem, key: key.keyPem, ca: server.certPem, checkServerIdentity: () => undefined });
+        const socket: TLSSocket = connect({
+          host: '127.0.0.1',
+          port,
+          cert: key.certPem,
+          key: key.keyPem,
+          ca: server.certPem,
+          checkServerIdentity: () => undefined,
+        });
         let data = '';
         socket.on('data', (chunk: Buffer) => (data += chunk.toString()));
         socket.on('end', () => resolve(data));

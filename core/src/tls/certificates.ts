@@ -36,7 +36,9 @@ export class InvalidCertificateError extends HordeError {
 export async function generateCertificate(alternativeName: string): Promise<CertificateAndKey> {
   const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const now = Date.now();
-  const altName = isIP(alternativeName) ? { type: 'ip' as const, value: alternativeName } : { type: 'dns' as const, value: alternativeName };
+  const altName = isIP(alternativeName)
+    ? { type: 'ip' as const, value: alternativeName }
+    : { type: 'dns' as const, value: alternativeName };
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     // A positive 16-byte serial (the high bit cleared), as x509.random_serial_number() is.
     serialNumber: Buffer.from(randomBytes(16).map((byte, index) => (index === 0 ? byte & 0x7f : byte))).toString('hex'),

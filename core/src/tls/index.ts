@@ -1,1 +1,7 @@
-export { certificateFingerprint, generateCertificate, InvalidCertificateError, parseCertificate, type CertificateAndKey } from './certificates.js';
+export {
+  certificateFingerprint,
+  generateCertificate,
+  InvalidCertificateError,
+  parseCertificate,
+  type CertificateAndKey,
+} from './certificates.js';

@@ -18,7 +18,15 @@ const logger = pino({ level: 'silent' });
 const clock = new SystemClock();
 
 function hardwareClass(id: string, spinUpSeconds: number): HardwareClass {
-  return { id, description: id, spinUpSeconds, shortCode: 'T', resources: {}, dockerPreset: 'none', proof: { jobGenerators: ['echo'], maxJobSeconds: 10 } };
+  return {
+    id,
+    description: id,
+    spinUpSeconds,
+    shortCode: 'T',
+    resources: {},
+    dockerPreset: 'none',
+    proof: { jobGenerators: ['echo'], maxJobSeconds: 10 },
+  };
 }
 const FAST = hardwareClass('always_on.test', 0);
 const SLOW = hardwareClass('always_on.slow', 1);
@@ -37,7 +45,13 @@ const echoGenerator: JobGenerator = {
         command: ['--key', secret],
         env: {},
         dockerRunOptionsPreset: 'none',
-        timing: { allowedLeewaySeconds: 1, downloadTimeLimitSeconds: 1, executionTimeLimitSeconds: 2, uploadTimeLimitSeconds: 1, streamingStartTimeLimitSeconds: 0 },
+        timing: {
+          allowedLeewaySeconds: 1,
+          downloadTimeLimitSeconds: 1,
+          executionTimeLimitSeconds: 2,
+          uploadTimeLimitSeconds: 1,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       verify: async (result) => ({
         correct: result.stdout.trim() === secret,
@@ -76,33 +90,49 @@ afterAll(async () => {
   await store.close();
 });
 
-const target = (miner: SimulatedMiner, coldkey: string): MinerTarget => ({ hotkey: miner.hotkey, coldkey, uid: 1, host: '127.0.0.1', port: miner.port });
+const target = (miner: SimulatedMiner, coldkey: string): MinerTarget => ({
+  hotkey: miner.hotkey,
+  coldkey,
+  uid: 1,
+  host: '127.0.0.1',
+  port: miner.port,
+});
 
 describe('runBatch over real websockets', () => {
   it('runs one job per declared executor, verifies the answers, sends receipts and stores every outcome', async () => {
     const honest = await SimulatedMiner.start({ hotkey: keys.honest, manifest: { [FAST.id]: 2 } });
-    const cheater = await SimulatedMiner.start({ hotkey: keys.cheater, manifest: { [FAST.id]: 1 }, execute: () => ({ stdout: 'deadbeef\n' }) });
+    const cheater = await SimulatedMiner.start({
+      hotkey: keys.cheater,
+      manifest: { [FAST.id]: 1 },
+      execute: () => ({ stdout: 'deadbeef\n' }),
+    });
     const busy = await SimulatedMiner.start({
       hotkey: keys.busy,
       manifest: { [FAST.id]: 1 },
       mainHotkey: keys.honest.ss58,
-      declineWith: () => [signedStartedReceipt(keys.rich, { minerHotkey: keys.busy.ss58, executorClass: FAST.id, timestampMs: Date.now() - 1000 })],
+      declineWith: () => [
+        signedStartedReceipt(keys.rich, { minerHotkey: keys.busy.ss58, executorClass: FAST.id, timestampMs: Date.now() - 1000 }),
+      ],
     });
     miners.push(honest, cheater, busy);
     const unreachable: MinerTarget = { hotkey: '5Unreachable', coldkey: 'c-x', uid: 9, host: '127.0.0.1', port: 1 };
     const validatorStore = new ValidatorStore(store, validator.ss58);
     const finished: string[] = [];
 
-    const result = await runBatch(cycleByIndex(3, 100), [target(honest, 'c-honest'), target(cheater, 'c-cheater'), target(busy, 'c-busy'), unreachable], {
-      validator,
-      clock,
-      logger,
-      store: validatorStore,
-      generators: [echoGenerator],
-      hardwareClasses: [FAST],
-      settings,
-      hooks: { onJobFinished: (record) => finished.push(record.minerHotkey) },
-    });
+    const result = await runBatch(
+      cycleByIndex(3, 100),
+      [target(honest, 'c-honest'), target(cheater, 'c-cheater'), target(busy, 'c-busy'), unreachable],
+      {
+        validator,
+        clock,
+        logger,
+        store: validatorStore,
+        generators: [echoGenerator],
+        hardwareClasses: [FAST],
+        settings,
+        hooks: { onJobFinished: (record) => finished.push(record.minerHotkey) },
+      },
+    );
 
     expect(result).toMatchObject({ cycle: 3, miners: 3, jobs: 4, outcomes: { completed: 3, rejected: 1 } });
     expect(finished).toHaveLength(4);
@@ -138,7 +168,10 @@ describe('runBatch over real websockets', () => {
     expect(history.at(-1)!.detail).toBe('correct');
     for (let i = 1; i < history.length; i += 1) expect(history[i]!.at).toBeGreaterThanOrEqual(history[i - 1]!.at);
     expect(history[0]!.at).toBeGreaterThan(Date.now() - 60_000);
-    expect((await validatorStore.jobHistory(byMiner(keys.cheater.ss58)[0]!.jobUuid)).at(-1)).toMatchObject({ status: 'completed', detail: 'wrong' });
+    expect((await validatorStore.jobHistory(byMiner(keys.cheater.ss58)[0]!.jobUuid)).at(-1)).toMatchObject({
+      status: 'completed',
+      detail: 'wrong',
+    });
     expect((await validatorStore.jobHistory(declined.jobUuid)).map((t) => [t.status, t.detail])).toEqual([
       ['sent', null],
       ['rejected', 'busy'],
@@ -161,7 +194,8 @@ describe('runBatch over real websockets', () => {
       settings,
     });
     expect(result.outcomes).toEqual({ completed: 4 });
-    const initial = (executorClass: string) => miner.timeline.filter((e) => e.messageType === 'V0InitialJobRequest' && e.executorClass === executorClass).map((e) => e.at);
+    const initial = (executorClass: string) =>
+      miner.timeline.filter((e) => e.messageType === 'V0InitialJobRequest' && e.executorClass === executorClass).map((e) => e.at);
     // The 1 s class goes first; the 0 s class about 1 s later.
     expect(Math.min(...initial(FAST.id)) - Math.max(...initial(SLOW.id))).toBeGreaterThanOrEqual(900);
     const lastInitial = Math.max(...initial(FAST.id), ...initial(SLOW.id));
@@ -208,10 +242,12 @@ describe('runBatch over real websockets', () => {
       settings,
     });
     expect(result.outcomes).toEqual({ horde_failed: 2 });
-    expect(result.records.map((r) => r.details).sort()).toEqual([
-      expect.stringMatching(/^waiting for the executor: no executor ready/),
-      expect.stringMatching(/^waiting for the result: no job result/),
-    ].sort((a, b) => String(a).localeCompare(String(b))));
+    expect(result.records.map((r) => r.details).sort()).toEqual(
+      [
+        expect.stringMatching(/^waiting for the executor: no executor ready/),
+        expect.stringMatching(/^waiting for the result: no job result/),
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
     expect(result.records.map((r) => [r.failure?.source, r.failure?.reason, r.failure?.stage]).sort()).toEqual([
       ['validator', 'timeout', 'waiting for the executor'],
       ['validator', 'timeout', 'waiting for the result'],
@@ -317,7 +353,11 @@ describe('runBatch when stopped (the validator shuts down)', () => {
 });
 
 describe('runBatch against a miner that floods a job', () => {
-  const specs = (jobUuid: string, text: string) => ({ message_type: 'V0MachineSpecsRequest' as const, job_uuid: jobUuid, specs: { specs: { text } } });
+  const specs = (jobUuid: string, text: string) => ({
+    message_type: 'V0MachineSpecsRequest' as const,
+    job_uuid: jobUuid,
+    specs: { specs: { text } },
+  });
 
   it('ends the flooded job as a horde failure (protocol violation) and keeps the other jobs', async () => {
     let flooded: string | null = null;
@@ -370,13 +410,16 @@ describe('runBatch against a miner that floods a job', () => {
       // Few enough messages to pass the count bound; 128 KiB in all is past the byte bound.
       settings: { ...settings, jobInbox: { maxMessages: 100, maxBytes: 64 * 1024 } },
     });
-    expect(result.records.find((record) => record.jobUuid === flooded)).toMatchObject({ status: 'horde_failed', details: expect.stringMatching(/flooded the job/) });
+    expect(result.records.find((record) => record.jobUuid === flooded)).toMatchObject({
+      status: 'horde_failed',
+      details: expect.stringMatching(/flooded the job/),
+    });
     expect(result.outcomes).toEqual({ completed: 1, horde_failed: 1 });
   });
 });
 
 describe('runBatch memory', () => {
-  it('lets go of a job\'s payload (its inline volume) once the job request is sent', async () => {
+  it("lets go of a job's payload (its inline volume) once the job request is sent", async () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const volumes: WeakRef<object>[] = [];
@@ -412,7 +455,7 @@ describe('runBatch memory', () => {
 });
 
 describe('runBatch when an executor fails while the batch waits at the barrier', () => {
-  it('sends that job no job request, ends it with the executor\'s own failure and logs what failed on the job\'s line', async () => {
+  it("sends that job no job request, ends it with the executor's own failure and logs what failed on the job's line", async () => {
     let failedJob: string | null = null;
     const miner = await SimulatedMiner.start({
       hotkey: keys.honest,
@@ -420,7 +463,16 @@ describe('runBatch when an executor fails while the batch waits at the barrier',
       // The executor gives up (its download limit ran out) before the job request comes.
       afterReady: (jobUuid) => {
         failedJob = jobUuid;
-        return [{ message_type: 'V0JobFailedRequest', job_uuid: jobUuid, reason: 'timeout', stage: 'volume_download', message: 'Download time exceeded', docker_process_exit_status: null }];
+        return [
+          {
+            message_type: 'V0JobFailedRequest',
+            job_uuid: jobUuid,
+            reason: 'timeout',
+            stage: 'volume_download',
+            message: 'Download time exceeded',
+            docker_process_exit_status: null,
+          },
+        ];
       },
     });
     // A second miner slow to get ready holds the barrier, so the failure arrives before it passes.
@@ -444,7 +496,11 @@ describe('runBatch when an executor fails while the batch waits at the barrier',
     });
     expect(miner.timeline.filter((event) => event.jobUuid === failedJob).map((event) => event.messageType)).not.toContain('V0JobRequest');
     expect(lines).toContainEqual(
-      expect.objectContaining({ msg: 'the executor failed while waiting for the job request; not sent', jobUuid: failedJob, details: 'job failed (timeout, volume_download): Download time exceeded' }),
+      expect.objectContaining({
+        msg: 'the executor failed while waiting for the job request; not sent',
+        jobUuid: failedJob,
+        details: 'job failed (timeout, volume_download): Download time exceeded',
+      }),
     );
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'job did not pass', jobUuid: failedJob, status: 'failed' }));
   });

@@ -171,7 +171,10 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
             deps.manifestOf ? deps.manifestOf(connection.target).catch(() => null) : null,
             deps.committedManifestOf
               ? deps.committedManifestOf(connection.target).catch((error: unknown) => {
-                  log.info({ minerHotkey: connection.target.hotkey, err: (error as Error).message }, 'could not read the manifest commitment; served manifest not cross-checked');
+                  log.info(
+                    { minerHotkey: connection.target.hotkey, err: (error as Error).message },
+                    'could not read the manifest commitment; served manifest not cross-checked',
+                  );
                   return null;
                 })
               : null,
@@ -180,7 +183,7 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
           if (committed !== null && manifestsDisagree(connection.manifest, committed, deps.committableClasses)) {
             log.warn(
               { minerHotkey: connection.target.hotkey, served: connection.manifest, committed },
-              'served manifest contradicts the miner\'s chain commitment: no dancing bonus rests on it',
+              "served manifest contradicts the miner's chain commitment: no dancing bonus rests on it",
             );
             contradictions.push({ minerHotkey: connection.target.hotkey, served: connection.manifest, committed });
           }
@@ -203,7 +206,10 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     }
     await store.saveManifests(cycle.index, manifests, deps.partOfBatch ? targets.map((target) => target.hotkey) : undefined);
     if (deps.committedManifestOf) await store.saveManifestContradictions(cycle.index, contradictions, clock.now());
-    await store.saveMainHotkeys(cycle.index, [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })));
+    await store.saveMainHotkeys(
+      cycle.index,
+      [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })),
+    );
 
     // 3. One job per declared executor, for classes the validator knows how to prove.
     const planned: PlannedJob[] = [];
@@ -212,7 +218,8 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
         const hardwareClass = classes.get(classId);
         const generator = hardwareClass ? generatorFor(hardwareClass, deps.generators) : undefined;
         if (!hardwareClass || !generator) {
-          if (count > 0) log.debug({ minerHotkey: connection.target.hotkey, executorClass: classId }, 'no generator for this class; not tested');
+          if (count > 0)
+            log.debug({ minerHotkey: connection.target.hotkey, executorClass: classId }, 'no generator for this class; not tested');
           continue;
         }
         const jobs = settings.maxExecutorsPerClass > 0 ? Math.min(count, settings.maxExecutorsPerClass) : count;
@@ -226,7 +233,9 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       const executorClasses = [...new Set(planned.filter((job) => job.generator === generator).map((job) => job.hardwareClass))];
       try {
         await untilAborted(
-          Promise.resolve().then(() => generator.prepare?.({ cycle: cycle.index, executorClasses, ...(deps.trustedMiner ? { trustedMiner: deps.trustedMiner } : {}) })),
+          Promise.resolve().then(() =>
+            generator.prepare?.({ cycle: cycle.index, executorClasses, ...(deps.trustedMiner ? { trustedMiner: deps.trustedMiner } : {}) }),
+          ),
           signal,
         );
       } catch (error) {
@@ -245,7 +254,12 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
             if (signal?.aborted) return null;
             const jobUuid = randomUUID();
             try {
-              const generatedJob = await job.generator.generate({ jobUuid, minerHotkey: job.connection.target.hotkey, executorClass: job.hardwareClass, cycle: cycle.index });
+              const generatedJob = await job.generator.generate({
+                jobUuid,
+                minerHotkey: job.connection.target.hotkey,
+                executorClass: job.hardwareClass,
+                cycle: cycle.index,
+              });
               return new JobRun(jobUuid, generatedJob, {
                 connection: job.connection,
                 validator: deps.validator,
@@ -312,14 +326,23 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
       throw new BatchAbortedError();
     }
     // 8. One GPU, one credit: a GPU UUID behind miners of different coldkeys earns none of them anything.
-    const coldkeys = new Map(connections.map((connection) => [connection.target.hotkey, connection.target.coldkey ?? connection.target.hotkey]));
+    const coldkeys = new Map(
+      connections.map((connection) => [connection.target.hotkey, connection.target.coldkey ?? connection.target.hotkey]),
+    );
     const { records, shared } = refuseSharedGpus(collected, (hotkey) => coldkeys.get(hotkey) ?? hotkey);
     for (const gpu of shared) {
-      log.warn({ gpuUuid: gpu.uuid, servedBy: Object.fromEntries(gpu.servedBy) }, 'one GPU served by miners of different coldkeys; their jobs on it get no credit');
+      log.warn(
+        { gpuUuid: gpu.uuid, servedBy: Object.fromEntries(gpu.servedBy) },
+        'one GPU served by miners of different coldkeys; their jobs on it get no credit',
+      );
     }
     const lastReceiptAt = clock.now();
     // The miners hold these outcomes' finished receipts already: a store restart must not lose them.
-    await writeAcknowledged('job outcomes', () => store.saveJobs(records, lastReceiptAt), { logger: log, signal, fields: { jobs: records.length } });
+    await writeAcknowledged('job outcomes', () => store.saveJobs(records, lastReceiptAt), {
+      logger: log,
+      signal,
+      fields: { jobs: records.length },
+    });
 
     const outcomes: Record<string, number> = {};
     for (const record of records) outcomes[record.status] = (outcomes[record.status] ?? 0) + 1;

@@ -3,7 +3,17 @@ import type { Metagraph, Neuron } from '../contracts/index.js';
 import { batchSlotBlock, cycleOf } from './cycles.js';
 
 function validator(hotkey: string, stake: number): Neuron {
-  return { uid: 0, hotkey, coldkey: `c-${hotkey}`, stake: { alpha: stake, tao: 0, total: stake }, validatorPermit: true, active: true, axon: null, incentive: 0, lastUpdate: 0 };
+  return {
+    uid: 0,
+    hotkey,
+    coldkey: `c-${hotkey}`,
+    stake: { alpha: stake, tao: 0, total: stake },
+    validatorPermit: true,
+    active: true,
+    axon: null,
+    incentive: 0,
+    lastUpdate: 0,
+  };
 }
 
 describe('cycles', () => {
@@ -21,7 +31,9 @@ describe('cycles', () => {
     expect([...slots].sort((a, b) => a - b)).toEqual([746, 920, 1095, 1269]);
     expect(batchSlotBlock(cycle, metagraph, 'v3', 24)).toBe(slots[2]);
     // Another cycle shuffles the order differently for at least one of a few cycles.
-    const orders = [0, 1, 2, 3, 4].map((index) => ['v1', 'v2', 'v3', 'v4'].map((h) => batchSlotBlock(cycleOf(index * 722, 722), metagraph, h, 24) - index * 722).join());
+    const orders = [0, 1, 2, 3, 4].map((index) =>
+      ['v1', 'v2', 'v3', 'v4'].map((h) => batchSlotBlock(cycleOf(index * 722, 722), metagraph, h, 24) - index * 722).join(),
+    );
     expect(new Set(orders).size).toBeGreaterThan(1);
   });
 

@@ -12,7 +12,9 @@ export interface CollateralView {
 
 /** Each miner's deposit against the minimum: who gets organic jobs, and whose EVM key is missing. */
 export function collateralSection(view: CollateralView, now: number): TableSection {
-  const miners = [...(view.snapshot?.miners.values() ?? [])].sort((a, b) => (b.wei > a.wei ? 1 : b.wei < a.wei ? -1 : a.hotkey.localeCompare(b.hotkey)));
+  const miners = [...(view.snapshot?.miners.values() ?? [])].sort((a, b) =>
+    b.wei > a.wei ? 1 : b.wei < a.wei ? -1 : a.hotkey.localeCompare(b.hotkey),
+  );
   const rows = miners.map((miner): Cell[] => [
     keyCell(miner.hotkey),
     miner.evmAddress ? keyCell(miner.evmAddress) : { text: 'no EVM key', tone: 'muted' },

@@ -49,12 +49,43 @@ describe('validator dashboard page', () => {
     repo = new ValidatorStore(store, 'validator-page');
     receipts = new TransferredReceiptsRepository(store, 'validator-page');
     // Miner A served a page with two good receipts and three bad lines, then failed a fetch; miner B served one.
-    await receipts.recordPageRead({ endpoint: '203.0.113.1:8000', minerHotkeys: [MINER_A], page: 9, stored: 2, refused: { bad_miner_signature: 2, not_json: 1 }, fetchFailed: false, error: null }, 4_000);
-    await receipts.recordPageRead({ endpoint: '203.0.113.1:8000', minerHotkeys: [MINER_A], page: 10, stored: 0, refused: {}, fetchFailed: true, error: 'connect ECONNREFUSED 203.0.113.1:8000' }, 8_000);
-    await receipts.recordPageRead({ endpoint: '203.0.113.2:8000', minerHotkeys: [MINER_B], page: 10, stored: 1, refused: {}, fetchFailed: false, error: null }, 9_000);
+    await receipts.recordPageRead(
+      {
+        endpoint: '203.0.113.1:8000',
+        minerHotkeys: [MINER_A],
+        page: 9,
+        stored: 2,
+        refused: { bad_miner_signature: 2, not_json: 1 },
+        fetchFailed: false,
+        error: null,
+      },
+      4_000,
+    );
+    await receipts.recordPageRead(
+      {
+        endpoint: '203.0.113.1:8000',
+        minerHotkeys: [MINER_A],
+        page: 10,
+        stored: 0,
+        refused: {},
+        fetchFailed: true,
+        error: 'connect ECONNREFUSED 203.0.113.1:8000',
+      },
+      8_000,
+    );
+    await receipts.recordPageRead(
+      { endpoint: '203.0.113.2:8000', minerHotkeys: [MINER_B], page: 10, stored: 1, refused: {}, fetchFailed: false, error: null },
+      9_000,
+    );
     await receipts.saveCheckpoint('203.0.113.1:8000', { page: 9, offset: 900, complete: true }, 4_000);
     await repo.startBatch(3, 300, 1_000);
-    await repo.saveManifests(3, new Map([[MINER_A, { 'always_on.test': 2 }], [MINER_B, { 'always_on.test': 1 }]]));
+    await repo.saveManifests(
+      3,
+      new Map([
+        [MINER_A, { 'always_on.test': 2 }],
+        [MINER_B, { 'always_on.test': 1 }],
+      ]),
+    );
     await repo.saveJobs(
       [
         job('aaaaaaaa-1', MINER_A),
@@ -71,14 +102,31 @@ describe('validator dashboard page', () => {
             { status: 'horde_failed', at: 7_500, detail: 'timeout · waiting for the result (by the validator)' },
           ],
         }),
-        job('bbbbbbbb-2', MINER_B, { status: 'rejected', accepted: false, correct: null, details: 'declined (busy) with 1 receipts', rejectionReason: 'busy' }),
+        job('bbbbbbbb-2', MINER_B, {
+          status: 'rejected',
+          accepted: false,
+          correct: null,
+          details: 'declined (busy) with 1 receipts',
+          rejectionReason: 'busy',
+        }),
       ],
       2_000,
     );
     await repo.finishBatch(3, { finishedAt: 5_000, miners: 2, jobs: 4, overheadMs: 100, status: 'finished' });
-    await repo.saveScores(3, [{ step: 0, rule: 'synthetic-jobs', hotkey: MINER_A, executorClass: 'always_on.test', points: 1 }], [{ hotkey: MINER_A, uid: 1, weight: 1 }], 6_000);
-    await repo.recordWeights({ cycle: 2, status: 'committed', block: 250, revealBlock: 262, uids: [1, 2], weights: [0.6, 0.4], attempts: 1, error: null }, 3_000);
-    await repo.recordWeights({ cycle: 3, status: 'committed', block: 350, revealBlock: 362, uids: [1, 2], weights: [1, 0], attempts: 1, error: null }, 6_500);
+    await repo.saveScores(
+      3,
+      [{ step: 0, rule: 'synthetic-jobs', hotkey: MINER_A, executorClass: 'always_on.test', points: 1 }],
+      [{ hotkey: MINER_A, uid: 1, weight: 1 }],
+      6_000,
+    );
+    await repo.recordWeights(
+      { cycle: 2, status: 'committed', block: 250, revealBlock: 262, uids: [1, 2], weights: [0.6, 0.4], attempts: 1, error: null },
+      3_000,
+    );
+    await repo.recordWeights(
+      { cycle: 3, status: 'committed', block: 350, revealBlock: 362, uids: [1, 2], weights: [1, 0], attempts: 1, error: null },
+      6_500,
+    );
   });
   afterAll(() => store.close());
 
@@ -88,7 +136,14 @@ describe('validator dashboard page', () => {
       netuid: 12,
       store: repo,
       receipts,
-      progress: () => ({ block: 360, cycle: 3, phase: 'idle', lastBatch: { cycle: 3, miners: 2, jobs: 4, outcomes: {}, durationMs: 4000, longestJobMs: 900, overheadMs: 100 }, lastScoredCycle: 3, lastWeights: null }),
+      progress: () => ({
+        block: 360,
+        cycle: 3,
+        phase: 'idle',
+        lastBatch: { cycle: 3, miners: 2, jobs: 4, outcomes: {}, durationMs: 4000, longestJobMs: 900, overheadMs: 100 },
+        lastScoredCycle: 3,
+        lastWeights: null,
+      }),
       metagraph: async () => metagraph,
       now: () => 10_000,
     });
@@ -100,7 +155,9 @@ describe('validator dashboard page', () => {
     ]);
     expect(table('batches').rows[0]!.map(text)).toEqual(['3', '300', 'finished', '2', '4', '2', '0', '1', '1', '4.0 s']);
     expect(table('scores').columns).toEqual(['UID', 'Hotkey', 'synthetic-jobs', 'Weight']);
-    expect(table('failures').rows.map((row) => row.map(text).slice(3, 7))).toEqual([['validator', 'timeout', 'waiting for the result', 'no job result in 6 s']]);
+    expect(table('failures').rows.map((row) => row.map(text).slice(3, 7))).toEqual([
+      ['validator', 'timeout', 'waiting for the result', 'no job result in 6 s'],
+    ]);
     expect(table('refusals').rows.map((row) => text(row[4]))).toEqual(['declined (busy) with 1 receipts']);
     expect(page.tiles.find((t) => t.label === 'Failed (last batch)')).toMatchObject({ value: '1', tone: 'bad' });
     const chart = page.sections.find((s) => s.id === 'weights');
@@ -113,14 +170,25 @@ describe('validator dashboard page', () => {
     // Receipts transferred per miner endpoint, refused by reason, failed fetches, last fetch and checkpoint.
     expect(table('receipts-wide').rows.map((row) => row.map(text))).toEqual([
       ['203.0.113.2:8000', '5MinerBB…BBBBBB', '1', '1', '0', 'null', '0', 'null', '1.0 s ago', '-'],
-      ['203.0.113.1:8000', '5MinerAA…AAAAAA', '2', '2', '3', 'bad_miner_signature 2 · not_json 1', '1', 'connect ECONNREFUSED 203.0.113.1:8000', '2.0 s ago', '6.0 s ago'],
+      [
+        '203.0.113.1:8000',
+        '5MinerAA…AAAAAA',
+        '2',
+        '2',
+        '3',
+        'bad_miner_signature 2 · not_json 1',
+        '1',
+        'connect ECONNREFUSED 203.0.113.1:8000',
+        '2.0 s ago',
+        '6.0 s ago',
+      ],
     ]);
     // Jobs link to their own page.
     const html = renderPage(page, 10_000);
     expect(html).toContain('<a href="jobs/bbbbbbbb-1">bbbbbbbb</a>');
   });
 
-  it("gives each job a page with its status history and why it failed, and none for a job it does not hold", async () => {
+  it('gives each job a page with its status history and why it failed, and none for a job it does not hold', async () => {
     const page = (await validatorJobPage(repo, 'bbbbbbbb-1', 10_000))!;
     expect(page.title).toBe('Job bbbbbbbb-1');
     expect(page.tiles.find((t) => t.label === 'Status')).toMatchObject({ value: 'horde_failed', tone: 'bad' });

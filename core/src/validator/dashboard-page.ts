@@ -1,6 +1,17 @@
 import type { Metagraph } from '../contracts/index.js';
 import { lineChartSvg, type ChartSeries } from '../dashboard/chart.js';
-import { formatAgo, formatDuration, keyCell, statusCell, type Cell, type ChartSection, type DashboardPage, type Section, type TableSection, type Tile } from '../dashboard/view.js';
+import {
+  formatAgo,
+  formatDuration,
+  keyCell,
+  statusCell,
+  type Cell,
+  type ChartSection,
+  type DashboardPage,
+  type Section,
+  type TableSection,
+  type Tile,
+} from '../dashboard/view.js';
 import type { TransferredReceiptsRepository } from './receipts/store.js';
 import type { ValidatorProgress } from './service.js';
 import { pointsByRule, type ValidatorStore } from './store.js';
@@ -27,7 +38,9 @@ export async function minersSection(store: ValidatorStore, metagraph: Metagraph 
     const correct = mine.filter((j) => j.status === 'completed' && j.correct === true).length;
     const wrong = mine.filter((j) => j.status === 'completed' && j.correct === false).length;
     const neuron = uidOf.get(hotkey);
-    const classes = Object.entries(manifests[hotkey] ?? {}).map(([executorClass, n]) => `${executorClass} ×${n}`).join(', ');
+    const classes = Object.entries(manifests[hotkey] ?? {})
+      .map(([executorClass, n]) => `${executorClass} ×${n}`)
+      .join(', ');
     return [
       neuron?.uid ?? null,
       keyCell(hotkey),
@@ -46,7 +59,7 @@ export async function minersSection(store: ValidatorStore, metagraph: Metagraph 
     note: cycle === null ? 'Known once the first batch has run.' : `Manifests per class and job outcomes of the batch of cycle ${cycle}.`,
     columns: ['UID', 'Hotkey', 'Axon', 'Manifest', 'Correct', 'Wrong', 'Failed', 'Rejected'],
     rows,
-    empty: 'No miner tested yet: the first batch runs in this validator\'s slot of the cycle.',
+    empty: "No miner tested yet: the first batch runs in this validator's slot of the cycle.",
   };
 }
 
@@ -61,7 +74,18 @@ export async function batchesSection(store: ValidatorStore): Promise<TableSectio
     columns: ['Cycle', 'Block', 'Status', 'Miners', 'Jobs', 'Completed', 'Failed', 'Horde failed', 'Rejected', 'Took'],
     rows: batches.map((b) => {
       const c = counts.get(b.cycle) ?? {};
-      return [b.cycle, b.block, statusCell(b.status), b.miners, b.jobs, c.completed ?? 0, c.failed ?? 0, c.horde_failed ?? 0, c.rejected ?? 0, b.finishedAt === null ? '-' : formatDuration(b.finishedAt - b.startedAt)];
+      return [
+        b.cycle,
+        b.block,
+        statusCell(b.status),
+        b.miners,
+        b.jobs,
+        c.completed ?? 0,
+        c.failed ?? 0,
+        c.horde_failed ?? 0,
+        c.rejected ?? 0,
+        b.finishedAt === null ? '-' : formatDuration(b.finishedAt - b.startedAt),
+      ];
     }),
     empty: 'No batch yet.',
   };
@@ -69,7 +93,11 @@ export async function batchesSection(store: ValidatorStore): Promise<TableSectio
 
 function failureText(failure: { source: string; reason: string; stage: string | null } | null): Cell {
   if (!failure) return null;
-  return { text: `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''}`, tone: 'bad', title: `reported by the ${failure.source}` };
+  return {
+    text: `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''}`,
+    tone: 'bad',
+    title: `reported by the ${failure.source}`,
+  };
 }
 
 export async function jobsSection(store: ValidatorStore, now: number): Promise<TableSection> {
@@ -78,7 +106,7 @@ export async function jobsSection(store: ValidatorStore, now: number): Promise<T
     kind: 'table',
     id: 'jobs-wide',
     title: 'Recent jobs',
-    note: 'Newest first; a failed job shows its reason and the stage it failed in. A job\'s id opens its page with its status history.',
+    note: "Newest first; a failed job shows its reason and the stage it failed in. A job's id opens its page with its status history.",
     columns: ['Cycle', 'Job', 'Miner', 'Class', 'Kind', 'Status', 'Verdict', 'Took', 'Why it failed', 'When'],
     rows: jobs.map((job) => [
       job.cycle,
@@ -87,7 +115,13 @@ export async function jobsSection(store: ValidatorStore, now: number): Promise<T
       job.executorClass,
       job.kind,
       statusCell(job.status),
-      job.status !== 'completed' ? null : job.correct === false ? { text: 'wrong', tone: 'bad' } : job.correct === true ? { text: 'correct', tone: 'ok' } : 'unchecked',
+      job.status !== 'completed'
+        ? null
+        : job.correct === false
+          ? { text: 'wrong', tone: 'bad' }
+          : job.correct === true
+            ? { text: 'correct', tone: 'ok' }
+            : 'unchecked',
       formatDuration(job.timeTookMs),
       failureText(job.failure),
       formatAgo(job.createdAt, now),
@@ -104,7 +138,16 @@ export async function failuresSection(store: ValidatorStore, now: number): Promi
     title: 'Why jobs failed',
     note: 'The last failed jobs: who reported the failure, its reason, stage and message (horde validator jobs --failed).',
     columns: ['Cycle', 'Job', 'Miner', 'By', 'Reason', 'Stage', 'Message', 'When'],
-    rows: failed.map((job) => [job.cycle, jobCell(job.jobUuid), keyCell(job.minerHotkey), job.failure.source, { text: job.failure.reason, tone: 'bad' }, job.failure.stage, job.failure.message.slice(0, 160), formatAgo(job.createdAt, now)]),
+    rows: failed.map((job) => [
+      job.cycle,
+      jobCell(job.jobUuid),
+      keyCell(job.minerHotkey),
+      job.failure.source,
+      { text: job.failure.reason, tone: 'bad' },
+      job.failure.stage,
+      job.failure.message.slice(0, 160),
+      formatAgo(job.createdAt, now),
+    ]),
     empty: 'No failed job.',
   };
 }
@@ -117,7 +160,14 @@ export async function refusalsSection(store: ValidatorStore, now: number): Promi
     title: 'Refusals',
     note: 'Jobs miners declined, with their reason (busy excuses are checked against receipts).',
     columns: ['Cycle', 'Job', 'Miner', 'Class', 'Reason', 'When'],
-    rows: rejected.map((job) => [job.cycle, jobCell(job.jobUuid), keyCell(job.minerHotkey), job.executorClass, job.details.slice(0, 160), formatAgo(job.createdAt, now)]),
+    rows: rejected.map((job) => [
+      job.cycle,
+      jobCell(job.jobUuid),
+      keyCell(job.minerHotkey),
+      job.executorClass,
+      job.details.slice(0, 160),
+      formatAgo(job.createdAt, now),
+    ]),
     empty: 'No refusal.',
   };
 }
@@ -133,7 +183,12 @@ export async function scoresSection(store: ValidatorStore): Promise<TableSection
     title: cycle === null ? 'Scores by rule' : `Scores by rule, cycle ${cycle}`,
     note: "Each hotkey's points after each scoring rule (summed over classes), then its weight.",
     columns: ['UID', 'Hotkey', ...rules, 'Weight'],
-    rows: scores.map((score) => [score.uid, keyCell(score.hotkey), ...rules.map((_r, i) => Number((totals.get(score.hotkey)?.[i] ?? 0).toPrecision(4))), score.weight.toFixed(4)]),
+    rows: scores.map((score) => [
+      score.uid,
+      keyCell(score.hotkey),
+      ...rules.map((_r, i) => Number((totals.get(score.hotkey)?.[i] ?? 0).toPrecision(4))),
+      score.weight.toFixed(4),
+    ]),
     empty: 'No cycle scored yet: a cycle is scored when the next one begins.',
   };
 }
@@ -143,21 +198,26 @@ export async function weightsChartSection(store: ValidatorStore, metagraph: Meta
   const history = await store.weightsHistory(HISTORY_CYCLES);
   const hotkeyOf = new Map(metagraph?.neurons.map((n) => [n.uid, n.hotkey]) ?? []);
   const byUid = new Map<number, { x: number; y: number }[]>();
-  for (const row of history) row.uids.forEach((uid, i) => {
-    const points = byUid.get(uid) ?? [];
-    points.push({ x: row.cycle, y: row.weights[i] ?? 0 });
-    byUid.set(uid, points);
-  });
-  const series: ChartSeries[] = [...byUid].sort(([a], [b]) => a - b).map(([uid, points]) => {
-    const hotkey = hotkeyOf.get(uid);
-    return { label: hotkey ? `uid ${uid} ${hotkey.slice(0, 6)}…` : `uid ${uid}`, points };
-  });
+  for (const row of history)
+    row.uids.forEach((uid, i) => {
+      const points = byUid.get(uid) ?? [];
+      points.push({ x: row.cycle, y: row.weights[i] ?? 0 });
+      byUid.set(uid, points);
+    });
+  const series: ChartSeries[] = [...byUid]
+    .sort(([a], [b]) => a - b)
+    .map(([uid, points]) => {
+      const hotkey = hotkeyOf.get(uid);
+      return { label: hotkey ? `uid ${uid} ${hotkey.slice(0, 6)}…` : `uid ${uid}`, points };
+    });
   const last = history.at(-1);
   return {
     kind: 'chart',
     id: 'weights',
     title: 'Weights over time',
-    note: last ? `Last put on chain: cycle ${last.cycle}, ${last.status} at block ${last.block}${last.revealBlock !== null ? `, reveal due at block ${last.revealBlock}` : ''}.` : undefined,
+    note: last
+      ? `Last put on chain: cycle ${last.cycle}, ${last.status} at block ${last.block}${last.revealBlock !== null ? `, reveal due at block ${last.revealBlock}` : ''}.`
+      : undefined,
     svg: series.length === 0 ? null : lineChartSvg(series, { xLabel: 'cycle', yLabel: 'weight', yMax: 1 }),
     empty: 'No weights set yet.',
   };
@@ -181,17 +241,35 @@ export async function receiptSourcesSection(receipts: TransferredReceiptsReposit
     kind: 'table',
     id: 'receipts-wide',
     title: 'Receipts transferred',
-    note: "Per miner endpoint: receipts pulled from its pages and stored (both signatures checked), lines refused by reason, failed fetches, the last fetch and the last checkpoint.",
-    columns: ['Endpoint', 'Miner hotkeys', 'Pages read', 'Transferred', 'Refused', 'Refused by reason', 'Fetch failures', 'Last error', 'Last fetch', 'Last checkpoint'],
+    note: 'Per miner endpoint: receipts pulled from its pages and stored (both signatures checked), lines refused by reason, failed fetches, the last fetch and the last checkpoint.',
+    columns: [
+      'Endpoint',
+      'Miner hotkeys',
+      'Pages read',
+      'Transferred',
+      'Refused',
+      'Refused by reason',
+      'Fetch failures',
+      'Last error',
+      'Last fetch',
+      'Last checkpoint',
+    ],
     rows: sources.map((source): Cell[] => [
       source.endpoint,
-      source.minerHotkeys.length === 1 ? keyCell(source.minerHotkeys[0]!) : { text: `${source.minerHotkeys.length} hotkeys`, title: source.minerHotkeys.join('\n') },
+      source.minerHotkeys.length === 1
+        ? keyCell(source.minerHotkeys[0]!)
+        : { text: `${source.minerHotkeys.length} hotkeys`, title: source.minerHotkeys.join('\n') },
       source.pages,
       { text: String(source.stored), tone: source.stored > 0 ? 'ok' : 'muted' },
       source.refused > 0 ? { text: String(source.refused), tone: 'bad' } : '0',
       source.refused > 0 ? reasonsText(source.refusedByReason) : null,
       source.fetchFailures > 0 ? { text: String(source.fetchFailures), tone: 'warn' } : '0',
-      source.lastError === null ? null : { text: source.lastError.slice(0, 60), title: `${source.lastError}${source.lastFailureAt !== null ? ` (${formatAgo(source.lastFailureAt, now)})` : ''}` },
+      source.lastError === null
+        ? null
+        : {
+            text: source.lastError.slice(0, 60),
+            title: `${source.lastError}${source.lastFailureAt !== null ? ` (${formatAgo(source.lastFailureAt, now)})` : ''}`,
+          },
       formatAgo(source.lastFetchAt, now),
       formatAgo(source.lastCheckpointAt, now),
     ]),
@@ -257,8 +335,16 @@ export async function validatorJobPage(store: ValidatorStore, jobUuid: string, n
     });
   }
   const tiles: Tile[] = [
-    { label: 'Status', value: job.status, tone: job.status === 'completed' ? (job.correct === false ? 'bad' : 'ok') : job.status === 'rejected' ? 'warn' : 'bad' },
-    { label: 'Verdict', value: job.status !== 'completed' ? '-' : job.correct === true ? 'correct' : job.correct === false ? 'wrong' : 'unchecked', ...(job.correct === false ? { tone: 'bad' as const } : {}) },
+    {
+      label: 'Status',
+      value: job.status,
+      tone: job.status === 'completed' ? (job.correct === false ? 'bad' : 'ok') : job.status === 'rejected' ? 'warn' : 'bad',
+    },
+    {
+      label: 'Verdict',
+      value: job.status !== 'completed' ? '-' : job.correct === true ? 'correct' : job.correct === false ? 'wrong' : 'unchecked',
+      ...(job.correct === false ? { tone: 'bad' as const } : {}),
+    },
     { label: 'Miner', value: job.minerHotkey, hint: job.minerHotkey },
     { label: 'Class', value: job.executorClass },
     { label: 'Kind · cycle', value: `${job.kind} · ${job.cycle}` },
@@ -282,7 +368,12 @@ export interface ValidatorPageDeps {
 }
 
 /** Every validator section, in page order (the devnet's page reuses them). */
-export async function validatorSections(store: ValidatorStore, receipts: TransferredReceiptsRepository, metagraph: Metagraph | null, now: number): Promise<Section[]> {
+export async function validatorSections(
+  store: ValidatorStore,
+  receipts: TransferredReceiptsRepository,
+  metagraph: Metagraph | null,
+  now: number,
+): Promise<Section[]> {
   return Promise.all([
     minersSection(store, metagraph),
     weightsChartSection(store, metagraph),
@@ -311,7 +402,11 @@ export async function validatorPage(deps: ValidatorPageDeps): Promise<DashboardP
     { label: 'Phase', value: progress.phase, tone: progress.phase === 'idle' ? 'muted' : 'ok' },
     { label: 'Last batch', value: progress.lastBatch ? `${progress.lastBatch.jobs} jobs · ${progress.lastBatch.miners} miners` : '-' },
     { label: 'Failed (last batch)', value: String(failedLast), tone: failedLast > 0 ? 'bad' : 'ok' },
-    { label: 'Last weights', value: weights ? `cycle ${weights.cycle}: ${weights.result?.status ?? 'none'}` : '-', tone: weights?.result ? 'ok' : weights ? 'warn' : undefined },
+    {
+      label: 'Last weights',
+      value: weights ? `cycle ${weights.cycle}: ${weights.result?.status ?? 'none'}` : '-',
+      tone: weights?.result ? 'ok' : weights ? 'warn' : undefined,
+    },
   ];
   return { title: 'horde validator', subtitle: `${deps.hotkey} · netuid ${deps.netuid}`, tiles, sections };
 }

@@ -1,4 +1,13 @@
-import { HARDWARE_CLASS, JOB_GENERATOR, SCORING_RULE, type Chain, type Clock, type Logger, type ObjectStore, type Store } from '../contracts/index.js';
+import {
+  HARDWARE_CLASS,
+  JOB_GENERATOR,
+  SCORING_RULE,
+  type Chain,
+  type Clock,
+  type Logger,
+  type ObjectStore,
+  type Store,
+} from '../contracts/index.js';
 import type { HordeConfig } from '../config/index.js';
 import { storeOptions } from '../config/store-options.js';
 import { openChain } from '../chain/open-chain.js';
@@ -57,7 +66,13 @@ async function objectStoreFor(config: HordeConfig): Promise<ObjectStore | undefi
 }
 
 /** The worker pool of `validator.workers` (PostgreSQL only: SQLite is one process's store). */
-async function openWorkerPool(config: HordeConfig, store: Store, validatorHotkey: string, logger: Logger, clock: Clock): Promise<ValidatorWorkerPool> {
+async function openWorkerPool(
+  config: HordeConfig,
+  store: Store,
+  validatorHotkey: string,
+  logger: Logger,
+  clock: Clock,
+): Promise<ValidatorWorkerPool> {
   const options = storeOptions(config);
   if (options.client !== 'postgres' || store.dialect !== 'postgres') {
     throw new ValidatorWorkersError(
@@ -77,7 +92,12 @@ async function openWorkerPool(config: HordeConfig, store: Store, validatorHotkey
 export async function startValidatorFromConfig(config: HordeConfig, options: ValidatorFromConfigOptions = {}): Promise<ValidatorProcess> {
   const logger =
     options.logger ??
-    createLogger({ level: config.log.level, ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}), ...(config.log.file ? { destination: config.log.file } : {}), base: { role: 'validator' } });
+    createLogger({
+      level: config.log.level,
+      ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+      ...(config.log.file ? { destination: config.log.file } : {}),
+      base: { role: 'validator' },
+    });
   const clock = options.clock ?? new SystemClock();
   const hotkey = options.hotkey ?? (await loadHotkey(config.hotkey));
   const opened: Array<{ close(): Promise<void> }> = [];
@@ -139,7 +159,11 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
     let dashboard: DashboardServer | null = null;
     if (config.dashboard.enabled) {
       try {
-        const metagraph = cachedFor(30_000, () => clock.now(), () => chain.metagraph(config.chain.netuid));
+        const metagraph = cachedFor(
+          30_000,
+          () => clock.now(),
+          () => chain.metagraph(config.chain.netuid),
+        );
         dashboard = await startDashboardServer({
           settings: config.dashboard,
           metrics,
@@ -156,7 +180,13 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
               now: () => clock.now(),
               collateral: () => {
                 const collateral = handle.organic?.collateral;
-                return collateral ? { snapshot: collateral.book.snapshot(), minimumWei: collateral.minimumWei, errorCode: collateral.book.error?.code ?? null } : null;
+                return collateral
+                  ? {
+                      snapshot: collateral.book.snapshot(),
+                      minimumWei: collateral.minimumWei,
+                      errorCode: collateral.book.error?.code ?? null,
+                    }
+                  : null;
               },
             }),
           details: { jobs: (jobUuid) => validatorJobPage(handle.store, jobUuid, clock.now()) },
@@ -168,7 +198,12 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       }
     }
     logger.info(
-      { validatorHotkey: hotkey.ss58, netuid: config.chain.netuid, generators: generators.map((g) => g.name), rules: scoringRules.map((r) => r.name) },
+      {
+        validatorHotkey: hotkey.ss58,
+        netuid: config.chain.netuid,
+        generators: generators.map((g) => g.name),
+        rules: scoringRules.map((r) => r.name),
+      },
       'validator started',
     );
     return {

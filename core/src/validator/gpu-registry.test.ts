@@ -32,7 +32,13 @@ const echo: JobGenerator = {
         command: ['--key', 'answer'],
         env: {},
         dockerRunOptionsPreset: 'nvidia_all',
-        timing: { allowedLeewaySeconds: 1, downloadTimeLimitSeconds: 1, executionTimeLimitSeconds: 2, uploadTimeLimitSeconds: 1, streamingStartTimeLimitSeconds: 0 },
+        timing: {
+          allowedLeewaySeconds: 1,
+          downloadTimeLimitSeconds: 1,
+          executionTimeLimitSeconds: 2,
+          uploadTimeLimitSeconds: 1,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       verify: async (result) => ({ correct: result.stdout.trim() === 'answer', inTime: true, details: 'echoed' }),
     };
@@ -49,7 +55,22 @@ const settings: BatchSettings = {
 };
 /** What an A6000 executor's nvidia-smi reports, with the card's UUID. */
 const a6000Specs = (uuid: string, name = 'NVIDIA RTX A6000', capacity = '49140') => ({
-  gpu: { count: 1, details: [{ name, driver: '550.54.15', capacity, cuda: '8.6', power_limit: '300', graphics_speed: '210', memory_speed: '405', uuid, serial: '1' }] },
+  gpu: {
+    count: 1,
+    details: [
+      {
+        name,
+        driver: '550.54.15',
+        capacity,
+        cuda: '8.6',
+        power_limit: '300',
+        graphics_speed: '210',
+        memory_speed: '405',
+        uuid,
+        serial: '1',
+      },
+    ],
+  },
   cpu: { count: 16, model: 'x', clocks: [] },
   ram: { total: 64 * 1024 * 1024 },
 });
@@ -67,15 +88,33 @@ afterEach(async () => {
 afterAll(() => store.close());
 
 async function miner(uri: string, specs: Record<string, unknown>): Promise<SimulatedMiner> {
-  const started = await SimulatedMiner.start({ hotkey: await testHotkey(uri), manifest: { [A6000.id]: 1 }, execute: () => ({ stdout: 'answer\n', machineSpecs: specs }) });
+  const started = await SimulatedMiner.start({
+    hotkey: await testHotkey(uri),
+    manifest: { [A6000.id]: 1 },
+    execute: () => ({ stdout: 'answer\n', machineSpecs: specs }),
+  });
   miners.push(started);
   return started;
 }
-const target = (m: SimulatedMiner, coldkey: string): MinerTarget => ({ hotkey: m.hotkey, coldkey, uid: 1, host: '127.0.0.1', port: m.port });
+const target = (m: SimulatedMiner, coldkey: string): MinerTarget => ({
+  hotkey: m.hotkey,
+  coldkey,
+  uid: 1,
+  host: '127.0.0.1',
+  port: m.port,
+});
 
 async function batch(cycle: number, targets: MinerTarget[]) {
   const validatorStore = new ValidatorStore(store, validator.ss58);
-  const result = await runBatch(cycleByIndex(cycle, 100), targets, { validator, clock: new SystemClock(), logger, store: validatorStore, generators: [echo], hardwareClasses: [A6000], settings });
+  const result = await runBatch(cycleByIndex(cycle, 100), targets, {
+    validator,
+    clock: new SystemClock(),
+    logger,
+    store: validatorStore,
+    generators: [echo],
+    hardwareClasses: [A6000],
+    settings,
+  });
   const stored = await validatorStore.jobOutcomes(cycle);
   const details = await validatorStore.jobDetails(cycle);
   return { result, stored, details };
@@ -88,7 +127,9 @@ describe('the validator checks reported specs and counts one GPU once per cycle'
     const { stored, details } = await batch(1, [target(honest, 'c-1'), target(liar, 'c-2')]);
     expect(stored.find((job) => job.minerHotkey === honest.hotkey)).toMatchObject({ status: 'completed', correct: true });
     expect(stored.find((job) => job.minerHotkey === liar.hotkey)).toMatchObject({ status: 'completed', correct: false });
-    expect(details.find((job) => job.minerHotkey === liar.hotkey)?.details).toMatch(/^spec mismatch: always_on.llm.a6000 needs 1 GPU\(s\), 0 of 1 reported qualify; GPU "NVIDIA GeForce RTX 3090" is not one of RTX A6000/);
+    expect(details.find((job) => job.minerHotkey === liar.hotkey)?.details).toMatch(
+      /^spec mismatch: always_on.llm.a6000 needs 1 GPU\(s\), 0 of 1 reported qualify; GPU "NVIDIA GeForce RTX 3090" is not one of RTX A6000/,
+    );
   });
 
   it('gives no credit for a GPU UUID served by miners of two coldkeys, and allows it within one coldkey', async () => {
@@ -96,11 +137,18 @@ describe('the validator checks reported specs and counts one GPU once per cycle'
     const copier = await miner('//GpuCopier', a6000Specs('GPU-shared'));
     const dancer1 = await miner('//GpuDancer1', a6000Specs('GPU-dance'));
     const dancer2 = await miner('//GpuDancer2', a6000Specs('GPU-dance'));
-    const { stored, details } = await batch(2, [target(first, 'c-first'), target(copier, 'c-copier'), target(dancer1, 'c-dancer'), target(dancer2, 'c-dancer')]);
+    const { stored, details } = await batch(2, [
+      target(first, 'c-first'),
+      target(copier, 'c-copier'),
+      target(dancer1, 'c-dancer'),
+      target(dancer2, 'c-dancer'),
+    ]);
     const outcome = (m: SimulatedMiner) => stored.find((job) => job.minerHotkey === m.hotkey);
     expect(outcome(first)).toMatchObject({ correct: false });
     expect(outcome(copier)).toMatchObject({ correct: false });
-    expect(details.find((job) => job.minerHotkey === first.hotkey)?.details).toBe(`GPU GPU-shared also served this cycle by ${copier.hotkey} (another coldkey): no credit; echoed`);
+    expect(details.find((job) => job.minerHotkey === first.hotkey)?.details).toBe(
+      `GPU GPU-shared also served this cycle by ${copier.hotkey} (another coldkey): no credit; echoed`,
+    );
     expect(outcome(dancer1)).toMatchObject({ correct: true });
     expect(outcome(dancer2)).toMatchObject({ correct: true });
   });

@@ -36,7 +36,8 @@ export function refuseSharedGpus(records: readonly JobRecord[], coldkeyOf: (hotk
   }
   const shared: SharedGpu[] = [];
   for (const [uuid, coldkeys] of byUuid) {
-    if (coldkeys.size > 1) shared.push({ uuid, servedBy: new Map([...coldkeys].map(([coldkey, hotkeys]) => [coldkey, [...hotkeys].sort()])) });
+    if (coldkeys.size > 1)
+      shared.push({ uuid, servedBy: new Map([...coldkeys].map(([coldkey, hotkeys]) => [coldkey, [...hotkeys].sort()])) });
   }
   if (shared.length === 0) return { records, shared };
   const sharedUuids = new Map(shared.map((gpu) => [gpu.uuid, gpu]));

@@ -2,7 +2,14 @@
 // (explicit components) or `startValidatorFromConfig` (what `horde validator` runs).
 export { runBatch, generatorFor, type BatchDeps, type BatchHooks, type BatchResult, type BatchSettings } from './batch.js';
 export { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
-export { BatchAbortedError, MinerConnectionError, MinerProtocolError, MinerTimeoutError, ValidatorConfigError, WeightSettingError } from './errors.js';
+export {
+  BatchAbortedError,
+  MinerConnectionError,
+  MinerProtocolError,
+  MinerTimeoutError,
+  ValidatorConfigError,
+  WeightSettingError,
+} from './errors.js';
 export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
 export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';
@@ -24,5 +31,12 @@ export { checkMachineSpecs, compareVersions, gpuModelMatches, hasSpecRequirement
 export { refuseSharedGpus, type GpuRegistryResult, type SharedGpu } from './gpu-registry.js';
 export { crossCheckOrganicJob, shouldCrossCheck, TrustedMinerClient, TrustedMinerError } from './trusted-miner.js';
 export { WeightSetter } from './weights.js';
-export { MinerRouter, OrganicService, OrganicStore, FacilitatorClient, type OrganicEvents, type OrganicJobOutcome } from './organic/index.js';
+export {
+  MinerRouter,
+  OrganicService,
+  OrganicStore,
+  FacilitatorClient,
+  type OrganicEvents,
+  type OrganicJobOutcome,
+} from './organic/index.js';
 export * from './receipts/index.js';

@@ -175,7 +175,13 @@ function executorTiming(spec: JobSpec, waitSeconds = 0): ExecutorTiming {
 /** Seconds from the job request to the last stage's deadline. */
 export function jobSeconds(spec: JobSpec): number {
   const t = spec.timing;
-  return t.allowedLeewaySeconds + t.downloadTimeLimitSeconds + t.executionTimeLimitSeconds + t.uploadTimeLimitSeconds + t.streamingStartTimeLimitSeconds;
+  return (
+    t.allowedLeewaySeconds +
+    t.downloadTimeLimitSeconds +
+    t.executionTimeLimitSeconds +
+    t.uploadTimeLimitSeconds +
+    t.streamingStartTimeLimitSeconds
+  );
 }
 
 function validatorFailure(reason: string, stage: string | null, message: string): JobFailure {
@@ -291,7 +297,8 @@ export class JobRun {
   private outcomeDetail(status: JobOutcomeStatus, failure: JobFailure | null): string | null {
     if (failure) return `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''} (by the ${failure.source})`;
     if (status === 'rejected') return this.rejectionReason;
-    if (status === 'completed') return this.correct === false ? 'wrong' : this.inTime === false ? 'late' : this.correct === true ? 'correct' : null;
+    if (status === 'completed')
+      return this.correct === false ? 'wrong' : this.inTime === false ? 'late' : this.correct === true ? 'correct' : null;
     return null;
   }
 
@@ -323,7 +330,10 @@ export class JobRun {
       case 'V0DeclineJobRequest':
         this.rejectionReason = message.reason;
         this.rejectionReceipts = message.reason === 'busy' ? message.receipts : [];
-        this.end('rejected', `declined (${message.reason}) with ${message.receipts.length} receipts${message.message ? `: ${message.message}` : ''}`);
+        this.end(
+          'rejected',
+          `declined (${message.reason}) with ${message.receipts.length} receipts${message.message ? `: ${message.message}` : ''}`,
+        );
         return true;
       default:
         return false;
@@ -361,9 +371,16 @@ export class JobRun {
 
   private failOnError(error: unknown, stage: string): void {
     const message = (error as Error).message;
-    if (this.aborted) this.end('horde_failed', `aborted while ${stage}: the validator is shutting down`, validatorFailure('aborted', stage, 'the validator is shutting down'));
-    else if (error instanceof MinerTimeoutError) this.end('horde_failed', `${stage}: ${message}`, validatorFailure('timeout', stage, message));
-    else if (error instanceof MinerProtocolError) this.end('horde_failed', `${stage}: ${message}`, validatorFailure('protocol_error', stage, message));
+    if (this.aborted)
+      this.end(
+        'horde_failed',
+        `aborted while ${stage}: the validator is shutting down`,
+        validatorFailure('aborted', stage, 'the validator is shutting down'),
+      );
+    else if (error instanceof MinerTimeoutError)
+      this.end('horde_failed', `${stage}: ${message}`, validatorFailure('timeout', stage, message));
+    else if (error instanceof MinerProtocolError)
+      this.end('horde_failed', `${stage}: ${message}`, validatorFailure('protocol_error', stage, message));
     else this.end('horde_failed', `${stage}: ${message}`, validatorFailure('connection_lost', stage, message));
   }
 
@@ -480,18 +497,19 @@ export class JobRun {
     if (this.status === null && this.jobSentAtMs > 0) {
       const deadline = this.jobSentAtMs + jobSeconds(this.job.spec) * 1000 + this.ctx.limits.slackMs;
       if (this.streaming) await this.awaitStreamingReady();
-      if (this.status === null) try {
-        let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
-        await this.waitUntil(deadline, 'job result', (message) => {
-          if (message.message_type === 'V0MachineSpecsRequest') this.reportedSpecs = message.specs.specs;
-          if (message.message_type !== 'V0JobFinishedRequest') return false;
-          finished = message;
-          return true;
-        });
-        if (finished !== null) await this.verify(finished);
-      } catch (error) {
-        this.failOnError(error, 'waiting for the result');
-      }
+      if (this.status === null)
+        try {
+          let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
+          await this.waitUntil(deadline, 'job result', (message) => {
+            if (message.message_type === 'V0MachineSpecsRequest') this.reportedSpecs = message.specs.specs;
+            if (message.message_type !== 'V0JobFinishedRequest') return false;
+            finished = message;
+            return true;
+          });
+          if (finished !== null) await this.verify(finished);
+        } catch (error) {
+          this.failOnError(error, 'waiting for the result');
+        }
     }
     if (this.status !== 'completed' || this.correct !== true || this.inTime !== true) {
       // What really went wrong, on the job's own line (the miner's generic errors carry no job).
@@ -549,7 +567,11 @@ export class JobRun {
       this.end('completed', mismatch === null ? verdict.details : `${mismatch}; ${verdict.details}`);
     } catch (error) {
       if (error instanceof BatchAbortedError) {
-        this.end('horde_failed', 'aborted while verifying: the validator is shutting down', validatorFailure('aborted', 'verifying', 'the validator is shutting down'));
+        this.end(
+          'horde_failed',
+          'aborted while verifying: the validator is shutting down',
+          validatorFailure('aborted', 'verifying', 'the validator is shutting down'),
+        );
         return;
       }
       // Verifiers must not throw for bad output; one that does is a validator-side problem.
@@ -587,7 +609,11 @@ export class JobRun {
         },
         this.ctx.validator,
       );
-      this.ctx.connection.send({ message_type: 'V0JobFinishedReceiptRequest', payload: receipt.payload, signature: receipt.validator_signature });
+      this.ctx.connection.send({
+        message_type: 'V0JobFinishedReceiptRequest',
+        payload: receipt.payload,
+        signature: receipt.validator_signature,
+      });
     } catch (error) {
       this.log.debug({ err: error }, 'could not send the finished receipt');
     }
@@ -620,7 +646,10 @@ export class JobRun {
       rejectionReceipts: this.rejectionReceipts,
       checkedAt: this.status === 'rejected' ? this.startedAtMs : null,
       gpuUuids: this.gpuUuids,
-      failure: this.status === 'failed' || this.status === 'horde_failed' || this.status === null ? (this.failure ?? validatorFailure('unknown', null, this.details || 'did not finish')) : null,
+      failure:
+        this.status === 'failed' || this.status === 'horde_failed' || this.status === null
+          ? (this.failure ?? validatorFailure('unknown', null, this.details || 'did not finish'))
+          : null,
       history: [...this.transitions],
     };
   }

@@ -41,7 +41,12 @@ export class ValidatorMetrics {
       buckets: JOB_SECONDS_BUCKETS,
       registers,
     });
-    this.batches = new Counter({ name: 'horde_validator_batches_total', help: 'Synthetic batches that ran to the end (status finished).', labelNames: ['status'], registers });
+    this.batches = new Counter({
+      name: 'horde_validator_batches_total',
+      help: 'Synthetic batches that ran to the end (status finished).',
+      labelNames: ['status'],
+      registers,
+    });
     this.batchDuration = new Histogram({
       name: 'horde_validator_batch_duration_seconds',
       help: 'Time of a synthetic batch from the first initial request to the last finished receipt.',
@@ -103,8 +108,14 @@ export class ValidatorMetrics {
   }
 
   recordJob(record: JobRecord): void {
-    this.jobs.inc({ executor_class: record.executorClass, kind: record.kind, status: record.status, failure_reason: record.failure?.reason ?? '' });
-    if (record.timeTookMs !== null) this.jobDuration.observe({ executor_class: record.executorClass, status: record.status }, record.timeTookMs / 1000);
+    this.jobs.inc({
+      executor_class: record.executorClass,
+      kind: record.kind,
+      status: record.status,
+      failure_reason: record.failure?.reason ?? '',
+    });
+    if (record.timeTookMs !== null)
+      this.jobDuration.observe({ executor_class: record.executorClass, status: record.status }, record.timeTookMs / 1000);
   }
 
   /** Counts what `handle` reports from now on; returns a function that stops listening. */

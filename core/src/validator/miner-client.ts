@@ -119,10 +119,13 @@ export class JobInbox {
     }
     if (this.closed) return Promise.reject(this.closed);
     return new Promise<JobMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        reject(new MinerTimeoutError(`no ${what} within ${Math.round(timeoutMs)} ms`));
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          this.waiter = null;
+          reject(new MinerTimeoutError(`no ${what} within ${Math.round(timeoutMs)} ms`));
+        },
+        Math.max(0, timeoutMs),
+      );
       this.waiter = {
         resolve: (message) => {
           clearTimeout(timer);
@@ -159,7 +162,9 @@ export class MinerConnection {
     this.manifest = manifest;
     socket.on('message', (data, isBinary) => this.receive(isBinary ? (data as Buffer) : data.toString(), rawDataBytes(data)));
     socket.on('close', () => this.shutdown(new ConnectionClosedError(target.hotkey, `miner ${target.hotkey} closed the connection`)));
-    socket.on('error', (error) => this.shutdown(new ConnectionClosedError(target.hotkey, `miner ${target.hotkey}: ${error.message}`, { cause: error })));
+    socket.on('error', (error) =>
+      this.shutdown(new ConnectionClosedError(target.hotkey, `miner ${target.hotkey}: ${error.message}`, { cause: error })),
+    );
   }
 
   static url(target: MinerTarget, validatorHotkey: string): string {
@@ -171,7 +176,8 @@ export class MinerConnection {
   static connect(target: MinerTarget, options: ConnectOptions): Promise<MinerConnection> {
     const log = options.logger.child({ minerHotkey: target.hotkey });
     const { signal } = options;
-    if (signal?.aborted) return Promise.reject(new MinerConnectionError(target.hotkey, `not connecting to miner ${target.hotkey}: aborted`));
+    if (signal?.aborted)
+      return Promise.reject(new MinerConnectionError(target.hotkey, `not connecting to miner ${target.hotkey}: aborted`));
     return new Promise<MinerConnection>((resolve, reject) => {
       const socket = new WebSocket(MinerConnection.url(target, options.validator.ss58), {
         maxPayload: DEFAULT_MAX_FRAME_BYTES,
@@ -235,8 +241,16 @@ export class MinerConnection {
       const inbox = this.inboxes.get(message.job_uuid);
       if (inbox) {
         const violation = inbox.push(message, bytes);
-        if (violation) this.logger.warn({ jobUuid: message.job_uuid, messageType: message.message_type, ...this.inboxLimits }, 'miner flooded a job with messages; the job ends as a protocol violation');
-      } else this.logger.debug({ jobUuid: message.job_uuid, messageType: message.message_type }, 'message for a job this validator is not running');
+        if (violation)
+          this.logger.warn(
+            { jobUuid: message.job_uuid, messageType: message.message_type, ...this.inboxLimits },
+            'miner flooded a job with messages; the job ends as a protocol violation',
+          );
+      } else
+        this.logger.debug(
+          { jobUuid: message.job_uuid, messageType: message.message_type },
+          'message for a job this validator is not running',
+        );
       return;
     }
     switch (message.message_type) {

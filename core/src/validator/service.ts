@@ -169,7 +169,14 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   private receiptTransferStarted = false;
   /** Aborted by `close`: the running batch and trusted-miner runs end at once instead of running out their limits. */
   private readonly shutdown = new AbortController();
-  private state: { block: number | null; cycle: number | null; phase: ValidatorPhase; lastBatch: ValidatorProgress['lastBatch']; lastScoredCycle: number | null; lastWeights: ValidatorProgress['lastWeights'] } = {
+  private state: {
+    block: number | null;
+    cycle: number | null;
+    phase: ValidatorPhase;
+    lastBatch: ValidatorProgress['lastBatch'];
+    lastScoredCycle: number | null;
+    lastWeights: ValidatorProgress['lastWeights'];
+  } = {
     block: null,
     cycle: null,
     phase: 'idle',
@@ -231,9 +238,14 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   async closeInterrupted(): Promise<void> {
     const now = this.options.clock.now();
     const cycles = await this.store.closeInterruptedBatches(now);
-    if (cycles.length > 0) this.log.warn({ cycles }, 'batches left running by a previous process recorded failed; the current cycle\'s batch runs again');
+    if (cycles.length > 0)
+      this.log.warn({ cycles }, "batches left running by a previous process recorded failed; the current cycle's batch runs again");
     const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(now);
-    if (jobs.length > 0) this.log.warn({ jobs: jobs.length, jobUuids: jobs.slice(0, 20) }, 'organic jobs left in flight by a previous process recorded horde_failed');
+    if (jobs.length > 0)
+      this.log.warn(
+        { jobs: jobs.length, jobUuids: jobs.slice(0, 20) },
+        'organic jobs left in flight by a previous process recorded horde_failed',
+      );
   }
 
   start(): void {
@@ -244,8 +256,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       return;
     }
     // A worker: take batch tasks from the queue at once; the cycle work waits for leadership.
-    this.track(workers.serveTasks((cycle, targets, signal) => this.runTask(cycle, targets, signal), this.shutdown.signal)).catch((error: unknown) =>
-      this.fail('workers', error),
+    this.track(workers.serveTasks((cycle, targets, signal) => this.runTask(cycle, targets, signal), this.shutdown.signal)).catch(
+      (error: unknown) => this.fail('workers', error),
     );
     workers.onSessionLost((error) => this.fail('workers', error));
     const tryLead = () => {
@@ -270,7 +282,10 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   /** One task of a batch another worker (or this one) planned: the batch's steps on these miners only. */
   private async runTask(cycleIndex: number, targets: readonly MinerTarget[], signal: AbortSignal): Promise<BatchTaskResult> {
     // An earlier attempt of this task may have stored outcomes before its worker died: replace them.
-    await this.store.deleteSyntheticJobs(cycleIndex, targets.map((target) => target.hotkey));
+    await this.store.deleteSyntheticJobs(
+      cycleIndex,
+      targets.map((target) => target.hotkey),
+    );
     const result = await runBatch(cycleByIndex(cycleIndex, this.options.settings.cycleLengthBlocks), targets, {
       ...this.batchDeps(signal),
       partOfBatch: true,
@@ -305,7 +320,12 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   /** Connects to the facilitator and serves organic jobs (independent of `autoRun`). */
   startOrganic(): void {
     const { options } = this;
-    const collateral = validatorCollateral(options.settings.collateral, { chain: options.chain, netuid: options.netuid, clock: options.clock, logger: this.log });
+    const collateral = validatorCollateral(options.settings.collateral, {
+      chain: options.chain,
+      netuid: options.netuid,
+      clock: options.clock,
+      logger: this.log,
+    });
     collateral?.book.start(options.settings.collateral.refreshSeconds * 1000);
     this.organic = new OrganicService({
       collateral,
@@ -428,9 +448,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const newestScored = this.state.lastScoredCycle ?? -1;
     const candidates = new Set<number>([...this.batchesStarted].filter((c) => c < current));
     if (current - 1 >= 0) candidates.add(current - 1);
-    return [...candidates]
-      .filter((c) => c > newestScored && !this.cyclesScored.has(c) && !this.batchRuns.has(c))
-      .sort((a, b) => a - b);
+    return [...candidates].filter((c) => c > newestScored && !this.cyclesScored.has(c) && !this.batchRuns.has(c)).sort((a, b) => a - b);
   }
 
   /** Says loudly that a batch outlasted the next cycle, and how to make batches fit. */
@@ -439,7 +457,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       { cycle, currentCycle: current, cycleLengthBlocks: this.options.settings.cycleLengthBlocks },
       `batch of cycle ${cycle} ran past the end of its cycle and the next one; scoring it now (late). ` +
         'Its weights land late and the next cycle had no batch. To make batches fit, raise validator.cycleLengthBlocks, ' +
-        'lower validator.batchOffsetBlocks, or shorten the jobs (the job generators\' time limits, validator.jobResponseSlackSeconds).',
+        "lower validator.batchOffsetBlocks, or shorten the jobs (the job generators' time limits, validator.jobResponseSlackSeconds).",
     );
   }
 
@@ -448,7 +466,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       const graph = metagraph ?? (await this.options.chain.metagraph(this.options.netuid));
       const block = await this.options.chain.currentBlock();
       const startedAt = this.options.clock.now();
-      await writeAcknowledged('batch start', () => this.store.startBatch(cycle.index, block, startedAt), this.storeWrite({ cycle: cycle.index }));
+      await writeAcknowledged(
+        'batch start',
+        () => this.store.startBatch(cycle.index, block, startedAt),
+        this.storeWrite({ cycle: cycle.index }),
+      );
       this.state.phase = 'batch';
       try {
         const targets = minerTargets(graph, this.hotkey);
@@ -461,7 +483,13 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
                 onJobFinished: (record) => this.emit('job-finished', record),
               },
             });
-        const finished = { finishedAt: this.options.clock.now(), miners: result.miners, jobs: result.jobs, overheadMs: result.overheadMs, status: 'finished' as const };
+        const finished = {
+          finishedAt: this.options.clock.now(),
+          miners: result.miners,
+          jobs: result.jobs,
+          overheadMs: result.overheadMs,
+          status: 'finished' as const,
+        };
         await writeAcknowledged('batch end', () => this.store.finishBatch(cycle.index, finished), this.storeWrite({ cycle: cycle.index }));
         const { records: _records, ...summary } = result;
         this.state.lastBatch = summary;
@@ -472,7 +500,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         // if the validator is back within the cycle.
         // Left `running` if the store stays down: the next start records it failed (closeInterrupted).
         const failed = { finishedAt: this.options.clock.now(), miners: 0, jobs: 0, overheadMs: null, status: 'failed' as const };
-        await writeAcknowledged('batch end', () => this.store.finishBatch(cycle.index, failed), this.storeWrite({ cycle: cycle.index })).catch(() => undefined);
+        await writeAcknowledged(
+          'batch end',
+          () => this.store.finishBatch(cycle.index, failed),
+          this.storeWrite({ cycle: cycle.index }),
+        ).catch(() => undefined);
         if (error instanceof BatchAbortedError) this.log.info({ cycle: cycle.index }, 'batch aborted: the validator is shutting down');
         else this.fail('batch', error);
         throw error;
@@ -502,7 +534,9 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const committedManifestOf = (target: MinerTarget): Promise<Manifest | null> => {
       let manifest = read.get(target.hotkey);
       if (!manifest) {
-        manifest = this.options.chain.commitment(this.options.netuid, target.hotkey).then((raw) => (raw === null ? null : decodeManifestCommitment(raw, shortCodes).manifest));
+        manifest = this.options.chain
+          .commitment(this.options.netuid, target.hotkey)
+          .then((raw) => (raw === null ? null : decodeManifestCommitment(raw, shortCodes).manifest));
         read.set(target.hotkey, manifest);
       }
       return manifest;
@@ -518,13 +552,31 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
    * The leader's batch: tasks of miners through the queue, run by every worker; resolves once each
    * task is final. Outcomes are stored by the workers, so the result carries no records.
    */
-  private async runDistributedBatch(workers: ValidatorWorkerPool, cycle: CycleRange, targets: readonly MinerTarget[]): Promise<BatchResult> {
+  private async runDistributedBatch(
+    workers: ValidatorWorkerPool,
+    cycle: CycleRange,
+    targets: readonly MinerTarget[],
+  ): Promise<BatchResult> {
     const summary = await workers.runBatch(cycle.index, targets, this.shutdown.signal, (tasks) => {
       this.log.info({ cycle: cycle.index, miners: targets.length, tasks }, 'batch started on the workers');
       this.emit('batch-started', { cycle: cycle.index, miners: targets.length, jobs: 0 });
     });
-    if (summary.failedTasks > 0) this.log.warn({ cycle: cycle.index, failedTasks: summary.failedTasks, tasks: summary.tasks }, 'batch finished with tasks that failed on every attempt');
-    this.log.info({ cycle: cycle.index, miners: summary.miners, jobs: summary.jobs, outcomes: summary.outcomes, durationMs: summary.durationMs, tasks: summary.tasks }, 'batch finished');
+    if (summary.failedTasks > 0)
+      this.log.warn(
+        { cycle: cycle.index, failedTasks: summary.failedTasks, tasks: summary.tasks },
+        'batch finished with tasks that failed on every attempt',
+      );
+    this.log.info(
+      {
+        cycle: cycle.index,
+        miners: summary.miners,
+        jobs: summary.jobs,
+        outcomes: summary.outcomes,
+        durationMs: summary.durationMs,
+        tasks: summary.tasks,
+      },
+      'batch finished',
+    );
     return { cycle: cycle.index, ...summary, records: [] };
   }
 
@@ -553,7 +605,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         ),
       );
       // The window's end, not now: a cycle scored again keeps its first scoring time (see buildCycleFacts).
-      await writeAcknowledged('scores', () => this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs), this.storeWrite({ cycle: cycleIndex }));
+      await writeAcknowledged(
+        'scores',
+        () => this.store.saveScores(cycleIndex, steps, result.weights, facts.window.toMs),
+        this.storeWrite({ cycle: cycleIndex }),
+      );
       this.cyclesScored.add(cycleIndex);
       this.state.lastScoredCycle = cycleIndex;
       this.log.info({ cycle: cycleIndex, hotkeys: result.weights.length, weighted: result.vector.length }, 'cycle scored');
@@ -592,7 +648,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const results = await this.weightSetter.revealDue();
     for (const result of results) {
       if (result.status === 'revealed') this.emit('weights-revealed', result);
-      else this.log.debug({ commitBlock: result.commitBlock, status: result.status, error: result.error }, 'weight commit not revealed now');
+      else
+        this.log.debug({ commitBlock: result.commitBlock, status: result.status, error: result.error }, 'weight commit not revealed now');
     }
     return results;
   }

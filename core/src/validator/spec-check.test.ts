@@ -26,28 +26,42 @@ const gpu = (name: string, capacity: string, extra: Partial<Record<'driver' | 'c
   serial: '1',
   ...extra,
 });
-const specs = (gpus: unknown[], cpuCount = 16, ramKb = 64 * 1024 * 1024) => ({ gpu: { count: gpus.length, details: gpus }, cpu: { count: cpuCount, model: 'x', clocks: [] }, ram: { total: ramKb }, os: 'Debian' });
+const specs = (gpus: unknown[], cpuCount = 16, ramKb = 64 * 1024 * 1024) => ({
+  gpu: { count: gpus.length, details: gpus },
+  cpu: { count: cpuCount, model: 'x', clocks: [] },
+  ram: { total: ramKb },
+  os: 'Debian',
+});
 
 describe('machine spec cross-check', () => {
   it('passes an H100 80GB with a recent driver and records its UUID', () => {
-    expect(checkMachineSpecs(H100, specs([gpu('NVIDIA H100 80GB HBM3', '81559', { uuid: 'GPU-abc' })]))).toEqual({ problems: [], gpuUuids: ['GPU-abc'] });
+    expect(checkMachineSpecs(H100, specs([gpu('NVIDIA H100 80GB HBM3', '81559', { uuid: 'GPU-abc' })]))).toEqual({
+      problems: [],
+      gpuUuids: ['GPU-abc'],
+    });
   });
 
   it('fails another card declared as an H100, naming the card and the class', () => {
     const check = checkMachineSpecs(H100, specs([gpu('NVIDIA GeForce RTX 3090', '24576', { cuda: '8.6' })]));
     expect(check.problems[0]).toBe('always_on.gpu.h100-80gb needs 1 GPU(s), 0 of 1 reported qualify');
-    expect(check.problems[1]).toContain('GPU "NVIDIA GeForce RTX 3090" is not one of H100, has 24576 MiB VRAM, needs 80 GB, compute capability 8.6 is below 9.0');
+    expect(check.problems[1]).toContain(
+      'GPU "NVIDIA GeForce RTX 3090" is not one of H100, has 24576 MiB VRAM, needs 80 GB, compute capability 8.6 is below 9.0',
+    );
   });
 
   it('fails a card of the right model with too little VRAM or too old a driver', () => {
     expect(checkMachineSpecs(H100, specs([gpu('NVIDIA H100 PCIe', '40960')])).problems.join()).toContain('has 40960 MiB VRAM, needs 80 GB');
-    expect(checkMachineSpecs(H100, specs([gpu('NVIDIA H100 80GB HBM3', '81559', { driver: '525.60.13' })])).problems.join()).toContain('driver 525.60.13 is older than 535.54.03');
+    expect(checkMachineSpecs(H100, specs([gpu('NVIDIA H100 80GB HBM3', '81559', { driver: '525.60.13' })])).problems.join()).toContain(
+      'driver 525.60.13 is older than 535.54.03',
+    );
   });
 
   it('fails a GPU class with no GPU, no specs or unreadable specs; a class without requirements needs none', () => {
     expect(checkMachineSpecs(H100, specs([])).problems[0]).toContain('0 of 0 reported qualify');
     expect(checkMachineSpecs(H100, null).problems).toEqual(['no machine specs reported']);
-    expect(checkMachineSpecs(H100, { gpu_scrape_error: 'Error: nvidia-smi exited 9' }).problems).toEqual(['GPU specs missing (Error: nvidia-smi exited 9)']);
+    expect(checkMachineSpecs(H100, { gpu_scrape_error: 'Error: nvidia-smi exited 9' }).problems).toEqual([
+      'GPU specs missing (Error: nvidia-smi exited 9)',
+    ]);
     expect(checkMachineSpecs(H100, { gpu: 'lots' }).problems[0]).toMatch(/^machine specs unreadable/);
     expect(checkMachineSpecs(TEST, null).problems).toEqual([]);
   });

@@ -77,10 +77,13 @@ function checkGpus(hardwareClass: HardwareClass, details: ReadonlyArray<z.output
   // GPUs that meet every per-card requirement; the class needs `count` of them.
   const fitting = details.filter((gpu) => {
     const why: string[] = [];
-    if (required.models && !required.models.some((model) => gpuModelMatches(gpu.name, model))) why.push(`is not one of ${required.models.join(', ')}`);
+    if (required.models && !required.models.some((model) => gpuModelMatches(gpu.name, model)))
+      why.push(`is not one of ${required.models.join(', ')}`);
     const capacity = Number(gpu.capacity);
-    if (!(capacity >= minMiB)) why.push(`has ${Number.isFinite(capacity) ? Math.round(capacity) : '?'} MiB VRAM, needs ${required.vramGb} GB`);
-    if (required.minDriverVersion && compareVersions(gpu.driver, required.minDriverVersion) < 0) why.push(`driver ${gpu.driver || '?'} is older than ${required.minDriverVersion}`);
+    if (!(capacity >= minMiB))
+      why.push(`has ${Number.isFinite(capacity) ? Math.round(capacity) : '?'} MiB VRAM, needs ${required.vramGb} GB`);
+    if (required.minDriverVersion && compareVersions(gpu.driver, required.minDriverVersion) < 0)
+      why.push(`driver ${gpu.driver || '?'} is older than ${required.minDriverVersion}`);
     if (required.minComputeCapability && compareVersions(gpu.cuda, required.minComputeCapability) < 0)
       why.push(`compute capability ${gpu.cuda || '?'} is below ${required.minComputeCapability}`);
     if (why.length > 0) problems.push(`GPU "${gpu.name || '?'}" ${why.join(', ')}`);
@@ -100,21 +103,30 @@ function checkGpus(hardwareClass: HardwareClass, details: ReadonlyArray<z.output
 export function checkMachineSpecs(hardwareClass: HardwareClass, specs: Record<string, unknown> | null): SpecCheck {
   if (specs === null) return { problems: hasSpecRequirements(hardwareClass) ? ['no machine specs reported'] : [], gpuUuids: [] };
   const parsed = reportedSpecsSchema.safeParse(specs);
-  if (!parsed.success) return { problems: hasSpecRequirements(hardwareClass) ? [`machine specs unreadable: ${parsed.error.issues[0]?.message ?? 'bad shape'}`] : [], gpuUuids: [] };
+  if (!parsed.success)
+    return {
+      problems: hasSpecRequirements(hardwareClass) ? [`machine specs unreadable: ${parsed.error.issues[0]?.message ?? 'bad shape'}`] : [],
+      gpuUuids: [],
+    };
   const reported = parsed.data;
   const details = reported.gpu?.details ?? [];
   const gpuUuids = details.map((gpu) => gpu.uuid).filter((uuid) => uuid !== '');
   const problems: string[] = [];
   const { cpuCores, ramGb } = hardwareClass.resources;
   if (hardwareClass.resources.gpu) {
-    if (!reported.gpu) problems.push(`GPU specs missing${typeof specs['gpu_scrape_error'] === 'string' ? ` (${specs['gpu_scrape_error']})` : ''}`);
+    if (!reported.gpu)
+      problems.push(`GPU specs missing${typeof specs['gpu_scrape_error'] === 'string' ? ` (${specs['gpu_scrape_error']})` : ''}`);
     else problems.push(...checkGpus(hardwareClass, details));
   }
-  if (cpuCores !== undefined && !((reported.cpu?.count ?? 0) >= cpuCores)) problems.push(`${reported.cpu?.count ?? 0} CPU cores reported, ${hardwareClass.id} needs ${cpuCores}`);
+  if (cpuCores !== undefined && !((reported.cpu?.count ?? 0) >= cpuCores))
+    problems.push(`${reported.cpu?.count ?? 0} CPU cores reported, ${hardwareClass.id} needs ${cpuCores}`);
   if (ramGb !== undefined) {
     const totalKb = reported.ram?.total;
     const neededKb = ramGb * 1024 * 1024 * RAM_TOLERANCE;
-    if (totalKb === undefined || !(totalKb >= neededKb)) problems.push(`${totalKb === undefined ? 'no' : `${(totalKb / 1024 / 1024).toFixed(1)} GB`} RAM reported, ${hardwareClass.id} needs ${ramGb} GB`);
+    if (totalKb === undefined || !(totalKb >= neededKb))
+      problems.push(
+        `${totalKb === undefined ? 'no' : `${(totalKb / 1024 / 1024).toFixed(1)} GB`} RAM reported, ${hardwareClass.id} needs ${ramGb} GB`,
+      );
   }
   return { problems, gpuUuids };
 }

@@ -28,6 +28,9 @@ export function writeAcknowledged<T>(what: string, write: () => Promise<T>, opti
     factor: 1.5,
     ...(options.signal ? { signal: options.signal } : {}),
     onRetry: (error, attempt, delayMs) =>
-      options.logger.warn({ ...options.fields, err: error, write: what, attempt, retryInMs: Math.round(delayMs) }, 'store write failed; retrying (the store may be restarting)'),
+      options.logger.warn(
+        { ...options.fields, err: error, write: what, attempt, retryInMs: Math.round(delayMs) },
+        'store write failed; retrying (the store may be restarting)',
+      ),
   });
 }

@@ -42,7 +42,7 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     await database?.drop();
   });
 
-  it('closes what a killed process left unfinished: its running batches and organic jobs in flight, no other validator\'s', async () => {
+  it("closes what a killed process left unfinished: its running batches and organic jobs in flight, no other validator's", async () => {
     const mine = new ValidatorStore(store, 'validator-killed');
     const other = new ValidatorStore(store, 'validator-alive');
     await mine.startBatch(7, 100, 1_000);
@@ -51,11 +51,32 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     await other.startBatch(8, 180, 2_000);
     const organicMine = new OrganicStore(store, 'validator-killed');
     const organicOther = new OrganicStore(store, 'validator-alive');
-    await organicMine.addJob({ jobUuid: 'killed-running', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+    await organicMine.addJob({
+      jobUuid: 'killed-running',
+      executorClass: 'always_on.test',
+      namespace: null,
+      onTrustedMiner: false,
+      signatory: 's',
+      now: 1,
+    });
     await organicMine.setStatus('killed-running', 'volumes_ready', null, 2);
-    await organicMine.addJob({ jobUuid: 'killed-done', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+    await organicMine.addJob({
+      jobUuid: 'killed-done',
+      executorClass: 'always_on.test',
+      namespace: null,
+      onTrustedMiner: false,
+      signatory: 's',
+      now: 1,
+    });
     await organicMine.setStatus('killed-done', 'completed', null, 2);
-    await organicOther.addJob({ jobUuid: 'alive-running', executorClass: 'always_on.test', namespace: null, onTrustedMiner: false, signatory: 's', now: 1 });
+    await organicOther.addJob({
+      jobUuid: 'alive-running',
+      executorClass: 'always_on.test',
+      namespace: null,
+      onTrustedMiner: false,
+      signatory: 's',
+      now: 1,
+    });
 
     expect(await mine.closeInterruptedBatches(3_000)).toEqual([8]);
     expect(await organicMine.closeInterruptedJobs(3_000)).toEqual(['killed-running']);
@@ -76,17 +97,49 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     await repo.saveJobs(
       [
         { ...base, jobUuid: 'j1', status: 'completed' },
-        { ...base, jobUuid: 'j2', status: 'rejected', accepted: false, correct: null, inTime: null, timeTookMs: null, rejectionReason: 'busy', rejectionReceipts: [excuse], checkedAt: 1_700_000_001_000 },
+        {
+          ...base,
+          jobUuid: 'j2',
+          status: 'rejected',
+          accepted: false,
+          correct: null,
+          inTime: null,
+          timeTookMs: null,
+          rejectionReason: 'busy',
+          rejectionReceipts: [excuse],
+          checkedAt: 1_700_000_001_000,
+        },
       ],
       1_700_000_002_000,
     );
-    await repo.recordOrganicJob({ jobUuid: 'o1', cycle: 4, minerHotkey: 'miner-b', executorClass: 'always_on.test', status: 'completed', executorSeconds: 12.5, paidWithBlocks: [10, 11] }, 1_700_000_003_000);
+    await repo.recordOrganicJob(
+      {
+        jobUuid: 'o1',
+        cycle: 4,
+        minerHotkey: 'miner-b',
+        executorClass: 'always_on.test',
+        status: 'completed',
+        executorSeconds: 12.5,
+        paidWithBlocks: [10, 11],
+      },
+      1_700_000_003_000,
+    );
     // Another validator's rows in the same database stay separate.
     await new ValidatorStore(store, 'validator-2').saveJobs([{ ...base, jobUuid: 'other', status: 'completed' }], 1);
 
     const outcomes = await repo.jobOutcomes(4);
     expect(outcomes).toEqual([
-      { jobUuid: 'j1', minerHotkey: 'miner-a', executorClass: 'always_on.test', kind: 'synthetic', status: 'completed', accepted: true, correct: true, inTime: true, timeTookMs: 812 },
+      {
+        jobUuid: 'j1',
+        minerHotkey: 'miner-a',
+        executorClass: 'always_on.test',
+        kind: 'synthetic',
+        status: 'completed',
+        accepted: true,
+        correct: true,
+        inTime: true,
+        timeTookMs: 812,
+      },
       {
         jobUuid: 'j2',
         minerHotkey: 'miner-a',
@@ -96,7 +149,16 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
         accepted: false,
         rejection: { reason: 'busy', receipts: [excuse], checkedAt: 1_700_000_001_000 },
       },
-      { jobUuid: 'o1', minerHotkey: 'miner-b', executorClass: 'always_on.test', kind: 'organic', status: 'completed', accepted: true, executorSeconds: 12.5, paidWithBlocks: [10, 11] },
+      {
+        jobUuid: 'o1',
+        minerHotkey: 'miner-b',
+        executorClass: 'always_on.test',
+        kind: 'organic',
+        status: 'completed',
+        accepted: true,
+        executorSeconds: 12.5,
+        paidWithBlocks: [10, 11],
+      },
     ]);
   });
 
@@ -105,19 +167,44 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     const failed = { ...base, status: 'failed' as const, correct: null, inTime: null, timeTookMs: null };
     await repo.saveJobs(
       [
-        { ...failed, jobUuid: 'f1', details: 'job failed (timeout, execution): ran out of time', failure: { source: 'executor', reason: 'timeout', stage: 'execution', message: 'ran out of time' } },
+        {
+          ...failed,
+          jobUuid: 'f1',
+          details: 'job failed (timeout, execution): ran out of time',
+          failure: { source: 'executor', reason: 'timeout', stage: 'execution', message: 'ran out of time' },
+        },
         { ...base, jobUuid: 'ok1', status: 'completed' },
       ],
       1_000,
     );
-    await repo.saveJobs([{ ...failed, jobUuid: 'h1', status: 'horde_failed', details: 'waiting for accept: no answer in 5 s', failure: { source: 'validator', reason: 'timeout', stage: 'waiting for accept', message: 'no answer in 5 s' } }], 2_000);
+    await repo.saveJobs(
+      [
+        {
+          ...failed,
+          jobUuid: 'h1',
+          status: 'horde_failed',
+          details: 'waiting for accept: no answer in 5 s',
+          failure: { source: 'validator', reason: 'timeout', stage: 'waiting for accept', message: 'no answer in 5 s' },
+        },
+      ],
+      2_000,
+    );
     await repo.recordOrganicJob(
-      { jobUuid: 'o-fail', cycle: 4, minerHotkey: 'miner-b', executorClass: 'always_on.test', status: 'failed', failure: { source: 'executor', reason: 'nonzero_exit_code', stage: 'execution', message: 'exit 3' } },
+      {
+        jobUuid: 'o-fail',
+        cycle: 4,
+        minerHotkey: 'miner-b',
+        executorClass: 'always_on.test',
+        status: 'failed',
+        failure: { source: 'executor', reason: 'nonzero_exit_code', stage: 'execution', message: 'exit 3' },
+      },
       3_000,
     );
 
     const rows = await repo.failedJobs();
-    expect(rows.map((row) => [row.jobUuid, row.status, row.failure.source, row.failure.reason, row.failure.stage, row.failure.message])).toEqual([
+    expect(
+      rows.map((row) => [row.jobUuid, row.status, row.failure.source, row.failure.reason, row.failure.stage, row.failure.message]),
+    ).toEqual([
       ['o-fail', 'failed', 'executor', 'nonzero_exit_code', 'execution', 'exit 3'],
       ['h1', 'horde_failed', 'validator', 'timeout', 'waiting for accept', 'no answer in 5 s'],
       ['f1', 'failed', 'executor', 'timeout', 'execution', 'ran out of time'],
@@ -141,11 +228,29 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
       [
         { ...base, jobUuid: `h1aaaaaa-${dialect}-0001`, status: 'failed', correct: null, failure, history },
         { ...base, jobUuid: `h1aaaaaa-${dialect}-0002`, status: 'completed' },
-        { ...base, jobUuid: `h2bbbbbb-${dialect}-0003`, status: 'completed', history: Array.from({ length: 40 }, (_, i) => ({ status: `s${i}`, at: i, detail: 'x'.repeat(1000) })) },
+        {
+          ...base,
+          jobUuid: `h2bbbbbb-${dialect}-0003`,
+          status: 'completed',
+          history: Array.from({ length: 40 }, (_, i) => ({ status: `s${i}`, at: i, detail: 'x'.repeat(1000) })),
+        },
       ],
       1_700_000_005_000,
     );
-    await repo.recordOrganicJob({ jobUuid: `o1cccccc-${dialect}`, cycle: 4, minerHotkey: 'miner-a', executorClass: 'always_on.test', status: 'completed', history: [{ status: 'sent', at: 5, detail: null }, { status: 'completed', at: 9, detail: 'correct' }] }, 10);
+    await repo.recordOrganicJob(
+      {
+        jobUuid: `o1cccccc-${dialect}`,
+        cycle: 4,
+        minerHotkey: 'miner-a',
+        executorClass: 'always_on.test',
+        status: 'completed',
+        history: [
+          { status: 'sent', at: 5, detail: null },
+          { status: 'completed', at: 9, detail: 'correct' },
+        ],
+      },
+      10,
+    );
 
     expect(await repo.jobHistory(`h1aaaaaa-${dialect}-0001`)).toEqual(history);
     // A job stored without a history (or before histories were kept) has an empty one.
@@ -167,7 +272,10 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect(await new ValidatorStore(store, 'someone-else').job(`h2bbbbbb`)).toBeNull();
 
     // The history goes with its job (the rows are bounded by the jobs they belong to).
-    await store.db('validator_jobs').where({ job_uuid: `h1aaaaaa-${dialect}-0001` }).delete();
+    await store
+      .db('validator_jobs')
+      .where({ job_uuid: `h1aaaaaa-${dialect}-0001` })
+      .delete();
     expect(await repo.jobHistory(`h1aaaaaa-${dialect}-0001`)).toEqual([]);
   });
 
@@ -182,7 +290,16 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
 
     await repo.startBatch(5, 4000, 1_700_000_000_000);
     await repo.finishBatch(5, { finishedAt: 1_700_000_009_000, miners: 3, jobs: 7, overheadMs: 1234.4, status: 'finished' });
-    expect(await repo.batch(5)).toEqual({ cycle: 5, block: 4000, startedAt: 1_700_000_000_000, finishedAt: 1_700_000_009_000, miners: 3, jobs: 7, overheadMs: 1234, status: 'finished' });
+    expect(await repo.batch(5)).toEqual({
+      cycle: 5,
+      block: 4000,
+      startedAt: 1_700_000_000_000,
+      finishedAt: 1_700_000_009_000,
+      miners: 3,
+      jobs: 7,
+      overheadMs: 1234,
+      status: 'finished',
+    });
 
     await repo.saveScores(
       5,
@@ -200,12 +317,38 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect(await repo.scores(5)).toEqual([{ hotkey: 'hot-2', uid: 7, weight: 1 }]);
     expect(await repo.latestScoredCycle()).toBe(5);
 
-    await repo.recordWeights({ cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null }, 1_700_000_011_000);
+    await repo.recordWeights(
+      { cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null },
+      1_700_000_011_000,
+    );
     expect(await repo.weights(5)).toEqual([
-      { cycle: 5, status: 'committed', block: 4100, revealBlock: 4110, uids: [7], weights: [1], attempts: 1, error: null, createdAt: 1_700_000_011_000, mode: null, revealRound: null },
+      {
+        cycle: 5,
+        status: 'committed',
+        block: 4100,
+        revealBlock: 4110,
+        uids: [7],
+        weights: [1],
+        attempts: 1,
+        error: null,
+        createdAt: 1_700_000_011_000,
+        mode: null,
+        revealRound: null,
+      },
     ]);
     await repo.recordWeights(
-      { cycle: 6, status: 'committed', block: 4200, revealBlock: 4210, uids: [7], weights: [1], attempts: 2, error: null, mode: 'timelocked_v4', revealRound: 32_340_463 },
+      {
+        cycle: 6,
+        status: 'committed',
+        block: 4200,
+        revealBlock: 4210,
+        uids: [7],
+        weights: [1],
+        attempts: 2,
+        error: null,
+        mode: 'timelocked_v4',
+        revealRound: 32_340_463,
+      },
       1_700_000_012_000,
     );
     expect(await repo.weights(6)).toMatchObject([{ mode: 'timelocked_v4', revealRound: 32_340_463, attempts: 2 }]);

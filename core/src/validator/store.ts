@@ -161,14 +161,19 @@ export class ValidatorStore {
       .merge({ block, started_at: startedAt, status: 'running', finished_at: null });
   }
 
-  async finishBatch(cycle: number, fields: { finishedAt: number; miners: number; jobs: number; overheadMs: number | null; status: BatchStatus }): Promise<void> {
-    await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, cycle }).update({
-      finished_at: fields.finishedAt,
-      miners: fields.miners,
-      jobs: fields.jobs,
-      overhead_ms: fields.overheadMs === null ? null : Math.round(fields.overheadMs),
-      status: fields.status,
-    });
+  async finishBatch(
+    cycle: number,
+    fields: { finishedAt: number; miners: number; jobs: number; overheadMs: number | null; status: BatchStatus },
+  ): Promise<void> {
+    await this.db('validator_batches')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .update({
+        finished_at: fields.finishedAt,
+        miners: fields.miners,
+        jobs: fields.jobs,
+        overhead_ms: fields.overheadMs === null ? null : Math.round(fields.overheadMs),
+        status: fields.status,
+      });
   }
 
   /**
@@ -178,9 +183,13 @@ export class ValidatorStore {
    * (the block loop re-runs any batch that is not `finished`). Returns the cycles closed.
    */
   async closeInterruptedBatches(now: number): Promise<number[]> {
-    const rows: Array<{ cycle: number | string }> = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, status: 'running' }).select('cycle');
+    const rows: Array<{ cycle: number | string }> = await this.db('validator_batches')
+      .where({ validator_hotkey: this.validatorHotkey, status: 'running' })
+      .select('cycle');
     if (rows.length === 0) return [];
-    await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, status: 'running' }).update({ status: 'failed', finished_at: now });
+    await this.db('validator_batches')
+      .where({ validator_hotkey: this.validatorHotkey, status: 'running' })
+      .update({ status: 'failed', finished_at: now });
     return rows.map((row) => Number(row.cycle));
   }
 
@@ -218,7 +227,10 @@ export class ValidatorStore {
     await this.db.transaction(async (trx) => {
       if (onlyMiners) {
         for (let i = 0; i < onlyMiners.length; i += CHUNK) {
-          await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).whereIn('miner_hotkey', onlyMiners.slice(i, i + CHUNK)).delete();
+          await trx('validator_manifests')
+            .where({ validator_hotkey: this.validatorHotkey, cycle })
+            .whereIn('miner_hotkey', onlyMiners.slice(i, i + CHUNK))
+            .delete();
         }
       } else {
         await trx('validator_manifests').where({ validator_hotkey: this.validatorHotkey, cycle }).delete();
@@ -254,11 +266,20 @@ export class ValidatorStore {
   }
 
   async manifestContradictions(cycle: number): Promise<ManifestContradiction[]> {
-    const rows = await this.db('validator_manifest_contradictions').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('miner_hotkey');
-    return rows.map((row) => ({ minerHotkey: row.miner_hotkey, served: fromJsonColumn<Manifest>(row.served), committed: fromJsonColumn<Manifest>(row.committed) }));
+    const rows = await this.db('validator_manifest_contradictions')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .orderBy('miner_hotkey');
+    return rows.map((row) => ({
+      minerHotkey: row.miner_hotkey,
+      served: fromJsonColumn<Manifest>(row.served),
+      committed: fromJsonColumn<Manifest>(row.committed),
+    }));
   }
 
-  async saveMainHotkeys(cycle: number, mainHotkeys: ReadonlyArray<{ coldkey: string; mainHotkey: string; reportedBy: string }>): Promise<void> {
+  async saveMainHotkeys(
+    cycle: number,
+    mainHotkeys: ReadonlyArray<{ coldkey: string; mainHotkey: string; reportedBy: string }>,
+  ): Promise<void> {
     const rows = mainHotkeys.map((entry) => ({
       validator_hotkey: this.validatorHotkey,
       cycle,
@@ -267,7 +288,10 @@ export class ValidatorStore {
       reported_by: entry.reportedBy,
     }));
     for (let i = 0; i < rows.length; i += CHUNK) {
-      await this.db('validator_main_hotkeys').insert(rows.slice(i, i + CHUNK)).onConflict(['validator_hotkey', 'cycle', 'coldkey']).merge();
+      await this.db('validator_main_hotkeys')
+        .insert(rows.slice(i, i + CHUNK))
+        .onConflict(['validator_hotkey', 'cycle', 'coldkey'])
+        .merge();
     }
   }
 
@@ -319,7 +343,9 @@ export class ValidatorStore {
   }
 
   /** The jobs' status transitions (after their rows: each refers to its job). */
-  private async saveHistory(records: ReadonlyArray<{ readonly jobUuid: string; readonly history?: readonly JobTransition[] | undefined }>): Promise<void> {
+  private async saveHistory(
+    records: ReadonlyArray<{ readonly jobUuid: string; readonly history?: readonly JobTransition[] | undefined }>,
+  ): Promise<void> {
     const rows = records.flatMap((record) =>
       (record.history ?? []).slice(0, MAX_JOB_TRANSITIONS).map((transition, seq) => ({
         job_uuid: record.jobUuid,
@@ -340,7 +366,10 @@ export class ValidatorStore {
   async job(uuidOrPrefix: string): Promise<(JobSummaryRow & { readonly history: JobTransition[] }) | null> {
     const exact = await this.jobs({ jobUuid: uuidOrPrefix, limit: 1 });
     const found = exact.length > 0 ? exact : await this.jobs({ jobUuidPrefix: uuidOrPrefix, limit: 2 });
-    if (found.length > 1) throw new AmbiguousJobError(`${uuidOrPrefix} matches several jobs (${found.map((j) => j.jobUuid).join(', ')}, …): give more of the uuid`);
+    if (found.length > 1)
+      throw new AmbiguousJobError(
+        `${uuidOrPrefix} matches several jobs (${found.map((j) => j.jobUuid).join(', ')}, …): give more of the uuid`,
+      );
     const job = found[0];
     if (!job) return null;
     return { ...job, history: await this.jobHistory(job.jobUuid) };
@@ -385,7 +414,9 @@ export class ValidatorStore {
 
   /** Every job of a cycle in the shape scoring rules read, oldest first. */
   async jobOutcomes(cycle: number): Promise<JobOutcome[]> {
-    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy([{ column: 'created_at' }, { column: 'job_uuid' }]);
+    const rows = await this.db('validator_jobs')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .orderBy([{ column: 'created_at' }, { column: 'job_uuid' }]);
     return rows.map((row): JobOutcome => {
       const rejection =
         row.status === 'rejected'
@@ -416,8 +447,14 @@ export class ValidatorStore {
     });
   }
 
-  async jobDetails(cycle: number): Promise<Array<{ jobUuid: string; minerHotkey: string; executorClass: string; status: string; correct: boolean | null; details: string }>> {
-    const rows = await this.db('validator_jobs').where({ validator_hotkey: this.validatorHotkey, cycle }).select('job_uuid', 'miner_hotkey', 'executor_class', 'status', 'correct', 'details');
+  async jobDetails(
+    cycle: number,
+  ): Promise<
+    Array<{ jobUuid: string; minerHotkey: string; executorClass: string; status: string; correct: boolean | null; details: string }>
+  > {
+    const rows = await this.db('validator_jobs')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .select('job_uuid', 'miner_hotkey', 'executor_class', 'status', 'correct', 'details');
     return rows.map((row) => ({
       jobUuid: row.job_uuid,
       minerHotkey: row.miner_hotkey,
@@ -436,7 +473,8 @@ export class ValidatorStore {
     if (query.failedOnly) select = select.whereIn('status', ['failed', 'horde_failed']);
     if (query.jobUuid !== undefined) select = select.andWhere({ job_uuid: query.jobUuid });
     // A prefix is matched literally: LIKE's own wildcards in it are escaped.
-    if (query.jobUuidPrefix !== undefined) select = select.andWhereRaw("job_uuid like ? escape '\\'", [`${query.jobUuidPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
+    if (query.jobUuidPrefix !== undefined)
+      select = select.andWhereRaw("job_uuid like ? escape '\\'", [`${query.jobUuidPrefix.replace(/[\\%_]/g, '\\$&')}%`]);
     const rows = await select.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }]).limit(query.limit ?? 100);
     return rows.map((row) => ({
       jobUuid: row.job_uuid,
@@ -447,7 +485,11 @@ export class ValidatorStore {
       status: row.status,
       correct: toNullableBool(row.correct),
       timeTookMs: toNullableNumber(row.time_took_ms),
-      failure: failureOf(row) ?? (row.status === 'failed' || row.status === 'horde_failed' ? { source: 'validator', reason: 'unknown', stage: null, message: row.details } : null),
+      failure:
+        failureOf(row) ??
+        (row.status === 'failed' || row.status === 'horde_failed'
+          ? { source: 'validator', reason: 'unknown', stage: null, message: row.details }
+          : null),
       details: row.details,
       createdAt: toNumber(row.created_at),
     }));
@@ -515,7 +557,14 @@ export class ValidatorStore {
     await this.db.transaction(async (trx) => {
       await trx('validator_score_steps').where(key).delete();
       await trx('validator_scores').where(key).delete();
-      const stepRows = steps.map((s) => ({ ...key, step: s.step, rule: s.rule, hotkey: s.hotkey, executor_class: s.executorClass, points: s.points }));
+      const stepRows = steps.map((s) => ({
+        ...key,
+        step: s.step,
+        rule: s.rule,
+        hotkey: s.hotkey,
+        executor_class: s.executorClass,
+        points: s.points,
+      }));
       for (let i = 0; i < stepRows.length; i += CHUNK) await trx('validator_score_steps').insert(stepRows.slice(i, i + CHUNK));
       const scoreRows = scores.map((s) => ({ ...key, hotkey: s.hotkey, uid: s.uid, weight: s.weight, scored_at: scoredAt }));
       for (let i = 0; i < scoreRows.length; i += CHUNK) await trx('validator_scores').insert(scoreRows.slice(i, i + CHUNK));
@@ -523,8 +572,16 @@ export class ValidatorStore {
   }
 
   async scoreSteps(cycle: number): Promise<ScoreStepRow[]> {
-    const rows = await this.db('validator_score_steps').where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy(['step', 'hotkey', 'executor_class']);
-    return rows.map((row) => ({ step: row.step, rule: row.rule, hotkey: row.hotkey, executorClass: row.executor_class, points: Number(row.points) }));
+    const rows = await this.db('validator_score_steps')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .orderBy(['step', 'hotkey', 'executor_class']);
+    return rows.map((row) => ({
+      step: row.step,
+      rule: row.rule,
+      hotkey: row.hotkey,
+      executorClass: row.executor_class,
+      points: Number(row.points),
+    }));
   }
 
   async scores(cycle: number): Promise<ScoreRow[]> {
@@ -577,7 +634,10 @@ export class ValidatorStore {
 
   /** Whether weights for `cycle` already landed (set or committed). */
   async weightsLanded(cycle: number): Promise<boolean> {
-    const row = await this.db('validator_weights').where({ validator_hotkey: this.validatorHotkey, cycle }).whereIn('status', ['set', 'committed']).first();
+    const row = await this.db('validator_weights')
+      .where({ validator_hotkey: this.validatorHotkey, cycle })
+      .whereIn('status', ['set', 'committed'])
+      .first();
     return row !== undefined;
   }
 }

@@ -12,7 +12,13 @@ const spec: JobSpec = {
   command: ['--key', 'forty-two'],
   env: {},
   dockerRunOptionsPreset: 'none',
-  timing: { allowedLeewaySeconds: 1, downloadTimeLimitSeconds: 1, executionTimeLimitSeconds: 2, uploadTimeLimitSeconds: 1, streamingStartTimeLimitSeconds: 0 },
+  timing: {
+    allowedLeewaySeconds: 1,
+    downloadTimeLimitSeconds: 1,
+    executionTimeLimitSeconds: 2,
+    uploadTimeLimitSeconds: 1,
+    streamingStartTimeLimitSeconds: 0,
+  },
 };
 
 let validator: Hotkey;

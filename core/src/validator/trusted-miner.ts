@@ -38,8 +38,16 @@ export class TrustedMinerClient implements TrustedMinerRunner {
       dockerPreset: spec.dockerRunOptionsPreset,
       proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
     };
-    const connection = await MinerConnection.connect(target, { validator, clock, logger, timeoutMs: limits.reservationMs + 30_000, ...(signal ? { signal } : {}) }).catch((error: unknown) => {
-      throw new TrustedMinerError(`cannot reach the trusted miner at ${target.host}:${target.port}: ${(error as Error).message}`, { cause: error });
+    const connection = await MinerConnection.connect(target, {
+      validator,
+      clock,
+      logger,
+      timeoutMs: limits.reservationMs + 30_000,
+      ...(signal ? { signal } : {}),
+    }).catch((error: unknown) => {
+      throw new TrustedMinerError(`cannot reach the trusted miner at ${target.host}:${target.port}: ${(error as Error).message}`, {
+        cause: error,
+      });
     });
     let result: JobResult | null = null;
     const slackMs = runOptions.timeoutMs !== undefined ? Math.max(0, runOptions.timeoutMs - jobSeconds(spec) * 1000) : limits.slackMs;
@@ -53,7 +61,18 @@ export class TrustedMinerClient implements TrustedMinerRunner {
           return { correct: true, inTime: true, details: 'ground truth' };
         },
       },
-      { connection, validator, clock, logger, hardwareClass, cycle: -1, generator: null, kind: 'synthetic', limits: { ...limits, slackMs }, ...(signal ? { signal } : {}) },
+      {
+        connection,
+        validator,
+        clock,
+        logger,
+        hardwareClass,
+        cycle: -1,
+        generator: null,
+        kind: 'synthetic',
+        limits: { ...limits, slackMs },
+        ...(signal ? { signal } : {}),
+      },
     );
     try {
       if (await run.reserve()) run.sendJob();
@@ -82,6 +101,7 @@ export function shouldCrossCheck(jobUuid: string, fraction: number): boolean {
  */
 export async function crossCheckOrganicJob(spec: JobSpec, minerResult: JobResult, trustedMiner: TrustedMinerRunner): Promise<boolean> {
   const truth = await trustedMiner.run(spec);
-  const sameArtifacts = JSON.stringify(Object.entries(truth.artifacts).sort()) === JSON.stringify(Object.entries(minerResult.artifacts).sort());
+  const sameArtifacts =
+    JSON.stringify(Object.entries(truth.artifacts).sort()) === JSON.stringify(Object.entries(minerResult.artifacts).sort());
   return truth.stdout.trim() === minerResult.stdout.trim() && sameArtifacts;
 }

@@ -17,11 +17,20 @@ let minerUid: number;
 
 beforeAll(async () => {
   store = await openStore({ client: 'sqlite', filename: ':memory:' });
-  await LocalChain.init(store, { blockTimeMs: 100, subnets: [{ netuid: NETUID, tempo: 9, weightsRateLimit: 5, commitRevealEnabled: false }] });
+  await LocalChain.init(store, {
+    blockTimeMs: 100,
+    subnets: [{ netuid: NETUID, tempo: 9, weightsRateLimit: 5, commitRevealEnabled: false }],
+  });
   const admin = await LocalChain.open({ store, netuid: NETUID });
   validatorHotkey = (await loadHotkey({ uri: '//WeightsValidator' })).ss58;
   const miner = (await loadHotkey({ uri: '//WeightsMiner' })).ss58;
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validatorHotkey, coldkey: validatorHotkey, stake: 1000, validatorPermit: true });
+  await admin.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validatorHotkey,
+    coldkey: validatorHotkey,
+    stake: 1000,
+    validatorPermit: true,
+  });
   minerUid = (await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: miner, coldkey: miner })).uid;
   await admin.close();
 });
@@ -42,7 +51,11 @@ describe('WeightSetter', () => {
     const second = await setter.submit(2, [{ uid: minerUid, weight: 1 }]);
     expect(second).toMatchObject({ status: 'set' });
     const attempts = await records.weights(2);
-    expect(attempts[0]).toMatchObject({ status: 'rate_limited', attempts: 1, error: expect.stringMatching(/rate limited for \d+ more blocks/) });
+    expect(attempts[0]).toMatchObject({
+      status: 'rate_limited',
+      attempts: 1,
+      error: expect.stringMatching(/rate limited for \d+ more blocks/),
+    });
     expect(attempts.at(-1)).toMatchObject({ status: 'set', uids: [minerUid], weights: [1] });
     expect(await records.weightsLanded(2)).toBe(true);
     await chain.close();

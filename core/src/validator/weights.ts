@@ -43,7 +43,10 @@ export class WeightSetter {
         logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
         // Only a note for the operator: nothing landed, so losing it loses nothing.
         await store
-          .recordWeights({ cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message }, clock.now())
+          .recordWeights(
+            { cycle, status: 'failed', block: null, revealBlock: null, uids, weights, attempts: attempt, error: (error as Error).message },
+            clock.now(),
+          )
           .catch((recordError: unknown) => logger.warn({ cycle, err: recordError }, 'could not record the failed weight submission'));
         if (attempt < this.options.attempts && !(await this.pause(cycle, attempt))) return null;
         continue;
@@ -63,7 +66,11 @@ export class WeightSetter {
         revealRound: result.status === 'committed' ? (result.revealRound ?? null) : null,
       };
       const recordedAt = clock.now();
-      await writeAcknowledged('weights', () => store.recordWeights(row, recordedAt), { logger, signal: this.options.signal, fields: { cycle } });
+      await writeAcknowledged('weights', () => store.recordWeights(row, recordedAt), {
+        logger,
+        signal: this.options.signal,
+        fields: { cycle },
+      });
       if (result.status !== 'rate_limited') {
         logger.info(
           {

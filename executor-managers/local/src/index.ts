@@ -43,6 +43,8 @@ export default definePlugin({
   validate(ctx) {
     const known = ctx.resolveAll(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id);
     if (known.length === 0 || known.includes(ctx.config.executorClass)) return [];
-    return [`executorClass "${ctx.config.executorClass}" is not a hardware class this process knows (${known.join(', ')}); set config.executorClass to one of them or add the plugin that provides it`];
+    return [
+      `executorClass "${ctx.config.executorClass}" is not a hardware class this process knows (${known.join(', ')}); set config.executorClass to one of them or add the plugin that provides it`,
+    ];
   },
 });

@@ -26,7 +26,10 @@ describe('LocalExecutorManager', () => {
     const manager = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent });
     try {
       const first = await manager.start('t1', 'always_on.test', holding);
-      const refused = await manager.start('t2', 'always_on.test', holding).then(() => undefined, (error: unknown) => error);
+      const refused = await manager.start('t2', 'always_on.test', holding).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(refused).toBeInstanceOf(LocalExecutorStartError);
       expect(refused).toMatchObject({ code: 'HORDE_LOCAL_EXECUTOR_START_REFUSED', message: 'all 1 executors are busy' });
       // An executor being killed no longer holds its place: the next one may start meanwhile.
@@ -42,7 +45,13 @@ describe('LocalExecutorManager', () => {
   });
 
   it('reports its configured public address for streaming jobs, and none when unset (the miner then uses the connection address)', async () => {
-    const configured = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent, publicAddress: '203.0.113.7' });
+    const configured = new LocalExecutorManager({
+      executorClass: 'always_on.test',
+      executors: 1,
+      killGraceMs: 500,
+      logger: silent,
+      publicAddress: '203.0.113.7',
+    });
     const unset = new LocalExecutorManager({ executorClass: 'always_on.test', executors: 1, killGraceMs: 500, logger: silent });
     expect(await configured.publicAddress({ id: 'local-1' })).toBe('203.0.113.7');
     expect(await unset.publicAddress({ id: 'local-1' })).toBeNull();

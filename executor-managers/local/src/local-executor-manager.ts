@@ -1,14 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { forwardAgentOutput } from '@horde/core';
-import type {
-  ExecutorHandle,
-  ExecutorManager,
-  ExecutorStartContext,
-  ExecutorStatus,
-  Logger,
-  Manifest,
-} from '@horde/core';
+import type { ExecutorHandle, ExecutorManager, ExecutorStartContext, ExecutorStatus, Logger, Manifest } from '@horde/core';
 import { LocalExecutorStartError } from './errors.js';
 
 export interface LocalExecutorManagerOptions {
@@ -99,7 +92,11 @@ export class LocalExecutorManager implements ExecutorManager {
       status: { state: 'running' },
       stopping: false,
       exited: once(child, 'exit').then(([code, signal]) => {
-        executor.status = { state: 'exited', exitCode: code as number | null, ...(signal ? { reason: `killed by ${String(signal)}` } : {}) };
+        executor.status = {
+          state: 'exited',
+          exitCode: code as number | null,
+          ...(signal ? { reason: `killed by ${String(signal)}` } : {}),
+        };
         // Anything the agent left behind in its group goes with it.
         signalGroup(child, 'SIGKILL');
         // One the runtime let go of is forgotten once gone (a released one gets no `kill`).

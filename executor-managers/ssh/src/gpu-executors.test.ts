@@ -26,7 +26,13 @@ function hostHasGpus(count: number | 'broken'): void {
   const lines =
     count === 'broken'
       ? ['echo "NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver." >&2', 'exit 9']
-      : [...Array.from({ length: count }, (_, i) => `echo "GPU ${i}: NVIDIA RTX A6000 (UUID: GPU-0000000${i}-aaaa-bbbb-cccc-dddddddddddd)"`), 'exit 0'];
+      : [
+          ...Array.from(
+            { length: count },
+            (_, i) => `echo "GPU ${i}: NVIDIA RTX A6000 (UUID: GPU-0000000${i}-aaaa-bbbb-cccc-dddddddddddd)"`,
+          ),
+          'exit 0',
+        ];
   writeFileSync(nvidiaSmi, ['#!/bin/sh', ...lines, ''].join('\n'));
   chmodSync(nvidiaSmi, 0o755);
 }
@@ -51,13 +57,20 @@ function host(overrides: Record<string, unknown>): SshHostConfig {
 }
 
 function context(token: string): ExecutorStartContext {
-  return { minerAddress: 'ws://127.0.0.1:1', launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } }, timeoutSeconds: 60, logger: silent };
+  return {
+    minerAddress: 'ws://127.0.0.1:1',
+    launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } },
+    timeoutSeconds: 60,
+    logger: silent,
+  };
 }
 
 async function gpuOfAgent(token: string): Promise<string> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const line = readFileSync(log, 'utf8').split('\n').find((l) => l.startsWith(`${token}|`));
+    const line = readFileSync(log, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${token}|`));
     if (line) return line.split('|gpu=')[1]!;
     if (Date.now() > deadline) throw new Error(`agent ${token} never started`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -67,7 +80,14 @@ async function gpuOfAgent(token: string): Promise<string> {
 describe('ssh executor manager: one executor per GPU', () => {
   const managers: SshExecutorManager[] = [];
   const manager = (hosts: SshHostConfig[]) => {
-    const m = new SshExecutorManager({ hosts, connectTimeoutSeconds: 10, keepaliveSeconds: 30, killGraceMs: 1_000, logger: silent, healthCheckSeconds: 0 });
+    const m = new SshExecutorManager({
+      hosts,
+      connectTimeoutSeconds: 10,
+      keepaliveSeconds: 30,
+      killGraceMs: 1_000,
+      logger: silent,
+      healthCheckSeconds: 0,
+    });
     managers.push(m);
     return m;
   };
@@ -109,7 +129,9 @@ describe('ssh executor manager: one executor per GPU', () => {
     hostHasGpus('broken');
     await m.probeAll();
     expect(await m.manifest()).toEqual({ [CLASS]: 0 });
-    expect(m.fleet()).toEqual([expect.objectContaining({ state: 'healthy', executors: 0, detail: expect.stringMatching(/exited with 9: NVIDIA-SMI has failed/) })]);
+    expect(m.fleet()).toEqual([
+      expect.objectContaining({ state: 'healthy', executors: 0, detail: expect.stringMatching(/exited with 9: NVIDIA-SMI has failed/) }),
+    ]);
     await expect(m.start('none', CLASS, context('none'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
     hostHasGpus(1);
     await m.probeAll();

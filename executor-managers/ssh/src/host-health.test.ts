@@ -73,7 +73,10 @@ class OwnSshd {
     if (pid === null) return [];
     const all = [pid];
     for (let i = 0; i < all.length; i++) {
-      const children = spawnSync('pgrep', ['-P', String(all[i])], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const children = spawnSync('pgrep', ['-P', String(all[i])], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number);
       all.push(...children.filter((pid) => !all.includes(pid)));
     }
     return all;
@@ -104,7 +107,9 @@ class OwnSshd {
 
   /** The host goes down: the listener and every session end (their connections close). */
   stop(): void {
-    for (const pid of this.pids().filter((p) => !this.isAgent(p)).reverse()) {
+    for (const pid of this.pids()
+      .filter((p) => !this.isAgent(p))
+      .reverse()) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -139,10 +144,18 @@ async function eventually<T>(what: string, probe: () => T | undefined | Promise<
 
 /** A sleep no other test runs, so its processes can be found. */
 const SLEEP = `${100 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 1e6)}`;
-const agents = (): string[] => spawnSync('pgrep', ['-f', `^sleep ${SLEEP}$`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+const agents = (): string[] =>
+  spawnSync('pgrep', ['-f', `^sleep ${SLEEP}$`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 
 function context(token: string): ExecutorStartContext {
-  return { minerAddress: 'ws://127.0.0.1:1', launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } }, timeoutSeconds: 60, logger: silent };
+  return {
+    minerAddress: 'ws://127.0.0.1:1',
+    launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } },
+    timeoutSeconds: 60,
+    logger: silent,
+  };
 }
 
 describe('ssh fleet health', () => {
@@ -188,12 +201,18 @@ describe('ssh fleet health', () => {
       await eventually('the host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
       // About 2 s by the settings; the slack is for a loaded CI machine.
       expect(Date.now() - frozenAt).toBeLessThan(10_000);
-      expect(m.fleet()).toEqual([expect.objectContaining({ state: 'dead', detail: expect.stringContaining('no answer to the health probe') })]);
+      expect(m.fleet()).toEqual([
+        expect.objectContaining({ state: 'dead', detail: expect.stringContaining('no answer to the health probe') }),
+      ]);
       // The running executor is reported exited at once (the miner fails its job as a horde failure).
-      const status = await eventually<ExecutorStatus>('the executor to be reported lost', async () => {
-        const s = await m.poll(handle);
-        return s.state === 'exited' ? s : undefined;
-      }, 10_000);
+      const status = await eventually<ExecutorStatus>(
+        'the executor to be reported lost',
+        async () => {
+          const s = await m.poll(handle);
+          return s.state === 'exited' ? s : undefined;
+        },
+        10_000,
+      );
       expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
       await expect(m.start('t-health-2', CLASS, context('t-health-2'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
@@ -208,7 +227,11 @@ describe('ssh fleet health', () => {
 
       // Down outright (sessions gone, connections refused), then started again: out, then back in.
       sshd.stop();
-      await eventually('the stopped host to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
+      await eventually(
+        'the stopped host to leave the manifest',
+        async () => ((await m.manifest())[CLASS] === 0 ? true : undefined),
+        20_000,
+      );
       sshd.start();
       await eventually('the restarted host to come back', async () => ((await m.manifest())[CLASS] === 1 ? true : undefined), 20_000);
     } finally {
@@ -245,13 +268,21 @@ describe('ssh fleet health', () => {
       expect(handles.map((h) => m.gpuOf(h)).sort()).toEqual(['0', '1']);
 
       sshd.stop();
-      await eventually('the host and all its GPUs to leave the manifest', async () => ((await m.manifest())[CLASS] === 0 ? true : undefined), 20_000);
+      await eventually(
+        'the host and all its GPUs to leave the manifest',
+        async () => ((await m.manifest())[CLASS] === 0 ? true : undefined),
+        20_000,
+      );
       expect(m.fleet()).toEqual([expect.objectContaining({ state: 'dead', executors: 3 })]);
       for (const handle of handles) {
-        const status = await eventually<ExecutorStatus>('each executor to be reported lost', async () => {
-          const s = await m.poll(handle);
-          return s.state === 'exited' ? s : undefined;
-        }, 10_000);
+        const status = await eventually<ExecutorStatus>(
+          'each executor to be reported lost',
+          async () => {
+            const s = await m.poll(handle);
+            return s.state === 'exited' ? s : undefined;
+          },
+          10_000,
+        );
         expect(status).toMatchObject({ state: 'exited', reason: 'ssh connection lost' });
       }
       await expect(m.start('t-gpu-3', CLASS, context('t-gpu-3'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });

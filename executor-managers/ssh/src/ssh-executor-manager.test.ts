@@ -23,7 +23,10 @@ const CLASS = 'always_on.test';
 /** The test sshd's host key fingerprint, found the way an operator would: ssh-keyscan | ssh-keygen -lf. */
 function testHostKey(): string {
   const { host, port } = sshConfig();
-  const scanned = execFileSync('ssh-keyscan', ['-t', 'ed25519', '-p', String(port), host], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const scanned = execFileSync('ssh-keyscan', ['-t', 'ed25519', '-p', String(port), host], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const line = scanned.split('\n').find((l) => l.includes('ssh-ed25519'));
   if (!line) throw new Error(`ssh-keyscan found no ed25519 key on ${host}:${port}`);
   return publicKeyFingerprint(line);
@@ -47,8 +50,7 @@ function manager(hosts: SshHostConfig[], killGraceMs = 2_000): SshExecutorManage
   return new SshExecutorManager({ hosts, connectTimeoutSeconds: 15, keepaliveSeconds: 30, killGraceMs, logger: silent });
 }
 
-const pgrep = (pattern: string): string[] =>
-  spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+const pgrep = (pattern: string): string[] => spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
 
 async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -62,8 +64,7 @@ async function eventually<T>(what: string, probe: () => T | undefined | Promise<
 
 runExecutorManagerContract({
   name: 'ssh (real sshd, two host entries)',
-  create: () =>
-    manager([testHost({ remoteCommand: [process.execPath] }), testHost({ remoteCommand: [process.execPath] })]),
+  create: () => manager([testHost({ remoteCommand: [process.execPath] }), testHost({ remoteCommand: [process.execPath] })]),
   dispose: (m) => (m as SshExecutorManager).close(),
 });
 
@@ -117,7 +118,9 @@ describe('ssh executor manager against a real sshd', () => {
     managers.push(m);
     const token = randomUUID();
     const handle = await m.start(token, CLASS, context(token));
-    await eventually('the agent and its child to run', () => (pgrep(`^sleep ${sleep}$`).length === 1 && pgrep(token).length > 0 ? true : undefined));
+    await eventually('the agent and its child to run', () =>
+      pgrep(`^sleep ${sleep}$`).length === 1 && pgrep(token).length > 0 ? true : undefined,
+    );
     // One host: a second executor must wait for it.
     await expect(m.start(randomUUID(), CLASS, context('x'))).rejects.toMatchObject({ code: 'HORDE_SSH_NO_FREE_HOST' });
 
@@ -175,7 +178,9 @@ describe('ssh executor manager against a real sshd', () => {
         return s.state === 'exited' ? s : undefined;
       });
       expect(status).toMatchObject({ state: 'exited', exitCode: null, reason: 'ssh connection lost' });
-      await eventually('the orphaned agent to be killed on the host', () => (pgrep(`^sleep ${sleep}$`).length === 0 && pgrep(token).length === 0 ? true : undefined));
+      await eventually('the orphaned agent to be killed on the host', () =>
+        pgrep(`^sleep ${sleep}$`).length === 0 && pgrep(token).length === 0 ? true : undefined,
+      );
     } finally {
       await proxy.close();
     }
@@ -196,19 +201,27 @@ describe('ssh executor manager against a real sshd', () => {
   it('names the missing key file', async () => {
     const m = manager([testHost({ privateKeyPath: join(dir, 'no-such-key') })]);
     managers.push(m);
-    await expect(m.start('t', CLASS, context('t'))).rejects.toMatchObject({ code: 'HORDE_SSH_KEY_UNREADABLE', message: expect.stringContaining('no-such-key') });
+    await expect(m.start('t', CLASS, context('t'))).rejects.toMatchObject({
+      code: 'HORDE_SSH_KEY_UNREADABLE',
+      message: expect.stringContaining('no-such-key'),
+    });
   });
 
   it('refuses a host whose key is not the pinned one, before sending anything, and reports the key it saw', async () => {
     const pinned = 'SHA256:' + 'A'.repeat(43);
-    const m = manager([testHost({ hostKeySha256: pinned, remoteCommand: fakeHorde('horde', uniqueSleep()), env: { HOST_TAG: 'mitm', AGENT_LOG: log } })]);
+    const m = manager([
+      testHost({ hostKeySha256: pinned, remoteCommand: fakeHorde('horde', uniqueSleep()), env: { HOST_TAG: 'mitm', AGENT_LOG: log } }),
+    ]);
     managers.push(m);
     const token = randomUUID();
     const failure = m.start(token, CLASS, context(token));
     await expect(failure).rejects.toMatchObject({ code: 'HORDE_SSH_HOST_KEY_REJECTED', fingerprint: testHostKey() });
     await expect(failure).rejects.toThrow(/not a trusted key/);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(readLog().some((l) => l.includes(token)), 'nothing ran on the refused host').toBe(false);
+    expect(
+      readLog().some((l) => l.includes(token)),
+      'nothing ran on the refused host',
+    ).toBe(false);
   });
 
   function readLog(): string[] {
@@ -220,7 +233,14 @@ describe('ssh executor manager against a real sshd', () => {
   }
 
   it('accepts any host key only when insecureAcceptAnyHostKey is set', async () => {
-    const m = manager([testHost({ hostKeySha256: undefined, insecureAcceptAnyHostKey: true, remoteCommand: fakeHorde('horde', uniqueSleep()), env: { HOST_TAG: 'h', AGENT_LOG: log } })]);
+    const m = manager([
+      testHost({
+        hostKeySha256: undefined,
+        insecureAcceptAnyHostKey: true,
+        remoteCommand: fakeHorde('horde', uniqueSleep()),
+        env: { HOST_TAG: 'h', AGENT_LOG: log },
+      }),
+    ]);
     managers.push(m);
     const token = randomUUID();
     const handle: ExecutorHandle = await m.start(token, CLASS, context(token));

@@ -10,7 +10,16 @@ import type {
 import type { SshHostConfig } from './config.js';
 import { NoFreeHostError } from './errors.js';
 import { configuredDevices, gpuListCommand, parseNvidiaSmiList } from './gpu-list.js';
-import { anyHostKey, describeTarget, SshConnectError, pinnedHostKeys, readPrivateKey, SshLauncher, type RemoteAgent, type SshTarget } from '@horde/ssh-launcher';
+import {
+  anyHostKey,
+  describeTarget,
+  SshConnectError,
+  pinnedHostKeys,
+  readPrivateKey,
+  SshLauncher,
+  type RemoteAgent,
+  type SshTarget,
+} from '@horde/ssh-launcher';
 
 export interface SshExecutorManagerOptions {
   readonly hosts: readonly SshHostConfig[];
@@ -90,7 +99,9 @@ export class SshExecutorManager implements ExecutorManager {
   constructor(private readonly options: SshExecutorManagerOptions) {
     this.launcher = new SshLauncher(options);
     this.classes = new Set(options.hosts.map((host) => host.executorClass));
-    this.devices = options.hosts.map((host) => (host.gpus === undefined ? null : host.gpus === 'detect' ? [] : configuredDevices(host.gpus)));
+    this.devices = options.hosts.map((host) =>
+      host.gpus === undefined ? null : host.gpus === 'detect' ? [] : configuredDevices(host.gpus),
+    );
     this.gpuProblems = options.hosts.map((host) => (host.gpus === 'detect' ? 'GPUs not detected yet' : null));
     this.health = options.hosts.map(() => ({ state: 'healthy', failures: 0, lastError: null, checkedAt: null }));
     const every = options.healthCheckSeconds ?? 0;
@@ -113,7 +124,8 @@ export class SshExecutorManager implements ExecutorManager {
     // executors than a host has GPUs.
     const counts: Manifest = Object.fromEntries([...this.classes].map((executorClass) => [executorClass, 0]));
     this.options.hosts.forEach((host, index) => {
-      if (this.health[index]!.state === 'healthy') counts[host.executorClass] = (counts[host.executorClass] ?? 0) + this.slotsOf(index).length;
+      if (this.health[index]!.state === 'healthy')
+        counts[host.executorClass] = (counts[host.executorClass] ?? 0) + this.slotsOf(index).length;
     });
     return counts;
   }
@@ -174,7 +186,8 @@ export class SshExecutorManager implements ExecutorManager {
         }),
       ]);
       health.checkedAt = Date.now();
-      if (health.state === 'dead') this.options.logger.info({ host: where, downFor: health.failures }, 'ssh host answers again: back in the manifest');
+      if (health.state === 'dead')
+        this.options.logger.info({ host: where, downFor: health.failures }, 'ssh host answers again: back in the manifest');
       health.state = 'healthy';
       health.failures = 0;
       health.lastError = null;
@@ -187,7 +200,10 @@ export class SshExecutorManager implements ExecutorManager {
       const threshold = this.options.unhealthyAfterFailures ?? 2;
       if (health.state === 'healthy' && health.failures >= threshold) {
         health.state = 'dead';
-        this.options.logger.warn({ host: where, failures: health.failures, err: error }, 'ssh host is not answering: out of the manifest, its executors reported lost');
+        this.options.logger.warn(
+          { host: where, failures: health.failures, err: error },
+          'ssh host is not answering: out of the manifest, its executors reported lost',
+        );
         // Drop the connection now: every executor still running there is reported exited (lost) at
         // once, and the miner fails their jobs as horde failures instead of waiting for the deadlines.
         await this.launcher.drop(await this.target(host)).catch(() => undefined);

@@ -14,8 +14,7 @@ interface Rental {
 }
 
 export type BudgetDecision =
-  | { readonly ok: true; readonly rental: BudgetRental }
-  | { readonly ok: false; readonly limit: 'hour' | 'day'; readonly reason: string };
+  { readonly ok: true; readonly rental: BudgetRental } | { readonly ok: false; readonly limit: 'hour' | 'day'; readonly reason: string };
 
 /** A reserved rental: `cancel` when the rent did not happen, `end` once the instance is destroyed. */
 export interface BudgetRental {

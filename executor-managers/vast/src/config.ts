@@ -60,7 +60,9 @@ export const vastConfigSchema = z.strictObject({
   /** Script the instance runs at start (vast's `onstart`). Default: none. */
   onstart: z.string().optional(),
   /** Executor classes to rent machines for, with their offer filters. */
-  classes: z.record(z.string().min(1), vastClassSchema).refine((classes) => Object.keys(classes).length > 0, 'configure at least one executor class'),
+  classes: z
+    .record(z.string().min(1), vastClassSchema)
+    .refine((classes) => Object.keys(classes).length > 0, 'configure at least one executor class'),
   /** Argv prefix that runs horde on an instance; replaces the miner's own command in front of `executor …`. */
   remoteCommand: z.array(z.string().min(1)).min(1).default(['horde']),
   /** Extra environment for the agents; the runtime's own variables win. */

@@ -12,7 +12,11 @@ export class VastMetrics {
   readonly refusals: Counter<'executor_class' | 'limit'>;
   readonly jobCost: Histogram<'executor_class'>;
 
-  constructor(registry: Metrics, source: VastCostSource, limits: { maxDollarsPerHour?: number | undefined; maxDollarsPerDay?: number | undefined }) {
+  constructor(
+    registry: Metrics,
+    source: VastCostSource,
+    limits: { maxDollarsPerHour?: number | undefined; maxDollarsPerDay?: number | undefined },
+  ) {
     const registers = [registry];
     new Gauge({
       name: 'horde_vast_cost_dollars_per_hour',
@@ -32,7 +36,12 @@ export class VastMetrics {
         this.set(source.spentLastDay());
       },
     });
-    const caps = new Gauge({ name: 'horde_vast_budget_dollars', help: 'Configured vast budget caps: limit hour ($/h) and day ($ per 24 h).', labelNames: ['limit'], registers });
+    const caps = new Gauge({
+      name: 'horde_vast_budget_dollars',
+      help: 'Configured vast budget caps: limit hour ($/h) and day ($ per 24 h).',
+      labelNames: ['limit'],
+      registers,
+    });
     if (limits.maxDollarsPerHour !== undefined) caps.set({ limit: 'hour' }, limits.maxDollarsPerHour);
     if (limits.maxDollarsPerDay !== undefined) caps.set({ limit: 'day' }, limits.maxDollarsPerDay);
     this.refusals = new Counter({

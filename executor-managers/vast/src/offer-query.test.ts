@@ -4,7 +4,15 @@ import { describeFilter, offerQuery, offersToTry } from './offer-query.js';
 import type { VastOffer } from './vast-api.js';
 
 const klass = (input: Record<string, unknown>) => vastClassSchema.parse({ maxInstances: 1, ...input });
-const offer = (id: number, fields: Partial<VastOffer>): VastOffer => ({ id, dph_total: 1, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, reliability2: 0.99, ...fields });
+const offer = (id: number, fields: Partial<VastOffer>): VastOffer => ({
+  id,
+  dph_total: 1,
+  gpu_name: 'RTX 4090',
+  num_gpus: 1,
+  gpu_ram: 24_564,
+  reliability2: 0.99,
+  ...fields,
+});
 
 describe('offerQuery', () => {
   it("starts from the vast CLI's defaults and asks for the cheapest on-demand offers first", () => {
@@ -19,7 +27,15 @@ describe('offerQuery', () => {
 
   it('maps the class filters to vast fields and units (GPU names with spaces, GPU RAM in MB)', () => {
     const query = offerQuery(
-      klass({ gpuName: ['RTX_4090', 'RTX 3090'], numGpus: 2, minGpuRamGb: 24, maxDphTotal: 0.8, minReliability: 0.95, verified: false, extraFilters: { cuda_max_good: { gte: 12.1 } } }),
+      klass({
+        gpuName: ['RTX_4090', 'RTX 3090'],
+        numGpus: 2,
+        minGpuRamGb: 24,
+        maxDphTotal: 0.8,
+        minReliability: 0.95,
+        verified: false,
+        extraFilters: { cuda_max_good: { gte: 12.1 } },
+      }),
       10,
     );
     expect(query.filters).toEqual({

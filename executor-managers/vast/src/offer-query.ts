@@ -22,8 +22,7 @@ export function offerQuery(filter: VastClassConfig, diskGb: number): OfferQuery 
     rented: { eq: false },
   };
   if (filter.gpuName !== undefined) {
-    filters.gpu_name =
-      typeof filter.gpuName === 'string' ? { eq: gpuModelName(filter.gpuName) } : { in: filter.gpuName.map(gpuModelName) };
+    filters.gpu_name = typeof filter.gpuName === 'string' ? { eq: gpuModelName(filter.gpuName) } : { in: filter.gpuName.map(gpuModelName) };
   }
   if (filter.numGpus !== undefined) filters.num_gpus = { eq: filter.numGpus };
   // vast stores gpu_ram in MB; the CLI multiplies GB by 1000.
@@ -39,7 +38,10 @@ export function offerQuery(filter: VastClassConfig, diskGb: number): OfferQuery 
  * or capability are checked again here, so a lax server can never get us a wrong or dearer machine.
  */
 export function offersToTry(offers: readonly VastOffer[], filter: VastClassConfig): VastOffer[] {
-  const names = filter.gpuName === undefined ? null : new Set((typeof filter.gpuName === 'string' ? [filter.gpuName] : filter.gpuName).map(gpuModelName));
+  const names =
+    filter.gpuName === undefined
+      ? null
+      : new Set((typeof filter.gpuName === 'string' ? [filter.gpuName] : filter.gpuName).map(gpuModelName));
   return offers
     .filter((offer) => filter.maxDphTotal === undefined || offer.dph_total <= filter.maxDphTotal)
     .filter((offer) => names === null || (offer.gpu_name != null && names.has(offer.gpu_name)))

@@ -10,7 +10,10 @@ const base = {
   apiKey: 'key',
   image: 'ghcr.io/acme/horde-executor:0.1.0',
   ssh: { privateKeyPath: '/etc/horde/vast_ed25519' },
-  classes: { 'spin_up-4min.gpu-24gb': { maxInstances: 3, gpuName: 'RTX_4090' }, 'always_on.llm.a6000': { maxInstances: 1, gpuName: 'RTX_A6000' } },
+  classes: {
+    'spin_up-4min.gpu-24gb': { maxInstances: 3, gpuName: 'RTX_4090' },
+    'always_on.llm.a6000': { maxInstances: 1, gpuName: 'RTX_A6000' },
+  },
 };
 
 describe('@horde/executor-manager-vast plugin', () => {

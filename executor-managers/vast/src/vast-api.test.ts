@@ -45,8 +45,22 @@ describe('VastClient', () => {
   });
 
   it('never repeats a rent after a 5xx: it might have rented twice', async () => {
-    const { client, seen } = await scripted([{ status: 503, body: JSON.stringify({ success: false, error: 'unavailable', msg: 'try later' }) }]);
-    await expect(client.createInstance(7, { client_id: 'me', image: 'i', disk: 10, label: 'l', runtype: 'ssh', onstart: null, env: {}, price: null, cancel_unavail: true })).rejects.toMatchObject({
+    const { client, seen } = await scripted([
+      { status: 503, body: JSON.stringify({ success: false, error: 'unavailable', msg: 'try later' }) },
+    ]);
+    await expect(
+      client.createInstance(7, {
+        client_id: 'me',
+        image: 'i',
+        disk: 10,
+        label: 'l',
+        runtype: 'ssh',
+        onstart: null,
+        env: {},
+        price: null,
+        cancel_unavail: true,
+      }),
+    ).rejects.toMatchObject({
       code: 'HORDE_VAST_API_ERROR',
       status: 503,
       message: 'renting offer 7: HTTP 503 (unavailable: try later)',

@@ -129,7 +129,14 @@ export class VastClient implements VastApi {
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.allocatedStorage !== undefined ? { allocated_storage: query.allocatedStorage } : {}),
     };
-    const response = await this.request({ method: 'POST', path: '/api/v0/bundles/', body, schema: searchResponse, idempotent: true, action: 'searching offers' });
+    const response = await this.request({
+      method: 'POST',
+      path: '/api/v0/bundles/',
+      body,
+      schema: searchResponse,
+      idempotent: true,
+      action: 'searching offers',
+    });
     return response.offers;
   }
 

@@ -15,7 +15,18 @@ import { VastExecutorManager } from './vast-executor-manager.js';
 const silent = pino({ level: 'silent' });
 const CLASS = 'spin_up-4min.gpu-24gb';
 const API_KEY = 'test-key-budget-0123';
-const offer = (id: number, dph: number) => ({ id, machine_id: id, gpu_name: 'RTX 4090', num_gpus: 1, gpu_ram: 24_564, dph_total: dph, reliability2: 0.99, verified: true, external: false, rentable: true });
+const offer = (id: number, dph: number) => ({
+  id,
+  machine_id: id,
+  gpu_name: 'RTX 4090',
+  num_gpus: 1,
+  gpu_ram: 24_564,
+  dph_total: dph,
+  reliability2: 0.99,
+  verified: true,
+  external: false,
+  rentable: true,
+});
 const OFFERS = [offer(201, 0.3), offer(202, 0.35), offer(203, 0.4), offer(204, 0.45), offer(205, 0.5)];
 
 let fake: FakeVastServer;
@@ -55,7 +66,12 @@ function make(overrides: Record<string, unknown>, metrics?: Metrics): VastExecut
 }
 
 function context(token: string): ExecutorStartContext {
-  return { minerAddress: 'ws://127.0.0.1:1', launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } }, timeoutSeconds: 60, logger: silent };
+  return {
+    minerAddress: 'ws://127.0.0.1:1',
+    launch: { argv: ['horde', 'executor', '--token', token], env: { EXECUTOR_TOKEN: token } },
+    timeoutSeconds: 60,
+    logger: silent,
+  };
 }
 
 async function eventually<T>(what: string, probe: () => T | undefined, ms = 10_000): Promise<T> {
@@ -79,19 +95,31 @@ describe('vast budget', () => {
     const metrics = createMetricsRegistry({ defaultMetrics: false });
     const m = make({ budget: { maxDollarsPerHour: 1 } }, metrics);
     // Eight starts at once: the cheapest offers are 0.30, 0.35, 0.40… so at most three fit under $1/h.
-    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => m.start(`burst-${i}-${randomUUID()}`, CLASS, context(`b${i}`))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => m.start(`burst-${i}-${randomUUID()}`, CLASS, context(`b${i}`))),
+    );
     const started = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     const rented = fake.live().reduce((sum, instance) => sum + instance.offer.dph_total, 0);
     expect(rented).toBeLessThanOrEqual(1);
     expect(started.length).toBeGreaterThanOrEqual(2);
     expect(started.length + refused.length).toBe(8);
-    for (const r of refused) expect(r.reason).toMatchObject({ code: 'HORDE_VAST_BUDGET_EXCEEDED', limit: 'hour', message: expect.stringContaining('over budget.maxDollarsPerHour $1.000') });
+    for (const r of refused)
+      expect(r.reason).toMatchObject({
+        code: 'HORDE_VAST_BUDGET_EXCEEDED',
+        limit: 'hour',
+        message: expect.stringContaining('over budget.maxDollarsPerHour $1.000'),
+      });
     expect(await metricValue(metrics, 'horde_vast_rent_refusals_total', { limit: 'hour' })).toBe(refused.length);
     expect(await metricValue(metrics, 'horde_vast_cost_dollars_per_hour', { executor_class: CLASS })).toBeCloseTo(rented, 9);
     expect(await metricValue(metrics, 'horde_vast_budget_dollars', { limit: 'hour' })).toBe(1);
     // The miner's dashboard sees each instance with its price.
-    expect(m.fleet().map((entry) => entry.dollarsPerHour).reduce((a, b) => a + (b ?? 0), 0)).toBeCloseTo(rented, 9);
+    expect(
+      m
+        .fleet()
+        .map((entry) => entry.dollarsPerHour)
+        .reduce((a, b) => a + (b ?? 0), 0),
+    ).toBeCloseTo(rented, 9);
     expect(m.fleet().every((entry) => entry.state === 'busy' && entry.executorClass === CLASS)).toBe(true);
   }, 60_000);
 

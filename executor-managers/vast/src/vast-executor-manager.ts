@@ -128,7 +128,11 @@ export class VastExecutorManager implements ExecutorManager {
     const { maxDollarsPerHour, maxDollarsPerDay } = options.config.budget;
     this.budget = new VastBudget({ maxDollarsPerHour, maxDollarsPerDay });
     this.metrics = options.metrics
-      ? new VastMetrics(options.metrics, { dollarsPerHourByClass: () => this.dollarsPerHourByClass(), spentLastDay: () => this.budget.spentLastDay() }, { maxDollarsPerHour, maxDollarsPerDay })
+      ? new VastMetrics(
+          options.metrics,
+          { dollarsPerHourByClass: () => this.dollarsPerHourByClass(), spentLastDay: () => this.budget.spentLastDay() },
+          { maxDollarsPerHour, maxDollarsPerDay },
+        )
       : null;
     this.watchdog = setInterval(() => void this.checkBudgetAndDestroys(), options.config.budget.checkIntervalSeconds * 1000);
     this.watchdog.unref();
@@ -137,7 +141,8 @@ export class VastExecutorManager implements ExecutorManager {
   /** What every rented instance costs now, per class (metrics, dashboard). */
   private dollarsPerHourByClass(): Record<string, number> {
     const byClass: Record<string, number> = {};
-    for (const instance of this.instances.values()) byClass[instance.executorClass] = (byClass[instance.executorClass] ?? 0) + instance.dollarsPerHour;
+    for (const instance of this.instances.values())
+      byClass[instance.executorClass] = (byClass[instance.executorClass] ?? 0) + instance.dollarsPerHour;
     return byClass;
   }
 
@@ -160,20 +165,28 @@ export class VastExecutorManager implements ExecutorManager {
   private async checkBudgetAndDestroys(): Promise<void> {
     const now = Date.now();
     for (const instance of this.instances.values()) {
-      if (instance.destroyFailedAt !== null && now - instance.destroyFailedAt >= this.config.destroyRetrySeconds * 1000) void this.destroy(instance);
+      if (instance.destroyFailedAt !== null && now - instance.destroyFailedAt >= this.config.destroyRetrySeconds * 1000)
+        void this.destroy(instance);
     }
     const ahead = this.config.budget.checkIntervalSeconds * 1000;
     if (!this.budget.overDayBudget(ahead)) return;
     const warm = [...this.instances.values()].filter((i) => i.state === 'warm');
     for (const instance of warm) {
-      this.logger.warn({ instanceId: instance.id, spentLastDay: this.budget.spentLastDay() }, 'vast day budget nearly spent: destroying an idle instance');
+      this.logger.warn(
+        { instanceId: instance.id, spentLastDay: this.budget.spentLastDay() },
+        'vast day budget nearly spent: destroying an idle instance',
+      );
       await this.destroy(instance);
     }
     if (!this.budget.overDayBudget(ahead)) return;
     for (const [id, executor] of this.executors) {
       if (executor.final) continue;
       this.logger.error(
-        { instanceId: executor.instance.id, spentLastDay: this.budget.spentLastDay(), maxDollarsPerDay: this.config.budget.maxDollarsPerDay },
+        {
+          instanceId: executor.instance.id,
+          spentLastDay: this.budget.spentLastDay(),
+          maxDollarsPerDay: this.config.budget.maxDollarsPerDay,
+        },
         'vast day budget reached: stopping a running executor and destroying its instance',
       );
       await this.kill({ id });
@@ -280,7 +293,10 @@ export class VastExecutorManager implements ExecutorManager {
       const decision = this.budget.reserve(offer.dph_total);
       if (!decision.ok) {
         this.metrics?.refusals.inc({ executor_class: executorClass, limit: decision.limit });
-        logger.warn({ offerId: offer.id, dphTotal: offer.dph_total, limit: decision.limit, dollarsPerHour: this.budget.dollarsPerHour() }, 'vast rent refused by the budget');
+        logger.warn(
+          { offerId: offer.id, dphTotal: offer.dph_total, limit: decision.limit, dollarsPerHour: this.budget.dollarsPerHour() },
+          'vast rent refused by the budget',
+        );
         // Offers are cheapest first: a dearer one would break the cap too.
         throw new VastBudgetError(decision.limit, `not renting a vast instance for executor class ${executorClass}: ${decision.reason}`);
       }
@@ -321,7 +337,10 @@ export class VastExecutorManager implements ExecutorManager {
         destroyFailedAt: null,
       };
       this.instances.set(instanceId, instance);
-      logger.info({ instanceId, offerId: offer.id, dphTotal: offer.dph_total, gpu: offer.gpu_name, numGpus: offer.num_gpus }, 'vast instance rented');
+      logger.info(
+        { instanceId, offerId: offer.id, dphTotal: offer.dph_total, gpu: offer.gpu_name, numGpus: offer.num_gpus },
+        'vast instance rented',
+      );
       if (this.closing) {
         await this.destroy(instance);
         throw new VastClosedError('the vast executor manager is shutting down');
@@ -399,7 +418,10 @@ export class VastExecutorManager implements ExecutorManager {
     // starts a new one of the class while the old machine is still being torn down.
     const launchedAt = Date.now();
     executor.released = agent.done.then(async (status) => {
-      this.metrics?.jobCost.observe({ executor_class: instance.executorClass }, (instance.dollarsPerHour * (Date.now() - launchedAt)) / 3_600_000);
+      this.metrics?.jobCost.observe(
+        { executor_class: instance.executorClass },
+        (instance.dollarsPerHour * (Date.now() - launchedAt)) / 3_600_000,
+      );
       await this.releaseInstance(instance, status);
       this.release(instance.executorClass);
       executor.final = status;
@@ -450,9 +472,16 @@ export class VastExecutorManager implements ExecutorManager {
         await this.api.destroyInstance(instance.id);
         this.logger.info({ instanceId: instance.id }, 'vast instance destroyed');
       } catch (error) {
-        const gone = error instanceof VastApiError && !(error instanceof VastAuthError) && error.status !== null && (error.status < 400 || error.status === 404);
+        const gone =
+          error instanceof VastApiError &&
+          !(error instanceof VastAuthError) &&
+          error.status !== null &&
+          (error.status < 400 || error.status === 404);
         if (!gone) {
-          this.logger.error({ err: error, instanceId: instance.id, retryInSeconds: this.config.destroyRetrySeconds }, 'could not destroy the vast instance; it costs money until a retry succeeds');
+          this.logger.error(
+            { err: error, instanceId: instance.id, retryInSeconds: this.config.destroyRetrySeconds },
+            'could not destroy the vast instance; it costs money until a retry succeeds',
+          );
           instance.destroyFailedAt = Date.now();
           instance.destroying = null;
           return;

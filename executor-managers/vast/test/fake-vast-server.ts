@@ -98,7 +98,9 @@ export class FakeVastServer {
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
-      this.handle(request, response).catch((error: unknown) => send(response, 500, { success: false, error: 'server_error', msg: String(error) }));
+      this.handle(request, response).catch((error: unknown) =>
+        send(response, 500, { success: false, error: 'server_error', msg: String(error) }),
+      );
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -146,12 +148,15 @@ export class FakeVastServer {
 
     let match: RegExpExecArray | null;
     if (request.method === 'POST' && url.pathname === '/api/v0/bundles/') return this.search(body, response);
-    if (request.method === 'PUT' && (match = /^\/api\/v0\/asks\/(\d+)\/$/.exec(url.pathname))) return this.rent(Number(match[1]), body, response);
+    if (request.method === 'PUT' && (match = /^\/api\/v0\/asks\/(\d+)\/$/.exec(url.pathname)))
+      return this.rent(Number(match[1]), body, response);
     if (request.method === 'GET' && (match = /^\/api\/v0\/instances\/(\d+)\/$/.exec(url.pathname))) {
-      if (url.searchParams.get('owner') !== 'me') return send(response, 400, { success: false, error: 'invalid_args', msg: 'owner=me required' });
+      if (url.searchParams.get('owner') !== 'me')
+        return send(response, 400, { success: false, error: 'invalid_args', msg: 'owner=me required' });
       return this.show(Number(match[1]), response);
     }
-    if (request.method === 'DELETE' && (match = /^\/api\/v0\/instances\/(\d+)\/$/.exec(url.pathname))) return this.destroy(Number(match[1]), response);
+    if (request.method === 'DELETE' && (match = /^\/api\/v0\/instances\/(\d+)\/$/.exec(url.pathname)))
+      return this.destroy(Number(match[1]), response);
     return send(response, 404, { success: false, error: 'not_found', msg: `no route ${request.method} ${url.pathname}` });
   }
 
@@ -180,7 +185,13 @@ export class FakeVastServer {
   }
 
   private rent(offerId: number, body: unknown, response: ServerResponse): void {
-    if (!isRecord(body) || body.client_id !== 'me' || typeof body.image !== 'string' || body.image === '' || typeof body.disk !== 'number') {
+    if (
+      !isRecord(body) ||
+      body.client_id !== 'me' ||
+      typeof body.image !== 'string' ||
+      body.image === '' ||
+      typeof body.disk !== 'number'
+    ) {
       return send(response, 400, { success: false, error: 'invalid_args', msg: 'client_id "me", image and disk are required' });
     }
     const offer = this.offers.find((o) => o.id === offerId);
@@ -225,7 +236,8 @@ export class FakeVastServer {
 
   private destroy(id: number, response: ServerResponse): void {
     const instance = this.instances.get(id);
-    if (!instance || instance.destroyed) return send(response, 200, { success: false, error: 'no_such_instance', msg: `Instance ${id} not found.` });
+    if (!instance || instance.destroyed)
+      return send(response, 200, { success: false, error: 'no_such_instance', msg: `Instance ${id} not found.` });
     if (this.destroyFailures > 0) {
       this.destroyFailures -= 1;
       return send(response, 500, { success: false, error: 'server_error', msg: 'Internal error, please retry.' });

@@ -14,14 +14,20 @@ export function hostKeyFingerprint(keyBlob: Uint8Array): string {
 
 /** Fingerprint of a public key line as in `*.pub` or known_hosts (`ssh-ed25519 AAAA… comment`). */
 export function publicKeyFingerprint(line: string): string {
-  const blob = line.trim().split(/\s+/).find((field) => field.startsWith('AAAA'));
+  const blob = line
+    .trim()
+    .split(/\s+/)
+    .find((field) => field.startsWith('AAAA'));
   if (!blob) throw new TypeError('not an OpenSSH public key line (expected "<type> AAAA… [comment]")');
   return hostKeyFingerprint(Buffer.from(blob, 'base64'));
 }
 
 /** `SHA256:abc`, `sha256:abc=` and `abc` all name the same fingerprint. */
 export function normalizeFingerprint(fingerprint: string): string {
-  return `SHA256:${fingerprint.trim().replace(/^sha256:/i, '').replace(/=+$/, '')}`;
+  return `SHA256:${fingerprint
+    .trim()
+    .replace(/^sha256:/i, '')
+    .replace(/=+$/, '')}`;
 }
 
 /** Trusts only the listed fingerprints (several allow a key rotation without downtime). */

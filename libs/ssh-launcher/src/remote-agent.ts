@@ -117,7 +117,11 @@ export class RemoteAgent {
       channel.on('close', () => {
         if (!this.started) {
           const code = this.exitStatus?.state === 'exited' ? this.exitStatus.exitCode : null;
-          return fail(code === NO_PROCESS_GROUP_EXIT ? 'the remote shell cannot give it its own process group' : `the wrapper ended with ${code ?? 'no exit status'}`);
+          return fail(
+            code === NO_PROCESS_GROUP_EXIT
+              ? 'the remote shell cannot give it its own process group'
+              : `the wrapper ended with ${code ?? 'no exit status'}`,
+          );
         }
         this.finish(this.exitStatus ?? { state: 'exited', exitCode: null, reason: 'ssh channel closed' });
       });

@@ -66,7 +66,8 @@ describe('launch wrapper', () => {
 
   it('prints its process group, passes env and argv through untouched and exits with the agent status', async () => {
     const env = { EXECUTOR_TOKEN: "t'ok $HOME `x`", HORDE_EXECUTOR: '{"runner":"docker","a":"b c"}', EMPTY: '' };
-    const script = 'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), env: [process.env.EXECUTOR_TOKEN, process.env.HORDE_EXECUTOR, process.env.EMPTY] }) + "\\n"); process.exit(7)';
+    const script =
+      'process.stdout.write(JSON.stringify({ argv: process.argv.slice(1), env: [process.env.EXECUTOR_TOKEN, process.env.HORDE_EXECUTOR, process.env.EMPTY] }) + "\\n"); process.exit(7)';
     const { child, exit, out } = run([process.execPath, '-e', script, 'a b', "it's", '$(id)', ''], env);
     const [code] = await exit;
     expect(code).toBe(7);
@@ -85,7 +86,14 @@ describe('launch wrapper', () => {
     // The agent starts a grandchild that would outlive it.
     const { child, exit, out } = run(['/bin/sh', '-c', 'sleep 300 & sleep 300'], {});
     await until('the marker', () => PGID_MARKER.test(out().split('\n')[0] ?? ''));
-    await until('the agent to start', () => spawnSync('pgrep', ['-g', String(child.pid), '-x', 'sleep']).stdout.toString().trim().split('\n').length === 2);
+    await until(
+      'the agent to start',
+      () =>
+        spawnSync('pgrep', ['-g', String(child.pid), '-x', 'sleep'])
+          .stdout.toString()
+          .trim()
+          .split('\n').length === 2,
+    );
     child.stdin!.end();
     const [code, signal] = await exit;
     expect(code === null ? signal : code).toBe('SIGKILL');

@@ -47,7 +47,16 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on NVIDIA RTX A6000 (48 GB VRAM) for LLM inference',
     spinUpSeconds: 30,
     shortCode: 'L',
-    resources: { gpu: { count: 1, vramGb: 48, model: 'NVIDIA RTX A6000', models: ['RTX A6000'], minComputeCapability: '8.6', minDriverVersion: '525.60.13' } },
+    resources: {
+      gpu: {
+        count: 1,
+        vramGb: 48,
+        model: 'NVIDIA RTX A6000',
+        models: ['RTX A6000'],
+        minComputeCapability: '8.6',
+        minDriverVersion: '525.60.13',
+      },
+    },
     dockerPreset: 'nvidia_all',
     // The real prompt solver's model needs the 48 GB; hash-crack then proves a GPU of the A6000's speed.
     proof: { jobGenerators: [LLM_PROMPTS, HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },
@@ -76,7 +85,16 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on NVIDIA A100 with 80 GB VRAM',
     spinUpSeconds: 30,
     shortCode: 'D',
-    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA A100 80GB', models: ['A100'], minComputeCapability: '8.0', minDriverVersion: '525.60.13' } },
+    resources: {
+      gpu: {
+        count: 1,
+        vramGb: 80,
+        model: 'NVIDIA A100 80GB',
+        models: ['A100'],
+        minComputeCapability: '8.0',
+        minDriverVersion: '525.60.13',
+      },
+    },
     dockerPreset: 'nvidia_all',
     // Hash-crack proves a GPU of the A100's speed (not its 80 GB: the spec cross-check does);
     // the matrix proof is the alternative where hash-crack is not loaded.
@@ -87,7 +105,16 @@ export const HARDWARE_CLASSES: readonly HardwareClass[] = [
     description: 'Always-on NVIDIA H100 with 80 GB VRAM',
     spinUpSeconds: 30,
     shortCode: 'H',
-    resources: { gpu: { count: 1, vramGb: 80, model: 'NVIDIA H100 80GB', models: ['H100'], minComputeCapability: '9.0', minDriverVersion: '535.54.03' } },
+    resources: {
+      gpu: {
+        count: 1,
+        vramGb: 80,
+        model: 'NVIDIA H100 80GB',
+        models: ['H100'],
+        minComputeCapability: '9.0',
+        minDriverVersion: '535.54.03',
+      },
+    },
     dockerPreset: 'nvidia_all',
     // Hash-crack is sized for the H100's rate, which an A100 does not reach (see job-hash-crack's README).
     proof: { jobGenerators: [HASH_CRACK, GPU_MATMUL], maxJobSeconds: LLM_PROMPTS_SECONDS },

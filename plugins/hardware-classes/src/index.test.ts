@@ -12,7 +12,7 @@ async function load(entry: NonNullable<HordeConfigInput['plugins']>[number]) {
 }
 
 describe('@horde/plugin-hardware-classes', () => {
-  it('provides all seven classes by default, ComputeHorde\'s first', async () => {
+  it("provides all seven classes by default, ComputeHorde's first", async () => {
     const { loaded, root } = await load('@horde/plugin-hardware-classes');
     const ids = loaded.all(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id);
     expect(ids).toEqual([
@@ -25,16 +25,30 @@ describe('@horde/plugin-hardware-classes', () => {
       'always_on.gpu.h100-80gb',
     ]);
     expect(root.resolveAll<HardwareClass>(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id)).toEqual(ids);
-    expect(loaded.plugins[0]).toMatchObject({ name: '@horde/plugin-hardware-classes', version: '0.1.0', provides: [{ contract: 'HardwareClass', count: 7 }] });
+    expect(loaded.plugins[0]).toMatchObject({
+      name: '@horde/plugin-hardware-classes',
+      version: '0.1.0',
+      provides: [{ contract: 'HardwareClass', count: 7 }],
+    });
   });
 
-  it('carries ComputeHorde\'s spin-up times, manifest short codes and resources', () => {
+  it("carries ComputeHorde's spin-up times, manifest short codes and resources", () => {
     const byId = new Map(HARDWARE_CLASSES.map((hardwareClass) => [hardwareClass.id, hardwareClass]));
-    expect(byId.get('spin_up-4min.gpu-24gb')).toMatchObject({ spinUpSeconds: 240, shortCode: 'S', resources: { gpu: { vramGb: 24 } }, dockerPreset: 'nvidia_all' });
+    expect(byId.get('spin_up-4min.gpu-24gb')).toMatchObject({
+      spinUpSeconds: 240,
+      shortCode: 'S',
+      resources: { gpu: { vramGb: 24 } },
+      dockerPreset: 'nvidia_all',
+    });
     expect(byId.get('always_on.gpu-24gb')).toMatchObject({ spinUpSeconds: 3, shortCode: 'A', dockerPreset: 'nvidia_all' });
     expect(byId.get('always_on.llm.a6000')).toMatchObject({ spinUpSeconds: 30, shortCode: 'L', resources: { gpu: { vramGb: 48 } } });
     expect(byId.get('always_on.test')).toMatchObject({ spinUpSeconds: 3, shortCode: 'T', dockerPreset: 'none' });
-    expect(byId.get('always_on.cpu.8c.16gb')).toMatchObject({ spinUpSeconds: 30, shortCode: 'C', resources: { cpuCores: 8, ramGb: 16 }, dockerPreset: 'none' });
+    expect(byId.get('always_on.cpu.8c.16gb')).toMatchObject({
+      spinUpSeconds: 30,
+      shortCode: 'C',
+      resources: { cpuCores: 8, ramGb: 16 },
+      dockerPreset: 'none',
+    });
     expect(byId.get('always_on.gpu.a100-80gb')?.resources.gpu).toMatchObject({ vramGb: 80 });
     expect(byId.get('always_on.gpu.h100-80gb')?.resources.gpu).toMatchObject({ vramGb: 80 });
   });
@@ -50,25 +64,33 @@ describe('@horde/plugin-hardware-classes', () => {
     }
   });
 
-  it('provides only the classes the config enables, in the config\'s order', async () => {
-    const { loaded } = await load({ name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.cpu.8c.16gb', 'always_on.test'] } });
+  it("provides only the classes the config enables, in the config's order", async () => {
+    const { loaded } = await load({
+      name: '@horde/plugin-hardware-classes',
+      config: { classes: ['always_on.cpu.8c.16gb', 'always_on.test'] },
+    });
     expect(loaded.all(HARDWARE_CLASS).map((hardwareClass) => hardwareClass.id)).toEqual(['always_on.cpu.8c.16gb', 'always_on.test']);
   });
 
   it('refuses an unknown class id, listing the known ones', async () => {
-    const error = await load({ name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.test', 'always_on.gpu-4090'] } }).then(
+    const error = await load({
+      name: '@horde/plugin-hardware-classes',
+      config: { classes: ['always_on.test', 'always_on.gpu-4090'] },
+    }).then(
       () => undefined,
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(PluginError);
     expect((error as PluginError).code).toBe('HORDE_PLUGIN_CONFIG_INVALID');
-    expect((error as PluginError).message).toContain('plugins[0].config.classes[1]: expected "spin_up-4min.gpu-24gb", "always_on.gpu-24gb"');
+    expect((error as PluginError).message).toContain(
+      'plugins[0].config.classes[1]: expected "spin_up-4min.gpu-24gb", "always_on.gpu-24gb"',
+    );
     expect((error as PluginError).message).toContain('got "always_on.gpu-4090"');
   });
 
   it('refuses a class listed twice', async () => {
-    await expect(load({ name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.test', 'always_on.test'] } })).rejects.toThrow(
-      'plugins[0].config.classes: lists a class twice',
-    );
+    await expect(
+      load({ name: '@horde/plugin-hardware-classes', config: { classes: ['always_on.test', 'always_on.test'] } }),
+    ).rejects.toThrow('plugins[0].config.classes: lists a class twice');
   });
 });

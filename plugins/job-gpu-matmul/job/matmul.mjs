@@ -33,7 +33,12 @@ const leafHash = (index, bytes) => {
   prefix.writeUInt32BE(index, 1);
   return createHash('sha256').update(prefix).update(bytes).digest();
 };
-const nodeHash = (left, right) => createHash('sha256').update(Buffer.from([1])).update(left).update(right).digest();
+const nodeHash = (left, right) =>
+  createHash('sha256')
+    .update(Buffer.from([1]))
+    .update(left)
+    .update(right)
+    .digest();
 
 function main() {
   const seed = argument('seed');

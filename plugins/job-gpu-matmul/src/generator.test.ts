@@ -11,7 +11,15 @@ import { challengedRows, leafHash, matrixRow, nodeHash, productRows, rowBytes, v
 
 const run = promisify(execFile);
 const MATMUL = fileURLToPath(new URL('../job/matmul.mjs', import.meta.url));
-const testClass: HardwareClass = { id: 'always_on.test', description: 't', spinUpSeconds: 3, shortCode: 'T', resources: {}, dockerPreset: 'none', proof: { jobGenerators: ['gpu-matmul'], maxJobSeconds: 15 } };
+const testClass: HardwareClass = {
+  id: 'always_on.test',
+  description: 't',
+  spinUpSeconds: 3,
+  shortCode: 'T',
+  resources: {},
+  dockerPreset: 'none',
+  proof: { jobGenerators: ['gpu-matmul'], maxJobSeconds: 15 },
+};
 
 /** Runs the CPU solver as the process runner would. */
 async function solve(job: GeneratedJob) {
@@ -67,7 +75,9 @@ describe('gpu-matmul job', () => {
     // A row changed after the commitment no longer sits under the root.
     const forged = Buffer.from(answer.rows[0]!.values, 'base64');
     forged.writeInt32LE(forged.readInt32LE(0) + 1, 0);
-    expect((await again({ ...answer, rows: [{ ...answer.rows[0]!, values: forged.toString('base64') }, ...answer.rows.slice(1)] })).details).toMatch(/is not under the committed root/);
+    expect(
+      (await again({ ...answer, rows: [{ ...answer.rows[0]!, values: forged.toString('base64') }, ...answer.rows.slice(1)] })).details,
+    ).toMatch(/is not under the committed root/);
 
     // Rows other than those the root selects.
     const shifted = answer.rows.map((row) => ({ ...row, index: (row.index + 1) % 48 }));
@@ -108,7 +118,9 @@ describe('gpu-matmul job', () => {
   });
 
   it('loads as a plugin and proves the classes it has sizes for', async () => {
-    const registered = await registerPluginForTest(plugin, { config: { classes: { 'my.class': { n: 16, challenges: 2, timeLimitSeconds: 5 } } } });
+    const registered = await registerPluginForTest(plugin, {
+      config: { classes: { 'my.class': { n: 16, challenges: 2, timeLimitSeconds: 5 } } },
+    });
     const [provided] = registered.all(JOB_GENERATOR);
     expect(provided?.name).toBe('gpu-matmul');
     expect(provided?.supports({ ...testClass, id: 'always_on.gpu.h100-80gb' })).toBe(true);

@@ -40,12 +40,18 @@ export interface GpuMatmulOptions {
 const answerSchema = z.strictObject({
   format: z.literal(FORMAT),
   root: z.string().regex(/^[0-9a-f]{64}$/),
-  rows: z.array(z.strictObject({ index: z.number().int().nonnegative(), values: z.string(), proof: z.array(z.string().regex(/^[0-9a-f]{64}$/)) })),
+  rows: z.array(
+    z.strictObject({ index: z.number().int().nonnegative(), values: z.string(), proof: z.array(z.string().regex(/^[0-9a-f]{64}$/)) }),
+  ),
 });
 
 /** The last non-empty stdout line, parsed; a reason string when it is not a well-formed answer. */
 function parseAnswer(stdout: string): z.output<typeof answerSchema> | string {
-  const line = stdout.split('\n').map((part) => part.trim()).filter(Boolean).at(-1);
+  const line = stdout
+    .split('\n')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .at(-1);
   if (!line) return 'no answer printed';
   let json: unknown;
   try {
@@ -54,7 +60,9 @@ function parseAnswer(stdout: string): z.output<typeof answerSchema> | string {
     return 'answer is not JSON';
   }
   const parsed = answerSchema.safeParse(json);
-  return parsed.success ? parsed.data : `malformed answer: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim();
+  return parsed.success
+    ? parsed.data
+    : `malformed answer: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`.trim();
 }
 
 /** Checks an answer: the rows the root selects, each proven under the root and equal to A·B's row. */
@@ -72,7 +80,15 @@ export function judgeMatmul(result: JobResult, seed: string, params: MatmulClass
   for (const row of answer.rows) {
     const bytes = Buffer.from(row.values, 'base64');
     if (bytes.length !== params.n * 4) return wrong(`row ${row.index} has ${bytes.length} bytes, expected ${params.n * 4}`);
-    if (!verifyProof(root, row.index, leafHash(row.index, bytes), row.proof.map((hex) => Buffer.from(hex, 'hex')), params.n)) {
+    if (
+      !verifyProof(
+        root,
+        row.index,
+        leafHash(row.index, bytes),
+        row.proof.map((hex) => Buffer.from(hex, 'hex')),
+        params.n,
+      )
+    ) {
       return wrong(`row ${row.index} is not under the committed root`);
     }
   }
@@ -97,8 +113,10 @@ export class GpuMatmulGenerator implements JobGenerator {
   constructor(private readonly options: GpuMatmulOptions = {}) {
     this.classes = { ...DEFAULT_CLASS_PARAMS, ...options.classes };
     for (const [classId, params] of Object.entries(this.classes)) {
-      if (!Number.isInteger(params.n) || params.n < 2 || params.n > MAX_N) throw new RangeError(`gpu-matmul classes.${classId}.n: a whole number from 2 to ${MAX_N}`);
-      if (!Number.isInteger(params.challenges) || params.challenges < 1) throw new RangeError(`gpu-matmul classes.${classId}.challenges: at least 1`);
+      if (!Number.isInteger(params.n) || params.n < 2 || params.n > MAX_N)
+        throw new RangeError(`gpu-matmul classes.${classId}.n: a whole number from 2 to ${MAX_N}`);
+      if (!Number.isInteger(params.challenges) || params.challenges < 1)
+        throw new RangeError(`gpu-matmul classes.${classId}.challenges: at least 1`);
     }
   }
 

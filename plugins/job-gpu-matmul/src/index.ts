@@ -3,7 +3,16 @@ import { definePlugin, JOB_GENERATOR, z } from '@horde/core';
 import { DEFAULT_IMAGE, GpuMatmulGenerator } from './generator.js';
 
 export * from './matrix.js';
-export { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, GPU_MATMUL, GpuMatmulGenerator, judgeMatmul, type GpuMatmulOptions, type MatmulClassParams } from './generator.js';
+export {
+  DEFAULT_CLASS_PARAMS,
+  DEFAULT_GPU_IMAGE,
+  DEFAULT_IMAGE,
+  GPU_MATMUL,
+  GpuMatmulGenerator,
+  judgeMatmul,
+  type GpuMatmulOptions,
+  type MatmulClassParams,
+} from './generator.js';
 
 /** The CPU solver, for a process-runner mapping `{ 'horde/job-gpu-matmul:1': ['node', MATMUL_SCRIPT] }`. */
 export const MATMUL_SCRIPT = fileURLToPath(new URL('../job/matmul.mjs', import.meta.url));
@@ -13,7 +22,15 @@ export const gpuMatmulConfig = z.strictObject({
   image: z.string().min(1).default(DEFAULT_IMAGE),
   /** Per-class size and bound, merged over the defaults (see README). */
   classes: z
-    .record(z.string(), z.strictObject({ n: z.number().int().min(2).max(65_536), challenges: z.number().int().positive(), timeLimitSeconds: z.number().positive(), image: z.string().min(1).optional() }))
+    .record(
+      z.string(),
+      z.strictObject({
+        n: z.number().int().min(2).max(65_536),
+        challenges: z.number().int().positive(),
+        timeLimitSeconds: z.number().positive(),
+        image: z.string().min(1).optional(),
+      }),
+    )
     .default({}),
 });
 

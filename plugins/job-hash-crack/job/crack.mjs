@@ -33,7 +33,9 @@ export function batchKey(secret) {
 }
 
 export function answerOf(passwords) {
-  return createHash('sha256').update([...passwords].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...passwords].sort().join('\n'))
+    .digest('hex');
 }
 
 function decryptHashes(batch, key) {
@@ -125,12 +127,28 @@ async function crackBatchWithHashcat(batch, targets) {
     const hashFile = join(dir, 'hashes.txt');
     const outFile = join(dir, 'cracked.txt');
     await writeFile(hashFile, targets.map((digest) => `${digest}:${batch.salt}`).join('\n') + '\n');
-    const args = ['--attack-mode', '3', '--hash-type', mode, '--hex-salt', '--potfile-disable', '--quiet',
-      '--outfile', outFile, '--outfile-format', '2', '--custom-charset1', batch.alphabet, hashFile, '?1'.repeat(batch.length)];
+    const args = [
+      '--attack-mode',
+      '3',
+      '--hash-type',
+      mode,
+      '--hex-salt',
+      '--potfile-disable',
+      '--quiet',
+      '--outfile',
+      outFile,
+      '--outfile-format',
+      '2',
+      '--custom-charset1',
+      batch.alphabet,
+      hashFile,
+      '?1'.repeat(batch.length),
+    ];
     await new Promise((resolve, reject) => {
       // hashcat exits 0 when everything was cracked and 1 when the search space ran out.
       execFile(process.env.HASHCAT_BIN ?? 'hashcat', args, { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) =>
-        error && error.code !== 1 ? reject(new Error(`hashcat failed: ${stderr || error.message}`)) : resolve());
+        error && error.code !== 1 ? reject(new Error(`hashcat failed: ${stderr || error.message}`)) : resolve(),
+      );
     });
     const lines = (await readFile(outFile, 'utf8').catch(() => '')).split('\n').filter((line) => line.length > 0);
     return [...new Set(lines)];
@@ -160,7 +178,8 @@ async function main() {
   const cracked = [];
   for (const [index, batch] of payload.batches.entries()) {
     const targets = decryptHashes(batch, batchKey(secret));
-    const passwords = solver === 'hashcat' ? await crackBatchWithHashcat(batch, targets) : await crackBatch(batch, targets, workers, maxRate);
+    const passwords =
+      solver === 'hashcat' ? await crackBatchWithHashcat(batch, targets) : await crackBatch(batch, targets, workers, maxRate);
     if (passwords.length < targets.length) throw new Error(`batch ${index}: cracked ${passwords.length} of ${targets.length} hashes`);
     cracked.push(...passwords);
     secret = [...passwords].sort().join('\n');

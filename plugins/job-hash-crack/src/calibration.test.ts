@@ -36,7 +36,9 @@ function trustedCardAt(rate: number): TrustedMinerRunner & { jobs: number } {
       const dir = await tempDir();
       await downloadVolume(spec.volume!, dir, { maxBytes: 1 << 20, logger });
       const started = performance.now();
-      const { stdout, stderr } = await run('node', [CRACK, ...spec.command, '--max-rate', String(rate)], { env: { ...process.env, HORDE_VOLUME_DIR: dir } });
+      const { stdout, stderr } = await run('node', [CRACK, ...spec.command, '--max-rate', String(rate)], {
+        env: { ...process.env, HORDE_VOLUME_DIR: dir },
+      });
       return { stdout, stderr, artifacts: {}, uploadResults: {}, timeTookMs: performance.now() - started };
     },
   };
@@ -57,7 +59,12 @@ describe('hash-crack calibration on the trusted miner', () => {
   it('measures the trusted card, sizes the class for the measured rate, and keeps it across restarts', { timeout: 60_000 }, async () => {
     const file = join(await tempDir(), 'measured-rates.json');
     // The table says 40 k/s; the trusted miner's card does 20 k/s.
-    const options = { rates: { 'SIM CARD': rate(40_000) }, sizing: { maxSeconds: 6, overheadSeconds: 0.5, margin: 1.25, hashesPerBatch: 5 }, calibration: { seconds: 2 }, logger };
+    const options = {
+      rates: { 'SIM CARD': rate(40_000) },
+      sizing: { maxSeconds: 6, overheadSeconds: 0.5, margin: 1.25, hashesPerBatch: 5 },
+      calibration: { seconds: 2 },
+      logger,
+    };
     const generator = new HashCrackGenerator({ ...options, measuredRates: new MeasuredRates(file, logger, 1) });
     const tableSpace = (() => {
       const p = generator.paramsFor(card);

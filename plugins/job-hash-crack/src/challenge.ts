@@ -52,7 +52,9 @@ export function batchKey(secret: string): Buffer {
 
 /** sha256 hex of all passwords, sorted and joined by newlines. */
 export function answerOf(passwords: readonly string[]): string {
-  return createHash('sha256').update([...passwords].sort().join('\n')).digest('hex');
+  return createHash('sha256')
+    .update([...passwords].sort().join('\n'))
+    .digest('hex');
 }
 
 export function searchSpace(params: Pick<CrackParams, 'alphabet' | 'length'>): number {
@@ -106,9 +108,17 @@ export function createChallenge(params: CrackParams): Challenge {
     const passwords = pickPasswords(params);
     const salt = randomBytes(8);
     const digests = passwords.map((password) =>
-      createHash(algorithm).update(Buffer.concat([Buffer.from(password, 'utf8'), salt])).digest('hex'),
+      createHash(algorithm)
+        .update(Buffer.concat([Buffer.from(password, 'utf8'), salt]))
+        .digest('hex'),
     );
-    batches.push({ algorithm, alphabet: params.alphabet, length: params.length, salt: salt.toString('hex'), ...encrypt(digests, batchKey(secret)) });
+    batches.push({
+      algorithm,
+      alphabet: params.alphabet,
+      length: params.length,
+      salt: salt.toString('hex'),
+      ...encrypt(digests, batchKey(secret)),
+    });
     everyPassword.push(...passwords);
     secret = [...passwords].sort().join('\n');
   }

@@ -15,7 +15,15 @@ const run = promisify(execFile);
 const jobDir = fileURLToPath(new URL('../job/', import.meta.url));
 
 function hardwareClass(id: string, dockerPreset: 'none' | 'nvidia_all' = 'none'): HardwareClass {
-  return { id, description: id, spinUpSeconds: 3, shortCode: 'T', resources: {}, dockerPreset, proof: { jobGenerators: ['hash-crack'], maxJobSeconds: 30 } };
+  return {
+    id,
+    description: id,
+    spinUpSeconds: 3,
+    shortCode: 'T',
+    resources: {},
+    dockerPreset,
+    proof: { jobGenerators: ['hash-crack'], maxJobSeconds: 30 },
+  };
 }
 
 function gpuClass(id: string, models: string[]): HardwareClass {
@@ -45,7 +53,12 @@ describe('hash-crack generator', () => {
 
   it('makes a job that the real crack script solves, and judges it correct and in time', async () => {
     const job = await generator.generate({ jobUuid: 'j1', minerHotkey: '5Miner', executorClass: testClass, cycle: 3 });
-    expect(job.spec).toMatchObject({ executorClass: 'always_on.test', image: 'horde/job-hash-crack:1', volumeInInitialRequest: true, dockerRunOptionsPreset: 'none' });
+    expect(job.spec).toMatchObject({
+      executorClass: 'always_on.test',
+      image: 'horde/job-hash-crack:1',
+      volumeInInitialRequest: true,
+      dockerRunOptionsPreset: 'none',
+    });
     expect(job.spec.command[0]).toBe('--key');
     const result = await runJob(job, 'crack.mjs');
     const verdict = await job.verify(result);
@@ -54,7 +67,11 @@ describe('hash-crack generator', () => {
   });
 
   it('solves the same job with several worker threads', async () => {
-    const generator = new HashCrackGenerator({ classes: { 'always_on.test': { algorithms: ['sha512', 'sha256'], alphabet: 'abcdefghijklmnopqrstuvwxyz', length: 4, hashesPerBatch: 3 } } });
+    const generator = new HashCrackGenerator({
+      classes: {
+        'always_on.test': { algorithms: ['sha512', 'sha256'], alphabet: 'abcdefghijklmnopqrstuvwxyz', length: 4, hashesPerBatch: 3 },
+      },
+    });
     const job = await generator.generate({ jobUuid: 'j2', minerHotkey: '5Miner', executorClass: testClass, cycle: 3 });
     expect(await job.verify(await runJob(job, 'crack.mjs', ['--workers', '2']))).toMatchObject({ correct: true });
   });
@@ -98,7 +115,11 @@ describe('hash-crack generator', () => {
     expect(generator.supports(hardwareClass('some.unknown.class'))).toBe(false);
     // A GPU class naming a card the rate table lacks cannot be sized, so it is not supported.
     expect(generator.supports(gpuClass('always_on.gpu.mystery', ['RTX 9999']))).toBe(false);
-    expect(new HashCrackGenerator({ rates: { 'RTX 9999': { sha256: 5e10, sha384: 2e10, sha512: 2e10 } } }).supports(gpuClass('always_on.gpu.mystery', ['RTX 9999']))).toBe(true);
+    expect(
+      new HashCrackGenerator({ rates: { 'RTX 9999': { sha256: 5e10, sha384: 2e10, sha512: 2e10 } } }).supports(
+        gpuClass('always_on.gpu.mystery', ['RTX 9999']),
+      ),
+    ).toBe(true);
   });
 
   it('sizes a GPU class for the slowest card it accepts, within the 53 s bound', () => {
@@ -113,13 +134,14 @@ describe('hash-crack generator', () => {
     }
   });
   it('refuses parameters that cannot make a challenge, naming the class', () => {
-    expect(() => new HashCrackGenerator({ classes: { 'always_on.test': { algorithms: ['sha256'], alphabet: 'ab', length: 1, hashesPerBatch: 2 } } })).toThrow(
-      /classes\.always_on\.test: hashesPerBatch/,
-    );
+    expect(
+      () =>
+        new HashCrackGenerator({ classes: { 'always_on.test': { algorithms: ['sha256'], alphabet: 'ab', length: 1, hashesPerBatch: 2 } } }),
+    ).toThrow(/classes\.always_on\.test: hashesPerBatch/);
   });
 });
 
-describe('hash-crack sized from a card\'s rate, solved by throttled solvers', () => {
+describe("hash-crack sized from a card's rate, solved by throttled solvers", () => {
   // Two simulated cards, 1.6 times apart (more than the 1.25 margin), at rates a CPU thread reaches
   // easily; the bound is scaled down with them so the test takes seconds, not a GPU.
   const FAST = 40_000;
@@ -131,7 +153,7 @@ describe('hash-crack sized from a card\'s rate, solved by throttled solvers', ()
   });
   const fastClass = gpuClass('always_on.gpu.sim-fast', ['SIM FAST']);
 
-  it('is solved within its bound at the declared card\'s rate, and missed at the next class\'s rate', { timeout: 60_000 }, async () => {
+  it("is solved within its bound at the declared card's rate, and missed at the next class's rate", { timeout: 60_000 }, async () => {
     const params = generator.paramsFor(fastClass);
     expect(params.timeLimitSeconds).toBeLessThanOrEqual(6);
     const honest = await generator.generate({ jobUuid: 'fast', minerHotkey: '5Miner', executorClass: fastClass, cycle: 1 });
@@ -149,11 +171,21 @@ describe('hash-crack sized from a card\'s rate, solved by throttled solvers', ()
 // machine, `apt-get install hashcat pocl-opencl-icd ocl-icd-libopencl1`), so it runs only where
 // hashcat is installed (.ci/run installs it, so in CI a missing hashcat fails the test rather than
 // skipping it); the first run compiles hashcat's kernels (~15 s here).
-const hashcatInstalled = await run('hashcat', ['--version']).then(() => true, () => false);
+const hashcatInstalled = await run('hashcat', ['--version']).then(
+  () => true,
+  () => false,
+);
 describe.runIf(hashcatInstalled || Boolean(process.env['CI']))('hash-crack with the hashcat solver', () => {
   it('solves a chained job through hashcat', { timeout: 240_000 }, async () => {
-    const generator = new HashCrackGenerator({ classes: { 'always_on.test': { algorithms: ['sha256', 'sha384', 'sha512'], alphabet: 'abcdefgh', length: 3, hashesPerBatch: 2 } } });
-    const job = await generator.generate({ jobUuid: 'hc', minerHotkey: '5Miner', executorClass: hardwareClass('always_on.test'), cycle: 1 });
+    const generator = new HashCrackGenerator({
+      classes: { 'always_on.test': { algorithms: ['sha256', 'sha384', 'sha512'], alphabet: 'abcdefgh', length: 3, hashesPerBatch: 2 } },
+    });
+    const job = await generator.generate({
+      jobUuid: 'hc',
+      minerHotkey: '5Miner',
+      executorClass: hardwareClass('always_on.test'),
+      cycle: 1,
+    });
     expect(await job.verify(await runJob(job, 'crack.mjs', ['--solver', 'hashcat']))).toMatchObject({ correct: true });
   });
 });

@@ -1,5 +1,16 @@
 import { makeInlineVolume } from '@horde/core';
-import type { GenerateRequest, GeneratedJob, HardwareClass, JobGenerator, JobResult, JobSpec, Logger, PrepareContext, TrustedMinerRunner, Verdict } from '@horde/core';
+import type {
+  GenerateRequest,
+  GeneratedJob,
+  HardwareClass,
+  JobGenerator,
+  JobResult,
+  JobSpec,
+  Logger,
+  PrepareContext,
+  TrustedMinerRunner,
+  Verdict,
+} from '@horde/core';
 import { ALGORITHMS, checkParams, createChallenge, type Challenge, type CrackParams } from './challenge.js';
 import { MeasuredRates } from './measured-rates.js';
 import { DEFAULT_CLASS_PARAMS, DEFAULT_GPU_IMAGE, DEFAULT_IMAGE, GPU_SIZING, type ClassParams } from './params.js';
@@ -41,7 +52,10 @@ export interface HashCrackOptions {
 
 /** The last non-empty line of the job's stdout: the answer (anything printed before it is ignored). */
 function printedAnswer(stdout: string): string {
-  const lines = stdout.split('\n').map((line) => line.trim()).filter((line) => line.length > 0);
+  const lines = stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
   return lines.at(-1) ?? '';
 }
 
@@ -112,7 +126,9 @@ export class HashCrackGenerator implements JobGenerator {
    * Never fails the batch: a class the trusted miner cannot run keeps its current sizing.
    */
   async prepare(ctx: PrepareContext): Promise<void> {
-    this.measuredLoaded ??= this.measured.load().catch((error: unknown) => this.options.logger?.error({ err: error }, 'could not read the measured hash rates'));
+    this.measuredLoaded ??= this.measured
+      .load()
+      .catch((error: unknown) => this.options.logger?.error({ err: error }, 'could not read the measured hash rates'));
     await this.measuredLoaded;
     const calibration = this.options.calibration ?? false;
     const trustedMiner = ctx.trustedMiner;
@@ -140,16 +156,28 @@ export class HashCrackGenerator implements JobGenerator {
       // The solver stops at the last hidden password: on average at h/(h+1) of each search space.
       const h = workParams.hashesPerBatch;
       const expected = (workParams.expectedHashSeconds * h) / (h + 1);
-      const factor = await this.measured.record(executorClass.id, (this.measured.factor(executorClass.id) * expected) / hashing, Date.now());
+      const factor = await this.measured.record(
+        executorClass.id,
+        (this.measured.factor(executorClass.id) * expected) / hashing,
+        Date.now(),
+      );
       this.sized.delete(executorClass.id);
-      log?.info({ floorSeconds: floor, hashSeconds: hashing, expectedHashSeconds: expected, factor }, 'hash rate calibrated on the trusted miner');
+      log?.info(
+        { floorSeconds: floor, hashSeconds: hashing, expectedHashSeconds: expected, factor },
+        'hash rate calibrated on the trusted miner',
+      );
     } catch (error) {
       log?.warn({ err: error }, 'hash rate calibration on the trusted miner failed; sizing unchanged');
     }
   }
 
   /** Runs one challenge on the trusted miner; its time in seconds, or an error when the answer is wrong. */
-  private async runOnTrusted(trustedMiner: TrustedMinerRunner, executorClass: HardwareClass, params: CrackParams & { readonly timeLimitSeconds: number }, timeoutSeconds: number): Promise<number> {
+  private async runOnTrusted(
+    trustedMiner: TrustedMinerRunner,
+    executorClass: HardwareClass,
+    params: CrackParams & { readonly timeLimitSeconds: number },
+    timeoutSeconds: number,
+  ): Promise<number> {
     const challenge = createChallenge(params);
     const spec = await this.specFor(executorClass, { ...params, image: DEFAULT_GPU_IMAGE }, challenge, timeoutSeconds);
     const result = await trustedMiner.run(spec, { timeoutMs: timeoutSeconds * 1000 + 30_000 });
@@ -177,24 +205,29 @@ export class HashCrackGenerator implements JobGenerator {
     return { ...params, timeLimitSeconds: params.timeLimitSeconds ?? executorClass.proof.maxJobSeconds };
   }
 
-  private async specFor(executorClass: HardwareClass, params: ClassParams, challenge: Challenge, timeLimitSeconds: number): Promise<JobSpec> {
+  private async specFor(
+    executorClass: HardwareClass,
+    params: ClassParams,
+    challenge: Challenge,
+    timeLimitSeconds: number,
+  ): Promise<JobSpec> {
     const volume = await makeInlineVolume({ 'payload.json': JSON.stringify(challenge.payload) });
     return {
-        executorClass: executorClass.id,
-        image: params.image ?? this.options.image ?? DEFAULT_IMAGE,
-        command: ['--key', challenge.key],
-        env: {},
-        dockerRunOptionsPreset: executorClass.dockerPreset,
-        volume,
-        // The payload travels while the executor starts; it is useless without the key.
-        volumeInInitialRequest: true,
-        timing: {
-          allowedLeewaySeconds: this.options.allowedLeewaySeconds ?? 5,
-          downloadTimeLimitSeconds: this.options.downloadTimeLimitSeconds ?? 10,
-          executionTimeLimitSeconds: timeLimitSeconds,
-          uploadTimeLimitSeconds: this.options.uploadTimeLimitSeconds ?? 10,
-          streamingStartTimeLimitSeconds: 0,
-        },
+      executorClass: executorClass.id,
+      image: params.image ?? this.options.image ?? DEFAULT_IMAGE,
+      command: ['--key', challenge.key],
+      env: {},
+      dockerRunOptionsPreset: executorClass.dockerPreset,
+      volume,
+      // The payload travels while the executor starts; it is useless without the key.
+      volumeInInitialRequest: true,
+      timing: {
+        allowedLeewaySeconds: this.options.allowedLeewaySeconds ?? 5,
+        downloadTimeLimitSeconds: this.options.downloadTimeLimitSeconds ?? 10,
+        executionTimeLimitSeconds: timeLimitSeconds,
+        uploadTimeLimitSeconds: this.options.uploadTimeLimitSeconds ?? 10,
+        streamingStartTimeLimitSeconds: 0,
+      },
     };
   }
 

@@ -36,7 +36,9 @@ export const hashCrackConfig = z.strictObject({
   /** Per-class challenge size and time bound, merged over the defaults (see README). */
   classes: z.record(z.string(), classParamsSchema).default({}),
   /** Hash rates per GPU model (hashes/s per algorithm), merged over the shipped table (see README). */
-  rates: z.record(z.string(), z.strictObject({ sha256: z.number().positive(), sha384: z.number().positive(), sha512: z.number().positive() })).default({}),
+  rates: z
+    .record(z.string(), z.strictObject({ sha256: z.number().positive(), sha384: z.number().positive(), sha512: z.number().positive() }))
+    .default({}),
   /** How GPU classes are sized from their cards' rates. */
   sizing: z
     .strictObject({
@@ -52,7 +54,11 @@ export const hashCrackConfig = z.strictObject({
    * class, `weight` of a new sample in the stored factor.
    */
   calibration: z
-    .strictObject({ enabled: z.boolean().default(true), seconds: z.number().positive().default(15), weight: z.number().gt(0).max(1).default(0.3) })
+    .strictObject({
+      enabled: z.boolean().default(true),
+      seconds: z.number().positive().default(15),
+      weight: z.number().gt(0).max(1).default(0.3),
+    })
     .default({ enabled: true, seconds: 15, weight: 0.3 }),
   downloadTimeLimitSeconds: z.number().positive().default(10),
   uploadTimeLimitSeconds: z.number().positive().default(10),
@@ -71,7 +77,12 @@ export default definePlugin({
     const { calibration, ...config } = ctx.config;
     const measuredRates = new MeasuredRates(join(ctx.dataDir, 'measured-rates.json'), ctx.logger, calibration.weight);
     ctx.provide(JOB_GENERATOR, {
-      useValue: new HashCrackGenerator({ ...config, measuredRates, calibration: calibration.enabled ? { seconds: calibration.seconds } : false, logger: ctx.logger }),
+      useValue: new HashCrackGenerator({
+        ...config,
+        measuredRates,
+        calibration: calibration.enabled ? { seconds: calibration.seconds } : false,
+        logger: ctx.logger,
+      }),
     });
   },
 });

@@ -18,7 +18,10 @@ export interface MeasuredClassRate {
 
 const fileSchema = z.strictObject({
   format: z.literal('horde-hash-crack-rates/1'),
-  classes: z.record(z.string(), z.strictObject({ factor: z.number().positive(), samples: z.number().int().positive(), updatedAt: z.number() })),
+  classes: z.record(
+    z.string(),
+    z.strictObject({ factor: z.number().positive(), samples: z.number().int().positive(), updatedAt: z.number() }),
+  ),
 });
 
 /** One sample may move the factor at most this far either way: a stalled or odd run cannot wreck the sizing. */
@@ -85,7 +88,10 @@ export class MeasuredRates {
     if (!this.file) return;
     await mkdir(dirname(this.file), { recursive: true });
     const temporary = `${this.file}.tmp`;
-    await writeFile(temporary, `${JSON.stringify({ format: 'horde-hash-crack-rates/1', classes: Object.fromEntries(this.classes) }, null, 2)}\n`);
+    await writeFile(
+      temporary,
+      `${JSON.stringify({ format: 'horde-hash-crack-rates/1', classes: Object.fromEntries(this.classes) }, null, 2)}\n`,
+    );
     // Atomic replace: a crash mid-write never leaves half a file.
     await rename(temporary, this.file);
   }

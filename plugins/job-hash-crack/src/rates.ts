@@ -23,7 +23,11 @@ function estimated(model: string, sms: number, boostGhz: number): RateEntry {
   const smGhz = sms * boostGhz;
   const sha256 = Math.round((PER_SM_GHZ.sha256 * smGhz) / 1e8) * 1e8;
   const sha512 = Math.round((PER_SM_GHZ.sha512 * smGhz) / 1e8) * 1e8;
-  return { model, rates: { sha256, sha384: sha512, sha512 }, source: `estimate: ${sms} SMs × ${boostGhz} GHz boost × the RTX 3090's measured rate per SM·GHz` };
+  return {
+    model,
+    rates: { sha256, sha384: sha512, sha512 },
+    source: `estimate: ${sms} SMs × ${boostGhz} GHz boost × the RTX 3090's measured rate per SM·GHz`,
+  };
 }
 
 /**
@@ -32,8 +36,16 @@ function estimated(model: string, sms: number, boostGhz: number): RateEntry {
  * plugin's `rates` setting (a measured figure for your cards beats any table).
  */
 export const GPU_HASH_RATES: readonly RateEntry[] = [
-  { model: 'RTX 4090', rates: { sha256: 21.9 * G, sha384: 7.4 * G, sha512: 7.4 * G }, source: 'measured: hashcat 6.2.6 -b, modes 1400/1700, published by the hashcat team (Chick3nman), 2022' },
-  { model: 'RTX 3090', rates: { sha256: 9.7 * G, sha384: 3.2 * G, sha512: 3.2 * G }, source: 'measured: hashcat 6.1.1 -b, modes 1400/1700, published by the hashcat team (Chick3nman), 2020' },
+  {
+    model: 'RTX 4090',
+    rates: { sha256: 21.9 * G, sha384: 7.4 * G, sha512: 7.4 * G },
+    source: 'measured: hashcat 6.2.6 -b, modes 1400/1700, published by the hashcat team (Chick3nman), 2022',
+  },
+  {
+    model: 'RTX 3090',
+    rates: { sha256: 9.7 * G, sha384: 3.2 * G, sha512: 3.2 * G },
+    source: 'measured: hashcat 6.1.1 -b, modes 1400/1700, published by the hashcat team (Chick3nman), 2020',
+  },
   estimated('RTX A5000', 64, 1.695),
   estimated('A10', 72, 1.695),
   estimated('L4', 58, 2.04),

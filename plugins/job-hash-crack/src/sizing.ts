@@ -48,7 +48,8 @@ export function hashSeconds(params: Pick<CrackParams, 'algorithms' | 'alphabet' 
 export function sizeChallenge(rates: HashRates, policy: SizingPolicy): SizedParams {
   const perCandidate = secondsPerCandidate(rates, policy.algorithms);
   const budget = (policy.maxSeconds - policy.overheadSeconds) / policy.margin;
-  if (!(budget > 0) || !(perCandidate > 0)) throw new RangeError('hash-crack sizing: maxSeconds must exceed overheadSeconds and rates must be positive');
+  if (!(budget > 0) || !(perCandidate > 0))
+    throw new RangeError('hash-crack sizing: maxSeconds must exceed overheadSeconds and rates must be positive');
   const target = Math.min(budget / perCandidate, 2 ** 48);
   let best = { k: 2, length: 1, space: 2 };
   for (let length = 1; length <= 12; length++) {

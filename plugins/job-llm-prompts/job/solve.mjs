@@ -23,10 +23,12 @@ import { createServer } from 'node:http';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-const WORDS = ('the a compute horde miner validator block chain weight stake hash proof job executor class ' +
+const WORDS = (
+  'the a compute horde miner validator block chain weight stake hash proof job executor class ' +
   'answer prompt model token seed cycle epoch subnet network signal value reward score fast slow bright ' +
   'quiet river stone light shadow number letter story question reason method result simple careful ' +
-  'because therefore while after before under over through across between within without').split(' ');
+  'because therefore while after before under over through across between within without'
+).split(' ');
 
 function option(args, name, fallback) {
   for (let i = 0; i < args.length; i++) {

@@ -16,7 +16,12 @@ const run = promisify(execFile);
 const logger = pino({ level: 'silent' });
 const SOLVER = fileURLToPath(new URL('../job/solve.mjs', import.meta.url));
 const llmClass: HardwareClass = {
-  id: 'always_on.llm.a6000', description: 'llm', spinUpSeconds: 30, shortCode: 'L', resources: {}, dockerPreset: 'nvidia_all',
+  id: 'always_on.llm.a6000',
+  description: 'llm',
+  spinUpSeconds: 30,
+  shortCode: 'L',
+  resources: {},
+  dockerPreset: 'nvidia_all',
   proof: { jobGenerators: ['llm-prompts'], maxJobSeconds: 150 },
 };
 
@@ -31,7 +36,9 @@ async function executeLocally(spec: JobSpec, script = SOLVER): Promise<JobResult
     const outputDir = join(dir, 'output');
     await downloadVolume(spec.volume!, volumeDir, { maxBytes: 1 << 24, egress: testServersEgress(), logger });
     const started = performance.now();
-    const { stdout, stderr } = await run('node', [script, ...spec.command], { env: { ...process.env, HORDE_VOLUME_DIR: volumeDir, HORDE_OUTPUT_DIR: outputDir } });
+    const { stdout, stderr } = await run('node', [script, ...spec.command], {
+      env: { ...process.env, HORDE_VOLUME_DIR: volumeDir, HORDE_OUTPUT_DIR: outputDir },
+    });
     const uploadResults = await uploadOutputs(spec.outputUpload!, outputDir, { maxBytes: 1 << 24, egress: testServersEgress(), logger });
     return { stdout, stderr, artifacts: {}, uploadResults, timeTookMs: performance.now() - started };
   } finally {
@@ -77,7 +84,10 @@ describe('llm-prompts generator (real S3, stand-in solver)', () => {
     const job = await generator.generate({ jobUuid: 'job-wrong-seed', minerHotkey: '5Miner', executorClass: llmClass, cycle: 8 });
     const seedAt = job.spec.command.indexOf('--seed') + 1;
     const wrongSeed = { ...job.spec, command: job.spec.command.map((arg, i) => (i === seedAt ? `${arg}1` : arg)) };
-    expect(await job.verify(await executeLocally(wrongSeed))).toMatchObject({ correct: false, details: expect.stringMatching(/differently/) });
+    expect(await job.verify(await executeLocally(wrongSeed))).toMatchObject({
+      correct: false,
+      details: expect.stringMatching(/differently/),
+    });
 
     const silent = await generator.generate({ jobUuid: 'job-silent', minerHotkey: '5Miner', executorClass: llmClass, cycle: 8 });
     const verdict = await silent.verify({ stdout: '', stderr: '', artifacts: {}, uploadResults: {}, timeTookMs: 10 });
@@ -87,7 +97,9 @@ describe('llm-prompts generator (real S3, stand-in solver)', () => {
   it('refuses to make jobs without a trusted miner or before prepare, and only supports its classes', async () => {
     const generator = new LlmPromptsGenerator({ objectStore: store, logger });
     await expect(generator.prepare({ cycle: 9, executorClasses: [llmClass] })).rejects.toThrow(/needs a trusted miner/);
-    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({ code: 'HORDE_LLM_PROMPTS_UNAVAILABLE' });
+    await expect(generator.generate({ jobUuid: 'x', minerHotkey: 'm', executorClass: llmClass, cycle: 9 })).rejects.toMatchObject({
+      code: 'HORDE_LLM_PROMPTS_UNAVAILABLE',
+    });
     expect(generator.supports({ ...llmClass, id: 'always_on.test' })).toBe(false);
   });
 });

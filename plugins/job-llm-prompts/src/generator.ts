@@ -137,7 +137,13 @@ export class LlmPromptsGenerator implements JobGenerator {
         dockerRunOptionsPreset: 'nvidia_all',
         volume: { volume_type: 'single_file', url: await store.presignGet(samplesKey, 3600), relative_path: 'samples.txt' },
         outputUpload: { output_upload_type: 'single_file_put', url: await store.presignPut(truthKey, 3600), relative_path: 'samples.json' },
-        timing: { allowedLeewaySeconds: 5, downloadTimeLimitSeconds: 30, executionTimeLimitSeconds: timeLimitSeconds, uploadTimeLimitSeconds: 30, streamingStartTimeLimitSeconds: 0 },
+        timing: {
+          allowedLeewaySeconds: 5,
+          downloadTimeLimitSeconds: 30,
+          executionTimeLimitSeconds: timeLimitSeconds,
+          uploadTimeLimitSeconds: 30,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       { timeoutMs: (timeLimitSeconds + 120) * 1000 },
     );
@@ -189,8 +195,18 @@ export class LlmPromptsGenerator implements JobGenerator {
         env: {},
         dockerRunOptionsPreset: request.executorClass.dockerPreset,
         volume: { volume_type: 'single_file', url: await store.presignGet(series.key, 3600), relative_path: 'prompts.txt' },
-        outputUpload: { output_upload_type: 'single_file_put', url: await store.presignPut(answersKey, 3600), relative_path: 'prompts.json' },
-        timing: { allowedLeewaySeconds: 5, downloadTimeLimitSeconds: 30, executionTimeLimitSeconds: timeLimitSeconds, uploadTimeLimitSeconds: 30, streamingStartTimeLimitSeconds: 0 },
+        outputUpload: {
+          output_upload_type: 'single_file_put',
+          url: await store.presignPut(answersKey, 3600),
+          relative_path: 'prompts.json',
+        },
+        timing: {
+          allowedLeewaySeconds: 5,
+          downloadTimeLimitSeconds: 30,
+          executionTimeLimitSeconds: timeLimitSeconds,
+          uploadTimeLimitSeconds: 30,
+          streamingStartTimeLimitSeconds: 0,
+        },
       },
       verify: (result) => this.verify(result, answersKey, series, timeLimitSeconds),
     };
@@ -200,14 +216,19 @@ export class LlmPromptsGenerator implements JobGenerator {
     const inTime = result.timeTookMs <= timeLimitSeconds * 1000;
     let body: Buffer;
     try {
-      body = await withTimeout(this.options.objectStore.get(answersKey), this.options.answerDownloadTimeoutMs ?? 30_000, 'downloading the answers');
+      body = await withTimeout(
+        this.options.objectStore.get(answersKey),
+        this.options.answerDownloadTimeoutMs ?? 30_000,
+        'downloading the answers',
+      );
     } catch (error) {
       return { correct: false, inTime, details: `answers not available: ${(error as Error).message}` };
     }
     const answers = parseAnswers(body);
     if (answers === null) return { correct: false, inTime, details: 'answers are not a JSON object' };
     for (const [prompt, expected] of series.truth) {
-      if (answers[prompt] !== expected) return { correct: false, inTime, details: `sampled prompt answered differently from the trusted miner` };
+      if (answers[prompt] !== expected)
+        return { correct: false, inTime, details: `sampled prompt answered differently from the trusted miner` };
     }
     return { correct: true, inTime, details: `${series.truth.size} sampled answers match the trusted miner` };
   }

@@ -37,14 +37,24 @@ export default definePlugin({
     // (A process without a config, e.g. a test registering the plugin alone, has nothing to check.)
     const [processConfig] = ctx.resolveAll(CONFIG);
     if (processConfig) {
-      refuseStandInOutsideDevnet({ role: processConfig.role, network: processConfig.chain.network, image: config.image, executorClasses: config.executorClasses });
+      refuseStandInOutsideDevnet({
+        role: processConfig.role,
+        network: processConfig.chain.network,
+        image: config.image,
+        executorClasses: config.executorClasses,
+      });
     }
     // The prompts and the trusted miner's answers live in the object store: a validator without
     // one is refused at load (HORDE_PLUGIN_DEPENDENCY_MISSING), before its store and chain open.
     ctx.provide(JOB_GENERATOR, {
       deps: { objectStore: OBJECT_STORE },
       factory: ({ objectStore }) =>
-        new LlmPromptsGenerator({ ...config, answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000, objectStore, logger: ctx.logger }),
+        new LlmPromptsGenerator({
+          ...config,
+          answerDownloadTimeoutMs: answerDownloadTimeoutSeconds * 1000,
+          objectStore,
+          logger: ctx.logger,
+        }),
     });
   },
 });

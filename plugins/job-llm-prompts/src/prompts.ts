@@ -13,8 +13,24 @@ const TEMPLATES = [
   'Compare {topic} with {other} in {n} bullet points.',
   'Summarise the history of {topic} for a {audience}.',
 ];
-const TOPICS = ['volcanoes', 'tide pools', 'prime numbers', 'the printing press', 'honey bees', 'glaciers', 'compilers',
-  'solar sails', 'coral reefs', 'the abacus', 'bridges', 'lighthouses', 'migratory birds', 'sourdough', 'typefaces', 'radio'];
+const TOPICS = [
+  'volcanoes',
+  'tide pools',
+  'prime numbers',
+  'the printing press',
+  'honey bees',
+  'glaciers',
+  'compilers',
+  'solar sails',
+  'coral reefs',
+  'the abacus',
+  'bridges',
+  'lighthouses',
+  'migratory birds',
+  'sourdough',
+  'typefaces',
+  'radio',
+];
 const AUDIENCES = ['child', 'student', 'historian', 'sailor', 'chef', 'engineer', 'poet', 'farmer'];
 
 /** `count` distinct prompts, the same for the same seed. */

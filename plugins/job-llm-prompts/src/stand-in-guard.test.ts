@@ -17,7 +17,9 @@ describe('stand-in prompt solver outside the devnet', () => {
     expect((caught as Error).message).toContain('would accept its answers as proof of always_on.llm.a6000');
     expect((caught as Error).message).toContain('Dockerfile.vllm');
     // A config that does not say `role: validator` (horde validator sets it) is refused as well.
-    expect(() => refuseStandInOutsideDevnet({ ...deployment, role: 'miner', network: 'wss://example.org:443' })).toThrow(StandInSolverError);
+    expect(() => refuseStandInOutsideDevnet({ ...deployment, role: 'miner', network: 'wss://example.org:443' })).toThrow(
+      StandInSolverError,
+    );
   });
 
   it('allows the stand-in on the local chain and in the devnet, a real solver anywhere, and the stand-in for CPU classes', () => {

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CycleFacts, Hotkey, JobOutcome } from '@horde/core';
-import { job, neuron, runScoringRuleContract, scoringFacts, signedFinishedReceipt, signedStartedReceipt, testHotkey } from '@horde/core/testkit';
+import {
+  job,
+  neuron,
+  runScoringRuleContract,
+  scoringFacts,
+  signedFinishedReceipt,
+  signedStartedReceipt,
+  testHotkey,
+} from '@horde/core/testkit';
 import { allowancePaidJobsRule, stakeShare } from './allowance.js';
 import { allowanceSplitRule } from './split.js';
 
@@ -57,7 +65,11 @@ describe('allowance-paid-jobs', () => {
 describe('allowance-split', () => {
   it('shares by main hotkey with a 10 % bonus for a moved main hotkey, then applies class weights', () => {
     const danced = scoringFacts({ ...facts, mainHotkeys: { c1: { current: 'M1b', previous: 'M1', verifiedDance: true } } });
-    const result = allowanceSplitRule({ classWeights: { [X]: 1 } }).apply(danced, { M1: { [X]: 60 }, M2: { [X]: 3 }, stranger: { other: 4 } });
+    const result = allowanceSplitRule({ classWeights: { [X]: 1 } }).apply(danced, {
+      M1: { [X]: 60 },
+      M2: { [X]: 3 },
+      stranger: { other: 4 },
+    });
     // c1: 60 × 1.1 = 66 → M1b 52.8, M1 13.2; M2 3; sum 69.
     expect(result.M1b![X]).toBeCloseTo(52.8 / 69, 12);
     expect(result.M1![X]).toBeCloseTo(13.2 / 69, 12);
@@ -76,7 +88,9 @@ describe('allowance-paid-jobs with receipts transferred from other validators', 
   let noPermit: Hotkey;
   let miner: Hotkey;
   beforeAll(async () => {
-    [self, other, noPermit, miner] = (await Promise.all(['//AllowSelf', '//AllowOther', '//AllowNoPermit', '//AllowMiner'].map(testHotkey))) as [Hotkey, Hotkey, Hotkey, Hotkey];
+    [self, other, noPermit, miner] = (await Promise.all(
+      ['//AllowSelf', '//AllowOther', '//AllowNoPermit', '//AllowMiner'].map(testHotkey),
+    )) as [Hotkey, Hotkey, Hotkey, Hotkey];
   });
 
   /** An organic (or synthetic) job `signer` ran on the miner, finished `atMs` with cost `score`. */
@@ -84,8 +98,20 @@ describe('allowance-paid-jobs with receipts transferred from other validators', 
     const jobUuid = more.jobUuid ?? `job-${Math.random().toString(36).slice(2)}`;
     const fields = { jobUuid, minerHotkey: miner.ss58 };
     return {
-      started: signedStartedReceipt(signer, { ...fields, executorClass: X, isOrganic: more.organic ?? true, ttl: 7, timestampMs: atMs - 60_000 }),
-      finished: signedFinishedReceipt(signer, { ...fields, startedAtMs: atMs - 50_000, finishedAtMs: atMs, score, ...(more.blocks ? { blockNumbers: more.blocks } : {}) }),
+      started: signedStartedReceipt(signer, {
+        ...fields,
+        executorClass: X,
+        isOrganic: more.organic ?? true,
+        ttl: 7,
+        timestampMs: atMs - 60_000,
+      }),
+      finished: signedFinishedReceipt(signer, {
+        ...fields,
+        startedAtMs: atMs - 50_000,
+        finishedAtMs: atMs,
+        score,
+        ...(more.blocks ? { blockNumbers: more.blocks } : {}),
+      }),
     };
   }
 
@@ -128,14 +154,34 @@ describe('allowance-paid-jobs with receipts transferred from other validators', 
       // This validator's own job as transferred back from the miner: paid once, from facts.jobs.
       transferred(self, inWindow, '20.000000', { jobUuid: ownUuid }),
     ];
-    const own = [job({ jobUuid: ownUuid, minerHotkey: miner.ss58, executorClass: X, kind: 'organic', correct: undefined, inTime: undefined, executorSeconds: 20 })];
+    const own = [
+      job({
+        jobUuid: ownUuid,
+        minerHotkey: miner.ss58,
+        executorClass: X,
+        kind: 'organic',
+        correct: undefined,
+        inTime: undefined,
+        executorSeconds: 20,
+      }),
+    ];
     expect(allowancePaidJobsRule().apply(factsWith(jobs, own), {})).toEqual({ [miner.ss58]: { [X]: 20 + 50 + 30 } });
   });
 
   it('keeps each validator within its own stake share', () => {
     // `self` (300 of 1000): 7.2 s per block, 72 s in the cycle; `other`'s receipts do not spend it.
     const jobs = [transferred(other, T0 + 1_000, '160.000000'), transferred(self, T0 + 1_000, '100.000000', { jobUuid: 'mine' })];
-    const own = [job({ jobUuid: 'mine', minerHotkey: miner.ss58, executorClass: X, kind: 'organic', correct: undefined, inTime: undefined, executorSeconds: 100 })];
+    const own = [
+      job({
+        jobUuid: 'mine',
+        minerHotkey: miner.ss58,
+        executorClass: X,
+        kind: 'organic',
+        correct: undefined,
+        inTime: undefined,
+        executorSeconds: 100,
+      }),
+    ];
     expect(allowancePaidJobsRule().apply(factsWith(jobs, own), {})).toEqual({ [miner.ss58]: { [X]: 160 } });
   });
 });

@@ -1,4 +1,12 @@
-import { datetimeToEpochMicros, type CycleFacts, type JobOutcome, type JobStartedReceiptPayload, type Receipt, type ScoreTable, type ScoringRule } from '@horde/core';
+import {
+  datetimeToEpochMicros,
+  type CycleFacts,
+  type JobOutcome,
+  type JobStartedReceiptPayload,
+  type Receipt,
+  type ScoreTable,
+  type ScoringRule,
+} from '@horde/core';
 
 export const ALLOWANCE_PAID_JOBS = 'allowance-paid-jobs';
 
@@ -57,7 +65,8 @@ export function transferredSpendings(facts: CycleFacts): Spending[] {
   const started = new Map<string, Receipt<JobStartedReceiptPayload>>();
   for (const receipt of facts.organicStartedReceipts) {
     const payload = receipt.payload;
-    if (payload.is_organic && payload.validator_hotkey !== facts.validatorHotkey && !started.has(payload.job_uuid)) started.set(payload.job_uuid, receipt);
+    if (payload.is_organic && payload.validator_hotkey !== facts.validatorHotkey && !started.has(payload.job_uuid))
+      started.set(payload.job_uuid, receipt);
   }
   const spendings: Spending[] = [];
   const paid = new Set<string>();

@@ -32,9 +32,15 @@ export default definePlugin({
   configSchema: scoringAllowanceConfig,
   register(ctx) {
     const config = ctx.config;
-    ctx.provide(SCORING_RULE, { useValue: allowancePaidJobsRule({ blockSeconds: config.blockSeconds, multiplier: config.allowanceMultiplier }) });
     ctx.provide(SCORING_RULE, {
-      useValue: allowanceSplitRule({ dancingBonus: config.dancingBonus, mainHotkeyShare: config.mainHotkeyShare, classWeights: config.classWeights }),
+      useValue: allowancePaidJobsRule({ blockSeconds: config.blockSeconds, multiplier: config.allowanceMultiplier }),
+    });
+    ctx.provide(SCORING_RULE, {
+      useValue: allowanceSplitRule({
+        dancingBonus: config.dancingBonus,
+        mainHotkeyShare: config.mainHotkeyShare,
+        classWeights: config.classWeights,
+      }),
     });
   },
 });

@@ -31,7 +31,10 @@ export function classicRule(name: ClassicRuleName, config: ScoringClassicConfig)
         leewayMs: config.excuseLeewaySeconds * 1000,
       });
     case 'executor-time':
-      return executorTimeRule({ pointsPerMinute: config.executorTimePointsPerMinute, minimumValidatorStake: config.executorTimeMinimumValidatorStake });
+      return executorTimeRule({
+        pointsPerMinute: config.executorTimePointsPerMinute,
+        minimumValidatorStake: config.executorTimeMinimumValidatorStake,
+      });
     case 'dancing-bonus':
       return dancingBonusRule({ bonus: config.dancingBonus, mainHotkeyShare: config.mainHotkeyShare });
     case 'class-weights':

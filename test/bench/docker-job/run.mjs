@@ -34,7 +34,9 @@ async function jobs(executor) {
     validator.close();
     await env.close();
   }
-  console.log(`${JOBS + 1} jobs (one to warm up) with ${JSON.stringify(executor)}: ${round((performance.now() - began) / 1000, 1)} s in all`);
+  console.log(
+    `${JOBS + 1} jobs (one to warm up) with ${JSON.stringify(executor)}: ${round((performance.now() - began) / 1000, 1)} s in all`,
+  );
   return runs;
 }
 
@@ -57,9 +59,17 @@ const row = (label, runs) => ({
 const rows = [row('startup checks on (default)', checked), row('startup checks off', unchecked)];
 printTable(`cold docker job end to end (${JOBS} jobs each, command true)`, rows);
 const checksMs = median(checked.map((r) => r.readyMs)) - median(unchecked.map((r) => r.readyMs));
-console.log(`floor = docker run --rm ${round(median(dockerRuns), 0)} ms + node spawn ${round(nodeMs, 0)} ms; the startup checks cost ${round(checksMs, 0)} ms per job`);
+console.log(
+  `floor = docker run --rm ${round(median(dockerRuns), 0)} ms + node spawn ${round(nodeMs, 0)} ms; the startup checks cost ${round(checksMs, 0)} ms per job`,
+);
 const perCheck = Object.fromEntries(Object.entries(checkMs).map(([name, times]) => [name, round(median(times), 0)]));
-console.log(`per check (median ms, from the agents' logs): ${Object.entries(perCheck).map(([name, ms]) => `${name} ${ms}`).join(', ') || 'none logged'}`);
+console.log(
+  `per check (median ms, from the agents' logs): ${
+    Object.entries(perCheck)
+      .map(([name, ms]) => `${name} ${ms}`)
+      .join(', ') || 'none logged'
+  }`,
+);
 requireThat(checked.length === JOBS && unchecked.length === JOBS, 'not every job finished');
 writeResults('docker-job', {
   jobs: JOBS,

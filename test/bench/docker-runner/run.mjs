@@ -27,10 +27,33 @@ try {
   // Interleaved, so that a slower moment of the shared machine hits both alike; the first of each warms up.
   for (let i = 0; i < RUNS + 1; i++) {
     const start = performance.now();
-    const outcome = await runner.run({ jobUuid: randomUUID(), image: TEST_IMAGE, command: ['true'], env: {}, preset: 'none', ...dirs, artifactsMountPath: '/artifacts', network: 'none', timeoutMs: 30_000 });
+    const outcome = await runner.run({
+      jobUuid: randomUUID(),
+      image: TEST_IMAGE,
+      command: ['true'],
+      env: {},
+      preset: 'none',
+      ...dirs,
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 30_000,
+    });
     const ms = performance.now() - start;
     requireThat(outcome.exitCode === 0, `the runner's job exited ${outcome.exitCode}: ${outcome.stderr}`);
-    const baseline = await dockerRunMs(['--network', 'none', '--pids-limit', '4096', '-v', `${dirs.volumeDir}:/volume`, '-v', `${dirs.outputDir}:/output`, '-v', `${dirs.artifactsDir}:/artifacts`, TEST_IMAGE, 'true']);
+    const baseline = await dockerRunMs([
+      '--network',
+      'none',
+      '--pids-limit',
+      '4096',
+      '-v',
+      `${dirs.volumeDir}:/volume`,
+      '-v',
+      `${dirs.outputDir}:/output`,
+      '-v',
+      `${dirs.artifactsDir}:/artifacts`,
+      TEST_IMAGE,
+      'true',
+    ]);
     if (i > 0) {
       horde.push(ms);
       plain.push(baseline);
@@ -41,7 +64,19 @@ try {
 }
 const ratio = median(horde) / median(plain);
 printTable(`docker runner vs docker run --rm (command true, ${RUNS} runs each, interleaved)`, [
-  { path: 'horde DockerJobRunner.run', p50Ms: round(median(horde), 1), minMs: round(Math.min(...horde), 1), ratio: round(ratio, 2), goal: '≤ 1.5×' },
+  {
+    path: 'horde DockerJobRunner.run',
+    p50Ms: round(median(horde), 1),
+    minMs: round(Math.min(...horde), 1),
+    ratio: round(ratio, 2),
+    goal: '≤ 1.5×',
+  },
   { path: 'docker run --rm (CLI)', p50Ms: round(median(plain), 1), minMs: round(Math.min(...plain), 1), ratio: 1, goal: '' },
 ]);
-writeResults('docker-runner', { runs: RUNS, runnerP50Ms: round(median(horde), 1), dockerRunP50Ms: round(median(plain), 1), ratio: round(ratio, 2), goal: { ratio: 1.5, met: ratio <= 1.5 } });
+writeResults('docker-runner', {
+  runs: RUNS,
+  runnerP50Ms: round(median(horde), 1),
+  dockerRunP50Ms: round(median(plain), 1),
+  ratio: round(ratio, 2),
+  goal: { ratio: 1.5, met: ratio <= 1.5 },
+});

@@ -8,7 +8,13 @@ import Dockerode from 'dockerode';
 function servicesEnv() {
   const file = `${process.env.HORDE_TEST_DIR ?? '/tmp/horde-test'}/services.env`;
   if (!existsSync(file)) return {};
-  return Object.fromEntries(readFileSync(file, 'utf8').split('\n').map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim())).filter(Boolean).map((m) => [m[1], m[2]]));
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim()))
+      .filter(Boolean)
+      .map((m) => [m[1], m[2]]),
+  );
 }
 
 const env = servicesEnv();
@@ -17,12 +23,19 @@ export const TEST_IMAGE = process.env.HORDE_TEST_DOCKER_IMAGE ?? env.HORDE_TEST_
 
 /** A dockerode client for the test engine; fails with what to run when it does not answer. */
 export async function testDocker() {
-  const docker = DOCKER_HOST.startsWith('unix://') ? new Dockerode({ socketPath: DOCKER_HOST.slice('unix://'.length) }) : new Dockerode({ host: new URL(DOCKER_HOST.replace(/^tcp:/, 'http:')).hostname, port: Number(new URL(DOCKER_HOST.replace(/^tcp:/, 'http:')).port) });
+  const docker = DOCKER_HOST.startsWith('unix://')
+    ? new Dockerode({ socketPath: DOCKER_HOST.slice('unix://'.length) })
+    : new Dockerode({
+        host: new URL(DOCKER_HOST.replace(/^tcp:/, 'http:')).hostname,
+        port: Number(new URL(DOCKER_HOST.replace(/^tcp:/, 'http:')).port),
+      });
   try {
     await docker.ping();
     await docker.getImage(TEST_IMAGE).inspect();
   } catch (error) {
-    throw new Error(`the test dockerd (${DOCKER_HOST}) with ${TEST_IMAGE} is not available (${error.message}): run bash test/services/start.sh`);
+    throw new Error(
+      `the test dockerd (${DOCKER_HOST}) with ${TEST_IMAGE} is not available (${error.message}): run bash test/services/start.sh`,
+    );
   }
   return docker;
 }

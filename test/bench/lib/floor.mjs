@@ -29,16 +29,28 @@ export const nodeSpawnMs = (samples) => spawnMs(process.execPath, ['-e', '0'], s
  * another node process (half the round trip), in milliseconds.
  */
 export async function wsOneWayMs(samples = 200) {
-  const server = spawn(process.execPath, ['--input-type=module', '-e', `
+  const server = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     import { WebSocketServer } from 'ws';
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     wss.on('listening', () => process.stdout.write(String(wss.address().port) + '\\n'));
     wss.on('connection', (s) => s.on('message', (m) => s.send(m)));
-  `], { cwd: DIST, stdio: ['ignore', 'pipe', 'inherit'] });
+  `,
+    ],
+    { cwd: DIST, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const [chunk] = await once(server.stdout, 'data');
   const socket = new WebSocket(`ws://127.0.0.1:${String(chunk).trim()}`);
   await once(socket, 'open');
-  const frame = JSON.stringify({ message_type: 'V0JobRequest', job_uuid: '3f2b2c1a-0000-4000-8000-000000000000', padding: 'x'.repeat(200) });
+  const frame = JSON.stringify({
+    message_type: 'V0JobRequest',
+    job_uuid: '3f2b2c1a-0000-4000-8000-000000000000',
+    padding: 'x'.repeat(200),
+  });
   const rtts = [];
   for (let i = 0; i < samples + 20; i++) {
     const start = performance.now();
@@ -55,7 +67,15 @@ export async function wsOneWayMs(samples = 200) {
 export async function cryptoRates(seconds = 0.5) {
   await cryptoReady();
   const key = await loadHotkey({ uri: '//BenchFloor' });
-  const message = JSON.stringify({ job_uuid: '3f2b2c1a-0000-4000-8000-000000000000', miner_hotkey: key.ss58, validator_hotkey: key.ss58, timestamp: '2026-12-06T20:00:00.123456Z', executor_class: 'always_on.test', is_organic: true, ttl: 30 });
+  const message = JSON.stringify({
+    job_uuid: '3f2b2c1a-0000-4000-8000-000000000000',
+    miner_hotkey: key.ss58,
+    validator_hotkey: key.ss58,
+    timestamp: '2026-12-06T20:00:00.123456Z',
+    executor_class: 'always_on.test',
+    is_organic: true,
+    ttl: 30,
+  });
   const rate = (fn) => {
     for (let i = 0; i < 20; i++) fn();
     let n = 0;

@@ -34,17 +34,37 @@ export async function startBenchMiner(options = {}) {
   const chain = await LocalChain.open({ store, hotkey: minerHotkey.ss58, netuid: NETUID });
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: minerHotkey.ss58, coldkey: minerHotkey.ss58 });
   for (const validator of validators) {
-    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 5000, validatorPermit: true });
+    await chain.ledger.registerNeuron({
+      netuid: NETUID,
+      hotkey: validator.ss58,
+      coldkey: validator.ss58,
+      stake: 5000,
+      validatorPermit: true,
+    });
   }
   // `onLog`: every log entry of the miner and of its executor agents (their lines are forwarded).
   const logger = options.onLog
-    ? (await import('pino')).default({ level: 'info' }, { write: (line) => { for (const text of line.split('\n')) if (text) options.onLog(JSON.parse(text)); } })
+    ? (await import('pino')).default(
+        { level: 'info' },
+        {
+          write: (line) => {
+            for (const text of line.split('\n')) if (text) options.onLog(JSON.parse(text));
+          },
+        },
+      )
     : silentLogger();
   const metrics = createMetricsRegistry({ defaultMetrics: false });
-  const manager = options.manager ?? new LocalExecutorManager({ executorClass: BENCH_CLASS, executors: options.executors ?? 1, killGraceMs: 3_000, logger });
+  const manager =
+    options.manager ??
+    new LocalExecutorManager({ executorClass: BENCH_CLASS, executors: options.executors ?? 1, killGraceMs: 3_000, logger });
   const miner = await createMiner({
     settings: minerSection.parse({ host: '127.0.0.1', port: 0, manifestCommitIntervalSeconds: 0, ...options.miner }),
-    executorSettings: executorSection.parse({ runner: options.runner ?? 'process', processImages: options.processImages ?? {}, machineSpecs: false, ...options.executor }),
+    executorSettings: executorSection.parse({
+      runner: options.runner ?? 'process',
+      processImages: options.processImages ?? {},
+      machineSpecs: false,
+      ...options.executor,
+    }),
     hotkeys: [minerHotkey],
     store,
     chain,

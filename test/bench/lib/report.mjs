@@ -18,7 +18,14 @@ export function numberArg(name, full, quick = full) {
 }
 
 export function machine() {
-  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1), platform: `${platform()} ${release()}`, node: process.version, loadAverage: loadavg().map((l) => +l.toFixed(2)) };
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+    platform: `${platform()} ${release()}`,
+    node: process.version,
+    loadAverage: loadavg().map((l) => +l.toFixed(2)),
+  };
 }
 
 /** Percentile (0..100) of an unsorted list of numbers. */
@@ -42,7 +49,10 @@ export function printTable(title, rows) {
   const text = (v) => (typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 3 }) : String(v ?? ''));
   const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => text(r[k]).length)));
   console.log(keys.map((k, i) => k.padEnd(widths[i])).join('  '));
-  for (const row of rows) console.log(keys.map((k, i) => (typeof row[k] === 'number' ? text(row[k]).padStart(widths[i]) : text(row[k]).padEnd(widths[i]))).join('  '));
+  for (const row of rows)
+    console.log(
+      keys.map((k, i) => (typeof row[k] === 'number' ? text(row[k]).padStart(widths[i]) : text(row[k]).padEnd(widths[i]))).join('  '),
+    );
 }
 
 /**
@@ -52,7 +62,10 @@ export function printTable(title, rows) {
 export function writeResults(name, results) {
   const out = join(ROOT, 'test/bench/results', `${name}${QUICK ? '.quick' : ''}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `${JSON.stringify({ benchmark: name, quick: QUICK, date: new Date().toISOString(), machine: machine(), ...results }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ benchmark: name, quick: QUICK, date: new Date().toISOString(), machine: machine(), ...results }, null, 2)}\n`,
+  );
   console.log(`results written to ${out}`);
 }
 

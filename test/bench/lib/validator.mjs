@@ -9,7 +9,13 @@ const protocol = await import(join(DIST, 'protocol/index.js'));
 
 const FAILURES = new Set(['V0DeclineJobRequest', 'V0ExecutorFailedRequest', 'V0JobFailedRequest']);
 
-export const NOOP_TIMING = { allowed_leeway: 5, download_time_limit: 20, execution_time_limit: 30, upload_time_limit: 20, streaming_start_time_limit: 5 };
+export const NOOP_TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 20,
+  execution_time_limit: 30,
+  upload_time_limit: 20,
+  streaming_start_time_limit: 5,
+};
 
 export class BenchValidator {
   /** @param {WebSocket} socket */
@@ -76,7 +82,9 @@ export class BenchValidator {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(key);
-        const others = [...this.queued.values()].filter((q) => q.message.job_uuid === jobUuid).map((q) => JSON.stringify(q.message).slice(0, 300));
+        const others = [...this.queued.values()]
+          .filter((q) => q.message.job_uuid === jobUuid)
+          .map((q) => JSON.stringify(q.message).slice(0, 300));
         reject(new Error(`no ${type} for ${jobUuid || 'the connection'} within ${timeoutMs} ms; got: ${others.join(' | ') || 'nothing'}`));
       }, timeoutMs);
       this.waiting.set(key, {
@@ -94,7 +102,10 @@ export class BenchValidator {
 
   /** Sends `V0InitialJobRequest` with a fresh started receipt; returns the job uuid and when it was sent. */
   initialJobRequest({ executorClass, image, timing = NOOP_TIMING, jobUuid = randomUUID() }) {
-    const receipt = protocol.createJobStartedReceipt({ jobUuid, minerHotkey: this.minerHotkey, executorClass, isOrganic: true, ttl: 30 }, this.hotkey);
+    const receipt = protocol.createJobStartedReceipt(
+      { jobUuid, minerHotkey: this.minerHotkey, executorClass, isOrganic: true, ttl: 30 },
+      this.hotkey,
+    );
     const sentAt = performance.now();
     this.send({
       message_type: 'V0InitialJobRequest',
@@ -109,18 +120,32 @@ export class BenchValidator {
   }
 
   acceptedReceipt(jobUuid) {
-    const receipt = protocol.createJobAcceptedReceipt({ jobUuid, minerHotkey: this.minerHotkey, timeAccepted: protocol.utcNowPydantic(), ttl: 120 }, this.hotkey);
+    const receipt = protocol.createJobAcceptedReceipt(
+      { jobUuid, minerHotkey: this.minerHotkey, timeAccepted: protocol.utcNowPydantic(), ttl: 120 },
+      this.hotkey,
+    );
     this.send({ message_type: 'V0JobAcceptedReceiptRequest', payload: receipt.payload, signature: receipt.validator_signature });
   }
 
   jobRequest({ jobUuid, executorClass, image, command }) {
     const sentAt = performance.now();
-    this.send({ message_type: 'V0JobRequest', job_uuid: jobUuid, executor_class: executorClass, docker_image: image, docker_run_options_preset: 'none', docker_run_cmd: command, env: {} });
+    this.send({
+      message_type: 'V0JobRequest',
+      job_uuid: jobUuid,
+      executor_class: executorClass,
+      docker_image: image,
+      docker_run_options_preset: 'none',
+      docker_run_cmd: command,
+      env: {},
+    });
     return sentAt;
   }
 
   finishedReceipt(jobUuid, timeTookUs) {
-    const receipt = protocol.createJobFinishedReceipt({ jobUuid, minerHotkey: this.minerHotkey, timeStarted: protocol.utcNowPydantic(), timeTookUs, score: 1 }, this.hotkey);
+    const receipt = protocol.createJobFinishedReceipt(
+      { jobUuid, minerHotkey: this.minerHotkey, timeStarted: protocol.utcNowPydantic(), timeTookUs, score: 1 },
+      this.hotkey,
+    );
     this.send({ message_type: 'V0JobFinishedReceiptRequest', payload: receipt.payload, signature: receipt.validator_signature });
   }
 
@@ -137,7 +162,14 @@ export class BenchValidator {
     const jobSentAt = this.jobRequest({ jobUuid, executorClass, image, command });
     const finished = await this.wait('V0JobFinishedRequest', jobUuid);
     this.finishedReceipt(jobUuid, Math.round((finished.at - jobSentAt) * 1000));
-    return { jobUuid, acceptMs: accepted.at - sentAt, readyMs: ready.at - sentAt, coldMs: finished.at - sentAt, warmMs: finished.at - jobSentAt, finished: finished.message };
+    return {
+      jobUuid,
+      acceptMs: accepted.at - sentAt,
+      readyMs: ready.at - sentAt,
+      coldMs: finished.at - sentAt,
+      warmMs: finished.at - jobSentAt,
+      finished: finished.message,
+    };
   }
 
   /** `runJob`, retried while the miner declines as busy (its executor of the last job is still exiting). */

@@ -46,14 +46,22 @@ class PreStartedExecutors {
 const env = await startBenchMiner({ validators: VALIDATORS, manager: new PreStartedExecutors(), processImages: { [IMAGE]: ['true'] } });
 // The validators run in another process (they are other machines): this one is the miner alone.
 const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'validators.mjs'), { stdio: 'inherit' });
-const reply = () => new Promise((resolve, reject) => {
-  child.once('message', resolve);
-  child.once('exit', (code) => reject(new Error(`the validators process exited (${code})`)));
-});
+const reply = () =>
+  new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the validators process exited (${code})`)));
+  });
 globalThis.gc();
 const rssBefore = process.memoryUsage().rss;
 const heapBefore = process.memoryUsage().heapUsed;
-child.send({ url: env.url, minerHotkey: env.minerHotkey.ss58, validators: VALIDATORS, seconds: SECONDS, executorClass: BENCH_CLASS, image: IMAGE });
+child.send({
+  url: env.url,
+  minerHotkey: env.minerHotkey.ss58,
+  validators: VALIDATORS,
+  seconds: SECONDS,
+  executorClass: BENCH_CLASS,
+  image: IMAGE,
+});
 await reply();
 await new Promise((resolve) => setTimeout(resolve, 200)); // let the last sessions settle
 globalThis.gc();
@@ -76,18 +84,50 @@ const oneWayMs = await wsOneWayMs(QUICK ? 50 : 200);
 const crypto = await cryptoRates(QUICK ? 0.2 : 0.5);
 const floorMs = 2 * oneWayMs + crypto.verifyMs;
 const rows = [];
-const results = { validators: VALIDATORS, seconds: SECONDS, floorMs: round(floorMs, 4), verifyPerSecond: round(1000 / crypto.verifyMs, 0), rssPerConnectionKiB: round(rssPerConnection / 1024, 1), heapPerConnectionKiB: round(heapPerConnection / 1024, 1) };
-for (const [name, run] of [['saturated', saturated], ['steady', steady]]) {
+const results = {
+  validators: VALIDATORS,
+  seconds: SECONDS,
+  floorMs: round(floorMs, 4),
+  verifyPerSecond: round(1000 / crypto.verifyMs, 0),
+  rssPerConnectionKiB: round(rssPerConnection / 1024, 1),
+  heapPerConnectionKiB: round(heapPerConnection / 1024, 1),
+};
+for (const [name, run] of [
+  ['saturated', saturated],
+  ['steady', steady],
+]) {
   const label = name === 'saturated' ? 'saturated (each validator: next job once answered)' : `steady (${VALIDATORS * RATE} jobs/s in all)`;
   const p50 = median(run.latencies);
   const p99 = percentile(run.latencies, 99);
-  rows.push({ load: label, acceptedPerS: round(run.latencies.length / run.elapsedS, 0), p50Ms: round(p50, 2), p99Ms: round(p99, 2), p99VsFloor: round(p99 / floorMs, 1), minerCpuMsPerJob: round(run.minerCpuMsPerJob, 3), declined: run.declined, errors: run.errors });
-  results[name] = { accepted: run.latencies.length, acceptedPerSecond: round(run.latencies.length / run.elapsedS, 1), acceptP50Ms: round(p50, 3), acceptP99Ms: round(p99, 3), p99Ratio: round(p99 / floorMs, 2), minerCpuMsPerJob: round(run.minerCpuMsPerJob, 3), declined: run.declined, errors: run.errors };
+  rows.push({
+    load: label,
+    acceptedPerS: round(run.latencies.length / run.elapsedS, 0),
+    p50Ms: round(p50, 2),
+    p99Ms: round(p99, 2),
+    p99VsFloor: round(p99 / floorMs, 1),
+    minerCpuMsPerJob: round(run.minerCpuMsPerJob, 3),
+    declined: run.declined,
+    errors: run.errors,
+  });
+  results[name] = {
+    accepted: run.latencies.length,
+    acceptedPerSecond: round(run.latencies.length / run.elapsedS, 1),
+    acceptP50Ms: round(p50, 3),
+    acceptP99Ms: round(p99, 3),
+    p99Ratio: round(p99 / floorMs, 2),
+    minerCpuMsPerJob: round(run.minerCpuMsPerJob, 3),
+    declined: run.declined,
+    errors: run.errors,
+  };
   requireThat(run.latencies.length > 0, `${name}: no job was accepted`);
   requireThat(run.errors === 0, `${name}: ${run.errors} jobs got no answer`);
 }
 printTable(`miner under ${VALIDATORS} validators sending jobs, ${SECONDS} s per load (goal: p99 < 10 ms)`, rows);
-console.log(`floor: accept = ws round trip + one sr25519 verify = ${round(floorMs, 3)} ms; one core verifies ${round(1000 / crypto.verifyMs, 0)}/s; miner CPU floor per job = verify + countersignature = ${round(crypto.verifyMs + crypto.signMs, 3)} ms`);
-console.log(`miner memory per validator connection: ${round(rssPerConnection / 1024, 0)} KiB RSS, ${round(heapPerConnection / 1024, 1)} KiB heap`);
+console.log(
+  `floor: accept = ws round trip + one sr25519 verify = ${round(floorMs, 3)} ms; one core verifies ${round(1000 / crypto.verifyMs, 0)}/s; miner CPU floor per job = verify + countersignature = ${round(crypto.verifyMs + crypto.signMs, 3)} ms`,
+);
+console.log(
+  `miner memory per validator connection: ${round(rssPerConnection / 1024, 0)} KiB RSS, ${round(heapPerConnection / 1024, 1)} KiB heap`,
+);
 results.goal = { p99Ms: 10, metSteady: results.steady.acceptP99Ms < 10 };
 writeResults('miner-validators', results);

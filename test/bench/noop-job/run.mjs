@@ -23,7 +23,10 @@ const jobs = [];
 try {
   for (let i = 0; i < JOBS + 1; i++) {
     const job = await validator.runJobWhenFree({ executorClass: BENCH_CLASS, image: IMAGE, command: [] });
-    requireThat(job.finished.return_code === undefined || job.finished.return_code === 0, `job ${job.jobUuid} exited ${job.finished.return_code}`);
+    requireThat(
+      job.finished.return_code === undefined || job.finished.return_code === 0,
+      `job ${job.jobUuid} exited ${job.finished.return_code}`,
+    );
     if (i > 0) jobs.push(job); // the first warms the page cache and the JIT
   }
 } finally {
@@ -41,10 +44,50 @@ const coldFloorMs = 9 * oneWayMs + crypto.verifyMs + nodeMs + trueMs;
 const warm = jobs.map((j) => j.warmMs);
 const cold = jobs.map((j) => j.coldMs);
 const rows = [
-  { path: 'warm: job request → finished', p50Ms: round(median(warm), 2), p90Ms: round(percentile(warm, 90), 2), floorMs: round(warmFloorMs, 2), ratio: round(median(warm) / warmFloorMs, 2), goal: '≤ 1.5×' },
-  { path: 'cold: initial request → finished', p50Ms: round(median(cold), 2), p90Ms: round(percentile(cold, 90), 2), floorMs: round(coldFloorMs, 2), ratio: round(median(cold) / coldFloorMs, 2), goal: '≤ 2×' },
-  { path: '  of which initial request → accept', p50Ms: round(median(jobs.map((j) => j.acceptMs)), 2), p90Ms: round(percentile(jobs.map((j) => j.acceptMs), 90), 2), floorMs: '', ratio: '', goal: '' },
-  { path: '  of which initial request → executor ready', p50Ms: round(median(jobs.map((j) => j.readyMs)), 2), p90Ms: round(percentile(jobs.map((j) => j.readyMs), 90), 2), floorMs: '', ratio: '', goal: '' },
+  {
+    path: 'warm: job request → finished',
+    p50Ms: round(median(warm), 2),
+    p90Ms: round(percentile(warm, 90), 2),
+    floorMs: round(warmFloorMs, 2),
+    ratio: round(median(warm) / warmFloorMs, 2),
+    goal: '≤ 1.5×',
+  },
+  {
+    path: 'cold: initial request → finished',
+    p50Ms: round(median(cold), 2),
+    p90Ms: round(percentile(cold, 90), 2),
+    floorMs: round(coldFloorMs, 2),
+    ratio: round(median(cold) / coldFloorMs, 2),
+    goal: '≤ 2×',
+  },
+  {
+    path: '  of which initial request → accept',
+    p50Ms: round(median(jobs.map((j) => j.acceptMs)), 2),
+    p90Ms: round(
+      percentile(
+        jobs.map((j) => j.acceptMs),
+        90,
+      ),
+      2,
+    ),
+    floorMs: '',
+    ratio: '',
+    goal: '',
+  },
+  {
+    path: '  of which initial request → executor ready',
+    p50Ms: round(median(jobs.map((j) => j.readyMs)), 2),
+    p90Ms: round(
+      percentile(
+        jobs.map((j) => j.readyMs),
+        90,
+      ),
+      2,
+    ),
+    floorMs: '',
+    ratio: '',
+    goal: '',
+  },
 ];
 printTable(`no-op job end to end, process runner, ${jobs.length} jobs one after another`, rows);
 printTable('floor, measured in this run', [
@@ -57,9 +100,27 @@ printTable('floor, measured in this run', [
 requireThat(jobs.length === JOBS, `${jobs.length} of ${JOBS} jobs finished`);
 writeResults('noop-job', {
   jobs: jobs.length,
-  warm: { p50Ms: round(median(warm), 2), p90Ms: round(percentile(warm, 90), 2), floorMs: round(warmFloorMs, 2), ratio: round(median(warm) / warmFloorMs, 2), goal: 1.5 },
-  cold: { p50Ms: round(median(cold), 2), p90Ms: round(percentile(cold, 90), 2), floorMs: round(coldFloorMs, 2), ratio: round(median(cold) / coldFloorMs, 2), goal: 2 },
+  warm: {
+    p50Ms: round(median(warm), 2),
+    p90Ms: round(percentile(warm, 90), 2),
+    floorMs: round(warmFloorMs, 2),
+    ratio: round(median(warm) / warmFloorMs, 2),
+    goal: 1.5,
+  },
+  cold: {
+    p50Ms: round(median(cold), 2),
+    p90Ms: round(percentile(cold, 90), 2),
+    floorMs: round(coldFloorMs, 2),
+    ratio: round(median(cold) / coldFloorMs, 2),
+    goal: 2,
+  },
   acceptP50Ms: round(median(jobs.map((j) => j.acceptMs)), 2),
   readyP50Ms: round(median(jobs.map((j) => j.readyMs)), 2),
-  floor: { wsOneWayMs: round(oneWayMs, 4), verifyMs: round(crypto.verifyMs, 4), signMs: round(crypto.signMs, 4), nodeSpawnMs: round(nodeMs, 2), trueSpawnMs: round(trueMs, 2) },
+  floor: {
+    wsOneWayMs: round(oneWayMs, 4),
+    verifyMs: round(crypto.verifyMs, 4),
+    signMs: round(crypto.signMs, 4),
+    nodeSpawnMs: round(nodeMs, 2),
+    trueSpawnMs: round(trueMs, 2),
+  },
 });

@@ -55,11 +55,20 @@ for (const sample of SAMPLE_MESSAGES) {
   const frame = codec.encodeMessage(sample.message);
   const check = parse(frame);
   if (!check.ok) throw new Error(`sample ${sample.name} does not parse: ${check.error.message}`);
-  const perSecond = measure(() => {
-    const r = parse(frame);
-    if (!r.ok) throw new Error('parse failed');
-  }, PARSE_SECONDS, 200);
-  parseRows.push({ message: sample.name, direction: sample.direction, frameBytes: Buffer.byteLength(frame), msgsPerSecond: Math.round(perSecond) });
+  const perSecond = measure(
+    () => {
+      const r = parse(frame);
+      if (!r.ok) throw new Error('parse failed');
+    },
+    PARSE_SECONDS,
+    200,
+  );
+  parseRows.push({
+    message: sample.name,
+    direction: sample.direction,
+    frameBytes: Buffer.byteLength(frame),
+    msgsPerSecond: Math.round(perSecond),
+  });
 }
 // A large frame: a finished job with 1,000,000 characters of stdout (the in-message maximum).
 {
@@ -71,7 +80,12 @@ for (const sample of SAMPLE_MESSAGES) {
   };
   const frame = codec.encodeMessage(big);
   const perSecond = measure(() => codec.parseMinerToValidator(frame), PARSE_SECONDS, 5);
-  parseRows.push({ message: 'V0JobFinishedRequest (1 MB stdout)', direction: 'minerToValidator', frameBytes: frame.length, msgsPerSecond: Math.round(perSecond) });
+  parseRows.push({
+    message: 'V0JobFinishedRequest (1 MB stdout)',
+    direction: 'minerToValidator',
+    frameBytes: frame.length,
+    msgsPerSecond: Math.round(perSecond),
+  });
 }
 
 // --- sr25519 verification -----------------------------------------------------------------------
@@ -115,22 +129,34 @@ function measureCpu(fn, seconds, batch) {
 }
 const ROUNDS = 5;
 const paths = {
-  wasm: [(i) => {
-    const v = pick(i);
-    if (!keys.verifySignatureSync(v.message, v.signature, v.ss58)) throw new Error('verify failed');
-  }, 50],
-  polkadotWasm: [(i) => {
-    const v = pick(i);
-    if (!polkadotWasmVerify(v.signature, v.message, v.publicKey)) throw new Error('verify failed');
-  }, 50],
-  utilSignatureVerify: [(i) => {
-    const v = pick(i);
-    if (!signatureVerify(v.message, v.signature, v.ss58).isValid) throw new Error('verify failed');
-  }, 10],
-  utilSr25519: [(i) => {
-    const v = pick(i);
-    if (!jsSr25519Verify(v.message, v.signature, v.publicKey)) throw new Error('verify failed');
-  }, 10],
+  wasm: [
+    (i) => {
+      const v = pick(i);
+      if (!keys.verifySignatureSync(v.message, v.signature, v.ss58)) throw new Error('verify failed');
+    },
+    50,
+  ],
+  polkadotWasm: [
+    (i) => {
+      const v = pick(i);
+      if (!polkadotWasmVerify(v.signature, v.message, v.publicKey)) throw new Error('verify failed');
+    },
+    50,
+  ],
+  utilSignatureVerify: [
+    (i) => {
+      const v = pick(i);
+      if (!signatureVerify(v.message, v.signature, v.ss58).isValid) throw new Error('verify failed');
+    },
+    10,
+  ],
+  utilSr25519: [
+    (i) => {
+      const v = pick(i);
+      if (!jsSr25519Verify(v.message, v.signature, v.publicKey)) throw new Error('verify failed');
+    },
+    10,
+  ],
 };
 const best = Object.fromEntries(Object.keys(paths).map((k) => [k, { wall: 0, cpu: 0 }]));
 for (let round = 0; round < ROUNDS; round++) {
@@ -154,11 +180,31 @@ while (process.hrtime.bigint() - asyncStart < BigInt(Math.round((VERIFY_SECONDS 
 const wasmAsyncPerSecond = asyncOps / (Number(process.hrtime.bigint() - asyncStart) / 1e9);
 
 const verifyRows = [
-  { path: 'horde verifySignatureSync (schnorrkel wasm, cached keys)', verifiesPerSecond: Math.round(wasmPerSecond), verifiesPerCpuSecond: Math.round(best.wasm.cpu) },
-  { path: '@polkadot/wasm-crypto sr25519Verify (wasm, direct)', verifiesPerSecond: Math.round(best.polkadotWasm.wall), verifiesPerCpuSecond: Math.round(best.polkadotWasm.cpu) },
-  { path: 'horde verifySignature (async, 0x-hex signature)', verifiesPerSecond: Math.round(wasmAsyncPerSecond), verifiesPerCpuSecond: null },
-  { path: '@polkadot/util-crypto signatureVerify (default path)', verifiesPerSecond: Math.round(utilSignatureVerifyPerSecond), verifiesPerCpuSecond: Math.round(best.utilSignatureVerify.cpu) },
-  { path: '@polkadot/util-crypto sr25519Verify (pure JS)', verifiesPerSecond: Math.round(utilSr25519PerSecond), verifiesPerCpuSecond: Math.round(best.utilSr25519.cpu) },
+  {
+    path: 'horde verifySignatureSync (schnorrkel wasm, cached keys)',
+    verifiesPerSecond: Math.round(wasmPerSecond),
+    verifiesPerCpuSecond: Math.round(best.wasm.cpu),
+  },
+  {
+    path: '@polkadot/wasm-crypto sr25519Verify (wasm, direct)',
+    verifiesPerSecond: Math.round(best.polkadotWasm.wall),
+    verifiesPerCpuSecond: Math.round(best.polkadotWasm.cpu),
+  },
+  {
+    path: 'horde verifySignature (async, 0x-hex signature)',
+    verifiesPerSecond: Math.round(wasmAsyncPerSecond),
+    verifiesPerCpuSecond: null,
+  },
+  {
+    path: '@polkadot/util-crypto signatureVerify (default path)',
+    verifiesPerSecond: Math.round(utilSignatureVerifyPerSecond),
+    verifiesPerCpuSecond: Math.round(best.utilSignatureVerify.cpu),
+  },
+  {
+    path: '@polkadot/util-crypto sr25519Verify (pure JS)',
+    verifiesPerSecond: Math.round(utilSr25519PerSecond),
+    verifiesPerCpuSecond: Math.round(best.utilSr25519.cpu),
+  },
 ];
 const ratioVsSignatureVerify = wasmPerSecond / utilSignatureVerifyPerSecond;
 const ratioVsSr25519Verify = wasmPerSecond / utilSr25519PerSecond;
@@ -170,18 +216,26 @@ const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 console.log(`\nparse + validate (one core, ${PARSE_SECONDS} s per type)`);
 console.log(`${pad('message type', 38)}${pad('direction', 24)}${lpad('bytes', 9)}${lpad('msgs/s', 12)}`);
-for (const r of parseRows) console.log(`${pad(r.message, 38)}${pad(r.direction, 24)}${lpad(r.frameBytes, 9)}${lpad(r.msgsPerSecond.toLocaleString('en-US'), 12)}`);
+for (const r of parseRows)
+  console.log(`${pad(r.message, 38)}${pad(r.direction, 24)}${lpad(r.frameBytes, 9)}${lpad(r.msgsPerSecond.toLocaleString('en-US'), 12)}`);
 console.log(`\nsr25519 verify (one core, best of ${ROUNDS} interleaved rounds, 64 auth blobs by 8 hotkeys)`);
 console.log(`${pad('path', 66)}${lpad('verifies/s', 12)}${lpad('per CPU-s', 12)}`);
 for (const r of verifyRows) {
-  console.log(`${pad(r.path, 66)}${lpad(r.verifiesPerSecond.toLocaleString('en-US'), 12)}${lpad(r.verifiesPerCpuSecond?.toLocaleString('en-US') ?? '-', 12)}`);
+  console.log(
+    `${pad(r.path, 66)}${lpad(r.verifiesPerSecond.toLocaleString('en-US'), 12)}${lpad(r.verifiesPerCpuSecond?.toLocaleString('en-US') ?? '-', 12)}`,
+  );
 }
-console.log(`wasm vs util-crypto signatureVerify: ${ratioVsSignatureVerify.toFixed(1)}x wall, ${cpuRatioVsSignatureVerify.toFixed(1)}x CPU`);
+console.log(
+  `wasm vs util-crypto signatureVerify: ${ratioVsSignatureVerify.toFixed(1)}x wall, ${cpuRatioVsSignatureVerify.toFixed(1)}x CPU`,
+);
 console.log(`wasm vs util-crypto sr25519Verify:   ${ratioVsSr25519Verify.toFixed(1)}x wall, ${cpuRatioVsSr25519Verify.toFixed(1)}x CPU`);
 const targets = { minRatio: 8, minVerifiesPerSecond: 3500 };
 const metWall = Math.min(ratioVsSr25519Verify, ratioVsSignatureVerify) >= targets.minRatio && wasmPerSecond >= targets.minVerifiesPerSecond;
-const metCpu = Math.min(cpuRatioVsSr25519Verify, cpuRatioVsSignatureVerify) >= targets.minRatio && best.wasm.cpu >= targets.minVerifiesPerSecond;
-console.log(`targets (>= ${targets.minRatio}x, >= ${targets.minVerifiesPerSecond}/s): wall clock ${metWall ? 'met' : 'NOT met'}, per CPU second ${metCpu ? 'met' : 'NOT met'}\n`);
+const metCpu =
+  Math.min(cpuRatioVsSr25519Verify, cpuRatioVsSignatureVerify) >= targets.minRatio && best.wasm.cpu >= targets.minVerifiesPerSecond;
+console.log(
+  `targets (>= ${targets.minRatio}x, >= ${targets.minVerifiesPerSecond}/s): wall clock ${metWall ? 'met' : 'NOT met'}, per CPU second ${metCpu ? 'met' : 'NOT met'}\n`,
+);
 
 const results = {
   benchmark: 'protocol',

@@ -42,7 +42,14 @@ const t0 = Date.UTC(2026, 0, 2, 3, 0, 0);
 const distinct = [];
 for (let i = 0; i < DISTINCT; i++) {
   const receipt = createJobStartedReceipt(
-    { jobUuid: `bench-${i}`, minerHotkey: miner.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestamp: datetimeFromEpochMicros((t0 + i) * 1000) },
+    {
+      jobUuid: `bench-${i}`,
+      minerHotkey: miner.ss58,
+      executorClass: 'always_on.test',
+      isOrganic: true,
+      ttl: 7,
+      timestamp: datetimeFromEpochMicros((t0 + i) * 1000),
+    },
     validators[i % validators.length],
   );
   distinct.push(receiptLine(countersignReceipt(receipt, miner)));
@@ -85,7 +92,12 @@ async function pullAll(check, pageCount = PAGES) {
         // time out and be reset; the transfer would retry on its next pass, the benchmark at once.
         let fetched;
         for (let attempt = 1; ; attempt++) {
-          fetched = await fetchPageLines(`${base}/receipts/${page}.jsonl`, { offset: 0, gzip: false, timeoutMs: 600_000, maxBytes: 1 << 30 });
+          fetched = await fetchPageLines(`${base}/receipts/${page}.jsonl`, {
+            offset: 0,
+            gzip: false,
+            timeoutMs: 600_000,
+            maxBytes: 1 << 30,
+          });
           if (!fetched.error) break;
           retries += 1;
           if (attempt === 3) throw fetched.error;
@@ -143,12 +155,23 @@ const threaded = best[`pull + verify, ${THREADS} worker threads`];
 const floor = best['pull + JSON.parse only (floor)'];
 const speedup = single.seconds / threaded.seconds;
 
-console.log(`\nreceipt transfer: ${TOTAL.toLocaleString('en-US')} receipts in ${PAGES} pages (${(pageBytes / 1e6).toFixed(1)} MB) over HTTP, ${CONCURRENCY} pages at a time, best of ${ROUNDS}`);
+console.log(
+  `\nreceipt transfer: ${TOTAL.toLocaleString('en-US')} receipts in ${PAGES} pages (${(pageBytes / 1e6).toFixed(1)} MB) over HTTP, ${CONCURRENCY} pages at a time, best of ${ROUNDS}`,
+);
 console.log(`${pad('mode', 40)}${lpad('seconds', 10)}${lpad('receipts/s', 12)}${lpad('CPU s', 9)}${lpad('CPU/wall', 10)}`);
-for (const r of rows) console.log(`${pad(r.mode, 40)}${lpad(r.seconds.toFixed(2), 10)}${lpad(r.receiptsPerSecond.toLocaleString('en-US'), 12)}${lpad(r.processCpuSeconds.toFixed(2), 9)}${lpad(r.cpuUtilisation.toFixed(2), 10)}`);
+for (const r of rows)
+  console.log(
+    `${pad(r.mode, 40)}${lpad(r.seconds.toFixed(2), 10)}${lpad(r.receiptsPerSecond.toLocaleString('en-US'), 12)}${lpad(r.processCpuSeconds.toFixed(2), 9)}${lpad(r.cpuUtilisation.toFixed(2), 10)}`,
+  );
 console.log(`worker threads vs main thread: ${speedup.toFixed(2)}x (goal >= ${GOAL}x on 2 cores: ${speedup >= GOAL ? 'met' : 'NOT met'})`);
-console.log(`verification vs floor: main thread ${(single.seconds / floor.seconds).toFixed(1)}x the floor, workers ${(threaded.seconds / floor.seconds).toFixed(1)}x`);
-console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores (other work on the machine lowers the ratio)\n`);
+console.log(
+  `verification vs floor: main thread ${(single.seconds / floor.seconds).toFixed(1)}x the floor, workers ${(threaded.seconds / floor.seconds).toFixed(1)}x`,
+);
+console.log(
+  `load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} on ${cpus().length} cores (other work on the machine lowers the ratio)\n`,
+);
 
 const results = {
   benchmark: 'receipts',
@@ -160,7 +183,11 @@ const results = {
   pages: PAGES,
   threads: THREADS,
   rows,
-  ratios: { workersVsMainThread: Number(speedup.toFixed(2)), mainThreadVsFloor: Number((single.seconds / floor.seconds).toFixed(2)), workersVsFloor: Number((threaded.seconds / floor.seconds).toFixed(2)) },
+  ratios: {
+    workersVsMainThread: Number(speedup.toFixed(2)),
+    mainThreadVsFloor: Number((single.seconds / floor.seconds).toFixed(2)),
+    workersVsFloor: Number((threaded.seconds / floor.seconds).toFixed(2)),
+  },
   goal: { workersVsMainThread: GOAL, met: speedup >= GOAL },
   loadAverage: loadavg(),
 };

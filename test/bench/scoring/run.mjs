@@ -52,10 +52,28 @@ function cycleFacts() {
     const executorClass = CLASSES[n % 7 === 0 ? 1 : 0];
     const roll = (n * 2654435761) % 100;
     const base = { jobUuid: `job-${n}`, minerHotkey, executorClass };
-    if (roll < 60) jobs[n] = { ...base, kind: 'synthetic', status: 'completed', correct: roll !== 7, inTime: roll !== 8, timeTookMs: 1000 + (n % 5000) };
-    else if (roll < 80) jobs[n] = { ...base, kind: 'organic', status: 'completed', correct: true, inTime: true, timeTookMs: 2000, executorSeconds: 30 + (n % 60), paidWithBlocks: [CYCLE.startBlock + (n % 700)] };
+    if (roll < 60)
+      jobs[n] = { ...base, kind: 'synthetic', status: 'completed', correct: roll !== 7, inTime: roll !== 8, timeTookMs: 1000 + (n % 5000) };
+    else if (roll < 80)
+      jobs[n] = {
+        ...base,
+        kind: 'organic',
+        status: 'completed',
+        correct: true,
+        inTime: true,
+        timeTookMs: 2000,
+        executorSeconds: 30 + (n % 60),
+        paidWithBlocks: [CYCLE.startBlock + (n % 700)],
+      };
     else if (roll < 90) jobs[n] = { ...base, kind: 'synthetic', status: 'failed', accepted: true };
-    else jobs[n] = { ...base, kind: 'synthetic', status: 'rejected', accepted: false, rejection: { reason: 'busy', receipts: [], checkedAt: 0 } };
+    else
+      jobs[n] = {
+        ...base,
+        kind: 'synthetic',
+        status: 'rejected',
+        accepted: false,
+        rejection: { reason: 'busy', receipts: [], checkedAt: 0 },
+      };
   }
   // The other validator's organic jobs, finished inside the window, as receipt transfer hands them over.
   const window = { fromMs: Date.UTC(2025, 4, 1, 12, 0, 0), toMs: Date.UTC(2025, 4, 1, 14, 24, 0) };
@@ -64,8 +82,18 @@ function cycleFacts() {
   for (let n = 0; n < TRANSFERRED; n++) {
     const fields = { jobUuid: `transferred-${n}`, minerHotkey: `miner-${n % MINERS}` };
     const finishedAtMs = window.fromMs + 60_000 + n;
-    organicStartedReceipts.push(signedStartedReceipt(otherValidator, { ...fields, executorClass: CLASSES[n % 2], isOrganic: true, ttl: 7, timestampMs: finishedAtMs - 120_000 }));
-    finishedReceipts.push(signedFinishedReceipt(otherValidator, { ...fields, startedAtMs: finishedAtMs - 100_000, finishedAtMs, score: '60.000000' }));
+    organicStartedReceipts.push(
+      signedStartedReceipt(otherValidator, {
+        ...fields,
+        executorClass: CLASSES[n % 2],
+        isOrganic: true,
+        ttl: 7,
+        timestampMs: finishedAtMs - 120_000,
+      }),
+    );
+    finishedReceipts.push(
+      signedFinishedReceipt(otherValidator, { ...fields, startedAtMs: finishedAtMs - 100_000, finishedAtMs, score: '60.000000' }),
+    );
   }
   return {
     cycle: CYCLE,
@@ -114,8 +142,26 @@ function timed(fn, runs) {
 const facts = cycleFacts();
 globalThis.gc();
 const baselineRun = timed(() => baseline(facts), 3);
-const rows = [{ plugin: 'baseline: one pass summing points', rules: 1, bestMs: round(baselineRun.ms, 1), cpuMs: round(baselineRun.cpuMs, 1), ratio: 1, peakRssGrowthMiB: '', weights: Object.keys(baselineRun.result).length, goal: '' }];
-const results = { outcomes: OUTCOMES, miners: MINERS, transferredJobs: TRANSFERRED, baselineMs: round(baselineRun.ms, 1), baselineCpuMs: round(baselineRun.cpuMs, 1), plugins: [] };
+const rows = [
+  {
+    plugin: 'baseline: one pass summing points',
+    rules: 1,
+    bestMs: round(baselineRun.ms, 1),
+    cpuMs: round(baselineRun.cpuMs, 1),
+    ratio: 1,
+    peakRssGrowthMiB: '',
+    weights: Object.keys(baselineRun.result).length,
+    goal: '',
+  },
+];
+const results = {
+  outcomes: OUTCOMES,
+  miners: MINERS,
+  transferredJobs: TRANSFERRED,
+  baselineMs: round(baselineRun.ms, 1),
+  baselineCpuMs: round(baselineRun.cpuMs, 1),
+  plugins: [],
+};
 for (const plugin of PLUGINS) {
   const { default: definition } = await import(plugin.module);
   const rules = (await registerPluginForTest(definition, {})).all(SCORING_RULE);
@@ -129,11 +175,25 @@ for (const plugin of PLUGINS) {
   requireThat(weighted > 0, `${plugin.name} gave no miner a weight`);
   const sum = run.result.vector.reduce((s, w) => s + w.weight, 0);
   requireThat(Math.abs(sum - 1) < 1e-6, `${plugin.name} weights sum to ${sum}`);
-  const row = { plugin: plugin.name, rules: rules.length, bestMs: round(run.ms, 1), cpuMs: round(run.cpuMs, 1), ratio: round(run.cpuMs / baselineRun.cpuMs, 2), peakRssGrowthMiB: round(peakGrowthMiB, 1), weights: weighted, goal: '< 2000 ms' };
+  const row = {
+    plugin: plugin.name,
+    rules: rules.length,
+    bestMs: round(run.ms, 1),
+    cpuMs: round(run.cpuMs, 1),
+    ratio: round(run.cpuMs / baselineRun.cpuMs, 2),
+    peakRssGrowthMiB: round(peakGrowthMiB, 1),
+    weights: weighted,
+    goal: '< 2000 ms',
+  };
   rows.push(row);
   results.plugins.push({ ...row, goalMet: run.ms < 2000 });
 }
-printTable(`scoring one cycle: ${OUTCOMES.toLocaleString('en-US')} outcomes, ${TRANSFERRED.toLocaleString('en-US')} transferred organic jobs, ${MINERS} miners (best of 3 for the baseline, of 2 per plugin)`, rows);
+printTable(
+  `scoring one cycle: ${OUTCOMES.toLocaleString('en-US')} outcomes, ${TRANSFERRED.toLocaleString('en-US')} transferred organic jobs, ${MINERS} miners (best of 3 for the baseline, of 2 per plugin)`,
+  rows,
+);
 results.peakRssMiB = round(process.resourceUsage().maxRSS / 1024, 0);
-console.log(`ratio: CPU time against the baseline's; peak RSS of the process: ${results.peakRssMiB} MiB (the outcomes themselves included)`);
+console.log(
+  `ratio: CPU time against the baseline's; peak RSS of the process: ${results.peakRssMiB} MiB (the outcomes themselves included)`,
+);
 writeResults('scoring', results);

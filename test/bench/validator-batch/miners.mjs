@@ -16,7 +16,14 @@ for (let i = 0; i < miners; i++) {
 parentPort.postMessage({ miners: started.map((miner) => ({ hotkey: miner.hotkey, port: miner.port })) });
 parentPort.on('message', async (message) => {
   if (message === 'stats') {
-    const receipts = started.reduce((sum, m) => ({ started: sum.started + m.receipts.started, accepted: sum.accepted + m.receipts.accepted, finished: sum.finished + m.receipts.finished }), { started: 0, accepted: 0, finished: 0 });
+    const receipts = started.reduce(
+      (sum, m) => ({
+        started: sum.started + m.receipts.started,
+        accepted: sum.accepted + m.receipts.accepted,
+        finished: sum.finished + m.receipts.finished,
+      }),
+      { started: 0, accepted: 0, finished: 0 },
+    );
     parentPort.postMessage({ receipts, jobs: started.reduce((n, m) => n + m.jobs.length, 0) });
   }
   if (message === 'close') {

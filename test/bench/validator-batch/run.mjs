@@ -45,13 +45,25 @@ const sampler = setInterval(() => {
 }, 10);
 
 const worker = new Worker(join(here, 'miners.mjs'), { workerData: { dist, miners: MINERS, executors: EXECUTORS, executorClass: CLASS } });
-const ask = (message) => new Promise((resolve) => { worker.once('message', resolve); if (message) worker.postMessage(message); });
+const ask = (message) =>
+  new Promise((resolve) => {
+    worker.once('message', resolve);
+    if (message) worker.postMessage(message);
+  });
 const setupStarted = performance.now();
 const { miners } = await ask();
 const setupMs = performance.now() - setupStarted;
 
 /** The always_on.test class as the hardware-classes plugin describes it (3 s spin-up, no GPU). */
-const hardwareClass = { id: CLASS, description: 'test', spinUpSeconds: 3, shortCode: 'T', resources: {}, dockerPreset: 'none', proof: { jobGenerators: ['echo'], maxJobSeconds: 10 } };
+const hardwareClass = {
+  id: CLASS,
+  description: 'test',
+  spinUpSeconds: 3,
+  shortCode: 'T',
+  resources: {},
+  dockerPreset: 'none',
+  proof: { jobGenerators: ['echo'], maxJobSeconds: 10 },
+};
 /** Each job carries a fresh secret the executor must print back; the validator checks it. */
 const echoGenerator = {
   name: 'echo',
@@ -60,7 +72,20 @@ const echoGenerator = {
     const secret = randomBytes(8).toString('hex');
     return {
       description: 'echo',
-      spec: { executorClass: CLASS, image: 'echo', command: ['--key', secret], env: {}, dockerRunOptionsPreset: 'none', timing: { allowedLeewaySeconds: 5, downloadTimeLimitSeconds: 10, executionTimeLimitSeconds: 10, uploadTimeLimitSeconds: 10, streamingStartTimeLimitSeconds: 0 } },
+      spec: {
+        executorClass: CLASS,
+        image: 'echo',
+        command: ['--key', secret],
+        env: {},
+        dockerRunOptionsPreset: 'none',
+        timing: {
+          allowedLeewaySeconds: 5,
+          downloadTimeLimitSeconds: 10,
+          executionTimeLimitSeconds: 10,
+          uploadTimeLimitSeconds: 10,
+          streamingStartTimeLimitSeconds: 0,
+        },
+      },
       verify: async (result) => ({ correct: result.stdout.trim() === secret, inTime: true, details: '' }),
     };
   },
@@ -71,10 +96,24 @@ const store = await openStore({ client: 'sqlite', filename: join(dataDir, 'valid
 const signingKey = await loadHotkey({ uri: '//BenchValidator' });
 // Keys sign through wasm sr25519 (core/src/keys); the count of signatures gives the crypto floor.
 let signatures = 0;
-const validator = { ...signingKey, sign: (message) => { signatures += 1; return signingKey.sign(message); } };
+const validator = {
+  ...signingKey,
+  sign: (message) => {
+    signatures += 1;
+    return signingKey.sign(message);
+  },
+};
 /** Signatures per second of the same key, same path, on a receipt-sized message. */
 function signRate() {
-  const message = JSON.stringify({ job_uuid: '3f2b2c1a-0000-4000-8000-000000000000', miner_hotkey: targetsHotkey, validator_hotkey: signingKey.ss58, timestamp: new Date().toISOString(), executor_class: CLASS, time_accepted: new Date().toISOString(), ttl: 30 });
+  const message = JSON.stringify({
+    job_uuid: '3f2b2c1a-0000-4000-8000-000000000000',
+    miner_hotkey: targetsHotkey,
+    validator_hotkey: signingKey.ss58,
+    timestamp: new Date().toISOString(),
+    executor_class: CLASS,
+    time_accepted: new Date().toISOString(),
+    ttl: 30,
+  });
   for (let i = 0; i < 50; i++) signingKey.sign(message);
   let n = 0;
   const start = performance.now();
@@ -120,7 +159,13 @@ const MiB = 1024 * 1024;
 const results = {
   benchmark: 'validator-batch',
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1), platform: `${platform()} ${release()}`, node: process.version },
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+    platform: `${platform()} ${release()}`,
+    node: process.version,
+  },
   setup: { miners: MINERS, executorsPerMiner: EXECUTORS, jobs: MINERS * EXECUTORS, minerStartupMs: Math.round(setupMs) },
   batch: {
     miners: result.miners,
@@ -133,8 +178,17 @@ const results = {
     wallIncludingConnectMs: Math.round(wallMs),
     receiptsSeenByMiners: stats.receipts,
   },
-  floor: { signatures, signaturesPerSecond: Math.round(signaturesPerSecond), cryptoFloorMs: Math.round(cryptoFloorMs), ratio: +(result.durationMs / cryptoFloorMs).toFixed(2) },
-  memory: { peakRssMiB: Math.round(peakRss / MiB), peakHeapUsedMiB: Math.round(peakHeap / MiB), rssBeforeMiB: Math.round(memoryBefore.rss / MiB) },
+  floor: {
+    signatures,
+    signaturesPerSecond: Math.round(signaturesPerSecond),
+    cryptoFloorMs: Math.round(cryptoFloorMs),
+    ratio: +(result.durationMs / cryptoFloorMs).toFixed(2),
+  },
+  memory: {
+    peakRssMiB: Math.round(peakRss / MiB),
+    peakHeapUsedMiB: Math.round(peakHeap / MiB),
+    rssBeforeMiB: Math.round(memoryBefore.rss / MiB),
+  },
   target: { overheadSeconds: 5, peakRssMiB: 1024 },
 };
 // Timings are reported against their goal, never asserted (a shared machine varies); a batch that
@@ -154,7 +208,8 @@ console.table({
 });
 console.log(`goal (< 5 s, < 1 GiB): ${results.goalMet ? 'met' : 'NOT met'}`);
 // Jobs that timed out on an overloaded machine are a figure; no job verified means the benchmark broke.
-if (!results.complete) console.warn(`only ${results.batch.correct} of ${results.setup.jobs} jobs verified correct (the others ran past their deadlines)`);
+if (!results.complete)
+  console.warn(`only ${results.batch.correct} of ${results.setup.jobs} jobs verified correct (the others ran past their deadlines)`);
 if (results.batch.correct === 0) {
   console.error('benchmark broken: no job verified correct');
   process.exitCode = 1;

@@ -11,8 +11,20 @@ const neurons = [
 describe('LocalChain stake-weighted consensus', () => {
   it('clips weight above the stake-weighted median and pays incentive and dividends', () => {
     const weights = new Map([
-      [0, new Map([[2, 3], [3, 1]])], // 0.75 / 0.25
-      [1, new Map([[2, 1], [3, 1]])], // 0.5 / 0.5
+      [
+        0,
+        new Map([
+          [2, 3],
+          [3, 1],
+        ]),
+      ], // 0.75 / 0.25
+      [
+        1,
+        new Map([
+          [2, 1],
+          [3, 1],
+        ]),
+      ], // 0.5 / 0.5
     ]);
     const r = computeConsensus({ neurons, weights, emission: 100 });
     // C_2 = 0.75 (uid 0 alone holds 60% ≥ half), C_3 = 0.25 (only 0.25 has ≥ half the stake behind it)
@@ -33,7 +45,13 @@ describe('LocalChain stake-weighted consensus', () => {
 
   it('ignores weights of neurons without a validator permit or stake, and unknown uids', () => {
     const weights = new Map([
-      [0, new Map([[2, 1], [99, 5]])],
+      [
+        0,
+        new Map([
+          [2, 1],
+          [99, 5],
+        ]),
+      ],
       [3, new Map([[3, 1]])], // a miner voting for itself has no permit
     ]);
     const r = computeConsensus({ neurons, weights, emission: 10 });

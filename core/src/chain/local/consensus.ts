@@ -61,9 +61,7 @@ export function computeConsensus(input: ConsensusInput): ConsensusResult {
   const share = new Map(validators.map((v) => [v.uid, v.stake / totalStake]));
 
   for (const uid of uids) {
-    const column = validators
-      .map((v) => ({ w: v.row.get(uid) ?? 0, s: share.get(v.uid)! }))
-      .sort((a, b) => b.w - a.w);
+    const column = validators.map((v) => ({ w: v.row.get(uid) ?? 0, s: share.get(v.uid)! })).sort((a, b) => b.w - a.w);
     let supported = 0;
     let c = 0;
     for (const { w, s } of column) {

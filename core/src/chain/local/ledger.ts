@@ -231,12 +231,18 @@ function checkParams(params: Partial<LocalSubnetParams>): void {
   ];
   for (const key of ints) {
     const v = params[key];
-    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0)) throw new ChainConfigError(`${key} must be a whole number ≥ 0, got ${String(v)}`);
+    if (v !== undefined && (!Number.isInteger(v) || (v as number) < 0))
+      throw new ChainConfigError(`${key} must be a whole number ≥ 0, got ${String(v)}`);
   }
   if (params.tempo !== undefined && params.tempo < 1) throw new ChainConfigError('tempo must be at least 1 block');
-  if (params.maxWeightsLimit !== undefined && params.maxWeightsLimit > U16_MAX) throw new ChainConfigError('maxWeightsLimit is a u16 (≤ 65535)');
-  if (params.revealPeriodEpochs !== undefined && params.revealPeriodEpochs < 1) throw new ChainConfigError('revealPeriodEpochs must be at least 1');
-  if (params.commitRevealVersion !== undefined && (!Number.isInteger(params.commitRevealVersion) || params.commitRevealVersion < 0 || params.commitRevealVersion > 0xffff)) {
+  if (params.maxWeightsLimit !== undefined && params.maxWeightsLimit > U16_MAX)
+    throw new ChainConfigError('maxWeightsLimit is a u16 (≤ 65535)');
+  if (params.revealPeriodEpochs !== undefined && params.revealPeriodEpochs < 1)
+    throw new ChainConfigError('revealPeriodEpochs must be at least 1');
+  if (
+    params.commitRevealVersion !== undefined &&
+    (!Number.isInteger(params.commitRevealVersion) || params.commitRevealVersion < 0 || params.commitRevealVersion > 0xffff)
+  ) {
     throw new ChainConfigError(`commitRevealVersion must be a u16, got ${String(params.commitRevealVersion)}`);
   }
 }
@@ -277,11 +283,13 @@ export class LocalLedger {
   /** Creates the chain (genesis now, so the current block is 1) and its subnets. */
   static async init(db: Knex, now: number, options: LocalChainInitOptions): Promise<LocalChainMeta> {
     const blockTimeMs = options.blockTimeMs ?? 12_000;
-    if (!Number.isInteger(blockTimeMs) || blockTimeMs < 1) throw new ChainConfigError(`blockTimeMs must be a whole number ≥ 1, got ${blockTimeMs}`);
+    if (!Number.isInteger(blockTimeMs) || blockTimeMs < 1)
+      throw new ChainConfigError(`blockTimeMs must be a whole number ≥ 1, got ${blockTimeMs}`);
     const taoWeight = options.taoWeight ?? 0.18;
     if (options.subnets.length === 0) throw new ChainConfigError('a LocalChain needs at least one subnet');
     for (const subnet of options.subnets) {
-      if (!Number.isInteger(subnet.netuid) || subnet.netuid < 0 || subnet.netuid > 65535) throw new ChainConfigError(`netuid must be a u16, got ${subnet.netuid}`);
+      if (!Number.isInteger(subnet.netuid) || subnet.netuid < 0 || subnet.netuid > 65535)
+        throw new ChainConfigError(`netuid must be a u16, got ${subnet.netuid}`);
       checkParams(subnet);
     }
     const meta: LocalChainMeta = { genesisMs: now - blockTimeMs, blockTimeMs, taoWeight };
@@ -321,8 +329,7 @@ export class LocalLedger {
   async meta(): Promise<LocalChainMeta> {
     if (this.metaCache) return this.metaCache;
     const row = (await this.db('chain_local_meta').where({ id: 1 }).first()) as
-      | { genesis_ms: number | string; block_time_ms: number; tao_weight: number }
-      | undefined;
+      { genesis_ms: number | string; block_time_ms: number; tao_weight: number } | undefined;
     if (!row) {
       throw new ChainConfigError('no LocalChain in this store yet; run `horde chain init` (or LocalChain.init) first');
     }
@@ -449,7 +456,12 @@ export class LocalLedger {
     return new Map(
       rows.map((r) => [
         Number(r.uid),
-        { dividends: Number(r.dividends), consensus: Number(r.consensus), emission: Number(r.emission), emissionTotal: Number(r.emission_total) },
+        {
+          dividends: Number(r.dividends),
+          consensus: Number(r.consensus),
+          emission: Number(r.emission),
+          emissionTotal: Number(r.emission_total),
+        },
       ]),
     );
   }
@@ -472,7 +484,6 @@ export class LocalLedger {
   async rawWeights(netuid: number): Promise<Map<number, Array<{ uid: number; value: number }>>> {
     return this.rawWeightsIn(this.db, netuid);
   }
-
 
   async weightsState(netuid: number, hotkey: string): Promise<WeightsChainState> {
     const block = await this.currentBlock();
@@ -502,7 +513,8 @@ export class LocalLedger {
   }
 
   async commitment(netuid: number, hotkey: string): Promise<{ data: string; block: number } | null> {
-    const row = (await this.db('chain_local_commitments').where({ netuid, hotkey }).first()) as { data: string; block: number | string } | undefined;
+    const row = (await this.db('chain_local_commitments').where({ netuid, hotkey }).first()) as
+      { data: string; block: number | string } | undefined;
     return row ? { data: row.data, block: Number(row.block) } : null;
   }
 
@@ -513,8 +525,12 @@ export class LocalLedger {
    * run them (a reveal due before an epoch boundary counts in that epoch).
    */
   private async processEpochs(trx: Knex.Transaction, netuid: number, block: number): Promise<void> {
-    await this.timelock.revealDue(trx, netuid, block, (upTo) => this.processEpochsOnly(trx, netuid, upTo), (reveal) =>
-      this.applyReveal(trx, netuid, reveal),
+    await this.timelock.revealDue(
+      trx,
+      netuid,
+      block,
+      (upTo) => this.processEpochsOnly(trx, netuid, upTo),
+      (reveal) => this.applyReveal(trx, netuid, reveal),
     );
     await this.processEpochsOnly(trx, netuid, block);
   }
@@ -566,7 +582,11 @@ export class LocalLedger {
 
   /** Raw weights read through `db` (the ledger's connection, or a transaction), ordered by setter and target uid. */
   private async rawWeightsIn(db: Knex, netuid: number): Promise<Map<number, Array<{ uid: number; value: number }>>> {
-    const rows = (await db('chain_local_weights').where({ netuid }).orderBy(['uid', 'dest_uid'])) as Array<{ uid: number; dest_uid: number; value: number }>;
+    const rows = (await db('chain_local_weights').where({ netuid }).orderBy(['uid', 'dest_uid'])) as Array<{
+      uid: number;
+      dest_uid: number;
+      value: number;
+    }>;
     const out = new Map<number, Array<{ uid: number; value: number }>>();
     for (const r of rows) {
       const list = out.get(Number(r.uid)) ?? [];
@@ -587,13 +607,20 @@ export class LocalLedger {
     return this.write(async (trx, block) => {
       await this.processEpochs(trx, options.netuid, block);
       if (await this.neuronByHotkey(trx, options.netuid, options.hotkey)) {
-        throw new ChainError('HotKeyAlreadyRegisteredInSubNet', `hotkey ${options.hotkey} is already registered on subnet ${options.netuid}`);
+        throw new ChainError(
+          'HotKeyAlreadyRegisteredInSubNet',
+          `hotkey ${options.hotkey} is already registered on subnet ${options.netuid}`,
+        );
       }
       const owner = (await trx('chain_local_neurons').where({ hotkey: options.hotkey }).first()) as NeuronRow | undefined;
       if (owner && owner.coldkey !== options.coldkey) {
-        throw new ChainError('NonAssociatedColdKey', `hotkey ${options.hotkey} belongs to coldkey ${owner.coldkey}, not ${options.coldkey}`);
+        throw new ChainError(
+          'NonAssociatedColdKey',
+          `hotkey ${options.hotkey} belongs to coldkey ${owner.coldkey}, not ${options.coldkey}`,
+        );
       }
-      const max = (await trx('chain_local_neurons').where({ netuid: options.netuid }).max({ m: 'uid' }).first()) as { m: number | null } | undefined;
+      const max = (await trx('chain_local_neurons').where({ netuid: options.netuid }).max({ m: 'uid' }).first()) as
+        { m: number | null } | undefined;
       const uid = max?.m === null || max?.m === undefined ? 0 : Number(max.m) + 1;
       await trx('chain_local_neurons').insert({
         netuid: options.netuid,
@@ -618,10 +645,14 @@ export class LocalLedger {
     return this.write(async (trx, block) => {
       await this.processEpochs(trx, options.netuid, block);
       const neuron = await this.neuronByHotkey(trx, options.netuid, options.hotkey);
-      if (!neuron) throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${options.hotkey} is not registered on subnet ${options.netuid}`);
+      if (!neuron)
+        throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${options.hotkey} is not registered on subnet ${options.netuid}`);
       const next = { alpha: Number(neuron.alpha_stake) + alpha, tao: Number(neuron.tao_stake) + tao };
-      if (next.alpha < 0 || next.tao < 0) throw new ChainError('NotEnoughStakeToWithdraw', `hotkey ${options.hotkey} has less stake than that to remove`);
-      await trx('chain_local_neurons').where({ netuid: options.netuid, uid: neuron.uid }).update({ alpha_stake: next.alpha, tao_stake: next.tao });
+      if (next.alpha < 0 || next.tao < 0)
+        throw new ChainError('NotEnoughStakeToWithdraw', `hotkey ${options.hotkey} has less stake than that to remove`);
+      await trx('chain_local_neurons')
+        .where({ netuid: options.netuid, uid: neuron.uid })
+        .update({ alpha_stake: next.alpha, tao_stake: next.tao });
       return next;
     });
   }
@@ -661,19 +692,34 @@ export class LocalLedger {
   }
 
   /** Records an accepted extrinsic in the same transaction as its effect, so the log never disagrees with the state. */
-  private async logExtrinsic(trx: Knex.Transaction, netuid: number, block: number, hotkey: string, call: LocalExtrinsicCall): Promise<void> {
+  private async logExtrinsic(
+    trx: Knex.Transaction,
+    netuid: number,
+    block: number,
+    hotkey: string,
+    call: LocalExtrinsicCall,
+  ): Promise<void> {
     await trx('chain_local_extrinsics').insert({ netuid, block, hotkey, call });
   }
 
   // ---------------------------------------------------------------- extrinsics (signed by `hotkey`)
 
   /** `set_weights`: refused with `CommitRevealEnabled` when commit-reveal is on. Returns the block. */
-  async setWeights(hotkey: string, netuid: number, uids: readonly number[], values: readonly number[], versionKey: number): Promise<number> {
+  async setWeights(
+    hotkey: string,
+    netuid: number,
+    uids: readonly number[],
+    values: readonly number[],
+    versionKey: number,
+  ): Promise<number> {
     return this.write(async (trx, block) => {
       await this.processEpochs(trx, netuid, block);
       const params = subnetParams(await this.subnetRow(trx, netuid));
       if (params.commitRevealEnabled) {
-        throw new ChainError('CommitRevealEnabled', `commit-reveal is on for subnet ${netuid}: commit the weights and reveal them instead of set_weights`);
+        throw new ChainError(
+          'CommitRevealEnabled',
+          `commit-reveal is on for subnet ${netuid}: commit the weights and reveal them instead of set_weights`,
+        );
       }
       await this.applyWeights(trx, block, params, hotkey, netuid, uids, values, versionKey);
       await this.logExtrinsic(trx, netuid, block, hotkey, 'set_weights');
@@ -702,7 +748,10 @@ export class LocalLedger {
         live = live.slice(1);
       }
       if (live.length >= MAX_UNREVEALED_COMMITS) {
-        throw new ChainError('TooManyUnrevealedCommits', `hotkey ${hotkey} already has ${live.length} unrevealed commits on subnet ${netuid}`);
+        throw new ChainError(
+          'TooManyUnrevealedCommits',
+          `hotkey ${hotkey} already has ${live.length} unrevealed commits on subnet ${netuid}`,
+        );
       }
       await trx('chain_local_weight_commits').insert({
         netuid,
@@ -722,18 +771,32 @@ export class LocalLedger {
    * `commit_timelocked_weights` (v4): the ciphertext waits for its round; the chain reveals it.
    * Checks in subtensor's order (internal_commit_timelocked_weights). Returns the block.
    */
-  async commitTimelockedWeights(hotkey: string, netuid: number, commit: Uint8Array, revealRound: number, commitRevealVersion: number): Promise<number> {
+  async commitTimelockedWeights(
+    hotkey: string,
+    netuid: number,
+    commit: Uint8Array,
+    revealRound: number,
+    commitRevealVersion: number,
+  ): Promise<number> {
     return this.write(async (trx, block) => {
       await this.processEpochs(trx, netuid, block);
       const params = subnetParams(await this.subnetRow(trx, netuid));
-      if (!params.commitRevealEnabled) throw new ChainError('CommitRevealDisabled', `commit-reveal is off for subnet ${netuid}; use set_weights`);
+      if (!params.commitRevealEnabled)
+        throw new ChainError('CommitRevealDisabled', `commit-reveal is off for subnet ${netuid}; use set_weights`);
       if (commitRevealVersion !== params.commitRevealVersion) {
-        throw new ChainError('IncorrectCommitRevealVersion', `commit_reveal_version ${commitRevealVersion} is not the chain's ${params.commitRevealVersion}`);
+        throw new ChainError(
+          'IncorrectCommitRevealVersion',
+          `commit_reveal_version ${commitRevealVersion} is not the chain's ${params.commitRevealVersion}`,
+        );
       }
       const neuron = await this.neuronByHotkey(trx, netuid, hotkey);
       if (!neuron) throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${hotkey} is not registered on subnet ${netuid}`);
       this.checkRateLimit('CommittingWeightsTooFast', params, neuron, block);
-      await this.timelock.queue(trx, { netuid, hotkey, block, epoch: epochIndex(netuid, params.tempo, block), commit, revealRound }, MAX_UNREVEALED_COMMITS);
+      await this.timelock.queue(
+        trx,
+        { netuid, hotkey, block, epoch: epochIndex(netuid, params.tempo, block), commit, revealRound },
+        MAX_UNREVEALED_COMMITS,
+      );
       await this.logExtrinsic(trx, netuid, block, hotkey, 'commit_timelocked_weights');
       await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({ last_update: block });
       return block;
@@ -778,12 +841,14 @@ export class LocalLedger {
       }
       const provided = weightCommitHash({ hotkey, netuidIndex: netuid, uids, values, salt, versionKey });
       if (live.length === 0) {
-        if (expired.includes(provided)) throw new ChainError('ExpiredWeightCommit', `the commit for these weights expired (its reveal epoch has passed)`);
+        if (expired.includes(provided))
+          throw new ChainError('ExpiredWeightCommit', `the commit for these weights expired (its reveal epoch has passed)`);
         throw new ChainError('NoWeightsCommitFound', `hotkey ${hotkey} has no live weight commit on subnet ${netuid}`);
       }
       const position = live.findIndex((c) => c.commit_hash === provided);
       if (position === -1) {
-        if (expired.includes(provided)) throw new ChainError('ExpiredWeightCommit', `the commit for these weights expired (its reveal epoch has passed)`);
+        if (expired.includes(provided))
+          throw new ChainError('ExpiredWeightCommit', `the commit for these weights expired (its reveal epoch has passed)`);
         throw new ChainError(
           'InvalidRevealCommitHashNotMatch',
           `the revealed weights, salt and version key hash to ${provided}, which matches none of hotkey ${hotkey}'s commits`,
@@ -829,22 +894,25 @@ export class LocalLedger {
       const lastServe = Number(neuron.axon_block);
       if (params.servingRateLimit > 0 && lastServe > 0 && block - lastServe < params.servingRateLimit) {
         const remaining = params.servingRateLimit - (block - lastServe);
-        throw new ChainError('ServingRateLimitExceeded', `hotkey ${hotkey} served its axon at block ${lastServe}; wait ${remaining} more blocks`, {
-          blocksRemaining: remaining,
-          nextBlock: lastServe + params.servingRateLimit,
-        });
+        throw new ChainError(
+          'ServingRateLimitExceeded',
+          `hotkey ${hotkey} served its axon at block ${lastServe}; wait ${remaining} more blocks`,
+          {
+            blocksRemaining: remaining,
+            nextBlock: lastServe + params.servingRateLimit,
+          },
+        );
       }
-      if (!Number.isInteger(axon.port) || axon.port <= 0 || axon.port > 65535) throw new ChainError('InvalidPort', `port ${axon.port} is not a valid port`);
-      await trx('chain_local_neurons')
-        .where({ netuid, uid: neuron.uid })
-        .update({
-          axon_ip: axon.ip,
-          axon_port: axon.port,
-          axon_ip_type: encoded.ipType,
-          axon_protocol: axon.protocol,
-          axon_version: axon.version,
-          axon_block: block,
-        });
+      if (!Number.isInteger(axon.port) || axon.port <= 0 || axon.port > 65535)
+        throw new ChainError('InvalidPort', `port ${axon.port} is not a valid port`);
+      await trx('chain_local_neurons').where({ netuid, uid: neuron.uid }).update({
+        axon_ip: axon.ip,
+        axon_port: axon.port,
+        axon_ip_type: encoded.ipType,
+        axon_protocol: axon.protocol,
+        axon_version: axon.version,
+        axon_block: block,
+      });
       return block;
     });
   }
@@ -907,7 +975,12 @@ export class LocalLedger {
     return epochIndex(netuid, params.tempo, block) > epochIndex(netuid, params.tempo, commitBlock) + params.revealPeriodEpochs;
   }
 
-  private checkRateLimit(code: 'SettingWeightsTooFast' | 'CommittingWeightsTooFast', params: LocalSubnetParams, neuron: NeuronRow, block: number): void {
+  private checkRateLimit(
+    code: 'SettingWeightsTooFast' | 'CommittingWeightsTooFast',
+    params: LocalSubnetParams,
+    neuron: NeuronRow,
+    block: number,
+  ): void {
     const last = Number(neuron.last_update);
     if (last === 0 || block - last >= params.weightsRateLimit) return;
     const nextBlock = last + params.weightsRateLimit;
@@ -932,13 +1005,17 @@ export class LocalLedger {
   ): Promise<void> {
     if (uids.length !== values.length) throw new ChainError('WeightVecNotEqualSize', `${uids.length} uids but ${values.length} values`);
     const rows = await this.neuronRows(trx, netuid);
-    if (uids.length > rows.length) throw new ChainError('UidsLengthExceedUidsInSubNet', `${uids.length} uids for a subnet of ${rows.length}`);
+    if (uids.length > rows.length)
+      throw new ChainError('UidsLengthExceedUidsInSubNet', `${uids.length} uids for a subnet of ${rows.length}`);
     const neuron = rows.find((r) => r.hotkey === hotkey);
     if (!neuron) throw new ChainError('HotKeyNotRegisteredInSubNet', `hotkey ${hotkey} is not registered on subnet ${netuid}`);
     const meta = await this.meta();
     const stake = Number(neuron.alpha_stake) + Number(neuron.tao_stake) * meta.taoWeight;
     if (stake < params.stakeThreshold) {
-      throw new ChainError('NotEnoughStakeToSetWeights', `hotkey ${hotkey} has ${stake} stake; setting weights needs ${params.stakeThreshold}`);
+      throw new ChainError(
+        'NotEnoughStakeToSetWeights',
+        `hotkey ${hotkey} has ${stake} stake; setting weights needs ${params.stakeThreshold}`,
+      );
     }
     if (params.weightsVersionKey !== 0 && versionKey < params.weightsVersionKey) {
       throw new ChainError('IncorrectWeightVersionKey', `version key ${versionKey} is below the subnet's ${params.weightsVersionKey}`);
@@ -950,7 +1027,8 @@ export class LocalLedger {
     }
     if (new Set(uids).size !== uids.length) throw new ChainError('DuplicateUids', 'a uid appears twice');
     const valid = new Set(rows.map((r) => Number(r.uid)));
-    if (uids.some((u) => !valid.has(u))) throw new ChainError('UidVecContainInvalidOne', `uids ${uids.filter((u) => !valid.has(u)).join(', ')} are not on subnet ${netuid}`);
+    if (uids.some((u) => !valid.has(u)))
+      throw new ChainError('UidVecContainInvalidOne', `uids ${uids.filter((u) => !valid.has(u)).join(', ')} are not on subnet ${netuid}`);
     if (values.some((v) => !Number.isInteger(v) || v < 0 || v > U16_MAX)) throw new ChainError('InvalidValue', 'weight values are u16');
     const minAllowed = Math.min(rows.length, params.minAllowedWeights);
     if (!isSelfWeight(uid, uids, values) && values.length < minAllowed) {
@@ -961,7 +1039,10 @@ export class LocalLedger {
       const total = upscaled.reduce((a, b) => a + b, 0);
       const max = Math.max(0, ...upscaled);
       if (total > 0 && max / total > params.maxWeightsLimit / U16_MAX) {
-        throw new ChainError('MaxWeightExceeded', `the largest weight is ${(max / total).toFixed(4)} of the total; the limit is ${(params.maxWeightsLimit / U16_MAX).toFixed(4)}`);
+        throw new ChainError(
+          'MaxWeightExceeded',
+          `the largest weight is ${(max / total).toFixed(4)} of the total; the limit is ${(params.maxWeightsLimit / U16_MAX).toFixed(4)}`,
+        );
       }
     }
     await trx('chain_local_weights').where({ netuid, uid }).delete();

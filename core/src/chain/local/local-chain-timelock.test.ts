@@ -32,14 +32,23 @@ describe('LocalChain: timelocked commit-reveal (v4) with its own beacon', () => 
 
   beforeAll(async () => {
     await cryptoWaitReady();
-    [validator, validator2, miner, miner2] = ['//V', '//V2', '//M', '//M2'].map((uri) => keyring.addFromUri(uri).address) as [string, string, string, string];
+    [validator, validator2, miner, miner2] = ['//V', '//V2', '//M', '//M2'].map((uri) => keyring.addFromUri(uri).address) as [
+      string,
+      string,
+      string,
+      string,
+    ];
   });
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'horde-local-tlock-'));
     store = await openStore({ client: 'sqlite', filename: join(dir, 'chain.sqlite') });
     clock = new ManualClock(GENESIS);
-    await LocalChain.init(store, { blockTimeMs: BLOCK_MS, subnets: [{ netuid: NETUID, tempo: 10, weightsRateLimit: 5, commitRevealVersion: 4 }] }, clock);
+    await LocalChain.init(
+      store,
+      { blockTimeMs: BLOCK_MS, subnets: [{ netuid: NETUID, tempo: 10, weightsRateLimit: 5, commitRevealVersion: 4 }] },
+      clock,
+    );
     const admin = await open();
     const coldkey = keyring.addFromUri('//C').address;
     await admin.registerNeuron({ hotkey: validator, coldkey, stake: 1000, validatorPermit: true });
@@ -123,12 +132,26 @@ describe('LocalChain: timelocked commit-reveal (v4) with its own beacon', () => 
     const [record] = await honest.ledger.timelockedCommits(NETUID);
     // validator2 replays a ciphertext of its own making that names validator (as a copy would).
     const payload = encodeWeightsTlockPayload({ hotkey: validator, uids: [3], values: [65535], versionKey: 0 });
-    await copier.ledger.commitTimelockedWeights(validator2, NETUID, timelockEncrypt(beacon, record!.revealRound, payload), record!.revealRound, 4);
-    await expect(copier.ledger.commitTimelockedWeights(validator2, NETUID, new Uint8Array(10), 5, 3)).rejects.toMatchObject({ code: 'IncorrectCommitRevealVersion' });
+    await copier.ledger.commitTimelockedWeights(
+      validator2,
+      NETUID,
+      timelockEncrypt(beacon, record!.revealRound, payload),
+      record!.revealRound,
+      4,
+    );
+    await expect(copier.ledger.commitTimelockedWeights(validator2, NETUID, new Uint8Array(10), 5, 3)).rejects.toMatchObject({
+      code: 'IncorrectCommitRevealVersion',
+    });
     // A round far past the reveal epoch: never on chain in time.
     await toBlock(14);
     const late = encodeWeightsTlockPayload({ hotkey: validator2, uids: [3], values: [65535], versionKey: 0 });
-    await copier.ledger.commitTimelockedWeights(validator2, NETUID, timelockEncrypt(beacon, record!.revealRound + 1000, late), record!.revealRound + 1000, 4);
+    await copier.ledger.commitTimelockedWeights(
+      validator2,
+      NETUID,
+      timelockEncrypt(beacon, record!.revealRound + 1000, late),
+      record!.revealRound + 1000,
+      4,
+    );
 
     await toBlock(30);
     const records = await honest.ledger.timelockedCommits(NETUID);
@@ -150,6 +173,8 @@ describe('LocalChain: timelocked commit-reveal (v4) with its own beacon', () => 
     expect(error).toBeInstanceOf(ChainError);
     expect((error as ChainError).code).toBe('CommittingWeightsTooFast');
     await chain.setHyperparameters(NETUID, { commitRevealEnabled: false });
-    await expect(chain.ledger.commitTimelockedWeights(validator, NETUID, new Uint8Array(10), 5, 4)).rejects.toMatchObject({ code: 'CommitRevealDisabled' });
+    await expect(chain.ledger.commitTimelockedWeights(validator, NETUID, new Uint8Array(10), 5, 4)).rejects.toMatchObject({
+      code: 'CommitRevealDisabled',
+    });
   });
 });

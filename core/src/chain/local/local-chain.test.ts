@@ -23,7 +23,10 @@ describe.runIf(Boolean(process.env['HORDE_TEST_PG_URL']) || Boolean(process.env[
       open: async () => {
         const db = await pgDatabase('horde_chain');
         drop = db.drop;
-        return [await openStore({ client: 'postgres', url: db.url, poolMax: 2 }), await openStore({ client: 'postgres', url: db.url, poolMax: 2 })];
+        return [
+          await openStore({ client: 'postgres', url: db.url, poolMax: 2 }),
+          await openStore({ client: 'postgres', url: db.url, poolMax: 2 }),
+        ];
       },
       cleanup: () => drop(),
     };

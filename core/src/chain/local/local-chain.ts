@@ -115,7 +115,8 @@ export class LocalChain implements Chain {
       weightsState: (netuid) => ledger.weightsState(netuid, self.requireHotkey()),
       setWeights: (netuid, uids, values, versionKey) => ledger.setWeights(self.requireHotkey(), netuid, uids, values, versionKey),
       commitWeights: (netuid, hash) => ledger.commitWeights(self.requireHotkey(), netuid, hash),
-      revealWeights: (netuid, uids, values, salt, versionKey) => ledger.revealWeights(self.requireHotkey(), netuid, uids, values, salt, versionKey),
+      revealWeights: (netuid, uids, values, salt, versionKey) =>
+        ledger.revealWeights(self.requireHotkey(), netuid, uids, values, salt, versionKey),
       onChainCommits: (netuid) => ledger.onChainCommits(netuid, self.requireHotkey()),
       // The local beacon is read in `open`, before any submission.
       get timelock() {
@@ -192,7 +193,14 @@ export class LocalChain implements Chain {
     // Like the SDK: do not spend a serve (rate-limited) on an unchanged axon.
     const mine = (await this.ledger.metagraph(netuid)).neurons.find((n) => n.hotkey === hotkey);
     const current = mine?.axon;
-    if (current && current.ip === axon.ip && current.port === axon.port && current.protocol === axon.protocol && current.version === axon.version) return;
+    if (
+      current &&
+      current.ip === axon.ip &&
+      current.port === axon.port &&
+      current.protocol === axon.protocol &&
+      current.version === axon.version
+    )
+      return;
     const block = await this.ledger.serveAxon(hotkey, netuid, axon);
     this.log?.info({ netuid, hotkey, ip: axon.ip, port: axon.port, block }, 'axon served');
   }

@@ -69,7 +69,10 @@ export class LocalTimelock {
     if (this.beacon) return this.beacon;
     const { genesisMs } = await this.timing();
     // Chains created before timelock support get their key on first use; the first writer wins.
-    await this.db('chain_local_meta').where({ id: 1 }).whereNull('beacon_secret').update({ beacon_secret: randomBytes(32).toString('hex') });
+    await this.db('chain_local_meta')
+      .where({ id: 1 })
+      .whereNull('beacon_secret')
+      .update({ beacon_secret: randomBytes(32).toString('hex') });
     const row = (await this.db('chain_local_meta').where({ id: 1 }).first('beacon_secret')) as { beacon_secret: string } | undefined;
     if (!row?.beacon_secret) throw new ChainError('InvalidChainReply', 'the LocalChain has no beacon key');
     this.beacon = new LocalBeacon(hexToU8a(`0x${row.beacon_secret}`), Math.floor(genesisMs / 1000));
@@ -93,7 +96,10 @@ export class LocalTimelock {
       .count({ n: '*' })
       .first()) as { n: number | string } | undefined;
     if (Number(waiting?.n ?? 0) >= maxUnrevealed) {
-      throw new ChainError('TooManyUnrevealedCommits', `hotkey ${commit.hotkey} already has ${maxUnrevealed} unrevealed commits in this epoch`);
+      throw new ChainError(
+        'TooManyUnrevealedCommits',
+        `hotkey ${commit.hotkey} already has ${maxUnrevealed} unrevealed commits in this epoch`,
+      );
     }
     await trx('chain_local_timelocked_commits').insert({
       netuid: commit.netuid,
@@ -120,8 +126,7 @@ export class LocalTimelock {
     const rows = (await trx('chain_local_timelocked_commits').where({ netuid, status: 'pending' }).orderBy('id')) as CommitRow[];
     if (rows.length === 0) return;
     const subnet = (await trx('chain_local_subnets').where({ netuid }).first('tempo', 'reveal_period_epochs')) as
-      | { tempo: number; reveal_period_epochs: number | string }
-      | undefined;
+      { tempo: number; reveal_period_epochs: number | string } | undefined;
     if (!subnet) return;
     const tempo = Number(subnet.tempo);
     const period = Number(subnet.reveal_period_epochs);
@@ -136,7 +141,14 @@ export class LocalTimelock {
       const ingestedBy = Math.max(0, Math.ceil((pulseMs - timing.genesisMs) / timing.blockTimeMs));
       const at = Math.max(first, ingestedBy + 1);
       if (at > last) {
-        if (block > last) await this.finish(trx, row, 'dropped', null, `expired: round ${row.reveal_round} was not on chain by block ${last}, the end of its reveal epoch`);
+        if (block > last)
+          await this.finish(
+            trx,
+            row,
+            'dropped',
+            null,
+            `expired: round ${row.reveal_round} was not on chain by block ${last}, the end of its reveal epoch`,
+          );
         continue;
       }
       if (at <= block) due.push({ row, at });
@@ -148,7 +160,13 @@ export class LocalTimelock {
     }
   }
 
-  private async open(trx: Knex.Transaction, row: CommitRow, at: number, beacon: LocalBeacon, apply: (reveal: TimelockedReveal) => Promise<void>): Promise<void> {
+  private async open(
+    trx: Knex.Transaction,
+    row: CommitRow,
+    at: number,
+    beacon: LocalBeacon,
+    apply: (reveal: TimelockedReveal) => Promise<void>,
+  ): Promise<void> {
     const round = Number(row.reveal_round);
     // Never sign a round before its time: that would be a beacon leaking the future.
     if (timeOfRound(beacon.info, round) * 1000 > this.clock.now()) return;
@@ -165,7 +183,13 @@ export class LocalTimelock {
       return;
     }
     try {
-      await apply({ block: at, hotkey: row.hotkey, uids: [...payload.uids], values: [...payload.values], versionKey: Number(payload.versionKey) });
+      await apply({
+        block: at,
+        hotkey: row.hotkey,
+        uids: [...payload.uids],
+        values: [...payload.values],
+        versionKey: Number(payload.versionKey),
+      });
     } catch (error) {
       if (!(error instanceof ChainError)) throw error;
       await this.finish(trx, row, 'dropped', null, `${error.code}: ${error.message}`);
@@ -174,7 +198,13 @@ export class LocalTimelock {
     await this.finish(trx, row, 'revealed', at, null);
   }
 
-  private async finish(trx: Knex.Transaction, row: CommitRow, status: 'revealed' | 'dropped', revealedBlock: number | null, reason: string | null): Promise<void> {
+  private async finish(
+    trx: Knex.Transaction,
+    row: CommitRow,
+    status: 'revealed' | 'dropped',
+    revealedBlock: number | null,
+    reason: string | null,
+  ): Promise<void> {
     await trx('chain_local_timelocked_commits').where({ id: row.id }).update({ status, revealed_block: revealedBlock, reason });
   }
 

@@ -70,13 +70,27 @@ function axonOf(axon: z.output<typeof axonSchema>): AxonInfo | null {
 export function parseRuntimeMetagraph(primitive: unknown): RuntimeMetagraph {
   const parsed = runtimeMetagraphSchema.safeParse(primitive);
   if (!parsed.success) {
-    throw new ChainError('InvalidChainReply', `the chain's metagraph reply has an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ChainError(
+      'InvalidChainReply',
+      `the chain's metagraph reply has an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const m = parsed.data;
   const n = m.hotkeys.length;
-  const vectors = { coldkeys: m.coldkeys, axons: m.axons, active: m.active, validatorPermit: m.validatorPermit, lastUpdate: m.lastUpdate, incentives: m.incentives, alphaStake: m.alphaStake, taoStake: m.taoStake, totalStake: m.totalStake };
+  const vectors = {
+    coldkeys: m.coldkeys,
+    axons: m.axons,
+    active: m.active,
+    validatorPermit: m.validatorPermit,
+    lastUpdate: m.lastUpdate,
+    incentives: m.incentives,
+    alphaStake: m.alphaStake,
+    taoStake: m.taoStake,
+    totalStake: m.totalStake,
+  };
   for (const [name, vector] of Object.entries(vectors)) {
-    if (vector.length !== n) throw new ChainError('InvalidChainReply', `the chain's metagraph has ${n} hotkeys but ${vector.length} ${name}`);
+    if (vector.length !== n)
+      throw new ChainError('InvalidChainReply', `the chain's metagraph has ${n} hotkeys but ${vector.length} ${name}`);
   }
   return m;
 }

@@ -11,7 +11,11 @@ export function subtensorEndpoint(network: string): string {
   if (network === 'finney' || network === 'test') return SUBTENSOR_ENDPOINTS[network];
   if (/^wss?:\/\/\S+$/.test(network)) return network;
   if (network === 'local') {
-    throw new ChainConfigError('network "local" is the embedded LocalChain, not a subtensor node; give a node URL such as ws://127.0.0.1:9944 instead');
+    throw new ChainConfigError(
+      'network "local" is the embedded LocalChain, not a subtensor node; give a node URL such as ws://127.0.0.1:9944 instead',
+    );
   }
-  throw new ChainConfigError(`unknown chain network ${JSON.stringify(network)}: expected "finney", "test", "local" or a ws:// or wss:// URL`);
+  throw new ChainConfigError(
+    `unknown chain network ${JSON.stringify(network)}: expected "finney", "test", "local" or a ws:// or wss:// URL`,
+  );
 }

@@ -19,7 +19,15 @@ const finney = JSON.parse(readFileSync(new URL('../timelock/__fixtures__/finney-
   specVersion: number;
   genesisHash: string;
   call: string;
-  signed: { blockHash: string; era: string; nonce: string; tip: string; transactionVersion: number; signerPublicKey: string; signature: string };
+  signed: {
+    blockHash: string;
+    era: string;
+    nonce: string;
+    tip: string;
+    transactionVersion: number;
+    signerPublicKey: string;
+    signature: string;
+  };
 };
 
 describe("finney's signed extensions (SudoTransactionExtension, CheckShieldedTxValidity)", () => {
@@ -50,15 +58,24 @@ describe("finney's signed extensions (SudoTransactionExtension, CheckShieldedTxV
     expect(signatureVerify(message, hexToU8a(finney.signed.signature), finney.signed.signerPublicKey).isValid).toBe(true);
     // Declaring a data-carrying extension there would shift the bytes and break the signature.
     const wrong = fixtureRegistry().registry;
-    wrong.setSignedExtensions(finney.signedExtensions, { ...SUBTENSOR_SIGNED_EXTENSIONS, CheckShieldedTxValidity: { extrinsic: {}, payload: { shielded: 'u8' } } });
-    const shifted = wrong.createType('ExtrinsicPayload', { ...payload.toJSON(), method: finney.call, shielded: 0 }, { version: 4 }).toU8a({ method: true });
+    wrong.setSignedExtensions(finney.signedExtensions, {
+      ...SUBTENSOR_SIGNED_EXTENSIONS,
+      CheckShieldedTxValidity: { extrinsic: {}, payload: { shielded: 'u8' } },
+    });
+    const shifted = wrong
+      .createType('ExtrinsicPayload', { ...payload.toJSON(), method: finney.call, shielded: 0 }, { version: 4 })
+      .toU8a({ method: true });
     const shiftedMessage = shifted.length > 256 ? blake2AsU8a(shifted, 256) : shifted;
     expect(signatureVerify(shiftedMessage, hexToU8a(finney.signed.signature), finney.signed.signerPublicKey).isValid).toBe(false);
   });
 });
 
 /** One JSON-RPC request on a fresh websocket, answered with the node's `result` or `error`. */
-async function rawRpc(url: string, method: string, params: unknown[]): Promise<{ result?: unknown; error?: { code: number; message: string; data?: string } }> {
+async function rawRpc(
+  url: string,
+  method: string,
+  params: unknown[],
+): Promise<{ result?: unknown; error?: { code: number; message: string; data?: string } }> {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   try {
@@ -87,7 +104,9 @@ describe('the fake node checks signatures the way a node does (so signing is tes
     await node.close();
   });
 
-  async function connect(signedExtensions: Record<string, { extrinsic: Record<string, string>; payload: Record<string, string> }>): Promise<ApiPromise> {
+  async function connect(
+    signedExtensions: Record<string, { extrinsic: Record<string, string>; payload: Record<string, string> }>,
+  ): Promise<ApiPromise> {
     const api = await ApiPromise.create({ provider: new WsProvider(node.url), signedExtensions, noInitWarn: true });
     apis.push(api);
     return api;
@@ -152,7 +171,8 @@ function metadataWithDataInDrandPriority(): string {
   const bytes = hexToU8a(atVersionHex);
   const at = Buffer.from(bytes).indexOf(Buffer.from(needle));
   const replacement = compactToU8a(nonce);
-  if (at < 0 || replacement.length !== compactToU8a(drand).length) throw new TypeError('the fixture does not have the expected DrandPriority entry');
+  if (at < 0 || replacement.length !== compactToU8a(drand).length)
+    throw new TypeError('the fixture does not have the expected DrandPriority entry');
   bytes.set(replacement, at + needle.length - replacement.length);
   return u8aToHex(bytes);
 }
@@ -164,8 +184,17 @@ describe('transaction extensions read from the metadata', () => {
     const { registry, metadata } = fixtureRegistry();
     const layouts = transactionExtensionLayouts(registry, metadata);
     expect(layouts.map((l) => l.name)).toEqual([
-      'CheckNonZeroSender', 'CheckSpecVersion', 'CheckTxVersion', 'CheckGenesis', 'CheckMortality', 'CheckNonce',
-      'CheckWeight', 'ChargeTransactionPayment', 'SubtensorTransactionExtension', 'DrandPriority', 'CheckMetadataHash',
+      'CheckNonZeroSender',
+      'CheckSpecVersion',
+      'CheckTxVersion',
+      'CheckGenesis',
+      'CheckMortality',
+      'CheckNonce',
+      'CheckWeight',
+      'ChargeTransactionPayment',
+      'SubtensorTransactionExtension',
+      'DrandPriority',
+      'CheckMetadataHash',
     ]);
     expect(layouts.find((l) => l.name === 'CheckNonce')).toEqual({ name: 'CheckNonce', explicit: 'Compact<u32>', implicit: 'Null' });
     expect(layouts.find((l) => l.name === 'CheckSpecVersion')).toEqual({ name: 'CheckSpecVersion', explicit: 'Null', implicit: 'u32' });

@@ -147,8 +147,12 @@ describe('SubtensorChain: timelocked commit-reveal (v4) against a node that foll
     expect(await chain.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toMatchObject({ status: 'rate_limited' });
     // What the pallet itself answers to a client with another version, or too fast.
     const [sent] = node.extrinsics.filter((x) => x.method === 'commitTimelockedWeights');
-    expect(pallet.onExtrinsic({ ...sent!, signer: bob.ss58, args: { ...sent!.args, commitRevealVersion: 3 } })).toEqual({ dispatchError: 'IncorrectCommitRevealVersion' });
+    expect(pallet.onExtrinsic({ ...sent!, signer: bob.ss58, args: { ...sent!.args, commitRevealVersion: 3 } })).toEqual({
+      dispatchError: 'IncorrectCommitRevealVersion',
+    });
     expect(pallet.onExtrinsic(sent!)).toEqual({ dispatchError: 'CommittingWeightsTooFast' });
-    expect(pallet.onExtrinsic({ ...sent!, method: 'setWeights', args: { dests: [1], weights: [1], versionKey: 7 } })).toEqual({ dispatchError: 'CommitRevealEnabled' });
+    expect(pallet.onExtrinsic({ ...sent!, method: 'setWeights', args: { dests: [1], weights: [1], versionKey: 7 } })).toEqual({
+      dispatchError: 'CommitRevealEnabled',
+    });
   });
 });

@@ -25,7 +25,11 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
   const chains: SubtensorChain[] = [];
 
   beforeAll(async () => {
-    [alice, bob, charlie] = await Promise.all([loadHotkey({ uri: '//Alice' }), loadHotkey({ uri: '//Bob' }), loadHotkey({ uri: '//Charlie' })]);
+    [alice, bob, charlie] = await Promise.all([
+      loadHotkey({ uri: '//Alice' }),
+      loadHotkey({ uri: '//Bob' }),
+      loadHotkey({ uri: '//Charlie' }),
+    ]);
   });
 
   beforeEach(async () => {
@@ -51,7 +55,6 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     await node.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
 
   async function connect(hotkey: Hotkey = alice): Promise<SubtensorChain> {
     const chain = await SubtensorChain.connect({ network: node.url, hotkey, store, submitTimeoutMs: 10_000 });
@@ -95,9 +98,9 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
         lastUpdate: [95, 3, 0],
         incentives: [0, 49151, 16384],
         // 10 million TAO in rao is past 2^53: it must still decode exactly enough.
-        alphaStake: [10_000_000n * RAO, 0n, 1n * RAO / 2n],
+        alphaStake: [10_000_000n * RAO, 0n, (1n * RAO) / 2n],
         taoStake: [1000n * RAO, 0n, 0n],
-        totalStake: [10_000_000n * RAO + 180n * RAO, 0n, 1n * RAO / 2n],
+        totalStake: [10_000_000n * RAO + 180n * RAO, 0n, (1n * RAO) / 2n],
       });
       const chain = await connect();
       const graph = await chain.metagraph(NETUID);
@@ -169,7 +172,14 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     node.setStorage('subtensorModule', 'networksAdded', [NETUID], false);
     // The node pushes the change to @polkadot/api's (shared) storage subscription; reads follow it.
     await expect
-      .poll(() => chain.hyperparameters(NETUID).then(() => 'exists', (e: ChainError) => e.code), { timeout: 5000 })
+      .poll(
+        () =>
+          chain.hyperparameters(NETUID).then(
+            () => 'exists',
+            (e: ChainError) => e.code,
+          ),
+        { timeout: 5000 },
+      )
       .toBe('SubnetNotExists');
   });
 
@@ -208,7 +218,11 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
     it('does not send before WeightsSetRateLimit has passed and says when to try', async () => {
       node.setStorage('subtensorModule', 'lastUpdate', [NETUID], [95, 0, 0]);
       const chain = await connect();
-      expect(await chain.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 14, nextBlock: 115 });
+      expect(await chain.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({
+        status: 'rate_limited',
+        blocksRemaining: 14,
+        nextBlock: 115,
+      });
       expect(node.extrinsics).toHaveLength(0);
     });
 
@@ -257,10 +271,24 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
       const [commit] = submitted('subtensorModule', 'commitWeights');
       expect(commit).toMatchObject({ signer: alice.ss58, args: { netuid: NETUID } });
       const [stored] = await new WeightCommitStore(store.db).pending(node.url, alice.ss58, NETUID);
-      expect(stored).toMatchObject({ uids: [1, 2], values: [65535, 21845], versionKey: 7, commitBlock: 101, firstRevealBlock: 108, lastRevealBlock: 118 });
+      expect(stored).toMatchObject({
+        uids: [1, 2],
+        values: [65535, 21845],
+        versionKey: 7,
+        commitBlock: 101,
+        firstRevealBlock: 108,
+        lastRevealBlock: 118,
+      });
       expect(stored!.salt).toHaveLength(8);
       expect(commit!.args['commitHash']).toBe(
-        weightCommitHash({ hotkey: alice.ss58, netuidIndex: NETUID, uids: [1, 2], values: [65535, 21845], salt: stored!.salt, versionKey: 7 }),
+        weightCommitHash({
+          hotkey: alice.ss58,
+          netuidIndex: NETUID,
+          uids: [1, 2],
+          values: [65535, 21845],
+          salt: stored!.salt,
+          versionKey: 7,
+        }),
       );
 
       expect(await chain.revealPendingWeights(NETUID)).toEqual([{ commitBlock: 101, status: 'not_yet' }]);
@@ -316,7 +344,14 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
       signer: bob.ss58,
       args: { netuid: NETUID, version: 10002000, ip: 0x01020304, port: 8091, ipType: 4, protocol: 4, placeholder1: 0, placeholder2: 0 },
     });
-    node.setStorage('subtensorModule', 'axons', [NETUID, bob.ss58], { block: 101, version: 10002000, ip: 0x01020304, port: 8091, ipType: 4, protocol: 4 });
+    node.setStorage('subtensorModule', 'axons', [NETUID, bob.ss58], {
+      block: 101,
+      version: 10002000,
+      ip: 0x01020304,
+      port: 8091,
+      ipType: 4,
+      protocol: 4,
+    });
     await chain.serveAxon(NETUID, { ip: '1.2.3.4', port: 8091, protocol: 4, version: 10002000 });
     expect(node.extrinsics).toHaveLength(1);
   });
@@ -332,16 +367,25 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
       args: { netuid: NETUID, info: { fields: [{ raw9: '<M:C4;L2>' }] } },
     });
     expect(await chain.commitment(NETUID, bob.ss58)).toBeNull();
-    node.setStorage('commitments', 'commitmentOf', [NETUID, bob.ss58], { deposit: 0, block: 101, info: { fields: [{ Raw9: '<M:C4;L2>' }] } });
+    node.setStorage('commitments', 'commitmentOf', [NETUID, bob.ss58], {
+      deposit: 0,
+      block: 101,
+      info: { fields: [{ Raw9: '<M:C4;L2>' }] },
+    });
     expect(await chain.commitment(NETUID, bob.ss58)).toBe('<M:C4;L2>');
     await expect(chain.setCommitment(NETUID, 'x'.repeat(129))).rejects.toMatchObject({ code: 'HORDE_INVALID_COMMITMENT' });
   });
 
   it('reads the weights each validator has set, normalised', async () => {
-    node.setStorage('subtensorModule', 'weights', [NETUID, 0], [
-      [1, 65535],
-      [2, 21845],
-    ]);
+    node.setStorage(
+      'subtensorModule',
+      'weights',
+      [NETUID, 0],
+      [
+        [1, 65535],
+        [2, 21845],
+      ],
+    );
     const chain = await connect();
     const weights = await chain.weights(NETUID);
     expect([...weights.keys()]).toEqual([0]);
@@ -352,7 +396,9 @@ describe('SubtensorChain against a websocket JSON-RPC node with subtensor metada
   });
 
   it('names the endpoint when it cannot connect', async () => {
-    await expect(SubtensorChain.connect({ network: 'ws://127.0.0.1:1', hotkey: alice, store })).rejects.toMatchObject({ code: 'ConnectionFailed' });
+    await expect(SubtensorChain.connect({ network: 'ws://127.0.0.1:1', hotkey: alice, store })).rejects.toMatchObject({
+      code: 'ConnectionFailed',
+    });
   });
 });
 

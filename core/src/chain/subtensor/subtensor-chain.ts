@@ -94,7 +94,14 @@ const weightsStateSchema = z.tuple([
 const weightCommitsSchema = z.array(z.tuple([z.string(), uint, uint, uint])).nullable();
 const weightsRowSchema = z.array(z.tuple([uint, uint]));
 const axonSchema = z
-  .object({ block: uint, version: uint, ip: z.union([z.number(), z.string()]).transform((v) => BigInt(v)), port: uint, ipType: uint, protocol: uint })
+  .object({
+    block: uint,
+    version: uint,
+    ip: z.union([z.number(), z.string()]).transform((v) => BigInt(v)),
+    port: uint,
+    ipType: uint,
+    protocol: uint,
+  })
   .nullable();
 
 function messageOf(error: unknown): string {
@@ -145,8 +152,16 @@ export class SubtensorChain implements Chain {
     const { ApiPromise, WsProvider } = await import('@polkadot/api');
     const provider = new WsProvider(endpoint);
     try {
-      const api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true, signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS });
-      options.logger?.info({ network: options.network, endpoint, chain: api.runtimeChain.toString(), specVersion: api.runtimeVersion.specVersion.toNumber() }, 'connected to subtensor');
+      const api = await ApiPromise.create({
+        provider,
+        noInitWarn: true,
+        throwOnConnect: true,
+        signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS,
+      });
+      options.logger?.info(
+        { network: options.network, endpoint, chain: api.runtimeChain.toString(), specVersion: api.runtimeVersion.specVersion.toNumber() },
+        'connected to subtensor',
+      );
       const chain = new SubtensorChain(api, options.hotkey, options);
       const problem = chain.signingProblem();
       // Reads still work; every write is refused until horde knows how to sign for this runtime.
@@ -244,8 +259,19 @@ export class SubtensorChain implements Chain {
     ]);
     const parsed = weightsStateSchema.safeParse(values.map((v) => v.toPrimitive()));
     if (!parsed.success) throw new ChainError('InvalidChainReply', `unexpected subnet storage values: ${parsed.error.message}`);
-    const [tempo, weightsRateLimit, minAllowedWeights, maxWeightsLimit, commitRevealEnabled, revealPeriodEpochs, weightsVersion, subnetSize, exists, uid, lastUpdates] =
-      parsed.data;
+    const [
+      tempo,
+      weightsRateLimit,
+      minAllowedWeights,
+      maxWeightsLimit,
+      commitRevealEnabled,
+      revealPeriodEpochs,
+      weightsVersion,
+      subnetSize,
+      exists,
+      uid,
+      lastUpdates,
+    ] = parsed.data;
     if (!exists) throw new ChainError('SubnetNotExists', `subnet ${netuid} does not exist on ${this.network}`);
     const head = header.number.toNumber();
     const extra = await this.commitRevealState(netuid, head, tempo);
@@ -287,9 +313,18 @@ export class SubtensorChain implements Chain {
     if (has('commitRevealWeightsVersion')) out.commitRevealVersion = number(await module['commitRevealWeightsVersion']!());
     if (has('subnetEpochIndex') && has('lastEpochBlock') && has('pendingEpochAt') && has('blocksSinceLastStep')) {
       const [index, last, pending, since] = await Promise.all(
-        ['subnetEpochIndex', 'lastEpochBlock', 'pendingEpochAt', 'blocksSinceLastStep'].map(async (name) => number(await module[name]!(netuid))),
+        ['subnetEpochIndex', 'lastEpochBlock', 'pendingEpochAt', 'blocksSinceLastStep'].map(async (name) =>
+          number(await module[name]!(netuid)),
+        ),
       );
-      out.epochSchedule = { block: head, tempo, subnetEpochIndex: index!, lastEpochBlock: last!, pendingEpochAt: pending!, blocksSinceLastStep: since! };
+      out.epochSchedule = {
+        block: head,
+        tempo,
+        subnetEpochIndex: index!,
+        lastEpochBlock: last!,
+        pendingEpochAt: pending!,
+        blocksSinceLastStep: since!,
+      };
     }
     const now = this.api.query['timestamp']?.['now'];
     if (typeof now === 'function') {
@@ -305,9 +340,14 @@ export class SubtensorChain implements Chain {
     for (const [key, value] of entries) {
       const uid = Number(key.args[1]?.toPrimitive());
       const row = weightsRowSchema.safeParse(value.toPrimitive());
-      if (!row.success || !Number.isInteger(uid)) throw new ChainError('InvalidChainReply', `unexpected Weights entry for uid ${String(key.args[1])}`);
+      if (!row.success || !Number.isInteger(uid))
+        throw new ChainError('InvalidChainReply', `unexpected Weights entry for uid ${String(key.args[1])}`);
       const total = row.data.reduce((acc, [, v]) => acc + v, 0);
-      if (row.data.length > 0) out.set(uid, row.data.map(([dest, v]) => ({ uid: dest, weight: total > 0 ? v / total : 0 })));
+      if (row.data.length > 0)
+        out.set(
+          uid,
+          row.data.map(([dest, v]) => ({ uid: dest, weight: total > 0 ? v / total : 0 })),
+        );
     }
     return out;
   }
@@ -352,7 +392,12 @@ export class SubtensorChain implements Chain {
     const value = await this.storage('subtensorModule', 'weightCommits')(netuid, this.hotkey);
     const parsed = weightCommitsSchema.safeParse(value.toPrimitive());
     if (!parsed.success) throw new ChainError('InvalidChainReply', `unexpected WeightCommits value: ${parsed.error.message}`);
-    return (parsed.data ?? []).map(([hash, commitBlock, firstRevealBlock, lastRevealBlock]) => ({ hash, commitBlock, firstRevealBlock, lastRevealBlock }));
+    return (parsed.data ?? []).map(([hash, commitBlock, firstRevealBlock, lastRevealBlock]) => ({
+      hash,
+      commitBlock,
+      firstRevealBlock,
+      lastRevealBlock,
+    }));
   }
 
   // ---------------------------------------------------------------- writes
@@ -389,7 +434,13 @@ export class SubtensorChain implements Chain {
         else resolve(block!);
       };
       const timer = setTimeout(
-        () => finish(new ChainError('SubmitTimeout', `${what}: ${call} was not ${this.waitForFinalization ? 'finalized' : 'included'} within ${this.submitTimeoutMs} ms`)),
+        () =>
+          finish(
+            new ChainError(
+              'SubmitTimeout',
+              `${what}: ${call} was not ${this.waitForFinalization ? 'finalized' : 'included'} within ${this.submitTimeoutMs} ms`,
+            ),
+          ),
         this.submitTimeoutMs,
       );
       tx.signAndSend(this.signer.pair, { nonce: -1 }, (result) => {
@@ -401,7 +452,11 @@ export class SubtensorChain implements Chain {
         const landed = this.waitForFinalization ? status.isFinalized : status.isInBlock || status.isFinalized;
         if (!landed) return;
         if (result.internalError) {
-          finish(new ChainError('InvalidChainReply', `${what}: cannot read the events of the block: ${result.internalError.message}`, { cause: result.internalError }));
+          finish(
+            new ChainError('InvalidChainReply', `${what}: cannot read the events of the block: ${result.internalError.message}`, {
+              cause: result.internalError,
+            }),
+          );
           return;
         }
         if (result.dispatchError) {
@@ -421,7 +476,10 @@ export class SubtensorChain implements Chain {
   private dispatchError(error: NonNullable<SubmittableResult['dispatchError']>, what: string, call: string): ChainError {
     if (error.isModule) {
       const meta = this.api.registry.findMetaError(error.asModule);
-      return new ChainError(meta.name, `${what}: ${call} failed with ${meta.section}.${meta.name}${meta.docs.length ? `: ${meta.docs.join(' ')}` : ''}`);
+      return new ChainError(
+        meta.name,
+        `${what}: ${call} failed with ${meta.section}.${meta.name}${meta.docs.length ? `: ${meta.docs.join(' ')}` : ''}`,
+      );
     }
     return new ChainError(error.type, `${what}: ${call} failed with ${error.type}`);
   }
@@ -432,7 +490,8 @@ export class SubtensorChain implements Chain {
       hotkey: this.hotkey,
       nextBlock: async () => (await this.currentBlock()) + 1,
       weightsState: (netuid) => this.weightsState(netuid),
-      setWeights: (netuid, uids, values, versionKey) => this.send(this.tx('subtensorModule', 'setWeights', netuid, uids, values, versionKey), 'set weights'),
+      setWeights: (netuid, uids, values, versionKey) =>
+        this.send(this.tx('subtensorModule', 'setWeights', netuid, uids, values, versionKey), 'set weights'),
       commitWeights: (netuid, hash) => this.send(this.tx('subtensorModule', 'commitWeights', netuid, hash), 'commit weights'),
       revealWeights: (netuid, uids, values, salt, versionKey) =>
         this.send(this.tx('subtensorModule', 'revealWeights', netuid, uids, values, salt, versionKey), 'reveal weights'),
@@ -445,7 +504,10 @@ export class SubtensorChain implements Chain {
               nowSeconds: () => Date.now() / 1000,
               commitTimelockedWeights: (netuid: number, commit: Uint8Array, revealRound: number, version: number) =>
                 // A hex string is taken as the bytes themselves (a Uint8Array would be read as already length-prefixed).
-                this.send(this.tx('subtensorModule', 'commitTimelockedWeights', netuid, u8aToHex(commit), revealRound, version), 'commit timelocked weights'),
+                this.send(
+                  this.tx('subtensorModule', 'commitTimelockedWeights', netuid, u8aToHex(commit), revealRound, version),
+                  'commit timelocked weights',
+                ),
             },
           }
         : {}),
@@ -462,7 +524,8 @@ export class SubtensorChain implements Chain {
 
   async serveAxon(netuid: number, axon: Omit<AxonInfo, 'ipType'> & { ipType?: 4 | 6 }): Promise<void> {
     const { ip, ipType } = ipToInt(axon.ip);
-    if (axon.ipType !== undefined && axon.ipType !== ipType) throw new ChainError('InvalidIpType', `ip ${axon.ip} is not IPv${axon.ipType}`);
+    if (axon.ipType !== undefined && axon.ipType !== ipType)
+      throw new ChainError('InvalidIpType', `ip ${axon.ip} is not IPv${axon.ipType}`);
     // Like the SDK: an unchanged axon is not served again (serving is rate-limited).
     const current = axonSchema.safeParse((await this.storage('subtensorModule', 'axons')(netuid, this.hotkey)).toPrimitive());
     if (
@@ -485,9 +548,13 @@ export class SubtensorChain implements Chain {
 
   async setCommitment(netuid: number, data: string): Promise<void> {
     const bytes = new TextEncoder().encode(data);
-    if (bytes.length > MAX_COMMITMENT_BYTES) throw new CommitmentError(`a commitment holds at most ${MAX_COMMITMENT_BYTES} bytes; this one is ${bytes.length}`);
+    if (bytes.length > MAX_COMMITMENT_BYTES)
+      throw new CommitmentError(`a commitment holds at most ${MAX_COMMITMENT_BYTES} bytes; this one is ${bytes.length}`);
     // The SDK's publish_metadata: one field of type Raw<len>.
-    const block = await this.send(this.tx('commitments', 'setCommitment', netuid, { fields: [{ [`Raw${bytes.length}`]: bytes }] }), 'set commitment');
+    const block = await this.send(
+      this.tx('commitments', 'setCommitment', netuid, { fields: [{ [`Raw${bytes.length}`]: bytes }] }),
+      'set commitment',
+    );
     this.log?.info({ netuid, hotkey: this.hotkey, block, bytes: bytes.length }, 'commitment set');
   }
 

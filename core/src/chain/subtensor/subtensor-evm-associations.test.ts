@@ -46,10 +46,15 @@ describe('SubtensorChain EVM key associations', () => {
     node.setStorage('subtensorModule', 'associatedEvmAddress', [NETUID, 4], [b, 95]);
     node.setStorage('subtensorModule', 'associatedEvmAddress', [NETUID + 1, 2], [a, 95]);
     const read = await chain.associatedEvmAddresses(NETUID);
-    expect(new Map([...read].map(([uid, address]) => [uid, address.toLowerCase()]))).toEqual(new Map([[1, a], [4, b]]));
+    expect(new Map([...read].map(([uid, address]) => [uid, address.toLowerCase()]))).toEqual(
+      new Map([
+        [1, a],
+        [4, b],
+      ]),
+    );
   });
 
-  it('submits associate_evm_key signed by the hotkey, with the EVM key\'s signature', async () => {
+  it("submits associate_evm_key signed by the hotkey, with the EVM key's signature", async () => {
     const signed = await signAssociation(generatePrivateKey(), bob.publicKey, 100);
     await chain.associateEvmKey(NETUID, signed.evmAddress, 100, signed.signature);
     expect(node.extrinsics.at(-1)).toMatchObject({

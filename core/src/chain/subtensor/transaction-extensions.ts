@@ -26,7 +26,11 @@ export interface TransactionExtensionLayout {
 export function transactionExtensionLayouts(registry: Registry, metadata: Metadata): TransactionExtensionLayout[] {
   const typeName = (id: Parameters<Registry['lookup']['getTypeDef']>[0]) => registry.lookup.getTypeDef(id).type;
   if (metadata.version >= 16) {
-    return metadata.asV16.extrinsic.transactionExtensions.map((e) => ({ name: e.identifier.toString(), explicit: typeName(e.type), implicit: typeName(e.implicit) }));
+    return metadata.asV16.extrinsic.transactionExtensions.map((e) => ({
+      name: e.identifier.toString(),
+      explicit: typeName(e.type),
+      implicit: typeName(e.implicit),
+    }));
   }
   const extensions = metadata.version === 15 ? metadata.asV15.extrinsic.signedExtensions : metadata.asV14.extrinsic.signedExtensions;
   return extensions.map((e) => ({ name: e.identifier.toString(), explicit: typeName(e.type), implicit: typeName(e.additionalSigned) }));
@@ -41,7 +45,11 @@ function isEmpty(type: string): boolean {
  * declared as carrying nothing): those it has no built-in layout for, or that are declared empty,
  * whose metadata says they carry data.
  */
-export function misdeclaredExtensions(registry: Registry, metadata: Metadata, declaredEmpty: readonly string[]): TransactionExtensionLayout[] {
+export function misdeclaredExtensions(
+  registry: Registry,
+  metadata: Metadata,
+  declaredEmpty: readonly string[],
+): TransactionExtensionLayout[] {
   const layouts = transactionExtensionLayouts(registry, metadata);
   const unknown = new Set(findUnknownExtensions(layouts.map((l) => l.name)));
   const declared = new Set(declaredEmpty);
@@ -49,10 +57,15 @@ export function misdeclaredExtensions(registry: Registry, metadata: Metadata, de
 }
 
 /** Declarations of the metadata's empty extensions that @polkadot/types does not know, for `setSignedExtensions`. */
-export function emptyExtensionDeclarations(registry: Registry, metadata: Metadata): Record<string, { extrinsic: Record<string, never>; payload: Record<string, never> }> {
+export function emptyExtensionDeclarations(
+  registry: Registry,
+  metadata: Metadata,
+): Record<string, { extrinsic: Record<string, never>; payload: Record<string, never> }> {
   const layouts = transactionExtensionLayouts(registry, metadata);
   const unknown = new Set(findUnknownExtensions(layouts.map((l) => l.name)));
   return Object.fromEntries(
-    layouts.filter((l) => unknown.has(l.name) && isEmpty(l.explicit) && isEmpty(l.implicit)).map((l) => [l.name, { extrinsic: {}, payload: {} }]),
+    layouts
+      .filter((l) => unknown.has(l.name) && isEmpty(l.explicit) && isEmpty(l.implicit))
+      .map((l) => [l.name, { extrinsic: {}, payload: {} }]),
   );
 }

@@ -57,7 +57,10 @@ class ArkReader {
 
   fixed(length: number, what: string): Uint8Array {
     if (this.#offset + length > this.bytes.length) {
-      throw new TimelockError('MALFORMED_CIPHERTEXT', `ciphertext ends inside ${what} (needs ${length} bytes at offset ${this.#offset}, has ${this.bytes.length})`);
+      throw new TimelockError(
+        'MALFORMED_CIPHERTEXT',
+        `ciphertext ends inside ${what} (needs ${length} bytes at offset ${this.#offset}, has ${this.bytes.length})`,
+      );
     }
     const out = this.bytes.slice(this.#offset, this.#offset + length);
     this.#offset += length;

@@ -7,12 +7,7 @@ import { defineError } from '../../errors.js';
  * says which, so callers (the fake node's reveal, tests) can tell them apart.
  */
 export type TimelockErrorReason =
-  | 'MALFORMED_CIPHERTEXT'
-  | 'MALFORMED_SIGNATURE'
-  | 'WRONG_SIGNATURE'
-  | 'DECRYPTION_FAILED'
-  | 'MALFORMED_PAYLOAD'
-  | 'INVALID_INPUT';
+  'MALFORMED_CIPHERTEXT' | 'MALFORMED_SIGNATURE' | 'WRONG_SIGNATURE' | 'DECRYPTION_FAILED' | 'MALFORMED_PAYLOAD' | 'INVALID_INPUT';
 
 export class TimelockError extends defineError('HORDE_TIMELOCK') {
   readonly reason: TimelockErrorReason;

@@ -30,7 +30,8 @@ export function encodeWeightsTlockPayload(payload: WeightsTlockPayload): Uint8Ar
   }
   const hotkey = typeof payload.hotkey === 'string' ? decodeAddress(payload.hotkey) : payload.hotkey;
   const version = BigInt(payload.versionKey);
-  if (version < 0n || version > 0xffff_ffff_ffff_ffffn) throw new TimelockError('INVALID_INPUT', `version key must be a u64, got ${version}`);
+  if (version < 0n || version > 0xffff_ffff_ffff_ffffn)
+    throw new TimelockError('INVALID_INPUT', `version key must be a u64, got ${version}`);
   const versionBytes = new Uint8Array(8);
   new DataView(versionBytes.buffer).setBigUint64(0, version, true);
   return u8aConcat(

@@ -42,7 +42,9 @@ describe('quicknet pulses', () => {
   });
 
   it('randomness is sha256 of the signature, as drand publishes it', () => {
-    const digest = createHash('sha256').update(hexToU8a(`0x${round1000.signature}`)).digest('hex');
+    const digest = createHash('sha256')
+      .update(hexToU8a(`0x${round1000.signature}`))
+      .digest('hex');
     expect(digest).toBe(round1000.randomness);
   });
 
@@ -128,7 +130,12 @@ describe('the chain’s ciphertext layout (real finney commit)', () => {
   });
 
   it('our ciphertext of the same payload shape has exactly the Rust one’s length', () => {
-    const payload = encodeWeightsTlockPayload({ hotkey: new Uint8Array(32).fill(1), uids: [0, 1, 2, 3], values: [1, 2, 3, 4], versionKey: 1n });
+    const payload = encodeWeightsTlockPayload({
+      hotkey: new Uint8Array(32).fill(1),
+      uids: [0, 1, 2, 3],
+      values: [1, 2, 3, 4],
+      versionKey: 1n,
+    });
     expect(timelockEncrypt(QUICKNET, finney.revealRound, payload).length).toBe(commit.length);
   });
 });
@@ -137,15 +144,17 @@ describe('WeightsTlockPayload', () => {
   it('round-trips and matches the SCALE bytes subtensor decodes', () => {
     const hotkey = new Uint8Array(32).fill(0xaa);
     const bytes = encodeWeightsTlockPayload({ hotkey, uids: [1, 300], values: [65535, 7], versionKey: 0x0102030405060708n });
-    expect(u8aToHex(bytes)).toBe(
-      `0x80${'aa'.repeat(32)}0801002c0108ffff07000807060504030201`,
-    );
+    expect(u8aToHex(bytes)).toBe(`0x80${'aa'.repeat(32)}0801002c0108ffff07000807060504030201`);
     expect(decodeWeightsTlockPayload(bytes)).toEqual({ hotkey, uids: [1, 300], values: [65535, 7], versionKey: 0x0102030405060708n });
   });
 
   it('refuses bad input with typed errors', () => {
-    expect(reason(() => encodeWeightsTlockPayload({ hotkey: new Uint8Array(32), uids: [1], values: [], versionKey: 0 }))).toBe('INVALID_INPUT');
-    expect(reason(() => encodeWeightsTlockPayload({ hotkey: new Uint8Array(32), uids: [70000], values: [1], versionKey: 0 }))).toBe('INVALID_INPUT');
+    expect(reason(() => encodeWeightsTlockPayload({ hotkey: new Uint8Array(32), uids: [1], values: [], versionKey: 0 }))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(reason(() => encodeWeightsTlockPayload({ hotkey: new Uint8Array(32), uids: [70000], values: [1], versionKey: 0 }))).toBe(
+      'INVALID_INPUT',
+    );
     expect(reason(() => decodeWeightsTlockPayload(new Uint8Array([0x80, 1, 2])))).toBe('MALFORMED_PAYLOAD');
   });
 });

@@ -52,7 +52,11 @@ describe('horde chain show --network (any subtensor node)', () => {
     node.setStorage('subtensorModule', 'revealPeriodEpochs', [NETUID], 1);
     node.setStorage('subtensorModule', 'weightsVersionKey', [NETUID], 7);
     node.setStorage('subtensorModule', 'weights', [NETUID, 0], [[1, 65535]]);
-    node.setStorage('commitments', 'commitmentOf', [NETUID, bob.ss58], { deposit: 0, block: 101, info: { fields: [{ Raw9: '<M:C4;L2>' }] } });
+    node.setStorage('commitments', 'commitmentOf', [NETUID, bob.ss58], {
+      deposit: 0,
+      block: 101,
+      info: { fields: [{ Raw9: '<M:C4;L2>' }] },
+    });
     const metagraph = node.registry.createType('Option<PalletSubtensorRpcInfoMetagraph>', {
       netuid: NETUID,
       block: 100,
@@ -83,7 +87,10 @@ describe('horde chain show --network (any subtensor node)', () => {
     const run = await horde(['chain', 'show', '--network', node.url, '--netuid', String(NETUID), '--json'], dir);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const out = JSON.parse(run.stdout) as Record<string, unknown> & { neurons: Array<Record<string, unknown>>; hyperparameters: Record<string, unknown> };
+    const out = JSON.parse(run.stdout) as Record<string, unknown> & {
+      neurons: Array<Record<string, unknown>>;
+      hyperparameters: Record<string, unknown>;
+    };
     expect(out).toMatchObject({ network: node.url, netuid: NETUID, block: 100, weights: { 0: [{ uid: 1, weight: 1 }] } });
     expect(out.hyperparameters).toMatchObject({ tempo: 360, commitRevealEnabled: true, commitRevealVersion: 4, weightsVersion: 7 });
     expect(out['commitReveal']).toMatch(/^timelocked \(v4/);

@@ -11,7 +11,8 @@ import { formatTable } from './shared.js';
 /** The mode horde's weight submitter picks on a subnet with these hyperparameters, in words. */
 export function commitRevealModeLabel(hyper: SubnetHyperparameters): string {
   if (!hyper.commitRevealEnabled) return 'off (set_weights)';
-  if (hyper.commitRevealVersion === 4) return `timelocked (v4, drand quicknet), revealed ${hyper.revealPeriodEpochs} epoch(s) after the commit by the chain`;
+  if (hyper.commitRevealVersion === 4)
+    return `timelocked (v4, drand quicknet), revealed ${hyper.revealPeriodEpochs} epoch(s) after the commit by the chain`;
   return `hash commits (v2${hyper.commitRevealVersion === undefined ? '' : `; chain version ${hyper.commitRevealVersion}`}), revealed ${hyper.revealPeriodEpochs} epoch(s) after the commit`;
 }
 

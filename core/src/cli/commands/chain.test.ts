@@ -37,7 +37,13 @@ function runProcess(script: string, env: Record<string, string>): Promise<Array<
     child.on('close', (code) => {
       clearTimeout(timer);
       if (code !== 0) reject(new Error(`${script} exited with ${code}: ${err}`));
-      else resolve(out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+      else
+        resolve(
+          out
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as Record<string, unknown>),
+        );
     });
   });
 }
@@ -121,14 +127,23 @@ describe('horde chain (LocalChain shared by several processes)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('initialises, registers, stakes, and shows a chain that a validator and a miner process share', async () => {
-    expect(horde(['chain', 'init'])).toMatchObject({ code: 0, stdout: expect.stringContaining('LocalChain created: subnet 1, 100 ms blocks, tempo 4') });
+    expect(horde(['chain', 'init'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('LocalChain created: subnet 1, 100 ms blocks, tempo 4'),
+    });
     expect(horde(['chain', 'init']).stderr).toContain('already holds a LocalChain');
     expect(horde(['chain', 'register', '--stake', '1000', '--validator-permit'])).toMatchObject({
       code: 0,
       stdout: expect.stringContaining(`Registered ${ALICE} on subnet 1 as uid 0`),
     });
-    expect(horde(['chain', 'register', '--hotkey', '//Bob', '--coldkey', '//Eve'])).toMatchObject({ code: 0, stdout: expect.stringContaining('as uid 1') });
-    expect(horde(['chain', 'stake', '--hotkey', BOB, '--amount', '10'])).toMatchObject({ code: 0, stdout: expect.stringContaining('10 alpha') });
+    expect(horde(['chain', 'register', '--hotkey', '//Bob', '--coldkey', '//Eve'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('as uid 1'),
+    });
+    expect(horde(['chain', 'stake', '--hotkey', BOB, '--amount', '10'])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('10 alpha'),
+    });
     expect(horde(['chain', 'register', '--hotkey', 'nonsense']).stderr).toContain('hotkey "nonsense" is not a valid ss58 address');
 
     const [miner, validator] = await Promise.all([
@@ -162,14 +177,21 @@ describe('horde chain (LocalChain shared by several processes)', () => {
     expect(show.stdout).toMatch(new RegExp(`1\\s+${BOB}\\s+\\S+\\s+10\\s+no\\s+yes\\s+127\\.0\\.0\\.1:8000`));
     expect(show.stdout).toContain('<M:L2>');
     expect(show.stdout).toMatch(/WEIGHTS\nFROM UID\s+TO UID:WEIGHT\n0\s+1:1\.0000/);
-    const json = JSON.parse(horde(['chain', 'show', '--json']).stdout) as { weights: Record<string, unknown>; neurons: Array<{ commitment: string | null }> };
+    const json = JSON.parse(horde(['chain', 'show', '--json']).stdout) as {
+      weights: Record<string, unknown>;
+      neurons: Array<{ commitment: string | null }>;
+    };
     expect(json.weights).toEqual({ 0: [{ uid: 1, weight: 1 }] });
     expect(json.neurons[1]!.commitment).toBe('<M:L2>');
   }, 60_000);
 
   it('refuses to manage a chain that is not the LocalChain', () => {
     // `show` reads any network (chain-show-remote.test.ts); the writing commands are the LocalChain's only.
-    const result = spawnSync(process.execPath, [bin, 'chain', 'register', '--hotkey', '//Bob'], { cwd: dir, env: cleanEnv({ HORDE_CHAIN__NETWORK: 'finney' }), encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [bin, 'chain', 'register', '--hotkey', '//Bob'], {
+      cwd: dir,
+      env: cleanEnv({ HORDE_CHAIN__NETWORK: 'finney' }),
+      encoding: 'utf8',
+    });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('horde chain manages the embedded LocalChain, but chain.network is "finney"');
   });

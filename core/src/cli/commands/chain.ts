@@ -152,22 +152,28 @@ export function register(program: Command): void {
     .option('--stake <alpha>', 'alpha stake', amount, 0)
     .option('--tao-stake <tao>', 'root TAO stake (counts at TaoWeight)', amount, 0)
     .option('--validator-permit', 'give the neuron a validator permit')
-    .action(async (options: CommonOptions & { hotkey?: string; coldkey?: string; stake: number; taoStake: number; validatorPermit?: boolean }) => {
-      await withChain(options.config, async (local, config) => {
-        const hotkey = await resolveAccount(options.hotkey, config, 'hotkey');
-        const coldkey = options.coldkey === undefined ? hotkey : await resolveAccount(options.coldkey, config, 'coldkey');
-        const netuid = options.netuid ?? config.chain.netuid;
-        const { uid, block } = await local.registerNeuron({
-          netuid,
-          hotkey,
-          coldkey,
-          stake: options.stake,
-          taoStake: options.taoStake,
-          validatorPermit: options.validatorPermit ?? false,
+    .action(
+      async (
+        options: CommonOptions & { hotkey?: string; coldkey?: string; stake: number; taoStake: number; validatorPermit?: boolean },
+      ) => {
+        await withChain(options.config, async (local, config) => {
+          const hotkey = await resolveAccount(options.hotkey, config, 'hotkey');
+          const coldkey = options.coldkey === undefined ? hotkey : await resolveAccount(options.coldkey, config, 'coldkey');
+          const netuid = options.netuid ?? config.chain.netuid;
+          const { uid, block } = await local.registerNeuron({
+            netuid,
+            hotkey,
+            coldkey,
+            stake: options.stake,
+            taoStake: options.taoStake,
+            validatorPermit: options.validatorPermit ?? false,
+          });
+          process.stdout.write(
+            `Registered ${hotkey} on subnet ${netuid} as uid ${uid} at block ${block}${options.validatorPermit ? ' (validator permit)' : ''}\n`,
+          );
         });
-        process.stdout.write(`Registered ${hotkey} on subnet ${netuid} as uid ${uid} at block ${block}${options.validatorPermit ? ' (validator permit)' : ''}\n`);
-      });
-    });
+      },
+    );
 
   chain
     .command('stake')
@@ -188,7 +194,9 @@ export function register(program: Command): void {
 
   chain
     .command('show')
-    .description('print the current block, the metagraph, the weights and the commitments of a subnet (LocalChain or any subtensor network)')
+    .description(
+      'print the current block, the metagraph, the weights and the commitments of a subnet (LocalChain or any subtensor network)',
+    )
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .option('--netuid <n>', 'subnet (default: chain.netuid)', wholeNumber)
     .option('--network <name-or-url>', 'local, finney, test or a ws(s):// node URL (default: chain.network)')
@@ -250,7 +258,21 @@ export function register(program: Command): void {
           lines.push(
             '',
             formatTable([
-              ['UID', 'HOTKEY', 'COLDKEY', 'STAKE', 'PERMIT', 'ACTIVE', 'AXON', 'INCENTIVE', 'DIVIDENDS', 'EMISSION', 'LAST UPDATE', 'COMMITS', 'COMMITMENT'],
+              [
+                'UID',
+                'HOTKEY',
+                'COLDKEY',
+                'STAKE',
+                'PERMIT',
+                'ACTIVE',
+                'AXON',
+                'INCENTIVE',
+                'DIVIDENDS',
+                'EMISSION',
+                'LAST UPDATE',
+                'COMMITS',
+                'COMMITMENT',
+              ],
               ...graph.neurons.map((n) => {
                 const e = emissions.get(n.uid);
                 return [

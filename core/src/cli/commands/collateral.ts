@@ -29,7 +29,8 @@ function positiveInteger(value: string): number {
 /** TAO as a decimal ("0.01") into wei, exactly (18 decimals). */
 async function taoToWei(value: string): Promise<bigint> {
   const { CollateralError } = await import('../../collateral/errors.js');
-  if (!/^\d+(\.\d{1,18})?$/.test(value.trim())) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${JSON.stringify(value)} is not an amount of TAO (e.g. 0.01)`);
+  if (!/^\d+(\.\d{1,18})?$/.test(value.trim()))
+    throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', `${JSON.stringify(value)} is not an amount of TAO (e.g. 0.01)`);
   const { parseEther } = await import('viem');
   return parseEther(value.trim());
 }
@@ -43,7 +44,7 @@ function addEndpointOptions(command: Command): Command {
   return command
     .option('-c, --config <path>', 'config file (default: searched from the current directory)')
     .option('--contract <address>', 'collateral contract (default: validator.collateral.contractAddress)')
-    .option('--validator <hotkey>', "use the contract this validator published in its commitment (horde collateral publish)")
+    .option('--validator <hotkey>', 'use the contract this validator published in its commitment (horde collateral publish)')
     .option('--rpc-url <url>', 'EVM JSON-RPC URL (default: validator.collateral.rpcUrl)')
     .option('--chain-id <id>', 'chain id the RPC must serve (default: validator.collateral.chainId)', positiveInteger);
 }
@@ -54,21 +55,39 @@ async function loadConfigFrom(path: string | undefined): Promise<HordeConfig> {
 }
 
 async function contractFor(options: EndpointOptions, config: HordeConfig): Promise<CollateralContract> {
-  const [{ CollateralContract }, { CollateralError }] = await Promise.all([import('../../collateral/client.js'), import('../../collateral/errors.js')]);
+  const [{ CollateralContract }, { CollateralError }] = await Promise.all([
+    import('../../collateral/client.js'),
+    import('../../collateral/errors.js'),
+  ]);
   const settings = config.validator.collateral;
   let address = options.contract ?? settings.contractAddress;
   if (options.validator && !options.contract) {
     const { contractFromCommitment } = await import('../../collateral/commitment.js');
     const validator = options.validator;
-    address = await withChain(config, null, async (chain) => contractFromCommitment(await chain.commitment(config.chain.netuid, validator), validator));
+    address = await withChain(config, null, async (chain) =>
+      contractFromCommitment(await chain.commitment(config.chain.netuid, validator), validator),
+    );
   }
-  if (!address) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or --validator, or set validator.collateral.contractAddress');
-  return new CollateralContract({ rpcUrl: options.rpcUrl ?? settings.rpcUrl, chainId: options.chainId ?? settings.chainId, contractAddress: address, timeoutMs: settings.rpcTimeoutSeconds * 1000 });
+  if (!address)
+    throw new CollateralError(
+      'HORDE_COLLATERAL_BAD_INPUT',
+      'no collateral contract: pass --contract or --validator, or set validator.collateral.contractAddress',
+    );
+  return new CollateralContract({
+    rpcUrl: options.rpcUrl ?? settings.rpcUrl,
+    chainId: options.chainId ?? settings.chainId,
+    contractAddress: address,
+    timeoutMs: settings.rpcTimeoutSeconds * 1000,
+  });
 }
 
 /** Opens the config's chain (and the store a LocalChain lives in) for `fn`. */
 async function withChain<T>(config: HordeConfig, hotkey: Hotkey | null, fn: (chain: Chain) => Promise<T>): Promise<T> {
-  const [{ openStore }, { storeOptions }, { openChain }] = await Promise.all([import('../../store/index.js'), import('../../config/index.js'), import('../../chain/open-chain.js')]);
+  const [{ openStore }, { storeOptions }, { openChain }] = await Promise.all([
+    import('../../store/index.js'),
+    import('../../config/index.js'),
+    import('../../chain/open-chain.js'),
+  ]);
   const store = await openStore(storeOptions(config));
   try {
     const chain = await openChain(config.chain, hotkey, store);
@@ -110,8 +129,13 @@ export function register(program: Command): void {
       const resolved = await withChain(config, null, async (chain) => {
         const metagraph = await chain.metagraph(config.chain.netuid);
         const neuron = metagraph.neurons.find((n) => n.hotkey === hotkey);
-        if (!neuron) throw new CollateralError('HORDE_COLLATERAL_NO_EVM_ADDRESS', `hotkey ${hotkey} is not registered on subnet ${config.chain.netuid}`);
-        if (!chain.associatedEvmAddresses) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot read EVM key associations');
+        if (!neuron)
+          throw new CollateralError(
+            'HORDE_COLLATERAL_NO_EVM_ADDRESS',
+            `hotkey ${hotkey} is not registered on subnet ${config.chain.netuid}`,
+          );
+        if (!chain.associatedEvmAddresses)
+          throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot read EVM key associations');
         return { uid: neuron.uid, address: (await chain.associatedEvmAddresses(config.chain.netuid)).get(neuron.uid) ?? null };
       });
       uid = resolved.uid;
@@ -119,7 +143,15 @@ export function register(program: Command): void {
     }
     const minimum = BigInt(config.validator.collateral.minimumWei);
     const wei = evmAddress ? await contract.collateralOf(evmAddress) : 0n;
-    const result = { hotkey, uid, evmAddress, contract: contract.address, collateralWei: wei.toString(), minimumWei: minimum.toString(), eligible: wei >= minimum };
+    const result = {
+      hotkey,
+      uid,
+      evmAddress,
+      contract: contract.address,
+      collateralWei: wei.toString(),
+      minimumWei: minimum.toString(),
+      eligible: wei >= minimum,
+    };
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
@@ -151,10 +183,19 @@ export function register(program: Command): void {
       import('../../logging/index.js'),
     ]);
     const minimum = BigInt(config.validator.collateral.minimumWei);
-    const snapshot = await withChain(config, null, (chain) => new CollateralBook({ chain, netuid: config.chain.netuid, contract, clock: new SystemClock(), logger: silentLogger() }).refresh());
-    const miners = [...snapshot.miners.values()].sort((a, b) => (b.wei > a.wei ? 1 : b.wei < a.wei ? -1 : a.hotkey.localeCompare(b.hotkey)));
+    const snapshot = await withChain(config, null, (chain) =>
+      new CollateralBook({ chain, netuid: config.chain.netuid, contract, clock: new SystemClock(), logger: silentLogger() }).refresh(),
+    );
+    const miners = [...snapshot.miners.values()].sort((a, b) =>
+      b.wei > a.wei ? 1 : b.wei < a.wei ? -1 : a.hotkey.localeCompare(b.hotkey),
+    );
     if (options.json) {
-      const rows = miners.map((m) => ({ hotkey: m.hotkey, evmAddress: m.evmAddress, collateralWei: m.wei.toString(), eligible: m.wei >= minimum }));
+      const rows = miners.map((m) => ({
+        hotkey: m.hotkey,
+        evmAddress: m.evmAddress,
+        collateralWei: m.wei.toString(),
+        eligible: m.wei >= minimum,
+      }));
       process.stdout.write(`${JSON.stringify({ contract: contract.address, minimumWei: minimum.toString(), miners: rows }, null, 2)}\n`);
       return;
     }
@@ -177,13 +218,17 @@ export function register(program: Command): void {
     const from = evmAccount(key).address;
     const tx = await contract.deposit(key, await taoToWei(amount));
     const total = await contract.collateralOf(from);
-    process.stdout.write(`deposited ${amount} TAO from ${from} in ${tx.hash} (block ${tx.blockNumber}); collateral now ${await formatTao(total)}\n`);
+    process.stdout.write(
+      `deposited ${amount} TAO from ${from} in ${tx.hash} (block ${tx.blockNumber}); collateral now ${await formatTao(total)}\n`,
+    );
   });
 
   addEndpointOptions(
     collateral
       .command('reclaim')
-      .description('starts taking collateral back; `finalize` pays it once the contract\'s decision timeout has passed, unless the trustee denies it')
+      .description(
+        "starts taking collateral back; `finalize` pays it once the contract's decision timeout has passed, unless the trustee denies it",
+      )
       .argument('<amount>', 'TAO to take back, e.g. 0.01')
       .requiredOption('--evm-key-file <path>', 'JSON file {"private_key": "0x…"} of the EVM key that deposited')
       .option('--reason <text>', 'why (a URL, stored with its MD5, or plain text)', 'reclaim'),
@@ -191,7 +236,9 @@ export function register(program: Command): void {
     const config = await loadConfigFrom(options.config);
     const contract = await contractFor(options, config);
     const tx = await contract.reclaim(await evmKeyFrom(options.evmKeyFile), await taoToWei(amount), options.reason);
-    process.stdout.write(`reclaim ${tx.reclaimId} of ${amount} TAO started in ${tx.hash}; run horde collateral finalize ${tx.reclaimId} after the decision timeout\n`);
+    process.stdout.write(
+      `reclaim ${tx.reclaimId} of ${amount} TAO started in ${tx.hash}; run horde collateral finalize ${tx.reclaimId} after the decision timeout\n`,
+    );
   });
 
   addEndpointOptions(
@@ -225,7 +272,8 @@ export function register(program: Command): void {
       const hotkey = await loadHotkey(config.hotkey);
       const key = await evmKeyFrom(options.evmKeyFile);
       await withChain(config, hotkey, async (chain) => {
-        if (!chain.associateEvmKey) throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot associate EVM keys');
+        if (!chain.associateEvmKey)
+          throw new CollateralError('HORDE_COLLATERAL_NO_ASSOCIATIONS', 'this chain client cannot associate EVM keys');
         const block = await chain.currentBlock();
         const signed = await signAssociation(key, hotkey.publicKey, block);
         await chain.associateEvmKey(config.chain.netuid, signed.evmAddress, block, signed.signature);
@@ -235,7 +283,9 @@ export function register(program: Command): void {
 
   collateral
     .command('publish')
-    .description("puts the config's collateral contract in this validator's commitment, {\"contract\": {\"address\": …}}, where miners look it up")
+    .description(
+      'puts the config\'s collateral contract in this validator\'s commitment, {"contract": {"address": …}}, where miners look it up',
+    )
     .option('-c, --config <path>', 'config file (default: searched from the current directory)')
     .option('--contract <address>', 'collateral contract (default: validator.collateral.contractAddress)')
     .action(async (options: { config?: string; contract?: string }) => {
@@ -246,7 +296,11 @@ export function register(program: Command): void {
         import('../../collateral/errors.js'),
       ]);
       const address = options.contract ?? config.validator.collateral.contractAddress;
-      if (!address) throw new CollateralError('HORDE_COLLATERAL_BAD_INPUT', 'no collateral contract: pass --contract or set validator.collateral.contractAddress');
+      if (!address)
+        throw new CollateralError(
+          'HORDE_COLLATERAL_BAD_INPUT',
+          'no collateral contract: pass --contract or set validator.collateral.contractAddress',
+        );
       const hotkey = await loadHotkey(config.hotkey);
       const data = contractCommitment(address);
       await withChain(config, hotkey, (chain) => chain.setCommitment(config.chain.netuid, data));
@@ -259,21 +313,40 @@ export function register(program: Command): void {
     .option('-c, --config <path>', 'config file (default: searched from the current directory)')
     .option('--rpc-url <url>', 'EVM JSON-RPC URL (default: validator.collateral.rpcUrl)')
     .option('--chain-id <id>', 'chain id the RPC must serve (default: validator.collateral.chainId)', positiveInteger)
-    .requiredOption('--evm-key-file <path>', "JSON file {\"private_key\": \"0x…\"} of the validator's EVM key (the trustee)")
+    .requiredOption('--evm-key-file <path>', 'JSON file {"private_key": "0x…"} of the validator\'s EVM key (the trustee)')
     .option('--min-increase <tao>', 'smallest deposit or partial reclaim', '0.001')
     .option('--decision-timeout <seconds>', 'seconds the trustee has to deny a reclaim', positiveInteger, 3600)
-    .action(async (options: { config?: string; rpcUrl?: string; chainId?: number; evmKeyFile: string; minIncrease: string; decisionTimeout: number }) => {
-      const config = await loadConfigFrom(options.config);
-      const settings = config.validator.collateral;
-      const [{ deployCollateralContract, evmAccount }] = await Promise.all([import('../../collateral/client.js')]);
-      const key = await evmKeyFrom(options.evmKeyFile);
-      const trustee = evmAccount(key).address;
-      const deployed = await deployCollateralContract({ rpcUrl: options.rpcUrl ?? settings.rpcUrl, chainId: options.chainId ?? settings.chainId, timeoutMs: settings.rpcTimeoutSeconds * 1000 }, key, {
-        netuid: config.chain.netuid,
-        trustee,
-        minCollateralIncreaseWei: await taoToWei(options.minIncrease),
-        decisionTimeoutSeconds: options.decisionTimeout,
-      });
-      process.stdout.write(`deployed the collateral contract at ${deployed.address} (trustee ${trustee}, tx ${deployed.tx.hash}); set validator.collateral.contractAddress to it\n`);
-    });
+    .action(
+      async (options: {
+        config?: string;
+        rpcUrl?: string;
+        chainId?: number;
+        evmKeyFile: string;
+        minIncrease: string;
+        decisionTimeout: number;
+      }) => {
+        const config = await loadConfigFrom(options.config);
+        const settings = config.validator.collateral;
+        const [{ deployCollateralContract, evmAccount }] = await Promise.all([import('../../collateral/client.js')]);
+        const key = await evmKeyFrom(options.evmKeyFile);
+        const trustee = evmAccount(key).address;
+        const deployed = await deployCollateralContract(
+          {
+            rpcUrl: options.rpcUrl ?? settings.rpcUrl,
+            chainId: options.chainId ?? settings.chainId,
+            timeoutMs: settings.rpcTimeoutSeconds * 1000,
+          },
+          key,
+          {
+            netuid: config.chain.netuid,
+            trustee,
+            minCollateralIncreaseWei: await taoToWei(options.minIncrease),
+            decisionTimeoutSeconds: options.decisionTimeout,
+          },
+        );
+        process.stdout.write(
+          `deployed the collateral contract at ${deployed.address} (trustee ${trustee}, tx ${deployed.tx.hash}); set validator.collateral.contractAddress to it\n`,
+        );
+      },
+    );
 }

@@ -33,7 +33,8 @@ export function register(program: Command): void {
       await plugins.validate();
       const { loadHotkey } = await import('../../keys/index.js');
       const hotkey = await loadHotkey(loaded.hotkey);
-      const store = loaded.store.client === 'sqlite' ? `sqlite ${loaded.store.filename ?? ''}` : `postgres ${redact(loaded.store.url ?? '')}`;
+      const store =
+        loaded.store.client === 'sqlite' ? `sqlite ${loaded.store.filename ?? ''}` : `postgres ${redact(loaded.store.url ?? '')}`;
       const rows = [
         ['role', loaded.role],
         ['hotkey', `${hotkey.ss58} (${describeHotkeySource(loaded.hotkey)})`],
@@ -44,7 +45,9 @@ export function register(program: Command): void {
           ? plugins.plugins.map((p, i) => [i === 0 ? 'plugins' : '', `${p.name} ${p.version} (${describeProvides(p.provides)})`])
           : [['plugins', '(none)']]),
       ];
-      process.stdout.write(`Config OK: ${loaded.configFile ?? 'no config file found; defaults and HORDE_* variables'}\n${indent(formatTable(rows))}\n`);
+      process.stdout.write(
+        `Config OK: ${loaded.configFile ?? 'no config file found; defaults and HORDE_* variables'}\n${indent(formatTable(rows))}\n`,
+      );
     });
 }
 

@@ -60,27 +60,51 @@ Ctrl-C stops every process (exit code 130).`;
 export function register(program: Command): void {
   program
     .command('devnet')
-    .description('run a whole subnet locally: a LocalChain, a validator with its trusted miner, and miners with executors, for a few cycles')
+    .description(
+      'run a whole subnet locally: a LocalChain, a validator with its trusted miner, and miners with executors, for a few cycles',
+    )
     .option('--miners <n>', `miners to start (default: ${DEVNET_DEFAULTS.miners})`)
     .option('--executors <n>', `executors per miner, test-class machines (default: ${DEVNET_DEFAULTS.executors})`)
     .option('--cycles <n>', `cycles to run: one batch, scoring and weights each (default: ${DEVNET_DEFAULTS.cycles})`)
     .option('--cheaters <n>', `how many of the miners return wrong answers (default: ${DEVNET_DEFAULTS.cheaters})`)
     .option('--dancers <n>', `how many of the miners dance across two hotkeys of one coldkey (default: ${DEVNET_DEFAULTS.dancers})`)
-    .option('--farmers <n>', `how many of the miners claim to dance with one hotkey, moving nothing; they must earn no bonus (default: ${DEVNET_DEFAULTS.farmers})`)
+    .option(
+      '--farmers <n>',
+      `how many of the miners claim to dance with one hotkey, moving nothing; they must earn no bonus (default: ${DEVNET_DEFAULTS.farmers})`,
+    )
     .option('--block-time-ms <ms>', `milliseconds per LocalChain block (default: ${DEVNET_DEFAULTS.blockTimeMs})`)
-    .option('--cycle-blocks <n>', `blocks per validator cycle; an epoch is half of it, and a cycle must last at least ${MIN_CYCLE_MS / 1000} s (default: ${DEVNET_DEFAULTS.cycleBlocks})`)
+    .option(
+      '--cycle-blocks <n>',
+      `blocks per validator cycle; an epoch is half of it, and a cycle must last at least ${MIN_CYCLE_MS / 1000} s (default: ${DEVNET_DEFAULTS.cycleBlocks})`,
+    )
     .option('--data-dir <dir>', 'where configs, logs and stores go; must be new or empty (default: a new temp dir, kept)')
-    .option('--postgres <url>', 'keep every store in PostgreSQL: one new database per process and one for the chain, named <db>_validator, <db>_miner_1, <db>_chain, …')
-    .option('--docker', 'run jobs in containers with the docker runner (needs an engine at DOCKER_HOST or the default socket; builds horde/job-hash-crack:1 if missing, or imports it from this Node without a registry); cheaters still use the process runner')
+    .option(
+      '--postgres <url>',
+      'keep every store in PostgreSQL: one new database per process and one for the chain, named <db>_validator, <db>_miner_1, <db>_chain, …',
+    )
+    .option(
+      '--docker',
+      'run jobs in containers with the docker runner (needs an engine at DOCKER_HOST or the default socket; builds horde/job-hash-crack:1 if missing, or imports it from this Node without a registry); cheaters still use the process runner',
+    )
     .option('--json <file>', 'write the final summary as JSON to this file')
     .option('--progress', 'show the live view (default when stdout is a terminal)')
     .option('--no-progress', 'print one plain line per event instead of the live view')
     .option('--plugin <name-or-path>', 'add a plugin to the validator and every miner (repeatable)', collect)
-    .option('--miner-plugin <name-or-path>', 'add a plugin to every miner (repeatable); one that provides an ExecutorManager replaces the local executor manager', collect)
+    .option(
+      '--miner-plugin <name-or-path>',
+      'add a plugin to every miner (repeatable); one that provides an ExecutorManager replaces the local executor manager',
+      collect,
+    )
     .option('--validator-plugin <name-or-path>', 'add a plugin to the validator only: scoring rules, job generators (repeatable)', collect)
     .option('--ports <from>-<to>', 'listen only on ports in this range, e.g. 9000-9099 (default: any free ports)')
-    .option('--commit-reveal <mode>', 'hash: the validator commits hashes and reveals them (default); timelock: it commits drand-timelocked weights (v4) that the LocalChain reveals with its own beacon')
-    .option('--dashboard', 'serve a live dashboard of the whole devnet on 127.0.0.1 (its URL is printed), and one per process with /metrics')
+    .option(
+      '--commit-reveal <mode>',
+      'hash: the validator commits hashes and reveals them (default); timelock: it commits drand-timelocked weights (v4) that the LocalChain reveals with its own beacon',
+    )
+    .option(
+      '--dashboard',
+      'serve a live dashboard of the whole devnet on 127.0.0.1 (its URL is printed), and one per process with /metrics',
+    )
     .option('--dashboard-port <port>', 'port of the devnet dashboard (default: a free one; implies --dashboard)')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
@@ -129,7 +153,11 @@ export function register(program: Command): void {
       };
       process.stdout.on('error', onStdoutError);
       try {
-        await runDevnet(options, { write: (text) => void (stdoutOpen && process.stdout.write(text)), isTTY: Boolean(process.stdout.isTTY), signal: interrupt.signal });
+        await runDevnet(options, {
+          write: (text) => void (stdoutOpen && process.stdout.write(text)),
+          isTTY: Boolean(process.stdout.isTTY),
+          signal: interrupt.signal,
+        });
       } catch (error) {
         if (error instanceof DevnetInterruptedError) {
           process.stderr.write('horde devnet: stopped; every process has exited.\n');

@@ -13,9 +13,16 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (overrides facilitator.port)', (value) => Number.parseInt(value, 10))
     .action(async (options: { config?: string; port?: number }) => {
       const stopped = stopRequested();
-      const [{ loadConfig }, { startFacilitatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../facilitator/from-config.js')]);
+      const [{ loadConfig }, { startFacilitatorFromConfig }] = await Promise.all([
+        import('../../config/index.js'),
+        import('../../facilitator/from-config.js'),
+      ]);
       const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
-      const config = { ...loaded, role: 'facilitator' as const, ...(options.port === undefined ? {} : { facilitator: { ...loaded.facilitator, port: options.port } }) };
+      const config = {
+        ...loaded,
+        role: 'facilitator' as const,
+        ...(options.port === undefined ? {} : { facilitator: { ...loaded.facilitator, port: options.port } }),
+      };
       const facilitator = await startFacilitatorFromConfig(config);
       facilitator.logger.info({ signal: await stopped }, 'facilitator stopping');
       await facilitator.close();

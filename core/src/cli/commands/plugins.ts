@@ -12,7 +12,9 @@ export function register(program: Command): void {
     .action(async (options: { config?: string; json?: boolean }) => {
       const { config, plugins: loaded } = await loadConfigAndPlugins(options.config);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ configFile: config.configFile, plugins: loaded.plugins, disabled: loaded.disabled }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ configFile: config.configFile, plugins: loaded.plugins, disabled: loaded.disabled }, null, 2)}\n`,
+        );
         return;
       }
       const source = config.configFile ?? 'no config file; defaults';

@@ -3,7 +3,14 @@ import type { LoadedPlugins } from '../../plugin/index.js';
 
 /** Loads the config named by `--config` (or found by search) and its plugins, with logs on stderr. */
 export async function loadConfigAndPlugins(configPath: string | undefined): Promise<{ config: HordeConfig; plugins: LoadedPlugins }> {
-  const [{ loadConfig }, { createLogger }, { createMetricsRegistry }, { createRuntimeContainer }, { SystemClock }, { loadPlugins, roleInfrastructure }] = await Promise.all([
+  const [
+    { loadConfig },
+    { createLogger },
+    { createMetricsRegistry },
+    { createRuntimeContainer },
+    { SystemClock },
+    { loadPlugins, roleInfrastructure },
+  ] = await Promise.all([
     import('../../config/index.js'),
     import('../../logging/index.js'),
     import('../../metrics/index.js'),
@@ -15,7 +22,12 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
   // stdout is the command's answer; logs go to stderr, and only warnings unless asked for more.
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
   const logger = createLogger({ level, destination: 'stderr', ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
-  const root = createRuntimeContainer({ config, logger, metrics: createMetricsRegistry({ defaultMetrics: false }), clock: new SystemClock() });
+  const root = createRuntimeContainer({
+    config,
+    logger,
+    metrics: createMetricsRegistry({ defaultMetrics: false }),
+    clock: new SystemClock(),
+  });
   // Checked as the role process will run them: with its store, chain (and object store if configured).
   const plugins = await loadPlugins(config, root, { infrastructure: roleInfrastructure(config) });
   return { config, plugins };
@@ -25,7 +37,14 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** `HardwareClass ×7, ScoringRule` */

@@ -34,7 +34,11 @@ export class WorkerSupervisor {
 
   /** Pids of the running workers, by index. */
   pids(): Map<number, number> {
-    return new Map([...this.children].flatMap(([index, child]) => (child.pid !== undefined && child.exitCode === null ? [[index, child.pid] as [number, number]] : [])));
+    return new Map(
+      [...this.children].flatMap(([index, child]) =>
+        child.pid !== undefined && child.exitCode === null ? [[index, child.pid] as [number, number]] : [],
+      ),
+    );
   }
 
   private spawn(index: number): void {

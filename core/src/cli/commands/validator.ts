@@ -38,7 +38,10 @@ async function runValidator(options: RunOptions): Promise<void> {
   // never outlives its devnet.
   const send = process.send?.bind(process);
   const stopped = stopRequested({ onDisconnect: send !== undefined });
-  const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([import('../../config/index.js'), import('../../validator/from-config.js')]);
+  const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([
+    import('../../config/index.js'),
+    import('../../validator/from-config.js'),
+  ]);
   const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
   const workers = flagNumber('--workers', options.workers, 1);
   if (!workers.ok) {
@@ -46,7 +49,8 @@ async function runValidator(options: RunOptions): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const workersSection = workers.value !== undefined ? { ...loaded.validator.workers, enabled: true, processes: workers.value } : loaded.validator.workers;
+  const workersSection =
+    workers.value !== undefined ? { ...loaded.validator.workers, enabled: true, processes: workers.value } : loaded.validator.workers;
   const config = { ...loaded, role: 'validator' as const, validator: { ...loaded.validator, workers: workersSection } };
   if (workersSection.enabled && workersSection.processes > 1) {
     // This process only supervises: each worker is a `horde validator --workers 1` of the same config.
@@ -66,7 +70,9 @@ async function runValidator(options: RunOptions): Promise<void> {
   const validator = await startValidatorFromConfig(config);
   // Tell the devnet what happens.
   const { forwardValidatorEvents } = await import('../../devnet/validator-events.js');
-  const stopForwarding = send ? forwardValidatorEvents(validator.handle, (message) => send(message, undefined, undefined, () => undefined)) : () => undefined;
+  const stopForwarding = send
+    ? forwardValidatorEvents(validator.handle, (message) => send(message, undefined, undefined, () => undefined))
+    : () => undefined;
   validator.logger.info({ signal: await stopped }, 'validator stopping');
   stopForwarding();
   await validator.close();
@@ -89,7 +95,9 @@ async function printScores(options: ScoresOptions): Promise<void> {
     const validatorStore = new ValidatorStore(store, hotkey.ss58);
     const cycle = options.cycle !== undefined ? Number(options.cycle) : await validatorStore.latestScoredCycle();
     if (cycle === null || !Number.isInteger(cycle)) {
-      process.stdout.write(options.cycle !== undefined ? `--cycle must be a whole number, got ${options.cycle}\n` : 'No cycle has been scored yet.\n');
+      process.stdout.write(
+        options.cycle !== undefined ? `--cycle must be a whole number, got ${options.cycle}\n` : 'No cycle has been scored yet.\n',
+      );
       if (options.cycle !== undefined) process.exitCode = 1;
       return;
     }
@@ -117,19 +125,23 @@ async function printScores(options: ScoresOptions): Promise<void> {
       const cells = rules.map((_rule, i) => {
         const after = row[i] ?? 0;
         const change = after - (i === 0 ? 0 : (row[i - 1] ?? 0));
-        return i === 0 || Math.abs(change) < 1e-12 ? formatPoints(after) : `${formatPoints(after)} (${change > 0 ? '+' : ''}${formatPoints(change)})`;
+        return i === 0 || Math.abs(change) < 1e-12
+          ? formatPoints(after)
+          : `${formatPoints(after)} (${change > 0 ? '+' : ''}${formatPoints(change)})`;
       });
       return [score.uid === null ? '-' : String(score.uid), shortKey(score.hotkey), ...cells, score.weight.toFixed(4)];
     });
     const lines = [
       `Cycle ${cycle}, validator ${hotkey.ss58}${batch ? `: batch at block ${batch.block}, ${batch.jobs} jobs on ${batch.miners} miners` : ''}`,
-      'Each rule column is the hotkey\'s points after that rule (summed over classes), with what the rule changed.',
+      "Each rule column is the hotkey's points after that rule (summed over classes), with what the rule changed.",
       formatTable([header, ...rows]),
     ];
     const landed = weights.filter((w) => w.status === 'set' || w.status === 'committed').at(-1);
     const last = weights.at(-1);
     if (landed) {
-      lines.push(`Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`);
+      lines.push(
+        `Weights: ${landed.status} at block ${landed.block}${landed.revealBlock !== null ? ` (reveal due at block ${landed.revealBlock})` : ''}, attempt ${landed.attempts}.`,
+      );
       if (landed.mode) {
         const by = landed.mode === 'timelocked_v4' ? `, revealed by the chain at drand round ${landed.revealRound ?? '?'}` : '';
         lines.push(`Mode: ${landed.mode}${by}.`);
@@ -160,10 +172,16 @@ function formatWrongJobs(jobs: ReadonlyArray<{ minerHotkey: string; executorClas
 }
 
 /** A whole number from a flag, or a message saying what was wrong with it. */
-function flagNumber(flag: string, value: string | undefined, min: number): { ok: true; value: number | undefined } | { ok: false; message: string } {
+function flagNumber(
+  flag: string,
+  value: string | undefined,
+  min: number,
+): { ok: true; value: number | undefined } | { ok: false; message: string } {
   if (value === undefined) return { ok: true, value: undefined };
   const n = Number(value);
-  return Number.isInteger(n) && n >= min ? { ok: true, value: n } : { ok: false, message: `${flag} must be a whole number of at least ${min}, got ${value}` };
+  return Number.isInteger(n) && n >= min
+    ? { ok: true, value: n }
+    : { ok: false, message: `${flag} must be a whole number of at least ${min}, got ${value}` };
 }
 
 async function printJobs(options: JobsOptions): Promise<void> {
@@ -199,10 +217,20 @@ async function printJobs(options: JobsOptions): Promise<void> {
       return;
     }
     if (jobs.length === 0) {
-      process.stdout.write(`${options.failed ? 'No failed jobs' : 'No jobs'} stored for validator ${hotkey.ss58}${cycle.ok && cycle.value !== undefined ? ` in cycle ${cycle.value}` : ''}.\n`);
+      process.stdout.write(
+        `${options.failed ? 'No failed jobs' : 'No jobs'} stored for validator ${hotkey.ss58}${cycle.ok && cycle.value !== undefined ? ` in cycle ${cycle.value}` : ''}.\n`,
+      );
       return;
     }
-    const header = ['CYCLE', 'JOB', 'MINER', 'CLASS', 'KIND', 'STATUS', ...(options.failed ? ['BY', 'REASON', 'STAGE', 'MESSAGE'] : ['DETAILS'])];
+    const header = [
+      'CYCLE',
+      'JOB',
+      'MINER',
+      'CLASS',
+      'KIND',
+      'STATUS',
+      ...(options.failed ? ['BY', 'REASON', 'STAGE', 'MESSAGE'] : ['DETAILS']),
+    ];
     const rows = jobs.map((job) => {
       const common = [String(job.cycle), job.jobUuid.slice(0, 8), shortKey(job.minerHotkey), job.executorClass, job.kind, job.status];
       if (!options.failed) return [...common, job.details.replace(/\s+/g, ' ').slice(0, 80)];
@@ -229,7 +257,11 @@ async function printJob(store: ValidatorStore, validatorHotkey: string, uuid: st
     `  miner   ${job.minerHotkey}`,
     `  class   ${job.executorClass}`,
     `  status  ${job.status}${job.status === 'completed' ? (job.correct === true ? ', correct' : job.correct === false ? ', wrong' : '') : ''}`,
-    ...(job.failure ? [`  failed  ${job.failure.reason}${job.failure.stage ? ` in ${job.failure.stage}` : ''}, reported by the ${job.failure.source}: ${job.failure.message.replace(/\s+/g, ' ').slice(0, 200)}`] : []),
+    ...(job.failure
+      ? [
+          `  failed  ${job.failure.reason}${job.failure.stage ? ` in ${job.failure.stage}` : ''}, reported by the ${job.failure.source}: ${job.failure.message.replace(/\s+/g, ' ').slice(0, 200)}`,
+        ]
+      : []),
     `  details ${job.details.replace(/\s+/g, ' ').slice(0, 200)}`,
     '',
   ];
@@ -255,7 +287,10 @@ export function register(program: Command): void {
     .command('validator')
     .description('run a validator: synthetic batches against miners, scoring and weights')
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
-    .option('--workers <n>', 'run as workers sharing PostgreSQL: start n worker processes here (the same command on other machines adds theirs)')
+    .option(
+      '--workers <n>',
+      'run as workers sharing PostgreSQL: start n worker processes here (the same command on other machines adds theirs)',
+    )
     .action((options: RunOptions) => runValidator(options));
   validator
     .command('scores')
@@ -266,11 +301,15 @@ export function register(program: Command): void {
     .action((options: ScoresOptions, command: Command) => printScores({ ...command.parent?.opts(), ...options }));
   validator
     .command('jobs [job]')
-    .description('list the stored jobs, newest first; with --failed, only failed ones with who reported the failure, its reason and stage; with a job uuid (or its first characters), that job with its status history')
+    .description(
+      'list the stored jobs, newest first; with --failed, only failed ones with who reported the failure, its reason and stage; with a job uuid (or its first characters), that job with its status history',
+    )
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .option('--failed', 'only failed and horde-failed jobs, with why they failed')
     .option('--cycle <n>', 'only this cycle')
     .option('--limit <n>', 'at most this many jobs (default 50)')
     .option('--json', 'print JSON instead of a table')
-    .action((job: string | undefined, options: JobsOptions, command: Command) => printJobs({ ...command.parent?.opts(), ...options, ...(job !== undefined ? { job } : {}) }));
+    .action((job: string | undefined, options: JobsOptions, command: Command) =>
+      printJobs({ ...command.parent?.opts(), ...options, ...(job !== undefined ? { job } : {}) }),
+    );
 }

@@ -16,8 +16,10 @@ describe('collateral contract artifact', () => {
     expect(fresh.bytecode).toBe(COLLATERAL_BYTECODE);
   }, 60_000);
 
-  it('keeps the ABI of ComputeHorde\'s contract (the functions validators and miners call)', () => {
-    const functions = COLLATERAL_ABI.filter((item) => item.type === 'function').map((item) => `${item.name}(${item.inputs.map((i) => i.type).join(',')})`);
+  it("keeps the ABI of ComputeHorde's contract (the functions validators and miners call)", () => {
+    const functions = COLLATERAL_ABI.filter((item) => item.type === 'function').map(
+      (item) => `${item.name}(${item.inputs.map((i) => i.type).join(',')})`,
+    );
     expect(functions).toEqual(
       expect.arrayContaining([
         'deposit()',

@@ -3,7 +3,13 @@ import { DEFAULT_EVM_RPC_TIMEOUT_MS } from '../../collateral/defaults.js';
 
 /** Wei as a decimal string (TAO has 18 decimals, so amounts pass JavaScript's safe integers). */
 const wei = z
-  .union([z.string().regex(/^\d+$/, 'a whole number of wei, as a string of digits'), z.number().nonnegative().refine((n) => Number.isSafeInteger(n), 'a number past 2^53 has lost digits: write the amount in quotes, as a string of digits')])
+  .union([
+    z.string().regex(/^\d+$/, 'a whole number of wei, as a string of digits'),
+    z
+      .number()
+      .nonnegative()
+      .refine((n) => Number.isSafeInteger(n), 'a number past 2^53 has lost digits: write the amount in quotes, as a string of digits'),
+  ])
   .transform((value) => String(value));
 
 /**
@@ -14,7 +20,11 @@ const wei = z
  */
 export const collateralSection = z.strictObject({
   /** The collateral contract this validator deployed and is trustee of; null turns collateral off. */
-  contractAddress: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an H160 address, 0x and 40 hex digits').nullable().default(null),
+  contractAddress: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'an H160 address, 0x and 40 hex digits')
+    .nullable()
+    .default(null),
   /** JSON-RPC URL of the subtensor EVM (finney: the lite node's EVM RPC). */
   rpcUrl: z.string().url().default('https://lite.chain.opentensor.ai'),
   /** The chain id the RPC must serve: 964 on finney, 945 on testnet. A different one is refused. */
@@ -33,7 +43,10 @@ export const collateralSection = z.strictObject({
   /** How often deposits are read again (`sync_collaterals`: every 10 min). */
   refreshSeconds: z.number().positive().default(600),
   /** Per-request timeout of the EVM RPC. */
-  rpcTimeoutSeconds: z.number().positive().default(DEFAULT_EVM_RPC_TIMEOUT_MS / 1000),
+  rpcTimeoutSeconds: z
+    .number()
+    .positive()
+    .default(DEFAULT_EVM_RPC_TIMEOUT_MS / 1000),
   /** Attempts at a slash whose failure is transient (RPC away), with waits of 2, 4, … up to 120 s (the original: 5). */
   slashAttempts: z.number().int().positive().default(5),
 });

@@ -77,9 +77,21 @@ export const executorSection = z.strictObject({
       pids: z.number().int().positive().default(1024),
       cpus: z.number().positive().optional(),
       dropCapabilities: z.boolean().default(true),
-      logBytes: z.number().int().positive().default(16 * 1024 * 1024),
-      diskBytes: z.number().int().positive().nullable().default(20 * 1024 * 1024 * 1024),
-      user: z.string().regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'expected uid[:gid] or user[:group]').optional(),
+      logBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      diskBytes: z
+        .number()
+        .int()
+        .positive()
+        .nullable()
+        .default(20 * 1024 * 1024 * 1024),
+      user: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)?$/, 'expected uid[:gid] or user[:group]')
+        .optional(),
     })
     .prefault({}),
   /** Send machine specs (nvidia-smi, CPU, RAM, disk) with each result. */

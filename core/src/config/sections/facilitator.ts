@@ -35,7 +35,11 @@ export const facilitatorSection = z.strictObject({
   /** Oldest X-CH request signature accepted (`X-CH-Timestamp-NS` may be this far in the past or future). */
   signatureMaxAgeSeconds: z.number().int().positive().default(300),
   /** Largest request body (inline volumes travel in it). */
-  bodyLimitBytes: z.number().int().positive().default(5 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
   /** Jobs go only to validators whose last heartbeat (or login) is this recent. */
   validatorLivenessSeconds: z.number().positive().default(180),
   /** Seconds a validator has to send `V0AuthenticationRequest` after opening the websocket. */

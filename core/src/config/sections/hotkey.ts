@@ -24,10 +24,7 @@ const hotkeyFields = z.strictObject({
   walletsDir: z.string().min(1).optional(),
 });
 
-export type HotkeySourceConfig =
-  | { uri: string }
-  | { file: string }
-  | { wallet: string; hotkey: string; walletsDir?: string };
+export type HotkeySourceConfig = { uri: string } | { file: string } | { wallet: string; hotkey: string; walletsDir?: string };
 
 export const hotkeySection = z.preprocess(
   (value) => (typeof value === 'string' ? { uri: value } : value),

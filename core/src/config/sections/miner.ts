@@ -40,7 +40,10 @@ export const minerSection = z.strictObject({
    * Address executors connect back to (`ADDRESS_FOR_EXECUTORS` / `PORT_FOR_EXECUTORS`), as a
    * ws:// URL. Default `ws://127.0.0.1:{port}`, right for executors on the miner's machine.
    */
-  executorAddress: z.string().regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL').optional(),
+  executorAddress: z
+    .string()
+    .regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL')
+    .optional(),
 
   /** Least stake (alpha + tao × TaoWeight, whole units) a validator needs, besides a validator permit. */
   minValidatorStake: z.number().min(0).default(1000),
@@ -55,7 +58,11 @@ export const minerSection = z.strictObject({
    * auth message is under 1 kB, and an initial job request sent right behind it (an inline
    * volume, queued until the auth is checked) rarely needs more.
    */
-  validatorMaxBytesBeforeAuth: z.number().int().positive().default(8 * 1024 * 1024),
+  validatorMaxBytesBeforeAuth: z
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
   /**
    * What all unauthenticated validator connections together may hold: bytes per remote address
    * and in total (not yet given back by authenticating or closing), and connections per address
@@ -63,8 +70,16 @@ export const minerSection = z.strictObject({
    */
   preAuth: z
     .strictObject({
-      bytesPerAddress: z.number().int().positive().default(32 * 1024 * 1024),
-      bytesTotal: z.number().int().positive().default(128 * 1024 * 1024),
+      bytesPerAddress: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * 1024 * 1024),
+      bytesTotal: z
+        .number()
+        .int()
+        .positive()
+        .default(128 * 1024 * 1024),
       connectionsPerAddress: z.number().int().positive().default(64),
       connectionsTotal: z.number().int().positive().default(1024),
     })
@@ -112,7 +127,10 @@ export const minerSection = z.strictObject({
   executorCommand: z.array(z.string().min(1)).min(1).optional(),
 
   /** How long jobs and receipts (DB rows and receipt pages) are kept (ComputeHorde: 2 days). */
-  retentionSeconds: z.number().positive().default(2 * 24 * 3600),
+  retentionSeconds: z
+    .number()
+    .positive()
+    .default(2 * 24 * 3600),
   /** Seconds between eviction runs. */
   evictionIntervalSeconds: z.number().positive().default(600),
 });

@@ -13,7 +13,10 @@ export interface PluginEntry {
 
 export const pluginEntrySchema = z.union(
   [
-    z.string().min(1).transform((name): PluginEntry => ({ name, enabled: true })),
+    z
+      .string()
+      .min(1)
+      .transform((name): PluginEntry => ({ name, enabled: true })),
     z.strictObject({
       name: z.string().min(1),
       /** Validated by the plugin's `configSchema`. */

@@ -9,7 +9,10 @@ export const storeSection = z.strictObject({
   /** SQLite file (or `:memory:`). Relative paths are relative to the config file's directory. */
   filename: z.string().min(1).optional(),
   /** PostgreSQL connection URL, e.g. `postgres://horde@127.0.0.1:5432/horde`. */
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+    .optional(),
   /** Largest PostgreSQL connection pool. */
   poolMax: z.number().int().positive().default(10),
 });

@@ -37,7 +37,10 @@ const organicSection = z.strictObject({
   /** Miners tried for one job when the chosen one cannot be reached or no longer declares the class. */
   routingAttempts: z.number().int().positive().default(3),
   /** How long a miner caught cheating (cheat report or failed cross-check) gets no organic jobs (code default: 4 h). */
-  cheatedBlacklistSeconds: z.number().nonnegative().default(4 * 3600),
+  cheatedBlacklistSeconds: z
+    .number()
+    .nonnegative()
+    .default(4 * 3600),
   /** Organic jobs run at once; more wait in line. */
   maxConcurrentJobs: z.number().int().positive().default(64),
 });
@@ -72,7 +75,11 @@ const receiptTransferSection = z.strictObject({
   catchUpTimeoutSeconds: z.number().positive().default(3),
   keepUpTimeoutSeconds: z.number().positive().default(2),
   /** Most uncompressed bytes read from one page per fetch; the rest comes on the next pass. */
-  maxPageBytes: z.number().int().positive().default(64 * 1024 * 1024),
+  maxPageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
   /** Worker threads verifying receipt signatures; 0 verifies on the main thread. */
   verifyThreads: z.number().int().nonnegative().default(2),
   /** Seconds the list of miners read from the metagraph is reused. */

@@ -41,7 +41,12 @@ describe('createJobRunner', () => {
   });
 
   it('defaults to a process limit, dropped capabilities, a bounded log and a disk cap (the memory cap comes from the machine)', () => {
-    expect(executorSection.parse({}).jobLimits).toEqual({ pids: 1024, dropCapabilities: true, logBytes: 16 * 1024 * 1024, diskBytes: 20 * 1024 ** 3 });
+    expect(executorSection.parse({}).jobLimits).toEqual({
+      pids: 1024,
+      dropCapabilities: true,
+      logBytes: 16 * 1024 * 1024,
+      diskBytes: 20 * 1024 ** 3,
+    });
   });
 
   it('reads the GPUs a manager pinned the executor to from CUDA_VISIBLE_DEVICES', () => {
@@ -52,7 +57,12 @@ describe('createJobRunner', () => {
   });
 
   it("a pinned process runner's job sees only its GPU, even when the job's env names another", async () => {
-    const runner = await createJobRunner({ kind: 'process', processImages: { 'local/shell': ['sh', '-c'] }, gpuDevices: ['2'], logger: silentLogger() });
+    const runner = await createJobRunner({
+      kind: 'process',
+      processImages: { 'local/shell': ['sh', '-c'] },
+      gpuDevices: ['2'],
+      logger: silentLogger(),
+    });
     const outcome = await runner.run({
       jobUuid: randomUUID(),
       image: 'local/shell',

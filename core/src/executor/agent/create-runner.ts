@@ -27,7 +27,10 @@ export interface RunnerChoice {
 export function pinnedGpus(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
   const value = env['CUDA_VISIBLE_DEVICES']?.trim();
   if (!value) return undefined;
-  const devices = value.split(',').map((d) => d.trim()).filter(Boolean);
+  const devices = value
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   return devices.length > 0 ? devices : undefined;
 }
 

@@ -9,10 +9,18 @@ describe('Deadline', () => {
   it('carries unused time of a stage over to the next', async () => {
     const deadline = new Deadline(clock, 0.1); // leeway 100 ms
     deadline.extend(0.2); // stage one: 200 ms
-    await deadline.run(() => sleep(20), () => new Error('stage one timed out'));
+    await deadline.run(
+      () => sleep(20),
+      () => new Error('stage one timed out'),
+    );
     deadline.extend(0.05); // stage two gets its 50 ms plus what stage one left
     expect(deadline.leftMs()).toBeGreaterThan(250);
-    await expect(deadline.run(() => sleep(200), () => new Error('stage two timed out'))).resolves.toBeUndefined();
+    await expect(
+      deadline.run(
+        () => sleep(200),
+        () => new Error('stage two timed out'),
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('rejects with the stage error and aborts the work when the deadline passes', async () => {
@@ -32,10 +40,15 @@ describe('Deadline', () => {
 
   it('gives work that enforces the deadline itself a grace period to report', async () => {
     const deadline = new Deadline(clock, 0.05);
-    const result = await deadline.run(async () => {
-      await sleep(80); // past the deadline, within the grace
-      return 'reported';
-    }, () => new Error('too slow'), undefined, 200);
+    const result = await deadline.run(
+      async () => {
+        await sleep(80); // past the deadline, within the grace
+        return 'reported';
+      },
+      () => new Error('too slow'),
+      undefined,
+      200,
+    );
     expect(result).toBe('reported');
   });
 

@@ -7,7 +7,10 @@ import type { Clock } from '../../contracts/index.js';
 export class Deadline {
   private at: number;
 
-  constructor(private readonly clock: Clock, seconds: number) {
+  constructor(
+    private readonly clock: Clock,
+    seconds: number,
+  ) {
     this.at = clock.now() + seconds * 1000;
   }
 

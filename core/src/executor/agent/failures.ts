@@ -35,7 +35,10 @@ export class HordeFailure extends defineError('HORDE_JOB_HORDE_FAILED') {
 
 /** Thrown by a stage that ran past its deadline. The driver turns it into the stage's failure. */
 export class StageTimeout extends defineError('HORDE_STAGE_TIMEOUT') {
-  constructor(readonly stage: JobStage, seconds: number) {
+  constructor(
+    readonly stage: JobStage,
+    seconds: number,
+  ) {
     super(`stage ${stage} ran past its deadline (${seconds.toFixed(1)} s allowed)`);
   }
 }

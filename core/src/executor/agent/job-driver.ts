@@ -202,7 +202,8 @@ export class JobDriver {
             });
           } catch (error) {
             if (stageSignal.aborted) throw stageSignal.reason;
-            if (volumeErrorClass && error instanceof volumeErrorClass) throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
+            if (volumeErrorClass && error instanceof volumeErrorClass)
+              throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
             throw error;
           }
         }
@@ -216,54 +217,67 @@ export class JobDriver {
     // ---- execution: the job itself, with no network (a streaming job: reachable from its proxy only).
     this.stage = streaming ? 'streaming_startup' : 'execution';
     if (timing) deadline.extend(timing.execution_time_limit + (streaming ? timing.streaming_start_time_limit : 0));
-    this.log.info({ jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs(), streaming: streaming !== null }, 'starting the job');
+    this.log.info(
+      { jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs(), streaming: streaming !== null },
+      'starting the job',
+    );
     const proxy = streaming ? await this.startProxy(streaming) : null;
     let streamingReady = false;
-    const outcome = await deadline.run(
-      async (stageSignal) => {
-        // A job whose server never answers /health is stopped: `runSignal` ends the run early.
-        const stopRun = new AbortController();
-        const runSignal = AbortSignal.any([stageSignal, stopRun.signal]);
-        let serverStarted: (address: JobServerAddress) => void = () => {};
-        const started = new Promise<JobServerAddress>((resolve) => (serverStarted = resolve));
-        const run = runner.run({
-          jobUuid: initial.job_uuid,
-          image: job.docker_image,
-          command: job.docker_run_cmd,
-          env: job.env,
-          ...(job.raw_script ? { rawScript: job.raw_script } : {}),
-          preset: job.docker_run_options_preset,
-          volumeDir: dirs.volume,
-          outputDir: dirs.output,
-          artifactsDir: dirs.artifacts,
-          artifactsMountPath: job.artifacts_dir ?? '/artifacts',
-          network: proxy ? 'streaming' : 'none',
-          ...(proxy ? { onServerStarted: (address: JobServerAddress) => serverStarted(address) } : {}),
-          timeoutMs: deadline.leftMs(),
-          signal: runSignal,
-        });
-        if (!proxy || !streaming) return await run;
-        const ended = run.then(() => null, () => null);
-        const address = await Promise.race([started, ended]);
-        if (address === null) return await run; // it ended before it started: its outcome says why
-        proxy.setTarget(address);
-        const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
-        const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
-        if (!healthy) {
-          stopRun.abort();
-          await run.catch(() => null);
-          throw new JobFailure('timeout', 'Streaming job health check failed', { health_wait_ms: healthWaitMs });
-        }
-        await channel.send({ message_type: 'V0StreamingJobReadyRequest', job_uuid: initial.job_uuid, public_key: streaming.server.certPem, port: proxy.port });
-        streamingReady = true;
-        this.stage = 'execution';
-        this.log.info({ jobUuid: initial.job_uuid, port: proxy.port }, 'streaming job ready');
-        return await run;
-      },
-      () => new StageTimeout('execution', timing?.execution_time_limit ?? 0),
-      signal,
-      RUNNER_GRACE_MS,
-    ).finally(() => proxy?.close());
+    const outcome = await deadline
+      .run(
+        async (stageSignal) => {
+          // A job whose server never answers /health is stopped: `runSignal` ends the run early.
+          const stopRun = new AbortController();
+          const runSignal = AbortSignal.any([stageSignal, stopRun.signal]);
+          let serverStarted: (address: JobServerAddress) => void = () => {};
+          const started = new Promise<JobServerAddress>((resolve) => (serverStarted = resolve));
+          const run = runner.run({
+            jobUuid: initial.job_uuid,
+            image: job.docker_image,
+            command: job.docker_run_cmd,
+            env: job.env,
+            ...(job.raw_script ? { rawScript: job.raw_script } : {}),
+            preset: job.docker_run_options_preset,
+            volumeDir: dirs.volume,
+            outputDir: dirs.output,
+            artifactsDir: dirs.artifacts,
+            artifactsMountPath: job.artifacts_dir ?? '/artifacts',
+            network: proxy ? 'streaming' : 'none',
+            ...(proxy ? { onServerStarted: (address: JobServerAddress) => serverStarted(address) } : {}),
+            timeoutMs: deadline.leftMs(),
+            signal: runSignal,
+          });
+          if (!proxy || !streaming) return await run;
+          const ended = run.then(
+            () => null,
+            () => null,
+          );
+          const address = await Promise.race([started, ended]);
+          if (address === null) return await run; // it ended before it started: its outcome says why
+          proxy.setTarget(address);
+          const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
+          const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
+          if (!healthy) {
+            stopRun.abort();
+            await run.catch(() => null);
+            throw new JobFailure('timeout', 'Streaming job health check failed', { health_wait_ms: healthWaitMs });
+          }
+          await channel.send({
+            message_type: 'V0StreamingJobReadyRequest',
+            job_uuid: initial.job_uuid,
+            public_key: streaming.server.certPem,
+            port: proxy.port,
+          });
+          streamingReady = true;
+          this.stage = 'execution';
+          this.log.info({ jobUuid: initial.job_uuid, port: proxy.port }, 'streaming job ready');
+          return await run;
+        },
+        () => new StageTimeout('execution', timing?.execution_time_limit ?? 0),
+        signal,
+        RUNNER_GRACE_MS,
+      )
+      .finally(() => proxy?.close());
     this.stage = 'execution';
     this.execution = outcome;
     if (signal?.aborted) throw new HordeFailure('generic_error', 'the executor was stopped while the job ran');
@@ -302,7 +316,8 @@ export class JobDriver {
             });
           } catch (error) {
             if (stageSignal.aborted) throw stageSignal.reason;
-            if (uploadErrorClass && error instanceof uploadErrorClass) throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
+            if (uploadErrorClass && error instanceof uploadErrorClass)
+              throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
             throw error;
           }
         }
@@ -313,7 +328,8 @@ export class JobDriver {
     );
 
     const machineSpecs = await specs;
-    if (machineSpecs) await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: initial.job_uuid, specs: { specs: machineSpecs } });
+    if (machineSpecs)
+      await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: initial.job_uuid, specs: { specs: machineSpecs } });
     await channel.send({
       message_type: 'V0JobFinishedRequest',
       job_uuid: initial.job_uuid,
@@ -337,7 +353,9 @@ export class JobDriver {
         logger: this.log,
       });
     } catch (error) {
-      throw new HordeFailure('streaming_failed', `Failed to start the streaming proxy: ${(error as Error).message}`, undefined, { cause: error });
+      throw new HordeFailure('streaming_failed', `Failed to start the streaming proxy: ${(error as Error).message}`, undefined, {
+        cause: error,
+      });
     }
   }
 
@@ -358,8 +376,7 @@ export class JobDriver {
     if (error instanceof JobFailure || error instanceof HordeFailure) failure = error;
     else if (error instanceof StartupCheckFailed) {
       failure = new HordeFailure('security_check_failed', error.message, { check: error.check, ...error.facts }, { cause: error });
-    }
-    else if (error instanceof StageTimeout) failure = new JobFailure('timeout', stageTimeoutMessage(error.stage));
+    } else if (error instanceof StageTimeout) failure = new JobFailure('timeout', stageTimeoutMessage(error.stage));
     else if (this.options.signal?.aborted) failure = new HordeFailure('generic_error', 'the executor was stopped before the job ended');
     else {
       failure = new HordeFailure('unhandled_exception', 'Unhandled exception', {
@@ -422,11 +439,13 @@ async function writeOwnFile(path: string, data: string): Promise<void> {
  * have said where the executor is reachable (the server certificate is made for that address).
  */
 async function streamingSetup(details: NonNullable<V0InitialJobRequest['streaming_details']>): Promise<StreamingSetup> {
-  if (!details.executor_ip) throw new HordeFailure('streaming_failed', 'Missing executor IP: the miner did not say where this executor is reachable');
+  if (!details.executor_ip)
+    throw new HordeFailure('streaming_failed', 'Missing executor IP: the miner did not say where this executor is reachable');
   try {
     parseCertificate(details.public_key);
   } catch (error) {
-    if (error instanceof InvalidCertificateError) throw new HordeFailure('streaming_failed', `The client's public key is ${error.message}`, undefined, { cause: error });
+    if (error instanceof InvalidCertificateError)
+      throw new HordeFailure('streaming_failed', `The client's public key is ${error.message}`, undefined, { cause: error });
     throw error;
   }
   return { server: await generateCertificate(details.executor_ip), clientCertPem: details.public_key };

@@ -78,9 +78,12 @@ export class MinerConnection {
         if (attempt + 1 < attempts) await pause(1000 * 2 ** attempt + Math.random() * 1000, this.options.signal);
       }
     }
-    throw new MinerConnectionError(`could not connect to the miner at ${this.options.minerAddress}: ${String((lastError as Error)?.message ?? lastError)}`, {
-      cause: lastError,
-    });
+    throw new MinerConnectionError(
+      `could not connect to the miner at ${this.options.minerAddress}: ${String((lastError as Error)?.message ?? lastError)}`,
+      {
+        cause: lastError,
+      },
+    );
   }
 
   /** The first request: resolves when the miner sent it; rejects if the connection closes first. */
@@ -156,7 +159,9 @@ export class MinerConnection {
   private listen(socket: WebSocket): void {
     const log = this.options.logger;
     socket.on('close', (code, reason) => {
-      const error = new MinerConnectionError(`the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`);
+      const error = new MinerConnectionError(
+        `the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`,
+      );
       this.fail(error);
       if (!this.closing) {
         log.error({ code }, 'lost the connection to the miner; stopping the job');

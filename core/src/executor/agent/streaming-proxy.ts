@@ -68,11 +68,18 @@ export class StreamingProxy {
     tls.on('secureConnection', (socket) => proxy.accept(socket));
     tls.on('tlsClientError', (error, socket) => {
       proxy.refused += 1;
-      proxy.log.warn({ err: error, remote: socket.remoteAddress }, 'streaming client refused: TLS handshake failed (no or wrong client certificate)');
+      proxy.log.warn(
+        { err: error, remote: socket.remoteAddress },
+        'streaming client refused: TLS handshake failed (no or wrong client certificate)',
+      );
     });
     tls.on('connection', (socket: Socket) => proxy.track(socket));
     await new Promise<void>((resolve, reject) => {
-      tls.once('error', (error) => reject(new StreamingProxyError(`could not listen on ${options.listenHost}:${options.listenPort}: ${error.message}`, { cause: error })));
+      tls.once('error', (error) =>
+        reject(
+          new StreamingProxyError(`could not listen on ${options.listenHost}:${options.listenPort}: ${error.message}`, { cause: error }),
+        ),
+      );
       tls.listen(options.listenPort, options.listenHost, () => resolve());
     });
     tls.on('error', (error) => proxy.log.error({ err: error }, 'streaming proxy error'));

@@ -33,7 +33,9 @@ afterAll(async () => {
 
 function driver(channel: JobChannel, options: { healthTimeoutMs?: number; env?: Record<string, string> } = {}): JobDriver {
   const images = options.env
-    ? { [STREAMING_IMAGE]: ['env', ...Object.entries(options.env).map(([k, v]) => `${k}=${v}`), ...streamingProcessImages[STREAMING_IMAGE]] }
+    ? {
+        [STREAMING_IMAGE]: ['env', ...Object.entries(options.env).map(([k, v]) => `${k}=${v}`), ...streamingProcessImages[STREAMING_IMAGE]],
+      }
     : streamingProcessImages;
   return new JobDriver({
     channel,
@@ -66,7 +68,8 @@ function streamingChannel(details: { public_key: string; executor_ip: string | n
   return { channel, ready };
 }
 
-const failureOf = (sent: ExecutorToMinerMessage[]) => sent.find((m) => m.message_type === 'V0JobFailedRequest' || m.message_type === 'V0HordeFailedRequest');
+const failureOf = (sent: ExecutorToMinerMessage[]) =>
+  sent.find((m) => m.message_type === 'V0JobFailedRequest' || m.message_type === 'V0HordeFailedRequest');
 
 describe('streaming jobs in the job driver', () => {
   it('serves the client with its certificate over mTLS, refuses any other, and ends when the job ends', async () => {
@@ -76,7 +79,11 @@ describe('streaming jobs in the job driver', () => {
     // The server certificate is made for the address the miner gave, as ComputeHorde's.
     expect(parseCertificate(report.public_key).subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1');
     expect(report.port).toBeGreaterThan(0);
-    expect(channel.sent.map((m) => m.message_type)).toEqual(['V0ExecutorReadyRequest', 'V0VolumesReadyRequest', 'V0StreamingJobReadyRequest']);
+    expect(channel.sent.map((m) => m.message_type)).toEqual([
+      'V0ExecutorReadyRequest',
+      'V0VolumesReadyRequest',
+      'V0StreamingJobReadyRequest',
+    ]);
 
     const target = { host: '127.0.0.1', port: report.port, serverCertPem: report.public_key };
     expect(await mtlsRequest({ ...target, client }, 'POST', '/echo', 'hello job')).toEqual({ status: 200, body: 'HELLO JOB' });
@@ -107,7 +114,12 @@ describe('streaming jobs in the job driver', () => {
     const { channel } = streamingChannel({ public_key: client.certPem, executor_ip: '127.0.0.1' });
     const started = Date.now();
     const outcome: JobDriverOutcome = await driver(channel, { healthTimeoutMs: 1_500, env: { NEVER_HEALTHY: '1' } }).run();
-    expect(outcome).toMatchObject({ status: 'failed', reason: 'timeout', stage: 'streaming_startup', message: 'Streaming job health check failed' });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      reason: 'timeout',
+      stage: 'streaming_startup',
+      message: 'Streaming job health check failed',
+    });
     expect(failureOf(channel.sent)).toMatchObject({ message_type: 'V0JobFailedRequest', reason: 'timeout', stage: 'streaming_startup' });
     expect(channel.sent.some((m) => m.message_type === 'V0StreamingJobReadyRequest')).toBe(false);
     // Stopped after the health window, not at the 30 s execution limit.
@@ -116,8 +128,16 @@ describe('streaming jobs in the job driver', () => {
 
   it('fails with streaming_failed when the miner gave no executor address or the client key is no certificate', async () => {
     const noIp = streamingChannel({ public_key: client.certPem, executor_ip: null });
-    expect(await driver(noIp.channel).run()).toMatchObject({ status: 'horde_failed', reason: 'streaming_failed', stage: 'executor_startup' });
-    expect(failureOf(noIp.channel.sent)).toMatchObject({ message_type: 'V0HordeFailedRequest', reason: 'streaming_failed', reported_by: 'executor' });
+    expect(await driver(noIp.channel).run()).toMatchObject({
+      status: 'horde_failed',
+      reason: 'streaming_failed',
+      stage: 'executor_startup',
+    });
+    expect(failureOf(noIp.channel.sent)).toMatchObject({
+      message_type: 'V0HordeFailedRequest',
+      reason: 'streaming_failed',
+      reported_by: 'executor',
+    });
 
     const badKey = streamingChannel({ public_key: 'not a certificate', executor_ip: '127.0.0.1' });
     expect(await driver(badKey.channel).run()).toMatchObject({ status: 'horde_failed', reason: 'streaming_failed' });

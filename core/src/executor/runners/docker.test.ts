@@ -145,7 +145,10 @@ describe('DockerJobRunner', () => {
   it('enforces the memory limit (OOM kill is reported)', async () => {
     // The shell keeps the command substitution in memory: 256 MiB against a 32 MiB limit.
     const outcome = await runner.run(
-      spec({ command: ['sh', '-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived'], limits: { memoryBytes: 32 * 1024 * 1024 } }),
+      spec({
+        command: ['sh', '-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived'],
+        limits: { memoryBytes: 32 * 1024 * 1024 },
+      }),
     );
     expect(outcome.oomKilled).toBe(true);
     expect(outcome.exitCode).toBe(137);
@@ -154,7 +157,11 @@ describe('DockerJobRunner', () => {
 
   it('enforces the pids limit', async () => {
     const outcome = await runner.run(
-      spec({ command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done; wait; echo done'], limits: { pids: 5 }, timeoutMs: 15_000 }),
+      spec({
+        command: ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 5 & done; wait; echo done'],
+        limits: { pids: 5 },
+        timeoutMs: 15_000,
+      }),
     );
     expect(outcome.stderr).toMatch(/can't fork|Resource temporarily unavailable/i);
   });
@@ -239,7 +246,9 @@ describe('DockerJobRunner', () => {
         return this.hostConfig(spec({ preset }), []).DeviceRequests;
       }
     }
-    expect(new Inspectable({ docker: docker(), logger }).gpuRequests('nvidia_all')).toEqual([{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }]);
+    expect(new Inspectable({ docker: docker(), logger }).gpuRequests('nvidia_all')).toEqual([
+      { Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] },
+    ]);
     const pinned = new Inspectable({ docker: docker(), logger, gpuDevices: ['1'] });
     expect(pinned.gpuRequests('nvidia_all')).toEqual([{ Driver: 'nvidia', DeviceIDs: ['1'], Capabilities: [['gpu']] }]);
     expect(pinned.gpuRequests('none')).toBeUndefined();

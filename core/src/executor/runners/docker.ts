@@ -251,18 +251,15 @@ export class DockerJobRunner implements JobRunner {
         abort.abort();
         if (stream) stop(stream);
       }, this.pullTimeoutMs);
-      this.docker.pull(ref, { abortSignal: abort.signal }).then(
-        (progress: NodeJS.ReadableStream) => {
-          stream = progress;
-          if (settled) {
-            stop(progress);
-            return;
-          }
-          // Errors in the middle of a pull arrive as progress events, which followProgress reports.
-          this.docker.modem.followProgress(progress, (error: Error | null) => done(error));
-        },
-        done,
-      );
+      this.docker.pull(ref, { abortSignal: abort.signal }).then((progress: NodeJS.ReadableStream) => {
+        stream = progress;
+        if (settled) {
+          stop(progress);
+          return;
+        }
+        // Errors in the middle of a pull arrive as progress events, which followProgress reports.
+        this.docker.modem.followProgress(progress, (error: Error | null) => done(error));
+      }, done);
     });
   }
 
@@ -320,7 +317,13 @@ export class DockerJobRunner implements JobRunner {
         durationMs,
       };
       log.info(
-        { exitCode: outcome.exitCode, timedOut: outcome.timedOut, aborted: ending.kind === 'aborted', oomKilled: outcome.oomKilled, durationMs },
+        {
+          exitCode: outcome.exitCode,
+          timedOut: outcome.timedOut,
+          aborted: ending.kind === 'aborted',
+          oomKilled: outcome.oomKilled,
+          durationMs,
+        },
         'job container finished',
       );
       return outcome;
@@ -340,7 +343,12 @@ export class DockerJobRunner implements JobRunner {
         Driver: 'bridge',
         Internal: true,
         CheckDuplicate: true,
-        Labels: { 'horde.job-uuid': jobUuid, [OWNER_LABELS.host]: this.owner.host, [OWNER_LABELS.bootId]: this.owner.bootId, [OWNER_LABELS.pid]: String(this.owner.pid) },
+        Labels: {
+          'horde.job-uuid': jobUuid,
+          [OWNER_LABELS.host]: this.owner.host,
+          [OWNER_LABELS.bootId]: this.owner.bootId,
+          [OWNER_LABELS.pid]: String(this.owner.pid),
+        },
       });
     } catch (error) {
       throw new JobRunnerError(`Could not create the streaming job's network ${name}: ${dockerMessage(error)}`, { cause: error });
@@ -351,7 +359,8 @@ export class DockerJobRunner implements JobRunner {
     try {
       await this.docker.getNetwork(name).remove();
     } catch (error) {
-      if ((error as DockerError).statusCode !== 404) log.error({ err: dockerMessage(error), network: name }, 'could not remove the job network');
+      if ((error as DockerError).statusCode !== 404)
+        log.error({ err: dockerMessage(error), network: name }, 'could not remove the job network');
     }
   }
 
@@ -384,27 +393,27 @@ export class DockerJobRunner implements JobRunner {
     }
     const user = spec.user ?? this.hardening.user ?? undefined;
     const options = (withDiskCap: boolean): Dockerode.ContainerCreateOptions => ({
-        name,
-        Image: withDefaultTag(spec.image),
-        ...(cmd ? { Cmd: cmd } : {}),
-        ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
-        ...(user !== undefined ? { User: user } : {}),
-        Env: [
-          ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
-          ...(spec.network === 'streaming' ? [`HORDE_STREAMING_PORT=${STREAMING_CONTAINER_PORT}`] : []),
-        ],
-        Labels: {
-          'horde.job-uuid': spec.jobUuid,
-          [OWNER_LABELS.host]: this.owner.host,
-          [OWNER_LABELS.bootId]: this.owner.bootId,
-          [OWNER_LABELS.pid]: String(this.owner.pid),
-        },
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: false,
-        NetworkDisabled: spec.network !== 'streaming',
-        HostConfig: { ...this.hostConfig(spec, binds), ...(withDiskCap ? this.diskCap() : {}) },
-      });
+      name,
+      Image: withDefaultTag(spec.image),
+      ...(cmd ? { Cmd: cmd } : {}),
+      ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
+      ...(user !== undefined ? { User: user } : {}),
+      Env: [
+        ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
+        ...(spec.network === 'streaming' ? [`HORDE_STREAMING_PORT=${STREAMING_CONTAINER_PORT}`] : []),
+      ],
+      Labels: {
+        'horde.job-uuid': spec.jobUuid,
+        [OWNER_LABELS.host]: this.owner.host,
+        [OWNER_LABELS.bootId]: this.owner.bootId,
+        [OWNER_LABELS.pid]: String(this.owner.pid),
+      },
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+      NetworkDisabled: spec.network !== 'streaming',
+      HostConfig: { ...this.hostConfig(spec, binds), ...(withDiskCap ? this.diskCap() : {}) },
+    });
     try {
       if (!this.diskCapSupported || this.hardening.diskBytes === null) return await this.docker.createContainer(options(false));
       try {
@@ -413,14 +422,21 @@ export class DockerJobRunner implements JobRunner {
         if (!STORAGE_OPT_UNSUPPORTED.test(dockerMessage(error))) throw error;
         // overlay2 needs xfs with pquota for a size; elsewhere the layer stays uncapped, said once.
         this.diskCapSupported = false;
-        this.logger.warn({ err: dockerMessage(error) }, 'the Docker storage driver cannot cap a container writable layer; job containers run without a disk cap');
+        this.logger.warn(
+          { err: dockerMessage(error) },
+          'the Docker storage driver cannot cap a container writable layer; job containers run without a disk cap',
+        );
         return await this.docker.createContainer(options(false));
       }
     } catch (error) {
       if ((error as DockerError).statusCode === 404 && IMAGE_MISSING.test(dockerMessage(error))) {
-        throw new ImageNotFoundError(spec.image, `Image ${withDefaultTag(spec.image)} is not on this executor (prepare() pulls it): ${dockerMessage(error)}`, {
-          cause: error,
-        });
+        throw new ImageNotFoundError(
+          spec.image,
+          `Image ${withDefaultTag(spec.image)} is not on this executor (prepare() pulls it): ${dockerMessage(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       throw new JobRunnerError(`Could not create the job container: ${dockerMessage(error)}`, { cause: error });
     }

@@ -221,7 +221,10 @@ export class ProcessJobRunner implements JobRunner {
           stderr: stderr.text(),
           durationMs: Date.now() - started,
         };
-        log.info({ exitCode: outcome.exitCode, timedOut: outcome.timedOut, aborted: stoppedBy === 'aborted', durationMs: outcome.durationMs }, 'job process finished');
+        log.info(
+          { exitCode: outcome.exitCode, timedOut: outcome.timedOut, aborted: stoppedBy === 'aborted', durationMs: outcome.durationMs },
+          'job process finished',
+        );
         resolve(outcome);
       });
     });

@@ -28,7 +28,10 @@ class LoosenedRunner extends DockerJobRunner {
   }
 }
 
-const CAP_SYS_ADMIN_UNCONFINED: Dockerode.HostConfig = { CapAdd: ['SYS_ADMIN'], SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'] };
+const CAP_SYS_ADMIN_UNCONFINED: Dockerode.HostConfig = {
+  CapAdd: ['SYS_ADMIN'],
+  SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+};
 const SECCOMP_UNCONFINED: Dockerode.HostConfig = { SecurityOpt: ['seccomp=unconfined'] };
 
 describe('ContainerEscapeCheck (CVE-2022-0492)', () => {
@@ -42,7 +45,11 @@ describe('ContainerEscapeCheck (CVE-2022-0492)', () => {
   }, 120_000);
   afterAll(async () => {
     // The no-shell image stays: the e2e test uses it too, maybe at this moment (it is a few bytes).
-    if (unshareImage) await docker().getImage(unshareImage).remove({ force: true }).catch(() => {});
+    if (unshareImage)
+      await docker()
+        .getImage(unshareImage)
+        .remove({ force: true })
+        .catch(() => {});
   });
   beforeEach(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'horde-escape-'));
@@ -52,7 +59,15 @@ describe('ContainerEscapeCheck (CVE-2022-0492)', () => {
   });
 
   function context(jobUuid = `t-${Date.now().toString(36)}`): CheckContext {
-    return { jobUuid, executorClass: 'always_on.test', image: testImage(), timeLeftMs: () => 30_000, signal: new AbortController().signal, workDir, logger };
+    return {
+      jobUuid,
+      executorClass: 'always_on.test',
+      image: testImage(),
+      timeLeftMs: () => 30_000,
+      signal: new AbortController().signal,
+      workDir,
+      logger,
+    };
   }
 
   async function probeContainers(jobUuid: string): Promise<number> {
@@ -109,7 +124,9 @@ describe('ContainerEscapeCheck (CVE-2022-0492)', () => {
   });
 
   it('fails when the check image cannot run the probe (no /bin/sh)', async () => {
-    const error = await failure(new ContainerEscapeCheck({ runner: new DockerJobRunner({ docker: docker(), logger }), image: noShellImage }));
+    const error = await failure(
+      new ContainerEscapeCheck({ runner: new DockerJobRunner({ docker: docker(), logger }), image: noShellImage }),
+    );
     expect(error.message).toMatch(/the escape probe gave no verdict in image localhost\/horde-no-shell:test/);
   });
 

@@ -29,10 +29,17 @@ export class ContainerEscapeCheck implements StartupCheck {
   async run(context: CheckContext): Promise<CheckFacts> {
     const image = this.options.image ?? context.image;
     if (!image) {
-      throw new StartupCheckFailed(this.name, 'no image to run the probe in: the job names no image and executor.startupCheckImage is not set');
+      throw new StartupCheckFailed(
+        this.name,
+        'no image to run the probe in: the job names no image and executor.startupCheckImage is not set',
+      );
     }
     // The job's own directory layout, empty: same binds as the job, none of its data.
-    const dirs = { volume: join(context.workDir, 'volume'), output: join(context.workDir, 'output'), artifacts: join(context.workDir, 'artifacts') };
+    const dirs = {
+      volume: join(context.workDir, 'volume'),
+      output: join(context.workDir, 'output'),
+      artifacts: join(context.workDir, 'artifacts'),
+    };
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
     const probeId = `${context.jobUuid}-escape-check-${randomUUID().slice(0, 8)}`;
     const outcome = await this.options.runner.run({
@@ -74,10 +81,18 @@ export class ContainerEscapeCheck implements StartupCheck {
         verdict.via === 'direct'
           ? `the job container itself may mount cgroup v1 hierarchy "${verdict.hierarchy}" and write its release_agent (it runs with CAP_SYS_ADMIN and no seccomp/AppArmor stops the mount)`
           : `the job container may create a user namespace, mount cgroup v1 hierarchy "${verdict.hierarchy}" there and write its release_agent (CVE-2022-0492: the kernel lacks the fix and seccomp allows unshare)`;
-      throw new StartupCheckFailed(this.name, `a job could run commands as root on the host: ${how}`, { ...facts, via: verdict.via, hierarchy: verdict.hierarchy });
+      throw new StartupCheckFailed(this.name, `a job could run commands as root on the host: ${how}`, {
+        ...facts,
+        via: verdict.via,
+        hierarchy: verdict.hierarchy,
+      });
     }
     if (verdict.kind === 'untestable') {
-      throw new StartupCheckFailed(this.name, `cannot show that jobs are contained: ${verdict.reason}; set executor.startupCheckImage to an image with util-linux (e.g. debian:bookworm-slim), or keep user namespaces blocked (Docker's default seccomp profile does)`, facts);
+      throw new StartupCheckFailed(
+        this.name,
+        `cannot show that jobs are contained: ${verdict.reason}; set executor.startupCheckImage to an image with util-linux (e.g. debian:bookworm-slim), or keep user namespaces blocked (Docker's default seccomp profile does)`,
+        facts,
+      );
     }
     if (!outcome.stdout.includes(CONTAINED_LINE)) {
       throw new StartupCheckFailed(this.name, `the escape probe said contained but not "${CONTAINED_LINE}"`, facts);

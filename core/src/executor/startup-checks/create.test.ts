@@ -38,9 +38,15 @@ describe('createStartupChecks', () => {
 
   it('gives the process runner no checks, and says so in one line', async () => {
     const { logger, lines } = recordingLogger();
-    const suite = (await createStartupChecks(new ProcessJobRunner({ images: {}, logger }), { enabled: ['docker_engine', 'container_escape', 'nvidia_toolkit'] }, logger)) as StartupCheckSuite;
+    const suite = (await createStartupChecks(
+      new ProcessJobRunner({ images: {}, logger }),
+      { enabled: ['docker_engine', 'container_escape', 'nvidia_toolkit'] },
+      logger,
+    )) as StartupCheckSuite;
     expect(suite.names).toEqual([]);
-    expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/^startup checks do not apply: the process runner runs jobs as local processes/)]);
+    expect(lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/^startup checks do not apply: the process runner runs jobs as local processes/),
+    ]);
     await suite.beforeImage(context(logger));
     await suite.afterImage(context(logger));
   });
@@ -48,7 +54,11 @@ describe('createStartupChecks', () => {
   it('gives the docker runner the enabled checks, in order', async () => {
     const { logger } = recordingLogger();
     const runner = new DockerJobRunner({ docker: docker(), logger });
-    const all = (await createStartupChecks(runner, { enabled: ['container_escape', 'nvidia_toolkit', 'docker_engine'] }, logger)) as StartupCheckSuite;
+    const all = (await createStartupChecks(
+      runner,
+      { enabled: ['container_escape', 'nvidia_toolkit', 'docker_engine'] },
+      logger,
+    )) as StartupCheckSuite;
     expect(all.names).toEqual(['docker_engine', 'nvidia_toolkit', 'container_escape']);
     const some = (await createStartupChecks(runner, { enabled: ['docker_engine'] }, logger)) as StartupCheckSuite;
     expect(some.names).toEqual(['docker_engine']);
@@ -56,7 +66,11 @@ describe('createStartupChecks', () => {
 
   it('with checks disabled, runs none and warns that this is for local testing', async () => {
     const { logger, lines } = recordingLogger();
-    const suite = (await createStartupChecks(new DockerJobRunner({ docker: docker(), logger }), { enabled: false }, logger)) as StartupCheckSuite;
+    const suite = (await createStartupChecks(
+      new DockerJobRunner({ docker: docker(), logger }),
+      { enabled: false },
+      logger,
+    )) as StartupCheckSuite;
     expect(suite.names).toEqual([]);
     expect(lines).toEqual([expect.objectContaining({ level: 40, msg: expect.stringMatching(/disabled .* for local testing only/) })]);
   });
@@ -64,14 +78,25 @@ describe('createStartupChecks', () => {
   it('fails container_escape when the configured check image cannot be had', async () => {
     const { logger } = recordingLogger();
     const runner = new DockerJobRunner({ docker: docker(), logger });
-    const suite = await createStartupChecks(runner, { enabled: ['container_escape'], image: 'localhost/horde-no-such-check-image:1' }, logger);
+    const suite = await createStartupChecks(
+      runner,
+      { enabled: ['container_escape'], image: 'localhost/horde-no-such-check-image:1' },
+      logger,
+    );
     const error = await suite.afterImage(context(logger)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ check: 'container_escape', message: expect.stringMatching(/the check image localhost\/horde-no-such-check-image:1 is not available/) });
+    expect(error).toMatchObject({
+      check: 'container_escape',
+      message: expect.stringMatching(/the check image localhost\/horde-no-such-check-image:1 is not available/),
+    });
   });
 
   it('runs the whole docker suite on the test engine for a non-GPU class', async () => {
     const { logger, lines } = recordingLogger();
-    const suite = await createStartupChecks(new DockerJobRunner({ docker: docker(), logger }), { enabled: ['docker_engine', 'container_escape', 'nvidia_toolkit'] }, logger);
+    const suite = await createStartupChecks(
+      new DockerJobRunner({ docker: docker(), logger }),
+      { enabled: ['docker_engine', 'container_escape', 'nvidia_toolkit'] },
+      logger,
+    );
     const ctx = { ...context(logger), executorClass: 'always_on.test' };
     await suite.beforeImage(ctx);
     await suite.afterImage(ctx);

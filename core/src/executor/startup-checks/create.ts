@@ -28,7 +28,13 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     );
     return new StartupCheckSuite({ logger });
   }
-  const [{ DockerJobRunner }, { DockerEngineCheck }, { ContainerEscapeCheck }, { NvidiaToolkitCheck }, { removeLeftoverJobContainers, removeLeftoverJobNetworks }] = await Promise.all([
+  const [
+    { DockerJobRunner },
+    { DockerEngineCheck },
+    { ContainerEscapeCheck },
+    { NvidiaToolkitCheck },
+    { removeLeftoverJobContainers, removeLeftoverJobNetworks },
+  ] = await Promise.all([
     import('../runners/docker.js'),
     import('./docker-engine.js'),
     import('./container-escape.js'),
@@ -65,7 +71,12 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
             try {
               await runner.prepare(checkImage);
             } catch (error) {
-              throw new StartupCheckFailed('container_escape', `the check image ${checkImage} is not available: ${(error as Error).message}`, { image: checkImage }, { cause: error });
+              throw new StartupCheckFailed(
+                'container_escape',
+                `the check image ${checkImage} is not available: ${(error as Error).message}`,
+                { image: checkImage },
+                { cause: error },
+              );
             }
           },
         }

@@ -6,7 +6,15 @@ import { DockerEngineCheck, engineFacts } from './docker-engine.js';
 import { StartupCheckFailed, type CheckContext } from './types.js';
 
 const logger = pino({ level: 'silent' });
-const context: CheckContext = { jobUuid: 'j', executorClass: 'always_on.test', image: null, timeLeftMs: () => 5_000, signal: new AbortController().signal, workDir: '/tmp', logger };
+const context: CheckContext = {
+  jobUuid: 'j',
+  executorClass: 'always_on.test',
+  image: null,
+  timeLeftMs: () => 5_000,
+  signal: new AbortController().signal,
+  workDir: '/tmp',
+  logger,
+};
 
 describe('engineFacts', () => {
   it('reads the security options an engine reports', () => {
@@ -17,11 +25,26 @@ describe('engineFacts', () => {
         Runtimes: { runc: {}, nvidia: {} },
         CgroupVersion: '2',
       }),
-    ).toMatchObject({ serverVersion: '27.3.1', seccompProfile: 'builtin', apparmor: true, selinux: false, userns: true, rootless: true, nvidiaRuntime: true, cgroupVersion: '2' });
+    ).toMatchObject({
+      serverVersion: '27.3.1',
+      seccompProfile: 'builtin',
+      apparmor: true,
+      selinux: false,
+      userns: true,
+      rootless: true,
+      nvidiaRuntime: true,
+      cgroupVersion: '2',
+    });
   });
 
   it('reports an engine with no seccomp option as running without a filter', () => {
-    expect(engineFacts({ SecurityOptions: ['name=selinux'] })).toMatchObject({ seccompProfile: null, selinux: true, apparmor: false, userns: false, rootless: false });
+    expect(engineFacts({ SecurityOptions: ['name=selinux'] })).toMatchObject({
+      seccompProfile: null,
+      selinux: true,
+      apparmor: false,
+      userns: false,
+      rootless: false,
+    });
     expect(engineFacts({})).toMatchObject({ seccompProfile: null, serverVersion: null, nvidiaRuntime: false });
   });
 });
@@ -40,6 +63,9 @@ describe('DockerEngineCheck', () => {
     const dead = new Dockerode({ socketPath: '/tmp/horde-no-such-docker.sock' });
     const error = await new DockerEngineCheck(dead).run(context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupCheckFailed);
-    expect(error).toMatchObject({ check: 'docker_engine', message: expect.stringMatching(/^startup check docker_engine failed: the Docker engine does not answer \(.*ENOENT/) });
+    expect(error).toMatchObject({
+      check: 'docker_engine',
+      message: expect.stringMatching(/^startup check docker_engine failed: the Docker engine does not answer \(.*ENOENT/),
+    });
   });
 });

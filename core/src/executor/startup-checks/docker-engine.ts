@@ -60,7 +60,8 @@ export function engineFacts(info: z.output<typeof engineInfoSchema>): EngineFact
  */
 export class DockerEngineCheck implements StartupCheck {
   readonly name = 'docker_engine' as const;
-  readonly proves = 'the Docker engine answers; its confinement settings (seccomp, AppArmor, SELinux, user namespaces, rootless) are on record';
+  readonly proves =
+    'the Docker engine answers; its confinement settings (seccomp, AppArmor, SELinux, user namespaces, rootless) are on record';
 
   constructor(private readonly docker: Dockerode) {}
 
@@ -71,7 +72,12 @@ export class DockerEngineCheck implements StartupCheck {
       raw = await this.docker.info();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new StartupCheckFailed(this.name, `the Docker engine does not answer (${message})`, { dockerHost: process.env.DOCKER_HOST ?? 'default socket' }, { cause: error });
+      throw new StartupCheckFailed(
+        this.name,
+        `the Docker engine does not answer (${message})`,
+        { dockerHost: process.env.DOCKER_HOST ?? 'default socket' },
+        { cause: error },
+      );
     }
     const parsed = engineInfoSchema.safeParse(raw);
     if (!parsed.success) {

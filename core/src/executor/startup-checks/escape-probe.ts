@@ -120,7 +120,8 @@ export function parseProbeOutput(stdout: string): ProbeReport {
     if (words[0] === VERDICT_PREFIX) {
       const [, kind, ...rest] = words;
       if (kind === 'contained') verdict = { kind };
-      else if (kind === 'escapable' && (rest[0] === 'direct' || rest[0] === 'userns') && rest[1]) verdict = { kind, via: rest[0], hierarchy: rest[1] };
+      else if (kind === 'escapable' && (rest[0] === 'direct' || rest[0] === 'userns') && rest[1])
+        verdict = { kind, via: rest[0], hierarchy: rest[1] };
       else if (kind === 'untestable') verdict = { kind, reason: rest.join(' ') };
     } else if (words[0] === STEP_PREFIX) {
       const [, what, subject, code] = words;

@@ -51,7 +51,10 @@ describe('JobDriver with startup checks', () => {
       name: 'container_escape',
       proves: 'contained',
       run: async () => {
-        throw new StartupCheckFailed('container_escape', 'a job could run commands as root on the host', { via: 'direct', hierarchy: 'memory' });
+        throw new StartupCheckFailed('container_escape', 'a job could run commands as root on the host', {
+          via: 'direct',
+          hierarchy: 'memory',
+        });
       },
     };
     const channel = channelFor('always_on.test');
@@ -95,7 +98,9 @@ describe('JobDriver with startup checks', () => {
     const outcome = await driver(channel, new StartupCheckSuite({ gpu, logger: silentLogger() })).run();
     expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'security_check_failed', stage: 'volume_download' });
     expect(types(channel.sent)).toEqual(['V0ExecutorReadyRequest', 'V0HordeFailedRequest']);
-    expect(channel.sent[1]).toMatchObject({ message: expect.stringMatching(/^startup check nvidia_toolkit failed: the NVIDIA Container Toolkit is not installed/) });
+    expect(channel.sent[1]).toMatchObject({
+      message: expect.stringMatching(/^startup check nvidia_toolkit failed: the NVIDIA Container Toolkit is not installed/),
+    });
   });
 
   it('checks the GPU toolkit in the startup stage for a GPU class', async () => {
@@ -109,7 +114,14 @@ describe('JobDriver with startup checks', () => {
   it('runs the job as before when every check passes', async () => {
     const passing: StartupCheck = { name: 'docker_engine', proves: 'answers', run: async () => ({ serverVersion: 'x' }) };
     const channel = channelFor('always_on.test');
-    expect(await driver(channel, new StartupCheckSuite({ early: [passing], logger: silentLogger() })).run()).toEqual({ status: 'finished' });
-    expect(types(channel.sent)).toEqual(['V0ExecutorReadyRequest', 'V0VolumesReadyRequest', 'V0ExecutionDoneRequest', 'V0JobFinishedRequest']);
+    expect(await driver(channel, new StartupCheckSuite({ early: [passing], logger: silentLogger() })).run()).toEqual({
+      status: 'finished',
+    });
+    expect(types(channel.sent)).toEqual([
+      'V0ExecutorReadyRequest',
+      'V0VolumesReadyRequest',
+      'V0ExecutionDoneRequest',
+      'V0JobFinishedRequest',
+    ]);
   });
 });

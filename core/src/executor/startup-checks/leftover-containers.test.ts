@@ -10,7 +10,11 @@ import { leftoverReason, removeLeftoverJobContainers, removeLeftoverJobNetworks 
 
 const logger = pino({ level: 'silent' });
 const self: ContainerOwner = { host: 'exec-host', bootId: 'boot-1', pid: 1000 };
-const labels = (owner: ContainerOwner) => ({ [OWNER_LABELS.host]: owner.host, [OWNER_LABELS.bootId]: owner.bootId, [OWNER_LABELS.pid]: String(owner.pid) });
+const labels = (owner: ContainerOwner) => ({
+  [OWNER_LABELS.host]: owner.host,
+  [OWNER_LABELS.bootId]: owner.bootId,
+  [OWNER_LABELS.pid]: String(owner.pid),
+});
 
 describe('leftoverReason', () => {
   const alive = (pid: number) => pid === 2000;
@@ -33,11 +37,21 @@ describe('leftoverReason', () => {
 describe('removeLeftoverJobContainers', () => {
   const made: string[] = [];
   afterAll(async () => {
-    for (const name of made) await docker().getContainer(name).remove({ force: true }).catch(() => {});
+    for (const name of made)
+      await docker()
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => {});
   });
 
   async function container(name: string, containerLabels: Record<string, string>, running: boolean): Promise<string> {
-    const c = await docker().createContainer({ name, Image: testImage(), Cmd: ['sleep', '300'], Labels: containerLabels, HostConfig: { NetworkMode: 'none' } });
+    const c = await docker().createContainer({
+      name,
+      Image: testImage(),
+      Cmd: ['sleep', '300'],
+      Labels: containerLabels,
+      HostConfig: { NetworkMode: 'none' },
+    });
     made.push(name);
     if (running) await c.start();
     return name;
@@ -52,7 +66,7 @@ describe('removeLeftoverJobContainers', () => {
       );
   }
 
-  it('removes job containers of dead executors and unlabelled ones; keeps live executors\' and other containers', async () => {
+  it("removes job containers of dead executors and unlabelled ones; keeps live executors' and other containers", async () => {
     const me = currentOwner();
     // A pid that existed and is gone: a child that has exited.
     const child = spawn('true');
@@ -82,7 +96,11 @@ describe('removeLeftoverJobContainers', () => {
 describe('removeLeftoverJobNetworks', () => {
   const made: string[] = [];
   afterAll(async () => {
-    for (const name of made) await docker().getNetwork(name).remove().catch(() => {});
+    for (const name of made)
+      await docker()
+        .getNetwork(name)
+        .remove()
+        .catch(() => {});
   });
 
   it("removes streaming jobs' networks of dead executors, keeps a live executor's and other networks", async () => {

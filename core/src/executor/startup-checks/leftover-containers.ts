@@ -36,7 +36,11 @@ function processAlive(pid: number): boolean {
  * A container of another host (another executor container on the same engine) is left alone:
  * this process cannot see whether its owner lives.
  */
-export function leftoverReason(labels: Readonly<Record<string, string>>, self: ContainerOwner, alive: (pid: number) => boolean = processAlive): string | null {
+export function leftoverReason(
+  labels: Readonly<Record<string, string>>,
+  self: ContainerOwner,
+  alive: (pid: number) => boolean = processAlive,
+): string | null {
   const host = labels[OWNER_LABELS.host];
   const pid = Number(labels[OWNER_LABELS.pid]);
   if (host === undefined || !Number.isInteger(pid) || pid <= 0) return 'no owner labels';
@@ -51,7 +55,11 @@ export function leftoverReason(labels: Readonly<Record<string, string>>, self: C
  * The original's startup clean-up (`ch-*-job` containers of earlier runs), made safe for several
  * executors sharing one engine: removes `horde-*-job` containers whose executor is gone.
  */
-export async function removeLeftoverJobContainers(docker: Dockerode, logger: Logger, self: ContainerOwner = currentOwner()): Promise<LeftoverCleanup> {
+export async function removeLeftoverJobContainers(
+  docker: Dockerode,
+  logger: Logger,
+  self: ContainerOwner = currentOwner(),
+): Promise<LeftoverCleanup> {
   const raw: unknown = await docker.listContainers({ all: true, filters: { name: ['horde-'] } });
   const listed = z.array(containerSummarySchema).safeParse(raw);
   if (!listed.success) throw new JobRunnerError(`the Docker engine's container list is not what an engine sends: ${listed.error.message}`);
@@ -83,7 +91,11 @@ const networkSummarySchema = z.looseObject({
  * network clean-up with the same owner rule as the containers. Run after the containers: a
  * network still in use by a container cannot be removed (the engine refuses; logged, kept).
  */
-export async function removeLeftoverJobNetworks(docker: Dockerode, logger: Logger, self: ContainerOwner = currentOwner()): Promise<LeftoverCleanup> {
+export async function removeLeftoverJobNetworks(
+  docker: Dockerode,
+  logger: Logger,
+  self: ContainerOwner = currentOwner(),
+): Promise<LeftoverCleanup> {
   const raw: unknown = await docker.listNetworks({ filters: { name: ['horde-'] } });
   const listed = z.array(networkSummarySchema).safeParse(raw);
   if (!listed.success) throw new JobRunnerError(`the Docker engine's network list is not what an engine sends: ${listed.error.message}`);
@@ -101,7 +113,8 @@ export async function removeLeftoverJobNetworks(docker: Dockerode, logger: Logge
       logger.info({ network: network.Name, reason }, 'removed a leftover job network');
       removed.push(network.Name);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) logger.warn({ err: error, network: network.Name }, 'could not remove a leftover job network');
+      if ((error as { statusCode?: number }).statusCode !== 404)
+        logger.warn({ err: error, network: network.Name }, 'could not remove a leftover job network');
     }
   }
   return { removed, kept };

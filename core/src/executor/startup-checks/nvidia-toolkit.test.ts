@@ -18,7 +18,7 @@ const CLI = (cli: string, lib = cli) =>
   'build compiler: x86_64-linux-gnu-gcc-7 7.5.0\nbuild platform: x86_64\nbuild flags: -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DNDEBUG -std=gnu11 -O2 -g\n';
 
 describe('parseToolkitVersions', () => {
-  it('reads the version from each program\'s real output', () => {
+  it("reads the version from each program's real output", () => {
     expect(parseToolkitVersions(CTK('1.17.4'))).toEqual(['1.17.4']);
     expect(parseToolkitVersions(HOOK('1.16.2'))).toEqual(['1.16.2']);
     expect(parseToolkitVersions(CLI('1.17.4', '1.17.3'))).toEqual(['1.17.4', '1.17.3']);
@@ -63,7 +63,9 @@ describe('NvidiaToolkitCheck', () => {
   // Only the fakes' directory on PATH: no real toolkit can answer.
   const check = () => new NvidiaToolkitCheck({ env: { PATH: bin } });
   const failure = async (): Promise<StartupCheckFailed> => {
-    const error = await check().run(context).catch((e: unknown) => e);
+    const error = await check()
+      .run(context)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupCheckFailed);
     return error as StartupCheckFailed;
   };
@@ -72,7 +74,11 @@ describe('NvidiaToolkitCheck', () => {
     await fake('nvidia-ctk', CTK('1.17.4'));
     await fake('nvidia-container-toolkit', HOOK('1.17.4'));
     await fake('nvidia-container-cli', CLI('1.17.4'));
-    expect(await check().run(context)).toEqual({ 'nvidia-ctk': '1.17.4', 'nvidia-container-toolkit': '1.17.4', 'nvidia-container-cli': '1.17.4,1.17.4' });
+    expect(await check().run(context)).toEqual({
+      'nvidia-ctk': '1.17.4',
+      'nvidia-container-toolkit': '1.17.4',
+      'nvidia-container-cli': '1.17.4,1.17.4',
+    });
   });
 
   it('passes with only nvidia-container-cli installed at a newer version', async () => {
@@ -99,7 +105,9 @@ describe('NvidiaToolkitCheck', () => {
   });
 
   it('fails when the toolkit is not installed', async () => {
-    expect((await failure()).message).toMatch(/the NVIDIA Container Toolkit is not installed \(none of nvidia-ctk, nvidia-container-toolkit, nvidia-container-cli is on PATH\)/);
+    expect((await failure()).message).toMatch(
+      /the NVIDIA Container Toolkit is not installed \(none of nvidia-ctk, nvidia-container-toolkit, nvidia-container-cli is on PATH\)/,
+    );
   });
 
   it('fails when the program answers without a version, or with an error', async () => {

@@ -43,7 +43,11 @@ function askVersion(program: string, env: NodeJS.ProcessEnv, timeoutMs: number, 
       const output = `${stdout}\n${stderr}`;
       if (!error) return resolve({ program, output });
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ program, output: null, missing: true });
-      resolve({ program, output: null, error: `${error.message.split('\n')[0]}${output.trim() ? `: ${output.trim().slice(0, 200)}` : ''}` });
+      resolve({
+        program,
+        output: null,
+        error: `${error.message.split('\n')[0]}${output.trim() ? `: ${output.trim().slice(0, 200)}` : ''}`,
+      });
     });
   });
 }
@@ -91,7 +95,8 @@ export class NvidiaToolkitCheck implements StartupCheck {
       }
       facts[answer.program] = versions.join(',');
       for (const version of versions) {
-        if (!toolkitVersionIsSafe(version)) problems.push(`${answer.program} is version ${version}, older than ${MIN_NVIDIA_TOOLKIT_VERSION} (CVE-2025-23359)`);
+        if (!toolkitVersionIsSafe(version))
+          problems.push(`${answer.program} is version ${version}, older than ${MIN_NVIDIA_TOOLKIT_VERSION} (CVE-2025-23359)`);
       }
     }
     if (problems.length > 0) throw new StartupCheckFailed(this.name, problems.join('; '), facts);

@@ -59,7 +59,12 @@ describe('StartupCheckSuite', () => {
 
   it('stops at the first failing check and names it', async () => {
     const ran: string[] = [];
-    const suite = new StartupCheckSuite({ early: [check('docker_engine', ran, 'fail')], gpu: check('nvidia_toolkit', ran), cleanup: async () => void ran.push('cleanup'), logger });
+    const suite = new StartupCheckSuite({
+      early: [check('docker_engine', ran, 'fail')],
+      gpu: check('nvidia_toolkit', ran),
+      cleanup: async () => void ran.push('cleanup'),
+      logger,
+    });
     const error = await suite.beforeImage(context('always_on.llm.a6000')).catch((e: unknown) => e);
     expect(error).toMatchObject({ check: 'docker_engine', facts: { detail: 1 }, message: 'startup check docker_engine failed: said no' });
     expect(ran).toEqual(['docker_engine']);
@@ -69,7 +74,10 @@ describe('StartupCheckSuite', () => {
     const suite = new StartupCheckSuite({ late: [check('container_escape', [], 'crash')], logger });
     const error = await suite.afterImage(context()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StartupCheckFailed);
-    expect(error).toMatchObject({ check: 'container_escape', message: 'startup check container_escape failed: the check could not run: ECONNRESET' });
+    expect(error).toMatchObject({
+      check: 'container_escape',
+      message: 'startup check container_escape failed: the check could not run: ECONNRESET',
+    });
   });
 
   it('lets a stage deadline through as it is, and says which check was running', async () => {

@@ -83,14 +83,22 @@ export class StartupCheckSuite implements StartupChecks {
     this.current = check.name;
     try {
       const facts = await check.run(context);
-      context.logger.info({ jobUuid: context.jobUuid, check: check.name, ms: Date.now() - started, ...facts }, `startup check passed: ${check.proves}`);
+      context.logger.info(
+        { jobUuid: context.jobUuid, check: check.name, ms: Date.now() - started, ...facts },
+        `startup check passed: ${check.proves}`,
+      );
     } catch (error) {
       // The deadline or a stop aborted it: the driver reports that, not a check failure.
       if (context.signal.aborted) throw context.signal.reason;
       const failure =
         error instanceof StartupCheckFailed
           ? error
-          : new StartupCheckFailed(check.name, `the check could not run: ${error instanceof Error ? error.message : String(error)}`, {}, { cause: error });
+          : new StartupCheckFailed(
+              check.name,
+              `the check could not run: ${error instanceof Error ? error.message : String(error)}`,
+              {},
+              { cause: error },
+            );
       context.logger.error({ jobUuid: context.jobUuid, check: check.name, ms: Date.now() - started, ...failure.facts }, failure.message);
       throw failure;
     } finally {

@@ -52,7 +52,9 @@ export type Dialect = 'sqlite' | 'postgres';
 /** The store dialects every store-backed test runs on. */
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres'];
 
-export async function startTestFacilitator(options: { listen?: boolean; settings?: Partial<FacilitatorSection>; dialect?: Dialect } = {}): Promise<TestFacilitator> {
+export async function startTestFacilitator(
+  options: { listen?: boolean; settings?: Partial<FacilitatorSection>; dialect?: Dialect } = {},
+): Promise<TestFacilitator> {
   const dir = mkdtempSync(join(tmpdir(), 'horde-facilitator-'));
   let dropDb: (() => Promise<void>) | null = null;
   let store: Store;
@@ -68,7 +70,8 @@ export async function startTestFacilitator(options: { listen?: boolean; settings
   );
   await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID }] });
   const chain = await LocalChain.open({ store, netuid: NETUID });
-  for (const v of [validator!, validator2!]) await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: v.ss58, coldkey: v.ss58, stake: 5000, validatorPermit: true });
+  for (const v of [validator!, validator2!])
+    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: v.ss58, coldkey: v.ss58, stake: 5000, validatorPermit: true });
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: noPermit!.ss58, coldkey: noPermit!.ss58, stake: 5000 });
   const clock = new ShiftedClock();
   const logger = process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger();

@@ -13,8 +13,18 @@ const ask = (validatorHotkey: string, capacity: number, claimants: CapacityClaim
 
 describe('stake-proportional capacity policy', () => {
   it('shares executors by stake, equally when nobody has stake', () => {
-    expect(stakeShares(4, [claimant('a', 3, 0), claimant('b', 1, 0)])).toEqual(new Map([['a', 3], ['b', 1]]));
-    expect(stakeShares(2, [claimant('a', 0, 0), claimant('b', 0, 0)])).toEqual(new Map([['a', 1], ['b', 1]]));
+    expect(stakeShares(4, [claimant('a', 3, 0), claimant('b', 1, 0)])).toEqual(
+      new Map([
+        ['a', 3],
+        ['b', 1],
+      ]),
+    );
+    expect(stakeShares(2, [claimant('a', 0, 0), claimant('b', 0, 0)])).toEqual(
+      new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+    );
   });
 
   it('keeps the low-stake share free while both compete, and lends everything when the other is idle', () => {

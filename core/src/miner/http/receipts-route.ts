@@ -24,14 +24,20 @@ export function acceptsGzip(header: string | string[] | undefined): boolean {
  * ComputeHorde's `.jsonl.gz` pages; Range requests always get the uncompressed bytes, so offsets
  * stay the same whichever way a page was first read.
  */
-export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages, tally?: ReceiptServingTally, now: () => number = Date.now): void {
+export function registerReceiptsRoute(
+  app: FastifyInstance,
+  pages: ReceiptPages,
+  tally?: ReceiptServingTally,
+  now: () => number = Date.now,
+): void {
   app.get<{ Params: { file: string } }>('/receipts/:file', async (request, reply) => {
     const match = /^(\d{1,15})\.jsonl$/.exec(request.params.file);
     if (!match) return reply.code(404).type('text/plain').send('Not Found');
 
     const page = Number(match[1]);
     // The peer's own address (as for the validator websocket): a header would be the client's word.
-    const served = (answer: ServedAnswer, bytes: number) => tally?.served({ page, answer, bytes, client: request.raw.socket.remoteAddress ?? 'unknown', at: now() });
+    const served = (answer: ServedAnswer, bytes: number) =>
+      tally?.served({ page, answer, bytes, client: request.raw.socket.remoteAddress ?? 'unknown', at: now() });
     if (request.headers.range === undefined && acceptsGzip(request.headers['accept-encoding'])) {
       const gz = await pages.gzippedPath(page);
       if (gz !== null) {
@@ -62,7 +68,11 @@ export function registerReceiptsRoute(app: FastifyInstance, pages: ReceiptPages,
 
     const { size, mtime } = await handle.stat();
     const decision = decideRange(request.headers.range, size);
-    reply.header('accept-ranges', 'bytes').header('vary', 'Accept-Encoding').header('last-modified', mtime.toUTCString()).type('application/jsonl');
+    reply
+      .header('accept-ranges', 'bytes')
+      .header('vary', 'Accept-Encoding')
+      .header('last-modified', mtime.toUTCString())
+      .type('application/jsonl');
 
     if (decision.kind === 'unsatisfiable') {
       await handle.close();

@@ -107,7 +107,8 @@ export async function createMinerServer(options: MinerServerOptions): Promise<Fa
     // Slowloris: a peer that dribbles its request headers holds a socket until Node's headers
     // timeout (60 s, checked every 30 s); thousands of them would exhaust the miner's descriptors.
     // Honest validators and executors send their upgrade request at once.
-    serverFactory: (handler) => createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, handler),
+    serverFactory: (handler) =>
+      createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 }, handler),
   });
   // ComputeHorde's transport allows 50 MiB messages (inline volumes, large outputs).
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { CapacityClaimant, CapacityPolicy, CapacityRequest, Clock, ExecutorLaunch, ExecutorManager, Logger } from '../../contracts/index.js';
+import type {
+  CapacityClaimant,
+  CapacityPolicy,
+  CapacityRequest,
+  Clock,
+  ExecutorLaunch,
+  ExecutorManager,
+  Logger,
+} from '../../contracts/index.js';
 import type { Hotkey } from '../../keys/index.js';
 import type { HordeFailureReason } from '../../protocol/enums.js';
 import type {
@@ -159,7 +167,10 @@ export class JobHub {
     for (const job of this.jobs.values()) {
       if (job.validatorHotkey !== peer.validatorHotkey || job.owner?.isReady()) continue;
       job.owner = peer;
-      this.log.info({ jobUuid: job.jobUuid, validatorHotkey: peer.validatorHotkey, undelivered: job.outbox.length }, 'validator re-attached to job');
+      this.log.info(
+        { jobUuid: job.jobUuid, validatorHotkey: peer.validatorHotkey, undelivered: job.outbox.length },
+        'validator re-attached to job',
+      );
       // The connection that heard "ready" is gone; the new one must hear it to send the job request.
       if (job.status === 'waiting_for_payload' && !job.outbox.some((m) => m.message_type === 'V0ExecutorReadyRequest')) {
         job.outbox.push({ message_type: 'V0ExecutorReadyRequest', job_uuid: job.jobUuid, executor_token: null });
@@ -185,7 +196,13 @@ export class JobHub {
     if (await store.validators.isBlacklisted(validatorHotkey)) {
       log.info('declining job from a blacklisted validator');
       metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'validator_blacklisted' });
-      await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'validator_blacklisted', message: 'validator is blacklisted', receipts: [] });
+      await peer.send({
+        message_type: 'V0DeclineJobRequest',
+        job_uuid: msg.job_uuid,
+        reason: 'validator_blacklisted',
+        message: 'validator is blacklisted',
+        receipts: [],
+      });
       return;
     }
     // The started receipt is kept even if the job is declined: it is what excuses this miner later.
@@ -279,12 +296,21 @@ export class JobHub {
   }
 
   /** Answers an initial job request with what its admission came to: accept (and start), decline, or horde failure. */
-  private async answerAdmission(peer: ValidatorPeer, msg: V0InitialJobRequest, job: ActiveJob, admission: Admission, log: Logger): Promise<void> {
+  private async answerAdmission(
+    peer: ValidatorPeer,
+    msg: V0InitialJobRequest,
+    job: ActiveJob,
+    admission: Admission,
+    log: Logger,
+  ): Promise<void> {
     const { store, metrics } = this.options;
     const executorClass = job.executorClass;
     const spinUp = this.options.spinUpSeconds(executorClass);
     if (admission.kind === 'refused') {
-      log.info({ policy: this.options.capacityPolicy.name, reason: admission.reason }, 'capacity policy keeps the free executors for other validators');
+      log.info(
+        { policy: this.options.capacityPolicy.name, reason: admission.reason },
+        'capacity policy keeps the free executors for other validators',
+      );
       await this.declineBusy(peer, msg, admission.reason);
       return;
     }
@@ -298,7 +324,13 @@ export class JobHub {
       const message = `Executor failed to start: ${(admission.error as Error).message}`;
       metrics.jobsFailed.inc({ executor_class: executorClass, kind: 'horde', reason: 'executor_spinup_failed' });
       await store.jobs.setStatus(msg.job_uuid, 'failed', { errorType: 'executor_spinup_failed', errorDetail: message }, message);
-      await peer.send({ message_type: 'V0HordeFailedRequest', job_uuid: msg.job_uuid, reported_by: 'miner', reason: 'executor_spinup_failed', message });
+      await peer.send({
+        message_type: 'V0HordeFailedRequest',
+        job_uuid: msg.job_uuid,
+        reported_by: 'miner',
+        reason: 'executor_spinup_failed',
+        message,
+      });
       return;
     }
     const { started } = admission;
@@ -354,7 +386,8 @@ export class JobHub {
       const at = declined?.get(peer.validatorHotkey);
       if (peer.isReady() && at !== undefined && at >= cutoff) held.set(peer.validatorHotkey, 0);
     }
-    for (const waiter of this.waiters) if (waiter.executorClass === executorClass && waiter.peer.isReady()) held.set(waiter.peer.validatorHotkey, 0);
+    for (const waiter of this.waiters)
+      if (waiter.executorClass === executorClass && waiter.peer.isReady()) held.set(waiter.peer.validatorHotkey, 0);
     held.set(validatorHotkey, 0);
     for (const [hotkey, count] of this.heldByValidator(executorClass)) held.set(hotkey, count);
     if (held.size === 1) return null; // nobody to share with
@@ -362,7 +395,11 @@ export class JobHub {
     return decision.admit ? null : decision.reason;
   }
 
-  private async capacityRequest(validatorHotkey: string, executorClass: string, held: ReadonlyMap<string, number>): Promise<CapacityRequest> {
+  private async capacityRequest(
+    validatorHotkey: string,
+    executorClass: string,
+    held: ReadonlyMap<string, number>,
+  ): Promise<CapacityRequest> {
     const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0 };
     const claimants: CapacityClaimant[] = await Promise.all(
       [...held].map(async ([hotkey, count]) => ({ validatorHotkey: hotkey, stake: await this.options.stakeOf(hotkey), held: count })),
@@ -404,7 +441,12 @@ export class JobHub {
    * as the low-stake one, so the 3:1 split drifted to 2.5-2.75. Held here, the request is already
    * present when the executor frees (measured gap ~20 ms).
    */
-  private waitForExecutor(peer: ValidatorPeer, executorClass: string, tryAdmit: () => Promise<Admission>, first: Admission): Promise<Admission> {
+  private waitForExecutor(
+    peer: ValidatorPeer,
+    executorClass: string,
+    tryAdmit: () => Promise<Admission>,
+    first: Admission,
+  ): Promise<Admission> {
     const waitMs = this.options.capacityWaitMs;
     return new Promise<Admission>((resolve) => {
       const deadline = new AbortController();
@@ -493,14 +535,18 @@ export class JobHub {
     const excuses = receipts ? await store.receipts.excuses({ executorClass, at, excludeJobUuid: msg.job_uuid }) : [];
     await store.jobs.setStatus(msg.job_uuid, 'rejected', { errorType: 'busy', errorDetail: message }, message);
     metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'busy' });
-    this.log.info({ jobUuid: msg.job_uuid, validatorHotkey: peer.validatorHotkey, executorClass, excuses: excuses.length }, 'declining job: busy');
+    this.log.info(
+      { jobUuid: msg.job_uuid, validatorHotkey: peer.validatorHotkey, executorClass, excuses: excuses.length },
+      'declining job: busy',
+    );
     await peer.send({ message_type: 'V0DeclineJobRequest', job_uuid: msg.job_uuid, reason: 'busy', message, receipts: excuses });
   }
 
   /** `V0JobRequest`: pass it to the executor (now, or as soon as it connects). Returns an error text for the validator, or null. */
   async jobRequest(peer: ValidatorPeer, msg: V0JobRequest): Promise<string | null> {
     const job = this.jobs.get(msg.job_uuid);
-    if (!job || job.validatorHotkey !== peer.validatorHotkey || job.ended) return `Received JobRequest for unknown job_uuid: ${msg.job_uuid}`;
+    if (!job || job.validatorHotkey !== peer.validatorHotkey || job.ended)
+      return `Received JobRequest for unknown job_uuid: ${msg.job_uuid}`;
     if (job.initialRequest.volume && msg.volume) return `Received job volume twice job_uuid: ${msg.job_uuid}`;
     if (job.pendingJobRequest || job.status === 'running') return `Received JobRequest twice job_uuid: ${msg.job_uuid}`;
 
@@ -529,7 +575,8 @@ export class JobHub {
   claimToken(token: string): ActiveJob | string {
     const job = this.byToken.get(token);
     if (!job) return `No job waiting for token ${token}`;
-    if (job.tokenUsed || job.ended || job.status !== 'waiting_for_executor') return `Job with token ${token} is not waiting for an executor`;
+    if (job.tokenUsed || job.ended || job.status !== 'waiting_for_executor')
+      return `Job with token ${token} is not waiting for an executor`;
     job.tokenUsed = true;
     job.connectTimer.abort();
     return job;
@@ -650,9 +697,13 @@ export class JobHub {
     }
     if (!job.ended) {
       // The manager's reason says why (e.g. `ssh connection lost` for a host found dead).
-      const exit = event.status?.state === 'exited' ? ` (exit code ${event.status.exitCode ?? 'unknown'}${event.status.reason ? `, ${event.status.reason}` : ''})` : '';
+      const exit =
+        event.status?.state === 'exited'
+          ? ` (exit code ${event.status.exitCode ?? 'unknown'}${event.status.reason ? `, ${event.status.reason}` : ''})`
+          : '';
       if (event.reason === 'expired') this.failSoon(job, 'executor_disconnected', 'Executor outlived its time to live and was killed');
-      else if (job.executor === null && !job.tokenUsed) this.failSoon(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
+      else if (job.executor === null && !job.tokenUsed)
+        this.failSoon(job, 'executor_spinup_failed', `Executor stopped before connecting to the miner${exit}`);
       else this.failSoon(job, 'executor_disconnected', `Executor stopped while job was running${exit}`);
     }
     this.byToken.delete(event.token);
@@ -665,7 +716,10 @@ export class JobHub {
     const cutoff = this.options.clock.now() - UNDELIVERED_RESULT_TTL_MS;
     for (const job of this.jobs.values()) {
       if (job.ended && job.endedAt !== null && job.endedAt < cutoff) {
-        this.log.warn({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, undelivered: job.outbox.length }, 'dropping an undelivered job result');
+        this.log.warn(
+          { jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, undelivered: job.outbox.length },
+          'dropping an undelivered job result',
+        );
         this.jobs.delete(job.jobUuid);
         this.byToken.delete(job.token);
       }
@@ -682,7 +736,10 @@ export class JobHub {
 
   private async reportHordeFailure(job: ActiveJob, msg: V0HordeFailedRequest): Promise<void> {
     this.options.metrics.jobsFailed.inc({ executor_class: job.executorClass, kind: 'horde', reason: msg.reason });
-    this.log.warn({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, reason: msg.reason, reportedBy: msg.reported_by, detail: msg.message }, 'horde failure');
+    this.log.warn(
+      { jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, reason: msg.reason, reportedBy: msg.reported_by, detail: msg.message },
+      'horde failure',
+    );
     await this.end(job, 'failed', { errorType: msg.reason, errorDetail: msg.message });
     this.deliver(job, msg);
   }
@@ -709,7 +766,13 @@ export class JobHub {
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
   private async fail(job: ActiveJob, reason: HordeFailureReason, message: string): Promise<void> {
     if (job.ended) return;
-    await this.reportHordeFailure(job, { message_type: 'V0HordeFailedRequest', job_uuid: job.jobUuid, reported_by: 'miner', reason, message });
+    await this.reportHordeFailure(job, {
+      message_type: 'V0HordeFailedRequest',
+      job_uuid: job.jobUuid,
+      reported_by: 'miner',
+      reason,
+      message,
+    });
     await this.options.pool.kill(job.token);
   }
 
@@ -739,7 +802,12 @@ export class JobHub {
    * (it was dropped, and the row stayed `waiting_for_executor` for good): the write is then
    * retried in the background, in order with the job's later writes, until the store is back.
    */
-  private async setStatus(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
+  private async setStatus(
+    job: ActiveJob,
+    status: MinerJobStatus,
+    update: MinerJobUpdate = {},
+    detail: string | null = null,
+  ): Promise<void> {
     job.status = status;
     const write = () => this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
     if (job.unsaved === 0) {
@@ -747,7 +815,10 @@ export class JobHub {
         await write();
         return;
       } catch (error) {
-        this.log.warn({ err: error, jobUuid: job.jobUuid, status }, 'could not record the job status; relaying anyway and retrying the write');
+        this.log.warn(
+          { err: error, jobUuid: job.jobUuid, status },
+          'could not record the job status; relaying anyway and retrying the write',
+        );
       }
     }
     job.unsaved++;
@@ -758,12 +829,17 @@ export class JobHub {
           initialDelayMs: 250,
           factor: 1.5,
           signal: this.closing.signal,
-          onRetry: (error, attempt) => this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write'),
+          onRetry: (error, attempt) =>
+            this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write'),
         }),
       )
       .then(
         () => this.log.info({ jobUuid: job.jobUuid, status }, 'job status recorded after the store came back'),
-        (error: unknown) => this.log.error({ err: error, jobUuid: job.jobUuid, status }, 'gave up recording the job status; the next miner start marks the job failed'),
+        (error: unknown) =>
+          this.log.error(
+            { err: error, jobUuid: job.jobUuid, status },
+            'gave up recording the job status; the next miner start marks the job failed',
+          ),
       )
       .finally(() => {
         job.unsaved--;
@@ -789,36 +865,43 @@ export class JobHub {
    * message stays queued for another connection of the same validator, or for a reconnect.
    */
   private flush(job: ActiveJob): void {
-    job.delivery = job.delivery.then(async () => {
-      const failed = new Set<ValidatorPeer>();
-      while (job.outbox.length > 0) {
-        const peer = this.peerFor(job, failed);
-        if (!peer) {
-          if (failed.size > 0) {
-            this.log.warn(
-              { jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, undelivered: job.outbox.length, failedConnections: [...failed].map((p) => p.id) },
-              'could not send to the validator; messages kept for its reconnect',
-            );
+    job.delivery = job.delivery
+      .then(async () => {
+        const failed = new Set<ValidatorPeer>();
+        while (job.outbox.length > 0) {
+          const peer = this.peerFor(job, failed);
+          if (!peer) {
+            if (failed.size > 0) {
+              this.log.warn(
+                {
+                  jobUuid: job.jobUuid,
+                  validatorHotkey: job.validatorHotkey,
+                  undelivered: job.outbox.length,
+                  failedConnections: [...failed].map((p) => p.id),
+                },
+                'could not send to the validator; messages kept for its reconnect',
+              );
+            }
+            return;
           }
-          return;
+          const message = job.outbox[0]!;
+          if (!(await peer.send(message))) {
+            failed.add(peer);
+            if (job.owner === peer) job.owner = null;
+            continue; // try another connection of the same validator, if there is one
+          }
+          job.outbox.shift();
+          if (isFinal(message)) {
+            await this.options.store.jobs.update(job.jobUuid, { resultReportedAt: this.options.clock.now() }).catch((error: unknown) => {
+              this.log.error({ err: error, jobUuid: job.jobUuid }, 'could not record the result as reported');
+            });
+          }
         }
-        const message = job.outbox[0]!;
-        if (!(await peer.send(message))) {
-          failed.add(peer);
-          if (job.owner === peer) job.owner = null;
-          continue; // try another connection of the same validator, if there is one
-        }
-        job.outbox.shift();
-        if (isFinal(message)) {
-          await this.options.store.jobs.update(job.jobUuid, { resultReportedAt: this.options.clock.now() }).catch((error: unknown) => {
-            this.log.error({ err: error, jobUuid: job.jobUuid }, 'could not record the result as reported');
-          });
-        }
-      }
-      this.forgetIfDone(job);
-    }).catch((error: unknown) => {
-      this.log.error({ err: error, jobUuid: job.jobUuid }, 'delivery to the validator failed');
-    });
+        this.forgetIfDone(job);
+      })
+      .catch((error: unknown) => {
+        this.log.error({ err: error, jobUuid: job.jobUuid }, 'delivery to the validator failed');
+      });
   }
 
   /** The job's own connection if open, else the newest open connection of the same validator; never one in `skip`. */

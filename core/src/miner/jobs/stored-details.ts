@@ -18,7 +18,12 @@ function strippedVolume(volume: Record<string, unknown>): Record<string, unknown
     return { ...rest, contents: '', contents_length: (contents as string).length };
   }
   if (volume.volume_type === 'multi_volume' && Array.isArray(volume.volumes)) {
-    return { ...volume, volumes: volume.volumes.map((part: unknown) => (part && typeof part === 'object' ? strippedVolume(part as Record<string, unknown>) : part)) };
+    return {
+      ...volume,
+      volumes: volume.volumes.map((part: unknown) =>
+        part && typeof part === 'object' ? strippedVolume(part as Record<string, unknown>) : part,
+      ),
+    };
   }
   return volume;
 }

@@ -227,7 +227,10 @@ export class ExecutorPool {
     starting.then(
       (late) => {
         if (!timedOut) return;
-        this.logger.warn({ token: slot.token, executorClass: slot.executorClass, executor: late.id }, 'executor started after its start timed out; killing it');
+        this.logger.warn(
+          { token: slot.token, executorClass: slot.executorClass, executor: late.id },
+          'executor started after its start timed out; killing it',
+        );
         this.manager.kill(late).catch((error: unknown) => {
           this.logger.error({ err: error, token: slot.token, executor: late.id }, 'could not kill an executor that started too late');
         });
@@ -264,7 +267,10 @@ export class ExecutorPool {
     this.slots.delete(token);
     this.manager.released?.(slot.handle);
     this.draining.set(token, { token, executorClass: slot.executorClass, handle: slot.handle, releasedAt: this.clock.now() });
-    this.logger.debug({ token, executorClass: slot.executorClass, executor: slot.handle.id }, 'executor slot released; executor cleaning up in the background');
+    this.logger.debug(
+      { token, executorClass: slot.executorClass, executor: slot.handle.id },
+      'executor slot released; executor cleaning up in the background',
+    );
     this.onExecutorGone({ token, executorClass: slot.executorClass, reason: 'released' });
   }
 
@@ -346,7 +352,10 @@ export class ExecutorPool {
           this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
           this.releaseRecords(slot.handle!);
         } else if (now - slot.reservedAt > this.ttlMs) {
-          this.logger.warn({ token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs }, 'executor outlived its TTL; killing it');
+          this.logger.warn(
+            { token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs },
+            'executor outlived its TTL; killing it',
+          );
           this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
           await this.killSlot(slot, 'expired');
         }
@@ -360,12 +369,18 @@ export class ExecutorPool {
     if (!this.draining.has(drain.token)) return;
     if (status?.state === 'exited') {
       this.draining.delete(drain.token);
-      this.logger.debug({ token: drain.token, executor: drain.handle.id, exitCode: status.exitCode }, 'released executor finished its cleanup');
+      this.logger.debug(
+        { token: drain.token, executor: drain.handle.id, exitCode: status.exitCode },
+        'released executor finished its cleanup',
+      );
       this.releaseRecords(drain.handle);
       return;
     }
     if (now - drain.releasedAt > this.drainLimitMs) {
-      this.logger.warn({ token: drain.token, executor: drain.handle.id, drainLimitMs: this.drainLimitMs }, 'released executor still running past the drain limit; killing it');
+      this.logger.warn(
+        { token: drain.token, executor: drain.handle.id, drainLimitMs: this.drainLimitMs },
+        'released executor still running past the drain limit; killing it',
+      );
       await this.killDraining(drain);
     }
   }

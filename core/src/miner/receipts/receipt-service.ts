@@ -47,7 +47,8 @@ export class ReceiptService {
       return { ok: false, rejection };
     };
     if (payload.miner_hotkey !== sender.minerHotkey) return reject('wrong_miner_hotkey', 'receipt names another miner hotkey; dropped');
-    if (payload.validator_hotkey !== sender.validatorHotkey) return reject('wrong_validator_hotkey', 'receipt names another validator; dropped');
+    if (payload.validator_hotkey !== sender.validatorHotkey)
+      return reject('wrong_validator_hotkey', 'receipt names another validator; dropped');
     const hotkey = this.options.hotkeys.get(payload.miner_hotkey);
     if (!hotkey) return reject('unknown_miner_hotkey', 'receipt names a hotkey this miner does not hold; dropped');
     if (!(await verifyReceiptSignature(payload, validatorSignature, 'validator'))) {

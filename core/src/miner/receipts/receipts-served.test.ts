@@ -17,11 +17,25 @@ import { ReceiptServingTally } from './serving-tally.js';
 
 const text = (cell: unknown) => (cell !== null && typeof cell === 'object' ? (cell as { text: string }).text : String(cell));
 
-function receipt(jobUuid: string, type: 'JobAcceptedReceipt' | 'JobFinishedReceipt', validator: string, at: string): Receipt & { miner_signature: string } {
+function receipt(
+  jobUuid: string,
+  type: 'JobAcceptedReceipt' | 'JobFinishedReceipt',
+  validator: string,
+  at: string,
+): Receipt & { miner_signature: string } {
   const payload =
     type === 'JobAcceptedReceipt'
       ? { receipt_type: type, job_uuid: jobUuid, miner_hotkey: 'm', validator_hotkey: validator, timestamp: at, time_accepted: at, ttl: 60 }
-      : { receipt_type: type, job_uuid: jobUuid, miner_hotkey: 'm', validator_hotkey: validator, timestamp: at, time_started: at, time_took_us: 1_000_000, score_str: '1' };
+      : {
+          receipt_type: type,
+          job_uuid: jobUuid,
+          miner_hotkey: 'm',
+          validator_hotkey: validator,
+          timestamp: at,
+          time_started: at,
+          time_took_us: 1_000_000,
+          score_str: '1',
+        };
   return { payload, validator_signature: '0x01', miner_signature: '0x02' } as Receipt & { miner_signature: string };
 }
 
@@ -68,7 +82,14 @@ describe('receipts on the miner dashboard', () => {
     expect(serving.fetches).toBe(4);
     expect(serving.byPage()).toEqual([
       { page: first + 1, fetches: 1, byAnswer: { not_found: 1 }, bytes: 0, lastServedAt: now, lastClient: '127.0.0.1' },
-      { page: first, fetches: 3, byAnswer: { full: 1, nothing_new: 1, partial: 1 }, bytes: size + moreBytes, lastServedAt: now, lastClient: '127.0.0.1' },
+      {
+        page: first,
+        fetches: 3,
+        byAnswer: { full: 1, nothing_new: 1, partial: 1 },
+        bytes: size + moreBytes,
+        lastServedAt: now,
+        lastClient: '127.0.0.1',
+      },
     ]);
     expect(serving.byClient()).toEqual([{ client: '127.0.0.1', fetches: 4, bytes: size + moreBytes, lastServedAt: now }]);
 
@@ -76,7 +97,16 @@ describe('receipts on the miner dashboard', () => {
     const section = await receiptsServedSection(pages, serving, now);
     expect(section.rows.map((row) => row.map(text))).toEqual([
       [String(first + 1), '03:05–03:10 UTC', 'not on disk', '1', '404 ×1', '0 B', '30.0 s ago', '127.0.0.1'],
-      [String(first), '03:00–03:05 UTC', `${size + moreBytes} B`, '3', '200 ×1, 416 ×1, 206 ×1', `${size + moreBytes} B`, '30.0 s ago', '127.0.0.1'],
+      [
+        String(first),
+        '03:00–03:05 UTC',
+        `${size + moreBytes} B`,
+        '3',
+        '200 ×1, 416 ×1, 206 ×1',
+        `${size + moreBytes} B`,
+        '30.0 s ago',
+        '127.0.0.1',
+      ],
     ]);
     expect(section.note).toContain('4 fetches by 1 address, last by 127.0.0.1 30.0 s ago');
   });

@@ -60,7 +60,14 @@ export class ReceiptServingTally {
 
   served(request: ServedRequest): void {
     this.total += 1;
-    const page = this.pages.get(request.page) ?? { page: request.page, fetches: 0, byAnswer: {}, bytes: 0, lastServedAt: 0, lastClient: '' };
+    const page = this.pages.get(request.page) ?? {
+      page: request.page,
+      fetches: 0,
+      byAnswer: {},
+      bytes: 0,
+      lastServedAt: 0,
+      lastClient: '',
+    };
     page.fetches += 1;
     page.byAnswer[request.answer] = (page.byAnswer[request.answer] ?? 0) + 1;
     page.bytes += request.bytes;

@@ -34,35 +34,41 @@ export class ExecutorSession implements ExecutorPeer {
     const log = this.logger.child({ jobUuid: this.job.jobUuid, validatorHotkey: this.job.validatorHotkey });
     this.socket.on('message', (data, isBinary) => {
       const frame = isBinary ? (data as Buffer) : data.toString();
-      this.work = this.work.then(async () => {
-        const parsed = parseExecutorToMiner(frame as string | Buffer);
-        if (!parsed.ok) {
-          if (parsed.error.code === 'PING') return;
-          log.warn({ err: parsed.error }, 'bad message from executor');
-          this.metrics?.badFrames.inc({ peer: 'executor' });
-          // Answered as the validator interface answers one; the job goes on.
-          await this.send({ message_type: 'GenericError', details: `Malformed message: ${parsed.error.message}` });
-          return;
-        }
-        if (parsed.deprecatedAlias) log.warn({ alias: parsed.deprecatedAlias }, 'executor sent a deprecated message');
-        try {
-          await this.hub.executorMessage(this.job, parsed.message, this.remoteAddress);
-        } catch (error) {
-          log.error({ err: error, messageType: parsed.message.message_type }, 'failed to handle executor message');
-        }
-      }).catch((error: unknown) => log.error({ err: error }, 'failed to handle an executor frame'));
+      this.work = this.work
+        .then(async () => {
+          const parsed = parseExecutorToMiner(frame as string | Buffer);
+          if (!parsed.ok) {
+            if (parsed.error.code === 'PING') return;
+            log.warn({ err: parsed.error }, 'bad message from executor');
+            this.metrics?.badFrames.inc({ peer: 'executor' });
+            // Answered as the validator interface answers one; the job goes on.
+            await this.send({ message_type: 'GenericError', details: `Malformed message: ${parsed.error.message}` });
+            return;
+          }
+          if (parsed.deprecatedAlias) log.warn({ alias: parsed.deprecatedAlias }, 'executor sent a deprecated message');
+          try {
+            await this.hub.executorMessage(this.job, parsed.message, this.remoteAddress);
+          } catch (error) {
+            log.error({ err: error, messageType: parsed.message.message_type }, 'failed to handle executor message');
+          }
+        })
+        .catch((error: unknown) => log.error({ err: error }, 'failed to handle an executor frame'));
     });
     this.socket.on('close', (code) => {
       log.info({ code }, 'executor disconnected');
       // After the messages already received, so a final result sent just before closing counts.
-      this.work = this.work.then(() => this.hub.executorDisconnected(this.job, code)).catch((error: unknown) => {
-        log.error({ err: error }, 'failed to handle executor disconnect');
-      });
+      this.work = this.work
+        .then(() => this.hub.executorDisconnected(this.job, code))
+        .catch((error: unknown) => {
+          log.error({ err: error }, 'failed to handle executor disconnect');
+        });
     });
     this.socket.on('error', (error) => log.warn({ err: error }, 'executor connection error'));
-    this.work = this.work.then(() => this.hub.executorConnected(this.job, this, this.remoteAddress)).catch((error: unknown) => {
-      log.error({ err: error }, 'failed to hand the job to the executor');
-    });
+    this.work = this.work
+      .then(() => this.hub.executorConnected(this.job, this, this.remoteAddress))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'failed to hand the job to the executor');
+      });
   }
 
   send(message: MinerToExecutorMessage): Promise<boolean> {

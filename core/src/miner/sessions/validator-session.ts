@@ -100,7 +100,11 @@ export class ValidatorSession implements ValidatorPeer {
         const limit = this.deps.maxBytesBeforeAuth ?? DEFAULT_MAX_BYTES_BEFORE_AUTH;
         if (this.bytesBeforeAuth > limit) {
           this.deps.metrics?.validatorAuthRefused.inc({ reason: 'too_much_data_before_auth' });
-          this.refuse(`Validator sent more than ${limit} bytes before authenticating`, { bytes: this.bytesBeforeAuth, limit }, 'too much data before authentication; closing');
+          this.refuse(
+            `Validator sent more than ${limit} bytes before authenticating`,
+            { bytes: this.bytesBeforeAuth, limit },
+            'too much data before authentication; closing',
+          );
           return;
         }
       }
@@ -115,7 +119,10 @@ export class ValidatorSession implements ValidatorPeer {
           if (this.authenticated || this.closed) return;
           this.log.warn({ timeoutMs: this.deps.authTimeoutMs }, 'validator did not authenticate in time; closing');
           this.deps.metrics?.validatorAuthRefused.inc({ reason: 'auth_timeout' });
-          await this.send({ message_type: 'GenericError', details: `Validator did not authenticate within ${this.deps.authTimeoutMs / 1000} s` });
+          await this.send({
+            message_type: 'GenericError',
+            details: `Validator did not authenticate within ${this.deps.authTimeoutMs / 1000} s`,
+          });
           await this.closeWith('authentication timeout');
         })
         .catch((error: unknown) => this.log.error({ err: error }, 'failed to close an unauthenticated connection'));
@@ -197,7 +204,10 @@ export class ValidatorSession implements ValidatorPeer {
         // Receipts are unique per job and type: one from another validator would take the place
         // of the real one (and its score would land on the job), so only the job's own validator's count.
         if (job && job.validatorHotkey !== this.validatorHotkey) {
-          this.log.warn({ jobUuid, jobValidatorHotkey: job.validatorHotkey, receiptType: msg.payload.receipt_type }, 'receipt for a job another validator sent; dropped');
+          this.log.warn(
+            { jobUuid, jobValidatorHotkey: job.validatorHotkey, receiptType: msg.payload.receipt_type },
+            'receipt for a job another validator sent; dropped',
+          );
           return;
         }
         // In local mode (no receipts kept) the job's own validator is the only one that can connect.
@@ -226,7 +236,10 @@ export class ValidatorSession implements ValidatorPeer {
     if (!localMode && !served.includes(msg.miner_hotkey)) {
       this.log.warn({ minerHotkey: msg.miner_hotkey }, 'validator authenticated for a hotkey this miner does not serve');
       this.deps.metrics?.validatorAuthRefused.inc({ reason: 'wrong_miner_hotkey' });
-      await this.send({ message_type: 'GenericError', details: `Validator not authenticated due to: wrong miner hotkey (${msg.miner_hotkey} is not served here)` });
+      await this.send({
+        message_type: 'GenericError',
+        details: `Validator not authenticated due to: wrong miner hotkey (${msg.miner_hotkey} is not served here)`,
+      });
       await this.closeWith('not authenticated');
       return;
     }

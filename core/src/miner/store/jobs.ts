@@ -7,13 +7,7 @@ import { toMillis, toMillisOrNull } from './rows.js';
  * `waiting_for_executor`: accepted, executor starting; `waiting_for_payload`: executor ready,
  * waiting for `V0JobRequest`; `running`: job request passed on; then one end state.
  */
-export type MinerJobStatus =
-  | 'waiting_for_executor'
-  | 'waiting_for_payload'
-  | 'running'
-  | 'finished'
-  | 'failed'
-  | 'rejected';
+export type MinerJobStatus = 'waiting_for_executor' | 'waiting_for_payload' | 'running' | 'finished' | 'failed' | 'rejected';
 
 export const ACTIVE_JOB_STATUSES: readonly MinerJobStatus[] = ['waiting_for_executor', 'waiting_for_payload', 'running'];
 
@@ -199,10 +193,20 @@ export class MinerJobsRepository {
     let ended: JobStageEnded | null = null;
     await this.db.transaction(async (trx) => {
       if (this.onStageEnded) {
-        const job = (await trx('miner_jobs').where({ job_uuid: jobUuid }).first('executor_class')) as { executor_class: string } | undefined;
-        const previous = (await trx('miner_job_status_history').where({ job_uuid: jobUuid }).orderBy('id', 'desc').first('status', 'at')) as { status: MinerJobStatus; at: unknown } | undefined;
+        const job = (await trx('miner_jobs').where({ job_uuid: jobUuid }).first('executor_class')) as
+          { executor_class: string } | undefined;
+        const previous = (await trx('miner_job_status_history')
+          .where({ job_uuid: jobUuid })
+          .orderBy('id', 'desc')
+          .first('status', 'at')) as { status: MinerJobStatus; at: unknown } | undefined;
         if (job && previous && previous.status !== status) {
-          ended = { jobUuid, executorClass: job.executor_class, stage: previous.status, durationMs: at - toMillis(previous.at), next: status };
+          ended = {
+            jobUuid,
+            executorClass: job.executor_class,
+            stage: previous.status,
+            durationMs: at - toMillis(previous.at),
+            next: status,
+          };
         }
       }
       await trx('miner_jobs')
@@ -237,7 +241,9 @@ export class MinerJobsRepository {
 
   /** The most recent jobs (any status, any validator), newest first: the dashboard's job list. */
   async recent(limit: number): Promise<MinerJob[]> {
-    const rows = (await this.db('miner_jobs').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }]).limit(limit)) as JobRow[];
+    const rows = (await this.db('miner_jobs')
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'job_uuid' }])
+      .limit(limit)) as JobRow[];
     return rows.map(fromRow);
   }
 

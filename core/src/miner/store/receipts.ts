@@ -56,9 +56,7 @@ export class MinerReceiptsRepository {
   }
 
   async get(jobUuid: string, receiptType: ReceiptPayload['receipt_type']): Promise<CountersignedReceipt | null> {
-    const row = (await this.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: receiptType }).first()) as
-      | ReceiptRow
-      | undefined;
+    const row = (await this.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: receiptType }).first()) as ReceiptRow | undefined;
     return row ? fromRow(row) : null;
   }
 
@@ -91,7 +89,10 @@ export class MinerReceiptsRepository {
     if (started.length === 0) return [];
     const accepted = (await this.db('miner_receipts')
       .where('receipt_type', 'JobAcceptedReceipt')
-      .whereIn('job_uuid', started.map((row) => row.job_uuid))
+      .whereIn(
+        'job_uuid',
+        started.map((row) => row.job_uuid),
+      )
       .orderBy('timestamp', 'asc')
       .select('payload', 'validator_signature', 'miner_signature')) as ReceiptRow[];
     return [...started.map((row) => fromRow<JobStartedReceiptPayload>(row)), ...accepted.map((row) => fromRow(row))];
@@ -103,14 +104,26 @@ export class MinerReceiptsRepository {
   }
 
   /** Receipts stored, by the validator that signed them and receipt type, with the newest receipt's time. */
-  async countsByValidatorAndType(): Promise<Array<{ validatorHotkey: string; receiptType: ReceiptPayload['receipt_type']; count: number; newestAt: number }>> {
+  async countsByValidatorAndType(): Promise<
+    Array<{ validatorHotkey: string; receiptType: ReceiptPayload['receipt_type']; count: number; newestAt: number }>
+  > {
     const rows = (await this.db('miner_receipts')
       .groupBy('validator_hotkey', 'receipt_type')
       .select('validator_hotkey', 'receipt_type')
       .count({ n: '*' })
-      .max({ newest: 'timestamp' })) as Array<{ validator_hotkey: string; receipt_type: ReceiptPayload['receipt_type']; n: unknown; newest: unknown }>;
+      .max({ newest: 'timestamp' })) as Array<{
+      validator_hotkey: string;
+      receipt_type: ReceiptPayload['receipt_type'];
+      n: unknown;
+      newest: unknown;
+    }>;
     return rows
-      .map((row) => ({ validatorHotkey: row.validator_hotkey, receiptType: row.receipt_type, count: toMillis(row.n), newestAt: toMillis(row.newest) }))
+      .map((row) => ({
+        validatorHotkey: row.validator_hotkey,
+        receiptType: row.receipt_type,
+        count: toMillis(row.n),
+        newestAt: toMillis(row.newest),
+      }))
       .sort((a, b) => a.validatorHotkey.localeCompare(b.validatorHotkey) || a.receiptType.localeCompare(b.receiptType));
   }
 

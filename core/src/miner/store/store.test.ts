@@ -121,7 +121,9 @@ describe.each(dialects)('miner store on $name', ({ open }) => {
     expect(await miner.receipts.count()).toBe(3);
 
     const excuses = (at: number, exclude = 'new-job') =>
-      miner.receipts.excuses({ executorClass: 'always_on.test', at, excludeJobUuid: exclude }).then((r) => r.map((x) => x.payload.job_uuid));
+      miner.receipts
+        .excuses({ executorClass: 'always_on.test', at, excludeJobUuid: exclude })
+        .then((r) => r.map((x) => x.payload.job_uuid));
     expect(await excuses(t0 + 5_000)).toEqual(['busy-1']);
     expect(await excuses(t0 + 30_000)).toEqual(['busy-1']); // ttl 30 s, inclusive
     expect(await excuses(t0 + 31_000)).toEqual([]); // expired
@@ -137,12 +139,22 @@ describe.each(dialects)('miner store on $name', ({ open }) => {
     const at = (ms: number) => new Date(ms).toISOString().replace('Z', '000Z');
     await miner.receipts.insert(startedReceipt({ job_uuid: 'long', ttl: 7 }));
     await miner.receipts.insert({
-      payload: { receipt_type: 'JobAcceptedReceipt', job_uuid: 'long', miner_hotkey: 'miner-hk', validator_hotkey: 'validator-a', timestamp: at(t0 + 1_000), time_accepted: at(t0 + 1_000), ttl: 600 },
+      payload: {
+        receipt_type: 'JobAcceptedReceipt',
+        job_uuid: 'long',
+        miner_hotkey: 'miner-hk',
+        validator_hotkey: 'validator-a',
+        timestamp: at(t0 + 1_000),
+        time_accepted: at(t0 + 1_000),
+        ttl: 600,
+      },
       validator_signature: '0xcc',
       miner_signature: '0xdd',
     });
     const excuses = (ms: number) =>
-      miner.receipts.excuses({ executorClass: 'always_on.test', at: ms, excludeJobUuid: 'new-job' }).then((r) => r.filter((x) => x.payload.job_uuid === 'long').map((x) => x.payload.receipt_type));
+      miner.receipts
+        .excuses({ executorClass: 'always_on.test', at: ms, excludeJobUuid: 'new-job' })
+        .then((r) => r.filter((x) => x.payload.job_uuid === 'long').map((x) => x.payload.receipt_type));
     // 5 minutes in: the started receipt's 7 s are long over, the accepted receipt's 600 s are not.
     expect(await excuses(t0 + 300_000)).toEqual(['JobStartedReceipt', 'JobAcceptedReceipt']);
     expect(await excuses(t0 + 602_000)).toEqual([]); // the job's span is over

@@ -94,7 +94,14 @@ export const facilitatorInitialMigration: NamedMigration = {
   },
 
   async down(knex) {
-    for (const table of ['facilitator_machine_specs', 'facilitator_cheat_reports', 'facilitator_job_statuses', 'facilitator_jobs', 'facilitator_nonces', 'facilitator_settings']) {
+    for (const table of [
+      'facilitator_machine_specs',
+      'facilitator_cheat_reports',
+      'facilitator_job_statuses',
+      'facilitator_jobs',
+      'facilitator_nonces',
+      'facilitator_settings',
+    ]) {
       await knex.schema.dropTableIfExists(table);
     }
   },

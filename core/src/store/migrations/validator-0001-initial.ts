@@ -110,7 +110,15 @@ export const validatorInitialMigration: NamedMigration = {
   },
 
   async down(knex) {
-    for (const table of ['validator_weights', 'validator_scores', 'validator_score_steps', 'validator_jobs', 'validator_main_hotkeys', 'validator_manifests', 'validator_batches']) {
+    for (const table of [
+      'validator_weights',
+      'validator_scores',
+      'validator_score_steps',
+      'validator_jobs',
+      'validator_main_hotkeys',
+      'validator_manifests',
+      'validator_batches',
+    ]) {
       await knex.schema.dropTableIfExists(table);
     }
   },

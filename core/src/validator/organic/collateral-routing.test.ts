@@ -20,7 +20,14 @@ import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
 import { startValidator, type ValidatorHandle } from '../service.js';
 
-const SPEC: HordeJobSpec = { executorClass: 'always_on.test', image: 'horde/echo:1', args: ['x'], downloadTimeLimitSec: 1, executionTimeLimitSec: 2, uploadTimeLimitSec: 1 };
+const SPEC: HordeJobSpec = {
+  executorClass: 'always_on.test',
+  image: 'horde/echo:1',
+  args: ['x'],
+  downloadTimeLimitSec: 1,
+  executionTimeLimitSec: 2,
+  uploadTimeLimitSec: 1,
+};
 
 let f: TestFacilitator;
 let evm: EvmNode;
@@ -54,7 +61,13 @@ async function startWith(collateral: Record<string, unknown>): Promise<Validator
     store: f.store,
     netuid: NETUID,
     settings: validatorSection.parse({
-      organic: { facilitatorUrl: `${f.handle.url!.replace(/^http/, 'ws')}/ws/v0/`, whitelist: [f.bob.ss58], reconnectMaxDelaySeconds: 1, heartbeatSeconds: 0.2, minerConnectTimeoutSeconds: 1 },
+      organic: {
+        facilitatorUrl: `${f.handle.url!.replace(/^http/, 'ws')}/ws/v0/`,
+        whitelist: [f.bob.ss58],
+        reconnectMaxDelaySeconds: 1,
+        heartbeatSeconds: 0.2,
+        minerConnectTimeoutSeconds: 1,
+      },
       collateral: { contractAddress, rpcTimeoutSeconds: 2, ...collateral },
     }),
     generators: [],
@@ -76,7 +89,12 @@ beforeAll(async () => {
   const trustee = generatePrivateKey();
   await evm.fund(privateKeyToAccount(trustee).address, 10n ** 18n);
   contractAddress = (
-    await deployCollateralContract({ rpcUrl: evm.url, chainId: evm.chainId }, trustee, { netuid: NETUID, trustee: privateKeyToAccount(trustee).address, minCollateralIncreaseWei: 1n, decisionTimeoutSeconds: 60 })
+    await deployCollateralContract({ rpcUrl: evm.url, chainId: evm.chainId }, trustee, {
+      netuid: NETUID,
+      trustee: privateKeyToAccount(trustee).address,
+      minCollateralIncreaseWei: 1n,
+      decisionTimeoutSeconds: 60,
+    })
   ).address;
   deadPort = await unusedPort();
   // Two miners with axons where nothing listens: routing tries them and moves on.
@@ -104,18 +122,25 @@ describe('organic routing by collateral, when collateral cannot be read or nobod
   it.each([
     ['the EVM RPC is down', () => ({ rpcUrl: `http://127.0.0.1:${deadPort}` }), 'HORDE_COLLATERAL_RPC_UNREACHABLE'],
     ['the RPC serves another chain', () => ({ rpcUrl: evm.url, chainId: 964 }), 'HORDE_COLLATERAL_WRONG_CHAIN'],
-  ])('routes without the filter when %s, and says so', async (_what, settings, code) => {
-    const running = await startWith(settings());
-    await waitUntil('the first collateral read to fail', () => running.organic!.collateral!.book.error !== null);
-    expect(running.organic!.collateral!.book.error!.code).toBe(code);
-    const unavailable: string[] = [];
-    running.organic!.on('collateral-unavailable', (event) => unavailable.push(event.code));
-    const job = await bob().runUntilComplete(SPEC, { maxAttempts: 1, timeoutMs: 20_000 });
-    expect(job.status).toBe('rejected');
-    // Both miners were tried: nobody was filtered out for collateral.
-    expect(job.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({ reason: 'no_miner_for_job', message: 'no usable miner among 2 tried' });
-    expect(unavailable).toEqual([code]);
-  }, 60_000);
+  ])(
+    'routes without the filter when %s, and says so',
+    async (_what, settings, code) => {
+      const running = await startWith(settings());
+      await waitUntil('the first collateral read to fail', () => running.organic!.collateral!.book.error !== null);
+      expect(running.organic!.collateral!.book.error!.code).toBe(code);
+      const unavailable: string[] = [];
+      running.organic!.on('collateral-unavailable', (event) => unavailable.push(event.code));
+      const job = await bob().runUntilComplete(SPEC, { maxAttempts: 1, timeoutMs: 20_000 });
+      expect(job.status).toBe('rejected');
+      // Both miners were tried: nobody was filtered out for collateral.
+      expect(job.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({
+        reason: 'no_miner_for_job',
+        message: 'no usable miner among 2 tried',
+      });
+      expect(unavailable).toEqual([code]);
+    },
+    60_000,
+  );
 
   it('refuses the job, saying why, when every candidate has less than the minimum', async () => {
     const running = await startWith({ rpcUrl: evm.url, chainId: evm.chainId, minimumWei: '1' });

@@ -106,7 +106,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       description: `organic job${request.job_namespace ? ` (${request.job_namespace})` : ''}`,
       verify: async (jobResult) => {
         result = jobResult;
-        return { correct: true, inTime: true, details: 'organic job: the result is the client\'s to judge' };
+        return { correct: true, inTime: true, details: "organic job: the result is the client's to judge" };
       },
     },
     {
@@ -144,7 +144,13 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
         reached.add(status);
         const metadata: JobStatusMetadata | null =
           message.message_type === 'V0StreamingJobReadyRequest'
-            ? { streaming_details: { streaming_server_cert: message.public_key, streaming_server_address: message.ip ?? null, streaming_server_port: message.port } }
+            ? {
+                streaming_details: {
+                  streaming_server_cert: message.public_key,
+                  streaming_server_address: message.ip ?? null,
+                  streaming_server_port: message.port,
+                },
+              }
             : null;
         ctx.onProgress({ status, metadata });
       },
@@ -200,28 +206,44 @@ function finalStatus(
       return {
         status: 'rejected',
         metadata: {
-          job_rejection_details: { rejected_by: 'miner', reason: decline?.reason ?? 'unknown', message: decline?.message || record.details, context: decline?.context ?? null },
+          job_rejection_details: {
+            rejected_by: 'miner',
+            reason: decline?.reason ?? 'unknown',
+            message: decline?.message || record.details,
+            context: decline?.context ?? null,
+          },
         },
       };
     default: {
       if (hordeFailure) {
         return {
           status: 'horde_failed',
-          metadata: { horde_failure_details: { reported_by: hordeFailure.reported_by, reason: hordeFailure.reason, message: hordeFailure.message, context: hordeFailure.context ?? null } },
+          metadata: {
+            horde_failure_details: {
+              reported_by: hordeFailure.reported_by,
+              reason: hordeFailure.reason,
+              message: hordeFailure.message,
+              context: hordeFailure.context ?? null,
+            },
+          },
         };
       }
       // The validator gave up waiting: say for what (its streaming checks name their reason).
       const own = record.failure?.source === 'validator' ? record.failure.reason : null;
-      const reason = own === 'streaming_job_ready_timed_out' || own === 'streaming_failed'
-        ? own
-        : connectionClosed
-        ? 'miner_connection_failed'
-        : !record.accepted
-          ? 'initial_response_timed_out'
-          : !reached.has('executor_ready')
-            ? 'executor_readiness_response_timed_out'
-            : 'final_response_timed_out';
-      return { status: 'horde_failed', metadata: { horde_failure_details: { reported_by: 'validator', reason, message: record.details, context: null } } };
+      const reason =
+        own === 'streaming_job_ready_timed_out' || own === 'streaming_failed'
+          ? own
+          : connectionClosed
+            ? 'miner_connection_failed'
+            : !record.accepted
+              ? 'initial_response_timed_out'
+              : !reached.has('executor_ready')
+                ? 'executor_readiness_response_timed_out'
+                : 'final_response_timed_out';
+      return {
+        status: 'horde_failed',
+        metadata: { horde_failure_details: { reported_by: 'validator', reason, message: record.details, context: null } },
+      };
     }
   }
 }

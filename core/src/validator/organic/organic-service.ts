@@ -1,6 +1,17 @@
 import { EventEmitter } from 'node:events';
 import pLimit from 'p-limit';
-import type { Chain, Clock, HardwareClass, JobOutcomeStatus, JobResult, JobSpec, Logger, Manifest, Metagraph, Store } from '../../contracts/index.js';
+import type {
+  Chain,
+  Clock,
+  HardwareClass,
+  JobOutcomeStatus,
+  JobResult,
+  JobSpec,
+  Logger,
+  Manifest,
+  Metagraph,
+  Store,
+} from '../../contracts/index.js';
 import type { ValidatorSection } from '../../config/sections/validator.js';
 import type { Hotkey } from '../../keys/index.js';
 import { JOB_END_STATUSES } from '../../protocol/enums.js';
@@ -140,7 +151,8 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       this.track(
         slasher.verifyTrustee().then(
           (trustee) => this.log.info({ trustee }, 'collateral: this validator is the trustee of its contract'),
-          (err: CollateralError) => this.log.error({ code: err.code, err: err.message }, 'collateral: cannot slash with the configured key'),
+          (err: CollateralError) =>
+            this.log.error({ code: err.code, err: err.message }, 'collateral: cannot slash with the configured key'),
         ),
       );
       // Slashes that did not land before a restart (RPC away, validator stopped) are tried again.
@@ -159,9 +171,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
 
   private track<T>(promise: Promise<T>): Promise<T> {
     this.background.add(promise);
-    void promise
-      .catch((err: unknown) => this.log.error({ err }, 'organic task failed'))
-      .finally(() => this.background.delete(promise));
+    void promise.catch((err: unknown) => this.log.error({ err }, 'organic task failed')).finally(() => this.background.delete(promise));
     return promise;
   }
 
@@ -176,7 +186,14 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
         this.log.error({ err, jobUuid: request.uuid }, 'organic job crashed');
         const update: StatusUpdate = {
           status: 'horde_failed',
-          metadata: { horde_failure_details: { reported_by: 'validator', reason: 'unhandled_exception', message: (err as Error).message, context: null } },
+          metadata: {
+            horde_failure_details: {
+              reported_by: 'validator',
+              reason: 'unhandled_exception',
+              message: (err as Error).message,
+              context: null,
+            },
+          },
         };
         this.relay(request.uuid, update);
         return this.store.setStatus(request.uuid, update.status, update.metadata, this.deps.clock.now()).catch(() => undefined);
@@ -202,7 +219,8 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     log.info({ signatory, onTrustedMiner: request.on_trusted_miner }, 'organic job received');
 
     const verified = await verifyJobRequestSignature(request);
-    const allowed = verified.ok && (verified.signatory === this.deps.hotkey.ss58 || this.deps.settings.organic.whitelist.includes(verified.signatory));
+    const allowed =
+      verified.ok && (verified.signatory === this.deps.hotkey.ss58 || this.deps.settings.organic.whitelist.includes(verified.signatory));
     if (!allowed) {
       const why = verified.ok ? `signer ${verified.signatory} is not this validator or on its whitelist` : verified.error.message;
       log.warn({ signatory, why }, 'organic job refused: signature');
@@ -231,13 +249,20 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
 
   /** Manifests from this validator's batches of this and the last cycle (newest wins). */
   private async storedManifests(cycle: number): Promise<Record<string, Manifest>> {
-    const [previous, current] = await Promise.all([this.deps.validatorStore.manifests(cycle - 1), this.deps.validatorStore.manifests(cycle)]);
+    const [previous, current] = await Promise.all([
+      this.deps.validatorStore.manifests(cycle - 1),
+      this.deps.validatorStore.manifests(cycle),
+    ]);
     return { ...previous, ...current };
   }
 
   private async route(request: V2JobRequest, log: Logger): Promise<void> {
     const { settings, chain, netuid, clock } = this.deps;
-    const spec = organicJobSpec(request, this.deps.hardwareClasses.find((c) => c.id === request.executor_class), settings.organic.allowedLeewaySeconds);
+    const spec = organicJobSpec(
+      request,
+      this.deps.hardwareClasses.find((c) => c.id === request.executor_class),
+      settings.organic.allowedLeewaySeconds,
+    );
     const cycle = cycleOf(await chain.currentBlock(), settings.cycleLengthBlocks).index;
 
     let candidates: MinerTarget[];
@@ -258,8 +283,19 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       const before = candidates.length;
       candidates = this.collateralGate(request.uuid, candidates, log);
       if (before > 0 && candidates.length === 0) {
-        log.warn({ candidates: before, minimumWei: String(this.deps.collateral!.minimumWei) }, 'routing: every candidate miner has less than the minimum collateral');
-        return this.finish(request, null, 'rejected', rejection('no_miner_for_job', `all ${before} candidate miners have less than the minimum collateral (${this.deps.collateral!.minimumWei} wei)`));
+        log.warn(
+          { candidates: before, minimumWei: String(this.deps.collateral!.minimumWei) },
+          'routing: every candidate miner has less than the minimum collateral',
+        );
+        return this.finish(
+          request,
+          null,
+          'rejected',
+          rejection(
+            'no_miner_for_job',
+            `all ${before} candidate miners have less than the minimum collateral (${this.deps.collateral!.minimumWei} wei)`,
+          ),
+        );
       }
     }
 
@@ -268,14 +304,22 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       tried.push(target.hotkey);
       let connection: MinerConnection;
       try {
-        connection = await MinerConnection.connect(target, { validator: this.deps.hotkey, clock, logger: log, timeoutMs: settings.organic.minerConnectTimeoutSeconds * 1000 });
+        connection = await MinerConnection.connect(target, {
+          validator: this.deps.hotkey,
+          clock,
+          logger: log,
+          timeoutMs: settings.organic.minerConnectTimeoutSeconds * 1000,
+        });
       } catch (err) {
         log.warn({ minerHotkey: target.hotkey, err: (err as Error).message }, 'routing: miner unreachable, trying the next');
         continue;
       }
       if (!request.on_trusted_miner) this.router.rememberManifest(target.hotkey, connection.manifest);
       if (!this.router.hasRoom(target.hotkey, request.executor_class, connection.manifest, busyElsewhere)) {
-        log.info({ minerHotkey: target.hotkey, manifest: connection.manifest }, 'routing: miner has no free executor of the class, trying the next');
+        log.info(
+          { minerHotkey: target.hotkey, manifest: connection.manifest },
+          'routing: miner has no free executor of the class, trying the next',
+        );
         connection.close();
         continue;
       }
@@ -283,7 +327,17 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       return;
     }
     log.warn({ tried }, 'routing: no miner for the job');
-    await this.finish(request, null, 'rejected', rejection('no_miner_for_job', tried.length === 0 ? `no miner declares ${request.executor_class} with a free executor` : `no usable miner among ${tried.length} tried`));
+    await this.finish(
+      request,
+      null,
+      'rejected',
+      rejection(
+        'no_miner_for_job',
+        tried.length === 0
+          ? `no miner declares ${request.executor_class} with a free executor`
+          : `no usable miner among ${tried.length} tried`,
+      ),
+    );
   }
 
   /**
@@ -305,7 +359,11 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     const { kept, skipped } = filterByCollateral(candidates, snapshot, collateral.minimumWei);
     if (skipped.length > 0) {
       log.info(
-        { minimumWei: String(collateral.minimumWei), skipped: skipped.map((s) => ({ minerHotkey: s.hotkey, wei: String(s.wei) })), snapshotAt: snapshot.atMs },
+        {
+          minimumWei: String(collateral.minimumWei),
+          skipped: skipped.map((s) => ({ minerHotkey: s.hotkey, wei: String(s.wei) })),
+          snapshotAt: snapshot.atMs,
+        },
         'routing: skipped miners below the minimum collateral',
       );
       this.emit('collateral-skipped', { jobUuid, skipped, minimumWei: collateral.minimumWei });
@@ -313,7 +371,14 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     return kept;
   }
 
-  private async runOn(request: V2JobRequest, spec: JobSpec, connection: MinerConnection, target: MinerTarget, cycle: number, log: Logger): Promise<void> {
+  private async runOn(
+    request: V2JobRequest,
+    spec: JobSpec,
+    connection: MinerConnection,
+    target: MinerTarget,
+    cycle: number,
+    log: Logger,
+  ): Promise<void> {
     const { clock, settings } = this.deps;
     this.router.reserve(target.hotkey, request.executor_class, clock.now());
     this.connections.add(connection);
@@ -328,13 +393,23 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
         logger: log,
         hardwareClass: this.hardwareClassFor(spec),
         cycle,
-        limits: { reservationMs: settings.reservationTimeLimitSeconds * 1000, startupMs: settings.startupTimeLimitSeconds * 1000, slackMs: settings.jobResponseSlackSeconds * 1000 },
+        limits: {
+          reservationMs: settings.reservationTimeLimitSeconds * 1000,
+          startupMs: settings.startupTimeLimitSeconds * 1000,
+          slackMs: settings.jobResponseSlackSeconds * 1000,
+        },
         onProgress: (update) => {
           this.relay(request.uuid, update);
           void this.store.setStatus(request.uuid, update.status, update.metadata, clock.now()).catch(() => undefined);
         },
         onMachineSpecs: (specs) =>
-          this.client.send({ message_type: 'V0MachineSpecsUpdate', miner_hotkey: target.hotkey, validator_hotkey: this.deps.hotkey.ss58, specs, batch_id: request.uuid }),
+          this.client.send({
+            message_type: 'V0MachineSpecsUpdate',
+            miner_hotkey: target.hotkey,
+            validator_hotkey: this.deps.hotkey.ss58,
+            specs,
+            batch_id: request.uuid,
+          }),
       });
     } finally {
       this.router.release(target.hotkey, request.executor_class);
@@ -374,12 +449,21 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   }
 
   /** Takes a job's pay back and keeps its miner off organic jobs for `cheatedBlacklistSeconds`. */
-  private async withdraw(jobUuid: string, minerHotkey: string, reason: 'job_cheated' | 'cross_check_failed', details: string, reportDetails: unknown): Promise<boolean> {
+  private async withdraw(
+    jobUuid: string,
+    minerHotkey: string,
+    reason: 'job_cheated' | 'cross_check_failed',
+    details: string,
+    reportDetails: unknown,
+  ): Promise<boolean> {
     const now = this.deps.clock.now();
     if (!(await this.store.markCheated(jobUuid, reportDetails ?? details, now))) return false;
     await this.deps.validatorStore.markOrganicJobIncorrect(jobUuid, `cheated: ${details}`);
     await this.store.blacklist(minerHotkey, reason, details, now, this.deps.settings.organic.cheatedBlacklistSeconds);
-    this.log.warn({ jobUuid, minerHotkey, reason, blacklistSeconds: this.deps.settings.organic.cheatedBlacklistSeconds }, 'organic job cheated: pay withdrawn, miner blacklisted');
+    this.log.warn(
+      { jobUuid, minerHotkey, reason, blacklistSeconds: this.deps.settings.organic.cheatedBlacklistSeconds },
+      'organic job cheated: pay withdrawn, miner blacklisted',
+    );
     if (this.deps.collateral?.slasher) this.track(this.slash(jobUuid, minerHotkey));
     return true;
   }
@@ -394,7 +478,10 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     try {
       const done = await slasher.slash(jobUuid, minerHotkey, { signal: this.aborts.signal, recheck });
       await this.store.markSlashed(jobUuid, done.tx.hash, done.amountWei, 1, this.deps.clock.now());
-      log.warn({ evmAddress: done.evmAddress, amountWei: String(done.amountWei), tx: done.tx.hash, reason: done.reason }, 'collateral slashed for a cheated job');
+      log.warn(
+        { evmAddress: done.evmAddress, amountWei: String(done.amountWei), tx: done.tx.hash, reason: done.reason },
+        'collateral slashed for a cheated job',
+      );
       this.emit('slashed', { jobUuid, minerHotkey, amountWei: done.amountWei, tx: done.tx.hash, evmAddress: done.evmAddress });
     } catch (err) {
       const error = err as CollateralError;
@@ -412,8 +499,14 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       return;
     }
     const verified = await verifyCheatReport(message, message.signature);
-    if (!verified.ok || (verified.signatory !== this.deps.hotkey.ss58 && !this.deps.settings.organic.whitelist.includes(verified.signatory))) {
-      log.warn({ signatory: message.signature.signatory, why: verified.ok ? 'signer not allowed' : verified.error.message }, 'cheat report refused');
+    if (
+      !verified.ok ||
+      (verified.signatory !== this.deps.hotkey.ss58 && !this.deps.settings.organic.whitelist.includes(verified.signatory))
+    ) {
+      log.warn(
+        { signatory: message.signature.signatory, why: verified.ok ? 'signer not allowed' : verified.error.message },
+        'cheat report refused',
+      );
       return;
     }
     const [job, trusted] = await Promise.all([this.store.job(message.job_uuid), this.store.job(message.trusted_job_uuid)]);

@@ -12,7 +12,14 @@ import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
 import { startValidator, type ValidatorHandle } from '../service.js';
 
-const SPEC: HordeJobSpec = { executorClass: 'always_on.test', image: 'horde/echo:1', args: ['x'], downloadTimeLimitSec: 1, executionTimeLimitSec: 2, uploadTimeLimitSec: 1 };
+const SPEC: HordeJobSpec = {
+  executorClass: 'always_on.test',
+  image: 'horde/echo:1',
+  args: ['x'],
+  downloadTimeLimitSec: 1,
+  executionTimeLimitSec: 2,
+  uploadTimeLimitSec: 1,
+};
 
 let f: TestFacilitator;
 let chain: LocalChain;
@@ -30,7 +37,8 @@ function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promis
   });
 }
 
-const clientOf = (hotkey: TestFacilitator['alice']) => new HordeClient({ hotkey, validatorHotkey: f.validator.ss58, facilitatorUrl: f.handle.url!, pollIntervalMs: 50 });
+const clientOf = (hotkey: TestFacilitator['alice']) =>
+  new HordeClient({ hotkey, validatorHotkey: f.validator.ss58, facilitatorUrl: f.handle.url!, pollIntervalMs: 50 });
 
 describe.each(DIALECTS)('organic jobs at the validator (store: %s)', (dialect) => {
   beforeAll(async () => {
@@ -43,7 +51,12 @@ describe.each(DIALECTS)('organic jobs at the validator (store: %s)', (dialect) =
       store: f.store,
       netuid: NETUID,
       settings: validatorSection.parse({
-        organic: { facilitatorUrl: `${f.handle.url!.replace(/^http/, 'ws')}/ws/v0/`, whitelist: [f.bob.ss58], reconnectMaxDelaySeconds: 1, heartbeatSeconds: 0.2 },
+        organic: {
+          facilitatorUrl: `${f.handle.url!.replace(/^http/, 'ws')}/ws/v0/`,
+          whitelist: [f.bob.ss58],
+          reconnectMaxDelaySeconds: 1,
+          heartbeatSeconds: 0.2,
+        },
       }),
       generators: [],
       hardwareClasses: [],
@@ -73,15 +86,25 @@ describe.each(DIALECTS)('organic jobs at the validator (store: %s)', (dialect) =
     const job = await clientOf(f.alice).runUntilComplete(SPEC, { maxAttempts: 1, timeoutMs: 10_000 });
     expect(job.status).toBe('rejected');
     expect(job.statusHistory.map((s) => s.status)).toEqual(['sent', 'received', 'rejected']);
-    expect(job.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({ rejected_by: 'validator', reason: 'invalid_signature', message: expect.stringContaining(f.alice.ss58) });
+    expect(job.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({
+      rejected_by: 'validator',
+      reason: 'invalid_signature',
+      message: expect.stringContaining(f.alice.ss58),
+    });
   });
 
-  it('rejects a whitelisted signer\'s job with no_miner_for_job when no miner serves the class, or no trusted miner is set', async () => {
+  it("rejects a whitelisted signer's job with no_miner_for_job when no miner serves the class, or no trusted miner is set", async () => {
     const bob = clientOf(f.bob);
     const noMiner = await bob.runUntilComplete(SPEC, { maxAttempts: 1, timeoutMs: 10_000 });
-    expect(noMiner.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({ rejected_by: 'validator', reason: 'no_miner_for_job' });
+    expect(noMiner.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({
+      rejected_by: 'validator',
+      reason: 'no_miner_for_job',
+    });
     const trusted = await bob.runUntilComplete(SPEC, { onTrustedMiner: true, maxAttempts: 1, timeoutMs: 10_000 });
-    expect(trusted.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({ reason: 'no_miner_for_job', message: 'this validator has no trusted miner' });
+    expect(trusted.statusHistory.at(-1)?.metadata?.job_rejection_details).toMatchObject({
+      reason: 'no_miner_for_job',
+      message: 'this validator has no trusted miner',
+    });
     // Refused before reaching a miner: nothing for scoring.
     const row = await validator.organic!.store.job(noMiner.uuid);
     expect(row).toMatchObject({ status: 'rejected', minerHotkey: null, signatory: f.bob.ss58 });
@@ -111,7 +134,11 @@ describe.each(DIALECTS)('organic jobs at the validator (store: %s)', (dialect) =
     expect(lostUpdate.statusHistory.at(-1)?.metadata?.job_rejection_details?.reason).toBe('no_miner_for_job');
     expect(lostJob.status).toBe('horde_failed');
     expect(lostJob.displayStatus).toBe('Failed');
-    expect(lostJob.statusHistory.at(-1)?.metadata?.horde_failure_details).toMatchObject({ reported_by: 'validator', reason: 'unhandled_exception', message: expect.stringMatching(/restarted/) });
+    expect(lostJob.statusHistory.at(-1)?.metadata?.horde_failure_details).toMatchObject({
+      reported_by: 'validator',
+      reason: 'unhandled_exception',
+      message: expect.stringMatching(/restarted/),
+    });
   });
 
   it('logs in again after the facilitator drops it, and then gets the jobs queued meanwhile', async () => {

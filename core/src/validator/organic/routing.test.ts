@@ -34,8 +34,15 @@ describe('MinerRouter', () => {
   it("skips a miner whose executors other validators' organic jobs fill, by transferred receipts", () => {
     const router = new MinerRouter('validator', sequence(0.5));
     const stored = { a: { [CLASS]: 2 }, b: { [CLASS]: 1 } };
-    const busyElsewhere = new Map([['a', 1], ['b', 1]]);
-    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored, busyElsewhere }).map((t) => t.hotkey)).toEqual(['a', 'c', 'unknown']);
+    const busyElsewhere = new Map([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored, busyElsewhere }).map((t) => t.hotkey)).toEqual([
+      'a',
+      'c',
+      'unknown',
+    ]);
     // One of a's two executors is taken by another validator; this validator's own job takes the other.
     router.reserve('a', CLASS, 1);
     expect(router.hasRoom('a', CLASS, stored.a, busyElsewhere)).toBe(false);
@@ -47,7 +54,12 @@ describe('MinerRouter', () => {
     const stored = { a: { [CLASS]: 1 }, b: { [CLASS]: 2 }, c: { 'always_on.gpu': 4 } };
     const order = router.candidates(metagraph, CLASS, { blacklisted: new Set(['b']), stored }).map((t) => t.hotkey);
     expect(order).toEqual(['a', 'unknown']);
-    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored })[0]).toMatchObject({ host: '127.0.0.1', port: 9001, uid: 1, coldkey: 'cold-a' });
+    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored })[0]).toMatchObject({
+      host: '127.0.0.1',
+      port: 9001,
+      uid: 1,
+      coldkey: 'cold-a',
+    });
   });
 
   it('skips a miner whose busy executors reach its manifest and frees it when the job ends', () => {
@@ -65,12 +77,15 @@ describe('MinerRouter', () => {
   it('prefers the manifest a miner just sent over the one stored from a batch', () => {
     const router = new MinerRouter('validator');
     router.rememberManifest('a', { [CLASS]: 0 });
-    expect(router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored: { a: { [CLASS]: 3 } } }).map((t) => t.hotkey)).not.toContain('a');
+    expect(
+      router.candidates(metagraph, CLASS, { blacklisted: new Set(), stored: { a: { [CLASS]: 3 } } }).map((t) => t.hotkey),
+    ).not.toContain('a');
   });
 
   it('picks at random among equally idle miners', () => {
     const stored = { a: { [CLASS]: 1 }, b: { [CLASS]: 1 }, c: { [CLASS]: 1 } };
-    const first = (values: number[]) => new MinerRouter('validator', sequence(...values)).candidates(metagraph, CLASS, { blacklisted: new Set(), stored })[0]!.hotkey;
+    const first = (values: number[]) =>
+      new MinerRouter('validator', sequence(...values)).candidates(metagraph, CLASS, { blacklisted: new Set(), stored })[0]!.hotkey;
     // Tie-break draws are made in metagraph order (a, b, c, unknown): the lowest draw goes first.
     expect(first([0.9, 0.1, 0.5, 0])).toBe('b');
     expect(first([0.9, 0.5, 0.1, 0])).toBe('c');

@@ -63,7 +63,13 @@ export class MinerRouter {
     const unknown: MinerTarget[] = [];
     for (const neuron of metagraph.neurons) {
       if (neuron.axon === null || neuron.hotkey === this.ownHotkey || options.blacklisted.has(neuron.hotkey)) continue;
-      const target: MinerTarget = { hotkey: neuron.hotkey, coldkey: neuron.coldkey, uid: neuron.uid, host: neuron.axon.ip, port: neuron.axon.port };
+      const target: MinerTarget = {
+        hotkey: neuron.hotkey,
+        coldkey: neuron.coldkey,
+        uid: neuron.uid,
+        host: neuron.axon.ip,
+        port: neuron.axon.port,
+      };
       const manifest = this.manifests.get(target.hotkey) ?? options.stored?.[target.hotkey];
       if (!manifest) unknown.push(target);
       else if (this.hasRoom(target.hotkey, executorClass, manifest, options.busyElsewhere)) fitting.push(target);

@@ -50,13 +50,24 @@ describe.each(['sqlite', 'postgres'] as const)('organic slash records (%s)', (di
 
     const wei = 12_345_678_901_234_567_890n; // past 2^63: kept exactly
     await organic.markSlashed('landed', `0x${'ab'.repeat(32)}`, wei, 2, 10);
-    expect(await organic.job('landed')).toMatchObject({ slashedAt: 10, slashTx: `0x${'ab'.repeat(32)}`, slashAttempts: 2, slashError: null });
+    expect(await organic.job('landed')).toMatchObject({
+      slashedAt: 10,
+      slashTx: `0x${'ab'.repeat(32)}`,
+      slashAttempts: 2,
+      slashError: null,
+    });
     expect((await store.db('validator_organic_jobs').where({ job_uuid: 'landed' }).first()).slash_amount_wei).toBe(wei.toString());
 
     await organic.recordSlashFailure('failing', 'HORDE_COLLATERAL_RPC_UNREACHABLE: down', 1, 11);
     await organic.recordSlashFailure('failing', 'HORDE_COLLATERAL_RPC_UNREACHABLE: down again', 1, 12);
-    expect(await organic.job('failing')).toMatchObject({ slashedAt: null, slashAttempts: 2, slashError: 'HORDE_COLLATERAL_RPC_UNREACHABLE: down again' });
-    expect(await organic.pendingSlashes(5)).toEqual([{ jobUuid: 'failing', minerHotkey: 'miner-failing', lastError: 'HORDE_COLLATERAL_RPC_UNREACHABLE: down again' }]);
+    expect(await organic.job('failing')).toMatchObject({
+      slashedAt: null,
+      slashAttempts: 2,
+      slashError: 'HORDE_COLLATERAL_RPC_UNREACHABLE: down again',
+    });
+    expect(await organic.pendingSlashes(5)).toEqual([
+      { jobUuid: 'failing', minerHotkey: 'miner-failing', lastError: 'HORDE_COLLATERAL_RPC_UNREACHABLE: down again' },
+    ]);
     // Out of attempts: no longer retried at start.
     expect(await organic.pendingSlashes(2)).toEqual([]);
   });

@@ -29,7 +29,12 @@ export type BlacklistReason = 'job_cheated' | 'cross_check_failed' | 'manual';
 
 /** What a job that was in flight when its validator process ended says about how it ended. */
 export const RESTARTED_WHILE_RUNNING: JobStatusMetadata = {
-  horde_failure_details: { reported_by: 'validator', reason: 'unhandled_exception', message: 'the validator restarted while running the job', context: null },
+  horde_failure_details: {
+    reported_by: 'validator',
+    reason: 'unhandled_exception',
+    message: 'the validator restarted while running the job',
+    context: null,
+  },
 };
 
 /** The organic path's tables (`validator_organic_jobs`, `validator_miner_blacklist`). */
@@ -44,7 +49,14 @@ export class OrganicStore {
   }
 
   /** Records a job on arrival; false when this validator already has it (the facilitator re-sent it). */
-  async addJob(job: { jobUuid: string; executorClass: string; namespace: string | null; onTrustedMiner: boolean; signatory: string; now: number }): Promise<boolean> {
+  async addJob(job: {
+    jobUuid: string;
+    executorClass: string;
+    namespace: string | null;
+    onTrustedMiner: boolean;
+    signatory: string;
+    now: number;
+  }): Promise<boolean> {
     if (await this.db('validator_organic_jobs').where({ job_uuid: job.jobUuid }).first()) return false;
     try {
       await this.db('validator_organic_jobs').insert({
@@ -105,7 +117,9 @@ export class OrganicStore {
    * that final status. Returns the job uuids closed.
    */
   async closeInterruptedJobs(now: number): Promise<string[]> {
-    const open = this.db('validator_organic_jobs').where({ validator_hotkey: this.validatorHotkey }).whereNotIn('status', [...JOB_END_STATUSES]);
+    const open = this.db('validator_organic_jobs')
+      .where({ validator_hotkey: this.validatorHotkey })
+      .whereNotIn('status', [...JOB_END_STATUSES]);
     const rows: Array<{ job_uuid: string }> = await open.clone().select('job_uuid');
     if (rows.length === 0) return [];
     await open.clone().update({ status: 'horde_failed', status_metadata: toJsonColumn(RESTARTED_WHILE_RUNNING), updated_at: now });
@@ -124,7 +138,14 @@ export class OrganicStore {
   async markSlashed(jobUuid: string, tx: string, amountWei: bigint, attempts: number, now: number): Promise<void> {
     await this.db('validator_organic_jobs')
       .where({ job_uuid: jobUuid, validator_hotkey: this.validatorHotkey })
-      .update({ slashed_at: now, slash_tx: tx, slash_amount_wei: amountWei.toString(), slash_error: null, slash_attempts: this.db.raw('slash_attempts + ?', [attempts]), updated_at: now });
+      .update({
+        slashed_at: now,
+        slash_tx: tx,
+        slash_amount_wei: amountWei.toString(),
+        slash_error: null,
+        slash_attempts: this.db.raw('slash_attempts + ?', [attempts]),
+        updated_at: now,
+      });
   }
 
   /** A slash that did not land, with why; `pendingSlashes` finds it again. */
@@ -143,7 +164,11 @@ export class OrganicStore {
       .where('slash_attempts', '<', maxAttempts)
       .orderBy([{ column: 'cheat_reported_at' }, { column: 'job_uuid' }])
       .select('job_uuid', 'miner_hotkey', 'slash_error');
-    return rows.map((row) => ({ jobUuid: row.job_uuid as string, minerHotkey: row.miner_hotkey as string, lastError: (row.slash_error as string | null) ?? null }));
+    return rows.map((row) => ({
+      jobUuid: row.job_uuid as string,
+      minerHotkey: row.miner_hotkey as string,
+      lastError: (row.slash_error as string | null) ?? null,
+    }));
   }
 
   async blacklist(minerHotkey: string, reason: BlacklistReason, details: string, now: number, seconds: number): Promise<void> {
@@ -159,7 +184,10 @@ export class OrganicStore {
 
   /** Miners blacklisted at `now`. */
   async blacklisted(now: number): Promise<Set<string>> {
-    const rows = await this.db('validator_miner_blacklist').where({ validator_hotkey: this.validatorHotkey }).where('expires_at', '>', now).distinct('miner_hotkey');
+    const rows = await this.db('validator_miner_blacklist')
+      .where({ validator_hotkey: this.validatorHotkey })
+      .where('expires_at', '>', now)
+      .distinct('miner_hotkey');
     return new Set(rows.map((row) => row.miner_hotkey as string));
   }
 }

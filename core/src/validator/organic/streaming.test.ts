@@ -48,10 +48,23 @@ function request(streamingStart = 2): V2JobRequest {
 
 /** The executor's report as the miner relays it: ip filled in, signed by `signer`. */
 function ready(jobUuid: string, signer: Hotkey, ip = '203.0.113.9'): V0StreamingJobReadyRequest {
-  return signStreamingReady({ message_type: 'V0StreamingJobReadyRequest', job_uuid: jobUuid, public_key: SERVER_CERT, port: 6006 }, ip, signer);
+  return signStreamingReady(
+    { message_type: 'V0StreamingJobReadyRequest', job_uuid: jobUuid, public_key: SERVER_CERT, port: 6006 },
+    ip,
+    signer,
+  );
 }
 
-async function run(validator: Hotkey, minerKey: Hotkey, req: V2JobRequest, options: { beforeResult?: (jobUuid: string) => MinerToValidatorMessage[]; afterReady?: (jobUuid: string) => MinerToValidatorMessage[]; executionDelayMs?: number }) {
+async function run(
+  validator: Hotkey,
+  minerKey: Hotkey,
+  req: V2JobRequest,
+  options: {
+    beforeResult?: (jobUuid: string) => MinerToValidatorMessage[];
+    afterReady?: (jobUuid: string) => MinerToValidatorMessage[];
+    executionDelayMs?: number;
+  },
+) {
   const miner = await SimulatedMiner.start({
     hotkey: minerKey,
     manifest: { [CLASS]: 1 },
@@ -60,7 +73,10 @@ async function run(validator: Hotkey, minerKey: Hotkey, req: V2JobRequest, optio
     ...(options.afterReady ? { afterReady: options.afterReady } : {}),
   });
   miners.push(miner);
-  const connection = await MinerConnection.connect({ hotkey: minerKey.ss58, host: '127.0.0.1', port: miner.port }, { validator, clock, logger: silentLogger(), timeoutMs: 5_000 });
+  const connection = await MinerConnection.connect(
+    { hotkey: minerKey.ss58, host: '127.0.0.1', port: miner.port },
+    { validator, clock, logger: silentLogger(), timeoutMs: 5_000 },
+  );
   connections.push(connection);
   const spec = organicJobSpec(req, undefined, 1);
   const progress: StatusUpdate[] = [];
@@ -78,7 +94,9 @@ async function run(validator: Hotkey, minerKey: Hotkey, req: V2JobRequest, optio
 }
 
 describe('streaming jobs at the validator', async () => {
-  const [validator, minerKey, impostor] = await Promise.all(['//StreamV', '//StreamM', '//StreamImpostor'].map((uri) => loadHotkey({ uri })));
+  const [validator, minerKey, impostor] = await Promise.all(
+    ['//StreamV', '//StreamM', '//StreamImpostor'].map((uri) => loadHotkey({ uri })),
+  );
 
   it('sends the client certificate with the initial request and passes the signed details on as streaming_ready', async () => {
     const req = request();
@@ -92,12 +110,15 @@ describe('streaming jobs at the validator', async () => {
     expect(miner.jobs).toHaveLength(1);
   });
 
-  it('fails with streaming_failed, and tells the facilitator nothing of it, when the details are not the miner\'s signature', async () => {
+  it("fails with streaming_failed, and tells the facilitator nothing of it, when the details are not the miner's signature", async () => {
     const forged = await run(validator!, minerKey!, request(), {
       // Someone else's signature over an address the miner never vouched for.
       beforeResult: (job) => [{ message_type: 'V0VolumesReadyRequest', job_uuid: job }, ready(job, impostor!, '198.51.100.66')],
     });
-    expect(forged.outcome.final).toMatchObject({ status: 'horde_failed', metadata: { horde_failure_details: { reported_by: 'validator', reason: 'streaming_failed' } } });
+    expect(forged.outcome.final).toMatchObject({
+      status: 'horde_failed',
+      metadata: { horde_failure_details: { reported_by: 'validator', reason: 'streaming_failed' } },
+    });
     expect(forged.progress.map((p) => p.status)).not.toContain('streaming_ready');
 
     const tampered = await run(validator!, minerKey!, request(), {
@@ -107,14 +128,20 @@ describe('streaming jobs at the validator', async () => {
     expect(tampered.outcome.final.metadata?.horde_failure_details?.reason).toBe('streaming_failed');
 
     const early = await run(validator!, minerKey!, request(), { afterReady: (job) => [ready(job, minerKey!)] });
-    expect(early.outcome.final.metadata?.horde_failure_details).toMatchObject({ reason: 'streaming_failed', message: expect.stringContaining('before the job request') });
+    expect(early.outcome.final.metadata?.horde_failure_details).toMatchObject({
+      reason: 'streaming_failed',
+      message: expect.stringContaining('before the job request'),
+    });
     expect(early.miner.jobs).toHaveLength(0);
   });
 
   it('fails with streaming_job_ready_timed_out when no streaming-ready comes within leeway + download + streaming start', async () => {
     const started = Date.now();
     const { outcome } = await run(validator!, minerKey!, request(1), { executionDelayMs: 8_000 });
-    expect(outcome.final).toMatchObject({ status: 'horde_failed', metadata: { horde_failure_details: { reported_by: 'validator', reason: 'streaming_job_ready_timed_out' } } });
+    expect(outcome.final).toMatchObject({
+      status: 'horde_failed',
+      metadata: { horde_failure_details: { reported_by: 'validator', reason: 'streaming_job_ready_timed_out' } },
+    });
     // 1 s leeway + 1 s download + 1 s streaming start, not the whole job's limits.
     expect(Date.now() - started).toBeLessThan(7_000);
   });

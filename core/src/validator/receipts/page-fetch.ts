@@ -97,7 +97,13 @@ export async function fetchPageLines(url: string, options: PageFetchOptions): Pr
     if (response.status === 200) skip = options.offset;
     else if (rangeStart(response.headers.get('content-range')) !== options.offset) {
       await response.body?.cancel().catch(() => undefined);
-      return empty('found', new ReceiptPageFetchError(url, `asked for bytes from ${options.offset}, got ${response.headers.get('content-range') ?? 'no Content-Range'}`));
+      return empty(
+        'found',
+        new ReceiptPageFetchError(
+          url,
+          `asked for bytes from ${options.offset}, got ${response.headers.get('content-range') ?? 'no Content-Range'}`,
+        ),
+      );
     }
   }
 

@@ -95,7 +95,11 @@ export class TransferredReceiptsRepository {
           received_at: receivedAt,
         };
       });
-      const ids = await this.db('validator_transferred_receipts').insert(rows).onConflict(['job_uuid', 'receipt_type']).ignore().returning('id');
+      const ids = await this.db('validator_transferred_receipts')
+        .insert(rows)
+        .onConflict(['job_uuid', 'receipt_type'])
+        .ignore()
+        .returning('id');
       inserted += ids.length;
     }
     return inserted;
@@ -173,7 +177,9 @@ export class TransferredReceiptsRepository {
   async sourceStats(): Promise<ReceiptSourceStats[]> {
     const mine = { validator_hotkey: this.validatorHotkey };
     const [sources, refusals, checkpoints] = await Promise.all([
-      this.db('validator_receipt_sources').where(mine).orderBy([{ column: 'last_fetch_at', order: 'desc' }, { column: 'endpoint' }]),
+      this.db('validator_receipt_sources')
+        .where(mine)
+        .orderBy([{ column: 'last_fetch_at', order: 'desc' }, { column: 'endpoint' }]),
       this.db('validator_receipt_refusals').where(mine).select('endpoint', 'reason', 'count'),
       this.db('validator_receipt_checkpoints').where(mine).groupBy('endpoint').select('endpoint').max({ at: 'updated_at' }),
     ]);
@@ -183,7 +189,9 @@ export class TransferredReceiptsRepository {
       entry[row.reason as string] = toNumber(row.count);
       reasons.set(row.endpoint as string, entry);
     }
-    const lastCheckpoint = new Map((checkpoints as Array<{ endpoint: string; at: unknown }>).map((row) => [row.endpoint, row.at === null ? null : toNumber(row.at)]));
+    const lastCheckpoint = new Map(
+      (checkpoints as Array<{ endpoint: string; at: unknown }>).map((row) => [row.endpoint, row.at === null ? null : toNumber(row.at)]),
+    );
     return sources.map((row) => ({
       endpoint: row.endpoint as string,
       minerHotkeys: fromJsonColumn<string[]>(row.miner_hotkeys),
@@ -201,17 +209,25 @@ export class TransferredReceiptsRepository {
 
   /** Receipts stored, per validator that issued them and receipt type (whoever's miners served them). */
   async countsByIssuer(): Promise<Array<{ validatorHotkey: string; receiptType: string; count: number }>> {
-    const rows = (await this.db('validator_transferred_receipts').groupBy('validator_hotkey', 'receipt_type').select('validator_hotkey', 'receipt_type').count({ n: '*' })) as Array<{
+    const rows = (await this.db('validator_transferred_receipts')
+      .groupBy('validator_hotkey', 'receipt_type')
+      .select('validator_hotkey', 'receipt_type')
+      .count({ n: '*' })) as Array<{
       validator_hotkey: string;
       receipt_type: string;
       n: unknown;
     }>;
-    return rows.map((row) => ({ validatorHotkey: row.validator_hotkey, receiptType: row.receipt_type, count: toNumber(row.n) })).sort((a, b) => a.validatorHotkey.localeCompare(b.validatorHotkey) || a.receiptType.localeCompare(b.receiptType));
+    return rows
+      .map((row) => ({ validatorHotkey: row.validator_hotkey, receiptType: row.receipt_type, count: toNumber(row.n) }))
+      .sort((a, b) => a.validatorHotkey.localeCompare(b.validatorHotkey) || a.receiptType.localeCompare(b.receiptType));
   }
 
   /** Deletes the checkpoints of pages older than `page` (they will never be fetched again). */
   async forgetCheckpointsBefore(page: number): Promise<number> {
-    return await this.db('validator_receipt_checkpoints').where({ validator_hotkey: this.validatorHotkey }).andWhere('page', '<', page).delete();
+    return await this.db('validator_receipt_checkpoints')
+      .where({ validator_hotkey: this.validatorHotkey })
+      .andWhere('page', '<', page)
+      .delete();
   }
 
   /**
@@ -221,7 +237,12 @@ export class TransferredReceiptsRepository {
    * or whose job's accepted receipt covers `at`, and no finished receipt of the job by then.
    * Only receipts of the last `lookbackMs` are read.
    */
-  async busyExecutors(query: { executorClass: string; at: number; exceptValidator: string; lookbackMs: number }): Promise<Map<string, number>> {
+  async busyExecutors(query: {
+    executorClass: string;
+    at: number;
+    exceptValidator: string;
+    lookbackMs: number;
+  }): Promise<Map<string, number>> {
     const started = (await this.db('validator_transferred_receipts')
       .where({ receipt_type: 'JobStartedReceipt', executor_class: query.executorClass, is_organic: true })
       .whereBetween('timestamp', [query.at - query.lookbackMs, query.at])
@@ -238,7 +259,8 @@ export class TransferredReceiptsRepository {
     const finishedAt = new Map<string, number>();
     for (const row of others) {
       const payload = fromJsonColumn<ReceiptPayload>(row.payload);
-      if (payload.receipt_type === 'JobAcceptedReceipt') acceptedUntil.set(row.job_uuid, Math.max(acceptedUntil.get(row.job_uuid) ?? 0, atMs(payload.time_accepted) + payload.ttl * 1000));
+      if (payload.receipt_type === 'JobAcceptedReceipt')
+        acceptedUntil.set(row.job_uuid, Math.max(acceptedUntil.get(row.job_uuid) ?? 0, atMs(payload.time_accepted) + payload.ttl * 1000));
       else finishedAt.set(row.job_uuid, Math.min(finishedAt.get(row.job_uuid) ?? Infinity, atMs(payload.timestamp)));
     }
     const busy = new Map<string, number>();

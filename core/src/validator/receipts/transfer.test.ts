@@ -10,7 +10,12 @@ import { createMetricsRegistry } from '../../metrics/index.js';
 import { createMinerServer } from '../../miner/http/server.js';
 import { ReceiptPages, receiptLine, receiptPageAt } from '../../miner/receipts/pages.js';
 import { datetimeFromEpochMicros } from '../../protocol/datetime.js';
-import { countersignReceipt, createJobAcceptedReceipt, createJobFinishedReceipt, createJobStartedReceipt } from '../../protocol/receipts.js';
+import {
+  countersignReceipt,
+  createJobAcceptedReceipt,
+  createJobFinishedReceipt,
+  createJobStartedReceipt,
+} from '../../protocol/receipts.js';
 import { openStore } from '../../store/index.js';
 import { testHotkey } from '../../testkit/scoring.js';
 import { pgDatabase, type TestDatabase } from '../../../../test/support/services.js';
@@ -49,7 +54,14 @@ let counter = 0;
 function started(ms: number, signer: Hotkey = validator): Receipt & { miner_signature: string } {
   counter += 1;
   const receipt = createJobStartedReceipt(
-    { jobUuid: `job-${counter}`, minerHotkey: miner.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestamp: datetimeFromEpochMicros(ms * 1000) },
+    {
+      jobUuid: `job-${counter}`,
+      minerHotkey: miner.ss58,
+      executorClass: 'always_on.test',
+      isOrganic: true,
+      ttl: 7,
+      timestamp: datetimeFromEpochMicros(ms * 1000),
+    },
     signer,
   );
   return countersignReceipt(receipt, miner) as Receipt & { miner_signature: string };
@@ -58,7 +70,13 @@ function started(ms: number, signer: Hotkey = validator): Receipt & { miner_sign
 function accepted(ms: number): Receipt {
   counter += 1;
   const receipt = createJobAcceptedReceipt(
-    { jobUuid: `job-${counter}`, minerHotkey: miner.ss58, timeAccepted: datetimeFromEpochMicros(ms * 1000), ttl: 600, timestamp: datetimeFromEpochMicros(ms * 1000) },
+    {
+      jobUuid: `job-${counter}`,
+      minerHotkey: miner.ss58,
+      timeAccepted: datetimeFromEpochMicros(ms * 1000),
+      ttl: 600,
+      timestamp: datetimeFromEpochMicros(ms * 1000),
+    },
     validator,
   );
   return countersignReceipt(receipt, miner);
@@ -158,7 +176,15 @@ describe.each(['sqlite', 'postgres'] as const)('receipt transfer on %s', (dialec
 
     // Every page read was counted for the source (each fetch adds to the same row).
     const [counted] = await repository.sourceStats();
-    expect(counted).toMatchObject({ endpoint: source.endpoint, minerHotkeys: [miner.ss58], stored: 7, refused: 0, fetchFailures: 0, lastFetchAt: now, lastCheckpointAt: now });
+    expect(counted).toMatchObject({
+      endpoint: source.endpoint,
+      minerHotkeys: [miner.ss58],
+      stored: 7,
+      refused: 0,
+      fetchFailures: 0,
+      lastFetchAt: now,
+      lastCheckpointAt: now,
+    });
     // Two catch-ups over 5 h of 5-minute pages (the second skips the complete ones) and two keep-ups.
     expect(counted!.pages).toBeGreaterThan(60);
   });
@@ -183,22 +209,47 @@ describe.each(['sqlite', 'postgres'] as const)('receipt transfer on %s', (dialec
     expect(await repository.count()).toBe(before + 2);
   });
 
-  it('counts the executors other validators\' organic jobs hold on a miner (busy-executor accounting)', async () => {
+  it("counts the executors other validators' organic jobs hold on a miner (busy-executor accounting)", async () => {
     const repository = new TransferredReceiptsRepository(store, stranger.ss58);
     const at = T0 + 40 * PAGE_MS;
-    const job = (id: string, startMs: number, acceptedTtl: number | null, finishedMs: number | null): Array<Receipt & { miner_signature: string }> => {
+    const job = (
+      id: string,
+      startMs: number,
+      acceptedTtl: number | null,
+      finishedMs: number | null,
+    ): Array<Receipt & { miner_signature: string }> => {
       const fields = { jobUuid: id, minerHotkey: miner.ss58 };
       const receipts = [
-        countersignReceipt(createJobStartedReceipt({ ...fields, executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestamp: datetimeFromEpochMicros(startMs * 1000) }, validator), miner),
+        countersignReceipt(
+          createJobStartedReceipt(
+            { ...fields, executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestamp: datetimeFromEpochMicros(startMs * 1000) },
+            validator,
+          ),
+          miner,
+        ),
       ];
       if (acceptedTtl !== null) {
         const acceptedAt = datetimeFromEpochMicros((startMs + 1000) * 1000);
-        receipts.push(countersignReceipt(createJobAcceptedReceipt({ ...fields, timeAccepted: acceptedAt, timestamp: acceptedAt, ttl: acceptedTtl }, validator), miner));
+        receipts.push(
+          countersignReceipt(
+            createJobAcceptedReceipt({ ...fields, timeAccepted: acceptedAt, timestamp: acceptedAt, ttl: acceptedTtl }, validator),
+            miner,
+          ),
+        );
       }
       if (finishedMs !== null) {
         receipts.push(
           countersignReceipt(
-            createJobFinishedReceipt({ ...fields, timeStarted: datetimeFromEpochMicros(startMs * 1000), timeTookUs: (finishedMs - startMs) * 1000, score: 0, timestamp: datetimeFromEpochMicros(finishedMs * 1000) }, validator),
+            createJobFinishedReceipt(
+              {
+                ...fields,
+                timeStarted: datetimeFromEpochMicros(startMs * 1000),
+                timeTookUs: (finishedMs - startMs) * 1000,
+                score: 0,
+                timestamp: datetimeFromEpochMicros(finishedMs * 1000),
+              },
+              validator,
+            ),
             miner,
           ),
         );
@@ -218,7 +269,9 @@ describe.each(['sqlite', 'postgres'] as const)('receipt transfer on %s', (dialec
     expect(await repository.busyExecutors({ ...query, exceptValidator: stranger.ss58 })).toEqual(new Map([[miner.ss58, 2]]));
     // This validator's own jobs are counted by its router already.
     expect(await repository.busyExecutors({ ...query, exceptValidator: validator.ss58 })).toEqual(new Map());
-    expect(await repository.busyExecutors({ ...query, executorClass: 'always_on.gpu-24gb', exceptValidator: stranger.ss58 })).toEqual(new Map());
+    expect(await repository.busyExecutors({ ...query, executorClass: 'always_on.gpu-24gb', exceptValidator: stranger.ss58 })).toEqual(
+      new Map(),
+    );
   });
 
   it('runs on its interval once started and stops on close', async () => {
@@ -280,7 +333,10 @@ describe('receipt transfer from a miner that misbehaves', () => {
     const forged = started(now + 3, stranger);
     (forged.payload as { validator_hotkey: string }).validator_hotkey = validator.ss58; // signed by Eve, claims Bob
     const foreign = countersignReceipt(
-      createJobStartedReceipt({ jobUuid: 'foreign', minerHotkey: stranger.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7 }, validator),
+      createJobStartedReceipt(
+        { jobUuid: 'foreign', minerHotkey: stranger.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7 },
+        validator,
+      ),
       stranger,
     );
     const badMinerSignature = { ...started(now + 4), miner_signature: started(now + 5).miner_signature };
@@ -319,7 +375,9 @@ describe('receipt transfer from a miner that misbehaves', () => {
       lastError: null,
     });
     expect(stats_!.lastCheckpointAt).toBe(now);
-    expect(await new TransferredReceiptsRepository(store, validator.ss58).countsByIssuer()).toEqual([{ validatorHotkey: validator.ss58, receiptType: 'JobStartedReceipt', count: 2 }]);
+    expect(await new TransferredReceiptsRepository(store, validator.ss58).countsByIssuer()).toEqual([
+      { validatorHotkey: validator.ss58, receiptType: 'JobStartedReceipt', count: 2 },
+    ]);
   });
 
   it('stops a page that never ends at the timeout and keeps the whole lines before it', async () => {
@@ -338,7 +396,9 @@ describe('receipt transfer from a miner that misbehaves', () => {
     clearInterval(timer);
     expect(Date.now() - started_).toBeLessThan(10_000); // 500 ms, with room for a loaded machine
     expect(stats).toMatchObject({ lines: 1, stored: 1, failedFetches: 1 });
-    const checkpoint = (await new TransferredReceiptsRepository(store, validator.ss58).checkpoints(server.url.replace('http://', ''))).get(receiptPageAt(now));
+    const checkpoint = (await new TransferredReceiptsRepository(store, validator.ss58).checkpoints(server.url.replace('http://', ''))).get(
+      receiptPageAt(now),
+    );
     expect(checkpoint?.offset).toBe(Buffer.byteLength(line) + 1);
   });
 
@@ -361,12 +421,18 @@ describe('receipt transfer from a miner that misbehaves', () => {
       expect(await run().keepUp()).toMatchObject({ stored: 0, failedFetches: 1 });
     }
     // From a stored checkpoint: a 206 starting elsewhere is refused rather than misread.
-    await new TransferredReceiptsRepository(store, validator.ss58).saveCheckpoint(server.url.replace('http://', ''), { page: receiptPageAt(now), offset: 100, complete: false }, now);
+    await new TransferredReceiptsRepository(store, validator.ss58).saveCheckpoint(
+      server.url.replace('http://', ''),
+      { page: receiptPageAt(now), offset: 100, complete: false },
+      now,
+    );
     body = (_page, res) => res.writeHead(206, { 'content-range': 'bytes 0-9/10' }).end('0123456789');
     const stats = await run().keepUp();
     expect(stats.failedFetches).toBe(1);
     // Each failed fetch is counted for its source, with the last error.
-    const source = (await new TransferredReceiptsRepository(store, validator.ss58).sourceStats()).find((s) => s.endpoint === server.url.replace('http://', ''))!;
+    const source = (await new TransferredReceiptsRepository(store, validator.ss58).sourceStats()).find(
+      (s) => s.endpoint === server.url.replace('http://', ''),
+    )!;
     expect(source.fetchFailures).toBeGreaterThanOrEqual(3);
     expect(source.lastFailureAt).toBe(now);
     expect(source.lastError).toEqual(expect.any(String));

@@ -84,7 +84,9 @@ export class ReceiptTransfer {
   start(): void {
     const loop = async (pass: () => Promise<TransferStats>): Promise<void> => {
       if (this.closed) return;
-      this.passing = pass().catch((error: unknown) => this.log.error({ err: error }, 'receipt transfer pass failed; trying again next interval'));
+      this.passing = pass().catch((error: unknown) =>
+        this.log.error({ err: error }, 'receipt transfer pass failed; trying again next interval'),
+      );
       await this.passing;
       if (!this.closed) this.timer = setTimeout(() => void loop(() => this.keepUp()), this.options.settings.intervalMs);
     };
@@ -190,7 +192,16 @@ export class ReceiptTransfer {
       stats.stored += stored;
       stats.refused += refused;
       if (refused > 0) {
-        log.warn({ code: 'HORDE_RECEIPT_LINE_REFUSED', refused, reasons: Object.fromEntries(refusals), example, minerHotkeys: [...source.hotkeys] }, 'receipt lines refused');
+        log.warn(
+          {
+            code: 'HORDE_RECEIPT_LINE_REFUSED',
+            refused,
+            reasons: Object.fromEntries(refusals),
+            example,
+            minerHotkeys: [...source.hotkeys],
+          },
+          'receipt lines refused',
+        );
       }
     }
 
@@ -211,8 +222,9 @@ export class ReceiptTransfer {
       error: fetched.error ? fetched.error.message : null,
     };
     // What each source gave, for the dashboard. A failure to count is logged, never the transfer's end.
-    await repository.recordPageRead(report, clock.now()).catch((error: unknown) => log.warn({ err: error }, 'could not record the receipt source counters'));
+    await repository
+      .recordPageRead(report, clock.now())
+      .catch((error: unknown) => log.warn({ err: error }, 'could not record the receipt source counters'));
     this.options.onPageRead?.(report);
   }
 }
-

@@ -20,7 +20,10 @@ beforeAll(async () => {
 function lines(n: number): string[] {
   return Array.from({ length: n }, (_, i) => {
     const receipt = countersignReceipt(
-      createJobStartedReceipt({ jobUuid: `job-${i}`, minerHotkey: miner.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7 }, validator),
+      createJobStartedReceipt(
+        { jobUuid: `job-${i}`, minerHotkey: miner.ss58, executorClass: 'always_on.test', isOrganic: true, ttl: 7 },
+        validator,
+      ),
       miner,
     );
     // Every third line tampered: the verdicts must say which.

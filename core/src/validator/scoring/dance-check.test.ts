@@ -13,24 +13,46 @@ describe('verifyDance', () => {
   });
 
   it('refuses a change to a hotkey that is not registered, or registered under another coldkey', () => {
-    expect(verifyDance({ ...base, current: 'ghost', previous: 'a', manifests: on('a'), previousManifests: on('a') })).toBe('not_registered_under_coldkey');
-    expect(verifyDance({ ...base, current: 'x', previous: 'a', manifests: on('x'), previousManifests: on('a') })).toBe('not_registered_under_coldkey');
+    expect(verifyDance({ ...base, current: 'ghost', previous: 'a', manifests: on('a'), previousManifests: on('a') })).toBe(
+      'not_registered_under_coldkey',
+    );
+    expect(verifyDance({ ...base, current: 'x', previous: 'a', manifests: on('x'), previousManifests: on('a') })).toBe(
+      'not_registered_under_coldkey',
+    );
   });
 
   it('refuses two registered hotkeys that swap the main title while the executors stay put', () => {
-    expect(verifyDance({ ...base, current: 'b', previous: 'a', manifests: on('a'), previousManifests: on('a') })).toBe('executors_did_not_move');
+    expect(verifyDance({ ...base, current: 'b', previous: 'a', manifests: on('a'), previousManifests: on('a') })).toBe(
+      'executors_did_not_move',
+    );
     // Executors appearing on the new main while the old one keeps its own is growth, not a move.
-    expect(verifyDance({ ...base, current: 'b', previous: 'a', manifests: { ...on('a'), ...on('b') }, previousManifests: on('a') })).toBe('executors_did_not_move');
+    expect(verifyDance({ ...base, current: 'b', previous: 'a', manifests: { ...on('a'), ...on('b') }, previousManifests: on('a') })).toBe(
+      'executors_did_not_move',
+    );
   });
 
   it('refuses what it cannot check: no change, an unknown main hotkey, no batch in the previous cycle', () => {
     expect(verifyDance({ ...base, current: 'a', previous: 'a', manifests: on('a'), previousManifests: on('a') })).toBe('no_change');
-    expect(verifyDance({ ...base, current: 'b', previous: null, manifests: on('b'), previousManifests: on('a') })).toBe('main_hotkey_unknown');
+    expect(verifyDance({ ...base, current: 'b', previous: null, manifests: on('b'), previousManifests: on('a') })).toBe(
+      'main_hotkey_unknown',
+    );
     expect(verifyDance({ ...base, current: 'b', previous: 'a', manifests: on('b'), previousManifests: null })).toBe('no_manifests');
   });
 
   it('builds the mainHotkeys fact per coldkey', () => {
-    const facts = mainHotkeyFacts({ current: new Map([['c', 'b']]), previous: new Map([['c', 'a'], ['other', 'x']]), neurons, manifests: on('b'), previousManifests: on('a') });
-    expect(facts).toEqual({ c: { current: 'b', previous: 'a', verifiedDance: true }, other: { current: null, previous: 'x', verifiedDance: false } });
+    const facts = mainHotkeyFacts({
+      current: new Map([['c', 'b']]),
+      previous: new Map([
+        ['c', 'a'],
+        ['other', 'x'],
+      ]),
+      neurons,
+      manifests: on('b'),
+      previousManifests: on('a'),
+    });
+    expect(facts).toEqual({
+      c: { current: 'b', previous: 'a', verifiedDance: true },
+      other: { current: null, previous: 'x', verifiedDance: false },
+    });
   });
 });

@@ -8,18 +8,36 @@ const points: ScoringRule = {
   name: 'points',
   apply: (facts, table) => {
     const next: Record<string, Record<string, number>> = structuredClone(table) as Record<string, Record<string, number>>;
-    for (const job of facts.jobs) if (job.status === 'completed') (next[job.minerHotkey] ??= {})[job.executorClass] = (next[job.minerHotkey]?.[job.executorClass] ?? 0) + 1;
+    for (const job of facts.jobs)
+      if (job.status === 'completed')
+        (next[job.minerHotkey] ??= {})[job.executorClass] = (next[job.minerHotkey]?.[job.executorClass] ?? 0) + 1;
     return next;
   },
 };
 const doubleGpu: ScoringRule = {
   name: 'double-gpu',
-  apply: (_facts, table) => Object.fromEntries(Object.entries(table).map(([h, byClass]) => [h, Object.fromEntries(Object.entries(byClass).map(([c, p]) => [c, c === 'gpu' ? p * 2 : p]))])),
+  apply: (_facts, table) =>
+    Object.fromEntries(
+      Object.entries(table).map(([h, byClass]) => [
+        h,
+        Object.fromEntries(Object.entries(byClass).map(([c, p]) => [c, c === 'gpu' ? p * 2 : p])),
+      ]),
+    ),
 };
 
-const job = (minerHotkey: string, executorClass: string, status: 'completed' | 'failed' = 'completed') => ({ jobUuid: `${minerHotkey}-${Math.random()}`, minerHotkey, executorClass, kind: 'synthetic' as const, status });
+const job = (minerHotkey: string, executorClass: string, status: 'completed' | 'failed' = 'completed') => ({
+  jobUuid: `${minerHotkey}-${Math.random()}`,
+  minerHotkey,
+  executorClass,
+  kind: 'synthetic' as const,
+  status,
+});
 const facts = scoringFacts({
-  neurons: [neuron({ uid: 4, hotkey: 'A', coldkey: 'ca' }), neuron({ uid: 7, hotkey: 'B', coldkey: 'cb' }), neuron({ uid: 9, hotkey: 'C', coldkey: 'cc' })],
+  neurons: [
+    neuron({ uid: 4, hotkey: 'A', coldkey: 'ca' }),
+    neuron({ uid: 7, hotkey: 'B', coldkey: 'cb' }),
+    neuron({ uid: 9, hotkey: 'C', coldkey: 'cc' }),
+  ],
   jobs: [job('A', 'cpu'), job('A', 'gpu'), job('B', 'cpu'), job('B', 'cpu', 'failed'), job('Gone', 'cpu')],
 });
 

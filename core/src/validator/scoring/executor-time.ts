@@ -44,7 +44,10 @@ function signed(receipt: Receipt, facts: CycleFacts): boolean {
   }
 }
 
-function firstByJob<P extends { job_uuid: string }>(receipts: readonly Receipt[], keep: (receipt: Receipt) => boolean): Map<string, Receipt & { payload: P }> {
+function firstByJob<P extends { job_uuid: string }>(
+  receipts: readonly Receipt[],
+  keep: (receipt: Receipt) => boolean,
+): Map<string, Receipt & { payload: P }> {
   const map = new Map<string, Receipt & { payload: P }>();
   for (const receipt of receipts) {
     if (!map.has(receipt.payload.job_uuid) && keep(receipt)) map.set(receipt.payload.job_uuid, receipt as Receipt & { payload: P });
@@ -57,9 +60,14 @@ function firstByJob<P extends { job_uuid: string }>(receipts: readonly Receipt[]
  * miner could otherwise register a validator of its own to sign jobs that never ran). Every
  * receipt's validator signature is checked here; transfer checked both signatures on arrival.
  */
-export function executorTimeSpans(facts: CycleFacts, options: { readonly trustedValidators: ReadonlySet<string>; readonly asOf: number }): ExecutorTimeSpan[] {
+export function executorTimeSpans(
+  facts: CycleFacts,
+  options: { readonly trustedValidators: ReadonlySet<string>; readonly asOf: number },
+): ExecutorTimeSpan[] {
   const sameParties = (receipt: Receipt, started: JobStartedReceiptPayload) =>
-    receipt.payload.validator_hotkey === started.validator_hotkey && receipt.payload.miner_hotkey === started.miner_hotkey && signed(receipt, facts);
+    receipt.payload.validator_hotkey === started.validator_hotkey &&
+    receipt.payload.miner_hotkey === started.miner_hotkey &&
+    signed(receipt, facts);
   const started = firstByJob<JobStartedReceiptPayload>(facts.organicStartedReceipts, (r) => {
     const p = r.payload as JobStartedReceiptPayload;
     return p.is_organic && options.trustedValidators.has(p.validator_hotkey) && signed(r, facts);
@@ -67,12 +75,14 @@ export function executorTimeSpans(facts: CycleFacts, options: { readonly trusted
   const accepted = new Map<string, Receipt<JobAcceptedReceiptPayload>>();
   for (const receipt of facts.acceptedReceipts) {
     const start = started.get(receipt.payload.job_uuid);
-    if (start && !accepted.has(receipt.payload.job_uuid) && sameParties(receipt, start.payload)) accepted.set(receipt.payload.job_uuid, receipt);
+    if (start && !accepted.has(receipt.payload.job_uuid) && sameParties(receipt, start.payload))
+      accepted.set(receipt.payload.job_uuid, receipt);
   }
   const finished = new Map<string, Receipt<JobFinishedReceiptPayload>>();
   for (const receipt of facts.finishedReceipts) {
     const start = started.get(receipt.payload.job_uuid);
-    if (start && !finished.has(receipt.payload.job_uuid) && sameParties(receipt, start.payload)) finished.set(receipt.payload.job_uuid, receipt);
+    if (start && !finished.has(receipt.payload.job_uuid) && sameParties(receipt, start.payload))
+      finished.set(receipt.payload.job_uuid, receipt);
   }
 
   const spans: ExecutorTimeSpan[] = [];
@@ -91,13 +101,24 @@ export function executorTimeSpans(facts: CycleFacts, options: { readonly trusted
       toMs = Math.min(reservedUntil, ranFrom + Math.max(0, end.time_took_us) / 1000);
     }
     if (toMs <= fromMs) continue;
-    spans.push({ jobUuid, minerHotkey: start.miner_hotkey, validatorHotkey: start.validator_hotkey, executorClass: start.executor_class, fromMs, toMs, ended: end !== undefined });
+    spans.push({
+      jobUuid,
+      minerHotkey: start.miner_hotkey,
+      validatorHotkey: start.validator_hotkey,
+      executorClass: start.executor_class,
+      fromMs,
+      toMs,
+      ended: end !== undefined,
+    });
   }
   return spans;
 }
 
 /** Executor-seconds of `spans` that fall in `[fromMs, toMs)`: `miner → class → seconds`. */
-export function executorSecondsIn(spans: readonly ExecutorTimeSpan[], window: { readonly fromMs: number; readonly toMs: number }): Map<string, Map<string, number>> {
+export function executorSecondsIn(
+  spans: readonly ExecutorTimeSpan[],
+  window: { readonly fromMs: number; readonly toMs: number },
+): Map<string, Map<string, number>> {
   const seconds = new Map<string, Map<string, number>>();
   for (const span of spans) {
     const overlap = Math.min(span.toMs, window.toMs) - Math.max(span.fromMs, window.fromMs);

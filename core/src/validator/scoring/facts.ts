@@ -34,7 +34,19 @@ export async function buildCycleFacts(options: {
   readonly hardwareClasses: readonly HardwareClass[];
 }): Promise<CycleFacts> {
   const { store, cycle, metagraph } = options;
-  const [jobs, manifests, current, previous, batch, firstScoredAt, previousScoredAt, previousBatch, previousManifests, contradictions, previousContradictions] = await Promise.all([
+  const [
+    jobs,
+    manifests,
+    current,
+    previous,
+    batch,
+    firstScoredAt,
+    previousScoredAt,
+    previousBatch,
+    previousManifests,
+    contradictions,
+    previousContradictions,
+  ] = await Promise.all([
     store.jobOutcomes(cycle.index),
     store.manifests(cycle.index),
     store.mainHotkeys(cycle.index),
@@ -52,13 +64,23 @@ export async function buildCycleFacts(options: {
   const scoredAt = firstScoredAt ?? options.scoredAt ?? Date.now();
   const window = { fromMs: previousScoredAt ?? batch?.startedAt ?? scoredAt - RECEIPT_LOOKBACK_MS, toMs: scoredAt };
   const receipts = options.transferredReceipts
-    ? await options.transferredReceipts.inWindow({ fromMs: Math.min(window.fromMs, batch?.startedAt ?? window.fromMs) - RECEIPT_LOOKBACK_MS, toMs: scoredAt })
+    ? await options.transferredReceipts.inWindow({
+        fromMs: Math.min(window.fromMs, batch?.startedAt ?? window.fromMs) - RECEIPT_LOOKBACK_MS,
+        toMs: scoredAt,
+      })
     : { organicStarted: [], accepted: [], finished: [] };
   // A dance is paid only on executors seen moving between two batches of this validator.
   const neurons = neuronFacts(metagraph);
   // ... and on manifests the miner did not contradict with its own chain commitment.
   const contradicted = new Set([...contradictions, ...previousContradictions].map((c) => c.minerHotkey));
-  const mainHotkeys = mainHotkeyFacts({ current, previous, neurons, manifests, previousManifests: previousBatch?.status === 'finished' ? previousManifests : null, contradicted });
+  const mainHotkeys = mainHotkeyFacts({
+    current,
+    previous,
+    neurons,
+    manifests,
+    previousManifests: previousBatch?.status === 'finished' ? previousManifests : null,
+    contradicted,
+  });
   return {
     cycle: { index: cycle.index, startBlock: cycle.startBlock, endBlock: cycle.endBlock },
     window,

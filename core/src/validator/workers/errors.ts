@@ -5,11 +5,7 @@ import { HordeError, type HordeErrorCode } from '../../errors.js';
  * queue that would not start, the session holding the leader lock gone.
  */
 export class ValidatorWorkersError extends HordeError {
-  constructor(
-    code: Extract<HordeErrorCode, `HORDE_VALIDATOR_WORKERS_${string}`>,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: Extract<HordeErrorCode, `HORDE_VALIDATOR_WORKERS_${string}`>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

@@ -92,7 +92,11 @@ export class ValidatorWorkerPool {
     } catch (error) {
       await session.close();
       await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
-      throw new ValidatorWorkersError('HORDE_VALIDATOR_WORKERS_QUEUE', `the pg-boss task queue did not start: ${(error as Error).message}`, { cause: error });
+      throw new ValidatorWorkersError(
+        'HORDE_VALIDATOR_WORKERS_QUEUE',
+        `the pg-boss task queue did not start: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     return new ValidatorWorkerPool(options, session, boss);
   }
@@ -153,7 +157,12 @@ export class ValidatorWorkerPool {
    * tasks to the queue, and waits until every task is final, failing the queue job of any task whose
    * worker died so the queue runs it again elsewhere. Resolves with the batch's summary.
    */
-  async runBatch(cycle: number, targets: readonly MinerTarget[], signal: AbortSignal, onPlanned?: (tasks: number) => void): Promise<DistributedBatchSummary> {
+  async runBatch(
+    cycle: number,
+    targets: readonly MinerTarget[],
+    signal: AbortSignal,
+    onPlanned?: (tasks: number) => void,
+  ): Promise<DistributedBatchSummary> {
     const { clock, settings } = this.options;
     const startedAt = clock.now();
     let plan = await this.tasks.tasks(cycle);
@@ -183,25 +192,34 @@ export class ValidatorWorkerPool {
         }
         if (FINAL_STATES.has(job.state)) {
           final.set(row.task, job.state);
-          if (job.state !== 'completed') this.log.warn({ cycle, task: row.task, state: job.state, miners: row.targets.length }, 'batch task ended without finishing; its miners have no outcome this cycle');
+          if (job.state !== 'completed')
+            this.log.warn(
+              { cycle, task: row.task, state: job.state, miners: row.targets.length },
+              'batch task ended without finishing; its miners have no outcome this cycle',
+            );
           continue;
         }
         // Only the claim of this very attempt counts: a new attempt not yet claimed still shows the last worker.
-        if (job.state === 'active' && row.workerPid !== null && row.attempts === job.retryCount + 1) suspects.push({ row, retryCount: job.retryCount });
+        if (job.state === 'active' && row.workerPid !== null && row.attempts === job.retryCount + 1)
+          suspects.push({ row, retryCount: job.retryCount });
       }
       const alive = await this.session.alive(suspects.map((suspect) => suspect.row.workerPid!));
       for (const { row, retryCount } of suspects) {
         const key = `${row.queueJobId}:${retryCount}`;
         if (alive.has(row.workerPid!) || failedFor.has(key)) continue;
         failedFor.add(key);
-        this.log.warn({ cycle, task: row.task, deadWorker: row.workerName, deadWorkerPid: row.workerPid, attempt: row.attempts }, 'the worker running this task is gone; the queue runs it again elsewhere');
+        this.log.warn(
+          { cycle, task: row.task, deadWorker: row.workerName, deadWorkerPid: row.workerPid, attempt: row.attempts },
+          'the worker running this task is gone; the queue runs it again elsewhere',
+        );
         await this.boss.fail(this.queue, row.queueJobId, { message: `worker ${row.workerName ?? '?'} (session ${row.workerPid}) died` });
       }
       if (final.size < plan.length) await clock.sleep(settings.pollSeconds * 1000, signal).catch(() => undefined);
     }
     const results = (await this.tasks.tasks(cycle)).map((row) => row.result).filter((result): result is BatchTaskResult => result !== null);
     const outcomes: Record<string, number> = {};
-    for (const result of results) for (const [status, count] of Object.entries(result.outcomes)) outcomes[status] = (outcomes[status] ?? 0) + count;
+    for (const result of results)
+      for (const [status, count] of Object.entries(result.outcomes)) outcomes[status] = (outcomes[status] ?? 0) + count;
     return {
       tasks: plan.length,
       failedTasks: plan.length - results.length,
@@ -231,12 +249,16 @@ export class ValidatorWorkerPool {
   async stopTaking(): Promise<void> {
     if (!this.working) return;
     this.working = false;
-    await this.boss.offWork(this.queue).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'could not stop taking tasks'));
+    await this.boss
+      .offWork(this.queue)
+      .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'could not stop taking tasks'));
   }
 
   /** Stops the queue (running tasks are left to the caller's abort), drops the session and its lock. */
   async close(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, timeout: 5_000 }).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'task queue did not stop cleanly'));
+    await this.boss
+      .stop({ graceful: true, wait: true, timeout: 5_000 })
+      .catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'task queue did not stop cleanly'));
     await this.session.close();
   }
 }

@@ -34,7 +34,11 @@ export class WorkerSession {
     const onLost = (error?: Error) => {
       if (this.lost) return;
       this.lost = true;
-      const wrapped = new ValidatorWorkersError('HORDE_VALIDATOR_WORKERS_SESSION_LOST', 'the worker lost its PostgreSQL session (and with it any leadership)', { cause: error });
+      const wrapped = new ValidatorWorkersError(
+        'HORDE_VALIDATOR_WORKERS_SESSION_LOST',
+        'the worker lost its PostgreSQL session (and with it any leadership)',
+        { cause: error },
+      );
       this.log.error({ err: error?.message, wasLeader: this.leader }, 'worker session to PostgreSQL lost');
       this.leader = false;
       for (const listener of this.lostListeners) listener(wrapped);
@@ -67,7 +71,9 @@ export class WorkerSession {
     if (this.lost) return false;
     if (this.leader) return true;
     const [a, b] = advisoryKeys(name);
-    const result = (await this.db.raw('select pg_try_advisory_lock(?, ?) as taken', [a, b]).connection(this.connection)) as { rows: Array<{ taken: boolean }> };
+    const result = (await this.db.raw('select pg_try_advisory_lock(?, ?) as taken', [a, b]).connection(this.connection)) as {
+      rows: Array<{ taken: boolean }>;
+    };
     this.leader = result.rows[0]!.taken === true;
     return this.leader;
   }
@@ -75,7 +81,9 @@ export class WorkerSession {
   /** The worker sessions among `pids` that are still connected. */
   async alive(pids: readonly number[]): Promise<Set<number>> {
     if (pids.length === 0) return new Set();
-    const rows = (await this.db('pg_stat_activity').whereIn('pid', [...pids]).select('pid')) as Array<{ pid: number }>;
+    const rows = (await this.db('pg_stat_activity')
+      .whereIn('pid', [...pids])
+      .select('pid')) as Array<{ pid: number }>;
     return new Set(rows.map((row) => Number(row.pid)));
   }
 

@@ -38,7 +38,11 @@ export class BatchTaskStore {
   }
 
   /** Writes the plan of a cycle's batch (before its queue jobs are sent, so a new leader can resend them). */
-  async savePlan(cycle: number, tasks: ReadonlyArray<{ task: number; queueJobId: string; targets: readonly MinerTarget[] }>, now: number): Promise<void> {
+  async savePlan(
+    cycle: number,
+    tasks: ReadonlyArray<{ task: number; queueJobId: string; targets: readonly MinerTarget[] }>,
+    now: number,
+  ): Promise<void> {
     const rows = tasks.map((task) => ({
       validator_hotkey: this.validatorHotkey,
       cycle,
@@ -54,7 +58,9 @@ export class BatchTaskStore {
   }
 
   async tasks(cycle: number): Promise<BatchTaskRow[]> {
-    const rows = (await this.db(TABLE).where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('task')) as Array<Record<string, unknown>>;
+    const rows = (await this.db(TABLE).where({ validator_hotkey: this.validatorHotkey, cycle }).orderBy('task')) as Array<
+      Record<string, unknown>
+    >;
     return rows.map((row) => ({
       cycle: Number(row['cycle']),
       task: Number(row['task']),
@@ -76,7 +82,9 @@ export class BatchTaskStore {
   }
 
   async finish(cycle: number, task: number, result: BatchTaskResult, now: number): Promise<void> {
-    await this.db(TABLE).where({ validator_hotkey: this.validatorHotkey, cycle, task }).update({ result: toJsonColumn(result), updated_at: now });
+    await this.db(TABLE)
+      .where({ validator_hotkey: this.validatorHotkey, cycle, task })
+      .update({ result: toJsonColumn(result), updated_at: now });
   }
 }
 

@@ -22,7 +22,10 @@ describe('class-weights', () => {
 
   it("defaults to ComputeHorde's code weights", () => {
     const rule = classWeightsRule();
-    const result = rule.apply(scoringFacts(), { A: { 'spin_up-4min.gpu-24gb': 1, 'always_on.test': 5 }, B: { 'spin_up-4min.gpu-24gb': 1 } });
+    const result = rule.apply(scoringFacts(), {
+      A: { 'spin_up-4min.gpu-24gb': 1, 'always_on.test': 5 },
+      B: { 'spin_up-4min.gpu-24gb': 1 },
+    });
     expect(DEFAULT_CLASS_WEIGHTS['spin_up-4min.gpu-24gb']).toBe(98);
     expect(result).toEqual({ A: { 'spin_up-4min.gpu-24gb': 49, 'always_on.test': 0 }, B: { 'spin_up-4min.gpu-24gb': 49 } });
   });

@@ -42,7 +42,11 @@ describe('dancing-bonus', () => {
 
   it('splits equally when the main hotkey is unknown, and takes bonus and share from the options', () => {
     const facts = scoringFacts({ neurons, mainHotkeys: { dancer: { current: 'h2', previous: 'h1', verifiedDance: true } } });
-    const result = dancingBonusRule({ bonus: 0.1, mainHotkeyShare: 0.5 }).apply(facts, { h1: { test: 4 }, h2: { test: 1 }, t1: { test: 6 } });
+    const result = dancingBonusRule({ bonus: 0.1, mainHotkeyShare: 0.5 }).apply(facts, {
+      h1: { test: 4 },
+      h2: { test: 1 },
+      t1: { test: 6 },
+    });
     expect(result.h1!.test).toBeCloseTo(2.75, 12); // 5 × 1.1 × 0.5
     expect(result.h2!.test).toBeCloseTo(2.75, 12);
     for (const hotkey of ['t1', 't2', 't3']) expect(result[hotkey]!.test).toBeCloseTo(2, 12); // trio: unknown main, 6 / 3
@@ -51,10 +55,19 @@ describe('dancing-bonus', () => {
   it('keeps the coldkey total (times the bonus) whatever the split', () => {
     const total = (shares: Map<string, number>) => [...shares.values()].reduce((sum, x) => sum + x, 0);
     const options = { bonus: 0.3, mainHotkeyShare: 0.8 };
-    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: true }, options))).toBeCloseTo(13, 12);
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: true }, options))).toBeCloseTo(
+      13,
+      12,
+    );
     // A reported change the validator could not verify (an unregistered main, no executors moved) earns nothing extra.
-    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'z', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(10, 12);
-    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(10, 12);
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'z', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(
+      10,
+      12,
+    );
+    expect(total(splitColdkeyPoints(10, ['a', 'b', 'c'], { current: 'b', previous: 'a', verifiedDance: false }, options))).toBeCloseTo(
+      10,
+      12,
+    );
     expect(total(splitColdkeyPoints(10, ['a', 'b'], undefined, options))).toBeCloseTo(10, 12);
     expect(splitColdkeyPoints(10, ['a'], { current: 'a', previous: 'a', verifiedDance: false }, options)).toEqual(new Map([['a', 10]]));
   });

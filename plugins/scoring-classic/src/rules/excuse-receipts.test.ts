@@ -18,7 +18,7 @@ afterAll(() => {
 });
 
 const CHECKED_AT = Date.UTC(2025, 4, 1, 12, 0, 0);
-const THREE_SECONDS_BEFORE = (Date.UTC(2025, 4, 1, 11, 59, 57) * 1000) + 250_000;
+const THREE_SECONDS_BEFORE = Date.UTC(2025, 4, 1, 11, 59, 57) * 1000 + 250_000;
 
 describe('isoToMicros in a non-UTC time zone', () => {
   it('runs where local time is not UTC', () => {
@@ -47,7 +47,13 @@ describe('checkExcuseReceipts with a naive receipt timestamp', () => {
 
   it('counts an excuse issued 3 s before the check, as it would with the Z form', () => {
     // Only the timestamp's text differs from a normally signed receipt; signatures are not what this checks.
-    const signed = signedStartedReceipt(rich, { minerHotkey: 'miner', executorClass: 'always_on.test', isOrganic: true, ttl: 7, timestampMs: CHECKED_AT - 2_750 });
+    const signed = signedStartedReceipt(rich, {
+      minerHotkey: 'miner',
+      executorClass: 'always_on.test',
+      isOrganic: true,
+      ttl: 7,
+      timestampMs: CHECKED_AT - 2_750,
+    });
     const naive = { ...signed, payload: { ...signed.payload, timestamp: signed.payload.timestamp.replace(/Z$/, '') } };
     expect(naive.payload.timestamp).toBe('2025-05-01T11:59:57.250000');
     const verdict = checkExcuseReceipts([naive], {

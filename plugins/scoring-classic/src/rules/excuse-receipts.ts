@@ -67,11 +67,7 @@ export interface ExcuseVerdict {
  * receipts). Keeping the bar high, and asking for the permit the chain grants only to top stake,
  * stops a miner from excusing itself with receipts signed by a key it registered cheaply.
  */
-export function trustedExcuseValidators(
-  neurons: readonly NeuronFact[],
-  ownHotkey: string,
-  minimumStake: number,
-): Set<string> {
+export function trustedExcuseValidators(neurons: readonly NeuronFact[], ownHotkey: string, minimumStake: number): Set<string> {
   const trusted = new Set<string>([ownHotkey]);
   for (const neuron of neurons) if (neuron.validatorPermit && neuron.stake >= minimumStake) trusted.add(neuron.hotkey);
   return trusted;
@@ -122,7 +118,10 @@ interface SpanIndex {
 }
 
 function spanIndex(receipts: readonly Receipt[]): SpanIndex {
-  return { accepted: byJob<JobAcceptedReceiptPayload>(receipts, 'JobAcceptedReceipt'), finished: byJob<JobFinishedReceiptPayload>(receipts, 'JobFinishedReceipt') };
+  return {
+    accepted: byJob<JobAcceptedReceiptPayload>(receipts, 'JobAcceptedReceipt'),
+    finished: byJob<JobFinishedReceiptPayload>(receipts, 'JobFinishedReceipt'),
+  };
 }
 
 /**
@@ -167,7 +166,11 @@ class JobSpans {
   /** Signed by the same validator, for the same miner, and the signature verifies. */
   private sameParties(receipt: Receipt, started: JobStartedReceiptPayload): boolean {
     const p = receipt.payload;
-    return p.validator_hotkey === started.validator_hotkey && p.miner_hotkey === started.miner_hotkey && signatureHolds(receipt, this.check.verifySignature);
+    return (
+      p.validator_hotkey === started.validator_hotkey &&
+      p.miner_hotkey === started.miner_hotkey &&
+      signatureHolds(receipt, this.check.verifySignature)
+    );
   }
 
   /** The job's accepted receipt holds the executor at `atMicros`: accepted before it, ttl + leeway not over. */

@@ -25,14 +25,9 @@ let otherMiner: Hotkey;
 let unpermitted: Hotkey; // 60,000 stake but no validator permit
 
 beforeAll(async () => {
-  [self, rich, poor, miner, otherMiner, unpermitted] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner', '//NoPermit'].map(testHotkey))) as [
-    Hotkey,
-    Hotkey,
-    Hotkey,
-    Hotkey,
-    Hotkey,
-    Hotkey,
-  ];
+  [self, rich, poor, miner, otherMiner, unpermitted] = (await Promise.all(
+    ['//Self', '//Rich', '//Poor', '//Miner', '//OtherMiner', '//NoPermit'].map(testHotkey),
+  )) as [Hotkey, Hotkey, Hotkey, Hotkey, Hotkey, Hotkey];
 });
 
 const neurons = () => [
@@ -60,7 +55,10 @@ function excuse(overrides: Parameters<typeof signedStartedReceipt>[1] = {}, sign
  * The miner declared `declared` executors of class T; it took `taken` synthetic jobs and declined
  * one more as busy, attaching `receipts`.
  */
-function cycle(receipts: Receipt[], { declared = 2, taken = 1, reason = 'busy', accepted = [] as Receipt[], finished = [] as Receipt[] } = {}) {
+function cycle(
+  receipts: Receipt[],
+  { declared = 2, taken = 1, reason = 'busy', accepted = [] as Receipt[], finished = [] as Receipt[] } = {},
+) {
   const jobs: JobOutcome[] = [];
   for (let i = 0; i < taken; i++) jobs.push(job({ jobUuid: `taken-${i}`, minerHotkey: miner.ss58, executorClass: T }));
   jobs.push(
@@ -131,7 +129,12 @@ describe('excused-rejections', () => {
     it('stops excusing once the accepted ttl (plus leeway) is over or the job finished', () => {
       expect(excusePoints(cycle([longJob(), acceptedFor({ ttl: 296 })]))).toBe(0); // ran out 1 s before the check
       expect(excusePoints(cycle([longJob(), acceptedFor({ ttl: 298 })]))).toBe(1); // the 2 s leeway covers it
-      const finished = signedFinishedReceipt(rich, { jobUuid: 'long-organic', minerHotkey: miner.ss58, startedAtMs: CHECKED_AT - 298_000, finishedAtMs: CHECKED_AT - 60_000 });
+      const finished = signedFinishedReceipt(rich, {
+        jobUuid: 'long-organic',
+        minerHotkey: miner.ss58,
+        startedAtMs: CHECKED_AT - 298_000,
+        finishedAtMs: CHECKED_AT - 60_000,
+      });
       expect(excusePoints(cycle([longJob(), acceptedFor()], { finished: [finished] }))).toBe(0);
       const verdict = checkExcuseReceipts([longJob(), acceptedFor()], {
         declinedJobUuid: 'declined',

@@ -38,11 +38,7 @@ function countTakenSyntheticJobs(jobs: readonly JobOutcome[]): Map<string, Map<s
  * executor_count`). A busy decline that falls short, and any other decline, scores 0. A class the
  * miner declared no executors for excuses nothing.
  */
-export function scoreExcusedRejections(
-  facts: CycleFacts,
-  table: ScoreTable,
-  options: Required<ExcusedRejectionsOptions>,
-): ScoreTable {
+export function scoreExcusedRejections(facts: CycleFacts, table: ScoreTable, options: Required<ExcusedRejectionsOptions>): ScoreTable {
   const scored = copyTable(table);
   const trustedValidators = trustedExcuseValidators(facts.neurons, facts.validatorHotkey, options.minimumValidatorStake);
   const taken = countTakenSyntheticJobs(facts.jobs);

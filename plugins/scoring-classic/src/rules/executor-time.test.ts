@@ -22,7 +22,12 @@ let poor: Hotkey; // 10,000 stake: below the bar
 let miner: Hotkey;
 
 beforeAll(async () => {
-  [self, rich, poor, miner] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner'].map(testHotkey))) as [Hotkey, Hotkey, Hotkey, Hotkey];
+  [self, rich, poor, miner] = (await Promise.all(['//Self', '//Rich', '//Poor', '//Miner'].map(testHotkey))) as [
+    Hotkey,
+    Hotkey,
+    Hotkey,
+    Hotkey,
+  ];
 });
 
 const neurons = () => [
@@ -39,13 +44,25 @@ interface JobReceipts {
 }
 
 /** An organic job `signer` started at `startMs`, accepted 1 s later for `ttl` s; finished if `ran` is given. */
-function organicJob(signer: Hotkey, startMs: number, options: { ttl?: number; ran?: [fromMs: number, toMs: number]; organic?: boolean } = {}): JobReceipts {
+function organicJob(
+  signer: Hotkey,
+  startMs: number,
+  options: { ttl?: number; ran?: [fromMs: number, toMs: number]; organic?: boolean } = {},
+): JobReceipts {
   const jobUuid = `job-${Math.random().toString(36).slice(2)}`;
   const fields = { jobUuid, minerHotkey: miner.ss58 };
   return {
-    started: signedStartedReceipt(signer, { ...fields, executorClass: T, isOrganic: options.organic ?? true, ttl: 7, timestampMs: startMs }),
+    started: signedStartedReceipt(signer, {
+      ...fields,
+      executorClass: T,
+      isOrganic: options.organic ?? true,
+      ttl: 7,
+      timestampMs: startMs,
+    }),
     accepted: signedAcceptedReceipt(signer, { ...fields, acceptedAtMs: startMs + 1_000, ttl: options.ttl ?? 3_600 }),
-    ...(options.ran ? { finished: signedFinishedReceipt(signer, { ...fields, startedAtMs: options.ran[0], finishedAtMs: options.ran[1] }) } : {}),
+    ...(options.ran
+      ? { finished: signedFinishedReceipt(signer, { ...fields, startedAtMs: options.ran[0], finishedAtMs: options.ran[1] }) }
+      : {}),
   };
 }
 
@@ -69,7 +86,15 @@ describe('executor-time', () => {
     const running = organicJob(rich, T0 - 5 * MIN);
     expect(minutes(cycleWith([running], 0))).toBeCloseTo(10, 9);
     // It ran from T0 - 4 min to T0 + 14 min: 4 minutes of the second window.
-    const ended = { ...running, finished: signedFinishedReceipt(rich, { jobUuid: running.started.payload.job_uuid, minerHotkey: miner.ss58, startedAtMs: T0 - 4 * MIN, finishedAtMs: T0 + 14 * MIN }) };
+    const ended = {
+      ...running,
+      finished: signedFinishedReceipt(rich, {
+        jobUuid: running.started.payload.job_uuid,
+        minerHotkey: miner.ss58,
+        startedAtMs: T0 - 4 * MIN,
+        finishedAtMs: T0 + 14 * MIN,
+      }),
+    };
     expect(minutes(cycleWith([ended], 1))).toBeCloseTo(4, 9);
     expect(minutes(cycleWith([ended], 2))).toBeUndefined();
   });
@@ -95,7 +120,22 @@ describe('executor-time', () => {
     expect(minutes(cycleWith([notAccepted]))).toBeUndefined();
     const job = organicJob(rich, T0);
     const stretched = { ...job, accepted: { ...job.accepted!, payload: { ...job.accepted!.payload, ttl: 99_999 } } as Receipt };
-    expect(minutes(cycleWith([{ ...stretched, accepted: signedAcceptedReceipt(miner, { jobUuid: job.started.payload.job_uuid, minerHotkey: miner.ss58, validatorHotkey: rich.ss58, acceptedAtMs: T0, ttl: 600 }) }]))).toBeUndefined();
+    expect(
+      minutes(
+        cycleWith([
+          {
+            ...stretched,
+            accepted: signedAcceptedReceipt(miner, {
+              jobUuid: job.started.payload.job_uuid,
+              minerHotkey: miner.ss58,
+              validatorHotkey: rich.ss58,
+              acceptedAtMs: T0,
+              ttl: 600,
+            }),
+          },
+        ]),
+      ),
+    ).toBeUndefined();
     expect(minutes(cycleWith([stretched]))).toBeUndefined();
   });
 

@@ -71,7 +71,11 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       pair = stores();
       [a, b] = await pair.open();
       clock = new ManualClock(1_700_000_000_000);
-      await LocalChain.init(a, { blockTimeMs: BLOCK_MS, subnets: [{ netuid: NETUID, tempo: 10, weightsRateLimit: 5, commitRevealEnabled: true }] }, clock);
+      await LocalChain.init(
+        a,
+        { blockTimeMs: BLOCK_MS, subnets: [{ netuid: NETUID, tempo: 10, weightsRateLimit: 5, commitRevealEnabled: true }] },
+        clock,
+      );
     });
 
     afterEach(async () => {
@@ -150,7 +154,11 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       const chainA = await open(a, validator);
       // Registration counts as a weight update (subtensor sets LastUpdate): the first commit may
       // go in at block 1 + WeightsSetRateLimit.
-      expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 5, nextBlock: 6 });
+      expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({
+        status: 'rate_limited',
+        blocksRemaining: 5,
+        nextBlock: 6,
+      });
       await goToBlock(chainA, 6);
       const committed = await chainA.submitWeights(NETUID, [
         { uid: 1, weight: 3 },
@@ -190,7 +198,14 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
     it('rejects a reveal that does not match the commit with InvalidRevealCommitHashNotMatch', async () => {
       const admin = await open(a);
       await registerAll(admin);
-      const hash = weightCommitHash({ hotkey: validator, netuidIndex: NETUID, uids: [1, 2], values: [65535, 100], salt: [9, 9], versionKey: 0 });
+      const hash = weightCommitHash({
+        hotkey: validator,
+        netuidIndex: NETUID,
+        uids: [1, 2],
+        values: [65535, 100],
+        salt: [9, 9],
+        versionKey: 0,
+      });
       await goToBlock(admin, 6);
       await admin.ledger.commitWeights(validator, NETUID, hash);
       await goToBlock(admin, 7);
@@ -207,7 +222,11 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       const reveal = () => admin.ledger.revealWeights(validator, NETUID, [1], [65535], [1], 0);
       await expect(reveal()).rejects.toMatchObject({ code: 'NoWeightsCommitFound' });
       await goToBlock(admin, 6);
-      await admin.ledger.commitWeights(validator, NETUID, weightCommitHash({ hotkey: validator, netuidIndex: NETUID, uids: [1], values: [65535], salt: [1], versionKey: 0 }));
+      await admin.ledger.commitWeights(
+        validator,
+        NETUID,
+        weightCommitHash({ hotkey: validator, netuidIndex: NETUID, uids: [1], values: [65535], salt: [1], versionKey: 0 }),
+      );
       await goToBlock(admin, 6); // still the commit epoch
       await expect(reveal()).rejects.toMatchObject({ code: 'RevealTooEarly' });
       await goToBlock(admin, 18); // epoch 2: past the reveal epoch
@@ -231,7 +250,11 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       await goToBlock(chainA, 7);
       expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toMatchObject({ status: 'committed', block: 7 });
       await goToBlock(chainA, 9);
-      expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 3, nextBlock: 12 });
+      expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({
+        status: 'rate_limited',
+        blocksRemaining: 3,
+        nextBlock: 12,
+      });
       const err = (await admin.ledger.commitWeights(validator, NETUID, `0x${'00'.repeat(32)}`).catch((e: unknown) => e)) as ChainError;
       expect(err).toMatchObject({ code: 'CommittingWeightsTooFast', blocksRemaining: 3, nextBlock: 12 });
     });
@@ -246,7 +269,12 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       it('sets weights directly and refuses the next ones too fast with the blocks remaining', async () => {
         const chainA = await open(a, validator);
         await goToBlock(chainA, 7);
-        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }, { uid: 2, weight: 1 }])).toEqual({ status: 'set', block: 7, mode: 'set_weights' });
+        expect(
+          await chainA.submitWeights(NETUID, [
+            { uid: 1, weight: 1 },
+            { uid: 2, weight: 1 },
+          ]),
+        ).toEqual({ status: 'set', block: 7, mode: 'set_weights' });
         expect((await (await open(b)).weights(NETUID)).get(0)).toEqual([
           { uid: 1, weight: 0.5 },
           { uid: 2, weight: 0.5 },
@@ -259,16 +287,20 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
         expect(err.blocksRemaining).toBe(2);
         expect(err.message).toContain('2 blocks remaining');
         // What submitWeights does instead: send nothing and say when to try again.
-        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'rate_limited', blocksRemaining: 2, nextBlock: 12 });
+        expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({
+          status: 'rate_limited',
+          blocksRemaining: 2,
+          nextBlock: 12,
+        });
         await goToBlock(chainA, 12);
         expect(await chainA.submitWeights(NETUID, [{ uid: 1, weight: 1 }])).toEqual({ status: 'set', block: 12, mode: 'set_weights' });
         expect((await chainA.metagraph(NETUID)).neurons[0]!.lastUpdate).toBe(12);
       });
 
       it('refuses commits with CommitRevealDisabled', async () => {
-        await expect(
-          (await open(a)).ledger.commitWeights(validator, NETUID, `0x${'11'.repeat(32)}`),
-        ).rejects.toMatchObject({ code: 'CommitRevealDisabled' });
+        await expect((await open(a)).ledger.commitWeights(validator, NETUID, `0x${'11'.repeat(32)}`)).rejects.toMatchObject({
+          code: 'CommitRevealDisabled',
+        });
       });
 
       it('applies subtensor checks: permit, uids, version key', async () => {
@@ -319,7 +351,10 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       const axon = { ip: '10.0.0.5', port: 9000, protocol: 4, version: 1 };
       await minerChain.serveAxon(NETUID, axon);
       await minerChain.serveAxon(NETUID, axon); // unchanged: nothing sent, no error
-      await expect(minerChain.serveAxon(NETUID, { ...axon, port: 9001 })).rejects.toMatchObject({ code: 'ServingRateLimitExceeded', blocksRemaining: 50 });
+      await expect(minerChain.serveAxon(NETUID, { ...axon, port: 9001 })).rejects.toMatchObject({
+        code: 'ServingRateLimitExceeded',
+        blocksRemaining: 50,
+      });
       await expect(minerChain.ledger.serveAxon(miner, NETUID, { ...axon, port: 0 })).rejects.toBeInstanceOf(ChainError);
       await expect((await open(a, validator2)).serveAxon(NETUID, axon)).rejects.toMatchObject({ code: 'HotKeyNotRegisteredInNetwork' });
     });

@@ -31,7 +31,11 @@ import { emptyExtensionDeclarations, misdeclaredExtensions } from '../transactio
 const FIXTURE = new URL('../../__fixtures__/subtensor-metadata-v15.hex', import.meta.url);
 
 /** Loads the fixture metadata into a registry, as a node's types would be. */
-export function fixtureRegistry(atVersionHex = readFileSync(FIXTURE, 'utf8').trim()): { registry: TypeRegistry; metadata: Metadata; atVersionHex: string } {
+export function fixtureRegistry(atVersionHex = readFileSync(FIXTURE, 'utf8').trim()): {
+  registry: TypeRegistry;
+  metadata: Metadata;
+  atVersionHex: string;
+} {
   const registry = new TypeRegistry();
   const opaque = registry.createType('Option<OpaqueMetadata>', hexToU8a(atVersionHex)).unwrap();
   const metadata = new Metadata(registry, opaque.toU8a(true));
@@ -297,7 +301,10 @@ export class FakeSubtensor {
   }
 
   private runtimeVersion() {
-    const apis = this.metadata.asLatest.apis.map((api) => [blake2AsHex(api.name.toString(), 64), api.name.toString() === 'Metadata' ? 2 : 1]);
+    const apis = this.metadata.asLatest.apis.map((api) => [
+      blake2AsHex(api.name.toString(), 64),
+      api.name.toString() === 'Metadata' ? 2 : 1,
+    ]);
     return {
       specName: 'node-subtensor',
       implName: 'node-subtensor',
@@ -406,7 +413,11 @@ export class FakeSubtensor {
       this.send(socket, { jsonrpc: '2.0', id: request.id, result: handler(params, socket) });
     } catch (error) {
       const e = error as Error & { code?: number; data?: string };
-      this.send(socket, { jsonrpc: '2.0', id: request.id, error: { code: e.code ?? -32603, message: e.message, ...(e.data ? { data: e.data } : {}) } });
+      this.send(socket, {
+        jsonrpc: '2.0',
+        id: request.id,
+        error: { code: e.code ?? -32603, message: e.message, ...(e.data ? { data: e.data } : {}) },
+      });
     }
   }
 
@@ -423,8 +434,12 @@ export class FakeSubtensor {
   private verifySignature(extrinsic: Extrinsic): void {
     if (!extrinsic.isSigned) return;
     const unmodelled = misdeclaredExtensions(this.registry, this.metadata, []);
-    if (unmodelled.length > 0) throw FakeSubtensor.invalidTransaction(`the fake node cannot check data-carrying extensions ${unmodelled.map((e) => e.name).join(', ')}`);
-    if (extrinsic.mode.toNumber() !== 0) throw FakeSubtensor.invalidTransaction('the fake node does not check metadata hashes (CheckMetadataHash mode 1)');
+    if (unmodelled.length > 0)
+      throw FakeSubtensor.invalidTransaction(
+        `the fake node cannot check data-carrying extensions ${unmodelled.map((e) => e.name).join(', ')}`,
+      );
+    if (extrinsic.mode.toNumber() !== 0)
+      throw FakeSubtensor.invalidTransaction('the fake node does not check metadata hashes (CheckMetadataHash mode 1)');
     const era = extrinsic.era;
     const birth = era.isMortalEra ? era.asMortalEra.birth(this.bestNumber) : 0;
     const birthBlock = this.blocks[birth];
@@ -459,14 +474,17 @@ export class FakeSubtensor {
       extrinsic = this.registry.createType('Extrinsic', hexToU8a(hex));
       // Bytes left over (an extension encoded with data the metadata says it has none of) or
       // missing are not this runtime's extrinsic.
-      if (extrinsic.encodedLength !== hexToU8a(hex).length) throw new TypeError(`${hexToU8a(hex).length - extrinsic.encodedLength} bytes left after decoding`);
+      if (extrinsic.encodedLength !== hexToU8a(hex).length)
+        throw new TypeError(`${hexToU8a(hex).length - extrinsic.encodedLength} bytes left after decoding`);
     } catch (error) {
       throw Object.assign(new Error(`Extrinsic has invalid format: ${(error as Error).message}`), { code: 1001 });
     }
     this.verifySignature(extrinsic);
     const { method } = extrinsic;
     const names = method.meta.fields.map((f) => f.name.unwrap().toString());
-    const args = Object.fromEntries(method.args.map((arg, i) => [names[i]!.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), arg.toPrimitive()]));
+    const args = Object.fromEntries(
+      method.args.map((arg, i) => [names[i]!.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), arg.toPrimitive()]),
+    );
     const record: RecordedExtrinsic = {
       section: method.section,
       method: method.method,

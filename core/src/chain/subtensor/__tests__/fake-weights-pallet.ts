@@ -102,7 +102,9 @@ export class FakeWeightsPallet {
   }
 
   private lastUpdate(): number[] {
-    return ((this.node.getStorage('subtensorModule', 'lastUpdate', [this.netuid])?.toPrimitive() as number[] | undefined) ?? []).map(Number);
+    return ((this.node.getStorage('subtensorModule', 'lastUpdate', [this.netuid])?.toPrimitive() as number[] | undefined) ?? []).map(
+      Number,
+    );
   }
 
   private passesRateLimit(uid: number, block: number): boolean {
@@ -118,13 +120,25 @@ export class FakeWeightsPallet {
   }
 
   /** `internal_set_weights`' checks that matter here; returns the error name or writes the weights. */
-  private setWeights(who: string, uids: number[], values: number[], versionKey: number, block: number, rateLimited: boolean): string | undefined {
+  private setWeights(
+    who: string,
+    uids: number[],
+    values: number[],
+    versionKey: number,
+    block: number,
+    rateLimited: boolean,
+  ): string | undefined {
     const uid = this.uidOf(who);
     if (uid === null) return 'HotKeyNotRegisteredInSubNet';
     const required = this.num('weightsVersionKey');
     if (required !== 0 && versionKey < required) return 'IncorrectWeightVersionKey';
     if (rateLimited && !this.passesRateLimit(uid, block)) return 'SettingWeightsTooFast';
-    this.node.setStorage('subtensorModule', 'weights', [this.netuid, uid], uids.map((u, i) => [u, values[i]]));
+    this.node.setStorage(
+      'subtensorModule',
+      'weights',
+      [this.netuid, uid],
+      uids.map((u, i) => [u, values[i]]),
+    );
     this.touch(uid, block);
     return undefined;
   }
@@ -147,7 +161,12 @@ export class FakeWeightsPallet {
         const tempo = this.num('tempo');
         const epoch = epochIndex(this.netuid, tempo, block) + this.num('revealPeriodEpochs');
         const first = firstBlockOfEpoch(this.netuid, tempo, epoch);
-        this.node.setStorage('subtensorModule', 'weightCommits', [this.netuid, x.signer], [[x.args['commitHash'], block, first, first + tempo]]);
+        this.node.setStorage(
+          'subtensorModule',
+          'weightCommits',
+          [this.netuid, x.signer],
+          [[x.args['commitHash'], block, first, first + tempo]],
+        );
         this.touch(uid, block);
         return undefined;
       }
@@ -203,7 +222,11 @@ export class FakeWeightsPallet {
       return;
     }
     if (!u8aEq(payload.hotkey, decodeAddress(commit.who))) {
-      this.dropped.push({ who: commit.who, commitBlock: commit.block, reason: `hotkey mismatch in payload (${encodeAddress(payload.hotkey)})` });
+      this.dropped.push({
+        who: commit.who,
+        commitBlock: commit.block,
+        reason: `hotkey mismatch in payload (${encodeAddress(payload.hotkey)})`,
+      });
       return;
     }
     const uids = [...payload.uids];

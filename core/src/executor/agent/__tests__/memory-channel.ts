@@ -3,7 +3,13 @@ import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '
 import type { JobChannel } from '../job-driver.js';
 
 export const TEST_JOB_UUID = '0b7b5c3e-4a8e-4f4e-9a53-0c4b1b0b2f61';
-const TIMING = { allowed_leeway: 5, download_time_limit: 10, execution_time_limit: 10, upload_time_limit: 10, streaming_start_time_limit: 5 };
+const TIMING = {
+  allowed_leeway: 5,
+  download_time_limit: 10,
+  execution_time_limit: 10,
+  upload_time_limit: 10,
+  streaming_start_time_limit: 5,
+};
 
 /**
  * The miner's side of the executor connection, in memory: hands the job driver its two requests
@@ -53,7 +59,11 @@ export function memoryJobChannel(
     env: {},
   };
   const sent: ExecutorToMinerMessage[] = [];
-  return { sent, initialRequest: async () => initial, jobRequest: async () => job, send: async (message) => {
+  return {
+    sent,
+    initialRequest: async () => initial,
+    jobRequest: async () => job,
+    send: async (message) => {
       sent.push(message);
       options.onSend?.(message);
     },
