@@ -33,19 +33,8 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
   return { config, plugins };
 }
 
-/** A table with left-aligned columns, two spaces apart. */
-export function formatTable(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
+// One table formatter for the CLI and the devnet summary.
+export { formatTable } from '../../format/table.js';
 
 /** `HardwareClass ×7, ScoringRule` */
 export function describeProvides(provides: LoadedPlugins['plugins'][number]['provides']): string {
