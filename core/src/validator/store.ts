@@ -141,6 +141,20 @@ function failureColumns(failure: JobFailure | null | undefined) {
   };
 }
 
+/** A `validator_batches` row as the store's callers see it. */
+function batchFromRow(row: Record<string, any>): BatchRow {
+  return {
+    cycle: row.cycle,
+    block: toNumber(row.block),
+    startedAt: toNumber(row.started_at),
+    finishedAt: toNullableNumber(row.finished_at),
+    miners: row.miners,
+    jobs: row.jobs,
+    overheadMs: toNullableNumber(row.overhead_ms),
+    status: row.status,
+  };
+}
+
 /** The validator's repositories (tables `validator_*`, see the migration). */
 export class ValidatorStore {
   private readonly db: Knex;
@@ -195,17 +209,7 @@ export class ValidatorStore {
 
   async batch(cycle: number): Promise<BatchRow | null> {
     const row = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, cycle }).first();
-    if (!row) return null;
-    return {
-      cycle: row.cycle,
-      block: toNumber(row.block),
-      startedAt: toNumber(row.started_at),
-      finishedAt: toNullableNumber(row.finished_at),
-      miners: row.miners,
-      jobs: row.jobs,
-      overheadMs: toNullableNumber(row.overhead_ms),
-      status: row.status,
-    };
+    return row ? batchFromRow(row) : null;
   }
 
   // ---------------------------------------------------------------- manifests and main hotkeys
@@ -514,16 +518,7 @@ export class ValidatorStore {
   /** The most recent batches, newest first. */
   async recentBatches(limit = 20): Promise<BatchRow[]> {
     const rows = await this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey }).orderBy('cycle', 'desc').limit(limit);
-    return rows.map((row) => ({
-      cycle: row.cycle,
-      block: toNumber(row.block),
-      startedAt: toNumber(row.started_at),
-      finishedAt: toNullableNumber(row.finished_at),
-      miners: row.miners,
-      jobs: row.jobs,
-      overheadMs: toNullableNumber(row.overhead_ms),
-      status: row.status,
-    }));
+    return rows.map(batchFromRow);
   }
 
   /** Job counts of the most recent cycles by cycle and status (the dashboard's batch table). */

@@ -1,25 +1,10 @@
 import type { Knex } from 'knex';
 import type { JobStartedReceiptPayload, Receipt, ReceiptPayload } from '../../contracts/index.js';
 import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
-import { receiptTimestampMs } from '../../protocol/receipt-pages.js';
 
 export { receiptTimestampMs, type CountersignedReceipt } from '../../protocol/receipt-pages.js';
-import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import { receiptColumns, receiptFromRow, type StoredReceiptRow } from '../../store/receipt-rows.js';
 import { toMillis } from './rows.js';
-
-interface ReceiptRow {
-  payload: string;
-  validator_signature: string;
-  miner_signature: string;
-}
-
-function fromRow<P extends ReceiptPayload>(row: ReceiptRow): CountersignedReceipt<P> {
-  return {
-    payload: fromJsonColumn<P>(row.payload),
-    validator_signature: row.validator_signature,
-    miner_signature: row.miner_signature,
-  };
-}
 
 /** `miner_receipts`: one row per (job, receipt type), unique. */
 export class MinerReceiptsRepository {
@@ -31,24 +16,10 @@ export class MinerReceiptsRepository {
   /** Stores a countersigned receipt. Returns false (and stores nothing) when it is already there. */
   async insert(receipt: CountersignedReceipt): Promise<boolean> {
     const p = receipt.payload;
-    const started = p.receipt_type === 'JobStartedReceipt' ? p : null;
     // Started and accepted receipts both say how long they prove the executor busy.
     const ttl = p.receipt_type === 'JobFinishedReceipt' ? null : p.ttl;
     const inserted = await this.db('miner_receipts')
-      .insert({
-        job_uuid: p.job_uuid,
-        receipt_type: p.receipt_type,
-        validator_hotkey: p.validator_hotkey,
-        miner_hotkey: p.miner_hotkey,
-        timestamp: receiptTimestampMs(p),
-        executor_class: started?.executor_class ?? null,
-        is_organic: started ? started.is_organic : null,
-        ttl,
-        payload: toJsonColumn(p),
-        validator_signature: receipt.validator_signature,
-        miner_signature: receipt.miner_signature,
-        created_at: this.now(),
-      })
+      .insert({ ...receiptColumns(receipt), ttl, created_at: this.now() })
       .onConflict(['job_uuid', 'receipt_type'])
       .ignore()
       .returning('id');
@@ -56,8 +27,9 @@ export class MinerReceiptsRepository {
   }
 
   async get(jobUuid: string, receiptType: ReceiptPayload['receipt_type']): Promise<CountersignedReceipt | null> {
-    const row = (await this.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: receiptType }).first()) as ReceiptRow | undefined;
-    return row ? fromRow(row) : null;
+    const row = (await this.db('miner_receipts').where({ job_uuid: jobUuid, receipt_type: receiptType }).first()) as
+      StoredReceiptRow | undefined;
+    return row ? receiptFromRow(row) : null;
   }
 
   /**
@@ -85,7 +57,7 @@ export class MinerReceiptsRepository {
       .andWhere((q) => q.whereRaw('?? + ?? * 1000 >= ?', ['s.timestamp', 's.ttl', query.at]).orWhereExists(acceptedCovering))
       .whereNotExists(finishedBefore)
       .orderBy('s.timestamp', 'asc')
-      .select('s.job_uuid', 's.payload', 's.validator_signature', 's.miner_signature')) as Array<ReceiptRow & { job_uuid: string }>;
+      .select('s.job_uuid', 's.payload', 's.validator_signature', 's.miner_signature')) as Array<StoredReceiptRow & { job_uuid: string }>;
     if (started.length === 0) return [];
     const accepted = (await this.db('miner_receipts')
       .where('receipt_type', 'JobAcceptedReceipt')
@@ -94,8 +66,8 @@ export class MinerReceiptsRepository {
         started.map((row) => row.job_uuid),
       )
       .orderBy('timestamp', 'asc')
-      .select('payload', 'validator_signature', 'miner_signature')) as ReceiptRow[];
-    return [...started.map((row) => fromRow<JobStartedReceiptPayload>(row)), ...accepted.map((row) => fromRow(row))];
+      .select('payload', 'validator_signature', 'miner_signature')) as StoredReceiptRow[];
+    return [...started.map((row) => receiptFromRow<JobStartedReceiptPayload>(row)), ...accepted.map((row) => receiptFromRow(row))];
   }
 
   async count(): Promise<number> {

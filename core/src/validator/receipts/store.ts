@@ -7,9 +7,9 @@ import type {
   Store,
 } from '../../contracts/index.js';
 import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
-import { receiptTimestampMs } from '../../protocol/receipt-pages.js';
 import { datetimeToEpochMicros } from '../../protocol/datetime.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import { receiptColumns, receiptFromRow, type StoredReceiptRow } from '../../store/receipt-rows.js';
 import type { PageReadReport } from './transfer.js';
 
 /** Rows per INSERT: far below SQLite's bound-variable limit. */
@@ -49,16 +49,6 @@ export interface TransferredReceipts {
   readonly finished: CountersignedReceipt<JobFinishedReceiptPayload>[];
 }
 
-interface ReceiptRow {
-  payload: unknown;
-  validator_signature: string;
-  miner_signature: string;
-}
-
-function fromRow<P extends ReceiptPayload>(row: ReceiptRow): CountersignedReceipt<P> {
-  return { payload: fromJsonColumn<P>(row.payload), validator_signature: row.validator_signature, miner_signature: row.miner_signature };
-}
-
 /**
  * `validator_transferred_receipts` and `validator_receipt_checkpoints`: what receipt transfer
  * stores. Receipts are stored once per (job, receipt type) whoever pulled them (a second copy is
@@ -78,23 +68,7 @@ export class TransferredReceiptsRepository {
   async insert(receipts: readonly CountersignedReceipt[], receivedAt: number): Promise<number> {
     let inserted = 0;
     for (let i = 0; i < receipts.length; i += CHUNK) {
-      const rows = receipts.slice(i, i + CHUNK).map((receipt) => {
-        const p = receipt.payload;
-        const started = p.receipt_type === 'JobStartedReceipt' ? p : null;
-        return {
-          job_uuid: p.job_uuid,
-          receipt_type: p.receipt_type,
-          validator_hotkey: p.validator_hotkey,
-          miner_hotkey: p.miner_hotkey,
-          timestamp: receiptTimestampMs(p),
-          executor_class: started?.executor_class ?? null,
-          is_organic: started ? started.is_organic : null,
-          payload: toJsonColumn(p),
-          validator_signature: receipt.validator_signature,
-          miner_signature: receipt.miner_signature,
-          received_at: receivedAt,
-        };
-      });
+      const rows = receipts.slice(i, i + CHUNK).map((receipt) => ({ ...receiptColumns(receipt), received_at: receivedAt }));
       const ids = await this.db('validator_transferred_receipts')
         .insert(rows)
         .onConflict(['job_uuid', 'receipt_type'])
@@ -279,12 +253,12 @@ export class TransferredReceiptsRepository {
       .whereBetween('timestamp', [window.fromMs, window.toMs])
       .andWhere((q) => q.whereNot('receipt_type', 'JobStartedReceipt').orWhere('is_organic', true))
       .orderBy([{ column: 'timestamp' }, { column: 'id' }])
-      .select('receipt_type', 'payload', 'validator_signature', 'miner_signature')) as Array<ReceiptRow & { receipt_type: string }>;
+      .select('receipt_type', 'payload', 'validator_signature', 'miner_signature')) as Array<StoredReceiptRow & { receipt_type: string }>;
     const result: TransferredReceipts = { organicStarted: [], accepted: [], finished: [] };
     for (const row of rows) {
-      if (row.receipt_type === 'JobStartedReceipt') result.organicStarted.push(fromRow(row));
-      else if (row.receipt_type === 'JobAcceptedReceipt') result.accepted.push(fromRow(row));
-      else if (row.receipt_type === 'JobFinishedReceipt') result.finished.push(fromRow(row));
+      if (row.receipt_type === 'JobStartedReceipt') result.organicStarted.push(receiptFromRow(row));
+      else if (row.receipt_type === 'JobAcceptedReceipt') result.accepted.push(receiptFromRow(row));
+      else if (row.receipt_type === 'JobFinishedReceipt') result.finished.push(receiptFromRow(row));
     }
     return result;
   }
