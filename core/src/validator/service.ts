@@ -291,14 +291,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       partOfBatch: true,
       hooks: { onJobFinished: (record) => this.emit('job-finished', record) },
     });
-    return {
-      miners: result.miners,
-      jobs: result.jobs,
-      outcomes: result.outcomes,
-      durationMs: result.durationMs,
-      longestJobMs: result.longestJobMs,
-      overheadMs: result.overheadMs,
-    };
+    const { cycle: _cycle, records: _records, ...summary } = result;
+    return summary;
   }
 
   /** What every batch (or batch task) of this validator runs with. */

@@ -1,17 +1,11 @@
 import type { Knex } from 'knex';
 import type { Store } from '../../contracts/index.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
+import type { BatchResult } from '../batch.js';
 import type { MinerTarget } from '../miner-client.js';
 
-/** What a finished task adds to its batch's summary. */
-export interface BatchTaskResult {
-  readonly miners: number;
-  readonly jobs: number;
-  readonly outcomes: Readonly<Record<string, number>>;
-  readonly durationMs: number;
-  readonly longestJobMs: number;
-  readonly overheadMs: number;
-}
+/** What a finished task adds to its batch's summary: a batch result without its records. */
+export type BatchTaskResult = Omit<BatchResult, 'cycle' | 'records'>;
 
 export interface BatchTaskRow {
   readonly cycle: number;
