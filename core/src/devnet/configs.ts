@@ -232,6 +232,7 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
       jobResponseSlackSeconds: 15,
       trustedMiner: { address: '127.0.0.1', port: input.trustedMinerPort, hotkey: keys.trustedMiner.ss58 },
       weights: { retryDelaySeconds: 1, revealEveryBlocks: revealEveryBlocks(ctx.chain.blockTimeMs) },
+      ...(ctx.options.validatorWorkers > 1 ? { workers: devnetWorkers(ctx.options.validatorWorkers) } : {}),
     },
     plugins: withExtraPlugins(
       [
@@ -247,6 +248,16 @@ export function validatorConfig(input: ValidatorConfigInput, ctx: ConfigContext)
     ),
     ...(input.dashboardPort !== undefined ? { dashboard: { enabled: true, port: input.dashboardPort } } : {}),
   };
+}
+
+/**
+ * `--validator-workers N`: `horde validator` supervises N worker processes over the validator's
+ * PostgreSQL database. One miner per task, so a devnet's few miners spread over every worker
+ * (a dancer's hotkeys stay in one task: they share a coldkey); the leader polls twice a second so
+ * a batch's end is seen well within a short devnet cycle.
+ */
+function devnetWorkers(processes: number) {
+  return { enabled: true, processes, minersPerTask: 1, pollSeconds: 0.5 };
 }
 
 /**

@@ -35,7 +35,22 @@ describe('parseDevnetOptions', () => {
       commitReveal: 'hash',
       dashboard: false,
       dashboardPort: 0,
+      validatorWorkers: 1,
     });
+  });
+
+  it('--validator-workers takes 1 to 8 workers; more than one needs --postgres and no --dashboard', () => {
+    const pg = 'postgres://postgres@127.0.0.1:5432/horde';
+    expect(parseDevnetOptions({ validatorWorkers: '2', postgres: pg }, '/work')).toMatchObject({ validatorWorkers: 2, postgres: pg });
+    expect(parseDevnetOptions({ validatorWorkers: '1' }, '/work').validatorWorkers).toBe(1);
+    expect(refused({ validatorWorkers: '2' })).toBe(
+      "--validator-workers 2 needs --postgres URL: validator workers share their work through PostgreSQL (the devnet's SQLite stores serve one process each)",
+    );
+    expect(refused({ validatorWorkers: '2', postgres: pg, dashboard: true })).toContain(
+      '--dashboard serves one dashboard per process, and --validator-workers 2 makes the validator several processes',
+    );
+    for (const validatorWorkers of ['0', '9', 'two', '1.5'])
+      expect(refused({ validatorWorkers, postgres: pg })).toContain('--validator-workers must be a whole number from 1 to 8');
   });
 
   it('takes plugins per role (paths made absolute) and a port range', () => {

@@ -14,7 +14,11 @@ export const DEVNET_DEFAULTS = {
   blockTimeMs: 100,
   cycleBlocks: 150,
   commitReveal: 'hash',
+  validatorWorkers: 1,
 } as const;
+
+/** Most validator worker processes the devnet starts (`--validator-workers`): a laptop's worth. */
+export const MAX_DEVNET_VALIDATOR_WORKERS = 8;
 
 /**
  * Shortest cycle the devnet accepts, in milliseconds: a batch (executor processes start in about a
@@ -55,6 +59,11 @@ export interface DevnetOptions {
   readonly dashboard: boolean;
   /** Port of the devnet's dashboard; 0: a free one. */
   readonly dashboardPort: number;
+  /**
+   * Validator worker processes sharing the validator's PostgreSQL database (`horde validator
+   * --workers N`); 1: the single-process validator. More than 1 needs `postgres`.
+   */
+  readonly validatorWorkers: number;
 }
 
 export interface PortRange {
@@ -121,6 +130,7 @@ const schema = z
     commitReveal: z.enum(['hash', 'timelock'], { error: '--commit-reveal must be hash or timelock' }).default(DEVNET_DEFAULTS.commitReveal),
     dashboard: z.boolean().default(false),
     dashboardPort: wholeNumber('--dashboard-port', 0, 65_535).default(0),
+    validatorWorkers: wholeNumber('--validator-workers', 1, MAX_DEVNET_VALIDATOR_WORKERS).default(DEVNET_DEFAULTS.validatorWorkers),
   })
   .superRefine((o, ctx) => {
     if (o.cheaters > o.miners) {
@@ -143,6 +153,20 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         message: `--cheaters, --dancers and --farmers (${o.cheaters + o.dancers + o.farmers} in all) are more than --miners (${o.miners}): each is a different miner`,
+      });
+    }
+    // Workers share their batches, leadership and weights through PostgreSQL; SQLite is one process's.
+    if (o.validatorWorkers > 1 && o.postgres === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--validator-workers ${o.validatorWorkers} needs --postgres URL: validator workers share their work through PostgreSQL (the devnet's SQLite stores serve one process each)`,
+      });
+    }
+    // Each worker would serve the validator's dashboard on the same port.
+    if (o.validatorWorkers > 1 && (o.dashboard || o.dashboardPort !== 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `--dashboard serves one dashboard per process, and --validator-workers ${o.validatorWorkers} makes the validator several processes: use one or the other`,
       });
     }
     const cycleMs = o.cycleBlocks * o.blockTimeMs;
@@ -191,5 +215,6 @@ export function parseDevnetOptions(raw: RawDevnetOptions, cwd: string = process.
     commitReveal: o.commitReveal,
     dashboard: o.dashboard || o.dashboardPort !== 0,
     dashboardPort: o.dashboardPort,
+    validatorWorkers: o.validatorWorkers,
   };
 }

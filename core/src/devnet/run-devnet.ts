@@ -177,6 +177,8 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
     `horde devnet: ${options.miners} miners × ${executorsText} (${options.cheaters} cheating, ${options.dancers} dancing${options.farmers > 0 ? `, ${options.farmers} farming` : ''}), ${options.cycles} cycle${options.cycles === 1 ? '' : 's'}; data dir ${dataDir}`,
   );
   for (const line of pluginLines(options, minerExecutorManager)) say(line);
+  if (options.validatorWorkers > 1)
+    say(`Validator: ${options.validatorWorkers} worker processes sharing its PostgreSQL database (horde validator --workers ${options.validatorWorkers})`);
 
   const keys = await devnetKeys(options);
   const names = processNames(options.miners);
@@ -331,6 +333,7 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
           netuid: chain.netuid,
           runner: options.docker ? 'docker' : 'process',
           store: options.postgres !== null ? 'postgres' : 'sqlite',
+          validatorWorkers: options.validatorWorkers,
           plugins: options.plugins,
           minerPlugins: options.minerPlugins,
           validatorPlugins: options.validatorPlugins,
@@ -410,6 +413,8 @@ class DevnetRun {
   private readonly byHotkey = new Map<string, MinerTally>();
   private readonly done = deferred<RunOutcome>();
   private stopping = false;
+  /** `ready` arrives once per validator worker (`--validator-workers`); the first one counts. */
+  private validatorUp = false;
   private phase = 'starting the processes';
   private readonly scored: number[] = [];
   /**
@@ -581,6 +586,11 @@ class DevnetRun {
     const { options } = this.deps;
     switch (event.type) {
       case 'ready':
+        if (this.validatorUp) {
+          this.message(`another validator worker of ${event.hotkey} is up`);
+          return;
+        }
+        this.validatorUp = true;
         void this.onValidatorReady?.().catch((error: unknown) =>
           this.message(`dashboard: could not open the validator's store (${(error as Error).message})`),
         );

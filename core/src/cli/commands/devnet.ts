@@ -23,6 +23,7 @@ interface DevnetFlags {
   commitReveal?: string;
   dashboard?: boolean;
   dashboardPort?: string;
+  validatorWorkers?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -106,6 +107,10 @@ export function register(program: Command): void {
       'serve a live dashboard of the whole devnet on 127.0.0.1 (its URL is printed), and one per process with /metrics',
     )
     .option('--dashboard-port <port>', 'port of the devnet dashboard (default: a free one; implies --dashboard)')
+    .option(
+      '--validator-workers <n>',
+      `run the validator as n worker processes sharing its PostgreSQL database (horde validator --workers n; needs --postgres; default: ${DEVNET_DEFAULTS.validatorWorkers})`,
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: DevnetFlags) => {
       const [{ parseDevnetOptions }, { runDevnet }, { DevnetInterruptedError }] = await Promise.all([
@@ -135,6 +140,7 @@ export function register(program: Command): void {
         commitReveal: flags.commitReveal,
         dashboard: flags.dashboard,
         dashboardPort: flags.dashboardPort,
+        validatorWorkers: flags.validatorWorkers,
       });
       const interrupt = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
