@@ -1,4 +1,11 @@
-import type { JobRecord } from './job-run.js';
+/** What the registry reads of a job: a stored row (worker mode) or a fresh record (one batch). */
+export interface GpuJob {
+  readonly minerHotkey: string;
+  readonly gpuUuids?: readonly string[] | undefined;
+  readonly status: string;
+  readonly correct: boolean | null;
+  readonly details: string;
+}
 
 /**
  * One GPU, one credit per cycle. Executors report their GPUs' UUIDs (nvidia-smi) with each
@@ -14,9 +21,11 @@ export interface SharedGpu {
   readonly servedBy: ReadonlyMap<string, readonly string[]>;
 }
 
-export interface GpuRegistryResult {
+export interface GpuRegistryResult<R extends GpuJob> {
   /** The records, with jobs on a shared GPU turned wrong (`correct: false`) and the reason in `details`. */
-  readonly records: readonly JobRecord[];
+  readonly records: readonly R[];
+  /** The records this call turned wrong (none that an earlier pass had already). */
+  readonly refused: readonly R[];
   readonly shared: readonly SharedGpu[];
 }
 
@@ -24,7 +33,7 @@ export interface GpuRegistryResult {
  * Applies the registry to one cycle's finished jobs. `coldkeyOf` maps a miner hotkey to its
  * coldkey (a hotkey whose coldkey is unknown counts as its own coldkey).
  */
-export function refuseSharedGpus(records: readonly JobRecord[], coldkeyOf: (hotkey: string) => string): GpuRegistryResult {
+export function refuseSharedGpus<R extends GpuJob>(records: readonly R[], coldkeyOf: (hotkey: string) => string): GpuRegistryResult<R> {
   const byUuid = new Map<string, Map<string, Set<string>>>();
   for (const record of records) {
     for (const uuid of new Set(record.gpuUuids ?? [])) {
@@ -39,16 +48,28 @@ export function refuseSharedGpus(records: readonly JobRecord[], coldkeyOf: (hotk
     if (coldkeys.size > 1)
       shared.push({ uuid, servedBy: new Map([...coldkeys].map(([coldkey, hotkeys]) => [coldkey, [...hotkeys].sort()])) });
   }
-  if (shared.length === 0) return { records, shared };
+  if (shared.length === 0) return { records, refused: [], shared };
   const sharedUuids = new Map(shared.map((gpu) => [gpu.uuid, gpu]));
+  const refused: R[] = [];
   const result = records.map((record) => {
     const conflict = (record.gpuUuids ?? []).map((uuid) => sharedUuids.get(uuid)).find((gpu) => gpu !== undefined);
-    if (!conflict) return record;
+    // Refused once only: the batch-wide pass of worker mode sees the tasks' own refusals again.
+    if (!conflict || refusedForSharedGpu(record.details)) return record;
     const others = [...conflict.servedBy]
       .filter(([coldkey]) => coldkey !== coldkeyOf(record.minerHotkey))
       .flatMap(([, hotkeys]) => hotkeys);
-    const reason = `GPU ${conflict.uuid} also served this cycle by ${others.join(', ')} (another coldkey): no credit`;
-    return { ...record, correct: record.status === 'completed' ? false : record.correct, details: `${reason}; ${record.details}` };
+    const reason = `GPU ${conflict.uuid}${REFUSAL_MARK}${others.join(', ')} (another coldkey): no credit`;
+    const changed = { ...record, correct: record.status === 'completed' ? false : record.correct, details: `${reason}; ${record.details}` };
+    refused.push(changed);
+    return changed;
   });
-  return { records: result, shared };
+  return { records: result, refused, shared };
+}
+
+const REFUSAL_MARK = ' also served this cycle by ';
+const REFUSAL = /^GPU \S+ also served this cycle by .* \(another coldkey\): no credit/;
+
+/** Whether a job's details already carry the registry's refusal (`GPU <uuid> also served this cycle by …`). */
+export function refusedForSharedGpu(details: string): boolean {
+  return REFUSAL.test(details);
 }

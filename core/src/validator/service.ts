@@ -36,6 +36,7 @@ import { receiptTransferSettings } from './receipts/settings.js';
 import { TransferredReceiptsRepository } from './receipts/store.js';
 import { ReceiptTransfer, type PageReadReport } from './receipts/transfer.js';
 import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifier-pool.js';
+import { refuseSharedGpusAcrossTasks } from './workers/batch-gpu-check.js';
 import type { ValidatorWorkerPool } from './workers/pool.js';
 import type { BatchTaskResult } from './workers/task-store.js';
 
@@ -555,6 +556,13 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       this.log.info({ cycle: cycle.index, miners: targets.length, tasks }, 'batch started on the workers');
       this.emit('batch-started', { cycle: cycle.index, miners: targets.length, jobs: 0 });
     });
+    // Tasks checked their own jobs; a GPU shared across tasks is only seen over the whole batch.
+    const refused = await writeAcknowledged(
+      'batch-wide GPU check',
+      () => refuseSharedGpusAcrossTasks(this.store, cycle.index, targets, this.log),
+      this.storeWrite({ cycle: cycle.index }),
+    );
+    if (refused > 0) this.log.warn({ cycle: cycle.index, jobs: refused }, 'jobs on GPUs shared across tasks lost their credit');
     if (summary.failedTasks > 0)
       this.log.warn(
         { cycle: cycle.index, failedTasks: summary.failedTasks, tasks: summary.tasks },

@@ -340,6 +340,7 @@ export class ValidatorStore {
       rejection_receipts: record.rejectionReceipts.length > 0 ? toJsonColumn(record.rejectionReceipts) : null,
       checked_at: record.checkedAt,
       ...failureColumns(record.failure),
+      gpu_uuids: record.gpuUuids && record.gpuUuids.length > 0 ? toJsonColumn(record.gpuUuids) : null,
       created_at: createdAt,
     }));
     for (let i = 0; i < rows.length; i += CHUNK) await this.db('validator_jobs').insert(rows.slice(i, i + CHUNK));
@@ -449,6 +450,29 @@ export class ValidatorStore {
         ...(rejection ? { rejection } : {}),
       };
     });
+  }
+
+  /** A cycle's synthetic jobs whose executors reported GPU UUIDs: what the batch-wide GPU check reads. */
+  async jobsWithGpus(cycle: number): Promise<JobGpuRow[]> {
+    const rows = await this.db('validator_jobs')
+      .where({ validator_hotkey: this.validatorHotkey, cycle, kind: 'synthetic' })
+      .whereNotNull('gpu_uuids')
+      .select('job_uuid', 'miner_hotkey', 'status', 'correct', 'details', 'gpu_uuids');
+    return rows.map((row) => ({
+      jobUuid: row.job_uuid,
+      minerHotkey: row.miner_hotkey,
+      status: row.status,
+      correct: toNullableBool(row.correct),
+      details: row.details,
+      gpuUuids: fromJsonColumn<string[]>(row.gpu_uuids),
+    }));
+  }
+
+  /** Takes a job's credit away after the fact (the batch-wide GPU check): `correct` and the reason in `details`. */
+  async refuseJobCredit(jobUuid: string, correct: boolean | null, details: string): Promise<void> {
+    await this.db('validator_jobs')
+      .where({ validator_hotkey: this.validatorHotkey, job_uuid: jobUuid })
+      .update({ correct, details: details.slice(0, 2000) });
   }
 
   async jobDetails(
@@ -635,6 +659,16 @@ export class ValidatorStore {
       .first();
     return row !== undefined;
   }
+}
+
+/** A stored synthetic job with the GPU UUIDs its executor reported (`jobsWithGpus`). */
+export interface JobGpuRow {
+  readonly jobUuid: string;
+  readonly minerHotkey: string;
+  readonly status: string;
+  readonly correct: boolean | null;
+  readonly details: string;
+  readonly gpuUuids: readonly string[];
 }
 
 /** A `validator_weights` row as the driver returns it (numbers may come back as strings on PostgreSQL). */
