@@ -70,6 +70,8 @@ describe('horde devnet --validator-workers', () => {
       ],
       170_000,
     );
+    // What the devnet said, when it did not finish: its progress lines name the phase it stuck in.
+    if (run.code !== 0) console.error(run.stdout.slice(-6000));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Validator: 2 worker processes sharing its PostgreSQL database');
