@@ -31,9 +31,10 @@ const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));
 const ECHO_PLUGIN = fileURLToPath(new URL('../support/echo-generator-plugin.mjs', import.meta.url));
 const NETUID = 12;
 const BLOCK_MS = 200;
-// 10 s cycles; epochs of 10 blocks and a reveal one epoch after the commit: the reveal comes
-// seconds after the restart, and the rate limit of 0 lets a second commit land (and show).
-const CYCLE_BLOCKS = 50;
+// 16 s cycles; epochs of 40 blocks (8 s) and the reveal two epochs after the commit: the reveal
+// window opens 8 to 16 s after the commit and lasts 8 s, room for the kill and the restart on a
+// loaded machine. A rate limit of 0 lets a second commit land (and show).
+const CYCLE_BLOCKS = 80;
 
 const dir = mkdtempSync(join(tmpdir(), 'horde-weights-crash-'));
 let db: TestDatabase;
@@ -52,12 +53,12 @@ beforeAll(async () => {
     subnets: [
       {
         netuid: NETUID,
-        tempo: 9,
+        tempo: 39,
         servingRateLimit: 0,
         weightsRateLimit: 0,
         commitRevealEnabled: true,
         commitRevealVersion: 3,
-        revealPeriodEpochs: 1,
+        revealPeriodEpochs: 2,
       },
     ],
   });
@@ -146,6 +147,13 @@ describe('kill -9 of the validator between its weight commit landing and its rec
 
         first.child.kill('SIGKILL');
         await waitUntil('the validator is gone', () => !processAlive(first.child.pid!), 5_000);
+        // Its insert was sent before the kill and waits in its server backend, which would run it
+        // once the lock goes (the backend notices the dead client only later): end that backend,
+        // so the record is lost as when the process dies before sending it.
+        const ended = await lock.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()",
+        );
+        expect(ended.rowCount).toBeGreaterThanOrEqual(1);
         await lock.query('COMMIT');
         locked = false;
 

@@ -22,6 +22,8 @@ export interface StoredWeightCommit {
   readonly revealedBlock: number | null;
   readonly error: string | null;
   readonly createdAt: number;
+  /** The caller's name for the submission (`submissionKey` of `Chain.submitWeights`), or null. */
+  readonly submissionKey: string | null;
 }
 
 interface Row {
@@ -41,6 +43,7 @@ interface Row {
   revealed_block: number | string | null;
   error: string | null;
   created_at: number | string;
+  submission_key: string | null;
 }
 
 const TABLE = 'chain_weight_commits';
@@ -67,6 +70,7 @@ function fromRow(r: Row): StoredWeightCommit {
     revealedBlock: optNum(r.revealed_block),
     error: r.error,
     createdAt: num(r.created_at),
+    submissionKey: r.submission_key ?? null,
   };
 }
 
@@ -84,6 +88,7 @@ export class WeightCommitStore {
     salt: readonly number[];
     versionKey: number;
     createdAt: number;
+    submissionKey?: string | undefined;
   }): Promise<number> {
     const [row] = await this.db(TABLE)
       .insert({
@@ -97,6 +102,7 @@ export class WeightCommitStore {
         version_key: commit.versionKey,
         status: 'pending',
         created_at: commit.createdAt,
+        submission_key: commit.submissionKey ?? null,
       })
       .returning('id');
     return Number(typeof row === 'object' ? (row as { id: number }).id : row);
@@ -124,6 +130,15 @@ export class WeightCommitStore {
   async pending(network: string, hotkey: string, netuid: number): Promise<StoredWeightCommit[]> {
     const rows = await this.db<Row>(TABLE).where({ network, hotkey, netuid, status: 'pending' }).orderBy('id', 'asc');
     return rows.map(fromRow);
+  }
+
+  /** The newest commit made for `submissionKey`, whatever its state; null when none was. */
+  async bySubmissionKey(network: string, hotkey: string, netuid: number, submissionKey: string): Promise<StoredWeightCommit | null> {
+    const row = await this.db<Row>(TABLE)
+      .where({ network, hotkey, netuid, submission_key: submissionKey })
+      .orderBy('id', 'desc')
+      .first();
+    return row ? fromRow(row) : null;
   }
 
   async all(network: string, hotkey: string, netuid: number): Promise<StoredWeightCommit[]> {

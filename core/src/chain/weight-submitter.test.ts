@@ -112,6 +112,68 @@ describe('WeightSubmitter: commits survive uncertain outcomes', () => {
     expect(await submitter.revealPending(1)).toEqual([{ commitBlock: 100, status: 'revealed', block: 108 }]);
   });
 
+  it('answers a submission key already committed from the chain instead of committing again (a restart that lost its record)', async () => {
+    let sent = 0;
+    backend.commitBehaviour = () => {
+      sent += 1;
+      return backend.block;
+    };
+    const first = await submitter.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:7' });
+    expect(first).toEqual({ status: 'committed', block: 100, revealBlock: 108, mode: 'commit_reveal_v2' });
+    // A new process (same store), other weights for the same cycle: nothing is sent, the commit is the answer.
+    const restarted = new WeightSubmitter({ backend, commits });
+    backend.block = 103;
+    expect(await restarted.submit(1, [{ uid: 3, weight: 1 }], undefined, { submissionKey: 'validator-cycle:7' })).toEqual(first);
+    expect(sent).toBe(1);
+    // Another cycle is another submission.
+    await restarted.submit(1, [{ uid: 3, weight: 1 }], undefined, { submissionKey: 'validator-cycle:8' });
+    expect(sent).toBe(2);
+    backend.block = 108;
+    // Each cycle's commit revealed once.
+    expect((await restarted.revealPending(1)).map((r) => [r.commitBlock, r.status])).toEqual([
+      [100, 'revealed'],
+      [103, 'revealed'],
+    ]);
+    // Revealed: the key still answers, and still sends nothing.
+    expect(await restarted.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:7' })).toEqual(first);
+    expect(sent).toBe(2);
+  });
+
+  it('finds a keyed commit whose inclusion was never recorded on chain, or commits again when it never landed', async () => {
+    // Sent, then the process died before recording the block: the row has no commit block.
+    backend.commitBehaviour = () => {
+      throw new Error('connection lost');
+    };
+    await expect(submitter.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:7' })).rejects.toThrow();
+    const [sentRow] = await commits.all('test-net', ALICE, 1);
+    expect(sentRow).toMatchObject({ status: 'pending', commitBlock: null, submissionKey: 'validator-cycle:7' });
+    backend.commitBehaviour = () => backend.block;
+    backend.onChain = [{ hash: sentRow!.commitHash, commitBlock: 99, firstRevealBlock: 108, lastRevealBlock: 118 }];
+    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:7' })).toEqual({
+      status: 'committed',
+      block: 99,
+      revealBlock: 108,
+      mode: 'commit_reveal_v2',
+    });
+    expect(await commits.all('test-net', ALICE, 1)).toHaveLength(1);
+
+    // Cycle 8's commit never reached the chain: closed failed, committed anew (one pending row).
+    backend.commitBehaviour = () => {
+      throw new Error('connection lost');
+    };
+    await expect(submitter.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:8' })).rejects.toThrow();
+    backend.commitBehaviour = () => backend.block;
+    expect(await submitter.submit(1, [{ uid: 2, weight: 1 }], undefined, { submissionKey: 'validator-cycle:8' })).toMatchObject({
+      status: 'committed',
+      block: 100,
+    });
+    const cycle8 = (await commits.all('test-net', ALICE, 1)).filter((row) => row.submissionKey === 'validator-cycle:8');
+    expect(cycle8.map((row) => [row.status, row.error])).toEqual([
+      ['failed', 'NoWeightsCommitFound'],
+      ['pending', null],
+    ]);
+  });
+
   it('gives up on a commit whose reveal window has passed', async () => {
     await submitter.submit(1, [{ uid: 2, weight: 1 }]);
     backend.block = 119;

@@ -151,8 +151,19 @@ export class WeightSubmitter {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
 
-  async submit(netuid: number, weights: WeightVector, versionKey?: number): Promise<WeightSubmissionResult> {
+  async submit(
+    netuid: number,
+    weights: WeightVector,
+    versionKey?: number,
+    options: { readonly submissionKey?: string } = {},
+  ): Promise<WeightSubmissionResult> {
     const { backend } = this;
+    const { submissionKey } = options;
+    // Before anything is sent, and before the rate limit (the commit we look for may be what set it).
+    if (submissionKey !== undefined) {
+      const earlier = await this.reconcile(netuid, submissionKey);
+      if (earlier) return earlier;
+    }
     let state = await backend.weightsState(netuid);
     const endBlock = epochEndBlock(netuid, state);
     for (let attempt = 1; ; attempt++) {
@@ -172,7 +183,7 @@ export class WeightSubmitter {
       }
       const mode = chooseWeightsMode(state.hyperparameters, backend.timelock !== undefined);
       try {
-        const result = await this.attempt(netuid, state, mode, weights, versionKey);
+        const result = await this.attempt(netuid, state, mode, weights, versionKey, submissionKey);
         if (attempt > 1) this.log?.info({ netuid, hotkey: backend.hotkey, mode, attempts: attempt }, 'weights landed after retrying');
         return result;
       } catch (error) {
@@ -205,6 +216,7 @@ export class WeightSubmitter {
     mode: WeightSubmissionMode,
     weights: WeightVector,
     versionKey: number | undefined,
+    submissionKey: string | undefined,
   ): Promise<Exclude<WeightSubmissionResult, { status: 'rate_limited' }>> {
     const { backend } = this;
     const hyper = state.hyperparameters;
@@ -234,6 +246,7 @@ export class WeightSubmitter {
       salt,
       versionKey: key,
       createdAt: this.now(),
+      submissionKey,
     });
     let block: number;
     try {
@@ -248,6 +261,41 @@ export class WeightSubmitter {
     await this.commits.markIncluded(id, block, window.firstBlock, window.lastBlock);
     this.log?.info({ netuid, hotkey: backend.hotkey, mode, block, revealBlock: window.firstBlock, commitHash }, 'weights committed');
     return { status: 'committed', block, revealBlock: window.firstBlock, mode };
+  }
+
+  /**
+   * A CR-v2 commit already made for `submissionKey` (its row is written before the commit is sent),
+   * checked against the chain: on chain (or revealed already), it is the answer and nothing is
+   * sent; gone (never landed), its row is closed failed and the caller commits anew. Null: commit.
+   */
+  private async reconcile(
+    netuid: number,
+    submissionKey: string,
+  ): Promise<Exclude<WeightSubmissionResult, { status: 'rate_limited' }> | null> {
+    const { backend } = this;
+    const earlier = await this.commits.bySubmissionKey(backend.network, backend.hotkey, netuid, submissionKey);
+    if (!earlier || earlier.status === 'failed' || earlier.status === 'expired') return null;
+    let { commitBlock, firstRevealBlock, lastRevealBlock } = earlier;
+    if (earlier.status === 'pending' && (commitBlock === null || firstRevealBlock === null || lastRevealBlock === null)) {
+      // Sent, but whether it landed was never recorded: the chain knows.
+      const found = (await backend.onChainCommits(netuid)).find((commit) => commit.hash === earlier.commitHash);
+      if (!found) {
+        await this.commits.markFailed(earlier.id, 'NoWeightsCommitFound');
+        this.log?.warn(
+          { netuid, hotkey: backend.hotkey, submissionKey, commitHash: earlier.commitHash },
+          'weight commit of this submission never reached the chain; committing again',
+        );
+        return null;
+      }
+      ({ commitBlock, firstRevealBlock, lastRevealBlock } = found);
+      await this.commits.markIncluded(earlier.id, commitBlock, firstRevealBlock, lastRevealBlock);
+    }
+    if (commitBlock === null || firstRevealBlock === null) return null;
+    this.log?.info(
+      { netuid, hotkey: backend.hotkey, submissionKey, block: commitBlock, revealBlock: firstRevealBlock, status: earlier.status },
+      'weight commit of this submission already on chain; not sent again',
+    );
+    return { status: 'committed', block: commitBlock, revealBlock: firstRevealBlock, mode: 'commit_reveal_v2' };
   }
 
   /**

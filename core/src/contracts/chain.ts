@@ -110,8 +110,18 @@ export interface Chain {
    * Puts weights on chain the way the subnet requires: refuses (without sending) before the rate
    * limit has passed, commits (CR-v2: hash now, reveal later, salt kept in the store so a restart
    * still reveals) when commit-reveal is on, plain `set_weights` when it is off.
+   *
+   * `submissionKey` names what the weights are for (the validator passes its cycle): a CR-v2
+   * commit is stored with it before it is sent, and a later call with the same key (a restart that
+   * lost its record of the commit) reconciles with the chain instead of committing again: the
+   * commit on chain is answered as `committed`; one that never landed is made again.
    */
-  submitWeights(netuid: number, weights: WeightVector, versionKey?: number): Promise<WeightSubmissionResult>;
+  submitWeights(
+    netuid: number,
+    weights: WeightVector,
+    versionKey?: number,
+    options?: { readonly submissionKey?: string },
+  ): Promise<WeightSubmissionResult>;
   /** Sends the reveals of stored commits whose reveal epoch has come; call it every few blocks. */
   revealPendingWeights(netuid: number): Promise<RevealResult[]>;
   /** Weights each validator uid has set (revealed), by uid. */

@@ -16,6 +16,11 @@ export interface WeightSetterOptions {
   readonly signal?: AbortSignal;
 }
 
+/** The name of a cycle's weight submission on chain (`Chain.submitWeights`): one per cycle. */
+export function weightsSubmissionKey(cycle: number): string {
+  return `validator-cycle:${cycle}`;
+}
+
 /**
  * Puts a cycle's weights on chain through the `Chain` contract, which commits (commit-reveal
  * subnets) or sets them. Errors and rate limits are retried a bounded number of times; every
@@ -38,7 +43,9 @@ export class WeightSetter {
     for (let attempt = 1; attempt <= this.options.attempts; attempt++) {
       let result: WeightSubmissionResult;
       try {
-        result = await chain.submitWeights(netuid, vector, await this.versionKey());
+        // Keyed by cycle: after a crash that lost the record below, the same cycle's submission
+        // finds its commit on chain instead of committing twice.
+        result = await chain.submitWeights(netuid, vector, await this.versionKey(), { submissionKey: weightsSubmissionKey(cycle) });
       } catch (error) {
         logger.warn({ cycle, attempt, err: error }, 'weight submission failed');
         // Only a note for the operator: nothing landed, so losing it loses nothing.

@@ -176,8 +176,13 @@ export class LocalChain implements Chain {
     return this.ledger.hyperparameters(netuid);
   }
 
-  submitWeights(netuid: number, weights: WeightVector, versionKey?: number): Promise<WeightSubmissionResult> {
-    return this.submitter.submit(netuid, weights, versionKey);
+  submitWeights(
+    netuid: number,
+    weights: WeightVector,
+    versionKey?: number,
+    options?: { readonly submissionKey?: string },
+  ): Promise<WeightSubmissionResult> {
+    return this.submitter.submit(netuid, weights, versionKey, options);
   }
 
   revealPendingWeights(netuid: number): Promise<RevealResult[]> {

@@ -514,8 +514,13 @@ export class SubtensorChain implements Chain {
     };
   }
 
-  submitWeights(netuid: number, weights: WeightVector, versionKey?: number): Promise<WeightSubmissionResult> {
-    return this.submitter.submit(netuid, weights, versionKey);
+  submitWeights(
+    netuid: number,
+    weights: WeightVector,
+    versionKey?: number,
+    options?: { readonly submissionKey?: string },
+  ): Promise<WeightSubmissionResult> {
+    return this.submitter.submit(netuid, weights, versionKey, options);
   }
 
   revealPendingWeights(netuid: number): Promise<RevealResult[]> {

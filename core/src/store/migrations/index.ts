@@ -17,6 +17,7 @@ import { validatorSlashesMigration } from './validator-h2-collat-0001.js';
 import { validatorBatchTasksMigration } from './validator-h2-workers-0001-batch-tasks.js';
 import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js';
 import { validatorJobGpusMigration } from './validator-h2-wgaps-0001-job-gpus.js';
+import { chainCommitKeysMigration } from './chain-h2-wgaps-0001-commit-keys.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -45,6 +46,7 @@ const migrations: readonly NamedMigration[] = [
   validatorBatchTasksMigration,
   chainExtrinsicsMigration,
   validatorJobGpusMigration,
+  chainCommitKeysMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
