@@ -75,6 +75,9 @@ describe('horde devnet --validator-workers', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Validator: 2 worker processes sharing its PostgreSQL database');
+    // Batches report the jobs their tasks planned (2 miners × 2 executors), not 0.
+    expect(run.stdout).toMatch(/batch of cycle \d+ started: 4 jobs on 2 miners/);
+    expect(run.stdout).not.toMatch(/started: 0 jobs/);
     const summary = readSummary(json);
     expect(summary.settings).toMatchObject({ store: 'postgres', validatorWorkers: 2 });
     const [honest, cheater] = summary.miners;

@@ -257,7 +257,9 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       return;
     }
     // A worker: take batch tasks from the queue at once; the cycle work waits for leadership.
-    this.track(workers.serveTasks((cycle, targets, signal) => this.runTask(cycle, targets, signal), this.shutdown.signal)).catch(
+    this.track(
+      workers.serveTasks((cycle, targets, signal, onPlanned) => this.runTask(cycle, targets, signal, onPlanned), this.shutdown.signal),
+    ).catch(
       (error: unknown) => this.fail('workers', error),
     );
     workers.onSessionLost((error) => this.fail('workers', error));
@@ -281,7 +283,12 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   }
 
   /** One task of a batch another worker (or this one) planned: the batch's steps on these miners only. */
-  private async runTask(cycleIndex: number, targets: readonly MinerTarget[], signal: AbortSignal): Promise<BatchTaskResult> {
+  private async runTask(
+    cycleIndex: number,
+    targets: readonly MinerTarget[],
+    signal: AbortSignal,
+    onPlanned: (jobs: number) => void,
+  ): Promise<BatchTaskResult> {
     // An earlier attempt of this task may have stored outcomes before its worker died: replace them.
     await this.store.deleteSyntheticJobs(
       cycleIndex,
@@ -290,7 +297,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const result = await runBatch(cycleByIndex(cycleIndex, this.options.settings.cycleLengthBlocks), targets, {
       ...this.batchDeps(signal),
       partOfBatch: true,
-      hooks: { onJobFinished: (record) => this.emit('job-finished', record) },
+      hooks: { onBatchStarted: (event) => onPlanned(event.jobs), onJobFinished: (record) => this.emit('job-finished', record) },
     });
     const { cycle: _cycle, records: _records, ...summary } = result;
     return summary;
@@ -552,10 +559,14 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     cycle: CycleRange,
     targets: readonly MinerTarget[],
   ): Promise<BatchResult> {
-    const summary = await workers.runBatch(cycle.index, targets, this.shutdown.signal, (tasks) => {
-      this.log.info({ cycle: cycle.index, miners: targets.length, tasks }, 'batch started on the workers');
-      this.emit('batch-started', { cycle: cycle.index, miners: targets.length, jobs: 0 });
-    });
+    const summary = await workers.runBatch(
+      cycle.index,
+      targets,
+      this.shutdown.signal,
+      (tasks) => this.log.info({ cycle: cycle.index, miners: targets.length, tasks }, 'batch started on the workers'),
+      // Reported once the tasks know their jobs (their miners' manifests), as a single process does.
+      (jobs) => this.emit('batch-started', { cycle: cycle.index, miners: targets.length, jobs }),
+    );
     // Tasks checked their own jobs; a GPU shared across tasks is only seen over the whole batch.
     const refused = await writeAcknowledged(
       'batch-wide GPU check',

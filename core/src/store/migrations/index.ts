@@ -18,6 +18,7 @@ import { validatorBatchTasksMigration } from './validator-h2-workers-0001-batch-
 import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js';
 import { validatorJobGpusMigration } from './validator-h2-wgaps-0001-job-gpus.js';
 import { chainCommitKeysMigration } from './chain-h2-wgaps-0001-commit-keys.js';
+import { validatorTaskPlannedJobsMigration } from './validator-h2-wgaps-0002-task-planned-jobs.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -47,6 +48,7 @@ const migrations: readonly NamedMigration[] = [
   chainExtrinsicsMigration,
   validatorJobGpusMigration,
   chainCommitKeysMigration,
+  validatorTaskPlannedJobsMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

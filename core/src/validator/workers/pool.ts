@@ -10,8 +10,16 @@ import { ValidatorWorkersError } from './errors.js';
 import { WorkerSession } from './session.js';
 import { BatchTaskStore, planTasks, type BatchTaskResult, type BatchTaskRow } from './task-store.js';
 
-/** What a worker does with one task: run the batch's jobs on these miners and store their outcomes. */
-export type BatchTaskRunner = (cycle: number, targets: readonly MinerTarget[], signal: AbortSignal) => Promise<BatchTaskResult>;
+/**
+ * What a worker does with one task: run the batch's jobs on these miners and store their outcomes;
+ * `onPlanned` with the task's job count once it is known (before the jobs are sent).
+ */
+export type BatchTaskRunner = (
+  cycle: number,
+  targets: readonly MinerTarget[],
+  signal: AbortSignal,
+  onPlanned: (jobs: number) => void,
+) => Promise<BatchTaskResult>;
 
 /** The batch summary the leader adds up from its tasks. */
 export interface DistributedBatchSummary extends BatchTaskResult {
@@ -146,7 +154,13 @@ export class ValidatorWorkerPool {
     }
     await this.tasks.claim(data.cycle, data.task, this.session.pid, this.name, clock.now());
     this.log.info({ cycle: data.cycle, task: data.task, miners: row.targets.length, attempt: row.attempts + 1 }, 'batch task started');
-    const result = await run(data.cycle, row.targets, signal);
+    const onPlanned = (jobs: number) =>
+      void this.tasks
+        .planned(data.cycle, data.task, jobs, clock.now())
+        .catch((error: unknown) =>
+          this.log.warn({ cycle: data.cycle, task: data.task, err: (error as Error).message }, 'could not record the planned job count'),
+        );
+    const result = await run(data.cycle, row.targets, signal, onPlanned);
     await this.tasks.finish(data.cycle, data.task, result, clock.now());
     this.log.info({ cycle: data.cycle, task: data.task, jobs: result.jobs, outcomes: result.outcomes }, 'batch task finished');
     return result;
@@ -156,12 +170,15 @@ export class ValidatorWorkerPool {
    * The leader's part of a batch: plans it (or resumes the plan a previous leader left), sends the
    * tasks to the queue, and waits until every task is final, failing the queue job of any task whose
    * worker died so the queue runs it again elsewhere. Resolves with the batch's summary.
+   * `onPlanned` gets the task count once the plan is stored; `onJobsPlanned` the batch's job count,
+   * once, as soon as every task has planned its jobs or ended (at the batch's end at the latest).
    */
   async runBatch(
     cycle: number,
     targets: readonly MinerTarget[],
     signal: AbortSignal,
     onPlanned?: (tasks: number) => void,
+    onJobsPlanned?: (jobs: number) => void,
   ): Promise<DistributedBatchSummary> {
     const { clock, settings } = this.options;
     const startedAt = clock.now();
@@ -179,6 +196,7 @@ export class ValidatorWorkerPool {
 
     const final = new Map<number, string>();
     const failedFor = new Set<string>();
+    let jobsReported = false;
     while (final.size < plan.length) {
       if (signal.aborted) throw new BatchAbortedError();
       const rows = await this.tasks.tasks(cycle);
@@ -203,6 +221,10 @@ export class ValidatorWorkerPool {
         if (job.state === 'active' && row.workerPid !== null && row.attempts === job.retryCount + 1)
           suspects.push({ row, retryCount: job.retryCount });
       }
+      if (!jobsReported && rows.every((row) => row.plannedJobs !== null || final.has(row.task))) {
+        jobsReported = true;
+        onJobsPlanned?.(rows.reduce((sum, row) => sum + (row.plannedJobs ?? 0), 0));
+      }
       const alive = await this.session.alive(suspects.map((suspect) => suspect.row.workerPid!));
       for (const { row, retryCount } of suspects) {
         const key = `${row.queueJobId}:${retryCount}`;
@@ -216,7 +238,9 @@ export class ValidatorWorkerPool {
       }
       if (final.size < plan.length) await clock.sleep(settings.pollSeconds * 1000, signal).catch(() => undefined);
     }
-    const results = (await this.tasks.tasks(cycle)).map((row) => row.result).filter((result): result is BatchTaskResult => result !== null);
+    const ended = await this.tasks.tasks(cycle);
+    if (!jobsReported) onJobsPlanned?.(ended.reduce((sum, row) => sum + (row.plannedJobs ?? 0), 0));
+    const results = ended.map((row) => row.result).filter((result): result is BatchTaskResult => result !== null);
     const outcomes: Record<string, number> = {};
     for (const result of results)
       for (const [status, count] of Object.entries(result.outcomes)) outcomes[status] = (outcomes[status] ?? 0) + count;

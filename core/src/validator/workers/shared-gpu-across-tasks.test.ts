@@ -2,7 +2,8 @@
  * One GPU, one credit, in worker mode: the batch is split into queue tasks of one miner each
  * (`minersPerTask: 1`), so two miners of different coldkeys that report the same GPU UUID land in
  * different tasks and no task sees both. The leader's check over the whole batch must still give
- * neither of them credit, and leave a miner with its own card alone.
+ * neither of them credit, and leave a miner with its own card alone. The batch's `batch-started`
+ * event reports the jobs its tasks planned, as a single-process validator's does.
  *
  * Real PostgreSQL (the pool's store and pg-boss), a LocalChain in the same database, real
  * SimulatedMiners over websockets.
@@ -137,6 +138,8 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
       clock,
       workers: pool,
     });
+    const started: Array<{ cycle: number; miners: number; jobs: number }> = [];
+    validator.on('batch-started', (event) => started.push(event));
     const finished = await new Promise<Omit<BatchResult, 'records'>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no batch finished within 45 s')), 45_000);
       validator!.once('batch-finished', (summary) => {
@@ -145,6 +148,8 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
       });
     });
     expect(finished.jobs).toBe(3);
+    // batch-started counts the jobs the tasks planned (three tasks of one job each), not 0.
+    expect(started.find((event) => event.cycle === finished.cycle)).toEqual({ cycle: finished.cycle, miners: 3, jobs: 3 });
     const stored = await validator.store.jobDetails(finished.cycle);
     const of = (index: number) => stored.find((job) => job.minerHotkey === miners[index]!.miner.hotkey);
     expect(of(0)).toMatchObject({ status: 'completed', correct: false });

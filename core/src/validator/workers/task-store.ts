@@ -15,6 +15,8 @@ export interface BatchTaskRow {
   readonly workerPid: number | null;
   readonly workerName: string | null;
   readonly attempts: number;
+  /** Jobs the task planned (null until its worker has its miners' manifests). */
+  readonly plannedJobs: number | null;
   readonly result: BatchTaskResult | null;
 }
 
@@ -63,6 +65,7 @@ export class BatchTaskStore {
       workerPid: row['worker_pid'] === null ? null : Number(row['worker_pid']),
       workerName: (row['worker_name'] as string | null) ?? null,
       attempts: Number(row['attempts']),
+      plannedJobs: row['planned_jobs'] === null || row['planned_jobs'] === undefined ? null : Number(row['planned_jobs']),
       result: row['result'] === null ? null : fromJsonColumn<BatchTaskResult>(row['result'] as string),
     }));
   }
@@ -73,6 +76,11 @@ export class BatchTaskStore {
       .where({ validator_hotkey: this.validatorHotkey, cycle, task })
       .update({ worker_pid: workerPid, worker_name: workerName, result: null, updated_at: now })
       .increment('attempts', 1);
+  }
+
+  /** The task's worker planned `jobs` jobs (a retried task writes its own count over the last). */
+  async planned(cycle: number, task: number, jobs: number, now: number): Promise<void> {
+    await this.db(TABLE).where({ validator_hotkey: this.validatorHotkey, cycle, task }).update({ planned_jobs: jobs, updated_at: now });
   }
 
   async finish(cycle: number, task: number, result: BatchTaskResult, now: number): Promise<void> {
