@@ -63,7 +63,13 @@ beforeAll(async () => {
     ],
   });
   const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validator.ss58, coldkey: validator.ss58, stake: 60_000, validatorPermit: true });
+  await admin.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validator.ss58,
+    coldkey: validator.ss58,
+    stake: 60_000,
+    validatorPermit: true,
+  });
   for (let i = 0; i < 2; i++) {
     const hotkey = await loadHotkey({ uri: `//WeightsCrashMiner${i}` });
     const miner = await SimulatedMiner.start({ hotkey, manifest: { 'always_on.test': 1 } });

@@ -134,10 +134,7 @@ export class WeightCommitStore {
 
   /** The newest commit made for `submissionKey`, whatever its state; null when none was. */
   async bySubmissionKey(network: string, hotkey: string, netuid: number, submissionKey: string): Promise<StoredWeightCommit | null> {
-    const row = await this.db<Row>(TABLE)
-      .where({ network, hotkey, netuid, submission_key: submissionKey })
-      .orderBy('id', 'desc')
-      .first();
+    const row = await this.db<Row>(TABLE).where({ network, hotkey, netuid, submission_key: submissionKey }).orderBy('id', 'desc').first();
     return row ? fromRow(row) : null;
   }
 

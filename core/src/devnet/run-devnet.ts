@@ -178,7 +178,9 @@ export async function runDevnet(options: DevnetOptions, io: DevnetIO): Promise<D
   );
   for (const line of pluginLines(options, minerExecutorManager)) say(line);
   if (options.validatorWorkers > 1)
-    say(`Validator: ${options.validatorWorkers} worker processes sharing its PostgreSQL database (horde validator --workers ${options.validatorWorkers})`);
+    say(
+      `Validator: ${options.validatorWorkers} worker processes sharing its PostgreSQL database (horde validator --workers ${options.validatorWorkers})`,
+    );
 
   const keys = await devnetKeys(options);
   const names = processNames(options.miners);

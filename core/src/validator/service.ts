@@ -259,9 +259,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     // A worker: take batch tasks from the queue at once; the cycle work waits for leadership.
     this.track(
       workers.serveTasks((cycle, targets, signal, onPlanned) => this.runTask(cycle, targets, signal, onPlanned), this.shutdown.signal),
-    ).catch(
-      (error: unknown) => this.fail('workers', error),
-    );
+    ).catch((error: unknown) => this.fail('workers', error));
     workers.onSessionLost((error) => this.fail('workers', error));
     const tryLead = () => {
       if (this.closed) return;

@@ -81,7 +81,13 @@ beforeAll(async () => {
     subnets: [{ netuid: NETUID, tempo: 9, servingRateLimit: 0, weightsRateLimit: 0, commitRevealEnabled: false }],
   });
   const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: validatorKey.ss58, coldkey: validatorKey.ss58, stake: 60_000, validatorPermit: true });
+  await admin.ledger.registerNeuron({
+    netuid: NETUID,
+    hotkey: validatorKey.ss58,
+    coldkey: validatorKey.ss58,
+    stake: 60_000,
+    validatorPermit: true,
+  });
   // The first two share a card under different coldkeys; the third has its own.
   for (const [name, coldkey, uuid] of [
     ['Holder', 'coldkey-holder', 'GPU-shared'],
@@ -124,7 +130,14 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
       workers: { enabled: true, minersPerTask: 1, tasksPerWorker: 4, pollSeconds: 0.5 },
     });
     const clock = new SystemClock();
-    pool = await ValidatorWorkerPool.open({ store, url: db.url, validatorHotkey: validatorKey.ss58, settings: settings.workers, logger, clock });
+    pool = await ValidatorWorkerPool.open({
+      store,
+      url: db.url,
+      validatorHotkey: validatorKey.ss58,
+      settings: settings.workers,
+      logger,
+      clock,
+    });
     validator = await startValidator({
       hotkey: validatorKey,
       chain,
@@ -154,8 +167,12 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
     const of = (index: number) => stored.find((job) => job.minerHotkey === miners[index]!.miner.hotkey);
     expect(of(0)).toMatchObject({ status: 'completed', correct: false });
     expect(of(1)).toMatchObject({ status: 'completed', correct: false });
-    expect(of(0)!.details).toBe(`GPU GPU-shared also served this cycle by ${miners[1]!.miner.hotkey} (another coldkey): no credit; answered`);
-    expect(of(1)!.details).toBe(`GPU GPU-shared also served this cycle by ${miners[0]!.miner.hotkey} (another coldkey): no credit; answered`);
+    expect(of(0)!.details).toBe(
+      `GPU GPU-shared also served this cycle by ${miners[1]!.miner.hotkey} (another coldkey): no credit; answered`,
+    );
+    expect(of(1)!.details).toBe(
+      `GPU GPU-shared also served this cycle by ${miners[0]!.miner.hotkey} (another coldkey): no credit; answered`,
+    );
     expect(of(2)).toMatchObject({ status: 'completed', correct: true, details: 'answered' });
   }, 90_000);
 });
