@@ -118,12 +118,14 @@ export class WeightCommitStore {
     await this.db(TABLE).where({ id }).update({ status: 'revealed', revealed_block: block, error: null });
   }
 
+  // Expired and failed close a pending commit only: a late refusal (a second reveal of a commit the
+  // chain already took says NoWeightsCommitFound) must not turn a revealed commit failed.
   async markExpired(id: number, error: string | null = null): Promise<void> {
-    await this.db(TABLE).where({ id }).update({ status: 'expired', error });
+    await this.db(TABLE).where({ id, status: 'pending' }).update({ status: 'expired', error });
   }
 
   async markFailed(id: number, error: string): Promise<void> {
-    await this.db(TABLE).where({ id }).update({ status: 'failed', error });
+    await this.db(TABLE).where({ id, status: 'pending' }).update({ status: 'failed', error });
   }
 
   /** Commits still waiting for their reveal, oldest first (subtensor reveals a hotkey's queue in order). */

@@ -174,6 +174,32 @@ describe('WeightSubmitter: commits survive uncertain outcomes', () => {
     ]);
   });
 
+  it('reveals a commit once when reveals overlap (a slow reveal and the next block tick), and never marks a revealed commit failed', async () => {
+    await submitter.submit(1, [{ uid: 2, weight: 1 }]);
+    backend.block = 108;
+    // The chain takes the first reveal slowly and refuses a second one: the commit is gone by then.
+    let revealed = false;
+    backend.revealBehaviour = () => {
+      if (revealed) throw new ChainError('NoWeightsCommitFound', 'no commit left to reveal');
+      revealed = true;
+      return backend.block;
+    };
+    const slowReveal = backend.revealWeights.bind(backend);
+    backend.revealWeights = async (...args: Parameters<ScriptedBackend['revealWeights']>) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return slowReveal(...args);
+    };
+    const [first, second] = await Promise.all([submitter.revealPending(1), submitter.revealPending(1)]);
+    expect(backend.reveals).toHaveLength(1);
+    expect([...first!, ...second!].filter((r) => r.status === 'revealed')).toHaveLength(first === second ? 2 : 1);
+    expect((await commits.all('test-net', ALICE, 1))[0]).toMatchObject({ status: 'revealed', revealedBlock: 108 });
+    // A late refusal of a commit already revealed does not turn it failed.
+    const [row] = await commits.all('test-net', ALICE, 1);
+    await commits.markFailed(row!.id, 'NoWeightsCommitFound');
+    await commits.markExpired(row!.id, 'ExpiredWeightCommit');
+    expect((await commits.all('test-net', ALICE, 1))[0]).toMatchObject({ status: 'revealed', error: null });
+  });
+
   it('gives up on a commit whose reveal window has passed', async () => {
     await submitter.submit(1, [{ uid: 2, weight: 1 }]);
     backend.block = 119;

@@ -344,7 +344,23 @@ export class WeightSubmitter {
     return { status: 'committed', block, revealBlock: prediction.revealBlock, mode: 'timelocked_v4', revealRound };
   }
 
-  async revealPending(netuid: number): Promise<RevealResult[]> {
+  /**
+   * Sends the reveals that are due. One pass per subnet at a time: a caller that ticks every few
+   * blocks starts the next pass while a slow one (a loaded machine, a slow node) still runs, and
+   * two passes would reveal the same commit twice (the second refused by the chain). A call made
+   * while a pass runs gets that pass's results.
+   */
+  revealPending(netuid: number): Promise<RevealResult[]> {
+    const running = this.revealing.get(netuid);
+    if (running) return running;
+    const pass = this.revealPass(netuid).finally(() => this.revealing.delete(netuid));
+    this.revealing.set(netuid, pass);
+    return pass;
+  }
+
+  private readonly revealing = new Map<number, Promise<RevealResult[]>>();
+
+  private async revealPass(netuid: number): Promise<RevealResult[]> {
     const { backend } = this;
     const pending = await this.commits.pending(backend.network, backend.hotkey, netuid);
     if (pending.length === 0) return [];
