@@ -70,6 +70,6 @@ const REFUSAL_MARK = ' also served this cycle by ';
 const REFUSAL = /^GPU \S+ also served this cycle by .* \(another coldkey\): no credit/;
 
 /** Whether a job's details already carry the registry's refusal (`GPU <uuid> also served this cycle by …`). */
-export function refusedForSharedGpu(details: string): boolean {
+function refusedForSharedGpu(details: string): boolean {
   return REFUSAL.test(details);
 }

@@ -20,6 +20,7 @@ import { SimulatedMiner } from '../../testkit/index.js';
 import { SystemClock } from '../../time/clock.js';
 import { startValidator, type ValidatorHandle } from '../service.js';
 import type { BatchResult } from '../batch.js';
+import { refuseSharedGpusAcrossTasks } from './batch-gpu-check.js';
 import { ValidatorWorkerPool } from './pool.js';
 
 const NETUID = 12;
@@ -174,5 +175,15 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
       `GPU GPU-shared also served this cycle by ${miners[0]!.miner.hotkey} (another coldkey): no credit; answered`,
     );
     expect(of(2)).toMatchObject({ status: 'completed', correct: true, details: 'answered' });
+    // A new leader resuming the batch checks again: nothing is refused twice.
+    const targets = miners.map(({ miner, coldkey }, uid) => ({
+      hotkey: miner.hotkey,
+      coldkey,
+      uid: uid + 1,
+      host: '127.0.0.1',
+      port: miner.port,
+    }));
+    expect(await refuseSharedGpusAcrossTasks(validator.store, finished.cycle, targets, logger)).toBe(0);
+    expect(await validator.store.jobDetails(finished.cycle)).toEqual(expect.arrayContaining(stored));
   }, 90_000);
 });
