@@ -1,4 +1,4 @@
-import type { Clock, GeneratedJob, HardwareClass, JobOutcomeStatus, JobSpec, Logger, Receipt } from '../contracts/index.js';
+import type { Clock, GeneratedJob, HardwareClass, JobOutcomeStatus, JobResult, JobSpec, Logger, Receipt } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import {
   createJobAcceptedReceipt,
@@ -89,6 +89,19 @@ export interface JobFailure {
   readonly message: string;
 }
 
+/**
+ * A job the validator runs on a miner. A synthetic job is a generator's `GeneratedJob`, whose
+ * `verify` judges the result; an organic or trusted-miner job has no `verify`: its result is the
+ * client's (or the generator's) to judge, and the run hands it back (`runAlone`).
+ */
+export type JobToRun = Pick<GeneratedJob, 'spec' | 'description'> & { verify?: GeneratedJob['verify'] };
+
+/** How a job run alone ended: its record, and the result the miner sent when it completed. */
+export interface JobRunEnd {
+  readonly record: JobRecord;
+  readonly result: JobResult | null;
+}
+
 export interface JobRunLimits {
   /** Time to accept or decline (`reservation_time_limit`). */
   readonly reservationMs: number;
@@ -134,6 +147,11 @@ export interface JobRunContext {
    * allowance from transferred receipts see the real cost. Default 1 (a passed synthetic job).
    */
   readonly receiptScore?: number;
+  /**
+   * The details of a completed job that has no `verify` (default `result not verified`): it
+   * counts as correct and in time, since the validator has no way to tell otherwise.
+   */
+  readonly unverifiedDetails?: string;
 }
 
 /**
@@ -142,17 +160,20 @@ export interface JobRunContext {
  * every payload until its end. The executor class and timing (deadlines, receipts) and the
  * generator's own object (its `verify` and whatever it keeps for it) stay.
  */
-function withoutPayload(job: GeneratedJob): GeneratedJob {
+function withoutPayload(job: JobToRun): JobToRun {
   const { executorClass, image, dockerRunOptionsPreset, timing } = job.spec;
-  const spec: JobSpec = { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} };
-  // Same prototype and own properties, so a generator's `verify` sees the `this` it was written for.
-  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
+  return withSpec(job, { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} });
 }
 
 /** The job without its inline volume, once the initial request carried it. */
-function withoutVolume(job: GeneratedJob): GeneratedJob {
+function withoutVolume(job: JobToRun): JobToRun {
   const { volume: _sent, ...spec } = job.spec;
-  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
+  return withSpec(job, spec);
+}
+
+/** The job with another spec: same prototype and own properties, so a generator's `verify` sees the `this` it was written for. */
+function withSpec(job: JobToRun, spec: JobSpec): JobToRun {
+  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as JobToRun, job, { spec });
 }
 
 /**
@@ -182,6 +203,24 @@ export function jobSeconds(spec: JobSpec): number {
     t.uploadTimeLimitSeconds +
     t.streamingStartTimeLimitSeconds
   );
+}
+
+/** A hardware class for one the validator has no plugin for: no spin-up beyond the startup limit. */
+export function fallbackHardwareClass(spec: JobSpec): HardwareClass {
+  return {
+    id: spec.executorClass,
+    description: spec.executorClass,
+    spinUpSeconds: 0,
+    shortCode: '?',
+    resources: {},
+    dockerPreset: spec.dockerRunOptionsPreset,
+    proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
+  };
+}
+
+/** The class of the job's executor among those the validator knows, else `fallbackHardwareClass`. */
+export function hardwareClassOf(spec: JobSpec, known: readonly HardwareClass[]): HardwareClass {
+  return known.find((hardwareClass) => hardwareClass.id === spec.executorClass) ?? fallbackHardwareClass(spec);
 }
 
 function validatorFailure(reason: string, stage: string | null, message: string): JobFailure {
@@ -216,8 +255,8 @@ export class JobRun {
   /** The `specs` of the executor's `V0MachineSpecsRequest`, when it sent one. */
   private reportedSpecs: Record<string, unknown> | null = null;
   private gpuUuids: readonly string[] = [];
-  /** The generated job; its payload is dropped once sent (`withoutPayload`). */
-  private job: GeneratedJob;
+  /** The job; its payload is dropped once sent (`withoutPayload`). */
+  private job: JobToRun;
   private readonly onAbort: (() => void) | null = null;
   /** The job is a streaming job (its spec's `streamingPublicKey`, kept past `withoutPayload`). */
   private readonly streaming: boolean;
@@ -225,7 +264,7 @@ export class JobRun {
 
   constructor(
     readonly jobUuid: string,
-    job: GeneratedJob,
+    job: JobToRun,
     private readonly ctx: JobRunContext,
   ) {
     this.job = job;
@@ -492,8 +531,12 @@ export class JobRun {
     this.job = withoutPayload(this.job);
   }
 
-  /** Waits for the result and verifies it. */
-  async collect(): Promise<void> {
+  /**
+   * Waits for the result and judges it (`verify`, when the job has one); resolves to the result
+   * when the job completed, else null.
+   */
+  async collect(): Promise<JobResult | null> {
+    let result: JobResult | null = null;
     if (this.status === null && this.jobSentAtMs > 0) {
       const deadline = this.jobSentAtMs + jobSeconds(this.job.spec) * 1000 + this.ctx.limits.slackMs;
       if (this.streaming) await this.awaitStreamingReady();
@@ -506,7 +549,7 @@ export class JobRun {
             finished = message;
             return true;
           });
-          if (finished !== null) await this.verify(finished);
+          if (finished !== null) result = await this.judge(finished);
         } catch (error) {
           this.failOnError(error, 'waiting for the result');
         }
@@ -518,6 +561,17 @@ export class JobRun {
     // A job cut short by the validator's shutdown gets no verdict from it, so no finished receipt.
     if (!this.aborted) this.sendFinishedReceipt();
     this.release();
+    return this.status === 'completed' ? result : null;
+  }
+
+  /**
+   * A job on its own, with no batch barrier (organic jobs, the trusted miner): reserve, send at
+   * once when ready, collect. Resolves to its record and, when it completed, its result.
+   */
+  async runAlone(): Promise<JobRunEnd> {
+    if (await this.reserve()) this.sendJob();
+    const result = await this.collect();
+    return { record: this.record(), result };
   }
 
   /**
@@ -541,23 +595,25 @@ export class JobRun {
     }
   }
 
-  private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {
+  /** The job's verdict on `finished` (the job's `verify`, or none: taken as it came); returns the result. */
+  private async judge(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<JobResult> {
     this.timeTookMs = this.ctx.clock.now() - this.jobSentAtMs;
     const limit = this.ctx.verifyLimit ?? (<T>(task: () => Promise<T>) => task());
     const job = this.job;
-    const result = {
+    const result: JobResult = {
       stdout: finished.docker_process_stdout,
       stderr: finished.docker_process_stderr,
       artifacts: finished.artifacts ?? {},
       uploadResults: finished.upload_results ?? {},
       timeTookMs: this.timeTookMs ?? 0,
     };
+    const unverified = { correct: true, inTime: true, details: this.ctx.unverifiedDetails ?? 'result not verified' };
     try {
       const verdict = await untilAborted(
-        limit(() => {
+        limit(async () => {
           // Queued behind other verifications when the validator began shutting down: skip it.
           if (this.aborted) throw new BatchAbortedError();
-          return job.verify(result);
+          return job.verify ? await job.verify(result) : unverified;
         }),
         this.ctx.signal,
       );
@@ -572,7 +628,7 @@ export class JobRun {
           'aborted while verifying: the validator is shutting down',
           validatorFailure('aborted', 'verifying', 'the validator is shutting down'),
         );
-        return;
+        return result;
       }
       // Verifiers must not throw for bad output; one that does is a validator-side problem.
       this.log.error({ err: error }, 'verifier threw');
@@ -580,6 +636,7 @@ export class JobRun {
       this.inTime = false;
       this.end('completed', `verifier error: ${(error as Error).message}`);
     }
+    return result;
   }
 
   /** `spec mismatch: …` when the reported specs do not meet the class, else null. Records the GPU UUIDs either way. */

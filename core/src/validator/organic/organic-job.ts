@@ -2,7 +2,7 @@ import type { Clock, HardwareClass, JobResult, JobSpec, Logger } from '../../con
 import type { Hotkey } from '../../keys/index.js';
 import type { JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata, V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { JobRun, jobSeconds, type JobRecord, type JobRunLimits } from '../job-run.js';
+import { JobRun, type JobRecord, type JobRunLimits } from '../job-run.js';
 import type { JobMessage, MinerConnection } from '../miner-client.js';
 
 /** A status change for the facilitator (`V0JobStatusUpdate` without the uuid). */
@@ -38,19 +38,6 @@ export function organicJobSpec(request: V2JobRequest, hardwareClass: HardwareCla
 /** Executor seconds the job is charged (ComputeHorde: download + execution + upload limits). */
 export function executorSeconds(request: V2JobRequest): number {
   return request.download_time_limit + request.execution_time_limit + request.upload_time_limit;
-}
-
-/** A hardware class for one the validator has no plugin for: no spin-up beyond the startup limit. */
-export function fallbackHardwareClass(spec: JobSpec): HardwareClass {
-  return {
-    id: spec.executorClass,
-    description: spec.executorClass,
-    spinUpSeconds: 0,
-    shortCode: '?',
-    resources: {},
-    dockerPreset: spec.dockerRunOptionsPreset,
-    proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
-  };
 }
 
 export interface OrganicRunContext {
@@ -92,7 +79,6 @@ const PROGRESS: Partial<Record<JobMessage['message_type'], JobStatus>> = {
  * client judges them (and may cross-check on the trusted miner).
  */
 export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: OrganicRunContext): Promise<OrganicRunOutcome> {
-  let result: JobResult | null = null;
   let failure: Extract<JobMessage, { message_type: 'V0JobFailedRequest' }> | null = null;
   let hordeFailure: Extract<JobMessage, { message_type: 'V0HordeFailedRequest' }> | null = null;
   let decline: Extract<JobMessage, { message_type: 'V0DeclineJobRequest' }> | null = null;
@@ -104,10 +90,6 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
     {
       spec,
       description: `organic job${request.job_namespace ? ` (${request.job_namespace})` : ''}`,
-      verify: async (jobResult) => {
-        result = jobResult;
-        return { correct: true, inTime: true, details: "organic job: the result is the client's to judge" };
-      },
     },
     {
       connection: ctx.connection,
@@ -121,6 +103,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       limits: ctx.limits,
       startedReceiptTtlSeconds: Math.max(1, Math.round(ctx.limits.reservationMs / 1000)),
       receiptScore: executorSeconds(request),
+      unverifiedDetails: "organic job: the result is the client's to judge",
       onMessage: (message) => {
         switch (message.message_type) {
           case 'V0JobFailedRequest':
@@ -156,9 +139,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       },
     },
   );
-  if (await run.reserve()) run.sendJob();
-  await run.collect();
-  const record = run.record();
+  const { record, result } = await run.runAlone();
   return { record, result, final: finalStatus(record, { finished, failure, hordeFailure, decline }, reached, ctx.connection.closed) };
 }
 

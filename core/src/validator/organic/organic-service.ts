@@ -21,7 +21,8 @@ import { cycleOf } from '../cycles.js';
 import { MinerConnection, type MinerTarget } from '../miner-client.js';
 import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
-import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
+import { hardwareClassOf } from '../job-run.js';
+import { executorSeconds, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import type { CollateralBook } from '../../collateral/book.js';
 import { isTransientCollateralCode, type CollateralError } from '../../collateral/errors.js';
 import type { CollateralSlasher } from '../../collateral/slasher.js';
@@ -244,7 +245,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   }
 
   private hardwareClassFor(spec: JobSpec): HardwareClass {
-    return this.deps.hardwareClasses.find((c) => c.id === spec.executorClass) ?? fallbackHardwareClass(spec);
+    return hardwareClassOf(spec, this.deps.hardwareClasses);
   }
 
   /** Manifests from this validator's batches of this and the last cycle (newest wins). */
