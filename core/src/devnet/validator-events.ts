@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RevealResult, WeightSubmissionResult } from '../contracts/index.js';
 import type { BatchResult } from '../validator/batch.js';
-import type { JobRecord } from '../validator/job-run.js';
+import type { JobRecord } from '../validator/job-driver.js';
 import type { ValidatorHandle } from '../validator/service.js';
 
 /**

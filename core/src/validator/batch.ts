@@ -7,14 +7,14 @@ import { definedFields } from '../object/defined-fields.js';
 import { BatchScope } from './batch-scope.js';
 import { BatchAbortedError } from './errors.js';
 import { refuseSharedGpus } from './gpu-registry.js';
-import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from './job-driver.js';
 import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
 import { manifestsDisagree } from './manifest-crosscheck.js';
 import type { ManifestContradiction, ValidatorStore } from './store.js';
 import { writeAcknowledged } from './store-writes.js';
 
 export interface BatchSettings {
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   readonly manifestTimeoutMs: number;
   readonly mainHotkeyTimeoutMs: number;
   readonly connectConcurrency: number;
@@ -305,7 +305,7 @@ class SyntheticBatch {
   }
 
   /** 4b. The jobs, made by their generators; a job whose generation fails is left out. */
-  private async generate(planned: readonly PlannedJob[], failedGenerators: ReadonlySet<JobGenerator>): Promise<JobRun[]> {
+  private async generate(planned: readonly PlannedJob[], failedGenerators: ReadonlySet<JobGenerator>): Promise<ValidatorJobDriver[]> {
     const { settings, clock } = this.deps;
     const { scope, log } = this;
     const index = this.cycle.index;
@@ -325,7 +325,7 @@ class SyntheticBatch {
                 executorClass: job.hardwareClass,
                 cycle: index,
               });
-              return new JobRun(jobUuid, generatedJob, {
+              return new ValidatorJobDriver(jobUuid, generatedJob, {
                 connection: job.connection,
                 validator: this.deps.validator,
                 clock,
@@ -346,7 +346,7 @@ class SyntheticBatch {
           }),
         ),
     );
-    const runs = generated.filter((run): run is JobRun => run !== null);
+    const runs = generated.filter((run): run is ValidatorJobDriver => run !== null);
     if (scope.aborted) {
       for (const run of runs) run.abandon('aborted before the batch started: the validator is shutting down');
       scope.throwIfAborted();
@@ -355,11 +355,11 @@ class SyntheticBatch {
   }
 
   /** 5. Initial requests, slow classes first so every executor is ready at about the same time. */
-  private async sendInitialRequests(runs: readonly JobRun[]): Promise<SentRequests> {
+  private async sendInitialRequests(runs: readonly ValidatorJobDriver[]): Promise<SentRequests> {
     const { clock } = this.deps;
     const maxSpinUp = Math.max(0, ...runs.map((run) => run.hardwareClassSpinUp));
     const firstInitialAt = clock.now();
-    const byDelay = new Map<number, JobRun[]>();
+    const byDelay = new Map<number, ValidatorJobDriver[]>();
     for (const run of runs) {
       const delay = (maxSpinUp - run.hardwareClassSpinUp) * 1000;
       byDelay.set(delay, [...(byDelay.get(delay) ?? []), run]);
@@ -378,7 +378,7 @@ class SyntheticBatch {
   }
 
   /** 7. Results, verification, finished receipts; a stopped batch ends here, its outcomes unstored. */
-  private async collect(runs: readonly JobRun[]): Promise<JobRecord[]> {
+  private async collect(runs: readonly ValidatorJobDriver[]): Promise<JobRecord[]> {
     const collected = await Promise.all(
       runs.map(async (run) => {
         await run.collect();

@@ -1,4 +1,4 @@
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 
 /**
  * One GPU, one credit per cycle. Executors report their GPUs' UUIDs (nvidia-smi) with each

@@ -1,6 +1,6 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Metrics } from '../contracts/index.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import type { PageReadReport } from './receipts/transfer.js';
 import type { ValidatorHandle } from './service.js';
 

@@ -20,7 +20,7 @@ import type { Hotkey } from '../keys/index.js';
 import { runBatch, type BatchDeps, type BatchResult, type BatchSettings } from './batch.js';
 import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import type { MinerTarget } from './miner-client.js';
 import { buildCycleFacts, RECEIPT_LOOKBACK_MS } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';

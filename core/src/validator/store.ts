@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../contracts/index.js';
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
 import { AmbiguousJobError } from './errors.js';
-import { MAX_JOB_TRANSITIONS, type JobFailure, type JobFailureSource, type JobRecord, type JobTransition } from './job-run.js';
+import { MAX_JOB_TRANSITIONS, type JobFailure, type JobFailureSource, type JobRecord, type JobTransition } from './job-driver.js';
 
 /** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
 const CHUNK = 200;

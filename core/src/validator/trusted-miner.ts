@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock, HardwareClass, JobResult, JobSpec, Logger, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import { defineError } from '../errors.js';
-import { hardwareClassOf, jobSeconds, JobRun, type JobRunEnd, type JobRunLimits } from './job-run.js';
+import { hardwareClassOf, jobSeconds, ValidatorJobDriver, type ValidatorJobEnd, type ValidatorJobLimits } from './job-driver.js';
 import { MinerConnection, type MinerTarget } from './miner-client.js';
 
 /** A job on the trusted miner did not produce a result. */
@@ -14,7 +14,7 @@ export interface TrustedMinerClientOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly hardwareClasses: readonly HardwareClass[];
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   /** Ends every run at once when it aborts (the validator is shutting down). */
   readonly signal?: AbortSignal;
 }
@@ -42,7 +42,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
       });
     });
     const slackMs = runOptions.timeoutMs !== undefined ? Math.max(0, runOptions.timeoutMs - jobSeconds(spec) * 1000) : limits.slackMs;
-    const run = new JobRun(
+    const run = new ValidatorJobDriver(
       randomUUID(),
       { spec, description: 'trusted-miner run' },
       {
@@ -59,7 +59,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
         signal,
       },
     );
-    let end: JobRunEnd;
+    let end: ValidatorJobEnd;
     try {
       end = await run.runAlone();
     } finally {

@@ -25,14 +25,14 @@ import { STREAMING_HEALTH_TIMEOUT_MS, StreamingProxy, waitForHealth } from './st
 const loadVolumes = (): Promise<typeof import('../volumes.js')> => import('../volumes.js');
 const loadUploads = (): Promise<typeof import('../uploads.js')> => import('../uploads.js');
 
-/** The two requests the miner sends and the channel back; `MinerConnection` in production. */
+/** The two requests the miner sends and the channel back; `MinerChannel` in production. */
 export interface JobChannel {
   initialRequest(): Promise<V0InitialJobRequest>;
   jobRequest(): Promise<V0JobRequest>;
   send(message: ExecutorToMinerMessage): Promise<void>;
 }
 
-export interface JobDriverOptions {
+export interface ExecutorJobDriverOptions {
   readonly channel: JobChannel;
   readonly runner: JobRunner;
   readonly clock: Clock;
@@ -71,7 +71,7 @@ interface StreamingSetup {
   readonly clientCertPem: string;
 }
 
-export type JobDriverOutcome =
+export type ExecutorJobOutcome =
   | { readonly status: 'finished' }
   | { readonly status: 'failed'; readonly reason: string; readonly stage: JobStage; readonly message: string }
   | { readonly status: 'horde_failed'; readonly reason: string; readonly stage: JobStage; readonly message: string };
@@ -118,17 +118,17 @@ const RUNNER_GRACE_MS = 10_000;
  * original does: the job's fault (timeout, nonzero_return_code, download_failed, upload_failed)
  * as `V0JobFailedRequest`, anything else as `V0HordeFailedRequest` (reported by the executor).
  */
-export class JobDriver {
+export class ExecutorJobDriver {
   private stage: JobStage = 'executor_startup';
   private jobUuid: string | null = null;
   private execution: JobRunOutcome | null = null;
   private readonly log: Logger;
 
-  constructor(private readonly options: JobDriverOptions) {
+  constructor(private readonly options: ExecutorJobDriverOptions) {
     this.log = options.logger;
   }
 
-  async run(): Promise<JobDriverOutcome> {
+  async run(): Promise<ExecutorJobOutcome> {
     const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), 'horde-job-'));
     try {
       await this.execute(workDir);
@@ -470,7 +470,7 @@ export class JobDriver {
   }
 
   /** Sends the failure message for `error` and says what happened. */
-  private async report(error: unknown): Promise<JobDriverOutcome> {
+  private async report(error: unknown): Promise<ExecutorJobOutcome> {
     const stage = this.stage;
     let failure: JobFailure | HordeFailure;
     if (error instanceof JobFailure || error instanceof HordeFailure) failure = error;

@@ -4,8 +4,8 @@ import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
-import { JobDriver, type JobDriverOutcome, type StreamingSettings } from './job-driver.js';
-import { MinerConnection } from './miner-connection.js';
+import { ExecutorJobDriver, type ExecutorJobOutcome, type StreamingSettings } from './job-driver.js';
+import { MinerChannel } from './miner-channel.js';
 
 /** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
 export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
@@ -54,7 +54,7 @@ export interface ExecutorAgentOptions {
  * job it hands over, report, clean up, return. Never throws for a job or miner problem: the
  * outcome says what happened (and the miner has been told, when it could be).
  */
-export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<JobDriverOutcome> {
+export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<ExecutorJobOutcome> {
   const clock = options.clock ?? new SystemClock();
   const startupSeconds = options.startupTimeLimitSeconds ?? DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS;
   const logger = options.logger;
@@ -63,7 +63,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
   // is of no use to the validator waiting for it.
   const connectTimeout = AbortSignal.timeout(startupSeconds * 1000);
   const connectSignal = options.signal ? AbortSignal.any([options.signal, connectTimeout]) : connectTimeout;
-  const connection = new MinerConnection({ minerAddress: options.minerUrl, token: options.token, logger, signal: connectSignal });
+  const connection = new MinerChannel({ minerAddress: options.minerUrl, token: options.token, logger, signal: connectSignal });
   try {
     await connection.open();
   } catch (error) {
@@ -77,7 +77,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       ownAddresses: [...machineAddresses(), ...(await minerAddresses(options.minerUrl))],
     });
     const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
-    const driver = new JobDriver({
+    const driver = new ExecutorJobDriver({
       startupChecks,
       channel: connection,
       runner: options.runner,

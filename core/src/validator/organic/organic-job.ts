@@ -2,7 +2,7 @@ import type { Clock, HardwareClass, JobResult, JobSpec, Logger } from '../../con
 import type { Hotkey } from '../../keys/index.js';
 import type { JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata, V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { JobRun, type JobRecord, type JobRunLimits } from '../job-run.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from '../job-driver.js';
 import type { JobMessage, MinerConnection } from '../miner-client.js';
 
 /** A status change for the facilitator (`V0JobStatusUpdate` without the uuid). */
@@ -40,21 +40,21 @@ export function executorSeconds(request: V2JobRequest): number {
   return request.download_time_limit + request.execution_time_limit + request.upload_time_limit;
 }
 
-export interface OrganicRunContext {
+export interface OrganicJobContext {
   readonly connection: MinerConnection;
   readonly validator: Hotkey;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly hardwareClass: HardwareClass;
   readonly cycle: number;
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   /** Called for each progress status (accepted … execution_done) as the miner reports it. */
   readonly onProgress: (update: StatusUpdate) => void;
   /** The executor's machine specs, when it sends them. */
   readonly onMachineSpecs?: (specs: Record<string, unknown>) => void;
 }
 
-export interface OrganicRunOutcome {
+export interface OrganicJobEnd {
   readonly record: JobRecord;
   /** The job's output when it completed. */
   readonly result: JobResult | null;
@@ -71,21 +71,21 @@ const PROGRESS: Partial<Record<JobMessage['message_type'], JobStatus>> = {
 };
 
 /**
- * Runs one organic job on a connected miner with the validator's job driver (`JobRun`): a signed
+ * Runs one organic job on a connected miner with the validator's job driver (`ValidatorJobDriver`): a signed
  * organic job-started receipt whose ttl is the reservation window, the accepted and finished
  * receipts, every wait bounded. Progress messages are passed on as they come; the end is mapped
  * to the facilitator's terminal status and metadata (miner_response / job_failure_details /
  * horde_failure_details / job_rejection_details). Organic results are not verified here: the
  * client judges them (and may cross-check on the trusted miner).
  */
-export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: OrganicRunContext): Promise<OrganicRunOutcome> {
+export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: OrganicJobContext): Promise<OrganicJobEnd> {
   let failure: Extract<JobMessage, { message_type: 'V0JobFailedRequest' }> | null = null;
   let hordeFailure: Extract<JobMessage, { message_type: 'V0HordeFailedRequest' }> | null = null;
   let decline: Extract<JobMessage, { message_type: 'V0DeclineJobRequest' }> | null = null;
   let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
   const reached = new Set<JobStatus>();
 
-  const run = new JobRun(
+  const run = new ValidatorJobDriver(
     request.uuid,
     {
       spec,

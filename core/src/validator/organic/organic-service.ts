@@ -21,7 +21,7 @@ import { cycleOf } from '../cycles.js';
 import { MinerConnection, type MinerTarget } from '../miner-client.js';
 import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
-import { hardwareClassOf } from '../job-run.js';
+import { hardwareClassOf } from '../job-driver.js';
 import { executorSeconds, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import type { CollateralBook } from '../../collateral/book.js';
 import { isTransientCollateralCode, type CollateralError } from '../../collateral/errors.js';

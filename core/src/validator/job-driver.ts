@@ -94,15 +94,15 @@ export interface JobFailure {
  * `verify` judges the result; an organic or trusted-miner job has no `verify`: its result is the
  * client's (or the generator's) to judge, and the run hands it back (`runAlone`).
  */
-export type JobToRun = Pick<GeneratedJob, 'spec' | 'description'> & { verify?: GeneratedJob['verify'] };
+export type JobToDrive = Pick<GeneratedJob, 'spec' | 'description'> & { verify?: GeneratedJob['verify'] };
 
 /** How a job run alone ended: its record, and the result the miner sent when it completed. */
-export interface JobRunEnd {
+export interface ValidatorJobEnd {
   readonly record: JobRecord;
   readonly result: JobResult | null;
 }
 
-export interface JobRunLimits {
+export interface ValidatorJobLimits {
   /** Time to accept or decline (`reservation_time_limit`). */
   readonly reservationMs: number;
   /** Time after the spin-up for the executor to report ready. */
@@ -111,7 +111,7 @@ export interface JobRunLimits {
   readonly slackMs: number;
 }
 
-export interface JobRunContext {
+export interface ValidatorJobContext {
   readonly connection: MinerConnection;
   readonly validator: Hotkey;
   readonly clock: Clock;
@@ -120,7 +120,7 @@ export interface JobRunContext {
   readonly cycle: number;
   readonly generator: string | null;
   readonly kind: 'synthetic' | 'organic';
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   /** Bounds how many verifications run at once across a batch (they may download from S3). */
   readonly verifyLimit?: <T>(task: () => Promise<T>) => Promise<T>;
   /**
@@ -160,20 +160,20 @@ export interface JobRunContext {
  * every payload until its end. The executor class and timing (deadlines, receipts) and the
  * generator's own object (its `verify` and whatever it keeps for it) stay.
  */
-function withoutPayload(job: JobToRun): JobToRun {
+function withoutPayload(job: JobToDrive): JobToDrive {
   const { executorClass, image, dockerRunOptionsPreset, timing } = job.spec;
   return withSpec(job, { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} });
 }
 
 /** The job without its inline volume, once the initial request carried it. */
-function withoutVolume(job: JobToRun): JobToRun {
+function withoutVolume(job: JobToDrive): JobToDrive {
   const { volume: _sent, ...spec } = job.spec;
   return withSpec(job, spec);
 }
 
 /** The job with another spec: same prototype and own properties, so a generator's `verify` sees the `this` it was written for. */
-function withSpec(job: JobToRun, spec: JobSpec): JobToRun {
-  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as JobToRun, job, { spec });
+function withSpec(job: JobToDrive, spec: JobSpec): JobToDrive {
+  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as JobToDrive, job, { spec });
 }
 
 /**
@@ -236,7 +236,7 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
  * → verify → finished receipt). Every wait is bounded; any failure ends the job with a status
  * instead of throwing.
  */
-export class JobRun {
+export class ValidatorJobDriver {
   private readonly inbox: JobInbox;
   private readonly log: Logger;
   private status: JobOutcomeStatus | null = null;
@@ -256,7 +256,7 @@ export class JobRun {
   private reportedSpecs: Record<string, unknown> | null = null;
   private gpuUuids: readonly string[] = [];
   /** The job; its payload is dropped once sent (`withoutPayload`). */
-  private job: JobToRun;
+  private job: JobToDrive;
   private readonly onAbort: (() => void) | null = null;
   /** The job is a streaming job (its spec's `streamingPublicKey`, kept past `withoutPayload`). */
   private readonly streaming: boolean;
@@ -264,8 +264,8 @@ export class JobRun {
 
   constructor(
     readonly jobUuid: string,
-    job: JobToRun,
-    private readonly ctx: JobRunContext,
+    job: JobToDrive,
+    private readonly ctx: ValidatorJobContext,
   ) {
     this.job = job;
     this.streaming = job.spec.streamingPublicKey !== undefined;
@@ -568,7 +568,7 @@ export class JobRun {
    * A job on its own, with no batch barrier (organic jobs, the trusted miner): reserve, send at
    * once when ready, collect. Resolves to its record and, when it completed, its result.
    */
-  async runAlone(): Promise<JobRunEnd> {
+  async runAlone(): Promise<ValidatorJobEnd> {
     if (await this.reserve()) this.sendJob();
     const result = await this.collect();
     return { record: this.record(), result };
