@@ -38,6 +38,7 @@ import { ReceiptTransfer, type PageReadReport } from './receipts/transfer.js';
 import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifier-pool.js';
 import type { ValidatorWorkerPool } from './workers/pool.js';
 import type { BatchTaskResult } from './workers/task-store.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
 export interface ValidatorEvents {
@@ -200,7 +201,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       attempts: weights.attempts,
       retryDelayMs: weights.retryDelaySeconds * 1000,
       signal: this.shutdown.signal,
-      ...(weights.versionKey !== undefined ? { versionKey: weights.versionKey } : {}),
+      ...definedFields({ versionKey: weights.versionKey }),
     });
     const trusted = options.settings.trustedMiner;
     this.trustedMiner = trusted
@@ -305,7 +306,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       generators: this.options.generators,
       hardwareClasses: this.options.hardwareClasses,
       settings: batchSettings(this.options.settings),
-      ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
+      ...definedFields({ trustedMiner: this.trustedMiner }),
       ...this.manifestSources(),
       signal,
     };

@@ -3,6 +3,7 @@ import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
 import { AmbiguousJobError } from './errors.js';
 import { MAX_JOB_TRANSITIONS, type JobFailure, type JobFailureSource, type JobRecord, type JobTransition } from './job-driver.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
 const CHUNK = 200;
@@ -441,12 +442,14 @@ export class ValidatorStore {
         kind: row.kind,
         status: row.status,
         accepted: Boolean(row.accepted),
-        ...(correct !== null ? { correct } : {}),
-        ...(inTime !== null ? { inTime } : {}),
-        ...(timeTookMs !== null ? { timeTookMs } : {}),
-        ...(executorSeconds !== null ? { executorSeconds } : {}),
+        ...definedFields({
+          correct: correct ?? undefined,
+          inTime: inTime ?? undefined,
+          timeTookMs: timeTookMs ?? undefined,
+          executorSeconds: executorSeconds ?? undefined,
+        }),
         ...(row.paid_with_blocks ? { paidWithBlocks: fromJsonColumn<number[]>(row.paid_with_blocks) } : {}),
-        ...(rejection ? { rejection } : {}),
+        ...definedFields({ rejection: rejection ?? undefined }),
       };
     });
   }

@@ -10,6 +10,7 @@ import { MinerChannel } from './miner-channel.js';
 /** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
 export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
 import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
+import { definedFields } from '../../object/defined-fields.js';
 /** `VOLUME_MAX_SIZE_BYTES` and `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`: 2 GiB each. */
 export const DEFAULT_TRANSFER_MAX_BYTES = 2_147_483_648;
 
@@ -91,7 +92,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<E
       ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
       ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
       ...(options.workRoot ? { workRoot: options.workRoot } : {}),
-      ...(options.streaming ? { streaming: options.streaming } : {}),
+      ...definedFields({ streaming: options.streaming }),
       // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
       signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
     });

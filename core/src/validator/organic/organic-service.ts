@@ -30,6 +30,7 @@ import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
 import { OrganicStore, RESTARTED_WHILE_RUNNING } from './store.js';
 import { ValidatorConfigError } from '../errors.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
 export interface OrganicJobOutcome {
@@ -430,7 +431,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       executorSeconds: executorSeconds(request),
       details: record.details,
       failure: record.failure,
-      ...(record.history ? { history: record.history } : {}),
+      ...definedFields({ history: record.history }),
     });
     if (record.status === 'completed' && result !== null) this.track(this.crossCheck(request.uuid, target.hotkey, spec, result));
   }
