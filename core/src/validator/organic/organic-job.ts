@@ -1,9 +1,9 @@
-import type { Clock, HardwareClass, JobResult, JobSpec, Logger } from '../../contracts/index.js';
-import type { Hotkey } from '../../keys/index.js';
+import type { HardwareClass, JobResult, JobSpec } from '../../contracts/index.js';
 import type { JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata, V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from '../job-driver.js';
-import type { JobMessage, MinerConnection } from '../miner-client.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobContext } from '../job-driver.js';
+import type { JobMessage } from '../miner-client.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** A status change for the facilitator (`V0JobStatusUpdate` without the uuid). */
 export interface StatusUpdate {
@@ -22,7 +22,7 @@ export function organicJobSpec(request: V2JobRequest, hardwareClass: HardwareCla
     // As ComputeHorde's organic flow: the volume goes with the initial request, so the executor
     // can fetch it while it starts.
     ...(request.volume ? { volume: request.volume, volumeInInitialRequest: true } : {}),
-    ...(request.output_upload ? { outputUpload: request.output_upload } : {}),
+    ...definedFields({ outputUpload: request.output_upload ?? undefined }),
     ...(request.artifacts_dir ? { artifactsDir: request.artifacts_dir } : {}),
     ...(request.streaming_details ? { streamingPublicKey: request.streaming_details.public_key } : {}),
     timing: {
@@ -40,14 +40,11 @@ export function executorSeconds(request: V2JobRequest): number {
   return request.download_time_limit + request.execution_time_limit + request.upload_time_limit;
 }
 
-export interface OrganicJobContext {
-  readonly connection: MinerConnection;
-  readonly validator: Hotkey;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly hardwareClass: HardwareClass;
-  readonly cycle: number;
-  readonly limits: ValidatorJobLimits;
+/** The driver's context for an organic job: what the caller says, the rest is the organic rule. */
+export interface OrganicJobContext extends Pick<
+  ValidatorJobContext,
+  'connection' | 'validator' | 'clock' | 'logger' | 'hardwareClass' | 'cycle' | 'limits'
+> {
   /** Called for each progress status (accepted … execution_done) as the miner reports it. */
   readonly onProgress: (update: StatusUpdate) => void;
   /** The executor's machine specs, when it sends them. */
