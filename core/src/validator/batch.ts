@@ -149,15 +149,15 @@ class SyntheticBatch {
     const miners = await this.readManifests(await this.connect());
     await this.storeMinerFacts(miners, await this.askMainHotkeys(miners.connections));
     const planned = this.plan(miners);
-    const runs = await this.generate(planned, await this.prepareGenerators(planned));
-    this.deps.hooks?.onBatchStarted?.({ cycle: this.cycle.index, miners: miners.connections.length, jobs: runs.length });
-    this.log.info({ miners: miners.connections.length, jobs: runs.length }, 'batch started');
-    const sent = await this.sendInitialRequests(runs);
+    const drivers = await this.generate(planned, await this.prepareGenerators(planned));
+    this.deps.hooks?.onBatchStarted?.({ cycle: this.cycle.index, miners: miners.connections.length, jobs: drivers.length });
+    this.log.info({ miners: miners.connections.length, jobs: drivers.length }, 'batch started');
+    const sent = await this.sendInitialRequests(drivers);
     // 6. Barrier passed: every job request goes out at once.
-    for (const run of runs) run.sendJob();
-    const collected = await this.collect(runs);
+    for (const driver of drivers) driver.sendJob();
+    const collected = await this.collect(drivers);
     const { records, lastReceiptAt } = await this.storeOutcomes(miners.connections, collected);
-    return this.summary(miners.connections.length, runs.length, records, sent, lastReceiptAt);
+    return this.summary(miners.connections.length, drivers.length, records, sent, lastReceiptAt);
   }
 
   /** 1a. A connection to every target that answers, in target order, whatever order they came in. */
@@ -346,50 +346,50 @@ class SyntheticBatch {
           }),
         ),
     );
-    const runs = generated.filter((run): run is ValidatorJobDriver => run !== null);
+    const drivers = generated.filter((driver): driver is ValidatorJobDriver => driver !== null);
     if (scope.aborted) {
-      for (const run of runs) run.abandon('aborted before the batch started: the validator is shutting down');
+      for (const driver of drivers) driver.abandon('aborted before the batch started: the validator is shutting down');
       scope.throwIfAborted();
     }
-    return runs;
+    return drivers;
   }
 
   /** 5. Initial requests, slow classes first so every executor is ready at about the same time. */
-  private async sendInitialRequests(runs: readonly ValidatorJobDriver[]): Promise<SentRequests> {
+  private async sendInitialRequests(drivers: readonly ValidatorJobDriver[]): Promise<SentRequests> {
     const { clock } = this.deps;
-    const maxSpinUp = Math.max(0, ...runs.map((run) => run.hardwareClassSpinUp));
+    const maxSpinUp = Math.max(0, ...drivers.map((driver) => driver.hardwareClassSpinUp));
     const firstInitialAt = clock.now();
     const byDelay = new Map<number, ValidatorJobDriver[]>();
-    for (const run of runs) {
-      const delay = (maxSpinUp - run.hardwareClassSpinUp) * 1000;
-      byDelay.set(delay, [...(byDelay.get(delay) ?? []), run]);
+    for (const driver of drivers) {
+      const delay = (maxSpinUp - driver.hardwareClassSpinUp) * 1000;
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), driver]);
     }
     await Promise.all(
       [...byDelay].map(async ([delay, group]) => {
         if (delay > 0) await this.scope.sleep(clock, delay);
         if (this.scope.aborted) {
-          for (const run of group) run.abandon('aborted before the initial request: the validator is shutting down');
+          for (const driver of group) driver.abandon('aborted before the initial request: the validator is shutting down');
           return;
         }
-        await Promise.all(group.map((run) => run.reserve()));
+        await Promise.all(group.map((driver) => driver.reserve()));
       }),
     );
     return { firstInitialAt, staggerMs: Math.max(0, ...byDelay.keys()) };
   }
 
   /** 7. Results, verification, finished receipts; a stopped batch ends here, its outcomes unstored. */
-  private async collect(runs: readonly ValidatorJobDriver[]): Promise<JobRecord[]> {
+  private async collect(drivers: readonly ValidatorJobDriver[]): Promise<JobRecord[]> {
     const collected = await Promise.all(
-      runs.map(async (run) => {
-        await run.collect();
-        const record = run.record();
+      drivers.map(async (driver) => {
+        await driver.collect();
+        const record = driver.record();
         // Live progress; the GPU registry below may still take a job's credit away in the stored outcome.
         if (!this.scope.aborted) this.deps.hooks?.onJobFinished?.(record);
         return record;
       }),
     );
     if (this.scope.aborted) {
-      this.log.info({ jobs: runs.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
+      this.log.info({ jobs: drivers.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
       throw new BatchAbortedError();
     }
     return collected;

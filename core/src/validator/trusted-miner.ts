@@ -42,7 +42,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
       });
     });
     const slackMs = runOptions.timeoutMs !== undefined ? Math.max(0, runOptions.timeoutMs - jobSeconds(spec) * 1000) : limits.slackMs;
-    const run = new ValidatorJobDriver(
+    const driver = new ValidatorJobDriver(
       randomUUID(),
       { spec, description: 'trusted-miner run' },
       {
@@ -61,7 +61,7 @@ export class TrustedMinerClient implements TrustedMinerRunner {
     );
     let end: ValidatorJobEnd;
     try {
-      end = await run.runAlone();
+      end = await driver.runAlone();
     } finally {
       connection.close({ immediately: signal?.aborted ?? false });
     }

@@ -82,7 +82,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
   let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
   const reached = new Set<JobStatus>();
 
-  const run = new ValidatorJobDriver(
+  const driver = new ValidatorJobDriver(
     request.uuid,
     {
       spec,
@@ -136,7 +136,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       },
     },
   );
-  const { record, result } = await run.runAlone();
+  const { record, result } = await driver.runAlone();
   return { record, result, final: finalStatus(record, { finished, failure, hordeFailure, decline }, reached, ctx.connection.closed) };
 }
 
