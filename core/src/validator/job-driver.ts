@@ -38,7 +38,7 @@ export interface JobRecord {
   /** GPU UUIDs the executor reported with its result (empty: none reported, or no GPU). */
   readonly gpuUuids?: readonly string[];
   /** Why a failed or horde-failed job failed; null for every other status. */
-  readonly failure: JobFailure | null;
+  readonly failure: FailureRecord | null;
   /** Its status transitions in order, with times (at most `MAX_JOB_TRANSITIONS`); absent: none kept. */
   readonly history?: readonly JobTransition[];
 }
@@ -73,7 +73,7 @@ const MESSAGE_TRANSITION: Partial<Record<JobMessage['message_type'], string>> = 
 };
 
 /** Who noticed a job's failure: the miner or its executor (their failure message), or the validator itself. */
-export type JobFailureSource = 'miner' | 'executor' | 'validator';
+export type FailureSource = 'miner' | 'executor' | 'validator';
 
 /**
  * Why a job failed, as the validator stores and shows it (`horde validator jobs --failed`, the
@@ -81,8 +81,8 @@ export type JobFailureSource = 'miner' | 'executor' | 'validator';
  * JobFailureReason / HordeFailureReason) or one of the validator's own (`timeout`,
  * `connection_lost`, `aborted`, `not_started`, `protocol_error`); other checks add theirs.
  */
-export interface JobFailure {
-  readonly source: JobFailureSource;
+export interface FailureRecord {
+  readonly source: FailureSource;
   readonly reason: string;
   /** The job stage it failed in (the miner's `stage`, or the validator's wait), or null when unknown. */
   readonly stage: string | null;
@@ -223,7 +223,7 @@ export function hardwareClassOf(spec: JobSpec, known: readonly HardwareClass[]):
   return known.find((hardwareClass) => hardwareClass.id === spec.executorClass) ?? fallbackHardwareClass(spec);
 }
 
-function validatorFailure(reason: string, stage: string | null, message: string): JobFailure {
+function validatorFailure(reason: string, stage: string | null, message: string): FailureRecord {
   return { source: 'validator', reason, stage, message };
 }
 
@@ -248,7 +248,7 @@ export class ValidatorJobDriver {
   private details = '';
   private rejectionReason: string | null = null;
   private rejectionReceipts: readonly Receipt[] = [];
-  private failure: JobFailure | null = null;
+  private failure: FailureRecord | null = null;
   private readonly transitions: JobTransition[] = [];
   private startedAtMs = 0;
   private jobSentAtMs = 0;
@@ -317,7 +317,7 @@ export class ValidatorJobDriver {
     return this.status !== null;
   }
 
-  private end(status: JobOutcomeStatus, details: string, failure: JobFailure | null = null): void {
+  private end(status: JobOutcomeStatus, details: string, failure: FailureRecord | null = null): void {
     if (this.status !== null) return;
     this.status = status;
     this.details = details;
@@ -333,7 +333,7 @@ export class ValidatorJobDriver {
     this.transitions.push({ status, at, detail: detail === null ? null : detail.slice(0, 300) });
   }
 
-  private outcomeDetail(status: JobOutcomeStatus, failure: JobFailure | null): string | null {
+  private outcomeDetail(status: JobOutcomeStatus, failure: FailureRecord | null): string | null {
     if (failure) return `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''} (by the ${failure.source})`;
     if (status === 'rejected') return this.rejectionReason;
     if (status === 'completed')

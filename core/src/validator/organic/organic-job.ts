@@ -1,7 +1,7 @@
-import type { HardwareClass, JobResult, JobSpec } from '../../contracts/index.js';
+import type { HardwareClass, JobSpec } from '../../contracts/index.js';
 import type { JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata, V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { ValidatorJobDriver, type JobRecord, type ValidatorJobContext } from '../job-driver.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobContext, type ValidatorJobEnd } from '../job-driver.js';
 import type { JobMessage } from '../miner-client.js';
 import { definedFields } from '../../object/defined-fields.js';
 
@@ -51,10 +51,8 @@ export interface OrganicJobContext extends Pick<
   readonly onMachineSpecs?: (specs: Record<string, unknown>) => void;
 }
 
-export interface OrganicJobEnd {
-  readonly record: JobRecord;
-  /** The job's output when it completed. */
-  readonly result: JobResult | null;
+/** The driver's end (record, and the result when it completed) with what the facilitator is told. */
+export interface OrganicJobEnd extends ValidatorJobEnd {
   /** The terminal status for the facilitator, with ComputeHorde's metadata shapes. */
   readonly final: StatusUpdate;
 }
