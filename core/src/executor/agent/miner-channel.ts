@@ -4,6 +4,7 @@ import { defineError } from '../../errors.js';
 import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { sleep } from '../../time/clock.js';
+import { deferred } from '../../time/deferred.js';
 
 /** The miner could not be reached, closed the connection, or refused the token. */
 export class MinerChannelError extends defineError('HORDE_EXECUTOR_MINER_CONNECTION_FAILED') {}
@@ -11,18 +12,6 @@ export class MinerChannelError extends defineError('HORDE_EXECUTOR_MINER_CONNECT
 /** `{minerAddress}/v0.1/executor_interface/{token}`. A trailing slash on the address is ignored. */
 export function executorInterfaceUrl(minerAddress: string, token: string): string {
   return `${minerAddress.replace(/\/+$/, '')}/v0.1/executor_interface/${encodeURIComponent(token)}`;
-}
-
-/** A promise with its resolve/reject in reach. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // rejected before anyone waits: not an unhandled rejection
-  return { promise, resolve, reject, settled: false };
 }
 
 export interface MinerChannelOptions {
@@ -43,8 +32,9 @@ export interface MinerChannelOptions {
  */
 export class MinerChannel {
   private socket: WebSocket | null = null;
-  private readonly initial = deferred<V0InitialJobRequest>();
-  private readonly job = deferred<V0JobRequest>();
+  // Rejected when the connection ends, whether or not the driver waits for them yet.
+  private readonly initial = deferred<V0InitialJobRequest>({ unobserved: 'ignore' });
+  private readonly job = deferred<V0JobRequest>({ unobserved: 'ignore' });
   private closedError: MinerChannelError | null = null;
   private closing = false;
   private readonly lostController = new AbortController();
@@ -133,7 +123,6 @@ export class MinerChannel {
           this.refuse(`duplicate initial job request for ${msg.job_uuid}`);
           return;
         }
-        this.initial.settled = true;
         this.initial.resolve(msg);
         return;
       case 'V0JobRequest':
@@ -145,7 +134,6 @@ export class MinerChannel {
           this.refuse(`duplicate job request for ${msg.job_uuid}`);
           return;
         }
-        this.job.settled = true;
         this.job.resolve(msg);
         return;
       case 'GenericError':
@@ -177,10 +165,7 @@ export class MinerChannel {
   private fail(error: MinerChannelError): void {
     this.closedError ??= error;
     for (const pending of [this.initial, this.job]) {
-      if (!pending.settled) {
-        pending.settled = true;
-        pending.reject(error);
-      }
+      if (!pending.settled) pending.reject(error);
     }
   }
 }
