@@ -161,7 +161,8 @@ export class ExecutorJobDriver {
 
   /**
    * The stage helper: `enterStage`, then `work` under the deadline, stopped by the deadline
-   * (rejecting with `onTimeout()`) or by SIGTERM. `graceMs`: see `Deadline.run`.
+   * (rejecting with `onTimeout()`) or by SIGTERM. The execution stage enters and runs in two steps
+   * instead: its proxy starts in between, and the runner gets a grace to report its own timeout.
    */
   private runStage<T>(
     job: Pick<RunningJob, 'deadline' | 'timing'>,
