@@ -58,7 +58,7 @@ export const ERROR_CATALOGUE = {
   HORDE_EGRESS_CONFIG: "The policy's settings were wrong (an allowlist entry that is not a CIDR or an address).",
   /** core/src/net/egress.ts */
   HORDE_EGRESS_REFUSED: 'A URL the egress policy does not let the executor reach.',
-  /** core/src/executor/agent/miner-connection.ts */
+  /** core/src/executor/agent/miner-channel.ts */
   HORDE_EXECUTOR_MINER_CONNECTION_FAILED: 'The executor agent could not reach its miner, lost the connection, or had its token refused.',
   /** core/src/miner/errors.ts */
   HORDE_EXECUTOR_START_TIMEOUT: 'The executor manager did not start an executor within its spin-up time plus the startup limit.',

@@ -43,7 +43,7 @@ export {
   DockerJobRunner,
   ProcessJobRunner,
   type ExecutorAgentOptions,
-  type JobDriverOutcome,
+  type ExecutorJobOutcome,
 } from './executor/index.js';
 
 // Validator (added by the validator runtime)

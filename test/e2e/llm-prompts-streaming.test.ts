@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryJobChannel } from '../../core/src/executor/agent/__tests__/memory-channel.js';
 import { mtlsRequest } from '../../core/src/executor/agent/__tests__/mtls-client.js';
-import { JobDriver } from '../../core/src/executor/agent/job-driver.js';
+import { ExecutorJobDriver } from '../../core/src/executor/agent/job-driver.js';
 import { ProcessJobRunner } from '../../core/src/executor/runners/process.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import type { V0StreamingJobReadyRequest } from '../../core/src/protocol/messages.js';
@@ -60,7 +60,7 @@ describe('the LLM prompts job in streaming mode', () => {
         if (message.message_type === 'V0StreamingJobReadyRequest') announce(message);
       },
     });
-    const driver = new JobDriver({
+    const driver = new ExecutorJobDriver({
       channel,
       runner: new ProcessJobRunner({ images: { [IMAGE]: [process.execPath, SOLVE] }, logger: silentLogger() }),
       clock: new SystemClock(),

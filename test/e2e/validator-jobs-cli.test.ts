@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHotkey } from '../../core/src/keys/index.js';
 import { openStore } from '../../core/src/store/index.js';
 import { ValidatorStore } from '../../core/src/validator/store.js';
-import type { JobRecord } from '../../core/src/validator/job-run.js';
+import type { JobRecord } from '../../core/src/validator/job-driver.js';
 
 // Runs core/dist: `npm run build` first.
 const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));

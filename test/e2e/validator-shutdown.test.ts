@@ -14,6 +14,7 @@ import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { openStore } from '../../core/src/store/index.js';
 import { SimulatedMiner } from '../../core/src/testkit/index.js';
 import { ValidatorStore } from '../../core/src/validator/store.js';
+import { registerLocalSubnet } from '../support/local-subnet.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 
 const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));
@@ -32,19 +33,7 @@ beforeAll(async () => {
 
   const store = await openStore({ client: 'sqlite', filename: storeFile });
   await LocalChain.init(store, { blockTimeMs: 100, subnets: [{ netuid: NETUID, tempo: 9, servingRateLimit: 0 }] });
-  const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({
-    netuid: NETUID,
-    hotkey: validator.ss58,
-    coldkey: validator.ss58,
-    stake: 60_000,
-    validatorPermit: true,
-  });
-  await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: minerKey.ss58, coldkey: minerKey.ss58 });
-  await admin.close();
-  const minerChain = await LocalChain.open({ store, netuid: NETUID, hotkey: minerKey.ss58 });
-  await minerChain.serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 0 });
-  await minerChain.close();
+  await registerLocalSubnet(store, { netuid: NETUID, validator: validator.ss58, miners: [{ hotkey: minerKey.ss58, port: miner.port }] });
   await store.close();
 
   writeFileSync(

@@ -25,6 +25,7 @@ import { BatchTaskStore } from '../../core/src/validator/workers/task-store.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 import { pgDatabase, type TestDatabase } from '../support/services.js';
 import { processAlive, waitUntil } from './processes.js';
+import { registerLocalSubnet } from '../support/local-subnet.js';
 
 const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));
 const ECHO_PLUGIN = fileURLToPath(new URL('../support/echo-generator-plugin.mjs', import.meta.url));
@@ -60,25 +61,15 @@ beforeAll(async () => {
       },
     ],
   });
-  const admin = await LocalChain.open({ store, netuid: NETUID });
-  await admin.ledger.registerNeuron({
-    netuid: NETUID,
-    hotkey: validator.ss58,
-    coldkey: validator.ss58,
-    stake: 60_000,
-    validatorPermit: true,
-  });
+  const served: Array<{ hotkey: string; port: number }> = [];
   for (let i = 0; i < MINERS; i++) {
     const hotkey = await loadHotkey({ uri: `//WorkersMiner${i}` });
     // Jobs take 6 s: long enough to kill a worker while its jobs run.
     const miner = await SimulatedMiner.start({ hotkey, manifest: { 'always_on.test': 1 }, executionDelayMs: 6_000 });
     miners.push(miner);
-    await admin.ledger.registerNeuron({ netuid: NETUID, hotkey: hotkey.ss58, coldkey: hotkey.ss58 });
-    const chain = await LocalChain.open({ store, netuid: NETUID, hotkey: hotkey.ss58 });
-    await chain.serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 0 });
-    await chain.close();
+    served.push({ hotkey: hotkey.ss58, port: miner.port });
   }
-  await admin.close();
+  await registerLocalSubnet(store, { netuid: NETUID, validator: validator.ss58, miners: served });
   writeFileSync(
     join(dir, 'config.json'),
     JSON.stringify({

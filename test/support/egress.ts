@@ -8,7 +8,7 @@ import { EgressPolicy } from '../../core/src/net/egress.js';
 /** `executor.egressAllowlist` for processes that talk to the test servers. */
 export const TEST_SERVERS_ALLOWLIST: readonly string[] = ['127.0.0.1/32'];
 
-/** The policy for tests that call downloadVolume / uploadOutputs / JobDriver directly. */
+/** The policy for tests that call downloadVolume / uploadOutputs / ExecutorJobDriver directly. */
 export function testServersEgress(): EgressPolicy {
   return new EgressPolicy({ allow: TEST_SERVERS_ALLOWLIST });
 }

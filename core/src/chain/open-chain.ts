@@ -5,6 +5,7 @@ import { ChainConfigError } from './errors.js';
 import type { LocalChainInitOptions } from './local/ledger.js';
 import { LocalChain } from './local/local-chain.js';
 import type { ChainSigner } from './subtensor/subtensor-chain.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface OpenChainOptions {
   readonly logger?: Logger;
@@ -48,8 +49,7 @@ export async function openChain(
       ownsStore: ownStoreOptions !== null,
       netuid: config.netuid,
       ...(hotkey ? { hotkey: hotkey.ss58 } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.logger ? { logger: options.logger } : {}),
+      ...definedFields({ clock: options.clock, logger: options.logger }),
     });
   }
   if (!hotkey) throw new ChainConfigError(`a hotkey is needed to use ${config.network}`);
@@ -61,7 +61,7 @@ export async function openChain(
     store,
     waitForFinalization: config.subtensor.waitForFinalization,
     submitTimeoutMs: config.subtensor.submitTimeoutMs,
-    ...(options.logger ? { logger: options.logger } : {}),
+    ...definedFields({ logger: options.logger }),
   });
 }
 

@@ -35,6 +35,7 @@ import { createLogger } from '../logging/index.js';
 import { killMarkedProcesses, ProcessSupervisor, type SupervisedProcess } from './supervisor.js';
 import { parseValidatorEvent, type ValidatorEvent } from './validator-events.js';
 import { sleep } from '../time/clock.js';
+import { deferred } from '../time/deferred.js';
 
 /** Environment variable every devnet process carries (executor agents inherit it): the data dir. */
 export const DEVNET_MARKER_ENV = 'HORDE_DEVNET_DATA_DIR';
@@ -137,17 +138,6 @@ function processNames(miners: number): string[] {
 /** Waits `ms`, or less when `signal` aborts (then it resolves: the caller checks the signal). */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return sleep(ms, signal).catch(() => undefined);
-}
-
-/** Resolves or rejects once, from wherever the outcome is decided. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 async function healthy(port: number): Promise<boolean> {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalChain } from '../chain/local/local-chain.js';
 import type { Store } from '../contracts/index.js';
 import { openStore } from '../store/index.js';
-import type { JobRecord } from '../validator/job-run.js';
+import type { JobRecord } from '../validator/job-driver.js';
 import { ValidatorStore } from '../validator/store.js';
 import { devnetKeys } from './keys.js';
 import { buildSummary, formatSummary, stepsFromRows, unpaidHonestMiners } from './summary.js';

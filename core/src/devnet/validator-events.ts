@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { listen } from '../events/listen.js';
 import type { RevealResult, WeightSubmissionResult } from '../contracts/index.js';
 import type { BatchResult } from '../validator/batch.js';
-import type { JobRecord } from '../validator/job-run.js';
+import type { JobRecord } from '../validator/job-driver.js';
 import type { ValidatorHandle } from '../validator/service.js';
 
 /**
@@ -97,21 +98,15 @@ export function forwardValidatorEvents(handle: ValidatorHandle, send: (message: 
     emit({ type: 'weights-revealed', commitBlock: result.commitBlock, block: result.block ?? null });
   const onFailure = ({ stage, error }: { stage: string; error: Error }) => emit({ type: 'failure', stage, message: error.message });
 
-  handle.on('batch-started', onBatchStarted);
-  handle.on('job-finished', onJobFinished);
-  handle.on('batch-finished', onBatchFinished);
-  handle.on('cycle-scored', onCycleScored);
-  handle.on('weights-set', onWeightsSet);
-  handle.on('weights-revealed', onRevealed);
-  handle.on('failure', onFailure);
+  const stop = listen(handle, {
+    'batch-started': onBatchStarted,
+    'job-finished': onJobFinished,
+    'batch-finished': onBatchFinished,
+    'cycle-scored': onCycleScored,
+    'weights-set': onWeightsSet,
+    'weights-revealed': onRevealed,
+    failure: onFailure,
+  });
   emit({ type: 'ready', hotkey: handle.hotkey });
-  return () => {
-    handle.off('batch-started', onBatchStarted);
-    handle.off('job-finished', onJobFinished);
-    handle.off('batch-finished', onBatchFinished);
-    handle.off('cycle-scored', onCycleScored);
-    handle.off('weights-set', onWeightsSet);
-    handle.off('weights-revealed', onRevealed);
-    handle.off('failure', onFailure);
-  };
+  return stop;
 }

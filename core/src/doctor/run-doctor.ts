@@ -14,6 +14,7 @@ import { SystemClock } from '../time/clock.js';
 import { createRuntimeContainer } from '../container/container.js';
 import { openStore } from '../store/index.js';
 import { clockSkewCheck, diskCheck, gpuClasses, reachabilityCheck, registrationCheck, type DoctorResult } from './checks.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface DoctorOptions {
   readonly configPath?: string;
@@ -104,8 +105,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult[]>
         logger,
         metrics: createMetricsRegistry({ defaultMetrics: false }),
         clock: new SystemClock(),
-        ...(store ? { store } : {}),
-        ...(chain ? { chain } : {}),
+        ...definedFields({ store: store ?? undefined, chain: chain ?? undefined }),
       });
       const plugins = await loadPlugins(config, root);
       classes = plugins.all(HARDWARE_CLASS);

@@ -1,8 +1,8 @@
 // The executor agent (`horde executor`) and what it is made of, for embedding.
 export { runExecutorAgent, DEFAULT_STARTUP_TIME_LIMIT_SECONDS, type ExecutorAgentOptions } from './agent/run-executor-agent.js';
 export { createJobRunner, type RunnerChoice } from './agent/create-runner.js';
-export { JobDriver, type JobDriverOptions, type JobDriverOutcome, type JobChannel } from './agent/job-driver.js';
-export { MinerConnection, MinerConnectionError, executorInterfaceUrl } from './agent/miner-connection.js';
+export { ExecutorJobDriver, type ExecutorJobDriverOptions, type ExecutorJobOutcome, type JobChannel } from './agent/job-driver.js';
+export { MinerChannel, MinerChannelError, executorInterfaceUrl } from './agent/miner-channel.js';
 export { HordeFailure, JobFailure } from './agent/failures.js';
 export {
   createStartupChecks,

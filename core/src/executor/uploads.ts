@@ -28,6 +28,8 @@ import { defineError } from '../errors.js';
 import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from '../net/egress.js';
 import { joinInside } from './paths.js';
 import { withRetries } from '../time/retry.js';
+import { definedFields } from '../object/defined-fields.js';
+import { redactUrl } from '../net/redact-url.js';
 
 /** The outputs could not be uploaded; the job fails with `upload_failed`. */
 export class OutputUploadError extends defineError('HORDE_UPLOAD_FAILED') {}
@@ -227,15 +229,6 @@ async function zipDirectory(dir: string, exclude: ReadonlySet<string>, zipPath: 
 /** An upload failure another attempt may fix. */
 class TransientUploadError extends Error {}
 
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.search ? `${parsed.origin}${parsed.pathname}?…` : url;
-  } catch {
-    return '<invalid url>';
-  }
-}
-
 /**
  * One upload with retries: PUT sends the file as the body (with its Content-Length, as presigned
  * S3 URLs require), POST sends multipart form data with the form fields and the file as `file`.
@@ -285,7 +278,7 @@ async function send(
     {
       attempts: settings.attempts,
       initialDelayMs: settings.retryDelayMs,
-      ...(settings.signal ? { signal: settings.signal } : {}),
+      ...definedFields({ signal: settings.signal }),
       isRetryable: (error) => error instanceof TransientUploadError,
       onRetry: (error, attempt, delayMs) =>
         settings.logger.warn({ url: target, attempt, delayMs, err: (error as Error).message }, 'output upload failed, retrying'),

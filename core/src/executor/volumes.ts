@@ -31,6 +31,8 @@ import { defineError } from '../errors.js';
 import { EgressRefusedError, fetchWithEgress, type EgressPolicy } from '../net/egress.js';
 import { joinInside } from './paths.js';
 import { withRetries } from '../time/retry.js';
+import { definedFields } from '../object/defined-fields.js';
+import { redactUrl } from '../net/redact-url.js';
 
 /** The volume could not be fetched or unpacked; the job fails with `download_failed`. */
 export class VolumeDownloadError extends defineError('HORDE_DOWNLOAD_FAILED') {}
@@ -255,7 +257,7 @@ async function downloadFile(url: string, path: string, budget: ByteBudget, heade
     {
       attempts: ctx.opts.attempts ?? 3,
       initialDelayMs: ctx.opts.retryDelayMs ?? 1000,
-      ...(signal ? { signal } : {}),
+      ...definedFields({ signal }),
       isRetryable: (error) => error instanceof TransientHttpError,
       onRetry: (error, attempt, delayMs) =>
         logger.warn({ url: redactUrl(url), attempt, delayMs, err: (error as Error).message }, 'volume download failed, retrying'),
@@ -264,16 +266,6 @@ async function downloadFile(url: string, path: string, budget: ByteBudget, heade
     if (error instanceof TransientHttpError) throw new VolumeDownloadError(error.message, { cause: error });
     throw error;
   });
-}
-
-/** URLs of volumes are often presigned: keep their signatures out of logs and error messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return parsed.search ? `${parsed.origin}${parsed.pathname}?…` : url;
-  } catch {
-    return '<invalid url>';
-  }
 }
 
 // ---------------------------------------------------------------- zip
@@ -496,7 +488,7 @@ async function downloadHuggingface(volume: HuggingfaceVolume, dest: string, ctx:
     {
       attempts: ctx.opts.attempts ?? 3,
       initialDelayMs: ctx.opts.retryDelayMs ?? 1000,
-      ...(ctx.opts.signal ? { signal: ctx.opts.signal } : {}),
+      ...definedFields({ signal: ctx.opts.signal }),
       isRetryable: (error) => error instanceof TransientHttpError,
     },
   ).catch((error: unknown) => {

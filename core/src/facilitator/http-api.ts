@@ -55,10 +55,16 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * `Token expired` (the SDK re-authenticates on that text).
  */
 export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
-  const { settings, store, hub, directory, clock } = deps;
-  const log = deps.logger.child({ component: 'http-api' });
-  const whitelisted = (hotkey: string) => settings.hotkeyWhitelist.includes('*') || settings.hotkeyWhitelist.includes(hotkey);
+  const guards = new RequestGuards(deps);
+  registerErrorHandler(app, guards.log);
+  registerAuthRoutes(app, deps, guards);
+  registerJobRoutes(app, deps, guards);
+  registerCheatReportRoute(app, deps, guards);
+  app.get('/healthz', async () => ({ status: 'ok', validators: deps.hub.validators() }));
+}
 
+/** Errors are `{detail, code}`: an `ApiError` with its status, fastify's own 4xx, else a logged 500. */
+function registerErrorHandler(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ detail: err.message, code: err.code });
     const status = err.statusCode;
@@ -69,22 +75,40 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     log.error({ err, url: request.url }, 'request failed');
     return reply.code(500).send({ detail: 'Internal server error', code: 'INTERNAL' });
   });
+}
+
+/** The checks the routes share: who is asking, what they signed, how often, and whether before. */
+class RequestGuards {
+  readonly log: Logger;
+  /** The endpoints anyone may call are rate-limited per remote address (the socket's, not a header). */
+  private readonly limiter: RateLimiter;
+
+  constructor(private readonly deps: HttpApiDeps) {
+    this.log = deps.logger.child({ component: 'http-api' });
+    this.limiter = new RateLimiter(deps.settings.unauthenticatedRateLimit, () => deps.clock.now());
+  }
+
+  whitelisted(hotkey: string): boolean {
+    const { hotkeyWhitelist } = this.deps.settings;
+    return hotkeyWhitelist.includes('*') || hotkeyWhitelist.includes(hotkey);
+  }
 
   /** The hotkey of the bearer token, or throws 401/403. */
-  function authenticate(request: FastifyRequest): string {
+  authenticate(request: FastifyRequest): string {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new ApiError('UNAUTHORIZED', 'Authentication credentials were not provided (Authorization: Bearer <token>).');
-    const check = verifyToken(deps.tokenSecret, match[1]!, clock.now());
+    const check = verifyToken(this.deps.tokenSecret, match[1]!, this.deps.clock.now());
     if (!check.ok)
       throw check.reason === 'expired' ? new ApiError('TOKEN_EXPIRED', 'Token expired') : new ApiError('UNAUTHORIZED', 'Invalid token');
-    if (!whitelisted(check.claims.sub))
+    if (!this.whitelisted(check.claims.sub))
       throw new ApiError('FORBIDDEN', `Hotkey ${check.claims.sub} is not allowed to use this facilitator`);
     return check.claims.sub;
   }
 
   /** The X-CH signature of a request, checked for age and signer (not yet for content). */
-  function requestSignature(request: FastifyRequest, hotkey: string, scope: SdkSignature['signature_scope']): SdkSignature {
+  requestSignature(request: FastifyRequest, hotkey: string, scope: SdkSignature['signature_scope']): SdkSignature {
+    const { settings, clock } = this.deps;
     const found = signatureFromHeaders(request.headers);
     if (!found.ok) throw new ApiError('INVALID_SIGNATURE', found.error.message);
     const signature = found.signature;
@@ -102,35 +126,39 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     return signature;
   }
 
-  /** The endpoints anyone may call are rate-limited per remote address (the socket's, not a header). */
-  const limiter = new RateLimiter(settings.unauthenticatedRateLimit, () => clock.now());
-  function rateLimit(request: FastifyRequest, reply: { header(name: string, value: string): unknown }): void {
+  rateLimit(request: FastifyRequest, reply: { header(name: string, value: string): unknown }): void {
     const address = request.socket.remoteAddress ?? 'unknown';
-    const retryAfter = limiter.take(address);
+    const retryAfter = this.limiter.take(address);
     if (retryAfter === 0) return;
-    log.warn({ remoteAddress: address, url: request.url }, 'rate limit exceeded');
+    this.log.warn({ remoteAddress: address, url: request.url }, 'rate limit exceeded');
     reply.header('retry-after', String(retryAfter));
     throw new ApiError('RATE_LIMITED', `Too many requests from ${address}; retry in ${retryAfter} s`);
   }
 
   /** Refuses a signed request seen before within its signature window (an exact replay). */
-  async function refuseReplay(signature: SdkSignature): Promise<void> {
+  async refuseReplay(signature: SdkSignature): Promise<void> {
+    const { settings, store, clock } = this.deps;
     const expiresAt = Number(signature.timestamp_ns / 1_000_000n) + settings.signatureMaxAgeSeconds * 1000;
     if (!(await store.useOnce(`signature:${signature.signature}`, expiresAt, clock.now()))) {
-      log.warn({ signatory: signature.signatory }, 'replayed signed request refused');
+      this.log.warn({ signatory: signature.signatory }, 'replayed signed request refused');
       throw new ApiError('CONFLICT', 'This signed request was already accepted; sign each request anew');
     }
   }
+}
 
+/** `GET /api/v1/auth/nonce`, `POST /api/v1/auth/login`. */
+function registerAuthRoutes(app: FastifyInstance, deps: HttpApiDeps, guards: RequestGuards): void {
+  const { settings, store, clock } = deps;
+  const log = guards.log;
   app.get('/api/v1/auth/nonce', async (request, reply) => {
-    rateLimit(request, reply);
+    guards.rateLimit(request, reply);
     return { nonce: issueNonce(deps.tokenSecret, clock.now(), settings.nonceLifetimeSeconds) };
   });
 
   app.post('/api/v1/auth/login', async (request, reply) => {
-    rateLimit(request, reply);
+    guards.rateLimit(request, reply);
     const body = parse(loginBodySchema, request.body, 'login');
-    if (!whitelisted(body.hotkey)) {
+    if (!guards.whitelisted(body.hotkey)) {
       log.warn({ hotkey: body.hotkey }, 'login refused: hotkey not whitelisted');
       throw new ApiError('FORBIDDEN', `Hotkey ${body.hotkey} is not allowed to use this facilitator`);
     }
@@ -146,10 +174,15 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     log.info({ hotkey: body.hotkey }, 'client logged in');
     return { token };
   });
+}
 
+/** `POST /api/v1/job-docker/`, `GET /api/v1/jobs/{uuid}/`, `GET /api/v1/jobs/`. */
+function registerJobRoutes(app: FastifyInstance, deps: HttpApiDeps, guards: RequestGuards): void {
+  const { settings, store, hub, directory, clock } = deps;
+  const log = guards.log;
   app.post('/api/v1/job-docker/', async (request, reply) => {
-    const hotkey = authenticate(request);
-    const signature = requestSignature(request, hotkey, 'SignedFields');
+    const hotkey = guards.authenticate(request);
+    const signature = guards.requestSignature(request, hotkey, 'SignedFields');
     if (!isObject(request.body)) throw new ApiError('BAD_REQUEST', 'The body must be a JSON object');
     const rawBody = request.body;
     const body = parse(createJobBodySchema, rawBody, 'job');
@@ -161,7 +194,7 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     const uuid = randomUUID();
     assertValidatorWillVerify(rawBody, jobRequestFor(uuid, body, signature));
     // Last of the checks: a request refused for another reason may be sent again as it was.
-    await refuseReplay(signature);
+    await guards.refuseReplay(signature);
     const now = clock.now();
     await store.createJob({ uuid, userHotkey: hotkey, body, signature, createdAt: now });
     log.info({ jobUuid: uuid, hotkey, validatorHotkey: body.target_validator_hotkey, executorClass: body.executor_class }, 'job created');
@@ -171,14 +204,14 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
   });
 
   app.get<{ Params: { uuid: string } }>('/api/v1/jobs/:uuid/', async (request) => {
-    const hotkey = authenticate(request);
+    const hotkey = guards.authenticate(request);
     const job = await store.job(request.params.uuid);
     if (!job || job.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', 'Not found.');
     return jobResponse(job, await store.history(job.uuid));
   });
 
   app.get('/api/v1/jobs/', async (request) => {
-    const hotkey = authenticate(request);
+    const hotkey = guards.authenticate(request);
     const query = parse(jobsQuerySchema, request.query, 'query');
     const pageSize = Math.min(query.page_size, settings.maxPageSize);
     const { count, jobs } = await store.jobsOf(hotkey, query.page, pageSize);
@@ -194,10 +227,15 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
       results: jobs.map((job) => jobResponse(job, histories.get(job.uuid) ?? [])),
     };
   });
+}
 
+/** `POST /api/v1/jobs/{uuid}/cheated/`: a client reports a job the trusted miner answered otherwise. */
+function registerCheatReportRoute(app: FastifyInstance, deps: HttpApiDeps, guards: RequestGuards): void {
+  const { store, hub, clock } = deps;
+  const log = guards.log;
   app.post<{ Params: { uuid: string } }>('/api/v1/jobs/:uuid/cheated/', async (request, reply) => {
-    const hotkey = authenticate(request);
-    const signature = requestSignature(request, hotkey, 'FullRequest');
+    const hotkey = guards.authenticate(request);
+    const signature = guards.requestSignature(request, hotkey, 'FullRequest');
     const body = parse(cheatReportBodySchema, request.body, 'cheat report');
     if (body.job_uuid !== request.params.uuid) throw new ApiError('BAD_REQUEST', 'job_uuid in the body is not the job of the URL');
     const verified = await verifyCheatReport(body, signature);
@@ -229,6 +267,4 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     await hub.cheatReported({ ...report, dispatchedAt: null });
     return reply.code(201).send({ job_uuid: body.job_uuid, trusted_job_uuid: body.trusted_job_uuid, status: 'reported' });
   });
-
-  app.get('/healthz', async () => ({ status: 'ok', validators: hub.validators() }));
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { Store } from '../contracts/index.js';
 import { JOB_END_STATUSES, type JobStatus } from '../protocol/enums.js';
 import type { JobStatusMetadata, SdkSignature } from '../protocol/facilitator-messages.js';
+import { insertOnce } from '../store/insert-once.js';
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
 import type { CreateJobBody, StatusEntry, StoredJob } from './job-model.js';
 
@@ -273,10 +274,12 @@ export class FacilitatorStore {
 
   /** Stores a report; false when the job was reported already. */
   async addCheatReport(report: Omit<CheatReportRow, 'dispatchedAt'>): Promise<boolean> {
-    const existing = await this.db('facilitator_cheat_reports').where({ job_uuid: report.jobUuid }).first();
-    if (existing) return false;
-    try {
-      await this.db('facilitator_cheat_reports').insert({
+    // Two reports of one job at once: the primary key lets one in.
+    return insertOnce(
+      this.db,
+      'facilitator_cheat_reports',
+      { job_uuid: report.jobUuid },
+      {
         job_uuid: report.jobUuid,
         trusted_job_uuid: report.trustedJobUuid,
         reporter_hotkey: report.reporterHotkey,
@@ -284,13 +287,8 @@ export class FacilitatorStore {
         details: toJsonColumn(report.details ?? null),
         signature: signatureToColumn(report.signature),
         created_at: report.createdAt,
-      });
-      return true;
-    } catch (error) {
-      // Two reports of one job at once: the primary key lets one in.
-      if (await this.db('facilitator_cheat_reports').where({ job_uuid: report.jobUuid }).first()) return false;
-      throw error;
-    }
+      },
+    );
   }
 
   /** Reports not yet delivered to `validatorHotkey`, oldest first. */

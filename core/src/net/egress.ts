@@ -16,6 +16,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { defineError } from '../errors.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** A URL the egress policy does not let the executor reach. */
 export class EgressRefusedError extends defineError('HORDE_EGRESS_REFUSED') {}
@@ -167,7 +168,7 @@ export async function fetchWithEgress(policy: EgressPolicy, url: string, init: E
     const response = await fetch(current, {
       method,
       headers,
-      ...(body !== undefined ? { body } : {}),
+      ...definedFields({ body }),
       signal: init.signal ?? null,
       redirect: 'manual',
     });

@@ -20,6 +20,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ObjectStore } from '../contracts/index.js';
 import { defineError } from '../errors.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface S3ObjectStoreOptions {
   /** e.g. `https://s3.eu-central-1.amazonaws.com` or `http://127.0.0.1:9000`; unset means AWS. */
@@ -78,7 +79,7 @@ export class S3ObjectStore implements ObjectStore {
       region: options.region,
       forcePathStyle: options.forcePathStyle ?? true,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(credentials ? { credentials } : {}),
+      ...definedFields({ credentials }),
       // The SDK's default (flexible checksums on every request, aws-chunked stream bodies) is only
       // understood by AWS itself; S3-compatible servers reject such uploads. Checksums are still
       // sent where the S3 API requires them.
@@ -126,7 +127,7 @@ export class S3ObjectStore implements ObjectStore {
           Bucket: this.bucket,
           Key: key,
           Body: payload,
-          ...(contentLength !== undefined ? { ContentLength: contentLength } : {}),
+          ...definedFields({ ContentLength: contentLength }),
           ...(options?.contentType ? { ContentType: options.contentType } : {}),
         }),
       );

@@ -8,6 +8,7 @@ import { backoffDelayMs, sleep } from './backoff.js';
 import { generateCertificate, type CertificateAndKey } from '../tls/index.js';
 import { HordeClientError, JobNotFoundError, JobTimeoutError, StreamingNotReadyError } from './errors.js';
 import { jobRequestBody, type HordeJobSpec } from './job-spec.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export const DEFAULT_POLL_INTERVAL_MS = 3_000;
 export const DEFAULT_MAX_JOB_ATTEMPTS = 3;
@@ -350,7 +351,7 @@ export class HordeClient {
         const response = await this.fetchImpl(url, {
           method,
           headers,
-          ...(body !== undefined ? { body } : {}),
+          ...definedFields({ body }),
           signal: AbortSignal.timeout(this.requestTimeoutMs),
         });
         status = response.status;
@@ -483,9 +484,7 @@ export class HordeClient {
       await options.onAttempt?.(job, attempt);
       const remaining = left();
       await job.wait({
-        ...(remaining !== undefined ? { timeoutMs: remaining } : {}),
-        ...(options.pollIntervalMs !== undefined ? { pollIntervalMs: options.pollIntervalMs } : {}),
-        ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+        ...definedFields({ timeoutMs: remaining, pollIntervalMs: options.pollIntervalMs, onStatus: options.onStatus }),
       });
       if (job.isSuccessful || (maxAttempts > 0 && attempt >= maxAttempts)) return job;
       const delay = backoffDelayMs(attempt);

@@ -9,6 +9,7 @@ import { loadPlugins, registerPlugins, type LoadedPlugins } from '../plugin/inde
 import { SystemClock } from '../time/clock.js';
 import { createRuntimeContainer } from '../container/container.js';
 import type { DependencyContainer } from '../container/di.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface RegisterPluginOptions {
   /** The plugin's config section, as a user would write it under `plugins[i].config`. */
@@ -38,9 +39,7 @@ export async function registerPluginForTest(
     logger: silentLogger(),
     metrics: createMetricsRegistry({ defaultMetrics: false }),
     clock: options.clock ?? new SystemClock(),
-    ...(options.store ? { store: options.store } : {}),
-    ...(options.chain ? { chain: options.chain } : {}),
-    ...(options.objectStore ? { objectStore: options.objectStore } : {}),
+    ...definedFields({ store: options.store, chain: options.chain, objectStore: options.objectStore }),
   });
   return registerPlugins([{ plugin, config: options.config ?? {} }], root, { dataDir, configFile: null });
 }

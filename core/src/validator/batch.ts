@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import type { Clock, HardwareClass, JobGenerator, Logger, Manifest, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import type { CycleRange } from './cycles.js';
-import { untilAborted } from './abortable.js';
+import { definedFields } from '../object/defined-fields.js';
+import { BatchScope } from './batch-scope.js';
 import { BatchAbortedError } from './errors.js';
 import { refuseSharedGpus } from './gpu-registry.js';
-import { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from './job-driver.js';
 import { MinerConnection, type JobInboxLimits, type MinerTarget } from './miner-client.js';
 import { manifestsDisagree } from './manifest-crosscheck.js';
 import type { ManifestContradiction, ValidatorStore } from './store.js';
 import { writeAcknowledged } from './store-writes.js';
 
 export interface BatchSettings {
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   readonly manifestTimeoutMs: number;
   readonly mainHotkeyTimeoutMs: number;
   readonly connectConcurrency: number;
@@ -94,6 +94,19 @@ interface PlannedJob {
   readonly generator: JobGenerator;
 }
 
+/** What step 1 found: the miners that answered, in target order, and the manifest of each. */
+interface MinerFacts {
+  readonly connections: readonly MinerConnection[];
+  readonly manifests: ReadonlyMap<string, Manifest>;
+  readonly contradictions: readonly ManifestContradiction[];
+}
+
+/** The initial requests as sent: the jobs and the longest deliberate delay before one. */
+interface SentRequests {
+  readonly firstInitialAt: number;
+  readonly staggerMs: number;
+}
+
 /**
  * One synthetic batch (ComputeHorde's `batch_run`): connect to every miner and take its manifest,
  * ask each coldkey's main hotkey, generate one job per declared executor, send the initial
@@ -110,61 +123,84 @@ interface PlannedJob {
  * are *not* stored, since the miners did nothing wrong: the batch counts as failed and is not scored.
  */
 export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[], deps: BatchDeps): Promise<BatchResult> {
-  const { clock, logger, store, settings } = deps;
-  const log = logger.child({ cycle: cycle.index });
-  const classes = new Map(deps.hardwareClasses.map((hardwareClass) => [hardwareClass.id, hardwareClass]));
   if (deps.signal?.aborted) throw new BatchAbortedError();
-  // The batch's own signal, followed by every job and wait of the batch (thousands of listeners,
-  // which the caller's signal would warn about); it aborts when the caller's does.
-  const batchAbort = deps.signal ? new AbortController() : null;
-  const signal = batchAbort?.signal;
-  const abortBatch = () => batchAbort?.abort();
-  if (signal) {
-    setMaxListeners(0, signal);
-    deps.signal?.addEventListener('abort', abortBatch, { once: true });
+  const scope = new BatchScope(deps.signal);
+  try {
+    return await new SyntheticBatch(cycle, targets, deps, scope).run();
+  } finally {
+    scope.close();
+  }
+}
+
+/** The steps of `runBatch`, one method each, in the order `run` takes them; `scope` owns stopping. */
+class SyntheticBatch {
+  private readonly log: Logger;
+
+  constructor(
+    private readonly cycle: CycleRange,
+    private readonly targets: readonly MinerTarget[],
+    private readonly deps: BatchDeps,
+    private readonly scope: BatchScope,
+  ) {
+    this.log = deps.logger.child({ cycle: cycle.index });
   }
 
-  // Every connection made, so an abort can drop them all (and the `finally` close them).
-  const connections: MinerConnection[] = [];
-  const dropConnections = () => {
-    for (const connection of connections) connection.close({ immediately: true });
-  };
-  signal?.addEventListener('abort', dropConnections, { once: true });
-  const throwIfAborted = () => {
-    if (signal?.aborted) throw new BatchAbortedError();
-  };
+  async run(): Promise<BatchResult> {
+    const miners = await this.readManifests(await this.connect());
+    await this.storeMinerFacts(miners, await this.askMainHotkeys(miners.connections));
+    const planned = this.plan(miners);
+    const drivers = await this.generate(planned, await this.prepareGenerators(planned));
+    this.deps.hooks?.onBatchStarted?.({ cycle: this.cycle.index, miners: miners.connections.length, jobs: drivers.length });
+    this.log.info({ miners: miners.connections.length, jobs: drivers.length }, 'batch started');
+    const sent = await this.sendInitialRequests(drivers);
+    // 6. Barrier passed: every job request goes out at once.
+    for (const driver of drivers) driver.sendJob();
+    const collected = await this.collect(drivers);
+    const { records, lastReceiptAt } = await this.storeOutcomes(miners.connections, collected);
+    return this.summary(miners.connections.length, drivers.length, records, sent, lastReceiptAt);
+  }
 
-  try {
-    // 1. Connections and manifests.
+  /** 1a. A connection to every target that answers, in target order, whatever order they came in. */
+  private async connect(): Promise<MinerConnection[]> {
+    const { settings } = this.deps;
+    const { scope, log } = this;
+    const connections: MinerConnection[] = [];
     const connectLimit = pLimit(settings.connectConcurrency);
     await Promise.all(
-      targets.map((target) =>
+      this.targets.map((target) =>
         connectLimit(async () => {
-          if (signal?.aborted) return;
+          if (scope.aborted) return;
           try {
             const connection = await MinerConnection.connect(target, {
-              validator: deps.validator,
-              clock,
+              validator: this.deps.validator,
+              clock: this.deps.clock,
               logger: log,
               timeoutMs: settings.manifestTimeoutMs,
-              ...(signal ? { signal } : {}),
-              ...(settings.jobInbox ? { inboxLimits: settings.jobInbox } : {}),
+              signal: scope.signal,
+              inboxLimits: settings.jobInbox,
             });
             connections.push(connection);
-            if (signal?.aborted) connection.close({ immediately: true });
+            scope.adopt(connection);
           } catch (error) {
-            if (!signal?.aborted) log.info({ minerHotkey: target.hotkey, err: (error as Error).message }, 'miner skipped this batch');
+            if (!scope.aborted) log.info({ minerHotkey: target.hotkey, err: (error as Error).message }, 'miner skipped this batch');
           }
         }),
       ),
     );
-    throwIfAborted();
-    // In target order, whatever order the connections came in.
-    const order = new Map(targets.map((target, index) => [target, index]));
-    connections.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0));
+    scope.throwIfAborted();
+    const order = new Map(this.targets.map((target, index) => [target, index]));
+    return connections.sort((a, b) => (order.get(a.target) ?? 0) - (order.get(b.target) ?? 0));
+  }
+
+  /**
+   * 1b. Each miner's manifest: the override (`manifestOf`) or the one it served, the served one
+   * cross-checked against its chain commitment when there is one.
+   */
+  private async readManifests(connections: readonly MinerConnection[]): Promise<MinerFacts> {
+    const { deps, log } = this;
     const manifests = new Map<string, Manifest>();
     const contradictions: ManifestContradiction[] = [];
-    await untilAborted(
+    await this.scope.until(
       Promise.all(
         connections.map(async (connection) => {
           const [override, committed] = await Promise.all([
@@ -189,61 +225,90 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
           }
         }),
       ),
-      signal,
     );
+    return { connections, manifests, contradictions };
+  }
 
-    // 2. Main hotkeys (dancing): the first answer per coldkey wins.
+  /** 2a. Main hotkeys (dancing): the first answer per coldkey wins. */
+  private async askMainHotkeys(connections: readonly MinerConnection[]): Promise<Map<string, { mainHotkey: string; reportedBy: string }>> {
     const answers = await Promise.all(
       connections
         .filter((connection) => connection.target.coldkey !== null)
-        .map(async (connection) => ({ connection, mainHotkey: await connection.mainHotkey(settings.mainHotkeyTimeoutMs) })),
+        .map(async (connection) => ({
+          connection,
+          mainHotkey: await connection.mainHotkey(this.deps.settings.mainHotkeyTimeoutMs),
+        })),
     );
-    throwIfAborted();
+    this.scope.throwIfAborted();
     const mainHotkeys = new Map<string, { mainHotkey: string; reportedBy: string }>();
     for (const { connection, mainHotkey } of answers) {
       const coldkey = connection.target.coldkey as string;
       if (mainHotkey && !mainHotkeys.has(coldkey)) mainHotkeys.set(coldkey, { mainHotkey, reportedBy: connection.target.hotkey });
     }
-    await store.saveManifests(cycle.index, manifests, deps.partOfBatch ? targets.map((target) => target.hotkey) : undefined);
-    if (deps.committedManifestOf) await store.saveManifestContradictions(cycle.index, contradictions, clock.now());
+    return mainHotkeys;
+  }
+
+  /** 2b. Manifests, contradictions and main hotkeys are stored whatever becomes of the jobs. */
+  private async storeMinerFacts(
+    miners: MinerFacts,
+    mainHotkeys: ReadonlyMap<string, { mainHotkey: string; reportedBy: string }>,
+  ): Promise<void> {
+    const { store, clock } = this.deps;
+    const index = this.cycle.index;
+    await store.saveManifests(index, miners.manifests, this.deps.partOfBatch ? this.targets.map((target) => target.hotkey) : undefined);
+    if (this.deps.committedManifestOf) await store.saveManifestContradictions(index, miners.contradictions, clock.now());
     await store.saveMainHotkeys(
-      cycle.index,
+      index,
       [...mainHotkeys].map(([coldkey, entry]) => ({ coldkey, ...entry })),
     );
+  }
 
-    // 3. One job per declared executor, for classes the validator knows how to prove.
+  /** 3. One job per declared executor, for classes the validator knows how to prove. */
+  private plan(miners: MinerFacts): PlannedJob[] {
+    const { settings } = this.deps;
+    const classes = new Map(this.deps.hardwareClasses.map((hardwareClass) => [hardwareClass.id, hardwareClass]));
     const planned: PlannedJob[] = [];
-    for (const connection of connections) {
-      for (const [classId, count] of Object.entries(manifests.get(connection.target.hotkey) ?? {})) {
+    for (const connection of miners.connections) {
+      for (const [classId, count] of Object.entries(miners.manifests.get(connection.target.hotkey) ?? {})) {
         const hardwareClass = classes.get(classId);
-        const generator = hardwareClass ? generatorFor(hardwareClass, deps.generators) : undefined;
+        const generator = hardwareClass ? generatorFor(hardwareClass, this.deps.generators) : undefined;
         if (!hardwareClass || !generator) {
           if (count > 0)
-            log.debug({ minerHotkey: connection.target.hotkey, executorClass: classId }, 'no generator for this class; not tested');
+            this.log.debug({ minerHotkey: connection.target.hotkey, executorClass: classId }, 'no generator for this class; not tested');
           continue;
         }
         const jobs = settings.maxExecutorsPerClass > 0 ? Math.min(count, settings.maxExecutorsPerClass) : count;
         for (let i = 0; i < jobs; i++) planned.push({ connection, hardwareClass, generator });
       }
     }
+    return planned;
+  }
 
-    // 4. Generators get ready (ground truth from the trusted miner), then make the jobs.
-    const failedGenerators = new Set<JobGenerator>();
+  /** 4a. Generators get ready (ground truth from the trusted miner); returns those that could not. */
+  private async prepareGenerators(planned: readonly PlannedJob[]): Promise<Set<JobGenerator>> {
+    const failed = new Set<JobGenerator>();
     for (const generator of new Set(planned.map((job) => job.generator))) {
       const executorClasses = [...new Set(planned.filter((job) => job.generator === generator).map((job) => job.hardwareClass))];
       try {
-        await untilAborted(
+        await this.scope.until(
           Promise.resolve().then(() =>
-            generator.prepare?.({ cycle: cycle.index, executorClasses, ...(deps.trustedMiner ? { trustedMiner: deps.trustedMiner } : {}) }),
+            generator.prepare?.({ cycle: this.cycle.index, executorClasses, ...definedFields({ trustedMiner: this.deps.trustedMiner }) }),
           ),
-          signal,
         );
       } catch (error) {
-        throwIfAborted();
-        failedGenerators.add(generator);
-        log.error({ generator: generator.name, err: error }, 'generator could not prepare; its classes are not tested this cycle');
+        this.scope.throwIfAborted();
+        failed.add(generator);
+        this.log.error({ generator: generator.name, err: error }, 'generator could not prepare; its classes are not tested this cycle');
       }
     }
+    return failed;
+  }
+
+  /** 4b. The jobs, made by their generators; a job whose generation fails is left out. */
+  private async generate(planned: readonly PlannedJob[], failedGenerators: ReadonlySet<JobGenerator>): Promise<ValidatorJobDriver[]> {
+    const { settings, clock } = this.deps;
+    const { scope, log } = this;
+    const index = this.cycle.index;
     const verifyLimit = pLimit(settings.verifyConcurrency);
     const generateLimit = pLimit(settings.generateConcurrency);
     const generated = await Promise.all(
@@ -251,28 +316,28 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
         .filter((job) => !failedGenerators.has(job.generator))
         .map((job) =>
           generateLimit(async () => {
-            if (signal?.aborted) return null;
+            if (scope.aborted) return null;
             const jobUuid = randomUUID();
             try {
               const generatedJob = await job.generator.generate({
                 jobUuid,
                 minerHotkey: job.connection.target.hotkey,
                 executorClass: job.hardwareClass,
-                cycle: cycle.index,
+                cycle: index,
               });
-              return new JobRun(jobUuid, generatedJob, {
+              return new ValidatorJobDriver(jobUuid, generatedJob, {
                 connection: job.connection,
-                validator: deps.validator,
+                validator: this.deps.validator,
                 clock,
                 logger: log,
                 hardwareClass: job.hardwareClass,
-                cycle: cycle.index,
+                cycle: index,
                 generator: job.generator.name,
                 kind: 'synthetic',
                 checkSpecs: true,
                 limits: settings.limits,
                 verifyLimit,
-                ...(signal ? { signal } : {}),
+                signal: scope.signal,
               });
             } catch (error) {
               log.error({ generator: job.generator.name, jobUuid, err: error }, 'job generation failed');
@@ -281,51 +346,65 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
           }),
         ),
     );
-    const runs = generated.filter((run): run is JobRun => run !== null);
-    if (signal?.aborted) {
-      for (const run of runs) run.abandon('aborted before the batch started: the validator is shutting down');
-      throwIfAborted();
+    const drivers = generated.filter((driver): driver is ValidatorJobDriver => driver !== null);
+    if (scope.aborted) {
+      for (const driver of drivers) driver.abandon('aborted before the batch started: the validator is shutting down');
+      scope.throwIfAborted();
     }
-    deps.hooks?.onBatchStarted?.({ cycle: cycle.index, miners: connections.length, jobs: runs.length });
-    log.info({ miners: connections.length, jobs: runs.length }, 'batch started');
+    return drivers;
+  }
 
-    // 5. Initial requests, slow classes first so every executor is ready at about the same time.
-    const maxSpinUp = Math.max(0, ...runs.map((run) => run.hardwareClassSpinUp));
+  /** 5. Initial requests, slow classes first so every executor is ready at about the same time. */
+  private async sendInitialRequests(drivers: readonly ValidatorJobDriver[]): Promise<SentRequests> {
+    const { clock } = this.deps;
+    const maxSpinUp = Math.max(0, ...drivers.map((driver) => driver.hardwareClassSpinUp));
     const firstInitialAt = clock.now();
-    const byDelay = new Map<number, JobRun[]>();
-    for (const run of runs) {
-      const delay = (maxSpinUp - run.hardwareClassSpinUp) * 1000;
-      byDelay.set(delay, [...(byDelay.get(delay) ?? []), run]);
+    const byDelay = new Map<number, ValidatorJobDriver[]>();
+    for (const driver of drivers) {
+      const delay = (maxSpinUp - driver.hardwareClassSpinUp) * 1000;
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), driver]);
     }
     await Promise.all(
       [...byDelay].map(async ([delay, group]) => {
-        if (delay > 0) await clock.sleep(delay, signal).catch(() => undefined);
-        if (signal?.aborted) {
-          for (const run of group) run.abandon('aborted before the initial request: the validator is shutting down');
+        if (delay > 0) await this.scope.sleep(clock, delay);
+        if (this.scope.aborted) {
+          for (const driver of group) driver.abandon('aborted before the initial request: the validator is shutting down');
           return;
         }
-        await Promise.all(group.map((run) => run.reserve()));
+        await Promise.all(group.map((driver) => driver.reserve()));
       }),
     );
+    return { firstInitialAt, staggerMs: Math.max(0, ...byDelay.keys()) };
+  }
 
-    // 6. Barrier passed: every job request goes out at once.
-    for (const run of runs) run.sendJob();
-
-    // 7. Results, verification, finished receipts.
+  /** 7. Results, verification, finished receipts; a stopped batch ends here, its outcomes unstored. */
+  private async collect(drivers: readonly ValidatorJobDriver[]): Promise<JobRecord[]> {
     const collected = await Promise.all(
-      runs.map(async (run) => {
-        await run.collect();
-        const record = run.record();
+      drivers.map(async (driver) => {
+        await driver.collect();
+        const record = driver.record();
         // Live progress; the GPU registry below may still take a job's credit away in the stored outcome.
-        if (!signal?.aborted) deps.hooks?.onJobFinished?.(record);
+        if (!this.scope.aborted) this.deps.hooks?.onJobFinished?.(record);
         return record;
       }),
     );
-    if (signal?.aborted) {
-      log.info({ jobs: runs.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
+    if (this.scope.aborted) {
+      this.log.info({ jobs: drivers.length }, 'batch aborted: the validator is shutting down; job outcomes not stored');
       throw new BatchAbortedError();
     }
-    // 8. One GPU, one credit: a GPU UUID behind miners of different coldkeys earns none of them anything.
+    return collected;
+  }
+
+  /**
+   * 8. One GPU, one credit: a GPU UUID behind miners of different coldkeys earns none of them
+   * anything. Then every outcome is stored.
+   */
+  private async storeOutcomes(
+    connections: readonly MinerConnection[],
+    collected: readonly JobRecord[],
+  ): Promise<{ records: readonly JobRecord[]; lastReceiptAt: number }> {
+    const { store, clock } = this.deps;
+    const log = this.log;
     const coldkeys = new Map(
       connections.map((connection) => [connection.target.hotkey, connection.target.coldkey ?? connection.target.hotkey]),
     );
@@ -340,30 +419,29 @@ export async function runBatch(cycle: CycleRange, targets: readonly MinerTarget[
     // The miners hold these outcomes' finished receipts already: a store restart must not lose them.
     await writeAcknowledged('job outcomes', () => store.saveJobs(records, lastReceiptAt), {
       logger: log,
-      signal,
+      signal: this.scope.signal,
       fields: { jobs: records.length },
     });
+    return { records, lastReceiptAt };
+  }
 
+  /** 9. The batch in numbers. */
+  private summary(miners: number, jobs: number, records: readonly JobRecord[], sent: SentRequests, lastReceiptAt: number): BatchResult {
     const outcomes: Record<string, number> = {};
     for (const record of records) outcomes[record.status] = (outcomes[record.status] ?? 0) + 1;
     const longestJobMs = Math.max(0, ...records.map((record) => record.timeTookMs ?? 0));
-    const durationMs = runs.length > 0 ? lastReceiptAt - firstInitialAt : 0;
-    const staggerMs = Math.max(0, ...byDelay.keys());
+    const durationMs = jobs > 0 ? lastReceiptAt - sent.firstInitialAt : 0;
     const result: BatchResult = {
-      cycle: cycle.index,
-      miners: connections.length,
-      jobs: runs.length,
+      cycle: this.cycle.index,
+      miners,
+      jobs,
       outcomes,
       durationMs,
       longestJobMs,
-      overheadMs: Math.max(0, durationMs - staggerMs - longestJobMs),
+      overheadMs: Math.max(0, durationMs - sent.staggerMs - longestJobMs),
       records,
     };
-    log.info({ miners: result.miners, jobs: result.jobs, outcomes, durationMs, overheadMs: result.overheadMs }, 'batch finished');
+    this.log.info({ miners, jobs, outcomes, durationMs, overheadMs: result.overheadMs }, 'batch finished');
     return result;
-  } finally {
-    deps.signal?.removeEventListener('abort', abortBatch);
-    signal?.removeEventListener('abort', dropConnections);
-    for (const connection of connections) connection.close({ immediately: signal?.aborted ?? false });
   }
 }

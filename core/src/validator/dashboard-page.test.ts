@@ -5,7 +5,7 @@ import { renderPage } from '../dashboard/render.js';
 import { openStore } from '../store/index.js';
 import { validatorJobPage, validatorPage } from './dashboard-page.js';
 import { TransferredReceiptsRepository } from './receipts/store.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import { ValidatorStore } from './store.js';
 
 const MINER_A = '5MinerAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

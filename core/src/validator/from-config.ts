@@ -27,6 +27,7 @@ import { validatorJobPage, validatorPage } from './dashboard-page.js';
 import { ValidatorMetrics } from './metrics.js';
 import { ValidatorWorkersError } from './workers/errors.js';
 import type { ValidatorWorkerPool } from './workers/pool.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface ValidatorProcess {
   readonly handle: ValidatorHandle;
@@ -94,7 +95,7 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
     options.logger ??
     createLogger({
       level: config.log.level,
-      ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+      ...definedFields({ pretty: config.log.pretty }),
       ...(config.log.file ? { destination: config.log.file } : {}),
       base: { role: 'validator' },
     });
@@ -121,7 +122,7 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       clock,
       store,
       chain,
-      ...(objectStore ? { objectStore } : {}),
+      ...definedFields({ objectStore }),
     });
     const plugins = await loadPlugins(config, root);
     // Closed before the store and chain its implementations may use (closeOpened goes newest first).
@@ -152,8 +153,7 @@ export async function startValidatorFromConfig(config: HordeConfig, options: Val
       scoringRules,
       logger,
       clock,
-      ...(options.autoRun !== undefined ? { autoRun: options.autoRun } : {}),
-      ...(workers ? { workers } : {}),
+      ...definedFields({ autoRun: options.autoRun, workers }),
     });
     const stopMetrics = new ValidatorMetrics(metrics).observe(handle);
     let dashboard: DashboardServer | null = null;

@@ -11,7 +11,7 @@ export {
   WeightSettingError,
 } from './errors.js';
 export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
-export { JobRun, type JobRecord, type JobRunLimits } from './job-run.js';
+export { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from './job-driver.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';
 export { ruleContributions, runScoringPipeline, type HotkeyWeight, type ScoringResult, type ScoringStep } from './scoring/engine.js';
 export { buildCycleFacts } from './scoring/facts.js';

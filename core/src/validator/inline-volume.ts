@@ -1,6 +1,7 @@
 import { buffer as readAll } from 'node:stream/consumers';
 import yazl from 'yazl';
 import type { InlineVolume } from '../contracts/index.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /**
  * Packs small files into an `inline` volume (a base64 zip carried in the job message itself), the
@@ -22,6 +23,6 @@ export async function makeInlineVolume(
   return {
     volume_type: 'inline',
     contents: bytes.toString('base64'),
-    ...(options.relativePath !== undefined ? { relative_path: options.relativePath } : {}),
+    ...definedFields({ relative_path: options.relativePath }),
   };
 }

@@ -1,8 +1,9 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Metrics } from '../contracts/index.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import type { PageReadReport } from './receipts/transfer.js';
 import type { ValidatorHandle } from './service.js';
+import { listen } from '../events/listen.js';
 
 /** Job times from a hash-crack second to a long LLM run. */
 const JOB_SECONDS_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
@@ -120,41 +121,29 @@ export class ValidatorMetrics {
 
   /** Counts what `handle` reports from now on; returns a function that stops listening. */
   observe(handle: ValidatorHandle): () => void {
-    const onJob = (record: JobRecord) => this.recordJob(record);
-    const onBatch = (batch: { durationMs: number }) => {
-      this.batches.inc({ status: 'finished' });
-      this.batchDuration.observe(batch.durationMs / 1000);
-    };
-    const onWeights = ({ result }: { result: { status: string } | null }) => this.weights.inc({ status: result?.status ?? 'none' });
-    const onReveal = () => this.reveals.inc();
-    const onFailure = ({ stage }: { stage: string }) => this.loopFailures.inc({ stage });
-    const onReceipts = (report: PageReadReport) => this.recordReceiptPage(report);
-    handle.on('job-finished', onJob);
-    handle.on('batch-finished', onBatch);
-    handle.on('weights-set', onWeights);
-    handle.on('weights-revealed', onReveal);
-    handle.on('failure', onFailure);
-    handle.on('receipts-transferred', onReceipts);
+    const stopValidator = listen(handle, {
+      'job-finished': (record) => this.recordJob(record),
+      'batch-finished': (batch) => {
+        this.batches.inc({ status: 'finished' });
+        this.batchDuration.observe(batch.durationMs / 1000);
+      },
+      'weights-set': ({ result }) => this.weights.inc({ status: result?.status ?? 'none' }),
+      'weights-revealed': () => this.reveals.inc(),
+      failure: ({ stage }) => this.loopFailures.inc({ stage }),
+      'receipts-transferred': (report) => this.recordReceiptPage(report),
+    });
     const organic = handle.organic;
-    const onSkipped = ({ skipped }: { skipped: ReadonlyArray<unknown> }) => this.collateralSkipped.inc(skipped.length);
-    const onUnavailable = ({ code }: { code: string }) => this.collateralUnavailable.inc({ code });
-    const onSlashed = () => this.slashes.inc({ status: 'slashed' });
-    const onSlashFailed = () => this.slashes.inc({ status: 'failed' });
-    organic?.on('collateral-skipped', onSkipped);
-    organic?.on('collateral-unavailable', onUnavailable);
-    organic?.on('slashed', onSlashed);
-    organic?.on('slash-failed', onSlashFailed);
+    const stopOrganic = organic
+      ? listen(organic, {
+          'collateral-skipped': ({ skipped }) => this.collateralSkipped.inc(skipped.length),
+          'collateral-unavailable': ({ code }) => this.collateralUnavailable.inc({ code }),
+          slashed: () => this.slashes.inc({ status: 'slashed' }),
+          'slash-failed': () => this.slashes.inc({ status: 'failed' }),
+        })
+      : () => {};
     return () => {
-      organic?.off('collateral-skipped', onSkipped);
-      organic?.off('collateral-unavailable', onUnavailable);
-      organic?.off('slashed', onSlashed);
-      organic?.off('slash-failed', onSlashFailed);
-      handle.off('job-finished', onJob);
-      handle.off('batch-finished', onBatch);
-      handle.off('weights-set', onWeights);
-      handle.off('weights-revealed', onReveal);
-      handle.off('failure', onFailure);
-      handle.off('receipts-transferred', onReceipts);
+      stopOrganic();
+      stopValidator();
     };
   }
 }

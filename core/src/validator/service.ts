@@ -20,7 +20,7 @@ import type { Hotkey } from '../keys/index.js';
 import { runBatch, type BatchDeps, type BatchResult, type BatchSettings } from './batch.js';
 import { BatchAbortedError } from './errors.js';
 import { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import type { MinerTarget } from './miner-client.js';
 import { buildCycleFacts, RECEIPT_LOOKBACK_MS } from './scoring/facts.js';
 import { runScoringPipeline, type ScoringResult } from './scoring/engine.js';
@@ -39,6 +39,7 @@ import { ReceiptVerifierPool, type ReceiptLineVerifier } from './receipts/verifi
 import { refuseSharedGpusAcrossTasks } from './workers/batch-gpu-check.js';
 import type { ValidatorWorkerPool } from './workers/pool.js';
 import type { BatchTaskResult } from './workers/task-store.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** Events a validator handle emits (the devnet's progress view subscribes to them). */
 export interface ValidatorEvents {
@@ -201,7 +202,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       attempts: weights.attempts,
       retryDelayMs: weights.retryDelaySeconds * 1000,
       signal: this.shutdown.signal,
-      ...(weights.versionKey !== undefined ? { versionKey: weights.versionKey } : {}),
+      ...definedFields({ versionKey: weights.versionKey }),
     });
     const trusted = options.settings.trustedMiner;
     this.trustedMiner = trusted
@@ -311,7 +312,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       generators: this.options.generators,
       hardwareClasses: this.options.hardwareClasses,
       settings: batchSettings(this.options.settings),
-      ...(this.trustedMiner ? { trustedMiner: this.trustedMiner } : {}),
+      ...definedFields({ trustedMiner: this.trustedMiner }),
       ...this.manifestSources(),
       signal,
     };

@@ -1,5 +1,6 @@
 import { withRetries } from '../time/retry.js';
 import type { Logger } from '../contracts/index.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /**
  * Attempts of a write the validator must not lose: about 95 s of retries (250 ms, ×1.5 each),
@@ -26,7 +27,7 @@ export function writeAcknowledged<T>(what: string, write: () => Promise<T>, opti
     attempts: STORE_WRITE_ATTEMPTS,
     initialDelayMs: 250,
     factor: 1.5,
-    ...(options.signal ? { signal: options.signal } : {}),
+    ...definedFields({ signal: options.signal }),
     onRetry: (error, attempt, delayMs) =>
       options.logger.warn(
         { ...options.fields, err: error, write: what, attempt, retryInMs: Math.round(delayMs) },

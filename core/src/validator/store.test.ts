@@ -3,7 +3,7 @@ import type { Store } from '../contracts/index.js';
 import { openStore } from '../store/index.js';
 import { signedStartedReceipt, testHotkey } from '../testkit/scoring.js';
 import { pgDatabase, type TestDatabase } from '../../../test/support/services.js';
-import type { JobRecord } from './job-run.js';
+import type { JobRecord } from './job-driver.js';
 import { ValidatorStore } from './store.js';
 import { OrganicStore, RESTARTED_WHILE_RUNNING } from './organic/store.js';
 

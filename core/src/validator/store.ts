@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { JobOutcome, JobOutcomeStatus, Manifest, Receipt, Store } from '../contracts/index.js';
 import { fromJsonColumn, toJsonColumn } from '../store/json.js';
 import { AmbiguousJobError } from './errors.js';
-import { MAX_JOB_TRANSITIONS, type JobFailure, type JobFailureSource, type JobRecord, type JobTransition } from './job-run.js';
+import { MAX_JOB_TRANSITIONS, type FailureRecord, type FailureSource, type JobRecord, type JobTransition } from './job-driver.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** Rows per INSERT: keeps each statement far below SQLite's bound-variable limit. */
 const CHUNK = 200;
@@ -74,7 +75,7 @@ export interface OrganicJobRecord {
   readonly paidWithBlocks?: readonly number[];
   readonly details?: string;
   /** Why it failed, for a failed or horde-failed job. */
-  readonly failure?: JobFailure | null;
+  readonly failure?: FailureRecord | null;
   /** Its status transitions (`JobRecord.history`). */
   readonly history?: readonly JobTransition[];
 }
@@ -87,7 +88,7 @@ export interface FailedJobRow {
   readonly executorClass: string;
   readonly kind: string;
   readonly status: 'failed' | 'horde_failed';
-  readonly failure: JobFailure;
+  readonly failure: FailureRecord;
   readonly details: string;
   readonly createdAt: number;
 }
@@ -102,7 +103,7 @@ export interface JobSummaryRow {
   readonly status: JobOutcomeStatus;
   readonly correct: boolean | null;
   readonly timeTookMs: number | null;
-  readonly failure: JobFailure | null;
+  readonly failure: FailureRecord | null;
   readonly details: string;
   readonly createdAt: number;
 }
@@ -121,10 +122,10 @@ export interface JobListQuery {
 }
 
 /** Failure columns of a row (see the validator-h-ops-0001 migration); null when the job did not fail or predates them. */
-function failureOf(row: Record<string, unknown>): JobFailure | null {
+function failureOf(row: Record<string, unknown>): FailureRecord | null {
   if (row['failure_reason'] === null || row['failure_reason'] === undefined) return null;
   return {
-    source: (row['failure_source'] as JobFailureSource | null) ?? 'validator',
+    source: (row['failure_source'] as FailureSource | null) ?? 'validator',
     reason: row['failure_reason'] as string,
     stage: (row['failure_stage'] as string | null) ?? null,
     message: (row['failure_message'] as string | null) ?? '',
@@ -132,7 +133,7 @@ function failureOf(row: Record<string, unknown>): JobFailure | null {
 }
 
 /** The failure columns to write for a job. */
-function failureColumns(failure: JobFailure | null | undefined) {
+function failureColumns(failure: FailureRecord | null | undefined) {
   return {
     failure_source: failure?.source ?? null,
     failure_reason: failure ? failure.reason.slice(0, 64) : null,
@@ -442,12 +443,14 @@ export class ValidatorStore {
         kind: row.kind,
         status: row.status,
         accepted: Boolean(row.accepted),
-        ...(correct !== null ? { correct } : {}),
-        ...(inTime !== null ? { inTime } : {}),
-        ...(timeTookMs !== null ? { timeTookMs } : {}),
-        ...(executorSeconds !== null ? { executorSeconds } : {}),
+        ...definedFields({
+          correct: correct ?? undefined,
+          inTime: inTime ?? undefined,
+          timeTookMs: timeTookMs ?? undefined,
+          executorSeconds: executorSeconds ?? undefined,
+        }),
         ...(row.paid_with_blocks ? { paidWithBlocks: fromJsonColumn<number[]>(row.paid_with_blocks) } : {}),
-        ...(rejection ? { rejection } : {}),
+        ...definedFields({ rejection: rejection ?? undefined }),
       };
     });
   }

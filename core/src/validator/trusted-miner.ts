@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Clock, HardwareClass, JobResult, JobSpec, Logger, TrustedMinerRunner } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import { defineError } from '../errors.js';
-import { jobSeconds, JobRun, type JobRunLimits } from './job-run.js';
+import { hardwareClassOf, jobSeconds, ValidatorJobDriver, type ValidatorJobEnd, type ValidatorJobLimits } from './job-driver.js';
 import { MinerConnection, type MinerTarget } from './miner-client.js';
 
 /** A job on the trusted miner did not produce a result. */
@@ -14,7 +14,7 @@ export interface TrustedMinerClientOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly hardwareClasses: readonly HardwareClass[];
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   /** Ends every run at once when it aborts (the validator is shutting down). */
   readonly signal?: AbortSignal;
 }
@@ -29,38 +29,22 @@ export class TrustedMinerClient implements TrustedMinerRunner {
 
   async run(spec: JobSpec, runOptions: { readonly timeoutMs?: number } = {}): Promise<JobResult> {
     const { target, validator, clock, logger, limits, signal } = this.options;
-    const hardwareClass: HardwareClass = this.options.hardwareClasses.find((c) => c.id === spec.executorClass) ?? {
-      id: spec.executorClass,
-      description: spec.executorClass,
-      spinUpSeconds: 0,
-      shortCode: '?',
-      resources: {},
-      dockerPreset: spec.dockerRunOptionsPreset,
-      proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
-    };
+    const hardwareClass = hardwareClassOf(spec, this.options.hardwareClasses);
     const connection = await MinerConnection.connect(target, {
       validator,
       clock,
       logger,
       timeoutMs: limits.reservationMs + 30_000,
-      ...(signal ? { signal } : {}),
+      signal,
     }).catch((error: unknown) => {
       throw new TrustedMinerError(`cannot reach the trusted miner at ${target.host}:${target.port}: ${(error as Error).message}`, {
         cause: error,
       });
     });
-    let result: JobResult | null = null;
     const slackMs = runOptions.timeoutMs !== undefined ? Math.max(0, runOptions.timeoutMs - jobSeconds(spec) * 1000) : limits.slackMs;
-    const run = new JobRun(
+    const driver = new ValidatorJobDriver(
       randomUUID(),
-      {
-        spec,
-        description: 'trusted-miner run',
-        verify: async (jobResult) => {
-          result = jobResult;
-          return { correct: true, inTime: true, details: 'ground truth' };
-        },
-      },
+      { spec, description: 'trusted-miner run' },
       {
         connection,
         validator,
@@ -71,17 +55,18 @@ export class TrustedMinerClient implements TrustedMinerRunner {
         generator: null,
         kind: 'synthetic',
         limits: { ...limits, slackMs },
-        ...(signal ? { signal } : {}),
+        unverifiedDetails: 'ground truth',
+        signal,
       },
     );
+    let end: ValidatorJobEnd;
     try {
-      if (await run.reserve()) run.sendJob();
-      await run.collect();
+      end = await driver.runAlone();
     } finally {
       connection.close({ immediately: signal?.aborted ?? false });
     }
-    if (result === null) throw new TrustedMinerError(`the trusted miner did not finish the job: ${run.record().details}`);
-    return result;
+    if (end.result === null) throw new TrustedMinerError(`the trusted miner did not finish the job: ${end.record.details}`);
+    return end.result;
   }
 }
 

@@ -28,6 +28,7 @@ import type { OnChainWeightCommit, WeightsChainState } from '../weight-submitter
 import { U16_MAX } from '../weight-conversion.js';
 import { computeConsensus } from './consensus.js';
 import { LocalTimelock, type TimelockedCommitRecord, type TimelockedReveal } from './timelock.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** The weights extrinsics the LocalChain logs. */
 export type LocalExtrinsicCall = 'set_weights' | 'commit_weights' | 'commit_timelocked_weights' | 'reveal_weights';
@@ -686,7 +687,7 @@ export class LocalLedger {
   /** Weights extrinsics the chain accepted, oldest first (table `chain_local_extrinsics`). */
   async extrinsics(netuid: number, hotkey?: string): Promise<Array<{ block: number; hotkey: string; call: LocalExtrinsicCall }>> {
     const rows = (await this.db('chain_local_extrinsics')
-      .where({ netuid, ...(hotkey !== undefined ? { hotkey } : {}) })
+      .where({ netuid, ...definedFields({ hotkey }) })
       .orderBy('id')) as Array<{ block: number | string; hotkey: string; call: LocalExtrinsicCall }>;
     return rows.map((row) => ({ block: Number(row.block), hotkey: row.hotkey, call: row.call }));
   }

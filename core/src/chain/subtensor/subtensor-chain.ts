@@ -38,6 +38,7 @@ import { QUICKNET } from '../timelock/beacon.js';
 import { parseRuntimeMetagraph, toHyperparameters, toMetagraph } from './metagraph.js';
 import { subtensorEndpoint } from './networks.js';
 import { misdeclaredExtensions } from './transaction-extensions.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** The signing side of a horde `Hotkey` (core/src/keys). */
 export interface ChainSigner {
@@ -291,7 +292,7 @@ export class SubtensorChain implements Chain {
       uid,
       lastUpdate: uid === null ? 0 : (lastUpdates[uid] ?? 0),
       subnetSize,
-      ...(extra.epochSchedule ? { epochSchedule: extra.epochSchedule } : {}),
+      ...definedFields({ epochSchedule: extra.epochSchedule }),
       ...(extra.timestampSeconds === undefined ? {} : { timestampSeconds: extra.timestampSeconds }),
     };
   }

@@ -4,6 +4,7 @@ import type { LocalChain } from '../../chain/local/local-chain.js';
 import type { Store } from '../../contracts/index.js';
 import { axonEndpoint, commitRevealModeLabel, weightsSection } from './chain-show-remote.js';
 import { formatTable } from './shared.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /**
  * `horde chain init|register|stake|show`: manage the embedded LocalChain (config `chain.network:
@@ -126,13 +127,15 @@ export function register(program: Command): void {
         const base = localChainInitOptions(config.chain, { reset: options.reset ?? false });
         const subnet = {
           ...base.subnets[0]!,
-          ...(options.netuid !== undefined ? { netuid: options.netuid } : {}),
-          ...(options.tempo !== undefined ? { tempo: options.tempo } : {}),
-          ...(options.weightsRateLimit !== undefined ? { weightsRateLimit: options.weightsRateLimit } : {}),
-          ...(options.commitReveal !== undefined ? { commitRevealEnabled: options.commitReveal } : {}),
-          ...(options.revealPeriod !== undefined ? { revealPeriodEpochs: options.revealPeriod } : {}),
+          ...definedFields({
+            netuid: options.netuid,
+            tempo: options.tempo,
+            weightsRateLimit: options.weightsRateLimit,
+            commitRevealEnabled: options.commitReveal,
+            revealPeriodEpochs: options.revealPeriod,
+          }),
         };
-        const init = { ...base, ...(options.blockTimeMs !== undefined ? { blockTimeMs: options.blockTimeMs } : {}), subnets: [subnet] };
+        const init = { ...base, ...definedFields({ blockTimeMs: options.blockTimeMs }), subnets: [subnet] };
         await withStore(config, async (store) => {
           await LocalChain.init(store, init);
         });

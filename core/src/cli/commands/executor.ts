@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { definedFields } from '../../object/defined-fields.js';
 
 interface ExecutorOptions {
   minerUrl: string;
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       const logger = createLogger({
         level: config.log.level,
         base: { role: 'executor' },
-        ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}),
+        ...definedFields({ pretty: config.log.pretty }),
       });
       const runner = await createJobRunner({
         kind: options.runner ?? settings.runner,

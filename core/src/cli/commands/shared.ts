@@ -1,5 +1,6 @@
 import type { HordeConfig } from '../../config/index.js';
 import type { LoadedPlugins } from '../../plugin/index.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** Loads the config named by `--config` (or found by search) and its plugins, with logs on stderr. */
 export async function loadConfigAndPlugins(configPath: string | undefined): Promise<{ config: HordeConfig; plugins: LoadedPlugins }> {
@@ -21,7 +22,7 @@ export async function loadConfigAndPlugins(configPath: string | undefined): Prom
   const config = await loadConfig(configPath ? { configPath } : {});
   // stdout is the command's answer; logs go to stderr, and only warnings unless asked for more.
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
-  const logger = createLogger({ level, destination: 'stderr', ...(config.log.pretty !== undefined ? { pretty: config.log.pretty } : {}) });
+  const logger = createLogger({ level, destination: 'stderr', ...definedFields({ pretty: config.log.pretty }) });
   const root = createRuntimeContainer({
     config,
     logger,

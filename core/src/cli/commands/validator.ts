@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ValidatorStore } from '../../validator/store.js';
 import { formatTable, stopRequested } from './shared.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 interface RunOptions {
   config?: string;
@@ -310,6 +311,6 @@ export function register(program: Command): void {
     .option('--limit <n>', 'at most this many jobs (default 50)')
     .option('--json', 'print JSON instead of a table')
     .action((job: string | undefined, options: JobsOptions, command: Command) =>
-      printJobs({ ...command.parent?.opts(), ...options, ...(job !== undefined ? { job } : {}) }),
+      printJobs({ ...command.parent?.opts(), ...options, ...definedFields({ job }) }),
     );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { definedFields } from '../../object/defined-fields.js';
 
 /**
  * Which sr25519 hotkey the process signs with. Three forms, the same as `HotkeySource` of the keys
@@ -48,7 +49,7 @@ export const hotkeySection = z.preprocess(
       return {
         wallet: fields.wallet ?? 'default',
         hotkey: fields.hotkey ?? 'default',
-        ...(fields.walletsDir !== undefined ? { walletsDir: fields.walletsDir } : {}),
+        ...definedFields({ walletsDir: fields.walletsDir }),
       };
     }),
 );

@@ -1,4 +1,5 @@
 import type { JobRunner, Logger } from '../../contracts/index.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 export interface RunnerChoice {
   readonly kind: 'docker' | 'process';
@@ -64,5 +65,5 @@ export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> 
   const { ProcessJobRunner } = await import('../runners/process.js');
   const images: Record<string, string[]> = {};
   for (const [image, argv] of Object.entries(choice.processImages ?? {})) images[image] = [...argv];
-  return new ProcessJobRunner({ images, logger: choice.logger, ...(choice.gpuDevices ? { gpuDevices: choice.gpuDevices } : {}) });
+  return new ProcessJobRunner({ images, logger: choice.logger, ...definedFields({ gpuDevices: choice.gpuDevices }) });
 }

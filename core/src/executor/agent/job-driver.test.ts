@@ -7,11 +7,11 @@ import { silentLogger } from '../../logging/index.js';
 import { SystemClock } from '../../time/clock.js';
 import { ProcessJobRunner } from '../runners/process.js';
 import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from './__tests__/memory-channel.js';
-import { JobDriver, type JobChannel } from './job-driver.js';
+import { ExecutorJobDriver, type JobChannel } from './job-driver.js';
 
 const channelFor = (command: string[]) => memoryJobChannel({ command });
 
-describe('JobDriver', () => {
+describe('ExecutorJobDriver', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'horde-driver-'));
@@ -20,8 +20,8 @@ describe('JobDriver', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function driver(channel: JobChannel): JobDriver {
-    return new JobDriver({
+  function driver(channel: JobChannel): ExecutorJobDriver {
+    return new ExecutorJobDriver({
       channel,
       runner: new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger: silentLogger() }),
       clock: new SystemClock(),

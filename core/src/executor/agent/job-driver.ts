@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, JobRunner, JobRunOutcome, JobServerAddress, Logger } from '../../contracts/index.js';
 import type { JobStage } from '../../protocol/enums.js';
-import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import type { ExecutorTiming, ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
+import { definedFields } from '../../object/defined-fields.js';
 import { collectArtifacts } from '../artifacts.js';
 import { artifactsDirProblem } from '../job-paths.js';
 import { truncateOutput } from '../output-text.js';
@@ -24,14 +25,14 @@ import { STREAMING_HEALTH_TIMEOUT_MS, StreamingProxy, waitForHealth } from './st
 const loadVolumes = (): Promise<typeof import('../volumes.js')> => import('../volumes.js');
 const loadUploads = (): Promise<typeof import('../uploads.js')> => import('../uploads.js');
 
-/** The two requests the miner sends and the channel back; `MinerConnection` in production. */
+/** The two requests the miner sends and the channel back; `MinerChannel` in production. */
 export interface JobChannel {
   initialRequest(): Promise<V0InitialJobRequest>;
   jobRequest(): Promise<V0JobRequest>;
   send(message: ExecutorToMinerMessage): Promise<void>;
 }
 
-export interface JobDriverOptions {
+export interface ExecutorJobDriverOptions {
   readonly channel: JobChannel;
   readonly runner: JobRunner;
   readonly clock: Clock;
@@ -70,10 +71,33 @@ interface StreamingSetup {
   readonly clientCertPem: string;
 }
 
-export type JobDriverOutcome =
+export type ExecutorJobOutcome =
   | { readonly status: 'finished' }
   | { readonly status: 'failed'; readonly reason: string; readonly stage: JobStage; readonly message: string }
   | { readonly status: 'horde_failed'; readonly reason: string; readonly stage: JobStage; readonly message: string };
+
+/** One job as its stages see it, once the initial request has come. */
+interface RunningJob {
+  readonly deadline: Deadline;
+  readonly workDir: string;
+  readonly dirs: { readonly volume: string; readonly output: string; readonly artifacts: string };
+  readonly initial: V0InitialJobRequest;
+  /** The per-stage limits; absent when the miner sent only the old single `timeout_seconds`. */
+  readonly timing: ExecutorTiming | undefined;
+}
+
+/** A streaming job in the execution stage: its TLS material, its proxy, and whether it was reported ready. */
+interface StreamedJob {
+  readonly setup: StreamingSetup;
+  readonly proxy: StreamingProxy;
+  ready: boolean;
+}
+
+/** What the upload stage hands to the finished message. */
+interface UploadedResult {
+  readonly artifacts: Record<string, string>;
+  readonly uploadResults: Record<string, string>;
+}
 
 /** A job runner's extra grace over the deadline to kill its container and hand back the output. */
 const RUNNER_GRACE_MS = 10_000;
@@ -94,17 +118,17 @@ const RUNNER_GRACE_MS = 10_000;
  * original does: the job's fault (timeout, nonzero_return_code, download_failed, upload_failed)
  * as `V0JobFailedRequest`, anything else as `V0HordeFailedRequest` (reported by the executor).
  */
-export class JobDriver {
+export class ExecutorJobDriver {
   private stage: JobStage = 'executor_startup';
   private jobUuid: string | null = null;
   private execution: JobRunOutcome | null = null;
   private readonly log: Logger;
 
-  constructor(private readonly options: JobDriverOptions) {
+  constructor(private readonly options: ExecutorJobDriverOptions) {
     this.log = options.logger;
   }
 
-  async run(): Promise<JobDriverOutcome> {
+  async run(): Promise<ExecutorJobOutcome> {
     const workDir = await mkdtemp(join(this.options.workRoot ?? tmpdir(), 'horde-job-'));
     try {
       await this.execute(workDir);
@@ -119,7 +143,6 @@ export class JobDriver {
   }
 
   private async execute(workDir: string): Promise<void> {
-    const { channel, runner, clock, signal } = this.options;
     const dirs = { volume: join(workDir, 'volume'), output: join(workDir, 'output'), artifacts: join(workDir, 'artifacts') };
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
     // Read the machine's specs while the rest starts up (nvidia-smi can take a second).
@@ -127,35 +150,73 @@ export class JobDriver {
       this.log.warn({ err: error }, 'could not read the machine specs');
       return null;
     });
+    const deadline = new Deadline(this.options.clock, this.options.startupTimeLimitSeconds);
+    const { initial, streaming } = await this.startupStage(deadline, workDir);
+    const job: RunningJob = { deadline, workDir, dirs, initial, timing: startTiming(deadline, initial) };
+    const request = await this.volumeStage(job);
+    const outcome = await this.executionStage(job, request, streaming);
+    const uploaded = await this.uploadStage(job, request, outcome);
+    await this.sendResult(job, outcome, uploaded, await specs);
+  }
 
-    // ---- executor_startup: its own limit, enough to get the job details, check, and get the image.
-    let streaming: StreamingSetup | null = null;
-    const deadline = new Deadline(clock, this.options.startupTimeLimitSeconds);
-    const checks = this.options.startupChecks;
-    const checkContext = (request: V0InitialJobRequest, stageSignal: AbortSignal): CheckContext => ({
+  /**
+   * The stage helper: `enterStage`, then `work` under the deadline, stopped by the deadline
+   * (rejecting with `onTimeout()`) or by SIGTERM. The execution stage enters and runs in two steps
+   * instead: its proxy starts in between, and the runner gets a grace to report its own timeout.
+   */
+  private runStage<T>(
+    job: Pick<RunningJob, 'deadline' | 'timing'>,
+    stage: JobStage,
+    limitSeconds: (timing: ExecutorTiming) => number,
+    onTimeout: () => Error,
+    work: (stageSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    this.enterStage(job, stage, limitSeconds);
+    return job.deadline.run(work, onTimeout, this.options.signal);
+  }
+
+  /**
+   * Marks the stage (what a failure is reported against) and extends the deadline by the stage's
+   * limit (only with `executor_timing`: the old single `timeout_seconds` was set once).
+   */
+  private enterStage(
+    job: Pick<RunningJob, 'deadline' | 'timing'>,
+    stage: JobStage,
+    limitSeconds: (timing: ExecutorTiming) => number,
+  ): void {
+    this.stage = stage;
+    if (job.timing) job.deadline.extend(limitSeconds(job.timing));
+  }
+
+  /** Startup checks get what they need to know of the job. */
+  private checkContext(
+    job: Pick<RunningJob, 'deadline' | 'workDir'>,
+    request: V0InitialJobRequest,
+    stageSignal: AbortSignal,
+  ): CheckContext {
+    return {
       jobUuid: request.job_uuid,
       executorClass: request.executor_class,
       image: request.docker_image ?? null,
-      timeLeftMs: () => deadline.leftMs(),
+      timeLeftMs: () => job.deadline.leftMs(),
       signal: stageSignal,
-      workDir: join(workDir, 'startup-check'),
+      workDir: join(job.workDir, 'startup-check'),
       logger: this.log,
-    });
-    const initial = await deadline.run(
-      async (stageSignal) => {
-        const request = await channel.initialRequest();
-        this.jobUuid = request.job_uuid;
-        this.log.info({ jobUuid: request.job_uuid, executorClass: request.executor_class }, 'initial job request received');
-        // A volume the initial request announces: its code loads while the image and checks run.
-        if (request.volume) void loadVolumes().catch(() => undefined);
-        // As the original: checks, clean-up of old job containers, then the image; ready only after all.
-        await checks?.beforeImage(checkContext(request, stageSignal));
-        if (request.docker_image) await this.prepareImage(request.docker_image);
-        await checks?.afterImage(checkContext(request, stageSignal));
-        if (request.streaming_details) streaming = await streamingSetup(request.streaming_details);
-        await channel.send({ message_type: 'V0ExecutorReadyRequest', job_uuid: request.job_uuid });
-        return request;
-      },
+    };
+  }
+
+  /** executor_startup: its own limit, enough to get the job details, check, and get the image. */
+  private async startupStage(
+    deadline: Deadline,
+    workDir: string,
+  ): Promise<{ initial: V0InitialJobRequest; streaming: StreamingSetup | null }> {
+    const { channel } = this.options;
+    const checks = this.options.startupChecks;
+    let streaming: StreamingSetup | null = null;
+    const initial = await this.runStage(
+      { deadline, timing: undefined },
+      'executor_startup',
+      () => 0,
       () => {
         const check = checks?.running;
         if (check) {
@@ -167,113 +228,86 @@ export class JobDriver {
         }
         return new HordeFailure('generic_error', 'Timed out waiting for initial job details from miner');
       },
-      signal,
+      async (stageSignal) => {
+        const request = await channel.initialRequest();
+        this.jobUuid = request.job_uuid;
+        this.log.info({ jobUuid: request.job_uuid, executorClass: request.executor_class }, 'initial job request received');
+        // A volume the initial request announces: its code loads while the image and checks run.
+        if (request.volume) void loadVolumes().catch(() => undefined);
+        // As the original: checks, clean-up of old job containers, then the image; ready only after all.
+        await checks?.beforeImage(this.checkContext({ deadline, workDir }, request, stageSignal));
+        if (request.docker_image) await this.prepareImage(request.docker_image);
+        await checks?.afterImage(this.checkContext({ deadline, workDir }, request, stageSignal));
+        if (request.streaming_details) streaming = await streamingSetup(request.streaming_details);
+        await channel.send({ message_type: 'V0ExecutorReadyRequest', job_uuid: request.job_uuid });
+        return request;
+      },
     );
+    return { initial, streaming };
+  }
 
-    const timing = initial.executor_timing;
-    if (timing) deadline.set(timing.allowed_leeway);
-    else if (initial.timeout_seconds !== null && initial.timeout_seconds !== undefined) deadline.set(initial.timeout_seconds);
-    else throw new HordeFailure('generic_error', 'No timing received: either timeout_seconds or executor_timing must be set');
-
-    // ---- volume_download: wait for the job request, fetch the volume.
-    this.stage = 'volume_download';
-    if (timing) deadline.extend(timing.download_time_limit);
-    const job = await deadline.run(
+  /** volume_download: wait for the job request, fetch the volume. */
+  private volumeStage(job: RunningJob): Promise<V0JobRequest> {
+    const { channel } = this.options;
+    const { initial } = job;
+    return this.runStage(
+      job,
+      'volume_download',
+      (timing) => timing.download_time_limit,
+      () => new StageTimeout('volume_download', job.timing?.download_time_limit ?? 0),
       async (stageSignal) => {
         const request = await channel.jobRequest();
         // Checked before anything is fetched or mounted: a bad path is the job's fault, not the runner's.
         const artifactsProblem = request.artifacts_dir ? artifactsDirProblem(request.artifacts_dir) : null;
         if (artifactsProblem) throw new JobFailure('unknown', `artifacts_dir ${JSON.stringify(request.artifacts_dir)} ${artifactsProblem}`);
         // A GPU job on a class not known as a GPU class at startup: the GPU check before anything runs.
-        if (request.docker_run_options_preset === 'nvidia_all') await checks?.beforeGpuJob(checkContext(initial, stageSignal));
+        if (request.docker_run_options_preset === 'nvidia_all')
+          await this.options.startupChecks?.beforeGpuJob(this.checkContext(job, initial, stageSignal));
         const volume = initial.volume ?? request.volume;
         if (volume) {
-          let volumeErrorClass: (typeof import('../volumes.js'))['VolumeDownloadError'] | null = null;
-          try {
+          await asJobFailure('download_failed', 'Download failed', stageSignal, async (failures) => {
             const { downloadVolume, VolumeDownloadError } = await loadVolumes();
-            volumeErrorClass = VolumeDownloadError;
-            await downloadVolume(volume, dirs.volume, {
+            failures.push(VolumeDownloadError);
+            await downloadVolume(volume, job.dirs.volume, {
               maxBytes: this.options.volumeMaxBytes,
               egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
-              ...(this.options.huggingfaceEndpoint ? { huggingfaceEndpoint: this.options.huggingfaceEndpoint } : {}),
-              ...(this.options.huggingfaceToken ? { huggingfaceToken: this.options.huggingfaceToken } : {}),
+              ...definedFields({
+                huggingfaceEndpoint: this.options.huggingfaceEndpoint || undefined,
+                huggingfaceToken: this.options.huggingfaceToken || undefined,
+              }),
             });
-          } catch (error) {
-            if (stageSignal.aborted) throw stageSignal.reason;
-            if (volumeErrorClass && error instanceof volumeErrorClass)
-              throw new JobFailure('download_failed', `Download failed: ${error.message}`, undefined, { cause: error });
-            throw error;
-          }
+          });
         }
         await channel.send({ message_type: 'V0VolumesReadyRequest', job_uuid: initial.job_uuid });
         return request;
       },
-      () => new StageTimeout('volume_download', timing?.download_time_limit ?? 0),
-      signal,
     );
+  }
 
-    // ---- execution: the job itself, with no network (a streaming job: reachable from its proxy only).
-    this.stage = streaming ? 'streaming_startup' : 'execution';
-    if (timing) deadline.extend(timing.execution_time_limit + (streaming ? timing.streaming_start_time_limit : 0));
+  /**
+   * execution: the job itself, with no network (a streaming job: reachable from its proxy only,
+   * after `streaming_startup`). The job's own faults (timeout, non-zero exit) end it here.
+   */
+  private async executionStage(job: RunningJob, request: V0JobRequest, streaming: StreamingSetup | null): Promise<JobRunOutcome> {
+    const { channel, signal } = this.options;
+    const { initial, deadline } = job;
+    this.enterStage(
+      job,
+      streaming ? 'streaming_startup' : 'execution',
+      (timing) => timing.execution_time_limit + (streaming ? timing.streaming_start_time_limit : 0),
+    );
     this.log.info(
-      { jobUuid: initial.job_uuid, image: job.docker_image, timeLeftMs: deadline.leftMs(), streaming: streaming !== null },
+      { jobUuid: initial.job_uuid, image: request.docker_image, timeLeftMs: deadline.leftMs(), streaming: streaming !== null },
       'starting the job',
     );
     const proxy = streaming ? await this.startProxy(streaming) : null;
-    let streamingReady = false;
+    const streamed: StreamedJob | null = streaming && proxy ? { setup: streaming, proxy, ready: false } : null;
     const outcome = await deadline
       .run(
-        async (stageSignal) => {
-          // A job whose server never answers /health is stopped: `runSignal` ends the run early.
-          const stopRun = new AbortController();
-          const runSignal = AbortSignal.any([stageSignal, stopRun.signal]);
-          let serverStarted: (address: JobServerAddress) => void = () => {};
-          const started = new Promise<JobServerAddress>((resolve) => (serverStarted = resolve));
-          const run = runner.run({
-            jobUuid: initial.job_uuid,
-            image: job.docker_image,
-            command: job.docker_run_cmd,
-            env: job.env,
-            ...(job.raw_script ? { rawScript: job.raw_script } : {}),
-            preset: job.docker_run_options_preset,
-            volumeDir: dirs.volume,
-            outputDir: dirs.output,
-            artifactsDir: dirs.artifacts,
-            artifactsMountPath: job.artifacts_dir ?? '/artifacts',
-            network: proxy ? 'streaming' : 'none',
-            ...(proxy ? { onServerStarted: (address: JobServerAddress) => serverStarted(address) } : {}),
-            timeoutMs: deadline.leftMs(),
-            signal: runSignal,
-          });
-          if (!proxy || !streaming) return await run;
-          const ended = run.then(
-            () => null,
-            () => null,
-          );
-          const address = await Promise.race([started, ended]);
-          if (address === null) return await run; // it ended before it started: its outcome says why
-          proxy.setTarget(address);
-          const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
-          const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
-          if (!healthy) {
-            stopRun.abort();
-            await run.catch(() => null);
-            throw new JobFailure('timeout', 'Streaming job health check failed', { health_wait_ms: healthWaitMs });
-          }
-          await channel.send({
-            message_type: 'V0StreamingJobReadyRequest',
-            job_uuid: initial.job_uuid,
-            public_key: streaming.server.certPem,
-            port: proxy.port,
-          });
-          streamingReady = true;
-          this.stage = 'execution';
-          this.log.info({ jobUuid: initial.job_uuid, port: proxy.port }, 'streaming job ready');
-          return await run;
-        },
-        () => new StageTimeout('execution', timing?.execution_time_limit ?? 0),
+        (stageSignal) => this.runJob(job, request, stageSignal, streamed),
+        () => new StageTimeout('execution', job.timing?.execution_time_limit ?? 0),
         signal,
         RUNNER_GRACE_MS,
       )
@@ -291,54 +325,121 @@ export class JobDriver {
       throw new JobFailure('nonzero_return_code', `Job container exited with non-zero exit code: ${outcome.exitCode}${detail}`);
     }
     // A streaming job that ended (cleanly) without its server ever answering /health.
-    if (streaming && !streamingReady) throw new JobFailure('timeout', 'Streaming job health check failed');
+    if (streamed && !streamed.ready) throw new JobFailure('timeout', 'Streaming job health check failed');
     await channel.send({ message_type: 'V0ExecutionDoneRequest', job_uuid: initial.job_uuid });
+    return outcome;
+  }
 
-    // ---- result_upload: full output to /output, truncated in the message; artifacts; uploads.
-    this.stage = 'result_upload';
-    if (timing) deadline.extend(timing.upload_time_limit);
-    const result = await deadline.run(
+  /**
+   * The job's process through the runner. A streaming job is pointed at by its proxy once the
+   * runner says where its server listens, and reported ready once that server answers /health;
+   * one that never does is stopped (`runSignal` ends the run early).
+   */
+  private async runJob(
+    job: RunningJob,
+    request: V0JobRequest,
+    stageSignal: AbortSignal,
+    streamed: StreamedJob | null,
+  ): Promise<JobRunOutcome> {
+    const { channel, runner } = this.options;
+    const { initial, deadline } = job;
+    // A job whose server never answers /health is stopped: `runSignal` ends the run early.
+    const stopRun = new AbortController();
+    const runSignal = AbortSignal.any([stageSignal, stopRun.signal]);
+    let serverStarted: (address: JobServerAddress) => void = () => {};
+    const started = new Promise<JobServerAddress>((resolve) => (serverStarted = resolve));
+    const run = runner.run({
+      jobUuid: initial.job_uuid,
+      image: request.docker_image,
+      command: request.docker_run_cmd,
+      env: request.env,
+      ...definedFields({ rawScript: request.raw_script || undefined }),
+      preset: request.docker_run_options_preset,
+      volumeDir: job.dirs.volume,
+      outputDir: job.dirs.output,
+      artifactsDir: job.dirs.artifacts,
+      artifactsMountPath: request.artifacts_dir ?? '/artifacts',
+      network: streamed ? 'streaming' : 'none',
+      ...definedFields({ onServerStarted: streamed ? (address: JobServerAddress) => serverStarted(address) : undefined }),
+      timeoutMs: deadline.leftMs(),
+      signal: runSignal,
+    });
+    if (!streamed) return await run;
+    const ended = run.then(
+      () => null,
+      () => null,
+    );
+    const address = await Promise.race([started, ended]);
+    if (address === null) return await run; // it ended before it started: its outcome says why
+    streamed.proxy.setTarget(address);
+    const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
+    const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
+    if (!healthy) {
+      stopRun.abort();
+      await run.catch(() => null);
+      throw new JobFailure('timeout', 'Streaming job health check failed', { health_wait_ms: healthWaitMs });
+    }
+    await channel.send({
+      message_type: 'V0StreamingJobReadyRequest',
+      job_uuid: initial.job_uuid,
+      public_key: streamed.setup.server.certPem,
+      port: streamed.proxy.port,
+    });
+    streamed.ready = true;
+    this.stage = 'execution';
+    this.log.info({ jobUuid: initial.job_uuid, port: streamed.proxy.port }, 'streaming job ready');
+    return await run;
+  }
+
+  /** result_upload: full output to /output (truncated in the message), artifacts, uploads. */
+  private uploadStage(job: RunningJob, request: V0JobRequest, outcome: JobRunOutcome): Promise<UploadedResult> {
+    return this.runStage(
+      job,
+      'result_upload',
+      (timing) => timing.upload_time_limit,
+      () => new StageTimeout('result_upload', job.timing?.upload_time_limit ?? 0),
       async (stageSignal) => {
-        await writeOwnFile(join(dirs.output, 'stdout.txt'), outcome.stdout);
-        await writeOwnFile(join(dirs.output, 'stderr.txt'), outcome.stderr);
-        const artifacts = job.artifacts_dir ? await collectArtifacts(dirs.artifacts, job.artifacts_dir) : {};
+        await writeOwnFile(join(job.dirs.output, 'stdout.txt'), outcome.stdout);
+        await writeOwnFile(join(job.dirs.output, 'stderr.txt'), outcome.stderr);
+        const artifacts = request.artifacts_dir ? await collectArtifacts(job.dirs.artifacts, request.artifacts_dir) : {};
         let uploadResults: Record<string, string> = {};
-        if (job.output_upload) {
-          let uploadErrorClass: (typeof import('../uploads.js'))['OutputUploadError'] | null = null;
-          try {
+        const upload = request.output_upload;
+        if (upload) {
+          uploadResults = await asJobFailure('upload_failed', 'Upload failed', stageSignal, async (failures) => {
             const { OutputUploadError, uploadOutputs } = await loadUploads();
-            uploadErrorClass = OutputUploadError;
-            uploadResults = await uploadOutputs(job.output_upload, dirs.output, {
+            failures.push(OutputUploadError);
+            return await uploadOutputs(upload, job.dirs.output, {
               maxBytes: this.options.outputMaxBytes,
               egress: this.options.egress,
               signal: stageSignal,
               logger: this.log,
             });
-          } catch (error) {
-            if (stageSignal.aborted) throw stageSignal.reason;
-            if (uploadErrorClass && error instanceof uploadErrorClass)
-              throw new JobFailure('upload_failed', `Upload failed: ${error.message}`, undefined, { cause: error });
-            throw error;
-          }
+          });
         }
         return { artifacts, uploadResults };
       },
-      () => new StageTimeout('result_upload', timing?.upload_time_limit ?? 0),
-      signal,
     );
+  }
 
-    const machineSpecs = await specs;
-    if (machineSpecs)
-      await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: initial.job_uuid, specs: { specs: machineSpecs } });
+  /** The machine's specs (when read), then the result. */
+  private async sendResult(
+    job: RunningJob,
+    outcome: JobRunOutcome,
+    uploaded: UploadedResult,
+    machineSpecs: Record<string, unknown> | null,
+  ): Promise<void> {
+    const { channel } = this.options;
+    const jobUuid = job.initial.job_uuid;
+    if (machineSpecs) await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: jobUuid, specs: { specs: machineSpecs } });
     await channel.send({
       message_type: 'V0JobFinishedRequest',
-      job_uuid: initial.job_uuid,
+      job_uuid: jobUuid,
       docker_process_stdout: truncateOutput(outcome.stdout),
       docker_process_stderr: truncateOutput(outcome.stderr),
-      artifacts: result.artifacts,
-      upload_results: result.uploadResults,
+      artifacts: uploaded.artifacts,
+      upload_results: uploaded.uploadResults,
     });
-    this.log.info({ jobUuid: initial.job_uuid, timeLeftMs: deadline.leftMs() }, 'job finished');
+    this.log.info({ jobUuid, timeLeftMs: job.deadline.leftMs() }, 'job finished');
   }
 
   /** The TLS proxy of a streaming job; a port it cannot listen on is `streaming_failed`. */
@@ -370,7 +471,7 @@ export class JobDriver {
   }
 
   /** Sends the failure message for `error` and says what happened. */
-  private async report(error: unknown): Promise<JobDriverOutcome> {
+  private async report(error: unknown): Promise<ExecutorJobOutcome> {
     const stage = this.stage;
     let failure: JobFailure | HordeFailure;
     if (error instanceof JobFailure || error instanceof HordeFailure) failure = error;
@@ -449,6 +550,40 @@ async function streamingSetup(details: NonNullable<V0InitialJobRequest['streamin
     throw error;
   }
   return { server: await generateCertificate(details.executor_ip), clientCertPem: details.public_key };
+}
+
+/**
+ * After the startup stage the deadline starts over: the leeway of `executor_timing` (each stage
+ * then extends it), or the old single `timeout_seconds` for the whole job.
+ */
+function startTiming(deadline: Deadline, initial: V0InitialJobRequest): ExecutorTiming | undefined {
+  const timing = initial.executor_timing ?? undefined;
+  if (timing) deadline.set(timing.allowed_leeway);
+  else if (initial.timeout_seconds !== null && initial.timeout_seconds !== undefined) deadline.set(initial.timeout_seconds);
+  else throw new HordeFailure('generic_error', 'No timing received: either timeout_seconds or executor_timing must be set');
+  return timing;
+}
+
+/**
+ * Runs a download or upload whose module loads lazily: an error of one of the classes `work`
+ * names (`failures`, filled once the module has loaded) is the job's fault, `reason`; a stopped
+ * stage rethrows why it stopped; anything else is the executor's.
+ */
+async function asJobFailure<T>(
+  reason: 'download_failed' | 'upload_failed',
+  prefix: string,
+  stageSignal: AbortSignal,
+  work: (failures: Array<abstract new (...args: never[]) => Error>) => Promise<T>,
+): Promise<T> {
+  const failures: Array<abstract new (...args: never[]) => Error> = [];
+  try {
+    return await work(failures);
+  } catch (error) {
+    if (stageSignal.aborted) throw stageSignal.reason;
+    if (error instanceof Error && failures.some((failure) => error instanceof failure))
+      throw new JobFailure(reason, `${prefix}: ${error.message}`, undefined, { cause: error });
+    throw error;
+  }
 }
 
 function stageTimeoutMessage(stage: JobStage): string {

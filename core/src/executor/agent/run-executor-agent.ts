@@ -4,12 +4,13 @@ import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
-import { JobDriver, type JobDriverOutcome, type StreamingSettings } from './job-driver.js';
-import { MinerConnection } from './miner-connection.js';
+import { ExecutorJobDriver, type ExecutorJobOutcome, type StreamingSettings } from './job-driver.js';
+import { MinerChannel } from './miner-channel.js';
 
 /** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
 export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
 import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
+import { definedFields } from '../../object/defined-fields.js';
 /** `VOLUME_MAX_SIZE_BYTES` and `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`: 2 GiB each. */
 export const DEFAULT_TRANSFER_MAX_BYTES = 2_147_483_648;
 
@@ -54,7 +55,7 @@ export interface ExecutorAgentOptions {
  * job it hands over, report, clean up, return. Never throws for a job or miner problem: the
  * outcome says what happened (and the miner has been told, when it could be).
  */
-export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<JobDriverOutcome> {
+export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<ExecutorJobOutcome> {
   const clock = options.clock ?? new SystemClock();
   const startupSeconds = options.startupTimeLimitSeconds ?? DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS;
   const logger = options.logger;
@@ -63,7 +64,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
   // is of no use to the validator waiting for it.
   const connectTimeout = AbortSignal.timeout(startupSeconds * 1000);
   const connectSignal = options.signal ? AbortSignal.any([options.signal, connectTimeout]) : connectTimeout;
-  const connection = new MinerConnection({ minerAddress: options.minerUrl, token: options.token, logger, signal: connectSignal });
+  const connection = new MinerChannel({ minerAddress: options.minerUrl, token: options.token, logger, signal: connectSignal });
   try {
     await connection.open();
   } catch (error) {
@@ -77,7 +78,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       ownAddresses: [...machineAddresses(), ...(await minerAddresses(options.minerUrl))],
     });
     const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
-    const driver = new JobDriver({
+    const driver = new ExecutorJobDriver({
       startupChecks,
       channel: connection,
       runner: options.runner,
@@ -91,7 +92,7 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
       ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
       ...(options.workRoot ? { workRoot: options.workRoot } : {}),
-      ...(options.streaming ? { streaming: options.streaming } : {}),
+      ...definedFields({ streaming: options.streaming }),
       // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
       signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
     });

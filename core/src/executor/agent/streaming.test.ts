@@ -17,7 +17,7 @@ import { ProcessJobRunner } from '../runners/process.js';
 import { memoryJobChannel } from './__tests__/memory-channel.js';
 import { mtlsRequest } from './__tests__/mtls-client.js';
 import { STREAMING_IMAGE, streamingProcessImages } from './__tests__/streaming-job-server.js';
-import { JobDriver, type JobChannel, type JobDriverOutcome } from './job-driver.js';
+import { ExecutorJobDriver, type JobChannel, type ExecutorJobOutcome } from './job-driver.js';
 
 let dir: string;
 let client: CertificateAndKey;
@@ -31,13 +31,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function driver(channel: JobChannel, options: { healthTimeoutMs?: number; env?: Record<string, string> } = {}): JobDriver {
+function driver(channel: JobChannel, options: { healthTimeoutMs?: number; env?: Record<string, string> } = {}): ExecutorJobDriver {
   const images = options.env
     ? {
         [STREAMING_IMAGE]: ['env', ...Object.entries(options.env).map(([k, v]) => `${k}=${v}`), ...streamingProcessImages[STREAMING_IMAGE]],
       }
     : streamingProcessImages;
-  return new JobDriver({
+  return new ExecutorJobDriver({
     channel,
     runner: new ProcessJobRunner({ images, logger: silentLogger() }),
     clock: new SystemClock(),
@@ -113,7 +113,7 @@ describe('streaming jobs in the job driver', () => {
   it('fails a job whose server never becomes healthy with the original reason, and stops it', async () => {
     const { channel } = streamingChannel({ public_key: client.certPem, executor_ip: '127.0.0.1' });
     const started = Date.now();
-    const outcome: JobDriverOutcome = await driver(channel, { healthTimeoutMs: 1_500, env: { NEVER_HEALTHY: '1' } }).run();
+    const outcome: ExecutorJobOutcome = await driver(channel, { healthTimeoutMs: 1_500, env: { NEVER_HEALTHY: '1' } }).run();
     expect(outcome).toMatchObject({
       status: 'failed',
       reason: 'timeout',

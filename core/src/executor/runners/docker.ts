@@ -29,6 +29,7 @@ import Dockerode from 'dockerode';
 import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
 import { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
 import { DEFAULT_MAX_CAPTURE_BYTES, OutputCapture } from './output-capture.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 export { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
 
@@ -395,9 +396,9 @@ export class DockerJobRunner implements JobRunner {
     const options = (withDiskCap: boolean): Dockerode.ContainerCreateOptions => ({
       name,
       Image: withDefaultTag(spec.image),
-      ...(cmd ? { Cmd: cmd } : {}),
+      ...definedFields({ Cmd: cmd }),
       ...(spec.entrypoint ? { Entrypoint: [...spec.entrypoint] } : {}),
-      ...(user !== undefined ? { User: user } : {}),
+      ...definedFields({ User: user }),
       Env: [
         ...Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
         ...(spec.network === 'streaming' ? [`HORDE_STREAMING_PORT=${STREAMING_CONTAINER_PORT}`] : []),
@@ -456,8 +457,7 @@ export class DockerJobRunner implements JobRunner {
       Binds: binds,
       AutoRemove: false, // removed by us after reading the exit state
       ...(limits.memoryBytes !== undefined ? { Memory: limits.memoryBytes, MemorySwap: limits.memoryBytes } : {}),
-      ...(limits.pids !== undefined ? { PidsLimit: limits.pids } : {}),
-      ...(limits.nanoCpus !== undefined ? { NanoCpus: limits.nanoCpus } : {}),
+      ...definedFields({ PidsLimit: limits.pids, NanoCpus: limits.nanoCpus }),
       ...(spec.preset === 'nvidia_all' ? { DeviceRequests: [this.gpuRequest()] } : {}),
     };
   }

@@ -11,7 +11,7 @@ import type { DockerRunOptionsPreset } from '../../contracts/index.js';
 import { SystemClock } from '../../time/clock.js';
 import type { ExecutorToMinerMessage } from '../../protocol/messages.js';
 import { memoryJobChannel, TEST_JOB_UUID as JOB_UUID } from '../agent/__tests__/memory-channel.js';
-import { JobDriver, type JobChannel } from '../agent/job-driver.js';
+import { ExecutorJobDriver, type JobChannel } from '../agent/job-driver.js';
 import { ProcessJobRunner } from '../runners/process.js';
 import { NvidiaToolkitCheck } from './nvidia-toolkit.js';
 import { StartupCheckSuite } from './suite.js';
@@ -19,7 +19,7 @@ import { StartupCheckFailed, type StartupCheck } from './types.js';
 
 const channelFor = (executorClass: string, preset: DockerRunOptionsPreset = 'none') => memoryJobChannel({ executorClass, preset });
 
-describe('JobDriver with startup checks', () => {
+describe('ExecutorJobDriver with startup checks', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'horde-driver-checks-'));
@@ -28,8 +28,8 @@ describe('JobDriver with startup checks', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function driver(channel: JobChannel, checks: StartupCheckSuite, startupTimeLimitSeconds = 10): JobDriver {
-    return new JobDriver({
+  function driver(channel: JobChannel, checks: StartupCheckSuite, startupTimeLimitSeconds = 10): ExecutorJobDriver {
+    return new ExecutorJobDriver({
       channel,
       runner: new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger: silentLogger() }),
       clock: new SystemClock(),

@@ -1,9 +1,9 @@
-import type { Clock, HardwareClass, JobResult, JobSpec, Logger } from '../../contracts/index.js';
-import type { Hotkey } from '../../keys/index.js';
+import type { HardwareClass, JobSpec } from '../../contracts/index.js';
 import type { JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata, V2JobRequest } from '../../protocol/facilitator-messages.js';
-import { JobRun, jobSeconds, type JobRecord, type JobRunLimits } from '../job-run.js';
-import type { JobMessage, MinerConnection } from '../miner-client.js';
+import { ValidatorJobDriver, type JobRecord, type ValidatorJobContext, type ValidatorJobEnd } from '../job-driver.js';
+import type { JobMessage } from '../miner-client.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** A status change for the facilitator (`V0JobStatusUpdate` without the uuid). */
 export interface StatusUpdate {
@@ -22,7 +22,7 @@ export function organicJobSpec(request: V2JobRequest, hardwareClass: HardwareCla
     // As ComputeHorde's organic flow: the volume goes with the initial request, so the executor
     // can fetch it while it starts.
     ...(request.volume ? { volume: request.volume, volumeInInitialRequest: true } : {}),
-    ...(request.output_upload ? { outputUpload: request.output_upload } : {}),
+    ...definedFields({ outputUpload: request.output_upload ?? undefined }),
     ...(request.artifacts_dir ? { artifactsDir: request.artifacts_dir } : {}),
     ...(request.streaming_details ? { streamingPublicKey: request.streaming_details.public_key } : {}),
     timing: {
@@ -40,37 +40,19 @@ export function executorSeconds(request: V2JobRequest): number {
   return request.download_time_limit + request.execution_time_limit + request.upload_time_limit;
 }
 
-/** A hardware class for one the validator has no plugin for: no spin-up beyond the startup limit. */
-export function fallbackHardwareClass(spec: JobSpec): HardwareClass {
-  return {
-    id: spec.executorClass,
-    description: spec.executorClass,
-    spinUpSeconds: 0,
-    shortCode: '?',
-    resources: {},
-    dockerPreset: spec.dockerRunOptionsPreset,
-    proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
-  };
-}
-
-export interface OrganicRunContext {
-  readonly connection: MinerConnection;
-  readonly validator: Hotkey;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly hardwareClass: HardwareClass;
-  readonly cycle: number;
-  readonly limits: JobRunLimits;
+/** The driver's context for an organic job: what the caller says, the rest is the organic rule. */
+export interface OrganicJobContext extends Pick<
+  ValidatorJobContext,
+  'connection' | 'validator' | 'clock' | 'logger' | 'hardwareClass' | 'cycle' | 'limits'
+> {
   /** Called for each progress status (accepted … execution_done) as the miner reports it. */
   readonly onProgress: (update: StatusUpdate) => void;
   /** The executor's machine specs, when it sends them. */
   readonly onMachineSpecs?: (specs: Record<string, unknown>) => void;
 }
 
-export interface OrganicRunOutcome {
-  readonly record: JobRecord;
-  /** The job's output when it completed. */
-  readonly result: JobResult | null;
+/** The driver's end (record, and the result when it completed) with what the facilitator is told. */
+export interface OrganicJobEnd extends ValidatorJobEnd {
   /** The terminal status for the facilitator, with ComputeHorde's metadata shapes. */
   readonly final: StatusUpdate;
 }
@@ -84,30 +66,25 @@ const PROGRESS: Partial<Record<JobMessage['message_type'], JobStatus>> = {
 };
 
 /**
- * Runs one organic job on a connected miner with the validator's job driver (`JobRun`): a signed
+ * Runs one organic job on a connected miner with the validator's job driver (`ValidatorJobDriver`): a signed
  * organic job-started receipt whose ttl is the reservation window, the accepted and finished
  * receipts, every wait bounded. Progress messages are passed on as they come; the end is mapped
  * to the facilitator's terminal status and metadata (miner_response / job_failure_details /
  * horde_failure_details / job_rejection_details). Organic results are not verified here: the
  * client judges them (and may cross-check on the trusted miner).
  */
-export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: OrganicRunContext): Promise<OrganicRunOutcome> {
-  let result: JobResult | null = null;
+export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: OrganicJobContext): Promise<OrganicJobEnd> {
   let failure: Extract<JobMessage, { message_type: 'V0JobFailedRequest' }> | null = null;
   let hordeFailure: Extract<JobMessage, { message_type: 'V0HordeFailedRequest' }> | null = null;
   let decline: Extract<JobMessage, { message_type: 'V0DeclineJobRequest' }> | null = null;
   let finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }> | null = null;
   const reached = new Set<JobStatus>();
 
-  const run = new JobRun(
+  const driver = new ValidatorJobDriver(
     request.uuid,
     {
       spec,
       description: `organic job${request.job_namespace ? ` (${request.job_namespace})` : ''}`,
-      verify: async (jobResult) => {
-        result = jobResult;
-        return { correct: true, inTime: true, details: "organic job: the result is the client's to judge" };
-      },
     },
     {
       connection: ctx.connection,
@@ -121,6 +98,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       limits: ctx.limits,
       startedReceiptTtlSeconds: Math.max(1, Math.round(ctx.limits.reservationMs / 1000)),
       receiptScore: executorSeconds(request),
+      unverifiedDetails: "organic job: the result is the client's to judge",
       onMessage: (message) => {
         switch (message.message_type) {
           case 'V0JobFailedRequest':
@@ -156,9 +134,7 @@ export async function runOrganicJob(request: V2JobRequest, spec: JobSpec, ctx: O
       },
     },
   );
-  if (await run.reserve()) run.sendJob();
-  await run.collect();
-  const record = run.record();
+  const { record, result } = await driver.runAlone();
   return { record, result, final: finalStatus(record, { finished, failure, hordeFailure, decline }, reached, ctx.connection.closed) };
 }
 

@@ -21,7 +21,8 @@ import { cycleOf } from '../cycles.js';
 import { MinerConnection, type MinerTarget } from '../miner-client.js';
 import type { OrganicJobRecord, ValidatorStore } from '../store.js';
 import { FacilitatorClient } from './facilitator-client.js';
-import { executorSeconds, fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
+import { hardwareClassOf } from '../job-driver.js';
+import { executorSeconds, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
 import type { CollateralBook } from '../../collateral/book.js';
 import { isTransientCollateralCode, type CollateralError } from '../../collateral/errors.js';
 import type { CollateralSlasher } from '../../collateral/slasher.js';
@@ -29,6 +30,7 @@ import { filterByCollateral } from './collateral-filter.js';
 import { MinerRouter } from './routing.js';
 import { OrganicStore, RESTARTED_WHILE_RUNNING } from './store.js';
 import { ValidatorConfigError } from '../errors.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** What happened to one organic job (emitted once it ended and was relayed). */
 export interface OrganicJobOutcome {
@@ -244,7 +246,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
   }
 
   private hardwareClassFor(spec: JobSpec): HardwareClass {
-    return this.deps.hardwareClasses.find((c) => c.id === spec.executorClass) ?? fallbackHardwareClass(spec);
+    return hardwareClassOf(spec, this.deps.hardwareClasses);
   }
 
   /** Manifests from this validator's batches of this and the last cycle (newest wins). */
@@ -429,7 +431,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
       executorSeconds: executorSeconds(request),
       details: record.details,
       failure: record.failure,
-      ...(record.history ? { history: record.history } : {}),
+      ...definedFields({ history: record.history }),
     });
     if (record.status === 'completed' && result !== null) this.track(this.crossCheck(request.uuid, target.hotkey, spec, result));
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Store } from '../../contracts/index.js';
 import { JOB_END_STATUSES, type JobStatus } from '../../protocol/enums.js';
 import type { JobStatusMetadata } from '../../protocol/facilitator-messages.js';
+import { insertOnce } from '../../store/insert-once.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 
 const toNumber = (value: unknown): number => (typeof value === 'string' ? Number(value) : (value as number));
@@ -57,9 +58,11 @@ export class OrganicStore {
     signatory: string;
     now: number;
   }): Promise<boolean> {
-    if (await this.db('validator_organic_jobs').where({ job_uuid: job.jobUuid }).first()) return false;
-    try {
-      await this.db('validator_organic_jobs').insert({
+    return insertOnce(
+      this.db,
+      'validator_organic_jobs',
+      { job_uuid: job.jobUuid },
+      {
         job_uuid: job.jobUuid,
         validator_hotkey: this.validatorHotkey,
         executor_class: job.executorClass,
@@ -69,12 +72,8 @@ export class OrganicStore {
         status: 'received',
         created_at: job.now,
         updated_at: job.now,
-      });
-      return true;
-    } catch (error) {
-      if (await this.db('validator_organic_jobs').where({ job_uuid: job.jobUuid }).first()) return false;
-      throw error;
-    }
+      },
+    );
   }
 
   async job(jobUuid: string): Promise<OrganicJobRow | null> {

@@ -13,7 +13,8 @@ import type { V2JobRequest } from '../../protocol/facilitator-messages.js';
 import { SystemClock } from '../../time/clock.js';
 import { SimulatedMiner } from '../../testkit/simulated-miner.js';
 import { MinerConnection } from '../miner-client.js';
-import { fallbackHardwareClass, organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
+import { organicJobSpec, runOrganicJob, type StatusUpdate } from './organic-job.js';
+import { fallbackHardwareClass } from '../job-driver.js';
 
 const CLASS = 'always_on.test';
 const CLIENT_CERT = '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n';

@@ -1,5 +1,6 @@
 import type { Manifest, NeuronFact } from '../../contracts/index.js';
 import type { MainHotkeys } from './coldkey-split.js';
+import { definedFields } from '../../object/defined-fields.js';
 
 /** Why a reported main-hotkey change is not paid as a dance; null when it is one. */
 export type DanceRefusal =
@@ -74,7 +75,7 @@ export function mainHotkeyFacts(input: {
       neurons: input.neurons,
       manifests: input.manifests,
       previousManifests: input.previousManifests,
-      ...(input.contradicted ? { contradicted: input.contradicted } : {}),
+      ...definedFields({ contradicted: input.contradicted }),
     });
     facts[coldkey] = { current, previous, verifiedDance: refusal === null };
   }

@@ -4,28 +4,17 @@ import { defineError } from '../../errors.js';
 import { encodeMessage, parseMinerToExecutor } from '../../protocol/codec.js';
 import type { ExecutorToMinerMessage, V0InitialJobRequest, V0JobRequest } from '../../protocol/messages.js';
 import { sleep } from '../../time/clock.js';
+import { deferred } from '../../time/deferred.js';
 
 /** The miner could not be reached, closed the connection, or refused the token. */
-export class MinerConnectionError extends defineError('HORDE_EXECUTOR_MINER_CONNECTION_FAILED') {}
+export class MinerChannelError extends defineError('HORDE_EXECUTOR_MINER_CONNECTION_FAILED') {}
 
 /** `{minerAddress}/v0.1/executor_interface/{token}`. A trailing slash on the address is ignored. */
 export function executorInterfaceUrl(minerAddress: string, token: string): string {
   return `${minerAddress.replace(/\/+$/, '')}/v0.1/executor_interface/${encodeURIComponent(token)}`;
 }
 
-/** A promise with its resolve/reject in reach. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // rejected before anyone waits: not an unhandled rejection
-  return { promise, resolve, reject, settled: false };
-}
-
-export interface MinerConnectionOptions {
+export interface MinerChannelOptions {
   readonly minerAddress: string;
   readonly token: string;
   readonly logger: Logger;
@@ -41,11 +30,12 @@ export interface MinerConnectionOptions {
  * Frames are parsed with the protocol codec; a bad frame is answered with `GenericError` and
  * otherwise ignored, as the original does.
  */
-export class MinerConnection {
+export class MinerChannel {
   private socket: WebSocket | null = null;
-  private readonly initial = deferred<V0InitialJobRequest>();
-  private readonly job = deferred<V0JobRequest>();
-  private closedError: MinerConnectionError | null = null;
+  // Rejected when the connection ends, whether or not the driver waits for them yet.
+  private readonly initial = deferred<V0InitialJobRequest>({ unobserved: 'ignore' });
+  private readonly job = deferred<V0JobRequest>({ unobserved: 'ignore' });
+  private closedError: MinerChannelError | null = null;
   private closing = false;
   private readonly lostController = new AbortController();
 
@@ -58,7 +48,7 @@ export class MinerConnection {
     return this.lostController.signal;
   }
 
-  constructor(private readonly options: MinerConnectionOptions) {}
+  constructor(private readonly options: MinerChannelOptions) {}
 
   /** Opens the connection, retrying with backoff (1 s × 2^attempt + jitter, as the original). */
   async open(): Promise<void> {
@@ -78,7 +68,7 @@ export class MinerConnection {
         if (attempt + 1 < attempts) await pause(1000 * 2 ** attempt + Math.random() * 1000, this.options.signal);
       }
     }
-    throw new MinerConnectionError(
+    throw new MinerChannelError(
       `could not connect to the miner at ${this.options.minerAddress}: ${String((lastError as Error)?.message ?? lastError)}`,
       {
         cause: lastError,
@@ -99,7 +89,7 @@ export class MinerConnection {
   async send(message: ExecutorToMinerMessage): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
-      throw this.closedError ?? new MinerConnectionError('the connection to the miner is closed');
+      throw this.closedError ?? new MinerChannelError('the connection to the miner is closed');
     }
     await new Promise<void>((resolve, reject) => socket.send(encodeMessage(message), (error) => (error ? reject(error) : resolve())));
   }
@@ -133,7 +123,6 @@ export class MinerConnection {
           this.refuse(`duplicate initial job request for ${msg.job_uuid}`);
           return;
         }
-        this.initial.settled = true;
         this.initial.resolve(msg);
         return;
       case 'V0JobRequest':
@@ -145,13 +134,12 @@ export class MinerConnection {
           this.refuse(`duplicate job request for ${msg.job_uuid}`);
           return;
         }
-        this.job.settled = true;
         this.job.resolve(msg);
         return;
       case 'GenericError':
         // The miner refuses a token it does not know ("No job waiting for token ...").
         log.error({ details: msg.details }, 'the miner reported an error');
-        if (!this.initial.settled) this.fail(new MinerConnectionError(`the miner refused the executor: ${msg.details ?? 'no details'}`));
+        if (!this.initial.settled) this.fail(new MinerChannelError(`the miner refused the executor: ${msg.details ?? 'no details'}`));
         return;
     }
   }
@@ -159,9 +147,7 @@ export class MinerConnection {
   private listen(socket: WebSocket): void {
     const log = this.options.logger;
     socket.on('close', (code, reason) => {
-      const error = new MinerConnectionError(
-        `the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`,
-      );
+      const error = new MinerChannelError(`the miner closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`);
       this.fail(error);
       if (!this.closing) {
         log.error({ code }, 'lost the connection to the miner; stopping the job');
@@ -176,13 +162,10 @@ export class MinerConnection {
     void this.send({ message_type: 'GenericError', details }).catch(() => {});
   }
 
-  private fail(error: MinerConnectionError): void {
+  private fail(error: MinerChannelError): void {
     this.closedError ??= error;
     for (const pending of [this.initial, this.job]) {
-      if (!pending.settled) {
-        pending.settled = true;
-        pending.reject(error);
-      }
+      if (!pending.settled) pending.reject(error);
     }
   }
 }
@@ -202,7 +185,7 @@ function connect(url: string, onMessage: (data: WebSocket.RawData, isBinary: boo
       signal?.removeEventListener('abort', onAbort);
       reject(error);
     });
-    socket.once('close', () => reject(new MinerConnectionError('connection closed during the handshake')));
+    socket.once('close', () => reject(new MinerChannelError('connection closed during the handshake')));
   });
 }
 

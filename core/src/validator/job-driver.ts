@@ -1,4 +1,4 @@
-import type { Clock, GeneratedJob, HardwareClass, JobOutcomeStatus, JobSpec, Logger, Receipt } from '../contracts/index.js';
+import type { Clock, GeneratedJob, HardwareClass, JobOutcomeStatus, JobResult, JobSpec, Logger, Receipt } from '../contracts/index.js';
 import type { Hotkey } from '../keys/index.js';
 import {
   createJobAcceptedReceipt,
@@ -38,7 +38,7 @@ export interface JobRecord {
   /** GPU UUIDs the executor reported with its result (empty: none reported, or no GPU). */
   readonly gpuUuids?: readonly string[];
   /** Why a failed or horde-failed job failed; null for every other status. */
-  readonly failure: JobFailure | null;
+  readonly failure: FailureRecord | null;
   /** Its status transitions in order, with times (at most `MAX_JOB_TRANSITIONS`); absent: none kept. */
   readonly history?: readonly JobTransition[];
 }
@@ -73,7 +73,7 @@ const MESSAGE_TRANSITION: Partial<Record<JobMessage['message_type'], string>> = 
 };
 
 /** Who noticed a job's failure: the miner or its executor (their failure message), or the validator itself. */
-export type JobFailureSource = 'miner' | 'executor' | 'validator';
+export type FailureSource = 'miner' | 'executor' | 'validator';
 
 /**
  * Why a job failed, as the validator stores and shows it (`horde validator jobs --failed`, the
@@ -81,15 +81,28 @@ export type JobFailureSource = 'miner' | 'executor' | 'validator';
  * JobFailureReason / HordeFailureReason) or one of the validator's own (`timeout`,
  * `connection_lost`, `aborted`, `not_started`, `protocol_error`); other checks add theirs.
  */
-export interface JobFailure {
-  readonly source: JobFailureSource;
+export interface FailureRecord {
+  readonly source: FailureSource;
   readonly reason: string;
   /** The job stage it failed in (the miner's `stage`, or the validator's wait), or null when unknown. */
   readonly stage: string | null;
   readonly message: string;
 }
 
-export interface JobRunLimits {
+/**
+ * A job the validator runs on a miner. A synthetic job is a generator's `GeneratedJob`, whose
+ * `verify` judges the result; an organic or trusted-miner job has no `verify`: its result is the
+ * client's (or the generator's) to judge, and the run hands it back (`runAlone`).
+ */
+export type JobToDrive = Pick<GeneratedJob, 'spec' | 'description'> & { verify?: GeneratedJob['verify'] };
+
+/** How a job run alone ended: its record, and the result the miner sent when it completed. */
+export interface ValidatorJobEnd {
+  readonly record: JobRecord;
+  readonly result: JobResult | null;
+}
+
+export interface ValidatorJobLimits {
   /** Time to accept or decline (`reservation_time_limit`). */
   readonly reservationMs: number;
   /** Time after the spin-up for the executor to report ready. */
@@ -98,7 +111,7 @@ export interface JobRunLimits {
   readonly slackMs: number;
 }
 
-export interface JobRunContext {
+export interface ValidatorJobContext {
   readonly connection: MinerConnection;
   readonly validator: Hotkey;
   readonly clock: Clock;
@@ -107,7 +120,7 @@ export interface JobRunContext {
   readonly cycle: number;
   readonly generator: string | null;
   readonly kind: 'synthetic' | 'organic';
-  readonly limits: JobRunLimits;
+  readonly limits: ValidatorJobLimits;
   /** Bounds how many verifications run at once across a batch (they may download from S3). */
   readonly verifyLimit?: <T>(task: () => Promise<T>) => Promise<T>;
   /**
@@ -134,6 +147,11 @@ export interface JobRunContext {
    * allowance from transferred receipts see the real cost. Default 1 (a passed synthetic job).
    */
   readonly receiptScore?: number;
+  /**
+   * The details of a completed job that has no `verify` (default `result not verified`): it
+   * counts as correct and in time, since the validator has no way to tell otherwise.
+   */
+  readonly unverifiedDetails?: string;
 }
 
 /**
@@ -142,17 +160,20 @@ export interface JobRunContext {
  * every payload until its end. The executor class and timing (deadlines, receipts) and the
  * generator's own object (its `verify` and whatever it keeps for it) stay.
  */
-function withoutPayload(job: GeneratedJob): GeneratedJob {
+function withoutPayload(job: JobToDrive): JobToDrive {
   const { executorClass, image, dockerRunOptionsPreset, timing } = job.spec;
-  const spec: JobSpec = { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} };
-  // Same prototype and own properties, so a generator's `verify` sees the `this` it was written for.
-  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
+  return withSpec(job, { executorClass, image, dockerRunOptionsPreset, timing, command: [], env: {} });
 }
 
 /** The job without its inline volume, once the initial request carried it. */
-function withoutVolume(job: GeneratedJob): GeneratedJob {
+function withoutVolume(job: JobToDrive): JobToDrive {
   const { volume: _sent, ...spec } = job.spec;
-  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as GeneratedJob, job, { spec });
+  return withSpec(job, spec);
+}
+
+/** The job with another spec: same prototype and own properties, so a generator's `verify` sees the `this` it was written for. */
+function withSpec(job: JobToDrive, spec: JobSpec): JobToDrive {
+  return Object.assign(Object.create(Object.getPrototypeOf(job) as object) as JobToDrive, job, { spec });
 }
 
 /**
@@ -184,7 +205,25 @@ export function jobSeconds(spec: JobSpec): number {
   );
 }
 
-function validatorFailure(reason: string, stage: string | null, message: string): JobFailure {
+/** A hardware class for one the validator has no plugin for: no spin-up beyond the startup limit. */
+export function fallbackHardwareClass(spec: JobSpec): HardwareClass {
+  return {
+    id: spec.executorClass,
+    description: spec.executorClass,
+    spinUpSeconds: 0,
+    shortCode: '?',
+    resources: {},
+    dockerPreset: spec.dockerRunOptionsPreset,
+    proof: { jobGenerators: [], maxJobSeconds: jobSeconds(spec) },
+  };
+}
+
+/** The class of the job's executor among those the validator knows, else `fallbackHardwareClass`. */
+export function hardwareClassOf(spec: JobSpec, known: readonly HardwareClass[]): HardwareClass {
+  return known.find((hardwareClass) => hardwareClass.id === spec.executorClass) ?? fallbackHardwareClass(spec);
+}
+
+function validatorFailure(reason: string, stage: string | null, message: string): FailureRecord {
   return { source: 'validator', reason, stage, message };
 }
 
@@ -197,7 +236,7 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
  * → verify → finished receipt). Every wait is bounded; any failure ends the job with a status
  * instead of throwing.
  */
-export class JobRun {
+export class ValidatorJobDriver {
   private readonly inbox: JobInbox;
   private readonly log: Logger;
   private status: JobOutcomeStatus | null = null;
@@ -209,15 +248,15 @@ export class JobRun {
   private details = '';
   private rejectionReason: string | null = null;
   private rejectionReceipts: readonly Receipt[] = [];
-  private failure: JobFailure | null = null;
+  private failure: FailureRecord | null = null;
   private readonly transitions: JobTransition[] = [];
   private startedAtMs = 0;
   private jobSentAtMs = 0;
   /** The `specs` of the executor's `V0MachineSpecsRequest`, when it sent one. */
   private reportedSpecs: Record<string, unknown> | null = null;
   private gpuUuids: readonly string[] = [];
-  /** The generated job; its payload is dropped once sent (`withoutPayload`). */
-  private job: GeneratedJob;
+  /** The job; its payload is dropped once sent (`withoutPayload`). */
+  private job: JobToDrive;
   private readonly onAbort: (() => void) | null = null;
   /** The job is a streaming job (its spec's `streamingPublicKey`, kept past `withoutPayload`). */
   private readonly streaming: boolean;
@@ -225,8 +264,8 @@ export class JobRun {
 
   constructor(
     readonly jobUuid: string,
-    job: GeneratedJob,
-    private readonly ctx: JobRunContext,
+    job: JobToDrive,
+    private readonly ctx: ValidatorJobContext,
   ) {
     this.job = job;
     this.streaming = job.spec.streamingPublicKey !== undefined;
@@ -278,7 +317,7 @@ export class JobRun {
     return this.status !== null;
   }
 
-  private end(status: JobOutcomeStatus, details: string, failure: JobFailure | null = null): void {
+  private end(status: JobOutcomeStatus, details: string, failure: FailureRecord | null = null): void {
     if (this.status !== null) return;
     this.status = status;
     this.details = details;
@@ -294,7 +333,7 @@ export class JobRun {
     this.transitions.push({ status, at, detail: detail === null ? null : detail.slice(0, 300) });
   }
 
-  private outcomeDetail(status: JobOutcomeStatus, failure: JobFailure | null): string | null {
+  private outcomeDetail(status: JobOutcomeStatus, failure: FailureRecord | null): string | null {
     if (failure) return `${failure.reason}${failure.stage ? ` · ${failure.stage}` : ''} (by the ${failure.source})`;
     if (status === 'rejected') return this.rejectionReason;
     if (status === 'completed')
@@ -492,8 +531,12 @@ export class JobRun {
     this.job = withoutPayload(this.job);
   }
 
-  /** Waits for the result and verifies it. */
-  async collect(): Promise<void> {
+  /**
+   * Waits for the result and judges it (`verify`, when the job has one); resolves to the result
+   * when the job completed, else null.
+   */
+  async collect(): Promise<JobResult | null> {
+    let result: JobResult | null = null;
     if (this.status === null && this.jobSentAtMs > 0) {
       const deadline = this.jobSentAtMs + jobSeconds(this.job.spec) * 1000 + this.ctx.limits.slackMs;
       if (this.streaming) await this.awaitStreamingReady();
@@ -506,7 +549,7 @@ export class JobRun {
             finished = message;
             return true;
           });
-          if (finished !== null) await this.verify(finished);
+          if (finished !== null) result = await this.judge(finished);
         } catch (error) {
           this.failOnError(error, 'waiting for the result');
         }
@@ -518,6 +561,17 @@ export class JobRun {
     // A job cut short by the validator's shutdown gets no verdict from it, so no finished receipt.
     if (!this.aborted) this.sendFinishedReceipt();
     this.release();
+    return this.status === 'completed' ? result : null;
+  }
+
+  /**
+   * A job on its own, with no batch barrier (organic jobs, the trusted miner): reserve, send at
+   * once when ready, collect. Resolves to its record and, when it completed, its result.
+   */
+  async runAlone(): Promise<ValidatorJobEnd> {
+    if (await this.reserve()) this.sendJob();
+    const result = await this.collect();
+    return { record: this.record(), result };
   }
 
   /**
@@ -541,23 +595,25 @@ export class JobRun {
     }
   }
 
-  private async verify(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<void> {
+  /** The job's verdict on `finished` (the job's `verify`, or none: taken as it came); returns the result. */
+  private async judge(finished: Extract<JobMessage, { message_type: 'V0JobFinishedRequest' }>): Promise<JobResult> {
     this.timeTookMs = this.ctx.clock.now() - this.jobSentAtMs;
     const limit = this.ctx.verifyLimit ?? (<T>(task: () => Promise<T>) => task());
     const job = this.job;
-    const result = {
+    const result: JobResult = {
       stdout: finished.docker_process_stdout,
       stderr: finished.docker_process_stderr,
       artifacts: finished.artifacts ?? {},
       uploadResults: finished.upload_results ?? {},
       timeTookMs: this.timeTookMs ?? 0,
     };
+    const unverified = { correct: true, inTime: true, details: this.ctx.unverifiedDetails ?? 'result not verified' };
     try {
       const verdict = await untilAborted(
-        limit(() => {
+        limit(async () => {
           // Queued behind other verifications when the validator began shutting down: skip it.
           if (this.aborted) throw new BatchAbortedError();
-          return job.verify(result);
+          return job.verify ? await job.verify(result) : unverified;
         }),
         this.ctx.signal,
       );
@@ -572,7 +628,7 @@ export class JobRun {
           'aborted while verifying: the validator is shutting down',
           validatorFailure('aborted', 'verifying', 'the validator is shutting down'),
         );
-        return;
+        return result;
       }
       // Verifiers must not throw for bad output; one that does is a validator-side problem.
       this.log.error({ err: error }, 'verifier threw');
@@ -580,6 +636,7 @@ export class JobRun {
       this.inTime = false;
       this.end('completed', `verifier error: ${(error as Error).message}`);
     }
+    return result;
   }
 
   /** `spec mismatch: …` when the reported specs do not meet the class, else null. Records the GPU UUIDs either way. */
