@@ -64,7 +64,7 @@ export interface ValidatorProgress {
   readonly lastWeights: { cycle: number; result: WeightSubmissionResult | null } | null;
 }
 
-export interface StartValidatorOptions {
+export interface ValidatorDeps {
   readonly hotkey: Hotkey;
   readonly chain: Chain;
   readonly store: Store;
@@ -185,7 +185,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     lastWeights: null,
   };
 
-  constructor(private readonly options: StartValidatorOptions) {
+  constructor(private readonly options: ValidatorDeps) {
     super();
     this.hotkey = options.hotkey.ss58;
     this.log = options.logger.child({ role: 'validator', validatorHotkey: this.hotkey });
@@ -676,7 +676,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  * cycle in its slot, scoring of the previous cycle when a new one begins, weights once per cycle,
  * reveals every few blocks. The handle emits progress events and allows driving steps by hand.
  */
-export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
+export async function createValidator(options: ValidatorDeps): Promise<ValidatorHandle> {
   const validator = new Validator(options);
   await validator.closeInterrupted();
   if (options.autoRun !== false) validator.start();
