@@ -204,7 +204,7 @@ export async function openProcess<R extends ProcessRole>(
       container,
       plugins,
       cleanup,
-      openChain: (signer) => {
+      openChain: async (signer) => {
         if (!processStore) throw new ChainConfigError(`a ${role} process has no store, so it opens no chain`);
         return chainOn(processStore, signer);
       },
