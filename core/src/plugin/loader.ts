@@ -17,6 +17,7 @@ import {
 } from '../contracts/index.js';
 import { container as globalContainer } from '../container/di.js';
 import { CONFIG } from '../container/container.js';
+import { constructorTokens, type InjectableClass } from '../container/injection.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { HordeConfig } from '../config/schema.js';
 import type { PluginEntry } from '../config/sections/plugins.js';
@@ -364,14 +365,27 @@ function checkProvide(plugin: HordePlugin<unknown>, token: symbol, provider: unk
   const kinds = [
     'useValue' in shape,
     typeof shape['useFactory'] === 'function',
+    typeof shape['useClass'] === 'function',
     typeof shape['factory'] === 'function' && typeof shape['deps'] === 'object' && shape['deps'] !== null,
   ].filter(Boolean).length;
   if (kinds !== 1) {
     throw new PluginError(
       'HORDE_PLUGIN_INVALID',
       plugin.name,
-      `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory and { deps, factory }; give exactly one.`,
+      `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory, useClass and { deps, factory }; give exactly one.`,
     );
+  }
+  if (typeof shape['useClass'] === 'function') {
+    const target = shape['useClass'] as InjectableClass<unknown>;
+    const missing = constructorTokens(target).findIndex((dep) => dep === undefined);
+    if (missing >= 0) {
+      throw new PluginError(
+        'HORDE_PLUGIN_INVALID',
+        plugin.name,
+        `Plugin "${plugin.name}" provides ${tokenName(token)} with class ${target.name || '(anonymous)'}, whose constructor parameter ${missing} has no @inject(TOKEN). ` +
+          `Name every parameter's token with @inject from @horde/core (horde emits no design types, so the parameter would be undefined).`,
+      );
+    }
   }
   if ('factory' in shape) {
     for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
@@ -472,10 +486,12 @@ class Implementations {
     if ('useValue' in provider) value = provider.useValue;
     else {
       try {
-        value =
-          'factory' in provider
-            ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
-            : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
+        if ('useClass' in provider) value = registration.container.resolve(provider.useClass);
+        else
+          value =
+            'factory' in provider
+              ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
+              : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(
@@ -535,7 +551,6 @@ export async function registerPlugins(
   checkDependencies(
     registrations,
     checked.map(({ plugin }) => plugin),
-    root,
     options.infrastructure ?? [],
   );
 
@@ -568,32 +583,41 @@ export async function registerPlugins(
 }
 
 /**
- * Every declared dependency (`deps` of a provider) must be there when the process runs: provided
- * by a plugin, already in the root container, or infrastructure the host registers next. Checked
+ * Every declared dependency (`deps` of a provider, `@inject` tokens of a `useClass`) must be there
+ * when the process runs: provided by a plugin, already in the plugin's container or the root, or
+ * infrastructure the host registers next. Checked
  * once all plugins have registered and before anything is instantiated or opened.
  */
 function checkDependencies(
   registrations: readonly Registration[],
   plugins: readonly HordePlugin<unknown>[],
-  root: DependencyContainer,
   infrastructure: readonly symbol[],
 ): void {
   const provided = new Set<symbol>([...registrations.map((registration) => registration.token), ...infrastructure]);
   for (const registration of registrations) {
-    if (!('factory' in registration.provider)) continue;
-    for (const [name, token] of Object.entries(registration.provider.deps as Deps)) {
-      if (provided.has(token) || root.isRegistered(token, true)) continue;
+    for (const [label, token] of declaredDependencies(registration.provider)) {
+      // A class token is built by tsyringe itself; a private service counts when the plugin's own container has it.
+      // The plugin's container looks in the root's too, where the process's infrastructure already is.
+      if (typeof token === 'function' || provided.has(token as symbol) || registration.container.isRegistered(token as symbol, true))
+        continue;
       throw new PluginError(
         'HORDE_PLUGIN_DEPENDENCY_MISSING',
         registration.plugin,
-        `Plugin "${registration.plugin}" needs ${tokenName(token)} (deps.${name} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
+        `Plugin "${registration.plugin}" needs ${tokenName(token as symbol)} (${label} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
           missingDependencyHint(
-            token,
+            token as symbol,
             plugins.map((plugin) => plugin.name),
           ),
       );
     }
   }
+}
+
+/** A provider's declared dependencies, labelled for messages: `deps.store`, or a class's `constructor parameter 0`. */
+function declaredDependencies(provider: Provider<unknown>): [label: string, token: unknown][] {
+  if ('factory' in provider) return Object.entries(provider.deps as Deps).map(([name, token]) => [`deps.${name}`, token]);
+  if ('useClass' in provider) return constructorTokens(provider.useClass).map((token, index) => [`constructor parameter ${index}`, token]);
+  return [];
 }
 
 /** The implementations behind a provider's `deps`, by name (checked by `checkDependencies` beforehand). */
