@@ -42,7 +42,8 @@ export interface FacilitatorHandle {
 export async function createFacilitator(options: FacilitatorDeps): Promise<FacilitatorHandle> {
   const { settings } = options;
   const clock = options.clock ?? new SystemClock();
-  const logger = options.logger.child({ role: 'facilitator' });
+  // Bound to `{ role }` by the process (`openProcess`); binding it again would print it twice.
+  const { logger } = options;
   const store = new FacilitatorStore(options.store);
   const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
   if (settings.hotkeyWhitelist.length === 0)

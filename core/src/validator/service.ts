@@ -188,7 +188,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   constructor(private readonly options: ValidatorDeps) {
     super();
     this.hotkey = options.hotkey.ss58;
-    this.log = options.logger.child({ role: 'validator', validatorHotkey: this.hotkey });
+    // `role` is the process logger's (`openProcess`); binding it again would print it twice.
+    this.log = options.logger.child({ validatorHotkey: this.hotkey });
     this.store = new ValidatorStore(options.store, this.hotkey);
     const weights = options.settings.weights;
     this.weightSetter = new WeightSetter({
