@@ -5,7 +5,9 @@
  * then the chain, then the store), each step logged. A step that fails while opening closes what
  * was opened before it; a missing plugin dependency fails before anything opens.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,5 +165,25 @@ describe('openProcess', () => {
     expect(scope.plugins.plugins).toEqual([]);
     await expect(scope.openChain(null)).rejects.toMatchObject({ code: 'HORDE_CHAIN_CONFIG' });
     await scope.close();
+  });
+
+  it('loads no store, chain or metrics library for an executor, which starts once per job against its time limit', () => {
+    // A real `node` on core/dist, as `horde executor` runs: knex, @polkadot/api and prom-client cost
+    // an executor seconds of its startup limit on a loaded machine, for nothing it uses.
+    const dist = fileURLToPath(new URL('../../dist/container/open-process.js', import.meta.url));
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run npm run build (tsc -b) first`);
+    const script = `
+      import { createRequire } from 'node:module';
+      const { openProcess } = await import(${JSON.stringify(dist)});
+      const { parseConfig } = await import(${JSON.stringify(fileURLToPath(new URL('../../dist/config/index.js', import.meta.url)))});
+      const scope = await openProcess(parseConfig({ log: { level: 'silent' } }, { baseDir: process.cwd() }), 'executor');
+      await scope.close();
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify(['knex', 'prom-client', '@polkadot'].filter((name) => loaded.some((path) => path.includes('/node_modules/' + name + '/')))));
+    `;
+    const heavy = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim(),
+    ) as string[];
+    expect(heavy).toEqual([]);
   });
 });

@@ -1,15 +1,13 @@
 import type { DependencyContainer } from './di.js';
 import type { Chain, Clock, Logger, Metrics, ObjectStore, Store } from '../contracts/index.js';
-import { ChainConfigError } from '../chain/errors.js';
-import { openChain } from '../chain/open-chain.js';
 import type { HordeConfig } from '../config/index.js';
-import { storeOptions } from '../config/store-options.js';
 import type { ChainSigner } from '../chain/subtensor/subtensor-chain.js';
 import { createLogger } from '../logging/index.js';
-import { createMetricsRegistry, instrumentChain } from '../metrics/index.js';
-import { checkPluginDependencies, loadPlugins, roleInfrastructure, type LoadedPlugins } from '../plugin/index.js';
-import { openStore } from '../store/index.js';
+import type { LoadedPlugins } from '../plugin/index.js';
 import { SystemClock } from '../time/clock.js';
+// The store, chain, plugin loader and metrics modules are imported when a role needs them (see
+// `openProcess`): an executor starts once per job, against its startup time limit, and loading
+// knex, @polkadot/api and prom-client for nothing cost it seconds on a loaded machine.
 import { Cleanup } from './cleanup.js';
 import { createRuntimeContainer } from './container.js';
 
@@ -64,8 +62,8 @@ export interface OpenedProcess<R extends ProcessRole = ProcessRole> {
   readonly config: HordeConfig;
   /** Bound to `{ role }`. */
   readonly logger: Logger;
-  /** Labelled `{ role }`; the role's `/metrics` serves it. */
-  readonly metrics: Metrics;
+  /** Labelled `{ role }`; the role's `/metrics` serves it. None for an executor, which serves none. */
+  readonly metrics: R extends WithStore ? Metrics : null;
   readonly clock: Clock;
   readonly store: R extends WithStore ? Store : null;
   /** Instrumented with the chain-call latency metric; null only for an optional chain that failed to open. */
@@ -137,28 +135,33 @@ export async function openProcess<R extends ProcessRole>(
 ): Promise<OpenedProcess<R>> {
   const parts = ROLE_PARTS[role];
   const logger = options.logger ?? processLogger(config, role);
-  const metrics =
-    options.metrics ?? createMetricsRegistry({ defaultMetrics: parts.servesMetrics && config.metrics.defaultMetrics, labels: { role } });
   const clock = options.clock ?? new SystemClock();
   const cleanup = new Cleanup(logger);
 
   try {
-    if (parts.plugins) await checkPluginDependencies(config, roleInfrastructure(config));
+    const metricsModule = parts.servesMetrics ? await import('../metrics/index.js') : null;
+    const metrics =
+      options.metrics ?? metricsModule?.createMetricsRegistry({ defaultMetrics: config.metrics.defaultMetrics, labels: { role } }) ?? null;
+    const pluginModule = parts.plugins ? await import('../plugin/index.js') : null;
+    if (pluginModule) await pluginModule.checkPluginDependencies(config, pluginModule.roleInfrastructure(config));
 
     let store: Store | null = null;
     if (parts.storeAndChain) {
+      const [{ openStore }, { storeOptions }] = await Promise.all([import('../store/index.js'), import('../config/store-options.js')]);
       store = options.store ?? (await openStore(storeOptions(config)));
       if (!options.store) cleanup.add('store', () => store!.close());
     }
 
+    const instrumented = (chain: Chain) => (metricsModule && metrics ? metricsModule.instrumentChain(chain, metrics) : chain);
     const chainOn = async (onStore: Store, signer: ChainSigner | null): Promise<Chain> => {
+      const { openChain } = await import('../chain/open-chain.js');
       const opened = await openChain(config.chain, signer, onStore, { logger, clock });
       cleanup.add('chain', () => opened.close());
-      return instrumentChain(opened, metrics);
+      return instrumented(opened);
     };
     let chain: Chain | null = null;
     if (store) {
-      if (options.chain) chain = instrumentChain(options.chain, metrics);
+      if (options.chain) chain = instrumented(options.chain);
       else {
         try {
           chain = await chainOn(store, options.chainSigner ?? null);
@@ -175,7 +178,7 @@ export async function openProcess<R extends ProcessRole>(
     const container = createRuntimeContainer({
       config,
       logger,
-      metrics,
+      ...(metrics ? { metrics } : {}),
       clock,
       ...(store ? { store } : {}),
       ...(chain ? { chain } : {}),
@@ -183,8 +186,8 @@ export async function openProcess<R extends ProcessRole>(
     });
 
     let plugins = NO_PLUGINS;
-    if (parts.plugins) {
-      plugins = await loadPlugins(config, container);
+    if (pluginModule) {
+      plugins = await pluginModule.loadPlugins(config, container);
       // Added after the store and chain: their implementations close before what they may use.
       cleanup.add('plugins', () => plugins.close());
       // The same checks as `horde config check`, before the role starts anything.
@@ -196,7 +199,7 @@ export async function openProcess<R extends ProcessRole>(
       role,
       config,
       logger,
-      metrics,
+      metrics: metrics as OpenedProcess<R>['metrics'],
       clock,
       store: store as OpenedProcess<R>['store'],
       chain: chain as OpenedProcess<R>['chain'],
@@ -205,7 +208,10 @@ export async function openProcess<R extends ProcessRole>(
       plugins,
       cleanup,
       openChain: async (signer) => {
-        if (!processStore) throw new ChainConfigError(`a ${role} process has no store, so it opens no chain`);
+        if (!processStore) {
+          const { ChainConfigError } = await import('../chain/errors.js');
+          throw new ChainConfigError(`a ${role} process has no store, so it opens no chain`);
+        }
         return chainOn(processStore, signer);
       },
       close: () => cleanup.close(),
