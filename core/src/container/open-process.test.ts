@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAIN, CLOCK, CONFIG, LOGGER, METRICS, STORE } from '@horde/core';
 import { createLogger, openProcess, parseConfig, type HordeConfigInput } from '@horde/core/runtime';
 import { LocalChain } from '../chain/local/local-chain.js';
+import { loadHotkey } from '../keys/index.js';
 import { openStore } from '../store/index.js';
 import { pgDatabase, type TestDatabase } from '../../../test/support/services.js';
 
@@ -109,6 +110,17 @@ describe('openProcess', () => {
     await expect(scope.store.db.raw('select 1')).rejects.toThrow();
     await scope.close(); // a second signal: nothing closes twice
     expect(closedSteps()).toEqual(['role', 'plugins', 'chain', 'store']);
+  });
+
+  it('names each chain client by its signer, and closes them newest first', async () => {
+    const { logger, closedSteps } = capturedLogger();
+    const config = configWith({ store: { client: 'postgres', url: db.url }, chain: { network: 'local', netuid: 7 } });
+    const [first, second] = await Promise.all([loadHotkey({ uri: '//OpenProcessOne' }), loadHotkey({ uri: '//OpenProcessTwo' })]);
+    const scope = await openProcess(config, 'miner', { logger, chainSigner: first! });
+    await scope.openChain(second!);
+    await scope.close();
+    // The further hotkey's client was opened last (after the plugins), so it closes first.
+    expect(closedSteps()).toEqual([`chain ${second!.ss58}`, 'plugins', `chain ${first!.ss58}`, 'store']);
   });
 
   it('leaves what it was given open: only what it opened is closed', async () => {

@@ -156,7 +156,8 @@ export async function openProcess<R extends ProcessRole>(
     const chainOn = async (onStore: Store, signer: ChainSigner | null): Promise<Chain> => {
       const { openChain } = await import('../chain/open-chain.js');
       const opened = await openChain(config.chain, signer, onStore, { logger, clock });
-      cleanup.add('chain', () => opened.close());
+      // Named by its signer: a miner has one chain client per hotkey.
+      cleanup.add(signer ? `chain ${signer.ss58}` : 'chain', () => opened.close());
       return instrumented(opened);
     };
     let chain: Chain | null = null;
