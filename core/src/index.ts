@@ -22,10 +22,14 @@ export {
   type Provider,
   type ResolvedDeps,
   type TypedProvider,
+  type ClassProvider,
   type Resolve,
   type ResolveAll,
 } from './plugin/define.js';
 export { PluginError, type PluginErrorCode } from './plugin/errors.js';
+// Constructor injection (\`{ useClass }\` providers, private services in ctx.container): tsyringe's
+// decorators, the same copy that builds the classes.
+export { inject, injectable, type InjectableClass } from './container/injection.js';
 export { z } from 'zod';
 
 // Errors: the catalogue and its factory.

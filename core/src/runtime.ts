@@ -8,6 +8,9 @@ export * from './config/index.js';
 export { createLogger, silentLogger, type LoggerOptions, type LogLevel } from './logging/index.js';
 export { createMetricsRegistry, METRICS_PREFIX, type MetricsOptions } from './metrics/index.js';
 export { createRuntimeContainer, type RuntimeServices } from './container/container.js';
+// The composition root every role's `startX` opens its process with, and its ordered cleanup.
+export { openProcess, type OpenProcessOptions, type OpenedProcess, type ProcessRole } from './container/open-process.js';
+export { Cleanup } from './container/cleanup.js';
 export { SystemClock } from './time/clock.js';
 // The plugin loader.
 export {
@@ -25,13 +28,17 @@ export {
   type PluginToRegister,
 } from './plugin/index.js';
 
+// The roles, one shape each: `createX(deps)` builds the role from resolved dependencies (tests,
+// embedders that own their store and chain); `startX(config, options?)` opens its process with
+// `openProcess` and returns `{ logger, close(), … }`.
+
 // Miner
 export {
   startMiner,
   createMiner,
   DEFAULT_EXECUTOR_MANAGER_PLUGIN,
   type StartMinerOptions,
-  type StartedMiner,
+  type MinerProcess,
   type MinerDeps,
   type RunningMiner,
 } from './miner/index.js';
@@ -48,13 +55,14 @@ export {
 
 // Validator (added by the validator runtime)
 export {
+  createValidator,
   startValidator,
-  startValidatorFromConfig,
   runBatch,
   runScoringPipeline,
   ruleContributions,
   ValidatorStore,
   TrustedMinerClient,
+  type ValidatorDeps,
   type StartValidatorOptions,
   type ValidatorHandle,
   type ValidatorEvents,
@@ -66,7 +74,14 @@ export {
 } from './validator/index.js';
 
 // Facilitator (organic jobs from clients to validators)
-export { startFacilitator, startFacilitatorFromConfig, type FacilitatorHandle, type FacilitatorProcess } from './facilitator/index.js';
+export {
+  createFacilitator,
+  startFacilitator,
+  type FacilitatorDeps,
+  type FacilitatorHandle,
+  type FacilitatorProcess,
+  type StartFacilitatorOptions,
+} from './facilitator/index.js';
 
 // Miner collateral on the subtensor EVM (contract client, deposits, slashing)
 export {

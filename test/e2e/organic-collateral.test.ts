@@ -22,14 +22,14 @@ import { facilitatorSection } from '../../core/src/config/sections/facilitator.j
 import { minerSection } from '../../core/src/config/sections/miner.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { HardwareClass, Store } from '../../core/src/contracts/index.js';
-import { startFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
+import { createFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { ValidatorMetrics } from '../../core/src/validator/metrics.js';
 import { HordeClient, type HordeJobSpec } from '@horde/core/sdk';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
@@ -155,7 +155,7 @@ beforeAll(async () => {
   await startMinerFor(chainStore, 'poor', p!);
   const trusted = await startMinerFor(chainStore, 'trusted', t!, { localModeValidator: v!.ss58, env: 'RUN_ON=trusted-miner' });
 
-  facilitator = await startFacilitator({
+  facilitator = await createFacilitator({
     settings: facilitatorSection.parse({ host: '127.0.0.1', port: 0, hotkeyWhitelist: [c!.ss58] }),
     store: await store('facilitator'),
     chain: await chainFor(chainStore),
@@ -170,7 +170,7 @@ beforeAll(async () => {
   validatorStore = await store('validator');
   const validatorChain = await chainFor(chainStore, v!);
   startOurValidator = () =>
-    startValidator({
+    createValidator({
       hotkey: v!,
       chain: validatorChain,
       store: validatorStore,

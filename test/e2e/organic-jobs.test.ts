@@ -16,7 +16,7 @@ import { facilitatorSection } from '../../core/src/config/sections/facilitator.j
 import { minerSection } from '../../core/src/config/sections/miner.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { HardwareClass, Store } from '../../core/src/contracts/index.js';
-import { startFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
+import { createFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
@@ -24,7 +24,7 @@ import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { cycleOf } from '../../core/src/validator/cycles.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HordeClient, type HordeJobSpec } from '@horde/core/sdk';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
@@ -121,7 +121,7 @@ beforeAll(async () => {
   await startMinerFor(chainStore, 'miner', m!);
   const trusted = await startMinerFor(chainStore, 'trusted', t!, { localModeValidator: v!.ss58, env: 'RUN_ON=trusted-miner' });
 
-  facilitator = await startFacilitator({
+  facilitator = await createFacilitator({
     settings: facilitatorSection.parse({ host: '127.0.0.1', port: 0, hotkeyWhitelist: [c!.ss58] }),
     store: await store('facilitator'),
     chain: await chainFor(chainStore),
@@ -138,7 +138,7 @@ beforeAll(async () => {
     organicCrossCheckFraction: 0,
     organic: { facilitatorUrl: `${facilitator.url!.replace(/^http/, 'ws')}/ws/v0/`, whitelist: [c!.ss58] },
   });
-  validator = await startValidator({
+  validator = await createValidator({
     hotkey: v!,
     chain: await chainFor(chainStore, v!),
     store: await store('validator'),

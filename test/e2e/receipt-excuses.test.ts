@@ -15,7 +15,7 @@ import { silentLogger } from '../../core/src/logging/index.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { toJsonColumn } from '../../core/src/store/json.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
 import { HashCrackGenerator } from '../../plugins/job-hash-crack/src/generator.js';
 import { CLASSIC_RULES, classicRule, scoringClassicConfig } from '../../plugins/scoring-classic/src/index.js';
@@ -52,7 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)('a long organic job excuses decli
     bChain = await LocalChain.open({ store: env.store, hotkey: env.validatorB.ss58, netuid: NETUID });
     // The test validators have 5,000 stake: the excuse bar is set below it.
     const rules = scoringClassicConfig.parse({ classWeights: { [TEST_CLASS]: 1 }, excuseMinimumValidatorStake: 1_000 });
-    b = await startValidator({
+    b = await createValidator({
       hotkey: env.validatorB,
       chain: bChain,
       store: bStore,

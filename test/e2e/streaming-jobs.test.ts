@@ -18,7 +18,7 @@ import { facilitatorSection } from '../../core/src/config/sections/facilitator.j
 import { minerSection } from '../../core/src/config/sections/miner.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { HardwareClass, Store } from '../../core/src/contracts/index.js';
-import { startFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
+import { createFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
 import { loadHotkey, type Hotkey } from '../../core/src/keys/index.js';
 import { createLogger, silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
@@ -26,7 +26,7 @@ import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { generateCertificate, parseCertificate } from '../../core/src/tls/index.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HordeClient, StreamingNotReadyError, type HordeJob, type HordeJobSpec, type StreamingTlsOptions } from '@horde/core/sdk';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
@@ -118,7 +118,7 @@ beforeAll(async () => {
   });
   await (await chainFor(chainStore, m!)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
 
-  facilitator = await startFacilitator({
+  facilitator = await createFacilitator({
     settings: facilitatorSection.parse({ host: '127.0.0.1', port: 0, hotkeyWhitelist: [c!.ss58] }),
     store: await store('facilitator'),
     chain: await chainFor(chainStore),
@@ -126,7 +126,7 @@ beforeAll(async () => {
     logger: logger.child({ role: 'facilitator' }),
     clock,
   });
-  validator = await startValidator({
+  validator = await createValidator({
     hotkey: v!,
     chain: await chainFor(chainStore, v!),
     store: await store('validator'),

@@ -13,7 +13,7 @@ import { loadConfig } from '../../core/src/config/index.js';
 import { loadHotkey } from '../../core/src/keys/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import { openStore } from '../../core/src/store/index.js';
-import { startValidatorFromConfig } from '../../core/src/validator/index.js';
+import { startValidator } from '../../core/src/validator/index.js';
 import { requireBuiltCli } from '../support/miner-harness.js';
 
 const CLI = fileURLToPath(new URL('../../core/bin/horde.js', import.meta.url));
@@ -59,7 +59,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('validator from a config file', () => {
   it('loads hardware classes, generators and scoring rules from the plugins the config names', async () => {
     const config = await loadConfig({ configPath: writeConfig('ok.json', PLUGINS) });
-    const validator = await startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false });
+    const validator = await startValidator(config, { logger: silentLogger(), autoRun: false });
     try {
       const batch = await validator.handle.runBatch(0);
       expect(batch).toMatchObject({ cycle: 0, miners: 0, jobs: 0 });
@@ -79,7 +79,7 @@ describe('validator from a config file', () => {
 
   it('refuses to start without a scoring plugin, saying which plugin to add', async () => {
     const config = await loadConfig({ configPath: writeConfig('no-scoring.json', PLUGINS.slice(0, 2)) });
-    await expect(startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false })).rejects.toMatchObject({
+    await expect(startValidator(config, { logger: silentLogger(), autoRun: false })).rejects.toMatchObject({
       code: 'HORDE_VALIDATOR_CONFIG',
       message: expect.stringContaining('@horde/plugin-scoring-classic'),
     });
@@ -92,7 +92,7 @@ describe('validator from a config file', () => {
         { name: '@horde/plugin-scoring-classic', config: { mainHotkeyShare: 2 } },
       ]),
     });
-    await expect(startValidatorFromConfig(config, { logger: silentLogger(), autoRun: false })).rejects.toThrow(
+    await expect(startValidator(config, { logger: silentLogger(), autoRun: false })).rejects.toThrow(
       /scoring-classic[\s\S]*mainHotkeyShare/,
     );
   });

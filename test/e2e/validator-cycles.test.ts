@@ -35,7 +35,7 @@ import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { S3ObjectStore } from '../../core/src/objectstore/s3.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import type { ScoringResult } from '../../core/src/validator/scoring/engine.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 import { rotateMain } from '../../plugins/dancing/src/strategies.js';
@@ -212,7 +212,7 @@ beforeAll(async () => {
   await startMinerFor(chainStore, 'dancer', [d1, d2], local(TEST, 2), { [HASH_IMAGE]: ['node', CRACK] }, { dancing: true });
 
   const rulesConfig = scoringClassicConfig.parse({ classWeights: { [TEST]: 1, [LLM]: 1 } });
-  validator = await startValidator({
+  validator = await createValidator({
     hotkey: v,
     chain: await chainFor(chainStore, v),
     store: await store('validator'),

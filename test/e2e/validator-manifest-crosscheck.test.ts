@@ -19,7 +19,7 @@ import { silentLogger } from '../../core/src/logging/index.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
 import { SimulatedMiner, testHotkey } from '../../core/src/testkit/index.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
 import { pgDatabase } from '../support/services.js';
 
@@ -86,7 +86,7 @@ describe.each(['sqlite', 'postgres'] as const)('served manifest cross-checked ag
   });
 
   async function validatorWith(manifestSource: 'websocket' | 'commitment'): Promise<ValidatorHandle> {
-    const handle = await startValidator({
+    const handle = await createValidator({
       hotkey: validator,
       chain: await chainAs(validator.ss58),
       store,

@@ -18,14 +18,14 @@ import { facilitatorSection } from '../../core/src/config/sections/facilitator.j
 import { minerSection } from '../../core/src/config/sections/miner.js';
 import { validatorSection } from '../../core/src/config/sections/validator.js';
 import type { HardwareClass, Store } from '../../core/src/contracts/index.js';
-import { startFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
+import { createFacilitator, type FacilitatorHandle } from '../../core/src/facilitator/index.js';
 import { loadHotkey } from '../../core/src/keys/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { createMiner, type RunningMiner } from '../../core/src/miner/miner.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { openStore } from '../../core/src/store/index.js';
-import { startValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
+import { createValidator, type ValidatorHandle } from '../../core/src/validator/index.js';
 import { HordeClient, type HordeJobSpec } from '@horde/core/sdk';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
 import { HARDWARE_CLASSES } from '../../plugins/hardware-classes/src/classes.js';
@@ -133,7 +133,7 @@ beforeAll(async () => {
   });
   await (await chainFor(chainStore, m!.ss58)).serveAxon(NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 1 });
 
-  facilitator = await startFacilitator({
+  facilitator = await createFacilitator({
     settings: facilitatorSection.parse({ host: '127.0.0.1', port: 0, hotkeyWhitelist: [c!.ss58] }),
     store: await store('facilitator'),
     chain: await chainFor(chainStore),
@@ -143,7 +143,7 @@ beforeAll(async () => {
   });
   link = await CuttableLink.open(Number(new URL(facilitator.url!).port));
 
-  validator = await startValidator({
+  validator = await createValidator({
     hotkey: v!,
     chain: await chainFor(chainStore, v!.ss58),
     store: await store('validator'),

@@ -22,7 +22,8 @@ export const CONFIG = createToken<HordeConfig>('Config');
 export interface RuntimeServices {
   readonly config: HordeConfig;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Absent in a process that serves no `/metrics` (an executor). */
+  readonly metrics?: Metrics;
   readonly clock: Clock;
   /** Absent in commands that need no database (`horde plugins list`, `horde config check`). */
   readonly store?: Store;
@@ -39,7 +40,7 @@ export function createRuntimeContainer(services: RuntimeServices): DependencyCon
   const root = globalContainer.createChildContainer();
   root.register(CONFIG, { useValue: services.config });
   root.register(LOGGER, { useValue: services.logger });
-  root.register(METRICS, { useValue: services.metrics });
+  if (services.metrics) root.register(METRICS, { useValue: services.metrics });
   root.register(CLOCK, { useValue: services.clock });
   if (services.store) root.register(STORE, { useValue: services.store });
   if (services.chain) root.register(CHAIN, { useValue: services.chain });

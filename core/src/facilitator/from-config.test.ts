@@ -7,7 +7,7 @@ import { parseConfig } from '../config/load.js';
 import { loadHotkey } from '../keys/index.js';
 import { silentLogger } from '../logging/index.js';
 import { openStore } from '../store/index.js';
-import { startFacilitatorFromConfig } from './from-config.js';
+import { startFacilitator } from './from-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'horde-facilitator-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +28,7 @@ it('`horde facilitator` starts from a config: its store, the local chain, its po
     },
     { baseDir: dir },
   );
-  const facilitator = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  const facilitator = await startFacilitator(config, { logger: silentLogger() });
   let token: string;
   try {
     const base = facilitator.handle.url!;
@@ -47,7 +47,7 @@ it('`horde facilitator` starts from a config: its store, the local chain, its po
   }
 
   // The token secret was generated once and kept in the store: a restarted facilitator accepts the token.
-  const restarted = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  const restarted = await startFacilitator(config, { logger: silentLogger() });
   try {
     const jobs = await fetch(`${restarted.handle.url!}/api/v1/jobs/`, { headers: { authorization: `Bearer ${token}` } });
     expect(jobs.status).toBe(200);
@@ -73,7 +73,7 @@ it('serves its metrics on its port and, with the dashboard on, a page of organic
     },
     { baseDir: dir },
   );
-  const facilitator = await startFacilitatorFromConfig(config, { logger: silentLogger() });
+  const facilitator = await startFacilitator(config, { logger: silentLogger() });
   try {
     const metrics = await (await fetch(`${facilitator.handle.url!}/metrics`)).text();
     expect(metrics).toMatch(/^horde_facilitator_jobs\{status="completed",role="facilitator"\} 0$/m);

@@ -10,7 +10,7 @@ import { registerFacilitatorMetrics } from './metrics.js';
 import { FacilitatorStore } from './store.js';
 import { ValidatorHub } from './validator-hub.js';
 
-export interface StartFacilitatorOptions {
+export interface FacilitatorDeps {
   /** The `facilitator` config section (defaults filled in). */
   readonly settings: FacilitatorSection;
   readonly store: Store;
@@ -39,10 +39,11 @@ export interface FacilitatorHandle {
  * Starts the facilitator: the clients' HTTP API under `/api/v1/` and the validators' websocket at
  * `/ws/v0/` on one port. The store and chain are the caller's (not closed here).
  */
-export async function startFacilitator(options: StartFacilitatorOptions): Promise<FacilitatorHandle> {
+export async function createFacilitator(options: FacilitatorDeps): Promise<FacilitatorHandle> {
   const { settings } = options;
   const clock = options.clock ?? new SystemClock();
-  const logger = options.logger.child({ role: 'facilitator' });
+  // Bound to `{ role }` by the process (`openProcess`); binding it again would print it twice.
+  const { logger } = options;
   const store = new FacilitatorStore(options.store);
   const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
   if (settings.hotkeyWhitelist.length === 0)

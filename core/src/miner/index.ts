@@ -1,6 +1,6 @@
 // The miner runtime: `startMiner` from a config, `createMiner` from resolved dependencies, and the
 // pieces an embedder or a test may want on their own.
-export { startMiner, DEFAULT_EXECUTOR_MANAGER_PLUGIN, type StartMinerOptions, type StartedMiner } from './start-miner.js';
+export { startMiner, DEFAULT_EXECUTOR_MANAGER_PLUGIN, type StartMinerOptions, type MinerProcess } from './start-miner.js';
 export { createMiner, type MinerDeps, type RunningMiner } from './miner.js';
 export {
   ExecutorPool,

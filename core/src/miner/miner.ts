@@ -84,49 +84,66 @@ export interface RunningMiner {
   close(): Promise<void>;
 }
 
-/**
- * Builds and starts a miner from resolved dependencies: store repositories, the executor pool over
- * the executor manager, receipts, validator checks, the job hub, the HTTP/websocket server and the
- * periodic tasks (pool cleanup, manifest commitment, eviction). `startMiner` does the resolving
- * from a config; tests and embedders may call this directly.
- */
-export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
-  const { settings, logger, clock } = deps;
-  if (deps.hotkeys.length === 0) throw new MinerConfigError('a miner needs at least one hotkey');
-  const localMode = settings.localMode !== null;
-  if (!deps.chain && !localMode) throw new MinerConfigError('a miner needs a chain unless it runs in local mode (miner.localMode)');
-
-  const log = logger.child({ role: 'miner' });
-  const now = () => clock.now();
-  // The stage-duration metric is fed by the store; the metrics object is made below (jobs failed
+/** The miner's store with the stage-duration hook, after failing the jobs the previous process left active. */
+async function openMinerStore(deps: MinerDeps, log: Logger) {
+  // The stage-duration metric is fed by the store; the metrics object is made later (jobs failed
   // at start-up, before it exists, are not timed: their stage ended with the previous process).
-  let onStageEnded: ((event: JobStageEnded) => void) | null = null;
-  const store = createMinerStore(deps.store.db, now, { onStageEnded: (event) => onStageEnded?.(event) });
+  const stageEnded: { listener: ((event: JobStageEnded) => void) | null } = { listener: null };
+  const store = createMinerStore(deps.store.db, () => deps.clock.now(), { onStageEnded: (event) => stageEnded.listener?.(event) });
   const abandoned = await store.jobs.failActive('miner_restarted', 'the miner restarted while the job ran');
   if (abandoned > 0) log.warn({ jobs: abandoned }, 'jobs left unfinished by the previous miner process marked failed');
+  return { store, stageEnded };
+}
 
+type MinerStore = Awaited<ReturnType<typeof openMinerStore>>['store'];
+
+/** What validator sessions, the job hub and the periodic tasks share. */
+interface MinerCore {
+  readonly store: MinerStore;
+  readonly hotkeys: ReadonlyMap<string, Hotkey>;
+  readonly hotkeyIds: readonly string[];
+  readonly pages: ReceiptPages;
+  readonly pool: ExecutorPool;
+  readonly metrics: MinerMetrics;
+  readonly receipts: ReceiptService | null;
+  readonly directory: ValidatorDirectory;
+  readonly verifier: AuthVerifier;
+  readonly manifests: HotkeyManifests;
+  readonly hub: JobHub;
+  /** The executors' miner address; known once the server listens (the real port when port is 0). */
+  executorAddress: string;
+}
+
+/**
+ * The miner's components, wired: executor pool, metrics, receipts, validator directory and checks,
+ * manifests and the job hub. The pool's callbacks and the metrics use the hub made last; neither
+ * runs before it exists.
+ */
+async function wireMiner(deps: MinerDeps, log: Logger, localMode: boolean): Promise<MinerCore> {
+  const { settings, clock } = deps;
+  const now = () => clock.now();
+  const { store, stageEnded } = await openMinerStore(deps, log);
   const hotkeys = new Map(deps.hotkeys.map((hotkey) => [hotkey.ss58, hotkey]));
   const hotkeyIds = deps.hotkeys.map((hotkey) => hotkey.ss58);
   const pages = new ReceiptPages(join(deps.dataDir, 'receipts'), now);
   const classes = new Map(deps.hardwareClasses.map((hc) => [hc.id, hc]));
 
-  // The pool's callbacks and the metrics use the hub created below; neither runs before it exists.
   const pool = new ExecutorPool({
     manager: deps.executorManager,
     clock,
     logger: log,
     ttlMs: settings.executorTtlSeconds * 1000,
     startupLimitMs: settings.executorStartupTimeLimitSeconds * 1000,
-    onExecutorGone: (event) => hub.onExecutorGone(event),
-    onExecutorExpiring: (event) => hub.onExecutorExpiring(event.token),
+    onExecutorGone: (event) => core.hub.onExecutorGone(event),
+    onExecutorExpiring: (event) => core.hub.onExecutorExpiring(event.token),
   });
   const metrics = new MinerMetrics(
     deps.metrics,
     () => pool.usage(),
-    () => hub.connectionCount,
+    () => core.hub.connectionCount,
     () => deps.executorManager.fleet?.() ?? [],
   );
-  onStageEnded = (event) => metrics.stageEnded(event);
+  stageEnded.listener = (event) => metrics.stageEnded(event);
   const receipts = localMode
     ? null
     : new ReceiptService({
@@ -156,8 +173,6 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     logger: log,
   });
 
-  // Known once the server listens (the real port when port is 0).
-  let executorAddress = settings.executorAddress ?? '';
   const command = settings.executorCommand ?? defaultExecutorCommand();
   const hub = new JobHub({
     store,
@@ -170,11 +185,11 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     clock,
     logger: log,
     metrics,
-    executorAddress: () => executorAddress,
+    executorAddress: () => core.executorAddress,
     launch: (token) =>
       executorLaunch(token, {
         command,
-        executorAddress,
+        executorAddress: core.executorAddress,
         startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
         executor: deps.executorSettings,
       }),
@@ -182,12 +197,33 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
     startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
     capacityWaitMs: settings.capacityWaitSeconds * 1000,
   });
+  const core: MinerCore = {
+    store,
+    hotkeys,
+    hotkeyIds,
+    pages,
+    pool,
+    metrics,
+    receipts,
+    directory,
+    verifier,
+    manifests,
+    hub,
+    executorAddress: settings.executorAddress ?? '',
+  };
+  return core;
+}
+
+/** The one port: validator and executor websockets, receipt pages, `/metrics`, `/healthz`; listening when it returns. */
+async function listenMinerServer(deps: MinerDeps, core: MinerCore, log: Logger, localMode: boolean) {
+  const { settings } = deps;
+  const { hub, pool, metrics } = core;
   const preAuth = new PreAuthBudget({ bytesPerConnection: settings.validatorMaxBytesBeforeAuth, ...settings.preAuth }, log);
   const receiptServing = new ReceiptServingTally();
   const server = await createMinerServer({
-    pages,
+    pages: core.pages,
     receiptServing,
-    now,
+    now: () => deps.clock.now(),
     preAuth,
     metrics: deps.metrics,
     logger: log,
@@ -195,11 +231,11 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
       onValidator: (socket, validatorHotkey, preAuthGate) => {
         new ValidatorSession(socket, validatorHotkey, {
           hub,
-          verifier,
-          directory,
-          manifests,
-          receipts,
-          store,
+          verifier: core.verifier,
+          directory: core.directory,
+          manifests: core.manifests,
+          receipts: core.receipts,
+          store: core.store,
           localMode,
           authTimeoutMs: settings.validatorAuthTimeoutSeconds * 1000,
           maxBytesBeforeAuth: settings.validatorMaxBytesBeforeAuth,
@@ -215,74 +251,121 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
           ExecutorSession.refuse(socket, claim, log);
         } else new ExecutorSession(socket, claim, hub, remoteAddress, log, metrics).start();
       },
-      health: () => ({ hotkeys: hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length, unauthenticated: preAuth.usage() }),
+      health: () => ({ hotkeys: core.hotkeyIds, executors: pool.usage(), jobs: hub.activeJobs().length, unauthenticated: preAuth.usage() }),
     },
   });
   await server.listen({ host: settings.host, port: settings.port });
   const port = (server.server.address() as AddressInfo).port;
-  executorAddress ||= `ws://127.0.0.1:${port}`;
+  core.executorAddress ||= `ws://127.0.0.1:${port}`;
+  return { server, port, receiptServing };
+}
 
-  pool.start();
-
-  const shortCodes: Record<string, string> = { ...COMPUTE_HORDE_SHORT_CODES };
-  for (const hc of deps.hardwareClasses) shortCodes[hc.id] = hc.shortCode;
-  const publisher =
-    localMode || !deps.chain
-      ? null
-      : new ManifestPublisher({
-          manifests,
-          chainFor: deps.chainFor ?? (() => deps.chain!),
-          netuid: deps.netuid,
-          shortCodes,
-          logger: log,
-        });
-
-  const evict = async () => {
-    const cutoff = clock.now() - settings.retentionSeconds * 1000;
+/** Drops jobs, receipts and pages older than the retention. */
+function evictionOf(deps: MinerDeps, core: MinerCore, log: Logger): () => Promise<void> {
+  return async () => {
+    const cutoff = deps.clock.now() - deps.settings.retentionSeconds * 1000;
     const [jobs, receiptRows, pageFiles] = [
-      await store.jobs.evictOlderThan(cutoff),
-      await store.receipts.evictOlderThan(cutoff),
-      await pages.evictOlderThan(cutoff),
+      await core.store.jobs.evictOlderThan(cutoff),
+      await core.store.receipts.evictOlderThan(cutoff),
+      await core.pages.evictOlderThan(cutoff),
     ];
-    hub.sweep();
+    core.hub.sweep();
     if (jobs + receiptRows + pageFiles > 0) log.info({ jobs, receipts: receiptRows, pages: pageFiles }, 'evicted old jobs and receipts');
   };
+}
 
-  const stop = new AbortController();
-  const tasks = [runPeriodically('eviction', settings.evictionIntervalSeconds * 1000, evict, { clock, logger: log, signal: stop.signal })];
+/**
+ * The periodic tasks until `signal` aborts: eviction, the axon announcement (its first run before
+ * the miner says it is up, so validators can find it from then on), the manifest commitment and
+ * the executor manager's `prepare`.
+ */
+async function startPeriodicTasks(
+  deps: MinerDeps,
+  core: MinerCore,
+  tools: {
+    log: Logger;
+    signal: AbortSignal;
+    port: number;
+    localMode: boolean;
+    evict: () => Promise<void>;
+    publisher: ManifestPublisher | null;
+  },
+): Promise<Promise<void>[]> {
+  const { settings, clock } = deps;
+  const { log, signal } = tools;
+  const tasks = [runPeriodically('eviction', settings.evictionIntervalSeconds * 1000, tools.evict, { clock, logger: log, signal })];
   const { announce } = settings;
-  if (announce && !localMode && deps.chain) {
+  if (announce && !tools.localMode && deps.chain) {
     const chainFor = deps.chainFor ?? (() => deps.chain!);
-    const axon = { ip: announce.ip, port: announce.port ?? port, version: versionAsInt(coreVersion()) };
-    const announceNow = () => announceAxon({ hotkeys: hotkeyIds, chainFor, netuid: deps.netuid, axon, logger: log });
-    // The first announcement before the miner says it is up: validators can find it from then on.
+    const axon = { ip: announce.ip, port: announce.port ?? tools.port, version: versionAsInt(coreVersion()) };
+    const announceNow = () => announceAxon({ hotkeys: core.hotkeyIds, chainFor, netuid: deps.netuid, axon, logger: log });
     await announceNow();
     tasks.push(
       runPeriodically('axon announcement', announce.intervalSeconds * 1000, announceNow, {
         clock,
         logger: log,
-        signal: stop.signal,
+        signal,
         firstRunAfterInterval: true,
       }),
     );
   }
+  const { publisher } = tools;
   if (publisher && settings.manifestCommitIntervalSeconds > 0) {
     tasks.push(
       runPeriodically('manifest commitment', settings.manifestCommitIntervalSeconds * 1000, async () => void (await publisher.publish()), {
         clock,
         logger: log,
-        signal: stop.signal,
+        signal,
       }),
     );
   }
   if (deps.executorManager.prepare) {
     const prepare = deps.executorManager.prepare.bind(deps.executorManager);
     // ComputeHorde pulls the executor image every 10 minutes.
-    tasks.push(runPeriodically('executor manager prepare', 10 * 60_000, prepare, { clock, logger: log, signal: stop.signal }));
+    tasks.push(runPeriodically('executor manager prepare', 10 * 60_000, prepare, { clock, logger: log, signal }));
   }
+  return tasks;
+}
+
+/** The manifest publisher, or null for a miner that commits nothing (local mode or no chain). */
+function manifestPublisher(deps: MinerDeps, core: MinerCore, log: Logger, localMode: boolean): ManifestPublisher | null {
+  if (localMode || !deps.chain) return null;
+  const shortCodes: Record<string, string> = { ...COMPUTE_HORDE_SHORT_CODES };
+  for (const hc of deps.hardwareClasses) shortCodes[hc.id] = hc.shortCode;
+  return new ManifestPublisher({
+    manifests: core.manifests,
+    chainFor: deps.chainFor ?? (() => deps.chain!),
+    netuid: deps.netuid,
+    shortCodes,
+    logger: log,
+  });
+}
+
+/**
+ * Builds and starts a miner from resolved dependencies: store repositories, the executor pool over
+ * the executor manager, receipts, validator checks, the job hub (`wireMiner`), the HTTP/websocket
+ * server (`listenMinerServer`), the periodic tasks (`startPeriodicTasks`) and the dashboard.
+ * `startMiner` does the resolving from a config; tests and embedders may call this directly.
+ * Log lines carry what `deps.logger` is bound to (`startMiner`'s says `role: miner`).
+ */
+export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
+  const { settings, logger: log, clock } = deps;
+  if (deps.hotkeys.length === 0) throw new MinerConfigError('a miner needs at least one hotkey');
+  const localMode = settings.localMode !== null;
+  if (!deps.chain && !localMode) throw new MinerConfigError('a miner needs a chain unless it runs in local mode (miner.localMode)');
+
+  const core = await wireMiner(deps, log, localMode);
+  const { hub, pool, store, hotkeyIds } = core;
+  const { server, port, receiptServing } = await listenMinerServer(deps, core, log, localMode);
+  pool.start();
+
+  const publisher = manifestPublisher(deps, core, log, localMode);
+  const evict = evictionOf(deps, core, log);
+  const stop = new AbortController();
+  const tasks = await startPeriodicTasks(deps, core, { log, signal: stop.signal, port, localMode, evict, publisher });
 
   const url = `http://${settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host}:${port}`;
-  log.info({ port, hotkeys: hotkeyIds, executorAddress, localMode }, 'miner listening');
+  log.info({ port, hotkeys: hotkeyIds, executorAddress: core.executorAddress, localMode }, 'miner listening');
 
   let dashboard: DashboardServer | null = null;
   if (deps.dashboard?.enabled) {
@@ -300,8 +383,8 @@ export async function createMiner(deps: MinerDeps): Promise<RunningMiner> {
             usage: () => pool.usage(),
             manager: deps.executorManager,
             connectedValidators: () => hub.connectedValidators(),
-            now,
-            receipts: { pages, serving: receiptServing },
+            now: () => clock.now(),
+            receipts: { pages: core.pages, serving: receiptServing },
           }),
       });
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import type { z } from 'zod';
 import type { Logger, Token } from '../contracts/index.js';
+import type { InjectableClass } from '../container/injection.js';
 
 /** Resolves one implementation of a token (the last registered one). */
 export type Resolve = <T>(token: Token<T>) => T;
@@ -16,7 +17,21 @@ export type ResolveAll = <T>(token: Token<T>) => T[];
 export type Provider<T, D extends Deps = Deps> =
   | { readonly useValue: T; readonly close?: (instance: T) => void | Promise<void> }
   | { readonly useFactory: (resolve: Resolve, resolveAll: ResolveAll) => T; readonly close?: (instance: T) => void | Promise<void> }
-  | TypedProvider<T, D>;
+  | TypedProvider<T, D>
+  | ClassProvider<T>;
+
+/**
+ * A class the plugin's tsyringe container builds, the first time the token is resolved: every
+ * constructor parameter is named with `@inject(TOKEN)` (from `@horde/core`) and the class is
+ * `@injectable()`. The tokens are checked like `deps` before anything opens; a parameter without
+ * `@inject` is refused at `provide` (horde emits no design types, so it would get `undefined`). A
+ * token may be infrastructure, another plugin's contract, or a private service registered in
+ * `ctx.container`.
+ */
+export interface ClassProvider<T> {
+  readonly useClass: InjectableClass<T>;
+  readonly close?: (instance: T) => void | Promise<void>;
+}
 
 /** What a provider needs, by name: `{ store: STORE, objects: OBJECT_STORE }`. */
 export type Deps = Readonly<Record<string, Token<unknown>>>;

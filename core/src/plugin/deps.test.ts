@@ -29,7 +29,7 @@ import {
   registerPlugins,
   roleInfrastructure,
   silentLogger,
-  startValidatorFromConfig,
+  startValidator,
   SystemClock,
 } from '@horde/core/runtime';
 
@@ -248,7 +248,7 @@ describe('a role with a missing dependency', () => {
       { baseDir: dir },
     );
     expect(roleInfrastructure(config)).not.toContain(OBJECT_STORE);
-    const error = await loadError(startValidatorFromConfig(config, { logger: silentLogger() }));
+    const error = await loadError(startValidator(config, { logger: silentLogger() }));
     expect(error.code).toBe('HORDE_PLUGIN_DEPENDENCY_MISSING');
     expect(error.message).toContain('"file-needs-objects"');
     // Nothing was opened: the SQLite file the store would have created is not there.

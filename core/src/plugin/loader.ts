@@ -17,6 +17,7 @@ import {
 } from '../contracts/index.js';
 import { container as globalContainer } from '../container/di.js';
 import { CONFIG } from '../container/container.js';
+import { constructorTokens, type InjectableClass } from '../container/injection.js';
 import { formatIssues } from '../config/format-issues.js';
 import type { HordeConfig } from '../config/schema.js';
 import type { PluginEntry } from '../config/sections/plugins.js';
@@ -285,29 +286,30 @@ function dataDirName(name: string): string {
     .replace(/^\.+/, '_');
 }
 
-/**
- * Validates and registers plugins, in order, each in its own child container of `root`:
- * every definition, API range, config section and single-token conflict is checked before any
- * `register` runs, so a bad config fails before a plugin has done anything. After registration the
- * provided contracts are registered in `root` too (single tokens once, multi tokens in order), so
- * the runtime and other plugins' factories resolve them with `resolve`/`resolveAll`.
- */
-export async function registerPlugins(
-  plugins: readonly PluginToRegister[],
-  root: DependencyContainer,
-  config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
-  options: PluginLoadOptions = {},
-): Promise<Omit<LoadedPlugins, 'disabled'>> {
-  const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
+/** A plugin whose definition and config section passed every check, ready to register. */
+interface CheckedPlugin {
+  readonly plugin: HordePlugin<unknown>;
+  /** Its config section, parsed by its `configSchema`. */
+  readonly config: unknown;
+  readonly item: PluginToRegister;
+  readonly index: number;
+}
 
-  // Check everything first.
-  const checked: { plugin: HordePlugin<unknown>; config: unknown; item: PluginToRegister; index: number }[] = [];
+/** A plugin's `validate` hook with the context it runs in. */
+interface PluginValidator {
+  readonly plugin: HordePlugin<unknown>;
+  readonly ctx: PluginValidateContext<unknown>;
+  readonly where: string;
+}
+
+/** Definitions, API ranges, duplicate names, two providers of a single token, config sections: all before any `register`. */
+function checkPlugins(plugins: readonly PluginToRegister[], config: Pick<PluginHostConfig, 'configFile'>): CheckedPlugin[] {
+  const checked: CheckedPlugin[] = [];
   const names = new Map<string, number>();
   const singleOwners = new Map<symbol, string>();
   for (const [index, item] of plugins.entries()) {
     const source = item.source ?? (isHordePlugin(item.plugin) ? item.plugin.name : `plugins[${index}]`);
-    const where = entryLabel(index, config);
-    const plugin = checkDefinition(item.plugin, source, where);
+    const plugin = checkDefinition(item.plugin, source, entryLabel(index, config));
     const earlier = names.get(plugin.name);
     if (earlier !== undefined) {
       throw new PluginError(
@@ -332,97 +334,122 @@ export async function registerPlugins(
     }
     checked.push({ plugin, config: validateConfig(plugin, item.config, index, config), item, index });
   }
+  return checked;
+}
 
-  // Then register, in config order.
-  const registrations: Registration[] = [];
-  const validators: { plugin: HordePlugin<unknown>; ctx: PluginValidateContext<unknown>; where: string }[] = [];
-  const infos: PluginInfo[] = [];
-  for (const { plugin, config: pluginConfig, item, index } of checked) {
-    const child = root.createChildContainer();
-    const own: Registration[] = [];
-    let open = true;
-    const ctx: PluginContext<unknown> = {
-      name: plugin.name,
-      config: pluginConfig,
-      logger: logger.child({ plugin: plugin.name }),
-      dataDir: join(config.dataDir, 'plugins', dataDirName(plugin.name)),
-      container: child,
-      provide(token, provider) {
-        if (!open) {
-          throw new PluginError(
-            'HORDE_PLUGIN_REGISTER_FAILED',
-            plugin.name,
-            `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`,
-          );
-        }
-        if (!PLUGIN_TOKENS.includes(token)) {
-          throw new PluginError(
-            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
-            plugin.name,
-            `Plugin "${plugin.name}" tried to provide ${tokenName(token)}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}. ` +
-              `Register private services with ctx.container instead.`,
-          );
-        }
-        if (!plugin.provides.includes(token)) {
-          throw new PluginError(
-            'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
-            plugin.name,
-            `Plugin "${plugin.name}" provides ${tokenName(token)} without declaring it; add the token to provides in its definePlugin({ provides: [...] }).`,
-          );
-        }
-        if (!isMulti(token) && own.some((registration) => registration.token === token)) {
-          throw new PluginError(
-            'HORDE_PLUGIN_CONFLICT',
-            plugin.name,
-            `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`,
-          );
-        }
-        const shape = typeof provider === 'object' && provider !== null ? (provider as Record<string, unknown>) : {};
-        const kinds = [
-          'useValue' in shape,
-          typeof shape['useFactory'] === 'function',
-          typeof shape['factory'] === 'function' && typeof shape['deps'] === 'object' && shape['deps'] !== null,
-        ].filter(Boolean).length;
-        if (kinds !== 1) {
-          throw new PluginError(
-            'HORDE_PLUGIN_INVALID',
-            plugin.name,
-            `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory and { deps, factory }; give exactly one.`,
-          );
-        }
-        if ('factory' in shape) {
-          for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
-            if (typeof dep !== 'symbol') {
-              throw new PluginError(
-                'HORDE_PLUGIN_INVALID',
-                plugin.name,
-                `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`,
-              );
-            }
-          }
-        }
-        own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
-      },
-      resolve: resolverFor(child, plugin.name),
-      resolveAll: allResolverFor(child),
-    };
-    try {
-      await plugin.register(ctx);
-    } catch (error) {
-      if (error instanceof PluginError) throw error;
-      const code = error instanceof HordeError ? ` [${error.code}]` : '';
+/** What `ctx.provide` refuses: a token plugins cannot provide or this one did not declare, a second single, a malformed provider. */
+function checkProvide(plugin: HordePlugin<unknown>, token: symbol, provider: unknown, own: readonly Registration[]): void {
+  if (!PLUGIN_TOKENS.includes(token)) {
+    throw new PluginError(
+      'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
+      plugin.name,
+      `Plugin "${plugin.name}" tried to provide ${tokenName(token)}, which plugins cannot provide. Plugins may provide: ${PLUGIN_TOKENS.map(tokenName).join(', ')}. ` +
+        `Register private services with ctx.container instead.`,
+    );
+  }
+  if (!plugin.provides.includes(token)) {
+    throw new PluginError(
+      'HORDE_PLUGIN_TOKEN_NOT_ALLOWED',
+      plugin.name,
+      `Plugin "${plugin.name}" provides ${tokenName(token)} without declaring it; add the token to provides in its definePlugin({ provides: [...] }).`,
+    );
+  }
+  if (!isMulti(token) && own.some((registration) => registration.token === token)) {
+    throw new PluginError(
+      'HORDE_PLUGIN_CONFLICT',
+      plugin.name,
+      `Plugin "${plugin.name}" provides ${tokenName(token)} twice; a process uses exactly one.`,
+    );
+  }
+  const shape = typeof provider === 'object' && provider !== null ? (provider as Record<string, unknown>) : {};
+  const kinds = [
+    'useValue' in shape,
+    typeof shape['useFactory'] === 'function',
+    typeof shape['useClass'] === 'function',
+    typeof shape['factory'] === 'function' && typeof shape['deps'] === 'object' && shape['deps'] !== null,
+  ].filter(Boolean).length;
+  if (kinds !== 1) {
+    throw new PluginError(
+      'HORDE_PLUGIN_INVALID',
+      plugin.name,
+      `Plugin "${plugin.name}" provided ${tokenName(token)} with ${kinds === 0 ? 'none' : 'more than one'} of useValue, useFactory, useClass and { deps, factory }; give exactly one.`,
+    );
+  }
+  if (typeof shape['useClass'] === 'function') {
+    const target = shape['useClass'] as InjectableClass<unknown>;
+    const missing = constructorTokens(target).findIndex((dep) => dep === undefined);
+    if (missing >= 0) {
       throw new PluginError(
-        'HORDE_PLUGIN_REGISTER_FAILED',
+        'HORDE_PLUGIN_INVALID',
         plugin.name,
-        `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`,
-        { cause: error },
+        `Plugin "${plugin.name}" provides ${tokenName(token)} with class ${target.name || '(anonymous)'}, whose constructor parameter ${missing} has no @inject(TOKEN). ` +
+          `Name every parameter's token with @inject from @horde/core (horde emits no design types, so the parameter would be undefined).`,
       );
-    } finally {
-      open = false;
     }
-    registrations.push(...own);
-    if (plugin.validate) {
-      validators.push({
+  }
+  if ('factory' in shape) {
+    for (const [name, dep] of Object.entries(shape['deps'] as Record<string, unknown>)) {
+      if (typeof dep !== 'symbol') {
+        throw new PluginError(
+          'HORDE_PLUGIN_INVALID',
+          plugin.name,
+          `Plugin "${plugin.name}" declares deps.${name} of its ${tokenName(token)} as something that is not a token; use one of core's tokens (STORE, OBJECT_STORE, …).`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Runs one plugin's `register` in its own child container of `root`, collecting what it provides
+ * (`ctx.provide` is open only while `register` runs). Returns its registrations, what
+ * `horde plugins list` shows about it and its `validate` hook.
+ */
+async function registerOne(
+  { plugin, config: pluginConfig, item, index }: CheckedPlugin,
+  root: DependencyContainer,
+  config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
+  logger: Logger,
+): Promise<{ own: Registration[]; info: PluginInfo; validator: PluginValidator | null }> {
+  const child = root.createChildContainer();
+  const own: Registration[] = [];
+  let open = true;
+  const ctx: PluginContext<unknown> = {
+    name: plugin.name,
+    config: pluginConfig,
+    logger: logger.child({ plugin: plugin.name }),
+    dataDir: join(config.dataDir, 'plugins', dataDirName(plugin.name)),
+    container: child,
+    provide(token, provider) {
+      if (!open) {
+        throw new PluginError(
+          'HORDE_PLUGIN_REGISTER_FAILED',
+          plugin.name,
+          `Plugin "${plugin.name}" called ctx.provide after register finished; provide everything inside register (await before returning).`,
+        );
+      }
+      checkProvide(plugin, token, provider, own);
+      own.push({ plugin: plugin.name, token, provider: provider as Provider<unknown>, container: child });
+    },
+    resolve: resolverFor(child, plugin.name),
+    resolveAll: allResolverFor(child),
+  };
+  try {
+    await plugin.register(ctx);
+  } catch (error) {
+    if (error instanceof PluginError) throw error;
+    const code = error instanceof HordeError ? ` [${error.code}]` : '';
+    throw new PluginError(
+      'HORDE_PLUGIN_REGISTER_FAILED',
+      plugin.name,
+      `Plugin "${plugin.name}" (${entryLabel(index, config)}) failed in register${code}: ${messageOf(error)}`,
+      { cause: error },
+    );
+  } finally {
+    open = false;
+  }
+  const validator: PluginValidator | null = plugin.validate
+    ? {
         plugin,
         where: entryLabel(index, config),
         ctx: {
@@ -432,39 +459,39 @@ export async function registerPlugins(
           dataDir: ctx.dataDir,
           resolveAll: <T>(token: Token<T>) => root.resolveAll(token) as T[],
         },
-      });
-    }
-    infos.push({
-      name: plugin.name,
-      version: plugin.version,
-      apiRange: plugin.apiRange,
-      ...(plugin.description ? { description: plugin.description } : {}),
-      source: item.source ?? plugin.name,
-      ...(item.path ? { path: item.path } : {}),
-      provides: countByToken(own),
-    });
-    logger.debug({ plugin: plugin.name, version: plugin.version, provides: countByToken(own) }, 'plugin registered');
-  }
+      }
+    : null;
+  const info: PluginInfo = {
+    name: plugin.name,
+    version: plugin.version,
+    apiRange: plugin.apiRange,
+    ...(plugin.description ? { description: plugin.description } : {}),
+    source: item.source ?? plugin.name,
+    ...(item.path ? { path: item.path } : {}),
+    provides: countByToken(own),
+  };
+  logger.debug({ plugin: plugin.name, version: plugin.version, provides: info.provides }, 'plugin registered');
+  return { own, info, validator };
+}
 
-  checkDependencies(
-    registrations,
-    checked.map(({ plugin }) => plugin),
-    root,
-    options.infrastructure ?? [],
-  );
+/** Creates a registration's implementation on first use (once), keeping the order of creation for `close`. */
+class Implementations {
+  /** Newest last: `closeAll` walks it backwards. */
+  readonly #created: Registration[] = [];
 
-  const created: Registration[] = [];
-  const instantiate = (registration: Registration): unknown => {
+  get(registration: Registration): unknown {
     if (registration.instance) return registration.instance.value;
     const { provider } = registration;
     let value: unknown;
     if ('useValue' in provider) value = provider.useValue;
     else {
       try {
-        value =
-          'factory' in provider
-            ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
-            : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
+        if ('useClass' in provider) value = registration.container.resolve(provider.useClass);
+        else
+          value =
+            'factory' in provider
+              ? provider.factory(resolveDeps(provider.deps, registration.container, registration.plugin))
+              : provider.useFactory(resolverFor(registration.container, registration.plugin), allResolverFor(registration.container));
       } catch (error) {
         if (error instanceof PluginError) throw error;
         throw new PluginError(
@@ -476,13 +503,61 @@ export async function registerPlugins(
       }
     }
     registration.instance = { value };
-    created.push(registration);
+    this.#created.push(registration);
     return value;
-  };
+  }
+
+  /** The `close` of every created implementation, newest first; a failing one is logged and the rest still run. */
+  async closeAll(logger: Logger): Promise<void> {
+    for (const registration of this.#created.splice(0).reverse()) {
+      const { close } = registration.provider;
+      if (!close || !registration.instance) continue;
+      try {
+        await (close as (instance: unknown) => void | Promise<void>)(registration.instance.value);
+      } catch (error) {
+        logger.error({ plugin: registration.plugin, contract: tokenName(registration.token), err: error }, 'plugin close failed');
+      }
+    }
+  }
+}
+
+/**
+ * Validates and registers plugins, in order, each in its own child container of `root`:
+ * every definition, API range, config section and single-token conflict is checked before any
+ * `register` runs (`checkPlugins`), so a bad config fails before a plugin has done anything. Then
+ * each registers (`registerOne`), the declared dependencies are checked (`checkDependencies`), and
+ * the provided contracts are registered in `root` (single tokens once, multi tokens in order), so
+ * the runtime and other plugins' factories resolve them with `resolve`/`resolveAll`.
+ */
+export async function registerPlugins(
+  plugins: readonly PluginToRegister[],
+  root: DependencyContainer,
+  config: Pick<PluginHostConfig, 'dataDir' | 'configFile'>,
+  options: PluginLoadOptions = {},
+): Promise<Omit<LoadedPlugins, 'disabled'>> {
+  const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
+  const checked = checkPlugins(plugins, config);
+
+  const registrations: Registration[] = [];
+  const validators: PluginValidator[] = [];
+  const infos: PluginInfo[] = [];
+  for (const plugin of checked) {
+    const { own, info, validator } = await registerOne(plugin, root, config, logger);
+    registrations.push(...own);
+    infos.push(info);
+    if (validator) validators.push(validator);
+  }
+
+  checkDependencies(
+    registrations,
+    checked.map(({ plugin }) => plugin),
+    options.infrastructure ?? [],
+  );
 
   // Offer the contracts to the runtime and to every plugin's factories.
+  const implementations = new Implementations();
   for (const registration of registrations) {
-    root.register(registration.token, { useFactory: () => instantiate(registration) });
+    root.register(registration.token, { useFactory: () => implementations.get(registration) });
   }
 
   const forToken = (token: symbol) => registrations.filter((registration) => registration.token === token);
@@ -497,53 +572,52 @@ export async function registerPlugins(
         );
       }
       const [registration] = forToken(token);
-      return registration ? (instantiate(registration) as T) : undefined;
+      return registration ? (implementations.get(registration) as T) : undefined;
     },
     all<T>(token: Token<T>): T[] {
-      return forToken(token).map((registration) => instantiate(registration) as T);
+      return forToken(token).map((registration) => implementations.get(registration) as T);
     },
     validate: () => runValidators(validators, root),
-    close: async () => {
-      for (const registration of created.splice(0).reverse()) {
-        const { close } = registration.provider;
-        if (!close || !registration.instance) continue;
-        try {
-          await (close as (instance: unknown) => void | Promise<void>)(registration.instance.value);
-        } catch (error) {
-          logger.error({ plugin: registration.plugin, contract: tokenName(registration.token), err: error }, 'plugin close failed');
-        }
-      }
-    },
+    close: () => implementations.closeAll(logger),
   };
 }
 
 /**
- * Every declared dependency (`deps` of a provider) must be there when the process runs: provided
- * by a plugin, already in the root container, or infrastructure the host registers next. Checked
+ * Every declared dependency (`deps` of a provider, `@inject` tokens of a `useClass`) must be there
+ * when the process runs: provided by a plugin, already in the plugin's container or the root, or
+ * infrastructure the host registers next. Checked
  * once all plugins have registered and before anything is instantiated or opened.
  */
 function checkDependencies(
   registrations: readonly Registration[],
   plugins: readonly HordePlugin<unknown>[],
-  root: DependencyContainer,
   infrastructure: readonly symbol[],
 ): void {
   const provided = new Set<symbol>([...registrations.map((registration) => registration.token), ...infrastructure]);
   for (const registration of registrations) {
-    if (!('factory' in registration.provider)) continue;
-    for (const [name, token] of Object.entries(registration.provider.deps as Deps)) {
-      if (provided.has(token) || root.isRegistered(token, true)) continue;
+    for (const [label, token] of declaredDependencies(registration.provider)) {
+      // A class token is built by tsyringe itself; a private service counts when the plugin's own container has it.
+      // The plugin's container looks in the root's too, where the process's infrastructure already is.
+      if (typeof token === 'function' || provided.has(token as symbol) || registration.container.isRegistered(token as symbol, true))
+        continue;
       throw new PluginError(
         'HORDE_PLUGIN_DEPENDENCY_MISSING',
         registration.plugin,
-        `Plugin "${registration.plugin}" needs ${tokenName(token)} (deps.${name} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
+        `Plugin "${registration.plugin}" needs ${tokenName(token as symbol)} (${label} of its ${tokenName(registration.token)}), which nothing in this process provides. ` +
           missingDependencyHint(
-            token,
+            token as symbol,
             plugins.map((plugin) => plugin.name),
           ),
       );
     }
   }
+}
+
+/** A provider's declared dependencies, labelled for messages: `deps.store`, or a class's `constructor parameter 0`. */
+function declaredDependencies(provider: Provider<unknown>): [label: string, token: unknown][] {
+  if ('factory' in provider) return Object.entries(provider.deps as Deps).map(([name, token]) => [`deps.${name}`, token]);
+  if ('useClass' in provider) return constructorTokens(provider.useClass).map((token, index) => [`constructor parameter ${index}`, token]);
+  return [];
 }
 
 /** The implementations behind a provider's `deps`, by name (checked by `checkDependencies` beforehand). */
@@ -553,10 +627,7 @@ function resolveDeps(deps: Deps, container: DependencyContainer, plugin: string)
 }
 
 /** Every plugin's `validate`, all of them run, their problems reported together. */
-async function runValidators(
-  validators: readonly { plugin: HordePlugin<unknown>; ctx: PluginValidateContext<unknown>; where: string }[],
-  root: DependencyContainer,
-): Promise<void> {
+async function runValidators(validators: readonly PluginValidator[], root: DependencyContainer): Promise<void> {
   const logger: Logger = root.isRegistered(LOGGER, true) ? root.resolve(LOGGER) : silentLogger();
   const reports: string[] = [];
   for (const { plugin, ctx, where } of validators) {

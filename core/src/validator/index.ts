@@ -1,5 +1,5 @@
-// The validator role: synthetic batches, scoring, weights. Embedders use `startValidator`
-// (explicit components) or `startValidatorFromConfig` (what `horde validator` runs).
+// The validator role: synthetic batches, scoring, weights. Embedders use `createValidator`
+// (explicit components) or `startValidator` (what `horde validator` runs).
 export { runBatch, generatorFor, type BatchDeps, type BatchHooks, type BatchResult, type BatchSettings } from './batch.js';
 export { batchSlotBlock, cycleByIndex, cycleOf, type CycleRange } from './cycles.js';
 export {
@@ -10,7 +10,7 @@ export {
   ValidatorConfigError,
   WeightSettingError,
 } from './errors.js';
-export { startValidatorFromConfig, type ValidatorFromConfigOptions, type ValidatorProcess } from './from-config.js';
+export { startValidator, type StartValidatorOptions, type ValidatorProcess } from './from-config.js';
 export { ValidatorJobDriver, type JobRecord, type ValidatorJobLimits } from './job-driver.js';
 export { MinerConnection, type MinerTarget } from './miner-client.js';
 export { ruleContributions, runScoringPipeline, type HotkeyWeight, type ScoringResult, type ScoringStep } from './scoring/engine.js';
@@ -19,8 +19,8 @@ export { verifyValidatorSignatureSync } from '../protocol/receipt-signature.js';
 export {
   batchSettings,
   minerTargets,
-  startValidator,
-  type StartValidatorOptions,
+  createValidator,
+  type ValidatorDeps,
   type ValidatorEvents,
   type ValidatorHandle,
   type ValidatorPhase,

@@ -66,7 +66,7 @@ export interface ValidatorProgress {
   readonly lastWeights: { cycle: number; result: WeightSubmissionResult | null } | null;
 }
 
-export interface StartValidatorOptions {
+export interface ValidatorDeps {
   readonly hotkey: Hotkey;
   readonly chain: Chain;
   readonly store: Store;
@@ -187,10 +187,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     lastWeights: null,
   };
 
-  constructor(private readonly options: StartValidatorOptions) {
+  constructor(private readonly options: ValidatorDeps) {
     super();
     this.hotkey = options.hotkey.ss58;
-    this.log = options.logger.child({ role: 'validator', validatorHotkey: this.hotkey });
+    // `role` is the process logger's (`openProcess`); binding it again would print it twice.
+    this.log = options.logger.child({ validatorHotkey: this.hotkey });
     this.store = new ValidatorStore(options.store, this.hotkey);
     const weights = options.settings.weights;
     this.weightSetter = new WeightSetter({
@@ -694,7 +695,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
  * cycle in its slot, scoring of the previous cycle when a new one begins, weights once per cycle,
  * reveals every few blocks. The handle emits progress events and allows driving steps by hand.
  */
-export async function startValidator(options: StartValidatorOptions): Promise<ValidatorHandle> {
+export async function createValidator(options: ValidatorDeps): Promise<ValidatorHandle> {
   const validator = new Validator(options);
   await validator.closeInterrupted();
   if (options.autoRun !== false) validator.start();

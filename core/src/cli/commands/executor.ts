@@ -1,5 +1,4 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { definedFields } from '../../object/defined-fields.js';
 
 interface ExecutorOptions {
   minerUrl: string;
@@ -35,19 +34,17 @@ export function register(program: Command): void {
     .option('--startup-time-limit <seconds>', 'seconds to receive the job and get the image ready', positiveSeconds)
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .action(async (options: ExecutorOptions) => {
-      const [{ loadConfig }, { createLogger }, { createJobRunner, pinnedGpus }, { runExecutorAgent }] = await Promise.all([
+      const [{ loadConfig }, { openProcess }, { createJobRunner, pinnedGpus }, { runExecutorAgent }] = await Promise.all([
         import('../../config/index.js'),
-        import('../../logging/index.js'),
+        import('../../container/open-process.js'),
         import('../../executor/agent/create-runner.js'),
         import('../../executor/agent/run-executor-agent.js'),
       ]);
       const config = await loadConfig(options.config ? { configPath: options.config } : {});
       const settings = config.executor;
-      const logger = createLogger({
-        level: config.log.level,
-        base: { role: 'executor' },
-        ...definedFields({ pretty: config.log.pretty }),
-      });
+      // Logger only (stdout, which the executor manager forwards): an executor has no store, chain or plugins.
+      const scope = await openProcess(config, 'executor');
+      const { logger } = scope;
       const runner = await createJobRunner({
         kind: options.runner ?? settings.runner,
         processImages: settings.processImages,
@@ -85,6 +82,7 @@ export function register(program: Command): void {
         startupChecks: { enabled: settings.startupChecks, ...(settings.startupCheckImage ? { image: settings.startupCheckImage } : {}) },
       });
       logger.info({ outcome }, 'executor done');
+      await scope.close();
       // Failures of the job itself were reported to the miner: that is a normal end. A horde
       // failure (no miner, no job, executor trouble) exits 1.
       process.exitCode = outcome.status === 'horde_failed' ? 1 : 0;

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (overrides facilitator.port)', (value) => Number.parseInt(value, 10))
     .action(async (options: { config?: string; port?: number }) => {
       const stopped = stopRequested();
-      const [{ loadConfig }, { startFacilitatorFromConfig }] = await Promise.all([
+      const [{ loadConfig }, { startFacilitator }] = await Promise.all([
         import('../../config/index.js'),
         import('../../facilitator/from-config.js'),
       ]);
@@ -23,7 +23,7 @@ export function register(program: Command): void {
         role: 'facilitator' as const,
         ...(options.port === undefined ? {} : { facilitator: { ...loaded.facilitator, port: options.port } }),
       };
-      const facilitator = await startFacilitatorFromConfig(config);
+      const facilitator = await startFacilitator(config);
       facilitator.logger.info({ signal: await stopped }, 'facilitator stopping');
       await facilitator.close();
     });

@@ -16,7 +16,7 @@ export function register(program: Command): void {
       const [{ loadConfig }, { startMiner }] = await Promise.all([import('../../config/index.js'), import('../../miner/start-miner.js')]);
       const loaded = await loadConfig(options.config ? { configPath: options.config } : {});
       const config = options.port === undefined ? loaded : { ...loaded, miner: { ...loaded.miner, port: options.port } };
-      const miner = await startMiner({ config });
+      const miner = await startMiner(config);
       miner.logger.info({ url: miner.url, hotkeys: miner.hotkeys }, 'miner ready');
 
       miner.logger.info({ signal: await stopped }, 'shutting down');

@@ -39,7 +39,7 @@ async function runValidator(options: RunOptions): Promise<void> {
   // never outlives its devnet.
   const send = process.send?.bind(process);
   const stopped = stopRequested({ onDisconnect: send !== undefined });
-  const [{ loadConfig }, { startValidatorFromConfig }] = await Promise.all([
+  const [{ loadConfig }, { startValidator }] = await Promise.all([
     import('../../config/index.js'),
     import('../../validator/from-config.js'),
   ]);
@@ -68,7 +68,7 @@ async function runValidator(options: RunOptions): Promise<void> {
     if (process.connected) process.disconnect();
     return;
   }
-  const validator = await startValidatorFromConfig(config);
+  const validator = await startValidator(config);
   // Tell the devnet what happens.
   const { forwardValidatorEvents } = await import('../../devnet/validator-events.js');
   const stopForwarding = send

@@ -11,7 +11,7 @@ import type { Clock, Store } from '../../contracts/index.js';
 import { loadHotkey, type Hotkey } from '../../keys/index.js';
 import { createLogger, silentLogger } from '../../logging/index.js';
 import { openStore } from '../../store/index.js';
-import { startFacilitator, type FacilitatorHandle } from '../server.js';
+import { createFacilitator, type FacilitatorHandle } from '../server.js';
 import { pgDatabase } from '../../../../test/support/services.js';
 
 export const NETUID = 12;
@@ -75,7 +75,7 @@ export async function startTestFacilitator(
   await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: noPermit!.ss58, coldkey: noPermit!.ss58, stake: 5000 });
   const clock = new ShiftedClock();
   const logger = process.env.HORDE_TEST_LOG ? createLogger({ level: 'debug', destination: 'stderr' }) : silentLogger();
-  const handle = await startFacilitator({
+  const handle = await createFacilitator({
     settings: facilitatorSection.parse({
       host: '127.0.0.1',
       port: 0,

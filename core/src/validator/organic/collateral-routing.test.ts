@@ -18,7 +18,7 @@ import { loadHotkey } from '../../keys/index.js';
 import { silentLogger } from '../../logging/index.js';
 import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
-import { startValidator, type ValidatorHandle } from '../service.js';
+import { createValidator, type ValidatorHandle } from '../service.js';
 
 const SPEC: HordeJobSpec = {
   executorClass: 'always_on.test',
@@ -55,7 +55,7 @@ async function waitUntil(what: string, check: () => boolean, timeoutMs = 20_000)
 async function startWith(collateral: Record<string, unknown>): Promise<ValidatorHandle> {
   const chain = await LocalChain.open({ store: f.store, hotkey: f.validator.ss58, netuid: NETUID });
   chains.push(chain);
-  validator = await startValidator({
+  validator = await createValidator({
     hotkey: f.validator,
     chain,
     store: f.store,

@@ -10,7 +10,7 @@ import { DIALECTS, startTestFacilitator, NETUID, type TestFacilitator } from '..
 import { silentLogger } from '../../logging/index.js';
 import { SystemClock } from '../../time/clock.js';
 import { HordeClient, type HordeJobSpec } from '../../sdk/index.js';
-import { startValidator, type ValidatorHandle } from '../service.js';
+import { createValidator, type ValidatorHandle } from '../service.js';
 
 const SPEC: HordeJobSpec = {
   executorClass: 'always_on.test',
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('organic jobs at the validator (store: %s)', (dialect) =
     // A short liveness window, kept by the validator's frequent heartbeats.
     f = await startTestFacilitator({ listen: true, dialect, settings: { validatorLivenessSeconds: 1 } });
     chain = await LocalChain.open({ store: f.store, hotkey: f.validator.ss58, netuid: NETUID });
-    validator = await startValidator({
+    validator = await createValidator({
       hotkey: f.validator,
       chain,
       store: f.store,
