@@ -18,8 +18,12 @@ export interface ExecutorAgentOptions {
   readonly minerUrl: string;
   /** The single-use token the miner made for this executor. */
   readonly token: string;
-  /** Runs the job: `DockerJobRunner` or `ProcessJobRunner` (see `createJobRunner`). */
-  readonly runner: JobRunner;
+  /**
+   * Runs the job: `DockerJobRunner` or `ProcessJobRunner` (see `createJobRunner`), or a function
+   * that makes one. The function is called once the connection to the miner is open, so that a
+   * cold start does not load the runner's modules (dockerode) before it connects.
+   */
+  readonly runner: JobRunner | (() => Promise<JobRunner>);
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly startupTimeLimitSeconds?: number;
@@ -72,15 +76,24 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
   }
 
   try {
-    const egress = new EgressPolicy({
-      allow: options.egressAllowlist ?? [],
-      ownAddresses: [...machineAddresses(), ...(await minerAddresses(options.minerUrl))],
-    });
-    const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
+    // Independent of each other, and all needed before the job's startup stage: side by side.
+    let runner: JobRunner;
+    let ownAddresses: string[];
+    try {
+      [runner, ownAddresses] = await Promise.all([
+        typeof options.runner === 'function' ? options.runner() : options.runner,
+        minerAddresses(options.minerUrl),
+      ]);
+    } catch (error) {
+      logger.error({ err: error }, 'executor could not set up its job runner');
+      return { status: 'horde_failed', reason: 'executor_failed', stage: 'executor_startup', message: (error as Error).message };
+    }
+    const egress = new EgressPolicy({ allow: options.egressAllowlist ?? [], ownAddresses: [...machineAddresses(), ...ownAddresses] });
+    const startupChecks = await createStartupChecks(runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
     const driver = new JobDriver({
       startupChecks,
       channel: connection,
-      runner: options.runner,
+      runner,
       clock,
       logger,
       startupTimeLimitSeconds: startupSeconds,
