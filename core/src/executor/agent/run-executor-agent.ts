@@ -3,6 +3,7 @@ import { SystemClock } from '../../time/clock.js';
 import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
+import { defaultBootCacheDir } from '../startup-checks/boot-cache.js';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
 import { JobDriver, type JobDriverOutcome, type StreamingSettings } from './job-driver.js';
 import { MinerConnection } from './miner-connection.js';
@@ -89,7 +90,9 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<J
       return { status: 'horde_failed', reason: 'executor_failed', stage: 'executor_startup', message: (error as Error).message };
     }
     const egress = new EgressPolicy({ allow: options.egressAllowlist ?? [], ownAddresses: [...machineAddresses(), ...ownAddresses] });
-    const startupChecks = await createStartupChecks(runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
+    // Passes kept per boot live beside the job directories (the same disk, this user's).
+    const checkSettings = { cacheDir: defaultBootCacheDir(options.workRoot), ...(options.startupChecks ?? DEFAULT_STARTUP_CHECKS) };
+    const startupChecks = await createStartupChecks(runner, checkSettings, logger);
     const driver = new JobDriver({
       startupChecks,
       channel: connection,

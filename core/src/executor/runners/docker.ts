@@ -443,6 +443,42 @@ export class DockerJobRunner implements JobRunner {
   }
 
   /**
+   * What decides how a container with no job-specific settings (no network, no GPUs, no limits of
+   * its own, no binds: the startup checks' probe) is confined, as one stable string: the
+   * HostConfig this runner gives it (through `hostConfig`, so a subclass's changes count), the
+   * writable-layer cap and the user it runs as. A startup check result cached under it holds only
+   * for a runner that confines containers the same way.
+   */
+  isolationFingerprint(): string {
+    const probe: JobRunSpec = {
+      jobUuid: 'fingerprint',
+      image: 'fingerprint',
+      command: [],
+      env: {},
+      preset: 'none',
+      volumeDir: '/volume',
+      outputDir: '/output',
+      artifactsDir: '/artifacts',
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 1,
+    };
+    const { Binds: _binds, ...hostConfig } = this.hostConfig(probe, []);
+    return stableJson({ hostConfig, diskCap: this.diskCap(), user: this.hardening.user ?? null });
+  }
+
+  /** The engine's id (`sha256:…`) of the local image `image`; a tag can be moved to another image, an id cannot. */
+  async imageId(image: string): Promise<string> {
+    try {
+      return (await this.docker.getImage(withDefaultTag(image)).inspect()).Id;
+    } catch (error) {
+      throw new JobRunnerError(`Docker engine error while looking for image ${withDefaultTag(image)}: ${dockerMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
    * The isolation every container of this runner gets: jobs and the startup checks' probe alike.
    * Protected so a test can hand the escape check a deliberately unsafe variant and watch it fail.
    */
@@ -534,4 +570,13 @@ export class DockerJobRunner implements JobRunner {
       if (status !== 404 && status !== 409) log.error({ err: dockerMessage(error) }, 'could not remove job container');
     }
   }
+}
+
+/** JSON with object keys sorted at every level: equal settings give equal text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
 }

@@ -4,6 +4,11 @@ import { StartupCheckFailed, type CheckContext, type CheckFacts, type StartupChe
 
 /** The part of `GET /info` this check reads. Everything optional: engines differ by version. */
 const engineInfoSchema = z.looseObject({
+  /** The engine's own id, kept across restarts of the same engine (its data root). */
+  ID: z.string().optional(),
+  Name: z.string().optional(),
+  Driver: z.string().optional(),
+  DockerRootDir: z.string().optional(),
   ServerVersion: z.string().optional(),
   OperatingSystem: z.string().optional(),
   KernelVersion: z.string().optional(),
@@ -50,6 +55,32 @@ export function engineFacts(info: z.output<typeof engineInfoSchema>): EngineFact
     selinux: options.has('selinux'),
     userns: options.has('userns'),
     rootless: options.has('rootless'),
+  };
+}
+
+/**
+ * Which engine this is and how it is set up to confine containers, from `GET /info`: what a cached
+ * startup check result must have been found on (`boot-cache.ts`). An engine restarted with other
+ * security options, runtimes, cgroup settings or storage driver, or another engine behind the same
+ * socket, gives another identity. Null when the answer is not an engine's.
+ */
+export function engineIdentity(raw: unknown): Record<string, unknown> | null {
+  const parsed = engineInfoSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const info = parsed.data;
+  return {
+    id: info.ID ?? null,
+    name: info.Name ?? null,
+    serverVersion: info.ServerVersion ?? null,
+    kernelVersion: info.KernelVersion ?? null,
+    operatingSystem: info.OperatingSystem ?? null,
+    cgroupVersion: info.CgroupVersion ?? null,
+    cgroupDriver: info.CgroupDriver ?? null,
+    defaultRuntime: info.DefaultRuntime ?? null,
+    runtimes: Object.keys(info.Runtimes ?? {}).sort(),
+    securityOptions: [...(info.SecurityOptions ?? [])].sort(),
+    storageDriver: info.Driver ?? null,
+    rootDir: info.DockerRootDir ?? null,
   };
 }
 
