@@ -25,7 +25,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import DockerodeClient from './dockerode-loader.js';
 import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
 import { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
 import { DEFAULT_MAX_CAPTURE_BYTES, OutputCapture } from './output-capture.js';
@@ -189,7 +190,7 @@ export class DockerJobRunner implements JobRunner {
   private readonly gpuDevices: readonly string[] | null;
 
   constructor(options: DockerJobRunnerOptions) {
-    this.docker = options.docker ?? new Dockerode();
+    this.docker = options.docker ?? new DockerodeClient();
     this.logger = options.logger;
     this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS();
     this.hardening = options.hardening ?? DEFAULT_HARDENING;
