@@ -60,7 +60,11 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     return new StartupCheckSuite({ cleanup, logger });
   }
   const enabled = new Set(settings.enabled);
-  const early: StartupCheck[] = enabled.has('docker_engine') ? [new DockerEngineCheck(runner.docker)] : [];
+  // One `GET /info` per job (a suite serves one job): the engine check reads it, and so does the
+  // key of a pass kept per boot, a few milliseconds later in the same startup stage.
+  let infoOfThisJob: Promise<unknown> | null = null;
+  const engineInfo = (): Promise<unknown> => (infoOfThisJob ??= runner.docker.info() as Promise<unknown>);
+  const early: StartupCheck[] = enabled.has('docker_engine') ? [new DockerEngineCheck(runner.docker, engineInfo)] : [];
   const late: StartupCheck[] = [];
   if (enabled.has('container_escape')) {
     const probe = new ContainerEscapeCheck({ runner, ...(settings.image ? { image: settings.image } : {}) });
@@ -72,7 +76,7 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
       const { CachedPerBootCheck, StartupCheckBootCache, defaultBootCacheDir } = await import('./boot-cache.js');
       const cache = new StartupCheckBootCache({ dir: settings.cacheDir ?? defaultBootCacheDir(), logger });
       const image = settings.image;
-      late.push(new CachedPerBootCheck(probe, cache, () => escapeProbeKey(runner, image, engineIdentity)));
+      late.push(new CachedPerBootCheck(probe, cache, () => escapeProbeKey(runner, image, engineInfo, engineIdentity)));
     } else {
       late.push(probe);
     }
@@ -115,11 +119,12 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
 async function escapeProbeKey(
   runner: DockerJobRunner,
   image: string,
+  engineInfo: () => Promise<unknown>,
   engineIdentity: (info: unknown) => Record<string, unknown> | null,
 ): Promise<BootCacheKey | null> {
   if (!runner.owner.bootId) return null;
   try {
-    const [info, imageId] = await Promise.all([runner.docker.info(), runner.imageId(image)]);
+    const [info, imageId] = await Promise.all([engineInfo(), runner.imageId(image)]);
     const engine = engineIdentity(info);
     if (!engine) return null;
     const modem = runner.docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown };

@@ -94,13 +94,20 @@ export class DockerEngineCheck implements StartupCheck {
   readonly proves =
     'the Docker engine answers; its confinement settings (seccomp, AppArmor, SELinux, user namespaces, rootless) are on record';
 
-  constructor(private readonly docker: Dockerode) {}
+  /**
+   * `info`: how to ask the engine for `GET /info`; default `docker.info()`. The startup checks
+   * share one answer per job between this check and the key of the per-boot cache.
+   */
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly info: () => Promise<unknown> = () => docker.info() as Promise<unknown>,
+  ) {}
 
   async run(context: CheckContext): Promise<CheckFacts> {
     let raw: unknown;
     try {
       // Neither ping nor info takes a signal in dockerode; the stage deadline bounds the wait.
-      raw = await this.docker.info();
+      raw = await this.info();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new StartupCheckFailed(
