@@ -273,10 +273,8 @@ export class DockerJobRunner implements JobRunner {
     let container: Dockerode.Container | null = null;
     const network = spec.network === 'streaming' ? jobNetworkName(spec.jobUuid) : null;
     try {
-      // A container of the same name can only be a leftover of a crashed earlier run of this job.
-      await this.removeContainer(this.docker.getContainer(name), log);
       if (network) await this.createJobNetwork(network, spec.jobUuid, log);
-      container = await this.create(name, spec, scratch);
+      container = await this.createReplacingLeftover(name, spec, scratch, log);
 
       // Attach before start, so not a byte of output is missed.
       const attached = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -375,6 +373,28 @@ export class DockerJobRunner implements JobRunner {
       return;
     }
     spec.onServerStarted?.({ host: ip, port: STREAMING_CONTAINER_PORT });
+  }
+
+  /**
+   * Creates the container; a container of the same name can only be a leftover of a crashed
+   * earlier run of this job: the engine then answers 409, and it is removed and the create tried
+   * once more. (Removing first would cost every job, and every probe, a round trip to the engine
+   * for a case that almost never happens.)
+   */
+  private async createReplacingLeftover(
+    name: string,
+    spec: DockerJobRunSpec,
+    scratch: string | null,
+    log: Logger,
+  ): Promise<Dockerode.Container> {
+    try {
+      return await this.create(name, spec, scratch);
+    } catch (error) {
+      if (!(error instanceof JobRunnerError) || (error.cause as DockerError | undefined)?.statusCode !== 409) throw error;
+      log.warn({ container: name }, 'removing a leftover container of an earlier run of this job');
+      await this.removeContainer(this.docker.getContainer(name), log);
+      return await this.create(name, spec, scratch);
+    }
   }
 
   private async create(name: string, spec: DockerJobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
