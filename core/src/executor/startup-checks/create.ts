@@ -39,7 +39,7 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     { DockerJobRunner },
     { DockerEngineCheck, engineIdentity },
     { ContainerEscapeCheck },
-    { NvidiaToolkitCheck },
+    { NvidiaToolkitCheck, toolkitIdentity },
     { removeLeftoverJobContainers, removeLeftoverJobNetworks },
   ] = await Promise.all([
     import('../runners/docker.js'),
@@ -65,6 +65,8 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
   let infoOfThisJob: Promise<unknown> | null = null;
   const engineInfo = (): Promise<unknown> => (infoOfThisJob ??= runner.docker.info() as Promise<unknown>);
   const early: StartupCheck[] = enabled.has('docker_engine') ? [new DockerEngineCheck(runner.docker, engineInfo)] : [];
+  const { CachedPerBootCheck, StartupCheckBootCache, defaultBootCacheDir } = await import('./boot-cache.js');
+  const cache = new StartupCheckBootCache({ dir: settings.cacheDir ?? defaultBootCacheDir(), logger });
   const late: StartupCheck[] = [];
   if (enabled.has('container_escape')) {
     const probe = new ContainerEscapeCheck({ runner, ...(settings.image ? { image: settings.image } : {}) });
@@ -73,15 +75,21 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     // the operator's trusted image its answer depends only on the boot, the engine, that image
     // and the runner's isolation: it runs once per boot for each of them.
     if (settings.image) {
-      const { CachedPerBootCheck, StartupCheckBootCache, defaultBootCacheDir } = await import('./boot-cache.js');
-      const cache = new StartupCheckBootCache({ dir: settings.cacheDir ?? defaultBootCacheDir(), logger });
       const image = settings.image;
       late.push(new CachedPerBootCheck(probe, cache, () => escapeProbeKey(runner, image, engineInfo, engineIdentity)));
     } else {
       late.push(probe);
     }
   }
-  const gpu = enabled.has('nvidia_toolkit') ? new NvidiaToolkitCheck(settings.nvidia) : null;
+  // A host check: its answer depends on the toolkit's files only, so a pass is kept per boot and
+  // taken again while the programs on PATH are the same files (a GPU job saves three subprocesses).
+  const gpu = enabled.has('nvidia_toolkit')
+    ? new CachedPerBootCheck(new NvidiaToolkitCheck(settings.nvidia), cache, async () =>
+        runner.owner.bootId
+          ? { check: 'nvidia_toolkit', bootId: runner.owner.bootId, programs: await toolkitIdentity(settings.nvidia?.env) }
+          : null,
+      )
+    : null;
   const checkImage = settings.image;
   const suite = new StartupCheckSuite({
     early,
