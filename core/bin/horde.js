@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // The `horde` command. The CLI is compiled TypeScript: in a checkout, run `npm run build` first.
+// `horde executor` (started by the miner once per job, on the job's critical path) loads only its
+// own command: see src/cli/executor-main.ts.
+const agentOnly = process.argv[2] === 'executor';
 let cli;
 try {
-  cli = await import('../dist/cli/main.js');
+  cli = await import(agentOnly ? '../dist/cli/executor-main.js' : '../dist/cli/main.js');
 } catch (error) {
-  if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('cli/main.js')) {
+  if (error && error.code === 'ERR_MODULE_NOT_FOUND' && /cli\/(executor-)?main\.js/.test(String(error.message))) {
     process.stderr.write('horde: @horde/core is not built (core/dist/cli/main.js is missing); run "npm run build" first.\n');
     process.exit(1);
   }
   throw error;
 }
-await cli.main(process.argv);
+await (agentOnly ? cli.executorMain(process.argv) : cli.main(process.argv));

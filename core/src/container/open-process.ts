@@ -39,6 +39,13 @@ const ROLE_PARTS: Record<ProcessRole, RoleParts> = {
 
 type WithStore = 'miner' | 'validator' | 'facilitator';
 
+/**
+ * What a role opens from: the whole config, except for an executor a miner launched, which reads
+ * only its `executor` and `log` sections (from the environment, `agentSettingsFromEnv`) and opens
+ * nothing that needs more.
+ */
+export type ProcessConfig<R extends ProcessRole> = R extends 'executor' ? Pick<HordeConfig, 'executor' | 'log'> : HordeConfig;
+
 /** Replacements for embedding and tests (the devnet shares one store and chain); what is given is never closed here. */
 export interface OpenProcessOptions {
   readonly logger?: Logger;
@@ -59,7 +66,7 @@ export interface OpenProcessOptions {
 /** One role's process once its shared parts are open; `close()` undoes all of it. */
 export interface OpenedProcess<R extends ProcessRole = ProcessRole> {
   readonly role: R;
-  readonly config: HordeConfig;
+  readonly config: ProcessConfig<R>;
   /** Bound to `{ role }`. */
   readonly logger: Logger;
   /** Labelled `{ role }`; the role's `/metrics` serves it. None for an executor, which serves none. */
@@ -92,7 +99,7 @@ const NO_PLUGINS: LoadedPlugins = {
 };
 
 /** The process's logger: level, pretty and file from `log`, every line saying which role wrote it. */
-function processLogger(config: HordeConfig, role: ProcessRole): Logger {
+function processLogger(config: Pick<HordeConfig, 'log'>, role: ProcessRole): Logger {
   const { log } = config;
   return createLogger({
     level: log.level,
@@ -129,11 +136,14 @@ async function openObjectStore(config: HordeConfig): Promise<ObjectStore | null>
  * closing steps, so one `close()` stops the whole process in reverse order.
  */
 export async function openProcess<R extends ProcessRole>(
-  config: HordeConfig,
+  processConfig: ProcessConfig<R>,
   role: R,
   options: OpenProcessOptions = {},
 ): Promise<OpenedProcess<R>> {
   const parts = ROLE_PARTS[role];
+  // Only the parts an executor has none of (metrics, plugins, store, chain, object store) read
+  // past `log`, so the executor's two sections suffice for it.
+  const config = processConfig as HordeConfig;
   const logger = options.logger ?? processLogger(config, role);
   const clock = options.clock ?? new SystemClock();
   const cleanup = new Cleanup(logger);
@@ -198,7 +208,7 @@ export async function openProcess<R extends ProcessRole>(
     const processStore = store;
     return {
       role,
-      config,
+      config: processConfig,
       logger,
       metrics: metrics as OpenedProcess<R>['metrics'],
       clock,

@@ -22,7 +22,8 @@ function runnerKind(value: string): 'docker' | 'process' {
 /**
  * `horde executor --miner-url U --token T`: one executor agent, one job, then exit. Normally
  * started by the miner's executor manager, which passes the miner's `executor` settings in
- * `HORDE_EXECUTOR`; by hand it reads them from the config file like any command.
+ * `HORDE_EXECUTOR` (then it reads no config file: see `isExecutorLaunch`); by hand it reads them
+ * from the config file like any command.
  */
 export function register(program: Command): void {
   program
@@ -34,25 +35,32 @@ export function register(program: Command): void {
     .option('--startup-time-limit <seconds>', 'seconds to receive the job and get the image ready', positiveSeconds)
     .option('-c, --config <file>', 'config file (default: search the working directory, or HORDE_CONFIG)')
     .action(async (options: ExecutorOptions) => {
-      const [{ loadConfig }, { openProcess }, { createJobRunner, pinnedGpus }, { runExecutorAgent }] = await Promise.all([
-        import('../../config/index.js'),
+      // Only what the agent needs before it connects; the runner (dockerode for `docker`) loads
+      // once the connection is open, while the miner sends the job (see runExecutorAgent).
+      const [{ agentSettingsFromEnv, isExecutorLaunch }, { openProcess }, { runExecutorAgent }] = await Promise.all([
+        import('../../config/agent-settings.js'),
         import('../../container/open-process.js'),
-        import('../../executor/agent/create-runner.js'),
         import('../../executor/agent/run-executor-agent.js'),
       ]);
-      const config = await loadConfig(options.config ? { configPath: options.config } : {});
+      // Started by a miner: its executor section is in the environment, and no config file is read.
+      const config = isExecutorLaunch(process.env, options.config)
+        ? agentSettingsFromEnv(process.env)
+        : await (await import('../../config/index.js')).loadConfig(options.config ? { configPath: options.config } : {});
       const settings = config.executor;
       // Logger only (stdout, which the executor manager forwards): an executor has no store, chain or plugins.
       const scope = await openProcess(config, 'executor');
       const { logger } = scope;
-      const runner = await createJobRunner({
-        kind: options.runner ?? settings.runner,
-        processImages: settings.processImages,
-        limits: settings.jobLimits,
-        // Pinned by a per-GPU executor manager (ssh `gpus`): its jobs get only that GPU.
-        gpuDevices: pinnedGpus(process.env),
-        logger,
-      });
+      const runner = async () => {
+        const { createJobRunner, pinnedGpus } = await import('../../executor/agent/create-runner.js');
+        return createJobRunner({
+          kind: options.runner ?? settings.runner,
+          processImages: settings.processImages,
+          limits: settings.jobLimits,
+          // Pinned by a per-GPU executor manager (ssh `gpus`): its jobs get only that GPU.
+          gpuDevices: pinnedGpus(process.env),
+          logger,
+        });
+      };
 
       // SIGTERM from the executor manager: stop the job (the runner removes its container), report, exit.
       const stop = new AbortController();

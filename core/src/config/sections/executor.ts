@@ -106,8 +106,10 @@ export const executorSection = z.strictObject({
   startupChecks: startupChecksSetting.default([...STARTUP_CHECK_NAMES]),
   /**
    * Image the `container_escape` probe runs in (needs /bin/sh, mount and util-linux unshare).
-   * Default: the job's own image, which is already there; set one you trust so that the check
-   * does not depend on what a job image contains.
+   * Default: the job's own image, which is already there (the probe then runs for every job: an
+   * image can be built to lie to it). Set one you trust so that the check does not depend on what a
+   * job image contains; its pass is then kept per boot and engine and the probe runs again only
+   * when the boot, the engine's configuration, the image or the job container settings change.
    */
   startupCheckImage: z.string().min(1).optional(),
   /**

@@ -11,10 +11,10 @@ import { truncateOutput } from '../output-text.js';
 import type { EgressPolicy } from '../../net/egress.js';
 import type { StartupChecks } from '../startup-checks/suite.js';
 import { StartupCheckFailed, type CheckContext } from '../startup-checks/types.js';
-import { generateCertificate, InvalidCertificateError, parseCertificate, type CertificateAndKey } from '../../tls/index.js';
+import type { CertificateAndKey } from '../../tls/index.js';
 import { Deadline } from './deadline.js';
 import { HordeFailure, JobFailure, StageTimeout, type FailureContext } from './failures.js';
-import { STREAMING_HEALTH_TIMEOUT_MS, StreamingProxy, waitForHealth } from './streaming-proxy.js';
+import type { StreamingProxy } from './streaming-proxy.js';
 
 /**
  * Volume downloads (yauzl, zlib streams) and output uploads (yazl) load on first use, not at agent
@@ -24,6 +24,9 @@ import { STREAMING_HEALTH_TIMEOUT_MS, StreamingProxy, waitForHealth } from './st
  */
 const loadVolumes = (): Promise<typeof import('../volumes.js')> => import('../volumes.js');
 const loadUploads = (): Promise<typeof import('../uploads.js')> => import('../uploads.js');
+/** Streaming jobs only: X.509 (@peculiar/x509, ~200 modules) and the TLS proxy, loaded when a job streams. */
+const loadTls = (): Promise<typeof import('../../tls/index.js')> => import('../../tls/index.js');
+const loadStreamingProxy = (): Promise<typeof import('./streaming-proxy.js')> => import('./streaming-proxy.js');
 
 /** The two requests the miner sends and the channel back; `MinerChannel` in production. */
 export interface JobChannel {
@@ -372,6 +375,7 @@ export class ExecutorJobDriver {
     const address = await Promise.race([started, ended]);
     if (address === null) return await run; // it ended before it started: its outcome says why
     streamed.proxy.setTarget(address);
+    const { STREAMING_HEALTH_TIMEOUT_MS, waitForHealth } = await loadStreamingProxy();
     const healthWaitMs = Math.min(this.options.streaming?.healthTimeoutMs ?? STREAMING_HEALTH_TIMEOUT_MS, deadline.leftMs());
     const healthy = await Promise.race([waitForHealth(address, healthWaitMs, runSignal), ended.then(() => false)]);
     if (!healthy) {
@@ -445,6 +449,7 @@ export class ExecutorJobDriver {
   /** The TLS proxy of a streaming job; a port it cannot listen on is `streaming_failed`. */
   private async startProxy(setup: StreamingSetup): Promise<StreamingProxy> {
     const settings = this.options.streaming ?? {};
+    const { StreamingProxy } = await loadStreamingProxy();
     try {
       return await StreamingProxy.start({
         server: setup.server,
@@ -542,6 +547,7 @@ async function writeOwnFile(path: string, data: string): Promise<void> {
 async function streamingSetup(details: NonNullable<V0InitialJobRequest['streaming_details']>): Promise<StreamingSetup> {
   if (!details.executor_ip)
     throw new HordeFailure('streaming_failed', 'Missing executor IP: the miner did not say where this executor is reachable');
+  const { generateCertificate, InvalidCertificateError, parseCertificate } = await loadTls();
   try {
     parseCertificate(details.public_key);
   } catch (error) {

@@ -3,6 +3,7 @@ import { SystemClock } from '../../time/clock.js';
 import { EgressPolicy, machineAddresses } from '../../net/egress.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
+import { defaultBootCacheDir } from '../startup-checks/boot-cache.js';
 import { createStartupChecks, DEFAULT_STARTUP_CHECKS, type StartupCheckSettings } from '../startup-checks/create.js';
 import { ExecutorJobDriver, type ExecutorJobOutcome, type StreamingSettings } from './job-driver.js';
 import { MinerChannel } from './miner-channel.js';
@@ -19,8 +20,12 @@ export interface ExecutorAgentOptions {
   readonly minerUrl: string;
   /** The single-use token the miner made for this executor. */
   readonly token: string;
-  /** Runs the job: `DockerJobRunner` or `ProcessJobRunner` (see `createJobRunner`). */
-  readonly runner: JobRunner;
+  /**
+   * Runs the job: `DockerJobRunner` or `ProcessJobRunner` (see `createJobRunner`), or a function
+   * that makes one. The function is called once the connection to the miner is open, so that a
+   * cold start does not load the runner's modules (dockerode) before it connects.
+   */
+  readonly runner: JobRunner | (() => Promise<JobRunner>);
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly startupTimeLimitSeconds?: number;
@@ -73,15 +78,26 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<E
   }
 
   try {
-    const egress = new EgressPolicy({
-      allow: options.egressAllowlist ?? [],
-      ownAddresses: [...machineAddresses(), ...(await minerAddresses(options.minerUrl))],
-    });
-    const startupChecks = await createStartupChecks(options.runner, options.startupChecks ?? DEFAULT_STARTUP_CHECKS, logger);
+    // Independent of each other, and all needed before the job's startup stage: side by side.
+    let runner: JobRunner;
+    let ownAddresses: string[];
+    try {
+      [runner, ownAddresses] = await Promise.all([
+        typeof options.runner === 'function' ? options.runner() : options.runner,
+        minerAddresses(options.minerUrl),
+      ]);
+    } catch (error) {
+      logger.error({ err: error }, 'executor could not set up its job runner');
+      return { status: 'horde_failed', reason: 'executor_failed', stage: 'executor_startup', message: (error as Error).message };
+    }
+    const egress = new EgressPolicy({ allow: options.egressAllowlist ?? [], ownAddresses: [...machineAddresses(), ...ownAddresses] });
+    // Passes kept per boot live beside the job directories (the same disk, this user's).
+    const checkSettings = { cacheDir: defaultBootCacheDir(options.workRoot), ...(options.startupChecks ?? DEFAULT_STARTUP_CHECKS) };
+    const startupChecks = await createStartupChecks(runner, checkSettings, logger);
     const driver = new ExecutorJobDriver({
       startupChecks,
       channel: connection,
-      runner: options.runner,
+      runner,
       clock,
       logger,
       startupTimeLimitSeconds: startupSeconds,

@@ -25,7 +25,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import DockerodeClient from './dockerode-loader.js';
 import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
 import { GpuUnavailableError, ImageNotFoundError, JobRunnerError } from './errors.js';
 import { DEFAULT_MAX_CAPTURE_BYTES, OutputCapture } from './output-capture.js';
@@ -190,7 +191,7 @@ export class DockerJobRunner implements JobRunner {
   private readonly gpuDevices: readonly string[] | null;
 
   constructor(options: DockerJobRunnerOptions) {
-    this.docker = options.docker ?? new Dockerode();
+    this.docker = options.docker ?? new DockerodeClient();
     this.logger = options.logger;
     this.defaultLimits = options.defaultLimits ?? DEFAULT_LIMITS();
     this.hardening = options.hardening ?? DEFAULT_HARDENING;
@@ -273,10 +274,8 @@ export class DockerJobRunner implements JobRunner {
     let container: Dockerode.Container | null = null;
     const network = spec.network === 'streaming' ? jobNetworkName(spec.jobUuid) : null;
     try {
-      // A container of the same name can only be a leftover of a crashed earlier run of this job.
-      await this.removeContainer(this.docker.getContainer(name), log);
       if (network) await this.createJobNetwork(network, spec.jobUuid, log);
-      container = await this.create(name, spec, scratch);
+      container = await this.createReplacingLeftover(name, spec, scratch, log);
 
       // Attach before start, so not a byte of output is missed.
       const attached = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -377,6 +376,28 @@ export class DockerJobRunner implements JobRunner {
     spec.onServerStarted?.({ host: ip, port: STREAMING_CONTAINER_PORT });
   }
 
+  /**
+   * Creates the container; a container of the same name can only be a leftover of a crashed
+   * earlier run of this job: the engine then answers 409, and it is removed and the create tried
+   * once more. (Removing first would cost every job, and every probe, a round trip to the engine
+   * for a case that almost never happens.)
+   */
+  private async createReplacingLeftover(
+    name: string,
+    spec: DockerJobRunSpec,
+    scratch: string | null,
+    log: Logger,
+  ): Promise<Dockerode.Container> {
+    try {
+      return await this.create(name, spec, scratch);
+    } catch (error) {
+      if (!(error instanceof JobRunnerError) || (error.cause as DockerError | undefined)?.statusCode !== 409) throw error;
+      log.warn({ container: name }, 'removing a leftover container of an earlier run of this job');
+      await this.removeContainer(this.docker.getContainer(name), log);
+      return await this.create(name, spec, scratch);
+    }
+  }
+
   private async create(name: string, spec: DockerJobRunSpec, scratch: string | null): Promise<Dockerode.Container> {
     // Without capabilities even root in the container cannot write into a directory it does not
     // own, and a non-root image user never could: the job's output directories are open to it.
@@ -440,6 +461,42 @@ export class DockerJobRunner implements JobRunner {
         );
       }
       throw new JobRunnerError(`Could not create the job container: ${dockerMessage(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * What decides how a container with no job-specific settings (no network, no GPUs, no limits of
+   * its own, no binds: the startup checks' probe) is confined, as one stable string: the
+   * HostConfig this runner gives it (through `hostConfig`, so a subclass's changes count), the
+   * writable-layer cap and the user it runs as. A startup check result cached under it holds only
+   * for a runner that confines containers the same way.
+   */
+  isolationFingerprint(): string {
+    const probe: JobRunSpec = {
+      jobUuid: 'fingerprint',
+      image: 'fingerprint',
+      command: [],
+      env: {},
+      preset: 'none',
+      volumeDir: '/volume',
+      outputDir: '/output',
+      artifactsDir: '/artifacts',
+      artifactsMountPath: '/artifacts',
+      network: 'none',
+      timeoutMs: 1,
+    };
+    const { Binds: _binds, ...hostConfig } = this.hostConfig(probe, []);
+    return stableJson({ hostConfig, diskCap: this.diskCap(), user: this.hardening.user ?? null });
+  }
+
+  /** The engine's id (`sha256:…`) of the local image `image`; a tag can be moved to another image, an id cannot. */
+  async imageId(image: string): Promise<string> {
+    try {
+      return (await this.docker.getImage(withDefaultTag(image)).inspect()).Id;
+    } catch (error) {
+      throw new JobRunnerError(`Docker engine error while looking for image ${withDefaultTag(image)}: ${dockerMessage(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -534,4 +591,13 @@ export class DockerJobRunner implements JobRunner {
       if (status !== 404 && status !== 409) log.error({ err: dockerMessage(error) }, 'could not remove job container');
     }
   }
+}
+
+/** JSON with object keys sorted at every level: equal settings give equal text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : item,
+  );
 }

@@ -1,4 +1,6 @@
 import type { JobRunner, Logger } from '../../contracts/index.js';
+import type { DockerJobRunner } from '../runners/docker.js';
+import type { BootCacheKey } from './boot-cache.js';
 import type { NvidiaToolkitCheckOptions } from './nvidia-toolkit.js';
 import { StartupCheckSuite, type StartupChecks } from './suite.js';
 import { STARTUP_CHECK_NAMES, StartupCheckFailed, type StartupCheck, type StartupCheckName } from './types.js';
@@ -7,8 +9,13 @@ import { StartupCheckSetupError } from './types.js';
 export interface StartupCheckSettings {
   /** The checks to run (`executor.startupChecks`), or false for none: for local testing only. */
   readonly enabled: readonly StartupCheckName[] | false;
-  /** Image the escape probe runs in (`executor.startupCheckImage`); default the job's image. */
+  /**
+   * Image the escape probe runs in (`executor.startupCheckImage`); default the job's image. With
+   * one set, the probe's pass is kept for the rest of the boot (see `boot-cache.ts`).
+   */
   readonly image?: string;
+  /** Where passes kept per boot go; default `defaultBootCacheDir()`. */
+  readonly cacheDir?: string;
   /** Where the GPU check looks for the toolkit's programs (tests put fakes on PATH). */
   readonly nvidia?: NvidiaToolkitCheckOptions;
 }
@@ -30,9 +37,9 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
   }
   const [
     { DockerJobRunner },
-    { DockerEngineCheck },
+    { DockerEngineCheck, engineIdentity },
     { ContainerEscapeCheck },
-    { NvidiaToolkitCheck },
+    { NvidiaToolkitCheck, toolkitIdentity },
     { removeLeftoverJobContainers, removeLeftoverJobNetworks },
   ] = await Promise.all([
     import('../runners/docker.js'),
@@ -53,11 +60,36 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
     return new StartupCheckSuite({ cleanup, logger });
   }
   const enabled = new Set(settings.enabled);
-  const early: StartupCheck[] = enabled.has('docker_engine') ? [new DockerEngineCheck(runner.docker)] : [];
-  const late: StartupCheck[] = enabled.has('container_escape')
-    ? [new ContainerEscapeCheck({ runner, ...(settings.image ? { image: settings.image } : {}) })]
-    : [];
-  const gpu = enabled.has('nvidia_toolkit') ? new NvidiaToolkitCheck(settings.nvidia) : null;
+  // One `GET /info` per job (a suite serves one job): the engine check reads it, and so does the
+  // key of a pass kept per boot, a few milliseconds later in the same startup stage.
+  let infoOfThisJob: Promise<unknown> | null = null;
+  const engineInfo = (): Promise<unknown> => (infoOfThisJob ??= runner.docker.info() as Promise<unknown>);
+  const early: StartupCheck[] = enabled.has('docker_engine') ? [new DockerEngineCheck(runner.docker, engineInfo)] : [];
+  const { CachedPerBootCheck, StartupCheckBootCache, defaultBootCacheDir } = await import('./boot-cache.js');
+  const cache = new StartupCheckBootCache({ dir: settings.cacheDir ?? defaultBootCacheDir(), logger });
+  const late: StartupCheck[] = [];
+  if (enabled.has('container_escape')) {
+    const probe = new ContainerEscapeCheck({ runner, ...(settings.image ? { image: settings.image } : {}) });
+    // In the job's image the probe runs per job and nothing is kept: an image can be built to lie
+    // to it (a /bin/sh that prints the contained verdict), and a lie must not outlive its job. In
+    // the operator's trusted image its answer depends only on the boot, the engine, that image
+    // and the runner's isolation: it runs once per boot for each of them.
+    if (settings.image) {
+      const image = settings.image;
+      late.push(new CachedPerBootCheck(probe, cache, () => escapeProbeKey(runner, image, engineInfo, engineIdentity)));
+    } else {
+      late.push(probe);
+    }
+  }
+  // A host check: its answer depends on the toolkit's files only, so a pass is kept per boot and
+  // taken again while the programs on PATH are the same files (a GPU job saves three subprocesses).
+  const gpu = enabled.has('nvidia_toolkit')
+    ? new CachedPerBootCheck(new NvidiaToolkitCheck(settings.nvidia), cache, async () =>
+        runner.owner.bootId
+          ? { check: 'nvidia_toolkit', bootId: runner.owner.bootId, programs: await toolkitIdentity(settings.nvidia?.env) }
+          : null,
+      )
+    : null;
   const checkImage = settings.image;
   const suite = new StartupCheckSuite({
     early,
@@ -85,4 +117,34 @@ export async function createStartupChecks(runner: JobRunner, settings: StartupCh
   });
   logger.info({ checks: suite.names, checkImage: checkImage ?? 'the job image' }, 'startup checks enabled');
   return suite;
+}
+
+/**
+ * What the escape probe's answer in the trusted image depends on: the boot, the engine (behind
+ * which socket, and as `docker info` describes it), the image's id and the runner's isolation.
+ * Null (the probe runs, nothing is kept) when any of it cannot be known.
+ */
+async function escapeProbeKey(
+  runner: DockerJobRunner,
+  image: string,
+  engineInfo: () => Promise<unknown>,
+  engineIdentity: (info: unknown) => Record<string, unknown> | null,
+): Promise<BootCacheKey | null> {
+  if (!runner.owner.bootId) return null;
+  try {
+    const [info, imageId] = await Promise.all([engineInfo(), runner.imageId(image)]);
+    const engine = engineIdentity(info);
+    if (!engine) return null;
+    const modem = runner.docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown };
+    return {
+      check: 'container_escape',
+      bootId: runner.owner.bootId,
+      endpoint: { socketPath: modem.socketPath ?? null, host: modem.host ?? null, port: modem.port ?? null },
+      engine,
+      image: { ref: image, id: imageId },
+      isolation: runner.isolationFingerprint(),
+    };
+  } catch {
+    return null; // the probe itself reports what is wrong with the engine or the image
+  }
 }

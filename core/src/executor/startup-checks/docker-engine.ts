@@ -4,6 +4,11 @@ import { StartupCheckFailed, type CheckContext, type CheckFacts, type StartupChe
 
 /** The part of `GET /info` this check reads. Everything optional: engines differ by version. */
 const engineInfoSchema = z.looseObject({
+  /** The engine's own id, kept across restarts of the same engine (its data root). */
+  ID: z.string().optional(),
+  Name: z.string().optional(),
+  Driver: z.string().optional(),
+  DockerRootDir: z.string().optional(),
   ServerVersion: z.string().optional(),
   OperatingSystem: z.string().optional(),
   KernelVersion: z.string().optional(),
@@ -54,6 +59,32 @@ export function engineFacts(info: z.output<typeof engineInfoSchema>): EngineFact
 }
 
 /**
+ * Which engine this is and how it is set up to confine containers, from `GET /info`: what a cached
+ * startup check result must have been found on (`boot-cache.ts`). An engine restarted with other
+ * security options, runtimes, cgroup settings or storage driver, or another engine behind the same
+ * socket, gives another identity. Null when the answer is not an engine's.
+ */
+export function engineIdentity(raw: unknown): Record<string, unknown> | null {
+  const parsed = engineInfoSchema.safeParse(raw);
+  if (!parsed.success) return null;
+  const info = parsed.data;
+  return {
+    id: info.ID ?? null,
+    name: info.Name ?? null,
+    serverVersion: info.ServerVersion ?? null,
+    kernelVersion: info.KernelVersion ?? null,
+    operatingSystem: info.OperatingSystem ?? null,
+    cgroupVersion: info.CgroupVersion ?? null,
+    cgroupDriver: info.CgroupDriver ?? null,
+    defaultRuntime: info.DefaultRuntime ?? null,
+    runtimes: Object.keys(info.Runtimes ?? {}).sort(),
+    securityOptions: [...(info.SecurityOptions ?? [])].sort(),
+    storageDriver: info.Driver ?? null,
+    rootDir: info.DockerRootDir ?? null,
+  };
+}
+
+/**
  * `docker_engine`: the engine answers, and says how it confines containers. Fails only when the
  * engine does not answer (no job container could run); what it reports is logged, with a warning
  * when containers would run without a seccomp filter.
@@ -63,13 +94,20 @@ export class DockerEngineCheck implements StartupCheck {
   readonly proves =
     'the Docker engine answers; its confinement settings (seccomp, AppArmor, SELinux, user namespaces, rootless) are on record';
 
-  constructor(private readonly docker: Dockerode) {}
+  /**
+   * `info`: how to ask the engine for `GET /info`; default `docker.info()`. The startup checks
+   * share one answer per job between this check and the key of the per-boot cache.
+   */
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly info: () => Promise<unknown> = () => docker.info() as Promise<unknown>,
+  ) {}
 
   async run(context: CheckContext): Promise<CheckFacts> {
     let raw: unknown;
     try {
       // Neither ping nor info takes a signal in dockerode; the stage deadline bounds the wait.
-      raw = await this.docker.info();
+      raw = await this.info();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new StartupCheckFailed(

@@ -3,8 +3,11 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { currentOwner, DockerJobRunner } from '../runners/docker.js';
+import { createStartupChecks } from './create.js';
 import { NvidiaToolkitCheck, parseToolkitVersions, toolkitVersionIsSafe } from './nvidia-toolkit.js';
 import { StartupCheckFailed, type CheckContext } from './types.js';
 
@@ -116,5 +119,66 @@ describe('NvidiaToolkitCheck', () => {
     await rm(join(bin, 'nvidia-ctk'));
     await fake('nvidia-container-cli', 'nvidia-container-cli: initialization error\n', 1);
     expect((await failure()).message).toMatch(/nvidia-container-cli --version failed/);
+  });
+});
+
+describe('nvidia_toolkit kept per boot', () => {
+  let bin: string;
+  let cacheDir: string;
+  const lines: Array<Record<string, unknown>> = [];
+  const recording = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  beforeEach(async () => {
+    bin = await mkdtemp(join(tmpdir(), 'horde-fake-nvidia-'));
+    cacheDir = join(bin, 'cache');
+    lines.length = 0;
+  });
+  afterEach(async () => {
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  async function fake(program: string, output: string): Promise<void> {
+    const path = join(bin, program);
+    await writeFile(path, `#!/bin/sh\n/bin/cat <<'OUT'\n${output}OUT\n`);
+    await chmod(path, 0o755);
+  }
+
+  /** One GPU job's toolkit check, through the startup checks an executor builds. */
+  async function gpuJob(bootId = 'boot-1'): Promise<Record<string, unknown>> {
+    const runner = new DockerJobRunner({ logger: recording, owner: { ...currentOwner(), bootId } });
+    const suite = await createStartupChecks(runner, { enabled: ['nvidia_toolkit'], cacheDir, nvidia: { env: { PATH: bin } } }, recording);
+    await suite.beforeGpuJob({
+      jobUuid: 'j',
+      executorClass: 'always_on.test',
+      image: null,
+      timeLeftMs: () => 5_000,
+      signal: new AbortController().signal,
+      workDir: tmpdir(),
+      logger: recording,
+    });
+    return lines.filter((line) => line.check === 'nvidia_toolkit').at(-1)!;
+  }
+
+  it('runs the programs once per boot while they are the same files, and again after any change', async () => {
+    await fake('nvidia-ctk', CTK('1.17.4'));
+    expect(await gpuJob()).toMatchObject({ cached: false, 'nvidia-ctk': '1.17.4' });
+    expect(await gpuJob()).toMatchObject({ cached: true, 'nvidia-ctk': '1.17.4' });
+    expect(await gpuJob('boot-2')).toMatchObject({ cached: false });
+    // A downgrade to a vulnerable toolkit (same path, same size): found at the next job.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await fake('nvidia-ctk', CTK('1.17.3'));
+    await expect(gpuJob()).rejects.toBeInstanceOf(StartupCheckFailed);
+    // A program that appears on PATH is another toolkit too.
+    await fake('nvidia-ctk', CTK('1.17.4'));
+    expect(await gpuJob()).toMatchObject({ cached: false });
+    await fake('nvidia-container-cli', CLI('1.17.4', '1.17.3'));
+    await expect(gpuJob()).rejects.toThrow(/nvidia-container-cli is version 1.17.3/);
   });
 });

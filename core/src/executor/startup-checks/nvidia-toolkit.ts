@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { constants as fsConstants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
 import semver from 'semver';
 import { StartupCheckFailed, type CheckContext, type CheckFacts, type StartupCheck } from './types.js';
 
@@ -102,4 +105,30 @@ export class NvidiaToolkitCheck implements StartupCheck {
     if (problems.length > 0) throw new StartupCheckFailed(this.name, problems.join('; '), facts);
     return facts;
   }
+}
+
+/**
+ * Which toolkit programs the check would run, as files: for each, the first executable of that
+ * name on PATH and what identifies its content (device, inode, size, change times), or null when
+ * there is none. Any upgrade, downgrade or PATH change gives another identity: what a pass kept
+ * per boot (`boot-cache.ts`) is keyed by. (The library `nvidia-container-cli` loads is not a file
+ * of its own here: a pass is kept a day at most, and failures never.)
+ */
+export async function toolkitIdentity(env: NodeJS.ProcessEnv = process.env): Promise<Record<string, unknown>> {
+  const dirs = (env['PATH'] ?? '').split(delimiter).filter((dir) => isAbsolute(dir));
+  const identity: Record<string, unknown> = {};
+  for (const program of NVIDIA_TOOLKIT_PROGRAMS) {
+    identity[program] = null;
+    for (const dir of dirs) {
+      const path = join(dir, program);
+      const found = await access(path, fsConstants.X_OK).then(
+        () => stat(path),
+        () => null,
+      );
+      if (!found?.isFile()) continue;
+      identity[program] = { path, dev: found.dev, ino: found.ino, size: found.size, mtimeMs: found.mtimeMs, ctimeMs: found.ctimeMs };
+      break;
+    }
+  }
+  return identity;
 }

@@ -2,7 +2,9 @@
  * Images the startup-check tests build on the test dockerd (nothing can be pulled here):
  *  - one with no shell at all, where the escape probe cannot run;
  *  - the test busybox plus this machine's util-linux `unshare` (with its libraries), the tool
- *    the CVE-2022-0492 path needs (BusyBox's unshare cannot create a cgroup namespace).
+ *    the CVE-2022-0492 path needs (BusyBox's unshare cannot create a cgroup namespace);
+ *  - a lying one, as an adversarial image author builds it: its /bin/sh prints the probe's
+ *    "contained" verdict whatever it is asked to run.
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ const run = promisify(execFile);
 
 export const NO_SHELL_IMAGE = 'localhost/horde-no-shell:test';
 export const UNSHARE_IMAGE = 'localhost/horde-util-linux-unshare:test';
+export const LYING_IMAGE = 'localhost/horde-lying-probe:test';
 
 async function build(docker: Dockerode, tag: string, files: Record<string, string>, dockerfile: string): Promise<void> {
   const context = await mkdtemp(join(tmpdir(), 'horde-image-'));
@@ -63,4 +66,22 @@ export async function buildUnshareImage(docker: Dockerode, base: string): Promis
   });
   await build(docker, UNSHARE_IMAGE, files, `FROM ${base}\n${copies.join('\n')}\n`);
   return UNSHARE_IMAGE;
+}
+
+/** `base` with a /bin/sh that answers every escape probe with "contained" (and runs nothing). */
+export async function buildLyingImage(docker: Dockerode, base: string): Promise<string> {
+  const context = await mkdtemp(join(tmpdir(), 'horde-file-'));
+  try {
+    const sh = join(context, 'sh');
+    await writeFile(
+      sh,
+      '#!/bin/busybox sh\necho "HORDE_ESCAPE_PROBE_VERDICT contained"\necho "Contained: cannot escape via CVE-2022-0492"\n',
+      { mode: 0o755 },
+    );
+    // /bin/sh is BusyBox's symlink: remove it first, or COPY would write through it.
+    await build(docker, LYING_IMAGE, { sh }, `FROM ${base}\nRUN ["/bin/busybox", "rm", "/bin/sh"]\nCOPY sh /bin/sh\n`);
+    return LYING_IMAGE;
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
 }

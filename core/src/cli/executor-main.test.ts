@@ -1,0 +1,91 @@
+// `horde executor` goes through its own small entry (executor-main.ts) and, when a miner launched
+// it, reads no config file. These tests run the built CLI (`npm test` builds first).
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+
+const bin = fileURLToPath(new URL('../../bin/horde.js', import.meta.url));
+const cwd = mkdtempSync(join(tmpdir(), 'horde-executor-cli-'));
+// A config file no loader accepts: a launch that read it would fail.
+writeFileSync(join(cwd, 'horde.config.yaml'), 'executor: [this is: not, a section\n');
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('HORDE_')));
+  return { ...env, ...extra };
+}
+
+describe('horde executor (the agent-only entry)', () => {
+  let server: WebSocketServer;
+  let address: string;
+  const paths: string[] = [];
+  beforeAll(async () => {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    address = `ws://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server.on('connection', (socket, request) => {
+      paths.push(request.url ?? '');
+      // What a miner answers a token it does not know.
+      socket.send(JSON.stringify({ message_type: 'GenericError', details: 'No job waiting for token' }));
+      socket.close();
+    });
+  });
+  afterAll(() => server.close());
+  afterEach(() => {
+    paths.length = 0;
+  });
+
+  async function agent(env: Record<string, string>) {
+    const child = spawn(process.execPath, [bin, 'executor', '--miner-url', address, '--token', 'tok-1', '--runner', 'process'], {
+      cwd,
+      env: cleanEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    const [code] = await once(child, 'exit');
+    return { code: code as number | null, output };
+  }
+
+  it("started by a miner (HORDE_EXECUTOR set), it connects with the miner's settings and never reads the config file", async () => {
+    const result = await agent({ HORDE_EXECUTOR: JSON.stringify({ runner: 'process', machineSpecs: false }) });
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1']);
+    expect(result.output).toContain('the miner refused the executor');
+    expect(result.output).not.toMatch(/config/i);
+    expect(result.code).toBe(1); // a horde failure: no job
+  });
+
+  it('started by hand (no HORDE_EXECUTOR), it reads the config file like any command', async () => {
+    const result = await agent({});
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/horde: .*horde\.config\.yaml/);
+    expect(paths).toEqual([]);
+  });
+
+  it('a bad launch setting is a clear error naming the setting, before any connection', async () => {
+    const result = await agent({ HORDE_EXECUTOR: JSON.stringify({ runner: 'podman' }) });
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/^horde: Invalid executor settings in the environment:/m);
+    expect(result.output).toMatch(/runner/);
+    expect(paths).toEqual([]);
+  });
+
+  it('has the same help and argument errors as through the full CLI', () => {
+    const help = spawnSync(process.execPath, [bin, 'executor', '--help'], { encoding: 'utf8', env: cleanEnv({}) });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/Usage: horde executor \[options\]/);
+    expect(help.stdout).toContain('--miner-url <url>');
+    const bad = spawnSync(process.execPath, [bin, 'executor', '--miner-url', address, '--token', 't', '--runner', 'podman'], {
+      encoding: 'utf8',
+      env: cleanEnv({}),
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('expected docker or process');
+  });
+});
