@@ -25,6 +25,8 @@ export interface FacilitatorProcess {
   readonly logger: Logger;
   /** Address of the dashboard, or null when it is not enabled. */
   readonly dashboardUrl: string | null;
+  /** Settles when the facilitator cannot go on (a worker lost its PostgreSQL session): close it and exit non-zero. */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export async function startFacilitatorFromConfig(
       handle,
       logger,
       dashboardUrl: dashboard?.url ?? null,
+      failed: handle.failed,
       async close() {
         await dashboard?.close();
         await handle.close();

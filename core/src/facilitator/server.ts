@@ -9,6 +9,7 @@ import { registerHttpApi } from './http-api.js';
 import { registerFacilitatorMetrics } from './metrics.js';
 import { FacilitatorStore } from './store.js';
 import { ValidatorHub } from './validator-hub.js';
+import { FacilitatorWorkers } from './workers/pool.js';
 
 export interface StartFacilitatorOptions {
   /** The `facilitator` config section (defaults filled in). */
@@ -32,6 +33,10 @@ export interface FacilitatorHandle {
   /** `http://host:port` once listening; null with `listen: false`. */
   readonly url: string | null;
   readonly port: number | null;
+  /** This process's part of a worker pool (`settings.workers.enabled`), or null for a single process. */
+  readonly workers: FacilitatorWorkers | null;
+  /** Settles with the error when the facilitator cannot go on (a worker lost its PostgreSQL session); never for a single process. */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,10 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     clock,
     logger,
   });
+  const workers = settings.workers.enabled
+    ? await FacilitatorWorkers.open({ store: options.store, settings: settings.workers, logger, clock })
+    : null;
+  const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
   const hub = new ValidatorHub({
     store,
     directory,
@@ -65,6 +74,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     logger,
     livenessMs: settings.validatorLivenessSeconds * 1000,
     authTimeoutMs: settings.authTimeoutSeconds * 1000,
+    ...(workers ? { workers } : {}),
   });
 
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
@@ -85,8 +95,13 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
 
   let url: string | null = null;
   let port: number | null = null;
+  // Sweeps start before listening: jobs of validators that connect here go out from the first poll.
+  await workers?.start(hub, store);
   if (options.listen !== false) {
-    await app.listen({ host: settings.host, port: settings.port });
+    await app.listen({ host: settings.host, port: settings.port }).catch(async (error: unknown) => {
+      await workers?.close();
+      throw error;
+    });
     const address = app.server.address();
     port = typeof address === 'object' && address !== null ? address.port : settings.port;
     const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
@@ -102,7 +117,10 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     store,
     url,
     port,
+    workers,
+    failed,
     async close() {
+      await workers?.close();
       hub.close();
       await app.close();
     },

@@ -16,6 +16,7 @@ import { chainEvmAssociationsMigration } from './chain-h2-collat-0001.js';
 import { validatorSlashesMigration } from './validator-h2-collat-0001.js';
 import { validatorBatchTasksMigration } from './validator-h2-workers-0001-batch-tasks.js';
 import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js';
+import { facilitatorWorkersMigration } from './facilitator-h2-facw-0001-workers.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -43,6 +44,7 @@ const migrations: readonly NamedMigration[] = [
   validatorSlashesMigration,
   validatorBatchTasksMigration,
   chainExtrinsicsMigration,
+  facilitatorWorkersMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
