@@ -67,7 +67,8 @@ export const ERROR_CATALOGUE = {
   /** core/src/facilitator/workers/errors.ts */
   HORDE_FACILITATOR_WORKERS_NEED_POSTGRES: 'Facilitator workers share a PostgreSQL store; the config names SQLite.',
   /** core/src/facilitator/workers/errors.ts */
-  HORDE_FACILITATOR_WORKERS_SESSION_LOST: "A facilitator worker lost its own PostgreSQL session (its claims' id and its announcements); it stops.",
+  HORDE_FACILITATOR_WORKERS_SESSION_LOST:
+    "A facilitator worker lost its own PostgreSQL session (its claims' id and its announcements); it stops.",
   /** core/src/executor/runners/errors.ts */
   HORDE_GPU_UNAVAILABLE: 'The job asked for GPUs (preset `nvidia_all`) and this engine cannot provide them.',
   /** plugins/hardware-classes/src/index.ts */

@@ -120,7 +120,13 @@ export class FacilitatorStore {
         created_at: job.createdAt,
         updated_at: job.createdAt,
       });
-      await trx('facilitator_job_statuses').insert({ job_uuid: job.uuid, status: 'sent', seq: 1, metadata: null, created_at: job.createdAt });
+      await trx('facilitator_job_statuses').insert({
+        job_uuid: job.uuid,
+        status: 'sent',
+        seq: 1,
+        metadata: null,
+        created_at: job.createdAt,
+      });
     });
   }
 

@@ -282,7 +282,10 @@ export class ValidatorHub {
       for (const job of waiting) {
         if (job.dispatchedBy !== null && alive.has(job.dispatchedBy)) continue;
         if (job.dispatchedBy !== null)
-          this.log.warn({ jobUuid: job.uuid, validatorHotkey: hotkey, deadWorker: job.dispatchedBy }, 'job claimed by a dead worker; sending it again');
+          this.log.warn(
+            { jobUuid: job.uuid, validatorHotkey: hotkey, deadWorker: job.dispatchedBy },
+            'job claimed by a dead worker; sending it again',
+          );
         await this.sendJob(connection, job);
       }
       await this.sendCheatReports(connection, hotkey);

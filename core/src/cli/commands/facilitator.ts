@@ -39,7 +39,10 @@ async function runFacilitator(options: RunOptions): Promise<void> {
     // This process only supervises (and holds the shared port): each worker is a `horde facilitator --workers 1`.
     const { FacilitatorWorkerSupervisor } = await import('./facilitator-workers.js');
     const supervisor = new FacilitatorWorkerSupervisor({
-      args: [...(options.config ? ['--config', options.config] : []), ...(options.port === undefined ? [] : ['--port', String(options.port)])],
+      args: [
+        ...(options.config ? ['--config', options.config] : []),
+        ...(options.port === undefined ? [] : ['--port', String(options.port)]),
+      ],
       processes: workersSection.processes,
       say: (line) => process.stderr.write(`${line}\n`),
     });
@@ -51,7 +54,10 @@ async function runFacilitator(options: RunOptions): Promise<void> {
   const facilitator = await startFacilitatorFromConfig(config);
   const outcome = await Promise.race([stopped.then((signal) => ({ signal })), facilitator.failed.then((error) => ({ error }))]);
   if ('error' in outcome) {
-    facilitator.logger.error({ err: outcome.error.message, code: (outcome.error as { code?: string }).code }, 'facilitator worker stopping');
+    facilitator.logger.error(
+      { err: outcome.error.message, code: (outcome.error as { code?: string }).code },
+      'facilitator worker stopping',
+    );
     process.exitCode = 1;
   } else facilitator.logger.info({ signal: outcome.signal }, 'facilitator stopping');
   await facilitator.close();

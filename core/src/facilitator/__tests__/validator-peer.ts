@@ -93,4 +93,3 @@ export class ValidatorPeer {
     this.socket.close();
   }
 }
-

@@ -100,7 +100,10 @@ export class FacilitatorWorkers implements WorkerDispatch {
     for (const job of await store.overdueJobs(now, settings.deadlineSlackSeconds * 1000, OVERDUE_BATCH)) {
       const reason = `no final status from validator ${job.targetValidatorHotkey} within the job's time limits plus ${settings.deadlineSlackSeconds} s`;
       if (await store.endAsFailed(job.uuid, reason, now))
-        this.log.warn({ jobUuid: job.uuid, validatorHotkey: job.targetValidatorHotkey, status: job.status }, 'job past its deadline ended as failed');
+        this.log.warn(
+          { jobUuid: job.uuid, validatorHotkey: job.targetValidatorHotkey, status: job.status },
+          'job past its deadline ended as failed',
+        );
     }
   }
 

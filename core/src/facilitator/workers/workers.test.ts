@@ -49,7 +49,9 @@ let token: string;
 beforeAll(async () => {
   db = await pgDatabase('horde_facw');
   store = await openStore({ client: 'postgres', url: db.url });
-  [client, validator, validator2] = await Promise.all(['//FacwClient', '//FacwValidator', '//FacwValidator2'].map((uri) => loadHotkey({ uri })));
+  [client, validator, validator2] = await Promise.all(
+    ['//FacwClient', '//FacwValidator', '//FacwValidator2'].map((uri) => loadHotkey({ uri })),
+  );
   await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID }] });
   chain = await LocalChain.open({ store, netuid: NETUID });
   for (const v of [validator, validator2])
@@ -138,7 +140,9 @@ describe('facilitator workers on one PostgreSQL', () => {
     const [a, b, c] = workers as [FacilitatorHandle, FacilitatorHandle, FacilitatorHandle];
     const onB = await connect(b, validator2);
     const onC = await connect(c, validator2);
-    const uuids = await Promise.all(Array.from({ length: 12 }, (_, i) => createJob([a, b, c][i % 3]!, jobBody(validator2.ss58, { args: [`n${i}`] }))));
+    const uuids = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => createJob([a, b, c][i % 3]!, jobBody(validator2.ss58, { args: [`n${i}`] }))),
+    );
     await expect.poll(() => jobsOf(onB).length + jobsOf(onC).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(uuids.length);
     // A few sweeps later, still once each.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -159,7 +163,15 @@ describe('facilitator workers on one PostgreSQL', () => {
     // Claimed by a worker whose PostgreSQL session is gone (no backend has this pid).
     await store.db('facilitator_jobs').where({ uuid: orphan }).update({ dispatched_by: 2_000_000_000, dispatched_at: clock.now() });
     const onB = await connect(b, validator);
-    await expect.poll(() => jobsOf(onB).filter((uuid) => uuid === lost || uuid === orphan).sort(), { timeout: 10_000 }).toEqual([lost, orphan]);
+    await expect
+      .poll(
+        () =>
+          jobsOf(onB)
+            .filter((uuid) => uuid === lost || uuid === orphan)
+            .sort(),
+        { timeout: 10_000 },
+      )
+      .toEqual([lost, orphan]);
     expect((await b.store.job(orphan))?.dispatchedBy).toBe(b.workers!.pid);
     for (const uuid of [lost, orphan]) {
       onB.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'completed', metadata: null });
@@ -187,7 +199,9 @@ describe('facilitator workers on one PostgreSQL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'horde-facw-sqlite-'));
     const sqlite = await openStore({ client: 'sqlite', filename: join(dir, 'f.sqlite') });
     try {
-      await expect(startFacilitator({ settings: settings(), store: sqlite, chain, netuid: NETUID, logger, clock, listen: false })).rejects.toMatchObject({
+      await expect(
+        startFacilitator({ settings: settings(), store: sqlite, chain, netuid: NETUID, logger, clock, listen: false }),
+      ).rejects.toMatchObject({
         code: 'HORDE_FACILITATOR_WORKERS_NEED_POSTGRES',
       });
     } finally {
