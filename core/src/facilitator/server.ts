@@ -47,11 +47,16 @@ export interface FacilitatorHandle {
 export async function startFacilitator(options: StartFacilitatorOptions): Promise<FacilitatorHandle> {
   const { settings } = options;
   const clock = options.clock ?? new SystemClock();
-  const logger = options.logger.child({ role: 'facilitator' });
+  const baseLogger = options.logger.child({ role: 'facilitator' });
   const store = new FacilitatorStore(options.store);
   const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
   if (settings.hotkeyWhitelist.length === 0)
-    logger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+    baseLogger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+  const workers = settings.workers.enabled
+    ? await FacilitatorWorkers.open({ store: options.store, settings: settings.workers, logger: baseLogger, clock })
+    : null;
+  // A worker's lines say which worker (its claim id, its process) did what.
+  const logger = workers ? baseLogger.child({ workerPid: workers.pid, pid: process.pid }) : baseLogger;
 
   const directory = new ValidatorDirectory({
     chain: options.chain,
@@ -63,9 +68,6 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     clock,
     logger,
   });
-  const workers = settings.workers.enabled
-    ? await FacilitatorWorkers.open({ store: options.store, settings: settings.workers, logger, clock })
-    : null;
   const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
   const hub = new ValidatorHub({
     store,

@@ -61,6 +61,8 @@ async function runFacilitator(options: RunOptions): Promise<void> {
     process.exitCode = 1;
   } else facilitator.logger.info({ signal: outcome.signal }, 'facilitator stopping');
   await facilitator.close();
+  // A worker of `--workers N` has an IPC channel to its supervisor: let it go so the process exits.
+  if (process.connected) process.disconnect();
 }
 
 /**

@@ -38,7 +38,7 @@ export class FacilitatorWorkers implements WorkerDispatch {
     private readonly options: FacilitatorWorkersOptions,
     private readonly session: FacilitatorWorkerSession,
   ) {
-    this.log = options.logger.child({ component: 'facilitator-workers', workerPid: session.pid });
+    this.log = options.logger.child({ component: 'facilitator-workers', workerPid: session.pid, pid: process.pid });
   }
 
   /** Opens the worker's session; PostgreSQL only (SQLite is one process's store). */
