@@ -29,6 +29,11 @@ export interface CheatReportRow {
   readonly createdAt: number;
 }
 
+/** A job's time limits, all of them: past its creation plus these (and a slack) it is overdue. */
+function timeLimitsMs(body: CreateJobBody): number {
+  return (body.download_time_limit + body.execution_time_limit + body.upload_time_limit + body.streaming_start_time_limit) * 1000;
+}
+
 /** SQLite's and PostgreSQL's words for "that key is taken". */
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -117,6 +122,7 @@ export class FacilitatorStore {
         signature: signatureToColumn(job.signature),
         status: 'sent',
         status_seq: 1,
+        deadline_at: job.createdAt + timeLimitsMs(body),
         created_at: job.createdAt,
         updated_at: job.createdAt,
       });
@@ -243,6 +249,14 @@ export class FacilitatorStore {
     return rows.map((row) => this.rowToJob(row));
   }
 
+  /** Jobs for `validatorHotkey` it has not acknowledged yet (still `sent`), oldest first: what a worker's sweep may send. */
+  async unacknowledgedJobs(validatorHotkey: string): Promise<StoredJob[]> {
+    const rows = await this.db('facilitator_jobs')
+      .where({ target_validator_hotkey: validatorHotkey, status: 'sent' })
+      .orderBy('created_at');
+    return rows.map((row) => this.rowToJob(row));
+  }
+
   async markDispatched(uuid: string, at: number): Promise<void> {
     await this.db('facilitator_jobs').where({ uuid }).update({ dispatched_at: at });
   }
@@ -274,16 +288,14 @@ export class FacilitatorStore {
 
   /**
    * Open jobs whose deadline has passed: created more than their time limits (download, execution,
-   * upload, streaming start) plus `slackMs` ago, oldest first.
+   * upload, streaming start) plus `slackMs` ago, earliest deadline first.
    */
   async overdueJobs(now: number, slackMs: number, limit: number): Promise<StoredJob[]> {
+    // `deadline_at` is null once a job ended: the index holds the open jobs' deadlines only.
     const rows = await this.db('facilitator_jobs')
+      .where('deadline_at', '<', now - slackMs)
       .whereNotIn('status', [...JOB_END_STATUSES])
-      .whereRaw(
-        'created_at + (download_time_limit + execution_time_limit + upload_time_limit + streaming_start_time_limit) * 1000 + ? < ?',
-        [slackMs, now],
-      )
-      .orderBy('created_at')
+      .orderBy('deadline_at')
       .limit(limit);
     return rows.map((row) => this.rowToJob(row));
   }
@@ -337,6 +349,7 @@ export class FacilitatorStore {
     const uuid = row.uuid as string;
     const seq = toNumber(row.status_seq ?? 0) + 1;
     const update: Record<string, unknown> = { status, status_seq: seq, updated_at: now };
+    if (JOB_END_STATUSES.has(status)) update.deadline_at = null;
     const response = metadata?.miner_response;
     const failure = metadata?.job_failure_details;
     if (response) {

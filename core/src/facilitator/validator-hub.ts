@@ -276,7 +276,7 @@ export class ValidatorHub {
     for (const hotkey of this.connections.keys()) {
       const connection = this.liveConnection(hotkey);
       if (!connection) continue;
-      const waiting = (await this.options.store.openJobs(hotkey)).filter((job) => job.status === 'sent');
+      const waiting = await this.options.store.unacknowledgedJobs(hotkey);
       const claimants = [...new Set(waiting.flatMap((job) => (job.dispatchedBy === null ? [] : [job.dispatchedBy])))];
       const alive = await workers.alive(claimants);
       for (const job of waiting) {

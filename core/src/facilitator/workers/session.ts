@@ -16,6 +16,7 @@ interface PgConnection {
  */
 export class FacilitatorWorkerSession {
   private lost = false;
+  private closed = false;
   private readonly lostListeners: Array<(error: Error) => void> = [];
 
   private constructor(
@@ -72,14 +73,19 @@ export class FacilitatorWorkerSession {
     return new Set(rows.map((row) => Number(row.pid)));
   }
 
-  /** Stops listening and gives the connection back to the pool. */
+  /**
+   * Stops listening and gives the connection back to the pool, a lost one too: the pool disposes
+   * of a broken connection, and one never given back would hold the store's close forever.
+   */
   async close(): Promise<void> {
-    if (this.lost) return;
-    this.lost = true;
-    try {
-      await this.db.raw('unlisten *').connection(this.connection);
-    } catch {
-      // The session is gone already.
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.lost) {
+      this.lost = true;
+      await this.db
+        .raw('unlisten *')
+        .connection(this.connection)
+        .catch(() => undefined);
     }
     await this.db.client.releaseConnection(this.connection).catch(() => undefined);
   }

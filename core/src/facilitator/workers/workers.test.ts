@@ -195,6 +195,19 @@ describe('facilitator workers on one PostgreSQL', () => {
     expect(await late.until((m) => 'status' in m)).toMatchObject({ status: 'error', errors: [{ type: 'job_ended' }] });
   });
 
+  it('says a worker cannot go on once its own PostgreSQL session is gone (its claims are then a dead worker’s)', async () => {
+    const own = await openStore({ client: 'postgres', url: db.url });
+    const handle = await startFacilitator({ settings: settings(), store: own, chain, netuid: NETUID, logger, clock, listen: false });
+    try {
+      await store.db.raw('select pg_terminate_backend(?)', [handle.workers!.pid]);
+      await expect(handle.failed).resolves.toMatchObject({ code: 'HORDE_FACILITATOR_WORKERS_SESSION_LOST' });
+      expect((await workers[0]!.workers!.alive([handle.workers!.pid])).size).toBe(0);
+    } finally {
+      await handle.close();
+      await own.close();
+    }
+  });
+
   it('refuses to run as a worker on SQLite, with a typed error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'horde-facw-sqlite-'));
     const sqlite = await openStore({ client: 'sqlite', filename: join(dir, 'f.sqlite') });
