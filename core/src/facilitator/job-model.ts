@@ -171,6 +171,11 @@ export interface StoredJob {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** One entry of a job's `status_history` as the API returns it. */
+export function statusEntryResponse(entry: StatusEntry) {
+  return { status: entry.status, metadata: entry.metadata, created_at: iso(entry.createdAt), seq: entry.seq };
+}
+
 /**
  * The job as the API returns it: the fields ComputeHorde's `FacilitatorJobResponse` reads (`uuid`,
  * `executor_class`, `created_at`, `status`, `docker_image`, `args`, `env`, `stdout`, `stderr`,
@@ -206,12 +211,7 @@ export function jobResponse(job: StoredJob, history: readonly StatusEntry[]) {
     streaming_server_cert: job.streamingServerCert,
     streaming_server_address: job.streamingServerAddress,
     streaming_server_port: job.streamingServerPort,
-    status_history: history.map((entry) => ({
-      status: entry.status,
-      metadata: entry.metadata,
-      created_at: iso(entry.createdAt),
-      seq: entry.seq,
-    })),
+    status_history: history.map(statusEntryResponse),
   };
 }
 export type JobResponse = ReturnType<typeof jobResponse>;

@@ -8,6 +8,7 @@ import { SystemClock } from '../time/clock.js';
 import { registerHttpApi } from './http-api.js';
 import { registerFacilitatorMetrics } from './metrics.js';
 import { FacilitatorStore } from './store.js';
+import { JobUpdateSignal } from './job-updates.js';
 import { ValidatorHub } from './validator-hub.js';
 import { FacilitatorWorkers } from './workers/pool.js';
 
@@ -68,6 +69,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     clock,
     logger,
   });
+  const updates = new JobUpdateSignal();
   const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
   const hub = new ValidatorHub({
     store,
@@ -77,6 +79,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     livenessMs: settings.validatorLivenessSeconds * 1000,
     authTimeoutMs: settings.authTimeoutSeconds * 1000,
     ...(workers ? { workers } : {}),
+    updates,
   });
 
   const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
@@ -88,7 +91,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   });
   await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
   app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
-  registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger });
+  registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger, updates });
   const metrics = options.metrics;
   if (metrics) {
     registerFacilitatorMetrics(metrics, store, hub);
@@ -98,7 +101,7 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
   let url: string | null = null;
   let port: number | null = null;
   // Sweeps start before listening: jobs of validators that connect here go out from the first poll.
-  await workers?.start(hub, store);
+  await workers?.start(hub, store, updates);
   if (options.listen !== false) {
     await app.listen({ host: settings.host, port: settings.port }).catch(async (error: unknown) => {
       await workers?.close();

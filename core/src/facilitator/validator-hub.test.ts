@@ -129,6 +129,38 @@ describe('job flow over the websocket', () => {
     expect(await v.next()).toMatchObject({ status: 'error', errors: [{ type: 'unknown_job' }] });
   });
 
+  it('answers a long poll of /updates/ with the next numbered status once the validator reports it', async () => {
+    const v = await authenticated(f.validator);
+    await v.drain();
+    const uuid = await createJob(jobBody(f.validator.ss58, { docker_image: 'poll:1' }));
+    await v.until((m) => 'uuid' in m && m.uuid === uuid);
+    const updates = (after: number, wait: number) =>
+      f.handle.app.inject({
+        method: 'GET',
+        url: `/api/v1/jobs/${uuid}/updates/?after=${after}&wait=${wait}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    let settled = false;
+    const poll = updates(1, 20).then((res) => ((settled = true), res));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    v.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'received', metadata: null });
+    expect(await v.next()).toMatchObject({ status: 'success' });
+    expect((await poll).json()).toMatchObject({ uuid, status: 'Received', updates: [{ seq: 2, status: 'received' }] });
+    expect((await updates(2, 0)).json()).toEqual({ uuid, status: 'Received', updates: [] });
+    v.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'completed', metadata: null });
+    expect(await v.next()).toMatchObject({ status: 'success' });
+    // An ended job is answered at once: its last updates, then nothing more to wait for.
+    expect((await updates(2, 20)).json()).toMatchObject({ status: 'Completed', updates: [{ seq: 3, status: 'completed' }] });
+    expect((await updates(3, 20)).json()).toEqual({ uuid, status: 'Completed', updates: [] });
+    const other = await f.handle.app.inject({
+      method: 'GET',
+      url: `/api/v1/jobs/${uuid}/updates/?wait=99`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(other.statusCode).toBe(400);
+  });
+
   it("refuses status updates for another validator's job", async () => {
     const uuid = await createJob(jobBody(f.validator.ss58));
     const other = await authenticated(f.validator2);

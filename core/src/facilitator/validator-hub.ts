@@ -11,6 +11,7 @@ import type {
 } from '../protocol/facilitator-messages.js';
 import type { JsonValue } from '../protocol/python-json.js';
 import { jobRequestFor, type StoredJob } from './job-model.js';
+import type { JobUpdateSignal } from './job-updates.js';
 import type { CheatReportRow, FacilitatorStore } from './store.js';
 import type { WorkerDispatch } from './workers/dispatch.js';
 
@@ -36,6 +37,8 @@ export interface ValidatorHubOptions {
    * process, which sends what it has.
    */
   readonly workers?: WorkerDispatch;
+  /** Woken with each stored status update (the clients waiting on `/updates/`); workers also announce it to the others. */
+  readonly updates?: JobUpdateSignal;
 }
 
 export interface ConnectedValidator {
@@ -224,6 +227,7 @@ export class ValidatorHub {
         if (result === 'ok' || result === 'duplicate') {
           this.log.info({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'job status update');
           await connection.send(ok());
+          if (result === 'ok') await this.statusStored(message.uuid, hotkey);
         } else {
           this.log.warn({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'status update refused');
           await connection.send(
@@ -307,6 +311,14 @@ export class ValidatorHub {
     if (await this.sendJob(connection, job)) return true;
     await this.options.workers?.announce({ kind: 'job', uuid, validatorHotkey });
     return false;
+  }
+
+  /** Wakes this process's clients waiting for the job, and the other workers'. */
+  async statusStored(uuid: string, validatorHotkey: string): Promise<void> {
+    this.options.updates?.notify(uuid);
+    await this.options.workers
+      ?.announce({ kind: 'status', uuid, validatorHotkey })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, jobUuid: uuid }, 'could not announce a status update'));
   }
 
   /** Another worker's announcement: a job or cheat report for a validator that may be connected here. */

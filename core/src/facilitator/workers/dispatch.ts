@@ -1,6 +1,9 @@
-/** What one facilitator worker tells the others: a job or cheat report waits for `validatorHotkey`. */
+/**
+ * What one facilitator worker tells the others: a job or cheat report waits for `validatorHotkey`
+ * (`job`, `cheat`), or a job has a new status update (`status`: wakes the clients waiting for it).
+ */
 export interface Announcement {
-  readonly kind: 'job' | 'cheat';
+  readonly kind: 'job' | 'cheat' | 'status';
   /** The job's uuid (for a cheat report: the reported job's). */
   readonly uuid: string;
   readonly validatorHotkey: string;
@@ -21,7 +24,11 @@ export function parseAnnouncement(payload: string | undefined): Announcement | n
   if (payload === undefined) return null;
   try {
     const value = JSON.parse(payload) as Partial<Announcement>;
-    if ((value.kind === 'job' || value.kind === 'cheat') && typeof value.uuid === 'string' && typeof value.validatorHotkey === 'string')
+    if (
+      (value.kind === 'job' || value.kind === 'cheat' || value.kind === 'status') &&
+      typeof value.uuid === 'string' &&
+      typeof value.validatorHotkey === 'string'
+    )
       return { kind: value.kind, uuid: value.uuid, validatorHotkey: value.validatorHotkey };
   } catch {
     // not JSON

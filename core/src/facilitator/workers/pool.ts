@@ -1,5 +1,6 @@
 import type { Clock, Logger, Store } from '../../contracts/index.js';
 import type { FacilitatorWorkersSection } from '../../config/sections/facilitator.js';
+import type { JobUpdateSignal } from '../job-updates.js';
 import type { FacilitatorStore } from '../store.js';
 import type { ValidatorHub } from '../validator-hub.js';
 import { parseAnnouncement, type Announcement, type WorkerDispatch } from './dispatch.js';
@@ -29,6 +30,7 @@ export interface FacilitatorWorkersOptions {
  */
 export class FacilitatorWorkers implements WorkerDispatch {
   private hub: ValidatorHub | null = null;
+  private updates: JobUpdateSignal | null = null;
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> = Promise.resolve();
   private closed = false;
@@ -68,13 +70,18 @@ export class FacilitatorWorkers implements WorkerDispatch {
     this.session.onLost(listener);
   }
 
-  /** Starts listening and sweeping for `hub` (whose validators' sockets are this worker's). */
-  async start(hub: ValidatorHub, store: FacilitatorStore): Promise<void> {
+  /** Starts listening and sweeping for `hub` (whose validators' sockets are this worker's); `updates` wakes this worker's waiting clients. */
+  async start(hub: ValidatorHub, store: FacilitatorStore, updates: JobUpdateSignal): Promise<void> {
     this.hub = hub;
+    this.updates = updates;
     await this.session.listen(ANNOUNCE_CHANNEL, (payload) => {
       const announcement = parseAnnouncement(payload);
       if (!announcement) {
         this.log.warn({ payload: payload?.slice(0, 200) }, 'ignored an announcement that is not one');
+        return;
+      }
+      if (announcement.kind === 'status') {
+        this.updates?.notify(announcement.uuid);
         return;
       }
       hub
@@ -99,11 +106,12 @@ export class FacilitatorWorkers implements WorkerDispatch {
     const now = clock.now();
     for (const job of await store.overdueJobs(now, settings.deadlineSlackSeconds * 1000, OVERDUE_BATCH)) {
       const reason = `no final status from validator ${job.targetValidatorHotkey} within the job's time limits plus ${settings.deadlineSlackSeconds} s`;
-      if (await store.endAsFailed(job.uuid, reason, now))
-        this.log.warn(
-          { jobUuid: job.uuid, validatorHotkey: job.targetValidatorHotkey, status: job.status },
-          'job past its deadline ended as failed',
-        );
+      if (!(await store.endAsFailed(job.uuid, reason, now))) continue;
+      await this.hub?.statusStored(job.uuid, job.targetValidatorHotkey);
+      this.log.warn(
+        { jobUuid: job.uuid, validatorHotkey: job.targetValidatorHotkey, status: job.status },
+        'job past its deadline ended as failed',
+      );
     }
   }
 

@@ -136,6 +136,36 @@ describe('facilitator workers on one PostgreSQL', () => {
     expect(stored?.dispatchedBy).toBe(b.workers!.pid);
   });
 
+  it('wakes a client long-polling on worker C when the update is stored on worker B', async () => {
+    const [a, b, c] = workers as [FacilitatorHandle, FacilitatorHandle, FacilitatorHandle];
+    const onB = await connect(b, validator);
+    const uuid = await createJob(a, jobBody(validator.ss58, { args: ['long poll'] }));
+    await onB.until((m) => 'uuid' in m && m.uuid === uuid);
+    const seen: string[] = [];
+    let after = 1;
+    const client = (async () => {
+      for (;;) {
+        const res = await c.app.inject({
+          method: 'GET',
+          url: `/api/v1/jobs/${uuid}/updates/?after=${after}&wait=20`,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const body = res.json() as { status: string; updates: Array<{ seq: number; status: string }> };
+        for (const update of body.updates) {
+          seen.push(`${update.seq}:${update.status}`);
+          after = update.seq;
+        }
+        if (body.status === 'Completed' && body.updates.length === 0) return;
+      }
+    })();
+    for (const status of ['received', 'accepted', 'completed'] as const) {
+      onB.send({ message_type: 'V0JobStatusUpdate', uuid, status, metadata: null });
+      expect(await onB.next()).toEqual({ status: 'success', errors: [] });
+    }
+    await client;
+    expect(seen).toEqual(['2:received', '3:accepted', '4:completed']);
+  });
+
   it('gives each job once to a validator connected to two workers', async () => {
     const [a, b, c] = workers as [FacilitatorHandle, FacilitatorHandle, FacilitatorHandle];
     const onB = await connect(b, validator2);
