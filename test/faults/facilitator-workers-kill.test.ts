@@ -5,11 +5,13 @@
  * one they run, answer one they ended with its final status), queue updates while away and flush
  * them on reconnect, and reconnect to the next worker (a load balancer's choice) when a socket dies.
  *
- * Clients submit a stream of jobs to workers A and C, and poll every job on C. The validator's
+ * Clients submit a stream of jobs to workers A and C, and on C both poll every job and stream it
+ * (long poll of `/updates/`). The validator's
  * socket is on B; a second validator is offline while B accepts a job for it (an undispatched job
  * of B). Mid-stream, B is killed with SIGKILL. Then: every job answered 201 is final within its
  * deadline, each ran once at its validator, each socket got each job at most once, and every
- * client saw each job's status history grow in order (sequence numbers 1, 2, …), never rewritten.
+ * client saw each job's status history grow in order (sequence numbers 1, 2, …), never rewritten,
+ * and each stream got every update once, in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -266,10 +268,38 @@ describe('facilitator workers on PostgreSQL', () => {
       }
     })();
 
+    // C also streams every accepted job (long poll of /updates/), from its first update to its end.
+    const streamed = new Map<string, string[]>();
+    const streams: Array<Promise<void>> = [];
+    const follow = (uuid: string) => {
+      const entries: string[] = [];
+      streamed.set(uuid, entries);
+      let after = 0;
+      streams.push(
+        (async () => {
+          for (;;) {
+            const res = await fetch(`${c.url}/api/v1/jobs/${uuid}/updates/?after=${after}&wait=20`, {
+              headers: { authorization: `Bearer ${tokenC}` },
+            });
+            const body = (await res.json()) as { status: string; updates: Array<{ seq: number; status: string }> };
+            for (const update of body.updates) {
+              entries.push(`${update.seq}:${update.status}`);
+              after = update.seq;
+            }
+            if (body.status !== 'Sent' && body.status !== 'Received' && body.status !== 'Accepted' && body.updates.length === 0) return;
+          }
+        })(),
+      );
+    };
+    const accept = (uuid: string) => {
+      accepted.push(uuid);
+      follow(uuid);
+    };
+
     // B accepts a job for a validator that is offline: it waits, undispatched, in B's hands.
     const forOffline = await submit(b.url, tokenB, jobBody(offline.ss58, { args: ['offline'] }));
     expect(forOffline).not.toBeNull();
-    accepted.push(forOffline!);
+    accept(forOffline!);
 
     let killedAt = 0;
     let inFlightAtKill = 0;
@@ -277,11 +307,11 @@ describe('facilitator workers on PostgreSQL', () => {
       const [url, token] = i % 2 === 0 ? [a.url, tokenA] : [c.url, tokenC];
       const uuid = await submit(url, token, jobBody(validator.ss58, { args: [`job ${i}`] }));
       expect(uuid, `job ${i} on a live worker`).not.toBeNull();
-      accepted.push(uuid!);
+      accept(uuid!);
       if (i === JOBS / 2) {
         // Jobs are running at the validator through B's socket, and B just accepted one more.
         const last = await submit(b.url, tokenB, jobBody(validator.ss58, { args: ['last on B'] }));
-        if (last) accepted.push(last);
+        if (last) accept(last);
         inFlightAtKill = relay.runs.size - relay.ended.size;
         b.child.kill('SIGKILL');
         killedAt = Date.now();
@@ -306,6 +336,7 @@ describe('facilitator workers on PostgreSQL', () => {
     );
     polling = false;
     await poller;
+    await Promise.all(streams);
 
     const rows = await store.db('facilitator_jobs').whereIn('uuid', accepted);
     expect(rows).toHaveLength(accepted.length);
@@ -339,6 +370,8 @@ describe('facilitator workers on PostgreSQL', () => {
         const seqs = poll.status_history.map((h) => `${h.seq}:${h.status}`);
         expect(finalSeqs.slice(0, seqs.length), uuid).toEqual(seqs);
       }
+      // C's stream got every update once, in order, from the first to the end.
+      expect(streamed.get(uuid), `${uuid} streamed`).toEqual(finalSeqs);
       // And C's client, asked now, reads the final history.
       const res = await fetch(`${c.url}/api/v1/jobs/${uuid}/`, { headers: { authorization: `Bearer ${tokenC}` } });
       const job = (await res.json()) as Seen;
