@@ -209,7 +209,10 @@ export function registerHttpApi(app: FastifyInstance, deps: HttpApiDeps): void {
     reply.raw.once('close', () => gone.abort());
     const until = Date.now() + query.wait * 1000;
     for (;;) {
-      const [job, history] = await Promise.all([store.job(uuid), store.history(uuid)]);
+      // The job first, then its history: an end seen in the job is then in the history read after
+      // it (one transaction writes both), so a client told "ended, nothing new" missed nothing.
+      const job = await store.job(uuid);
+      const history = await store.history(uuid);
       const news = history.filter((entry) => (entry.seq ?? 0) > query.after);
       const left = until - Date.now();
       if (news.length > 0 || JOB_END_STATUSES.has(job!.status) || left <= 0 || gone.signal.aborted) {

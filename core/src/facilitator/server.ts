@@ -69,65 +69,68 @@ export async function startFacilitator(options: StartFacilitatorOptions): Promis
     clock,
     logger,
   });
-  const updates = new JobUpdateSignal();
-  const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
-  const hub = new ValidatorHub({
-    store,
-    directory,
-    clock,
-    logger,
-    livenessMs: settings.validatorLivenessSeconds * 1000,
-    authTimeoutMs: settings.authTimeoutSeconds * 1000,
-    ...(workers ? { workers } : {}),
-    updates,
-  });
-
-  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app = Fastify({
-    loggerInstance: httpLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: settings.bodyLimitBytes,
-    routerOptions: { ignoreTrailingSlash: true },
-  });
-  await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
-  app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
-  registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger, updates });
-  const metrics = options.metrics;
-  if (metrics) {
-    registerFacilitatorMetrics(metrics, store, hub);
-    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
-  }
-
-  let url: string | null = null;
-  let port: number | null = null;
-  // Sweeps start before listening: jobs of validators that connect here go out from the first poll.
-  await workers?.start(hub, store, updates);
-  if (options.listen !== false) {
-    await app.listen({ host: settings.host, port: settings.port }).catch(async (error: unknown) => {
-      await workers?.close();
-      throw error;
+  // From here on a failed start gives the worker's PostgreSQL session back (the store stays the caller's).
+  try {
+    const updates = new JobUpdateSignal();
+    const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
+    const hub = new ValidatorHub({
+      store,
+      directory,
+      clock,
+      logger,
+      livenessMs: settings.validatorLivenessSeconds * 1000,
+      authTimeoutMs: settings.authTimeoutSeconds * 1000,
+      ...(workers ? { workers } : {}),
+      updates,
     });
-    const address = app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : settings.port;
-    const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    logger.info({ url, port }, 'facilitator listening');
-  } else {
-    await app.ready();
-  }
 
-  return {
-    app,
-    hub,
-    store,
-    url,
-    port,
-    workers,
-    failed,
-    async close() {
-      await workers?.close();
-      hub.close();
-      await app.close();
-    },
-  };
+    const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+    const app = Fastify({
+      loggerInstance: httpLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: settings.bodyLimitBytes,
+      routerOptions: { ignoreTrailingSlash: true },
+    });
+    await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
+    app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
+    registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger, updates });
+    const metrics = options.metrics;
+    if (metrics) {
+      registerFacilitatorMetrics(metrics, store, hub);
+      app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+    }
+
+    let url: string | null = null;
+    let port: number | null = null;
+    // Sweeps start before listening: jobs of validators that connect here go out from the first poll.
+    await workers?.start(hub, store, updates);
+    if (options.listen !== false) {
+      await app.listen({ host: settings.host, port: settings.port });
+      const address = app.server.address();
+      port = typeof address === 'object' && address !== null ? address.port : settings.port;
+      const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      logger.info({ url, port }, 'facilitator listening');
+    } else {
+      await app.ready();
+    }
+
+    return {
+      app,
+      hub,
+      store,
+      url,
+      port,
+      workers,
+      failed,
+      async close() {
+        await workers?.close();
+        hub.close();
+        await app.close();
+      },
+    };
+  } catch (error) {
+    await workers?.close();
+    throw error;
+  }
 }

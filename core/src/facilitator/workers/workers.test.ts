@@ -238,6 +238,18 @@ describe('facilitator workers on one PostgreSQL', () => {
     }
   });
 
+  it('gives its PostgreSQL session back when it cannot start (its port is taken)', async () => {
+    const own = await openStore({ client: 'postgres', url: db.url });
+    const taken = settings({ port: workers[0]!.port });
+    await expect(
+      startFacilitator({ settings: taken, store: own, chain, netuid: NETUID, logger, clock, listen: true }),
+    ).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+    });
+    // The store closes: no connection was kept out of its pool.
+    await own.close();
+  });
+
   it('refuses to run as a worker on SQLite, with a typed error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'horde-facw-sqlite-'));
     const sqlite = await openStore({ client: 'sqlite', filename: join(dir, 'f.sqlite') });
