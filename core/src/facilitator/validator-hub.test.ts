@@ -188,6 +188,17 @@ describe('job flow over the websocket', () => {
     expect(await v.until((m) => 'uuid' in m && m.uuid === uuid)).toMatchObject({ message_type: 'V2JobRequest', docker_image: 'late:1' });
   });
 
+  it('never sends one job twice on one socket, even when its heartbeat resumes after a silence', async () => {
+    const v = await authenticated(f.validator);
+    await v.drain();
+    const uuid = await createJob(jobBody(f.validator.ss58, { docker_image: 'once:1' }));
+    await v.until((m) => 'uuid' in m && m.uuid === uuid);
+    f.clock.advance(181_000);
+    v.send({ message_type: 'V0Heartbeat' });
+    // The resync finds nothing this socket has not had: no job comes again.
+    expect(await v.quiet(500)).toBe(true);
+  });
+
   it('relays a cheat report to the validator with a signature it can verify', async () => {
     const v = await authenticated(f.validator2);
     await v.drain();

@@ -9,6 +9,7 @@ import type {
   V0JobCheated,
   ValidatorToFacilitatorMessage,
 } from '../protocol/facilitator-messages.js';
+import { JOB_END_STATUSES } from '../protocol/enums.js';
 import type { JsonValue } from '../protocol/python-json.js';
 import { jobRequestFor, type StoredJob } from './job-model.js';
 import type { JobUpdateSignal } from './job-updates.js';
@@ -58,6 +59,11 @@ class ValidatorConnection {
   readonly id = nextConnectionId++;
   hotkey: string | null = null;
   lastSeen = 0;
+  /**
+   * Jobs sent on this socket and not ended: never sent on it again (one TCP stream loses nothing;
+   * a resync racing an announcement would otherwise send a job twice on the same socket).
+   */
+  readonly sentJobs = new Set<string>();
   private work: Promise<void> = Promise.resolve();
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -224,6 +230,7 @@ export class ValidatorHub {
           return;
         }
         const result = await store.addStatus(hotkey, message.uuid, message.status, message.metadata ?? null, clock.now());
+        if (result === 'job_ended' || JOB_END_STATUSES.has(message.status)) connection.sentJobs.delete(message.uuid);
         if (result === 'ok' || result === 'duplicate') {
           this.log.info({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'job status update');
           await connection.send(ok());
@@ -336,8 +343,20 @@ export class ValidatorHub {
    * and a failed send gives the claim back.
    */
   private async sendJob(connection: ValidatorConnection, job: StoredJob): Promise<boolean> {
-    const { store, clock, workers } = this.options;
     const validatorHotkey = job.targetValidatorHotkey;
+    if (connection.sentJobs.has(job.uuid)) return false;
+    // Taken before the first await: two sends racing on this socket cannot both pass.
+    connection.sentJobs.add(job.uuid);
+    if (!(await this.claimAndSend(connection, job))) {
+      connection.sentJobs.delete(job.uuid);
+      return false;
+    }
+    this.log.info({ jobUuid: job.uuid, validatorHotkey }, 'job sent to validator');
+    return true;
+  }
+
+  private async claimAndSend(connection: ValidatorConnection, job: StoredJob): Promise<boolean> {
+    const { store, clock, workers } = this.options;
     if (workers) {
       const previous = { dispatchedBy: job.dispatchedBy, dispatchedAt: job.dispatchedAt };
       if (!(await store.claimDispatch(job.uuid, workers.pid, clock.now(), previous))) return false;
@@ -349,7 +368,6 @@ export class ValidatorHub {
       if (!(await connection.send(jobRequestFor(job.uuid, job.body, job.signature)))) return false;
       await store.markDispatched(job.uuid, clock.now());
     }
-    this.log.info({ jobUuid: job.uuid, validatorHotkey }, 'job sent to validator');
     return true;
   }
 
