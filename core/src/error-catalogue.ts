@@ -64,6 +64,11 @@ export const ERROR_CATALOGUE = {
   HORDE_EXECUTOR_START_TIMEOUT: 'The executor manager did not start an executor within its spin-up time plus the startup limit.',
   /** core/src/miner/errors.ts */
   HORDE_EXECUTOR_UNAVAILABLE: 'A slot was reserved but the executor manager could not start an executor (`executor_spinup_failed`).',
+  /** core/src/facilitator/workers/errors.ts */
+  HORDE_FACILITATOR_WORKERS_NEED_POSTGRES: 'Facilitator workers share a PostgreSQL store; the config names SQLite.',
+  /** core/src/facilitator/workers/errors.ts */
+  HORDE_FACILITATOR_WORKERS_SESSION_LOST:
+    "A facilitator worker lost its own PostgreSQL session (its claims' id and its announcements); it stops.",
   /** core/src/executor/runners/errors.ts */
   HORDE_GPU_UNAVAILABLE: 'The job asked for GPUs (preset `nvidia_all`) and this engine cannot provide them.',
   /** plugins/hardware-classes/src/index.ts */

@@ -20,6 +20,8 @@ export interface FacilitatorProcess {
   readonly logger: Logger;
   /** Address of the dashboard, or null when it is not enabled. */
   readonly dashboardUrl: string | null;
+  /** Settles when the facilitator cannot go on (a worker lost its PostgreSQL session): close it and exit non-zero. */
+  readonly failed: Promise<Error>;
   /** Stops the facilitator, then closes the chain and the store (newest first). */
   close(): Promise<void>;
 }
@@ -55,7 +57,7 @@ export async function startFacilitator(config: HordeConfig, options: StartFacili
         })
       : null;
     if (dashboard) scope.cleanup.add('dashboard', () => dashboard.close());
-    return { handle, logger, dashboardUrl: dashboard?.url ?? null, close: () => scope.close() };
+    return { handle, logger, dashboardUrl: dashboard?.url ?? null, failed: handle.failed, close: () => scope.close() };
   } catch (error) {
     await scope.close();
     throw error;

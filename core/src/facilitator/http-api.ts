@@ -7,7 +7,17 @@ import { verifySignature } from '../keys/verify.js';
 import type { ValidatorDirectory } from '../chain/validator-directory.js';
 import { signatureFromHeaders, verifyCheatReport, verifyJobCreation, type SdkSignature } from '../protocol/sdk-signature.js';
 import { ApiError } from './errors.js';
-import { assertValidatorWillVerify, cheatReportBodySchema, createJobBodySchema, jobRequestFor, jobResponse } from './job-model.js';
+import { JOB_END_STATUSES } from '../protocol/enums.js';
+import type { JobUpdateSignal } from './job-updates.js';
+import {
+  assertValidatorWillVerify,
+  cheatReportBodySchema,
+  createJobBodySchema,
+  displayStatus,
+  jobRequestFor,
+  jobResponse,
+  statusEntryResponse,
+} from './job-model.js';
 import type { FacilitatorStore } from './store.js';
 import { issueNonce, nonceExpiry } from './nonces.js';
 import { RateLimiter } from './rate-limit.js';
@@ -22,9 +32,19 @@ export interface HttpApiDeps {
   readonly tokenSecret: string;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Wakes `/updates/` requests when a status update of their job is stored. */
+  readonly updates: JobUpdateSignal;
 }
 
+/** `/updates/`: the longest a request may wait for news, and how often a waiting one re-reads the store regardless. */
+const UPDATES_MAX_WAIT_SECONDS = 30;
+const UPDATES_RECHECK_MS = 1_000;
+
 const loginBodySchema = z.object({ hotkey: z.string().min(1), signature: z.string().min(1), nonce: z.string().min(1) });
+const updatesQuerySchema = z.object({
+  after: z.coerce.number().int().nonnegative().default(0),
+  wait: z.coerce.number().nonnegative().max(UPDATES_MAX_WAIT_SECONDS).default(20),
+});
 const jobsQuerySchema = z.object({
   page: z.coerce.number().int().positive().default(1),
   page_size: z.coerce.number().int().positive().default(10),
@@ -208,6 +228,31 @@ function registerJobRoutes(app: FastifyInstance, deps: HttpApiDeps, guards: Requ
     const job = await store.job(request.params.uuid);
     if (!job || job.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', 'Not found.');
     return jobResponse(job, await store.history(job.uuid));
+  });
+
+  // Long poll: the job's status updates numbered past `after`, as soon as there is one (or the job
+  // has ended, or `wait` seconds passed). Any worker answers: the updates are read from the store.
+  app.get<{ Params: { uuid: string } }>('/api/v1/jobs/:uuid/updates/', async (request, reply) => {
+    const hotkey = guards.authenticate(request);
+    const query = parse(updatesQuerySchema, request.query, 'query');
+    const uuid = request.params.uuid;
+    const owned = await store.job(uuid);
+    if (!owned || owned.userHotkey !== hotkey) throw new ApiError('NOT_FOUND', 'Not found.');
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const until = Date.now() + query.wait * 1000;
+    for (;;) {
+      // The job first, then its history: an end seen in the job is then in the history read after
+      // it (one transaction writes both), so a client told "ended, nothing new" missed nothing.
+      const job = await store.job(uuid);
+      const history = await store.history(uuid);
+      const news = history.filter((entry) => (entry.seq ?? 0) > query.after);
+      const left = until - Date.now();
+      if (news.length > 0 || JOB_END_STATUSES.has(job!.status) || left <= 0 || gone.signal.aborted) {
+        return { uuid, status: displayStatus(job!.status), updates: news.map(statusEntryResponse) };
+      }
+      await deps.updates.wait(uuid, Math.min(left, UPDATES_RECHECK_MS), gone.signal);
+    }
   });
 
   app.get('/api/v1/jobs/', async (request) => {

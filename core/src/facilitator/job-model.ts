@@ -141,6 +141,8 @@ export function displayStatus(status: JobStatus): string {
 }
 
 export interface StatusEntry {
+  /** The update's place in the job's history (1: `sent`); null for rows stored before sequence numbers. */
+  readonly seq: number | null;
   readonly status: JobStatus;
   readonly metadata: JobStatusMetadata | null;
   readonly createdAt: number;
@@ -160,11 +162,19 @@ export interface StoredJob {
   readonly streamingServerCert: string | null;
   readonly streamingServerAddress: string | null;
   readonly streamingServerPort: number | null;
+  /** When the job was last sent to its validator, and by which facilitator worker (its session pid); null: not yet / single process. */
+  readonly dispatchedAt: number | null;
+  readonly dispatchedBy: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** One entry of a job's `status_history` as the API returns it. */
+export function statusEntryResponse(entry: StatusEntry) {
+  return { status: entry.status, metadata: entry.metadata, created_at: iso(entry.createdAt), seq: entry.seq };
+}
 
 /**
  * The job as the API returns it: the fields ComputeHorde's `FacilitatorJobResponse` reads (`uuid`,
@@ -201,7 +211,7 @@ export function jobResponse(job: StoredJob, history: readonly StatusEntry[]) {
     streaming_server_cert: job.streamingServerCert,
     streaming_server_address: job.streamingServerAddress,
     streaming_server_port: job.streamingServerPort,
-    status_history: history.map((entry) => ({ status: entry.status, metadata: entry.metadata, created_at: iso(entry.createdAt) })),
+    status_history: history.map(statusEntryResponse),
   };
 }
 export type JobResponse = ReturnType<typeof jobResponse>;

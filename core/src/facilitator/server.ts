@@ -8,7 +8,9 @@ import { SystemClock } from '../time/clock.js';
 import { registerHttpApi } from './http-api.js';
 import { registerFacilitatorMetrics } from './metrics.js';
 import { FacilitatorStore } from './store.js';
+import { JobUpdateSignal } from './job-updates.js';
 import { ValidatorHub } from './validator-hub.js';
+import { FacilitatorWorkers } from './workers/pool.js';
 
 export interface FacilitatorDeps {
   /** The `facilitator` config section (defaults filled in). */
@@ -32,6 +34,10 @@ export interface FacilitatorHandle {
   /** `http://host:port` once listening; null with `listen: false`. */
   readonly url: string | null;
   readonly port: number | null;
+  /** This process's part of a worker pool (`settings.workers.enabled`), or null for a single process. */
+  readonly workers: FacilitatorWorkers | null;
+  /** Settles with the error when the facilitator cannot go on (a worker lost its PostgreSQL session); never for a single process. */
+  readonly failed: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -43,11 +49,16 @@ export async function createFacilitator(options: FacilitatorDeps): Promise<Facil
   const { settings } = options;
   const clock = options.clock ?? new SystemClock();
   // Bound to `{ role }` by the process (`openProcess`); binding it again would print it twice.
-  const { logger } = options;
+  const baseLogger = options.logger;
   const store = new FacilitatorStore(options.store);
   const tokenSecret = settings.tokenSecret ?? (await store.tokenSecret());
   if (settings.hotkeyWhitelist.length === 0)
-    logger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+    baseLogger.warn('facilitator.hotkeyWhitelist is empty: no client can log in (list hotkeys, or "*" for any)');
+  const workers = settings.workers.enabled
+    ? await FacilitatorWorkers.open({ store: options.store, settings: settings.workers, logger: baseLogger, clock })
+    : null;
+  // A worker's lines say which worker (its claim id, its process) did what.
+  const logger = workers ? baseLogger.child({ workerPid: workers.pid, pid: process.pid }) : baseLogger;
 
   const directory = new ValidatorDirectory({
     chain: options.chain,
@@ -59,53 +70,68 @@ export async function createFacilitator(options: FacilitatorDeps): Promise<Facil
     clock,
     logger,
   });
-  const hub = new ValidatorHub({
-    store,
-    directory,
-    clock,
-    logger,
-    livenessMs: settings.validatorLivenessSeconds * 1000,
-    authTimeoutMs: settings.authTimeoutSeconds * 1000,
-  });
+  // From here on a failed start gives the worker's PostgreSQL session back (the store stays the caller's).
+  try {
+    const updates = new JobUpdateSignal();
+    const failed = new Promise<Error>((resolve) => workers?.onSessionLost(resolve));
+    const hub = new ValidatorHub({
+      store,
+      directory,
+      clock,
+      logger,
+      livenessMs: settings.validatorLivenessSeconds * 1000,
+      authTimeoutMs: settings.authTimeoutSeconds * 1000,
+      ...(workers ? { workers } : {}),
+      updates,
+    });
 
-  const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
-  const app = Fastify({
-    loggerInstance: httpLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: settings.bodyLimitBytes,
-    routerOptions: { ignoreTrailingSlash: true },
-  });
-  await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
-  app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
-  registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger });
-  const metrics = options.metrics;
-  if (metrics) {
-    registerFacilitatorMetrics(metrics, store, hub);
-    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+    const httpLogger: FastifyBaseLogger = logger.child({ component: 'http' });
+    const app = Fastify({
+      loggerInstance: httpLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: settings.bodyLimitBytes,
+      routerOptions: { ignoreTrailingSlash: true },
+    });
+    await app.register(websocket, { options: { maxPayload: DEFAULT_MAX_FRAME_BYTES } });
+    app.get('/ws/v0/', { websocket: true }, (socket) => hub.accept(socket));
+    registerHttpApi(app, { settings, store, hub, directory, tokenSecret, clock, logger, updates });
+    const metrics = options.metrics;
+    if (metrics) {
+      registerFacilitatorMetrics(metrics, store, hub);
+      app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+    }
+
+    let url: string | null = null;
+    let port: number | null = null;
+    // Sweeps start before listening: jobs of validators that connect here go out from the first poll.
+    await workers?.start(hub, store, updates);
+    if (options.listen !== false) {
+      await app.listen({ host: settings.host, port: settings.port });
+      const address = app.server.address();
+      port = typeof address === 'object' && address !== null ? address.port : settings.port;
+      const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      logger.info({ url, port }, 'facilitator listening');
+    } else {
+      await app.ready();
+    }
+
+    return {
+      app,
+      hub,
+      store,
+      url,
+      port,
+      workers,
+      failed,
+      async close() {
+        await workers?.close();
+        hub.close();
+        await app.close();
+      },
+    };
+  } catch (error) {
+    await workers?.close();
+    throw error;
   }
-
-  let url: string | null = null;
-  let port: number | null = null;
-  if (options.listen !== false) {
-    await app.listen({ host: settings.host, port: settings.port });
-    const address = app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : settings.port;
-    const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-    url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    logger.info({ url, port }, 'facilitator listening');
-  } else {
-    await app.ready();
-  }
-
-  return {
-    app,
-    hub,
-    store,
-    url,
-    port,
-    async close() {
-      hub.close();
-      await app.close();
-    },
-  };
 }

@@ -30,6 +30,11 @@ export interface CheatReportRow {
   readonly createdAt: number;
 }
 
+/** A job's time limits, all of them: past its creation plus these (and a slack) it is overdue. */
+function timeLimitsMs(body: CreateJobBody): number {
+  return (body.download_time_limit + body.execution_time_limit + body.upload_time_limit + body.streaming_start_time_limit) * 1000;
+}
+
 /** SQLite's and PostgreSQL's words for "that key is taken". */
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -39,9 +44,20 @@ function isUniqueViolation(error: unknown): boolean {
 /** The facilitator's repositories (tables `facilitator_*`, see the migration). */
 export class FacilitatorStore {
   private readonly db: Knex;
+  private readonly dialect: Store['dialect'];
 
   constructor(store: Store) {
     this.db = store.db;
+    this.dialect = store.dialect;
+  }
+
+  /**
+   * The job's row, locked until the transaction ends on PostgreSQL (`FOR UPDATE`), so two workers
+   * applying updates to one job take turns; SQLite runs one write transaction at a time anyway.
+   */
+  private lockedJob(trx: Knex.Transaction, where: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const query = trx('facilitator_jobs').where(where);
+    return (this.dialect === 'postgres' ? query.forUpdate() : query).first();
   }
 
   /** The token secret: the one stored, or a new random one stored now. */
@@ -106,10 +122,18 @@ export class FacilitatorStore {
         streaming_details: body.streaming_details ? toJsonColumn(body.streaming_details) : null,
         signature: signatureToColumn(job.signature),
         status: 'sent',
+        status_seq: 1,
+        deadline_at: job.createdAt + timeLimitsMs(body),
         created_at: job.createdAt,
         updated_at: job.createdAt,
       });
-      await trx('facilitator_job_statuses').insert({ job_uuid: job.uuid, status: 'sent', metadata: null, created_at: job.createdAt });
+      await trx('facilitator_job_statuses').insert({
+        job_uuid: job.uuid,
+        status: 'sent',
+        seq: 1,
+        metadata: null,
+        created_at: job.createdAt,
+      });
     });
   }
 
@@ -146,6 +170,8 @@ export class FacilitatorStore {
       streamingServerCert: (row.streaming_server_cert as string | null) ?? null,
       streamingServerAddress: (row.streaming_server_address as string | null) ?? null,
       streamingServerPort: (row.streaming_server_port as number | null) ?? null,
+      dispatchedAt: row.dispatched_at === null || row.dispatched_at === undefined ? null : toNumber(row.dispatched_at),
+      dispatchedBy: row.dispatched_by === null || row.dispatched_by === undefined ? null : toNumber(row.dispatched_by),
       createdAt: toNumber(row.created_at),
       updatedAt: toNumber(row.updated_at),
     };
@@ -198,9 +224,11 @@ export class FacilitatorStore {
     const list = typeof uuids === 'string' ? [uuids] : uuids;
     const byJob = new Map<string, StatusEntry[]>(list.map((uuid) => [uuid, []]));
     if (list.length > 0) {
+      // `id` orders rows written before sequence numbers existed, and equals the `seq` order after.
       const rows = await this.db('facilitator_job_statuses').whereIn('job_uuid', list).orderBy('id');
       for (const row of rows) {
         byJob.get(row.job_uuid)?.push({
+          seq: row.seq === null ? null : toNumber(row.seq),
           status: row.status as JobStatus,
           metadata: row.metadata ? fromJsonColumn<JobStatusMetadata>(row.metadata) : null,
           createdAt: toNumber(row.created_at),
@@ -222,13 +250,62 @@ export class FacilitatorStore {
     return rows.map((row) => this.rowToJob(row));
   }
 
+  /** Jobs for `validatorHotkey` it has not acknowledged yet (still `sent`), oldest first: what a worker's sweep may send. */
+  async unacknowledgedJobs(validatorHotkey: string): Promise<StoredJob[]> {
+    const rows = await this.db('facilitator_jobs')
+      .where({ target_validator_hotkey: validatorHotkey, status: 'sent' })
+      .orderBy('created_at');
+    return rows.map((row) => this.rowToJob(row));
+  }
+
   async markDispatched(uuid: string, at: number): Promise<void> {
     await this.db('facilitator_jobs').where({ uuid }).update({ dispatched_at: at });
   }
 
   /**
+   * Facilitator workers: claims the sending of job `uuid` for the worker whose session is
+   * `workerPid`, if the job is still open and its claim is still `previous` (compare and set):
+   * true for the one caller that may send it now, false for every other.
+   */
+  async claimDispatch(
+    uuid: string,
+    workerPid: number,
+    now: number,
+    previous: { readonly dispatchedBy: number | null; readonly dispatchedAt: number | null },
+  ): Promise<boolean> {
+    const updated = await this.db('facilitator_jobs')
+      .where({ uuid })
+      .whereNotIn('status', [...JOB_END_STATUSES])
+      .where((q) => (previous.dispatchedBy === null ? q.whereNull('dispatched_by') : q.where('dispatched_by', previous.dispatchedBy)))
+      .where((q) => (previous.dispatchedAt === null ? q.whereNull('dispatched_at') : q.where('dispatched_at', previous.dispatchedAt)))
+      .update({ dispatched_by: workerPid, dispatched_at: now });
+    return updated === 1;
+  }
+
+  /** Gives a claim back (the send failed: the socket had closed), so another worker may send the job. */
+  async releaseDispatch(uuid: string, workerPid: number): Promise<void> {
+    await this.db('facilitator_jobs').where({ uuid, dispatched_by: workerPid }).update({ dispatched_by: null, dispatched_at: null });
+  }
+
+  /**
+   * Open jobs whose deadline has passed: created more than their time limits (download, execution,
+   * upload, streaming start) plus `slackMs` ago, earliest deadline first.
+   */
+  async overdueJobs(now: number, slackMs: number, limit: number): Promise<StoredJob[]> {
+    // `deadline_at` is null once a job ended: the index holds the open jobs' deadlines only.
+    const rows = await this.db('facilitator_jobs')
+      .where('deadline_at', '<', now - slackMs)
+      .whereNotIn('status', [...JOB_END_STATUSES])
+      .orderBy('deadline_at')
+      .limit(limit);
+    return rows.map((row) => this.rowToJob(row));
+  }
+
+  /**
    * Appends a validator's status update. Refused (false) when the job is not this validator's, or
-   * already ended. A terminal update copies the result (stdout, artifacts, …) onto the job.
+   * already ended. A terminal update copies the result (stdout, artifacts, …) onto the job. The
+   * same status again (a validator re-sending after a reconnect) is a `duplicate`: acknowledged,
+   * not appended. Each appended update takes the job's next sequence number.
    */
   async addStatus(
     validatorHotkey: string,
@@ -236,37 +313,68 @@ export class FacilitatorStore {
     status: JobStatus,
     metadata: JobStatusMetadata | null,
     now: number,
-  ): Promise<'ok' | 'unknown_job' | 'job_ended'> {
+  ): Promise<'ok' | 'duplicate' | 'unknown_job' | 'job_ended'> {
     return this.db.transaction(async (trx) => {
-      const row = await trx('facilitator_jobs').where({ uuid, target_validator_hotkey: validatorHotkey }).first();
+      const row = await this.lockedJob(trx, { uuid, target_validator_hotkey: validatorHotkey });
       if (!row) return 'unknown_job';
       if (JOB_END_STATUSES.has(row.status as JobStatus)) return 'job_ended';
-      const update: Record<string, unknown> = { status, updated_at: now };
-      const response = metadata?.miner_response;
-      const failure = metadata?.job_failure_details;
-      if (response) {
-        update.stdout = response.docker_process_stdout;
-        update.stderr = response.docker_process_stderr;
-        update.artifacts = toJsonColumn(response.artifacts ?? {});
-        update.upload_results = toJsonColumn(response.upload_results ?? {});
-      } else if (failure) {
-        update.stdout = failure.docker_process_stdout ?? '';
-        update.stderr = failure.docker_process_stderr ?? '';
-      }
-      const streaming = metadata?.streaming_details;
-      if (streaming) {
-        update.streaming_server_cert = streaming.streaming_server_cert ?? null;
-        update.streaming_server_address = streaming.streaming_server_address ?? null;
-        update.streaming_server_port = streaming.streaming_server_port ?? null;
-      }
-      await trx('facilitator_jobs').where({ uuid }).update(update);
-      await trx('facilitator_job_statuses').insert({
-        job_uuid: uuid,
-        status,
-        metadata: metadata ? toJsonColumn(metadata) : null,
-        created_at: now,
-      });
+      if (row.status === status) return 'duplicate';
+      await this.appendStatus(trx, row, status, metadata, now);
       return 'ok';
+    });
+  }
+
+  /**
+   * Ends an open job as `horde_failed` reported by the facilitator (its deadline passed with no
+   * final status): false when it had ended meanwhile (another worker, or its validator, was first).
+   */
+  async endAsFailed(uuid: string, message: string, now: number): Promise<boolean> {
+    return this.db.transaction(async (trx) => {
+      const row = await this.lockedJob(trx, { uuid });
+      if (!row || JOB_END_STATUSES.has(row.status as JobStatus)) return false;
+      const metadata: JobStatusMetadata = {
+        horde_failure_details: { reported_by: 'facilitator', reason: 'unhandled_timeout', message, context: null },
+      };
+      await this.appendStatus(trx, row, 'horde_failed', metadata, now);
+      return true;
+    });
+  }
+
+  private async appendStatus(
+    trx: Knex.Transaction,
+    row: Record<string, unknown>,
+    status: JobStatus,
+    metadata: JobStatusMetadata | null,
+    now: number,
+  ): Promise<void> {
+    const uuid = row.uuid as string;
+    const seq = toNumber(row.status_seq ?? 0) + 1;
+    const update: Record<string, unknown> = { status, status_seq: seq, updated_at: now };
+    if (JOB_END_STATUSES.has(status)) update.deadline_at = null;
+    const response = metadata?.miner_response;
+    const failure = metadata?.job_failure_details;
+    if (response) {
+      update.stdout = response.docker_process_stdout;
+      update.stderr = response.docker_process_stderr;
+      update.artifacts = toJsonColumn(response.artifacts ?? {});
+      update.upload_results = toJsonColumn(response.upload_results ?? {});
+    } else if (failure) {
+      update.stdout = failure.docker_process_stdout ?? '';
+      update.stderr = failure.docker_process_stderr ?? '';
+    }
+    const streaming = metadata?.streaming_details;
+    if (streaming) {
+      update.streaming_server_cert = streaming.streaming_server_cert ?? null;
+      update.streaming_server_address = streaming.streaming_server_address ?? null;
+      update.streaming_server_port = streaming.streaming_server_port ?? null;
+    }
+    await trx('facilitator_jobs').where({ uuid }).update(update);
+    await trx('facilitator_job_statuses').insert({
+      job_uuid: uuid,
+      status,
+      seq,
+      metadata: metadata ? toJsonColumn(metadata) : null,
+      created_at: now,
     });
   }
 
@@ -311,6 +419,21 @@ export class FacilitatorStore {
 
   async markCheatReportDispatched(jobUuid: string, at: number): Promise<void> {
     await this.db('facilitator_cheat_reports').where({ job_uuid: jobUuid }).update({ dispatched_at: at });
+  }
+
+  /** Facilitator workers: claims the sending of an undelivered report (true for one caller only). */
+  async claimCheatReport(jobUuid: string, workerPid: number, now: number): Promise<boolean> {
+    const updated = await this.db('facilitator_cheat_reports')
+      .where({ job_uuid: jobUuid })
+      .whereNull('dispatched_at')
+      .update({ dispatched_at: now, dispatched_by: workerPid });
+    return updated === 1;
+  }
+
+  async releaseCheatReport(jobUuid: string, workerPid: number): Promise<void> {
+    await this.db('facilitator_cheat_reports')
+      .where({ job_uuid: jobUuid, dispatched_by: workerPid })
+      .update({ dispatched_at: null, dispatched_by: null });
   }
 
   // ---------------------------------------------------------------- machine specs

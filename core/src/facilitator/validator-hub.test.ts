@@ -1,104 +1,10 @@
-import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Hotkey } from '../keys/index.js';
-import { encodeMessage, parseFacilitatorToValidator } from '../protocol/codec.js';
 import { createFacilitatorAuth } from '../protocol/facilitator-auth.js';
-import type { FacilitatorToValidatorMessage, ValidatorToFacilitatorMessage } from '../protocol/facilitator-messages.js';
 import { signCheatReport, signJobCreation, verifyCheatReport, verifyJobRequestSignature } from '../protocol/sdk-signature.js';
 import { jobBody, startTestFacilitator, type TestFacilitator } from './__tests__/harness.js';
+import { ValidatorPeer } from './__tests__/validator-peer.js';
 import { CLOSE_INVALID_SIGNATURE, CLOSE_NOT_A_VALIDATOR, CLOSE_POLICY } from './validator-hub.js';
-
-/** A validator's end of `/ws/v0/`, written from the protocol: messages in, in order. */
-class ValidatorPeer {
-  readonly received: FacilitatorToValidatorMessage[] = [];
-  closeCode: number | null = null;
-  private waiters: Array<() => void> = [];
-  private cursor = 0;
-
-  constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      const parsed = parseFacilitatorToValidator(data.toString());
-      if (!parsed.ok) throw new Error(`facilitator sent a frame the protocol does not allow: ${parsed.error.message}`);
-      this.received.push(parsed.message);
-      this.wake();
-    });
-    socket.on('close', (code) => {
-      this.closeCode = code;
-      this.wake();
-    });
-  }
-
-  static async open(url: string): Promise<ValidatorPeer> {
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws/v0/`);
-    const peer = new ValidatorPeer(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-    });
-    return peer;
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters.splice(0)) waiter();
-  }
-
-  send(message: ValidatorToFacilitatorMessage | Record<string, unknown>): void {
-    this.socket.send(encodeMessage(message as ValidatorToFacilitatorMessage));
-  }
-
-  /** The next message not read yet. */
-  async next(timeoutMs = 5_000): Promise<FacilitatorToValidatorMessage> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.cursor >= this.received.length) {
-      if (this.closeCode !== null) throw new Error(`closed (${this.closeCode}) while waiting for a message`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no message in time');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    return this.received[this.cursor++]!;
-  }
-
-  /** Reads until a message `matches` (skipping the others). */
-  async until(matches: (message: FacilitatorToValidatorMessage) => boolean, timeoutMs = 5_000): Promise<FacilitatorToValidatorMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const message = await this.next(Math.max(1, deadline - Date.now()));
-      if (matches(message)) return message;
-    }
-  }
-
-  /** Skips everything received so far, once nothing has arrived for a moment. */
-  async drain(): Promise<void> {
-    while (!(await this.quiet(200)));
-    this.cursor = this.received.length;
-  }
-
-  async closed(timeoutMs = 5_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.closeCode === null) {
-      if (Date.now() > deadline) throw new Error('not closed in time');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return this.closeCode;
-  }
-
-  /** Nothing arrives for `ms`. */
-  async quiet(ms: number): Promise<boolean> {
-    const before = this.received.length;
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return this.received.length === before;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
 
 let f: TestFacilitator;
 const peers: ValidatorPeer[] = [];
@@ -223,6 +129,38 @@ describe('job flow over the websocket', () => {
     expect(await v.next()).toMatchObject({ status: 'error', errors: [{ type: 'unknown_job' }] });
   });
 
+  it('answers a long poll of /updates/ with the next numbered status once the validator reports it', async () => {
+    const v = await authenticated(f.validator);
+    await v.drain();
+    const uuid = await createJob(jobBody(f.validator.ss58, { docker_image: 'poll:1' }));
+    await v.until((m) => 'uuid' in m && m.uuid === uuid);
+    const updates = (after: number, wait: number) =>
+      f.handle.app.inject({
+        method: 'GET',
+        url: `/api/v1/jobs/${uuid}/updates/?after=${after}&wait=${wait}`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    let settled = false;
+    const poll = updates(1, 20).then((res) => ((settled = true), res));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    v.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'received', metadata: null });
+    expect(await v.next()).toMatchObject({ status: 'success' });
+    expect((await poll).json()).toMatchObject({ uuid, status: 'Received', updates: [{ seq: 2, status: 'received' }] });
+    expect((await updates(2, 0)).json()).toEqual({ uuid, status: 'Received', updates: [] });
+    v.send({ message_type: 'V0JobStatusUpdate', uuid, status: 'completed', metadata: null });
+    expect(await v.next()).toMatchObject({ status: 'success' });
+    // An ended job is answered at once: its last updates, then nothing more to wait for.
+    expect((await updates(2, 20)).json()).toMatchObject({ status: 'Completed', updates: [{ seq: 3, status: 'completed' }] });
+    expect((await updates(3, 20)).json()).toEqual({ uuid, status: 'Completed', updates: [] });
+    const other = await f.handle.app.inject({
+      method: 'GET',
+      url: `/api/v1/jobs/${uuid}/updates/?wait=99`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(other.statusCode).toBe(400);
+  });
+
   it("refuses status updates for another validator's job", async () => {
     const uuid = await createJob(jobBody(f.validator.ss58));
     const other = await authenticated(f.validator2);
@@ -248,6 +186,17 @@ describe('job flow over the websocket', () => {
     expect(await v.quiet(300)).toBe(true);
     v.send({ message_type: 'V0Heartbeat' });
     expect(await v.until((m) => 'uuid' in m && m.uuid === uuid)).toMatchObject({ message_type: 'V2JobRequest', docker_image: 'late:1' });
+  });
+
+  it('never sends one job twice on one socket, even when its heartbeat resumes after a silence', async () => {
+    const v = await authenticated(f.validator);
+    await v.drain();
+    const uuid = await createJob(jobBody(f.validator.ss58, { docker_image: 'once:1' }));
+    await v.until((m) => 'uuid' in m && m.uuid === uuid);
+    f.clock.advance(181_000);
+    v.send({ message_type: 'V0Heartbeat' });
+    // The resync finds nothing this socket has not had: no job comes again.
+    expect(await v.quiet(500)).toBe(true);
   });
 
   it('relays a cheat report to the validator with a signature it can verify', async () => {

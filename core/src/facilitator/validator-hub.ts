@@ -9,9 +9,12 @@ import type {
   V0JobCheated,
   ValidatorToFacilitatorMessage,
 } from '../protocol/facilitator-messages.js';
+import { JOB_END_STATUSES } from '../protocol/enums.js';
 import type { JsonValue } from '../protocol/python-json.js';
-import { jobRequestFor } from './job-model.js';
+import { jobRequestFor, type StoredJob } from './job-model.js';
+import type { JobUpdateSignal } from './job-updates.js';
 import type { CheatReportRow, FacilitatorStore } from './store.js';
+import type { WorkerDispatch } from './workers/dispatch.js';
 
 /** Close codes of ComputeHorde's facilitator consumer. */
 export const CLOSE_INVALID_SIGNATURE = 3000;
@@ -29,6 +32,14 @@ export interface ValidatorHubOptions {
   readonly livenessMs: number;
   /** Time to authenticate after opening the socket. */
   readonly authTimeoutMs: number;
+  /**
+   * Facilitator workers (N processes on one PostgreSQL): every send is claimed in the store first,
+   * so one worker sends a job once, and new jobs are announced to the other workers. Absent: one
+   * process, which sends what it has.
+   */
+  readonly workers?: WorkerDispatch;
+  /** Woken with each stored status update (the clients waiting on `/updates/`); workers also announce it to the others. */
+  readonly updates?: JobUpdateSignal;
 }
 
 export interface ConnectedValidator {
@@ -48,6 +59,11 @@ class ValidatorConnection {
   readonly id = nextConnectionId++;
   hotkey: string | null = null;
   lastSeen = 0;
+  /**
+   * Jobs sent on this socket and not ended: never sent on it again (one TCP stream loses nothing;
+   * a resync racing an announcement would otherwise send a job twice on the same socket).
+   */
+  readonly sentJobs = new Set<string>();
   private work: Promise<void> = Promise.resolve();
   private readonly authTimer: NodeJS.Timeout;
   private log: Logger;
@@ -214,9 +230,11 @@ export class ValidatorHub {
           return;
         }
         const result = await store.addStatus(hotkey, message.uuid, message.status, message.metadata ?? null, clock.now());
-        if (result === 'ok') {
-          this.log.info({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status }, 'job status update');
+        if (result === 'job_ended' || JOB_END_STATUSES.has(message.status)) connection.sentJobs.delete(message.uuid);
+        if (result === 'ok' || result === 'duplicate') {
+          this.log.info({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'job status update');
           await connection.send(ok());
+          if (result === 'ok') await this.statusStored(message.uuid, hotkey);
         } else {
           this.log.warn({ jobUuid: message.uuid, validatorHotkey: hotkey, status: message.status, result }, 'status update refused');
           await connection.send(
@@ -245,40 +263,127 @@ export class ValidatorHub {
     }
   }
 
-  /** Pushes every job and cheat report waiting for `hotkey`, if it is live. */
+  /**
+   * Pushes every job and cheat report waiting for `hotkey`, if it is live: the resync on connect
+   * and when a heartbeat resumes. Every open job goes again (the validator ignores the ones it runs
+   * and answers the others with their final status, which recovers an update lost with a socket).
+   */
   async dispatchPending(hotkey: string): Promise<void> {
     const connection = this.liveConnection(hotkey);
     if (!connection) return;
-    for (const job of await this.options.store.openJobs(hotkey)) {
-      if (await connection.send(jobRequestFor(job.uuid, job.body, job.signature))) {
-        await this.options.store.markDispatched(job.uuid, this.options.clock.now());
-        this.log.info({ jobUuid: job.uuid, validatorHotkey: hotkey }, 'job sent to validator');
-      }
-    }
-    for (const report of await this.options.store.undeliveredCheatReports(hotkey)) await this.sendCheatReport(connection, report);
+    for (const job of await this.options.store.openJobs(hotkey)) await this.sendJob(connection, job);
+    await this.sendCheatReports(connection, hotkey);
   }
 
-  /** Pushes a new job at once when its validator is live; otherwise it waits for the validator. */
+  /**
+   * Facilitator workers, every poll: sends the jobs of the validators connected here that no live
+   * worker has sent: created while the announcement was lost, or claimed by a worker that died
+   * before its send went out. A job the validator has acknowledged (any status past `sent`) is
+   * not sent again here.
+   */
+  async sweep(): Promise<void> {
+    const workers = this.options.workers;
+    if (!workers) return;
+    for (const hotkey of this.connections.keys()) {
+      const connection = this.liveConnection(hotkey);
+      if (!connection) continue;
+      const waiting = await this.options.store.unacknowledgedJobs(hotkey);
+      const claimants = [...new Set(waiting.flatMap((job) => (job.dispatchedBy === null ? [] : [job.dispatchedBy])))];
+      const alive = await workers.alive(claimants);
+      for (const job of waiting) {
+        if (job.dispatchedBy !== null && alive.has(job.dispatchedBy)) continue;
+        if (job.dispatchedBy !== null)
+          this.log.warn(
+            { jobUuid: job.uuid, validatorHotkey: hotkey, deadWorker: job.dispatchedBy },
+            'job claimed by a dead worker; sending it again',
+          );
+        await this.sendJob(connection, job);
+      }
+      await this.sendCheatReports(connection, hotkey);
+    }
+  }
+
+  /** Pushes a new job at once when its validator is live here; otherwise it waits for the validator (or another worker's socket). */
   async jobCreated(uuid: string, validatorHotkey: string): Promise<boolean> {
     const connection = this.liveConnection(validatorHotkey);
     if (!connection) {
-      this.log.info({ jobUuid: uuid, validatorHotkey }, 'validator offline; job queued');
+      if (this.options.workers) {
+        await this.options.workers.announce({ kind: 'job', uuid, validatorHotkey });
+        this.log.info({ jobUuid: uuid, validatorHotkey }, 'validator not connected here; job announced to the other workers');
+      } else this.log.info({ jobUuid: uuid, validatorHotkey }, 'validator offline; job queued');
       return false;
     }
     const job = await this.options.store.job(uuid);
     if (!job || job.status !== 'sent') return false;
-    if (!(await connection.send(jobRequestFor(job.uuid, job.body, job.signature)))) return false;
-    await this.options.store.markDispatched(uuid, this.options.clock.now());
-    this.log.info({ jobUuid: uuid, validatorHotkey }, 'job sent to validator');
+    if (await this.sendJob(connection, job)) return true;
+    await this.options.workers?.announce({ kind: 'job', uuid, validatorHotkey });
+    return false;
+  }
+
+  /** Wakes this process's clients waiting for the job, and the other workers'. */
+  async statusStored(uuid: string, validatorHotkey: string): Promise<void> {
+    this.options.updates?.notify(uuid);
+    await this.options.workers
+      ?.announce({ kind: 'status', uuid, validatorHotkey })
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message, jobUuid: uuid }, 'could not announce a status update'));
+  }
+
+  /** Another worker's announcement: a job or cheat report for a validator that may be connected here. */
+  async announced(validatorHotkey: string, uuid: string | null): Promise<void> {
+    const connection = this.liveConnection(validatorHotkey);
+    if (!connection) return;
+    if (uuid === null) return this.sendCheatReports(connection, validatorHotkey);
+    const job = await this.options.store.job(uuid);
+    if (job && job.status === 'sent' && job.dispatchedBy === null) await this.sendJob(connection, job);
+  }
+
+  /**
+   * Sends one job on `connection`. With workers, the send is claimed first against the claim the
+   * job had when it was read (compare and set), so of several workers sending it at once one does,
+   * and a failed send gives the claim back.
+   */
+  private async sendJob(connection: ValidatorConnection, job: StoredJob): Promise<boolean> {
+    const validatorHotkey = job.targetValidatorHotkey;
+    if (connection.sentJobs.has(job.uuid)) return false;
+    // Taken before the first await: two sends racing on this socket cannot both pass.
+    connection.sentJobs.add(job.uuid);
+    if (!(await this.claimAndSend(connection, job))) {
+      connection.sentJobs.delete(job.uuid);
+      return false;
+    }
+    this.log.info({ jobUuid: job.uuid, validatorHotkey }, 'job sent to validator');
+    return true;
+  }
+
+  private async claimAndSend(connection: ValidatorConnection, job: StoredJob): Promise<boolean> {
+    const { store, clock, workers } = this.options;
+    if (workers) {
+      const previous = { dispatchedBy: job.dispatchedBy, dispatchedAt: job.dispatchedAt };
+      if (!(await store.claimDispatch(job.uuid, workers.pid, clock.now(), previous))) return false;
+      if (!(await connection.send(jobRequestFor(job.uuid, job.body, job.signature)))) {
+        await store.releaseDispatch(job.uuid, workers.pid);
+        return false;
+      }
+    } else {
+      if (!(await connection.send(jobRequestFor(job.uuid, job.body, job.signature)))) return false;
+      await store.markDispatched(job.uuid, clock.now());
+    }
     return true;
   }
 
   async cheatReported(report: CheatReportRow): Promise<boolean> {
     const connection = this.liveConnection(report.validatorHotkey);
-    return connection ? this.sendCheatReport(connection, report) : false;
+    if (connection) return this.sendCheatReport(connection, report);
+    await this.options.workers?.announce({ kind: 'cheat', uuid: report.jobUuid, validatorHotkey: report.validatorHotkey });
+    return false;
+  }
+
+  private async sendCheatReports(connection: ValidatorConnection, hotkey: string): Promise<void> {
+    for (const report of await this.options.store.undeliveredCheatReports(hotkey)) await this.sendCheatReport(connection, report);
   }
 
   private async sendCheatReport(connection: ValidatorConnection, report: CheatReportRow): Promise<boolean> {
+    const { store, clock, workers } = this.options;
     const message: V0JobCheated = {
       type: 'job.cheated',
       message_type: 'V0JobCheated',
@@ -287,8 +392,16 @@ export class ValidatorHub {
       details: (report.details ?? null) as JsonValue,
       signature: report.signature,
     };
-    if (!(await connection.send(message))) return false;
-    await this.options.store.markCheatReportDispatched(report.jobUuid, this.options.clock.now());
+    if (workers) {
+      if (!(await store.claimCheatReport(report.jobUuid, workers.pid, clock.now()))) return false;
+      if (!(await connection.send(message))) {
+        await store.releaseCheatReport(report.jobUuid, workers.pid);
+        return false;
+      }
+    } else {
+      if (!(await connection.send(message))) return false;
+      await store.markCheatReportDispatched(report.jobUuid, clock.now());
+    }
     this.log.info({ jobUuid: report.jobUuid, validatorHotkey: report.validatorHotkey }, 'cheat report sent to validator');
     return true;
   }

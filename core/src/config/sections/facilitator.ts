@@ -1,6 +1,30 @@
 import { z } from 'zod';
 
 /**
+ * Facilitator workers: N processes (on one machine, sharing its port, or on several) sharing one
+ * PostgreSQL database. Any worker serves the clients' API and validators' websockets; a job is
+ * sent once, by the worker that holds its validator's socket, whichever worker accepted it. Off by
+ * default: one process, on SQLite or PostgreSQL.
+ */
+const facilitatorWorkersSection = z.strictObject({
+  /** Run as a worker of the pool (needs `store.client: postgres`); `horde facilitator --workers N` turns it on. */
+  enabled: z.boolean().default(false),
+  /** Worker processes `horde facilitator` starts on this machine (`--workers N`); they share `port`. */
+  processes: z.number().int().positive().default(1),
+  /**
+   * Seconds between a worker's sweeps: jobs of the validators connected to it that no live worker
+   * sent (an announcement lost, or its sender died), and jobs past their deadline.
+   */
+  pollSeconds: z.number().positive().default(1),
+  /**
+   * A job not final this long after its time limits (download + execution + upload + streaming
+   * start, from its creation) is ended `horde_failed` by the facilitator: its validator never
+   * answered (gone, or its final update died with a worker). Longer than the validator's own slack.
+   */
+  deadlineSlackSeconds: z.number().nonnegative().default(300),
+});
+
+/**
  * The facilitator: the organic-job gateway. Clients (the SDK) log in with their hotkey and submit
  * jobs over HTTP; validators keep a websocket open and receive the jobs targeted at them. Time
  * limits are ComputeHorde's (JWT 3600 s, nonce 300 s, heartbeat liveness 3 min, metagraph sync 5 min).
@@ -50,6 +74,8 @@ export const facilitatorSection = z.strictObject({
   minValidatorStake: z.number().nonnegative().default(0),
   /** Largest `page_size` of `GET /api/v1/jobs/`. */
   maxPageSize: z.number().int().positive().default(100),
+  workers: facilitatorWorkersSection.prefault({}),
 });
 
 export type FacilitatorSection = z.output<typeof facilitatorSection>;
+export type FacilitatorWorkersSection = z.output<typeof facilitatorWorkersSection>;

@@ -19,6 +19,7 @@ import { chainExtrinsicsMigration } from './chain-h2-workers-0001-extrinsics.js'
 import { validatorJobGpusMigration } from './validator-h2-wgaps-0001-job-gpus.js';
 import { chainCommitKeysMigration } from './chain-h2-wgaps-0001-commit-keys.js';
 import { validatorTaskPlannedJobsMigration } from './validator-h2-wgaps-0002-task-planned-jobs.js';
+import { facilitatorWorkersMigration } from './facilitator-h2-facw-0001-workers.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -49,6 +50,7 @@ const migrations: readonly NamedMigration[] = [
   validatorJobGpusMigration,
   chainCommitKeysMigration,
   validatorTaskPlannedJobsMigration,
+  facilitatorWorkersMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */
