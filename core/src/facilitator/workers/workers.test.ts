@@ -242,7 +242,7 @@ describe('facilitator workers on one PostgreSQL', () => {
     const own = await openStore({ client: 'postgres', url: db.url });
     const taken = settings({ port: workers[0]!.port });
     await expect(
-      startFacilitator({ settings: taken, store: own, chain, netuid: NETUID, logger, clock, listen: true }),
+      createFacilitator({ settings: taken, store: own, chain, netuid: NETUID, logger, clock, listen: true }),
     ).rejects.toMatchObject({
       code: 'EADDRINUSE',
     });
@@ -255,7 +255,7 @@ describe('facilitator workers on one PostgreSQL', () => {
     const sqlite = await openStore({ client: 'sqlite', filename: join(dir, 'f.sqlite') });
     try {
       await expect(
-        startFacilitator({ settings: settings(), store: sqlite, chain, netuid: NETUID, logger, clock, listen: false }),
+        createFacilitator({ settings: settings(), store: sqlite, chain, netuid: NETUID, logger, clock, listen: false }),
       ).rejects.toMatchObject({
         code: 'HORDE_FACILITATOR_WORKERS_NEED_POSTGRES',
       });
