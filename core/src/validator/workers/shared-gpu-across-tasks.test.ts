@@ -18,7 +18,7 @@ import { loadHotkey, type Hotkey } from '../../keys/index.js';
 import { openStore } from '../../store/index.js';
 import { SimulatedMiner } from '../../testkit/index.js';
 import { SystemClock } from '../../time/clock.js';
-import { startValidator, type ValidatorHandle } from '../service.js';
+import { createValidator, type ValidatorHandle } from '../service.js';
 import type { BatchResult } from '../batch.js';
 import { refuseSharedGpusAcrossTasks } from './batch-gpu-check.js';
 import { ValidatorWorkerPool } from './pool.js';
@@ -139,7 +139,7 @@ describe('validator workers: one GPU, one credit across the tasks of a batch', (
       logger,
       clock,
     });
-    validator = await startValidator({
+    validator = await createValidator({
       hotkey: validatorKey,
       chain,
       store,
