@@ -10,6 +10,7 @@ import { SystemClock } from '../time/clock.js';
 // knex, @polkadot/api and prom-client for nothing cost it seconds on a loaded machine.
 import { Cleanup } from './cleanup.js';
 import { createRuntimeContainer } from './container.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** The long-running roles a horde process can be. */
 export type ProcessRole = 'miner' | 'validator' | 'facilitator' | 'executor';
@@ -104,8 +105,7 @@ function processLogger(config: Pick<HordeConfig, 'log'>, role: ProcessRole): Log
   return createLogger({
     level: log.level,
     base: { role },
-    ...(log.pretty !== undefined ? { pretty: log.pretty } : {}),
-    ...(log.file && ROLE_PARTS[role].logFile ? { destination: log.file } : {}),
+    ...definedFields({ pretty: log.pretty, destination: ROLE_PARTS[role].logFile ? log.file || undefined : undefined }),
   });
 }
 
@@ -119,8 +119,7 @@ async function openObjectStore(config: HordeConfig): Promise<ObjectStore | null>
     region: section.region,
     bucket: section.bucket,
     forcePathStyle: section.forcePathStyle,
-    ...(section.accessKeyId ? { accessKeyId: section.accessKeyId } : {}),
-    ...(section.secretAccessKey ? { secretAccessKey: section.secretAccessKey } : {}),
+    ...definedFields({ accessKeyId: section.accessKeyId || undefined, secretAccessKey: section.secretAccessKey || undefined }),
   });
   await objects.ensureBucket();
   return objects;
@@ -189,11 +188,13 @@ export async function openProcess<R extends ProcessRole>(
     const container = createRuntimeContainer({
       config,
       logger,
-      ...(metrics ? { metrics } : {}),
       clock,
-      ...(store ? { store } : {}),
-      ...(chain ? { chain } : {}),
-      ...(objectStore ? { objectStore } : {}),
+      ...definedFields({
+        metrics: metrics ?? undefined,
+        store: store ?? undefined,
+        chain: chain ?? undefined,
+        objectStore: objectStore ?? undefined,
+      }),
     });
 
     let plugins = NO_PLUGINS;

@@ -11,6 +11,7 @@ import { FacilitatorStore } from './store.js';
 import { JobUpdateSignal } from './job-updates.js';
 import { ValidatorHub } from './validator-hub.js';
 import { FacilitatorWorkers } from './workers/pool.js';
+import { definedFields } from '../object/defined-fields.js';
 
 export interface FacilitatorDeps {
   /** The `facilitator` config section (defaults filled in). */
@@ -81,7 +82,7 @@ export async function createFacilitator(options: FacilitatorDeps): Promise<Facil
       logger,
       livenessMs: settings.validatorLivenessSeconds * 1000,
       authTimeoutMs: settings.authTimeoutSeconds * 1000,
-      ...(workers ? { workers } : {}),
+      ...definedFields({ workers: workers ?? undefined }),
       updates,
     });
 

@@ -39,6 +39,7 @@ import { PluginError } from './errors.js';
 import { isPathName, resolvePluginModule } from './resolve-module.js';
 import { closest } from '../config/suggest.js';
 import { SHIPPED_PLUGINS, SHIPPED_SCOPE } from './shipped.js';
+import { definedFields } from '../object/defined-fields.js';
 
 /** What `horde plugins list` shows about one loaded plugin. */
 export interface PluginInfo {
@@ -198,7 +199,7 @@ async function importPlugin(entry: PluginEntry, index: number, config: PluginHos
       { cause: error },
     );
   }
-  return { plugin: module.default, source: entry.name, path: location.path, ...(entry.config ? { config: entry.config } : {}) };
+  return { plugin: module.default, source: entry.name, path: location.path, ...definedFields({ config: entry.config }) };
 }
 
 /** Checks a default export is a complete plugin whose API range fits this core. */

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { definedFields } from '../../object/defined-fields.js';
 
 interface ExecutorOptions {
   minerUrl: string;
@@ -82,12 +83,14 @@ export function register(program: Command): void {
         outputMaxBytes: settings.outputMaxBytes,
         huggingfaceEndpoint: settings.huggingfaceEndpoint,
         egressAllowlist: settings.egressAllowlist,
-        ...(settings.huggingfaceToken ? { huggingfaceToken: settings.huggingfaceToken } : {}),
-        ...(settings.workDir ? { workRoot: settings.workDir } : {}),
-        ...(options.startupTimeLimit ? { startupTimeLimitSeconds: options.startupTimeLimit } : {}),
+        ...definedFields({
+          huggingfaceToken: settings.huggingfaceToken || undefined,
+          workRoot: settings.workDir || undefined,
+          startupTimeLimitSeconds: options.startupTimeLimit,
+        }),
         ...(settings.machineSpecs ? {} : { machineSpecs: async () => null }),
         streaming: { listenHost: settings.streamingHost, listenPort: settings.streamingPort },
-        startupChecks: { enabled: settings.startupChecks, ...(settings.startupCheckImage ? { image: settings.startupCheckImage } : {}) },
+        startupChecks: { enabled: settings.startupChecks, ...definedFields({ image: settings.startupCheckImage || undefined }) },
       });
       logger.info({ outcome }, 'executor done');
       await scope.close();

@@ -105,9 +105,11 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<E
       outputMaxBytes: options.outputMaxBytes ?? DEFAULT_TRANSFER_MAX_BYTES,
       egress,
       machineSpecs: options.machineSpecs ?? readMachineSpecs,
-      ...(options.huggingfaceEndpoint ? { huggingfaceEndpoint: options.huggingfaceEndpoint } : {}),
-      ...(options.huggingfaceToken ? { huggingfaceToken: options.huggingfaceToken } : {}),
-      ...(options.workRoot ? { workRoot: options.workRoot } : {}),
+      ...definedFields({
+        huggingfaceEndpoint: options.huggingfaceEndpoint || undefined,
+        huggingfaceToken: options.huggingfaceToken || undefined,
+        workRoot: options.workRoot || undefined,
+      }),
       ...definedFields({ streaming: options.streaming }),
       // SIGTERM, or the miner gone: either way the job stops and its container goes with it.
       signal: options.signal ? AbortSignal.any([options.signal, connection.lost]) : connection.lost,
