@@ -100,6 +100,8 @@ describe('miner dashboard', () => {
     await until(client, 'V0JobFailedRequest', bad.jobUuid);
     await client.close();
 
+    // The end is written as the result goes out: the page shows it once the row has landed.
+    await expect.poll(async () => section(await page(), 'live-jobs').rows, { timeout: 10_000 }).toEqual([]);
     const after = await page();
     expect(section(after, 'live-jobs').rows).toEqual([]);
     const recent = section(after, 'recent-jobs-wide').rows;

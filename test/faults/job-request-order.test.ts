@@ -57,7 +57,13 @@ describe.each(['sqlite', 'postgres'] as const)('job request order and stored det
     expect(client.received.some((m) => m.message_type === 'V0HordeFailedRequest')).toBe(false);
     await client.close();
 
-    // The stored rows say what was asked, without the inline volume's bytes.
+    // The stored rows say what was asked, without the inline volume's bytes (the end is written as
+    // the result goes out: wait for it, the job request's row is written before it).
+    await expect
+      .poll(async () => ((await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first('status')) as { status: string }).status, {
+        timeout: 10_000,
+      })
+      .toBe('finished');
     const row = (await env.store.db('miner_jobs').where({ job_uuid: jobUuid }).first()) as Record<string, unknown>;
     const stored = `${JSON.stringify(row.initial_job_details)}${JSON.stringify(row.full_job_details)}`;
     expect(stored).not.toContain(contents.slice(0, 1000));

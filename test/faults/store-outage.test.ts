@@ -72,10 +72,14 @@ describe('PostgreSQL restarted under a running miner', () => {
       },
       30_000,
     );
-    // The miner reconnected by itself and serves the next job, row and all.
+    // The miner reconnected by itself and serves the next job, row and all (the row is written as
+    // the result goes out, so it may land a moment after the result).
     const next = await runJob(client, 'echo done again');
-    const row = (await env.store.db('miner_jobs').where({ job_uuid: next }).first()) as { status: string };
-    expect(row.status).toBe('finished');
+    await expect
+      .poll(async () => ((await env.store.db('miner_jobs').where({ job_uuid: next }).first()) as { status: string }).status, {
+        timeout: 10_000,
+      })
+      .toBe('finished');
     await client.close();
   }, 120_000);
 });

@@ -58,4 +58,6 @@ export interface ActiveJob {
   unsaved: number;
   /** The chain of those retried writes. */
   persisted: Promise<void>;
+  /** The job's status writes, one after another in the order made (never rejects). */
+  writing: Promise<void>;
 }

@@ -126,6 +126,8 @@ export class JobHub {
   private readonly waiters = new Set<Waiter>();
   /** Answers to requests that waited, being sent (awaited by `drain`). */
   private readonly answering = new Set<Promise<void>>();
+  /** Status writes on their way (`setStatus`, `writeInBackground`), waited for by `drain`. */
+  private readonly recording = new Set<Promise<void>>();
   private readonly log: Logger;
   /** Stops the background retries of status writes when the miner stops. */
   private readonly closing = new AbortController();
@@ -259,6 +261,7 @@ export class JobHub {
       delivery: Promise.resolve(),
       unsaved: 0,
       persisted: Promise.resolve(),
+      writing: Promise.resolve(),
     };
 
     // The policy's view (who holds what) and the reservation must not interleave with another
@@ -563,9 +566,11 @@ export class JobHub {
   }
 
   private async passJobRequest(job: ActiveJob, msg: V0JobRequest): Promise<void> {
-    await this.setStatus(job, 'running', { fullJobDetails: withoutInlineVolumes(msg) });
+    // The executor gets the request while the row is written: the warm path.
+    const recorded = this.setStatus(job, 'running', { fullJobDetails: withoutInlineVolumes(msg) });
     if (job.executor) await job.executor.send(msg);
     else job.pendingJobRequest = msg;
+    await recorded;
     this.log.info({ jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey }, 'job request passed to the executor');
   }
 
@@ -632,10 +637,10 @@ export class JobHub {
       case 'V0MachineSpecsRequest':
         this.deliver(job, msg);
         return;
-      case 'V0JobFinishedRequest':
+      case 'V0JobFinishedRequest': {
         metrics.jobsFinished.inc(labels);
         log.info('job finished');
-        await this.end(job, 'finished', {
+        const recorded = this.end(job, 'finished', {
           stdout: msg.docker_process_stdout,
           stderr: msg.docker_process_stderr,
           artifacts: msg.artifacts ?? {},
@@ -643,12 +648,14 @@ export class JobHub {
           exitStatus: 0,
         });
         this.deliver(job, msg);
+        await recorded;
         this.releaseSlot(job);
         return;
-      case 'V0JobFailedRequest':
+      }
+      case 'V0JobFailedRequest': {
         metrics.jobsFailed.inc({ ...labels, kind: 'job', reason: msg.reason });
         log.info({ reason: msg.reason, stage: msg.stage }, 'job failed');
-        await this.end(job, 'failed', {
+        const recorded = this.end(job, 'failed', {
           errorType: msg.reason,
           errorDetail: msg.message,
           stdout: msg.docker_process_stdout ?? null,
@@ -656,8 +663,10 @@ export class JobHub {
           exitStatus: msg.docker_process_exit_status ?? null,
         });
         this.deliver(job, msg);
+        await recorded;
         this.releaseSlot(job);
         return;
+      }
       case 'V0HordeFailedRequest':
         await this.reportHordeFailure(job, msg);
         // The executor said its last word and exits: its slot is free, as after a finished job.
@@ -740,8 +749,9 @@ export class JobHub {
       { jobUuid: job.jobUuid, validatorHotkey: job.validatorHotkey, reason: msg.reason, reportedBy: msg.reported_by, detail: msg.message },
       'horde failure',
     );
-    await this.end(job, 'failed', { errorType: msg.reason, errorDetail: msg.message });
+    const recorded = this.end(job, 'failed', { errorType: msg.reason, errorDetail: msg.message });
     this.deliver(job, msg);
+    await recorded;
   }
 
   /** `fail` from a callback nobody awaits: errors are logged, never left unhandled. */
@@ -760,7 +770,8 @@ export class JobHub {
    * to a closed store.
    */
   async drain(): Promise<void> {
-    while (this.failing.size > 0 || this.answering.size > 0) await Promise.all([...this.failing, ...this.answering]);
+    while (this.failing.size > 0 || this.answering.size > 0 || this.recording.size > 0)
+      await Promise.all([...this.failing, ...this.answering, ...this.recording]);
   }
 
   /** A failure the miner itself reports (the executor cannot): ends the job and frees the executor. */
@@ -797,30 +808,46 @@ export class JobHub {
   }
 
   /**
-   * Records the job's new status. Normally the row is written before the caller relays the
-   * message it belongs to. When the store is down, the message must still reach the validator
-   * (it was dropped, and the row stayed `waiting_for_executor` for good): the write is then
-   * retried in the background, in order with the job's later writes, until the store is back.
+   * Records the job's new status; resolves once it is written. The job's writes run one after
+   * another in the order they were made (`job.writing`), so a caller may relay its message before
+   * awaiting this (the warm path does: `running` is written while the executor already has the
+   * request, the end while the validator already has the result) and a slow `running` still never
+   * lands after `finished`. When the store is down, the message must still reach the validator (it
+   * was dropped, and the row stayed `waiting_for_executor` for good): the write is then retried in
+   * the background, in order with the job's later writes, until the store is back.
    */
-  private async setStatus(
-    job: ActiveJob,
-    status: MinerJobStatus,
-    update: MinerJobUpdate = {},
-    detail: string | null = null,
-  ): Promise<void> {
+  private setStatus(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
     job.status = status;
     const write = () => this.options.store.jobs.setStatus(job.jobUuid, status, update, detail);
-    if (job.unsaved === 0) {
+    job.writing = job.writing.then(async () => {
+      // Behind writes waiting for the store (unsaved > 0) it waits too: the row's writes keep their order.
+      if (job.unsaved > 0) return this.writeInBackground(job, status, write, { refused: false });
       try {
         await write();
-        return;
       } catch (error) {
         this.log.warn(
           { err: error, jobUuid: job.jobUuid, status },
           'could not record the job status; relaying anyway and retrying the write',
         );
+        this.writeInBackground(job, status, write, { refused: true });
       }
-    }
+    });
+    this.track(job.writing);
+    return job.writing;
+  }
+
+  /** A status write on its way: the miner closes its store only after it (drain). */
+  private track(write: Promise<void>): void {
+    this.recording.add(write);
+    void write.finally(() => this.recording.delete(write));
+  }
+
+  /**
+   * Queues a status write behind the job's earlier background writes, retried while the store is
+   * down. `refused`: the store already refused it once (its recovery is then logged).
+   */
+  private writeInBackground(job: ActiveJob, status: MinerJobStatus, write: () => Promise<void>, { refused }: { refused: boolean }): void {
+    let retried = refused;
     job.unsaved++;
     job.persisted = job.persisted
       .then(() =>
@@ -829,12 +856,16 @@ export class JobHub {
           initialDelayMs: 250,
           factor: 1.5,
           signal: this.closing.signal,
-          onRetry: (error, attempt) =>
-            this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write'),
+          onRetry: (error, attempt) => {
+            retried = true;
+            this.log.warn({ err: error, jobUuid: job.jobUuid, status, attempt }, 'store still unavailable; retrying the job status write');
+          },
         }),
       )
       .then(
-        () => this.log.info({ jobUuid: job.jobUuid, status }, 'job status recorded after the store came back'),
+        () => {
+          if (retried) this.log.info({ jobUuid: job.jobUuid, status }, 'job status recorded after the store came back');
+        },
         (error: unknown) =>
           this.log.error(
             { err: error, jobUuid: job.jobUuid, status },
@@ -844,8 +875,14 @@ export class JobHub {
       .finally(() => {
         job.unsaved--;
       });
+    this.track(job.persisted);
   }
 
+  /**
+   * Marks the job ended and records it. Callers relay the final message before they await this:
+   * the validator's result does not wait for the write (a transaction on the warm path), while the
+   * executor's slot is released only once the end is recorded.
+   */
   private async end(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate): Promise<void> {
     job.ended = true;
     job.endedAt = this.options.clock.now();

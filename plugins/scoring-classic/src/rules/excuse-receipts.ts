@@ -192,12 +192,16 @@ class JobSpans {
   }
 }
 
+const NO_RECEIPTS: ExcuseVerdict = Object.freeze({ valid: Object.freeze([]), rejected: Object.freeze([]) });
+
 /**
  * Splits a decline's started receipts into those that excuse it and those that do not (with the
  * reasons). The decline's accepted and finished receipts, and `check.evidence`, are used to tell
  * how long each organic job held its executor; they are not excuses themselves.
  */
 export function checkExcuseReceipts(receipts: readonly Receipt[], check: ExcuseCheck): ExcuseVerdict {
+  // Most declines attach nothing: answer those before building any index.
+  if (receipts.length === 0) return NO_RECEIPTS;
   const valid: Receipt<JobStartedReceiptPayload>[] = [];
   const rejected: Array<{ receipt: Receipt; failures: ExcuseFailure[] }> = [];
   const spans = new JobSpans(receipts, check.evidence, check);

@@ -1,7 +1,8 @@
 import type { CycleFacts, JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
-import { addPoints, copyTable } from '../table.js';
+import { CellSums } from '../table.js';
 import { checkExcuseReceipts, trustedExcuseValidators } from './excuse-receipts.js';
 import { CLASSIC_DEFAULTS } from '../defaults.js';
+import { hasTraits, outcomeColumns, Trait, type Cell, type OutcomeColumns } from '../outcomes.js';
 
 export const EXCUSED_REJECTIONS = 'excused-rejections';
 
@@ -14,21 +15,33 @@ export interface ExcusedRejectionsOptions {
   readonly leewayMs?: number;
 }
 
-/** Whether the miner took the job; jobs it took count toward covering its declared executors. */
-function tookJob(job: JobOutcome): boolean {
-  return job.accepted ?? (job.status === 'completed' || job.status === 'failed');
+/**
+ * Whether the miner took the job (`accepted`, or when absent: it completed or failed); jobs it
+ * took count toward covering its declared executors.
+ */
+function tookJob(traits: number): boolean {
+  if (traits & Trait.accepted) return true;
+  return (traits & Trait.declined) === 0 && (traits & (Trait.completed | Trait.failed)) !== 0;
 }
 
-/** Synthetic jobs each miner took this cycle, per executor class: `miner → class → count`. */
-function countTakenSyntheticJobs(jobs: readonly JobOutcome[]): Map<string, Map<string, number>> {
-  const taken = new Map<string, Map<string, number>>();
-  for (const job of jobs) {
-    if (job.kind !== 'synthetic' || !tookJob(job)) continue;
-    const byClass = taken.get(job.minerHotkey) ?? new Map<string, number>();
-    byClass.set(job.executorClass, (byClass.get(job.executorClass) ?? 0) + 1);
-    taken.set(job.minerHotkey, byClass);
+/** Synthetic jobs each miner took this cycle, per cell (miner, executor class). */
+function countTakenSyntheticJobs({ cells, cellOf, traits }: OutcomeColumns): Int32Array {
+  const taken = new Int32Array(cells.length);
+  for (let i = 0; i < traits.length; i++) {
+    const jobTraits = traits[i]!;
+    if (jobTraits & Trait.synthetic && tookJob(jobTraits)) taken[cellOf[i]!]!++;
   }
   return taken;
+}
+
+/** Executors each miner declared for each class, per cell (0 when its manifest has none). */
+function declaredExecutors(manifests: CycleFacts['manifests'], cells: readonly Cell[]): Float64Array {
+  const declared = new Float64Array(cells.length);
+  for (let cell = 0; cell < cells.length; cell++) {
+    const { hotkey, executorClass } = cells[cell]!;
+    declared[cell] = manifests[hotkey]?.[executorClass] ?? 0;
+  }
+  return declared;
 }
 
 /**
@@ -39,35 +52,42 @@ function countTakenSyntheticJobs(jobs: readonly JobOutcome[]): Map<string, Map<s
  * miner declared no executors for excuses nothing.
  */
 export function scoreExcusedRejections(facts: CycleFacts, table: ScoreTable, options: Required<ExcusedRejectionsOptions>): ScoreTable {
-  const scored = copyTable(table);
   const trustedValidators = trustedExcuseValidators(facts.neurons, facts.validatorHotkey, options.minimumValidatorStake);
-  const taken = countTakenSyntheticJobs(facts.jobs);
+  const columns = outcomeColumns(facts.jobs);
+  const { cells, cellOf, traits } = columns;
+  const taken = countTakenSyntheticJobs(columns);
+  const declaredOf = declaredExecutors(facts.manifests, cells);
+  const sums = new CellSums(cells, table);
   // Transferred receipts: how long other validators' organic jobs held their executors.
   const evidence = { accepted: facts.acceptedReceipts, finished: facts.finishedReceipts };
 
-  for (const job of facts.jobs) {
-    if (job.kind !== 'synthetic' || job.status !== 'rejected') continue;
+  for (let i = 0; i < traits.length; i++) {
+    if (!hasTraits(traits[i]!, Trait.synthetic | Trait.rejected)) continue;
+    const job = facts.jobs[i] as JobOutcome;
+    const cell = cellOf[i]!;
     const rejection = job.rejection;
-    if (rejection?.reason !== 'busy') {
-      addPoints(scored, job.minerHotkey, job.executorClass, 0);
+    const declared = declaredOf[cell]!;
+    if (rejection?.reason !== 'busy' || declared <= 0) {
+      sums.add(cell, 0);
       continue;
     }
-    const declared = facts.manifests[job.minerHotkey]?.[job.executorClass] ?? 0;
-    const { valid } = checkExcuseReceipts(rejection.receipts, {
-      declinedJobUuid: job.jobUuid,
-      minerHotkey: job.minerHotkey,
-      executorClass: job.executorClass,
-      checkedAt: rejection.checkedAt,
-      trustedValidators,
-      leewayMs: options.leewayMs,
-      verifySignature: facts.verifyValidatorSignature,
-      evidence,
-    });
-    const accountedFor = (taken.get(job.minerHotkey)?.get(job.executorClass) ?? 0) + valid.length;
-    const excused = declared > 0 && accountedFor >= declared;
-    addPoints(scored, job.minerHotkey, job.executorClass, excused ? options.pointsPerJob : 0);
+    // Receipts are checked (signatures verified) only when the jobs taken leave executors unaccounted for.
+    const unaccounted = declared - taken[cell]!;
+    const excused =
+      unaccounted <= 0 ||
+      checkExcuseReceipts(rejection.receipts, {
+        declinedJobUuid: job.jobUuid,
+        minerHotkey: job.minerHotkey,
+        executorClass: job.executorClass,
+        checkedAt: rejection.checkedAt,
+        trustedValidators,
+        leewayMs: options.leewayMs,
+        verifySignature: facts.verifyValidatorSignature,
+        evidence,
+      }).valid.length >= unaccounted;
+    sums.add(cell, excused ? options.pointsPerJob : 0);
   }
-  return scored;
+  return sums.toTable();
 }
 
 /** Rule `excused-rejections`: 1 point (by default) per busy decline backed by enough valid receipts. */

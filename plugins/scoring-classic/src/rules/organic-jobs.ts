@@ -1,6 +1,7 @@
 import type { JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
-import { addPoints, copyTable } from '../table.js';
+import { CellSums } from '../table.js';
 import { CLASSIC_DEFAULTS } from '../defaults.js';
+import { hasTraits, outcomeColumns, Trait, traitsOf } from '../outcomes.js';
 
 export const ORGANIC_JOBS = 'organic-jobs';
 
@@ -10,16 +11,19 @@ export const ORGANIC_JOBS = 'organic-jobs';
  * disagrees sets `correct: false`. Jobs run on the trusted miner itself never reach the facts.
  */
 export function paidOrganicJob(job: JobOutcome): boolean {
-  return job.kind === 'organic' && job.status === 'completed' && job.correct !== false;
+  return paidTraits(traitsOf(job));
+}
+
+function paidTraits(traits: number): boolean {
+  return hasTraits(traits, Trait.organic | Trait.completed) && (traits & Trait.incorrect) === 0;
 }
 
 /** Adds `pointsPerJob` for every organic job that completed and was not cheated. */
 export function scoreOrganicJobs(jobs: readonly JobOutcome[], table: ScoreTable, pointsPerJob: number): ScoreTable {
-  const scored = copyTable(table);
-  for (const job of jobs) {
-    if (paidOrganicJob(job)) addPoints(scored, job.minerHotkey, job.executorClass, pointsPerJob);
-  }
-  return scored;
+  const { cells, cellOf, traits } = outcomeColumns(jobs);
+  const sums = new CellSums(cells, table);
+  for (let i = 0; i < traits.length; i++) if (paidTraits(traits[i]!)) sums.add(cellOf[i]!, pointsPerJob);
+  return sums.toTable();
 }
 
 /** Rule `organic-jobs`: 1 point (by default) per completed organic job. */

@@ -1,12 +1,15 @@
 import type { JobOutcome, ScoreTable, ScoringRule } from '@horde/core';
-import { addPoints, copyTable } from '../table.js';
+import { CellSums } from '../table.js';
 import { CLASSIC_DEFAULTS } from '../defaults.js';
+import { hasTraits, outcomeColumns, Trait, traitsOf } from '../outcomes.js';
 
 export const SYNTHETIC_JOBS = 'synthetic-jobs';
 
 /** A synthetic job earns its points only if it finished, its answer was right and it was fast enough. */
+const PASSED = Trait.synthetic | Trait.completed | Trait.correct | Trait.inTime;
+
 export function passedSyntheticJob(job: JobOutcome): boolean {
-  return job.kind === 'synthetic' && job.status === 'completed' && job.correct === true && job.inTime === true;
+  return hasTraits(traitsOf(job), PASSED);
 }
 
 /**
@@ -15,12 +18,13 @@ export function passedSyntheticJob(job: JobOutcome): boolean {
  * gets a cell, even with 0 points, so a miner whose jobs all failed stays visible in reports.
  */
 export function scoreSyntheticJobs(jobs: readonly JobOutcome[], table: ScoreTable, pointsPerJob: number): ScoreTable {
-  const scored = copyTable(table);
-  for (const job of jobs) {
-    if (job.kind !== 'synthetic') continue;
-    addPoints(scored, job.minerHotkey, job.executorClass, passedSyntheticJob(job) ? pointsPerJob : 0);
+  const { cells, cellOf, traits } = outcomeColumns(jobs);
+  const sums = new CellSums(cells, table);
+  for (let i = 0; i < traits.length; i++) {
+    const jobTraits = traits[i]!;
+    if (jobTraits & Trait.synthetic) sums.add(cellOf[i]!, hasTraits(jobTraits, PASSED) ? pointsPerJob : 0);
   }
-  return scored;
+  return sums.toTable();
 }
 
 /** Rule `synthetic-jobs`: 1 point (by default) per synthetic job completed correctly and in time. */
