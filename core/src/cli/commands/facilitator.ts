@@ -37,8 +37,10 @@ async function runFacilitator(options: RunOptions): Promise<void> {
       );
     }
     // This process only supervises (and holds the shared port): each worker is a `horde facilitator --workers 1`.
-    const { FacilitatorWorkerSupervisor } = await import('./facilitator-workers.js');
-    const supervisor = new FacilitatorWorkerSupervisor({
+    const { WorkerSupervisor } = await import('./worker-supervisor.js');
+    const supervisor = new WorkerSupervisor({
+      role: 'facilitator',
+      sharePort: true,
       args: [
         ...(options.config ? ['--config', options.config] : []),
         ...(options.port === undefined ? [] : ['--port', String(options.port)]),

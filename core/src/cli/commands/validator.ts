@@ -55,8 +55,9 @@ async function runValidator(options: RunOptions): Promise<void> {
   const config = { ...loaded, role: 'validator' as const, validator: { ...loaded.validator, workers: workersSection } };
   if (workersSection.enabled && workersSection.processes > 1) {
     // This process only supervises: each worker is a `horde validator --workers 1` of the same config.
-    const { WorkerSupervisor } = await import('./validator-workers.js');
+    const { WorkerSupervisor } = await import('./worker-supervisor.js');
     const supervisor = new WorkerSupervisor({
+      role: 'validator',
       args: options.config ? ['--config', options.config] : [],
       processes: workersSection.processes,
       say: (line) => process.stderr.write(`${line}\n`),
