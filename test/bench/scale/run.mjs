@@ -3,7 +3,8 @@
 // by 1, 2 and 4 validator workers over one PostgreSQL, so the throughput curve is measured.
 //
 //   npm run build && node test/bench/scale/run.mjs [--miners=10000] [--executors=16] [--workers=1,2,4]
-//                                                  [--miner-processes=4] [--timeout=900] [--quick]
+//                                                  [--miner-processes=4] [--miners-per-task=64] [--tasks-per-worker=16]
+//                                                  [--timeout=900] [--quick]
 //
 // Everything real but the chain: the miners are SimulatedMiners (core/src/testkit) in a few child
 // processes, each its own websocket server on its own port with its own sr25519 hotkey, answering
@@ -26,7 +27,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { cryptoRates } from '../lib/floor.mjs';
+import { signaturesPerCpuSecond } from '../lib/floor.mjs';
 import { childrenOf, cpuSeconds, peakRssMiB } from '../lib/proc.mjs';
 import { DIST, QUICK, ROOT, numberArg, printTable, requireThat, round, writeResults } from '../lib/report.mjs';
 import { serviceSetting } from '../lib/services.mjs';
@@ -36,6 +37,10 @@ const MINERS = numberArg('miners', 10_000, 200);
 const EXECUTORS = numberArg('executors', 16, 4);
 const MINER_PROCESSES = Math.max(1, Math.min(numberArg('miner-processes', 4, 2), MINERS));
 const TIMEOUT_S = numberArg('timeout', 900, 90);
+// The operator's defaults at full size; small tasks at quick size, so that 1 worker runs them in
+// two rounds and 2 workers in one (with the defaults 200 miners are 4 tasks: one worker takes all).
+const MINERS_PER_TASK = numberArg('miners-per-task', 64, 25);
+const TASKS_PER_WORKER = numberArg('tasks-per-worker', 16, 4);
 const WORKER_COUNTS = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? (QUICK ? '1,2' : '1,2,4'))
   .split(',')
   .map(Number);
@@ -50,6 +55,7 @@ const { openStore } = await import(join(DIST, 'store/index.js'));
 const { LocalChain } = await import(join(DIST, 'chain/local/local-chain.js'));
 const { loadHotkey } = await import(join(DIST, 'keys/index.js'));
 
+const scriptStarted = performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const dataDir = mkdtempSync(join(tmpdir(), 'horde-bench-scale-'));
 
@@ -82,7 +88,9 @@ async function cleanUp() {
   await store?.close().catch(() => undefined);
   await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
   await admin.end().catch(() => undefined);
-  rmSync(dataDir, { recursive: true, force: true });
+  // The validators' logs stay for a broken run (or HORDE_BENCH_KEEP=1), to see what went wrong.
+  if (process.exitCode || process.env.HORDE_BENCH_KEEP) console.log(`the validators' configs and logs are in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** Sends `message` to a miner process and resolves with its next message that has `key`. */
@@ -171,10 +179,9 @@ async function runWith(workers) {
         cycleLengthBlocks: 100_000,
         batchOffsetBlocks: 1,
         receiptTransfer: { enabled: false },
-        // The operator's defaults (64 miners a task, 16 tasks a worker at once), polled faster.
-        workers: { pollSeconds: 0.5 },
+        workers: { minersPerTask: MINERS_PER_TASK, tasksPerWorker: TASKS_PER_WORKER, pollSeconds: 0.5 },
       },
-      log: { level: 'warn', pretty: false },
+      log: { level: process.env.HORDE_BENCH_LOG_LEVEL ?? 'warn', pretty: false },
       plugins: [
         { name: '@horde/plugin-hardware-classes', config: { classes: [CLASS] } },
         ECHO_PLUGIN,
@@ -296,14 +303,21 @@ try {
   const listening = (await Promise.all(minerProcesses.map((child) => ask(child, null, 'ready')))).flatMap((reply) => reply.miners);
   const minersUpSeconds = (performance.now() - started) / 1000;
 
-  // 2. The chain: one neuron and one served axon per miner (through the chain's own calls).
+  // 2. The chain: one neuron and one served axon per miner.
   const chainStarted = performance.now();
   store = await openStore({ client: 'postgres', url: dbUrl });
   await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID, tempo: 99, servingRateLimit: 0, weightsRateLimit: 0 }] });
   chain = await LocalChain.open({ store, netuid: NETUID });
-  for (const miner of listening) {
-    await chain.ledger.registerNeuron({ netuid: NETUID, hotkey: miner.hotkey, coldkey: miner.hotkey });
-    await chain.ledger.serveAxon(miner.hotkey, NETUID, { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 0 });
+  // In writes of 1,000 (each neuron checked as registerNeuron and serveAxon check it).
+  for (let i = 0; i < listening.length; i += 1000) {
+    await chain.ledger.registerNeurons(
+      listening.slice(i, i + 1000).map((miner) => ({
+        netuid: NETUID,
+        hotkey: miner.hotkey,
+        coldkey: miner.hotkey,
+        axon: { ip: '127.0.0.1', port: miner.port, protocol: 4, version: 0 },
+      })),
+    );
   }
   const chainSeconds = (performance.now() - chainStarted) / 1000;
   console.log(
@@ -311,16 +325,19 @@ try {
       `${MINERS} neurons on the LocalChain (${round(chainSeconds)} s); workers ${WORKER_COUNTS.join(', ')}; ${CORES} cores`,
   );
 
-  // 3. The floor's rate, measured here before the runs (one core, this process idle otherwise).
-  const crypto = await cryptoRates(QUICK ? 0.3 : 1);
+  // 3. The floor's rate, measured here before the runs, per CPU-second (the machine is shared).
+  const signRate = await signaturesPerCpuSecond(QUICK ? 0.3 : 1);
 
   // 4. One batch per worker count.
   const runs = [];
   for (const workers of WORKER_COUNTS) {
     const run = await runWith(workers);
-    const floorSeconds = run.signatures / (crypto.signaturesPerSecond * Math.min(workers, CORES));
+    const floorSeconds = run.signatures / (signRate * Math.min(workers, CORES));
     runs.push({ ...run, cryptoFloorSeconds: round(floorSeconds, 2), overFloor: round(run.batchSeconds / floorSeconds, 1) });
-    console.log(`  ${workers} worker(s): ${run.correct} of ${run.jobs} jobs correct in ${run.batchSeconds} s`);
+    console.log(
+      `  ${workers} worker(s): ${run.correct} of ${run.jobs} jobs correct in ${run.batchSeconds} s ` +
+        `(command up in ${run.startupSeconds} s, stopped in ${run.stopSeconds} s)`,
+    );
   }
 
   printTable(
@@ -341,7 +358,7 @@ try {
     })),
   );
   console.log(
-    `floor: ${Math.round(crypto.signaturesPerSecond)} sr25519 signatures/s per core (wasm, measured now) × min(workers, ${CORES} cores); ` +
+    `floor: ${Math.round(signRate)} sr25519 signatures per CPU-second (wasm, measured now) × min(workers, ${CORES} cores); ` +
       `signatures = 1 auth per miner + 3 receipts per job, counted at the miners`,
   );
 
@@ -353,9 +370,9 @@ try {
       minerProcesses: minerProcesses.length,
       minersUpSeconds: round(minersUpSeconds),
       chainSetupSeconds: round(chainSeconds),
-      workerSettings: { minersPerTask: 64, tasksPerWorker: 16, pollSeconds: 0.5 },
+      workerSettings: { minersPerTask: MINERS_PER_TASK, tasksPerWorker: TASKS_PER_WORKER, pollSeconds: 0.5 },
     },
-    floor: { signaturesPerSecondPerCore: Math.round(crypto.signaturesPerSecond), verifiesPerSecondPerCore: Math.round(crypto.verifiesPerSecond) },
+    floor: { signaturesPerCpuSecond: Math.round(signRate) },
     runs,
   });
   for (const run of runs) {
@@ -369,5 +386,9 @@ try {
   console.error(`benchmark broken: ${error.stack ?? error}`);
   process.exitCode = 1;
 } finally {
+  const cleanupStarted = performance.now();
   await cleanUp();
+  console.log(
+    `cleaned up in ${round((performance.now() - cleanupStarted) / 1000)} s; ${round((performance.now() - scriptStarted) / 1000)} s in all`,
+  );
 }
