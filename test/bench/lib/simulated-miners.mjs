@@ -3,6 +3,7 @@
 // that authenticate the validator, serve a manifest of `executors` executors and answer every job
 // at once with the right result. The validator-batch benchmark hosts them in a worker thread, the
 // scale benchmark in a few child processes.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DIST } from './report.mjs';
 
@@ -10,13 +11,16 @@ const { loadHotkey } = await import(join(DIST, 'keys/index.js'));
 const { SimulatedMiner } = await import(join(DIST, 'testkit/simulated-miner.js'));
 
 /**
- * Starts miners `from`…`from + count - 1`, hotkeys `//${prefix}${index}` (the same index gives the
- * same hotkey in any process, so the caller can register them on its chain).
+ * Starts miners `from`…`from + count - 1`. Hotkeys are `//${prefix}${index}` (dev URIs), or with
+ * `seeds` the raw 0x seed sha256(`${prefix}${index}`): a dev URI costs a mnemonic's key stretching
+ * (~6× the CPU), too much for 10,000 keys. Either way the same index gives the same hotkey in any
+ * process, so the caller can register them on its chain.
  */
-export async function startSimulatedMiners({ prefix, from = 0, count, executors, executorClass }) {
+export async function startSimulatedMiners({ prefix, from = 0, count, executors, executorClass, seeds = false }) {
   const miners = [];
   for (let i = from; i < from + count; i++) {
-    const hotkey = await loadHotkey({ uri: `//${prefix}${i}` });
+    const uri = seeds ? `0x${createHash('sha256').update(`${prefix}${i}`).digest('hex')}` : `//${prefix}${i}`;
+    const hotkey = await loadHotkey({ uri });
     // Receipt signatures are not re-checked: the real miners would verify them in parallel on
     // their own machines; these processes doing it would measure themselves, not the validator.
     miners.push(await SimulatedMiner.start({ hotkey, manifest: { [executorClass]: executors }, verifyReceipts: false }));

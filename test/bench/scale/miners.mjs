@@ -11,6 +11,7 @@ const miners = await startSimulatedMiners({
   count: Number(count),
   executors: Number(executors),
   executorClass,
+  seeds: true,
 });
 process.send({ ready: true, miners: miners.map((miner) => ({ hotkey: miner.hotkey, port: miner.port })) });
 process.on('message', async (message) => {

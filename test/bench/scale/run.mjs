@@ -3,7 +3,7 @@
 // by 1, 2 and 4 validator workers over one PostgreSQL, so the throughput curve is measured.
 //
 //   npm run build && node test/bench/scale/run.mjs [--miners=10000] [--executors=16] [--workers=1,2,4]
-//                                                  [--miner-processes=4] [--miners-per-task=64] [--tasks-per-worker=16]
+//                                                  [--miner-processes=4] [--miners-per-task=64] [--tasks-per-worker=4]
 //                                                  [--timeout=900] [--quick]
 //
 // Everything real but the chain: the miners are SimulatedMiners (core/src/testkit) in a few child
@@ -37,10 +37,12 @@ const MINERS = numberArg('miners', 10_000, 200);
 const EXECUTORS = numberArg('executors', 16, 4);
 const MINER_PROCESSES = Math.max(1, Math.min(numberArg('miner-processes', 4, 2), MINERS));
 const TIMEOUT_S = numberArg('timeout', 900, 90);
-// The operator's defaults at full size; small tasks at quick size, so that 1 worker runs them in
-// two rounds and 2 workers in one (with the defaults 200 miners are 4 tasks: one worker takes all).
+// Tasks of the default 64 miners, 4 at a time per worker (4,096 jobs in flight at 16 executors):
+// with the default 16 at a time, one worker on 2 shared cores answered too slowly for the 7 s
+// reservation limit (1,000 × 16: 5,493 of 16,000 jobs horde_failed). At quick size, small tasks
+// so that 1 worker runs them in two rounds and 2 workers in one.
 const MINERS_PER_TASK = numberArg('miners-per-task', 64, 25);
-const TASKS_PER_WORKER = numberArg('tasks-per-worker', 16, 4);
+const TASKS_PER_WORKER = numberArg('tasks-per-worker', 4, 4);
 const WORKER_COUNTS = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? (QUICK ? '1,2' : '1,2,4'))
   .split(',')
   .map(Number);
@@ -239,6 +241,12 @@ async function runWith(workers) {
       'SELECT status, correct, count(*)::int AS n FROM validator_jobs WHERE validator_hotkey = $1 GROUP BY status, correct',
       [hotkey.ss58],
     );
+    // Why jobs did not complete (on an overloaded machine: deadlines), the most common first.
+    const failures = await sampler.query(
+      `SELECT status, failure_stage AS stage, failure_reason AS reason, count(*)::int AS n FROM validator_jobs
+       WHERE validator_hotkey = $1 AND status <> 'completed' GROUP BY 1, 2, 3 ORDER BY n DESC LIMIT 5`,
+      [hotkey.ss58],
+    );
     const tasks = await sampler.query(
       'SELECT worker_name, count(*)::int AS n, max(attempts)::int AS attempts FROM validator_batch_tasks WHERE validator_hotkey = $1 GROUP BY worker_name',
       [hotkey.ss58],
@@ -263,6 +271,7 @@ async function runWith(workers) {
       jobs: jobCount,
       correct,
       outcomes,
+      failures: failures.rows,
       batchSeconds: round(batchSeconds, 2),
       // The command's start (node, plugins, migrations check, chain, pg-boss) and its clean stop.
       startupSeconds: round((Number(batch.started_at) - spawnedAt) / 1000, 1),
@@ -380,7 +389,10 @@ try {
     // Jobs that ran past their deadlines on an overloaded machine are a figure; none verified means it broke.
     requireThat(run.correct > 0, `no job verified correct with ${run.workers} worker(s)`);
     if (run.correct < MINERS * EXECUTORS)
-      console.warn(`${run.workers} worker(s): only ${run.correct} of ${MINERS * EXECUTORS} jobs verified correct (outcomes ${JSON.stringify(run.outcomes)})`);
+      console.warn(
+        `${run.workers} worker(s): only ${run.correct} of ${MINERS * EXECUTORS} jobs verified correct ` +
+          `(outcomes ${JSON.stringify(run.outcomes)}; most common failures ${JSON.stringify(run.failures)})`,
+      );
   }
 } catch (error) {
   console.error(`benchmark broken: ${error.stack ?? error}`);

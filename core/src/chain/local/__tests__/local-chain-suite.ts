@@ -175,6 +175,12 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       await expect(
         admin.ledger.registerNeurons([{ netuid: NETUID, hotkey: miner2, coldkey, axon: { ...axon, port: 70_000 } }]),
       ).rejects.toMatchObject({ code: 'InvalidPort' });
+      await expect(
+        admin.ledger.registerNeurons([
+          { netuid: NETUID, hotkey: miner2, coldkey },
+          { netuid: NETUID, hotkey: miner2, coldkey },
+        ]),
+      ).rejects.toMatchObject({ code: 'HotKeyAlreadyRegisteredInSubNet' });
       expect((await admin.metagraph(NETUID)).neurons).toHaveLength(2);
     });
 
