@@ -3,7 +3,7 @@
 // by 1, 2 and 4 validator workers over one PostgreSQL, so the throughput curve is measured.
 //
 //   npm run build && node test/bench/scale/run.mjs [--miners=10000] [--executors=16] [--workers=1,2,4]
-//                                                  [--miner-processes=4] [--miners-per-task=64] [--tasks-per-worker=4]
+//                                                  [--miner-processes=4] [--miners-per-task=64] [--tasks-per-worker=4096/(64×executors)]
 //                                                  [--timeout=900] [--quick]
 //
 // Everything real but the chain: the miners are SimulatedMiners (core/src/testkit) in a few child
@@ -23,7 +23,7 @@
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -37,12 +37,12 @@ const MINERS = numberArg('miners', 10_000, 200);
 const EXECUTORS = numberArg('executors', 16, 4);
 const MINER_PROCESSES = Math.max(1, Math.min(numberArg('miner-processes', 4, 2), MINERS));
 const TIMEOUT_S = numberArg('timeout', 900, 90);
-// Tasks of the default 64 miners, 4 at a time per worker (4,096 jobs in flight at 16 executors):
-// with the default 16 at a time, one worker on 2 shared cores answered too slowly for the 7 s
-// reservation limit (1,000 × 16: 5,493 of 16,000 jobs horde_failed). At quick size, small tasks
-// so that 1 worker runs them in two rounds and 2 workers in one.
+// Tasks of the default 64 miners, as many at a time per worker as make about 4,096 jobs in flight
+// (4 at 16 executors): with the default 16 at a time (16,384 jobs), one worker on 2 shared cores
+// answered too slowly for the 7 s reservation limit (1,000 × 16: 5,493 of 16,000 jobs
+// horde_failed). At quick size, small tasks so that 1 worker runs them in two rounds, 2 in one.
 const MINERS_PER_TASK = numberArg('miners-per-task', 64, 25);
-const TASKS_PER_WORKER = numberArg('tasks-per-worker', 4, 4);
+const TASKS_PER_WORKER = numberArg('tasks-per-worker', Math.max(1, Math.min(64, Math.round(4096 / (MINERS_PER_TASK * EXECUTORS)))), 4);
 const WORKER_COUNTS = (process.argv.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? (QUICK ? '1,2' : '1,2,4'))
   .split(',')
   .map(Number);
@@ -197,6 +197,7 @@ async function runWith(workers) {
   await sampler.connect();
   const before = await minerStats();
   const spawnedAt = Date.now();
+  const loadAtStart = loadavg()[0];
   const child = spawn(process.execPath, [CLI, 'validator', '--config', configPath, '--workers', String(workers)], {
     cwd: dataDir,
     stdio: ['ignore', log, log],
@@ -272,6 +273,8 @@ async function runWith(workers) {
       correct,
       outcomes,
       failures: failures.rows,
+      // The machine is shared: the 1-minute load average when the command started and at the end.
+      loadAverage: { start: round(loadAtStart, 1), end: round(loadavg()[0], 1) },
       batchSeconds: round(batchSeconds, 2),
       // The command's start (node, plugins, migrations check, chain, pg-boss) and its clean stop.
       startupSeconds: round((Number(batch.started_at) - spawnedAt) / 1000, 1),
@@ -364,6 +367,7 @@ try {
       'db tx/job': run.dbTransactionsPerJob,
       'floor s': run.cryptoFloorSeconds,
       'batch/floor': run.overFloor,
+      'load avg': run.loadAverage.start,
     })),
   );
   console.log(
