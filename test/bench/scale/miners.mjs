@@ -17,7 +17,9 @@ process.send({ ready: true, miners: miners.map((miner) => ({ hotkey: miner.hotke
 process.on('message', async (message) => {
   if (message === 'stats') {
     const cpu = process.cpuUsage();
-    process.send({ stats: { ...minerTotals(miners), cpuSeconds: (cpu.user + cpu.system) / 1e6, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) } });
+    process.send({
+      stats: { ...minerTotals(miners), cpuSeconds: (cpu.user + cpu.system) / 1e6, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) },
+    });
   }
   if (message === 'close') {
     await closeSimulatedMiners(miners);

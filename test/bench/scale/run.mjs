@@ -310,7 +310,9 @@ try {
     const from = p * share;
     const count = Math.min(share, MINERS - from);
     if (count <= 0) break;
-    minerProcesses.push(fork(join(here, 'miners.mjs'), [MINER_PREFIX, String(from), String(count), String(EXECUTORS), CLASS], { stdio: 'inherit' }));
+    minerProcesses.push(
+      fork(join(here, 'miners.mjs'), [MINER_PREFIX, String(from), String(count), String(EXECUTORS), CLASS], { stdio: 'inherit' }),
+    );
   }
   const listening = (await Promise.all(minerProcesses.map((child) => ask(child, null, 'ready')))).flatMap((reply) => reply.miners);
   const minersUpSeconds = (performance.now() - started) / 1000;
