@@ -22,7 +22,7 @@
 // signing rate measured in this run, on min(workers, cores) cores.
 import { fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -298,6 +298,7 @@ async function runWith(workers) {
     throw error;
   } finally {
     await stopValidator(child);
+    closeSync(log);
     await sampler.end().catch(() => undefined);
   }
 }
