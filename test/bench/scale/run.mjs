@@ -315,14 +315,18 @@ try {
       fork(join(here, 'miners.mjs'), [MINER_PREFIX, String(from), String(count), String(EXECUTORS), CLASS], { stdio: 'inherit' }),
     );
   }
+  // Meanwhile the store's migrations and the chain, which need no miner yet.
+  const chainReady = (async () => {
+    store = await openStore({ client: 'postgres', url: dbUrl });
+    await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID, tempo: 99, servingRateLimit: 0, weightsRateLimit: 0 }] });
+    chain = await LocalChain.open({ store, netuid: NETUID });
+  })();
   const listening = (await Promise.all(minerProcesses.map((child) => ask(child, null, 'ready')))).flatMap((reply) => reply.miners);
   const minersUpSeconds = (performance.now() - started) / 1000;
+  await chainReady;
 
   // 2. The chain: one neuron and one served axon per miner.
   const chainStarted = performance.now();
-  store = await openStore({ client: 'postgres', url: dbUrl });
-  await LocalChain.init(store, { blockTimeMs: 1000, subnets: [{ netuid: NETUID, tempo: 99, servingRateLimit: 0, weightsRateLimit: 0 }] });
-  chain = await LocalChain.open({ store, netuid: NETUID });
   // In writes of 1,000 (each neuron checked as registerNeuron and serveAxon check it).
   for (let i = 0; i < listening.length; i += 1000) {
     await chain.ledger.registerNeurons(
