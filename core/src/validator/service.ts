@@ -169,6 +169,8 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
   private closed = false;
   private leadTimer: NodeJS.Timeout | null = null;
   private receiptTransferStarted = false;
+  /** This worker closed the past batches previous leaders left running (once, when it first led). */
+  private closedLeftBatches = false;
   /** Aborted by `close`: the running batch and trusted-miner runs end at once instead of running out their limits. */
   private readonly shutdown = new AbortController();
   private state: {
@@ -240,7 +242,9 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
    */
   async closeInterrupted(): Promise<void> {
     const now = this.options.clock.now();
-    const cycles = await this.store.closeInterruptedBatches(now);
+    // A worker starts while the others run: the batch `running` now is the live leader's, and
+    // closing it would fail a batch in progress. Only a worker that takes the lead closes batches.
+    const cycles = this.options.workers ? [] : await this.store.closeInterruptedBatches(now);
     if (cycles.length > 0)
       this.log.warn({ cycles }, "batches left running by a previous process recorded failed; the current cycle's batch runs again");
     const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(now);
@@ -267,7 +271,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       if (this.closed) return;
       void workers
         .tryLead()
-        .then((leading) => {
+        .then(async (leading) => {
+          if (leading && !this.closedLeftBatches && !this.closed) {
+            this.closedLeftBatches = true;
+            await this.closeBatchesLeftByLeaders();
+          }
           // Receipt transfer is cycle work too: one worker pulls the pages, all read the receipts.
           if (leading && !this.receiptTransferStarted && !this.closed) {
             this.receiptTransferStarted = true;
@@ -280,6 +288,16 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
         });
     };
     tryLead();
+  }
+
+  /**
+   * A new leader of validator workers: batches of past cycles that a dead leader left `running`
+   * are recorded failed (the current cycle's batch is resumed from its plan by the block loop).
+   */
+  private async closeBatchesLeftByLeaders(): Promise<void> {
+    const current = cycleOf(await this.options.chain.currentBlock(), this.options.settings.cycleLengthBlocks).index;
+    const cycles = await this.store.closeInterruptedBatches(this.options.clock.now(), current);
+    if (cycles.length > 0) this.log.warn({ cycles }, 'batches of past cycles left running by a previous leader recorded failed');
   }
 
   /** One task of a batch another worker (or this one) planned: the batch's steps on these miners only. */

@@ -88,6 +88,10 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect((await organicOther.job('alive-running'))?.status).toBe('received');
     // Nothing left: a second start closes nothing.
     expect(await mine.closeInterruptedBatches(4_000)).toEqual([]);
+    // A new leader of validator workers closes past cycles' batches only (it resumes the current one).
+    await other.startBatch(9, 900, 5_000);
+    expect(await other.closeInterruptedBatches(6_000, 9)).toEqual([8]);
+    expect((await other.batch(9))?.status).toBe('running');
     expect(await organicMine.closeInterruptedJobs(4_000)).toEqual([]);
   });
 

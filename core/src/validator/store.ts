@@ -196,15 +196,17 @@ export class ValidatorStore {
    * OOM killer): recorded `failed` at start-up, before this process runs anything, so no batch of
    * this validator stays `running` forever. A batch of the current cycle runs again afterwards
    * (the block loop re-runs any batch that is not `finished`). Returns the cycles closed.
+   * `beforeCycle`: only batches of older cycles (a new leader of validator workers resumes the
+   * current cycle's batch instead).
    */
-  async closeInterruptedBatches(now: number): Promise<number[]> {
-    const rows: Array<{ cycle: number | string }> = await this.db('validator_batches')
-      .where({ validator_hotkey: this.validatorHotkey, status: 'running' })
-      .select('cycle');
+  async closeInterruptedBatches(now: number, beforeCycle?: number): Promise<number[]> {
+    const running = () => {
+      const query = this.db('validator_batches').where({ validator_hotkey: this.validatorHotkey, status: 'running' });
+      return beforeCycle === undefined ? query : query.where('cycle', '<', beforeCycle);
+    };
+    const rows: Array<{ cycle: number | string }> = await running().select('cycle');
     if (rows.length === 0) return [];
-    await this.db('validator_batches')
-      .where({ validator_hotkey: this.validatorHotkey, status: 'running' })
-      .update({ status: 'failed', finished_at: now });
+    await running().update({ status: 'failed', finished_at: now });
     return rows.map((row) => Number(row.cycle));
   }
 

@@ -1,21 +1,9 @@
 // The test dockerd for the docker benchmarks (started by `bash test/services/start.sh`, as for the
 // tests): DOCKER_HOST from the environment, else from start.sh's services.env, else its default.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import Dockerode from 'dockerode';
-
-function servicesEnv() {
-  const file = `${process.env.HORDE_TEST_DIR ?? '/tmp/horde-test'}/services.env`;
-  if (!existsSync(file)) return {};
-  return Object.fromEntries(
-    readFileSync(file, 'utf8')
-      .split('\n')
-      .map((line) => /^([A-Z0-9_]+)=(.*)$/.exec(line.trim()))
-      .filter(Boolean)
-      .map((m) => [m[1], m[2]]),
-  );
-}
+import { servicesEnv } from './services.mjs';
 
 const env = servicesEnv();
 export const DOCKER_HOST = process.env.DOCKER_HOST ?? env.DOCKER_HOST ?? 'unix:///tmp/hd/docker.sock';

@@ -63,11 +63,9 @@ export async function wsOneWayMs(samples = 200) {
   return median(rtts) / 2;
 }
 
-/** sr25519 signatures and verifications per second through horde's keys (wasm), one core. */
-export async function cryptoRates(seconds = 0.5) {
-  await cryptoReady();
-  const key = await loadHotkey({ uri: '//BenchFloor' });
-  const message = JSON.stringify({
+/** A receipt-sized message, as the validator signs one per receipt. */
+function receiptMessage(key) {
+  return JSON.stringify({
     job_uuid: '3f2b2c1a-0000-4000-8000-000000000000',
     miner_hotkey: key.ss58,
     validator_hotkey: key.ss58,
@@ -76,6 +74,35 @@ export async function cryptoRates(seconds = 0.5) {
     is_organic: true,
     ttl: 30,
   });
+}
+
+/**
+ * sr25519 signatures per CPU-second of this thread (horde's wasm path, one core): the crypto's
+ * cost itself, which a wall-clock rate on a machine shared with other work would understate.
+ */
+export async function signaturesPerCpuSecond(seconds = 0.5) {
+  await cryptoReady();
+  const key = await loadHotkey({ uri: '//BenchFloor' });
+  const message = receiptMessage(key);
+  for (let i = 0; i < 20; i++) key.sign(message);
+  let n = 0;
+  const start = process.cpuUsage();
+  const cpuMs = () => {
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000;
+  };
+  while (cpuMs() < seconds * 1000) {
+    for (let i = 0; i < 10; i++) key.sign(message);
+    n += 10;
+  }
+  return n / (cpuMs() / 1000);
+}
+
+/** sr25519 signatures and verifications per second through horde's keys (wasm), one core. */
+export async function cryptoRates(seconds = 0.5) {
+  await cryptoReady();
+  const key = await loadHotkey({ uri: '//BenchFloor' });
+  const message = receiptMessage(key);
   const rate = (fn) => {
     for (let i = 0; i < 20; i++) fn();
     let n = 0;

@@ -44,7 +44,7 @@ const sampler = setInterval(() => {
   peakHeap = Math.max(peakHeap, usage.heapUsed);
 }, 10);
 
-const worker = new Worker(join(here, 'miners.mjs'), { workerData: { dist, miners: MINERS, executors: EXECUTORS, executorClass: CLASS } });
+const worker = new Worker(join(here, 'miners.mjs'), { workerData: { miners: MINERS, executors: EXECUTORS, executorClass: CLASS } });
 const ask = (message) =>
   new Promise((resolve) => {
     worker.once('message', resolve);

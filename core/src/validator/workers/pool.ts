@@ -7,7 +7,7 @@ import type { WorkersSection } from '../../config/sections/validator.js';
 import { BatchAbortedError } from '../errors.js';
 import type { MinerTarget } from '../miner-client.js';
 import { ValidatorWorkersError } from './errors.js';
-import { WorkerSession } from './session.js';
+import { WorkerSession, advisoryKeys } from './session.js';
 import { BatchTaskStore, planTasks, type BatchTaskResult, type BatchTaskRow } from './task-store.js';
 
 /**
@@ -88,14 +88,21 @@ export class ValidatorWorkerPool {
     const boss = new PgBoss({ connectionString: options.url, max: 4, application_name: 'horde-validator-worker', schedule: false });
     boss.on('error', (error: Error) => log.error({ err: error.message }, 'task queue error'));
     try {
-      await boss.start();
-      const queue = `horde-validator-batch-${options.validatorHotkey}`;
-      await boss.createQueue(queue, {
-        name: queue,
-        policy: 'standard',
-        retryLimit: options.settings.taskRetries,
-        retryDelay: 0,
-        expireInSeconds: options.settings.taskTimeoutSeconds,
+      // Workers started together (`--workers N`) would create the queue together, and pg-boss's
+      // create_queue (insert the queue row, attach its partition to pgboss.job) deadlocks against
+      // itself: one at a time, under an advisory lock held by a transaction of the store (released
+      // at its end, or by PostgreSQL if this process dies meanwhile).
+      await (options.store.db as Knex).transaction(async (trx) => {
+        await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', advisoryKeys('horde-validator-queue-setup'));
+        await boss.start();
+        const queue = `horde-validator-batch-${options.validatorHotkey}`;
+        await boss.createQueue(queue, {
+          name: queue,
+          policy: 'standard',
+          retryLimit: options.settings.taskRetries,
+          retryDelay: 0,
+          expireInSeconds: options.settings.taskTimeoutSeconds,
+        });
       });
     } catch (error) {
       await session.close();

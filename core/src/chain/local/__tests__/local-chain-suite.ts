@@ -148,6 +148,42 @@ export function localChainSuite(name: string, stores: () => StorePair): void {
       await expect(admin.registerNeuron({ hotkey: 'not-an-address', coldkey })).rejects.toMatchObject({ code: 'HORDE_INVALID_ADDRESS' });
     });
 
+    it('registers many neurons in one write, with their axons, and none when one is refused', async () => {
+      const admin = await open(a);
+      const axon = { ip: '127.0.0.1', port: 9000, protocol: 4, version: 0 };
+      expect(
+        await admin.ledger.registerNeurons([
+          { netuid: NETUID, hotkey: validator, coldkey, stake: 1000, validatorPermit: true },
+          { netuid: NETUID, hotkey: miner, coldkey, axon },
+        ]),
+      ).toEqual([
+        { uid: 0, block: 1 },
+        { uid: 1, block: 1 },
+      ]);
+      const graph = await admin.metagraph(NETUID);
+      expect(graph.neurons.map((n) => [n.uid, n.hotkey, n.validatorPermit, n.axon?.port ?? null])).toEqual([
+        [0, validator, true, null],
+        [1, miner, false, 9000],
+      ]);
+      // One refused (already registered, or a bad axon): the whole write is refused, miner2 too.
+      await expect(
+        admin.ledger.registerNeurons([
+          { netuid: NETUID, hotkey: miner2, coldkey },
+          { netuid: NETUID, hotkey: miner, coldkey },
+        ]),
+      ).rejects.toMatchObject({ code: 'HotKeyAlreadyRegisteredInSubNet' });
+      await expect(
+        admin.ledger.registerNeurons([{ netuid: NETUID, hotkey: miner2, coldkey, axon: { ...axon, port: 70_000 } }]),
+      ).rejects.toMatchObject({ code: 'InvalidPort' });
+      await expect(
+        admin.ledger.registerNeurons([
+          { netuid: NETUID, hotkey: miner2, coldkey },
+          { netuid: NETUID, hotkey: miner2, coldkey },
+        ]),
+      ).rejects.toMatchObject({ code: 'HotKeyAlreadyRegisteredInSubNet' });
+      expect((await admin.metagraph(NETUID)).neurons).toHaveLength(2);
+    });
+
     it('commits in one epoch, reveals in the next, and another process sees the weights and incentive', async () => {
       const admin = await open(a);
       await registerAll(admin);
