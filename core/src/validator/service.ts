@@ -247,7 +247,11 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
     const cycles = this.options.workers ? [] : await this.store.closeInterruptedBatches(now);
     if (cycles.length > 0)
       this.log.warn({ cycles }, "batches left running by a previous process recorded failed; the current cycle's batch runs again");
-    const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(now);
+    const workers = this.options.workers;
+    const jobs = await new OrganicStore(this.options.store, this.hotkey).closeInterruptedJobs(
+      now,
+      workers ? (pids) => workers.alive(pids) : undefined,
+    );
     if (jobs.length > 0)
       this.log.warn(
         { jobs: jobs.length, jobUuids: jobs.slice(0, 20) },
@@ -356,6 +360,7 @@ class Validator extends EventEmitter<ValidatorEvents> implements ValidatorHandle
       hardwareClasses: options.hardwareClasses,
       store: options.store,
       validatorStore: this.store,
+      workerPid: options.workers?.pid ?? null,
       logger: this.log,
       clock: options.clock,
       recordOrganicJob: (record) => this.recordOrganicJob(record),

@@ -95,6 +95,36 @@ describe.each(['sqlite', 'postgres'] as const)('ValidatorStore on %s', (dialect)
     expect(await organicMine.closeInterruptedJobs(4_000)).toEqual([]);
   });
 
+  it("as a validator worker, closes only the organic jobs of workers whose session is gone, never a live worker's", async () => {
+    const alive = new OrganicStore(store, 'validator-workers', 101);
+    const dead = new OrganicStore(store, 'validator-workers', 202);
+    const single = new OrganicStore(store, 'validator-workers');
+    const job = (jobUuid: string) => ({
+      jobUuid,
+      executorClass: 'always_on.test',
+      namespace: null,
+      onTrustedMiner: false,
+      signatory: 's',
+      now: 1,
+    });
+    await alive.addJob(job('live-worker-job'));
+    await dead.addJob(job('dead-worker-job'));
+    await single.addJob(job('single-process-job'));
+    const asked: number[][] = [];
+    // Session 101 is connected, 202 is not (what pg_stat_activity says, through the worker pool).
+    const connected = async (pids: readonly number[]) => {
+      asked.push([...pids].sort());
+      return new Set(pids.filter((pid) => pid === 101));
+    };
+
+    expect((await alive.closeInterruptedJobs(3_000, connected)).sort()).toEqual(['dead-worker-job', 'single-process-job']);
+    expect(asked).toEqual([[101, 202]]);
+    expect((await alive.job('live-worker-job'))?.status).toBe('received');
+    expect(await alive.job('dead-worker-job')).toMatchObject({ status: 'horde_failed', statusMetadata: RESTARTED_WHILE_RUNNING });
+    // A single-process start (no workers) closes every open job, the live worker's too.
+    expect(await single.closeInterruptedJobs(4_000)).toEqual(['live-worker-job']);
+  });
+
   it('keeps job outcomes, with excuse receipts, in the shape scoring rules read', async () => {
     const repo = new ValidatorStore(store, 'validator-1');
     const excuse = signedStartedReceipt(await testHotkey('//StoreRich'), { minerHotkey: 'miner-a', timestampMs: 1_700_000_000_000 });

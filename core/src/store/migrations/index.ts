@@ -20,6 +20,7 @@ import { validatorJobGpusMigration } from './validator-h2-wgaps-0001-job-gpus.js
 import { chainCommitKeysMigration } from './chain-h2-wgaps-0001-commit-keys.js';
 import { validatorTaskPlannedJobsMigration } from './validator-h2-wgaps-0002-task-planned-jobs.js';
 import { facilitatorWorkersMigration } from './facilitator-h2-facw-0001-workers.js';
+import { validatorOrganicWorkerMigration } from './validator-h2-lead-0001-organic-worker.js';
 
 export interface NamedMigration extends Knex.Migration {
   readonly name: string;
@@ -51,6 +52,7 @@ const migrations: readonly NamedMigration[] = [
   chainCommitKeysMigration,
   validatorTaskPlannedJobsMigration,
   facilitatorWorkersMigration,
+  validatorOrganicWorkerMigration,
 ];
 
 /** Migrations compiled into the package, so no directory has to be found at run time. */

@@ -75,6 +75,8 @@ export interface OrganicServiceDeps {
   readonly hardwareClasses: readonly HardwareClass[];
   readonly store: Store;
   readonly validatorStore: ValidatorStore;
+  /** This validator worker's session pid (recorded with each job it takes); null or absent for a single process. */
+  readonly workerPid?: number | null;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Stores the outcome for scoring (`ValidatorHandle.recordOrganicJob`). */
@@ -120,7 +122,7 @@ export class OrganicService extends EventEmitter<OrganicEvents> {
     const organic = deps.settings.organic;
     if (!organic.facilitatorUrl) throw new ValidatorConfigError('organic.facilitatorUrl is not set');
     this.log = deps.logger.child({ component: 'organic' });
-    this.store = new OrganicStore(deps.store, deps.hotkey.ss58);
+    this.store = new OrganicStore(deps.store, deps.hotkey.ss58, deps.workerPid ?? null);
     this.router = new MinerRouter(deps.hotkey.ss58);
     this.limit = pLimit(organic.maxConcurrentJobs);
     this.client = new FacilitatorClient({

@@ -45,6 +45,8 @@ export class OrganicStore {
   constructor(
     store: Store,
     readonly validatorHotkey: string,
+    /** The validator worker this process is (its PostgreSQL session pid), recorded with each job it takes; null for a single process. */
+    private readonly workerPid: number | null = null,
   ) {
     this.db = store.db;
   }
@@ -69,6 +71,7 @@ export class OrganicStore {
         namespace: job.namespace,
         on_trusted_miner: job.onTrustedMiner,
         signatory: job.signatory,
+        worker_pid: this.workerPid,
         status: 'received',
         created_at: job.now,
         updated_at: job.now,
@@ -114,15 +117,29 @@ export class OrganicStore {
    * end `horde_failed` at start-up (the process that ran them is gone, and with it their miner
    * connection), so none stays in a non-final status forever and a re-sent job is answered with
    * that final status. Returns the job uuids closed.
+   *
+   * With validator workers (`alive`: which worker session pids are connected now), the other
+   * workers keep running theirs: only jobs of no worker (a single process ran them) or of a worker
+   * whose session is gone are closed.
    */
-  async closeInterruptedJobs(now: number): Promise<string[]> {
-    const open = this.db('validator_organic_jobs')
-      .where({ validator_hotkey: this.validatorHotkey })
-      .whereNotIn('status', [...JOB_END_STATUSES]);
-    const rows: Array<{ job_uuid: string }> = await open.clone().select('job_uuid');
-    if (rows.length === 0) return [];
-    await open.clone().update({ status: 'horde_failed', status_metadata: toJsonColumn(RESTARTED_WHILE_RUNNING), updated_at: now });
-    return rows.map((row) => row.job_uuid);
+  async closeInterruptedJobs(now: number, alive?: (pids: readonly number[]) => Promise<Set<number>>): Promise<string[]> {
+    const open = () =>
+      this.db('validator_organic_jobs')
+        .where({ validator_hotkey: this.validatorHotkey })
+        .whereNotIn('status', [...JOB_END_STATUSES]);
+    const rows: Array<{ job_uuid: string; worker_pid: number | null }> = await open().select('job_uuid', 'worker_pid');
+    let interrupted = rows;
+    if (alive) {
+      const pids = [...new Set(rows.flatMap((row) => (row.worker_pid === null ? [] : [Number(row.worker_pid)])))];
+      const live = await alive(pids);
+      interrupted = rows.filter((row) => row.worker_pid === null || !live.has(Number(row.worker_pid)));
+    }
+    if (interrupted.length === 0) return [];
+    const uuids = interrupted.map((row) => row.job_uuid);
+    await open()
+      .whereIn('job_uuid', uuids)
+      .update({ status: 'horde_failed', status_metadata: toJsonColumn(RESTARTED_WHILE_RUNNING), updated_at: now });
+    return uuids;
   }
 
   /** Marks a job cheated; false when it was already. */

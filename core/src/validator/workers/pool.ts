@@ -121,6 +121,11 @@ export class ValidatorWorkerPool {
     return this.session.pid;
   }
 
+  /** Which of these worker session pids are connected now (a pid gone is a dead worker). */
+  alive(pids: readonly number[]): Promise<Set<number>> {
+    return this.session.alive(pids);
+  }
+
   get isLeader(): boolean {
     return this.session.isLeader;
   }
