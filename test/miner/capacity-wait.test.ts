@@ -111,7 +111,7 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
   };
   const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
   const tokenOf = (jobUuid: string) => jobOf(jobUuid).token;
-  return { hub, pool, store, ask, jobOf, tokenOf };
+  return { hub, pool, store, metrics, ask, jobOf, tokenOf };
 }
 
 describe('JobHub: requests wait for a freed executor', () => {
@@ -199,6 +199,48 @@ describe('JobHub: requests wait for a freed executor', () => {
     endWritten();
     await ending;
     await expect.poll(() => secondPeer.answer(s2.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+  }, 30_000);
+
+  it('caps the waiting requests of one validator at its class capacity: a flood is declined at once', async () => {
+    // An authenticated validator floods requests while every executor is taken. Without a cap each
+    // one waits out capacityWaitMs and every freed executor walks them all; with it, at most as
+    // many wait as the class has executors, the rest are declined busy at once and counted.
+    const [flooder, other] = await Promise.all([testHotkey('//WaitFlooder'), testHotkey('//WaitOther')]);
+    const { hub, pool, metrics, ask, tokenOf } = await setup(20_000, { [flooder.ss58]: 10_000, [other.ss58]: 10_000 });
+    const flooderPeer = new Peer(flooder.ss58, 1);
+    const otherPeer = new Peer(other.ss58, 2);
+    for (const peer of [flooderPeer, otherPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const held = [ask(flooderPeer, flooder), ask(flooderPeer, flooder)];
+    await Promise.all(held.map((h) => h.handled));
+    expect(held.map((h) => flooderPeer.answer(h.jobUuid))).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+
+    const flood = Array.from({ length: 40 }, () => ask(flooderPeer, flooder));
+    await Promise.all(flood.map((f) => f.handled));
+    // The first two (the class's capacity) wait; the other 38 are answered now, long before the 20 s wait.
+    await expect
+      .poll(() => flood.filter((f) => flooderPeer.answer(f.jobUuid) === 'V0DeclineJobRequest').length, { timeout: 3_000 })
+      .toBe(38);
+    expect(flood.slice(0, 2).map((f) => flooderPeer.answer(f.jobUuid))).toEqual([undefined, undefined]);
+    const declined = flooderPeer.sent.find((m) => m.message_type === 'V0DeclineJobRequest');
+    expect(declined).toMatchObject({ reason: 'busy' });
+    const overflow = await metrics.capacityWaitOverflow.get();
+    expect(overflow.values.find((v) => v.labels.executor_class === CLASS)?.value).toBe(38);
+
+    // Another validator's request still waits (the cap is per validator), and takes the freed executor.
+    const o1 = ask(otherPeer, other);
+    await o1.handled;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(otherPeer.answer(o1.jobUuid)).toBeUndefined();
+    await pool.kill(tokenOf(held[0]!.jobUuid));
+    await expect.poll(() => otherPeer.answer(o1.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    // One of the flooder's two waiting requests takes the next one.
+    await pool.kill(tokenOf(held[1]!.jobUuid));
+    await expect
+      .poll(() => flood.slice(0, 2).filter((f) => flooderPeer.answer(f.jobUuid) === 'V0AcceptJobRequest').length, { timeout: 3_000 })
+      .toBe(1);
   }, 30_000);
 
   it('declines at once with capacityWaitMs 0, as before', async () => {

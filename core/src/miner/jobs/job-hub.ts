@@ -286,6 +286,14 @@ export class JobHub {
     };
     const admission = await this.admitted(tryAdmit);
     if ((admission.kind === 'refused' || admission.kind === 'busy') && this.mayWait(peer, executorClass)) {
+      if (this.waitingFull(validatorHotkey, executorClass)) {
+        // More waiting than the class could ever serve at once gains the validator nothing and
+        // costs the miner a walk over every waiter per freed executor: declined now, with its refusal.
+        log.warn('declining at once: this validator already has as many requests waiting as the class has executors');
+        metrics.capacityWaitOverflow.inc({ executor_class: executorClass });
+        await this.answerAdmission(peer, msg, job, admission, log);
+        return;
+      }
       // The wait goes on in the background: the connection's later frames (other jobs' requests,
       // receipts) are not held behind it.
       const answering = this.waitForExecutor(peer, executorClass, tryAdmit, admission)
@@ -429,6 +437,19 @@ export class JobHub {
   private mayWait(peer: ValidatorPeer, executorClass: string): boolean {
     const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
     return this.options.capacityWaitMs > 0 && capacity > 0 && !this.closing.signal.aborted && peer.isReady();
+  }
+
+  /**
+   * Whether `validatorHotkey` already has as many requests waiting for `executorClass` as the
+   * class has executors: each freed executor goes to one waiter, so more could never all be served
+   * within one wait, and the waiting set stays bounded by validators × capacity.
+   */
+  private waitingFull(validatorHotkey: string, executorClass: string): boolean {
+    const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
+    let waiting = 0;
+    for (const waiter of this.waiters)
+      if (waiter.executorClass === executorClass && waiter.peer.validatorHotkey === validatorHotkey && ++waiting >= capacity) return true;
+    return false;
   }
 
   /**
