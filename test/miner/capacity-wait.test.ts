@@ -7,6 +7,9 @@
  * Real store (SQLite), real executor pool, local executor manager with real (idle) processes.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/src/contracts/index.js';
@@ -17,6 +20,8 @@ import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-sha
 import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
 import { MinerMetrics } from '../../core/src/miner/metrics.js';
 import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
+import { ReceiptPages } from '../../core/src/miner/receipts/pages.js';
+import { ReceiptService } from '../../core/src/miner/receipts/receipt-service.js';
 import { createMinerStore } from '../../core/src/miner/store/index.js';
 import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
 import { SystemClock } from '../../core/src/time/clock.js';
@@ -53,7 +58,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
+async function setup(capacityWaitMs: number, stakes: Record<string, number>, { keepReceipts = false } = {}) {
   const logger = pino({ level: 'silent' });
   const clock = new SystemClock();
   const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
@@ -70,13 +75,25 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
     () => 0,
   );
   const miner = await testHotkey('//WaitMiner');
+  // Receipts kept (as a miner on the network does): busy declines carry the excuses the store holds.
+  let receipts: ReceiptService | null = null;
+  if (keepReceipts) {
+    const pagesDir = await mkdtemp(join(tmpdir(), 'horde-wait-pages-'));
+    cleanup.push(() => rm(pagesDir, { recursive: true, force: true }));
+    receipts = new ReceiptService({
+      repository: store.receipts,
+      pages: new ReceiptPages(pagesDir, () => clock.now()),
+      hotkeys: new Map([[miner.ss58, miner]]),
+      logger,
+    });
+  }
   const hub: JobHub = new JobHub({
     store,
     pool,
     capacityPolicy: stakeProportionalPolicy(),
     stakeOf: async (hotkey) => stakes[hotkey] ?? 0,
     manager,
-    receipts: null,
+    receipts,
     hotkeys: new Map([[miner.ss58, miner]]),
     clock,
     logger,
@@ -96,7 +113,8 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
   const ask = (peer: Peer, validator: Hotkey): { jobUuid: string; handled: Promise<void> } => {
     const jobUuid = randomUUID();
     const started = createJobStartedReceipt(
-      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
+      // Organic when receipts are kept: only organic started receipts excuse a busy decline.
+      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: keepReceipts, ttl: 60 },
       validator,
     );
     const handled = hub.initialJobRequest(peer, miner.ss58, {
@@ -241,6 +259,47 @@ describe('JobHub: requests wait for a freed executor', () => {
     await expect
       .poll(() => flood.slice(0, 2).filter((f) => flooderPeer.answer(f.jobUuid) === 'V0AcceptJobRequest').length, { timeout: 3_000 })
       .toBe(1);
+  }, 30_000);
+
+  it('admits requests in the order they arrived, so a busy decline always has older receipts to excuse it', async () => {
+    // The first request's receipt takes long to store (PostgreSQL's pool answers out of order).
+    // Admitted after its writes, it was overtaken by two requests signed after it, which took
+    // both executors; declined busy, its excuses were receipts younger than its own, which a
+    // validator refuses (ComputeHorde: excuse timestamp < the declined job's), so it sent none.
+    const validator = await testHotkey('//WaitInOrder');
+    const { hub, store, ask } = await setup(0, {}, { keepReceipts: true });
+    const peer = new Peer(validator.ss58, 1);
+    hub.peerOpened(peer);
+    hub.attach(peer);
+    let stored!: () => void;
+    const slowInsert = new Promise<void>((resolve) => (stored = resolve));
+    const insert = store.receipts.insert.bind(store.receipts);
+    let slowJob = '';
+    store.receipts.insert = async (receipt, db) => {
+      if (receipt.payload.job_uuid === slowJob) await slowInsert;
+      return insert(receipt, db);
+    };
+    const first = ask(peer, validator);
+    slowJob = first.jobUuid;
+    const later = [];
+    for (let i = 0; i < 2; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // signed later, by the receipt clock too
+      later.push(ask(peer, validator));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stored();
+    await Promise.all([first.handled, ...later.map((l) => l.handled)]);
+
+    expect([first, ...later].map((r) => peer.answer(r.jobUuid))).toEqual([
+      'V0AcceptJobRequest',
+      'V0AcceptJobRequest',
+      'V0DeclineJobRequest',
+    ]);
+    const decline = peer.sent.find((m) => m.message_type === 'V0DeclineJobRequest');
+    if (decline?.message_type !== 'V0DeclineJobRequest') throw new Error('no decline');
+    // Its excuses: the two jobs holding the executors, both signed before it.
+    const excused = decline.receipts.filter((r) => r.payload.receipt_type === 'JobStartedReceipt').map((r) => r.payload.job_uuid);
+    expect(excused.sort()).toEqual([first.jobUuid, later[0]!.jobUuid].sort());
   }, 30_000);
 
   it('declines at once with capacityWaitMs 0, as before', async () => {
