@@ -81,9 +81,9 @@ type Admission =
   | { kind: 'failed'; error: unknown }
   | { kind: 'reserved'; started: Promise<unknown> };
 
-/** A request's place in the admission queue (`JobHub.takeTurn`): used once, or passed. */
+/** A new request's place in arrival order (`JobHub.takeTurn`): used once, or passed. */
 interface AdmissionTurn {
-  /** Runs `step` once every step queued before this turn has run; later turns wait for it. */
+  /** Queues `step` for admission once every earlier arrival queued its own; later arrivals wait for that. */
   run<T>(step: () => Promise<T>): Promise<T>;
   /** Gives the turn up unused (the request ended before its admission); no-op after `run`. */
   pass(): void;
@@ -132,8 +132,10 @@ export class JobHub {
   private readonly peers = new Set<ValidatorPeer>();
   /** Failures being recorded by `failSoon` (awaited by `drain`). */
   private readonly failing = new Set<Promise<void>>();
-  /** Tail of the admission queue (capacity decision + reservation, one request at a time); never rejects. */
+  /** Tail of the admission queue (capacity decision + reservation, one at a time); never rejects. */
   private admission: Promise<void> = Promise.resolve();
+  /** Tail of the new requests' arrival order (`takeTurn`); never rejects. */
+  private arrivals: Promise<void> = Promise.resolve();
   /** When each validator was last declined an executor, by class: its unmet demand. */
   private readonly declinedAt = new Map<string, Map<string, number>>();
   /** Requests waiting for an executor, oldest first. */
@@ -425,24 +427,33 @@ export class JobHub {
 
   /** Runs `step` after every admission step before it: one policy decision and reservation at a time. */
   private admitted<T>(step: () => Promise<T>): Promise<T> {
-    return this.takeTurn().run(step);
+    const run = this.admission.then(step);
+    this.admission = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
-   * A place at the tail of the admission queue, held from now: the steps queued after it wait
-   * until it is used (`run`) or given up (`pass`, for a request that ended before its admission).
+   * A new request's place in arrival order, held from now: the requests that arrived after it
+   * queue their admission step (`admitted`) only after it queued its own (`run`) or gave it up
+   * (`pass`, a request that ended before its admission). Offers of a freed executor to waiting
+   * requests (`offerFreed`) do not wait for these turns: every waiter arrived before them.
    */
   private takeTurn(): AdmissionTurn {
-    const before = this.admission;
+    const before = this.arrivals;
     let release!: () => void;
-    this.admission = new Promise<void>((resolve) => (release = resolve));
+    this.arrivals = new Promise<void>((resolve) => (release = resolve));
     let used = false;
     return {
       run: <T>(step: () => Promise<T>): Promise<T> => {
         used = true;
-        const run = before.then(step);
-        run.then(release, release);
-        return run;
+        return before.then(() => {
+          const run = this.admitted(step);
+          release();
+          return run;
+        });
       },
       pass: () => {
         if (used) return;
