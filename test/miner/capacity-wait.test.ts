@@ -302,6 +302,30 @@ describe('JobHub: requests wait for a freed executor', () => {
     expect(excused.sort()).toEqual([first.jobUuid, later[0]!.jobUuid].sort());
   }, 30_000);
 
+  it("does not hold other validators' requests behind an answer a validator does not read", async () => {
+    // A blacklisted validator that stops reading its socket: the decline to it never finishes
+    // sending. Requests that arrived after it still get their answer.
+    const [stuck, other] = await Promise.all([testHotkey('//WaitStuck'), testHotkey('//WaitUnstuck')]);
+    const { hub, store, ask } = await setup(1_000, {});
+    await store.validators.blacklist(stuck.ss58, 'test');
+    class StuckPeer extends Peer {
+      override send(message: MinerToValidatorMessage): Promise<boolean> {
+        this.sent.push(message);
+        return new Promise<boolean>(() => {}); // the socket never drains
+      }
+    }
+    const stuckPeer = new StuckPeer(stuck.ss58, 1);
+    const otherPeer = new Peer(other.ss58, 2);
+    for (const peer of [stuckPeer, otherPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const blocked = ask(stuckPeer, stuck);
+    const next = ask(otherPeer, other);
+    await expect.poll(() => otherPeer.answer(next.jobUuid), { timeout: 5_000 }).toBe('V0AcceptJobRequest');
+    expect(stuckPeer.answer(blocked.jobUuid)).toBe('V0DeclineJobRequest');
+  }, 30_000);
+
   it('declines at once with capacityWaitMs 0, as before', async () => {
     const validator = await testHotkey('//WaitAlone');
     const { hub, ask } = await setup(0, {});

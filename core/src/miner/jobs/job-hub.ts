@@ -227,12 +227,16 @@ export class JobHub {
     const [seen, blacklisted] = this.jobs.has(msg.job_uuid)
       ? [true, false]
       : await Promise.all([store.jobs.exists(msg.job_uuid), store.validators.isBlacklisted(validatorHotkey)]);
+    // A request turned away before its admission gives its turn up before its answer is sent: a
+    // validator that stops reading its socket must not hold every later request back.
     if (seen) {
+      turn.pass();
       log.warn('initial job request for a job uuid already seen; refused');
       await peer.send({ message_type: 'GenericError', details: `job ${msg.job_uuid} was already requested` });
       return;
     }
     if (blacklisted) {
+      turn.pass();
       log.info('declining job from a blacklisted validator');
       metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'validator_blacklisted' });
       await peer.send({
@@ -255,6 +259,7 @@ export class JobHub {
           ? await receipts.countersign(receipt, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey })
           : ({ ok: false, rejection: 'another_job' } as const);
       if (!outcome.ok) {
+        turn.pass();
         log.warn({ rejection: outcome.rejection }, 'declining job: its started receipt is not valid');
         metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'invalid_signature' });
         await peer.send({
