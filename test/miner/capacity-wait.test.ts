@@ -7,6 +7,9 @@
  * Real store (SQLite), real executor pool, local executor manager with real (idle) processes.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../core/src/contracts/index.js';
@@ -17,6 +20,8 @@ import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-sha
 import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
 import { MinerMetrics } from '../../core/src/miner/metrics.js';
 import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
+import { ReceiptPages } from '../../core/src/miner/receipts/pages.js';
+import { ReceiptService } from '../../core/src/miner/receipts/receipt-service.js';
 import { createMinerStore } from '../../core/src/miner/store/index.js';
 import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
 import { SystemClock } from '../../core/src/time/clock.js';
@@ -53,7 +58,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
+async function setup(capacityWaitMs: number, stakes: Record<string, number>, { keepReceipts = false } = {}) {
   const logger = pino({ level: 'silent' });
   const clock = new SystemClock();
   const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
@@ -70,13 +75,25 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
     () => 0,
   );
   const miner = await testHotkey('//WaitMiner');
+  // Receipts kept (as a miner on the network does): busy declines carry the excuses the store holds.
+  let receipts: ReceiptService | null = null;
+  if (keepReceipts) {
+    const pagesDir = await mkdtemp(join(tmpdir(), 'horde-wait-pages-'));
+    cleanup.push(() => rm(pagesDir, { recursive: true, force: true }));
+    receipts = new ReceiptService({
+      repository: store.receipts,
+      pages: new ReceiptPages(pagesDir, () => clock.now()),
+      hotkeys: new Map([[miner.ss58, miner]]),
+      logger,
+    });
+  }
   const hub: JobHub = new JobHub({
     store,
     pool,
     capacityPolicy: stakeProportionalPolicy(),
     stakeOf: async (hotkey) => stakes[hotkey] ?? 0,
     manager,
-    receipts: null,
+    receipts,
     hotkeys: new Map([[miner.ss58, miner]]),
     clock,
     logger,
@@ -96,7 +113,8 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
   const ask = (peer: Peer, validator: Hotkey): { jobUuid: string; handled: Promise<void> } => {
     const jobUuid = randomUUID();
     const started = createJobStartedReceipt(
-      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
+      // Organic when receipts are kept: only organic started receipts excuse a busy decline.
+      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: keepReceipts, ttl: 60 },
       validator,
     );
     const handled = hub.initialJobRequest(peer, miner.ss58, {
@@ -111,7 +129,7 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>) {
   };
   const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
   const tokenOf = (jobUuid: string) => jobOf(jobUuid).token;
-  return { hub, pool, store, ask, jobOf, tokenOf };
+  return { hub, pool, store, metrics, ask, jobOf, tokenOf };
 }
 
 describe('JobHub: requests wait for a freed executor', () => {
@@ -199,6 +217,113 @@ describe('JobHub: requests wait for a freed executor', () => {
     endWritten();
     await ending;
     await expect.poll(() => secondPeer.answer(s2.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+  }, 30_000);
+
+  it('caps the waiting requests of one validator at its class capacity: a flood is declined at once', async () => {
+    // An authenticated validator floods requests while every executor is taken. Without a cap each
+    // one waits out capacityWaitMs and every freed executor walks them all; with it, at most as
+    // many wait as the class has executors, the rest are declined busy at once and counted.
+    const [flooder, other] = await Promise.all([testHotkey('//WaitFlooder'), testHotkey('//WaitOther')]);
+    const { hub, pool, metrics, ask, tokenOf } = await setup(20_000, { [flooder.ss58]: 10_000, [other.ss58]: 10_000 });
+    const flooderPeer = new Peer(flooder.ss58, 1);
+    const otherPeer = new Peer(other.ss58, 2);
+    for (const peer of [flooderPeer, otherPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const held = [ask(flooderPeer, flooder), ask(flooderPeer, flooder)];
+    await Promise.all(held.map((h) => h.handled));
+    expect(held.map((h) => flooderPeer.answer(h.jobUuid))).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+
+    const flood = Array.from({ length: 40 }, () => ask(flooderPeer, flooder));
+    await Promise.all(flood.map((f) => f.handled));
+    // The first two (the class's capacity) wait; the other 38 are answered now, long before the 20 s wait.
+    await expect
+      .poll(() => flood.filter((f) => flooderPeer.answer(f.jobUuid) === 'V0DeclineJobRequest').length, { timeout: 3_000 })
+      .toBe(38);
+    expect(flood.slice(0, 2).map((f) => flooderPeer.answer(f.jobUuid))).toEqual([undefined, undefined]);
+    const declined = flooderPeer.sent.find((m) => m.message_type === 'V0DeclineJobRequest');
+    expect(declined).toMatchObject({ reason: 'busy' });
+    const overflow = await metrics.capacityWaitOverflow.get();
+    expect(overflow.values.find((v) => v.labels.executor_class === CLASS)?.value).toBe(38);
+
+    // Another validator's request still waits (the cap is per validator), and takes the freed executor.
+    const o1 = ask(otherPeer, other);
+    await o1.handled;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(otherPeer.answer(o1.jobUuid)).toBeUndefined();
+    await pool.kill(tokenOf(held[0]!.jobUuid));
+    await expect.poll(() => otherPeer.answer(o1.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    // One of the flooder's two waiting requests takes the next one.
+    await pool.kill(tokenOf(held[1]!.jobUuid));
+    await expect
+      .poll(() => flood.slice(0, 2).filter((f) => flooderPeer.answer(f.jobUuid) === 'V0AcceptJobRequest').length, { timeout: 3_000 })
+      .toBe(1);
+  }, 30_000);
+
+  it('admits requests in the order they arrived, so a busy decline always has older receipts to excuse it', async () => {
+    // The first request's receipt takes long to store (PostgreSQL's pool answers out of order).
+    // Admitted after its writes, it was overtaken by two requests signed after it, which took
+    // both executors; declined busy, its excuses were receipts younger than its own, which a
+    // validator refuses (ComputeHorde: excuse timestamp < the declined job's), so it sent none.
+    const validator = await testHotkey('//WaitInOrder');
+    const { hub, store, ask } = await setup(0, {}, { keepReceipts: true });
+    const peer = new Peer(validator.ss58, 1);
+    hub.peerOpened(peer);
+    hub.attach(peer);
+    let stored!: () => void;
+    const slowInsert = new Promise<void>((resolve) => (stored = resolve));
+    const insert = store.receipts.insert.bind(store.receipts);
+    let slowJob = '';
+    store.receipts.insert = async (receipt, db) => {
+      if (receipt.payload.job_uuid === slowJob) await slowInsert;
+      return insert(receipt, db);
+    };
+    const first = ask(peer, validator);
+    slowJob = first.jobUuid;
+    const later = [];
+    for (let i = 0; i < 2; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // signed later, by the receipt clock too
+      later.push(ask(peer, validator));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stored();
+    await Promise.all([first.handled, ...later.map((l) => l.handled)]);
+
+    expect([first, ...later].map((r) => peer.answer(r.jobUuid))).toEqual([
+      'V0AcceptJobRequest',
+      'V0AcceptJobRequest',
+      'V0DeclineJobRequest',
+    ]);
+    const decline = peer.sent.find((m) => m.message_type === 'V0DeclineJobRequest');
+    if (decline?.message_type !== 'V0DeclineJobRequest') throw new Error('no decline');
+    // Its excuses: the two jobs holding the executors, both signed before it.
+    const excused = decline.receipts.filter((r) => r.payload.receipt_type === 'JobStartedReceipt').map((r) => r.payload.job_uuid);
+    expect(excused.sort()).toEqual([first.jobUuid, later[0]!.jobUuid].sort());
+  }, 30_000);
+
+  it("does not hold other validators' requests behind an answer a validator does not read", async () => {
+    // A blacklisted validator that stops reading its socket: the decline to it never finishes
+    // sending. Requests that arrived after it still get their answer.
+    const [stuck, other] = await Promise.all([testHotkey('//WaitStuck'), testHotkey('//WaitUnstuck')]);
+    const { hub, store, ask } = await setup(1_000, {});
+    await store.validators.blacklist(stuck.ss58, 'test');
+    class StuckPeer extends Peer {
+      override send(message: MinerToValidatorMessage): Promise<boolean> {
+        this.sent.push(message);
+        return new Promise<boolean>(() => {}); // the socket never drains
+      }
+    }
+    const stuckPeer = new StuckPeer(stuck.ss58, 1);
+    const otherPeer = new Peer(other.ss58, 2);
+    for (const peer of [stuckPeer, otherPeer]) {
+      hub.peerOpened(peer);
+      hub.attach(peer);
+    }
+    const blocked = ask(stuckPeer, stuck);
+    const next = ask(otherPeer, other);
+    await expect.poll(() => otherPeer.answer(next.jobUuid), { timeout: 5_000 }).toBe('V0AcceptJobRequest');
+    expect(stuckPeer.answer(blocked.jobUuid)).toBe('V0DeclineJobRequest');
   }, 30_000);
 
   it('declines at once with capacityWaitMs 0, as before', async () => {

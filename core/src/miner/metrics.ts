@@ -8,6 +8,7 @@ export class MinerMetrics {
   readonly jobsAccepted: Counter<'executor_class'>;
   readonly jobsDeclined: Counter<'executor_class' | 'reason'>;
   readonly jobsFinished: Counter<'executor_class'>;
+  readonly capacityWaitOverflow: Counter<'executor_class'>;
   readonly jobsFailed: Counter<'executor_class' | 'kind' | 'reason'>;
   readonly receiptsStored: Counter<'receipt_type'>;
   readonly validatorConnections: Gauge;
@@ -33,6 +34,12 @@ export class MinerMetrics {
       name: 'horde_miner_jobs_declined_total',
       help: 'Initial job requests declined, by reason (busy, validator_blacklisted).',
       labelNames: ['executor_class', 'reason'],
+      registers,
+    });
+    this.capacityWaitOverflow = new Counter({
+      name: 'horde_miner_capacity_wait_overflow_total',
+      help: 'Initial job requests declined busy at once because their validator already had as many requests waiting for the class as it has executors.',
+      labelNames: ['executor_class'],
       registers,
     });
     this.jobsFinished = new Counter({

@@ -22,7 +22,13 @@ import { AllExecutorsBusyError } from '../errors.js';
 import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
-import { receiptTimestampMs, type MinerJobStatus, type MinerJobUpdate, type MinerStore } from '../store/index.js';
+import {
+  receiptTimestampMs,
+  type CountersignedReceipt,
+  type MinerJobStatus,
+  type MinerJobUpdate,
+  type MinerStore,
+} from '../store/index.js';
 import { withRetries } from '../../time/retry.js';
 import { withoutInlineVolumes } from './stored-details.js';
 
@@ -75,6 +81,14 @@ type Admission =
   | { kind: 'failed'; error: unknown }
   | { kind: 'reserved'; started: Promise<unknown> };
 
+/** A new request's place in arrival order (`JobHub.takeTurn`): used once, or passed. */
+interface AdmissionTurn {
+  /** Queues `step` for admission once every earlier arrival queued its own; later arrivals wait for that. */
+  run<T>(step: () => Promise<T>): Promise<T>;
+  /** Gives the turn up unused (the request ended before its admission); no-op after `run`. */
+  pass(): void;
+}
+
 /**
  * A request with no executor for it yet, held at the miner for a moment (`capacityWaitMs`) so
  * that an executor freed meanwhile goes to a request that is already here, chosen by the capacity
@@ -118,8 +132,10 @@ export class JobHub {
   private readonly peers = new Set<ValidatorPeer>();
   /** Failures being recorded by `failSoon` (awaited by `drain`). */
   private readonly failing = new Set<Promise<void>>();
-  /** Tail of the admission queue (capacity decision + reservation, one request at a time). */
-  private admission: Promise<unknown> = Promise.resolve();
+  /** Tail of the admission queue (capacity decision + reservation, one at a time); never rejects. */
+  private admission: Promise<void> = Promise.resolve();
+  /** Tail of the new requests' arrival order (`takeTurn`); never rejects. */
+  private arrivals: Promise<void> = Promise.resolve();
   /** When each validator was last declined an executor, by class: its unmet demand. */
   private readonly declinedAt = new Map<string, Map<string, number>>();
   /** Requests waiting for an executor, oldest first. */
@@ -183,19 +199,44 @@ export class JobHub {
 
   // ------------------------------------------------------------------ validator → miner
 
-  /** `V0InitialJobRequest`: reserve an executor, accept (or decline), start it. */
+  /**
+   * `V0InitialJobRequest`: reserve an executor, accept (or decline), start it.
+   *
+   * Its turn at admission is taken on arrival, before any store round trip: requests are admitted
+   * in the order they reached the miner. Taken after the receipt and job writes, a request whose
+   * writes were slow (PostgreSQL's pool answers out of order) was overtaken by requests its
+   * validators signed later; declined busy then, it had no excuse, since a validator accepts only
+   * started receipts older than the declined job's own (ComputeHorde's `filter_valid_excuse_receipts`).
+   */
   async initialJobRequest(peer: ValidatorPeer, minerHotkey: string, msg: V0InitialJobRequest): Promise<void> {
+    const turn = this.takeTurn();
+    try {
+      await this.admitRequest(peer, minerHotkey, msg, turn);
+    } finally {
+      turn.pass();
+    }
+  }
+
+  private async admitRequest(peer: ValidatorPeer, minerHotkey: string, msg: V0InitialJobRequest, turn: AdmissionTurn): Promise<void> {
     const { store, pool, receipts, metrics } = this.options;
     const validatorHotkey = peer.validatorHotkey;
     const executorClass = msg.executor_class;
     const log = this.log.child({ jobUuid: msg.job_uuid, validatorHotkey, minerHotkey, executorClass });
 
-    if (this.jobs.has(msg.job_uuid) || (await store.jobs.exists(msg.job_uuid))) {
+    // Both reads at once: one store round trip on the accept path instead of two.
+    const [seen, blacklisted] = this.jobs.has(msg.job_uuid)
+      ? [true, false]
+      : await Promise.all([store.jobs.exists(msg.job_uuid), store.validators.isBlacklisted(validatorHotkey)]);
+    // A request turned away before its admission gives its turn up before its answer is sent: a
+    // validator that stops reading its socket must not hold every later request back.
+    if (seen) {
+      turn.pass();
       log.warn('initial job request for a job uuid already seen; refused');
       await peer.send({ message_type: 'GenericError', details: `job ${msg.job_uuid} was already requested` });
       return;
     }
-    if (await store.validators.isBlacklisted(validatorHotkey)) {
+    if (blacklisted) {
+      turn.pass();
       log.info('declining job from a blacklisted validator');
       metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'validator_blacklisted' });
       await peer.send({
@@ -210,13 +251,15 @@ export class JobHub {
     // The started receipt is kept even if the job is declined: it is what excuses this miner later.
     // One that does not verify (or is for another job) excuses nothing and pays nothing: the job is
     // refused rather than run on the validator's word alone.
+    let started: CountersignedReceipt | null = null;
     if (receipts) {
       const receipt = msg.job_started_receipt_payload;
       const outcome =
         receipt.job_uuid === msg.job_uuid
-          ? await receipts.accept(receipt, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey })
+          ? await receipts.countersign(receipt, msg.job_started_receipt_signature, { validatorHotkey, minerHotkey })
           : ({ ok: false, rejection: 'another_job' } as const);
       if (!outcome.ok) {
+        turn.pass();
         log.warn({ rejection: outcome.rejection }, 'declining job: its started receipt is not valid');
         metrics.jobsDeclined.inc({ executor_class: executorClass, reason: 'invalid_signature' });
         await peer.send({
@@ -228,18 +271,34 @@ export class JobHub {
         });
         return;
       }
+      started = outcome.receipt;
     }
 
     const token = `${msg.job_uuid}-${randomUUID()}`;
-    await store.jobs.create({
-      jobUuid: msg.job_uuid,
-      validatorHotkey,
-      minerHotkey,
-      executorClass,
-      executorToken: token,
-      status: 'waiting_for_executor',
-      initialJobDetails: withoutInlineVolumes(msg),
-    });
+    // The receipt and the job's row in one transaction: one commit on the accept path, and never
+    // one without the other. The receipt is on a page (served) only once that commit is done.
+    let receiptStored = false;
+    await store.jobs.create(
+      {
+        jobUuid: msg.job_uuid,
+        validatorHotkey,
+        minerHotkey,
+        executorClass,
+        executorToken: token,
+        status: 'waiting_for_executor',
+        initialJobDetails: withoutInlineVolumes(msg),
+      },
+      null,
+      started
+        ? async (trx) => {
+            receiptStored = await store.receipts.insert(started, trx);
+          }
+        : undefined,
+    );
+    if (receipts && started) {
+      if (receiptStored) await receipts.published(started, { validatorHotkey, minerHotkey });
+      else log.info('started receipt already stored; kept the first');
+    }
     const job: ActiveJob = {
       jobUuid: msg.job_uuid,
       validatorHotkey,
@@ -284,8 +343,16 @@ export class JobHub {
         return error instanceof AllExecutorsBusyError ? { kind: 'busy', reason: error.message } : { kind: 'failed', error };
       }
     };
-    const admission = await this.admitted(tryAdmit);
+    const admission = await turn.run(tryAdmit);
     if ((admission.kind === 'refused' || admission.kind === 'busy') && this.mayWait(peer, executorClass)) {
+      if (this.waitingFull(validatorHotkey, executorClass)) {
+        // More waiting than the class could ever serve at once gains the validator nothing and
+        // costs the miner a walk over every waiter per freed executor: declined now, with its refusal.
+        log.warn('declining at once: this validator already has as many requests waiting as the class has executors');
+        metrics.capacityWaitOverflow.inc({ executor_class: executorClass });
+        await this.answerAdmission(peer, msg, job, admission, log);
+        return;
+      }
       // The wait goes on in the background: the connection's later frames (other jobs' requests,
       // receipts) are not held behind it.
       const answering = this.waitForExecutor(peer, executorClass, tryAdmit, admission)
@@ -374,6 +441,34 @@ export class JobHub {
   }
 
   /**
+   * A new request's place in arrival order, held from now: the requests that arrived after it
+   * queue their admission step (`admitted`) only after it queued its own (`run`) or gave it up
+   * (`pass`, a request that ended before its admission). Offers of a freed executor to waiting
+   * requests (`offerFreed`) do not wait for these turns: every waiter arrived before them.
+   */
+  private takeTurn(): AdmissionTurn {
+    const before = this.arrivals;
+    let release!: () => void;
+    this.arrivals = new Promise<void>((resolve) => (release = resolve));
+    let used = false;
+    return {
+      run: <T>(step: () => Promise<T>): Promise<T> => {
+        used = true;
+        return before.then(() => {
+          const run = this.admitted(step);
+          release();
+          return run;
+        });
+      },
+      pass: () => {
+        if (used) return;
+        used = true;
+        void before.then(release);
+      },
+    };
+  }
+
+  /**
    * Asks the capacity policy whether `validatorHotkey` may take a free executor of the class now.
    * Null: go ahead (also when no executor is free: the pool declines that). Else the reason to decline.
    */
@@ -429,6 +524,19 @@ export class JobHub {
   private mayWait(peer: ValidatorPeer, executorClass: string): boolean {
     const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
     return this.options.capacityWaitMs > 0 && capacity > 0 && !this.closing.signal.aborted && peer.isReady();
+  }
+
+  /**
+   * Whether `validatorHotkey` already has as many requests waiting for `executorClass` as the
+   * class has executors: each freed executor goes to one waiter, so more could never all be served
+   * within one wait, and the waiting set stays bounded by validators × capacity.
+   */
+  private waitingFull(validatorHotkey: string, executorClass: string): boolean {
+    const capacity = this.options.pool.usage()[executorClass]?.capacity ?? 0;
+    let waiting = 0;
+    for (const waiter of this.waiters)
+      if (waiter.executorClass === executorClass && waiter.peer.validatorHotkey === validatorHotkey && ++waiting >= capacity) return true;
+    return false;
   }
 
   /**

@@ -164,9 +164,14 @@ export class MinerJobsRepository {
     private readonly onStageEnded?: (event: JobStageEnded) => void,
   ) {}
 
-  async create(job: NewMinerJob, detail: string | null = null): Promise<void> {
+  /**
+   * Inserts the job's row and its first status. `alongside`: more writes committed with them in
+   * the same transaction (the accept path's started receipt: one commit per accepted job, not two).
+   */
+  async create(job: NewMinerJob, detail: string | null = null, alongside?: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
     const at = this.now();
     await this.db.transaction(async (trx) => {
+      if (alongside) await alongside(trx);
       await trx('miner_jobs').insert({
         job_uuid: job.jobUuid,
         validator_hotkey: job.validatorHotkey,

@@ -13,12 +13,15 @@ export class MinerReceiptsRepository {
     private readonly now: () => number,
   ) {}
 
-  /** Stores a countersigned receipt. Returns false (and stores nothing) when it is already there. */
-  async insert(receipt: CountersignedReceipt): Promise<boolean> {
+  /**
+   * Stores a countersigned receipt. Returns false (and stores nothing) when it is already there.
+   * `db`: a transaction to store it in (the accept path writes it with the job's row, one commit).
+   */
+  async insert(receipt: CountersignedReceipt, db: Knex = this.db): Promise<boolean> {
     const p = receipt.payload;
     // Started and accepted receipts both say how long they prove the executor busy.
     const ttl = p.receipt_type === 'JobFinishedReceipt' ? null : p.ttl;
-    const inserted = await this.db('miner_receipts')
+    const inserted = await db('miner_receipts')
       .insert({ ...receiptColumns(receipt), ttl, created_at: this.now() })
       .onConflict(['job_uuid', 'receipt_type'])
       .ignore()
