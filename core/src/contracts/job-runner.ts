@@ -22,6 +22,12 @@ export interface JobRunSpec {
   readonly artifactsDir: string;
   readonly artifactsMountPath: string;
   /**
+   * An empty directory of the job's own, made by the caller before the job request came and
+   * removed by it after the result was sent: the process runner's cwd and HOME (it makes and
+   * removes a temp dir of its own when absent). A container has its own file system and ignores it.
+   */
+  readonly scratchDir?: string;
+  /**
    * `none` (default): no network at all. `streaming`: the job's server must be reachable by the
    * executor's TLS proxy and by nothing else: a network of the job's own with no route out (an
    * internal Docker network), or loopback for the process runner. The server listens on

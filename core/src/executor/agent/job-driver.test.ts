@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { testServersEgress } from '../../../../test/support/egress.js';
+import { startHttpServer } from '../../../../test/support/http-server.js';
+import { readZip } from '../../../../test/support/zip.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,11 +50,32 @@ describe('ExecutorJobDriver', () => {
     // executor then writes the job's own stdout into /output/stdout.txt on the host.
     const victim = join(dir, 'victim.txt');
     await writeFile(victim, 'host file\n');
-    const channel = channelFor([
-      `ln -s ${victim} "$HORDE_OUTPUT_DIR/stdout.txt"; ln -s ${victim} "$HORDE_OUTPUT_DIR/stderr.txt"; echo overwritten`,
-    ]);
+    // The files are written for an upload only (nothing else reads them).
+    const server = await startHttpServer((_req, res) => void res.writeHead(200).end());
+    try {
+      const channel = memoryJobChannel({
+        command: [`ln -s ${victim} "$HORDE_OUTPUT_DIR/stdout.txt"; ln -s ${victim} "$HORDE_OUTPUT_DIR/stderr.txt"; echo overwritten`],
+        outputUpload: { output_upload_type: 'zip_and_http_put', url: `${server.url}/put` },
+      });
+      expect(await driver(channel).run()).toEqual({ status: 'finished' });
+      expect(await readFile(victim, 'utf8')).toBe('host file\n');
+      expect((await lstat(victim)).isFile()).toBe(true);
+      const uploaded = await readZip(server.requests[0]!.body);
+      expect(uploaded.get('stdout.txt')!.toString()).toBe('overwritten\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs a process job in a scratch directory of the job, removed with the job directory', async () => {
+    const channel = channelFor(['pwd; echo "home=$HOME"']);
     expect(await driver(channel).run()).toEqual({ status: 'finished' });
-    expect(await readFile(victim, 'utf8')).toBe('host file\n');
-    expect((await lstat(victim)).isFile()).toBe(true);
+    const finished = channel.sent.find((m) => m.message_type === 'V0JobFinishedRequest');
+    const [cwd, home] = String(finished && 'docker_process_stdout' in finished ? finished.docker_process_stdout : '')
+      .trim()
+      .split('\n');
+    expect(cwd).toMatch(new RegExp(`^${dir}/horde-job-[^/]+/scratch$`));
+    expect(home).toBe(`home=${cwd}`);
+    expect(existsSync(cwd!)).toBe(false);
   });
 });

@@ -83,7 +83,7 @@ export type ExecutorJobOutcome =
 interface RunningJob {
   readonly deadline: Deadline;
   readonly workDir: string;
-  readonly dirs: { readonly volume: string; readonly output: string; readonly artifacts: string };
+  readonly dirs: { readonly volume: string; readonly output: string; readonly artifacts: string; readonly scratch: string };
   readonly initial: V0InitialJobRequest;
   /** The per-stage limits; absent when the miner sent only the old single `timeout_seconds`. */
   readonly timing: ExecutorTiming | undefined;
@@ -146,7 +146,13 @@ export class ExecutorJobDriver {
   }
 
   private async execute(workDir: string): Promise<void> {
-    const dirs = { volume: join(workDir, 'volume'), output: join(workDir, 'output'), artifacts: join(workDir, 'artifacts') };
+    // All made now, before the job request, and removed with the work dir after the result is sent.
+    const dirs = {
+      volume: join(workDir, 'volume'),
+      output: join(workDir, 'output'),
+      artifacts: join(workDir, 'artifacts'),
+      scratch: join(workDir, 'scratch'),
+    };
     await Promise.all(Object.values(dirs).map((dir) => mkdir(dir, { recursive: true })));
     // Read the machine's specs while the rest starts up (nvidia-smi can take a second).
     const specs = this.options.machineSpecs().catch((error: unknown) => {
@@ -362,6 +368,7 @@ export class ExecutorJobDriver {
       outputDir: job.dirs.output,
       artifactsDir: job.dirs.artifacts,
       artifactsMountPath: request.artifacts_dir ?? '/artifacts',
+      scratchDir: job.dirs.scratch,
       network: streamed ? 'streaming' : 'none',
       ...definedFields({ onServerStarted: streamed ? (address: JobServerAddress) => serverStarted(address) : undefined }),
       timeoutMs: deadline.leftMs(),
@@ -395,7 +402,7 @@ export class ExecutorJobDriver {
     return await run;
   }
 
-  /** result_upload: full output to /output (truncated in the message), artifacts, uploads. */
+  /** result_upload: artifacts, and with an upload the full output to /output (truncated in the message) and the upload. */
   private uploadStage(job: RunningJob, request: V0JobRequest, outcome: JobRunOutcome): Promise<UploadedResult> {
     return this.runStage(
       job,
@@ -403,12 +410,16 @@ export class ExecutorJobDriver {
       (timing) => timing.upload_time_limit,
       () => new StageTimeout('result_upload', job.timing?.upload_time_limit ?? 0),
       async (stageSignal) => {
-        await writeOwnFile(join(job.dirs.output, 'stdout.txt'), outcome.stdout);
-        await writeOwnFile(join(job.dirs.output, 'stderr.txt'), outcome.stderr);
         const artifacts = request.artifacts_dir ? await collectArtifacts(job.dirs.artifacts, request.artifacts_dir) : {};
         let uploadResults: Record<string, string> = {};
         const upload = request.output_upload;
         if (upload) {
+          // The full output goes up with /output. Without an upload nothing would ever read these
+          // files (the work dir is removed after the result), so they are written only for one.
+          await Promise.all([
+            writeOwnFile(join(job.dirs.output, 'stdout.txt'), outcome.stdout),
+            writeOwnFile(join(job.dirs.output, 'stderr.txt'), outcome.stderr),
+          ]);
           uploadResults = await asJobFailure('upload_failed', 'Upload failed', stageSignal, async (failures) => {
             const { OutputUploadError, uploadOutputs } = await loadUploads();
             failures.push(OutputUploadError);

@@ -85,6 +85,14 @@ describe('ProcessJobRunner', () => {
     }
   });
 
+  it("runs in the caller's scratch directory, as cwd and HOME, and leaves removing it to the caller", async () => {
+    const scratchDir = join(dir, 'scratch');
+    await mkdir(scratchDir);
+    const outcome = await runner.run(spec(['pwd; echo "$HOME"; echo kept > left.txt'], { scratchDir }));
+    expect(outcome.stdout).toBe(`${scratchDir}\n${scratchDir}\n`);
+    expect(await readFile(join(scratchDir, 'left.txt'), 'utf8')).toBe('kept\n');
+  });
+
   it('passes raw_script as a file when the job has no command', async () => {
     const outcome = await runner.run(spec([], { image: 'local/script', rawScript: 'echo "script at $HORDE_SCRIPT_PATH"' }));
     expect(outcome.exitCode).toBe(0);

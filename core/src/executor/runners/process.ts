@@ -12,7 +12,8 @@
  *    that is not there is `ImageNotFoundError`;
  *  - argv = that program and its arguments, then the job's command (or, when the job sent a
  *    `raw_script` and no command, the path of the script file);
- *  - cwd is a fresh temporary directory, removed afterwards;
+ *  - cwd is the job's `scratchDir` (made before the job request, removed after the result: neither
+ *    is on the job's critical path), or without one a fresh temporary directory, removed afterwards;
  *  - there is no `/volume`: the job reads its input from `$HORDE_VOLUME_DIR` and writes to
  *    `$HORDE_OUTPUT_DIR` and `$HORDE_ARTIFACTS_DIR` (the script file is `$HORDE_SCRIPT_PATH`);
  *  - the environment is the job's env plus those variables, PATH, HOME (= cwd) and LANG; nothing
@@ -113,7 +114,8 @@ export class ProcessJobRunner implements JobRunner {
   async run(spec: JobRunSpec): Promise<JobRunOutcome> {
     const base = this.argvFor(spec.image);
     const log = this.logger.child({ jobUuid: spec.jobUuid, runner: 'process' });
-    const cwd = await mkdtemp(join(tmpdir(), 'horde-job-'));
+    const ownCwd = spec.scratchDir === undefined;
+    const cwd = spec.scratchDir ?? (await mkdtemp(join(tmpdir(), 'horde-job-')));
     try {
       const env: Record<string, string> = {
         PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -144,7 +146,7 @@ export class ProcessJobRunner implements JobRunner {
       }
       return await this.spawnJob(program!, args, cwd, env, spec, log, streamingPort);
     } finally {
-      await rm(cwd, { recursive: true, force: true });
+      if (ownCwd) await rm(cwd, { recursive: true, force: true });
     }
   }
 

@@ -24,6 +24,7 @@ export function memoryJobChannel(
     /** A streaming job: the client's certificate and the address the miner filled in. */
     readonly streamingDetails?: { public_key: string; executor_ip: string | null };
     readonly timing?: Partial<typeof TIMING>;
+    readonly outputUpload?: V0JobRequest['output_upload'];
     /** Sees each message as the driver sends it. */
     readonly onSend?: (message: ExecutorToMinerMessage) => void;
   } = {},
@@ -57,6 +58,7 @@ export function memoryJobChannel(
     docker_run_options_preset: options.preset ?? 'none',
     docker_run_cmd: options.command ?? ['echo ran'],
     env: {},
+    ...(options.outputUpload ? { output_upload: options.outputUpload } : {}),
   };
   const sent: ExecutorToMinerMessage[] = [];
   return {
