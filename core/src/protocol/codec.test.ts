@@ -89,6 +89,19 @@ describe('round trip', () => {
     }
   });
 
+  it('jitless (the executor agent) parses, defaults and refuses exactly as the compiled path does', () => {
+    for (const name of ['V0InitialJobRequest', 'V0JobRequest']) {
+      const frame = encodeMessage(SAMPLE_MESSAGES.find((s) => s.name === name)!.message as unknown as AnyProtocolMessage);
+      expect(parseMinerToExecutor(frame, { jitless: true })).toEqual(parseMinerToExecutor(frame));
+      const { message_type: _type, ...rest } = JSON.parse(frame) as Record<string, unknown>;
+      for (const bad of [{ ...rest, message_type: name, job_uuid: 7 }, { message_type: name }]) {
+        const compiled = errorOf(parseMinerToExecutor(JSON.stringify(bad)));
+        const interpreted = errorOf(parseMinerToExecutor(JSON.stringify(bad), { jitless: true }));
+        expect([interpreted.message, interpreted.issues]).toEqual([compiled.message, compiled.issues]);
+      }
+    }
+  });
+
   it('fills in the original defaults', () => {
     const decline = messageOf(parseMinerToValidator('{"message_type":"V0DeclineJobRequest","job_uuid":"j"}'));
     expect(decline).toEqual({ message_type: 'V0DeclineJobRequest', job_uuid: 'j', message: '', reason: 'unknown', receipts: [] });

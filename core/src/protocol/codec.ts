@@ -69,6 +69,12 @@ export type Frame = string | Uint8Array | ArrayBuffer | readonly Uint8Array[];
 export interface CodecOptions {
   /** Frames above this many bytes are refused before decoding. Default 50 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Check without zod's compiled fast path (it compiles an object schema with `new Function` on
+   * its first parse): for a process that parses each message type once, the executor agent, where
+   * the compiling never pays off and is on the job's path. The checks are the same.
+   */
+  jitless?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -95,6 +101,7 @@ const parseOptions = {
   error: (issue: { code?: string; input?: unknown }) =>
     issue.code === 'invalid_type' && issue.input === undefined ? 'Required' : undefined,
 };
+const jitlessParseOptions = { ...parseOptions, jitless: true };
 
 function toIssues(error: z.ZodError): ProtocolIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
@@ -256,7 +263,7 @@ function parseFrame<M>(dir: Direction, frame: Frame, opts: CodecOptions): ParseR
     }
   }
 
-  const parsed = schema.safeParse(obj, parseOptions);
+  const parsed = schema.safeParse(obj, opts.jitless ? jitlessParseOptions : parseOptions);
   const typeName = typeof messageType === 'string' ? messageType : 'Response';
   if (!parsed.success) {
     const issues = toIssues(parsed.error);
