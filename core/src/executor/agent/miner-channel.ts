@@ -126,6 +126,7 @@ export class MinerChannel {
           return;
         }
         this.initial.resolve(msg);
+        setImmediate(() => warmJobRequestChecks(msg));
         return;
       case 'V0JobRequest':
         if (!this.initial.settled) {
@@ -170,6 +171,25 @@ export class MinerChannel {
       if (!pending.settled) pending.reject(error);
     }
   }
+}
+
+/**
+ * The job request's checks run once, on a minimal request of this job, while the executor gets
+ * ready: the agent is a fresh process, and the first parse of a message type runs code V8 has not
+ * compiled yet (0.7 ms for the first V0JobRequest, 0.15-0.2 ms after this), which would otherwise
+ * run when the real request comes, on the warm path. What it parses is discarded.
+ */
+function warmJobRequestChecks(initial: V0InitialJobRequest): void {
+  const sample: V0JobRequest = {
+    message_type: 'V0JobRequest',
+    job_uuid: initial.job_uuid,
+    executor_class: initial.executor_class,
+    docker_image: initial.docker_image ?? '',
+    docker_run_options_preset: 'none',
+    docker_run_cmd: [],
+    env: {},
+  };
+  parseMinerToExecutor(encodeMessage(sample), { jitless: true });
 }
 
 function connect(url: string, onMessage: (data: WebSocket.RawData, isBinary: boolean) => void, signal?: AbortSignal): Promise<WebSocket> {
