@@ -725,8 +725,12 @@ export class JobHub {
     const { metrics } = this.options;
     const labels = { executor_class: job.executorClass };
     switch (msg.message_type) {
-      case 'V0ExecutorReadyRequest':
-        await this.setStatus(job, 'waiting_for_payload');
+      case 'V0ExecutorReadyRequest': {
+        // Relayed while the status is written, as the warm path relays (see `setStatus`): the
+        // validator's job request waited for this commit (1-2.4 ms with SQLite) on every cold job.
+        // `job.status` is already set, so that request is passed on, and its `running` write is
+        // queued behind this one.
+        const recorded = this.setStatus(job, 'waiting_for_payload');
         log.info('executor ready');
         this.deliver(job, { ...msg, executor_token: null });
         if (job.pendingJobRequest) {
@@ -734,7 +738,9 @@ export class JobHub {
           job.pendingJobRequest = null;
           await this.passJobRequest(job, held);
         }
+        await recorded;
         return;
+      }
       case 'V0StreamingJobReadyRequest': {
         const hotkey = this.options.hotkeys.get(job.minerHotkey) ?? [...this.options.hotkeys.values()][0]!;
         this.deliver(job, signStreamingReady(msg, job.executorAddress ?? remoteAddress, hotkey));
