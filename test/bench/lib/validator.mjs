@@ -162,7 +162,16 @@ export class BenchValidator {
     const jobSentAt = this.jobRequest({ jobUuid, executorClass, image, command });
     const finished = await this.wait('V0JobFinishedRequest', jobUuid);
     this.finishedReceipt(jobUuid, Math.round((finished.at - jobSentAt) * 1000));
+    // The progress messages came before the result (one connection, in order): their arrival
+    // splits the warm path into the executor's stages as the validator sees them.
+    const volumesReady = await this.wait('V0VolumesReadyRequest', jobUuid, 0);
+    const executionDone = await this.wait('V0ExecutionDoneRequest', jobUuid, 0);
     return {
+      stages: {
+        volumesReadyMs: volumesReady.at - jobSentAt,
+        executionMs: executionDone.at - volumesReady.at,
+        resultMs: finished.at - executionDone.at,
+      },
       jobUuid,
       acceptMs: accepted.at - sentAt,
       readyMs: ready.at - sentAt,

@@ -2,7 +2,8 @@
 // No-op job end to end: a validator (this process) → a real miner (this process) → a real
 // `horde executor` process (process runner, command `true`) → back. Per job it times
 //   cold: V0InitialJobRequest → V0JobFinishedRequest (the executor agent is spawned for the job),
-//   warm: V0JobRequest to a ready executor → V0JobFinishedRequest,
+//   warm: V0JobRequest to a ready executor → V0JobFinishedRequest, split where V0VolumesReadyRequest
+//         and V0ExecutionDoneRequest reach the validator (job request handling, the run, the result),
 // and compares each with its floor, measured in the same run:
 //   warm floor = 4 one-way ws messages (V→M→E, E→M→V) + one spawn of `true` (the job itself),
 //   cold floor = 9 one-way messages (initial request, the agent's connect round trip, ready ×2,
@@ -43,6 +44,21 @@ const coldFloorMs = 9 * oneWayMs + crypto.verifyMs + nodeMs + trueMs;
 
 const warm = jobs.map((j) => j.warmMs);
 const cold = jobs.map((j) => j.coldMs);
+// The warm path in the executor's stages, as the validator sees their messages arrive. Their
+// floors add up to the warm floor: the first holds the 4 one-way messages (V→M→E, E→M→V), the
+// second the spawn; the last (upload stage, result, the miner's relay) none, as its message travels
+// the same way as the one before it.
+const stageRow = (path, key, floorMs) => {
+  const values = jobs.map((j) => j.stages[key]);
+  return {
+    path,
+    p50Ms: round(median(values), 2),
+    p90Ms: round(percentile(values, 90), 2),
+    floorMs: round(floorMs, 2),
+    ratio: '',
+    goal: '',
+  };
+};
 const rows = [
   {
     path: 'warm: job request → finished',
@@ -52,6 +68,9 @@ const rows = [
     ratio: round(median(warm) / warmFloorMs, 2),
     goal: '≤ 1.5×',
   },
+  stageRow('  of which job request → volumes ready', 'volumesReadyMs', 4 * oneWayMs),
+  stageRow('  of which volumes ready → execution done', 'executionMs', trueMs),
+  stageRow('  of which execution done → finished', 'resultMs', 0),
   {
     path: 'cold: initial request → finished',
     p50Ms: round(median(cold), 2),
@@ -106,6 +125,9 @@ writeResults('noop-job', {
     floorMs: round(warmFloorMs, 2),
     ratio: round(median(warm) / warmFloorMs, 2),
     goal: 1.5,
+    stagesP50Ms: Object.fromEntries(
+      ['volumesReadyMs', 'executionMs', 'resultMs'].map((key) => [key, round(median(jobs.map((j) => j.stages[key])), 2)]),
+    ),
   },
   cold: {
     p50Ms: round(median(cold), 2),
