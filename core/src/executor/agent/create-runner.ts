@@ -65,5 +65,6 @@ export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> 
   const { ProcessJobRunner } = await import('../runners/process.js');
   const images: Record<string, string[]> = {};
   for (const [image, argv] of Object.entries(choice.processImages ?? {})) images[image] = [...argv];
-  return new ProcessJobRunner({ images, logger: choice.logger, ...definedFields({ gpuDevices: choice.gpuDevices }) });
+  // One job per agent: its spawn should not be the process's first (see `warmSpawn`).
+  return new ProcessJobRunner({ images, logger: choice.logger, warmSpawn: true, ...definedFields({ gpuDevices: choice.gpuDevices }) });
 }

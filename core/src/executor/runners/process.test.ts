@@ -93,6 +93,12 @@ describe('ProcessJobRunner', () => {
     expect(await readFile(join(scratchDir, 'left.txt'), 'utf8')).toBe('kept\n');
   });
 
+  it('warmSpawn: the warming spawn at construction leaves the first job as it would be', async () => {
+    const warmed = new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger, warmSpawn: true });
+    const outcome = await warmed.run(spec(['echo first; echo err >&2; exit 3']));
+    expect(outcome).toMatchObject({ exitCode: 3, timedOut: false, stdout: 'first\n', stderr: 'err\n' });
+  });
+
   it('passes raw_script as a file when the job has no command', async () => {
     const outcome = await runner.run(spec([], { image: 'local/script', rawScript: 'echo "script at $HORDE_SCRIPT_PATH"' }));
     expect(outcome.exitCode).toBe(0);
