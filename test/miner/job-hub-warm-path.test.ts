@@ -44,9 +44,11 @@ class Peer implements ValidatorPeer {
 
 class Executor implements ExecutorPeer {
   readonly sent: string[] = [];
+  /** Settles each send: at once, unless the test holds them. */
+  handOff: Promise<void> = Promise.resolve();
   send(message: { message_type: string }): Promise<boolean> {
     this.sent.push(message.message_type);
-    return Promise.resolve(true);
+    return this.handOff.then(() => true);
   }
   close(): void {}
 }
@@ -68,7 +70,9 @@ describe('JobHub warm path', () => {
     let letRunningThrough!: () => void;
     const runningHeld = new Promise<void>((resolve) => (letRunningThrough = resolve));
     const setStatus = store.jobs.setStatus.bind(store.jobs);
+    const writesStarted: string[] = [];
     store.jobs.setStatus = async (jobUuid, status, ...rest) => {
+      writesStarted.push(status);
       if (status === 'running') await runningHeld;
       return setStatus(jobUuid, status, ...rest);
     };
@@ -129,7 +133,10 @@ describe('JobHub warm path', () => {
     await hub.executorConnected(job, executor, '127.0.0.1');
     await hub.executorMessage(job, { message_type: 'V0ExecutorReadyRequest', job_uuid: jobUuid }, '127.0.0.1');
 
-    // The job request reaches the executor while `running` is still being written.
+    // The job request reaches the executor while `running` is still being written; that write
+    // starts only once the executor's socket took the request (a write holds SQLite's event loop).
+    let handOff!: () => void;
+    executor.handOff = new Promise<void>((resolve) => (handOff = resolve));
     const passing = hub.jobRequest(peer, {
       message_type: 'V0JobRequest',
       job_uuid: jobUuid,
@@ -140,6 +147,10 @@ describe('JobHub warm path', () => {
       env: {},
     });
     await expect.poll(() => executor.sent).toEqual(['V0InitialJobRequest', 'V0JobRequest']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writesStarted).not.toContain('running');
+    handOff();
+    await expect.poll(() => writesStarted).toContain('running');
 
     // The result reaches the validator before its write, which waits behind `running`; the slot
     // is released only once the end is recorded.
