@@ -1,11 +1,29 @@
 #!/usr/bin/env node
 // The `horde` command. The CLI is compiled TypeScript: in a checkout, run `npm run build` first.
 // `horde executor` (started by the miner once per job, on the job's critical path) loads only its
-// own command: see src/cli/executor-main.ts.
+// own command: see src/cli/executor-main.ts, bundled at `npm run build` (scripts/bundle-agent.mjs).
+import { statSync } from 'node:fs';
+
 const agentOnly = process.argv[2] === 'executor';
+
+/**
+ * The agent's bundle when it was made from the current tsc build (it is not older than
+ * dist/.tsbuildinfo, which `tsc -b` rewrites whenever it emits), else the unbundled entry.
+ */
+function agentEntry() {
+  try {
+    const bundled = statSync(new URL('../dist/agent-bundle/executor-main.js', import.meta.url)).mtimeMs;
+    const compiled = statSync(new URL('../dist/.tsbuildinfo', import.meta.url)).mtimeMs;
+    if (bundled >= compiled) return '../dist/agent-bundle/executor-main.js';
+  } catch {
+    // no bundle (or no build): the unbundled entry, which reports a missing build
+  }
+  return '../dist/cli/executor-main.js';
+}
+
 let cli;
 try {
-  cli = await import(agentOnly ? '../dist/cli/executor-main.js' : '../dist/cli/main.js');
+  cli = await import(agentOnly ? agentEntry() : '../dist/cli/main.js');
 } catch (error) {
   if (error && error.code === 'ERR_MODULE_NOT_FOUND' && /cli\/(executor-)?main\.js/.test(String(error.message))) {
     process.stderr.write('horde: @horde/core is not built (core/dist/cli/main.js is missing); run "npm run build" first.\n');

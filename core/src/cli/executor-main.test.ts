@@ -2,7 +2,7 @@
 // it, reads no config file. These tests run the built CLI (`npm test` builds first).
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +40,19 @@ describe('horde executor (the agent-only entry)', () => {
     paths.length = 0;
   });
 
-  async function agent(env: Record<string, string>) {
-    const child = spawn(process.execPath, [bin, 'executor', '--miner-url', address, '--token', 'tok-1', '--runner', 'process'], {
+  async function agent(env: Record<string, string>, options: { bin?: string; node?: string[] } = {}) {
+    const argv = [
+      ...(options.node ?? []),
+      options.bin ?? bin,
+      'executor',
+      '--miner-url',
+      address,
+      '--token',
+      'tok-1',
+      '--runner',
+      'process',
+    ];
+    const child = spawn(process.execPath, argv, {
       cwd,
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +85,56 @@ describe('horde executor (the agent-only entry)', () => {
     expect(result.output).toMatch(/^horde: Invalid executor settings in the environment:/m);
     expect(result.output).toMatch(/runner/);
     expect(paths).toEqual([]);
+  });
+
+  const launched = { HORDE_EXECUTOR: JSON.stringify({ runner: 'process', machineSpecs: false }) };
+
+  it('runs the bundle `npm run build` made (scripts/bundle-agent.mjs): no unbundled core module, no file of zod', async () => {
+    const bundle = fileURLToPath(new URL('../../dist/agent-bundle/executor-main.js', import.meta.url));
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build (it bundles the agent with esbuild) first`);
+    // Every module the agent loads, in order, and when it connected (a line from its ws socket).
+    const hooks = join(cwd, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      "import { writeSync } from 'node:fs';\nexport async function load(url, context, next) { writeSync(2, 'LOADED ' + url + '\\n'); return next(url, context); }\n",
+    );
+    const preload = join(cwd, 'preload.mjs');
+    writeFileSync(preload, `import { register } from 'node:module';\nregister(${JSON.stringify('file://' + hooks)});\n`);
+    const result = await agent(launched, { node: ['--import', preload] });
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1']);
+    const loaded = result.output
+      .split('\n')
+      .filter((line) => line.startsWith('LOADED file:'))
+      .map((line) => fileURLToPath(line.slice('LOADED '.length)));
+    const core = fileURLToPath(new URL('../../', import.meta.url));
+    const unbundled = loaded.filter((file) => file.startsWith(join(core, 'dist')) && !file.startsWith(join(core, 'dist/agent-bundle')));
+    expect(unbundled).toEqual([]);
+    expect(loaded.filter((file) => file.includes('/node_modules/zod/'))).toEqual([]);
+    expect(loaded).toContain(bundle);
+  });
+
+  it('runs the unbundled entry when the bundle is older than the tsc build, or absent', async () => {
+    // A copy of bin/ beside a link to the built dist/cli: only the bundle differs.
+    const root = mkdtempSync(join(cwd, 'core-'));
+    mkdirSync(join(root, 'bin'));
+    copyFileSync(bin, join(root, 'bin/horde.js'));
+    const dist = fileURLToPath(new URL('../../dist', import.meta.url));
+    mkdirSync(join(root, 'dist/agent-bundle'), { recursive: true });
+    // node imports a module by its real path, so what dist/cli imports comes from the real dist.
+    symlinkSync(join(dist, 'cli'), join(root, 'dist/cli'));
+    writeFileSync(join(root, 'dist/agent-bundle/executor-main.js'), 'throw new Error("the stale bundle ran");\n');
+    writeFileSync(join(root, 'dist/.tsbuildinfo'), '{}');
+    const older = new Date(Date.now() - 60_000);
+    utimesSync(join(root, 'dist/agent-bundle/executor-main.js'), older, older);
+    const stale = await agent(launched, { bin: join(root, 'bin/horde.js') });
+    expect(stale.output).not.toContain('stale bundle');
+    expect(stale.output).toContain('the miner refused the executor');
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1']);
+
+    rmSync(join(root, 'dist/agent-bundle'), { recursive: true });
+    const absent = await agent(launched, { bin: join(root, 'bin/horde.js') });
+    expect(absent.output).toContain('the miner refused the executor');
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1', '/v0.1/executor_interface/tok-1']);
   });
 
   it('has the same help and argument errors as through the full CLI', () => {

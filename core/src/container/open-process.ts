@@ -2,7 +2,7 @@ import type { DependencyContainer } from './di.js';
 import type { Chain, Clock, Logger, Metrics, ObjectStore, Store } from '../contracts/index.js';
 import type { HordeConfig } from '../config/index.js';
 import type { ChainSigner } from '../chain/subtensor/subtensor-chain.js';
-import { createLogger } from '../logging/index.js';
+import { processLogger } from './process-logger.js';
 import type { LoadedPlugins } from '../plugin/index.js';
 import { SystemClock } from '../time/clock.js';
 // The store, chain, plugin loader and metrics modules are imported when a role needs them (see
@@ -12,8 +12,8 @@ import { Cleanup } from './cleanup.js';
 import { createRuntimeContainer } from './container.js';
 import { definedFields } from '../object/defined-fields.js';
 
-/** The long-running roles a horde process can be. */
-export type ProcessRole = 'miner' | 'validator' | 'facilitator' | 'executor';
+import type { ProcessRole } from './process-logger.js';
+export type { ProcessRole } from './process-logger.js';
 
 /** What a role's process opens, besides its logger, metrics registry and clock. */
 interface RoleParts {
@@ -21,21 +21,16 @@ interface RoleParts {
   readonly storeAndChain: boolean;
   /** The config's plugins, their dependency check and `validate`, and the object store they may use. */
   readonly plugins: boolean;
-  /**
-   * Whether `log.file` applies. An executor's stdout is its channel to the executor manager that
-   * forwards each line into the miner's log, so it never writes a file of its own.
-   */
-  readonly logFile: boolean;
   /** Whether it serves `/metrics`, so the process's default metrics (CPU, memory, event loop) are worth collecting. */
   readonly servesMetrics: boolean;
 }
 
 const ROLE_PARTS: Record<ProcessRole, RoleParts> = {
-  miner: { storeAndChain: true, plugins: true, logFile: true, servesMetrics: true },
-  validator: { storeAndChain: true, plugins: true, logFile: true, servesMetrics: true },
+  miner: { storeAndChain: true, plugins: true, servesMetrics: true },
+  validator: { storeAndChain: true, plugins: true, servesMetrics: true },
   // No plugin contract is the facilitator's; it needs the chain only to read who validates.
-  facilitator: { storeAndChain: true, plugins: false, logFile: true, servesMetrics: true },
-  executor: { storeAndChain: false, plugins: false, logFile: false, servesMetrics: false },
+  facilitator: { storeAndChain: true, plugins: false, servesMetrics: true },
+  executor: { storeAndChain: false, plugins: false, servesMetrics: false },
 };
 
 type WithStore = 'miner' | 'validator' | 'facilitator';
@@ -99,16 +94,6 @@ const NO_PLUGINS: LoadedPlugins = {
   close: async () => undefined,
 };
 
-/** The process's logger: level, pretty and file from `log`, every line saying which role wrote it. */
-function processLogger(config: Pick<HordeConfig, 'log'>, role: ProcessRole): Logger {
-  const { log } = config;
-  return createLogger({
-    level: log.level,
-    base: { role },
-    ...definedFields({ pretty: log.pretty, destination: ROLE_PARTS[role].logFile ? log.file || undefined : undefined }),
-  });
-}
-
 /** The S3 object store of `objectStore`, its bucket ensured; null when no endpoint is set. */
 async function openObjectStore(config: HordeConfig): Promise<ObjectStore | null> {
   const section = config.objectStore;
@@ -143,7 +128,7 @@ export async function openProcess<R extends ProcessRole>(
   // Only the parts an executor has none of (metrics, plugins, store, chain, object store) read
   // past `log`, so the executor's two sections suffice for it.
   const config = processConfig as HordeConfig;
-  const logger = options.logger ?? processLogger(config, role);
+  const logger = options.logger ?? processLogger(config.log, role);
   const clock = options.clock ?? new SystemClock();
   const cleanup = new Cleanup(logger);
 

@@ -38,9 +38,9 @@ export function register(program: Command): void {
     .action(async (options: ExecutorOptions) => {
       // Only what the agent needs before it connects; the runner (dockerode for `docker`) loads
       // once the connection is open, while the miner sends the job (see runExecutorAgent).
-      const [{ agentSettingsFromEnv, isExecutorLaunch }, { openProcess }, { runExecutorAgent }] = await Promise.all([
+      const [{ agentSettingsFromEnv, isExecutorLaunch }, { processLogger }, { runExecutorAgent }] = await Promise.all([
         import('../../config/agent-settings.js'),
-        import('../../container/open-process.js'),
+        import('../../container/process-logger.js'),
         import('../../executor/agent/run-executor-agent.js'),
       ]);
       // Started by a miner: its executor section is in the environment, and no config file is read.
@@ -48,9 +48,9 @@ export function register(program: Command): void {
         ? agentSettingsFromEnv(process.env)
         : await (await import('../../config/index.js')).loadConfig(options.config ? { configPath: options.config } : {});
       const settings = config.executor;
-      // Logger only (stdout, which the executor manager forwards): an executor has no store, chain or plugins.
-      const scope = await openProcess(config, 'executor');
-      const { logger } = scope;
+      // Logger only (stdout, which the executor manager forwards): an executor has no store, chain,
+      // plugins or dependency container, so it opens no process scope (`openProcess`) either.
+      const logger = processLogger(config.log, 'executor');
       const runner = async () => {
         const { createJobRunner, pinnedGpus } = await import('../../executor/agent/create-runner.js');
         return createJobRunner({
@@ -93,7 +93,6 @@ export function register(program: Command): void {
         startupChecks: { enabled: settings.startupChecks, ...definedFields({ image: settings.startupCheckImage || undefined }) },
       });
       logger.info({ outcome }, 'executor done');
-      await scope.close();
       // Failures of the job itself were reported to the miner: that is a normal end. A horde
       // failure (no miner, no job, executor trouble) exits 1.
       process.exitCode = outcome.status === 'horde_failed' ? 1 : 0;

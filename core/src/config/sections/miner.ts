@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { hotkeySection } from './hotkey.js';
 
-/** ComputeHorde's `MAX_EXECUTOR_TIMEOUT` (20 min): an executor older than this is killed. The one definition of the default. */
-export const DEFAULT_EXECUTOR_TTL_SECONDS = 1200;
-/** ComputeHorde's `DYNAMIC_EXECUTOR_STARTUP_TIME_LIMIT` code default (production uses 10). The one definition of the default. */
-export const DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS = 5;
+import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from './executor-timing.js';
+
+export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from './executor-timing.js';
 
 /** Trusted-miner mode: serve exactly one validator that is not on chain (ComputeHorde's `IS_LOCAL_MINER`). */
 const localModeSection = z.strictObject({

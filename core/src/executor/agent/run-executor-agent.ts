@@ -9,8 +9,8 @@ import { ExecutorJobDriver, type ExecutorJobOutcome, type StreamingSettings } fr
 import { MinerChannel } from './miner-channel.js';
 
 /** The agent's startup limit when `--startup-time-limit` is not given: the miner's default, defined once in its config section. */
-export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
-import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/miner.js';
+export { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS as DEFAULT_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/executor-timing.js';
+import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS } from '../../config/sections/executor-timing.js';
 import { definedFields } from '../../object/defined-fields.js';
 /** `VOLUME_MAX_SIZE_BYTES` and `OUTPUT_ZIP_UPLOAD_MAX_SIZE_BYTES`: 2 GiB each. */
 export const DEFAULT_TRANSFER_MAX_BYTES = 2_147_483_648;
