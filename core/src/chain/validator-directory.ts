@@ -26,6 +26,8 @@ export interface ValidatorDirectoryOptions {
  */
 export class ValidatorDirectory {
   private metagraph: Metagraph | null = null;
+  /** The metagraph's neurons by hotkey: `stakeOf` runs once per competing validator on every request. */
+  private neurons = new Map<string, Metagraph['neurons'][number]>();
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
 
@@ -44,7 +46,7 @@ export class ValidatorDirectory {
     if (this.options.debugAllowed.includes(hotkey)) return 'active';
     if (!chain) return 'unknown';
     const metagraph = await this.current();
-    const neuron = metagraph?.neurons.find((n) => n.hotkey === hotkey);
+    const neuron = metagraph ? this.neurons.get(hotkey) : undefined;
     if (!neuron) return 'unknown';
     return neuron.validatorPermit && neuron.stake.total >= minStake ? 'active' : 'inactive';
   }
@@ -56,7 +58,7 @@ export class ValidatorDirectory {
   async stakeOf(hotkey: string): Promise<number> {
     if (!this.options.chain || this.options.localModeValidator !== null) return 0;
     const metagraph = await this.current();
-    return metagraph?.neurons.find((n) => n.hotkey === hotkey)?.stake.total ?? 0;
+    return metagraph ? (this.neurons.get(hotkey)?.stake.total ?? 0) : 0;
   }
 
   private async current(): Promise<Metagraph | null> {
@@ -73,7 +75,12 @@ export class ValidatorDirectory {
 
   private async load(): Promise<void> {
     try {
-      this.metagraph = await this.options.chain!.metagraph(this.options.netuid);
+      const metagraph = await this.options.chain!.metagraph(this.options.netuid);
+      const neurons = new Map<string, Metagraph['neurons'][number]>();
+      // The first neuron of a hotkey wins, as `find` did.
+      for (const neuron of metagraph.neurons) if (!neurons.has(neuron.hotkey)) neurons.set(neuron.hotkey, neuron);
+      this.metagraph = metagraph;
+      this.neurons = neurons;
       this.loadedAt = this.options.clock.now();
       this.options.logger.debug(
         { block: this.metagraph.block, neurons: this.metagraph.neurons.length },

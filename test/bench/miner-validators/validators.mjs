@@ -1,7 +1,7 @@
 // Child process of the miner-validators benchmark: the validators (other machines), so that their
 // signing and sockets are not counted as the miner's. Driven over IPC by run.mjs:
 //   ← { url, minerHotkey, validators, seconds, executorClass, image }
-//   → { connected }   then per phase  ← { perValidatorRate }  → { latencies, declined, errors, elapsedS }
+//   → { connected }   then per phase  ← { perValidatorRate }  → { latencies, declined, errors, elapsedS, validatorsCpuShare }
 // perValidatorRate 0: closed loop (the next job as soon as the last is answered: saturation);
 // otherwise each validator sends that many jobs per second, answered or not (a steady load).
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ process.once('message', async (setup) => {
     const latencies = [];
     let declined = 0;
     let errors = 0;
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const deadline = started + setup.seconds * 1000;
     const one = async (client) => {
@@ -51,7 +52,8 @@ process.once('message', async (setup) => {
       }),
     );
     const elapsedS = (performance.now() - started) / 1000;
-    process.send({ latencies, declined, errors, elapsedS });
+    const cpu = process.cpuUsage(cpuBefore);
+    process.send({ latencies, declined, errors, elapsedS, validatorsCpuShare: (cpu.user + cpu.system) / 1e6 / elapsedS });
   });
   process.once('disconnect', () => {
     for (const client of clients) client.close();

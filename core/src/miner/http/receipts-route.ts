@@ -54,9 +54,11 @@ export function registerReceiptsRoute(
       }
     }
 
+    // Pages grow in place: serve only the bytes that were whole lines before the file was opened
+    // (an append may be under way; what it adds is the next request's).
+    const readable = await pages.readableBytes(page);
     let handle;
     try {
-      // Pages are replaced by rename on append: the open handle keeps one consistent version.
       handle = await open(pages.pagePath(page), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -66,7 +68,9 @@ export function registerReceiptsRoute(
       throw error;
     }
 
-    const { size, mtime } = await handle.stat();
+    const stat = await handle.stat();
+    const { mtime } = stat;
+    const size = Math.min(stat.size, readable ?? 0);
     const decision = decideRange(request.headers.range, size);
     reply
       .header('accept-ranges', 'bytes')
@@ -82,7 +86,11 @@ export function registerReceiptsRoute(
     if (decision.kind === 'full') {
       reply.code(200).header('content-length', size);
       served('full', size);
-      return reply.send(handle.createReadStream({ start: 0, autoClose: true }));
+      if (size === 0) {
+        await handle.close();
+        return reply.send('');
+      }
+      return reply.send(handle.createReadStream({ start: 0, end: size - 1, autoClose: true }));
     }
     const { start, end } = decision.range;
     served('partial', end - start + 1);

@@ -8,6 +8,7 @@ import type {
   Manifest,
 } from '../../contracts/index.js';
 import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from '../../config/sections/miner.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
 
 /** The miner's default `executorTtlSeconds`: an executor older than this is killed by the cleanup loop. */
@@ -16,6 +17,11 @@ export const DEFAULT_EXECUTOR_TTL_MS = DEFAULT_EXECUTOR_TTL_SECONDS * 1000;
 export const DEFAULT_POOL_CLEANUP_INTERVAL_MS = 1_000;
 /** A `poll` that takes longer than this counts as "still running" for this round. */
 const POLL_TIMEOUT_MS = 5_000;
+/**
+ * Polls a cleanup round starts before it lets other work run: a round over thousands of live
+ * executors in one go held the event loop 40-80 ms each second (accept p99 followed it).
+ */
+const POLLS_PER_TURN = 256;
 /** The miner's default `executorStartupTimeLimitSeconds`. */
 export const DEFAULT_EXECUTOR_STARTUP_LIMIT_MS = DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS * 1000;
 /**
@@ -77,6 +83,8 @@ export interface Reservation {
 interface Slot {
   readonly token: string;
   readonly executorClass: string;
+  /** Whom the slot is held for (the job hub: the validator's hotkey), for `holders`. */
+  readonly holder: string;
   readonly reservedAt: number;
   handle: ExecutorHandle | null;
   /** Set when a kill was asked for before the manager finished starting it. */
@@ -130,7 +138,16 @@ export class ExecutorPool {
 
   private capacity: Manifest = {};
   private readonly slots = new Map<string, Slot>();
+  /**
+   * The same slots by class, and the draining executors counted by class: `free` and `usage` run
+   * several times per request, and a scan of every slot made each request cost as much as the
+   * executors live at the time (thousands on a big pool). Kept in step by `addSlot`/`removeSlot`.
+   */
+  private readonly slotsByClass = new Map<string, Set<Slot>>();
+  /** Slots per holder, by class: the capacity policy's "who holds what", asked on every request. */
+  private readonly heldByClass = new Map<string, Map<string, number>>();
   private readonly draining = new Map<string, Draining>();
+  private readonly drainingByClass = new Map<string, number>();
   private readonly drainLimitMs: number;
   private cleanupRun: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
@@ -172,8 +189,9 @@ export class ExecutorPool {
   /**
    * Holds a slot of `executorClass` for `token` and starts the executor. Throws
    * `AllExecutorsBusyError` when the class has no free slot (or is not in the manifest).
+   * `holder` is counted in `holders` while the slot is held.
    */
-  async reserve(token: string, executorClass: string, ctx: ExecutorStartContext): Promise<Reservation> {
+  async reserve(token: string, executorClass: string, ctx: ExecutorStartContext, holder = ''): Promise<Reservation> {
     await this.syncCapacity();
     if (this.free(executorClass) === 0 && this.slots.size > 0) {
       // As the original: before declining, look again at which executors are really still alive.
@@ -184,8 +202,8 @@ export class ExecutorPool {
     }
     // No await between this check and the insert: two reservations cannot take one slot.
     if (this.free(executorClass) === 0) throw new AllExecutorsBusyError(executorClass);
-    const slot: Slot = { token, executorClass, reservedAt: this.clock.now(), handle: null, killRequested: false, dying: false };
-    this.slots.set(token, slot);
+    const slot: Slot = { token, executorClass, holder, reservedAt: this.clock.now(), handle: null, killRequested: false, dying: false };
+    this.addSlot(slot);
     this.logger.debug({ token, executorClass }, 'executor slot reserved');
     const started = this.launch(slot, ctx);
     started.catch(() => {}); // the caller handles it; never an unhandled rejection meanwhile
@@ -197,7 +215,7 @@ export class ExecutorPool {
     try {
       handle = await this.startWithinLimit(slot, ctx);
     } catch (error) {
-      this.slots.delete(slot.token);
+      this.removeSlot(slot);
       this.logger.error({ err: error, token: slot.token, executorClass: slot.executorClass }, 'executor failed to start');
       throw new ExecutorUnavailableError(slot.executorClass, error);
     }
@@ -264,9 +282,9 @@ export class ExecutorPool {
     if (this.manager.startsWhileCleaningUp !== true) return;
     const slot = this.slots.get(token);
     if (!slot || !slot.handle || slot.dying || slot.killRequested) return;
-    this.slots.delete(token);
+    this.removeSlot(slot);
     this.manager.released?.(slot.handle);
-    this.draining.set(token, { token, executorClass: slot.executorClass, handle: slot.handle, releasedAt: this.clock.now() });
+    this.addDraining({ token, executorClass: slot.executorClass, handle: slot.handle, releasedAt: this.clock.now() });
     this.logger.debug(
       { token, executorClass: slot.executorClass, executor: slot.handle.id },
       'executor slot released; executor cleaning up in the background',
@@ -287,11 +305,15 @@ export class ExecutorPool {
   usage(): Record<string, PoolClassUsage> {
     const usage: Record<string, PoolClassUsage> = {};
     for (const [executorClass, capacity] of Object.entries(this.capacity)) usage[executorClass] = { capacity, used: 0 };
-    for (const slot of this.slots.values()) {
-      const current = usage[slot.executorClass] ?? { capacity: 0, used: 0 };
-      usage[slot.executorClass] = { capacity: current.capacity, used: current.used + 1 };
+    for (const [executorClass, slots] of this.slotsByClass) {
+      usage[executorClass] = { capacity: usage[executorClass]?.capacity ?? 0, used: slots.size };
     }
     return usage;
+  }
+
+  /** Slots (starting or running) of `executorClass` per holder given to `reserve`; a copy. */
+  holders(executorClass: string): Map<string, number> {
+    return new Map(this.heldByClass.get(executorClass));
   }
 
   /** Polls every live executor once: frees exited ones, kills expired ones. */
@@ -314,19 +336,54 @@ export class ExecutorPool {
 
   /** Executors that were released and are still cleaning up, per class (status page, tests). */
   drainingCount(executorClass: string): number {
-    let count = 0;
-    for (const drain of this.draining.values()) if (drain.executorClass === executorClass) count += 1;
-    return count;
+    return this.drainingByClass.get(executorClass) ?? 0;
   }
 
   private free(executorClass: string): number {
     const capacity = this.capacity[executorClass] ?? 0;
-    let used = 0;
-    for (const slot of this.slots.values()) if (slot.executorClass === executorClass) used += 1;
+    let used = this.slotsByClass.get(executorClass)?.size ?? 0;
     // A few draining executors per slot ride free; more than that (cleanups that do not end)
     // take slots, so a stuck cleanup cannot multiply what the machine runs.
     used += Math.max(0, this.drainingCount(executorClass) - capacity * MAX_DRAINING_PER_SLOT);
     return Math.max(0, capacity - used);
+  }
+
+  private addSlot(slot: Slot): void {
+    this.slots.set(slot.token, slot);
+    let slots = this.slotsByClass.get(slot.executorClass);
+    if (!slots) this.slotsByClass.set(slot.executorClass, (slots = new Set()));
+    slots.add(slot);
+    let held = this.heldByClass.get(slot.executorClass);
+    if (!held) this.heldByClass.set(slot.executorClass, (held = new Map()));
+    held.set(slot.holder, (held.get(slot.holder) ?? 0) + 1);
+  }
+
+  private removeSlot(slot: Slot): void {
+    // Only the slot object that holds the token: a stale one must not drop a newer holder.
+    if (this.slots.get(slot.token) !== slot) return;
+    this.slots.delete(slot.token);
+    const slots = this.slotsByClass.get(slot.executorClass);
+    slots?.delete(slot);
+    if (slots?.size === 0) this.slotsByClass.delete(slot.executorClass);
+    const held = this.heldByClass.get(slot.executorClass);
+    const left = (held?.get(slot.holder) ?? 0) - 1;
+    if (left > 0) held!.set(slot.holder, left);
+    else held?.delete(slot.holder);
+    if (held?.size === 0) this.heldByClass.delete(slot.executorClass);
+  }
+
+  private addDraining(drain: Draining): void {
+    if (this.draining.has(drain.token)) this.removeDraining(this.draining.get(drain.token)!);
+    this.draining.set(drain.token, drain);
+    this.drainingByClass.set(drain.executorClass, this.drainingCount(drain.executorClass) + 1);
+  }
+
+  private removeDraining(drain: Draining): void {
+    if (this.draining.get(drain.token) !== drain) return;
+    this.draining.delete(drain.token);
+    const left = this.drainingCount(drain.executorClass) - 1;
+    if (left > 0) this.drainingByClass.set(drain.executorClass, left);
+    else this.drainingByClass.delete(drain.executorClass);
   }
 
   private async syncCapacity(): Promise<void> {
@@ -337,38 +394,64 @@ export class ExecutorPool {
   private async runCleanup(): Promise<void> {
     const now = this.clock.now();
     const live = [...this.slots.values()].filter((slot) => slot.handle !== null && !slot.dying);
-    const drains = [...this.draining.values()].map((drain) => this.checkDraining(drain, now));
-    await Promise.all([
-      ...drains,
-      ...live.map(async (slot) => {
-        const status = await this.pollWithTimeout(slot.token, slot.handle!);
-        if (!this.slots.has(slot.token) || slot.dying) return; // killed meanwhile
-        if (status?.state === 'exited') {
-          this.slots.delete(slot.token);
-          this.logger.info(
-            { token: slot.token, executorClass: slot.executorClass, exitCode: status.exitCode, reason: status.reason },
-            'executor exited',
-          );
-          this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
-          this.releaseRecords(slot.handle!);
-        } else if (now - slot.reservedAt > this.ttlMs) {
-          this.logger.warn(
-            { token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs },
-            'executor outlived its TTL; killing it',
-          );
-          this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
-          await this.killSlot(slot, 'expired');
-        }
-      }),
-    ]);
+    // One timer for the round's polls, not one per poll (thousands of timers a second, and their
+    // garbage); settled when the round ends so nothing stays attached to it.
+    let timer: NodeJS.Timeout | undefined;
+    let endRound!: (value: null) => void;
+    const deadline = new Promise<null>((resolve) => {
+      endRound = resolve;
+      timer = setTimeout(() => resolve(null), POLL_TIMEOUT_MS);
+    });
+    const checks: Promise<void>[] = [];
+    let started = 0;
+    const turn = async () => {
+      if (++started % POLLS_PER_TURN === 0) await nextTurn();
+    };
+    try {
+      for (const drain of [...this.draining.values()]) {
+        await turn();
+        checks.push(this.checkDraining(drain, now, deadline));
+      }
+      for (const slot of live) {
+        await turn();
+        if (!this.slots.has(slot.token) || slot.dying) continue; // killed while the round yielded
+        checks.push(this.checkLive(slot, now, deadline));
+      }
+      await Promise.all(checks);
+    } finally {
+      clearTimeout(timer);
+      endRound(null);
+    }
+  }
+
+  /** A live executor: freed once it exited, killed once it outlived the TTL. */
+  private async checkLive(slot: Slot, now: number, deadline: Promise<null>): Promise<void> {
+    const status = await this.pollWithin(slot.token, slot.handle!, deadline);
+    if (!this.slots.has(slot.token) || slot.dying) return; // killed meanwhile
+    if (status?.state === 'exited') {
+      this.removeSlot(slot);
+      this.logger.info(
+        { token: slot.token, executorClass: slot.executorClass, exitCode: status.exitCode, reason: status.reason },
+        'executor exited',
+      );
+      this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason: 'exited', status });
+      this.releaseRecords(slot.handle!);
+    } else if (now - slot.reservedAt > this.ttlMs) {
+      this.logger.warn(
+        { token: slot.token, executorClass: slot.executorClass, ttlMs: this.ttlMs },
+        'executor outlived its TTL; killing it',
+      );
+      this.onExecutorExpiring({ token: slot.token, executorClass: slot.executorClass });
+      await this.killSlot(slot, 'expired');
+    }
   }
 
   /** A released executor: forgotten once it exited, killed once it outlived the drain limit. */
-  private async checkDraining(drain: Draining, now: number): Promise<void> {
-    const status = await this.pollWithTimeout(drain.token, drain.handle);
+  private async checkDraining(drain: Draining, now: number, deadline: Promise<null>): Promise<void> {
+    const status = await this.pollWithin(drain.token, drain.handle, deadline);
     if (!this.draining.has(drain.token)) return;
     if (status?.state === 'exited') {
-      this.draining.delete(drain.token);
+      this.removeDraining(drain);
       this.logger.debug(
         { token: drain.token, executor: drain.handle.id, exitCode: status.exitCode },
         'released executor finished its cleanup',
@@ -391,7 +474,7 @@ export class ExecutorPool {
     } catch (error) {
       this.logger.error({ err: error, token: drain.token, executor: drain.handle.id }, 'could not kill a released executor');
     }
-    this.draining.delete(drain.token);
+    this.removeDraining(drain);
   }
 
   /**
@@ -405,20 +488,13 @@ export class ExecutorPool {
     });
   }
 
-  private async pollWithTimeout(token: string, handle: ExecutorHandle): Promise<ExecutorStatus | null> {
-    let timer: NodeJS.Timeout | undefined;
+  /** `manager.poll`, or null (still running, for this round) once `deadline` settles first. */
+  private async pollWithin(token: string, handle: ExecutorHandle, deadline: Promise<null>): Promise<ExecutorStatus | null> {
     try {
-      return await Promise.race([
-        this.manager.poll(handle),
-        new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), POLL_TIMEOUT_MS);
-        }),
-      ]);
+      return await Promise.race([this.manager.poll(handle), deadline]);
     } catch (error) {
       this.logger.error({ err: error, token, executor: handle.id }, 'executor poll failed');
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -432,7 +508,7 @@ export class ExecutorPool {
     }
     // The slot is freed only once the manager says the executor is gone, so it is never handed
     // out twice while the old executor still runs.
-    this.slots.delete(slot.token);
+    this.removeSlot(slot);
     this.logger.info({ token: slot.token, executorClass: slot.executorClass, reason }, 'executor removed from the pool');
     this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason });
   }

@@ -76,4 +76,21 @@ describe('ReceiptPages.append', () => {
     await pages.append([receipt('c')]);
     expect(readFileSync(path, 'utf8')).toBe(`${receiptLine(receipt('c'))}\n`);
   });
+
+  it('serves whole lines only and cuts a line torn by a crash before the next append', async () => {
+    const at = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const page = receiptPageAt(at);
+    const first = `${receiptLine(receipt('first'))}\n`;
+    // A previous process died half-way through writing its second line.
+    const dir = mkdtempSync(join(tmpdir(), 'horde-pages-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, `${page}.jsonl`), `${first}{"payload":{"recei`);
+    const pages = new ReceiptPages(dir, () => at);
+    expect(await pages.readableBytes(page)).toBe(Buffer.byteLength(first));
+    expect(await pages.readableBytes(page + 1)).toBeNull();
+    await pages.append([receipt('second')]);
+    const text = `${first}${receiptLine(receipt('second'))}\n`;
+    expect(readFileSync(pages.pagePath(page), 'utf8')).toBe(text);
+    expect(await pages.readableBytes(page)).toBe(Buffer.byteLength(text));
+  });
 });

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, copyFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, open, readdir, rename, rm, truncate } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { join } from 'node:path';
@@ -13,9 +14,12 @@ const PAGE_FILE = /^(\d+)\.jsonl$/;
 
 /**
  * The paged receipt files other validators download: `{dir}/{page}.jsonl`, one receipt per line,
- * appended in the order the miner countersigned them. Appends are copy-on-write (copy, append,
- * rename), as ComputeHorde's store does, so an HTTP reader holding the file open always sees whole
- * lines; appends are queued so two never race on one page.
+ * appended in the order the miner countersigned them; appends are queued so two never race on one
+ * page. Appends write in place (O_APPEND) and then move the page's whole-lines length on
+ * (`readableBytes`): readers serve only that many bytes, so they never see half a line. (A
+ * copy-on-write, as ComputeHorde's store does, cost the page's size per append: 10 ms and 3.7 ms
+ * CPU for a 5.6 MB page, on the accept path, growing all through the page's 5 minutes.) A line
+ * torn by a crash or a failed write is cut off before the next append to its page.
  */
 /** Receipts waiting for the next copy-on-write of their page; every caller shares its outcome. */
 interface PendingAppend {
@@ -28,6 +32,8 @@ export class ReceiptPages {
   private queue: Promise<unknown> = Promise.resolve();
   private ready: Promise<unknown> | null = null;
   private pending: PendingAppend | null = null;
+  /** Whole-lines length of the pages this process appended to (the current one). */
+  private readonly committed = new Map<number, number>();
 
   constructor(
     readonly dir: string,
@@ -59,8 +65,13 @@ export class ReceiptPages {
       // Not made yet.
     }
     const tmp = `${gz}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    // An append begun just before the page closed ends first; only whole lines go in.
+    await this.queue;
     try {
-      await pipeline(createReadStream(this.pagePath(page)), createGzip(), createWriteStream(tmp));
+      const end = await this.readableBytes(page);
+      if (end === null) return null;
+      const source = end === 0 ? Readable.from([]) : createReadStream(this.pagePath(page), { start: 0, end: end - 1 });
+      await pipeline(source, createGzip(), createWriteStream(tmp));
     } catch (error) {
       await rm(tmp, { force: true });
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -95,19 +106,36 @@ export class ReceiptPages {
     return batch.done;
   }
 
+  /**
+   * How many bytes of `page` are whole lines on disk now; null when the page has no file. A
+   * reader asks this before it opens the page and serves no more: the file only grows, so those
+   * bytes are all there, while its size may include a line being written.
+   */
+  async readableBytes(page: number): Promise<number | null> {
+    return this.committed.get(page) ?? (await wholeLinesLength(this.pagePath(page)));
+  }
+
   private async appendToPage(page: number, text: string): Promise<void> {
     this.ready ??= mkdir(this.dir, { recursive: true });
     await this.ready;
     const path = this.pagePath(page);
-    const tmp = `${path}.${process.pid}.tmp`;
+    let length = this.committed.get(page);
     try {
-      await copyFile(path, tmp);
+      if (length === undefined) {
+        // First append to this page by this process: cut off a line torn by a crash.
+        const whole = await wholeLinesLength(path);
+        length = whole ?? 0;
+        if (whole !== null) await truncate(path, whole);
+      }
+      await appendFile(path, text);
+      this.committed.set(page, length + Buffer.byteLength(text));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await writeFile(tmp, '');
+      // Part of the text may be on disk: the next append looks at the file again.
+      this.committed.delete(page);
+      throw error;
     }
-    await writeFile(tmp, text, { flag: 'a' });
-    await rename(tmp, path);
+    // Only the current page is appended to: forget the older ones' lengths.
+    for (const known of this.committed.keys()) if (known < page) this.committed.delete(known);
   }
 
   /** Page numbers that have a file, ascending. */
@@ -132,5 +160,30 @@ export class ReceiptPages {
     const old = (await this.pages()).filter((page) => page < oldest);
     await Promise.all(old.flatMap((page) => [rm(this.pagePath(page), { force: true }), rm(`${this.pagePath(page)}.gz`, { force: true })]));
     return old.length;
+  }
+}
+
+/** Bytes of the file up to and including its last newline; null when there is no file. */
+async function wholeLinesLength(path: string): Promise<number | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
+    // Backwards from the end: a page normally ends with a newline, so this reads one chunk.
+    for (let end = size; end > 0; end -= chunk.length) {
+      const start = Math.max(0, end - chunk.length);
+      const { bytesRead } = await handle.read(chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, bytesRead).lastIndexOf(0x0a);
+      if (newline >= 0) return start + newline + 1;
+    }
+    return 0;
+  } finally {
+    await handle.close();
   }
 }
