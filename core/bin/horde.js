@@ -6,15 +6,29 @@ import { statSync } from 'node:fs';
 
 const agentOnly = process.argv[2] === 'executor';
 
+/** When npm last installed the tree (it rewrites node_modules/.package-lock.json each time), or 0. */
+function installedAt() {
+  for (const path of ['../../node_modules/.package-lock.json', '../node_modules/.package-lock.json']) {
+    try {
+      return statSync(new URL(path, import.meta.url)).mtimeMs;
+    } catch {
+      // not this layout
+    }
+  }
+  return 0;
+}
+
 /**
- * The agent's bundle when it was made from the current tsc build (it is not older than
- * dist/.tsbuildinfo, which `tsc -b` rewrites whenever it emits), else the unbundled entry.
+ * The agent's bundle when it was made from the current tsc build and the installed packages (it is
+ * not older than dist/.tsbuildinfo, which `tsc -b` rewrites whenever it emits, nor than the last
+ * `npm install`: the bundle carries its own copies of ws, zod and pino, so a dependency update
+ * alone must not leave the old ones running), else the unbundled entry.
  */
 function agentEntry() {
   try {
     const bundled = statSync(new URL('../dist/agent-bundle/executor-main.js', import.meta.url)).mtimeMs;
     const compiled = statSync(new URL('../dist/.tsbuildinfo', import.meta.url)).mtimeMs;
-    if (bundled >= compiled) return '../dist/agent-bundle/executor-main.js';
+    if (bundled >= Math.max(compiled, installedAt())) return '../dist/agent-bundle/executor-main.js';
   } catch {
     // no bundle (or no build): the unbundled entry, which reports a missing build
   }

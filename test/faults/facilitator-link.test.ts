@@ -37,7 +37,9 @@ const NETUID = 12;
 const TEST = 'always_on.test';
 const IMAGE = 'horde/echo:1';
 const ECHO = ['node', '-e', 'process.stdout.write(process.argv.slice(1).join(" "))'];
+/** At least this many jobs, and more while the link has not been cut CUTS times (jobs end faster than the cuts come). */
 const JOBS = 20;
+const MAX_JOBS = 200;
 const CUTS = 20;
 const ORDER = ['sent', 'received', 'accepted', 'executor_ready', 'volumes_ready', 'execution_done', 'completed'];
 
@@ -193,7 +195,7 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
     const started = Date.now();
     const stream = Promise.all(
       Array.from({ length: 3 }, async () => {
-        while (next < JOBS) {
+        while (next < JOBS || (cuts < CUTS && next < MAX_JOBS)) {
           const i = next++;
           inFlight++;
           try {
@@ -208,6 +210,8 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
       while (cuts < CUTS) {
         await waitFor('the validator to log in again', () => (validator.organic?.connected ? true : undefined), 20_000);
         await new Promise((resolve) => setTimeout(resolve, 100 + ((cuts * 37) % 300)));
+        // The stream goes on until the last cut, so a job is in flight but for the moments between jobs.
+        if (inFlight === 0 && next < MAX_JOBS) continue;
         if (link.cut() > 0) {
           cuts++;
           if (inFlight > 0) cutsWhileBusy++;
@@ -219,7 +223,8 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
 
     expect(cuts).toBe(CUTS);
     expect(cutsWhileBusy).toBeGreaterThanOrEqual(CUTS / 2);
-    expect(results).toHaveLength(JOBS);
+    expect(results.length).toBeGreaterThanOrEqual(JOBS);
+    expect(results).toHaveLength(next);
     for (const job of results) {
       const statuses = job.statusHistory.map((s) => s.status);
       expect(['completed', 'failed', 'rejected', 'cheated'], `${job.uuid}: ${statuses.join(',')}`).toContain(job.status);
@@ -236,7 +241,7 @@ describe('the validator ↔ facilitator link cut 20 times during organic jobs', 
     expect(new Set(rows.map((r: { job_uuid: string }) => r.job_uuid)).size).toBe(rows.length);
     expect(minerLog.filter((l) => l.msg === 'initial job request for a job uuid already seen; refused')).toEqual([]);
     console.log(
-      `[faults] facilitator link cut ${cuts} times (${cutsWhileBusy} with jobs in flight) over ${JOBS} jobs in ${Date.now() - started} ms: ${completed.length} completed, ${JOBS - completed.length} otherwise final; ${rows.length} reached the miner, none twice`,
+      `[faults] facilitator link cut ${cuts} times (${cutsWhileBusy} with jobs in flight) over ${results.length} jobs in ${Date.now() - started} ms: ${completed.length} completed, ${results.length - completed.length} otherwise final; ${rows.length} reached the miner, none twice`,
     );
   }, 240_000);
 });

@@ -410,12 +410,12 @@ export class ExecutorPool {
     try {
       for (const drain of [...this.draining.values()]) {
         await turn();
-        checks.push(this.checkDraining(drain, now, deadline));
+        checks.push(handledLater(this.checkDraining(drain, now, deadline)));
       }
       for (const slot of live) {
         await turn();
         if (!this.slots.has(slot.token) || slot.dying) continue; // killed while the round yielded
-        checks.push(this.checkLive(slot, now, deadline));
+        checks.push(handledLater(this.checkLive(slot, now, deadline)));
       }
       await Promise.all(checks);
     } finally {
@@ -512,4 +512,14 @@ export class ExecutorPool {
     this.logger.info({ token: slot.token, executorClass: slot.executorClass, reason }, 'executor removed from the pool');
     this.onExecutorGone({ token: slot.token, executorClass: slot.executorClass, reason });
   }
+}
+
+/**
+ * The check, with a handler attached now: the round yields between polls and awaits them all only
+ * at its end, and a check that rejected meanwhile would be an unhandled rejection (which ends the
+ * process). `Promise.all` still sees the rejection.
+ */
+function handledLater<T>(check: Promise<T>): Promise<T> {
+  check.catch(() => undefined);
+  return check;
 }
