@@ -10,6 +10,7 @@ import type {
 import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from '../../config/sections/miner.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
+import { Counts } from './counts.js';
 
 /** The miner's default `executorTtlSeconds`: an executor older than this is killed by the cleanup loop. */
 export const DEFAULT_EXECUTOR_TTL_MS = DEFAULT_EXECUTOR_TTL_SECONDS * 1000;
@@ -139,15 +140,16 @@ export class ExecutorPool {
   private capacity: Manifest = {};
   private readonly slots = new Map<string, Slot>();
   /**
-   * The same slots by class, and the draining executors counted by class: `free` and `usage` run
-   * several times per request, and a scan of every slot made each request cost as much as the
-   * executors live at the time (thousands on a big pool). Kept in step by `addSlot`/`removeSlot`.
+   * The slots and the draining executors counted by class: `free` and `usage` run several times
+   * per request, and a scan of every slot made each request cost as much as the executors live at
+   * the time (thousands on a big pool). Kept in step by `addSlot`/`removeSlot` and
+   * `addDraining`/`removeDraining`.
    */
-  private readonly slotsByClass = new Map<string, Set<Slot>>();
+  private readonly slotsPerClass = new Counts<string>();
   /** Slots per holder, by class: the capacity policy's "who holds what", asked on every request. */
-  private readonly heldByClass = new Map<string, Map<string, number>>();
+  private readonly heldByClass = new Map<string, Counts<string>>();
   private readonly draining = new Map<string, Draining>();
-  private readonly drainingByClass = new Map<string, number>();
+  private readonly drainingPerClass = new Counts<string>();
   private readonly drainLimitMs: number;
   private cleanupRun: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
@@ -305,15 +307,15 @@ export class ExecutorPool {
   usage(): Record<string, PoolClassUsage> {
     const usage: Record<string, PoolClassUsage> = {};
     for (const [executorClass, capacity] of Object.entries(this.capacity)) usage[executorClass] = { capacity, used: 0 };
-    for (const [executorClass, slots] of this.slotsByClass) {
-      usage[executorClass] = { capacity: usage[executorClass]?.capacity ?? 0, used: slots.size };
+    for (const [executorClass, used] of this.slotsPerClass.entries()) {
+      usage[executorClass] = { capacity: usage[executorClass]?.capacity ?? 0, used };
     }
     return usage;
   }
 
   /** Slots (starting or running) of `executorClass` per holder given to `reserve`; a copy. */
   holders(executorClass: string): Map<string, number> {
-    return new Map(this.heldByClass.get(executorClass));
+    return this.heldByClass.get(executorClass)?.toMap() ?? new Map();
   }
 
   /** Polls every live executor once: frees exited ones, kills expired ones. */
@@ -336,12 +338,12 @@ export class ExecutorPool {
 
   /** Executors that were released and are still cleaning up, per class (status page, tests). */
   drainingCount(executorClass: string): number {
-    return this.drainingByClass.get(executorClass) ?? 0;
+    return this.drainingPerClass.get(executorClass);
   }
 
   private free(executorClass: string): number {
     const capacity = this.capacity[executorClass] ?? 0;
-    let used = this.slotsByClass.get(executorClass)?.size ?? 0;
+    let used = this.slotsPerClass.get(executorClass);
     // A few draining executors per slot ride free; more than that (cleanups that do not end)
     // take slots, so a stuck cleanup cannot multiply what the machine runs.
     used += Math.max(0, this.drainingCount(executorClass) - capacity * MAX_DRAINING_PER_SLOT);
@@ -350,40 +352,30 @@ export class ExecutorPool {
 
   private addSlot(slot: Slot): void {
     this.slots.set(slot.token, slot);
-    let slots = this.slotsByClass.get(slot.executorClass);
-    if (!slots) this.slotsByClass.set(slot.executorClass, (slots = new Set()));
-    slots.add(slot);
+    this.slotsPerClass.add(slot.executorClass);
     let held = this.heldByClass.get(slot.executorClass);
-    if (!held) this.heldByClass.set(slot.executorClass, (held = new Map()));
-    held.set(slot.holder, (held.get(slot.holder) ?? 0) + 1);
+    if (!held) this.heldByClass.set(slot.executorClass, (held = new Counts()));
+    held.add(slot.holder);
   }
 
   private removeSlot(slot: Slot): void {
     // Only the slot object that holds the token: a stale one must not drop a newer holder.
     if (this.slots.get(slot.token) !== slot) return;
     this.slots.delete(slot.token);
-    const slots = this.slotsByClass.get(slot.executorClass);
-    slots?.delete(slot);
-    if (slots?.size === 0) this.slotsByClass.delete(slot.executorClass);
-    const held = this.heldByClass.get(slot.executorClass);
-    const left = (held?.get(slot.holder) ?? 0) - 1;
-    if (left > 0) held!.set(slot.holder, left);
-    else held?.delete(slot.holder);
-    if (held?.size === 0) this.heldByClass.delete(slot.executorClass);
+    this.slotsPerClass.remove(slot.executorClass);
+    this.heldByClass.get(slot.executorClass)?.remove(slot.holder);
   }
 
   private addDraining(drain: Draining): void {
     if (this.draining.has(drain.token)) this.removeDraining(this.draining.get(drain.token)!);
     this.draining.set(drain.token, drain);
-    this.drainingByClass.set(drain.executorClass, this.drainingCount(drain.executorClass) + 1);
+    this.drainingPerClass.add(drain.executorClass);
   }
 
   private removeDraining(drain: Draining): void {
     if (this.draining.get(drain.token) !== drain) return;
     this.draining.delete(drain.token);
-    const left = this.drainingCount(drain.executorClass) - 1;
-    if (left > 0) this.drainingByClass.set(drain.executorClass, left);
-    else this.drainingByClass.delete(drain.executorClass);
+    this.drainingPerClass.remove(drain.executorClass);
   }
 
   private async syncCapacity(): Promise<void> {

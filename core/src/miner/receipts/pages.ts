@@ -21,7 +21,7 @@ const PAGE_FILE = /^(\d+)\.jsonl$/;
  * CPU for a 5.6 MB page, on the accept path, growing all through the page's 5 minutes.) A line
  * torn by a crash or a failed write is cut off before the next append to its page.
  */
-/** Receipts waiting for the next copy-on-write of their page; every caller shares its outcome. */
+/** Receipts waiting for the next append to their page; every caller shares its outcome. */
 interface PendingAppend {
   readonly page: number;
   readonly parts: string[];
