@@ -148,8 +148,9 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
     // executor's start under load); the executor-time ratio above is the split itself.
     expect(tallies.rich.finishedSteady).toBeGreaterThanOrEqual(tallies.poor.finishedSteady * 2);
     expect(tallies.poor.finishedSteady).toBeGreaterThan(0);
-    // Both were turned away at times, always as protocol busy declines carrying excuse receipts.
-    expect(tallies.rich.declined).toBeGreaterThan(0);
+    // Requests were turned away at times, always as protocol busy declines carrying excuse
+    // receipts. The poor validator's always are (three waiting for its one executor); the rich
+    // one's excess may all be served within their wait, its executors freeing every ~0.2 s.
     expect(tallies.poor.declined).toBeGreaterThan(0);
     expect(tallies.rich.declinesWithExcuses + tallies.poor.declinesWithExcuses).toBe(tallies.rich.declined + tallies.poor.declined);
   }, 90_000);

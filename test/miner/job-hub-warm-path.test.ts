@@ -9,125 +9,41 @@
  * connections are peers that record what they were sent.
  */
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../core/src/contracts/index.js';
-import { createMetricsRegistry } from '../../core/src/metrics/index.js';
-import type { ExecutorPeer, ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
-import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
-import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
-import { MinerMetrics } from '../../core/src/miner/metrics.js';
-import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
-import { createMinerStore } from '../../core/src/miner/store/index.js';
-import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
-import { SystemClock } from '../../core/src/time/clock.js';
-import { openStore } from '../../core/src/store/index.js';
-import { testHotkey } from '../../core/src/testkit/index.js';
-import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+import { CLASS, Executor, hubHarness, type HubHarness } from './hub-harness.js';
 
-const CLASS = 'always_on.test';
-
-class Peer implements ValidatorPeer {
-  readonly sent: MinerToValidatorMessage[] = [];
-  constructor(
-    readonly validatorHotkey: string,
-    readonly id: number,
-  ) {}
-  isReady(): boolean {
-    return true;
-  }
-  send(message: MinerToValidatorMessage): Promise<boolean> {
-    this.sent.push(message);
-    return Promise.resolve(true);
-  }
-}
-
-class Executor implements ExecutorPeer {
-  readonly sent: string[] = [];
-  /** Settles each send: at once, unless the test holds them. */
-  handOff: Promise<void> = Promise.resolve();
-  send(message: { message_type: string }): Promise<boolean> {
-    this.sent.push(message.message_type);
-    return this.handOff.then(() => true);
-  }
-  close(): void {}
-}
-
-let cleanup: Array<() => Promise<void> | void> = [];
+let harness: HubHarness | undefined;
 afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
+  await harness?.close();
+  harness = undefined;
 });
 
 describe('JobHub warm path', () => {
   it('relays the job request and the result before their writes land, keeps the writes in order, and drains them', async () => {
-    const logger = pino({ level: 'silent' });
-    const clock = new SystemClock();
-    const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
-    cleanup.push(() => db.close());
-    const store = createMinerStore(db.db, () => clock.now());
     // The store takes its time over `running`: held until the test lets it through.
     let letRunningThrough!: () => void;
     const runningHeld = new Promise<void>((resolve) => (letRunningThrough = resolve));
-    const setStatus = store.jobs.setStatus.bind(store.jobs);
     const writesStarted: string[] = [];
-    store.jobs.setStatus = async (jobUuid, status, ...rest) => {
-      writesStarted.push(status);
-      if (status === 'running') await runningHeld;
-      return setStatus(jobUuid, status, ...rest);
-    };
-    const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 1, killGraceMs: 500, logger });
-    const pool = new ExecutorPool({ manager, clock, logger });
-    cleanup.push(() => pool.close());
+    harness = await hubHarness({
+      adjust: (store) => {
+        const setStatus = store.jobs.setStatus.bind(store.jobs);
+        store.jobs.setStatus = async (jobUuid, status, ...rest) => {
+          writesStarted.push(status);
+          if (status === 'running') await runningHeld;
+          return setStatus(jobUuid, status, ...rest);
+        };
+      },
+    });
+    const { hub, pool, peer, db, store } = harness;
     const released: string[] = [];
     const release = pool.release.bind(pool);
     pool.release = (token) => {
       released.push(token);
       release(token);
     };
-    const metrics = new MinerMetrics(
-      createMetricsRegistry({ defaultMetrics: false }),
-      () => pool.usage(),
-      () => 0,
-    );
-    const miner = await testHotkey('//WarmPathMiner');
-    const validator = await testHotkey('//WarmPathValidator');
-    const hub = new JobHub({
-      store,
-      pool,
-      capacityPolicy: stakeProportionalPolicy(),
-      stakeOf: async () => 0,
-      manager,
-      receipts: null,
-      hotkeys: new Map([[miner.ss58, miner]]),
-      clock,
-      logger,
-      metrics,
-      executorAddress: () => 'ws://127.0.0.1:1',
-      // An executor process that idles: its messages are played by the test.
-      launch: () => ({ argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {} }),
-      spinUpSeconds: () => 0,
-      startupTimeLimitSeconds: 30,
-      capacityWaitMs: 0,
-    });
-    cleanup.push(() => hub.close());
 
-    const peer = new Peer(validator.ss58, 1);
-    hub.peerOpened(peer);
-    hub.attach(peer);
     const jobUuid = randomUUID();
-    const started = createJobStartedReceipt(
-      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
-      validator,
-    );
-    await hub.initialJobRequest(peer, miner.ss58, {
-      message_type: 'V0InitialJobRequest',
-      job_uuid: jobUuid,
-      executor_class: CLASS,
-      docker_image: 'busybox',
-      job_started_receipt_payload: started.payload,
-      job_started_receipt_signature: started.validator_signature,
-    });
+    await hub.initialJobRequest(peer, harness.minerHotkey, harness.initialRequest(jobUuid));
     const job = hub.activeJobs().find((j) => j.jobUuid === jobUuid)!;
     const executor = new Executor();
     await hub.executorConnected(job, executor, '127.0.0.1');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { defaultExecutorCommand } from '../miner/executor-launch.js';
 
 const bin = fileURLToPath(new URL('../../bin/horde.js', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'horde-executor-cli-'));
@@ -40,10 +41,10 @@ describe('horde executor (the agent-only entry)', () => {
     paths.length = 0;
   });
 
-  async function agent(env: Record<string, string>, options: { bin?: string; node?: string[] } = {}) {
+  async function agent(env: Record<string, string>, options: { bin?: string; node?: string[]; snapshot?: string } = {}) {
     const argv = [
       ...(options.node ?? []),
-      options.bin ?? bin,
+      ...(options.snapshot ? ['--snapshot-blob', options.snapshot] : [options.bin ?? bin]),
       'executor',
       '--miner-url',
       address,
@@ -118,6 +119,7 @@ describe('horde executor (the agent-only entry)', () => {
     const root = mkdtempSync(join(cwd, 'core-'));
     mkdirSync(join(root, 'bin'));
     copyFileSync(bin, join(root, 'bin/horde.js'));
+    copyFileSync(join(bin, '../agent-build.js'), join(root, 'bin/agent-build.js'));
     const dist = fileURLToPath(new URL('../../dist', import.meta.url));
     mkdirSync(join(root, 'dist/agent-bundle'), { recursive: true });
     // node imports a module by its real path, so what dist/cli imports comes from the real dist.
@@ -135,6 +137,22 @@ describe('horde executor (the agent-only entry)', () => {
     const absent = await agent(launched, { bin: join(root, 'bin/horde.js') });
     expect(absent.output).toContain('the miner refused the executor');
     expect(paths).toEqual(['/v0.1/executor_interface/tok-1', '/v0.1/executor_interface/tok-1']);
+  });
+
+  it('starts from the snapshot `npm run build` made (scripts/agent-snapshot.mjs), as the miner starts it', async () => {
+    const snapshot = fileURLToPath(new URL('../../dist/agent-bundle/agent.blob', import.meta.url));
+    if (!existsSync(snapshot)) throw new Error(`${snapshot} is missing: run npm run build (it makes the agent's snapshot) first`);
+    expect(defaultExecutorCommand()).toEqual([process.execPath, '--snapshot-blob', snapshot]);
+    const result = await agent(launched, { snapshot });
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1']);
+    expect(result.output).toContain('the miner refused the executor');
+    expect(result.output).not.toMatch(/config/i);
+    expect(result.code).toBe(1);
+    // Settings are read when it runs, not when the snapshot was made.
+    const bad = await agent({ HORDE_EXECUTOR: JSON.stringify({ runner: 'podman' }) }, { snapshot });
+    expect(bad.output).toMatch(/^horde: Invalid executor settings in the environment:/m);
+    const help = spawnSync(process.execPath, ['--snapshot-blob', snapshot, 'executor', '--help'], { encoding: 'utf8', env: cleanEnv({}) });
+    expect(help.stdout).toMatch(/Usage: horde executor \[options\]/);
   });
 
   it('has the same help and argument errors as through the full CLI', () => {

@@ -1,9 +1,17 @@
 import { fileURLToPath } from 'node:url';
+import { agentSnapshot } from '../../bin/agent-build.js';
 import type { ExecutorLaunch } from '../contracts/index.js';
 import type { ExecutorSection } from '../config/sections/executor.js';
 
-/** `node <this installation's bin/horde.js>`: how the miner starts `horde executor` by default. */
+/**
+ * How the miner starts `horde executor` by default: `node --snapshot-blob <agent.blob>`, the agent's
+ * startup snapshot (scripts/agent-snapshot.mjs; ~35 ms faster to connect), when the build made one
+ * that is current and fits this node; else `node <this installation's bin/horde.js>`. Asked at each
+ * launch, so that a rebuild (or a deleted snapshot) while the miner runs is followed.
+ */
 export function defaultExecutorCommand(): string[] {
+  const snapshot = agentSnapshot();
+  if (snapshot) return [process.execPath, '--snapshot-blob', snapshot];
   // The same relative path from src/miner (tests) and dist/miner (installed).
   return [process.execPath, fileURLToPath(new URL('../../bin/horde.js', import.meta.url))];
 }

@@ -173,7 +173,6 @@ async function wireMiner(deps: MinerDeps, log: Logger, localMode: boolean): Prom
     logger: log,
   });
 
-  const command = settings.executorCommand ?? defaultExecutorCommand();
   const hub = new JobHub({
     store,
     pool,
@@ -188,7 +187,7 @@ async function wireMiner(deps: MinerDeps, log: Logger, localMode: boolean): Prom
     executorAddress: () => core.executorAddress,
     launch: (token) =>
       executorLaunch(token, {
-        command,
+        command: settings.executorCommand ?? defaultExecutorCommand(),
         executorAddress: core.executorAddress,
         startupTimeLimitSeconds: settings.executorStartupTimeLimitSeconds,
         executor: deps.executorSettings,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// No-op job end to end: a validator (this process) → a real miner (this process) → a real
+// No-op job end to end: a validator (this process) → a real miner (its own process) → a real
 // `horde executor` process (process runner, command `true`) → back. Per job it times
 //   cold: V0InitialJobRequest → V0JobFinishedRequest (the executor agent is spawned for the job),
 //   warm: V0JobRequest to a ready executor → V0JobFinishedRequest, split where V0VolumesReadyRequest
@@ -11,14 +11,16 @@
 //                + one node spawn (the agent) + the warm floor's spawn of `true`.
 // Goals: warm ≤ 1.5×, cold ≤ 2×. `--jobs=N` (default 20, 3 with --quick).
 import { cryptoRates, nodeSpawnMs, spawnMs, wsOneWayMs } from '../lib/floor.mjs';
-import { BENCH_CLASS, startBenchMiner } from '../lib/miner.mjs';
+import { BENCH_CLASS } from '../lib/miner.mjs';
+import { startBenchMinerProcess } from '../lib/miner-process.mjs';
 import { median, numberArg, percentile, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
 import { BenchValidator } from '../lib/validator.mjs';
 
 const JOBS = numberArg('jobs', 20, 3);
 const IMAGE = 'bench/noop';
 
-const env = await startBenchMiner({ runner: 'process', processImages: { [IMAGE]: ['true'] } });
+// The miner in its own process, as in a deployment (see miner-process.mjs).
+const env = await startBenchMinerProcess({ runner: 'process', processImages: { [IMAGE]: ['true'] } });
 const validator = await BenchValidator.connect(env.url, env.validators[0], env.minerHotkey.ss58);
 const jobs = [];
 try {
