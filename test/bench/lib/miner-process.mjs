@@ -24,7 +24,8 @@ if (process.argv[2] === '--child') {
 
 /** Starts the miner in a child process; resolves once it listens. */
 export async function startBenchMinerProcess(options = {}) {
-  if (options.manager || options.onLog) throw new Error('startBenchMinerProcess: manager and onLog stay in this process; use startBenchMiner');
+  if (options.manager || options.onLog)
+    throw new Error('startBenchMinerProcess: manager and onLog stay in this process; use startBenchMiner');
   const child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(options)], { stdio: 'inherit' });
   const exited = once(child, 'exit');
   const [ready] = await Promise.race([
