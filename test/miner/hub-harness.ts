@@ -4,7 +4,7 @@
  * test plays their messages), and a validator peer that records what it was sent.
  */
 import pino from 'pino';
-import type { Store } from '../../core/src/contracts/index.js';
+import type { Logger, Store } from '../../core/src/contracts/index.js';
 import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
 import type { ExecutorPeer, ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
@@ -52,17 +52,25 @@ export interface HubHarness {
   readonly store: MinerStore;
   readonly pool: ExecutorPool;
   readonly manager: LocalExecutorManager;
+  /** A validator connection opened and attached for the tests (none with `peer: false`). */
   readonly peer: Peer;
   readonly minerHotkey: string;
+  /** The validator whose hotkey `peer` and `initialRequest` use. */
+  readonly validatorHotkey: string;
   /** A valid `V0InitialJobRequest` for `jobUuid`, its started receipt signed by the peer's validator. */
   initialRequest(jobUuid: string): V0InitialJobRequest;
   /** Closes the hub, the pool (killing its agents) and the store, in that order. */
   close(): Promise<void>;
 }
 
-/** `adjust` changes the store before the hub gets it (to slow or fail one kind of write). */
-export async function hubHarness(options: { executors?: number; adjust?: (store: MinerStore) => void } = {}): Promise<HubHarness> {
-  const logger = pino({ level: 'silent' });
+/**
+ * `adjust` changes the store before the hub gets it (to slow or fail one kind of write); `logger`
+ * receives the hub's log; `peer: false` leaves the validator's connections to the test.
+ */
+export async function hubHarness(
+  options: { executors?: number; adjust?: (store: MinerStore) => void; logger?: Logger; peer?: boolean } = {},
+): Promise<HubHarness> {
+  const logger = options.logger ?? pino({ level: 'silent' });
   const clock = new SystemClock();
   const db = await openStore({ client: 'sqlite', filename: ':memory:' });
   const store = createMinerStore(db.db, () => clock.now());
@@ -95,8 +103,10 @@ export async function hubHarness(options: { executors?: number; adjust?: (store:
     capacityWaitMs: 0,
   });
   const peer = new Peer(validator.ss58, 1);
-  hub.peerOpened(peer);
-  hub.attach(peer);
+  if (options.peer !== false) {
+    hub.peerOpened(peer);
+    hub.attach(peer);
+  }
   return {
     hub,
     db,
@@ -105,6 +115,7 @@ export async function hubHarness(options: { executors?: number; adjust?: (store:
     manager,
     peer,
     minerHotkey: miner.ss58,
+    validatorHotkey: validator.ss58,
     initialRequest(jobUuid) {
       const started = createJobStartedReceipt(
         { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },

@@ -10,21 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../core/src/contracts/index.js';
-import { createMetricsRegistry } from '../../core/src/metrics/index.js';
 import type { ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
-import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
-import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
-import { MinerMetrics } from '../../core/src/miner/metrics.js';
-import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
-import { createMinerStore } from '../../core/src/miner/store/index.js';
-import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
-import { SystemClock } from '../../core/src/time/clock.js';
-import { openStore } from '../../core/src/store/index.js';
-import { testHotkey } from '../../core/src/testkit/index.js';
-import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
-
-const CLASS = 'always_on.test';
+import type { MinerToValidatorMessage } from '../../core/src/protocol/index.js';
+import { hubHarness, type HubHarness } from './hub-harness.js';
 
 /** A validator connection: open as far as it knows, its writes failing while `failing` is set. */
 class Peer implements ValidatorPeer {
@@ -50,10 +38,10 @@ class Peer implements ValidatorPeer {
   }
 }
 
-let cleanup: Array<() => Promise<void> | void> = [];
+let harness: HubHarness | undefined;
 afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
+  await harness?.close();
+  harness = undefined;
 });
 
 describe('JobHub delivery', () => {
@@ -68,56 +56,13 @@ describe('JobHub delivery', () => {
         },
       }),
     );
-    const clock = new SystemClock();
-    const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
-    cleanup.push(() => db.close());
-    const store = createMinerStore(db.db, () => clock.now());
-    const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 1, killGraceMs: 500, logger });
-    const pool = new ExecutorPool({ manager, clock, logger });
-    cleanup.push(() => pool.close());
-    const metrics = new MinerMetrics(
-      createMetricsRegistry({ defaultMetrics: false }),
-      () => pool.usage(),
-      () => 0,
-    );
-    const miner = await testHotkey('//DeliveryMiner');
-    const validator = await testHotkey('//DeliveryValidator');
-    const hub = new JobHub({
-      store,
-      pool,
-      capacityPolicy: stakeProportionalPolicy(),
-      stakeOf: async () => 0,
-      manager,
-      receipts: null,
-      hotkeys: new Map([[miner.ss58, miner]]),
-      clock,
-      logger,
-      metrics,
-      executorAddress: () => 'ws://127.0.0.1:1',
-      // An executor that idles: this test is about the validator side only.
-      launch: () => ({ argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {} }),
-      spinUpSeconds: () => 0,
-      startupTimeLimitSeconds: 30,
-      capacityWaitMs: 0,
-    });
-    cleanup.push(() => hub.close());
-
-    const broken = new Peer(validator.ss58, 1, true);
+    harness = await hubHarness({ logger, peer: false });
+    const { hub } = harness;
+    const broken = new Peer(harness.validatorHotkey, 1, true);
     hub.peerOpened(broken);
     hub.attach(broken);
     const jobUuid = randomUUID();
-    const started = createJobStartedReceipt(
-      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: false, ttl: 60 },
-      validator,
-    );
-    await hub.initialJobRequest(broken, miner.ss58, {
-      message_type: 'V0InitialJobRequest',
-      job_uuid: jobUuid,
-      executor_class: CLASS,
-      docker_image: 'busybox',
-      job_started_receipt_payload: started.payload,
-      job_started_receipt_signature: started.validator_signature,
-    });
+    await hub.initialJobRequest(broken, harness.minerHotkey, harness.initialRequest(jobUuid));
 
     // The accept could not be written. One try, not a loop on the same connection.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -132,7 +77,7 @@ describe('JobHub delivery', () => {
     ).toEqual(['V0AcceptJobRequest']);
 
     // The validator connects again: the kept message reaches it.
-    const again = new Peer(validator.ss58, 2, false);
+    const again = new Peer(harness.validatorHotkey, 2, false);
     hub.peerOpened(again);
     hub.attach(again);
     await expect.poll(() => again.sent.map((m) => m.message_type), { timeout: 2000 }).toEqual(['V0AcceptJobRequest']);
