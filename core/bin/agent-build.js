@@ -41,18 +41,33 @@ export function isCurrentBuild(file, core = CORE) {
   }
 }
 
-/** What `agent.blob.json` records: the node that made the snapshot, and where it was made. */
-export function snapshotMaker(blob) {
-  return { node: process.version, execPath: process.execPath, platform: process.platform, arch: process.arch, blob };
+/**
+ * What `agent.blob.json` records: the node that made the snapshot, where, and with which
+ * `NODE_OPTIONS` (V8 flags in it, such as `--max-old-space-size`, must match the build's exactly:
+ * node refuses the snapshot otherwise; scripts/agent-snapshot.mjs builds it with none).
+ */
+export function snapshotMaker(blob, env = process.env) {
+  return {
+    node: process.version,
+    execPath: process.execPath,
+    platform: process.platform,
+    arch: process.arch,
+    blob,
+    nodeOptions: env.NODE_OPTIONS ?? '',
+  };
 }
 
 /**
- * The path of the agent's startup snapshot when this node can start it, else undefined. A snapshot
- * starts only on the node binary that made it (node refuses another version outright, failing the
- * job), and it holds the absolute paths of its directory (where it loads dockerode from), so it
- * counts only for the same node, platform and path as recorded beside it.
+ * The path of the agent's startup snapshot when an agent started with `env` (the miner's
+ * environment, which its executor manager passes on) can start from it, else undefined. Node
+ * refuses a snapshot made by another version or with other V8 flags (exit 14, before the agent
+ * runs: the job would fail), and a snapshot holds the absolute paths of its directory (where it
+ * loads dockerode from); so it counts only for the node, platform, path and `NODE_OPTIONS`
+ * recorded beside it. Nor with `HORDE_CONFIG` set: the agent then reads that config file, and a
+ * snapshot cannot import one (`horde executor` from the bundle can).
  */
-export function agentSnapshot(core = CORE) {
+export function agentSnapshot(core = CORE, env = process.env) {
+  if (env.HORDE_CONFIG !== undefined) return undefined;
   const blob = agentSnapshotBlob(core);
   if (!isCurrentBuild(blob, core)) return undefined;
   let made;
@@ -61,6 +76,6 @@ export function agentSnapshot(core = CORE) {
   } catch {
     return undefined;
   }
-  const here = snapshotMaker(blob);
+  const here = snapshotMaker(blob, env);
   return Object.keys(here).every((key) => made[key] === here[key]) ? blob : undefined;
 }

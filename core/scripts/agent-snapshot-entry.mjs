@@ -10,7 +10,7 @@
 import { startupSnapshot } from 'node:v8';
 import { isIP } from 'node:net';
 import { executorMain } from '../dist/cli/executor-main.js';
-import { agentSettingsFromEnv } from '../dist/config/agent-settings.js';
+import { agentSettingsFromEnv, isExecutorLaunch } from '../dist/config/agent-settings.js';
 import { encodeMessage, parseMinerToExecutor } from '../dist/protocol/codec.js';
 import '../dist/container/process-logger.js';
 import '../dist/executor/agent/run-executor-agent.js';
@@ -39,5 +39,23 @@ function compileWhatEveryStartRuns() {
 }
 compileWhatEveryStartRuns();
 
-// Started from the snapshot, argv is [node, ...arguments]: the CLI parser expects a script at [1].
-startupSnapshot.setDeserializeMainFunction(() => executorMain([process.argv[0], 'horde', ...process.argv.slice(1)]));
+/**
+ * Started from the snapshot, argv is [node, ...arguments]: the CLI parser expects a script at [1].
+ * Only a miner's launch runs here (agent-build.js picks the snapshot for those alone): an agent
+ * that would read a config file needs `import()`, which a snapshot's code cannot call, so it is
+ * told to start from the CLI instead of failing halfway.
+ */
+function main() {
+  const args = process.argv.slice(1);
+  const help = args.includes('--help') || args.includes('-h');
+  const configPath = args.find((arg) => arg === '-c' || arg === '--config' || arg.startsWith('--config='));
+  if (!help && !isExecutorLaunch(process.env, configPath)) {
+    process.stderr.write(
+      'horde: the executor agent\'s snapshot runs miner launches only (HORDE_EXECUTOR set, no config file); run "horde executor" (core/bin/horde.js) to read a config file\n',
+    );
+    process.exitCode = 1;
+    return;
+  }
+  return executorMain([process.argv[0], 'horde', ...args]);
+}
+startupSnapshot.setDeserializeMainFunction(main);

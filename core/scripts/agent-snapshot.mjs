@@ -2,17 +2,21 @@
 // bundle-agent.mjs. Bundled, the agent still spends ~75 ms over a bare node start compiling and
 // initialising zod, its schemas, pino, commander and ws before it connects; a snapshot is the heap
 // of an agent that has done all that once, at build time, and `node --snapshot-blob agent.blob`
-// starts from it (measured: spawn → connected 144 → 109 ms, against 61 ms for `node -e 0`). The
-// miner starts agents this way when agent-build.js says the snapshot is current for its node
-// (src/miner/executor-launch.ts), and `bin/horde.js executor` (the bundle) otherwise.
+// starts from it (measured: spawn → connected 144 → 93 ms, against 61-64 ms for `node -e 0`). The
+// miner starts agents this way when agent-build.js says the snapshot is current and fits the agent's
+// node, NODE_OPTIONS and environment (src/miner/executor-launch.ts), and `bin/horde.js executor` (the
+// bundle) otherwise. Miner launches only: a config file (`HORDE_CONFIG`, `--config`) cannot be
+// imported from a snapshot, so agent-snapshot-entry.mjs refuses one with a clear error.
 //
 // What a snapshot may hold (node 20), and how this build keeps to it:
 // - One CommonJS script, every package inlined but those that must load from node_modules at run
 //   time (RUNTIME_PACKAGES: dockerode, cosmiconfig, native addons, pino-pretty); the build fails if
-//   one of them is required while the snapshot is made, so a new top-level import of one is caught.
+//   one of them is required while the snapshot is made, so a new top-level import of one is caught
+//   (unless the require is in a try, as ws's optional bufferutil is: then it is simply not used).
 // - node:http, node:https and node:tls cannot load while a snapshot is built; every `require` of
 //   them in the bundle gets an object that loads the module on its first property read (ws and
-//   horde read them as `http.request`, `(0, tls.createServer)(…)`: never destructured at load).
+//   horde read them as `http.request`, `(0, tls.createServer)(…)`: never destructured at load; a
+//   destructuring or namespace import at load loads the module then, and so fails the build).
 //   ws's buffer-util is the one module that destructures node:http at load, for two functions
 //   node 20 does not have (ws then uses its own); it is given those two as undefined.
 // - Paths: `import.meta.url` is this bundle's URL, made when the snapshot is built, so the
@@ -44,7 +48,26 @@ function __hordeRuntimeRequire(id) {
 }
 function __hordeOnFirstUse(id) {
   let loaded;
-  return new Proxy({}, { get: (_, key) => (loaded ??= require(id))[key] });
+  const load = () => (loaded ??= require(id));
+  return new Proxy({}, {
+    get: (_, key) => load()[key],
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  });
+}
+// A UUID made while the snapshot is built would be made again by every agent (node keeps a batch
+// of them in the heap); nothing needs one then, so asking for one fails the build.
+{
+  const crypto = require('node:crypto');
+  const randomUUID = crypto.randomUUID;
+  crypto.randomUUID = function (...args) {
+    if (require('node:v8').startupSnapshot.isBuildingSnapshot()) throw new Error('agent-snapshot: randomUUID() while the snapshot is built; call it when the agent runs');
+    return randomUUID.apply(this, args);
+  };
 }`;
 
 const packageOf = (specifier) =>
@@ -110,11 +133,15 @@ export async function buildAgentSnapshot(esbuild, { outdir, plugins }) {
 
   rmSync(blob, { force: true });
   rmSync(`${blob}.json`, { force: true });
+  const buildEnv = { ...process.env };
+  delete buildEnv.NODE_OPTIONS;
   try {
     // --no-warnings: node 20 notes that node:module and node:worker_threads (pino) are not yet
     // verified in snapshots; the agent's tests run it from this snapshot.
+    // Without NODE_OPTIONS (a V8 flag in it would have to be in every agent's too).
     execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], {
       cwd: outdir,
+      env: buildEnv,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (error) {
@@ -122,6 +149,6 @@ export async function buildAgentSnapshot(esbuild, { outdir, plugins }) {
     const stderr = String(error.stderr ?? '').trim();
     throw new Error(stderr.split('\n').slice(0, 8).join('\n') || error.message);
   }
-  writeFileSync(`${blob}.json`, `${JSON.stringify(snapshotMaker(blob), null, 2)}\n`);
+  writeFileSync(`${blob}.json`, `${JSON.stringify(snapshotMaker(blob, buildEnv), null, 2)}\n`);
   return statSync(blob).size;
 }

@@ -1,6 +1,7 @@
 // Which build of the executor agent the miner and bin/horde.js start (bin/agent-build.js): the
 // bundle and the startup snapshot count only while they are the build of the current code and
-// packages, and the snapshot only on the node that made it, where it was made.
+// packages, and the snapshot only on the node that made it, where it was made, with the same
+// NODE_OPTIONS, for an agent that reads no config file.
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +22,14 @@ function core(options: { compiledAgo?: number; maker?: Record<string, string> } 
   utimesSync(join(root, 'dist/.tsbuildinfo'), compiled, compiled);
   const blob = agentSnapshotBlob(url);
   writeFileSync(blob, 'snapshot');
-  writeFileSync(`${blob}.json`, JSON.stringify(options.maker ?? snapshotMaker(blob)));
+  writeFileSync(`${blob}.json`, JSON.stringify(options.maker ?? snapshotMaker(blob, {})));
   return url;
 }
 
 describe('agent build selection', () => {
   it('starts the snapshot made by this node, here, after the last tsc build', () => {
     const url = core();
-    expect(agentSnapshot(url)).toBe(agentSnapshotBlob(url));
+    expect(agentSnapshot(url, {})).toBe(agentSnapshotBlob(url));
     expect(agentSnapshotBlob(url)).toBe(join(root, 'dist/agent-bundle/agent.blob'));
     expect(agentBundle(url)).toBe(join(root, 'dist/agent-bundle/executor-main.js'));
   });
@@ -36,15 +37,37 @@ describe('agent build selection', () => {
   it('ignores a snapshot older than the tsc build', () => {
     const url = core({ compiledAgo: -60_000 }); // compiled after the snapshot was made
     expect(isCurrentBuild(agentSnapshotBlob(url), url)).toBe(false);
-    expect(agentSnapshot(url)).toBeUndefined();
+    expect(agentSnapshot(url, {})).toBeUndefined();
+  });
+
+  it('ignores a snapshot older than the last npm install, or with no tsc build at all', () => {
+    const url = core();
+    mkdirSync(join(root, 'node_modules'));
+    writeFileSync(join(root, 'node_modules/.package-lock.json'), '{}');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(root, 'node_modules/.package-lock.json'), later, later);
+    expect(agentSnapshot(url, {})).toBeUndefined();
+    rmSync(join(root, 'node_modules'), { recursive: true });
+    expect(agentSnapshot(url, {})).toBe(agentSnapshotBlob(url));
+    rmSync(join(root, 'dist/.tsbuildinfo'));
+    expect(agentSnapshot(url, {})).toBeUndefined();
+  });
+
+  it('ignores it for an agent that would read a config file, or whose NODE_OPTIONS differ from the build', () => {
+    const url = core();
+    expect(agentSnapshot(url, { HORDE_CONFIG: '/etc/horde.yaml' })).toBeUndefined();
+    expect(agentSnapshot(url, { HORDE_CONFIG: '' })).toBeUndefined();
+    // Node refuses a snapshot whose V8 flags differ (exit 14): the agent would never start.
+    expect(agentSnapshot(url, { NODE_OPTIONS: '--max-old-space-size=4096' })).toBeUndefined();
+    expect(agentSnapshot(url, { NODE_OPTIONS: '' })).toBe(agentSnapshotBlob(url));
   });
 
   it('ignores a snapshot another node made, or one made in another directory (moved since)', () => {
     const other = (change: Record<string, string>) => {
       const url = core();
       const blob = agentSnapshotBlob(url);
-      writeFileSync(`${blob}.json`, JSON.stringify({ ...snapshotMaker(blob), ...change }));
-      const chosen = agentSnapshot(url);
+      writeFileSync(`${blob}.json`, JSON.stringify({ ...snapshotMaker(blob, {}), ...change }));
+      const chosen = agentSnapshot(url, {});
       rmSync(root, { recursive: true, force: true });
       return chosen;
     };
@@ -52,14 +75,15 @@ describe('agent build selection', () => {
     expect(other({ execPath: '/opt/other/node' })).toBeUndefined();
     expect(other({ arch: process.arch === 'x64' ? 'arm64' : 'x64' })).toBeUndefined();
     expect(other({ blob: '/elsewhere/dist/agent-bundle/agent.blob' })).toBeUndefined();
+    expect(other({ nodeOptions: '--max-old-space-size=4096' })).toBeUndefined();
   });
 
   it('ignores a snapshot without its record, or missing', () => {
     const url = core();
     rmSync(`${agentSnapshotBlob(url)}.json`);
-    expect(agentSnapshot(url)).toBeUndefined();
+    expect(agentSnapshot(url, {})).toBeUndefined();
     rmSync(agentSnapshotBlob(url));
-    expect(agentSnapshot(url)).toBeUndefined();
+    expect(agentSnapshot(url, {})).toBeUndefined();
     expect(isCurrentBuild(agentSnapshotBlob(url), url)).toBe(false);
   });
 });

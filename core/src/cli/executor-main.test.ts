@@ -153,6 +153,14 @@ describe('horde executor (the agent-only entry)', () => {
     expect(bad.output).toMatch(/^horde: Invalid executor settings in the environment:/m);
     const help = spawnSync(process.execPath, ['--snapshot-blob', snapshot, 'executor', '--help'], { encoding: 'utf8', env: cleanEnv({}) });
     expect(help.stdout).toMatch(/Usage: horde executor \[options\]/);
+    // A launch that would read a config file is refused with a clear error, before any connection
+    // (the miner never starts one from the snapshot: agent-build.test.ts).
+    for (const env of [{ ...launched, HORDE_CONFIG: join(cwd, 'horde.config.yaml') }, {}]) {
+      const configured = await agent(env, { snapshot });
+      expect(configured.code).toBe(1);
+      expect(configured.output).toMatch(/^horde: the executor agent's snapshot runs miner launches only/m);
+    }
+    expect(paths).toEqual(['/v0.1/executor_interface/tok-1']);
   });
 
   it('has the same help and argument errors as through the full CLI', () => {

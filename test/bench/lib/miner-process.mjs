@@ -19,6 +19,10 @@ if (process.argv[2] === '--child') {
     await env.close();
     process.exit(0);
   });
+  // The benchmark died: so does its miner (and the agents it started, with its store).
+  process.once('disconnect', () => {
+    void env.close().finally(() => process.exit(1));
+  });
   process.send({ url: env.url });
 }
 
@@ -42,7 +46,7 @@ export async function startBenchMinerProcess(options = {}) {
     validators,
     pid: child.pid,
     async close() {
-      child.send('close');
+      if (child.exitCode === null && child.signalCode === null && child.connected) child.send('close');
       await exited;
     },
   };
