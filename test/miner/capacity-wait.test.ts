@@ -91,7 +91,7 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>, { k
     store,
     pool,
     capacityPolicy: stakeProportionalPolicy(),
-    stakeOf: async (hotkey) => stakes[hotkey] ?? 0,
+    stakesOf: async (hotkeys) => hotkeys.map((hotkey) => stakes[hotkey] ?? 0),
     manager,
     receipts,
     hotkeys: new Map([[miner.ss58, miner]]),

