@@ -8,7 +8,10 @@ import { agentBundle, isCurrentBuild } from './agent-build.js';
 const agentOnly = process.argv[2] === 'executor';
 
 /** The agent's bundle when it is the build of the current code and packages, else the unbundled entry. */
-const agentEntry = () => (isCurrentBuild(agentBundle()) ? pathToFileURL(agentBundle()).href : '../dist/cli/executor-main.js');
+function agentEntry() {
+  const bundle = agentBundle();
+  return isCurrentBuild(bundle) ? pathToFileURL(bundle).href : '../dist/cli/executor-main.js';
+}
 
 let cli;
 try {

@@ -30,6 +30,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { snapshotMaker } from '../bin/agent-build.js';
+import { packageOf, zodEnglishOnly } from './agent-build-plugins.mjs';
 
 const RUNTIME_PACKAGES = new Set(['dockerode', 'cosmiconfig', 'oxc-transform', 'pino-pretty', 'bufferutil', 'utf-8-validate']);
 const LOADED_ON_FIRST_USE = new Set(['http', 'https', 'tls']);
@@ -70,18 +71,12 @@ function __hordeOnFirstUse(id) {
   };
 }`;
 
-const packageOf = (specifier) =>
-  specifier
-    .split('/')
-    .slice(0, specifier.startsWith('@') ? 2 : 1)
-    .join('/');
-
 /**
  * Builds `outdir/agent-snapshot.cjs`, then `outdir/agent.blob` from it with this node, and
  * `agent.blob.json` (which node made it, for which path). Returns the blob's size, or throws with
  * why it could not be made; the caller keeps the plain bundle either way.
  */
-export async function buildAgentSnapshot(esbuild, { outdir, plugins }) {
+export async function buildAgentSnapshot(esbuild, { outdir }) {
   const script = join(outdir, 'agent-snapshot.cjs');
   const blob = join(outdir, 'agent.blob');
   await esbuild.build({
@@ -91,16 +86,16 @@ export async function buildAgentSnapshot(esbuild, { outdir, plugins }) {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    // Without comments (some are not ASCII, and V8 keeps a script with one non-ASCII character as
-    // two bytes per character) and whitespace: 11.5 → 8.6 MB of heap to deserialize, 10 ms less
-    // per start. Names stay, for readable stack traces.
+    // Without comments (some are not ASCII, and V8 keeps a script with one non-ASCII character at
+    // two bytes a character: the unminified 2.4 MB bundle took 4.8) and whitespace: a blob of 11.5
+    // → 7.7 MB to deserialise, 10 ms less per start. Names stay, so stack traces name functions.
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: 'warning',
     define: { 'import.meta.url': '__hordeMetaUrl' },
     banner: { js: PRELUDE },
     plugins: [
-      ...plugins,
+      zodEnglishOnly,
       {
         name: 'horde-agent-snapshot',
         setup(build) {
@@ -136,9 +131,9 @@ export async function buildAgentSnapshot(esbuild, { outdir, plugins }) {
   const buildEnv = { ...process.env };
   delete buildEnv.NODE_OPTIONS;
   try {
-    // --no-warnings: node 20 notes that node:module and node:worker_threads (pino) are not yet
-    // verified in snapshots; the agent's tests run it from this snapshot.
-    // Without NODE_OPTIONS (a V8 flag in it would have to be in every agent's too).
+    // Without NODE_OPTIONS: a V8 flag in it would have to be in every agent's too. --no-warnings:
+    // node 20 notes that node:module and node:worker_threads (pino) are not yet verified in
+    // snapshots; the agent's tests run it from this snapshot.
     execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], {
       cwd: outdir,
       env: buildEnv,

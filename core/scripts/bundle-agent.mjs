@@ -24,6 +24,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageOf, zodEnglishOnly } from './agent-build-plugins.mjs';
 import { buildAgentSnapshot } from './agent-snapshot.mjs';
 
 const core = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -54,26 +55,6 @@ try {
   console.log('bundle-agent: esbuild is not installed; horde executor runs unbundled (dist/cli/executor-main.js)');
   process.exit(0);
 }
-
-const packageOf = (specifier) =>
-  specifier
-    .split('/')
-    .slice(0, specifier.startsWith('@') ? 2 : 1)
-    .join('/');
-const ZOD_LOCALES = /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/;
-
-const zodEnglishOnly = {
-  name: 'horde-zod-english',
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      ZOD_LOCALES.test(args.importer) ? { path: 'zod-locales-en', namespace: 'horde-agent' } : undefined,
-    );
-    build.onLoad({ filter: /^zod-locales-en$/, namespace: 'horde-agent' }, () => ({
-      contents: "export { default as en } from 'zod/v4/locales/en.js';",
-      resolveDir: core,
-    }));
-  },
-};
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await esbuild.build({
@@ -124,7 +105,7 @@ const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum
 console.log(`bundle-agent: dist/agent-bundle/ (${Object.keys(result.metafile.outputs).length} files, ${Math.round(bytes / 1024)} KiB)`);
 
 try {
-  const blobBytes = await buildAgentSnapshot(esbuild, { outdir, plugins: [zodEnglishOnly] });
+  const blobBytes = await buildAgentSnapshot(esbuild, { outdir });
   console.log(`bundle-agent: dist/agent-bundle/agent.blob, the started agent's snapshot (${Math.round(blobBytes / 1024 / 1024)} MiB)`);
 } catch (error) {
   // The miner then starts agents from the bundle above: slower to start, the same code.

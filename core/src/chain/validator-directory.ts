@@ -55,11 +55,11 @@ export class ValidatorDirectory {
    * Validators' total stakes from the metagraph (whole units), in the order asked: what the
    * capacity policy shares executors by. 0 for a hotkey not on the subnet (debug allow-list, local
    * mode). One metagraph read for all of them: this runs on every initial job request, for every
-   * validator competing for the class (a promise per validator: the capacity check's garbage per accepted job went 173 → 47 KB).
+   * validator competing for the class (with a promise per validator, the capacity check's garbage
+   * per accepted job was 173 KB; 47 KB now).
    */
   async stakesOf(hotkeys: readonly string[]): Promise<number[]> {
-    if (!this.options.chain || this.options.localModeValidator !== null) return hotkeys.map(() => 0);
-    const metagraph = await this.current();
+    const metagraph = !this.options.chain || this.options.localModeValidator !== null ? null : await this.current();
     return hotkeys.map((hotkey) => (metagraph ? (this.neurons.get(hotkey)?.stake.total ?? 0) : 0));
   }
 

@@ -6,8 +6,9 @@ import type { ExecutorSection } from '../config/sections/executor.js';
 /**
  * How the miner starts `horde executor` by default: `node --snapshot-blob <agent.blob>`, the agent's
  * startup snapshot (scripts/agent-snapshot.mjs; ~50 ms faster to connect), when the build made one
- * that is current and fits this node and environment (agent-build.js); else `node <this installation's bin/horde.js>`. Asked at each
- * launch, so that a rebuild (or a deleted snapshot) while the miner runs is followed.
+ * that is current and fits this node and environment (bin/agent-build.js); else `node <this
+ * installation's bin/horde.js>`. Asked at each launch, so that a rebuild (or a deleted snapshot)
+ * while the miner runs is followed.
  */
 export function defaultExecutorCommand(): string[] {
   const snapshot = agentSnapshot();

@@ -504,12 +504,12 @@ export class JobHub {
     held: ReadonlyMap<string, number>,
   ): Promise<CapacityRequest> {
     const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0 };
-    const hotkeys = [...held.keys()];
-    const stakes = await this.options.stakesOf(hotkeys);
-    const claimants: CapacityClaimant[] = hotkeys.map((hotkey, i) => ({
+    const holders = [...held];
+    const stakes = await this.options.stakesOf(holders.map(([hotkey]) => hotkey));
+    const claimants: CapacityClaimant[] = holders.map(([hotkey, count], i) => ({
       validatorHotkey: hotkey,
       stake: stakes[i] ?? 0,
-      held: held.get(hotkey) ?? 0,
+      held: count,
     }));
     return { executorClass, validatorHotkey, capacity: usage.capacity, free: Math.max(0, usage.capacity - usage.used), claimants };
   }
