@@ -7,124 +7,31 @@
  * Real store (SQLite), real executor pool, local executor manager with real (idle) processes.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../core/src/contracts/index.js';
 import type { Hotkey } from '../../core/src/keys/index.js';
-import { createMetricsRegistry } from '../../core/src/metrics/index.js';
-import type { ValidatorPeer } from '../../core/src/miner/jobs/active-job.js';
-import { stakeProportionalPolicy } from '../../core/src/miner/capacity/stake-share.js';
-import { JobHub } from '../../core/src/miner/jobs/job-hub.js';
-import { MinerMetrics } from '../../core/src/miner/metrics.js';
-import { ExecutorPool } from '../../core/src/miner/pool/executor-pool.js';
-import { ReceiptPages } from '../../core/src/miner/receipts/pages.js';
-import { ReceiptService } from '../../core/src/miner/receipts/receipt-service.js';
-import { createMinerStore } from '../../core/src/miner/store/index.js';
-import { createJobStartedReceipt, type MinerToValidatorMessage } from '../../core/src/protocol/index.js';
-import { SystemClock } from '../../core/src/time/clock.js';
-import { openStore } from '../../core/src/store/index.js';
+import type { MinerToValidatorMessage } from '../../core/src/protocol/index.js';
 import { testHotkey } from '../../core/src/testkit/index.js';
-import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
+import { CLASS, hubHarness, Peer, type HubHarness } from './hub-harness.js';
 
-const CLASS = 'always_on.test';
-
-class Peer implements ValidatorPeer {
-  readonly sent: MinerToValidatorMessage[] = [];
-  constructor(
-    readonly validatorHotkey: string,
-    readonly id: number,
-  ) {}
-  isReady(): boolean {
-    return true;
-  }
-  async send(message: MinerToValidatorMessage): Promise<boolean> {
-    this.sent.push(message);
-    return true;
-  }
-  /** The accept or decline of `jobUuid`, once it came. */
-  answer(jobUuid: string): string | undefined {
-    return this.sent.find(
-      (m) => (m.message_type === 'V0AcceptJobRequest' || m.message_type === 'V0DeclineJobRequest') && m.job_uuid === jobUuid,
-    )?.message_type;
-  }
-}
-
-let cleanup: Array<() => Promise<void> | void> = [];
+let harness: HubHarness | undefined;
 afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
+  await harness?.close();
+  harness = undefined;
 });
 
+/** Two executors, validators' connections opened by each test. */
 async function setup(capacityWaitMs: number, stakes: Record<string, number>, { keepReceipts = false } = {}) {
-  const logger = pino({ level: 'silent' });
-  const clock = new SystemClock();
-  const db: Store = await openStore({ client: 'sqlite', filename: ':memory:' });
-  cleanup.push(() => db.close());
-  // The failures the pool's close reports are written before the store closes.
-  cleanup.push(() => hub.drain());
-  const store = createMinerStore(db.db, () => clock.now());
-  const manager = new LocalExecutorManager({ executorClass: CLASS, executors: 2, killGraceMs: 500, logger });
-  const pool = new ExecutorPool({ manager, clock, logger, onExecutorGone: (event) => hub.onExecutorGone(event) });
-  cleanup.push(() => pool.close());
-  const metrics = new MinerMetrics(
-    createMetricsRegistry({ defaultMetrics: false }),
-    () => pool.usage(),
-    () => 0,
-  );
-  const miner = await testHotkey('//WaitMiner');
-  // Receipts kept (as a miner on the network does): busy declines carry the excuses the store holds.
-  let receipts: ReceiptService | null = null;
-  if (keepReceipts) {
-    const pagesDir = await mkdtemp(join(tmpdir(), 'horde-wait-pages-'));
-    cleanup.push(() => rm(pagesDir, { recursive: true, force: true }));
-    receipts = new ReceiptService({
-      repository: store.receipts,
-      pages: new ReceiptPages(pagesDir, () => clock.now()),
-      hotkeys: new Map([[miner.ss58, miner]]),
-      logger,
-    });
-  }
-  const hub: JobHub = new JobHub({
-    store,
-    pool,
-    capacityPolicy: stakeProportionalPolicy(),
-    stakesOf: async (hotkeys) => hotkeys.map((hotkey) => stakes[hotkey] ?? 0),
-    manager,
-    receipts,
-    hotkeys: new Map([[miner.ss58, miner]]),
-    clock,
-    logger,
-    metrics,
-    executorAddress: () => 'ws://127.0.0.1:1',
-    // Executors that idle: this test is about who gets a slot, not about the job.
-    launch: () => ({ argv: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], env: {} }),
-    spinUpSeconds: () => 0,
-    startupTimeLimitSeconds: 30,
-    capacityWaitMs,
-  });
-  cleanup.push(() => hub.close());
+  harness = await hubHarness({ executors: 2, capacityWaitMs, stakes, keepReceipts, peer: false });
+  const { hub, pool, store, metrics, minerHotkey } = harness;
+  const opened = harness;
   /**
    * Sends an initial job request from `peer`. `handled`: the hub is done with the frame (answered,
    * or parked waiting: the connection's next frames are not held behind a wait).
    */
   const ask = (peer: Peer, validator: Hotkey): { jobUuid: string; handled: Promise<void> } => {
     const jobUuid = randomUUID();
-    const started = createJobStartedReceipt(
-      // Organic when receipts are kept: only organic started receipts excuse a busy decline.
-      { jobUuid, minerHotkey: miner.ss58, executorClass: CLASS, isOrganic: keepReceipts, ttl: 60 },
-      validator,
-    );
-    const handled = hub.initialJobRequest(peer, miner.ss58, {
-      message_type: 'V0InitialJobRequest',
-      job_uuid: jobUuid,
-      executor_class: CLASS,
-      docker_image: 'busybox',
-      job_started_receipt_payload: started.payload,
-      job_started_receipt_signature: started.validator_signature,
-    });
+    // Organic when receipts are kept: only organic started receipts excuse a busy decline.
+    const handled = hub.initialJobRequest(peer, minerHotkey, opened.initialRequest(jobUuid, { validator, isOrganic: keepReceipts }));
     return { jobUuid, handled };
   };
   const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
