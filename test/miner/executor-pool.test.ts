@@ -182,6 +182,43 @@ describe('ExecutorPool', () => {
     expect(gone.find((event) => event.token === 'hung')).toBeUndefined(); // it never held a slot again
   });
 
+  it('counts a poll that never answers, or throws, as still running: the round ends on its timer, the TTL still applies, and later rounds go on', async () => {
+    // The real local manager, except that the poll of two executors hangs or throws.
+    const hanging = new Set<string>();
+    const throwing = new Set<string>();
+    makePool({
+      executors: 3,
+      ttlMs: 1_000,
+      wrap: (real) => ({
+        manifest: () => real.manifest(),
+        start: (token, executorClass, context) => real.start(token, executorClass, context),
+        poll: (handle) => {
+          if (hanging.has(handle.id)) return new Promise(() => {});
+          if (throwing.has(handle.id)) throw new Error('poll broke');
+          return real.poll(handle);
+        },
+        kill: (handle) => real.kill(handle),
+      }),
+    });
+    const hung = await (await pool.reserve('hung', CLASS, forever)).started;
+    hanging.add(hung.id);
+    const broken = await (await pool.reserve('broken', CLASS, forever)).started;
+    throwing.add(broken.id);
+    // Each round waits at most its 5 s timer for the hung poll; both outlive the 1 s TTL meanwhile.
+    const expired = await until(
+      'both expiries',
+      () => (['hung', 'broken'].every((token) => gone.some((e) => e.token === token)) ? gone : undefined),
+      15_000,
+    );
+    expect(expired.filter((e) => e.token === 'hung' || e.token === 'broken').map((e) => e.reason)).toEqual(['expired', 'expired']);
+    expect(expiring.sort()).toEqual(['broken', 'hung']);
+    for (const handle of [hung, broken]) expect(alive(Number(handle.id.replace('local-', '')))).toBe(false);
+    // The rounds go on: an executor that exits on its own is still seen.
+    await pool.reserve('later', CLASS, ctx('setTimeout(() => process.exit(0), 100)'));
+    const later = await until('the later exit', () => gone.find((e) => e.token === 'later'), 8_000);
+    expect(later.reason).toBe('exited');
+  }, 30_000);
+
   it('kill stops the executor and frees its slot; kill of an unknown token is harmless', async () => {
     makePool();
     const handle = await (await pool.reserve('k', CLASS, forever)).started;
