@@ -27,7 +27,9 @@ export function stageTimings(history: readonly JobStatusChange[], now: number): 
     .map((change, i) => {
       const next = history[i + 1];
       if (!next && !isActiveJobStatus(change.status)) return change.status;
-      return `${change.status} ${formatDuration((next?.at ?? now) - change.at)}`;
+      // The page's `now` is taken before its reads: a stage begun between the two has run 0 ms so
+      // far, not a negative time (as `formatAgo` counts it).
+      return `${change.status} ${formatDuration(Math.max(0, (next?.at ?? now) - change.at))}`;
     })
     .join(' → ');
 }
