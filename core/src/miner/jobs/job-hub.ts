@@ -30,6 +30,7 @@ import {
   type MinerStore,
 } from '../store/index.js';
 import { withRetries } from '../../time/retry.js';
+import { TIMER_NOT_NEEDED } from '../../time/clock.js';
 import { withoutInlineVolumes } from './stored-details.js';
 
 /** 250 ms growing by half each time: about 18 minutes of retries before a status write gives up. */
@@ -578,7 +579,7 @@ export class JobHub {
         expired: false,
         settle: (admission) => {
           if (!this.waiters.delete(waiter)) return;
-          deadline.abort();
+          deadline.abort(TIMER_NOT_NEEDED);
           resolve(admission);
         },
       };
@@ -702,7 +703,7 @@ export class JobHub {
     if (job.tokenUsed || job.ended || job.status !== 'waiting_for_executor')
       return `Job with token ${token} is not waiting for an executor`;
     job.tokenUsed = true;
-    job.connectTimer.abort();
+    job.connectTimer.abort(TIMER_NOT_NEEDED);
     return job;
   }
 
@@ -863,7 +864,7 @@ export class JobHub {
   close(): void {
     this.closing.abort();
     for (const waiter of [...this.waiters]) waiter.settle(waiter.last);
-    for (const job of this.jobs.values()) job.connectTimer.abort();
+    for (const job of this.jobs.values()) job.connectTimer.abort(TIMER_NOT_NEEDED);
   }
 
   // ------------------------------------------------------------------ internals
@@ -1019,7 +1020,7 @@ export class JobHub {
   private async end(job: ActiveJob, status: MinerJobStatus, update: MinerJobUpdate): Promise<void> {
     job.ended = true;
     job.endedAt = this.options.clock.now();
-    job.connectTimer.abort();
+    job.connectTimer.abort(TIMER_NOT_NEEDED);
     await this.setStatus(job, status, update, update.errorDetail ?? null);
   }
 

@@ -11,6 +11,7 @@ import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECON
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
 import { Counts } from './counts.js';
+import { TIMER_NOT_NEEDED } from '../../time/clock.js';
 
 /** The miner's default `executorTtlSeconds`: an executor older than this is killed by the cleanup loop. */
 export const DEFAULT_EXECUTOR_TTL_MS = DEFAULT_EXECUTOR_TTL_SECONDS * 1000;
@@ -257,7 +258,7 @@ export class ExecutorPool {
       },
       () => undefined, // reported by the race below, or nobody waits any more
     );
-    return Promise.race([starting, deadline]).finally(() => timer.abort());
+    return Promise.race([starting, deadline]).finally(() => timer.abort(TIMER_NOT_NEEDED));
   }
 
   /** Kills the executor holding `token` (if any) and frees its slot. */
