@@ -95,7 +95,7 @@ describe('horde miner --config', () => {
       executors: Record<string, unknown>;
     };
     expect(health.hotkeys).toEqual([minerHotkey.ss58]);
-    expect(health.executors).toEqual({ [TEST_CLASS]: { capacity: 1, used: 0 } });
+    expect(health.executors).toEqual({ [TEST_CLASS]: { capacity: 1, used: 0, draining: 0 } });
 
     const client = await TestValidator.connect({ url: `http://127.0.0.1:${port}`, validator, minerHotkey: minerHotkey.ss58 });
     expect((await client.expect('V0ExecutorManifestRequest')).manifest).toEqual({ [TEST_CLASS]: 1 });

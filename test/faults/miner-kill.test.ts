@@ -77,7 +77,7 @@ describe('kill -9 of the miner', () => {
     await waitUntil('the job container is gone', async () => (await jobContainers(engine, jobUuid)).length === 0, 20_000);
 
     await miner.launch();
-    expect((await minerHealth(miner.url)).executors[CLI_MINER_CLASS]).toEqual({ capacity: 1, used: 0 });
+    expect((await minerHealth(miner.url)).executors[CLI_MINER_CLASS]).toEqual({ capacity: 1, used: 0, draining: 0 });
     expect(processAlive(agentPid)).toBe(false);
     expect(await jobContainers(engine, jobUuid)).toEqual([]);
     // Receipts stored before the kill are served byte for byte as they were.

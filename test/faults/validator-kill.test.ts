@@ -76,11 +76,22 @@ describe('kill -9 of the validator between commit and reveal', () => {
     expect(inFlight.length).toBeGreaterThan(0);
     expect(runningBatches.length).toBe(1);
 
+    // Each in-flight job must be final by its own deadline: its executor's startup limit (10 s in
+    // this subnet) and the stage limits of its initial request, from when the miner accepted it. A
+    // job killed while it waited at the batch's barrier for its job request (its leeway holds the
+    // class's spin-up and the batch's windows) ends only when its executor's download stage runs out.
+    const deadlines = (await minerStore.db('miner_jobs').whereIn('job_uuid', inFlight).select('created_at', 'initial_job_details')).map(
+      (row: { created_at: number; initial_job_details: string }) => {
+        const t = (JSON.parse(row.initial_job_details) as { executor_timing: Record<string, number> }).executor_timing;
+        const seconds = 10 + t.allowed_leeway! + t.download_time_limit! + t.execution_time_limit! + t.upload_time_limit!;
+        return Number(row.created_at) + seconds * 1000;
+      },
+    );
     await validator.kill9();
     const killedAt = Date.now();
-    // Timed from the kill, while the restart and the reveal go on.
+    // Timed from the kill, while the restart and the reveal go on; 15 s for the reports and the writes.
     const jobsFinal = waitUntil(
-      "the killed validator's jobs are final on the miner",
+      "the killed validator's jobs are final on the miner, each by its deadline",
       async () =>
         (
           await minerStore
@@ -88,7 +99,7 @@ describe('kill -9 of the validator between commit and reveal', () => {
             .whereIn('job_uuid', inFlight)
             .whereIn('status', ACTIVE_JOB_STATUSES as string[])
         ).length === 0,
-      60_000,
+      Math.max(...deadlines) - killedAt + 15_000,
     ).then(() => Date.now() - killedAt);
     jobsFinal.catch(() => undefined);
     await validator.launch();

@@ -80,7 +80,7 @@ describe('ExecutorPool', () => {
     const first = await pool.reserve('t1', CLASS, forever);
     await expect(pool.reserve('t2', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
     await first.started;
-    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1 } });
+    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1, draining: 0 } });
   });
 
   it('sizes classes from the manifest and refuses a class the manager does not have', async () => {
@@ -253,8 +253,9 @@ describe('ExecutorPool', () => {
     ).started;
     expect(alive(Number(old.id.replace('local-', '')))).toBe(true);
     expect(pool.drainingCount(CLASS)).toBe(1);
+    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1, draining: 1 } });
     await until('the old executor to finish its cleanup', () => (pool.drainingCount(CLASS) === 0 ? true : undefined));
-    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1 } });
+    expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1, draining: 0 } });
   });
 
   it('kills a released executor that is still running past the drain limit', async () => {

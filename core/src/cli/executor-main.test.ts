@@ -176,3 +176,120 @@ describe('horde executor (the agent-only entry)', () => {
     expect(bad.stderr).toContain('expected docker or process');
   });
 });
+
+describe('the agent started from its snapshot, with a job', () => {
+  const JOB = '0b7b5c3e-4a8e-4f4e-9a53-0c4b1b0b2f61';
+  const snapshot = fileURLToPath(new URL('../../dist/agent-bundle/agent.blob', import.meta.url));
+
+  /** A miner that hands out one job's initial request and records what the agent sends back; `onReady` may answer. */
+  async function minerWithJob(onReady: (send: (message: object) => void) => void) {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    const received: Array<Record<string, unknown>> = [];
+    server.on('connection', (socket) => {
+      const send = (message: object) => socket.send(JSON.stringify(message));
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        received.push(message);
+        if (message.message_type === 'V0ExecutorReadyRequest') onReady(send);
+      });
+      send({
+        message_type: 'V0InitialJobRequest',
+        job_uuid: JOB,
+        executor_class: 'always_on.test',
+        docker_image: 'local/true',
+        job_started_receipt_payload: {
+          receipt_type: 'JobStartedReceipt',
+          job_uuid: JOB,
+          miner_hotkey: 'miner',
+          validator_hotkey: 'validator',
+          timestamp: '2025-01-02T03:04:05Z',
+          executor_class: 'always_on.test',
+          is_organic: false,
+          ttl: 30,
+        },
+        job_started_receipt_signature: '0x00',
+        executor_timing: {
+          allowed_leeway: 1,
+          download_time_limit: 1,
+          execution_time_limit: 1,
+          upload_time_limit: 1,
+          streaming_start_time_limit: 1,
+        },
+      });
+    });
+    return { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, received, close: () => server.close() };
+  }
+
+  function runAgent(url: string) {
+    const child = spawn(
+      process.execPath,
+      [
+        '--snapshot-blob',
+        snapshot,
+        'executor',
+        '--miner-url',
+        url,
+        '--token',
+        'tok-job',
+        '--runner',
+        'process',
+        '--startup-time-limit',
+        '5',
+      ],
+      {
+        cwd,
+        env: cleanEnv({
+          HORDE_EXECUTOR: JSON.stringify({ runner: 'process', machineSpecs: false, processImages: { 'local/true': ['true'] } }),
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    return once(child, 'exit').then(([code]) => ({ code: code as number | null, output }));
+  }
+
+  // The snapshot is made after a rehearsed job (scripts/agent-snapshot-entry.mjs): nothing it left
+  // in the heap may change how the agent's own deadlines fire, or how its job runs.
+  it('fires its deadlines: a job request that never comes ends as a download-stage timeout', async () => {
+    const miner = await minerWithJob(() => {});
+    try {
+      const started = Date.now();
+      const result = await runAgent(miner.url);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      expect(miner.received.map((m) => m.message_type)).toEqual(['V0ExecutorReadyRequest', 'V0JobFailedRequest']);
+      expect(miner.received[1]).toMatchObject({ reason: 'timeout', stage: 'volume_download' });
+      expect(result.output).toContain('Download time exceeded');
+    } finally {
+      miner.close();
+    }
+  }, 20_000);
+
+  it('runs a job in its standby shell and reports it finished', async () => {
+    const miner = await minerWithJob((send) =>
+      send({
+        message_type: 'V0JobRequest',
+        job_uuid: JOB,
+        executor_class: 'always_on.test',
+        docker_image: 'local/true',
+        docker_run_options_preset: 'none',
+        docker_run_cmd: [],
+        env: {},
+      }),
+    );
+    try {
+      const result = await runAgent(miner.url);
+      expect(miner.received.map((m) => m.message_type)).toEqual([
+        'V0ExecutorReadyRequest',
+        'V0VolumesReadyRequest',
+        'V0ExecutionDoneRequest',
+        'V0JobFinishedRequest',
+      ]);
+      expect(result.code).toBe(0);
+    } finally {
+      miner.close();
+    }
+  }, 20_000);
+});

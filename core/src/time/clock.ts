@@ -26,7 +26,8 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * The reason to hand `AbortController.abort` when cancelling a timer nobody needs any more (a
  * `sleep` raced against the work it bounds). Without one, `abort()` makes a DOMException, stack
  * trace included: ~35 µs each, on every accept (the pool's start deadline) and every job's end (its
- * connect timer) of a busy miner. Whoever listens ignores the reason.
+ * connect timer) of a busy miner, and at each stage's end of a job in the agent (its deadline).
+ * Whoever listens ignores the reason.
  */
 export const TIMER_NOT_NEEDED: unknown = Object.freeze({ reason: 'the timer is no longer needed' });
 

@@ -65,6 +65,6 @@ export async function createJobRunner(choice: RunnerChoice): Promise<JobRunner> 
   const { ProcessJobRunner } = await import('../runners/process.js');
   const images: Record<string, string[]> = {};
   for (const [image, argv] of Object.entries(choice.processImages ?? {})) images[image] = [...argv];
-  // One job per agent: its spawn should not be the process's first (see `warmSpawn`).
-  return new ProcessJobRunner({ images, logger: choice.logger, warmSpawn: true, ...definedFields({ gpuDevices: choice.gpuDevices }) });
+  // One job per agent: its process is a shell started now, with the agent (see `StandbyShell`).
+  return new ProcessJobRunner({ images, logger: choice.logger, standbyShell: true, ...definedFields({ gpuDevices: choice.gpuDevices }) });
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../contracts/index.js';
+import { TIMER_NOT_NEEDED } from '../../time/clock.js';
 
 /**
  * The executor's job deadline (ComputeHorde's `JobDriver.deadline`): set once, then *extended* by
@@ -48,7 +49,7 @@ export class Deadline {
     try {
       return await Promise.race([work(controller.signal), expired]);
     } finally {
-      stopTimer.abort();
+      stopTimer.abort(TIMER_NOT_NEEDED);
       outer?.removeEventListener('abort', onOuterAbort);
       // `expired` rejects when its timer is stopped: nobody waits for it any more.
       expired.catch(() => {});

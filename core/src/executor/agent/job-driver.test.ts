@@ -67,6 +67,30 @@ describe('ExecutorJobDriver', () => {
     }
   });
 
+  it('runs the job without waiting for the volumes-ready write, but sends no result after a progress message failed', async () => {
+    const marker = join(dir, 'ran');
+    const channel = channelFor([`touch ${marker}`]);
+    const attempts: string[] = [];
+    const failing: JobChannel = {
+      initialRequest: () => channel.initialRequest(),
+      jobRequest: () => channel.jobRequest(),
+      send: async (message) => {
+        attempts.push(message.message_type);
+        // The socket takes the message, and its write fails later (the connection broke).
+        if (message.message_type === 'V0VolumesReadyRequest') {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          throw new Error('write EPIPE');
+        }
+        await channel.send(message);
+      },
+    };
+    const outcome = await driver(failing).run();
+    expect(existsSync(marker)).toBe(true); // the job started before the write's answer came
+    expect(outcome).toMatchObject({ status: 'horde_failed', reason: 'unhandled_exception' });
+    expect(attempts).not.toContain('V0JobFinishedRequest');
+    expect(channel.sent.map((m) => m.message_type)).not.toContain('V0JobFinishedRequest');
+  });
+
   it('runs a process job in a scratch directory of the job, removed with the job directory', async () => {
     const channel = channelFor(['pwd; echo "home=$HOME"']);
     expect(await driver(channel).run()).toEqual({ status: 'finished' });

@@ -125,6 +125,8 @@ export class ExecutorJobDriver {
   private stage: JobStage = 'executor_startup';
   private jobUuid: string | null = null;
   private execution: JobRunOutcome | null = null;
+  /** Progress messages handed to the socket and not yet confirmed written (see `sendProgress`). */
+  private unconfirmed: Promise<void>[] = [];
   private readonly log: Logger;
 
   constructor(private readonly options: ExecutorJobDriverOptions) {
@@ -289,7 +291,7 @@ export class ExecutorJobDriver {
             });
           });
         }
-        await channel.send({ message_type: 'V0VolumesReadyRequest', job_uuid: initial.job_uuid });
+        this.sendProgress({ message_type: 'V0VolumesReadyRequest', job_uuid: initial.job_uuid });
         return request;
       },
     );
@@ -335,7 +337,7 @@ export class ExecutorJobDriver {
     }
     // A streaming job that ended (cleanly) without its server ever answering /health.
     if (streamed && !streamed.ready) throw new JobFailure('timeout', 'Streaming job health check failed');
-    await channel.send({ message_type: 'V0ExecutionDoneRequest', job_uuid: initial.job_uuid });
+    this.sendProgress({ message_type: 'V0ExecutionDoneRequest', job_uuid: initial.job_uuid });
     return outcome;
   }
 
@@ -445,6 +447,7 @@ export class ExecutorJobDriver {
   ): Promise<void> {
     const { channel } = this.options;
     const jobUuid = job.initial.job_uuid;
+    await this.progressSent();
     if (machineSpecs) await channel.send({ message_type: 'V0MachineSpecsRequest', job_uuid: jobUuid, specs: { specs: machineSpecs } });
     await channel.send({
       message_type: 'V0JobFinishedRequest',
@@ -455,6 +458,25 @@ export class ExecutorJobDriver {
       upload_results: uploaded.uploadResults,
     });
     this.log.info({ jobUuid, timeLeftMs: job.deadline.leftMs() }, 'job finished');
+  }
+
+  /**
+   * Sends a progress message (volumes ready, execution done) without holding the job until the
+   * socket confirms the write, a turn of the event loop later (~0.2 ms each, on the warm path).
+   * The socket keeps the order; a failed write is the job's error at the next `progressSent`,
+   * before the result goes (and a lost connection stops the job through `lost` anyway).
+   */
+  private sendProgress(message: ExecutorToMinerMessage): void {
+    const sent = this.options.channel.send(message);
+    sent.catch(() => undefined); // seen by progressSent
+    this.unconfirmed.push(sent);
+  }
+
+  /** Waits for the progress messages sent so far; rejects as the first failed one did. */
+  private async progressSent(): Promise<void> {
+    const sends = this.unconfirmed;
+    this.unconfirmed = [];
+    await Promise.all(sends);
   }
 
   /** The TLS proxy of a streaming job; a port it cannot listen on is `streaming_failed`. */

@@ -93,8 +93,8 @@ describe('ProcessJobRunner', () => {
     expect(await readFile(join(scratchDir, 'left.txt'), 'utf8')).toBe('kept\n');
   });
 
-  it('warmSpawn: the warming spawn at construction leaves the first job as it would be', async () => {
-    const warmed = new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger, warmSpawn: true });
+  it('standbyShell: the first job runs in the shell started at construction, as it would when spawned', async () => {
+    const warmed = new ProcessJobRunner({ images: { 'local/shell': ['sh', '-c'] }, logger, standbyShell: true });
     const outcome = await warmed.run(spec(['echo first; echo err >&2; exit 3']));
     expect(outcome).toMatchObject({ exitCode: 3, timedOut: false, stdout: 'first\n', stderr: 'err\n' });
   });

@@ -21,7 +21,9 @@
  *  - a streaming job's server listens on 127.0.0.1:`$HORDE_STREAMING_PORT` (a free port picked per
  *    job; loopback, so only this machine, the executor's TLS proxy, reaches it);
  *  - on timeout or abort the whole process group is killed; when the main process exits, any
- *    process it left behind in its group is killed too.
+ *    process it left behind in its group is killed too;
+ *  - with `standbyShell` (the executor agent), the first job's process is a shell started with the
+ *    runner, which execs the job's program as spawn would have started it (`StandbyShell`).
  */
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
@@ -32,6 +34,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { JobRunner, JobRunOutcome, JobRunSpec, Logger } from '../../contracts/index.js';
 import { ImageNotFoundError, JobRunnerError } from './errors.js';
+import { StandbyShell } from './standby-shell.js';
 import { DEFAULT_MAX_CAPTURE_BYTES, OutputCapture } from './output-capture.js';
 
 export { ImageNotFoundError, JobRunnerError } from './errors.js';
@@ -45,29 +48,10 @@ export interface ProcessJobRunnerOptions {
   /** The GPUs this executor was given (`pinnedGpus`): every job sees only these, whatever its env says. */
   readonly gpuDevices?: readonly string[];
   /**
-   * Spawn once at construction (`warmSpawn`), so that the job's spawn is not this process's first:
-   * for the executor agent, which runs one job per process.
+   * Start a shell at construction that the first job's process becomes (`StandbyShell`): the fork
+   * of this process leaves the job's critical path. For the executor agent, which runs one job.
    */
-  readonly warmSpawn?: boolean;
-}
-
-/**
- * The first spawn in a process costs 2-3 ms more than later ones (node's child-process and pipe
- * code runs for the first time, libuv sets up its SIGCHLD handling): measured in a process with the
- * agent's modules loaded, spawn → close of `true` took 5.1-5.9 ms first, 2.5-3.5 ms after. An agent
- * runs one job, so that first spawn was the job's, on the warm path. This one runs while the agent
- * starts up: node itself with `--version` (there wherever the agent runs, not the job's program, no
- * side effects), with the job's spawn options. Nothing waits for it; a failure only loses the warming.
- */
-function warmSpawn(logger: Logger): void {
-  try {
-    const child = spawn(process.execPath, ['--version'], { env: {}, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.resume();
-    child.stderr.resume();
-    child.on('error', (error) => logger.debug({ err: error }, 'could not warm the spawn path'));
-  } catch (error) {
-    logger.debug({ err: error }, 'could not warm the spawn path');
-  }
+  readonly standbyShell?: boolean;
 }
 
 async function isExecutable(path: string): Promise<boolean> {
@@ -106,13 +90,14 @@ export class ProcessJobRunner implements JobRunner {
   private readonly logger: Logger;
   private readonly maxCaptureBytes: number;
   private readonly gpuDevices: readonly string[] | null;
+  private standby: StandbyShell | null;
 
   constructor(options: ProcessJobRunnerOptions) {
     this.images = options.images;
     this.logger = options.logger;
     this.maxCaptureBytes = options.maxCaptureBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
     this.gpuDevices = options.gpuDevices ?? null;
-    if (options.warmSpawn) warmSpawn(this.logger);
+    this.standby = options.standbyShell ? StandbyShell.start(this.logger) : null;
   }
 
   private argvFor(image: string): readonly string[] {
@@ -188,8 +173,11 @@ export class ProcessJobRunner implements JobRunner {
     const stderr = new OutputCapture(this.maxCaptureBytes);
     const started = Date.now();
     return new Promise<JobRunOutcome>((resolve, reject) => {
-      // detached: the job leads its own process group, so one kill reaches everything it started.
-      const child = spawn(program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The waiting shell becomes the job, else a new process; detached either way: the job leads
+      // its own process group, so one kill reaches everything it started.
+      const standing = this.standby?.take(program, args, cwd, env) ?? null;
+      this.standby = null;
+      const child = standing ?? spawn(program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       let stoppedBy: 'timeout' | 'aborted' | null = null;
       const killGroup = () => {
         if (child.pid === undefined) return;
@@ -210,11 +198,13 @@ export class ProcessJobRunner implements JobRunner {
       if (spec.signal?.aborted) onAbort();
       else spec.signal?.addEventListener('abort', onAbort, { once: true });
 
-      child.once('spawn', () => {
+      const serverStarted = () => {
         if (streamingPort !== null) spec.onServerStarted?.({ host: LOOPBACK, port: streamingPort });
-      });
-      child.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
+      };
+      if (standing) process.nextTick(serverStarted);
+      else child.once('spawn', serverStarted);
+      child.stdout!.on('data', (chunk: Buffer) => stdout.write(chunk));
+      child.stderr!.on('data', (chunk: Buffer) => stderr.write(chunk));
       // The main process has exited: whatever it left running in its group goes too (a container
       // stops all its processes the same way), which also releases the pipes.
       child.on('exit', killGroup);

@@ -504,7 +504,7 @@ export class JobHub {
     executorClass: string,
     held: ReadonlyMap<string, number>,
   ): Promise<CapacityRequest> {
-    const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0 };
+    const usage = this.options.pool.usage()[executorClass] ?? { capacity: 0, used: 0, draining: 0 };
     const holders = [...held];
     const stakes = await this.options.stakesOf(holders.map(([hotkey]) => hotkey));
     const claimants: CapacityClaimant[] = holders.map(([hotkey, count], i) => ({

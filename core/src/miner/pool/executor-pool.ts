@@ -108,6 +108,8 @@ export interface PoolClassUsage {
   readonly capacity: number;
   /** Slots reserved or running now. */
   readonly used: number;
+  /** Executors released and not yet seen gone (they ride free up to a few per slot, then take slots). */
+  readonly draining: number;
 }
 
 /**
@@ -307,9 +309,17 @@ export class ExecutorPool {
   /** Capacity and use per class, for metrics and the status page. */
   usage(): Record<string, PoolClassUsage> {
     const usage: Record<string, PoolClassUsage> = {};
-    for (const [executorClass, capacity] of Object.entries(this.capacity)) usage[executorClass] = { capacity, used: 0 };
-    for (const [executorClass, used] of this.slotsPerClass.entries()) {
-      usage[executorClass] = { capacity: usage[executorClass]?.capacity ?? 0, used };
+    const classes = new Set([
+      ...Object.keys(this.capacity),
+      ...[...this.slotsPerClass.entries()].map(([executorClass]) => executorClass),
+      ...[...this.drainingPerClass.entries()].map(([executorClass]) => executorClass),
+    ]);
+    for (const executorClass of classes) {
+      usage[executorClass] = {
+        capacity: this.capacity[executorClass] ?? 0,
+        used: this.slotsPerClass.get(executorClass),
+        draining: this.drainingCount(executorClass),
+      };
     }
     return usage;
   }
