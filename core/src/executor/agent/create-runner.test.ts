@@ -1,5 +1,4 @@
 // The job runner an executor builds from its config, against the real test dockerd.
-import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { testImage } from '../../../../test/support/services.js';
 import { executorSection } from '../../config/sections/executor.js';
 import { silentLogger } from '../../logging/index.js';
+import { runSpec } from '../runners/__tests__/run-spec.js';
 import { createJobRunner, pinnedGpus } from './create-runner.js';
 
 describe('createJobRunner', () => {
@@ -23,19 +23,9 @@ describe('createJobRunner', () => {
     const settings = executorSection.parse({ jobLimits: { memoryBytes: 32 * 1024 * 1024 } });
     const runner = await createJobRunner({ kind: 'docker', limits: settings.jobLimits, logger: silentLogger() });
     // The shell keeps the command substitution in memory: 256 MiB against the 32 MiB cap.
-    const outcome = await runner.run({
-      jobUuid: randomUUID(),
-      image: testImage(),
-      command: ['sh', '-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived'],
-      env: {},
-      preset: 'none',
-      volumeDir: join(dir, 'volume'),
-      outputDir: join(dir, 'output'),
-      artifactsDir: join(dir, 'artifacts'),
-      artifactsMountPath: '/artifacts',
-      network: 'none',
-      timeoutMs: 20_000,
-    });
+    const outcome = await runner.run(
+      runSpec(dir, testImage(), ['sh', '-c', 'x=$(head -c 268435456 /dev/zero | tr "\\0" a); echo survived']),
+    );
     expect(outcome.oomKilled).toBe(true);
     expect(outcome.stdout).not.toContain('survived');
   });
@@ -63,19 +53,9 @@ describe('createJobRunner', () => {
       gpuDevices: ['2'],
       logger: silentLogger(),
     });
-    const outcome = await runner.run({
-      jobUuid: randomUUID(),
-      image: 'local/shell',
-      command: ['echo "gpu=$CUDA_VISIBLE_DEVICES"'],
-      env: { CUDA_VISIBLE_DEVICES: '0,1,2,3' },
-      preset: 'nvidia_all',
-      volumeDir: join(dir, 'volume'),
-      outputDir: join(dir, 'output'),
-      artifactsDir: join(dir, 'artifacts'),
-      artifactsMountPath: '/artifacts',
-      network: 'none',
-      timeoutMs: 10_000,
-    });
+    const outcome = await runner.run(
+      runSpec(dir, 'local/shell', ['echo "gpu=$CUDA_VISIBLE_DEVICES"'], { env: { CUDA_VISIBLE_DEVICES: '0,1,2,3' }, preset: 'nvidia_all' }),
+    );
     expect(outcome.stdout).toBe('gpu=2\n');
   });
 });

@@ -1,5 +1,4 @@
 // DockerJobRunner against the real test dockerd (test/services/start.sh) and its busybox image.
-import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -11,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { JobRunSpec } from '../../contracts/index.js';
 import { docker, testImage } from '../../../../test/support/services.js';
 import { collectArtifacts } from '../artifacts.js';
+import { runSpec } from './__tests__/run-spec.js';
 import { DockerJobRunner, GpuUnavailableError, ImageNotFoundError, withDefaultTag } from './docker.js';
 
 const logger = pino({ level: 'silent' });
@@ -30,22 +30,7 @@ describe('DockerJobRunner', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function spec(overrides: Partial<JobRunSpec> = {}): JobRunSpec {
-    return {
-      jobUuid: randomUUID(),
-      image: testImage(),
-      command: ['true'],
-      env: {},
-      preset: 'none',
-      volumeDir: join(dir, 'volume'),
-      outputDir: join(dir, 'output'),
-      artifactsDir: join(dir, 'artifacts'),
-      artifactsMountPath: '/artifacts',
-      network: 'none',
-      timeoutMs: 20_000,
-      ...overrides,
-    };
-  }
+  const spec = (overrides: Partial<JobRunSpec> = {}) => runSpec(dir, testImage(), ['true'], overrides);
 
   async function containerExists(jobUuid: string): Promise<boolean> {
     return docker()

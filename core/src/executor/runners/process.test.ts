@@ -1,30 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRunSpec } from '../../contracts/index.js';
+import { deadSoon, runSpec } from './__tests__/run-spec.js';
 import { ImageNotFoundError, ProcessJobRunner } from './process.js';
 
 const logger = pino({ level: 'silent' });
-
-/** Running (a zombie counts as dead: it waits only for a parent that may never reap it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** A SIGKILLed process takes a moment to finish dying: poll briefly. */
-async function deadSoon(pid: number): Promise<boolean> {
-  for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  return !alive(pid);
-}
 
 describe('ProcessJobRunner', () => {
   const runner = new ProcessJobRunner({
@@ -40,22 +24,8 @@ describe('ProcessJobRunner', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function spec(command: string[], overrides: Partial<JobRunSpec> = {}): JobRunSpec {
-    return {
-      jobUuid: randomUUID(),
-      image: 'local/shell',
-      command,
-      env: {},
-      preset: 'none',
-      volumeDir: join(dir, 'volume'),
-      outputDir: join(dir, 'output'),
-      artifactsDir: join(dir, 'artifacts'),
-      artifactsMountPath: '/artifacts',
-      network: 'none',
-      timeoutMs: 10_000,
-      ...overrides,
-    };
-  }
+  const spec = (command: string[], overrides: Partial<JobRunSpec> = {}) =>
+    runSpec(dir, 'local/shell', command, { timeoutMs: 10_000, ...overrides });
 
   it('runs the mapped program with the job command appended, reporting exit code and output', async () => {
     const outcome = await runner.run(spec(['echo "hi $NAME"; echo warn >&2; exit 4'], { env: { NAME: 'job' } }));

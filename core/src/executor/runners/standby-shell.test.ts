@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,26 +7,12 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRunSpec } from '../../contracts/index.js';
+import { deadSoon, runSpec } from './__tests__/run-spec.js';
 import { ProcessJobRunner } from './process.js';
 import { StandbyShell, standbyScript } from './standby-shell.js';
 
 const logger = pino({ level: 'silent' });
 const run = promisify(execFile);
-
-/** Running, and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function deadSoon(pid: number): Promise<boolean> {
-  for (let i = 0; i < 60 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  return !alive(pid);
-}
 
 // A job's words as they reach it: each argument, the whole environment, its cwd, argv[0], stdin.
 const REPORT = [
@@ -50,23 +34,9 @@ describe('StandbyShell: the job process started ahead', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function spec(command: string[], overrides: Partial<JobRunSpec> = {}): JobRunSpec {
-    return {
-      jobUuid: randomUUID(),
-      image: 'local/report',
-      command,
-      env: {},
-      preset: 'none',
-      volumeDir: join(dir, 'volume'),
-      outputDir: join(dir, 'output'),
-      artifactsDir: join(dir, 'artifacts'),
-      artifactsMountPath: '/artifacts',
-      scratchDir: join(dir, 'scratch'),
-      network: 'none',
-      timeoutMs: 10_000,
-      ...overrides,
-    };
-  }
+  const spec = (command: string[], overrides: Partial<JobRunSpec> = {}) =>
+    runSpec(dir, 'local/report', command, { scratchDir: join(dir, 'scratch'), timeoutMs: 10_000, ...overrides });
+
   const images = { 'local/report': ['sh', '-c', REPORT, 'sh'], 'local/shell': ['sh', '-c'], 'local/env': ['env'] };
   const runners = () => ({
     standby: new ProcessJobRunner({ images, logger, standbyShell: true }),
