@@ -96,12 +96,19 @@ async function withoutTimers(work) {
   const refuse = (name) => () => {
     throw new Error(`agent-snapshot: ${name}() while the snapshot is built: an agent started from it would not arm its timers`);
   };
+  const keptTimeout = AbortSignal.timeout;
   globalThis.setTimeout = refuse('setTimeout');
   globalThis.setInterval = refuse('setInterval');
+  AbortSignal.timeout = refuse('AbortSignal.timeout');
   try {
-    return await work();
+    const result = await work();
+    // A timer set another way (node:timers, a refusal swallowed by a catch) is still running here.
+    const timers = process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout');
+    if (timers.length > 0) throw new Error(`agent-snapshot: ${timers.length} timer(s) left running by the rehearsed job`);
+    return result;
   } finally {
     Object.assign(globalThis, kept);
+    AbortSignal.timeout = keptTimeout;
   }
 }
 

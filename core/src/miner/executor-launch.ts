@@ -13,7 +13,8 @@ let lastCommand: { readonly command: string[]; readonly at: number } | null = nu
  * startup snapshot (scripts/agent-snapshot.mjs; ~50 ms faster to connect), when the build made one
  * that is current and fits this node and environment (bin/agent-build.js); else `node <this
  * installation's bin/horde.js>`. Asked again once its last answer is a second old, so that a
- * rebuild (or a deleted snapshot) while the miner runs is followed within a second, and a busy
+ * rebuild (or a deleted snapshot) while the miner runs is followed within a second (an agent
+ * launched within that second can still be given the old snapshot's path), and a busy
  * miner does not read four build files per launch (0.11 ms of every accept: 100 ms in a 10 s
  * profile of miner-validators' steady load). `now` is for the tests.
  */

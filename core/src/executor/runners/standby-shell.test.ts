@@ -121,6 +121,7 @@ describe('StandbyShell: the job process started ahead', () => {
     expect(await deadSoon(pid)).toBe(true); // told to go: its input closed
     expect(standbyScript('env', [], dir, { '9LIVES': '1' })).toBeNull();
     expect(standbyScript('env', ['a\0b'], dir, {})).toBeNull();
+    expect(standbyScript('-p', [], dir, {})).toBeNull(); // would be an option of exec
     const odd = await new ProcessJobRunner({ images, logger, standbyShell: true }).run(
       spec([], { image: 'local/env', env: { 'NOT-A-SHELL-NAME': 'kept' } }),
     );

@@ -9,7 +9,9 @@
  * The job gets what `spawn(program, args, { cwd, env, detached: true })` gives it:
  *  - argv as given: the shell looks the program up on the job's `PATH`, as spawn does, and passes
  *    the name on as argv[0]; a program it cannot find or run is exit 127 or 126, as spawn's
- *    ENOENT and EACCES are reported (`ProcessJobRunner`);
+ *    ENOENT and EACCES are reported (`ProcessJobRunner`). Rarer exec errors differ: an argv past
+ *    the kernel's limit (E2BIG) is the shell's exit 2, not the runner's error, and a cwd it may
+ *    not enter is 127 (the runner's own scratch directory, in practice always there);
  *  - exactly `env`: the shell is started with an empty environment and unsets the `PWD` and
  *    `OLDPWD` it sets itself; the job's variables are the `exec`'s assignments;
  *  - stdin from /dev/null, stdout and stderr on the pipes the agent reads, its own process group
@@ -21,10 +23,16 @@
  * exits when its stdin closes: when the agent exits or dies.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Logger } from '../../contracts/index.js';
 
-const SHELL = '/bin/sh';
+/**
+ * dash, by path: the environment rules above are dash's (it exports only the PWD and OLDPWD it
+ * sets). bash, /bin/sh on Fedora, Arch or macOS, adds `_` and `SHLVL`, keeps PPID and UID
+ * read-only (a job env naming one would end the shell before the exec) and parses `exec`'s
+ * options. Where there is no dash, jobs are spawned.
+ */
+const SHELL = '/bin/dash';
 const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The shell and its pipes, which each hold the event loop while referenced. */
@@ -59,6 +67,8 @@ export function shellQuote(value: string): string {
 export function standbyScript(program: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>>): string | null {
   const names = Object.keys(env);
   if (!names.every((name) => SHELL_NAME.test(name))) return null;
+  // The operator's program, never a job's word; a leading dash would be read as an option of exec.
+  if (program.startsWith('-')) return null;
   const words = [program, ...args, cwd, ...Object.values(env)];
   if (words.some((word) => word.includes('\0'))) return null;
   const assignments = names.map((name) => `${name}=${shellQuote(env[name]!)}`).join(' ');
@@ -85,6 +95,7 @@ export class StandbyShell {
 
   /** Starts a waiting shell; null where none could be started (the job is then spawned). */
   static start(logger: Logger): StandbyShell | null {
+    if (!existsSync(SHELL)) return null;
     try {
       return new StandbyShell(spawn(SHELL, ['-s'], { env: {}, detached: true, stdio: ['pipe', 'pipe', 'pipe'] }), logger);
     } catch (error) {
