@@ -94,7 +94,7 @@ async function rehearseAJob({ initial, request }) {
 async function withoutTimers(work) {
   const kept = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval };
   const refuse = (name) => () => {
-    throw new Error(`agent-snapshot: ${name}() while the snapshot is built: an agent started from it would not arm its timers`);
+    throw new Error(`agent-snapshot: ${name}() during the rehearsed job: no timer may be set while the snapshot is built`);
   };
   const keptTimeout = AbortSignal.timeout;
   globalThis.setTimeout = refuse('setTimeout');
