@@ -278,8 +278,7 @@ export class JobHub {
     const token = `${msg.job_uuid}-${randomUUID()}`;
     // The receipt and the job's row in one transaction: one commit on the accept path, and never
     // one without the other. The receipt is on a page (served) only once that commit is done.
-    let receiptStored = false;
-    await store.jobs.create(
+    const [receiptRows] = await store.jobs.create(
       {
         jobUuid: msg.job_uuid,
         validatorHotkey,
@@ -290,12 +289,9 @@ export class JobHub {
         initialJobDetails: withoutInlineVolumes(msg),
       },
       null,
-      started
-        ? async (trx) => {
-            receiptStored = await store.receipts.insert(started, trx);
-          }
-        : undefined,
+      started ? [store.receipts.insertQuery(started)] : [],
     );
+    const receiptStored = store.receipts.stored(receiptRows);
     if (receipts && started) {
       if (receiptStored) await receipts.published(started, { validatorHotkey, minerHotkey });
       else log.info('started receipt already stored; kept the first');

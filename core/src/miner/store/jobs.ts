@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { runQuery, transaction, writeTogether } from '../../store/direct.js';
 import { fromJsonColumn, toJsonColumn } from '../../store/json.js';
 import { toMillis, toMillisOrNull } from './rows.js';
 
@@ -168,11 +169,15 @@ export class MinerJobsRepository {
    * Inserts the job's row and its first status. `alongside`: more writes committed with them in
    * the same transaction (the accept path's started receipt: one commit per accepted job, not two).
    */
-  async create(job: NewMinerJob, detail: string | null = null, alongside?: (trx: Knex.Transaction) => Promise<void>): Promise<void> {
+  /**
+   * Stores a new job with its first history row, in one transaction with `alongside` (the accept
+   * path's started receipt), which run first; resolves with the rows `alongside` returned.
+   */
+  async create(job: NewMinerJob, detail: string | null = null, alongside: readonly Knex.QueryBuilder[] = []): Promise<unknown[][]> {
     const at = this.now();
-    await this.db.transaction(async (trx) => {
-      if (alongside) await alongside(trx);
-      await trx('miner_jobs').insert({
+    const results = await writeTogether(this.db, [
+      ...alongside,
+      this.db('miner_jobs').insert({
         job_uuid: job.jobUuid,
         validator_hotkey: job.validatorHotkey,
         miner_hotkey: job.minerHotkey,
@@ -182,28 +187,29 @@ export class MinerJobsRepository {
         initial_job_details: toJsonColumn(job.initialJobDetails),
         created_at: at,
         updated_at: at,
-      });
-      await trx('miner_job_status_history').insert({ job_uuid: job.jobUuid, status: job.status, detail, at });
-    });
+      }),
+      this.db('miner_job_status_history').insert({ job_uuid: job.jobUuid, status: job.status, detail, at }),
+    ]);
+    return results.slice(0, alongside.length);
   }
 
   async exists(jobUuid: string): Promise<boolean> {
-    const row = await this.db('miner_jobs').where({ job_uuid: jobUuid }).first('job_uuid');
-    return row !== undefined;
+    const rows = await runQuery(this.db, this.db('miner_jobs').where({ job_uuid: jobUuid }).select('job_uuid').limit(1));
+    return rows.length > 0;
   }
 
   /** Sets the status (with a history row) and any other fields given. */
   async setStatus(jobUuid: string, status: MinerJobStatus, update: MinerJobUpdate = {}, detail: string | null = null): Promise<void> {
     const at = this.now();
     let ended: JobStageEnded | null = null;
-    await this.db.transaction(async (trx) => {
+    await transaction(this.db, async (run) => {
       if (this.onStageEnded) {
-        const job = (await trx('miner_jobs').where({ job_uuid: jobUuid }).first('executor_class')) as
-          { executor_class: string } | undefined;
-        const previous = (await trx('miner_job_status_history')
-          .where({ job_uuid: jobUuid })
-          .orderBy('id', 'desc')
-          .first('status', 'at')) as { status: MinerJobStatus; at: unknown } | undefined;
+        const [job] = await run<{ executor_class: string }>(
+          this.db('miner_jobs').where({ job_uuid: jobUuid }).select('executor_class').limit(1),
+        );
+        const [previous] = await run<{ status: MinerJobStatus; at: unknown }>(
+          this.db('miner_job_status_history').where({ job_uuid: jobUuid }).orderBy('id', 'desc').select('status', 'at').limit(1),
+        );
         if (job && previous && previous.status !== status) {
           ended = {
             jobUuid,
@@ -214,10 +220,12 @@ export class MinerJobsRepository {
           };
         }
       }
-      await trx('miner_jobs')
-        .where({ job_uuid: jobUuid })
-        .update({ ...updateColumns(update), status, updated_at: at });
-      await trx('miner_job_status_history').insert({ job_uuid: jobUuid, status, detail, at });
+      await run(
+        this.db('miner_jobs')
+          .where({ job_uuid: jobUuid })
+          .update({ ...updateColumns(update), status, updated_at: at }),
+      );
+      await run(this.db('miner_job_status_history').insert({ job_uuid: jobUuid, status, detail, at }));
     });
     if (ended) this.onStageEnded?.(ended);
   }
@@ -226,9 +234,12 @@ export class MinerJobsRepository {
   async update(jobUuid: string, update: MinerJobUpdate): Promise<void> {
     const columns = updateColumns(update);
     if (Object.keys(columns).length === 0) return;
-    await this.db('miner_jobs')
-      .where({ job_uuid: jobUuid })
-      .update({ ...columns, updated_at: this.now() });
+    await runQuery(
+      this.db,
+      this.db('miner_jobs')
+        .where({ job_uuid: jobUuid })
+        .update({ ...columns, updated_at: this.now() }),
+    );
   }
 
   async get(jobUuid: string): Promise<MinerJob | null> {

@@ -4,6 +4,7 @@ import type { CountersignedReceipt } from '../../protocol/receipt-pages.js';
 
 export { receiptTimestampMs, type CountersignedReceipt } from '../../protocol/receipt-pages.js';
 import { receiptColumns, receiptFromRow, type StoredReceiptRow } from '../../store/receipt-rows.js';
+import { runQuery } from '../../store/direct.js';
 import { toMillis } from './rows.js';
 
 /** `miner_receipts`: one row per (job, receipt type), unique. */
@@ -15,18 +16,29 @@ export class MinerReceiptsRepository {
 
   /**
    * Stores a countersigned receipt. Returns false (and stores nothing) when it is already there.
-   * `db`: a transaction to store it in (the accept path writes it with the job's row, one commit).
    */
-  async insert(receipt: CountersignedReceipt, db: Knex = this.db): Promise<boolean> {
+  async insert(receipt: CountersignedReceipt): Promise<boolean> {
+    return this.stored(await runQuery(this.db, this.insertQuery(receipt)));
+  }
+
+  /**
+   * The insert of `insert`, to run in a transaction of the caller's (the accept path writes the
+   * started receipt with the job's row, one commit); `stored` reads its rows.
+   */
+  insertQuery(receipt: CountersignedReceipt): Knex.QueryBuilder {
     const p = receipt.payload;
     // Started and accepted receipts both say how long they prove the executor busy.
     const ttl = p.receipt_type === 'JobFinishedReceipt' ? null : p.ttl;
-    const inserted = await db('miner_receipts')
+    return this.db('miner_receipts')
       .insert({ ...receiptColumns(receipt), ttl, created_at: this.now() })
       .onConflict(['job_uuid', 'receipt_type'])
       .ignore()
       .returning('id');
-    return inserted.length > 0;
+  }
+
+  /** Whether `insertQuery`'s rows say the receipt was stored (false: it was there already). */
+  stored(rows: readonly unknown[] | undefined): boolean {
+    return rows !== undefined && rows.length > 0;
   }
 
   async get(jobUuid: string, receiptType: ReceiptPayload['receipt_type']): Promise<CountersignedReceipt | null> {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { runQuery } from '../../store/direct.js';
 import { toBool, toMillis } from './rows.js';
 
 export interface SeenValidator {
@@ -40,8 +41,11 @@ export class MinerValidatorsRepository {
   }
 
   async isBlacklisted(hotkey: string): Promise<boolean> {
-    const row = await this.db('miner_validator_blacklist').where({ validator_hotkey: hotkey }).first('validator_hotkey');
-    return row !== undefined;
+    const rows = await runQuery(
+      this.db,
+      this.db('miner_validator_blacklist').where({ validator_hotkey: hotkey }).select('validator_hotkey').limit(1),
+    );
+    return rows.length > 0;
   }
 
   async blacklist(hotkey: string, reason: string): Promise<void> {
