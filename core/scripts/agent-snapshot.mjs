@@ -10,7 +10,7 @@
 //
 // What a snapshot may hold (node 20), and how this build keeps to it:
 // - One CommonJS script, every package inlined but those that must load from node_modules at run
-//   time (RUNTIME_PACKAGES: dockerode, cosmiconfig, native addons, pino-pretty); the build fails if
+//   time (RUNTIME_PACKAGES: dockerode, cosmiconfig, native addons, pino-pretty, undici); the build fails if
 //   one of them is required while the snapshot is made, so a new top-level import of one is caught
 //   (unless the require is in a try, as ws's optional bufferutil is: then it is simply not used).
 // - node:http, node:https and node:tls cannot load while a snapshot is built; every `require` of
@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { snapshotMaker } from '../bin/agent-build.js';
 import { packageOf, zodEnglishOnly } from './agent-build-plugins.mjs';
 
-const RUNTIME_PACKAGES = new Set(['dockerode', 'cosmiconfig', 'oxc-transform', 'pino-pretty', 'bufferutil', 'utf-8-validate']);
+const RUNTIME_PACKAGES = new Set(['dockerode', 'cosmiconfig', 'oxc-transform', 'pino-pretty', 'bufferutil', 'utf-8-validate', 'undici']);
 const LOADED_ON_FIRST_USE = new Set(['http', 'https', 'tls']);
 
 const entry = fileURLToPath(new URL('agent-snapshot-entry.mjs', import.meta.url));

@@ -17,6 +17,7 @@ import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { defineError } from '../errors.js';
 import { definedFields } from '../object/defined-fields.js';
+import { extraCaDispatcher, type FetchDispatcher } from './extra-ca.js';
 
 /** A URL the egress policy does not let the executor reach. */
 export class EgressRefusedError extends defineError('HORDE_EGRESS_REFUSED') {}
@@ -59,6 +60,11 @@ export interface EgressPolicyOptions {
   readonly ownAddresses?: readonly string[];
   /** Name resolution (default: the system resolver, every address). */
   readonly lookup?: Lookup;
+  /**
+   * A PEM file whose certificates HTTPS requests trust beside node's bundled roots: the agent's
+   * HORDE_EXTRA_CA_CERTS, its NODE_EXTRA_CA_CERTS read on first use (net/extra-ca.ts).
+   */
+  readonly extraCaFile?: string;
 }
 
 /**
@@ -103,6 +109,7 @@ export class EgressPolicy {
   private readonly allowed = new BlockList();
   private readonly own: ReadonlySet<string>;
   private readonly lookup: Lookup;
+  private readonly extraCaFile: string | null;
 
   constructor(options: EgressPolicyOptions = {}) {
     for (const [address, prefix] of REFUSED_V4) this.refused.addSubnet(address, prefix, 'ipv4');
@@ -113,6 +120,12 @@ export class EgressPolicy {
     }
     this.own = new Set((options.ownAddresses ?? machineAddresses()).map((a) => normalise(a).address.toLowerCase()));
     this.lookup = options.lookup ?? ((hostname) => dnsLookup(hostname, { all: true, verbatim: true }));
+    this.extraCaFile = options.extraCaFile || null;
+  }
+
+  /** What `fetch` connects to `url` with: a dispatcher trusting `extraCaFile` too for HTTPS, else fetch's own. */
+  dispatcherFor(url: URL): Promise<FetchDispatcher | undefined> {
+    return url.protocol === 'https:' && this.extraCaFile !== null ? extraCaDispatcher(this.extraCaFile) : Promise.resolve(undefined);
   }
 
   /** Why `address` is refused, or null when the executor may connect to it. */
@@ -170,13 +183,14 @@ export async function fetchWithEgress(policy: EgressPolicy, url: string, init: E
   let headers = init.headers ?? {};
   for (let hop = 0; ; hop++) {
     await policy.check(current);
+    const dispatcher = await policy.dispatcherFor(current);
     const response = await fetch(current, {
       method,
       headers,
-      ...definedFields({ body }),
+      ...definedFields({ body, dispatcher }),
       signal: init.signal ?? null,
       redirect: 'manual',
-    });
+    } as RequestInit);
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
     await response.body?.cancel();

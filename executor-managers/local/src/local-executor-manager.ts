@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { forwardAgentOutput } from '@horde/core';
+import { forwardAgentOutput, localAgentEnv } from '@horde/core';
 import type { ExecutorHandle, ExecutorManager, ExecutorStartContext, ExecutorStatus, Logger, Manifest } from '@horde/core';
 import { LocalExecutorStartError } from './errors.js';
 
@@ -70,7 +70,8 @@ export class LocalExecutorManager implements ExecutorManager {
     if (!command) throw new LocalExecutorStartError('empty executor command line');
 
     const child = spawn(command, args, {
-      env: { ...process.env, ...ctx.launch.env },
+      // The miner's environment with the launch's over it (and its extra CA file deferred: localAgentEnv).
+      env: localAgentEnv(ctx.launch.env),
       // Own process group: `kill` signals the agent and anything it started, in one call.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

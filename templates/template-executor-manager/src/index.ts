@@ -5,6 +5,7 @@ import {
   definePlugin,
   definePluginError,
   EXECUTOR_MANAGER,
+  localAgentEnv,
   z,
   type ExecutorHandle,
   type ExecutorManager,
@@ -81,7 +82,9 @@ export class {{className}}ExecutorManager implements ExecutorManager {
     if (!command) throw new {{className}}StartError('empty executor command line');
 
     const child = spawn(command, args, {
-      env: { ...process.env, ...ctx.launch.env },
+      // This machine's environment with the launch's over it (localAgentEnv defers NODE_EXTRA_CA_CERTS:
+      // node 20 would parse it at every agent start).
+      env: localAgentEnv(ctx.launch.env),
       // Its own process group, so `kill` reaches the agent and everything it started in one call.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,11 +9,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { nodeSpawnMs } from '../lib/floor.mjs';
+import { extraCaNote, nodeSpawnMs, nodeSpawnWithExtraCaMs } from '../lib/floor.mjs';
 import { DIST, median, numberArg, percentile, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
 
 const RUNS = numberArg('runs', 15, 4);
 const { defaultExecutorCommand, executorLaunch } = await import(join(DIST, 'miner/executor-launch.js'));
+const { localAgentEnv } = await import(join(DIST, 'net/extra-ca.js'));
 const { executorSection } = await import(join(DIST, 'config/sections/executor.js'));
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -38,7 +39,7 @@ async function startOnce(runner) {
   const [command, ...args] = launch.argv;
   const connected = new Promise((resolve) => (onConnection = resolve));
   const began = performance.now();
-  const child = spawn(command, args, { env: { ...process.env, ...launch.env, HORDE_LOG__LEVEL: 'silent' }, stdio: 'ignore' });
+  const child = spawn(command, args, { env: { ...localAgentEnv(launch.env), HORDE_LOG__LEVEL: 'silent' }, stdio: 'ignore' });
   const exited = once(child, 'exit');
   const which = await Promise.race([connected.then(() => 'connected'), exited.then(() => 'exited')]);
   const connectMs = performance.now() - began;
@@ -58,6 +59,7 @@ for (const runner of ['process', 'docker']) {
 }
 server.close();
 const floorMs = await nodeSpawnMs(QUICK ? 3 : 10);
+const nodeWithExtraCaMs = await nodeSpawnWithExtraCaMs(QUICK ? 3 : 10);
 
 const rows = Object.entries(results).map(([runner, runs]) => {
   const connect = runs.map((r) => r.connectMs);
@@ -71,8 +73,13 @@ const rows = Object.entries(results).map(([runner, runs]) => {
   };
 });
 printTable(`executor agent start, spawned as the miner does (${RUNS} runs each); floor = node -e 0 spawn → exit`, rows);
+const caNote = extraCaNote(floorMs, nodeWithExtraCaMs);
+if (caNote) console.log(caNote);
 writeResults('executor-start', {
   runs: RUNS,
-  floor: { nodeSpawnMs: round(floorMs, 1) },
+  floor: {
+    nodeSpawnMs: round(floorMs, 1),
+    nodeSpawnWithExtraCaMs: nodeWithExtraCaMs === null ? null : round(nodeWithExtraCaMs, 1),
+  },
   runners: Object.fromEntries(rows.map((row) => [row.runner, row])),
 });

@@ -8,13 +8,14 @@ import WebSocket from 'ws';
 import { DIST, median } from './report.mjs';
 
 const { loadHotkey, verifySignatureSync, cryptoReady } = await import(join(DIST, 'keys/index.js'));
+const { localAgentEnv } = await import(join(DIST, 'net/extra-ca.js'));
 
 /** Median milliseconds from spawn to exit of `command args` (a node spawn: process.execPath -e 0). */
-export async function spawnMs(command, args, samples = 10) {
+export async function spawnMs(command, args, samples = 10, env = process.env) {
   const times = [];
   for (let i = 0; i < samples + 1; i++) {
     const start = performance.now();
-    const child = spawn(command, args, { stdio: 'ignore' });
+    const child = spawn(command, args, { stdio: 'ignore', env });
     const [code] = await once(child, 'exit');
     if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}`);
     if (i > 0) times.push(performance.now() - start); // the first warms the page cache
@@ -22,7 +23,33 @@ export async function spawnMs(command, args, samples = 10) {
   return median(times);
 }
 
-export const nodeSpawnMs = (samples) => spawnMs(process.execPath, ['-e', '0'], samples);
+/**
+ * The environment an agent of this miner starts with (`localAgentEnv`, as LocalExecutorManager
+ * gives it): a node spawn is measured in it, as the agents pay one.
+ */
+const AGENT_ENV = localAgentEnv({ MINER_ADDRESS: 'ws://127.0.0.1:1' });
+
+export const nodeSpawnMs = (samples) => spawnMs(process.execPath, ['-e', '0'], samples, AGENT_ENV);
+
+/**
+ * Where NODE_EXTRA_CA_CERTS is set, node 20 reads that file and builds its whole root-certificate
+ * store at every start, before any script runs. The miner's agents get it as HORDE_EXTRA_CA_CERTS
+ * instead (net/extra-ca.ts), so `nodeSpawnMs` is measured without it; this is a node spawn with it,
+ * for the report to say what the variable costs a plain node start here. Null where it is unset.
+ */
+export async function nodeSpawnWithExtraCaMs(samples) {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return null;
+  return spawnMs(process.execPath, ['-e', '0'], samples, process.env);
+}
+
+/** The line a report prints under its floor table about NODE_EXTRA_CA_CERTS, or null. */
+export function extraCaNote(nodeMs, withExtraCaMs) {
+  if (withExtraCaMs === null) return null;
+  return (
+    `NODE_EXTRA_CA_CERTS is set here (${process.env.NODE_EXTRA_CA_CERTS}): a plain node spawn → exit takes ${withExtraCaMs.toFixed(1)} ms with it, ` +
+    `${nodeMs.toFixed(1)} ms without; the agents get it as HORDE_EXTRA_CA_CERTS (read at their first HTTPS transfer), so the floor's node spawn is the one without`
+  );
+}
 
 /**
  * Median one-way latency of a small websocket message between this process and an echo server in

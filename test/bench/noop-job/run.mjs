@@ -10,7 +10,7 @@
 //                job request ×2, finished ×2) + 1 sr25519 verify (the started receipt)
 //                + one node spawn (the agent) + the warm floor's spawn of `true`.
 // Goals: warm ≤ 1.5×, cold ≤ 2×. `--jobs=N` (default 20, 3 with --quick).
-import { cryptoRates, nodeSpawnMs, spawnMs, wsOneWayMs } from '../lib/floor.mjs';
+import { cryptoRates, extraCaNote, nodeSpawnMs, nodeSpawnWithExtraCaMs, spawnMs, wsOneWayMs } from '../lib/floor.mjs';
 import { BENCH_CLASS } from '../lib/miner.mjs';
 import { startBenchMinerProcess } from '../lib/miner-process.mjs';
 import { median, numberArg, percentile, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
@@ -40,6 +40,7 @@ try {
 const oneWayMs = await wsOneWayMs(QUICK ? 50 : 200);
 const crypto = await cryptoRates(QUICK ? 0.2 : 0.5);
 const nodeMs = await nodeSpawnMs(QUICK ? 3 : 10);
+const nodeWithExtraCaMs = await nodeSpawnWithExtraCaMs(QUICK ? 3 : 10);
 const trueMs = await spawnMs('true', [], QUICK ? 3 : 10);
 const warmFloorMs = 4 * oneWayMs + trueMs;
 const coldFloorMs = 9 * oneWayMs + crypto.verifyMs + nodeMs + trueMs;
@@ -118,6 +119,8 @@ printTable('floor, measured in this run', [
   { part: 'node spawn → exit', ms: round(nodeMs, 2) },
   { part: '`true` spawn → exit', ms: round(trueMs, 2) },
 ]);
+const caNote = extraCaNote(nodeMs, nodeWithExtraCaMs);
+if (caNote) console.log(`${caNote} (the cold floor with it: ${round(coldFloorMs - nodeMs + nodeWithExtraCaMs, 1)} ms)`);
 requireThat(jobs.length === JOBS, `${jobs.length} of ${JOBS} jobs finished`);
 writeResults('noop-job', {
   jobs: jobs.length,
@@ -145,6 +148,7 @@ writeResults('noop-job', {
     verifyMs: round(crypto.verifyMs, 4),
     signMs: round(crypto.signMs, 4),
     nodeSpawnMs: round(nodeMs, 2),
+    nodeSpawnWithExtraCaMs: nodeWithExtraCaMs === null ? null : round(nodeWithExtraCaMs, 2),
     trueSpawnMs: round(trueMs, 2),
   },
 });

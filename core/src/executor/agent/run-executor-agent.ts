@@ -1,6 +1,7 @@
 import type { Clock, JobRunner, Logger } from '../../contracts/index.js';
 import { SystemClock } from '../../time/clock.js';
 import { EgressPolicy, machineAddresses } from '../../net/egress.js';
+import { AGENT_EXTRA_CA_ENV } from '../../net/extra-ca.js';
 import { readMachineSpecs } from '../machine-specs.js';
 import { lookup } from 'node:dns/promises';
 import { defaultBootCacheDir } from '../startup-checks/boot-cache.js';
@@ -90,7 +91,11 @@ export async function runExecutorAgent(options: ExecutorAgentOptions): Promise<E
       logger.error({ err: error }, 'executor could not set up its job runner');
       return { status: 'horde_failed', reason: 'executor_failed', stage: 'executor_startup', message: (error as Error).message };
     }
-    const egress = new EgressPolicy({ allow: options.egressAllowlist ?? [], ownAddresses: [...machineAddresses(), ...ownAddresses] });
+    const egress = new EgressPolicy({
+      allow: options.egressAllowlist ?? [],
+      ownAddresses: [...machineAddresses(), ...ownAddresses],
+      ...definedFields({ extraCaFile: process.env[AGENT_EXTRA_CA_ENV] || undefined }),
+    });
     // Passes kept per boot live beside the job directories (the same disk, this user's).
     const checkSettings = { cacheDir: defaultBootCacheDir(options.workRoot), ...(options.startupChecks ?? DEFAULT_STARTUP_CHECKS) };
     const startupChecks = await createStartupChecks(runner, checkSettings, logger);
