@@ -59,4 +59,4 @@ export { makeInlineVolume } from './validator/inline-volume.js';
 // Kit for executor managers: an agent's output lines into the miner's log.
 export { forwardAgentLine, forwardAgentOutput } from './logging/index.js';
 // Kit for executor managers that start agents on the miner's own machine: their environment.
-export { localAgentEnv } from './net/extra-ca.js';
+export { localAgentEnv } from './miner/executor-launch.js';

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+import { createServer as createHttpsServer } from 'node:https';
 import { defaultExecutorCommand } from '../miner/executor-launch.js';
+import { AGENT_EXTRA_CA_ENV } from '../net/extra-ca.js';
+import { generateCertificate } from '../tls/index.js';
 
 const bin = fileURLToPath(new URL('../../bin/horde.js', import.meta.url));
 const cwd = mkdtempSync(join(tmpdir(), 'horde-executor-cli-'));
@@ -221,7 +224,7 @@ describe('the agent started from its snapshot, with a job', () => {
     return { url: `ws://127.0.0.1:${(server.address() as { port: number }).port}`, received, close: () => server.close() };
   }
 
-  function runAgent(url: string) {
+  function runAgent(url: string, extra: { env?: Record<string, string>; executor?: Record<string, unknown> } = {}) {
     const child = spawn(
       process.execPath,
       [
@@ -240,7 +243,13 @@ describe('the agent started from its snapshot, with a job', () => {
       {
         cwd,
         env: cleanEnv({
-          HORDE_EXECUTOR: JSON.stringify({ runner: 'process', machineSpecs: false, processImages: { 'local/true': ['true'] } }),
+          HORDE_EXECUTOR: JSON.stringify({
+            runner: 'process',
+            machineSpecs: false,
+            processImages: { 'local/true': ['true'] },
+            ...extra.executor,
+          }),
+          ...extra.env,
         }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -292,4 +301,48 @@ describe('the agent started from its snapshot, with a job', () => {
       miner.close();
     }
   }, 20_000);
+
+  // The miner's NODE_EXTRA_CA_CERTS reaches its agents as HORDE_EXTRA_CA_CERTS (localAgentEnv); the
+  // snapshot agent loads undici from node_modules for it at its first HTTPS transfer.
+  it('downloads a volume over HTTPS from a server only HORDE_EXTRA_CA_CERTS vouches for', async () => {
+    const { certPem, keyPem } = await generateCertificate('127.0.0.1');
+    const caFile = join(cwd, 'extra-ca.pem');
+    writeFileSync(caFile, certPem);
+    const files = createHttpsServer({ cert: certPem, key: keyPem }, (_req, res) => res.end('volume bytes'));
+    files.listen(0, '127.0.0.1');
+    await once(files, 'listening');
+    const volumeUrl = `https://127.0.0.1:${(files.address() as { port: number }).port}/input.bin`;
+    const run = async (env: Record<string, string>) => {
+      const miner = await minerWithJob((send) =>
+        send({
+          message_type: 'V0JobRequest',
+          job_uuid: JOB,
+          executor_class: 'always_on.test',
+          docker_image: 'local/true',
+          docker_run_options_preset: 'none',
+          docker_run_cmd: [],
+          env: {},
+          volume: { volume_type: 'single_file', url: volumeUrl, relative_path: 'input.bin' },
+        }),
+      );
+      try {
+        await runAgent(miner.url, { env, executor: { egressAllowlist: ['127.0.0.1'] } });
+        return miner.received.map((m) => m.message_type);
+      } finally {
+        miner.close();
+      }
+    };
+    try {
+      expect(await run({ [AGENT_EXTRA_CA_ENV]: caFile, NODE_EXTRA_CA_CERTS: '' })).toEqual([
+        'V0ExecutorReadyRequest',
+        'V0VolumesReadyRequest',
+        'V0ExecutionDoneRequest',
+        'V0JobFinishedRequest',
+      ]);
+      // The same job without it: the server's certificate is refused, the download fails.
+      expect(await run({ NODE_EXTRA_CA_CERTS: '' })).toEqual(['V0ExecutorReadyRequest', 'V0JobFailedRequest']);
+    } finally {
+      files.close();
+    }
+  }, 30_000);
 });

@@ -1,12 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { agentSnapshot } from '../../bin/agent-build.js';
+import { agentSnapshot, agentSnapshotBlob } from '../../bin/agent-build.js';
 import type { ExecutorLaunch } from '../contracts/index.js';
 import type { ExecutorSection } from '../config/sections/executor.js';
+import { AGENT_EXTRA_CA_ENV } from '../net/extra-ca.js';
 
 /** How long one answer of `defaultExecutorCommand` stands (see there). */
 export const EXECUTOR_COMMAND_RECHECK_MS = 1_000;
 
 let lastCommand: { readonly command: string[]; readonly at: number } | null = null;
+
+/** This installation's CLI; the same relative path from src/miner (tests) and dist/miner (installed). */
+const HORDE_BIN = fileURLToPath(new URL('../../bin/horde.js', import.meta.url));
 
 /**
  * How the miner starts `horde executor` by default: `node --snapshot-blob <agent.blob>`, the agent's
@@ -21,10 +25,7 @@ let lastCommand: { readonly command: string[]; readonly at: number } | null = nu
 export function defaultExecutorCommand(now = Date.now()): string[] {
   if (lastCommand !== null && now >= lastCommand.at && now - lastCommand.at < EXECUTOR_COMMAND_RECHECK_MS) return [...lastCommand.command];
   const snapshot = agentSnapshot();
-  const command = snapshot
-    ? [process.execPath, '--snapshot-blob', snapshot]
-    : // The same relative path from src/miner (tests) and dist/miner (installed).
-      [process.execPath, fileURLToPath(new URL('../../bin/horde.js', import.meta.url))];
+  const command = snapshot ? [process.execPath, '--snapshot-blob', snapshot] : [process.execPath, HORDE_BIN];
   lastCommand = { command, at: now };
   return [...command];
 }
@@ -66,4 +67,44 @@ export function executorLaunch(token: string, settings: ExecutorLaunchSettings):
       HORDE_EXECUTOR: JSON.stringify(settings.executor),
     },
   };
+}
+
+/** Whether `argv` runs this installation's own agent, as `defaultExecutorCommand` starts it. */
+function runsOwnAgent(argv: readonly string[]): boolean {
+  if (argv[0] !== process.execPath) return false;
+  return argv[1] === HORDE_BIN || (argv[1] === '--snapshot-blob' && argv[2] === agentSnapshotBlob());
+}
+
+/**
+ * The environment of an agent started on the miner's own machine: `env` (the miner's) with the
+ * launch's variables over it, and NODE_EXTRA_CA_CERTS deferred where it can be.
+ *
+ * node 20 reads the NODE_EXTRA_CA_CERTS file, and builds its whole root-certificate store with it,
+ * when the process starts, before any script runs: 60–100 ms of every agent start on the benchmark
+ * machine (Debian's bundle of ~140 certificates; `node -e 0` 98 ms with it, 37 ms without), a third
+ * of a cold job, paid by agents that make no TLS connection at all. This installation's agent is
+ * given the file as HORDE_EXTRA_CA_CERTS instead, with NODE_EXTRA_CA_CERTS empty (node ignores an
+ * empty one), and reads it at its first HTTPS transfer (net/extra-ca.ts). The variable is passed on
+ * untouched when that would not trust the same: another program (`miner.executorCommand`), node
+ * told to use OpenSSL's store (`--use-openssl-ca` in NODE_OPTIONS), or an agent that makes a TLS
+ * connection of another kind (a `wss://` miner URL, a Docker engine reached over TCP).
+ */
+export function localAgentEnv(launch: ExecutorLaunch, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = { ...env, ...launch.env };
+  // One the miner itself was given means nothing to its agents.
+  delete merged[AGENT_EXTRA_CA_ENV];
+  const extraCa = merged.NODE_EXTRA_CA_CERTS;
+  if (!extraCa || !runsOwnAgent(launch.argv) || !onlyTransfersUseTls(merged)) return merged;
+  return { ...merged, NODE_EXTRA_CA_CERTS: '', [AGENT_EXTRA_CA_ENV]: extraCa };
+}
+
+function onlyTransfersUseTls(env: NodeJS.ProcessEnv): boolean {
+  const minerUrl = env.MINER_ADDRESS ?? '';
+  const dockerHost = env.DOCKER_HOST ?? '';
+  return (
+    minerUrl.startsWith('ws://') &&
+    (dockerHost === '' || dockerHost.startsWith('unix://')) &&
+    !env.DOCKER_CERT_PATH &&
+    !(env.NODE_OPTIONS ?? '').includes('--use-openssl-ca')
+  );
 }

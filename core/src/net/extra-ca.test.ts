@@ -9,34 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate } from '../tls/index.js';
 import { EgressPolicy, fetchWithEgress } from './egress.js';
-import { AGENT_EXTRA_CA_ENV, localAgentEnv } from './extra-ca.js';
-
-describe('localAgentEnv', () => {
-  const launch = { MINER_ADDRESS: 'ws://127.0.0.1:8000', EXECUTOR_TOKEN: 't' };
-
-  it('hands NODE_EXTRA_CA_CERTS on as HORDE_EXTRA_CA_CERTS, leaving node an empty one to ignore', () => {
-    const env = localAgentEnv(launch, { PATH: '/bin', NODE_EXTRA_CA_CERTS: '/etc/ca.pem' });
-    expect(env).toEqual({ PATH: '/bin', ...launch, NODE_EXTRA_CA_CERTS: '', [AGENT_EXTRA_CA_ENV]: '/etc/ca.pem' });
-  });
-
-  it('passes it on untouched when the agent makes a TLS connection of its own', () => {
-    const cases = [
-      [{ ...launch, MINER_ADDRESS: 'wss://miner.example:8000' }, {}],
-      [launch, { DOCKER_HOST: 'tcp://10.0.0.2:2376' }],
-      [launch, { DOCKER_HOST: 'unix:///run/docker.sock', DOCKER_CERT_PATH: '/certs' }],
-    ] as const;
-    for (const [launchEnv, extra] of cases) {
-      const env = localAgentEnv(launchEnv, { NODE_EXTRA_CA_CERTS: '/etc/ca.pem', ...extra });
-      expect(env.NODE_EXTRA_CA_CERTS).toBe('/etc/ca.pem');
-      expect(env[AGENT_EXTRA_CA_ENV]).toBeUndefined();
-    }
-    expect(localAgentEnv(launch, { DOCKER_HOST: 'unix:///run/docker.sock', NODE_EXTRA_CA_CERTS: '/ca' }).NODE_EXTRA_CA_CERTS).toBe('');
-  });
-
-  it('is the miner environment with the launch over it when no extra CA is set', () => {
-    expect(localAgentEnv(launch, { PATH: '/bin', EXECUTOR_TOKEN: 'old' })).toEqual({ PATH: '/bin', ...launch });
-  });
-});
+import { localAgentEnv, defaultExecutorCommand, executorLaunch } from '../miner/executor-launch.js';
+import { AGENT_EXTRA_CA_ENV } from './extra-ca.js';
 
 describe('HTTPS transfers with HORDE_EXTRA_CA_CERTS', () => {
   let server: Server;
@@ -81,7 +55,13 @@ describe('HTTPS transfers with HORDE_EXTRA_CA_CERTS', () => {
   });
 
   it('reaches the server from an agent process started with localAgentEnv (no NODE_EXTRA_CA_CERTS in effect)', async () => {
-    const env = localAgentEnv({ MINER_ADDRESS: 'ws://127.0.0.1:1' }, { ...process.env, NODE_EXTRA_CA_CERTS: caFile });
+    const launch = executorLaunch('t', {
+      command: defaultExecutorCommand(),
+      executorAddress: 'ws://127.0.0.1:1',
+      startupTimeLimitSeconds: 1,
+      executor: { runner: 'process' } as Parameters<typeof executorLaunch>[1]['executor'],
+    });
+    const env = localAgentEnv(launch, { ...process.env, NODE_EXTRA_CA_CERTS: caFile });
     const script = `
       import { EgressPolicy, fetchWithEgress } from ${JSON.stringify(new URL('../../dist/net/egress.js', import.meta.url).href)};
       import { rootCertificates } from 'node:tls';

@@ -110,7 +110,7 @@ for (const dialect of dialects) {
       await db('direct_items').whereIn('name', ['f']).delete();
     });
 
-    it('does not interleave with a knex transaction of the same process: each waits for the other', async () => {
+    it('runs beside a knex transaction of the same process without mixing into it (on SQLite it waits for it)', async () => {
       let release!: () => void;
       const held = new Promise<void>((resolve) => (release = resolve));
       const other = db.transaction(async (trx) => {

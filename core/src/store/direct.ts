@@ -34,9 +34,10 @@ interface DirectClient {
   _formatBindings(bindings: readonly unknown[]): unknown[];
 }
 
+/** The SQLite client to run on directly; null for PostgreSQL, and for a knex transaction (it holds the connection). */
 function sqliteClient(db: Knex): DirectClient | null {
   const client = db.client as unknown as DirectClient;
-  return client.config.client === 'better-sqlite3' ? client : null;
+  return client.config.client === 'better-sqlite3' && !db.isTransaction ? client : null;
 }
 
 /** Runs one compiled query on the connection: its rows, or none for a statement that returns none. */
@@ -61,7 +62,10 @@ async function withConnection<T>(client: DirectClient, work: (connection: Sqlite
 /** Runs one query: the rows of a select or of a write with `returning`, else none. */
 export async function runQuery<Row>(db: Knex, query: Knex.QueryBuilder): Promise<Row[]> {
   const client = sqliteClient(db);
-  if (client === null) return (await query) as Row[];
+  if (client === null) {
+    const result: unknown = await query;
+    return (Array.isArray(result) ? result : []) as Row[];
+  }
   return withConnection(client, async (connection) => runOn(connection, client, query) as Row[]);
 }
 
@@ -71,7 +75,9 @@ export type RunQuery = <Row = unknown>(query: Knex.QueryBuilder) => Promise<Row[
 /**
  * Runs `work` in one transaction: committed once it resolves, rolled back if it (or a query)
  * fails. `work` should await nothing but its queries: on SQLite the connection, and so every other
- * query of this process, waits for it (as in a knex transaction).
+ * query of this process, waits for it (as in a knex transaction). So it must not run a query of
+ * its own through `db` (a `runQuery`, another `transaction`, a builder awaited): on SQLite that
+ * query would wait for the connection `work` holds until knex's acquire timeout.
  */
 export async function transaction<T>(db: Knex, work: (run: RunQuery) => Promise<T>): Promise<T> {
   const client = sqliteClient(db);
@@ -90,8 +96,13 @@ export async function transaction<T>(db: Knex, work: (run: RunQuery) => Promise<
       connection.exec('COMMIT');
       return result;
     } catch (error) {
-      // A failed COMMIT (disk full, I/O error) may leave the transaction open: end it either way.
-      if (connection.inTransaction) connection.exec('ROLLBACK');
+      // A failed COMMIT (disk full, I/O error) may leave the transaction open: end it either way,
+      // and report what failed, not the rollback.
+      try {
+        if (connection.inTransaction) connection.exec('ROLLBACK');
+      } catch {
+        // The connection reports its state on the next statement.
+      }
       throw error;
     }
   });

@@ -71,7 +71,7 @@ export class LocalExecutorManager implements ExecutorManager {
 
     const child = spawn(command, args, {
       // The miner's environment with the launch's over it (and its extra CA file deferred: localAgentEnv).
-      env: localAgentEnv(ctx.launch.env),
+      env: localAgentEnv(ctx.launch),
       // Own process group: `kill` signals the agent and anything it started, in one call.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -84,7 +84,7 @@ export class {{className}}ExecutorManager implements ExecutorManager {
     const child = spawn(command, args, {
       // This machine's environment with the launch's over it (localAgentEnv defers NODE_EXTRA_CA_CERTS:
       // node 20 would parse it at every agent start).
-      env: localAgentEnv(ctx.launch.env),
+      env: localAgentEnv(ctx.launch),
       // Its own process group, so `kill` reaches the agent and everything it started in one call.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,8 +13,7 @@ import { extraCaNote, nodeSpawnMs, nodeSpawnWithExtraCaMs } from '../lib/floor.m
 import { DIST, median, numberArg, percentile, printTable, QUICK, requireThat, round, writeResults } from '../lib/report.mjs';
 
 const RUNS = numberArg('runs', 15, 4);
-const { defaultExecutorCommand, executorLaunch } = await import(join(DIST, 'miner/executor-launch.js'));
-const { localAgentEnv } = await import(join(DIST, 'net/extra-ca.js'));
+const { defaultExecutorCommand, executorLaunch, localAgentEnv } = await import(join(DIST, 'miner/executor-launch.js'));
 const { executorSection } = await import(join(DIST, 'config/sections/executor.js'));
 
 const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -39,7 +38,7 @@ async function startOnce(runner) {
   const [command, ...args] = launch.argv;
   const connected = new Promise((resolve) => (onConnection = resolve));
   const began = performance.now();
-  const child = spawn(command, args, { env: { ...localAgentEnv(launch.env), HORDE_LOG__LEVEL: 'silent' }, stdio: 'ignore' });
+  const child = spawn(command, args, { env: { ...localAgentEnv(launch), HORDE_LOG__LEVEL: 'silent' }, stdio: 'ignore' });
   const exited = once(child, 'exit');
   const which = await Promise.race([connected.then(() => 'connected'), exited.then(() => 'exited')]);
   const connectMs = performance.now() - began;

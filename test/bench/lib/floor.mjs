@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { DIST, median } from './report.mjs';
 
 const { loadHotkey, verifySignatureSync, cryptoReady } = await import(join(DIST, 'keys/index.js'));
-const { localAgentEnv } = await import(join(DIST, 'net/extra-ca.js'));
+const { defaultExecutorCommand, executorLaunch, localAgentEnv } = await import(join(DIST, 'miner/executor-launch.js'));
 
 /** Median milliseconds from spawn to exit of `command args` (a node spawn: process.execPath -e 0). */
 export async function spawnMs(command, args, samples = 10, env = process.env) {
@@ -27,18 +27,26 @@ export async function spawnMs(command, args, samples = 10, env = process.env) {
  * The environment an agent of this miner starts with (`localAgentEnv`, as LocalExecutorManager
  * gives it): a node spawn is measured in it, as the agents pay one.
  */
-const AGENT_ENV = localAgentEnv({ MINER_ADDRESS: 'ws://127.0.0.1:1' });
+const AGENT_ENV = localAgentEnv(
+  executorLaunch('floor', {
+    command: defaultExecutorCommand(),
+    executorAddress: 'ws://127.0.0.1:1',
+    startupTimeLimitSeconds: 1,
+    executor: { runner: 'process' },
+  }),
+);
 
 export const nodeSpawnMs = (samples) => spawnMs(process.execPath, ['-e', '0'], samples, AGENT_ENV);
 
 /**
  * Where NODE_EXTRA_CA_CERTS is set, node 20 reads that file and builds its whole root-certificate
  * store at every start, before any script runs. The miner's agents get it as HORDE_EXTRA_CA_CERTS
- * instead (net/extra-ca.ts), so `nodeSpawnMs` is measured without it; this is a node spawn with it,
- * for the report to say what the variable costs a plain node start here. Null where it is unset.
+ * instead (`localAgentEnv`), so `nodeSpawnMs` is measured without it; this is a node spawn with it,
+ * for the report to say what the variable costs a plain node start here. Null where it is unset,
+ * or where the agents keep it (see `localAgentEnv`: then `nodeSpawnMs` is measured with it).
  */
 export async function nodeSpawnWithExtraCaMs(samples) {
-  if (!process.env.NODE_EXTRA_CA_CERTS) return null;
+  if (!process.env.NODE_EXTRA_CA_CERTS || AGENT_ENV.NODE_EXTRA_CA_CERTS !== '') return null;
   return spawnMs(process.execPath, ['-e', '0'], samples, process.env);
 }
 

@@ -167,11 +167,8 @@ export class MinerJobsRepository {
 
   /**
    * Inserts the job's row and its first status. `alongside`: more writes committed with them in
-   * the same transaction (the accept path's started receipt: one commit per accepted job, not two).
-   */
-  /**
-   * Stores a new job with its first history row, in one transaction with `alongside` (the accept
-   * path's started receipt), which run first; resolves with the rows `alongside` returned.
+   * the same transaction, run first (the accept path's started receipt: one commit per accepted
+   * job, not two); resolves with the rows each of those returned.
    */
   async create(job: NewMinerJob, detail: string | null = null, alongside: readonly Knex.QueryBuilder[] = []): Promise<unknown[][]> {
     const at = this.now();
