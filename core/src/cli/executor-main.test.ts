@@ -183,6 +183,16 @@ describe('horde executor (the agent-only entry)', () => {
 describe('the agent started from its snapshot, with a job', () => {
   const JOB = '0b7b5c3e-4a8e-4f4e-9a53-0c4b1b0b2f61';
   const snapshot = fileURLToPath(new URL('../../dist/agent-bundle/agent.blob', import.meta.url));
+  /** The job request of the job: run `true`, no volume. */
+  const JOB_REQUEST = {
+    message_type: 'V0JobRequest',
+    job_uuid: JOB,
+    executor_class: 'always_on.test',
+    docker_image: 'local/true',
+    docker_run_options_preset: 'none',
+    docker_run_cmd: [],
+    env: {},
+  };
 
   /** A miner that hands out one job's initial request and records what the agent sends back; `onReady` may answer. */
   async function minerWithJob(onReady: (send: (message: object) => void) => void) {
@@ -277,17 +287,7 @@ describe('the agent started from its snapshot, with a job', () => {
   }, 20_000);
 
   it('runs a job in its standby shell and reports it finished', async () => {
-    const miner = await minerWithJob((send) =>
-      send({
-        message_type: 'V0JobRequest',
-        job_uuid: JOB,
-        executor_class: 'always_on.test',
-        docker_image: 'local/true',
-        docker_run_options_preset: 'none',
-        docker_run_cmd: [],
-        env: {},
-      }),
-    );
+    const miner = await minerWithJob((send) => send(JOB_REQUEST));
     try {
       const result = await runAgent(miner.url);
       expect(miner.received.map((m) => m.message_type)).toEqual([
@@ -314,16 +314,7 @@ describe('the agent started from its snapshot, with a job', () => {
     const volumeUrl = `https://127.0.0.1:${(files.address() as { port: number }).port}/input.bin`;
     const run = async (env: Record<string, string>) => {
       const miner = await minerWithJob((send) =>
-        send({
-          message_type: 'V0JobRequest',
-          job_uuid: JOB,
-          executor_class: 'always_on.test',
-          docker_image: 'local/true',
-          docker_run_options_preset: 'none',
-          docker_run_cmd: [],
-          env: {},
-          volume: { volume_type: 'single_file', url: volumeUrl, relative_path: 'input.bin' },
-        }),
+        send({ ...JOB_REQUEST, volume: { volume_type: 'single_file', url: volumeUrl, relative_path: 'input.bin' } }),
       );
       try {
         await runAgent(miner.url, { env, executor: { egressAllowlist: ['127.0.0.1'] } });
