@@ -50,6 +50,11 @@ function runOn(connection: SqliteConnection, client: DirectClient, query: Knex.Q
   return [];
 }
 
+/** knex's result of a query as rows: an update's count or a pg result without `returning` is none. */
+function rowsOf<Row>(result: unknown): Row[] {
+  return (Array.isArray(result) ? result : []) as Row[];
+}
+
 async function withConnection<T>(client: DirectClient, work: (connection: SqliteConnection) => Promise<T>): Promise<T> {
   const connection = (await client.acquireConnection()) as SqliteConnection;
   try {
@@ -63,8 +68,7 @@ async function withConnection<T>(client: DirectClient, work: (connection: Sqlite
 export async function runQuery<Row>(db: Knex, query: Knex.QueryBuilder): Promise<Row[]> {
   const client = sqliteClient(db);
   if (client === null) {
-    const result: unknown = await query;
-    return (Array.isArray(result) ? result : []) as Row[];
+    return rowsOf<Row>(await query);
   }
   return withConnection(client, async (connection) => runOn(connection, client, query) as Row[]);
 }
@@ -84,8 +88,7 @@ export async function transaction<T>(db: Knex, work: (run: RunQuery) => Promise<
   if (client === null) {
     return db.transaction(async (trx) =>
       work(async <Row>(query: Knex.QueryBuilder) => {
-        const result: unknown = await query.transacting(trx);
-        return (Array.isArray(result) ? result : []) as Row[];
+        return rowsOf<Row>(await query.transacting(trx));
       }),
     );
   }
