@@ -144,6 +144,9 @@ export const ERROR_CATALOGUE = {
   HORDE_PLUGIN_TOKEN_NOT_ALLOWED: 'The plugin provides a token it may not provide, or did not declare in `provides`.',
   /** core/src/plugin/errors.ts */
   HORDE_PLUGIN_VALIDATE_FAILED: "The plugin's `validate` found problems (or threw).",
+  /** core/src/miner/errors.ts */
+  HORDE_POOL_CHANGED:
+    "The class's executor slots changed between a capacity decision and its reservation; the miner decides again (internal, never sent).",
   /** core/src/validator/receipts/errors.ts */
   HORDE_RECEIPT_LINE_REFUSED: 'A line of a receipt page was refused (logged and counted; one bad line costs only itself).',
   /** core/src/validator/receipts/errors.ts */

@@ -3,7 +3,8 @@
  * executor` processes, process runner) with four executors, two validators on its metagraph with
  * stake 3:1, real websockets, SQLite and PostgreSQL.
  *  - Both keep asking for more executors than the miner has: the executors are held 3:1 (within
- *    10 %), and the declines are protocol `busy` declines with excuse receipts.
+ *    10 % as the miner's pool holds them, 13 % as the validators see them), and the declines are
+ *    protocol `busy` declines with excuse receipts.
  *  - The high-stake validator gone, the low-stake one gets every executor.
  * Before the fix the miner served whoever asked first, so the split followed request timing.
  */
@@ -100,6 +101,13 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
     }
   }
 
+  /** Executors each validator holds now, as the miner's pool counts them (its `horde_miner_executors_held` gauge). */
+  async function heldByPool(): Promise<{ rich: number; poor: number }> {
+    const { values } = await env.metrics.getSingleMetric('horde_miner_executors_held')!.get();
+    const of = (hotkey: Hotkey) => values.find((value) => value.labels.validator === hotkey.ss58)?.value ?? 0;
+    return { rich: of(rich), poor: of(poor) };
+  }
+
   /** Executors each validator holds now, from the miner's own job table. */
   async function held(): Promise<Map<string, number>> {
     const rows = (await env.store
@@ -115,7 +123,9 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
   // (`capacityWaitMs`) and hands a freed executor to the waiting validator furthest below its share,
   // and a job that ended counts as holding its executor until the slot is released, so the split
   // no longer depends on how fast the store records a job's end or lets a re-request through
-  // (before, on PostgreSQL, it measured 2.47-2.75; after, 2.99-3.00 on both stores).
+  // (before, on PostgreSQL, it measured 2.47-2.75; after, 2.99-3.00 on both stores). And an
+  // executor that frees while a request that found the class full is being reserved goes through
+  // the policy again, not to that request: under load it did, and the pool's split fell to 2.66.
   it('splits the executors 3:1 by stake while both validators ask for more than there is', async () => {
     const until = Date.now() + LOAD_MS;
     const steadyFrom = Date.now() + STEADY_AFTER_MS;
@@ -129,21 +139,33 @@ describe.each(['sqlite', 'postgres'] as const)('executors shared by validator st
       ...Array.from({ length: 6 }, () => worker(rich, until, steadyFrom, tallies.rich)),
       ...Array.from({ length: 4 }, () => worker(poor, until, steadyFrom, tallies.poor)),
     ];
-    // Executor-time by validator: the executors each holds (accepted, result not back yet), sampled while the load runs.
-    const occupancy = { rich: 0, poor: 0 };
+    // Executor-time by validator, sampled while the load runs: as the miner's pool holds the
+    // executors (what the policy shares out), and as each validator sees them (accepted, result
+    // not back yet).
+    const pool = { rich: 0, poor: 0 };
+    const seen = { rich: 0, poor: 0 };
     const sampling = (async () => {
       await new Promise((resolve) => setTimeout(resolve, STEADY_AFTER_MS));
       while (Date.now() < until - 500) {
-        occupancy.rich += tallies.rich.holding;
-        occupancy.poor += tallies.poor.holding;
+        const held = await heldByPool();
+        pool.rich += held.rich;
+        pool.poor += held.poor;
+        seen.rich += tallies.rich.holding;
+        seen.poor += tallies.poor.holding;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     await Promise.all([...workers, sampling]);
 
-    const ratio = occupancy.rich / occupancy.poor;
-    expect(ratio, `occupancy ${JSON.stringify(occupancy)}, jobs ${JSON.stringify(tallies)}`).toBeGreaterThan(2.7);
-    expect(ratio, `occupancy ${JSON.stringify(occupancy)}, jobs ${JSON.stringify(tallies)}`).toBeLessThan(3.3);
+    const detail = `pool ${JSON.stringify(pool)}, seen by the validators ${JSON.stringify(seen)}, jobs ${JSON.stringify(tallies)}`;
+    const ratio = pool.rich / pool.poor;
+    expect(ratio, detail).toBeGreaterThan(2.7);
+    expect(ratio, detail).toBeLessThan(3.3);
+    // The validators' own view lags the pool by each job's messages and store writes, which load
+    // makes uneven (2.97 on PostgreSQL with two CPU hogs, the pool at 3.00): looser bounds.
+    const seenRatio = seen.rich / seen.poor;
+    expect(seenRatio, detail).toBeGreaterThan(2.6);
+    expect(seenRatio, detail).toBeLessThan(3.4);
     // Job counts follow the split too, less tightly: they also depend on each job's length (its
     // executor's start under load); the executor-time ratio above is the split itself.
     expect(tallies.rich.finishedSteady).toBeGreaterThanOrEqual(tallies.poor.finishedSteady * 2);

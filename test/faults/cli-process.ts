@@ -63,6 +63,20 @@ export abstract class CliProcess {
     }
   }
 
+  /** The last `count` log lines, one short line each (time, level, message, cycle, error), for a failure message. */
+  recentLog(count = 40): string {
+    return logLines(this.output)
+      .slice(-count)
+      .map((line) => {
+        const err = line.err as { message?: string } | undefined;
+        const extra = [line.cycle === undefined ? '' : `cycle=${String(line.cycle)}`, err?.message ? `err=${err.message}` : '']
+          .filter(Boolean)
+          .join(' ');
+        return `  ${new Date(Number(line.time)).toISOString()} ${String(line.level)} ${String(line.msg)}${extra ? ` ${extra}` : ''}`;
+      })
+      .join('\n');
+  }
+
   get pid(): number {
     return this.process!.pid!;
   }

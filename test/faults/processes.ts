@@ -41,11 +41,20 @@ export async function jobContainers(docker: Dockerode, jobUuid: string): Promise
   return docker.listContainers({ all: true, filters: { label: [`horde.job-uuid=${jobUuid}`] } });
 }
 
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+/**
+ * Polls `check` until it holds; on timeout the error names `what` and adds `context()` (say, the
+ * last lines a process logged), so a failure in CI tells why without a rerun.
+ */
+export async function waitUntil(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  context?: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${context ? `\n${context()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -50,7 +50,12 @@ describe('kill -9 of the validator between commit and reveal', () => {
   it('reveals the committed weights once after the restart and leaves no job or batch unfinished', async () => {
     const { validator, miner } = subnet;
     // The first cycle's weights committed, then the next batch's jobs on the miner's executors.
-    await waitUntil('the validator committed weights', () => validator.logged('weights committed').length > 0, 90_000);
+    await waitUntil(
+      'the validator committed weights',
+      () => validator.logged('weights committed').length > 0,
+      120_000,
+      () => `the validator's last log lines:\n${validator.recentLog()}\nthe miner's:\n${miner.recentLog(20)}`,
+    );
     const commit = validator.logged('weights committed')[0]!;
     const commitHash = String(commit.commitHash);
     await waitUntil(
@@ -106,7 +111,12 @@ describe('kill -9 of the validator between commit and reveal', () => {
     const restartMs = Date.now() - killedAt;
 
     // The reveal: sent by the new process, accepted by the chain (the hash matched), recorded.
-    await waitUntil('the commit is revealed', async () => (await commitRows(commitHash))[0]?.status === 'revealed', 60_000);
+    await waitUntil(
+      'the commit is revealed',
+      async () => (await commitRows(commitHash))[0]?.status === 'revealed',
+      60_000,
+      () => `the validator's last log lines:\n${validator.recentLog()}`,
+    );
     const revealMs = Date.now() - killedAt;
     const rows = await commitRows(commitHash);
     expect(rows).toHaveLength(1);
@@ -144,5 +154,5 @@ describe('kill -9 of the validator between commit and reveal', () => {
       `validator kill -9: restarted in ${restartMs} ms, commit revealed ${revealMs} ms after the kill (once), ` +
         `${inFlight.length} in-flight jobs final ${jobsFinalMs} ms after the kill (${statuses.map((s: { status: string }) => s.status).join(', ')})`,
     );
-  }, 240_000);
+  }, 270_000);
 });

@@ -30,12 +30,7 @@ async function exposedNames(): Promise<Set<string>> {
   const store = await openStore({ client: 'sqlite', filename: ':memory:' });
   try {
     const registry = createMetricsRegistry({ defaultMetrics: true });
-    new MinerMetrics(
-      registry,
-      () => ({}),
-      () => 0,
-      () => [],
-    );
+    new MinerMetrics(registry, { usage: () => ({}), connections: () => 0 });
     new ValidatorMetrics(registry);
     registerFacilitatorMetrics(registry, new FacilitatorStore(store), { validators: () => [] });
     chainCallHistogram(registry);

@@ -36,19 +36,22 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>, { k
   };
   const jobOf = (jobUuid: string) => hub.activeJobs().find((job) => job.jobUuid === jobUuid)!;
   const tokenOf = (jobUuid: string) => jobOf(jobUuid).token;
-  return { hub, pool, store, metrics, ask, jobOf, tokenOf };
+  /** A validator's connection, opened and attached as an authenticated one is. */
+  const connect = (validator: Hotkey, id: number): Peer => {
+    const peer = new Peer(validator.ss58, id);
+    hub.peerOpened(peer);
+    hub.attach(peer);
+    return peer;
+  };
+  return { hub, pool, store, metrics, ask, jobOf, tokenOf, connect };
 }
 
 describe('JobHub: requests wait for a freed executor', () => {
   it('hands a freed executor to the waiting validator below its share, not to the one that asked first', async () => {
     const [rich, poor] = await Promise.all([testHotkey('//WaitRich'), testHotkey('//WaitPoor')]);
-    const { hub, pool, ask, tokenOf } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
-    const richPeer = new Peer(rich.ss58, 1);
-    const poorPeer = new Peer(poor.ss58, 2);
-    for (const peer of [richPeer, poorPeer]) {
-      hub.peerOpened(peer);
-      hub.attach(peer);
-    }
+    const { hub, pool, ask, tokenOf, connect } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
+    const richPeer = connect(rich, 1);
+    const poorPeer = connect(poor, 2);
     // The poor validator alone: idle capacity is lent out, it takes both executors.
     const [p1, p2] = [ask(poorPeer, poor), ask(poorPeer, poor)];
     await Promise.all([p1.handled, p2.handled]);
@@ -76,19 +79,66 @@ describe('JobHub: requests wait for a freed executor', () => {
     expect(Date.now() - p3AskedAt).toBeGreaterThanOrEqual(5_000);
   }, 30_000);
 
+  it('decides again when an executor frees while a request that found the class full is being reserved', async () => {
+    // Stakes 3:1 over two executors: shares 1.5 and 0.5. Each validator holds one; the rich one
+    // waits for a second. The poor one asks again: the class is full, so the policy lets it
+    // through to the pool, which declines it... unless an executor frees while the pool reads the
+    // manifest. Taken then, the poor validator held 2 of 2 while the rich one, below its share,
+    // waited (under load the 3:1 split drifted to 2.66): the policy must see the freed executor.
+    const [rich, poor] = await Promise.all([testHotkey('//RaceRich'), testHotkey('//RacePoor')]);
+    const { hub, pool, ask, tokenOf, connect } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
+    const richPeer = connect(rich, 1);
+    const poorPeer = connect(poor, 2);
+    const r1 = ask(richPeer, rich);
+    await r1.handled;
+    const p1 = ask(poorPeer, poor);
+    await p1.handled;
+    expect([richPeer.answer(r1.jobUuid), poorPeer.answer(p1.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+    const r2 = ask(richPeer, rich);
+    await r2.handled;
+    expect(richPeer.answer(r2.jobUuid)).toBeUndefined(); // waiting
+
+    // The next manifest read is slow, and the rich validator's executor exits during it.
+    const { manager } = harness!;
+    const manifest = manager.manifest.bind(manager);
+    let reading!: () => void;
+    const readStarted = new Promise<void>((resolve) => (reading = resolve));
+    let finishRead!: () => void;
+    const readDone = new Promise<void>((resolve) => (finishRead = resolve));
+    manager.manifest = async () => {
+      manager.manifest = manifest;
+      reading();
+      await readDone;
+      return manifest();
+    };
+    const p2 = ask(poorPeer, poor);
+    await readStarted;
+    await pool.kill(tokenOf(r1.jobUuid));
+    // (An executor still starting is killed once it started: its slot frees then.)
+    await expect.poll(() => pool.holders(CLASS).get(rich.ss58) ?? 0, { timeout: 5_000 }).toBe(0);
+    finishRead();
+    await p2.handled;
+
+    // The freed executor goes to the rich validator's waiting request; the poor one waits on.
+    await expect.poll(() => richPeer.answer(r2.jobUuid), { timeout: 3_000 }).toBe('V0AcceptJobRequest');
+    expect(poorPeer.answer(p2.jobUuid)).toBeUndefined();
+    expect(pool.holders(CLASS)).toEqual(
+      new Map([
+        [rich.ss58, 1],
+        [poor.ss58, 1],
+      ]),
+    );
+  }, 30_000);
+
   it('counts an ended job as holding its executor until its slot is released', async () => {
     // Equal stakes: one executor each. The poor validator's job ends, and recording its end is
     // slow (a loaded store); meanwhile the other validator's executor frees up. Counted as free
     // for its validator during that write, the ended job let the poor validator take that
     // executor too, though it was the oldest request only, not the one below its share.
     const [first, second] = await Promise.all([testHotkey('//WaitFirst'), testHotkey('//WaitSecond')]);
-    const { hub, pool, store, ask, jobOf, tokenOf } = await setup(5_000, { [first.ss58]: 10_000, [second.ss58]: 10_000 });
-    const firstPeer = new Peer(first.ss58, 1);
-    const secondPeer = new Peer(second.ss58, 2);
-    for (const peer of [firstPeer, secondPeer]) {
-      hub.peerOpened(peer);
-      hub.attach(peer);
-    }
+    const { hub, pool, store, ask, jobOf, tokenOf, connect } = await setup(5_000, { [first.ss58]: 10_000, [second.ss58]: 10_000 });
+    const firstPeer = connect(first, 1);
+    const secondPeer = connect(second, 2);
     const f0 = ask(firstPeer, first);
     await f0.handled;
     const s1 = ask(secondPeer, second);
@@ -131,13 +181,9 @@ describe('JobHub: requests wait for a freed executor', () => {
     // one waits out capacityWaitMs and every freed executor walks them all; with it, at most as
     // many wait as the class has executors, the rest are declined busy at once and counted.
     const [flooder, other] = await Promise.all([testHotkey('//WaitFlooder'), testHotkey('//WaitOther')]);
-    const { hub, pool, metrics, ask, tokenOf } = await setup(20_000, { [flooder.ss58]: 10_000, [other.ss58]: 10_000 });
-    const flooderPeer = new Peer(flooder.ss58, 1);
-    const otherPeer = new Peer(other.ss58, 2);
-    for (const peer of [flooderPeer, otherPeer]) {
-      hub.peerOpened(peer);
-      hub.attach(peer);
-    }
+    const { hub, pool, metrics, ask, tokenOf, connect } = await setup(20_000, { [flooder.ss58]: 10_000, [other.ss58]: 10_000 });
+    const flooderPeer = connect(flooder, 1);
+    const otherPeer = connect(other, 2);
     const held = [ask(flooderPeer, flooder), ask(flooderPeer, flooder)];
     await Promise.all(held.map((h) => h.handled));
     expect(held.map((h) => flooderPeer.answer(h.jobUuid))).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);

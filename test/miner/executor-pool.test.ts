@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ExecutorHandle, ExecutorManager, ExecutorStartContext } from '../../core/src/contracts/index.js';
 import { silentLogger } from '../../core/src/logging/index.js';
-import { AllExecutorsBusyError, ExecutorUnavailableError } from '../../core/src/miner/errors.js';
+import { AllExecutorsBusyError, ExecutorUnavailableError, PoolChangedError } from '../../core/src/miner/errors.js';
 import { ExecutorPool, type ExecutorGoneEvent } from '../../core/src/miner/pool/executor-pool.js';
 import { SystemClock } from '../../core/src/time/clock.js';
 import { LocalExecutorManager } from '../../executor-managers/local/src/local-executor-manager.js';
@@ -81,6 +81,28 @@ describe('ExecutorPool', () => {
     await expect(pool.reserve('t2', CLASS, forever)).rejects.toBeInstanceOf(AllExecutorsBusyError);
     await first.started;
     expect(pool.usage()).toEqual({ [CLASS]: { capacity: 1, used: 1, draining: 0 } });
+  });
+
+  it('reserves on a decision only while the class is as the decision saw it (revision)', async () => {
+    makePool({ executors: 2 });
+    const seen = pool.revision(CLASS);
+    await pool.reserve('first', CLASS, forever, 'validator-a');
+    // The manifest read and the first reservation changed the class: a decision made before is stale, and nothing is reserved on it.
+    expect(pool.revision(CLASS)).not.toBe(seen);
+    await expect(pool.reserve('stale', CLASS, forever, 'validator-b', seen)).rejects.toBeInstanceOf(PoolChangedError);
+    expect(pool.has('stale')).toBe(false);
+    expect(pool.holders(CLASS)).toEqual(new Map([['validator-a', 1]]));
+    await pool.reserve('fresh', CLASS, forever, 'validator-b', pool.revision(CLASS));
+    expect(pool.holders(CLASS)).toEqual(
+      new Map([
+        ['validator-a', 1],
+        ['validator-b', 1],
+      ]),
+    );
+    expect([...pool.holdings()]).toEqual([
+      { executorClass: CLASS, validatorHotkey: 'validator-a', held: 1 },
+      { executorClass: CLASS, validatorHotkey: 'validator-b', held: 1 },
+    ]);
   });
 
   it('sizes classes from the manifest and refuses a class the manager does not have', async () => {

@@ -105,11 +105,11 @@ export async function hubHarness(options: HubHarnessOptions = {}): Promise<HubHa
   const manager = new LocalExecutorManager({ executorClass: CLASS, executors: options.executors ?? 1, killGraceMs: 500, logger });
   // The pool tells the hub of executors that left, as the miner wires them (miner.ts).
   const pool = new ExecutorPool({ manager, clock, logger, onExecutorGone: (event) => hub.onExecutorGone(event) });
-  const metrics = new MinerMetrics(
-    createMetricsRegistry({ defaultMetrics: false }),
-    () => pool.usage(),
-    () => 0,
-  );
+  const metrics = new MinerMetrics(createMetricsRegistry({ defaultMetrics: false }), {
+    usage: () => pool.usage(),
+    connections: () => 0,
+    holders: () => pool.holdings(),
+  });
   const miner = await testHotkey('//HubHarnessMiner');
   const validator = await testHotkey('//HubHarnessValidator');
   let receipts: ReceiptService | null = null;

@@ -29,7 +29,8 @@ export type CapacityDecision = { readonly admit: true } | { readonly admit: fals
  * How a miner shares its executors among validators that compete for them (one per process; the
  * runtime's default is stake-proportional sharing). Asked for every initial job request of a
  * class with a free executor; a refusal becomes a `busy` decline with excuse receipts, as the
- * protocol wants. Must be a pure, quick function of the request: it runs on the request path.
+ * protocol wants. Must be a pure, quick function of the request: it runs on the request path, and
+ * again for the same request when the class's executors changed before its reservation.
  */
 export interface CapacityPolicy {
   readonly name: string;

@@ -10,6 +10,16 @@ export class AllExecutorsBusyError extends defineError('HORDE_ALL_EXECUTORS_BUSY
   }
 }
 
+/**
+ * The class's slots changed between a capacity decision and the reservation it was for (an
+ * executor freed or exited meanwhile): the job hub decides again on the new view.
+ */
+export class PoolChangedError extends defineError('HORDE_POOL_CHANGED') {
+  constructor(readonly executorClass: string) {
+    super(`the executors of class ${executorClass} changed since the capacity decision`);
+  }
+}
+
 /** A slot was reserved but the executor manager could not start an executor (`executor_spinup_failed`). */
 export class ExecutorUnavailableError extends defineError('HORDE_EXECUTOR_UNAVAILABLE') {
   constructor(

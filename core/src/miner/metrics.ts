@@ -3,6 +3,25 @@ import type { ExecutorFleetEntry, Metrics } from '../contracts/index.js';
 import type { PoolClassUsage } from './pool/executor-pool.js';
 import type { JobStageEnded } from './store/jobs.js';
 
+/** Where the miner's gauges read their values at each scrape. */
+export interface MinerMetricSources {
+  /** The pool's usage per executor class. */
+  readonly usage: () => Record<string, PoolClassUsage>;
+  /** Open validator connections. */
+  readonly connections: () => number;
+  /** The executor manager's machines (managers that report a fleet). */
+  readonly fleet?: () => readonly ExecutorFleetEntry[];
+  /** Executors held now per executor class and validator hotkey (the pool's reservations). */
+  readonly holders?: () => Iterable<ExecutorHolding>;
+}
+
+/** Executors of one class one validator holds now. */
+export interface ExecutorHolding {
+  readonly executorClass: string;
+  readonly validatorHotkey: string;
+  readonly held: number;
+}
+
 /** The miner's own metrics on the process registry, served at `/metrics`. */
 export class MinerMetrics {
   readonly jobsAccepted: Counter<'executor_class'>;
@@ -17,12 +36,8 @@ export class MinerMetrics {
   readonly executorConnectionsRefused: Counter;
   readonly stageDuration: Histogram<'executor_class' | 'stage'>;
 
-  constructor(
-    registry: Metrics,
-    usage: () => Record<string, PoolClassUsage>,
-    connections: () => number,
-    fleet: () => readonly ExecutorFleetEntry[] = () => [],
-  ) {
+  constructor(registry: Metrics, sources: MinerMetricSources) {
+    const { usage, connections, fleet = () => [], holders = () => [] } = sources;
     const registers = [registry];
     this.jobsAccepted = new Counter({
       name: 'horde_miner_jobs_accepted_total',
@@ -100,6 +115,19 @@ export class MinerMetrics {
       collect() {
         this.reset();
         for (const [executorClass, { used }] of Object.entries(usage())) this.set({ executor_class: executorClass }, used);
+      },
+    });
+    new Gauge({
+      name: 'horde_miner_executors_held',
+      // What the capacity policy shares out: an operator sees the stake split live, and whose
+      // jobs fill the executors when another validator is declined busy.
+      help: 'Executors reserved or running for each validator (hotkey), per executor class.',
+      labelNames: ['executor_class', 'validator'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { executorClass, validatorHotkey, held } of holders())
+          this.set({ executor_class: executorClass, validator: validatorHotkey }, held);
       },
     });
     new Gauge({

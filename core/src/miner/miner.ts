@@ -137,12 +137,12 @@ async function wireMiner(deps: MinerDeps, log: Logger, localMode: boolean): Prom
     onExecutorGone: (event) => core.hub.onExecutorGone(event),
     onExecutorExpiring: (event) => core.hub.onExecutorExpiring(event.token),
   });
-  const metrics = new MinerMetrics(
-    deps.metrics,
-    () => pool.usage(),
-    () => core.hub.connectionCount,
-    () => deps.executorManager.fleet?.() ?? [],
-  );
+  const metrics = new MinerMetrics(deps.metrics, {
+    usage: () => pool.usage(),
+    connections: () => core.hub.connectionCount,
+    fleet: () => deps.executorManager.fleet?.() ?? [],
+    holders: () => pool.holdings(),
+  });
   stageEnded.listener = (event) => metrics.stageEnded(event);
   const receipts = localMode
     ? null

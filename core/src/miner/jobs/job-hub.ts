@@ -18,7 +18,7 @@ import type {
   V0JobRequest,
 } from '../../protocol/messages.js';
 import { signStreamingReady } from '../../protocol/streaming.js';
-import { AllExecutorsBusyError } from '../errors.js';
+import { AllExecutorsBusyError, PoolChangedError } from '../errors.js';
 import type { MinerMetrics } from '../metrics.js';
 import type { ExecutorGoneEvent, ExecutorPool } from '../pool/executor-pool.js';
 import type { ReceiptService } from '../receipts/receipt-service.js';
@@ -74,6 +74,12 @@ export interface JobHubOptions {
  * does not hold capacity back from the others.
  */
 const UNMET_DEMAND_WINDOW_MS = 10_000;
+
+/**
+ * Capacity decisions one request may make while executors keep freeing under it (each a store-free
+ * look at the pool); past that it counts as busy and waits for an offer like any other.
+ */
+const MAX_ADMISSION_ATTEMPTS = 5;
 
 /** What one admission attempt came to: an executor reserved, or why not. */
 type Admission =
@@ -324,25 +330,35 @@ export class JobHub {
     // request's, or several requests could each see the same free share and all take it.
     const spinUp = this.options.spinUpSeconds(executorClass);
     const tryAdmit = async (): Promise<Admission> => {
-      const refusal = await this.capacityRefusal(validatorHotkey, executorClass);
-      if (refusal !== null) return { kind: 'refused', reason: refusal };
-      try {
-        const { started } = await pool.reserve(
-          token,
-          executorClass,
-          {
-            minerAddress: this.options.executorAddress(),
-            launch: this.options.launch(token),
-            timeoutSeconds: spinUp,
-            logger: log,
-          },
-          validatorHotkey,
-        );
-        this.jobs.set(job.jobUuid, job);
-        this.byToken.set(token, job);
-        return { kind: 'reserved', started };
-      } catch (error) {
-        return error instanceof AllExecutorsBusyError ? { kind: 'busy', reason: error.message } : { kind: 'failed', error };
+      // Admission steps run one at a time, but executors free and exit whenever they do: one that
+      // freed while the policy looked (at a full class, say) must not go to this request unasked,
+      // so the reservation holds only on the view the policy decided on, else the policy decides again.
+      for (let attempt = 1; ; attempt += 1) {
+        const revision = pool.revision(executorClass);
+        const refusal = await this.capacityRefusal(validatorHotkey, executorClass);
+        if (refusal !== null) return { kind: 'refused', reason: refusal };
+        try {
+          const { started } = await pool.reserve(
+            token,
+            executorClass,
+            {
+              minerAddress: this.options.executorAddress(),
+              launch: this.options.launch(token),
+              timeoutSeconds: spinUp,
+              logger: log,
+            },
+            validatorHotkey,
+            revision,
+          );
+          this.jobs.set(job.jobUuid, job);
+          this.byToken.set(token, job);
+          return { kind: 'reserved', started };
+        } catch (error) {
+          if (error instanceof PoolChangedError && attempt < MAX_ADMISSION_ATTEMPTS) continue;
+          // Changing on every attempt: as busy, so the request waits and is offered the next freed executor.
+          if (error instanceof AllExecutorsBusyError || error instanceof PoolChangedError) return { kind: 'busy', reason: error.message };
+          return { kind: 'failed', error };
+        }
       }
     };
     const admission = await turn.run(tryAdmit);

@@ -9,7 +9,7 @@ import type {
 } from '../../contracts/index.js';
 import { DEFAULT_EXECUTOR_STARTUP_TIME_LIMIT_SECONDS, DEFAULT_EXECUTOR_TTL_SECONDS } from '../../config/sections/miner.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError } from '../errors.js';
+import { AllExecutorsBusyError, ExecutorStartTimeoutError, ExecutorUnavailableError, PoolChangedError } from '../errors.js';
 import { Counts } from './counts.js';
 import { TIMER_NOT_NEEDED } from '../../time/clock.js';
 
@@ -153,6 +153,8 @@ export class ExecutorPool {
   private readonly heldByClass = new Map<string, Counts<string>>();
   private readonly draining = new Map<string, Draining>();
   private readonly drainingPerClass = new Counts<string>();
+  /** Changes to each class's slots, draining executors and capacity: what `revision` reports. */
+  private readonly changesPerClass = new Counts<string>();
   private readonly drainLimitMs: number;
   private cleanupRun: Promise<void> | null = null;
   private loop: Promise<void> | null = null;
@@ -192,11 +194,29 @@ export class ExecutorPool {
   }
 
   /**
+   * A number that changes whenever anything `usage` or `holders` report for `executorClass`
+   * changes: a decision made on that view still holds at `reserve` if the revision is the same.
+   */
+  revision(executorClass: string): number {
+    return this.changesPerClass.get(executorClass);
+  }
+
+  /**
    * Holds a slot of `executorClass` for `token` and starts the executor. Throws
    * `AllExecutorsBusyError` when the class has no free slot (or is not in the manifest).
    * `holder` is counted in `holders` while the slot is held.
+   *
+   * `unchangedSince`: a `revision` the caller decided on (its capacity policy's view). Throws
+   * `PoolChangedError`, reserving nothing, when the class changed since: an executor freed while
+   * the caller looked at a full class must go through its policy, not to whoever asked then.
    */
-  async reserve(token: string, executorClass: string, ctx: ExecutorStartContext, holder = ''): Promise<Reservation> {
+  async reserve(
+    token: string,
+    executorClass: string,
+    ctx: ExecutorStartContext,
+    holder = '',
+    unchangedSince?: number,
+  ): Promise<Reservation> {
     await this.syncCapacity();
     if (this.free(executorClass) === 0 && this.slots.size > 0) {
       // As the original: before declining, look again at which executors are really still alive.
@@ -205,7 +225,8 @@ export class ExecutorPool {
     if (!(executorClass in this.capacity) || this.capacity[executorClass] === 0) {
       throw new AllExecutorsBusyError(executorClass, `this miner has no executors of class ${executorClass}`);
     }
-    // No await between this check and the insert: two reservations cannot take one slot.
+    // No await between these checks and the insert: two reservations cannot take one slot.
+    if (unchangedSince !== undefined && this.revision(executorClass) !== unchangedSince) throw new PoolChangedError(executorClass);
     if (this.free(executorClass) === 0) throw new AllExecutorsBusyError(executorClass);
     const slot: Slot = { token, executorClass, holder, reservedAt: this.clock.now(), handle: null, killRequested: false, dying: false };
     this.addSlot(slot);
@@ -324,6 +345,13 @@ export class ExecutorPool {
     return usage;
   }
 
+  /** Slots (starting or running) per executor class and holder, every class (the metrics' view). */
+  *holdings(): IterableIterator<{ executorClass: string; validatorHotkey: string; held: number }> {
+    for (const [executorClass, held] of this.heldByClass)
+      for (const [validatorHotkey, count] of held.entries())
+        if (count > 0 && validatorHotkey !== '') yield { executorClass, validatorHotkey, held: count };
+  }
+
   /** Slots (starting or running) of `executorClass` per holder given to `reserve`; a copy. */
   holders(executorClass: string): Map<string, number> {
     return this.heldByClass.get(executorClass)?.toMap() ?? new Map();
@@ -364,6 +392,7 @@ export class ExecutorPool {
   private addSlot(slot: Slot): void {
     this.slots.set(slot.token, slot);
     this.slotsPerClass.add(slot.executorClass);
+    this.changesPerClass.add(slot.executorClass);
     let held = this.heldByClass.get(slot.executorClass);
     if (!held) this.heldByClass.set(slot.executorClass, (held = new Counts()));
     held.add(slot.holder);
@@ -374,6 +403,7 @@ export class ExecutorPool {
     if (this.slots.get(slot.token) !== slot) return;
     this.slots.delete(slot.token);
     this.slotsPerClass.remove(slot.executorClass);
+    this.changesPerClass.add(slot.executorClass);
     this.heldByClass.get(slot.executorClass)?.remove(slot.holder);
   }
 
@@ -381,17 +411,22 @@ export class ExecutorPool {
     if (this.draining.has(drain.token)) this.removeDraining(this.draining.get(drain.token)!);
     this.draining.set(drain.token, drain);
     this.drainingPerClass.add(drain.executorClass);
+    this.changesPerClass.add(drain.executorClass);
   }
 
   private removeDraining(drain: Draining): void {
     if (this.draining.get(drain.token) !== drain) return;
     this.draining.delete(drain.token);
     this.drainingPerClass.remove(drain.executorClass);
+    this.changesPerClass.add(drain.executorClass);
   }
 
   private async syncCapacity(): Promise<void> {
     // A class that left the manifest gets no new reservations; its live executors run on.
-    this.capacity = { ...(await this.manager.manifest()) };
+    const capacity = { ...(await this.manager.manifest()) };
+    for (const executorClass of new Set([...Object.keys(this.capacity), ...Object.keys(capacity)]))
+      if (this.capacity[executorClass] !== capacity[executorClass]) this.changesPerClass.add(executorClass);
+    this.capacity = capacity;
   }
 
   private async runCleanup(): Promise<void> {
