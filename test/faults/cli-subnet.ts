@@ -116,6 +116,11 @@ export class CliSubnet {
     return subnet;
   }
 
+  /** The validator's and the miner's last log lines, for a failure message. */
+  recentLogs(): string {
+    return `the validator's last log lines:\n${this.validator.recentLog()}\nthe miner's:\n${this.miner.recentLog(20)}`;
+  }
+
   async close(): Promise<void> {
     await this.validator.close(false);
     await this.miner.close();

@@ -54,7 +54,7 @@ describe('kill -9 of the validator between commit and reveal', () => {
       'the validator committed weights',
       () => validator.logged('weights committed').length > 0,
       120_000,
-      () => `the validator's last log lines:\n${validator.recentLog()}\nthe miner's:\n${miner.recentLog(20)}`,
+      () => subnet.recentLogs(),
     );
     const commit = validator.logged('weights committed')[0]!;
     const commitHash = String(commit.commitHash);
@@ -115,7 +115,7 @@ describe('kill -9 of the validator between commit and reveal', () => {
       'the commit is revealed',
       async () => (await commitRows(commitHash))[0]?.status === 'revealed',
       60_000,
-      () => `the validator's last log lines:\n${validator.recentLog()}`,
+      () => subnet.recentLogs(),
     );
     const revealMs = Date.now() - killedAt;
     const rows = await commitRows(commitHash);

@@ -43,7 +43,14 @@ async function setup(capacityWaitMs: number, stakes: Record<string, number>, { k
     hub.attach(peer);
     return peer;
   };
-  return { hub, pool, store, metrics, ask, jobOf, tokenOf, connect };
+  /** Asks from `peer` and waits for the answer, which must be an accept (an executor is free for it). */
+  const askAccepted = async (peer: Peer, validator: Hotkey): Promise<{ jobUuid: string }> => {
+    const asked = ask(peer, validator);
+    await asked.handled;
+    expect(peer.answer(asked.jobUuid)).toBe('V0AcceptJobRequest');
+    return asked;
+  };
+  return { hub, pool, store, metrics, ask, askAccepted, jobOf, tokenOf, connect };
 }
 
 describe('JobHub: requests wait for a freed executor', () => {
@@ -86,14 +93,11 @@ describe('JobHub: requests wait for a freed executor', () => {
     // manifest. Taken then, the poor validator held 2 of 2 while the rich one, below its share,
     // waited (under load the 3:1 split drifted to 2.66): the policy must see the freed executor.
     const [rich, poor] = await Promise.all([testHotkey('//RaceRich'), testHotkey('//RacePoor')]);
-    const { hub, pool, ask, tokenOf, connect } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
+    const { pool, ask, askAccepted, tokenOf, connect } = await setup(5_000, { [rich.ss58]: 30_000, [poor.ss58]: 10_000 });
     const richPeer = connect(rich, 1);
     const poorPeer = connect(poor, 2);
-    const r1 = ask(richPeer, rich);
-    await r1.handled;
-    const p1 = ask(poorPeer, poor);
-    await p1.handled;
-    expect([richPeer.answer(r1.jobUuid), poorPeer.answer(p1.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+    const r1 = await askAccepted(richPeer, rich);
+    await askAccepted(poorPeer, poor);
     const r2 = ask(richPeer, rich);
     await r2.handled;
     expect(richPeer.answer(r2.jobUuid)).toBeUndefined(); // waiting
@@ -136,14 +140,14 @@ describe('JobHub: requests wait for a freed executor', () => {
     // for its validator during that write, the ended job let the poor validator take that
     // executor too, though it was the oldest request only, not the one below its share.
     const [first, second] = await Promise.all([testHotkey('//WaitFirst'), testHotkey('//WaitSecond')]);
-    const { hub, pool, store, ask, jobOf, tokenOf, connect } = await setup(5_000, { [first.ss58]: 10_000, [second.ss58]: 10_000 });
+    const { hub, pool, store, ask, askAccepted, jobOf, tokenOf, connect } = await setup(5_000, {
+      [first.ss58]: 10_000,
+      [second.ss58]: 10_000,
+    });
     const firstPeer = connect(first, 1);
     const secondPeer = connect(second, 2);
-    const f0 = ask(firstPeer, first);
-    await f0.handled;
-    const s1 = ask(secondPeer, second);
-    await s1.handled;
-    expect([firstPeer.answer(f0.jobUuid), secondPeer.answer(s1.jobUuid)]).toEqual(['V0AcceptJobRequest', 'V0AcceptJobRequest']);
+    const f0 = await askAccepted(firstPeer, first);
+    const s1 = await askAccepted(secondPeer, second);
 
     let endWritten!: () => void;
     const slowEnd = new Promise<void>((resolve) => (endWritten = resolve));

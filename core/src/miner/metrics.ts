@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { ExecutorFleetEntry, Metrics } from '../contracts/index.js';
-import type { PoolClassUsage } from './pool/executor-pool.js';
+import type { ExecutorHolding, PoolClassUsage } from './pool/executor-pool.js';
 import type { JobStageEnded } from './store/jobs.js';
 
 /** Where the miner's gauges read their values at each scrape. */
@@ -13,13 +13,6 @@ export interface MinerMetricSources {
   readonly fleet?: () => readonly ExecutorFleetEntry[];
   /** Executors held now per executor class and validator hotkey (the pool's reservations). */
   readonly holders?: () => Iterable<ExecutorHolding>;
-}
-
-/** Executors of one class one validator holds now. */
-export interface ExecutorHolding {
-  readonly executorClass: string;
-  readonly validatorHotkey: string;
-  readonly held: number;
 }
 
 /** The miner's own metrics on the process registry, served at `/metrics`. */

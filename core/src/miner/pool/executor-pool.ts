@@ -112,6 +112,13 @@ export interface PoolClassUsage {
   readonly draining: number;
 }
 
+/** Executors of one class that one validator holds now (`holdings`). */
+export interface ExecutorHolding {
+  readonly executorClass: string;
+  readonly validatorHotkey: string;
+  readonly held: number;
+}
+
 /**
  * The miner's executor pool (ComputeHorde's `ExecutorClassPool`, one per class, in one object):
  * sizes each class from `manager.manifest()` on every reservation, holds a slot per live executor,
@@ -346,10 +353,11 @@ export class ExecutorPool {
   }
 
   /** Slots (starting or running) per executor class and holder, every class (the metrics' view). */
-  *holdings(): IterableIterator<{ executorClass: string; validatorHotkey: string; held: number }> {
+  *holdings(): IterableIterator<ExecutorHolding> {
+    // `Counts` keeps no zero counts; a slot reserved without a holder ('') is nobody's.
     for (const [executorClass, held] of this.heldByClass)
       for (const [validatorHotkey, count] of held.entries())
-        if (count > 0 && validatorHotkey !== '') yield { executorClass, validatorHotkey, held: count };
+        if (validatorHotkey !== '') yield { executorClass, validatorHotkey, held: count };
   }
 
   /** Slots (starting or running) of `executorClass` per holder given to `reserve`; a copy. */
